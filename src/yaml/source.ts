@@ -1,0 +1,78 @@
+// Load YAML while keeping where every value came from, so errors can name file:line:column.
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
+import { InputError, type SourcePos } from '../errors.js';
+
+export type YamlPath = ReadonlyArray<string | number>;
+
+export class YamlSource {
+  constructor(
+    readonly file: string,
+    readonly doc: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** Plain JS value of the whole document. */
+  toJS(): unknown {
+    return this.doc.toJS({ maxAliasCount: 1000 });
+  }
+
+  /**
+   * Position of the value at `path`; with `key: true`, of the map key that holds it
+   * (better for "unknown key" messages). Falls back to the deepest node that exists.
+   */
+  pos(path: YamlPath, opts: { key?: boolean } = {}): SourcePos {
+    let node: unknown = this.doc.contents;
+    let best = node as Node | null;
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i];
+      const last = i === path.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && keyText(p.key) === String(seg));
+        if (!pair) break;
+        if (last && opts.key && pair.key) {
+          best = pair.key as Node;
+          break;
+        }
+        node = pair.value;
+      } else if (isSeq(node)) {
+        node = node.items[Number(seg)];
+      } else {
+        break;
+      }
+      if (node && (node as Node).range) best = node as Node;
+      else break;
+    }
+    const offset = best?.range?.[0] ?? 0;
+    const { line, col } = this.lines.linePos(offset);
+    return { file: this.file, line, col };
+  }
+}
+
+function keyText(key: unknown): string {
+  return isScalar(key) ? String(key.value) : String(key);
+}
+
+/** Parse YAML text; a syntax error becomes an InputError at its position. */
+export function parseYaml(text: string, file: string): YamlSource {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const err = doc.errors[0];
+  if (err) {
+    const offset = err.pos?.[0] ?? 0;
+    const { line, col } = lines.linePos(offset);
+    const first = err.message.split('\n')[0];
+    throw new InputError(`YAML syntax error: ${first}`, { file, line, col }, 'fix the YAML at that line (indentation, quoting, a missing ":")');
+  }
+  return new YamlSource(file, doc, lines);
+}
+
+export function loadYamlFile(file: string): YamlSource {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, undefined, 'check the path');
+  }
+  return parseYaml(text, file);
+}
