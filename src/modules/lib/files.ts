@@ -1,0 +1,125 @@
+// File facts and atomic writes, shared by every module that manages a file.
+import { createTwoFilesPatch } from 'diff';
+import { shScript } from '../../connection/quote.js';
+import type { FileDiff, ReadContext, Step } from '../types.js';
+
+export interface FileFacts {
+  exists: boolean;
+  type?: 'file' | 'directory' | 'link' | 'other';
+  mode?: string; // octal, 4 digits: "0644"
+  owner?: string;
+  group?: string;
+  size?: number;
+  /** Text content, when asked for and the path is a regular file. */
+  content?: string;
+}
+
+// One round trip: stat (and optionally the content, base64) of one path.
+const FACT_SCRIPT = `p=$1
+if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo absent; exit 0; fi
+stat -c '%F|%a|%U|%G|%s' -- "$p" || exit 1
+if [ "$2" = content ] && [ -f "$p" ] && [ ! -L "$p" ]; then base64 -w0 -- "$p" || exit 1; fi`;
+
+export function parseFileFacts(stdout: string): FileFacts {
+  const [head, body = ''] = stdout.split('\n');
+  if (head === 'absent') return { exists: false };
+  const [kind, mode, owner, group, size] = head.split('|');
+  const type = kind === 'directory' ? 'directory' : kind === 'symbolic link' ? 'link' : kind.startsWith('regular') ? 'file' : 'other';
+  const facts: FileFacts = { exists: true, type, mode: mode.padStart(4, '0'), owner, group, size: Number(size) };
+  if (body) facts.content = Buffer.from(body.trim(), 'base64').toString('utf8');
+  else if (type === 'file') facts.content = Number(size) === 0 ? '' : undefined;
+  return facts;
+}
+
+export async function fileFacts(ctx: ReadContext, path: string, opts: { content?: boolean } = {}): Promise<FileFacts> {
+  const r = await ctx.read(shScript(FACT_SCRIPT, [path, opts.content ? 'content' : '']));
+  if (r.code !== 0) throw new Error(`cannot read ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  const facts = parseFileFacts(r.stdout);
+  if (opts.content && facts.type === 'file' && facts.content === undefined) facts.content = '';
+  return facts;
+}
+
+/** Normalise "644", "0644", 420 → "0644"; symbolic modes are not supported. */
+export function normMode(mode: unknown): string | undefined {
+  if (mode === undefined || mode === null || mode === '') return undefined;
+  const s = typeof mode === 'number' ? mode.toString(8) : String(mode);
+  if (!/^[0-7]{3,4}$/.test(s)) throw new Error(`mode must be octal like "0644", got ${JSON.stringify(mode)}`);
+  return s.padStart(4, '0');
+}
+
+export interface Attrs {
+  owner?: string;
+  group?: string;
+  mode?: string;
+}
+
+/** Which of the wanted attributes differ from the facts. */
+export function attrChanges(facts: FileFacts, want: Attrs): Attrs {
+  const out: Attrs = {};
+  if (want.owner !== undefined && facts.owner !== want.owner) out.owner = want.owner;
+  if (want.group !== undefined && facts.group !== want.group) out.group = want.group;
+  if (want.mode !== undefined && facts.mode !== want.mode) out.mode = want.mode;
+  return out;
+}
+
+// Temp file in the destination's directory, attributes set on it, then rename: readers never see
+// a half-written file, and the final file never exists with the wrong owner or mode.
+const WRITE_SCRIPT = `set -e
+dest=$1 owner=$2 group=$3 mode=$4
+dir=$(dirname -- "$dest")
+tmp=$(mktemp -- "$dir/.relay-play.XXXXXX")
+trap 'rm -f -- "$tmp"' EXIT
+cat > "$tmp"
+if [ -e "$dest" ]; then chown --reference="$dest" -- "$tmp"; chmod --reference="$dest" -- "$tmp"; else chmod 0644 -- "$tmp"; fi
+if [ -n "$owner" ]; then chown -- "$owner" "$tmp"; fi
+if [ -n "$group" ]; then chgrp -- "$group" "$tmp"; fi
+if [ -n "$mode" ]; then chmod -- "$mode" "$tmp"; fi
+if [ -n "$5" ]; then
+  VALIDATE_TMP=$tmp sh -c "$5" >&2 || { echo "validation failed" >&2; exit 3; }
+fi
+mv -f -- "$tmp" "$dest"
+trap - EXIT`;
+
+/** Write content atomically. `validate` is a command with %s for the temp file (as Ansible's). */
+export function writeFileStep(path: string, content: string, attrs: Attrs, validate?: string): Step {
+  if (validate && !validate.includes('%s')) throw new Error('validate must contain %s (the temp file)');
+  return {
+    describe: `write ${path}`,
+    // The temp path reaches the validate command through the environment, never spliced into it.
+    command: shScript(WRITE_SCRIPT, [path, attrs.owner ?? '', attrs.group ?? '', attrs.mode ?? '', validate?.split('%s').join('"$VALIDATE_TMP"') ?? '']),
+    stdin: content,
+  };
+}
+
+/** chown/chmod an existing path in place. */
+export function attrSteps(path: string, changes: Attrs): Step[] {
+  const steps: Step[] = [];
+  if (changes.owner !== undefined || changes.group !== undefined) {
+    const spec = `${changes.owner ?? ''}${changes.group !== undefined ? `:${changes.group}` : ''}`;
+    steps.push({ describe: `chown ${spec} ${path}`, command: shScript('chown -h -- "$1" "$2"', [spec, path]) });
+  }
+  if (changes.mode !== undefined) {
+    steps.push({ describe: `chmod ${changes.mode} ${path}`, command: shScript('chmod -- "$1" "$2"', [changes.mode, path]) });
+  }
+  return steps;
+}
+
+/** Ansible-style diff entry for content, with attribute changes in the headers. */
+export function contentDiff(path: string, before: string, after: string): FileDiff {
+  return { before_header: path, after_header: path, before, after };
+}
+
+export function attrDiff(path: string, facts: FileFacts, changes: Attrs): FileDiff | undefined {
+  const keys = Object.keys(changes) as (keyof Attrs)[];
+  if (!keys.length) return undefined;
+  const line = (src: Attrs | FileFacts) => keys.map((k) => `${k}: ${src[k] ?? '(none)'}`).join('\n') + '\n';
+  return { before_header: `${path} (attributes)`, after_header: `${path} (attributes)`, before: facts.exists ? line(facts) : '', after: line(changes) };
+}
+
+/** Render a FileDiff as a unified diff (what --diff prints). */
+export function unified(d: FileDiff): string {
+  return createTwoFilesPatch(`before: ${d.before_header}`, `after: ${d.after_header}`, d.before, d.after, undefined, undefined, { context: 3 })
+    .split('\n')
+    .slice(1) // drop the "====" line
+    .join('\n');
+}

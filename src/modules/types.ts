@@ -1,0 +1,62 @@
+// The module contract. A module only *reads* the host and returns a plan; the runner alone applies
+// plans, and never in check mode — so no module can forget check mode.
+import type { RunResult } from '../connection/types.js';
+
+/** Read-only access to the host while planning. */
+export interface ReadContext {
+  host: string;
+  check: boolean;
+  /** The task's become setting; reads of root-only files need it. */
+  become: boolean;
+  /** Run a read-only command line (build it with shellJoin/shScript). */
+  read(command: string, opts?: { stdin?: string; become?: boolean }): Promise<RunResult>;
+  /** Local file lookup for `src:` (role files/templates dir, then the playbook dir). */
+  resolveLocal(path: string, kind: 'files' | 'templates'): string;
+  /** Render a template text with the task's variables (template module). */
+  render(text: string): string;
+}
+
+/** A change to make: a command line run as-is (values already quoted) with optional stdin. */
+export interface Step {
+  describe: string;
+  command: string;
+  stdin?: string;
+  become?: boolean;
+}
+
+export interface FileDiff {
+  before_header: string;
+  after_header: string;
+  before: string;
+  after: string;
+}
+
+export interface Plan {
+  changed: boolean;
+  /** Applied in order, only when not in check mode. */
+  steps: Step[];
+  diff?: FileDiff[];
+  /** Fields returned to `register`, known without applying. */
+  result?: Record<string, unknown>;
+  /** Fields computed from the steps' outputs (apply mode only). */
+  finish?: (outputs: RunResult[]) => Record<string, unknown>;
+  /** Set host facts (like Ansible's ansible_facts / delegate_facts). Keyed by host name. */
+  facts?: Record<string, Record<string, unknown>>;
+  /** Plan-time failure: report it, apply nothing. */
+  failed?: string;
+  msg?: string;
+  /** Steps' non-zero exit is a failure unless the module handles codes itself in finish. */
+  acceptNonZero?: boolean;
+  /** The module did not run (check mode for command-like modules). */
+  skipped?: boolean;
+}
+
+export interface Module<A = Record<string, unknown>> {
+  /** JSON schema for the arguments (ajv). A string form (`command: ls -l`) arrives as {_raw: "..."}. */
+  schema: object;
+  /** Modules that accept `shell: text` / `command: text` free-form. */
+  freeForm?: boolean;
+  plan(args: A, ctx: ReadContext): Promise<Plan>;
+}
+
+export const noop = (msg: string, result: Record<string, unknown> = {}): Plan => ({ changed: false, steps: [], msg, result });
