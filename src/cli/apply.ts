@@ -1,0 +1,16 @@
+import { join } from 'node:path';
+import { loadInventory } from '../inventory/index.js';
+import { bundledRolesDir, loadPlaybook } from '../playbook/load.js';
+import type { CommonOptions } from './index.js';
+import { runLoaded } from './run.js';
+
+/** The bundled site playbook, next to the bundled roles. */
+export function sitePlaybook(): string {
+  return join(bundledRolesDir(), '..', 'playbooks', 'site.yaml');
+}
+
+export async function applyCommand(inventoryFile: string, opts: CommonOptions): Promise<number> {
+  const inv = loadInventory(inventoryFile);
+  const pb = loadPlaybook(sitePlaybook());
+  return runLoaded(pb, inv, opts);
+}

@@ -1,0 +1,33 @@
+import { loadInventory } from '../inventory/index.js';
+import { JsonReporter } from '../output/json.js';
+import { ListrReporter } from '../output/listr.js';
+import { PlainReporter } from '../output/plain.js';
+import type { Reporter } from '../output/reporter.js';
+import { loadPlaybook } from '../playbook/load.js';
+import type { Playbook } from '../playbook/types.js';
+import type { Inventory } from '../inventory/index.js';
+import { exitCodeFor, runPlaybook } from '../runner/play.js';
+import type { CommonOptions } from './index.js';
+
+export function pickReporter(opts: CommonOptions): Reporter {
+  const diff = Boolean(opts.diff);
+  if (opts.json) return new JsonReporter({ diff });
+  if (process.stdout.isTTY && !process.env.CI) return new ListrReporter({ diff, verbose: opts.verbose });
+  return new PlainReporter({ diff, verbose: opts.verbose });
+}
+
+export async function runLoaded(pb: Playbook, inv: Inventory, opts: CommonOptions): Promise<number> {
+  const state = await runPlaybook(
+    pb,
+    inv,
+    { check: Boolean(opts.check), diff: Boolean(opts.diff), limit: opts.limit, forks: opts.forks, acceptNewHostKeys: Boolean(opts.acceptNewHostKeys) },
+    pickReporter(opts),
+  );
+  return exitCodeFor(state);
+}
+
+export async function runCommand(playbookFile: string, inventoryFile: string, opts: CommonOptions): Promise<number> {
+  const inv = loadInventory(inventoryFile);
+  const pb = loadPlaybook(playbookFile);
+  return runLoaded(pb, inv, opts);
+}

@@ -1,0 +1,54 @@
+// --json: one object on stdout shaped like Ansible's json callback; nothing else goes to stdout.
+import type { PlayDef, TaskDef } from '../playbook/types.js';
+import type { TaskResult } from '../runner/result.js';
+import type { HostStats } from '../runner/state.js';
+import type { Reporter } from './reporter.js';
+
+interface JsonTask {
+  task: { name: string; id: string };
+  hosts: Record<string, Record<string, unknown>>;
+}
+interface JsonPlay {
+  play: { name: string; id: string };
+  tasks: JsonTask[];
+}
+
+export class JsonReporter implements Reporter {
+  private readonly plays: JsonPlay[] = [];
+  private readonly taskIds = new Map<TaskDef, JsonTask>();
+
+  constructor(
+    private readonly opts: { diff: boolean },
+    private readonly write: (s: string) => void = (s) => process.stdout.write(s),
+  ) {}
+
+  playStart(play: PlayDef): void {
+    this.plays.push({ play: { name: play.name, id: `play-${this.plays.length}` }, tasks: [] });
+  }
+
+  taskStart(): void {}
+
+  taskResult(host: string, task: TaskDef, r: TaskResult): void {
+    const play = this.plays[this.plays.length - 1];
+    let entry = this.taskIds.get(task);
+    if (!entry) {
+      entry = { task: { name: task.name, id: `${play.play.id}-task-${this.taskIds.size}` }, hosts: {} };
+      this.taskIds.set(task, entry);
+      play.tasks.push(entry);
+    }
+    const out: Record<string, unknown> = { ...r.result, changed: r.status === 'changed' };
+    if (r.status === 'failed') out.failed = true;
+    if (r.status === 'skipped') out.skipped = true;
+    if (r.status === 'unreachable') out.unreachable = true;
+    if (r.ignored) out.ignored = true;
+    if (this.opts.diff && r.diff.length) out.diff = r.diff;
+    entry.hosts[host] = out;
+  }
+
+  hostDone(): void {}
+  playEnd(): void {}
+
+  async end(stats: Map<string, HostStats>): Promise<void> {
+    this.write(JSON.stringify({ plays: this.plays, stats: Object.fromEntries(stats) }, null, 2) + '\n');
+  }
+}

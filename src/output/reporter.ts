@@ -1,0 +1,16 @@
+import type { PlayDef, TaskDef } from '../playbook/types.js';
+import type { TaskResult } from '../runner/result.js';
+import type { HostStats } from '../runner/state.js';
+
+/** What the runner tells the outside world. Renderers: plain lines, listr2 on a TTY, --json. */
+export interface Reporter {
+  playStart(play: PlayDef, hosts: string[]): void;
+  taskStart(host: string, task: TaskDef): void;
+  taskResult(host: string, task: TaskDef, result: TaskResult): void;
+  /** The host has run all its tasks and handlers of the play. */
+  hostDone(host: string): void;
+  /** Awaited: a renderer may finish drawing the play here. */
+  playEnd(play: PlayDef): void | Promise<void>;
+  /** Called once with the final stats; returns when output is flushed. */
+  end(stats: Map<string, HostStats>): Promise<void>;
+}

@@ -1,0 +1,28 @@
+// Shared text for the plain and TTY renderers.
+import { unified } from '../modules/lib/files.js';
+import type { TaskDef } from '../playbook/types.js';
+import type { TaskResult } from '../runner/result.js';
+import type { HostStats } from '../runner/state.js';
+
+const LABEL: Record<TaskResult['status'], string> = { ok: 'ok', changed: 'changed', skipped: 'skipping', failed: 'fatal', unreachable: 'fatal' };
+
+export function resultLine(host: string, task: TaskDef, r: TaskResult): string {
+  const label = r.ignored ? 'failed (ignored)' : LABEL[r.status];
+  let line = `${label}: [${host}] ${task.name}`;
+  if (r.status === 'unreachable') line += ` => UNREACHABLE! ${r.msg ?? ''}`;
+  else if (r.status === 'failed') line += ` => FAILED! ${r.msg ?? ''}`;
+  return line;
+}
+
+export function diffText(r: TaskResult): string {
+  return r.diff.map(unified).join('\n');
+}
+
+export function recapLines(stats: Map<string, HostStats>): string[] {
+  const names = [...stats.keys()];
+  const width = Math.max(0, ...names.map((n) => n.length));
+  return names.map((n) => {
+    const s = stats.get(n)!;
+    return `${n.padEnd(width)} : ok=${s.ok} changed=${s.changed} unreachable=${s.unreachable} failed=${s.failures} skipped=${s.skipped} ignored=${s.ignored}`;
+  });
+}

@@ -1,0 +1,136 @@
+// Run one task on one host: conditions, loop, plan, and (unless --check) apply.
+import { relative, isAbsolute, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { TaskFailure, UnreachableError } from '../errors.js';
+import type { Connection, RunResult } from '../connection/types.js';
+import { argProblems } from '../modules/args.js';
+import { modules } from '../modules/index.js';
+import type { Plan, ReadContext } from '../modules/types.js';
+import { evalExpr, parseExpr, truthy } from '../playbook/expr.js';
+import { renderDeep, renderString } from '../playbook/template.js';
+import type { TaskDef } from '../playbook/types.js';
+import type { TaskResult } from './result.js';
+import type { RunState } from './state.js';
+import { taskVars, type VarsContext } from './vars.js';
+
+export interface ExecEnv extends VarsContext {
+  state: RunState;
+  connection(host: string): Promise<Connection>;
+}
+
+type Vars = Record<string, unknown>;
+
+export function evalCondition(text: string, vars: Vars): boolean {
+  return truthy(evalExpr(parseExpr(text), vars));
+}
+
+export async function executeTask(env: ExecEnv, host: string, task: TaskDef): Promise<TaskResult> {
+  try {
+    const vars = taskVars(env, host, task);
+    for (const cond of task.when) {
+      if (!evalCondition(cond, vars)) return { status: 'skipped', result: { skipped: true, skip_reason: 'Conditional result was False', false_condition: cond }, diff: [] };
+    }
+    if (task.loop === undefined) return await runOnce(env, host, task, vars);
+
+    const items = renderDeep(task.loop, vars);
+    if (!Array.isArray(items)) throw new TaskFailure(`loop must be a list, got ${typeof items}`);
+    const results: Record<string, unknown>[] = [];
+    const diff = [];
+    let changed = false;
+    let failed: string | undefined;
+    for (const item of items) {
+      const r = await runOnce(env, host, task, { ...vars, item });
+      results.push({ ...r.result, item, changed: r.status === 'changed', failed: r.status === 'failed' });
+      diff.push(...r.diff);
+      changed ||= r.status === 'changed';
+      if (r.status === 'failed') {
+        failed = r.msg;
+        break;
+      }
+    }
+    const result = { results, changed, msg: failed ?? 'All items completed' };
+    return { status: failed ? 'failed' : changed ? 'changed' : 'ok', result, diff, msg: failed };
+  } catch (e) {
+    return failure(host, e);
+  }
+}
+
+function failure(host: string, e: unknown): TaskResult {
+  if (e instanceof UnreachableError) return { status: 'unreachable', result: { unreachable: true, msg: e.message }, diff: [], msg: e.message };
+  const msg = e instanceof Error ? e.message : String(e);
+  const extra = e instanceof TaskFailure ? e.result : {};
+  return { status: 'failed', result: { ...extra, failed: true, msg }, diff: [], msg };
+}
+
+async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars): Promise<TaskResult> {
+  const mod = modules[task.module];
+  const args = renderDeep(task.args, vars) as Record<string, unknown>;
+  const problems = argProblems(mod, task.module, args);
+  if (problems.length) throw new TaskFailure(problems[0].message);
+
+  const become = task.become ?? env.play.become ?? Boolean(vars.ansible_become);
+  const becomeUser = task.becomeUser ?? env.play.becomeUser ?? (vars.ansible_become_user as string | undefined);
+  const conn = await env.connection(host);
+  const ctx: ReadContext = {
+    host,
+    check: env.check,
+    become,
+    read: (command, o = {}) => conn.run(command, { stdin: o.stdin, become: o.become ?? become, becomeUser }),
+    resolveLocal: (path, kind) => resolveLocal(env, task, path, kind),
+    render: (text) => String(renderString(text, vars)),
+  };
+
+  let plan: Plan;
+  try {
+    plan = await mod.plan(args, ctx);
+  } catch (e) {
+    if (e instanceof UnreachableError) throw e;
+    throw new TaskFailure((e as Error).message);
+  }
+  if (plan.failed) return { status: 'failed', result: { ...plan.result, failed: true, msg: plan.failed }, diff: plan.diff ?? [], msg: plan.failed };
+  if (plan.skipped) return { status: 'skipped', result: { ...plan.result, skipped: true, msg: plan.msg }, diff: [] };
+
+  const result: Record<string, unknown> = { ...plan.result, changed: plan.changed };
+  if (plan.msg) result.msg = plan.msg;
+  if (!env.check && plan.steps.length) {
+    const outputs: RunResult[] = [];
+    for (const step of plan.steps) {
+      const out = await conn.run(step.command, { stdin: step.stdin, become: step.become ?? become, becomeUser });
+      outputs.push(out);
+      if (out.code !== 0 && !plan.acceptNonZero) {
+        throw new TaskFailure(`${step.describe} failed (exit ${out.code}): ${out.stderr.trim() || out.stdout.trim()}`);
+      }
+    }
+    if (plan.finish) Object.assign(result, plan.finish(outputs));
+  }
+  if (plan.facts) applyFacts(env.state, plan.facts);
+
+  // changed_when / failed_when see the result under its register name and as `result`.
+  const rvars = { ...vars, result, ...(task.register ? { [task.register]: result } : {}) };
+  if (task.changedWhen) result.changed = task.changedWhen.every((c) => evalCondition(c, rvars));
+  let failed = Boolean(result.failed);
+  if (task.failedWhen) {
+    failed = task.failedWhen.some((c) => evalCondition(c, rvars));
+    result.failed = failed;
+  }
+  const msg = failed ? String(result.msg ?? result.stderr ?? 'failed') : undefined;
+  return { status: failed ? 'failed' : result.changed ? 'changed' : 'ok', result, diff: plan.diff ?? [], msg };
+}
+
+function applyFacts(state: RunState, facts: Record<string, Record<string, unknown>>): void {
+  for (const [h, values] of Object.entries(facts)) {
+    if (state.hosts.has(h)) Object.assign(state.host(h).facts, values);
+  }
+}
+
+function resolveLocal(env: ExecEnv, task: TaskDef, path: string, kind: 'files' | 'templates'): string {
+  if (isAbsolute(path)) return path;
+  const candidates = [
+    ...(task.role ? [join(task.role.dir, kind, path), join(task.role.dir, path)] : []),
+    join(env.playbookDir, kind, path),
+    join(env.playbookDir, path),
+  ];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new TaskFailure(`could not find ${kind} file "${path}" (looked in ${candidates.map((c) => relative(process.cwd(), c)).join(', ')})`);
+  return found;
+}

@@ -1,0 +1,131 @@
+// Plays run in order; in a play every host runs its tasks in order, hosts in parallel (--forks).
+// A failed or unreachable host stops; the others go on. Handlers run once per host at the play's end.
+import { InputError } from '../errors.js';
+import type { Connection } from '../connection/types.js';
+import type { Inventory } from '../inventory/index.js';
+import { selectHosts } from '../inventory/index.js';
+import type { Reporter } from '../output/reporter.js';
+import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
+import { openConnection } from './connect.js';
+import { executeTask, type ExecEnv } from './execute.js';
+import { preflight } from './preflight.js';
+import { censor, type TaskResult } from './result.js';
+import { RunState } from './state.js';
+
+export interface RunnerOptions {
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  forks: number;
+  acceptNewHostKeys: boolean;
+  connectTimeoutMs?: number;
+}
+
+/** Runs `items` through `fn` with at most `limit` at a time. */
+export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+export function limitHosts(inv: Inventory, limit: string | undefined): Set<string> | undefined {
+  if (!limit) return undefined;
+  try {
+    return new Set(selectHosts(inv, limit));
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`--limit ${limit}: ${e.message}`, undefined, e.hint);
+    throw e;
+  }
+}
+
+export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOptions, reporter: Reporter): Promise<RunState> {
+  const limited = limitHosts(inv, opts.limit);
+  const playHosts = pb.plays.map((play) => selectHosts(inv, play.hosts, play.hostsPos).filter((h) => !limited || limited.has(h)));
+  preflight(pb, inv, playHosts);
+
+  const state = new RunState(inv);
+  const connection = (host: string): Promise<Connection> => {
+    const h = state.host(host);
+    h.conn ??= openConnection(host, state.hostVars(host), opts);
+    return h.conn;
+  };
+  try {
+    for (const [i, play] of pb.plays.entries()) {
+      const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
+      reporter.playStart(play, hosts);
+      const env: ExecEnv = { state, play, playHosts: hosts, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection };
+      await forEachLimited(hosts, opts.forks, async (host) => {
+        await runHostPlay(env, host, reporter);
+        reporter.hostDone(host);
+      });
+      await reporter.playEnd(play);
+    }
+  } finally {
+    await Promise.all(
+      [...state.hosts.values()].map(async (h) => {
+        const c = await h.conn?.catch(() => undefined);
+        await c?.close();
+      }),
+    );
+  }
+  for (const name of new Set(playHosts.flat())) state.stat(name);
+  await reporter.end(state.stats);
+  return state;
+}
+
+async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Promise<void> {
+  const notified = new Set<string>();
+  for (const task of env.play.tasks) {
+    const r = await runTask(env, host, task, reporter);
+    if (r.status === 'changed') task.notify.forEach((n) => notified.add(n));
+    if (env.state.host(host).failed || env.state.host(host).unreachable) return;
+  }
+  for (const handler of env.play.handlers) {
+    if (!notified.has(handler.rawName) && !handler.listen.some((l) => notified.has(l))) continue;
+    await runTask(env, host, handler, reporter);
+    if (env.state.host(host).failed || env.state.host(host).unreachable) return;
+  }
+}
+
+async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter): Promise<TaskResult> {
+  reporter.taskStart(host, task);
+  const r = await executeTask(env, host, task);
+  const h = env.state.host(host);
+  const stat = env.state.stat(host);
+  if (task.register) h.facts[task.register] = r.result;
+  switch (r.status) {
+    case 'unreachable':
+      h.unreachable = true;
+      stat.unreachable++;
+      break;
+    case 'failed':
+      if (task.ignoreErrors) {
+        r.ignored = true;
+        stat.ignored++;
+        stat.ok++;
+      } else {
+        h.failed = true;
+        stat.failures++;
+      }
+      break;
+    case 'skipped':
+      stat.skipped++;
+      break;
+    default:
+      stat.ok++;
+      if (r.status === 'changed') stat.changed++;
+  }
+  reporter.taskResult(host, task, task.noLog ? censor(r) : r);
+  return r;
+}
+
+export function exitCodeFor(state: RunState): number {
+  const stats = [...state.stats.values()];
+  if (stats.some((s) => s.failures > 0)) return 2;
+  if (stats.some((s) => s.unreachable > 0)) return 4;
+  return 0;
+}
+
+export type { PlayDef };

@@ -1,0 +1,19 @@
+import type { FileDiff } from '../modules/types.js';
+
+export type Status = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+export interface TaskResult {
+  status: Status;
+  /** What `register` stores and --json shows (already censored for no_log). */
+  result: Record<string, unknown>;
+  diff: FileDiff[];
+  msg?: string;
+  /** Failed, but ignore_errors: the host goes on. */
+  ignored?: boolean;
+}
+
+export const NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+export function censor(r: TaskResult): TaskResult {
+  return { status: r.status, result: { censored: NO_LOG_MESSAGE, changed: r.status === 'changed' }, diff: [], msg: r.status === 'failed' ? NO_LOG_MESSAGE : undefined, ignored: r.ignored };
+}

@@ -1,0 +1,64 @@
+// What the runner knows about each host while a playbook runs.
+import type { Connection } from '../connection/types.js';
+import type { Inventory } from '../inventory/index.js';
+
+export interface HostState {
+  name: string;
+  /** Registered results and set_fact values: they outlive the play, as in Ansible. */
+  facts: Record<string, unknown>;
+  failed: boolean;
+  unreachable: boolean;
+  conn?: Promise<Connection>;
+}
+
+export interface HostStats {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failures: number;
+  skipped: number;
+  ignored: number;
+}
+
+export class RunState {
+  readonly hosts = new Map<string, HostState>();
+  readonly stats = new Map<string, HostStats>();
+
+  constructor(readonly inventory: Inventory) {
+    for (const name of inventory.hosts.keys()) {
+      this.hosts.set(name, { name, facts: {}, failed: false, unreachable: false });
+    }
+  }
+
+  host(name: string): HostState {
+    return this.hosts.get(name)!;
+  }
+
+  stat(name: string): HostStats {
+    let s = this.stats.get(name);
+    if (!s) {
+      s = { ok: 0, changed: 0, unreachable: 0, failures: 0, skipped: 0, ignored: 0 };
+      this.stats.set(name, s);
+    }
+    return s;
+  }
+
+  /** Inventory vars overlaid with facts: what `hostvars[name]` shows. */
+  hostVars(name: string): Record<string, unknown> {
+    const h = this.inventory.hosts.get(name)!;
+    return { ...h.vars, ...this.host(name).facts, inventory_hostname: name, group_names: h.groups.filter((g) => g !== 'all' && g !== 'ungrouped') };
+  }
+
+  /** `hostvars`: every host, computed on access so big fleets don't copy everything per task. */
+  hostvarsView(): Record<string, Record<string, unknown>> {
+    const view: Record<string, Record<string, unknown>> = {};
+    for (const name of this.inventory.hosts.keys()) {
+      Object.defineProperty(view, name, { get: () => this.hostVars(name), enumerable: true });
+    }
+    return view;
+  }
+
+  groupsView(): Record<string, string[]> {
+    return Object.fromEntries(this.inventory.groups);
+  }
+}

@@ -1,0 +1,47 @@
+// Variable precedence, lowest first (a subset of Ansible's):
+// role defaults < inventory (all < parent group < child group < host) < play vars < role vars
+// < registered results and set_fact < task vars < loop item.
+import type { PlayDef, TaskDef } from '../playbook/types.js';
+import type { RunState } from './state.js';
+
+/** Names every task can use without defining them. */
+export const MAGIC_VARS = ['inventory_hostname', 'hostvars', 'groups', 'group_names', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'role_path', 'play_hosts'];
+
+export interface VarsContext {
+  state: RunState;
+  play: PlayDef;
+  playHosts: string[];
+  check: boolean;
+  diff: boolean;
+  playbookDir: string;
+}
+
+export function playDefaults(play: PlayDef): Record<string, unknown> {
+  return Object.assign({}, ...play.roles.map((r) => r.defaults));
+}
+
+export function roleVars(play: PlayDef): Record<string, unknown> {
+  return Object.assign({}, ...play.roles.map((r) => r.vars));
+}
+
+export function taskVars(ctx: VarsContext, host: string, task: TaskDef): Record<string, unknown> {
+  const { state, play } = ctx;
+  const inv = state.inventory.hosts.get(host)!;
+  return {
+    ...playDefaults(play),
+    ...inv.vars,
+    ...play.vars,
+    ...roleVars(play),
+    ...state.host(host).facts,
+    ...task.vars,
+    inventory_hostname: host,
+    group_names: inv.groups.filter((g) => g !== 'all' && g !== 'ungrouped'),
+    hostvars: state.hostvarsView(),
+    groups: state.groupsView(),
+    play_hosts: ctx.playHosts,
+    ansible_check_mode: ctx.check,
+    ansible_diff_mode: ctx.diff,
+    playbook_dir: ctx.playbookDir,
+    role_path: task.role?.dir ?? '',
+  };
+}
