@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { loadInventory } from '../inventory/index.js';
 import { bundledRolesDir, loadPlaybook } from '../playbook/load.js';
+import { prepareRelayInventory } from '../relay/inventory.js';
 import type { CommonOptions } from './index.js';
 import { runLoaded } from './run.js';
 
@@ -11,6 +12,7 @@ export function sitePlaybook(): string {
 
 export async function applyCommand(inventoryFile: string, opts: CommonOptions): Promise<number> {
   const inv = loadInventory(inventoryFile);
+  prepareRelayInventory(inv);
   const pb = loadPlaybook(sitePlaybook());
   return runLoaded(pb, inv, opts);
 }

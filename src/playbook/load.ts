@@ -41,8 +41,9 @@ function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, r
   const roleHandlers: TaskDef[] = [];
   ((p.roles as unknown[]) ?? []).forEach((r, i) => {
     const name = typeof r === 'string' ? r : (r as { role: string }).role;
+    const tasksFrom = typeof r === 'string' ? 'main' : ((r as { tasks_from?: string }).tasks_from ?? 'main');
     const extraVars = typeof r === 'string' ? {} : ((r as { vars?: Record<string, unknown> }).vars ?? {});
-    const role = loadRole(name, rolesPath, src, [...path, 'roles', i]);
+    const role = loadRole(name, tasksFrom, rolesPath, src, [...path, 'roles', i]);
     Object.assign(role.vars, extraVars);
     roles.push(role);
     roleTasks.push(...role.tasks);
@@ -66,13 +67,13 @@ function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, r
 
 type LoadedRole = RoleDef & { tasks: TaskDef[]; handlers: TaskDef[] };
 
-function loadRole(name: string, rolesPath: string[], src: YamlSource, path: YamlPath): LoadedRole {
+function loadRole(name: string, tasksFrom: string, rolesPath: string[], src: YamlSource, path: YamlPath): LoadedRole {
   const dir = rolesPath.map((p) => join(p, name)).find((d) => existsSync(d));
   if (!dir) {
     throw new InputError(`role "${name}" not found`, src.pos(path), `looked in: ${rolesPath.join(', ')}`);
   }
   const role: LoadedRole = { name, dir, defaults: {}, vars: {}, tasks: [], handlers: [] };
-  const file = (sub: string) => ['main.yaml', 'main.yml'].map((f) => join(dir, sub, f)).find((f) => existsSync(f));
+  const file = (sub: string, base = 'main') => [`${base}.yaml`, `${base}.yml`].map((f) => join(dir, sub, f)).find((f) => existsSync(f));
   for (const sub of ['defaults', 'vars'] as const) {
     const f = file(sub);
     if (!f) continue;
@@ -82,7 +83,8 @@ function loadRole(name: string, rolesPath: string[], src: YamlSource, path: Yaml
     role[sub] = (v as Record<string, unknown>) ?? {};
   }
   for (const sub of ['tasks', 'handlers'] as const) {
-    const f = file(sub);
+    const f = file(sub, sub === 'tasks' ? tasksFrom : 'main');
+    if (!f && sub === 'tasks' && tasksFrom !== 'main') throw new InputError(`role "${name}" has no tasks/${tasksFrom}.yaml`, src.pos(path), 'check tasks_from');
     if (!f) continue;
     const ts = loadYamlFile(f);
     const list = ts.toJS() ?? [];

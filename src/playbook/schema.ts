@@ -40,7 +40,12 @@ export const playSchema = {
       items: {
         anyOf: [
           { type: 'string' },
-          { type: 'object', properties: { role: { type: 'string' }, vars: { type: 'object' } }, required: ['role'], additionalProperties: false },
+          {
+            type: 'object',
+            properties: { role: { type: 'string' }, vars: { type: 'object' }, tasks_from: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } },
+            required: ['role'],
+            additionalProperties: false,
+          },
         ],
       },
     },
