@@ -20,6 +20,21 @@ type Options = Handlebars.HelperOptions & { ids?: unknown[]; data?: { root?: unk
 const hb = Handlebars.create();
 const COMPILE_OPTS = { strict: true, noEscape: true, trackIds: true } as CompileOptions;
 
+// With noEscape, handlebars joins adjacent outputs with a bare `+`, so `{{port}}{{port}}` gives 4402
+// (numbers added, not concatenated). Make every buffer append a string append, on our instance only,
+// through the documented JavaScriptCompiler extension point.
+type Compiler = { appendToBuffer(source: unknown, location: unknown, explicit: unknown): unknown };
+const env = hb as unknown as { JavaScriptCompiler: new (...args: unknown[]) => Compiler };
+const BaseCompiler = env.JavaScriptCompiler;
+class StringAppendCompiler extends BaseCompiler {
+  appendToBuffer(source: unknown, location: unknown, explicit: unknown): unknown {
+    const parts = Array.isArray(source) ? source : [source];
+    return super.appendToBuffer(['"" + (', ...parts, ')'], location, explicit);
+  }
+}
+(StringAppendCompiler.prototype as unknown as { compiler: unknown }).compiler = StringAppendCompiler;
+env.JavaScriptCompiler = StringAppendCompiler;
+
 // ---------------------------------------------------------------- helpers
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
