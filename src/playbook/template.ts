@@ -137,6 +137,11 @@ const HELPERS: Record<string, (...args: unknown[]) => unknown> = {
       .map((line, i) => (i === 0 || line === '' ? line : pad + line))
       .join('\n');
   },
+  /** {{b64decode x}}: text of base64 data (e.g. a slurp result's content). */
+  b64decode(...all) {
+    const [args, opts] = split(all);
+    return Buffer.from(String(required('b64decode', args, opts, 0)), 'base64').toString('utf8');
+  },
   /** {{hostvar "rpi1" "tunnel_port"}} or {{hostvar item "tunnel_port"}}: hostvars[host][name] from the root context. */
   hostvar(...all) {
     const [args, opts] = split(all);

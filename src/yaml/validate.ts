@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import type { YamlPath, YamlSource } from './source.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /** Throws an InputError naming file:line:col and what to fix; returns silently when valid. */
