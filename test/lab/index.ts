@@ -24,6 +24,14 @@
 //                          <prefix>-br enslaved to br0. No default routes, no NAT, IPv6 off on eth0/br0/veths
 //                          (lo keeps ::1), no DHCP or other network services in the image.
 //
+// The runner's HOME (lab.home) holds .ssh/known_hosts. Note OpenSSH's `ssh` expands `~` from the passwd
+// entry, not $HOME: an OpenSSH-based caller must pass `-o UserKnownHostsFile=<lab.home>/.ssh/known_hosts`
+// (lab.exec does); libraries that read $HOME see it directly.
+//
+// Environment knobs: RELAY_PLAY_LAB_DEBUG=1 (progress on stderr), RELAY_PLAY_LAB_MIRROR (override the
+// mirror read from apt sources), RELAY_PLAY_LAB_CACHE (override /var/cache/relay-play-lab),
+// RELAY_PLAY_LAB_NO_OVERLAY=1 (force the copy fallback instead of overlayfs).
+//
 // Everything here uses node built-ins only.
 
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
@@ -81,7 +89,8 @@ export const SUBNET = '198.18.0';
 export const BRIDGE_IP = `${SUBNET}.1`;
 export const FIRST_HOST_OCTET = 10;
 export const ADMIN_USER = 'admin';
-export const CACHE_ROOT = '/var/cache/relay-play-lab';
+/** Image cache (outside the checkout); RELAY_PLAY_LAB_CACHE overrides it. */
+export const CACHE_ROOT = process.env.RELAY_PLAY_LAB_CACHE || '/var/cache/relay-play-lab';
 export const STATE_DIR = '/run/relay-play-lab';
 
 const DEBUG = !!process.env.RELAY_PLAY_LAB_DEBUG;
@@ -258,6 +267,30 @@ function unmountAllUnder(dir: string): void {
   }
 }
 
+/** SIGKILL every process whose root, cwd or command line is inside dir (e.g. an orphaned debootstrap). */
+function killProcessesUsing(dir: string): void {
+  const inside = (p: string): boolean => p === dir || p.startsWith(dir + '/');
+  for (let round = 0; round < 50; round++) {
+    const victims: number[] = [];
+    for (const e of fs.readdirSync('/proc')) {
+      const pid = Number(e);
+      if (!pid || pid === process.pid) continue;
+      let hit = cmdline(pid).some((a) => a.includes(dir));
+      for (const l of ['root', 'cwd']) {
+        if (hit) break;
+        try {
+          hit = inside(fs.readlinkSync(`/proc/${pid}/${l}`));
+        } catch { /* gone or kernel thread */ }
+      }
+      if (hit && pidAlive(pid)) victims.push(pid);
+    }
+    if (!victims.length) return;
+    debug(`killing ${victims.length} process(es) still using ${dir}`);
+    for (const pid of victims) kill(pid, 'SIGKILL');
+    sleepSync(100);
+  }
+}
+
 function netnsList(): string[] {
   const r = sh('ip', ['netns', 'list'], { allowFail: true });
   return (r.stdout ?? '').split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
@@ -402,6 +435,8 @@ export async function ensureImage(): Promise<LabImage> {
       if (e === hash || e.startsWith(`${hash}.tmp-`)) {
         const p = path.join(CACHE_ROOT, e);
         if (!fs.statSync(p).isDirectory()) continue;
+        process.stderr.write(`[lab] removing interrupted image build ${p}\n`);
+        killProcessesUsing(p);
         unmountAllUnder(p);
         rmTree(p);
       }
@@ -416,10 +451,16 @@ export async function ensureImage(): Promise<LabImage> {
       const logPath = path.join(tmp, 'build.log');
       const log = fs.openSync(logPath, 'w');
       const args = ['--variant=minbase', `--include=${INCLUDE.join(',')}`, SUITE, timg.rootfs, mirror];
+      installExitHandlers();
       const code = await new Promise<number>((resolve) => {
-        const p = spawn('debootstrap', args, { env: CHILD_ENV, stdio: ['ignore', log, log] });
+        // Own process group, so our exit/signal handlers can kill debootstrap and all its children.
+        const p = spawn('debootstrap', args, { env: CHILD_ENV, stdio: ['ignore', log, log], detached: true });
+        if (p.pid) activeBuilds.add(p.pid);
         p.on('error', () => resolve(127));
-        p.on('exit', (c) => resolve(c ?? 1));
+        p.on('exit', (c) => {
+          if (p.pid) activeBuilds.delete(p.pid);
+          resolve(c ?? 1);
+        });
       });
       fs.closeSync(log);
       if (code !== 0) {
@@ -561,6 +602,9 @@ function cleanupState(s: LabState): void {
 export function sweepStaleLabs(): string[] {
   const swept: string[] = [];
   const known = new Set<string>();
+  // Namespaces first, state files second: a lab writes its state file before creating any namespace,
+  // so every namespace listed here that belongs to a live lab is accounted for by a file read below.
+  const namespaces = netnsList();
   let files: string[] = [];
   try {
     files = fs.readdirSync(STATE_DIR).filter((f) => f.endsWith('.json'));
@@ -578,7 +622,7 @@ export function sweepStaleLabs(): string[] {
     swept.push(s.prefix);
   }
   const orphans = new Map<string, string[]>();
-  for (const ns of netnsList()) {
+  for (const ns of namespaces) {
     const prefix = ns.split('-')[0];
     if (!DEFAULT_PREFIX_RE.test(prefix) || known.has(prefix) || !ns.includes('-')) continue;
     orphans.set(prefix, [...(orphans.get(prefix) ?? []), ns]);
@@ -608,16 +652,26 @@ interface HostRt {
 }
 
 const liveLabs = new Set<LabImpl>();
+/** process-group ids of running debootstraps */
+const activeBuilds = new Set<number>();
 let handlersInstalled = false;
+
+function cleanupOnExit(): void {
+  for (const pgid of activeBuilds) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch { /* gone */ }
+  }
+  activeBuilds.clear();
+  for (const lab of [...liveLabs]) lab.teardownSync();
+}
 
 function installExitHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  process.on('exit', () => {
-    for (const lab of [...liveLabs]) lab.teardownSync();
-  });
+  process.on('exit', cleanupOnExit);
   const onSignal = (sig: NodeJS.Signals): void => {
-    for (const lab of [...liveLabs]) lab.teardownSync();
+    cleanupOnExit();
     process.removeListener(sig, onSignal);
     // Nobody else handles it: behave as the default (die by the signal).
     if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
@@ -702,7 +756,7 @@ class LabImpl implements Lab {
     for (const d of [upper, work, merged]) fs.mkdirSync(d, { recursive: true, mode: 0o755 });
     this.state.mounts.push(merged);
     this.saveState();
-    const r = sh('mount', ['-t', 'overlay', `relay-play-lab-${h.machine}`, '-o', `lowerdir=${img.rootfs},upperdir=${upper},workdir=${work}`, merged], { allowFail: true });
+    const r = process.env.RELAY_PLAY_LAB_NO_OVERLAY ? { status: 1, stderr: 'RELAY_PLAY_LAB_NO_OVERLAY set' } : sh('mount', ['-t', 'overlay', `relay-play-lab-${h.machine}`, '-o', `lowerdir=${img.rootfs},upperdir=${upper},workdir=${work}`, merged], { allowFail: true });
     if (r.status === 0) {
       h.root = merged;
       h.upper = upper;
@@ -845,6 +899,7 @@ class LabImpl implements Lab {
   }
 
   private host(name: string): HostRt {
+    if (this.tornDown) throw new Error(`lab ${this.prefix} was torn down`);
     const h = this.rt.get(name);
     if (!h) throw new Error(`no lab host ${JSON.stringify(name)} (have: ${[...this.rt.keys()].join(', ')})`);
     return h;
@@ -871,12 +926,14 @@ class LabImpl implements Lab {
   }
 
   nspawnPid(host: string): number | undefined {
-    const h = this.host(host);
-    return this.running(h) ? h.pid : undefined;
+    const h = this.rt.get(host);
+    return h && this.running(h) ? h.pid : undefined;
   }
 
   consoleLog(host: string): string {
-    return this.host(host).log;
+    const h = this.rt.get(host);
+    if (!h) throw new Error(`no lab host ${JSON.stringify(host)}`);
+    return h.log;
   }
 
   async stop(host: string): Promise<void> {
