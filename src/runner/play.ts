@@ -70,7 +70,11 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
       }),
     );
   }
-  for (const name of new Set(playHosts.flat())) state.stat(name);
+  // Recap in inventory order, whatever order hosts finished in.
+  const ran = new Set(playHosts.flat());
+  const ordered = new Map([...inv.hosts.keys()].filter((h) => ran.has(h)).map((h) => [h, state.stat(h)]));
+  state.stats.clear();
+  for (const [h, s] of ordered) state.stats.set(h, s);
   await reporter.end(state.stats);
   return state;
 }

@@ -1,0 +1,31 @@
+// Every module by name, with the Ansible FQCN aliases playbooks are often written with.
+import type { Module } from './types.js';
+import { authorized_key } from './authorized_key.js';
+import { blockinfile } from './blockinfile.js';
+import { command, shell } from './command.js';
+import { copy } from './copy.js';
+import { debug } from './debug.js';
+import { file } from './file.js';
+import { lineinfile } from './lineinfile.js';
+import { openssh_keypair } from './openssh_keypair.js';
+import { set_fact } from './set_fact.js';
+import { slurp } from './slurp.js';
+import { stat } from './stat.js';
+import { systemd } from './systemd.js';
+import { template } from './template.js';
+import { user } from './user.js';
+import { getent } from './getent.js';
+import { relay_fleet } from './relay_fleet.js';
+
+const builtin: Record<string, Module<any>> = { copy, template, command, shell, file, lineinfile, blockinfile, user, systemd, stat, slurp, set_fact, debug, getent };
+
+export const modules: Record<string, Module<any>> = {
+  ...builtin,
+  authorized_key,
+  openssh_keypair,
+  // relay-play's own: the fleet's ports and keys, kept on the relay.
+  relay_fleet,
+  ...Object.fromEntries(Object.entries(builtin).map(([name, mod]) => [`ansible.builtin.${name}`, mod])),
+  'ansible.posix.authorized_key': authorized_key,
+  'community.crypto.openssh_keypair': openssh_keypair,
+};

@@ -1,0 +1,120 @@
+// The product end to end on real hosts: relay, three devices, a client.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { labAvailable, startLab, type Lab } from './lab/index.js';
+import { recap, relayPlay, show, tempDir, waitFor, writeYaml } from './integration/util.js';
+
+const avail = labAvailable();
+
+describe('relay-play apply on a lab fleet', { skip: avail.ok ? false : avail.why, timeout: 900_000 }, () => {
+  let lab: Lab;
+  let dir: string;
+  let inventory: string;
+
+  const inventoryData = (devices: string[]) => {
+    const hosts = lab.inventoryHosts();
+    const pick = (names: string[], extra: Record<string, Record<string, unknown>> = {}) =>
+      Object.fromEntries(names.map((n) => [n, { ...hosts[n], ...(extra[n] ?? {}) }]));
+    return {
+      all: {
+        children: {
+          relay: { hosts: pick(['server']) },
+          devices: { hosts: pick(devices, { rpi2: { tunnel_port: 22230 } }) },
+          clients: { hosts: pick(['client']) },
+        },
+      },
+    };
+  };
+  const apply = async (...extra: string[]) => relayPlay(lab, ['apply', inventory, ...extra]);
+  /** `ssh DEVICE hostname` run by admin on the client, through the relay, never prompting. */
+  const sshFromClient = (device: string) => lab.exec('client', `ssh -o BatchMode=yes -o ConnectTimeout=5 ${device} hostname`, { timeoutMs: 20_000 });
+  const tunnelPid = async (device: string) => (await lab.exec(device, 'systemctl show -p MainPID --value relay-tunnel.service')).stdout.trim();
+
+  before(async () => {
+    lab = await startLab(['server', 'rpi1', 'rpi2', 'client', 'rpi3']);
+    dir = tempDir();
+    inventory = writeYaml(dir, 'inventory.yaml', inventoryData(['rpi1', 'rpi2']));
+    // The person on the client logs in to devices with their own key (relay-play only manages the way there).
+    const key = await lab.exec('client', "ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 && cat ~/.ssh/id_ed25519.pub");
+    assert.equal(key.code, 0, show(key));
+    for (const d of ['rpi1', 'rpi2', 'rpi3']) {
+      const r = await lab.exec(d, 'cat >> ~/.ssh/authorized_keys', { input: key.stdout });
+      assert.equal(r.code, 0, show(r));
+    }
+    // Lines the user wrote in ~/.ssh/config must survive.
+    await lab.exec('client', "printf '# my own settings\\nHost myserver\\n    HostName 198.18.0.250\\n' > ~/.ssh/config && chmod 600 ~/.ssh/config");
+  });
+
+  after(async () => {
+    await lab?.teardown();
+  });
+
+  it('one apply on fresh hosts: ssh rpi1 hostname works from the client through the relay', async () => {
+    const r = await apply();
+    assert.equal(r.code, 0, show(r));
+    const stats = recap(r.stdout);
+    for (const h of ['server', 'rpi1', 'rpi2', 'client']) assert.ok(stats[h]?.changed > 0, `${h} changed: ${show(r)}`);
+    for (const d of ['rpi1', 'rpi2']) {
+      await waitFor(`ssh ${d} through the relay`, 30_000, async () => (await sshFromClient(d)).stdout.trim() === d);
+    }
+    const cfg = await lab.exec('client', 'cat ~/.ssh/config');
+    assert.match(cfg.stdout, /^# my own settings\nHost myserver\n    HostName 198.18.0.250\n/m, 'user lines kept');
+    assert.match(cfg.stdout, /Host rpi2\n\s+HostName localhost\n\s+Port 22230\n/, 'explicit tunnel_port used');
+    // Host keys are pinned: the device's real key, no TOFU entry added anywhere else.
+    const pinned = await lab.exec('client', 'cat ~/.ssh/known_hosts.relay-play; test ! -s ~/.ssh/known_hosts && echo no-tofu');
+    const real = await lab.exec('rpi1', 'cut -d" " -f1,2 /etc/ssh/ssh_host_ed25519_key.pub');
+    assert.ok(pinned.stdout.includes(`rpi1 ${real.stdout.trim()}`), pinned.stdout);
+    assert.match(pinned.stdout, /no-tofu/);
+  });
+
+  it('a second apply changes nothing on any host', async () => {
+    const r = await apply();
+    assert.equal(r.code, 0, show(r));
+    const stats = recap(r.stdout);
+    for (const h of ['server', 'rpi1', 'rpi2', 'client']) assert.equal(stats[h]?.changed, 0, `${h}: ${show(r)}`);
+  });
+
+  it('ports are stable when the inventory is re-ordered', async () => {
+    const reordered = inventoryData(['rpi2', 'rpi1']);
+    const file = writeYaml(dir, 'reordered.yaml', reordered);
+    const r = await relayPlay(lab, ['apply', file]);
+    assert.equal(r.code, 0, show(r));
+    for (const [h, s] of Object.entries(recap(r.stdout))) assert.equal(s.changed, 0, `${h}: ${show(r)}`);
+  });
+
+  it('adding rpi3 changes only rpi3, the relay and the client; other tunnels never drop', async () => {
+    const pids = { rpi1: await tunnelPid('rpi1'), rpi2: await tunnelPid('rpi2') };
+    writeYaml(dir, 'inventory.yaml', inventoryData(['rpi1', 'rpi2', 'rpi3']));
+    const r = await apply();
+    assert.equal(r.code, 0, show(r));
+    const stats = recap(r.stdout);
+    assert.equal(stats.rpi1.changed, 0, show(r));
+    assert.equal(stats.rpi2.changed, 0, show(r));
+    for (const h of ['rpi3', 'server', 'client']) assert.ok(stats[h].changed > 0, `${h}: ${show(r)}`);
+    await waitFor('ssh rpi3', 30_000, async () => (await sshFromClient('rpi3')).stdout.trim() === 'rpi3');
+    assert.equal(await tunnelPid('rpi1'), pids.rpi1, 'rpi1 tunnel process unchanged');
+    assert.equal(await tunnelPid('rpi2'), pids.rpi2, 'rpi2 tunnel process unchanged');
+    assert.equal((await sshFromClient('rpi1')).stdout.trim(), 'rpi1');
+  });
+
+  it('--check --diff after a hand edit shows the diff and changes nothing', async () => {
+    await lab.exec('client', "sed -i 's/Port 22230/Port 22299/' ~/.ssh/config");
+    const before = await lab.exec('client', 'sha256sum ~/.ssh/config ~/.ssh/known_hosts.relay-play');
+    const r = await apply('--check', '--diff');
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /^-\s+Port 22299$/m, show(r));
+    assert.match(r.stdout, /^\+\s+Port 22230$/m, show(r));
+    assert.equal(recap(r.stdout).client.changed, 1, show(r));
+    const afterSums = await lab.exec('client', 'sha256sum ~/.ssh/config ~/.ssh/known_hosts.relay-play');
+    assert.equal(afterSums.stdout, before.stdout, 'check mode wrote nothing');
+    const fix = await apply();
+    assert.equal(fix.code, 0, show(fix));
+    assert.equal(recap(fix.stdout).client.changed, 1, show(fix));
+  });
+
+  it('a device reboot brings its tunnel back by itself', async () => {
+    await lab.reboot('rpi1');
+    const secs = await waitFor('rpi1 tunnel after reboot', 60_000, async () => (await sshFromClient('rpi1')).stdout.trim() === 'rpi1', 1000);
+    console.log(`# rpi1 reachable again ${secs.toFixed(1)} s after its sshd answered`);
+  });
+});
