@@ -20,6 +20,9 @@ if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo absent; exit 0; fi
 stat -c '%F|%a|%U|%G|%s' -- "$p" || exit 1
 if [ "$2" = content ] && [ -f "$p" ] && [ ! -L "$p" ]; then base64 -w0 -- "$p" || exit 1; fi`;
 
+/** The one-path facts script above, for modules that batch it into a larger read: `sh -c SCRIPT sh PATH [content]`. */
+export const FILE_FACTS_SCRIPT = FACT_SCRIPT;
+
 export function parseFileFacts(stdout: string): FileFacts {
   const [head, body = ''] = stdout.split('\n');
   if (head === 'absent') return { exists: false };

@@ -1,0 +1,156 @@
+// command / shell: run a program on the host. `command` runs an argv without any shell processing
+// (the words are split here, each one quoted); `shell` hands its text to `sh -c`.
+// Plan: creates/removes decide (one read), check mode skips, otherwise one step whose exit code
+// the module judges itself in `finish` (a non-zero rc yields `failed: true` in the result).
+import { shellJoin, shScript, shq } from '../connection/quote.js';
+import type { RunResult } from '../connection/types.js';
+import type { Module, Plan, ReadContext, Step } from './types.js';
+import { boolArg, toBool, type BoolArg } from './lib/schema.js';
+import { extractKv, shellSplit } from './lib/words.js';
+
+interface CommandArgs {
+  _raw?: string;
+  cmd?: string;
+  argv?: string[];
+  creates?: string;
+  removes?: string;
+  chdir?: string;
+  stdin?: string;
+  stdin_add_newline?: BoolArg;
+  strip_empty_ends?: BoolArg;
+  /** shell only: the shell to run the text with (default /bin/sh). */
+  executable?: string;
+}
+
+// Options Ansible accepts inline in the free-form text (`command: make creates=/x chdir=/src`).
+const INLINE_KEYS = ['creates', 'removes', 'chdir', 'executable', 'stdin', 'stdin_add_newline', 'strip_empty_ends'] as const;
+
+const common = {
+  _raw: { type: 'string' },
+  cmd: { type: 'string', minLength: 1 },
+  creates: { type: 'string', minLength: 1 },
+  removes: { type: 'string', minLength: 1 },
+  chdir: { type: 'string', minLength: 1 },
+  stdin: { type: 'string' },
+  stdin_add_newline: boolArg,
+  strip_empty_ends: boolArg,
+};
+
+const commandSchema = {
+  type: 'object',
+  properties: { ...common, argv: { type: 'array', items: { type: ['string', 'number'] }, minItems: 1 } },
+  oneOf: [{ required: ['_raw'] }, { required: ['cmd'] }, { required: ['argv'] }],
+  additionalProperties: false,
+};
+
+const shellSchema = {
+  type: 'object',
+  properties: { ...common, executable: { type: 'string', minLength: 1 } },
+  oneOf: [{ required: ['_raw'] }, { required: ['cmd'] }],
+  additionalProperties: false,
+};
+
+/** Free-form text may carry `creates=...` etc.; explicit arguments win over inline ones. */
+function normalise(args: CommandArgs): CommandArgs {
+  if (args._raw === undefined) return args;
+  const { rest, kv } = extractKv(args._raw, INLINE_KEYS);
+  const { _raw: _ignored, ...explicit } = args;
+  return { ...(kv as Partial<CommandArgs>), ...explicit, cmd: rest };
+}
+
+// `exists PATTERN`: glob like Ansible's creates/removes (relative to chdir). IFS= keeps the pattern
+// one word; an unquoted parameter is globbed but never re-parsed as shell code.
+const CREATES_SCRIPT = `IFS=
+if [ -n "$1" ]; then cd -- "$1" 2>/dev/null || true; fi
+exists() { for f in $1; do if [ -e "$f" ] || [ -L "$f" ]; then return 0; fi; done; return 1; }
+if [ -n "$2" ] && exists "$2"; then echo creates-exists; fi
+if [ -n "$3" ] && ! exists "$3"; then echo removes-absent; fi
+exit 0`;
+
+async function gate(args: CommandArgs, ctx: ReadContext): Promise<string | undefined> {
+  if (!args.creates && !args.removes) return undefined;
+  const r = await ctx.read(shScript(CREATES_SCRIPT, [args.chdir ?? '', args.creates ?? '', args.removes ?? '']));
+  if (r.code !== 0) throw new Error(`cannot check creates/removes: ${r.stderr.trim() || `exit ${r.code}`}`);
+  if (r.stdout.includes('creates-exists')) return `skipped, since ${args.creates} exists`;
+  if (r.stdout.includes('removes-absent')) return `skipped, since ${args.removes} does not exist`;
+  return undefined;
+}
+
+const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', 'function', 'select', 'time']);
+
+/** The command line for an argv: each word quoted; run via `exec "$@"` when a word could still be syntax. */
+export function argvCommand(argv: string[], chdir?: string): string {
+  if (chdir !== undefined) return shScript('cd -- "$1" || exit 1; shift; exec "$@"', [chdir, ...argv]);
+  const first = argv[0];
+  // An unquoted first word that looks like an assignment or a reserved word would be shell syntax.
+  if (shq(first) === first && (first.includes('=') || RESERVED.has(first))) return shScript('exec "$@"', argv);
+  return shellJoin(argv);
+}
+
+function shellCommand(text: string, executable: string, chdir?: string): string {
+  if (chdir !== undefined) return shScript('cd -- "$1" || exit 1; exec "$2" -c "$3"', [chdir, executable, text]);
+  return shellJoin([executable, '-c', text]);
+}
+
+const stripEnds = (s: string, strip: boolean) => (strip ? s.replace(/[\r\n]+$/, '') : s);
+const lines = (s: string) => (s === '' ? [] : s.split(/\r?\n/));
+
+function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: ReadContext): Promise<Plan> {
+  return (async () => {
+    const args = normalise(raw);
+    let cmdShown: string | string[];
+    let line: string;
+    if (kind === 'command') {
+      const argv = args.argv ? args.argv.map(String) : shellSplit(args.cmd ?? '');
+      if (!argv.length) return { changed: false, steps: [], failed: 'no command given' };
+      cmdShown = argv;
+      line = argvCommand(argv, args.chdir);
+    } else {
+      const text = args.cmd ?? '';
+      if (!text.trim()) return { changed: false, steps: [], failed: 'no command given' };
+      cmdShown = text;
+      line = shellCommand(text, args.executable ?? '/bin/sh', args.chdir);
+    }
+
+    const skipMsg = await gate(args, ctx);
+    if (skipMsg) return { changed: false, steps: [], msg: skipMsg, result: { cmd: cmdShown, rc: 0, stdout: skipMsg, stdout_lines: [skipMsg], stderr: '', stderr_lines: [] } };
+
+    let stdin: string | undefined;
+    if (args.stdin !== undefined) stdin = args.stdin + (toBool(args.stdin_add_newline, true) ? '\n' : '');
+    const step: Step = { describe: `${kind}: ${Array.isArray(cmdShown) ? shellJoin(cmdShown) : cmdShown}`, command: line, ...(stdin !== undefined ? { stdin } : {}) };
+
+    if (ctx.check) {
+      // As Ansible: with creates/removes the module can tell it would run; without, it cannot know.
+      if (args.creates || args.removes) return { changed: true, steps: [step], msg: 'Command would have run if not in check mode', result: { cmd: cmdShown } };
+      return { changed: false, skipped: true, steps: [], msg: 'skipped in check mode', result: { cmd: cmdShown } };
+    }
+
+    const strip = toBool(args.strip_empty_ends, true);
+    return {
+      changed: true,
+      steps: [step],
+      acceptNonZero: true,
+      result: { cmd: cmdShown },
+      finish(outputs: RunResult[]) {
+        const out = outputs[0] ?? { code: 255, stdout: '', stderr: 'the command did not run' };
+        const stdout = stripEnds(out.stdout, strip);
+        const stderr = stripEnds(out.stderr, strip);
+        const res: Record<string, unknown> = { cmd: cmdShown, rc: out.code, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr) };
+        if (out.code !== 0) Object.assign(res, { failed: true, msg: 'non-zero return code' });
+        return res;
+      },
+    };
+  })();
+}
+
+export const command: Module<CommandArgs> = {
+  schema: commandSchema,
+  freeForm: true,
+  plan: (args, ctx) => makePlan('command', args, ctx),
+};
+
+export const shell: Module<CommandArgs> = {
+  schema: shellSchema,
+  freeForm: true,
+  plan: (args, ctx) => makePlan('shell', args, ctx),
+};

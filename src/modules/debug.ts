@@ -1,0 +1,56 @@
+// debug: print a message or a variable's value. Never changes anything, reads nothing.
+import type { Module, Plan } from './types.js';
+import { parseKv } from './lib/words.js';
+
+interface DebugArgs {
+  msg?: unknown;
+  var?: string;
+  verbosity?: number;
+  _raw?: string;
+}
+
+// A variable name or a dotted path into one: a.b, list.0.
+const VAR_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
+
+export const debug: Module<DebugArgs> = {
+  schema: {
+    type: 'object',
+    properties: {
+      msg: {},
+      var: { type: 'string', minLength: 1 },
+      verbosity: { type: 'integer', minimum: 0 },
+      _raw: { type: 'string' },
+    },
+    not: { required: ['msg', 'var'] },
+    additionalProperties: false,
+  },
+  freeForm: true,
+
+  async plan(args, ctx): Promise<Plan> {
+    let a: DebugArgs = args;
+    if (args._raw !== undefined) {
+      try {
+        const kv = parseKv(args._raw);
+        a = { ...(kv.msg !== undefined ? { msg: kv.msg } : {}), ...(kv.var !== undefined ? { var: kv.var } : {}) };
+      } catch (e) {
+        return { changed: false, steps: [], failed: `debug: ${(e as Error).message}` };
+      }
+    }
+    if (a.var !== undefined) {
+      if (!VAR_PATH.test(a.var)) return { changed: false, steps: [], failed: `debug: var must be a variable name, got ${JSON.stringify(a.var)}` };
+      let value: unknown;
+      try {
+        // The template engine's `json` helper keeps lists and objects intact through ctx.render's text.
+        value = JSON.parse(ctx.render(`{{json ${a.var}}}`));
+      } catch {
+        try {
+          value = ctx.render(`{{ ${a.var} }}`);
+        } catch {
+          value = 'VARIABLE IS NOT DEFINED!';
+        }
+      }
+      return { changed: false, steps: [], result: { msg: value, [a.var]: value } };
+    }
+    return { changed: false, steps: [], result: { msg: a.msg ?? 'Hello world!' } };
+  },
+};

@@ -1,0 +1,43 @@
+// Schema fragments and argument coercions shared by the modules.
+
+/**
+ * A boolean argument. YAML 1.2 (what the loader speaks) reads Ansible's `yes`/`no` as strings, so
+ * those spellings are accepted too and turned into booleans by `toBool`.
+ */
+export const boolArg = { type: ['boolean', 'string'], enum: [true, false, 'yes', 'no', 'true', 'false', 'True', 'False', 'on', 'off'] };
+
+export type BoolArg = boolean | string;
+
+export function toBool(v: unknown, dflt: boolean): boolean;
+export function toBool(v: unknown, dflt?: boolean): boolean | undefined;
+export function toBool(v: unknown, dflt?: boolean): boolean | undefined {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v === 'boolean') return v;
+  const s = String(v).toLowerCase();
+  if (['yes', 'true', 'on', '1'].includes(s)) return true;
+  if (['no', 'false', 'off', '0'].includes(s)) return false;
+  throw new Error(`expected a boolean, got ${JSON.stringify(v)}`);
+}
+
+export const modeArg = { type: ['string', 'integer'] };
+
+/** owner/group/mode, as every file-managing module takes them. */
+export const attrProps = {
+  owner: { type: 'string', minLength: 1 },
+  group: { type: 'string', minLength: 1 },
+  mode: modeArg,
+};
+
+/**
+ * Normalise a mode argument to 4 octal digits. Strings as written ("644", "0644"). Integers: the YAML
+ * 1.2 loader reads Ansible's unquoted `mode: 0644` as the decimal number 644, so an integer whose
+ * digits are all octal is read as those digits (644 → "0644"). Symbolic modes are not supported.
+ */
+export function modeString(mode: unknown): string | undefined {
+  if (mode === undefined || mode === null || mode === '') return undefined;
+  const s = String(mode);
+  if (!/^[0-7]{3,4}$/.test(s)) {
+    throw new Error(`mode must be octal like "0644", got ${JSON.stringify(mode)}${typeof mode === 'number' ? ' (quote it: mode: "0644")' : ''}`);
+  }
+  return s.padStart(4, '0');
+}

@@ -1,0 +1,86 @@
+// Text files edited in memory (lineinfile, blockinfile, authorized_key): read once, compute the new
+// content, write atomically only when it differs, otherwise fix attributes in place.
+import { shScript } from '../../connection/quote.js';
+import type { FileDiff, Plan, ReadContext, Step } from '../types.js';
+import { attrChanges, attrDiff, attrSteps, contentDiff, FILE_FACTS_SCRIPT, parseFileFacts, writeFileStep, type Attrs, type FileFacts } from './files.js';
+
+export interface TextFile {
+  /** The path written to: the symlink's target when the path is a symlink (as Ansible follows it). */
+  real: string;
+  parentExists: boolean;
+  facts: FileFacts;
+}
+
+// One round trip: resolve a symlink, whether the parent directory exists, then stat + content.
+const SCRIPT = `p=$1
+if [ -L "$p" ]; then r=$(readlink -f -- "$p") && [ -n "$r" ] && p=$r; fi
+printf '%s' "$p" | base64 -w0; echo
+if [ -d "$(dirname -- "$p")" ]; then echo parent; else echo noparent; fi
+set -- "$p" content
+${FILE_FACTS_SCRIPT}`;
+
+export async function readTextFile(ctx: ReadContext, path: string): Promise<TextFile> {
+  const r = await ctx.read(shScript(SCRIPT, [path]));
+  if (r.code !== 0) throw new Error(`cannot read ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  const nl1 = r.stdout.indexOf('\n');
+  const nl2 = r.stdout.indexOf('\n', nl1 + 1);
+  const real = Buffer.from(r.stdout.slice(0, nl1), 'base64').toString('utf8') || path;
+  const parentExists = r.stdout.slice(nl1 + 1, nl2) === 'parent';
+  const facts = parseFileFacts(r.stdout.slice(nl2 + 1));
+  if (facts.type === 'file' && facts.content === undefined) facts.content = '';
+  return { real, parentExists, facts };
+}
+
+/** Split into lines that keep their "\n" (the last one may lack it). */
+export function splitLines(text: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const j = text.indexOf('\n', i);
+    if (j < 0) {
+      out.push(text.slice(i));
+      break;
+    }
+    out.push(text.slice(i, j + 1));
+    i = j + 1;
+  }
+  return out;
+}
+
+export interface TextPlanOpts {
+  /** Shown in diffs and results. */
+  path: string;
+  file: TextFile;
+  /** New content; undefined = leave the content alone (attributes may still be fixed). */
+  after: string | undefined;
+  want: Attrs;
+  validate?: string;
+  msg?: string;
+  result?: Record<string, unknown>;
+  /** Extra steps before the write (e.g. creating a directory). */
+  before?: Step[];
+  diff?: FileDiff[];
+}
+
+/** The plan that makes the file hold `after` with the wanted attributes. */
+export function planText(o: TextPlanOpts): Plan {
+  const { facts, real } = o.file;
+  const diff: FileDiff[] = [...(o.diff ?? [])];
+  const pre = o.before ?? [];
+  const result = { ...o.result };
+  const contentChanged = o.after !== undefined && (!facts.exists || facts.content !== o.after);
+  if (contentChanged) {
+    diff.push(contentDiff(o.path, facts.content ?? '', o.after!));
+    const ad = facts.exists ? attrDiff(o.path, facts, attrChanges(facts, o.want)) : undefined;
+    if (ad) diff.push(ad);
+    const mkParent: Step[] = o.file.parentExists ? [] : [{ describe: `mkdir -p parent of ${o.path}`, command: shScript('mkdir -p -- "$(dirname -- "$1")"', [real]) }];
+    return { changed: true, steps: [...pre, ...mkParent, writeFileStep(real, o.after!, o.want, o.validate)], diff, result, msg: o.msg };
+  }
+  if (!facts.exists) return { changed: pre.length > 0, steps: pre, diff, result, msg: o.msg };
+  const changes = attrChanges(facts, o.want);
+  const ad = attrDiff(o.path, facts, changes);
+  if (ad) diff.push(ad);
+  const steps = [...pre, ...attrSteps(real, changes)];
+  const attrMsg = Object.keys(changes).length ? 'ownership, perms or SE linux context changed' : undefined;
+  return { changed: steps.length > 0, steps, diff, result, msg: [o.msg, attrMsg].filter(Boolean).join(' and ') || undefined };
+}

@@ -1,0 +1,203 @@
+// lineinfile: ensure one line is present (or lines matching are absent), computed in memory exactly
+// like Ansible's module (regexp replaces the last match; else insertafter/insertbefore; else EOF),
+// written atomically only when the content differs.
+import type { Module, Plan } from './types.js';
+import { type Attrs } from './lib/files.js';
+import { pyExpand, pyRegex, searchLine } from './lib/pyre.js';
+import { attrProps, boolArg, modeString, toBool, type BoolArg } from './lib/schema.js';
+import { planText, readTextFile, splitLines } from './lib/text-file.js';
+
+interface LineArgs {
+  path?: string;
+  dest?: string;
+  name?: string;
+  line?: string;
+  regexp?: string;
+  search_string?: string;
+  state?: 'present' | 'absent';
+  insertafter?: string;
+  insertbefore?: string;
+  create?: BoolArg;
+  backrefs?: BoolArg;
+  firstmatch?: BoolArg;
+  owner?: string;
+  group?: string;
+  mode?: string | number;
+  validate?: string;
+}
+
+const stripEol = (l: string) => l.replace(/[\r\n]+$/, '');
+
+export interface LineEdit {
+  lines: string[];
+  changed: boolean;
+  msg: string;
+  found?: number;
+}
+
+/** Ansible's present(): returns the new lines. `lines` keep their "\n". */
+export function linePresent(input: string[], o: { line: string; regexp?: RegExp; search?: string; insertafter?: string; insertbefore?: string; backrefs?: boolean; firstmatch?: boolean }): LineEdit {
+  const lines = [...input];
+  const { line, insertafter, insertbefore } = o;
+  let insRe: RegExp | undefined;
+  if (insertafter !== undefined && insertafter !== 'BOF' && insertafter !== 'EOF') insRe = pyRegex(insertafter, 'insertafter');
+  else if (insertbefore !== undefined && insertbefore !== 'BOF') insRe = pyRegex(insertbefore, 'insertbefore');
+
+  // index[0]: the line matched by regexp/search_string (or the exact line); index[1]: insertion point.
+  const index = [-1, -1];
+  let match: RegExpExecArray | null = null;
+  let searchFound = false;
+
+  if (o.regexp) {
+    for (let i = 0; i < lines.length; i++) {
+      const m = searchLine(o.regexp, lines[i]);
+      if (m) {
+        index[0] = i;
+        match = m;
+        if (o.firstmatch) break;
+      }
+    }
+  }
+  if (o.search !== undefined) {
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i].includes(o.search)) {
+        index[0] = i;
+        searchFound = true;
+        if (o.firstmatch) break;
+      }
+    }
+  }
+  if (!match && !searchFound) {
+    for (let i = 0; i < lines.length; i++) {
+      if (stripEol(lines[i]) === line) {
+        index[0] = i;
+      } else if (insRe && searchLine(insRe, lines[i])) {
+        if (insertafter !== undefined) {
+          index[1] = i + 1;
+          if (o.firstmatch) break;
+        }
+        if (insertbefore !== undefined) {
+          index[1] = i;
+          if (o.firstmatch) break;
+        }
+      }
+    }
+  }
+
+  const nl = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
+  const lastNeedsNl = () => lines.length > 0 && !/[\r\n]$/.test(lines[lines.length - 1]);
+
+  if (index[0] !== -1) {
+    const newLine = nl(o.backrefs && match ? pyExpand(line, match) : line);
+    if (lines[index[0]] !== newLine) {
+      lines[index[0]] = newLine;
+      return { lines, changed: true, msg: 'line replaced' };
+    }
+    return { lines, changed: false, msg: '' };
+  }
+  if (o.backrefs) return { lines, changed: false, msg: '' }; // nothing to expand the backrefs from
+  if (insertbefore === 'BOF' || insertafter === 'BOF') {
+    lines.unshift(`${line}\n`);
+    return { lines, changed: true, msg: 'line added' };
+  }
+  if (insertafter === 'EOF' || index[1] === -1) {
+    if (lastNeedsNl()) lines.push('\n');
+    lines.push(`${line}\n`);
+    return { lines, changed: true, msg: 'line added' };
+  }
+  if (insertafter !== undefined) {
+    // Don't insert the line if it already follows the anchor.
+    if (lines.length === index[1]) {
+      if (stripEol(lines[index[1] - 1]) !== line) {
+        if (lastNeedsNl()) lines[lines.length - 1] += '\n';
+        lines.push(`${line}\n`);
+        return { lines, changed: true, msg: 'line added' };
+      }
+      return { lines, changed: false, msg: '' };
+    }
+    if (stripEol(lines[index[1]]) !== line) {
+      lines.splice(index[1], 0, `${line}\n`);
+      return { lines, changed: true, msg: 'line added' };
+    }
+    return { lines, changed: false, msg: '' };
+  }
+  lines.splice(index[1], 0, `${line}\n`);
+  return { lines, changed: true, msg: 'line added' };
+}
+
+/** Ansible's absent(): drop every line matching regexp / containing search_string / equal to line. */
+export function lineAbsent(input: string[], o: { line?: string; regexp?: RegExp; search?: string }): LineEdit {
+  let found = 0;
+  const lines = input.filter((l) => {
+    const hit = o.regexp ? searchLine(o.regexp, l) !== null : o.search !== undefined ? l.includes(o.search) : stripEol(l) === o.line;
+    if (hit) found++;
+    return !hit;
+  });
+  return { lines, changed: found > 0, msg: found ? `${found} line(s) removed` : '', found };
+}
+
+export const lineinfile: Module<LineArgs> = {
+  schema: {
+    type: 'object',
+    properties: {
+      path: { type: 'string', minLength: 1 },
+      dest: { type: 'string', minLength: 1 },
+      name: { type: 'string', minLength: 1 },
+      line: { type: 'string' },
+      regexp: { type: 'string', minLength: 1 },
+      search_string: { type: 'string', minLength: 1 },
+      state: { enum: ['present', 'absent'] },
+      insertafter: { type: 'string', minLength: 1 },
+      insertbefore: { type: 'string', minLength: 1 },
+      create: boolArg,
+      backrefs: boolArg,
+      firstmatch: boolArg,
+      ...attrProps,
+      validate: { type: 'string' },
+    },
+    oneOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }],
+    allOf: [
+      { not: { required: ['insertafter', 'insertbefore'] } },
+      { not: { required: ['regexp', 'search_string'] } },
+      { if: { properties: { state: { const: 'absent' } }, required: ['state'] }, then: { anyOf: [{ required: ['line'] }, { required: ['regexp'] }, { required: ['search_string'] }] }, else: { required: ['line'] } },
+    ],
+    additionalProperties: false,
+  },
+
+  async plan(args, ctx): Promise<Plan> {
+    const path = (args.path ?? args.dest ?? args.name)!;
+    const present = (args.state ?? 'present') === 'present';
+    const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
+    const regexp = args.regexp !== undefined ? pyRegex(args.regexp) : undefined;
+    const backrefs = toBool(args.backrefs, false);
+    if (backrefs && !regexp) return { changed: false, steps: [], failed: 'backrefs needs regexp' };
+
+    const file = await readTextFile(ctx, path);
+    const { facts } = file;
+    if (facts.exists && facts.type !== 'file') return { changed: false, steps: [], failed: `${path} is a ${facts.type}, not a regular file` };
+
+    if (!facts.exists) {
+      if (!present) return { changed: false, steps: [], msg: 'file not present', result: { path } };
+      if (!toBool(args.create, false)) return { changed: false, steps: [], failed: `Destination ${path} does not exist !`, result: { path } };
+      if (backrefs) return { changed: false, steps: [], msg: '', result: { path } }; // no line can match an absent file
+    }
+
+    const before = facts.content ?? '';
+    const lines = splitLines(before);
+    const edit = present
+      ? linePresent(lines, {
+          line: args.line!,
+          regexp,
+          search: args.search_string,
+          insertafter: args.insertafter,
+          insertbefore: args.insertbefore,
+          backrefs,
+          firstmatch: toBool(args.firstmatch, false),
+        })
+      : lineAbsent(lines, { line: args.line, regexp, search: args.search_string });
+    const after = edit.lines.join('');
+    const result: Record<string, unknown> = { path };
+    if (edit.found !== undefined) result.found = edit.found;
+    return planText({ path, file, after: facts.exists && after === before ? undefined : after, want, validate: args.validate, msg: edit.msg || undefined, result });
+  },
+};

@@ -1,0 +1,162 @@
+// openssh_keypair: an ed25519 key pair generated ON the host. An existing private key is never
+// overwritten and never read: only its metadata (stat) and the .pub file are looked at. The private
+// key's content never reaches the runner — no step prints it, no result or diff contains it.
+import { shellJoin, shScript } from '../connection/quote.js';
+import type { RunResult } from '../connection/types.js';
+import type { Module, Plan, Step } from './types.js';
+import { attrChanges, attrDiff, attrSteps, parseFileFacts, type Attrs } from './lib/files.js';
+import { attrProps, modeString } from './lib/schema.js';
+import { fieldsDiff } from './lib/state-diff.js';
+
+interface KeypairArgs {
+  path: string;
+  type?: 'ed25519';
+  comment?: string;
+  owner?: string;
+  group?: string;
+  mode?: string | number;
+}
+
+// $1 private key path. stat only for the private key; the .pub is read (it is public).
+const SCRIPT = `p=$1
+if [ -e "$p" ] || [ -L "$p" ]; then printf 'key=%s\\n' "$(stat -c '%F|%a|%U|%G|%s' -- "$p")"; else echo key=absent; fi
+if [ -d "$(dirname -- "$p")" ]; then echo dir=yes; else echo dir=no; fi
+if [ -f "$p.pub" ]; then
+  printf 'pubstat=%s\\n' "$(stat -c '%F|%a|%U|%G|%s' -- "$p.pub")"
+  printf 'pub=%s\\n' "$(head -n 1 -- "$p.pub" | base64 -w0)"
+  printf 'fp=%s\\n' "$(ssh-keygen -l -f "$p.pub" 2>/dev/null)"
+fi
+exit 0`;
+
+// Print the public key and its fingerprint after a step (what finish() reads).
+const READ_BACK = 'cat -- "$1.pub" && ssh-keygen -l -f "$1.pub"';
+
+// Refuses to run over an existing file (a second guard: the plan already saw none).
+const GENERATE = `if [ -e "$1" ] || [ -L "$1" ]; then echo "$1 already exists; not overwriting it" >&2; exit 1; fi
+umask 077
+if [ "$3" = 1 ]; then ssh-keygen -q -t ed25519 -N '' -C "$2" -f "$1" </dev/null; else ssh-keygen -q -t ed25519 -N '' -f "$1" </dev/null; fi`;
+
+// The .pub of an existing key, derived on the host, written atomically.
+const DERIVE_PUB = `set -e
+tmp=$(mktemp -- "$1.pub.XXXXXX")
+trap 'rm -f -- "$tmp"' EXIT
+ssh-keygen -y -f "$1" </dev/null > "$tmp"
+chmod 0644 -- "$tmp"
+mv -f -- "$tmp" "$1.pub"
+trap - EXIT`;
+
+function parseHead(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+const fingerprintOf = (text: string) => /SHA256:[A-Za-z0-9+/=]+/.exec(text)?.[0] ?? '';
+
+/** "ssh-ed25519 AAAA... comment" → its parts. */
+function splitPub(line: string): { type: string; blob: string; comment: string } {
+  const [type = '', blob = '', ...rest] = line.trim().split(/\s+/);
+  return { type, blob, comment: rest.join(' ') };
+}
+
+/** Results from the read-back output of the last step. */
+function readBack(outputs: RunResult[]): Record<string, unknown> {
+  const out = outputs[outputs.length - 1]?.stdout ?? '';
+  const [pubLine = '', fpLine = ''] = out.split('\n');
+  const pub = splitPub(pubLine);
+  return { public_key: pub.blob ? `${pub.type} ${pub.blob}` : '', fingerprint: fingerprintOf(fpLine), comment: pub.comment };
+}
+
+export const openssh_keypair: Module<KeypairArgs> = {
+  schema: {
+    type: 'object',
+    properties: {
+      path: { type: 'string', minLength: 1 },
+      type: { enum: ['ed25519'] },
+      comment: { type: 'string', pattern: '^[^\\n]*$' },
+      ...attrProps,
+    },
+    required: ['path'],
+    additionalProperties: false,
+  },
+
+  async plan(args, ctx): Promise<Plan> {
+    // ssh-keygen has no `--`: keep a relative path from looking like an option.
+    const path = args.path.startsWith('-') ? `./${args.path}` : args.path;
+    const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) ?? '0600' };
+    const base = { filename: args.path, type: 'ed25519', size: 256 };
+
+    const r = await ctx.read(shScript(SCRIPT, [path]));
+    if (r.code !== 0) throw new Error(`cannot inspect ${args.path}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    const h = parseHead(r.stdout);
+    const key = parseFileFacts(h.key ?? 'absent');
+    const owners: Attrs = { owner: want.owner, group: want.group };
+    const chownBoth = (p: string) => attrSteps(p, owners); // owner/group only: at most one chown
+
+    if (!key.exists) {
+      const steps: Step[] = [];
+      const dir = path.includes('/') ? path.replace(/\/[^/]*$/, '') || '/' : '.';
+      if (h.dir !== 'yes') {
+        steps.push({ describe: `mkdir -m 0700 ${dir}`, command: shScript('mkdir -p -m 0700 -- "$1"', [dir]) }, ...chownBoth(dir));
+      }
+      const hasComment = args.comment !== undefined;
+      steps.push({
+        describe: `ssh-keygen -q -t ed25519 -N '' ${hasComment ? `-C ${shellJoin([args.comment!])} ` : ''}-f ${args.path}`,
+        command: shScript(GENERATE, [path, args.comment ?? '', hasComment ? '1' : '0']),
+      });
+      steps.push({ describe: `chmod 0644 ${args.path}.pub`, command: shScript('chmod 0644 -- "$1.pub"', [path]) });
+      if (want.mode !== '0600') steps.push(...attrSteps(path, { mode: want.mode }));
+      steps.push(...chownBoth(path), ...chownBoth(`${path}.pub`));
+      steps.push({ describe: `read ${args.path}.pub`, command: shScript(READ_BACK, [path]) });
+      return {
+        changed: true,
+        steps,
+        diff: [fieldsDiff(args.path, { state: 'absent' }, { state: 'present', type: 'ed25519', ...(hasComment ? { comment: args.comment } : {}) })!],
+        msg: ctx.check ? `an ed25519 key pair would be generated at ${args.path}` : undefined,
+        result: { ...base, public_key: '', fingerprint: '', comment: args.comment ?? '' },
+        finish: (outputs) => readBack(outputs),
+      };
+    }
+
+    if (key.type !== 'file') return { changed: false, steps: [], failed: `${args.path} exists and is not a regular file (${key.type})`, result: base };
+
+    const steps: Step[] = [];
+    const diff = [];
+    const pubRead = h.pub !== undefined ? splitPub(Buffer.from(h.pub, 'base64').toString('utf8')) : undefined;
+    const pub = pubRead?.blob ? pubRead : undefined; // an empty .pub is derived again like a missing one
+    if (pub && pub.type !== 'ssh-ed25519') {
+      return { changed: false, steps: [], failed: `${args.path} holds a ${pub.type || 'unknown'} key, not ed25519; refusing to overwrite it`, result: base };
+    }
+    const keyChanges = attrChanges(key, want);
+    steps.push(...attrSteps(path, keyChanges));
+    const ad = attrDiff(args.path, key, keyChanges);
+    if (ad) diff.push(ad);
+
+    if (!pub) {
+      // The .pub is missing: derive it on the host from the private key (never read here).
+      steps.push({ describe: `ssh-keygen -y -f ${args.path} > ${args.path}.pub`, command: shScript(DERIVE_PUB, [path]) });
+      steps.push(...chownBoth(`${path}.pub`));
+      steps.push({ describe: `read ${args.path}.pub`, command: shScript(READ_BACK, [path]) });
+      diff.push(fieldsDiff(`${args.path}.pub`, { state: 'absent' }, { state: 'present' })!);
+      return {
+        changed: true,
+        steps,
+        diff,
+        msg: ctx.check ? `${args.path}.pub would be derived from the existing private key` : undefined,
+        result: { ...base, public_key: '', fingerprint: '', comment: '' },
+        finish: (outputs) => readBack(outputs),
+      };
+    }
+
+    const pubFacts = parseFileFacts(h.pubstat ?? 'absent');
+    const pubChanges = attrChanges(pubFacts, owners);
+    steps.push(...attrSteps(`${path}.pub`, pubChanges));
+    const pd = attrDiff(`${args.path}.pub`, pubFacts, pubChanges);
+    if (pd) diff.push(pd);
+    const result = { ...base, public_key: `${pub.type} ${pub.blob}`, fingerprint: fingerprintOf(h.fp ?? ''), comment: pub.comment };
+    return { changed: steps.length > 0, steps, diff, result };
+  },
+};

@@ -1,0 +1,33 @@
+// slurp: a file's content, base64-encoded, read in one round trip. Never changes anything.
+import { shScript } from '../connection/quote.js';
+import type { Module, Plan } from './types.js';
+
+interface SlurpArgs {
+  src?: string;
+  path?: string;
+}
+
+const SCRIPT = `if [ ! -e "$1" ]; then echo absent; exit 0; fi
+if [ -d "$1" ]; then echo directory; exit 0; fi
+echo ok
+base64 -w0 -- "$1"`;
+
+export const slurp: Module<SlurpArgs> = {
+  schema: {
+    type: 'object',
+    properties: { src: { type: 'string', minLength: 1 }, path: { type: 'string', minLength: 1 } },
+    oneOf: [{ required: ['src'] }, { required: ['path'] }],
+    additionalProperties: false,
+  },
+
+  async plan(args, ctx): Promise<Plan> {
+    const src = (args.src ?? args.path)!;
+    const r = await ctx.read(shScript(SCRIPT, [src]));
+    if (r.code !== 0) return { changed: false, steps: [], failed: `unable to slurp ${src}: ${r.stderr.trim() || `exit ${r.code}`}` };
+    const nl = r.stdout.indexOf('\n');
+    const head = nl < 0 ? r.stdout : r.stdout.slice(0, nl);
+    if (head === 'absent') return { changed: false, steps: [], failed: `file not found: ${src}` };
+    if (head === 'directory') return { changed: false, steps: [], failed: `source is a directory and must be a file: ${src}` };
+    return { changed: false, steps: [], result: { content: r.stdout.slice(nl + 1).trim(), encoding: 'base64', source: src } };
+  },
+};

@@ -1,0 +1,115 @@
+// systemd: a unit's state, enablement and masking. One read (`systemctl show`), then only the steps
+// for what differs, in systemd's order: daemon-reload, (un)mask, enable/disable, start/stop/...
+import { shellJoin } from '../connection/quote.js';
+import type { Module, Plan, Step } from './types.js';
+import { boolArg, toBool, type BoolArg } from './lib/schema.js';
+import { fieldsDiff } from './lib/state-diff.js';
+
+interface SystemdArgs {
+  name?: string;
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  enabled?: BoolArg;
+  daemon_reload?: BoolArg;
+  masked?: BoolArg;
+}
+
+const PROPS = 'ActiveState,UnitFileState,LoadState';
+
+/** `systemctl show` for one unit (the name is quoted and after `--`). */
+export const showCommand = (name: string) => shellJoin(['systemctl', 'show', '-p', PROPS, '--', name]);
+
+export function parseShow(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+const RUNNING = new Set(['active', 'activating', 'reloading']);
+// `systemctl is-enabled` succeeds for these.
+const ENABLED = new Set(['enabled', 'enabled-runtime', 'static', 'alias', 'indirect', 'generated', 'transient']);
+// What `systemctl disable` can turn off.
+const DISABLEABLE = new Set(['enabled', 'enabled-runtime', 'alias', 'linked', 'linked-runtime']);
+
+const systemctl = (verb: string, name: string): Step => ({ describe: `systemctl ${verb} ${name}`, command: shellJoin(['systemctl', verb, '--', name]) });
+
+export const systemd: Module<SystemdArgs> = {
+  schema: {
+    type: 'object',
+    properties: {
+      name: { type: 'string', minLength: 1, pattern: '^[^\\s/]+$' },
+      state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
+      enabled: boolArg,
+      daemon_reload: boolArg,
+      masked: boolArg,
+    },
+    anyOf: [{ required: ['name'] }, { required: ['daemon_reload'] }],
+    additionalProperties: false,
+  },
+
+  async plan(args, ctx): Promise<Plan> {
+    const reload = toBool(args.daemon_reload, false);
+    const enabled = toBool(args.enabled);
+    const masked = toBool(args.masked);
+    const steps: Step[] = [];
+    if (reload) steps.push({ describe: 'systemctl daemon-reload', command: shellJoin(['systemctl', 'daemon-reload']) });
+    const { name, state } = args;
+    // daemon_reload alone: a step, but not a change (as Ansible).
+    if (!name) return { changed: false, steps, result: {} };
+
+    const r = await ctx.read(showCommand(name));
+    if (r.code !== 0) throw new Error(`systemctl show ${name} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+    const status = parseShow(r.stdout);
+    const active = status.ActiveState ?? '';
+    const fileState = status.UnitFileState ?? '';
+    const result: Record<string, unknown> = { name, status, ...(state ? { state } : {}), ...(enabled !== undefined ? { enabled } : {}) };
+
+    if (status.LoadState === 'not-found' && (state !== undefined || enabled === true)) {
+      if (reload) {
+        // The unit file is probably new and the reload will load it: plan every requested action
+        // (each one is a no-op when already so); a unit still missing then fails at that step.
+        if (masked === false) steps.push(systemctl('unmask', name));
+        if (enabled === true) steps.push(systemctl('enable', name));
+        if (state === 'started') steps.push(systemctl('start', name));
+        if (state === 'restarted') steps.push(systemctl('restart', name));
+        if (state === 'reloaded') steps.push(systemctl('reload-or-restart', name));
+        return { changed: true, steps, result, msg: ctx.check ? `unit ${name} is not loaded yet; it is expected to appear after daemon-reload` : undefined };
+      }
+      return { changed: false, steps: [], failed: `Could not find the requested service ${name}: host`, result };
+    }
+
+    const before: Record<string, string> = {};
+    const after: Record<string, string> = {};
+    const isMasked = fileState === 'masked' || fileState === 'masked-runtime' || status.LoadState === 'masked';
+    if (masked !== undefined && masked !== isMasked) {
+      steps.push(systemctl(masked ? 'mask' : 'unmask', name));
+      before.masked = String(isMasked);
+      after.masked = String(masked);
+    }
+    if (enabled !== undefined) {
+      const isEnabled = ENABLED.has(fileState);
+      if (enabled && !isEnabled) steps.push(systemctl('enable', name));
+      if (!enabled && DISABLEABLE.has(fileState)) steps.push(systemctl('disable', name));
+      if (enabled !== isEnabled && (enabled || DISABLEABLE.has(fileState))) {
+        before.enabled = String(isEnabled);
+        after.enabled = String(enabled);
+      }
+    }
+    const running = RUNNING.has(active);
+    let verb: string | undefined;
+    if (state === 'started' && !running) verb = 'start';
+    if (state === 'stopped' && (running || active === 'deactivating')) verb = 'stop';
+    if (state === 'restarted') verb = 'restart';
+    if (state === 'reloaded') verb = running ? 'reload' : 'start';
+    if (verb) {
+      steps.push(systemctl(verb, name));
+      before.state = active;
+      after.state = verb === 'stop' ? 'inactive' : verb === 'start' ? 'active' : `${verb}ed (${active})`;
+    }
+    const changed = steps.length > (reload ? 1 : 0);
+    const d = fieldsDiff(`unit ${name}`, before, after);
+    return { changed, steps, diff: d ? [d] : [], result };
+  },
+};

@@ -1,0 +1,70 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { set_fact } from '../../../src/modules/set_fact.js';
+import { debug } from '../../../src/modules/debug.js';
+import { modules } from '../../../src/modules/index.js';
+import { cannedCtx, planWith, sandbox, sandboxCtx, schemaOk } from './fake-host.js';
+
+describe('set_fact', () => {
+  it('facts for this host, no change, no step, no read', async () => {
+    const ctx = cannedCtx([], { host: 'dev1' });
+    const plan = await planWith(set_fact, { relay_port: 22221, peers: ['a', 'b'], cacheable: true }, ctx);
+    assert.deepEqual(plan.facts, { dev1: { relay_port: 22221, peers: ['a', 'b'] } });
+    assert.equal(plan.changed, false);
+    assert.deepEqual(plan.steps, []);
+    assert.equal(ctx.reads.length, 0);
+  });
+  it('free-form k=v', async () => {
+    const plan = await planWith(set_fact, { _raw: 'a=1 b="two words"' }, cannedCtx([]));
+    assert.deepEqual(plan.facts, { h1: { a: '1', b: 'two words' } });
+  });
+  it('names must be variable names', () => {
+    assert.ok(schemaOk(set_fact, { ok_name: 1 }));
+    assert.ok(!schemaOk(set_fact, { 'bad-name': 1 }));
+    assert.ok(!schemaOk(set_fact, {}));
+  });
+});
+
+describe('debug', () => {
+  it('msg', async () => {
+    const plan = await planWith(debug, { msg: 'hello' }, cannedCtx([]));
+    assert.deepEqual(plan, { changed: false, steps: [], result: { msg: 'hello' } });
+  });
+  it('var: rendered through the task variables', async () => {
+    const sb = sandbox();
+    try {
+      const ctx = sandboxCtx(sb, { vars: { port: 22221, peer: { name: 'dev1' } } });
+      assert.deepEqual((await planWith(debug, { var: 'port' }, ctx)).result, { msg: 22221, port: 22221 });
+      assert.deepEqual((await planWith(debug, { var: 'peer' }, ctx)).result, { msg: { name: 'dev1' }, peer: { name: 'dev1' } });
+      assert.deepEqual((await planWith(debug, { var: 'nope' }, ctx)).result, { msg: 'VARIABLE IS NOT DEFINED!', nope: 'VARIABLE IS NOT DEFINED!' });
+      assert.deepEqual((await planWith(debug, { _raw: 'var=peer.name' }, ctx)).result, { msg: 'dev1', 'peer.name': 'dev1' });
+    } finally {
+      sb.cleanup();
+    }
+  });
+  it('var must be a name, not a template', async () => {
+    const plan = await planWith(debug, { var: '{{ x }}' }, cannedCtx([]));
+    assert.match(String(plan.failed), /must be a variable name/);
+    assert.ok(!schemaOk(debug, { msg: 'a', var: 'b' }));
+  });
+});
+
+describe('module index', () => {
+  const names = ['copy', 'template', 'command', 'shell', 'file', 'lineinfile', 'blockinfile', 'user', 'authorized_key', 'systemd', 'stat', 'slurp', 'openssh_keypair', 'set_fact', 'debug'];
+  it('every module, with its FQCN alias', () => {
+    for (const n of names) {
+      assert.ok(modules[n], n);
+      const fqcn = n === 'authorized_key' ? 'ansible.posix.authorized_key' : n === 'openssh_keypair' ? 'community.crypto.openssh_keypair' : `ansible.builtin.${n}`;
+      assert.equal(modules[fqcn], modules[n], fqcn);
+    }
+  });
+  it('every FQCN strips (as the loader does) to a known module', () => {
+    for (const k of Object.keys(modules)) assert.ok(modules[k.replace(/^(ansible\.builtin|ansible\.posix|community\.crypto)\./, '')], k);
+  });
+  it('every schema compiles and rejects unknown keys (except set_fact)', () => {
+    for (const n of names) {
+      if (n === 'set_fact') continue;
+      assert.equal(schemaOk(modules[n], { surely_unknown_key: 1 }), false, n);
+    }
+  });
+});

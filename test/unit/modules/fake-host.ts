@@ -1,0 +1,148 @@
+// Test hosts for modules.
+// - sandboxCtx: a "host" that is this machine, confined (by convention) to a temp directory: every
+//   read runs for real with `sh -c` in that directory, and applyPlan runs the steps the same way, so
+//   plan → apply → plan again checks idempotency for real.
+// - cannedCtx: reads answered from fixtures, for modules that touch system state (users, units).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, lstatSync, readlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunResult } from '../../../src/connection/types.js';
+import type { Module, Plan, ReadContext } from '../../../src/modules/types.js';
+import { argProblems } from '../../../src/modules/args.js';
+
+export function runLocal(command: string, cwd: string, stdin?: string): RunResult {
+  const r = spawnSync('sh', ['-c', command], { cwd, input: stdin ?? '', encoding: 'utf8' });
+  if (r.error) throw r.error;
+  return { code: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface Sandbox {
+  dir: string;
+  /** Absolute path inside the sandbox. */
+  p(...parts: string[]): string;
+  cleanup(): void;
+}
+
+export function sandbox(): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-play-mod-'));
+  return { dir, p: (...parts) => join(dir, ...parts), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface FakeCtx extends ReadContext {
+  reads: string[];
+}
+
+export function sandboxCtx(sb: Sandbox, opts: { check?: boolean; host?: string; vars?: Record<string, unknown> } = {}): FakeCtx {
+  const reads: string[] = [];
+  return {
+    host: opts.host ?? 'h1',
+    check: opts.check ?? false,
+    become: false,
+    reads,
+    async read(command, o = {}) {
+      reads.push(command);
+      return runLocal(command, sb.dir, o.stdin);
+    },
+    resolveLocal: (path) => path,
+    // A stand-in for the runner's handlebars rendering: {{ path }} and {{json path}}.
+    render: (text) =>
+      text.replace(/\{\{\s*(json\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g, (_, json: string | undefined, name: string) => {
+        const v = name.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], opts.vars ?? {});
+        if (v === undefined) throw new Error(`undefined variable "${name}"`);
+        return json ? JSON.stringify(v) : String(v);
+      }),
+  };
+}
+
+type Canned = RunResult | string;
+type Responder = (command: string) => Canned;
+
+/** A context whose reads are answered by `respond` (a fixture, or a function of the command line). */
+export function cannedCtx(respond: Canned | Canned[] | Responder, opts: { check?: boolean; host?: string } = {}): FakeCtx {
+  const reads: string[] = [];
+  const queue = Array.isArray(respond) ? [...respond] : undefined;
+  return {
+    host: opts.host ?? 'h1',
+    check: opts.check ?? false,
+    become: true,
+    reads,
+    async read(command) {
+      reads.push(command);
+      const c: Canned | undefined = queue ? queue.shift() : typeof respond === 'function' ? respond(command) : (respond as Canned);
+      if (c === undefined) throw new Error(`unexpected read: ${command}`);
+      return typeof c === 'string' ? { code: 0, stdout: c, stderr: '' } : c;
+    },
+    resolveLocal: (path) => path,
+    render: (text) => text,
+  };
+}
+
+export interface Applied {
+  outputs: RunResult[];
+  /** plan.result merged with finish(outputs), as the runner does. */
+  result: Record<string, unknown>;
+}
+
+/** Run a plan's steps locally in the sandbox, as the runner would (stops at the first failure). */
+export function applyPlan(plan: Plan, sb: Sandbox): Applied {
+  if (plan.failed) throw new Error(`plan failed: ${plan.failed}`);
+  const outputs: RunResult[] = [];
+  for (const step of plan.steps) {
+    const out = runLocal(step.command, sb.dir, step.stdin);
+    outputs.push(out);
+    if (out.code !== 0 && !plan.acceptNonZero) throw new Error(`step "${step.describe}" failed (${out.code}): ${out.stderr}`);
+  }
+  const result: Record<string, unknown> = { ...plan.result, changed: plan.changed };
+  if (plan.finish) Object.assign(result, plan.finish(outputs));
+  return { outputs, result };
+}
+
+/** Validate args against the module's schema (as the runner does), then plan. */
+export async function planWith<A>(mod: Module<A>, args: A, ctx: ReadContext): Promise<Plan> {
+  const problems = argProblems(mod as unknown as Module, 'test', args);
+  if (problems.length) throw new Error(`invalid args: ${problems.map((p) => p.message).join('; ')}`);
+  return mod.plan(args, ctx);
+}
+
+/** Plan, apply, then plan again: returns both plans (the second must be a no-op). */
+export async function converge<A>(mod: Module<A>, args: A, sb: Sandbox): Promise<{ first: Plan; applied: Applied; second: Plan }> {
+  const first = await planWith(mod, args, sandboxCtx(sb));
+  const applied = applyPlan(first, sb);
+  const second = await planWith(mod, args, sandboxCtx(sb));
+  return { first, applied, second };
+}
+
+/** Everything under a directory: path → type, mode, owner, size, content/link target. */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const full = join(d, name);
+      const st = lstatSync(full);
+      const rel = full.slice(dir.length);
+      const meta = `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.mtimeMs}`;
+      if (st.isSymbolicLink()) out[rel] = `link ${meta} -> ${readlinkSync(full)}`;
+      else if (st.isDirectory()) {
+        out[rel] = `dir ${meta}`;
+        walk(full);
+      } else out[rel] = `file ${meta} ${readFileSync(full).toString('base64')}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export const exists = (p: string) => {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const modeOf = (p: string) => (statSync(p).mode & 0o7777).toString(8).padStart(4, '0');
+
+/** Do the args pass the module's schema (as the runner checks them)? */
+export const schemaOk = <A>(mod: Module<A>, args: unknown) => argProblems(mod as unknown as Module, 'test', args).length === 0;

@@ -1,0 +1,73 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { stat } from '../../../src/modules/stat.js';
+import { slurp } from '../../../src/modules/slurp.js';
+import { planWith, sandbox, sandboxCtx, schemaOk, type Sandbox } from './fake-host.js';
+
+describe('stat / slurp', () => {
+  let sb: Sandbox;
+  const content = 'hello\nworld\n';
+  before(() => {
+    sb = sandbox();
+    writeFileSync(sb.p('f'), content, { mode: 0o640 });
+    mkdirSync(sb.p('d'));
+    symlinkSync('f', sb.p('l'));
+  });
+  after(() => sb.cleanup());
+
+  it('stat of a file, with sha1, in one read; never a change', async () => {
+    const ctx = sandboxCtx(sb);
+    const plan = await planWith(stat, { path: sb.p('f') }, ctx);
+    assert.equal(ctx.reads.length, 1);
+    assert.equal(plan.changed, false);
+    assert.deepEqual(plan.steps, []);
+    const s = plan.result?.stat as Record<string, unknown>;
+    assert.deepEqual(
+      { exists: s.exists, isdir: s.isdir, isreg: s.isreg, islnk: s.islnk, mode: s.mode, pw_name: s.pw_name, gr_name: s.gr_name, size: s.size, checksum: s.checksum },
+      { exists: true, isdir: false, isreg: true, islnk: false, mode: '0640', pw_name: 'root', gr_name: 'root', size: content.length, checksum: createHash('sha1').update(content).digest('hex') },
+    );
+  });
+
+  it('get_checksum: false; directories and symlinks', async () => {
+    const noSum = (await planWith(stat, { path: sb.p('f'), get_checksum: false }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
+    assert.equal(noSum.checksum, undefined);
+    const d = (await planWith(stat, { path: sb.p('d') }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
+    assert.equal(d.isdir, true);
+    assert.equal(d.checksum, undefined);
+    const l = (await planWith(stat, { path: sb.p('l') }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
+    assert.equal(l.islnk, true);
+    assert.equal(l.lnk_target, 'f');
+  });
+
+  it('stat of a missing path', async () => {
+    const plan = await planWith(stat, { path: sb.p('nope') }, sandboxCtx(sb));
+    assert.deepEqual(plan.result, { stat: { exists: false } });
+    assert.equal(plan.failed, undefined);
+  });
+
+  it('slurp: base64 content', async () => {
+    const ctx = sandboxCtx(sb);
+    const plan = await planWith(slurp, { src: sb.p('f') }, ctx);
+    assert.equal(ctx.reads.length, 1);
+    assert.deepEqual(plan, { changed: false, steps: [], result: { content: Buffer.from(content).toString('base64'), encoding: 'base64', source: sb.p('f') } });
+    const alias = await planWith(slurp, { path: sb.p('f') }, sandboxCtx(sb));
+    assert.equal(alias.result?.content, plan.result?.content);
+  });
+
+  it('slurp: an empty file, a missing file, a directory', async () => {
+    writeFileSync(sb.p('empty'), '');
+    assert.equal((await planWith(slurp, { src: sb.p('empty') }, sandboxCtx(sb))).result?.content, '');
+    assert.equal((await planWith(slurp, { src: sb.p('nope') }, sandboxCtx(sb))).failed, `file not found: ${sb.p('nope')}`);
+    assert.match(String((await planWith(slurp, { src: sb.p('d') }, sandboxCtx(sb))).failed), /is a directory/);
+  });
+
+  it('schemas', () => {
+    assert.ok(schemaOk(stat, { path: '/x', get_checksum: false }));
+    assert.ok(!schemaOk(stat, { path: '/x', checksum_algorithm: 'md5' }));
+    assert.ok(schemaOk(slurp, { src: '/x' }));
+    assert.ok(!schemaOk(slurp, { src: '/x', path: '/y' }));
+    assert.ok(!schemaOk(slurp, {}));
+  });
+});

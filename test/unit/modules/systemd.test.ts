@@ -1,0 +1,102 @@
+// systemd: canned `systemctl show` output; the exact planned commands.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { systemd } from '../../../src/modules/systemd.js';
+import { cannedCtx, planWith, schemaOk } from './fake-host.js';
+
+const show = (active: string, file: string, load = 'loaded') => `ActiveState=${active}\nUnitFileState=${file}\nLoadState=${load}\n`;
+const sc = (verb: string, name = 'relay-tunnel.service') => `systemctl ${verb} -- ${name}`;
+
+const cases: { name: string; args: Record<string, unknown>; read?: string; check?: boolean; commands?: string[]; changed?: boolean; failed?: RegExp }[] = [
+  { name: 'start + enable a stopped, disabled unit', args: { state: 'started', enabled: true }, read: show('inactive', 'disabled'), commands: [sc('enable'), sc('start')], changed: true },
+  { name: 'already started and enabled: nothing', args: { state: 'started', enabled: true }, read: show('active', 'enabled'), commands: [], changed: false },
+  { name: 'activating counts as started', args: { state: 'started' }, read: show('activating', 'enabled'), commands: [] },
+  { name: 'stop a running unit', args: { state: 'stopped' }, read: show('active', 'enabled'), commands: [sc('stop')] },
+  { name: 'stopped already', args: { state: 'stopped' }, read: show('inactive', 'enabled'), commands: [] },
+  { name: 'restarted always changes', args: { state: 'restarted' }, read: show('active', 'enabled'), commands: [sc('restart')], changed: true },
+  { name: 'reloaded a running unit', args: { state: 'reloaded' }, read: show('active', 'enabled'), commands: [sc('reload')], changed: true },
+  { name: 'reloaded a stopped unit starts it', args: { state: 'reloaded' }, read: show('inactive', 'enabled'), commands: [sc('start')] },
+  { name: 'disable an enabled unit', args: { enabled: false }, read: show('active', 'enabled'), commands: [sc('disable')] },
+  { name: 'a static unit counts as enabled', args: { enabled: true }, read: show('inactive', 'static'), commands: [] },
+  { name: 'a static unit cannot be disabled: no change', args: { enabled: false }, read: show('inactive', 'static'), commands: [] },
+  { name: 'mask', args: { masked: true }, read: show('inactive', 'disabled'), commands: [sc('mask')] },
+  { name: 'unmask, enable, start in that order', args: { masked: false, enabled: true, state: 'started' }, read: show('inactive', 'masked', 'masked'), commands: [sc('unmask'), sc('enable'), sc('start')] },
+  {
+    name: 'daemon_reload comes first',
+    args: { daemon_reload: true, state: 'restarted' },
+    read: show('active', 'enabled'),
+    commands: ['systemctl daemon-reload', sc('restart')],
+    changed: true,
+  },
+  { name: 'daemon_reload with nothing else to do: a step, not a change', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled'), commands: ['systemctl daemon-reload'], changed: false },
+  { name: 'unknown unit: a clear failure', args: { state: 'started' }, read: show('inactive', '', 'not-found'), failed: /Could not find the requested service relay-tunnel\.service/ },
+  { name: 'unknown unit, enabled requested: failure', args: { enabled: true }, read: show('inactive', '', 'not-found'), failed: /Could not find/ },
+  {
+    name: 'unknown unit in check mode with daemon_reload: expected to appear, changed',
+    args: { daemon_reload: true, enabled: true, state: 'started' },
+    read: show('inactive', '', 'not-found'),
+    check: true,
+    commands: ['systemctl daemon-reload', sc('enable'), sc('start')],
+    changed: true,
+  },
+  {
+    name: 'unknown unit with daemon_reload (apply): the actions are planned after the reload',
+    args: { daemon_reload: true, enabled: true, state: 'started' },
+    read: show('inactive', '', 'not-found'),
+    commands: ['systemctl daemon-reload', sc('enable'), sc('start')],
+    changed: true,
+  },
+];
+
+describe('systemd (canned facts)', () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const ctx = cannedCtx(c.read ?? [], { check: c.check });
+      const plan = await planWith(systemd, { name: 'relay-tunnel.service', ...c.args }, ctx);
+      assert.equal(ctx.reads.length, 1);
+      assert.equal(ctx.reads[0], 'systemctl show -p ActiveState,UnitFileState,LoadState -- relay-tunnel.service');
+      if (c.failed) {
+        assert.match(String(plan.failed), c.failed);
+        assert.deepEqual(plan.steps, []);
+        return;
+      }
+      assert.equal(plan.failed, undefined);
+      if (c.commands) assert.deepEqual(plan.steps.map((s) => s.command), c.commands);
+      assert.equal(plan.changed, c.changed ?? plan.steps.length > 0);
+    });
+  }
+
+  it('the unit name is quoted in every command', async () => {
+    const name = "x';reboot;'.service";
+    const ctx = cannedCtx(show('inactive', 'disabled'));
+    const plan = await planWith(systemd, { name, state: 'started' }, ctx);
+    assert.equal(ctx.reads[0], `systemctl show -p ActiveState,UnitFileState,LoadState -- 'x'\\'';reboot;'\\''.service'`);
+    assert.equal(plan.steps[0].command, `systemctl start -- 'x'\\'';reboot;'\\''.service'`);
+  });
+
+  it('daemon_reload alone needs no read', async () => {
+    const ctx = cannedCtx([]);
+    const plan = await planWith(systemd, { daemon_reload: true }, ctx);
+    assert.equal(ctx.reads.length, 0);
+    assert.deepEqual(plan.steps.map((s) => s.command), ['systemctl daemon-reload']);
+    assert.equal(plan.changed, false);
+  });
+
+  it('result carries the status; a diff of what changes', async () => {
+    const plan = await planWith(systemd, { name: 'ssh', state: 'started', enabled: true }, cannedCtx(show('inactive', 'disabled')));
+    assert.deepEqual(plan.result, { name: 'ssh', state: 'started', enabled: true, status: { ActiveState: 'inactive', UnitFileState: 'disabled', LoadState: 'loaded' } });
+    assert.deepEqual(plan.diff, [{ before_header: 'unit ssh', after_header: 'unit ssh', before: 'enabled: false\nstate: inactive\n', after: 'enabled: true\nstate: active\n' }]);
+  });
+
+  it('a failing systemctl show is an error', async () => {
+    await assert.rejects(planWith(systemd, { name: 'ssh', state: 'started' }, cannedCtx({ code: 1, stdout: '', stderr: 'Failed to connect to bus' })), /Failed to connect to bus/);
+  });
+
+  it('schema', () => {
+    assert.ok(schemaOk(systemd, { name: 'ssh', state: 'started', enabled: true }));
+    assert.ok(schemaOk(systemd, { daemon_reload: true }));
+    assert.ok(!schemaOk(systemd, { state: 'started' }));
+    assert.ok(!schemaOk(systemd, { name: 'ssh', state: 'running' }));
+    assert.ok(!schemaOk(systemd, { name: 'ssh', scope: 'user' }));
+  });
+});
