@@ -79,7 +79,9 @@ export function planFleet(old: FleetState, input: FleetInput): FleetState {
     portOf.set(d.name, candidate);
     taken.set(candidate, d.name);
   }
-  for (const d of input.devices) {
+  // Sorted by name, so the recorded file never depends on inventory order.
+  const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => a.name.localeCompare(b.name));
+  for (const d of byName(input.devices)) {
     const was = old.devices[d.name] ?? {};
     const rec: DeviceRecord = { port: portOf.get(d.name)! };
     const relayKey = bareKey(d.relayKey) ?? was.relay_key;
@@ -90,7 +92,7 @@ export function planFleet(old: FleetState, input: FleetInput): FleetState {
     if (loginUser) rec.login_user = loginUser;
     next.devices[d.name] = rec;
   }
-  for (const c of input.clients) {
+  for (const c of byName(input.clients)) {
     const jump = bareKey(c.jumpKey) ?? old.clients[c.name]?.jump_key;
     next.clients[c.name] = jump ? { jump_key: jump } : {};
   }

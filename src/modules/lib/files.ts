@@ -42,14 +42,6 @@ export async function fileFacts(ctx: ReadContext, path: string, opts: { content?
   return facts;
 }
 
-/** Normalise "644", "0644", 420 → "0644"; symbolic modes are not supported. */
-export function normMode(mode: unknown): string | undefined {
-  if (mode === undefined || mode === null || mode === '') return undefined;
-  const s = typeof mode === 'number' ? mode.toString(8) : String(mode);
-  if (!/^[0-7]{3,4}$/.test(s)) throw new Error(`mode must be octal like "0644", got ${JSON.stringify(mode)}`);
-  return s.padStart(4, '0');
-}
-
 export interface Attrs {
   owner?: string;
   group?: string;

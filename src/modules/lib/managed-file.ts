@@ -1,6 +1,7 @@
 // The plan shared by copy and template: make `dest` hold `content` with the wanted attributes.
+import { modeString } from './schema.js';
 import type { Plan, ReadContext } from '../types.js';
-import { attrChanges, attrDiff, attrSteps, contentDiff, fileFacts, normMode, writeFileStep, type Attrs } from './files.js';
+import { attrChanges, attrDiff, attrSteps, contentDiff, fileFacts, writeFileStep, type Attrs } from './files.js';
 
 export interface ManagedFileArgs {
   dest: string;
@@ -11,7 +12,7 @@ export interface ManagedFileArgs {
 }
 
 export async function planFileContent(args: ManagedFileArgs, content: string, ctx: ReadContext): Promise<Plan> {
-  const want: Attrs = { owner: args.owner, group: args.group, mode: normMode(args.mode) };
+  const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
   const facts = await fileFacts(ctx, args.dest, { content: true });
   const result = { dest: args.dest };
   if (facts.exists && facts.type !== 'file') return { changed: false, steps: [], failed: `${args.dest} exists and is not a regular file (${facts.type})` };
