@@ -14,5 +14,7 @@ export async function applyCommand(inventoryFile: string, opts: CommonOptions): 
   const inv = loadInventory(inventoryFile);
   prepareRelayInventory(inv);
   const pb = loadPlaybook(sitePlaybook());
-  return runLoaded(pb, inv, opts);
+  const relay = inv.groups.get('relay')![0];
+  // Two applies on one fleet must not interleave: the second waits, then refuses.
+  return runLoaded(pb, inv, opts, { host: relay, path: '/run/lock/relay-play.lock', waitSeconds: opts.lockWait });
 }

@@ -33,6 +33,7 @@ export interface CommonOptions {
   json?: boolean;
   verbose: number;
   acceptNewHostKeys?: boolean;
+  lockWait: number;
 }
 
 function addRunOptions(cmd: Command): Command {
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
     });
 
   addRunOptions(program.command('apply').description('set up the reverse-SSH relay for the inventory (the bundled site playbook)').argument('<inventory>', 'inventory YAML file'))
+    .option('--lock-wait <seconds>', 'how long to wait for another apply on the same relay to finish', positiveInt, 120)
     .action(async (inventory: string, opts: CommonOptions) => {
       throw new ExitError(await applyCommand(inventory, opts));
     });

@@ -8,6 +8,7 @@ import type { Playbook } from '../playbook/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { exitCodeFor, runPlaybook } from '../runner/play.js';
 import type { CommonOptions } from './index.js';
+import type { LockSpec } from '../runner/lock.js';
 
 export function pickReporter(opts: CommonOptions): Reporter {
   const diff = Boolean(opts.diff);
@@ -16,11 +17,11 @@ export function pickReporter(opts: CommonOptions): Reporter {
   return new PlainReporter({ diff, verbose: opts.verbose });
 }
 
-export async function runLoaded(pb: Playbook, inv: Inventory, opts: CommonOptions): Promise<number> {
+export async function runLoaded(pb: Playbook, inv: Inventory, opts: CommonOptions, lock?: LockSpec): Promise<number> {
   const state = await runPlaybook(
     pb,
     inv,
-    { check: Boolean(opts.check), diff: Boolean(opts.diff), limit: opts.limit, forks: opts.forks, acceptNewHostKeys: Boolean(opts.acceptNewHostKeys) },
+    { check: Boolean(opts.check), diff: Boolean(opts.diff), limit: opts.limit, forks: opts.forks, acceptNewHostKeys: Boolean(opts.acceptNewHostKeys), lock },
     pickReporter(opts),
   );
   return exitCodeFor(state);

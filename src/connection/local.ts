@@ -1,15 +1,45 @@
 // ansible_connection: local — run on this machine, no SSH.
 import { spawn } from 'node:child_process';
 import { withBecome } from './become.js';
-import type { Connection, RunOptions, RunResult } from './types.js';
+import type { Connection, Held, RunOptions, RunResult } from './types.js';
 
 export class LocalConnection implements Connection {
   constructor(readonly host: string) {}
 
-  run(command: string, opts: RunOptions = {}): Promise<RunResult> {
+  private line(command: string, opts: RunOptions): string {
     // Already root: sudo to root is pointless and may not even be installed.
     const asRoot = opts.become && (opts.becomeUser ?? 'root') === 'root' && process.getuid?.() === 0;
-    const line = asRoot ? command : withBecome(command, opts);
+    return asRoot ? command : withBecome(command, opts);
+  }
+
+  hold(command: string, opts: RunOptions = {}): Promise<Held> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('sh', ['-c', this.line(command, opts)], { stdio: ['pipe', 'pipe', 'ignore'] });
+      let out = '';
+      let done = false;
+      const release = async () => {
+        child.stdin.end();
+      };
+      child.stdin.on('error', () => undefined);
+      child.on('error', reject);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString('utf8');
+        if (!done && out.includes('\n')) {
+          done = true;
+          resolve({ firstLine: out.split('\n')[0], release });
+        }
+      });
+      child.on('exit', (code) => {
+        if (!done) {
+          done = true;
+          resolve({ firstLine: out.split('\n')[0] ?? '', exitCode: code ?? 255, release });
+        }
+      });
+    });
+  }
+
+  run(command: string, opts: RunOptions = {}): Promise<RunResult> {
+    const line = this.line(command, opts);
     return new Promise((resolve, reject) => {
       const child = spawn('sh', ['-c', line], { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];

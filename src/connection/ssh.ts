@@ -5,7 +5,7 @@ import { NodeSSH } from 'node-ssh';
 import { UnreachableError } from '../errors.js';
 import { withBecome } from './become.js';
 import { addKnownHost, keysFor, keyType, knownHostsName } from './known-hosts.js';
-import type { Connection, RunOptions, RunResult } from './types.js';
+import type { Connection, Held, RunOptions, RunResult } from './types.js';
 
 export interface SshTarget {
   host: string; // inventory name, for messages
@@ -73,6 +73,35 @@ export class SshConnection implements Connection {
     } catch (e) {
       throw new UnreachableError(this.host, `connection lost: ${(e as Error).message}`);
     }
+  }
+
+  hold(command: string, opts: RunOptions = {}): Promise<Held> {
+    const client = this.ssh.connection;
+    if (!client) return Promise.reject(new UnreachableError(this.host, 'not connected'));
+    return new Promise((resolve, reject) => {
+      client.exec(withBecome(command, opts), (err, channel) => {
+        if (err) return reject(new UnreachableError(this.host, `connection lost: ${err.message}`));
+        let out = '';
+        let done = false;
+        const release = async () => {
+          channel.end();
+        };
+        channel.on('data', (d: Buffer) => {
+          out += d.toString('utf8');
+          if (!done && out.includes('\n')) {
+            done = true;
+            resolve({ firstLine: out.split('\n')[0], release });
+          }
+        });
+        channel.stderr.on('data', () => undefined);
+        channel.on('exit', (code: number | null) => {
+          if (!done) {
+            done = true;
+            resolve({ firstLine: out.split('\n')[0] ?? '', exitCode: code ?? 255, release });
+          }
+        });
+      });
+    });
   }
 
   async close(): Promise<void> {

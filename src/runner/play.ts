@@ -1,7 +1,7 @@
 // Plays run in order; in a play every host runs its tasks in order, hosts in parallel (--forks).
 // A failed or unreachable host stops; the others go on. Handlers run once per host at the play's end.
 import { InputError } from '../errors.js';
-import type { Connection } from '../connection/types.js';
+import type { Connection, Held } from '../connection/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { selectHosts } from '../inventory/index.js';
 import type { Reporter } from '../output/reporter.js';
@@ -9,6 +9,7 @@ import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { openConnection } from './connect.js';
 import { executeTask, type ExecEnv } from './execute.js';
 import { preflight } from './preflight.js';
+import { takeLock, type LockSpec } from './lock.js';
 import { censor, type TaskResult } from './result.js';
 import { RunState } from './state.js';
 
@@ -19,6 +20,8 @@ export interface RunnerOptions {
   forks: number;
   acceptNewHostKeys: boolean;
   connectTimeoutMs?: number;
+  /** Hold this lock (on a host of the inventory) for the whole run. */
+  lock?: LockSpec;
 }
 
 /** Runs `items` through `fn` with at most `limit` at a time. */
@@ -51,7 +54,13 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
     h.conn ??= openConnection(host, state.hostVars(host), opts);
     return h.conn;
   };
+  let held: Held | undefined;
   try {
+    if (opts.lock) {
+      // An unreachable lock host is left for its play to report.
+      const conn = await connection(opts.lock.host).catch(() => undefined);
+      if (conn) held = await takeLock(conn, opts.lock, (m) => process.stderr.write(m + '\n'));
+    }
     for (const [i, play] of pb.plays.entries()) {
       const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
       reporter.playStart(play, hosts);
@@ -63,6 +72,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
       await reporter.playEnd(play);
     }
   } finally {
+    await held?.release();
     await Promise.all(
       [...state.hosts.values()].map(async (h) => {
         const c = await h.conn?.catch(() => undefined);
