@@ -62,6 +62,9 @@ export class SshConnection implements Connection {
       ssh.dispose();
       throw new UnreachableError(t.host, refusal ?? `ssh ${t.user}@${name}: ${(e as Error).message}`);
     }
+    // Each task is a few small request/response exchanges: without TCP_NODELAY, Nagle's algorithm
+    // meets delayed ACKs and every command waits ~40 ms for nothing.
+    ssh.connection?.setNoDelay(true);
     return new SshConnection(t.host, ssh);
   }
 
