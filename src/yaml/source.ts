@@ -1,6 +1,6 @@
 // Load YAML while keeping where every value came from, so errors can name file:line:column.
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, visit, type Document, type Node } from 'yaml';
 import { InputError, type SourcePos } from '../errors.js';
 
 export type YamlPath = ReadonlyArray<string | number>;
@@ -59,12 +59,30 @@ export function parseYaml(text: string, file: string): YamlSource {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {
-    const offset = err.pos?.[0] ?? 0;
+    let offset = err.pos?.[0] ?? 0;
+    let first = err.message.split('\n')[0];
+    // A quote never closed is reported where the text runs out (often past the last line): point at
+    // the opening quote instead.
+    const opened = err.code === 'MISSING_CHAR' ? unclosedQuoteAt(doc, offset) : undefined;
+    if (opened !== undefined) {
+      offset = opened;
+      first += ' (the string starting here is never closed)';
+    }
     const { line, col } = lines.linePos(offset);
-    const first = err.message.split('\n')[0];
     throw new InputError(`YAML syntax error: ${first}`, { file, line, col }, 'fix the YAML at that line (indentation, quoting, a missing ":")');
   }
   return new YamlSource(file, doc, lines);
+}
+
+/** Start of the quoted scalar that runs up to `end` (where the parser gave up looking for its closing quote). */
+function unclosedQuoteAt(doc: Document, end: number): number | undefined {
+  let start: number | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range && node.range[1] === end) start = node.range[0];
+    },
+  });
+  return start;
 }
 
 export function loadYamlFile(file: string): YamlSource {
