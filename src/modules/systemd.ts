@@ -13,7 +13,7 @@ interface SystemdArgs {
   masked?: BoolArg;
 }
 
-const PROPS = 'ActiveState,UnitFileState,LoadState';
+const PROPS = 'ActiveState,UnitFileState,LoadState,NeedDaemonReload';
 
 /** `systemctl show` for one unit (the name is quoted and after `--`). */
 export const showCommand = (name: string) => shellJoin(['systemctl', 'show', '-p', PROPS, '--', name]);
@@ -54,14 +54,17 @@ export const systemd: Module<SystemdArgs> = {
     const enabled = toBool(args.enabled);
     const masked = toBool(args.masked);
     const steps: Step[] = [];
-    if (reload) steps.push({ describe: 'systemctl daemon-reload', command: shellJoin(['systemctl', 'daemon-reload']) });
+    const daemonReload: Step = { describe: 'systemctl daemon-reload', command: shellJoin(['systemctl', 'daemon-reload']) };
     const { name, state } = args;
     // daemon_reload alone: a step, but not a change (as Ansible).
-    if (!name) return { changed: false, steps, result: {} };
+    if (!name) return { changed: false, steps: reload ? [daemonReload] : [], result: {} };
 
     const r = await ctx.read(showCommand(name));
     if (r.code !== 0) throw new Error(`systemctl show ${name} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
     const status = parseShow(r.stdout);
+    // Reloading every unit on every run is slow and pointless: only when systemd says this unit's
+    // files changed on disk, or it is not loaded yet.
+    if (reload && (status.NeedDaemonReload !== 'no' || status.LoadState !== 'loaded')) steps.push(daemonReload);
     const active = status.ActiveState ?? '';
     const fileState = status.UnitFileState ?? '';
     const result: Record<string, unknown> = { name, status, ...(state ? { state } : {}), ...(enabled !== undefined ? { enabled } : {}) };

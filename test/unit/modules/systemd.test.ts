@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { systemd } from '../../../src/modules/systemd.js';
 import { cannedCtx, planWith, schemaOk } from './fake-host.js';
 
-const show = (active: string, file: string, load = 'loaded') => `ActiveState=${active}\nUnitFileState=${file}\nLoadState=${load}\n`;
+const show = (active: string, file: string, load = 'loaded', needReload = 'no') =>
+  `ActiveState=${active}\nUnitFileState=${file}\nLoadState=${load}\nNeedDaemonReload=${needReload}\n`;
 const sc = (verb: string, name = 'relay-tunnel.service') => `systemctl ${verb} -- ${name}`;
 
 const cases: { name: string; args: Record<string, unknown>; read?: string; check?: boolean; commands?: string[]; changed?: boolean; failed?: RegExp }[] = [
@@ -24,11 +25,12 @@ const cases: { name: string; args: Record<string, unknown>; read?: string; check
   {
     name: 'daemon_reload comes first',
     args: { daemon_reload: true, state: 'restarted' },
-    read: show('active', 'enabled'),
+    read: show('active', 'enabled', 'loaded', 'yes'),
     commands: ['systemctl daemon-reload', sc('restart')],
     changed: true,
   },
-  { name: 'daemon_reload with nothing else to do: a step, not a change', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled'), commands: ['systemctl daemon-reload'], changed: false },
+  { name: 'daemon_reload with nothing else to do: a step, not a change', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled', 'loaded', 'yes'), commands: ['systemctl daemon-reload'], changed: false },
+  { name: 'daemon_reload when systemd needs none: skipped', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled'), commands: [], changed: false },
   { name: 'unknown unit: a clear failure', args: { state: 'started' }, read: show('inactive', '', 'not-found'), failed: /Could not find the requested service relay-tunnel\.service/ },
   { name: 'unknown unit, enabled requested: failure', args: { enabled: true }, read: show('inactive', '', 'not-found'), failed: /Could not find/ },
   {
@@ -54,7 +56,7 @@ describe('systemd (canned facts)', () => {
       const ctx = cannedCtx(c.read ?? [], { check: c.check });
       const plan = await planWith(systemd, { name: 'relay-tunnel.service', ...c.args }, ctx);
       assert.equal(ctx.reads.length, 1);
-      assert.equal(ctx.reads[0], 'systemctl show -p ActiveState,UnitFileState,LoadState -- relay-tunnel.service');
+      assert.equal(ctx.reads[0], 'systemctl show -p ActiveState,UnitFileState,LoadState,NeedDaemonReload -- relay-tunnel.service');
       if (c.failed) {
         assert.match(String(plan.failed), c.failed);
         assert.deepEqual(plan.steps, []);
@@ -70,7 +72,7 @@ describe('systemd (canned facts)', () => {
     const name = "x';reboot;'.service";
     const ctx = cannedCtx(show('inactive', 'disabled'));
     const plan = await planWith(systemd, { name, state: 'started' }, ctx);
-    assert.equal(ctx.reads[0], `systemctl show -p ActiveState,UnitFileState,LoadState -- 'x'\\'';reboot;'\\''.service'`);
+    assert.equal(ctx.reads[0], `systemctl show -p ActiveState,UnitFileState,LoadState,NeedDaemonReload -- 'x'\\'';reboot;'\\''.service'`);
     assert.equal(plan.steps[0].command, `systemctl start -- 'x'\\'';reboot;'\\''.service'`);
   });
 
@@ -84,7 +86,7 @@ describe('systemd (canned facts)', () => {
 
   it('result carries the status; a diff of what changes', async () => {
     const plan = await planWith(systemd, { name: 'ssh', state: 'started', enabled: true }, cannedCtx(show('inactive', 'disabled')));
-    assert.deepEqual(plan.result, { name: 'ssh', state: 'started', enabled: true, status: { ActiveState: 'inactive', UnitFileState: 'disabled', LoadState: 'loaded' } });
+    assert.deepEqual(plan.result, { name: 'ssh', state: 'started', enabled: true, status: { ActiveState: 'inactive', UnitFileState: 'disabled', LoadState: 'loaded', NeedDaemonReload: 'no' } });
     assert.deepEqual(plan.diff, [{ before_header: 'unit ssh', after_header: 'unit ssh', before: 'enabled: false\nstate: inactive\n', after: 'enabled: true\nstate: active\n' }]);
   });
 
