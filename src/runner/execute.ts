@@ -113,7 +113,9 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars): P
     failed = task.failedWhen.some((c) => evalCondition(c, rvars));
     result.failed = failed;
   }
-  const msg = failed ? String(result.msg ?? result.stderr ?? 'failed') : undefined;
+  // A failed_when on a clean result has no msg or stderr of its own: say which condition failed it.
+  const why = task.failedWhen ? `failed_when condition is true: ${task.failedWhen.join(' or ')}` : 'failed';
+  const msg = failed ? String(result.msg ?? (result.stderr || why)) : undefined;
   return { status: failed ? 'failed' : result.changed ? 'changed' : 'ok', result, diff: plan.diff ?? [], msg };
 }
 
