@@ -4,7 +4,7 @@
 import type { Module, Plan } from './types.js';
 import { type Attrs } from './lib/files.js';
 import { pyRegex, searchLine } from './lib/pyre.js';
-import { attrProps, boolArg, modeString, toBool, type BoolArg } from './lib/schema.js';
+import { attrProps, boolArg, modeString, toBool, type BoolArg, pathAliasProps } from './lib/schema.js';
 import { planText, readTextFile, splitLines } from './lib/text-file.js';
 
 interface BlockArgs {
@@ -101,9 +101,7 @@ export const blockinfile: Module<BlockArgs> = {
   schema: {
     type: 'object',
     properties: {
-      path: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1 },
-      name: { type: 'string', minLength: 1 },
+      ...pathAliasProps,
       block: { type: 'string' },
       content: { type: 'string' },
       marker: { type: 'string', minLength: 1 },

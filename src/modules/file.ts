@@ -4,7 +4,7 @@
 import { shScript } from '../connection/quote.js';
 import type { FileDiff, Module, Plan, Step } from './types.js';
 import { attrChanges, attrDiff, attrSteps, parseFileFacts, type Attrs, type FileFacts } from './lib/files.js';
-import { attrProps, modeString } from './lib/schema.js';
+import { attrProps, modeString, pathAliasProps } from './lib/schema.js';
 import { fieldsDiff } from './lib/state-diff.js';
 
 type State = 'file' | 'directory' | 'absent' | 'touch';
@@ -53,9 +53,7 @@ export const file: Module<FileArgs> = {
   schema: {
     type: 'object',
     properties: {
-      path: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1 },
-      name: { type: 'string', minLength: 1 },
+      ...pathAliasProps,
       state: { enum: ['file', 'directory', 'absent', 'touch'] },
       ...attrProps,
     },

@@ -4,7 +4,7 @@
 import type { Module, Plan } from './types.js';
 import { type Attrs } from './lib/files.js';
 import { pyExpand, pyRegex, searchLine } from './lib/pyre.js';
-import { attrProps, boolArg, modeString, toBool, type BoolArg } from './lib/schema.js';
+import { attrProps, boolArg, modeString, toBool, type BoolArg, pathAliasProps } from './lib/schema.js';
 import { planText, readTextFile, splitLines } from './lib/text-file.js';
 
 interface LineArgs {
@@ -140,9 +140,7 @@ export const lineinfile: Module<LineArgs> = {
   schema: {
     type: 'object',
     properties: {
-      path: { type: 'string', minLength: 1 },
-      dest: { type: 'string', minLength: 1 },
-      name: { type: 'string', minLength: 1 },
+      ...pathAliasProps,
       line: { type: 'string' },
       regexp: { type: 'string', minLength: 1 },
       search_string: { type: 'string', minLength: 1 },

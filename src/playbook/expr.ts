@@ -559,7 +559,8 @@ function arith(op: string, a: unknown, b: unknown, col: number): unknown {
   throw bad();
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
+/** Jinja-style `==` on lists and maps (also the `eq` template helper). */
+export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   if (isPlainObject(a) && isPlainObject(b)) {

@@ -1,6 +1,6 @@
 // `{{ var }}` templating with handlebars (own instance, strict, no HTML escaping).
 import Handlebars from 'handlebars';
-import { truthy } from './expr.js';
+import { deepEqual, truthy } from './expr.js';
 
 export class TemplateError extends Error {
   constructor(
@@ -61,15 +61,6 @@ function required(helper: string, args: unknown[], opts: Options, i: number): un
   return v;
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
-}
 
 function getOwn(container: unknown, key: string): { found: boolean; value?: unknown } {
   if (container instanceof Map) return container.has(key) ? { found: true, value: container.get(key) } : { found: false };

@@ -22,6 +22,13 @@ export function toBool(v: unknown, dflt?: boolean): boolean | undefined {
 export const modeArg = { type: ['string', 'integer'] };
 
 /** owner/group/mode, as every file-managing module takes them. */
+/** `path` with Ansible's aliases `dest` and `name` (a module takes exactly one of them). */
+export const pathAliasProps = {
+  path: { type: 'string', minLength: 1 },
+  dest: { type: 'string', minLength: 1 },
+  name: { type: 'string', minLength: 1 },
+};
+
 export const attrProps = {
   owner: { type: 'string', minLength: 1 },
   group: { type: 'string', minLength: 1 },
