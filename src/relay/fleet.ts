@@ -40,9 +40,15 @@ export function parseFleet(text: string): FleetState {
 
 /** "ssh-ed25519 AAAA... comment" → "ssh-ed25519 AAAA..." (comments are ours to set). */
 export function bareKey(line: string | undefined): string | undefined {
-  const parts = (line ?? '').trim().split(/\s+/);
-  if (parts.length < 2 || !/^(ssh-|ecdsa-|sk-)/.test(parts[0]) || !/^[A-Za-z0-9+/=]+$/.test(parts[1])) return undefined;
-  return `${parts[0]} ${parts[1]}`;
+  const text = (line ?? '').trim();
+  // One line only: a key that spans lines could smuggle options into authorized_keys.
+  if (text.includes('\n')) return undefined;
+  const [type, blob] = text.split(/\s+/);
+  if (!type || !blob || !/^(ssh-|ecdsa-|sk-)/.test(type) || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return undefined;
+  // The blob must really be a key of that type (it starts with its own type name).
+  const raw = Buffer.from(blob, 'base64');
+  if (raw.length < 4 + type.length || raw.readUInt32BE(0) !== type.length || raw.subarray(4, 4 + type.length).toString() !== type) return undefined;
+  return `${type} ${blob}`;
 }
 
 /**

@@ -1,0 +1,60 @@
+// Port allocation and key bookkeeping of the fleet state kept on the relay.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { emptyFleet, planFleet, parseFleet, serializeFleet, type FleetInput } from '../../src/relay/fleet.js';
+
+/** A well-formed ed25519 public key whose 32 key bytes are all `n`. */
+const KEY = (n: number) => {
+  const type = Buffer.from('ssh-ed25519');
+  const len = (k: number) => Buffer.from([0, 0, 0, k]);
+  return `ssh-ed25519 ${Buffer.concat([len(type.length), type, len(32), Buffer.alloc(32, n)]).toString('base64')}`;
+};
+const input = (devices: FleetInput['devices'], clients: FleetInput['clients'] = []): FleetInput => ({ devices, clients, portBase: 22221 });
+
+describe('planFleet', () => {
+  it('allocates from the base in name order, whatever the inventory order', () => {
+    const a = planFleet(emptyFleet(), input([{ name: 'rpi2' }, { name: 'rpi1' }, { name: 'laptop' }]));
+    assert.deepEqual(Object.fromEntries(Object.entries(a.devices).map(([n, d]) => [n, d.port])), { laptop: 22221, rpi1: 22222, rpi2: 22223 });
+    const b = planFleet(emptyFleet(), input([{ name: 'laptop' }, { name: 'rpi1' }, { name: 'rpi2' }]));
+    assert.equal(serializeFleet(a), serializeFleet(b));
+  });
+
+  it('keeps recorded ports, and new devices take the lowest free one', () => {
+    const old = planFleet(emptyFleet(), input([{ name: 'rpi1' }, { name: 'rpi3' }]));
+    const next = planFleet(old, input([{ name: 'rpi3' }, { name: 'rpi1' }, { name: 'aaa' }]));
+    assert.equal(next.devices.rpi1.port, 22221);
+    assert.equal(next.devices.rpi3.port, 22222);
+    assert.equal(next.devices.aaa.port, 22223, 'a new device never takes a recorded port, even if it sorts first');
+  });
+
+  it('an explicit tunnel_port wins over a recorded one, and the displaced device moves', () => {
+    const old = planFleet(emptyFleet(), input([{ name: 'rpi1' }, { name: 'rpi2' }]));
+    const next = planFleet(old, input([{ name: 'rpi1' }, { name: 'rpi2', explicitPort: 22221 }]));
+    assert.equal(next.devices.rpi2.port, 22221);
+    assert.notEqual(next.devices.rpi1.port, 22221);
+  });
+
+  it('two devices on one explicit port is an error naming both', () => {
+    assert.throws(() => planFleet(emptyFleet(), input([{ name: 'a', explicitPort: 23000 }, { name: 'b', explicitPort: 23000 }])), /a and b both use tunnel_port 23000/);
+  });
+
+  it('keeps a recorded key when the device could not be read this run, and drops comments', () => {
+    const old = planFleet(emptyFleet(), input([{ name: 'rpi1', relayKey: `${KEY(1)} relay-access rpi1`, hostKey: `${KEY(2)} root@rpi1` }]));
+    assert.equal(old.devices.rpi1.relay_key, KEY(1));
+    const next = planFleet(old, input([{ name: 'rpi1' }]));
+    assert.equal(next.devices.rpi1.relay_key, KEY(1));
+    assert.equal(next.devices.rpi1.host_key, KEY(2));
+  });
+
+  it('rejects text that is not a public key', () => {
+    const s = planFleet(emptyFleet(), input([{ name: 'rpi1', relayKey: 'ssh-ed25519 AAAA\ncommand="sh" x' }]));
+    assert.equal(s.devices.rpi1.relay_key, undefined);
+  });
+
+  it('round-trips through its file format', () => {
+    const s = planFleet(emptyFleet(), input([{ name: 'rpi1', relayKey: KEY(1) }], [{ name: 'ws', jumpKey: KEY(3) }]));
+    assert.deepEqual(parseFleet(serializeFleet(s)), s);
+    assert.deepEqual(parseFleet(''), emptyFleet());
+    assert.throws(() => parseFleet('{"version": 7}'), /unrecognised/);
+  });
+});
