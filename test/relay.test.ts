@@ -49,6 +49,18 @@ describe('relay-play apply on a lab fleet', { skip: avail.ok ? false : avail.why
     await lab?.teardown();
   });
 
+  it('--check --diff on fresh hosts shows what would change and writes nothing', async () => {
+    const r = await apply('--check', '--diff');
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /^\+Match User relay$/m, show(r));
+    for (const h of ['server', 'rpi1', 'client']) assert.ok(recap(r.stdout)[h]?.changed > 0, show(r));
+    const relay = await lab.exec('server', 'getent passwd relay; ls /etc/ssh/sshd_config.d/ /var/lib/relay-play 2>&1');
+    assert.doesNotMatch(relay.stdout, /^relay:|relay-play\.conf/m, relay.stdout);
+    const device = await lab.exec('rpi1', 'ls /etc/relay-play 2>&1; getent passwd relay-tunnel');
+    assert.match(device.stdout, /No such file/, device.stdout);
+    assert.doesNotMatch(device.stdout, /relay-tunnel:/);
+  });
+
   it('one apply on fresh hosts: ssh rpi1 hostname works from the client through the relay', async () => {
     const r = await apply();
     assert.equal(r.code, 0, show(r));
