@@ -4,8 +4,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, ExitError, InputError } from '../errors.js';
-import { runCommand } from './run.js';
-import { applyCommand } from './apply.js';
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -57,12 +55,15 @@ export function buildProgram(): Command {
   addRunOptions(program.command('run').description('run a playbook').argument('<playbook>', 'playbook YAML file'))
     .requiredOption('-i, --inventory <file>', 'inventory YAML file (Ansible format)')
     .action(async (playbook: string, opts: CommonOptions & { inventory: string }) => {
+      // Commands load on demand: --help and --version stay instant.
+      const { runCommand } = await import('./run.js');
       throw new ExitError(await runCommand(playbook, opts.inventory, opts));
     });
 
   addRunOptions(program.command('apply').description('set up the reverse-SSH relay for the inventory (the bundled site playbook)').argument('<inventory>', 'inventory YAML file'))
     .option('--lock-wait <seconds>', 'how long to wait for another apply on the same relay to finish', positiveInt, 120)
     .action(async (inventory: string, opts: CommonOptions) => {
+      const { applyCommand } = await import('./apply.js');
       throw new ExitError(await applyCommand(inventory, opts));
     });
 

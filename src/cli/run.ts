@@ -1,6 +1,5 @@
 import { loadInventory } from '../inventory/index.js';
 import { JsonReporter } from '../output/json.js';
-import { ListrReporter } from '../output/listr.js';
 import { PlainReporter } from '../output/plain.js';
 import type { Reporter } from '../output/reporter.js';
 import { loadPlaybook } from '../playbook/load.js';
@@ -10,10 +9,14 @@ import { exitCodeFor, runPlaybook } from '../runner/play.js';
 import type { CommonOptions } from './index.js';
 import type { LockSpec } from '../runner/lock.js';
 
-export function pickReporter(opts: CommonOptions): Reporter {
+export async function pickReporter(opts: CommonOptions): Promise<Reporter> {
   const diff = Boolean(opts.diff);
   if (opts.json) return new JsonReporter({ diff });
-  if (process.stdout.isTTY && !process.env.CI) return new ListrReporter({ diff, verbose: opts.verbose });
+  if (process.stdout.isTTY && !process.env.CI) {
+    // listr2 is only needed on a terminal; loading it lazily keeps scripted runs quick to start.
+    const { ListrReporter } = await import('../output/listr.js');
+    return new ListrReporter({ diff, verbose: opts.verbose });
+  }
   return new PlainReporter({ diff, verbose: opts.verbose });
 }
 
@@ -22,7 +25,7 @@ export async function runLoaded(pb: Playbook, inv: Inventory, opts: CommonOption
     pb,
     inv,
     { check: Boolean(opts.check), diff: Boolean(opts.diff), limit: opts.limit, forks: opts.forks, acceptNewHostKeys: Boolean(opts.acceptNewHostKeys), lock },
-    pickReporter(opts),
+    await pickReporter(opts),
   );
   return exitCodeFor(state);
 }
