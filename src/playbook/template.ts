@@ -268,7 +268,7 @@ function convert(e: unknown, text: string): TemplateError {
 /**
  * Render `{{ }}` templates. Text without `{{` comes back unchanged. When the trimmed text is a single
  * mustache (`{{ path }}` or a helper call like `{{hostvar "rpi1" "port"}}`), the raw value is returned,
- * so lists, numbers and objects survive; otherwise a string.
+ * so lists, numbers and objects survive (a string value keeps the whitespace around it); otherwise a string.
  */
 export function renderString(text: string, vars: Record<string, unknown>): string | unknown {
   if (!text.includes('{{')) return text;
@@ -284,6 +284,8 @@ export function renderString(text: string, vars: Record<string, unknown>): strin
         if (c.whole.path) throw undefinedError(c.whole.path.original.replace(/^this\./, ''));
         return '';
       }
+      // A string has no type to keep: whitespace around the mustache ("{{ x }}\n") stays part of it.
+      if (typeof got.value === 'string' && text !== text.trim()) return c.render(vars);
       return got.value;
     }
     return c.render(vars);

@@ -53,6 +53,9 @@ describe('renderString', () => {
     assert.equal(renderString('{{port}}{{port}}', VARS), '22012201'); // concatenated, never added
     assert.equal(renderString('{{#each ports}}{{this}}{{this}}|{{/each}}', VARS), '2222|22012201|');
     assert.equal(renderString('{{on}}{{off}}', VARS), 'truefalse');
+    // a string value keeps the whitespace around it (content: "{{ x }}\n" ends with a newline)
+    assert.equal(renderString('{{cfg.keys.[1]}}\n', VARS), 'b\n');
+    assert.equal(renderString(' {{hostvar "rpi1" "name"}} ', { ...VARS, hostvars: { rpi1: { name: 'n' } } }), ' n ');
   });
 
   it('whole-value rule also keeps a lone helper call\'s value', () => {
