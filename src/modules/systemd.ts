@@ -111,7 +111,8 @@ export const systemd: Module<SystemdArgs> = {
       before.state = active;
       after.state = verb === 'stop' ? 'inactive' : verb === 'start' ? 'active' : `${verb}ed (${active})`;
     }
-    const changed = steps.length > (reload ? 1 : 0);
+    // A daemon-reload alone is not a change (as Ansible); it is only planned when systemd needs it.
+    const changed = steps.some((s) => s !== daemonReload);
     const d = fieldsDiff(`unit ${name}`, before, after);
     return { changed, steps, diff: d ? [d] : [], result };
   },

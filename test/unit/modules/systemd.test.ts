@@ -31,6 +31,7 @@ const cases: { name: string; args: Record<string, unknown>; read?: string; check
   },
   { name: 'daemon_reload with nothing else to do: a step, not a change', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled', 'loaded', 'yes'), commands: ['systemctl daemon-reload'], changed: false },
   { name: 'daemon_reload when systemd needs none: skipped', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled'), commands: [], changed: false },
+  { name: 'daemon_reload not needed, the unit stopped: start is a change', args: { daemon_reload: true, state: 'started' }, read: show('inactive', 'enabled'), commands: [sc('start')], changed: true },
   { name: 'unknown unit: a clear failure', args: { state: 'started' }, read: show('inactive', '', 'not-found'), failed: /Could not find the requested service relay-tunnel\.service/ },
   { name: 'unknown unit, enabled requested: failure', args: { enabled: true }, read: show('inactive', '', 'not-found'), failed: /Could not find/ },
   {
