@@ -1,20 +1,22 @@
-import { join } from 'node:path';
 import { loadInventory } from '../inventory/index.js';
-import { bundledRolesDir, loadPlaybook } from '../playbook/load.js';
 import { prepareRelayInventory } from '../relay/inventory.js';
 import type { CommonOptions } from './index.js';
-import { runLoaded } from './run.js';
+import { nixosSections } from './nixos.js';
+import { bundledPlaybook, reportFleetChanges, runRelayPlaybook } from './relay-run.js';
 
 /** The bundled site playbook, next to the bundled roles. */
 export function sitePlaybook(): string {
-  return join(bundledRolesDir(), '..', 'playbooks', 'site.yaml');
+  return bundledPlaybook('site');
 }
 
-export async function applyCommand(inventoryFile: string, opts: CommonOptions): Promise<number> {
+export async function applyCommand(inventoryFile: string, opts: CommonOptions & { prune?: boolean }): Promise<number> {
   const inv = loadInventory(inventoryFile);
   prepareRelayInventory(inv);
-  const pb = loadPlaybook(sitePlaybook());
-  const relay = inv.groups.get('relay')![0];
-  // Two applies on one fleet must not interleave: the second waits, then refuses.
-  return runLoaded(pb, inv, opts, { host: relay, path: '/run/lock/relay-play.lock', waitSeconds: opts.lockWait });
+  // Without --prune, a device merely left out of this inventory keeps its record and key (with a warning).
+  const run = await runRelayPlaybook('site', inv, opts, { relayVars: { relay_prune: Boolean(opts.prune) } });
+  reportFleetChanges(run, inventoryFile, opts);
+  // NixOS hosts are never changed: their configuration is printed instead (stderr with --json).
+  const nix = nixosSections(run.state, inv, inventoryFile);
+  if (nix) (opts.json ? process.stderr : process.stdout).write(nix);
+  return run.code;
 }

@@ -65,6 +65,64 @@ export function buildProgram(): Command {
     .action(async (inventory: string, opts: CommonOptions) => {
       const { applyCommand } = await import('./apply.js');
       throw new ExitError(await applyCommand(inventory, opts));
+    })
+    .option('--prune', 'also remove devices and clients recorded on the relay but missing from the inventory (default: keep them, with a warning)');
+
+  // Day 2: see how the fleet is doing, take a device out, renew relay keys, NixOS configuration.
+  program
+    .command('status')
+    .description("each device's tunnel: up or down (checked on the relay, host key included), since when, and why it is down; exit 3 if any is down")
+    .argument('<inventory>', 'inventory YAML file')
+    .option('--json', 'print a JSON array of {name, port, up, since, error, ...}')
+    .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts')
+    .action(async (inventory: string, opts: { json?: boolean; acceptNewHostKeys?: boolean }) => {
+      const { statusCommand } = await import('./status.js');
+      throw new ExitError(await statusCommand(inventory, opts));
+    });
+
+  program
+    .command('remove')
+    .description("revoke a device on the relay at once (its tunnel drops), free its ports, stop its tunnel service, and drop it from every client's ssh config")
+    .argument('<inventory>', 'inventory YAML file')
+    .argument('<device>', 'the device (in the inventory, or only recorded on the relay)')
+    .option('-C, --check', "don't change anything; report what would change")
+    .option('-D, --diff', 'show the differences in files that change (or would change)')
+    .option('-f, --forks <n>', 'how many hosts run at once', positiveInt, 20)
+    .option('--json', 'print one JSON object (like ansible-playbook with the json callback)')
+    .option('-v, --verbose', 'more output (repeat for more)', (_v, prev: number) => prev + 1, 0)
+    .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts')
+    .option('--lock-wait <seconds>', 'how long to wait for another run on the same relay to finish', positiveInt, 120)
+    .action(async (inventory: string, device: string, opts: CommonOptions) => {
+      const { removeCommand } = await import('./remove.js');
+      throw new ExitError(await removeCommand(inventory, device, opts));
+    });
+
+  program
+    .command('rotate')
+    .description('new relay keys for a device (or --all): the relay accepts both, the device switches and restarts its tunnel, the old key is refused')
+    .argument('<inventory>', 'inventory YAML file')
+    .argument('[device]', 'the device whose relay key to renew')
+    .option('--all', 'every device of the inventory (NixOS devices are skipped)')
+    .option('-D, --diff', 'show the differences in files that change')
+    .option('-f, --forks <n>', 'how many hosts run at once', positiveInt, 20)
+    .option('--json', 'print one JSON object (like ansible-playbook with the json callback)')
+    .option('-v, --verbose', 'more output (repeat for more)', (_v, prev: number) => prev + 1, 0)
+    .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts')
+    .option('--lock-wait <seconds>', 'how long to wait for another run on the same relay to finish', positiveInt, 120)
+    .action(async (inventory: string, device: string | undefined, opts: CommonOptions & { all?: boolean }) => {
+      const { rotateCommand } = await import('./rotate.js');
+      throw new ExitError(await rotateCommand(inventory, device, opts));
+    });
+
+  program
+    .command('nixos')
+    .description('print the NixOS configuration of a host with os: nixos (the relay or a device), with the real keys and ports')
+    .argument('<inventory>', 'inventory YAML file')
+    .argument('<host>', 'the relay or a device')
+    .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts')
+    .action(async (inventory: string, host: string, opts: { acceptNewHostKeys?: boolean }) => {
+      const { nixosCommand } = await import('./nixos.js');
+      throw new ExitError(await nixosCommand(inventory, host, opts));
     });
 
   return program;

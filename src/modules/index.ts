@@ -16,6 +16,7 @@ import { template } from './template.js';
 import { user } from './user.js';
 import { getent } from './getent.js';
 import { relay_fleet } from './relay_fleet.js';
+import { relay_sessions } from './relay_sessions.js';
 
 const builtin: Record<string, Module<any>> = { copy, template, command, shell, file, lineinfile, blockinfile, user, systemd, stat, slurp, set_fact, debug, getent };
 
@@ -25,6 +26,7 @@ export const modules: Record<string, Module<any>> = {
   openssh_keypair,
   // relay-play's own: the fleet's ports and keys, kept on the relay.
   relay_fleet,
+  relay_sessions,
   ...Object.fromEntries(Object.entries(builtin).map(([name, mod]) => [`ansible.builtin.${name}`, mod])),
   'ansible.posix.authorized_key': authorized_key,
   'community.crypto.openssh_keypair': openssh_keypair,

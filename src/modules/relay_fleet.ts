@@ -2,8 +2,9 @@
 // relay's host key in one round trip, decide ports and keys (relay/fleet.ts), record the new state
 // atomically, and hand every device and client the facts its templates need.
 import { shScript } from '../connection/quote.js';
-import { bareKey, deviceEntries, parseFleet, planFleet, serializeFleet, type FleetInput } from '../relay/fleet.js';
+import { bareKey, deviceEntries, forwardEntries, parseFleet, planFleetChanges, relayTemplateFacts, serializeFleet, type FleetInput, type ForwardInput } from '../relay/fleet.js';
 import { writeFileStep, contentDiff } from './lib/files.js';
+import { boolArg, toBool, type BoolArg } from './lib/schema.js';
 import type { Module } from './types.js';
 
 interface FleetArgs {
@@ -13,6 +14,10 @@ interface FleetArgs {
   port_base: number | string;
   state_file: string;
   host_key: string;
+  /** Drop recorded devices and clients missing from `devices`/`clients` (default: keep them). */
+  prune?: BoolArg;
+  /** Devices to take out of the fleet. */
+  remove?: string[];
 }
 
 const READ = `cat -- "$1" || exit 1; echo '---relay-play---'; if [ -f "$2" ]; then cat -- "$2"; fi`;
@@ -21,6 +26,43 @@ const decodeSlurp = (v: unknown): string | undefined => {
   const content = (v as { content?: unknown } | undefined)?.content;
   return typeof content === 'string' ? Buffer.from(content, 'base64').toString('utf8') : undefined;
 };
+const publicKeyOf = (v: unknown): string | undefined => {
+  const k = (v as { public_key?: unknown } | undefined)?.public_key;
+  return typeof k === 'string' && k ? k : undefined;
+};
+
+/** The `forwards` host var (checked by apply's inventory checks) as planner input. */
+export function forwardsInput(v: unknown): ForwardInput[] {
+  if (!Array.isArray(v)) return [];
+  return v.map((f: Record<string, unknown>) => ({
+    name: String(f.name),
+    port: Number(f.port),
+    ...(f.relay_port !== undefined ? { relayPort: Number(f.relay_port) } : {}),
+    ...(f.host !== undefined ? { host: String(f.host) } : {}),
+    ...(f.local_port !== undefined ? { localPort: Number(f.local_port) } : {}),
+  }));
+}
+
+/** Facts (keyed by host) and the planner's input, from the module's arguments: shared with `relay-play nixos`. */
+export function fleetInput(args: FleetArgs): FleetInput {
+  const hv = (h: string) => args.hostvars[h] ?? {};
+  return {
+    portBase: Number(args.port_base),
+    prune: toBool(args.prune, false),
+    remove: args.remove ?? [],
+    devices: args.devices.map((name) => ({
+      name,
+      explicitPort: hv(name).tunnel_port === undefined ? undefined : Number(hv(name).tunnel_port),
+      // Read from the device this run, or (NixOS devices, which relay-play never changes) pasted into the inventory.
+      relayKey: publicKeyOf(hv(name).relay_key) ?? (hv(name).relay_public_key as string | undefined),
+      nextRelayKey: publicKeyOf(hv(name).relay_key_next),
+      hostKey: decodeSlurp(hv(name).device_host_key) ?? (hv(name).ssh_host_key as string | undefined),
+      loginUser: hv(name).login_user as string | undefined,
+      forwards: forwardsInput(hv(name).forwards),
+    })),
+    clients: args.clients.map((name) => ({ name, jumpKey: publicKeyOf(hv(name).jump_key) })),
+  };
+}
 
 export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
   schema: {
@@ -32,11 +74,26 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
       port_base: { type: ['integer', 'string'] },
       state_file: { type: 'string' },
       host_key: { type: 'string' },
+      prune: boolArg,
+      remove: { type: 'array', items: { type: 'string' } },
     },
     required: ['devices', 'clients', 'hostvars', 'port_base', 'state_file', 'host_key'],
     additionalProperties: false,
   },
-  providesFacts: ['tunnel_port', 'relay_host_key', 'relay_devices', 'relay_device_keys', 'relay_client_keys', 'relay_permit', 'relay_client_permitopen'],
+  providesFacts: [
+    'tunnel_port',
+    'tunnel_forwards',
+    'relay_host_key',
+    'relay_devices',
+    'relay_forwards',
+    'relay_device_keys',
+    'relay_client_keys',
+    'relay_permit',
+    'relay_client_permitopen',
+    'relay_dropped_ports',
+    'relay_kept',
+    'relay_dropped',
+  ],
 
   async plan(args, ctx) {
     const r = await ctx.read(shScript(READ, [args.host_key, args.state_file]));
@@ -45,56 +102,43 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
     const relayHostKey = bareKey(hostKeyText);
     if (!relayHostKey) return { changed: false, steps: [], failed: `no ed25519 host key in ${args.host_key}` };
 
-    const hv = (h: string) => args.hostvars[h] ?? {};
-    const input: FleetInput = {
-      portBase: Number(args.port_base),
-      devices: args.devices.map((name) => ({
-        name,
-        explicitPort: hv(name).tunnel_port === undefined ? undefined : Number(hv(name).tunnel_port),
-        relayKey: (hv(name).relay_key as { public_key?: string } | undefined)?.public_key,
-        hostKey: decodeSlurp(hv(name).device_host_key),
-        loginUser: hv(name).login_user as string | undefined,
-      })),
-      clients: args.clients.map((name) => ({ name, jumpKey: (hv(name).jump_key as { public_key?: string } | undefined)?.public_key })),
-    };
     let before;
-    let next;
+    let plan;
     try {
       before = parseFleet(stateText);
-      next = planFleet(before, input);
+      plan = planFleetChanges(before, fleetInput(args));
     } catch (e) {
       return { changed: false, steps: [], failed: `${args.state_file}: ${(e as Error).message}` };
     }
+    const next = plan.state;
     const oldText = stateText.trim() ? serializeFleet(before) : '';
     const newText = serializeFleet(next);
     const changed = oldText !== newText;
 
     const devices = deviceEntries(next);
-    const ready = devices.filter((d) => d.relay_key);
-    const clients = Object.keys(next.clients)
-      .sort()
-      .map((name) => ({ name, jump_key: next.clients[name].jump_key }))
-      .filter((c) => c.jump_key);
-    // For sshd's Match block and the jump keys: the device ports, or a sentinel when there are none
-    // ("localhost:1", never a device port: sshd refuses a literal "none" in key options).
-    const listen = devices.map((d) => `localhost:${d.port}`);
     const facts: Record<string, Record<string, unknown>> = {
       [ctx.host]: {
         relay_host_key: relayHostKey,
-        relay_device_keys: ready,
-        relay_client_keys: clients,
-        relay_permit: listen.length ? listen.join(' ') : 'none',
-        relay_client_permitopen: (listen.length ? listen : ['localhost:1']).map((l) => `permitopen="${l}"`).join(','),
+        ...relayTemplateFacts(next),
+        relay_dropped_ports: plan.droppedPorts,
+        relay_kept: plan.kept,
+        relay_dropped: plan.dropped,
       },
     };
-    for (const d of devices) facts[d.name] = { tunnel_port: d.port, relay_host_key: relayHostKey };
-    for (const c of args.clients) facts[c] = { relay_host_key: relayHostKey, relay_devices: devices.filter((d) => d.host_key) };
+    for (const d of devices) facts[d.name] = { tunnel_port: d.port, tunnel_forwards: forwardEntries(d.name, d), relay_host_key: relayHostKey };
+    const forwards = devices.flatMap((d) => forwardEntries(d.name, d));
+    for (const c of args.clients) facts[c] = { relay_host_key: relayHostKey, relay_devices: devices.filter((d) => d.host_key), relay_forwards: forwards };
 
+    const notes = [
+      ...(plan.kept.length ? [`kept (recorded on the relay, not in the inventory): ${plan.kept.join(', ')}`] : []),
+      ...(plan.dropped.length ? [`removed: ${plan.dropped.join(', ')}`] : []),
+    ];
     return {
       changed,
       steps: changed ? [writeFileStep(args.state_file, newText, { owner: 'root', group: 'root', mode: '0644' })] : [],
       diff: changed ? [contentDiff(args.state_file, oldText, newText)] : [],
-      result: { ports: Object.fromEntries(devices.map((d) => [d.name, d.port])) },
+      result: { ports: Object.fromEntries(devices.map((d) => [d.name, d.port])), kept: plan.kept, dropped: plan.dropped },
+      ...(notes.length ? { msg: notes.join('; ') } : {}),
       facts,
     };
   },

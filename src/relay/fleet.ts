@@ -1,12 +1,27 @@
 // The fleet's state, kept on the relay (the source of truth, so any machine can run apply with
-// no local state): each device's tunnel port, relay key and host key; each client's jump key.
-// Pure functions: the relay_fleet module reads and writes, this only decides.
+// no local state): each device's tunnel port, extra forwarded ports, relay key(s) and host key;
+// each client's jump key. Pure functions: the relay_fleet module reads and writes, this only decides.
+
+/** An extra service of a device, reachable through the relay: relay port → the device's host:port. */
+export interface ForwardRecord {
+  /** The service's port on the device side (the target of the reverse forward). */
+  port: number;
+  /** The port the device listens on, on the relay (allocated like tunnel ports). */
+  relay_port: number;
+  /** The target host as seen from the device (default localhost). */
+  host?: string;
+  /** The client-side port of `ssh -N <device>-<name>` (default: relay_port). */
+  local_port?: number;
+}
 
 export interface DeviceRecord {
   port: number;
   relay_key?: string; // "ssh-ed25519 AAAA..." (public)
+  /** A key rotation in progress: the device's new key, authorized beside relay_key until it switches. */
+  next_relay_key?: string;
   host_key?: string; // the device's sshd ed25519 host key (public)
   login_user?: string;
+  forwards?: Record<string, ForwardRecord>;
 }
 
 export interface FleetState {
@@ -15,26 +30,61 @@ export interface FleetState {
   clients: Record<string, { jump_key?: string }>;
 }
 
+export interface ForwardInput {
+  name: string;
+  port: number;
+  relayPort?: number;
+  host?: string;
+  localPort?: number;
+}
+
 export interface DeviceInput {
   name: string;
   explicitPort?: number;
+  /** The key the device uses now (read from it this run); undefined when not read. */
   relayKey?: string;
+  /** A new key waiting on the device (rotation); authorized beside relayKey. */
+  nextRelayKey?: string;
   hostKey?: string;
   loginUser?: string;
+  forwards?: ForwardInput[];
 }
 
 export interface FleetInput {
   devices: DeviceInput[];
   clients: { name: string; jumpKey?: string }[];
   portBase: number;
+  /** Drop recorded devices and clients that are not in the inventory (default: keep them). */
+  prune?: boolean;
+  /** Devices to take out of the fleet even though they may be in the inventory. */
+  remove?: string[];
+}
+
+export interface FleetPlan {
+  state: FleetState;
+  /** Recorded devices and clients missing from the inventory, kept as they were (no prune). */
+  kept: string[];
+  /** Devices and clients taken out of the record by this run. */
+  dropped: string[];
+  /** Relay ports whose tunnel sessions must end: their device is gone, or the port now belongs to another device. */
+  droppedPorts: number[];
 }
 
 export const emptyFleet = (): FleetState => ({ version: 1, devices: {}, clients: {} });
+
+const isPortNumber = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
 
 export function parseFleet(text: string): FleetState {
   if (!text.trim()) return emptyFleet();
   const data = JSON.parse(text) as FleetState;
   if (data.version !== 1 || typeof data.devices !== 'object') throw new Error('unrecognised fleet state file');
+  // Ports from this file reach shell commands (ss filters, kill): they must be plain numbers.
+  for (const [name, d] of Object.entries(data.devices ?? {})) {
+    if (!isPortNumber(d?.port)) throw new Error(`device ${name}: bad port ${JSON.stringify(d?.port)}`);
+    for (const [fw, f] of Object.entries(d.forwards ?? {})) {
+      if (!isPortNumber(f?.relay_port) || !isPortNumber(f?.port)) throw new Error(`device ${name}, forward ${fw}: bad port`);
+    }
+  }
   return { version: 1, devices: data.devices ?? {}, clients: data.clients ?? {} };
 }
 
@@ -51,58 +101,162 @@ export function bareKey(line: string | undefined): string | undefined {
   return `${type} ${blob}`;
 }
 
+const byName = (a: string, b: string) => a.localeCompare(b);
+
+/** Every relay port a device record holds: its tunnel, then its forwards by name. Keys: "dev", "dev/fw". */
+export function recordPorts(name: string, rec: DeviceRecord): { key: string; port: number }[] {
+  const out = [{ key: name, port: rec.port }];
+  for (const fw of Object.keys(rec.forwards ?? {}).sort(byName)) out.push({ key: `${name}/${fw}`, port: rec.forwards![fw].relay_port });
+  return out;
+}
+
+const label = (key: string) => (key.includes('/') ? `forward ${key.replace('/', ' ')}` : `device ${key}`);
+
 /**
- * Next state: members are exactly the inventory's devices and clients; explicit ports win, a
- * device keeps the port the relay recorded for it, and new devices get the lowest free port from
- * the base, allocated in name order so inventory order never matters. Keys not readable this run
- * (device offline) are kept from the recorded state.
+ * Next state. Devices of the inventory get a port each (their tunnel) and one per forward: explicit
+ * ports win, a port the relay recorded is kept, new ones get the lowest free port from the base,
+ * in name order (tunnel before forwards), so inventory order never matters. Recorded devices and
+ * clients missing from the inventory are kept as they are unless `prune`; `remove` takes devices out
+ * either way. Keys not readable this run (device offline) are kept from the recorded state.
  */
-export function planFleet(old: FleetState, input: FleetInput): FleetState {
-  const next = emptyFleet();
+export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan {
+  const remove = new Set(input.remove ?? []);
+  const inInventory = new Set(input.devices.map((d) => d.name));
+  for (const r of remove) {
+    if (!inInventory.has(r) && !old.devices[r]) throw new Error(`no device ${r} in the fleet or the inventory`);
+  }
+  const members = input.devices.filter((d) => !remove.has(d.name));
+  const absentDevices = Object.keys(old.devices).filter((n) => !inInventory.has(n) && !remove.has(n));
+  const clientNames = new Set(input.clients.map((c) => c.name));
+  const absentClients = Object.keys(old.clients).filter((n) => !clientNames.has(n));
+  const keptDevices = input.prune ? [] : absentDevices;
+  const keptClients = input.prune ? [] : absentClients;
+
+  // Slots: one per port wanted, in allocation order.
+  interface Slot {
+    key: string;
+    explicit?: number;
+  }
+  const slots: Slot[] = [];
+  for (const d of [...members].sort((a, b) => byName(a.name, b.name))) {
+    slots.push({ key: d.name, explicit: d.explicitPort });
+    const seen = new Set<string>();
+    for (const f of [...(d.forwards ?? [])].sort((a, b) => byName(a.name, b.name))) {
+      if (seen.has(f.name)) throw new Error(`device ${d.name} has two forwards named ${f.name}`);
+      seen.add(f.name);
+      slots.push({ key: `${d.name}/${f.name}`, explicit: f.relayPort });
+    }
+  }
   const taken = new Map<number, string>();
-  for (const d of input.devices) {
-    if (d.explicitPort === undefined) continue;
-    const other = taken.get(d.explicitPort);
-    if (other) throw new Error(`devices ${other} and ${d.name} both use tunnel_port ${d.explicitPort}; give each device its own port`);
-    taken.set(d.explicitPort, d.name);
+  for (const s of slots) {
+    if (s.explicit === undefined) continue;
+    const other = taken.get(s.explicit);
+    if (other) {
+      const both = !other.includes('/') && !s.key.includes('/') ? `devices ${other} and ${s.key} both use tunnel_port` : `${label(other)} and ${label(s.key)} both use relay port`;
+      throw new Error(`${both} ${s.explicit}; give each its own port`);
+    }
+    taken.set(s.explicit, s.key);
   }
+  for (const name of keptDevices) {
+    for (const { key, port } of recordPorts(name, old.devices[name])) {
+      const other = taken.get(port);
+      if (other) {
+        throw new Error(
+          `relay port ${port} is recorded for device ${name}, which is not in this inventory (kept), so ${label(other)} cannot use it; ` +
+            `remove ${name} (relay-play remove, or apply --prune) or choose another port`,
+        );
+      }
+      taken.set(port, key);
+    }
+  }
+  const recorded = new Map<string, number>();
+  for (const [name, rec] of Object.entries(old.devices)) for (const { key, port } of recordPorts(name, rec)) recorded.set(key, port);
   const portOf = new Map<string, number>();
-  for (const d of input.devices) {
-    if (d.explicitPort !== undefined) portOf.set(d.name, d.explicitPort);
-  }
-  for (const d of input.devices) {
-    const recorded = old.devices[d.name]?.port;
-    if (d.explicitPort === undefined && recorded !== undefined && !taken.has(recorded)) {
-      portOf.set(d.name, recorded);
-      taken.set(recorded, d.name);
+  for (const s of slots) {
+    if (s.explicit !== undefined) {
+      portOf.set(s.key, s.explicit);
+      continue;
+    }
+    const was = recorded.get(s.key);
+    if (was !== undefined && !taken.has(was)) {
+      portOf.set(s.key, was);
+      taken.set(was, s.key);
     }
   }
   let candidate = input.portBase;
-  for (const d of [...input.devices].sort((a, b) => a.name.localeCompare(b.name))) {
-    if (portOf.has(d.name)) continue;
+  for (const s of slots) {
+    if (portOf.has(s.key)) continue;
     while (taken.has(candidate)) candidate++;
-    if (candidate > 65535) throw new Error(`no free tunnel port left above tunnel_port_base ${input.portBase}`);
-    portOf.set(d.name, candidate);
-    taken.set(candidate, d.name);
+    if (candidate > 65535) throw new Error(`no free relay port left above tunnel_port_base ${input.portBase}`);
+    portOf.set(s.key, candidate);
+    taken.set(candidate, s.key);
   }
+
   // Sorted by name, so the recorded file never depends on inventory order.
-  const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => a.name.localeCompare(b.name));
-  for (const d of byName(input.devices)) {
+  const devices: Record<string, DeviceRecord> = {};
+  for (const d of members) {
     const was = old.devices[d.name] ?? {};
     const rec: DeviceRecord = { port: portOf.get(d.name)! };
-    const relayKey = bareKey(d.relayKey) ?? was.relay_key;
+    const current = bareKey(d.relayKey);
+    let relayKey = was.relay_key;
+    let nextKey = was.next_relay_key;
+    if (current) {
+      // The device told us which key it uses: that one, plus a new one waiting to be switched to.
+      relayKey = current;
+      const next = bareKey(d.nextRelayKey);
+      nextKey = next && next !== current ? next : undefined;
+    }
     const hostKey = bareKey(d.hostKey) ?? was.host_key;
     const loginUser = d.loginUser ?? was.login_user;
     if (relayKey) rec.relay_key = relayKey;
+    if (nextKey) rec.next_relay_key = nextKey;
     if (hostKey) rec.host_key = hostKey;
     if (loginUser) rec.login_user = loginUser;
-    next.devices[d.name] = rec;
+    const fws = [...(d.forwards ?? [])].sort((a, b) => byName(a.name, b.name));
+    if (fws.length) {
+      rec.forwards = {};
+      for (const f of fws) {
+        const fr: ForwardRecord = { port: f.port, relay_port: portOf.get(`${d.name}/${f.name}`)! };
+        if (f.host && f.host !== 'localhost') fr.host = f.host;
+        if (f.localPort !== undefined) fr.local_port = f.localPort;
+        rec.forwards[f.name] = fr;
+      }
+    }
+    devices[d.name] = rec;
   }
-  for (const c of byName(input.clients)) {
+  for (const name of keptDevices) devices[name] = old.devices[name];
+  const next = emptyFleet();
+  for (const name of Object.keys(devices).sort(byName)) next.devices[name] = devices[name];
+
+  const clients: FleetState['clients'] = {};
+  for (const c of input.clients) {
     const jump = bareKey(c.jumpKey) ?? old.clients[c.name]?.jump_key;
-    next.clients[c.name] = jump ? { jump_key: jump } : {};
+    clients[c.name] = jump ? { jump_key: jump } : {};
   }
-  return next;
+  for (const name of keptClients) clients[name] = old.clients[name];
+  for (const name of Object.keys(clients).sort(byName)) next.clients[name] = clients[name];
+
+  const dropped = [...Object.keys(old.devices).filter((n) => !next.devices[n]), ...Object.keys(old.clients).filter((n) => !next.clients[n])];
+  const nextOwner = new Map<number, string>();
+  for (const [name, rec] of Object.entries(next.devices)) for (const { port } of recordPorts(name, rec)) nextOwner.set(port, name);
+  const droppedPorts = new Set<number>();
+  for (const [name, rec] of Object.entries(old.devices)) {
+    for (const { port } of recordPorts(name, rec)) {
+      const owner = nextOwner.get(port);
+      if (!next.devices[name] || (owner !== undefined && owner !== name)) droppedPorts.add(port);
+    }
+  }
+  return {
+    state: next,
+    kept: [...keptDevices, ...keptClients].sort(byName),
+    dropped: dropped.sort(byName),
+    droppedPorts: [...droppedPorts].sort((a, b) => a - b),
+  };
+}
+
+/** The next state only (see planFleetChanges). */
+export function planFleet(old: FleetState, input: FleetInput): FleetState {
+  return planFleetChanges(old, input).state;
 }
 
 export function serializeFleet(state: FleetState): string {
@@ -113,8 +267,10 @@ export interface DeviceEntry {
   name: string;
   port: number;
   relay_key?: string;
+  next_relay_key?: string;
   host_key?: string;
   login_user?: string;
+  forwards?: Record<string, ForwardRecord>;
 }
 
 /** Devices sorted by name, for templates (authorized_keys, sshd Match block, client config). */
@@ -122,4 +278,50 @@ export function deviceEntries(state: FleetState): DeviceEntry[] {
   return Object.keys(state.devices)
     .sort()
     .map((name) => ({ name, ...state.devices[name] }));
+}
+
+export interface ForwardEntry {
+  name: string;
+  /** `<device>-<name>`: the client's Host alias. */
+  alias: string;
+  port: number;
+  relay_port: number;
+  host: string;
+  local_port: number;
+}
+
+/** A device's forwards by name, with defaults filled in. */
+export function forwardEntries(device: string, rec: DeviceRecord): ForwardEntry[] {
+  return Object.keys(rec.forwards ?? {})
+    .sort(byName)
+    .map((name) => {
+      const f = rec.forwards![name];
+      return { name, alias: `${device}-${name}`, port: f.port, relay_port: f.relay_port, host: f.host ?? 'localhost', local_port: f.local_port ?? f.relay_port };
+    });
+}
+
+/** What the relay's templates need: one authorized_keys line per device key, and the sshd limits. */
+export function relayTemplateFacts(state: FleetState) {
+  const devices = deviceEntries(state);
+  const ports = devices.flatMap((d) => recordPorts(d.name, d).map((p) => p.port));
+  // A device key may listen on its own ports only. During a rotation the device has two keys.
+  const deviceKeys = devices.flatMap((d) => {
+    const permitlisten = recordPorts(d.name, d)
+      .map((p) => `permitlisten="localhost:${p.port}"`)
+      .join(',');
+    return [d.relay_key, d.next_relay_key].filter((k): k is string => Boolean(k)).map((relay_key) => ({ name: d.name, port: d.port, relay_key, permitlisten }));
+  });
+  const clientKeys = Object.keys(state.clients)
+    .sort()
+    .map((name) => ({ name, jump_key: state.clients[name].jump_key }))
+    .filter((c) => c.jump_key);
+  // For sshd's Match block and the jump keys: every device port, or a sentinel when there are none
+  // ("localhost:1", never a device port: sshd refuses a literal "none" in key options).
+  const listen = ports.map((p) => `localhost:${p}`);
+  return {
+    relay_device_keys: deviceKeys,
+    relay_client_keys: clientKeys,
+    relay_permit: listen.length ? listen.join(' ') : 'none',
+    relay_client_permitopen: (listen.length ? listen : ['localhost:1']).map((l) => `permitopen="${l}"`).join(','),
+  };
 }

@@ -7,6 +7,12 @@ export const RELAY_DEFAULTS = { relay_ssh_port: 22, tunnel_port_base: 22221, tun
 const isPort = (v: unknown) => Number.isInteger(Number(v)) && Number(v) >= 1024 && Number(v) <= 65535 && String(v).trim() !== '';
 const USER = /^[a-z_][a-z0-9_-]*$/;
 const ADDRESS = /^[A-Za-z0-9.:_-]+$/;
+const FORWARD_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const KEY = /^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/=]+( .*)?$/;
+
+/** The group of hosts with `os: nixos`: relay-play changes nothing on them and prints their Nix instead. */
+export const NIXOS_GROUP = 'relay_play_nixos';
+export const isNixos = (vars: Record<string, unknown>) => String(vars.os ?? '').toLowerCase() === 'nixos';
 
 export function prepareRelayInventory(inv: Inventory): void {
   // The site playbook refers to both groups; an inventory may leave either out.
@@ -32,6 +38,15 @@ export function prepareRelayInventory(inv: Inventory): void {
   if (!ADDRESS.test(relayAddress)) throw new InputError(`relay_address "${relayAddress}" is not a host name or IP address`, where(relay), 'set relay_address to the name or IP devices use to reach the relay');
 
   const portOwner = new Map<number, string>();
+  const claimPort = (port: number, what: string, name: string) => {
+    const other = portOwner.get(port);
+    if (other) {
+      const both = other.startsWith('device ') && what.startsWith('device ') ? `devices ${other.slice(7)} and ${what.slice(7)} both use tunnel_port` : `${other} and ${what} both use relay port`;
+      throw new InputError(`${both} ${port}`, where(name), 'give every tunnel and forward its own port, or leave it unset to allocate one');
+    }
+    portOwner.set(port, what);
+  };
+  inv.groups.set(NIXOS_GROUP, [...inv.hosts.keys()].filter((h) => isNixos(inv.hosts.get(h)!.vars)));
   for (const name of [...new Set([...relays, ...group('devices'), ...group('clients')])]) {
     const vars = inv.hosts.get(name)!.vars;
     const isDevice = group('devices').includes(name);
@@ -44,11 +59,14 @@ export function prepareRelayInventory(inv: Inventory): void {
       }
     }
     if (isDevice && vars.tunnel_user === 'root') throw new InputError(`tunnel_user of ${name} is root`, where(name), 'the tunnel must run as an unprivileged user; leave tunnel_user unset');
-    if (isDevice && vars.tunnel_port !== undefined) {
-      const port = Number(vars.tunnel_port);
-      const other = portOwner.get(port);
-      if (other) throw new InputError(`devices ${other} and ${name} both use tunnel_port ${port}`, where(name), 'give every device its own tunnel_port, or leave it unset to allocate one');
-      portOwner.set(port, name);
+    if (isDevice && vars.tunnel_port !== undefined) claimPort(Number(vars.tunnel_port), `device ${name}`, name);
+    if (isDevice) checkForwards(inv, name, vars.forwards, claimPort, where(name));
+    if (isDevice && isNixos(vars)) {
+      for (const key of ['relay_public_key', 'ssh_host_key']) {
+        if (vars[key] !== undefined && !KEY.test(String(vars[key]).trim())) {
+          throw new InputError(`${key} of ${name} is not an OpenSSH public key line`, where(name), 'paste the whole line of the .pub file, e.g. "ssh-ed25519 AAAA... comment"');
+        }
+      }
     }
     // Fill the defaults the roles need; values set in the inventory are kept.
     const fill = (key: string, value: unknown) => {
@@ -60,5 +78,33 @@ export function prepareRelayInventory(inv: Inventory): void {
     fill('relay_ssh_port', relayVars.relay_ssh_port ?? RELAY_DEFAULTS.relay_ssh_port);
     fill('login_user', vars.ansible_user ?? 'root');
     fill('client_user', vars.ansible_user ?? 'root');
+  }
+}
+
+/** `forwards: [{name: web, port: 80}]`: extra services of a device, reachable through the relay. */
+function checkForwards(inv: Inventory, device: string, value: unknown, claimPort: (p: number, what: string, name: string) => void, pos: ReturnType<Inventory['hostPos']>): void {
+  if (value === undefined || value === null) return;
+  const hint = 'write forwards as a list, e.g. forwards: [{name: web, port: 80}] (optional: relay_port, local_port, host)';
+  if (!Array.isArray(value)) throw new InputError(`forwards of ${device} must be a list`, pos, hint);
+  const names = new Set<string>();
+  for (const f of value as unknown[]) {
+    if (!f || typeof f !== 'object' || Array.isArray(f)) throw new InputError(`each forward of ${device} must be a map with name and port`, pos, hint);
+    const fw = f as Record<string, unknown>;
+    const unknown = Object.keys(fw).find((k) => !['name', 'port', 'relay_port', 'local_port', 'host'].includes(k));
+    if (unknown) throw new InputError(`unknown key "${unknown}" in a forward of ${device}`, pos, hint);
+    const name = String(fw.name ?? '');
+    if (!FORWARD_NAME.test(name)) throw new InputError(`forward name ${JSON.stringify(fw.name)} of ${device} is not a lower-case name (letters, digits, "-")`, pos, `it becomes the client's Host alias "${device}-<name>"`);
+    if (names.has(name)) throw new InputError(`${device} has two forwards named ${name}`, pos, 'give each forward its own name');
+    names.add(name);
+    const alias = `${device}-${name}`;
+    if (inv.hosts.has(alias)) throw new InputError(`forward ${name} of ${device} would be called ${alias}, which is also a host of the inventory`, pos, 'rename the forward');
+    const anyPort = (v: unknown) => Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= 65535 && String(v).trim() !== '';
+    if (!anyPort(fw.port)) throw new InputError(`port of forward ${name} of ${device} must be a port number, got ${JSON.stringify(fw.port)}`, pos, 'the service\'s port on the device, e.g. 80');
+    if (fw.relay_port !== undefined) {
+      if (!isPort(fw.relay_port)) throw new InputError(`relay_port of forward ${name} of ${device} must be a port number from 1024 to 65535`, pos, 'or leave it unset to allocate one');
+      claimPort(Number(fw.relay_port), `forward ${name} of ${device}`, device);
+    }
+    if (fw.local_port !== undefined && !anyPort(fw.local_port)) throw new InputError(`local_port of forward ${name} of ${device} must be a port number`, pos, 'or leave it unset: the relay port is used');
+    if (fw.host !== undefined && !/^[A-Za-z0-9._-]+$/.test(String(fw.host))) throw new InputError(`host of forward ${name} of ${device} is not a host name or IPv4 address`, pos, 'default: localhost (the device itself)');
   }
 }

@@ -1,0 +1,69 @@
+// Running one of relay-play's bundled playbooks (site, remove, rotate) on a prepared inventory,
+// under the relay's run lock, keeping the run state so commands can report what the relay decided.
+import { join } from 'node:path';
+import type { Inventory } from '../inventory/index.js';
+import { bundledRolesDir, loadPlaybook } from '../playbook/load.js';
+import { exitCodeFor, runPlaybook } from '../runner/play.js';
+import type { RunState } from '../runner/state.js';
+import type { CommonOptions } from './index.js';
+import { pickReporter } from './run.js';
+
+/** The group the remove and rotate playbooks act on. */
+export const TARGETS_GROUP = 'relay_play_targets';
+
+export function bundledPlaybook(name: 'site' | 'remove' | 'rotate'): string {
+  return join(bundledRolesDir(), '..', 'playbooks', `${name}.yaml`);
+}
+
+export interface RelayRun {
+  state: RunState;
+  code: number;
+  relay: string;
+}
+
+/** Run a bundled playbook. `relayVars` are set on the relay host (e.g. relay_prune); `targets` fill relay_play_targets. */
+export async function runRelayPlaybook(
+  name: 'site' | 'remove' | 'rotate',
+  inv: Inventory,
+  opts: CommonOptions,
+  extra: { relayVars?: Record<string, unknown>; targets?: string[] } = {},
+): Promise<RelayRun> {
+  const relay = inv.groups.get('relay')![0];
+  inv.groups.set(TARGETS_GROUP, extra.targets ?? []);
+  Object.assign(inv.hosts.get(relay)!.vars, extra.relayVars ?? {});
+  const pb = loadPlaybook(bundledPlaybook(name));
+  const state = await runPlaybook(
+    pb,
+    inv,
+    {
+      check: Boolean(opts.check),
+      diff: Boolean(opts.diff),
+      limit: opts.limit,
+      forks: opts.forks,
+      acceptNewHostKeys: Boolean(opts.acceptNewHostKeys),
+      // Two runs on one fleet must not interleave: the second waits, then refuses.
+      lock: { host: relay, path: '/run/lock/relay-play.lock', waitSeconds: opts.lockWait },
+    },
+    await pickReporter(opts),
+  );
+  return { state, code: exitCodeFor(state), relay };
+}
+
+/** What the relay decided about devices and clients missing from the inventory, on stderr. */
+export function reportFleetChanges(run: RelayRun, inventoryFile: string, opts: { check?: boolean }): void {
+  const facts = run.state.host(run.relay).facts;
+  const kept = (facts.relay_kept as string[] | undefined) ?? [];
+  const dropped = (facts.relay_dropped as string[] | undefined) ?? [];
+  const would = opts.check ? 'would be ' : '';
+  for (const name of kept) {
+    process.stderr.write(
+      `warning: ${name} is recorded on the relay but not in ${inventoryFile}: kept (its key still works, its port stays reserved).\n` +
+        `  To revoke it: relay-play remove ${inventoryFile} ${name}   (or apply --prune to remove every host missing from the inventory)\n`,
+    );
+  }
+  for (const name of dropped) {
+    const inInventory = run.state.inventory.hosts.has(name);
+    process.stderr.write(`${name} ${would}removed from the relay: its key ${opts.check ? 'would be' : 'is'} refused and its tunnel ended.\n`);
+    if (!inInventory) process.stderr.write(`  ${name} is not in the inventory, so its own relay-tunnel service was not touched; it can no longer connect.\n`);
+  }
+}

@@ -1,0 +1,41 @@
+// `relay-play remove INVENTORY DEVICE`: the relay refuses the device's key and ends its tunnel at
+// once, frees its ports; the device's tunnel service and relay key go if it can be reached; every
+// client forgets it. A device that cannot be reached is reported, and the removal still counts.
+import { InputError } from '../errors.js';
+import { isHostName, loadInventory } from '../inventory/index.js';
+import { isNixos, prepareRelayInventory } from '../relay/inventory.js';
+import type { CommonOptions } from './index.js';
+import { reportFleetChanges, runRelayPlaybook } from './relay-run.js';
+
+export async function removeCommand(inventoryFile: string, device: string, opts: CommonOptions): Promise<number> {
+  const inv = loadInventory(inventoryFile);
+  prepareRelayInventory(inv);
+  const relay = inv.groups.get('relay')![0];
+  const devices = inv.groups.get('devices') ?? [];
+  if (!isHostName(device)) throw new InputError(`"${device}" is not a device name`, undefined, 'name a device of the inventory, or one recorded on the relay');
+  if (device === relay || (inv.groups.get('clients') ?? []).includes(device)) {
+    throw new InputError(`${device} is not a device (it is the ${device === relay ? 'relay' : 'a client'})`, undefined, 'remove a client by deleting it from the inventory and running apply --prune');
+  }
+  // A device already deleted from the inventory can still be removed from the relay by its recorded name.
+  const inInventory = devices.includes(device);
+  const run = await runRelayPlaybook('remove', inv, { ...opts, limit: undefined }, { relayVars: { relay_remove: [device] }, targets: inInventory ? [device] : [] });
+  reportFleetChanges(run, inventoryFile, opts);
+
+  const stats = [...run.state.stats.entries()];
+  const failed = stats.some(([, s]) => s.failures > 0);
+  const othersUnreachable = stats.some(([h, s]) => h !== device && s.unreachable > 0);
+  if (!failed && !othersUnreachable && inInventory) {
+    const vars = inv.hosts.get(device)!.vars;
+    if (isNixos(vars)) {
+      process.stderr.write(`${device} runs NixOS: delete systemd.services.reverse-tunnel (relay-play's module) from its configuration.\n`);
+    } else if (run.state.host(device).unreachable) {
+      process.stderr.write(
+        `${device} could not be reached: its relay-tunnel service is still installed there (it can no longer connect). ` +
+          `When it is back: relay-play remove ${inventoryFile} ${device} again, or systemctl disable --now relay-tunnel on it.\n`,
+      );
+    }
+    if (!opts.check) process.stderr.write(`Delete ${device} from ${inventoryFile} too: an apply with it still listed enrolls it again.\n`);
+  }
+  if (failed) return 2;
+  return othersUnreachable ? 4 : 0;
+}

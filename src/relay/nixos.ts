@@ -1,0 +1,120 @@
+// NixOS hosts (`os: nixos`): relay-play changes none of their files. Instead it prints the NixOS
+// configuration that does what the roles would do — rendered from the same role templates with the
+// same facts, so the authorized_keys options, the sshd Match block and the tunnel's ExecStart are
+// exactly those of a Debian host.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundledRolesDir } from '../playbook/load.js';
+import { renderString } from '../playbook/template.js';
+
+type Vars = Record<string, unknown>;
+
+/** A Nix double-quoted string. */
+export function nixString(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '\\${').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`;
+}
+
+/** A Nix indented string ('' ... ''), each line indented by `pad`. */
+export function nixLines(text: string, pad: string): string {
+  const body = text
+    .replace(/''/g, "'''")
+    .replace(/\$\{/g, "''${")
+    .split('\n')
+    .map((l) => (l ? pad + '  ' + l : ''))
+    .join('\n');
+  return `''\n${body}\n${pad}''`;
+}
+
+/** An attribute name, quoted unless it is a plain identifier. */
+export const nixAttr = (name: string) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : nixString(name));
+
+function roleTemplate(role: string, file: string, vars: Vars): string {
+  return String(renderString(readFileSync(join(bundledRolesDir(), role, 'templates', file), 'utf8'), vars));
+}
+
+const meaningful = (text: string) => text.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+
+/** Store paths instead of FHS paths a NixOS host does not have (applied to escaped Nix text: adds interpolations). */
+const nixPaths = (nix: string) => nix.replace(/"\/usr\/bin\/ssh /, '"${pkgs.openssh}/bin/ssh ').replace(/ForceCommand \/bin\/false/, 'ForceCommand ${pkgs.coreutils}/bin/false');
+
+/** The relay's configuration. `vars`: the relay's vars with relay_fleet's facts. */
+export function relayNix(name: string, vars: Vars): string {
+  const keys = meaningful(roleTemplate('authorized-key', 'authorized_keys.hbs', vars));
+  const sshd = meaningful(roleTemplate('relay-user', 'relay-play.conf.hbs', vars)).map((l) => l.trimEnd());
+  const keyList = keys.length ? `[\n${keys.map((k) => `      ${nixString(k)}\n`).join('')}    ]` : '[ ]';
+  return [
+    `# relay-play: NixOS configuration of the relay ${name} (what \`relay-play apply\` does on other hosts).`,
+    '# Add it to imports (or paste it) in configuration.nix, then nixos-rebuild switch.',
+    '# The relay user holds tunnels only: device keys listen on their own ports, client jump keys reach them.',
+    '{ pkgs, ... }:',
+    '{',
+    '  users.users.relay = {',
+    '    isSystemUser = true;',
+    '    group = "relay";',
+    '    home = "/home/relay";',
+    '    createHome = true;',
+    '    shell = "${pkgs.shadow}/bin/nologin";',
+    `    openssh.authorizedKeys.keys = ${keyList};`,
+    '  };',
+    '  users.groups.relay = { };',
+    `  services.openssh.extraConfig = ${nixPaths(nixLines(sshd.join('\n'), '  '))};`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+export interface DeviceNixInfo {
+  /** relay_public_key is not in the inventory yet: say how to make and paste it. */
+  missingKey: boolean;
+  missingHostKey: boolean;
+}
+
+/** A device's configuration. `vars`: the device's vars with relay_fleet's facts (tunnel_port, tunnel_forwards, relay_host_key). */
+export function deviceNix(name: string, vars: Vars, info: DeviceNixInfo = { missingKey: false, missingHostKey: false }): string {
+  const unit = roleTemplate('reverse-tunnel-service', 'relay-tunnel.service.hbs', vars);
+  const field = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(unit)?.[1]?.trim();
+  const execStart = field('ExecStart') ?? '';
+  const user = field('User') ?? String(vars.tunnel_user);
+  const restartSec = Number(field('RestartSec') ?? 5);
+  const ownUser = user === 'relay-tunnel';
+  const lines = [
+    `# relay-play: NixOS configuration of the device ${name} (what \`relay-play apply\` does on other hosts).`,
+    '# Add it to imports (or paste it) in configuration.nix, then nixos-rebuild switch.',
+  ];
+  if (info.missingKey || info.missingHostKey) {
+    lines.push(
+      '# The relay accepts this device once the inventory has its keys. On the device, after nixos-rebuild:',
+      `#   sudo install -d -m 0755 /etc/relay-play && sudo ssh-keygen -q -t ed25519 -N '' -C 'relay-access ${name}' -f /etc/relay-play/id_relay`,
+      `#   sudo chown ${user} /etc/relay-play/id_relay`,
+      `# then in the inventory, as host vars of ${name}:`,
+      '#   relay_public_key: "<the line in /etc/relay-play/id_relay.pub>"',
+      '#   ssh_host_key: "<the line in /etc/ssh/ssh_host_ed25519_key.pub>"',
+      '# and run relay-play apply again: the tunnel comes up by itself within seconds.',
+    );
+  }
+  lines.push('{ pkgs, ... }:', '{');
+  if (ownUser) {
+    lines.push(`  users.users.${nixAttr(user)} = {`, '    isSystemUser = true;', `    group = ${nixString(user)};`, '  };', `  users.groups.${nixAttr(user)} = { };`);
+  }
+  lines.push(
+    '  # The relay\'s host key, pinned: no prompt, no trust on first use.',
+    `  environment.etc."relay-play/known_hosts".text = ${nixString(`relay-play-relay ${String(vars.relay_host_key)}\n`)};`,
+    '  systemd.services.reverse-tunnel = {',
+    `    description = ${nixString(field('Description') ?? 'relay-play reverse SSH tunnel')};`,
+    '    wants = [ "network-online.target" ];',
+    '    after = [ "network-online.target" ];',
+    '    wantedBy = [ "multi-user.target" ];',
+    '    # Never give up: a device may be offline for days.',
+    '    startLimitIntervalSec = 0;',
+    '    serviceConfig = {',
+    `      User = ${nixString(user)};`,
+    `      ExecStart = ${nixPaths(nixString(execStart))};`,
+    `      Restart = ${nixString(field('Restart') ?? 'always')};`,
+    `      RestartSec = ${Number.isFinite(restartSec) ? restartSec : 5};`,
+    '    };',
+    '  };',
+    '}',
+    '',
+  );
+  return lines.join('\n');
+}

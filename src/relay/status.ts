@@ -1,0 +1,157 @@
+// `relay-play status`: is each device's tunnel up? Decided on the relay: the device's port is
+// listening AND an SSH handshake through it presents the device's pinned host key. Pure parts here:
+// the one batched script the relay runs, parsing its output, the rows, and the table.
+import { bareKey, type FleetState } from './fleet.js';
+import { parseEtimes, parseSs, sessionPids, type Listener } from './sessions.js';
+
+/**
+ * Run on the relay with the device ports as arguments: every keyscan at once (4 s timeout each),
+ * the listeners, and the age of every listening process. Sections start with "---".
+ */
+export const STATUS_SCRIPT = `t=$(mktemp -d) || exit 1
+trap 'rm -rf "$t"' EXIT
+scan=yes; command -v ssh-keyscan >/dev/null 2>&1 || scan=no
+for p in "$@"; do
+  if [ $scan = yes ]; then ssh-keyscan -T 4 -t ed25519 -p "$p" 127.0.0.1 >"$t/k$p" 2>/dev/null & fi
+done
+ss -Hltnp >"$t/ss" 2>&1
+wait
+echo "---scan $scan"
+echo '---ss'; cat "$t/ss"
+pids=$(grep -o 'pid=[0-9]*' "$t/ss" | cut -d= -f2 | sort -u | tr '\\n' ',' | sed 's/,$//')
+echo '---ps'; if [ -n "$pids" ]; then ps -o pid=,etimes= -p "$pids" 2>/dev/null; fi
+for p in "$@"; do echo "---key $p"; cat "$t/k$p" 2>/dev/null; done
+exit 0`;
+
+export interface RelayProbe {
+  scanAvailable: boolean;
+  listeners: Listener[];
+  etimes: Map<number, number>;
+  /** port → the ed25519 host key seen through it ("ssh-ed25519 AAAA"), if any. */
+  keys: Map<number, string>;
+}
+
+export function parseProbe(stdout: string): RelayProbe {
+  const probe: RelayProbe = { scanAvailable: true, listeners: [], etimes: new Map(), keys: new Map() };
+  const sections = stdout.split(/^---/m).slice(1);
+  for (const sec of sections) {
+    const nl = sec.indexOf('\n');
+    const head = nl < 0 ? sec : sec.slice(0, nl);
+    const body = nl < 0 ? '' : sec.slice(nl + 1);
+    if (head.startsWith('scan ')) probe.scanAvailable = head.slice(5).trim() === 'yes';
+    else if (head === 'ss') probe.listeners = parseSs(body);
+    else if (head === 'ps') probe.etimes = parseEtimes(body);
+    else if (head.startsWith('key ')) {
+      const port = Number(head.slice(4));
+      for (const line of body.split('\n')) {
+        // "[127.0.0.1]:22221 ssh-ed25519 AAAA..." (comments "# ..." from ssh-keyscan -v are skipped)
+        if (line.startsWith('#')) continue;
+        const k = bareKey(line.split(/\s+/).slice(1).join(' '));
+        if (k) probe.keys.set(port, k);
+      }
+    }
+  }
+  return probe;
+}
+
+export interface StatusRow {
+  name: string;
+  port: number | null;
+  up: boolean;
+  /** When the tunnel came up (ISO time), where known. */
+  since: string | null;
+  /** Why it is down: the device's tunnel service's last error if the device could be asked, else what the relay saw. */
+  error: string | null;
+  up_seconds: number | null;
+  /** What the relay saw, for a device that is down. */
+  relay_check: string | null;
+  in_inventory: boolean;
+  forwards: { name: string; relay_port: number; listening: boolean }[];
+}
+
+const listening = (probe: RelayProbe, port: number) => probe.listeners.some((l) => l.port === port && ['127.0.0.1', '::1'].includes(l.address));
+
+/** One row per device: the inventory's in inventory order, then devices recorded on the relay only. */
+export function statusRows(inventoryDevices: string[], fleet: FleetState, probe: RelayProbe, now: Date = new Date()): StatusRow[] {
+  const names = [...inventoryDevices, ...Object.keys(fleet.devices).filter((n) => !inventoryDevices.includes(n)).sort()];
+  return names.map((name) => {
+    const rec = fleet.devices[name];
+    const in_inventory = inventoryDevices.includes(name);
+    // Keys in this order: name, port, up, since, error first (what --json promises).
+    if (!rec) return { name, port: null, up: false, since: null, error: 'not enrolled on the relay: run relay-play apply', up_seconds: null, relay_check: 'not in the fleet state', in_inventory, forwards: [] };
+    const forwards = Object.entries(rec.forwards ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([fw, f]) => ({ name: fw, relay_port: f.relay_port, listening: listening(probe, f.relay_port) }));
+    const seen = probe.keys.get(rec.port);
+    let check: string | null = null;
+    if (!listening(probe, rec.port)) check = `relay port ${rec.port} is not listening (no tunnel)`;
+    else if (!probe.scanAvailable) check = 'ssh-keyscan is not installed on the relay: cannot check the host key';
+    else if (!rec.host_key) check = `no host key recorded for ${name}: cannot check who answers on port ${rec.port}`;
+    else if (!seen) check = `relay port ${rec.port} is listening but no SSH server answers through it`;
+    else if (seen !== bareKey(rec.host_key)) check = `the host key seen through relay port ${rec.port} is not ${name}'s`;
+    const up = check === null;
+    const pid = up ? sessionPids(probe.listeners, rec.port)[0] : undefined;
+    const secs = pid !== undefined ? probe.etimes.get(pid) : undefined;
+    return {
+      name,
+      port: rec.port,
+      up,
+      since: secs !== undefined ? new Date(now.getTime() - secs * 1000).toISOString() : null,
+      error: check,
+      up_seconds: secs ?? null,
+      relay_check: check,
+      in_inventory,
+      forwards,
+    };
+  });
+}
+
+const NOISE = /^(Started |Stopped |Stopping |Starting |Scheduled restart|Deactivated |Consumed |[\w.@-]+\.service: )/;
+
+/** The device's side: `state=<systemctl is-active>` then journal lines (oldest first) → one message. */
+export function deviceError(unit: string, output: string): string {
+  const lines = output.split('\n');
+  const state = /^state=(.*)$/m.exec(output)?.[1]?.trim() || 'unknown';
+  const log = lines.filter((l) => !l.startsWith('state=') && l.trim());
+  const last = [...log].reverse().find((l) => !NOISE.test(l.trim()))?.trim();
+  if (state !== 'active' && state !== 'activating') return `${unit} is ${state}${last ? `; its last message: ${last}` : ''}`;
+  return last ?? `${unit} is ${state} and has logged nothing`;
+}
+
+export function humanDuration(secs: number): string {
+  const d = Math.floor(secs / 86400);
+  const h = Math.floor((secs % 86400) / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  const s = secs % 60;
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m) return `${m}m ${String(s).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/** The table: aligned columns; colours only when asked (a terminal). */
+export function statusTable(rows: StatusRow[], opts: { color: boolean }): string {
+  const paint = (code: string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const head = ['DEVICE', 'PORT', 'TUNNEL', 'UP FOR', 'ERROR'];
+  const cells = rows.map((r) => [
+    r.in_inventory ? r.name : `${r.name} (not in inventory)`,
+    r.port === null ? '-' : String(r.port) + (r.forwards.length ? ` +${r.forwards.map((f) => f.relay_port).join(',')}` : ''),
+    r.up ? 'up' : 'down',
+    r.up_seconds !== null ? humanDuration(r.up_seconds) : '-',
+    r.error ?? '',
+  ]);
+  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[], styles: (string | undefined)[] = []) =>
+    c
+      .map((v, i) => {
+        const padded = i === c.length - 1 ? v : v.padEnd(width[i]);
+        return styles[i] ? paint(styles[i]!, padded) : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  const out = [line(head, head.map(() => '1'))];
+  rows.forEach((r, i) => out.push(line(cells[i], [undefined, undefined, r.up ? '32' : '31', undefined, r.up ? undefined : '2'])));
+  const down = rows.filter((r) => !r.up).length;
+  out.push('', down ? `${down} of ${rows.length} down` : `all ${rows.length} up`);
+  return out.join('\n') + '\n';
+}
