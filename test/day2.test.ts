@@ -234,6 +234,23 @@ describe('day 2 on a lab fleet: status, forwards, rotate, remove, prune, NixOS',
     await waitFor('rpi2 back', 30_000, async () => (await sshFromClient('rpi2')).stdout.trim() === 'rpi2');
   });
 
+  it('remove of a device that cannot be reached: revoked on the relay all the same, reported, exit 0', async () => {
+    const port = (await fleet()).devices.rpi2.port;
+    const oldKey = await keepKey('rpi2');
+    // rpi2 at an unused lab address: relay-play cannot reach it, the relay still can refuse it.
+    const away = writeYaml(dir, 'rpi2-away.yaml', inventoryData(['rpi1', 'rpi2'], { ...FORWARDS, rpi2: { ansible_host: '198.18.0.251' } }));
+    const r = await relayPlay(lab, ['remove', away, 'rpi2']);
+    assert.equal(r.code, 0, show(r));
+    assert.equal(recap(r.stdout).rpi2?.unreachable, 1, show(r));
+    assert.match(r.stderr, /rpi2 could not be reached: its relay-tunnel service is still installed there/, show(r));
+    assert.equal((await fleet()).devices.rpi2, undefined);
+    assert.equal(await listening(port), false);
+    assert.equal((await tryKey('rpi2', oldKey)).code, 255);
+    const back = await relayPlay(lab, ['apply', inventory]);
+    assert.equal(back.code, 0, show(back));
+    await waitFor('rpi2 back', 30_000, async () => (await sshFromClient('rpi2')).stdout.trim() === 'rpi2');
+  });
+
   it('NixOS: apply prints the Nix (no changes on the host), relay-play nixos writes it; it parses and has the right keys and ports', async () => {
     const keys = mkdtempSync(join(tmpdir(), 'relay-play-nixkeys-'));
     for (const k of ['relay', 'host']) spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `nix1 ${k}`, '-f', join(keys, k)]);

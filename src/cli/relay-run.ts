@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Inventory } from '../inventory/index.js';
 import { bundledRolesDir, loadPlaybook } from '../playbook/load.js';
+import { isNixos } from '../relay/inventory.js';
 import { exitCodeFor, runPlaybook } from '../runner/play.js';
 import type { RunState } from '../runner/state.js';
 import type { CommonOptions } from './index.js';
@@ -61,9 +62,11 @@ export function reportFleetChanges(run: RelayRun, inventoryFile: string, opts: {
         `  To revoke it: relay-play remove ${inventoryFile} ${name}   (or apply --prune to remove every host missing from the inventory)\n`,
     );
   }
+  const nixosRelay = isNixos(run.state.inventory.hosts.get(run.relay)!.vars);
   for (const name of dropped) {
     const inInventory = run.state.inventory.hosts.has(name);
-    process.stderr.write(`${name} ${would}removed from the relay: its key ${opts.check ? 'would be' : 'is'} refused and its tunnel ended.\n`);
+    if (nixosRelay) process.stderr.write(`${name} ${would}removed from the fleet state; the relay runs NixOS: its key goes with the configuration printed below (nixos-rebuild switch).\n`);
+    else process.stderr.write(`${name} ${would}removed from the relay: its key ${opts.check ? 'would be' : 'is'} refused and its tunnel ended.\n`);
     if (!inInventory) process.stderr.write(`  ${name} is not in the inventory, so its own relay-tunnel service was not touched; it can no longer connect.\n`);
   }
 }

@@ -4,6 +4,7 @@
 import { InputError } from '../errors.js';
 import { isHostName, loadInventory } from '../inventory/index.js';
 import { isNixos, prepareRelayInventory } from '../relay/inventory.js';
+import { nixosSections } from './nixos.js';
 import type { CommonOptions } from './index.js';
 import { reportFleetChanges, runRelayPlaybook } from './relay-run.js';
 
@@ -20,6 +21,11 @@ export async function removeCommand(inventoryFile: string, device: string, opts:
   const inInventory = devices.includes(device);
   const run = await runRelayPlaybook('remove', inv, { ...opts, limit: undefined }, { relayVars: { relay_remove: [device] }, targets: inInventory ? [device] : [] });
   reportFleetChanges(run, inventoryFile, opts);
+  // A NixOS relay keeps authorizing the key until its configuration changes: print it.
+  if (isNixos(inv.hosts.get(relay)!.vars)) {
+    const nix = nixosSections(run.state, inv, inventoryFile);
+    (opts.json ? process.stderr : process.stdout).write(nix);
+  }
 
   const stats = [...run.state.stats.entries()];
   const failed = stats.some(([, s]) => s.failures > 0);
