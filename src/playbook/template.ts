@@ -194,7 +194,9 @@ function compile(text: string): Compiled {
   parse(text); // syntax errors → TemplateError now rather than at first render
   c = { render: hb.compile(text, COMPILE_OPTS) };
   const ast = parse(text);
-  const stmts = ast.body.filter((s) => !(s.type === 'ContentStatement' && (s as hbs.AST.ContentStatement).value.trim() === ''));
+  // Only a template that is exactly one mustache keeps the value's type; with any text around it,
+  // even whitespace ("{{ port }}\n"), the result is text, as in Ansible.
+  const stmts = ast.body;
   const only = stmts.length === 1 && stmts[0].type === 'MustacheStatement' ? (stmts[0] as hbs.AST.MustacheStatement) : undefined;
   if (only && only.path.type === 'PathExpression') {
     const path = only.path as hbs.AST.PathExpression;
@@ -284,8 +286,6 @@ export function renderString(text: string, vars: Record<string, unknown>): strin
         if (c.whole.path) throw undefinedError(c.whole.path.original.replace(/^this\./, ''));
         return '';
       }
-      // A string has no type to keep: whitespace around the mustache ("{{ x }}\n") stays part of it.
-      if (typeof got.value === 'string' && text !== text.trim()) return c.render(vars);
       return got.value;
     }
     return c.render(vars);

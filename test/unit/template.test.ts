@@ -42,7 +42,7 @@ describe('renderString', () => {
 
   it('whole-value rule: a lone {{ path }} returns the raw value', () => {
     assert.equal(renderString('{{port}}', VARS), 2201);
-    assert.equal(renderString('  {{ port }}\n', VARS), 2201);
+    assert.equal(renderString('  {{ port }}\n', VARS), '  2201\n');
     assert.deepEqual(renderString('{{ports}}', VARS), [22, 2201]);
     assert.deepEqual(renderString('{{cfg}}', VARS), VARS.cfg);
     assert.equal(renderString('{{on}}', VARS), true);
