@@ -10,8 +10,16 @@ export function resultLine(host: string, task: TaskDef, r: TaskResult): string {
   const label = r.ignored ? 'failed (ignored)' : LABEL[r.status];
   let line = `${label}: [${host}] ${task.name}`;
   if (r.status === 'unreachable') line += ` => UNREACHABLE! ${r.msg ?? ''}`;
-  else if (r.status === 'failed') line += ` => FAILED! ${r.msg ?? ''}`;
+  else if (r.status === 'failed') line += ` => FAILED! ${r.msg ?? ''}${failureDetail(r)}`;
   return line;
+}
+
+/** What a failed command said on stderr (Ansible shows it with the result): "non-zero return code" alone says nothing. */
+function failureDetail(r: TaskResult): string {
+  const stderr = r.result.stderr;
+  if (typeof stderr !== 'string' || !stderr.trim() || (r.msg ?? '').includes(stderr.trim())) return '';
+  const lines = stderr.trim().split(/\s*\r?\n/);
+  return `: ${lines.slice(0, 5).join(' / ')}${lines.length > 5 ? ' / ...' : ''}`;
 }
 
 export function diffText(r: TaskResult): string {
