@@ -78,6 +78,13 @@ export function prepareRelayInventory(inv: Inventory): void {
     fill('relay_ssh_port', relayVars.relay_ssh_port ?? RELAY_DEFAULTS.relay_ssh_port);
     fill('login_user', vars.ansible_user ?? 'root');
     fill('client_user', vars.ansible_user ?? 'root');
+    // Taken from ansible_user, these were not checked above; a device's login_user ends up in clients'
+    // ~/.ssh/config, a client's client_user in its commands.
+    for (const key of [...(isDevice ? ['login_user'] : []), ...(group('clients').includes(name) ? ['client_user'] : [])]) {
+      if (!USER.test(String(vars[key]))) {
+        throw new InputError(`${key} of ${name} (from ansible_user) is not a valid user name: ${JSON.stringify(vars[key])}`, where(name), `set ansible_user (or ${key}) to a lower-case Unix user name`);
+      }
+    }
   }
 }
 
