@@ -17,8 +17,26 @@ export function preflight(pb: Playbook, inv: Inventory, playHosts: string[][]): 
   pb.plays.forEach((play, i) => {
     for (const task of [...play.tasks, ...play.handlers]) {
       checkArgs(task);
+      checkNotify(play, task);
       checkVariables(pb, play, task, inv, playHosts[i], runtimeNames);
     }
+  });
+}
+
+/** The YAML path of the task itself (task.path points at its module's arguments). */
+const taskPath = (task: TaskDef) => task.path.slice(0, -1);
+
+/** A notify naming no handler of the play would silently do nothing (Ansible refuses it too). */
+function checkNotify(play: PlayDef, task: TaskDef): void {
+  const known = new Set(play.handlers.flatMap((h) => [h.rawName, ...h.listen]));
+  task.notify.forEach((name, i) => {
+    if (known.has(name) || name.includes('{{')) return;
+    const have = [...known].map((n) => `"${n}"`).join(', ');
+    throw new InputError(
+      `task "${task.name}" notifies "${name}", but play "${play.name}" has no handler of that name or listen topic`,
+      task.src.pos([...taskPath(task), 'notify', i]),
+      have ? `handlers of this play: ${have}` : 'define it under "handlers:" of the play (or in the role\'s handlers/main.yaml)',
+    );
   });
 }
 
@@ -52,23 +70,28 @@ function strings(value: unknown, path: (string | number)[] = [], out: { text: st
 function checkVariables(pb: Playbook, play: PlayDef, task: TaskDef, inv: Inventory, hosts: string[], runtime: Set<string>): void {
   const base = new Set([...MAGIC_VARS, ...runtime, ...Object.keys(play.vars), ...Object.keys(playDefaults(play)), ...Object.keys(roleVars(play)), ...Object.keys(task.vars)]);
   if (task.loop !== undefined) base.add('item');
-  const refs: { name: string; where: (string | number)[] | 'when' | 'template'; file?: string }[] = [];
+  // Each reference keeps the YAML path it was written at, so an error points at that line.
+  const refs: { name: string; where: (string | number)[] | 'template'; file?: string }[] = [];
   const collect = (text: string, where: (string | number)[]) => {
     try {
       for (const name of templateRootNames(text)) refs.push({ name, where });
     } catch (e) {
-      throw new InputError(`template syntax error: ${(e as Error).message.split('\n')[0]}`, task.src.pos([...task.path, ...where]), 'check the {{ }} braces');
+      throw new InputError(`template syntax error: ${(e as Error).message.split('\n')[0]}`, task.src.pos(where), 'check the {{ }} braces');
     }
   };
-  for (const { text, path } of strings(task.args)) collect(text, path);
-  for (const { text } of strings(task.loop)) collect(text, []);
-  for (const cond of [...task.when, ...(task.changedWhen ?? []), ...(task.failedWhen ?? [])]) {
-    try {
-      for (const name of exprRootNames(parseExpr(cond))) refs.push({ name, where: 'when' });
-    } catch (e) {
-      if (e instanceof ExprError) throw new InputError(`bad condition "${cond}": ${e.message}`, task.pos, 'use Ansible condition syntax, e.g. "x is defined and x == 1"');
-      throw e;
-    }
+  for (const { text, path } of strings(task.args)) collect(text, [...task.path, ...path]);
+  for (const { text, path } of strings(task.loop)) collect(text, [...taskPath(task), 'loop', ...path]);
+  const conditions: [string, string[] | undefined][] = [['when', task.when], ['changed_when', task.changedWhen], ['failed_when', task.failedWhen]];
+  for (const [key, list] of conditions) {
+    (list ?? []).forEach((cond, i) => {
+      const where = [...taskPath(task), key, i];
+      try {
+        for (const name of exprRootNames(parseExpr(cond))) refs.push({ name, where });
+      } catch (e) {
+        if (e instanceof ExprError) throw new InputError(`bad condition "${cond}": ${e.message}`, task.src.pos(where), 'use Ansible condition syntax, e.g. "x is defined and x == 1"');
+        throw e;
+      }
+    });
   }
   const tpl = templateFile(pb, task);
   if (tpl) {
@@ -82,7 +105,7 @@ function checkVariables(pb: Playbook, play: PlayDef, task: TaskDef, inv: Invento
     const known = inv.hosts.get(host)!.vars;
     for (const ref of refs) {
       if (base.has(ref.name) || ref.name in known) continue;
-      const pos = Array.isArray(ref.where) ? task.src.pos([...task.path, ...ref.where]) : task.pos;
+      const pos = Array.isArray(ref.where) ? task.src.pos(ref.where) : task.pos;
       const inFile = ref.file ? ` (in template ${ref.file})` : '';
       throw new InputError(
         `undefined variable "${ref.name}"${inFile} in task "${task.name}" for host ${host}`,
