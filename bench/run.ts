@@ -1,0 +1,577 @@
+// relay-play vs ansible-playbook on the same lab fleet (1 relay, N devices, 1 client).
+//
+//   npm run build && node dist/bench/run.js [--devices 8|32|64] [--repeat 3] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree]
+//
+// For each tool, on a freshly booted lab (N+1 devices booted, the inventory first lists N):
+//   first apply → no-change re-run (×repeat, median) → add-one-device re-run (inventory N+1).
+// Tools: relay-play (`apply`, --forks = host count), ansible-playbook with bench/ansible/site.yml and stock
+// settings (ANSIBLE_FORKS = host count, ANSIBLE_HOST_KEY_CHECKING=False), and the same with ANSIBLE_PIPELINING=1.
+// The floor is one `ssh host sudo -n true` to every host of the inventory, all at once (OpenSSH).
+// Each run must exit 0 and converge (re-run changes nothing), and `ssh rpi1 hostname` must work from the
+// client through the relay; otherwise the bench says why and exits 1.
+// relay-play under test: the committed HEAD, exported (git archive) to $TMPDIR/relay-play-bench-<sha> and
+// built there, so other people's uncommitted edits in the checkout never leak into the numbers; with
+// --worktree, this checkout's own dist/ instead (build it first).
+// Results: a table on stdout, JSON in bench/results/<date>-<N>.json. Needs root and the lab's packages
+// (see test/lab/index.ts); installs ansible-core and time with apt-get when missing, and says so.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { labAvailable, startLab, type Lab } from '../test/lab/index.js';
+import {
+  aptInstall, breakdown, busyBetween, cpuTimes, waitQuiet, have, machine, median, parseRecap, sleep, summarizeProfile, timedRun,
+  type Breakdown, type HostRecap, type Machine, type ProfileSummary, type Timed,
+} from './lib.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+/** bin/relay-play.js of the relay-play under test (a snapshot of HEAD unless --worktree) and its root */
+let CLI = path.join(REPO, 'bin', 'relay-play.js');
+let RP_ROOT = REPO;
+const PLAYBOOK = path.join(REPO, 'bench', 'ansible', 'site.yml');
+const RESULTS = path.join(REPO, 'bench', 'results');
+/** timestamped output of the last runs (not committed: bench/.gitignore) */
+const LOGS = path.join(RESULTS, 'logs');
+
+type Tool = 'relay-play' | 'ansible' | 'ansible-pipelining';
+const TOOLS: Tool[] = ['relay-play', 'ansible', 'ansible-pipelining'];
+const TOOL_LABEL: Record<Tool, string> = { 'relay-play': 'relay-play', ansible: 'ansible (stock)', 'ansible-pipelining': 'ansible (pipelining)' };
+
+interface Options { devices: number; repeat: number; tools: Tool[]; profile: boolean; worktree: boolean }
+
+function usage(msg?: string): never {
+  if (msg) process.stderr.write(`${msg}\n`);
+  process.stderr.write('usage: node dist/bench/run.js [--devices N] [--repeat R] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree]\n');
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { devices: 8, repeat: 3, tools: [...TOOLS], profile: true, worktree: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => argv[++i] ?? usage(`${a} needs a value`);
+    if (a === '--devices') o.devices = Number(val());
+    else if (a === '--repeat') o.repeat = Number(val());
+    else if (a === '--tools') o.tools = val().split(',') as Tool[];
+    else if (a === '--no-profile') o.profile = false;
+    else if (a === '--worktree') o.worktree = true;
+    else if (a === '-h' || a === '--help') usage();
+    else usage(`unknown argument ${a}`);
+  }
+  if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > 200) usage('--devices: 1 to 200');
+  if (!Number.isInteger(o.repeat) || o.repeat < 1) usage('--repeat: a whole number ≥ 1');
+  for (const t of o.tools) if (!TOOLS.includes(t)) usage(`--tools: unknown tool ${t}`);
+  return o;
+}
+
+const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const f2 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(2));
+
+interface RunRecord {
+  seconds: number;
+  code: number;
+  ok: boolean;
+  problems: string[];
+  changed: Record<string, number>;
+  peakRssMB?: number;
+  cpuSeconds?: number;
+  /** share of the whole machine's CPU busy during the run (the tool, the lab hosts, and anyone else) */
+  machineBusy?: number;
+  breakdown: Breakdown;
+}
+
+interface PhaseResult {
+  tool: Tool;
+  hosts: number;
+  labBootSeconds: number;
+  loadavg: { before: number[]; after: number[] };
+  /** machine CPU busy share over 3 s just before the floor and the runs, and how long the bench waited for it */
+  quietBefore: { busy: number; waitedSeconds: number };
+  floor: { runs: number[]; median: number };
+  first: RunRecord;
+  noChange: RunRecord[];
+  noChangeMedian: number;
+  addOne: RunRecord;
+  verified: { rpi1ThroughRelay: boolean; newDeviceThroughRelay: boolean };
+  endState: Record<string, string>;
+  /** relay-play only, when hosts > 20: a no-change run with the default --forks 20 (N+1 inventory) */
+  noChangeDefaultForks?: number;
+  /** sudo invocations on the relay, rpi1 and the client per no-change run (from their journals) */
+  sudoPerNoChangeRun: Record<string, number>;
+  profile?: { noChange: ProfileSummary };
+  env?: Record<string, string>;
+}
+
+const deviceNames = (n: number) => Array.from({ length: n }, (_, i) => `rpi${i + 1}`);
+
+/** The inventory of relay.test.ts's shape: relay "server", devices rpi1..rpiN, client "client". */
+function inventory(lab: Lab, devices: string[], extraVars: Record<string, unknown> = {}) {
+  const hosts = lab.inventoryHosts();
+  const pick = (names: string[]) => Object.fromEntries(names.map((n) => [n, hosts[n]]));
+  return {
+    all: {
+      ...(Object.keys(extraVars).length ? { vars: extraVars } : {}),
+      children: {
+        relay: { hosts: pick(['server']) },
+        devices: { hosts: pick(devices) },
+        clients: { hosts: pick(['client']) },
+      },
+    },
+  };
+}
+
+function checkRun(label: string, r: Timed, expectChanged: (host: string) => boolean | undefined, hosts: string[]): RunRecord {
+  const recap = parseRecap(r.stdout);
+  const problems: string[] = [];
+  if (r.code !== 0) problems.push(`${label}: exit ${r.code}`);
+  for (const h of hosts) {
+    const s: HostRecap | undefined = recap[h];
+    if (!s) {
+      problems.push(`${label}: ${h} missing from PLAY RECAP`);
+      continue;
+    }
+    if (s.failed || s.unreachable) problems.push(`${label}: ${h} failed=${s.failed} unreachable=${s.unreachable}`);
+    const want = expectChanged(h);
+    if (want === true && s.changed === 0) problems.push(`${label}: ${h} changed nothing (expected changes)`);
+    if (want === false && s.changed !== 0) problems.push(`${label}: ${h} changed=${s.changed} (expected 0: not converged)`);
+  }
+  return {
+    seconds: r.seconds,
+    code: r.code,
+    ok: problems.length === 0,
+    problems,
+    changed: Object.fromEntries(Object.entries(recap).map(([h, s]) => [h, s.changed])),
+    peakRssMB: r.maxRssKb === undefined ? undefined : Math.round((r.maxRssKb / 1024) * 10) / 10,
+    cpuSeconds: r.cpuSeconds,
+    breakdown: breakdown(r, 'relay-play'),
+  };
+}
+
+/** `ssh DEVICE hostname` as admin on the client, through the relay, until it answers (tunnels take a moment). */
+async function reachable(lab: Lab, device: string, ms = 60_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const r = await lab.exec('client', `ssh -o BatchMode=yes -o ConnectTimeout=5 ${device} hostname`, { timeoutMs: 20_000 });
+    if (r.stdout.trim() === device) return true;
+    await sleep(500);
+  }
+  return false;
+}
+
+/** The end state with keys masked: what must be the same whichever tool set it up. */
+async function endState(lab: Lab, newDevice: string): Promise<Record<string, string>> {
+  const mask = `sed -E 's#(ssh-ed25519) [A-Za-z0-9+/=]+#\\1 KEY#g'`;
+  const q = async (host: string, cmd: string) => {
+    const r = await lab.exec(host, cmd, { timeoutMs: 30_000 });
+    return (r.stdout + (r.code ? `[exit ${r.code}] ${r.stderr}` : '')).trim();
+  };
+  const fleetPorts = async () => {
+    const r = await lab.exec('server', 'sudo cat /var/lib/relay-play/fleet.json');
+    try {
+      const f = JSON.parse(r.stdout) as { devices: Record<string, { port: number; relay_key?: string; host_key?: string; login_user?: string }> };
+      return JSON.stringify(Object.fromEntries(Object.entries(f.devices).sort().map(([d, v]) => [d, [v.port, !!v.relay_key, !!v.host_key, v.login_user]])));
+    } catch {
+      return `unreadable: ${r.stdout.slice(0, 200)} ${r.stderr.slice(0, 200)}`;
+    }
+  };
+  const out: Record<string, string> = {
+    'server: relay user': await q('server', "getent passwd relay | cut -d: -f1,6,7; sudo passwd -S relay | cut -d' ' -f1,2"),
+    'server: sshd drop-in': await q('server', 'sudo stat -c "%U:%G %a" /etc/ssh/sshd_config.d/relay-play.conf && sudo cat /etc/ssh/sshd_config.d/relay-play.conf'),
+    'server: authorized_keys': await q('server', `sudo stat -c "%U:%G %a" /home/relay/.ssh /home/relay/.ssh/authorized_keys && sudo cat /home/relay/.ssh/authorized_keys | ${mask}`),
+    'server: fleet ports': await fleetPorts(),
+    'server: sshd running': await q('server', 'systemctl is-active ssh'),
+  };
+  for (const d of ['rpi1', newDevice]) {
+    out[`${d}: tunnel user`] = await q(d, 'getent passwd relay-tunnel | cut -d: -f1,6,7');
+    out[`${d}: relay key`] = await q(d, `sudo stat -c "%U %a" /etc/relay-play /etc/relay-play/id_relay && sudo cut -d' ' -f1,3- /etc/relay-play/id_relay.pub`);
+    out[`${d}: pinned relay key`] = await q(d, `sudo cat /etc/relay-play/known_hosts | ${mask}`);
+    out[`${d}: unit`] = await q(d, 'stat -c "%U:%G %a" /etc/systemd/system/relay-tunnel.service && cat /etc/systemd/system/relay-tunnel.service; systemctl is-enabled relay-tunnel; systemctl is-active relay-tunnel');
+  }
+  out['client: ssh config'] = await q('client', 'stat -c "%U %a" ~/.ssh/config && cat ~/.ssh/config');
+  out['client: known_hosts.relay-play'] = await q('client', `stat -c "%U %a" ~/.ssh/known_hosts.relay-play && ${mask} ~/.ssh/known_hosts.relay-play`);
+  out['client: jump key'] = await q('client', "stat -c '%U %a' ~/.ssh/id_relay_access && cut -d' ' -f1,3- ~/.ssh/id_relay_access.pub");
+  return out;
+}
+
+async function floor(lab: Lab, hosts: string[]): Promise<number> {
+  const ips = hosts.map((h) => lab.hosts[h].ip);
+  const ssh = [
+    'ssh', '-F', '/dev/null', '-i', lab.adminKey, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
+    '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${lab.home}/.ssh/known_hosts`,
+    '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'ControlMaster=no', '-o', 'LogLevel=ERROR', '-T',
+  ].join(' ');
+  const script = `fail=0; for ip in "$@"; do ${ssh} "${lab.adminUser}@$ip" sudo -n true & done
+for j in $(jobs -p); do wait "$j" || fail=1; done; exit $fail`;
+  const r = await timedRun(lab, ['bash', '-c', script, 'floor', ...ips], { timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`floor: parallel ssh failed (exit ${r.code}): ${r.stderr}`);
+  return r.seconds;
+}
+
+async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
+  const n = o.devices;
+  const devices = deviceNames(n + 1);
+  const newDevice = devices[n];
+  const names = ['server', ...devices, 'client'];
+  const hostsN = ['server', ...devices.slice(0, n), 'client'];
+  const hostsN1 = ['server', ...devices, 'client'];
+  log(`${TOOL_LABEL[tool]}: booting a fresh lab of ${names.length} hosts (relay, ${n}+1 devices, client)`);
+  const t0 = Date.now();
+  let lab: Lab | undefined;
+  for (let attempt = 1; !lab; attempt++) {
+    try {
+      lab = await startLab(names, { bootTimeoutMs: Math.max(180_000, names.length * 6_000) });
+    } catch (e) {
+      // A lab boot that fails is retried once (the lab tears itself down); timings start after boot.
+      if (attempt >= 2) throw e;
+      log(`${TOOL_LABEL[tool]}: lab boot failed, retrying once: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  const labBootSeconds = (Date.now() - t0) / 1000;
+  log(`${TOOL_LABEL[tool]}: lab ${lab.prefix} up in ${labBootSeconds.toFixed(1)} s`);
+  const loadBefore = os.loadavg();
+  try {
+    // The person on the client logs in to devices with their own key (as in test/relay.test.ts).
+    const key = await lab.exec('client', "ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 && cat ~/.ssh/id_ed25519.pub");
+    if (key.code !== 0) throw new Error(`client key: ${key.stderr}`);
+    await Promise.all(devices.map(async (d) => {
+      const r = await lab.exec(d, 'cat >> ~/.ssh/authorized_keys', { input: key.stdout });
+      if (r.code !== 0) throw new Error(`authorize client key on ${d}: ${r.stderr}`);
+    }));
+
+    const dir = fs.mkdtempSync(path.join(lab.dir, 'bench-'));
+    const ansible = tool !== 'relay-play';
+    // ansible's OpenSSH reads ~ from passwd, not $HOME: point it at the lab's known_hosts (nothing else changes).
+    const extra = ansible ? { ansible_ssh_common_args: `-o UserKnownHostsFile=${lab.home}/.ssh/known_hosts` } : {};
+    const invN = path.join(dir, 'inventory.yaml');
+    const invN1 = path.join(dir, 'inventory-plus-one.yaml');
+    fs.writeFileSync(invN, stringify(inventory(lab, devices.slice(0, n), extra)));
+    fs.writeFileSync(invN1, stringify(inventory(lab, devices, extra)));
+
+    const forks = String(names.length);
+    const env: Record<string, string> = ansible
+      ? {
+        ANSIBLE_FORKS: forks,
+        ANSIBLE_HOST_KEY_CHECKING: 'False',
+        ANSIBLE_NOCOLOR: '1',
+        LC_ALL: 'C.UTF-8', // ansible-core refuses to start under a non-UTF-8 locale
+        PYTHONUNBUFFERED: '1',
+        ...(tool === 'ansible-pipelining' ? { ANSIBLE_PIPELINING: '1' } : {}),
+      }
+      : {};
+    // Stock settings otherwise: main() dropped the caller's ANSIBLE_* variables, and cwd (a fresh temp
+    // dir) has no ansible.cfg; HOME is the lab's fresh home, so no ~/.ansible.cfg either.
+    const childEnv = { ...env };
+    const run = async (inv: string, label: string): Promise<Timed> => {
+      log(`${TOOL_LABEL[tool]}: ${label}`);
+      const c0 = cpuTimes();
+      const r: Timed & { machineBusy?: number } = ansible
+        ? await timedRun(lab, ['ansible-playbook', '-i', inv, PLAYBOOK], { env: childEnv, cwd: dir, measure: true, timeoutMs: 3_600_000 })
+        : await timedRun(lab, ['node', CLI, 'apply', inv, '--forks', forks], { cwd: RP_ROOT, measure: true, timeoutMs: 1_800_000 });
+      r.machineBusy = busyBetween(c0, cpuTimes());
+      log(`${TOOL_LABEL[tool]}: ${label}: ${r.seconds.toFixed(2)} s, exit ${r.code}, machine CPU busy ${(r.machineBusy * 100).toFixed(0)}%`);
+      fs.writeFileSync(path.join(LOGS, `${tool}-${label.replace(/\W+/g, '-')}.log`), `${r.lines.map((l) => `${l.t.toFixed(3).padStart(8)} ${l.line}`).join('\n')}\n--- stderr\n${r.stderr}`);
+      return r;
+    };
+    const record = (label: string, r: Timed & { machineBusy?: number }, expect: (h: string) => boolean | undefined, hosts: string[]) => {
+      const rec = checkRun(label, r, expect, hosts);
+      rec.machineBusy = r.machineBusy;
+      if (ansible) rec.breakdown = breakdown(r, 'ansible');
+      for (const p of rec.problems) log(`PROBLEM ${TOOL_LABEL[tool]}: ${p}`);
+      if (!rec.ok) process.stderr.write(`--- stdout (tail)\n${r.stdout.slice(-4000)}\n--- stderr (tail)\n${r.stderr.slice(-4000)}\n`);
+      return rec;
+    };
+
+    // A shared machine: let other people's bursts pass before timing (recorded either way).
+    const quiet = await waitQuiet();
+    log(`${TOOL_LABEL[tool]}: machine CPU busy ${(quiet.busy * 100).toFixed(0)}% before timing (waited ${quiet.waitedSeconds.toFixed(0)} s for < 25%)`);
+    const floorRuns: number[] = [];
+    for (let i = 0; i < o.repeat; i++) floorRuns.push(await floor(lab, hostsN));
+    log(`${TOOL_LABEL[tool]}: floor (parallel ssh sudo -n true to ${hostsN.length} hosts): ${floorRuns.map((x) => x.toFixed(2)).join(', ')} s`);
+
+    const first = record('first apply', await run(invN, 'first apply'), () => true, hostsN);
+    const rpi1 = first.code === 0 && (await reachable(lab, 'rpi1'));
+    if (!rpi1) first.problems.push('after the first apply, `ssh rpi1 hostname` from the client through the relay did not answer rpi1');
+    log(`${TOOL_LABEL[tool]}: ssh rpi1 hostname from the client through the relay: ${rpi1 ? 'ok' : 'FAILED'}`);
+
+    // How many privileged commands (sudo invocations, from the hosts' journals) one no-change run costs each host.
+    const sudoCount = async (h: string) => {
+      const r = await lab.exec(h, "sudo journalctl -q --no-pager _COMM=sudo | grep -c 'COMMAND='", { timeoutMs: 30_000 });
+      return Number(r.stdout.trim()) || 0;
+    };
+    const sudoHosts = ['server', 'rpi1', 'client'];
+    const sudoBefore = await Promise.all(sudoHosts.map(sudoCount));
+    const noChange: RunRecord[] = [];
+    for (let i = 0; i < o.repeat; i++) noChange.push(record(`no-change re-run ${i + 1}`, await run(invN, `no-change ${i + 1}`), () => false, hostsN));
+
+    const sudoAfter = await Promise.all(sudoHosts.map(sudoCount));
+    // minus the reading's own sudo; per run
+    const sudoPerNoChangeRun = Object.fromEntries(sudoHosts.map((h, i) => [h, Math.round((sudoAfter[i] - sudoBefore[i] - 1) / o.repeat)]));
+    log(`${TOOL_LABEL[tool]}: sudo invocations per no-change run: ${JSON.stringify(sudoPerNoChangeRun)}`);
+    const addOne = record('add-one-device re-run', await run(invN1, 'add one device'),
+      (h) => (h === newDevice || h === 'server' || h === 'client' ? true : false), hostsN1);
+    const added = addOne.code === 0 && (await reachable(lab, newDevice));
+    if (!added) addOne.problems.push(`after adding ${newDevice}, \`ssh ${newDevice} hostname\` through the relay did not answer`);
+    log(`${TOOL_LABEL[tool]}: ssh ${newDevice} hostname through the relay: ${added ? 'ok' : 'FAILED'}`);
+
+    const state = await endState(lab, newDevice);
+
+    // relay-play's default --forks is 20: with more hosts than that, also time a no-change run as shipped.
+    let noChangeDefaultForks: number | undefined;
+    if (tool === 'relay-play' && names.length > 20) {
+      const r = await timedRun(lab, ['node', CLI, 'apply', invN1], { cwd: RP_ROOT, timeoutMs: 600_000 });
+      const rec = checkRun('no-change re-run with default --forks', r, () => false, hostsN1);
+      if (!rec.ok) log(`relay-play: default-forks run: ${rec.problems.join('; ')}`);
+      else noChangeDefaultForks = r.seconds;
+      log(`relay-play: no-change re-run with the default --forks 20: ${r.seconds.toFixed(2)} s`);
+    }
+
+    let profile: PhaseResult['profile'];
+    if (tool === 'relay-play' && o.profile) {
+      // One more no-change run under the V8 profiler (not timed above): where relay-play's time goes.
+      const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-play-bench-prof-'));
+      const r = await timedRun(lab, ['node', `--cpu-prof`, `--cpu-prof-dir=${profDir}`, CLI, 'apply', invN1, '--forks', forks], { cwd: RP_ROOT, timeoutMs: 600_000 });
+      const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+      if (r.code === 0 && file) {
+        profile = { noChange: summarizeProfile(path.join(profDir, file), RP_ROOT) };
+        log(`relay-play: CPU profile of a no-change run (${r.seconds.toFixed(2)} s wall) in ${path.join(profDir, file)}`);
+      } else log(`relay-play: profiling run failed (exit ${r.code})`);
+    }
+
+    return {
+      tool,
+      hosts: names.length,
+      labBootSeconds,
+      loadavg: { before: loadBefore, after: os.loadavg() },
+      quietBefore: quiet,
+      floor: { runs: floorRuns, median: median(floorRuns) },
+      first,
+      noChange,
+      noChangeMedian: median(noChange.map((r) => r.seconds)),
+      addOne,
+      verified: { rpi1ThroughRelay: rpi1, newDeviceThroughRelay: added },
+      endState: state,
+      noChangeDefaultForks,
+      sudoPerNoChangeRun,
+      profile,
+      env: ansible ? env : undefined,
+    };
+  } finally {
+    await lab.teardown();
+  }
+}
+
+interface RelayPlayUnderTest { source: 'HEAD snapshot' | 'working tree'; commit: string; dirty?: string[]; root: string }
+
+/** Export HEAD to a temp dir and build its src/ there (once per commit); the checkout's node_modules is linked. */
+function relayPlayUnderTest(o: Options): RelayPlayUnderTest {
+  const git = (...args: string[]) => {
+    const r = spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const commit = git('rev-parse', 'HEAD');
+  if (o.worktree) {
+    const dirty = git('status', '--porcelain', '--', 'src', 'roles', 'playbooks', 'bin', 'package.json').split('\n').filter(Boolean);
+    return { source: 'working tree', commit, dirty, root: REPO };
+  }
+  const dir = path.join(os.tmpdir(), `relay-play-bench-${commit.slice(0, 12)}`);
+  if (!fs.existsSync(path.join(dir, '.built'))) {
+    log(`building relay-play ${commit.slice(0, 12)} (HEAD) in ${dir}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const x = spawnSync('sh', ['-c', 'git -C "$1" archive --format=tar HEAD bin src roles playbooks package.json tsconfig.json | tar -x -C "$2"', 'sh', REPO, dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (x.status !== 0) throw new Error('git archive HEAD failed');
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+    const tsconfig = { extends: './tsconfig.json', include: ['src/**/*.ts'] };
+    fs.writeFileSync(path.join(dir, 'tsconfig.bench.json'), JSON.stringify(tsconfig));
+    const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(dir, 'tsconfig.bench.json')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (tsc.status !== 0) throw new Error(`tsc of HEAD's src/ failed in ${dir}`);
+    fs.writeFileSync(path.join(dir, '.built'), `${commit}\n`);
+  }
+  return { source: 'HEAD snapshot', commit, root: dir };
+}
+
+function ensureTools(o: Options): void {
+  if (!have('/usr/bin/time', ['-V'])) {
+    log('GNU time (/usr/bin/time, for peak RSS) is missing: installing it with `apt-get install -y time`');
+    aptInstall(['time']);
+  }
+  if (o.tools.some((t) => t !== 'relay-play') && !have('ansible-playbook')) {
+    log('ansible-playbook is missing: installing Debian\'s ansible-core with `apt-get install -y ansible-core`');
+    aptInstall(['ansible-core']);
+  }
+}
+
+interface Report {
+  date: string;
+  devices: number;
+  hosts: number;
+  repeat: number;
+  machine: Machine;
+  relayPlay: RelayPlayUnderTest;
+  phases: PhaseResult[];
+  problems: string[];
+  targets?: { name: string; holds: boolean; detail: string }[];
+  endStateDiffers?: Record<string, string[]>;
+}
+
+function table(rep: Report): string {
+  const by = Object.fromEntries(rep.phases.map((p) => [p.tool, p])) as Partial<Record<Tool, PhaseResult>>;
+  const rp = by['relay-play'];
+  const cols = rep.phases.map((p) => p.tool);
+  const rows: [string, (p: PhaseResult) => number | undefined][] = [
+    ['first apply', (p) => p.first.seconds],
+    [`no-change re-run (median of ${rep.repeat})`, (p) => p.noChangeMedian],
+    ['add-one-device re-run', (p) => p.addOne.seconds],
+  ];
+  const head = ['', ...cols.flatMap((t) => (t === 'relay-play' || !rp ? [TOOL_LABEL[t]] : [TOOL_LABEL[t], '× relay-play']))];
+  const body: string[][] = rows.map(([name, get]) => [
+    name,
+    ...cols.flatMap((t) => {
+      const v = get(by[t]!);
+      if (t === 'relay-play' || !rp) return [`${f2(v)} s`];
+      const base = get(rp);
+      return [`${f2(v)} s`, base && v ? `${(v / base).toFixed(1)}×` : '—'];
+    }),
+  ]);
+  body.push(['floor: parallel `ssh host sudo -n true` (median)', ...cols.flatMap((t) => (t === 'relay-play' || !rp ? [`${f2(by[t]!.floor.median)} s`] : [`${f2(by[t]!.floor.median)} s`, '']))]);
+  body.push(['peak RSS (largest process)', ...cols.flatMap((t) => {
+    const v = by[t]!.first.peakRssMB;
+    const all = [by[t]!.first, ...by[t]!.noChange, by[t]!.addOne].map((r) => r.peakRssMB ?? 0);
+    return t === 'relay-play' || !rp ? [`${Math.max(...all)} MB`] : [`${v === undefined ? '—' : Math.max(...all)} MB`, ''];
+  })]);
+  body.push(['CPU time of first apply (user+sys, children incl.)', ...cols.flatMap((t) => {
+    const v = by[t]!.first.cpuSeconds;
+    if (t === 'relay-play' || !rp) return [`${f2(v)} s`];
+    return [`${f2(v)} s`, v && rp.first.cpuSeconds ? `${(v / rp.first.cpuSeconds).toFixed(1)}×` : ''];
+  })]);
+  const widths = head.map((_, i) => Math.max(...[head, ...body].map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 0 ? ':' : '') + '-'.repeat(w + 1) + (i === 0 ? '' : ':')).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+function targets(rep: Report): Report['targets'] {
+  const by = Object.fromEntries(rep.phases.map((p) => [p.tool, p])) as Partial<Record<Tool, PhaseResult>>;
+  const rp = by['relay-play'];
+  if (!rp) return undefined;
+  const out: NonNullable<Report['targets']> = [];
+  const nc = rp.noChangeMedian;
+  out.push({ name: 'no-change re-run ≤ 2 s', holds: nc <= 2, detail: `${f2(nc)} s` });
+  if (by.ansible) {
+    out.push({ name: 'no-change re-run ≥ 10× faster than stock ansible-playbook', holds: by.ansible.noChangeMedian / nc >= 10, detail: `${(by.ansible.noChangeMedian / nc).toFixed(1)}× (${f2(by.ansible.noChangeMedian)} s vs ${f2(nc)} s)` });
+    out.push({ name: 'first apply ≥ 8× faster than stock ansible-playbook', holds: by.ansible.first.seconds / rp.first.seconds >= 8, detail: `${(by.ansible.first.seconds / rp.first.seconds).toFixed(1)}× (${f2(by.ansible.first.seconds)} s vs ${f2(rp.first.seconds)} s)` });
+  }
+  out.push({ name: 'no-change re-run within 2× of the floor', holds: nc <= 2 * rp.floor.median, detail: `${(nc / rp.floor.median).toFixed(1)}× (${f2(nc)} s vs floor ${f2(rp.floor.median)} s)` });
+  const rss = Math.max(...[rp.first, ...rp.noChange, rp.addOne].map((r) => r.peakRssMB ?? 0));
+  out.push({ name: `peak RSS < 200 MB (at ${rep.devices} devices; the issue asks it at 64)`, holds: rss < 200, detail: `${rss} MB` });
+  // Scaling: compare with the latest results of other fleet sizes in bench/results.
+  const other = (k: number): Report | undefined => {
+    const files = fs.existsSync(RESULTS) ? fs.readdirSync(RESULTS).filter((f) => f.endsWith(`-${k}.json`)).sort() : [];
+    const f = files.pop();
+    return f ? (JSON.parse(fs.readFileSync(path.join(RESULTS, f), 'utf8')) as Report) : undefined;
+  };
+  if (rep.devices !== 8) {
+    const r8 = other(8)?.phases.find((p) => p.tool === 'relay-play');
+    if (r8) {
+      for (const [name, a, b] of [['first apply', r8.first.seconds, rp.first.seconds], ['no-change re-run', r8.noChangeMedian, nc], ['add-one-device re-run', r8.addOne.seconds, rp.addOne.seconds]] as const) {
+        out.push({ name: `${rep.devices} devices ≤ 2× the time of 8 (${name})`, holds: b <= 2 * a, detail: `${(b / a).toFixed(2)}× (${f2(b)} s vs ${f2(a)} s)` });
+      }
+    }
+  }
+  return out;
+}
+
+function compareEndStates(rep: Report): Report['endStateDiffers'] {
+  const rp = rep.phases.find((p) => p.tool === 'relay-play');
+  if (!rp) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const p of rep.phases) {
+    if (p === rp) continue;
+    out[p.tool] = Object.keys(rp.endState).filter((k) => rp.endState[k] !== p.endState[k]);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const avail = labAvailable();
+  if (!avail.ok) {
+    process.stderr.write(`bench: the lab cannot run here: ${avail.why}\n`);
+    process.exit(1);
+  }
+  ensureTools(o);
+  const rpt = relayPlayUnderTest(o);
+  RP_ROOT = rpt.root;
+  CLI = path.join(RP_ROOT, 'bin', 'relay-play.js');
+  log(`relay-play under test: ${rpt.source} ${rpt.commit.slice(0, 12)}${rpt.dirty?.length ? ` with uncommitted changes to ${rpt.dirty.length} file(s)` : ''} (${CLI})`);
+  for (const k of Object.keys(process.env)) if (k.startsWith('ANSIBLE_')) delete process.env[k];
+  fs.mkdirSync(LOGS, { recursive: true });
+  const rep: Report = {
+    date: new Date().toISOString(),
+    devices: o.devices,
+    hosts: o.devices + 2,
+    repeat: o.repeat,
+    machine: machine(),
+    relayPlay: rpt,
+    phases: [],
+    problems: [],
+  };
+  log(`machine: ${rep.machine.nproc} CPUs (${rep.machine.cpuModel}), ${rep.machine.memoryGiB} GiB; ${rep.machine.ansible ?? 'no ansible'}; ${rep.machine.openssh}`);
+  for (const tool of o.tools) {
+    const p = await phase(tool, o);
+    rep.phases.push(p);
+    for (const r of [p.first, ...p.noChange, p.addOne]) rep.problems.push(...r.problems.map((x) => `${TOOL_LABEL[tool]}: ${x}`));
+  }
+  rep.targets = targets(rep);
+  rep.endStateDiffers = compareEndStates(rep);
+  const file = path.join(RESULTS, `${rep.date.slice(0, 10)}-${o.devices}.json`);
+  fs.writeFileSync(file, JSON.stringify(rep, null, 2) + '\n');
+
+  const m = rep.machine;
+  const out: string[] = [];
+  out.push(`\nrelay-play vs ansible-playbook: ${o.devices} devices + relay + client (${o.devices + 2} hosts; add-one: ${o.devices + 3}), forks = all hosts for every tool`);
+  out.push(`relay-play ${rep.relayPlay.commit.slice(0, 12)} (${rep.relayPlay.source}${rep.relayPlay.dirty?.length ? ', dirty' : ''})`);
+  out.push(`${rep.date.slice(0, 16).replace('T', ' ')} UTC, ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, node ${m.node}, ${m.ansible ?? ''}, ${m.openssh ?? ''}\n`);
+  out.push(table(rep));
+  out.push('');
+  for (const p of rep.phases) {
+    const busy = [p.first, ...p.noChange, p.addOne].map((r) => `${((r.machineBusy ?? 0) * 100).toFixed(0)}%`).join('/');
+    out.push(`${TOOL_LABEL[p.tool]}: lab boot ${p.labBootSeconds.toFixed(1)} s; CPU busy before ${(p.quietBefore.busy * 100).toFixed(0)}%, during runs ${busy}; loadavg ${p.loadavg.before.map((x) => x.toFixed(2)).join(' ')} → ${p.loadavg.after.map((x) => x.toFixed(2)).join(' ')}; no-change runs ${p.noChange.map((r) => f2(r.seconds)).join(', ')} s; sudo per no-change run ${JSON.stringify(p.sudoPerNoChangeRun)}; CPU s (first/no-change/add-one) ${f2(p.first.cpuSeconds)}/${f2(p.noChange[0].cpuSeconds)}/${f2(p.addOne.cpuSeconds)}; floor runs ${p.floor.runs.map(f2).join(', ')} s`);
+  }
+  const rp = rep.phases.find((p) => p.tool === 'relay-play');
+  if (rp) {
+    const b = rp.first.breakdown;
+    out.push(`\nrelay-play first apply: start-up ${f2(b.startup)} s, ${b.plays.map((x) => `${x.name} ${f2(x.seconds)} s`).join(', ')}, exit ${f2(b.shutdown)} s`);
+    const slow = [...b.tasks].sort((x, y) => y.mean - x.mean).slice(0, 6);
+    out.push(`  slowest tasks (mean / max over hosts): ${slow.map((t) => `${t.task} ${f2(t.mean)}/${f2(t.max)} s`).join('; ')}`);
+    if (rp.noChangeDefaultForks !== undefined) out.push(`relay-play no-change re-run with the default --forks 20 (${rep.devices + 3} hosts): ${f2(rp.noChangeDefaultForks)} s`);
+    const nb = rp.noChange[0].breakdown;
+    out.push(`relay-play no-change run: start-up ${f2(nb.startup)} s, ${nb.plays.map((x) => `${x.name} ${f2(x.seconds)} s`).join(', ')}, exit ${f2(nb.shutdown)} s`);
+    if (rp.profile) {
+      const pr = rp.profile.noChange;
+      out.push(`relay-play CPU profile of a no-change run (${f2(pr.seconds)} s): ${pr.buckets.slice(0, 8).map((x) => `${x.name} ${f2(x.seconds)} s`).join(', ')}`);
+      out.push(`  top functions: ${pr.top.slice(0, 6).map((x) => `${x.fn} (${x.where}) ${f2(x.seconds)} s`).join('; ')}`);
+    }
+  }
+  if (rep.targets) {
+    out.push('\ntargets:');
+    for (const t of rep.targets) out.push(`  ${t.holds ? 'HOLDS' : 'MISSES'}  ${t.name}: ${t.detail}`);
+  }
+  if (rep.endStateDiffers) {
+    for (const [tool, keys] of Object.entries(rep.endStateDiffers)) {
+      out.push(`end state of ${TOOL_LABEL[tool as Tool]} vs relay-play (keys masked): ${keys.length ? `DIFFERS in ${keys.join(', ')}` : 'identical'}`);
+    }
+  }
+  if (rep.problems.length) out.push(`\nPROBLEMS (the comparison is not valid):\n${rep.problems.map((p) => `  ${p}`).join('\n')}`);
+  out.push(`\nresults: ${path.relative(REPO, file)}`);
+  process.stdout.write(out.join('\n') + '\n');
+  process.exitCode = rep.problems.length ? 1 : 0;
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
