@@ -1,0 +1,219 @@
+// Faults on a live fleet: addresses change, the relay and devices restart, the network goes away,
+// applies collide or die midway, an admin breaks sshd's config. Every recovery is timed and bounded.
+//
+// The 2-minute network cut of rpi3 runs in the background while the relay and device restart tests
+// (which only touch rpi1, rpi2 and the relay) go on; its recovery is measured after they are done.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { labAvailable, startLab, type Lab } from './lab/index.js';
+import { recap, relayPlay, show, tempDir, writeYaml } from './integration/util.js';
+import {
+  assertFleetIntact,
+  diagnose,
+  killGroup,
+  reachable,
+  readManaged,
+  relayInventory,
+  seconds,
+  setupClientLogin,
+  spawnRelayPlay,
+  waitReachable,
+} from './integration/relay-lab.js';
+
+const avail = labAvailable();
+const BOUND_S = 30;
+const CUT_MS = 120_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeout: 600_000 }, () => {
+  let lab: Lab;
+  let dir: string;
+  let inventory: string;
+  let devices = ['rpi1', 'rpi2', 'rpi3'];
+  let ports: Record<string, number>;
+  let cut: Promise<{ secs: number; error?: undefined } | { error: Error; secs?: undefined }>;
+
+  const writeInventory = () => {
+    inventory = writeYaml(dir, 'inventory.yaml', relayInventory(lab, { devices }));
+  };
+  const apply = (...extra: string[]) => relayPlay(lab, ['apply', inventory, ...extra]);
+  const allUnchanged = (stdout: string) => {
+    const stats = recap(stdout);
+    return Object.keys(stats).length > 0 && Object.values(stats).every((s) => s.changed === 0 && s.failed === 0 && s.unreachable === 0);
+  };
+
+  before(async () => {
+    lab = await startLab(['server', 'client', 'rpi1', 'rpi2', 'rpi3', 'rpi4', 'rpi5'], { bootTimeoutMs: 300_000 });
+    dir = tempDir('relay-play-faults-');
+    await setupClientLogin(lab, ['rpi1', 'rpi2', 'rpi3', 'rpi4', 'rpi5']);
+    writeInventory();
+    const r = await apply();
+    assert.equal(r.code, 0, show(r));
+    const secs = await waitReachable(lab, devices, 60_000, 'first apply');
+    console.log(`# first apply: all tunnels up ${secs.toFixed(1)} s after it returned`);
+    ports = assertFleetIntact(await readManaged(lab), devices);
+
+    // rpi3 loses its network for two minutes, in the background.
+    cut = (async () => {
+      await lab.setLink('rpi3', false);
+      const t0 = Date.now();
+      await sleep(5_000);
+      assert.equal(await reachable(lab, 'rpi3', 5_000), false, 'rpi3 unreachable while its link is down');
+      await sleep(CUT_MS - (Date.now() - t0));
+      await lab.setLink('rpi3', true);
+      return { secs: await waitReachable(lab, ['rpi3'], 90_000, 'rpi3 after the network cut') };
+    })().catch((error: Error) => ({ error }));
+  });
+
+  after(async () => {
+    await lab?.teardown();
+  });
+
+  it(`relay host rebooted: every tunnel back within ${BOUND_S} s of sshd being up`, async () => {
+    const t0 = Date.now();
+    await lab.reboot('server'); // returns once the relay's sshd answers and systemd is up
+    const up = Date.now();
+    const secs = await waitReachable(lab, ['rpi1', 'rpi2'], 90_000, 'after relay reboot');
+    console.log(`# relay reboot: tunnels back ${secs.toFixed(1)} s after the relay's sshd was up (${seconds(Date.now() - t0)} s after the reboot began)`);
+    assert.ok(secs <= BOUND_S, `tunnels back after ${secs} s\n${await diagnose(lab, ['rpi1', 'rpi2'])}`);
+    void up;
+  });
+
+  it(`relay sshd restarted: every tunnel back within ${BOUND_S} s`, async () => {
+    const r = await lab.exec('server', 'sudo systemctl restart ssh && systemctl is-active ssh', { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, show(r));
+    const secs = await waitReachable(lab, ['rpi1', 'rpi2'], 90_000, 'after sshd restart');
+    console.log(`# relay sshd restart: tunnels back ${secs.toFixed(1)} s after sshd was up`);
+    assert.ok(secs <= BOUND_S, `tunnels back after ${secs} s`);
+  });
+
+  it(`device changes IP address (link down/up): ssh rpi1 works again within ${BOUND_S} s`, async () => {
+    await lab.changeIp('rpi1', '198.18.0.60');
+    writeInventory(); // later applies reach rpi1 at its new address
+    const secs = await waitReachable(lab, ['rpi1'], 90_000, 'after IP change');
+    console.log(`# device IP change: ssh rpi1 back ${secs.toFixed(1)} s after its new address was up`);
+    assert.ok(secs <= BOUND_S, `rpi1 back after ${secs} s\n${await diagnose(lab, ['rpi1'])}`);
+  });
+
+  it(`device rebooted: its tunnel back within ${BOUND_S} s of boot`, async () => {
+    const t0 = Date.now();
+    await lab.reboot('rpi2');
+    const secs = await waitReachable(lab, ['rpi2'], 90_000, 'after device reboot');
+    console.log(`# device reboot: rpi2 back ${secs.toFixed(1)} s after it had booted (${seconds(Date.now() - t0)} s after the reboot began)`);
+    assert.ok(secs <= BOUND_S, `rpi2 back after ${secs} s\n${await diagnose(lab, ['rpi2'])}`);
+  });
+
+  it(`network between device and relay cut for 2 minutes: back within ${BOUND_S} s`, async () => {
+    const r = await cut;
+    if (r.error) throw r.error;
+    console.log(`# network cut 120 s: rpi3 back ${r.secs!.toFixed(1)} s after the link came up`);
+    assert.ok(r.secs! <= BOUND_S, `rpi3 back after ${r.secs} s\n${await diagnose(lab, ['rpi3'])}`);
+  });
+
+  it('two applies at the same time: the second waits; a third that will not wait refuses; files intact', async () => {
+    const t0 = Date.now();
+    const [a, b] = await Promise.all([apply(), apply()]);
+    assert.equal(a.code, 0, show(a));
+    assert.equal(b.code, 0, show(b));
+    const waited = [a, b].filter((r) => /waiting up to 120 s for another relay-play run on server to finish/.test(r.stderr));
+    assert.equal(waited.length, 1, `exactly one apply waited for the other:\n${show(a)}\n${show(b)}`);
+    console.log(`# two concurrent applies: both done in ${seconds(Date.now() - t0)} s, the second waited for the lock`);
+
+    // A third with --lock-wait 1, started while an apply holds the lock, refuses with a clear message.
+    // The first is paused (SIGSTOP) once it holds the lock (its first PLAY line), so it surely still does.
+    const first = spawnRelayPlay(lab, ['apply', inventory]);
+    const startedAt = Date.now();
+    while (!first.output().includes('PLAY [') && Date.now() - startedAt < 30_000) await sleep(20);
+    process.kill(-first.child.pid!, 'SIGSTOP');
+    let third;
+    try {
+      third = await relayPlay(lab, ['apply', inventory, '--lock-wait', '1']);
+    } finally {
+      process.kill(-first.child.pid!, 'SIGCONT');
+    }
+    const firstDone = await first.done;
+    assert.equal(firstDone.code, 0, show(firstDone));
+    assert.equal(third.code, 1, show(third));
+    assert.match(third.stderr, /^error: another relay-play run still holds the lock on server \(\/run\/lock\/relay-play\.lock\) after 1 s$/m, show(third));
+    assert.match(third.stderr, /hint: let it finish, then run again/, show(third));
+    assert.doesNotMatch(third.stdout, /PLAY \[/, 'the refused run ran nothing');
+
+    const now = assertFleetIntact(await readManaged(lab), devices);
+    assert.deepEqual(now, ports, 'ports unchanged');
+    await waitReachable(lab, devices, 30_000, 'after concurrent applies');
+  });
+
+  it('an apply killed midway, then run again: converges, no duplicates, nothing lost, then changed=0', async () => {
+    devices = ['rpi1', 'rpi2', 'rpi3', 'rpi4'];
+    writeInventory();
+    // Killed ~1.5 s in (enrolling rpi4), then again at its first change on the relay.
+    const k1 = spawnRelayPlay(lab, ['apply', inventory]);
+    await sleep(1_500);
+    killGroup(k1.child);
+    const r1 = await k1.done;
+    assert.notEqual(r1.code, 0, `first run was killed before it finished:\n${show(r1)}`);
+    const k2 = spawnRelayPlay(lab, ['apply', inventory]);
+    const t2 = Date.now();
+    while (!/^changed: \[server\]/m.test(k2.output()) && Date.now() - t2 < 60_000 && k2.child.exitCode === null) await sleep(20);
+    killGroup(k2.child);
+    const r2 = await k2.done;
+    console.log(`# killed applies: after 1.5 s (at: ${lastTask(r1.stdout)}), after ${seconds(Date.now() - t2)} s (at: ${lastTask(r2.stdout)})`);
+
+    const t3 = Date.now();
+    const full = await apply();
+    assert.equal(full.code, 0, show(full));
+    console.log(`# apply after the kills: exit 0 in ${seconds(Date.now() - t3)} s`);
+    const now = assertFleetIntact(await readManaged(lab), devices);
+    for (const d of ['rpi1', 'rpi2', 'rpi3']) assert.equal(now[d], ports[d], `port of ${d} unchanged`);
+    ports = now;
+    await waitReachable(lab, devices, 30_000, 'after the killed applies');
+    const again = await apply();
+    assert.equal(again.code, 0, show(again));
+    assert.ok(allUnchanged(again.stdout), `second run changes nothing:\n${show(again)}`);
+  });
+
+  it('a hand-broken sshd drop-in: apply reports sshd -t failing, does not reload, sshd keeps serving; fixed, it converges', async () => {
+    const mark = (await lab.exec('server', 'date +%s.%N')).stdout.trim();
+    const before = await lab.exec('server', 'sudo sha256sum /etc/ssh/sshd_config.d/relay-play.conf /home/relay/.ssh/authorized_keys; systemctl show -p MainPID --value ssh');
+    const broken = await lab.exec('server', "printf 'ThisIsNotAnSshdOption yes\\n' | sudo tee /etc/ssh/sshd_config.d/zz-broken.conf >/dev/null && ! sudo sshd -t");
+    assert.equal(broken.code, 0, show(broken));
+
+    devices = ['rpi1', 'rpi2', 'rpi3', 'rpi4', 'rpi5'];
+    writeInventory(); // adding rpi5 needs an sshd reload (PermitListen)
+    const r = await apply();
+    assert.equal(r.code, 2, show(r));
+    const fatal = r.stdout.split('\n').filter((l) => l.startsWith('fatal: [server]'));
+    assert.equal(fatal.length, 1, show(r));
+    assert.match(fatal[0], /sshd/, `the failure names sshd: ${fatal[0]}`);
+    assert.match(r.stdout + r.stderr, /zz-broken\.conf/, `the failure shows what sshd -t said:\n${show(r)}`);
+    assert.equal(recap(r.stdout).server.failed, 1, show(r));
+    console.log(`# broken sshd drop-in: apply exit 2: ${fatal[0]}`);
+
+    // Not reloaded, nothing of sshd's or the keys changed, and sshd still serves.
+    const log = await lab.exec('server', `sudo journalctl -u ssh --since @${mark} --no-pager -o cat`);
+    assert.doesNotMatch(log.stdout, /SIGHUP|Reload/i, `sshd was not reloaded:\n${log.stdout}`);
+    const afterSums = await lab.exec('server', 'sudo sha256sum /etc/ssh/sshd_config.d/relay-play.conf /home/relay/.ssh/authorized_keys; systemctl show -p MainPID --value ssh');
+    assert.equal(afterSums.stdout, before.stdout, 'drop-in, authorized_keys and sshd pid untouched');
+    const admin = await lab.exec('server', 'echo admin-in', { timeoutMs: 15_000 });
+    assert.equal(admin.stdout.trim(), 'admin-in', `admin can still ssh in: ${show(admin)}`);
+    for (const d of ['rpi1', 'rpi2', 'rpi3', 'rpi4']) assert.ok(await reachable(lab, d), `existing tunnel of ${d} still works`);
+
+    // Fixed by hand: apply converges, rpi5 is reachable, and a second run changes nothing.
+    const fix = await lab.exec('server', 'sudo rm /etc/ssh/sshd_config.d/zz-broken.conf');
+    assert.equal(fix.code, 0, show(fix));
+    const ok = await apply();
+    assert.equal(ok.code, 0, show(ok));
+    const secs = await waitReachable(lab, ['rpi5'], 60_000, 'rpi5 after fixing sshd');
+    console.log(`# after the fix: rpi5 reachable ${secs.toFixed(1)} s after apply returned`);
+    assertFleetIntact(await readManaged(lab), devices);
+    await waitReachable(lab, devices, 30_000, 'every device after fixing sshd');
+    const again = await apply();
+    assert.equal(again.code, 0, show(again));
+    assert.ok(allUnchanged(again.stdout), `second run changes nothing:\n${show(again)}`);
+  });
+});
+
+function lastTask(stdout: string): string {
+  const lines = stdout.split('\n').filter((l) => /^(ok|changed|fatal|skipping): /.test(l) || l.startsWith('PLAY ['));
+  return lines.at(-1)?.replace(/\s*\*+$/, '') ?? 'before the first task';
+}
