@@ -60,8 +60,15 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
       await sleep(5_000);
       assert.equal(await reachable(lab, 'rpi3', 5_000), false, 'rpi3 unreachable while its link is down');
       await sleep(CUT_MS - (Date.now() - t0));
+      const upAt = (await lab.exec('server', 'date +%s')).stdout.trim();
       await lab.setLink('rpi3', true);
-      return { secs: await waitReachable(lab, ['rpi3'], 90_000, 'rpi3 after the network cut') };
+      const secs = await waitReachable(lab, ['rpi3'], 90_000, 'rpi3 after the network cut');
+      if (secs > 15) {
+        // Slower than usual (~6 s): show what the tunnel did after the link came back.
+        const j = await lab.exec('rpi3', `sudo journalctl -u relay-tunnel --since @${upAt} --no-pager -o short-precise | grep -v 'kill control group'`);
+        console.log(j.stdout.trim().split('\n').map((l) => `# rpi3: ${l}`).join('\n'));
+      }
+      return { secs };
     })().catch((error: Error) => ({ error }));
   });
 
