@@ -1053,6 +1053,19 @@ function randomPrefix(): string {
  * Boot a lab of Debian 12 hosts named `names` (addresses 198.18.0.10, .11, ... in that order), each
  * running systemd + sshd, reachable as admin from inside lab.bridgeNs. Builds the image on first use.
  */
+/**
+ * Every container's systemd takes several inotify instances; the kernel's default of 128 per user
+ * (all hosts run as root) runs out at a few dozen hosts and boots then hang. Raise it, never lower it.
+ */
+function raiseInotifyLimit(): void {
+  const file = '/proc/sys/fs/inotify/max_user_instances';
+  try {
+    if (Number(fs.readFileSync(file, 'utf8')) < 1024) fs.writeFileSync(file, '1024');
+  } catch {
+    /* not writable here: boots may still work for small labs */
+  }
+}
+
 export async function startLab(names: string[], opts: StartLabOptions = {}): Promise<Lab> {
   const avail = labAvailable();
   if (!avail.ok) throw new Error(`lab not available: ${avail.why}`);
@@ -1064,6 +1077,7 @@ export async function startLab(names: string[], opts: StartLabOptions = {}): Pro
     }
   }
   if (new Set(names).size !== names.length) throw new Error('startLab: duplicate host names');
+  raiseInotifyLimit();
   const prefix = opts.prefix ?? randomPrefix();
   if (!/^[a-z][a-z0-9]{1,11}$/.test(prefix)) throw new Error(`startLab: bad prefix ${JSON.stringify(prefix)}`);
   if (fs.existsSync(statePath(prefix)) || netnsList().some((n) => n.startsWith(`${prefix}-`))) {
