@@ -56,6 +56,9 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
   };
   let held: Held | undefined;
   try {
+    // Connect to every host of the run at once, so later plays don't wait for their handshakes.
+    // A failure is not lost: the host's first task awaits the same promise and reports it.
+    for (const host of new Set(playHosts.flat())) connection(host).catch(() => undefined);
     if (opts.lock) {
       // An unreachable lock host is left for its play to report.
       const conn = await connection(opts.lock.host).catch(() => undefined);
