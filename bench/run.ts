@@ -1,6 +1,6 @@
 // relay-play vs ansible-playbook on the same lab fleet (1 relay, N devices, 1 client).
 //
-//   npm run build && node dist/bench/run.js [--devices 8|32|64] [--repeat 3] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree]
+//   npm run build && node dist/bench/run.js [--devices 8|32|64] [--repeat 3] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree | --commit REV]
 //
 // For each tool, on a freshly booted lab (N+1 devices booted, the inventory first lists N):
 //   first apply → no-change re-run (×repeat, median) → add-one-device re-run (inventory N+1).
@@ -9,7 +9,7 @@
 // The floor is one `ssh host sudo -n true` to every host of the inventory, all at once (OpenSSH).
 // Each run must exit 0 and converge (re-run changes nothing), and `ssh rpi1 hostname` must work from the
 // client through the relay; otherwise the bench says why and exits 1.
-// relay-play under test: the committed HEAD, exported (git archive) to $TMPDIR/relay-play-bench-<sha> and
+// relay-play under test: the committed HEAD (or --commit REV), exported (git archive) to $TMPDIR/relay-play-bench-<sha> and
 // built there, so other people's uncommitted edits in the checkout never leak into the numbers; with
 // --worktree, this checkout's own dist/ instead (build it first).
 // Results: a table on stdout, JSON in bench/results/<date>-<N>.json. Needs root and the lab's packages
@@ -40,16 +40,16 @@ type Tool = 'relay-play' | 'ansible' | 'ansible-pipelining';
 const TOOLS: Tool[] = ['relay-play', 'ansible', 'ansible-pipelining'];
 const TOOL_LABEL: Record<Tool, string> = { 'relay-play': 'relay-play', ansible: 'ansible (stock)', 'ansible-pipelining': 'ansible (pipelining)' };
 
-interface Options { devices: number; repeat: number; tools: Tool[]; profile: boolean; worktree: boolean }
+interface Options { devices: number; repeat: number; tools: Tool[]; profile: boolean; worktree: boolean; commit: string }
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`${msg}\n`);
-  process.stderr.write('usage: node dist/bench/run.js [--devices N] [--repeat R] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree]\n');
+  process.stderr.write('usage: node dist/bench/run.js [--devices N] [--repeat R] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree | --commit REV]\n');
   process.exit(2);
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { devices: 8, repeat: 3, tools: [...TOOLS], profile: true, worktree: false };
+  const o: Options = { devices: 8, repeat: 3, tools: [...TOOLS], profile: true, worktree: false, commit: 'HEAD' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => argv[++i] ?? usage(`${a} needs a value`);
@@ -58,6 +58,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--tools') o.tools = val().split(',') as Tool[];
     else if (a === '--no-profile') o.profile = false;
     else if (a === '--worktree') o.worktree = true;
+    else if (a === '--commit') o.commit = val();
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument ${a}`);
   }
@@ -183,6 +184,7 @@ async function endState(lab: Lab, newDevice: string): Promise<Record<string, str
     'server: authorized_keys': await q('server', `sudo stat -c "%U:%G %a" /home/relay/.ssh /home/relay/.ssh/authorized_keys && sudo cat /home/relay/.ssh/authorized_keys | ${mask}`),
     'server: fleet ports': await fleetPorts(),
     'server: sshd running': await q('server', 'systemctl is-active ssh'),
+    'server: tunnel reaper': await q('server', 'stat -c "%U:%G %a" /usr/local/lib/relay-play/reap-stale-tunnels /etc/systemd/system/relay-play-reaper.service && sha256sum /usr/local/lib/relay-play/reap-stale-tunnels /etc/systemd/system/relay-play-reaper.service | cut -d" " -f1; systemctl is-enabled relay-play-reaper; systemctl is-active relay-play-reaper'),
   };
   for (const d of ['rpi1', newDevice]) {
     out[`${d}: tunnel user`] = await q(d, 'getent passwd relay-tunnel | cut -d: -f1,6,7');
@@ -363,26 +365,26 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
   }
 }
 
-interface RelayPlayUnderTest { source: 'HEAD snapshot' | 'working tree'; commit: string; dirty?: string[]; root: string }
+interface RelayPlayUnderTest { source: 'commit snapshot' | 'working tree'; commit: string; dirty?: string[]; root: string }
 
-/** Export HEAD to a temp dir and build its src/ there (once per commit); the checkout's node_modules is linked. */
+/** Export the commit to a temp dir and build its src/ there (once per commit); the checkout's node_modules is linked. */
 function relayPlayUnderTest(o: Options): RelayPlayUnderTest {
   const git = (...args: string[]) => {
     const r = spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
     return r.stdout.trim();
   };
-  const commit = git('rev-parse', 'HEAD');
+  const commit = git('rev-parse', '--verify', `${o.worktree ? 'HEAD' : o.commit}^{commit}`);
   if (o.worktree) {
     const dirty = git('status', '--porcelain', '--', 'src', 'roles', 'playbooks', 'bin', 'package.json').split('\n').filter(Boolean);
     return { source: 'working tree', commit, dirty, root: REPO };
   }
   const dir = path.join(os.tmpdir(), `relay-play-bench-${commit.slice(0, 12)}`);
   if (!fs.existsSync(path.join(dir, '.built'))) {
-    log(`building relay-play ${commit.slice(0, 12)} (HEAD) in ${dir}`);
+    log(`building relay-play ${commit.slice(0, 12)} (${o.commit}) in ${dir}`);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    const x = spawnSync('sh', ['-c', 'git -C "$1" archive --format=tar HEAD bin src roles playbooks package.json tsconfig.json | tar -x -C "$2"', 'sh', REPO, dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const x = spawnSync('sh', ['-c', 'git -C "$1" archive --format=tar "$3" bin src roles playbooks package.json tsconfig.json | tar -x -C "$2"', 'sh', REPO, dir, commit], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (x.status !== 0) throw new Error('git archive HEAD failed');
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
     const tsconfig = { extends: './tsconfig.json', include: ['src/**/*.ts'] };
@@ -391,7 +393,7 @@ function relayPlayUnderTest(o: Options): RelayPlayUnderTest {
     if (tsc.status !== 0) throw new Error(`tsc of HEAD's src/ failed in ${dir}`);
     fs.writeFileSync(path.join(dir, '.built'), `${commit}\n`);
   }
-  return { source: 'HEAD snapshot', commit, root: dir };
+  return { source: 'commit snapshot', commit, root: dir };
 }
 
 function ensureTools(o: Options): void {
@@ -467,11 +469,14 @@ function targets(rep: Report): Report['targets'] {
   out.push({ name: 'no-change re-run within 2× of the floor', holds: nc <= 2 * rp.floor.median, detail: `${(nc / rp.floor.median).toFixed(1)}× (${f2(nc)} s vs floor ${f2(rp.floor.median)} s)` });
   const rss = Math.max(...[rp.first, ...rp.noChange, rp.addOne].map((r) => r.peakRssMB ?? 0));
   out.push({ name: `peak RSS < 200 MB (at ${rep.devices} devices; the issue asks it at 64)`, holds: rss < 200, detail: `${rss} MB` });
-  // Scaling: compare with the latest results of other fleet sizes in bench/results.
+  // Scaling: compare with the latest 8-device results in bench/results of the same relay-play commit.
   const other = (k: number): Report | undefined => {
-    const files = fs.existsSync(RESULTS) ? fs.readdirSync(RESULTS).filter((f) => f.endsWith(`-${k}.json`)).sort() : [];
-    const f = files.pop();
-    return f ? (JSON.parse(fs.readFileSync(path.join(RESULTS, f), 'utf8')) as Report) : undefined;
+    const files = fs.existsSync(RESULTS) ? fs.readdirSync(RESULTS).filter((f) => new RegExp(`-${k}(-[a-z+-]+)?\\.json$`).test(f)).sort() : [];
+    for (const f of files.reverse()) {
+      const r = JSON.parse(fs.readFileSync(path.join(RESULTS, f), 'utf8')) as Report;
+      if (r.relayPlay?.commit === rep.relayPlay.commit && r.phases.some((p) => p.tool === 'relay-play')) return r;
+    }
+    return undefined;
   };
   if (rep.devices !== 8) {
     const r8 = other(8)?.phases.find((p) => p.tool === 'relay-play');
@@ -527,7 +532,9 @@ async function main(): Promise<void> {
   }
   rep.targets = targets(rep);
   rep.endStateDiffers = compareEndStates(rep);
-  const file = path.join(RESULTS, `${rep.date.slice(0, 10)}-${o.devices}.json`);
+  // <date>-<N>.json for a run of every tool; a partial run gets its tools in the name too.
+  const partial = o.tools.length === TOOLS.length ? '' : `-${o.tools.join('+')}`;
+  const file = path.join(RESULTS, `${rep.date.slice(0, 10)}-${o.devices}${partial}.json`);
   fs.writeFileSync(file, JSON.stringify(rep, null, 2) + '\n');
 
   const m = rep.machine;
