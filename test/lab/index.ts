@@ -309,7 +309,7 @@ const INCLUDE = [
   'libnss-myhostname', 'python3', 'netbase',
 ];
 /** Bump when the image fixes below change in a way the texts don't capture. */
-const RECIPE_VERSION = 3;
+const RECIPE_VERSION = 4;
 
 const SSH_DROPIN = `# relay-play lab: every host generates its own host keys at first boot
 [Service]
@@ -506,6 +506,12 @@ function applyImageFixes(root: string, adminPub: string): void {
   const nss = fs.readFileSync(p('etc/nsswitch.conf'), 'utf8');
   const nssFixed = /^hosts:/m.test(nss) ? nss.replace(/^hosts:.*$/m, 'hosts:          files myhostname dns') : nss + 'hosts:          files myhostname dns\n';
   fs.writeFileSync(p('etc/nsswitch.conf'), nssFixed);
+
+  // systemd creates /run/nologin at boot and systemd-user-sessions removes it; on a loaded machine
+  // that unit has failed now and then, leaving /run/nologin behind and admin locked out for good
+  // (sshd answers, pam_nologin refuses). A lab host has no reason to keep users out while booting.
+  fs.mkdirSync(p('etc/tmpfiles.d'), { recursive: true });
+  fs.writeFileSync(p('etc/tmpfiles.d/systemd-nologin.conf'), '# relay-play lab: no /run/nologin while booting (see test/lab/index.ts)\n');
 
   chroot('systemctl', 'enable', 'ssh.service');
   for (const u of MASKED_UNITS) sh('chroot', [root, 'systemctl', 'mask', u], { allowFail: true });
