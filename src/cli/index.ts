@@ -34,16 +34,23 @@ export interface CommonOptions {
   lockWait: number;
 }
 
-function addRunOptions(cmd: Command): Command {
-  return cmd
-    .option('-C, --check', "don't change anything; report what would change")
-    .option('-D, --diff', 'show the differences in files that change (or would change)')
-    .option('-l, --limit <pattern>', 'only run on hosts matching this pattern (e.g. "rpi1:laptop", "devices:!rpi2")')
-    .option('-f, --forks <n>', 'how many hosts run at once', positiveInt, 20)
-    .option('--json', 'print one JSON object (like ansible-playbook with the json callback) and nothing else on stdout')
-    .option('-v, --verbose', 'more output (repeat for more)', (_v, prev: number) => prev + 1, 0)
-    .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts (a changed key is still refused)');
+// The options commands share, defined once; each command picks the ones it supports.
+const OPTIONS = {
+  check: (c: Command) => c.option('-C, --check', "don't change anything; report what would change"),
+  diff: (c: Command) => c.option('-D, --diff', 'show the differences in files that change (or would change)'),
+  limit: (c: Command) => c.option('-l, --limit <pattern>', 'only run on hosts matching this pattern (e.g. "rpi1:laptop", "devices:!rpi2")'),
+  forks: (c: Command) => c.option('-f, --forks <n>', 'how many hosts run at once', positiveInt, 20),
+  json: (c: Command) => c.option('--json', 'print one JSON object (like ansible-playbook with the json callback) and nothing else on stdout'),
+  verbose: (c: Command) => c.option('-v, --verbose', 'more output (repeat for more)', (_v, prev: number) => prev + 1, 0),
+  keys: (c: Command) => c.option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts (a changed key is still refused)'),
+  lockWait: (c: Command) => c.option('--lock-wait <seconds>', 'how long to wait for another run on the same relay to finish', positiveInt, 120),
+};
+
+function withOptions(cmd: Command, names: (keyof typeof OPTIONS)[]): Command {
+  return names.reduce((c, n) => OPTIONS[n](c), cmd);
 }
+
+const RUN_OPTIONS: (keyof typeof OPTIONS)[] = ['check', 'diff', 'limit', 'forks', 'json', 'verbose', 'keys'];
 
 export function buildProgram(): Command {
   const program = new Command('relay-play')
@@ -52,7 +59,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
 
-  addRunOptions(program.command('run').description('run a playbook').argument('<playbook>', 'playbook YAML file'))
+  withOptions(program.command('run').description('run a playbook').argument('<playbook>', 'playbook YAML file'), RUN_OPTIONS)
     .requiredOption('-i, --inventory <file>', 'inventory YAML file (Ansible format)')
     .action(async (playbook: string, opts: CommonOptions & { inventory: string }) => {
       // Commands load on demand: --help and --version stay instant.
@@ -60,8 +67,7 @@ export function buildProgram(): Command {
       throw new ExitError(await runCommand(playbook, opts.inventory, opts));
     });
 
-  addRunOptions(program.command('apply').description('set up the reverse-SSH relay for the inventory (the bundled site playbook)').argument('<inventory>', 'inventory YAML file'))
-    .option('--lock-wait <seconds>', 'how long to wait for another apply on the same relay to finish', positiveInt, 120)
+  withOptions(program.command('apply').description('set up the reverse-SSH relay for the inventory (the bundled site playbook)').argument('<inventory>', 'inventory YAML file'), [...RUN_OPTIONS, 'lockWait'])
     .action(async (inventory: string, opts: CommonOptions) => {
       const { applyCommand } = await import('./apply.js');
       throw new ExitError(await applyCommand(inventory, opts));
@@ -80,36 +86,23 @@ export function buildProgram(): Command {
       throw new ExitError(await statusCommand(inventory, opts));
     });
 
-  program
+  const remove = program
     .command('remove')
     .description("revoke a device on the relay at once (its tunnel drops), free its ports, stop its tunnel service, and drop it from every client's ssh config")
     .argument('<inventory>', 'inventory YAML file')
-    .argument('<device>', 'the device (in the inventory, or only recorded on the relay)')
-    .option('-C, --check', "don't change anything; report what would change")
-    .option('-D, --diff', 'show the differences in files that change (or would change)')
-    .option('-f, --forks <n>', 'how many hosts run at once', positiveInt, 20)
-    .option('--json', 'print one JSON object (like ansible-playbook with the json callback)')
-    .option('-v, --verbose', 'more output (repeat for more)', (_v, prev: number) => prev + 1, 0)
-    .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts')
-    .option('--lock-wait <seconds>', 'how long to wait for another run on the same relay to finish', positiveInt, 120)
-    .action(async (inventory: string, device: string, opts: CommonOptions) => {
+    .argument('<device>', 'the device (in the inventory, or only recorded on the relay)');
+  withOptions(remove, ['check', 'diff', 'forks', 'json', 'verbose', 'keys', 'lockWait']).action(async (inventory: string, device: string, opts: CommonOptions) => {
       const { removeCommand } = await import('./remove.js');
       throw new ExitError(await removeCommand(inventory, device, opts));
     });
 
-  program
+  const rotate = program
     .command('rotate')
     .description('new relay keys for a device (or --all): the relay accepts both, the device switches and restarts its tunnel, the old key is refused')
     .argument('<inventory>', 'inventory YAML file')
     .argument('[device]', 'the device whose relay key to renew')
-    .option('--all', 'every device of the inventory (NixOS devices are skipped)')
-    .option('-D, --diff', 'show the differences in files that change')
-    .option('-f, --forks <n>', 'how many hosts run at once', positiveInt, 20)
-    .option('--json', 'print one JSON object (like ansible-playbook with the json callback)')
-    .option('-v, --verbose', 'more output (repeat for more)', (_v, prev: number) => prev + 1, 0)
-    .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts')
-    .option('--lock-wait <seconds>', 'how long to wait for another run on the same relay to finish', positiveInt, 120)
-    .action(async (inventory: string, device: string | undefined, opts: CommonOptions & { all?: boolean }) => {
+    .option('--all', 'every device of the inventory (NixOS devices are skipped)');
+  withOptions(rotate, ['diff', 'forks', 'json', 'verbose', 'keys', 'lockWait']).action(async (inventory: string, device: string | undefined, opts: CommonOptions & { all?: boolean }) => {
       const { rotateCommand } = await import('./rotate.js');
       throw new ExitError(await rotateCommand(inventory, device, opts));
     });
