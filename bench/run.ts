@@ -526,9 +526,22 @@ async function main(): Promise<void> {
   };
   log(`machine: ${rep.machine.nproc} CPUs (${rep.machine.cpuModel}), ${rep.machine.memoryGiB} GiB; ${rep.machine.ansible ?? 'no ansible'}; ${rep.machine.openssh}`);
   for (const tool of o.tools) {
-    const p = await phase(tool, o);
+    let p: PhaseResult;
+    try {
+      p = await phase(tool, o);
+    } catch (e) {
+      // e.g. a lab that would not boot twice: keep the other tools' results, say what is missing.
+      const msg = `${TOOL_LABEL[tool]}: not measured: ${(e as Error).message.split('\n')[0]}`;
+      log(msg);
+      rep.problems.push(msg);
+      continue;
+    }
     rep.phases.push(p);
     for (const r of [p.first, ...p.noChange, p.addOne]) rep.problems.push(...r.problems.map((x) => `${TOOL_LABEL[tool]}: ${x}`));
+  }
+  if (!rep.phases.length) {
+    process.stderr.write(`bench: nothing measured\n${rep.problems.join('\n')}\n`);
+    process.exit(1);
   }
   rep.targets = targets(rep);
   rep.endStateDiffers = compareEndStates(rep);
