@@ -79,11 +79,17 @@ describe('relay-play apply on a lab fleet', { skip: avail.ok ? false : avail.why
     assert.match(pinned.stdout, /no-tofu/);
   });
 
-  it('a second apply changes nothing on any host', async () => {
+  it('a second apply changes nothing on any host, in one privileged round trip per play on a device', async () => {
+    // sudo logs every command it runs: count them on rpi1 around the apply (the count itself is one).
+    const sudoCount = async () => Number((await lab.exec('rpi1', "sudo journalctl -q --no-pager _COMM=sudo | grep -c 'COMMAND='")).stdout.trim());
+    const before = await sudoCount();
     const r = await apply();
+    const sudos = (await sudoCount()) - before - 1;
     assert.equal(r.code, 0, show(r));
     const stats = recap(r.stdout);
     for (const h of ['server', 'rpi1', 'rpi2', 'client']) assert.equal(stats[h]?.changed, 0, `${h}: ${show(r)}`);
+    // Two plays run on a device (enrollment, tunnel): each reads all its tasks' facts in one batch.
+    assert.equal(sudos, 2, `sudo on rpi1 during a no-change apply: ${sudos}`);
   });
 
   it('ports are stable when the inventory is re-ordered', async () => {

@@ -1,4 +1,5 @@
 import { loadInventory } from '../inventory/index.js';
+import { trace } from '../trace.js';
 import { prepareRelayInventory } from '../relay/inventory.js';
 import type { CommonOptions } from './index.js';
 import { nixosSections } from './nixos.js';
@@ -10,7 +11,9 @@ export function sitePlaybook(): string {
 }
 
 export async function applyCommand(inventoryFile: string, opts: CommonOptions & { prune?: boolean }): Promise<number> {
+  trace('apply loaded');
   const inv = loadInventory(inventoryFile);
+  trace('inventory loaded');
   prepareRelayInventory(inv);
   // Without --prune, a device merely left out of this inventory keeps its record and key (with a warning).
   const run = await runRelayPlaybook('site', inv, opts, { relayVars: { relay_prune: Boolean(opts.prune) } });

@@ -10,6 +10,8 @@ import { evalExpr, parseExpr, truthy } from '../playbook/expr.js';
 import { renderDeep, renderString } from '../playbook/template.js';
 import type { TaskDef } from '../playbook/types.js';
 import type { TaskResult } from './result.js';
+import type { ReadRequest } from '../connection/batch.js';
+import type { HostReads } from './reads.js';
 import type { RunState } from './state.js';
 import { taskVars, type VarsContext } from './vars.js';
 
@@ -24,13 +26,13 @@ export function evalCondition(text: string, vars: Vars): boolean {
   return truthy(evalExpr(parseExpr(text), vars));
 }
 
-export async function executeTask(env: ExecEnv, host: string, task: TaskDef): Promise<TaskResult> {
+export async function executeTask(env: ExecEnv, host: string, task: TaskDef, reads: HostReads): Promise<TaskResult> {
   try {
     const vars = taskVars(env, host, task);
     for (const cond of task.when) {
       if (!evalCondition(cond, vars)) return { status: 'skipped', result: { skipped: true, skip_reason: 'Conditional result was False', false_condition: cond }, diff: [] };
     }
-    if (task.loop === undefined) return await runOnce(env, host, task, vars);
+    if (task.loop === undefined) return await runOnce(env, host, task, vars, reads);
 
     const items = renderDeep(task.loop, vars);
     if (!Array.isArray(items)) throw new TaskFailure(`loop must be a list, got ${typeof items}`);
@@ -39,7 +41,7 @@ export async function executeTask(env: ExecEnv, host: string, task: TaskDef): Pr
     let changed = false;
     let failed: string | undefined;
     for (const item of items) {
-      const r = await runOnce(env, host, task, { ...vars, item });
+      const r = await runOnce(env, host, task, { ...vars, item }, reads);
       results.push({ ...r.result, item, changed: r.status === 'changed', failed: r.status === 'failed' });
       diff.push(...r.diff);
       changed ||= r.status === 'changed';
@@ -62,23 +64,71 @@ function failure(host: string, e: unknown): TaskResult {
   return { status: 'failed', result: { ...extra, failed: true, msg }, diff: [], msg };
 }
 
-async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars): Promise<TaskResult> {
+function readContext(env: ExecEnv, host: string, task: TaskDef, vars: Vars, read: ReadContext['read']): ReadContext {
+  return {
+    host,
+    check: env.check,
+    become: becomeOf(env, task, vars).become,
+    read,
+    resolveLocal: (path, kind) => resolveLocal(env, task, path, kind),
+    render: (text) => String(renderString(text, vars)),
+  };
+}
+
+function becomeOf(env: ExecEnv, task: TaskDef, vars: Vars): { become: boolean; becomeUser?: string } {
+  return {
+    become: task.become ?? env.play.become ?? Boolean(vars.ansible_become),
+    becomeUser: task.becomeUser ?? env.play.becomeUser ?? (vars.ansible_become_user as string | undefined),
+  };
+}
+
+/** Thrown by the look-ahead's read(): the module's plan stops at its first read, which is all we want. */
+class FirstRead {
+  constructor(readonly req: ReadRequest) {}
+}
+
+/**
+ * The first read `task` will make on `host` (one per loop item), found by planning it up to that read
+ * with the variables known now. Undefined when that can't be known yet (a condition or argument
+ * needs an earlier task's result): the task then reads for itself. Never applies anything.
+ */
+export async function firstReads(env: ExecEnv, host: string, task: TaskDef): Promise<ReadRequest[] | undefined> {
+  try {
+    const vars = taskVars(env, host, task);
+    if (!task.when.every((cond) => evalCondition(cond, vars))) return [];
+    const items = task.loop === undefined ? [undefined] : renderDeep(task.loop, vars);
+    if (!Array.isArray(items)) return undefined;
+    const mod = modules[task.module];
+    const reqs: ReadRequest[] = [];
+    for (const item of items) {
+      const v = task.loop === undefined ? vars : { ...vars, item };
+      const args = renderDeep(task.args, v) as Record<string, unknown>;
+      if (argProblems(mod, task.module, args).length) return undefined;
+      const { become, becomeUser } = becomeOf(env, task, v);
+      const ctx = readContext(env, host, task, v, async (command, o = {}) => {
+        throw new FirstRead({ command, become: o.become ?? become, becomeUser });
+      });
+      try {
+        await mod.plan(args, ctx);
+      } catch (e) {
+        if (e instanceof FirstRead) reqs.push(e.req);
+      }
+    }
+    return reqs;
+  } catch {
+    return undefined;
+  }
+}
+
+async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, reads: HostReads): Promise<TaskResult> {
   const mod = modules[task.module];
   const args = renderDeep(task.args, vars) as Record<string, unknown>;
   const problems = argProblems(mod, task.module, args);
   if (problems.length) throw new TaskFailure(problems[0].message);
 
-  const become = task.become ?? env.play.become ?? Boolean(vars.ansible_become);
-  const becomeUser = task.becomeUser ?? env.play.becomeUser ?? (vars.ansible_become_user as string | undefined);
+  const { become, becomeUser } = becomeOf(env, task, vars);
   const conn = await env.connection(host);
-  const ctx: ReadContext = {
-    host,
-    check: env.check,
-    become,
-    read: (command, o = {}) => conn.run(command, { stdin: o.stdin, become: o.become ?? become, becomeUser }),
-    resolveLocal: (path, kind) => resolveLocal(env, task, path, kind),
-    render: (text) => String(renderString(text, vars)),
-  };
+  const ctx = readContext(env, host, task, vars, (command, o = {}) => reads.read({ command, become: o.become ?? become, becomeUser }, o.stdin));
 
   let plan: Plan;
   try {
@@ -93,6 +143,7 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars): P
   const result: Record<string, unknown> = { ...plan.result, changed: plan.changed };
   if (plan.msg) result.msg = plan.msg;
   if (!env.check && plan.steps.length) {
+    reads.stale();
     const outputs: RunResult[] = [];
     for (const step of plan.steps) {
       const out = await conn.run(step.command, { stdin: step.stdin, become: step.become ?? become, becomeUser });

@@ -7,11 +7,13 @@ import { selectHosts } from '../inventory/index.js';
 import type { Reporter } from '../output/reporter.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { openConnection } from './connect.js';
-import { executeTask, type ExecEnv } from './execute.js';
+import { executeTask, firstReads, type ExecEnv } from './execute.js';
+import { HostReads } from './reads.js';
 import { preflight } from './preflight.js';
 import { takeLock, type LockSpec } from './lock.js';
 import { censor, type TaskResult } from './result.js';
 import { RunState } from './state.js';
+import { trace } from '../trace.js';
 
 export interface RunnerOptions {
   check: boolean;
@@ -47,11 +49,12 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
   const limited = limitHosts(inv, opts.limit);
   const playHosts = pb.plays.map((play) => selectHosts(inv, play.hosts, play.hostsPos).filter((h) => !limited || limited.has(h)));
   preflight(pb, inv, playHosts);
+  trace('preflight done; connecting');
 
   const state = new RunState(inv);
   const connection = (host: string): Promise<Connection> => {
     const h = state.host(host);
-    h.conn ??= openConnection(host, state.hostVars(host), opts);
+    h.conn ??= openConnection(host, state.hostVars(host), opts).then((c) => (trace(`connected ${host}`), c));
     return h.conn;
   };
   let held: Held | undefined;
@@ -63,9 +66,11 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
       // An unreachable lock host is left for its play to report.
       const conn = await connection(opts.lock.host).catch(() => undefined);
       if (conn) held = await takeLock(conn, opts.lock, (m) => process.stderr.write(m + '\n'));
+      trace('lock taken');
     }
     for (const [i, play] of pb.plays.entries()) {
       const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
+      trace(`play ${play.name}`);
       reporter.playStart(play, hosts);
       const env: ExecEnv = { state, play, playHosts: hosts, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection };
       await forEachLimited(hosts, opts.forks, async (host) => {
@@ -83,6 +88,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
       }),
     );
   }
+  trace('plays done');
   // Recap in inventory order, whatever order hosts finished in.
   const ran = new Set(playHosts.flat());
   const ordered = new Map([...inv.hosts.keys()].filter((h) => ran.has(h)).map((h) => [h, state.stat(h)]));
@@ -94,21 +100,28 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
 
 async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Promise<void> {
   const notified = new Set<string>();
-  for (const task of env.play.tasks) {
-    const r = await runTask(env, host, task, reporter);
-    if (r.status === 'changed') task.notify.forEach((n) => notified.add(n));
+  // Fresh for each play: between plays, other hosts act on this one (tunnels arrive, keys change).
+  const reads = new HostReads(() => env.connection(host));
+  const tasks = env.play.tasks;
+  for (const [i, task] of tasks.entries()) {
+    await reads.lookAhead(i, tasks.length, (k) => firstReads(env, host, tasks[k]));
+    const r = await runTask(env, host, task, reporter, reads);
+    if (r.status === 'changed') {
+      task.notify.forEach((n) => notified.add(n));
+      reads.slowDown();
+    }
     if (env.state.host(host).failed || env.state.host(host).unreachable) return;
   }
   for (const handler of env.play.handlers) {
     if (!notified.has(handler.rawName) && !handler.listen.some((l) => notified.has(l))) continue;
-    await runTask(env, host, handler, reporter);
+    await runTask(env, host, handler, reporter, reads);
     if (env.state.host(host).failed || env.state.host(host).unreachable) return;
   }
 }
 
-async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter): Promise<TaskResult> {
+async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, reads: HostReads): Promise<TaskResult> {
   reporter.taskStart(host, task);
-  const r = await executeTask(env, host, task);
+  const r = await executeTask(env, host, task, reads);
   const h = env.state.host(host);
   const stat = env.state.stat(host);
   if (task.register) h.facts[task.register] = r.result;

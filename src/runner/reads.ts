@@ -1,0 +1,85 @@
+// A host's reads during one play, batched. When a task is about to read, the first read of it and
+// of the tasks after it is fetched in one round trip (src/connection/batch.ts), and those tasks take
+// their read from there. A fetched read stays valid only while nothing on the host has changed: the
+// first step applied throws all of them away. After a task that reports a change, look-ahead starts
+// small again (1, 2, 4, … tasks) so a first run, where every task changes something, doesn't read
+// the same things over and over.
+import { readBatch, readKey, MAX_BATCH_BYTES, type ReadRequest } from '../connection/batch.js';
+import type { Connection, RunResult } from '../connection/types.js';
+import { trace } from '../trace.js';
+
+/** The reads a task will make first; undefined when that can't be known before it runs. */
+export type WantedReads = (taskIndex: number) => Promise<ReadRequest[] | undefined>;
+
+export class HostReads {
+  private fetched = new Map<string, RunResult>();
+  /** Tasks before this index have been looked ahead at since the host last changed. */
+  private lookedAheadTo = 0;
+  /** How many tasks the next look-ahead covers. */
+  private window = Infinity;
+
+  /** `connect` gives the host's one connection (a host that can't be reached reports it in its own task). */
+  constructor(private readonly connect: () => Promise<Connection>) {}
+
+  /** Before task `index` (of `count`): if it will read something not fetched yet, fetch its read and those of the tasks after it. */
+  async lookAhead(index: number, count: number, wants: WantedReads): Promise<void> {
+    if (index < this.lookedAheadTo) return;
+    const own = (await wants(index))?.filter((r) => !this.fetched.has(readKey(r)));
+    if (!own?.length) return; // nothing to read, or not knowable yet: the task reads for itself
+    const reqs = [...own];
+    const keys = new Set(own.map(readKey));
+    let bytes = size(own);
+    const end = Math.min(count, index + this.window);
+    let next = index + 1;
+    let unknown: number | undefined; // the first task whose read needs an earlier task's result
+    for (; next < end; next++) {
+      const wanted = await wants(next);
+      if (!wanted) {
+        unknown ??= next;
+        continue;
+      }
+      const more = wanted.filter((r) => !keys.has(readKey(r)) && !this.fetched.has(readKey(r)));
+      if (bytes + size(more) > MAX_BATCH_BYTES) break;
+      for (const r of more) keys.add(readKey(r));
+      reqs.push(...more);
+      bytes += size(more);
+    }
+    // Look again when that task comes: by then its read may be known.
+    this.lookedAheadTo = unknown ?? next;
+    this.window *= 2;
+    // A lone read costs the same round trip as the task making it itself.
+    if (reqs.length < 2) return;
+    let results: (RunResult | undefined)[];
+    try {
+      const conn = await this.connect();
+      trace(`${conn.host}: ${reqs.length} reads in one round trip`);
+      results = await readBatch(conn, reqs);
+    } catch {
+      return; // each task reads for itself, and reports what went wrong
+    }
+    reqs.forEach((r, k) => {
+      const res = results[k];
+      if (res) this.fetched.set(readKey(r), res);
+    });
+  }
+
+  /** A read: the fetched result if there is one (fetched since the host last changed), else live. */
+  async read(req: ReadRequest, stdin?: string): Promise<RunResult> {
+    const hit = stdin === undefined ? this.fetched.get(readKey(req)) : undefined;
+    if (hit) return hit;
+    return (await this.connect()).run(req.command, { stdin, become: req.become, becomeUser: req.becomeUser });
+  }
+
+  /** Steps are about to run on the host: anything fetched may be stale from now on. */
+  stale(): void {
+    this.fetched.clear();
+    this.lookedAheadTo = 0;
+  }
+
+  /** A task reported a change: later tasks probably change things too, so look ahead less far. */
+  slowDown(): void {
+    this.window = 1;
+  }
+}
+
+const size = (reqs: ReadRequest[]) => reqs.reduce((n, r) => n + r.command.length + 16, 0);

@@ -1,0 +1,208 @@
+// Batched reads: a batch answers exactly what each command alone would; HostReads serves a fetched
+// read only until something on the host changes; and a playbook run on this machine (local
+// connection) sees each task's change in the next task's read.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { batchCommand, parseBatch, readBatch, type ReadRequest } from '../../src/connection/batch.js';
+import { LocalConnection } from '../../src/connection/local.js';
+import { shScript } from '../../src/connection/quote.js';
+import type { Connection, RunOptions, RunResult } from '../../src/connection/types.js';
+import { HostReads } from '../../src/runner/reads.js';
+
+const CLI = fileURLToPath(new URL('../../../bin/relay-play.js', import.meta.url));
+const plain = (command: string): ReadRequest => ({ command, become: false });
+
+/** A local connection that counts its round trips. */
+class CountingConnection implements Connection {
+  readonly host = 'local';
+  runs = 0;
+  private readonly local = new LocalConnection('local');
+  run(command: string, opts?: RunOptions): Promise<RunResult> {
+    this.runs++;
+    return this.local.run(command, opts);
+  }
+  hold(command: string, opts?: RunOptions) {
+    return this.local.hold(command, opts);
+  }
+  async close() {}
+}
+
+describe('readBatch', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-play-batch-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives each command the exit code, stdout and stderr it has when run alone', async () => {
+    writeFileSync(join(dir, 'it’s a file'), 'ünïcode\nno newline at end');
+    const commands = [
+      'echo hello',
+      'printf "no newline"',
+      'true',
+      'echo out; echo err >&2; exit 3',
+      `cat ${join(dir, 'it’s a file').replace(/ /g, '\\ ').replace(/'/g, "\\'")}`,
+      shScript('printf "%s|" "$@"', ["a b", "it's", '$(touch /tmp/x)', '']),
+      'cat', // stdin: nothing (it must not hang)
+      'head -c 200000 /dev/zero | tr "\\0" x', // bigger than a pipe buffer
+      'printf "\\n\\n\\n"',
+      'ls /nonexistent-relay-play-path',
+    ];
+    const conn = new LocalConnection('local');
+    const batched = await readBatch(conn, commands.map(plain));
+    for (const [i, c] of commands.entries()) {
+      const alone = await conn.run(c);
+      assert.deepEqual(batched[i], alone, `command ${i}: ${c}`);
+    }
+  });
+
+  it('runs one sudo per become user, whatever the order of the reads', () => {
+    const line = batchCommand([
+      { command: 'a', become: true },
+      plain('b'),
+      { command: 'c', become: true },
+      { command: 'd', become: true, becomeUser: 'bob' },
+      plain('e'),
+    ]);
+    assert.equal(line.match(/sudo -n/g)?.length, 2, line);
+    assert.match(line, /sudo -n -H -u bob/);
+  });
+
+  it('leaves out what did not report (a group whose sudo failed): those are read alone', () => {
+    const out = parseBatch('RPR 0 0 aGk= \nsudo: a password is required\nRPR 2 1  ZXJy\n', 3);
+    assert.deepEqual(out[0], { code: 0, stdout: 'hi', stderr: '' });
+    assert.equal(out[1], undefined);
+    assert.deepEqual(out[2], { code: 1, stdout: '', stderr: 'err' });
+  });
+});
+
+describe('HostReads', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-play-reads-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'f');
+  const readFile = plain(shScript('cat -- "$1" 2>/dev/null || echo absent', [file]));
+  const readDir = plain(shScript('ls -- "$1"', [dir]));
+  const readDate = plain('echo static');
+
+  it('fetches the reads of the tasks ahead in one round trip and serves them from there', async () => {
+    const conn = new CountingConnection();
+    const reads = new HostReads(async () => conn);
+    const wants = [[readFile], [readDir], [], [readDate]];
+    await reads.lookAhead(0, wants.length, async (i) => wants[i]);
+    assert.equal(conn.runs, 1);
+    assert.equal((await reads.read(readFile)).stdout, 'absent\n');
+    assert.equal((await reads.read(readDate)).stdout, 'static\n');
+    await reads.lookAhead(1, wants.length, async (i) => wants[i]);
+    await reads.read(readDir);
+    assert.equal(conn.runs, 1, 'no further round trip');
+  });
+
+  it('after a change, reads are live again and see the change', async () => {
+    const conn = new CountingConnection();
+    const reads = new HostReads(async () => conn);
+    const wants = [[readFile], [readDir], [readFile]];
+    await reads.lookAhead(0, 3, async (i) => wants[i]);
+    assert.equal((await reads.read(readFile)).stdout, 'absent\n');
+    reads.stale(); // a step is about to run:
+    writeFileSync(file, 'written\n');
+    assert.equal((await reads.read(readFile)).stdout, 'written\n');
+    assert.equal(conn.runs, 2);
+  });
+
+  it('after a task reports a change, looks ahead 1, then 2, then 4 tasks', async () => {
+    const conn = new CountingConnection();
+    const reads = new HostReads(async () => conn);
+    const wants = Array.from({ length: 12 }, (_, i) => [plain(`echo ${i}`)]);
+    const asked: number[] = [];
+    const w = async (i: number) => (asked.push(i), wants[i]);
+    reads.stale();
+    reads.slowDown();
+    await reads.lookAhead(0, 12, w); // window 1: its own read only → no batch
+    assert.equal(conn.runs, 0);
+    await reads.lookAhead(1, 12, w); // window 2
+    assert.equal(conn.runs, 1);
+    await reads.lookAhead(2, 12, w); // covered
+    await reads.lookAhead(3, 12, w); // window 4: tasks 3..6
+    assert.equal(conn.runs, 2);
+    assert.equal((await reads.read(wants[6][0])).stdout, '6\n');
+    assert.equal(conn.runs, 2);
+    assert.equal((await reads.read(wants[7][0])).stdout, '7\n');
+    assert.equal(conn.runs, 3, 'task 7 was not looked ahead at');
+    assert.deepEqual(asked, [0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('a task whose read is not known yet reads for itself', async () => {
+    const conn = new CountingConnection();
+    const reads = new HostReads(async () => conn);
+    await reads.lookAhead(0, 2, async () => undefined);
+    assert.equal(conn.runs, 0);
+    await reads.read(readDate);
+    assert.equal(conn.runs, 1);
+  });
+
+  it('looks again when a task whose read was not known comes (its register is set by then)', async () => {
+    const conn = new CountingConnection();
+    const reads = new HostReads(async () => conn);
+    let registered = false;
+    const w = async (i: number) => (i === 0 ? [readDate] : registered ? [plain(`echo ${i}`)] : undefined);
+    await reads.lookAhead(0, 4, w); // tasks 1..3 unknown: task 0 reads alone
+    assert.equal(conn.runs, 0);
+    await reads.read(readDate);
+    registered = true;
+    await reads.lookAhead(1, 4, w);
+    assert.equal(conn.runs, 2, 'tasks 1..3 in one round trip');
+    await reads.lookAhead(2, 4, w);
+    assert.equal((await reads.read(plain('echo 3'))).stdout, '3\n');
+    assert.equal(conn.runs, 2);
+  });
+});
+
+describe('a playbook on this machine (ansible_connection: local)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-play-reads-pb-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+  const a = join(dir, 'a');
+  const run = (tasks: object[]) => {
+    const inv = join(dir, 'inventory.yaml');
+    writeFileSync(inv, stringify({ all: { hosts: { here: { ansible_connection: 'local' } } } }));
+    const pb = join(dir, 'pb.yaml');
+    writeFileSync(pb, stringify([{ hosts: 'all', tasks }]));
+    const r = spawnSync(process.execPath, [CLI, 'run', pb, '-i', inv, '-v'], { encoding: 'utf8', env: { ...process.env, RELAY_PLAY_TRACE: '1' } });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    return r;
+  };
+
+  it('each read after a change sees that change', () => {
+    const r = run([
+      { name: 'before', stat: { path: a }, register: 'before' },
+      { name: 'write a', copy: { content: 'one\n', dest: a } },
+      { name: 'after', stat: { path: a }, register: 'after' },
+      { name: 'rewrite a', copy: { content: 'two\n', dest: a } },
+      { name: 'content', slurp: { src: a }, register: 'content' },
+      { name: 'report', debug: { msg: '{{ before.stat.exists }} {{ after.stat.checksum }} {{b64decode content.content}}' } },
+    ]);
+    assert.ok(r.stdout.includes(`false ${sha1('one\n')} two`), r.stdout);
+  });
+
+  it('a run that changes nothing reads every task in one round trip', () => {
+    const tasks = [
+      { name: 'a', copy: { content: 'two\n', dest: a } },
+      { name: 'd', file: { path: join(dir, 'd'), state: 'directory' } },
+      { name: 'stat d', stat: { path: join(dir, 'd') } },
+      { name: 'content', slurp: { src: a } },
+      { name: 'say', debug: { msg: 'hi' } },
+      { name: 'a again', copy: { content: 'two\n', dest: a } },
+    ];
+    assert.match(run(tasks).stdout, /changed=1/); // creates d
+    const r = run(tasks);
+    assert.match(r.stdout, /changed=0/, r.stdout);
+    const batches = r.stderr.match(/reads in one round trip/g) ?? [];
+    assert.equal(batches.length, 1, r.stderr);
+    assert.match(r.stderr, /here: 4 reads in one round trip/, r.stderr); // the same read twice is fetched once
+  });
+});
