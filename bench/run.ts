@@ -384,13 +384,21 @@ function relayPlayUnderTest(o: Options): RelayPlayUnderTest {
     log(`building relay-play ${commit.slice(0, 12)} (${o.commit}) in ${dir}`);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    const x = spawnSync('sh', ['-c', 'git -C "$1" archive --format=tar "$3" bin src roles playbooks package.json tsconfig.json | tar -x -C "$2"', 'sh', REPO, dir, commit], { stdio: ['ignore', 'inherit', 'inherit'] });
+    // scripts/ holds the build's later steps (absent in older commits: git archive is given only what exists).
+    const paths = ['bin', 'src', 'roles', 'playbooks', 'package.json', 'tsconfig.json', 'scripts'].filter((p) => spawnSync('git', ['-C', REPO, 'cat-file', '-e', `${commit}:${p}`]).status === 0);
+    const x = spawnSync('sh', ['-c', 'd=$1 out=$2 rev=$3; shift 3; git -C "$d" archive --format=tar "$rev" "$@" | tar -x -C "$out"', 'sh', REPO, dir, commit, ...paths], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (x.status !== 0) throw new Error('git archive HEAD failed');
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
     const tsconfig = { extends: './tsconfig.json', include: ['src/**/*.ts'] };
     fs.writeFileSync(path.join(dir, 'tsconfig.bench.json'), JSON.stringify(tsconfig));
     const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(dir, 'tsconfig.bench.json')], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (tsc.status !== 0) throw new Error(`tsc of HEAD's src/ failed in ${dir}`);
+    // Later build steps of that commit, as `npm run build` runs them (schemas compiled ahead of time).
+    const precompile = path.join(dir, 'scripts', 'precompile-schemas.mjs');
+    if (fs.existsSync(precompile)) {
+      const pre = spawnSync(process.execPath, [precompile, path.join(dir, 'dist')], { stdio: ['ignore', 'inherit', 'inherit'] });
+      if (pre.status !== 0) throw new Error(`scripts/precompile-schemas.mjs failed in ${dir}`);
+    }
     fs.writeFileSync(path.join(dir, '.built'), `${commit}\n`);
   }
   return { source: 'commit snapshot', commit, root: dir };

@@ -29,7 +29,7 @@ type Vars = Record<string, unknown>;
 
 const GROUP_KEYS = ['hosts', 'vars', 'children'];
 
-const SCHEMA = {
+export const INVENTORY_SCHEMA = {
   definitions: {
     group: {
       type: ['object', 'null'],
@@ -91,7 +91,7 @@ function build(src: YamlSource): Inventory {
     }
   }
   try {
-    validateAt(SCHEMA, data, src, [], 'inventory');
+    validateAt(INVENTORY_SCHEMA, data, src, [], 'inventory');
   } catch (e) {
     // Name what a group may contain (ajv only reports the schema's properties in verbose mode).
     if (e instanceof InputError && /^unknown key /.test(e.message)) {

@@ -1,19 +1,7 @@
 // Check a task's module arguments against the module's schema, giving one readable message.
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { validatorFor } from '../schema/validator.js';
 import type { Module } from './types.js';
-
-const Ajv = AjvModule.default ?? AjvModule;
-const ajv = new Ajv({ allErrors: true, strict: false });
-const cache = new WeakMap<object, ValidateFunction>();
-
-function validator(mod: Module): ValidateFunction {
-  let v = cache.get(mod.schema);
-  if (!v) {
-    v = ajv.compile(mod.schema);
-    cache.set(mod.schema, v);
-  }
-  return v;
-}
 
 export interface ArgProblem {
   message: string;
@@ -28,7 +16,7 @@ const valueAt = (data: unknown, path: string[]) => path.reduce<unknown>((v, k) =
  * is expected (it is only known at run time), so this can run before any host is touched.
  */
 export function argProblems(mod: Module, name: string, args: unknown, allowTemplates = false): ArgProblem[] {
-  const validate = validator(mod);
+  const validate = validatorFor(mod.schema);
   if (validate(args)) return [];
   const errors = (validate.errors ?? []).filter((e) => !(allowTemplates && isTemplateError(e, args)));
   const specific = errors.filter((e) => !['oneOf', 'anyOf', 'if'].includes(e.keyword));

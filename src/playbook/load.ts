@@ -6,7 +6,7 @@ import { InputError } from '../errors.js';
 import { modules } from '../modules/index.js';
 import { loadYamlFile, type YamlPath, type YamlSource } from '../yaml/source.js';
 import { validateAt } from '../yaml/validate.js';
-import { playbookSchema, playSchema, TASK_KEYS, taskSchema, varsFileSchema } from './schema.js';
+import { playbookSchema, playSchema, TASK_KEYS, taskListSchema, taskSchema, varsFileSchema } from './schema.js';
 import type { PlayDef, Playbook, RoleDef, TaskDef } from './types.js';
 
 /** The roles shipped with relay-play (repo root /roles), found relative to this file in src/ or dist/src/. */
@@ -97,7 +97,7 @@ const TASK_KEY_NAMES = new Set(Object.keys(TASK_KEYS));
 
 function loadTasks(list: unknown, src: YamlSource, path: YamlPath, role?: RoleDef): TaskDef[] {
   if (list === undefined || list === null) return [];
-  validateAt({ type: 'array', items: { type: 'object' } }, list, src, path, 'task list');
+  validateAt(taskListSchema, list, src, path, 'task list');
   return (list as Record<string, unknown>[]).map((t, i) => loadTask(t, src, [...path, i], role));
 }
 

@@ -24,7 +24,7 @@ export const TASK_KEYS = {
 
 export const taskSchema = { type: 'object', properties: TASK_KEYS };
 
-const taskList = { type: 'array', items: { type: 'object' } };
+export const taskListSchema = { type: 'array', items: { type: 'object' } };
 
 export const playSchema = {
   type: 'object',
@@ -49,10 +49,10 @@ export const playSchema = {
         ],
       },
     },
-    pre_tasks: taskList,
-    tasks: taskList,
-    post_tasks: taskList,
-    handlers: taskList,
+    pre_tasks: taskListSchema,
+    tasks: taskListSchema,
+    post_tasks: taskListSchema,
+    handlers: taskListSchema,
   },
   required: ['hosts'],
   additionalProperties: false,

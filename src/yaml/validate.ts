@@ -1,19 +1,12 @@
 // JSON-schema validation (ajv) whose first error is reported at its YAML position.
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { InputError } from '../errors.js';
+import { validatorFor } from '../schema/validator.js';
 import type { YamlPath, YamlSource } from './source.js';
-
-const Ajv = AjvModule.default ?? AjvModule;
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-const compiled = new WeakMap<object, ValidateFunction>();
 
 /** Throws an InputError naming file:line:col and what to fix; returns silently when valid. */
 export function validateAt(schema: object, value: unknown, src: YamlSource, base: YamlPath, what: string): void {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(schema, validate);
-  }
+  const validate = validatorFor(schema);
   if (validate(value)) return;
   const err = pickError(validate.errors ?? []);
   const path = [...base, ...pointerToPath(err.instancePath)];
