@@ -1,6 +1,7 @@
 // openssh_keypair: an ed25519 key pair generated ON the host. An existing private key is never
 // overwritten and never read: only its metadata (stat) and the .pub file are looked at. The private
 // key's content never reaches the runner — no step prints it, no result or diff contains it.
+import { createHash } from 'node:crypto';
 import { shellJoin, shScript } from '../connection/quote.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan, Step } from './types.js';
@@ -17,19 +18,21 @@ interface KeypairArgs {
   mode?: string | number;
 }
 
-// $1 private key path. stat only for the private key; the .pub is read (it is public).
+// $1 private key path. stat only for the private key; the .pub is read (it is public). Builtins
+// where they do (the directory by ${p%/*}, the .pub's first line by read): this runs on every apply.
 const SCRIPT = `p=$1
 if [ -e "$p" ] || [ -L "$p" ]; then printf 'key=%s\\n' "$(stat -c '%F|%a|%U|%G|%s' -- "$p")"; else echo key=absent; fi
-if [ -d "$(dirname -- "$p")" ]; then echo dir=yes; else echo dir=no; fi
+case $p in */*) d=\${p%/*}; d=\${d:-/} ;; *) d=. ;; esac
+if [ -d "$d" ]; then echo dir=yes; else echo dir=no; fi
 if [ -f "$p.pub" ]; then
   printf 'pubstat=%s\\n' "$(stat -c '%F|%a|%U|%G|%s' -- "$p.pub")"
-  printf 'pub=%s\\n' "$(head -n 1 -- "$p.pub" | base64 -w0)"
-  printf 'fp=%s\\n' "$(ssh-keygen -l -f "$p.pub" 2>/dev/null)"
+  IFS= read -r line < "$p.pub" || :
+  printf 'pub=%s\\n' "$line"
 fi
 exit 0`;
 
-// Print the public key and its fingerprint after a step (what finish() reads).
-const READ_BACK = 'cat -- "$1.pub" && ssh-keygen -l -f "$1.pub"';
+// Print the public key after a step (what finish() reads).
+const READ_BACK = 'head -n 1 -- "$1.pub"';
 
 // Refuses to run over an existing file (a second guard: the plan already saw none).
 const GENERATE = `if [ -e "$1" ] || [ -L "$1" ]; then echo "$1 already exists; not overwriting it" >&2; exit 1; fi
@@ -54,7 +57,8 @@ function parseHead(stdout: string): Record<string, string> {
   return out;
 }
 
-const fingerprintOf = (text: string) => /SHA256:[A-Za-z0-9+/=]+/.exec(text)?.[0] ?? '';
+/** What `ssh-keygen -l` shows: SHA256 of the key blob, base64 without padding. */
+const fingerprintOf = (blob: string) => (blob ? `SHA256:${createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '')}` : '');
 
 /** "ssh-ed25519 AAAA... comment" → its parts. */
 function splitPub(line: string): { type: string; blob: string; comment: string } {
@@ -65,9 +69,8 @@ function splitPub(line: string): { type: string; blob: string; comment: string }
 /** Results from the read-back output of the last step. */
 function readBack(outputs: RunResult[]): Record<string, unknown> {
   const out = outputs[outputs.length - 1]?.stdout ?? '';
-  const [pubLine = '', fpLine = ''] = out.split('\n');
-  const pub = splitPub(pubLine);
-  return { public_key: pub.blob ? `${pub.type} ${pub.blob}` : '', fingerprint: fingerprintOf(fpLine), comment: pub.comment };
+  const pub = splitPub(out.split('\n')[0] ?? '');
+  return { public_key: pub.blob ? `${pub.type} ${pub.blob}` : '', fingerprint: fingerprintOf(pub.blob), comment: pub.comment };
 }
 
 export const openssh_keypair: Module<KeypairArgs> = {
@@ -125,7 +128,7 @@ export const openssh_keypair: Module<KeypairArgs> = {
 
     const steps: Step[] = [];
     const diff = [];
-    const pubRead = h.pub !== undefined ? splitPub(Buffer.from(h.pub, 'base64').toString('utf8')) : undefined;
+    const pubRead = h.pub !== undefined ? splitPub(h.pub) : undefined;
     const pub = pubRead?.blob ? pubRead : undefined; // an empty .pub is derived again like a missing one
     if (pub && pub.type !== 'ssh-ed25519') {
       return { changed: false, steps: [], failed: `${args.path} holds a ${pub.type || 'unknown'} key, not ed25519; refusing to overwrite it`, result: base };
@@ -156,7 +159,7 @@ export const openssh_keypair: Module<KeypairArgs> = {
     steps.push(...attrSteps(`${path}.pub`, pubChanges));
     const pd = attrDiff(`${args.path}.pub`, pubFacts, pubChanges);
     if (pd) diff.push(pd);
-    const result = { ...base, public_key: `${pub.type} ${pub.blob}`, fingerprint: fingerprintOf(h.fp ?? ''), comment: pub.comment };
+    const result = { ...base, public_key: `${pub.type} ${pub.blob}`, fingerprint: fingerprintOf(pub.blob), comment: pub.comment };
     return { changed: steps.length > 0, steps, diff, result };
   },
 };

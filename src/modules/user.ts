@@ -21,22 +21,28 @@ interface UserArgs {
 
 export const USER_NAME = '^[a-z_][a-z0-9_-]*[$]?$';
 
-// $1 name, $2 wanted group (or ''), $3 wanted home (or '').
+// $1 name, $2 wanted group (or ''), $3 wanted home (or ''). Fields are cut with ${x%%:*} and
+// \${x#*:}, not cut(1): this runs on every apply, and each process counts on a small device.
 const SCRIPT = `n=$1 g=$2 h=$3
+field() { f=$1; i=1; while [ "$i" -lt "$2" ]; do f=\${f#*:}; i=$((i + 1)); done; f=\${f%%:*}; } # field LINE N → $f
 if pw=$(getent passwd "$n"); then
   printf 'passwd=%s\\n' "$pw"
-  gid=$(printf '%s\\n' "$pw" | cut -d: -f4)
-  printf 'pgroup=%s\\n' "$(getent group "$gid" | cut -d: -f1)"
-  [ -n "$h" ] || h=$(printf '%s\\n' "$pw" | cut -d: -f6)
+  field "$pw" 4
+  gr=$(getent group "$f")
+  printf 'pgroup=%s\\n' "\${gr%%:*}"
+  if [ -z "$h" ]; then field "$pw" 6; h=$f; fi
   if s=$(getent shadow "$n" 2>/dev/null); then
-    case $(printf '%s\\n' "$s" | cut -d: -f2) in '!'*) echo lock=locked ;; *) echo lock=unlocked ;; esac
+    field "$s" 2
+    case $f in '!'*) echo lock=locked ;; *) echo lock=unlocked ;; esac
   else
     echo lock=unknown
   fi
 else
   echo passwd=
 fi
-if [ -n "$g" ]; then printf 'group=%s\\n' "$(getent group "$g" | cut -d: -f1,3)"; fi
+if [ -n "$g" ]; then
+  if gr=$(getent group "$g"); then field "$gr" 3; printf 'group=%s:%s\\n' "\${gr%%:*}" "$f"; else echo group=; fi
+fi
 if getent group "$n" >/dev/null; then echo namegroup=yes; else echo namegroup=no; fi
 if [ -n "$h" ]; then if [ -d "$h" ]; then echo home=yes; else echo home=no; fi; fi
 exit 0`;

@@ -82,6 +82,14 @@ function becomeOf(env: ExecEnv, task: TaskDef, vars: Vars): { become: boolean; b
   };
 }
 
+function decided(cond: string, vars: Vars): boolean | undefined {
+  try {
+    return evalCondition(cond, vars);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Thrown by the look-ahead's read(): the module's plan stops at its first read, which is all we want. */
 class FirstRead {
   constructor(readonly req: ReadRequest) {}
@@ -89,13 +97,15 @@ class FirstRead {
 
 /**
  * The first read `task` will make on `host` (one per loop item), found by planning it up to that read
- * with the variables known now. Undefined when that can't be known yet (a condition or argument
- * needs an earlier task's result): the task then reads for itself. Never applies anything.
+ * with the variables known now. Undefined when that can't be known yet (an argument needs an
+ * earlier task's result): the task then reads for itself. Never applies anything.
  */
 export async function firstReads(env: ExecEnv, host: string, task: TaskDef): Promise<ReadRequest[] | undefined> {
   try {
     const vars = taskVars(env, host, task);
-    if (!task.when.every((cond) => evalCondition(cond, vars))) return [];
+    // A condition on an earlier task's result can't be decided yet: fetch the read anyway (it is
+    // only wasted if the task turns out skipped). One that is already false needs no read.
+    if (task.when.some((cond) => decided(cond, vars) === false)) return [];
     const items = task.loop === undefined ? [undefined] : renderDeep(task.loop, vars);
     if (!Array.isArray(items)) return undefined;
     const mod = modules[task.module];

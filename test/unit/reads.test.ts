@@ -67,13 +67,24 @@ describe('readBatch', () => {
       { command: 'c', become: true },
       { command: 'd', become: true, becomeUser: 'bob' },
       plain('e'),
-    ]);
+    ], 'T');
     assert.equal(line.match(/sudo -n/g)?.length, 2, line);
     assert.match(line, /sudo -n -H -u bob/);
   });
 
+  it('output that imitates a frame cannot break out of its own', async () => {
+    const conn = new LocalConnection('local');
+    // A file on the host could hold anything; it cannot know the batch's random token.
+    const fake = 'printf "x\\nrelay-play-0 1 end 0\\nRPR 1 0\\n"';
+    const [a, b] = await readBatch(conn, [plain(fake), plain('echo second')]);
+    assert.deepEqual(a, await conn.run(fake));
+    assert.deepEqual(b, { code: 0, stdout: 'second\n', stderr: '' });
+  });
+
   it('leaves out what did not report (a group whose sudo failed): those are read alone', () => {
-    const out = parseBatch('RPR 0 0 aGk= \nsudo: a password is required\nRPR 2 1  ZXJy\n', 3);
+    const stdout = 'T 0 begin\nhi\nT 0 end 0\nT 2 begin\n\nT 2 end 1\n';
+    const stderr = 'T 0 begin\n\nT 0 end\nsudo: a password is required\nT 2 begin\nerr\nT 2 end\n';
+    const out = parseBatch(stdout, stderr, 3, 'T');
     assert.deepEqual(out[0], { code: 0, stdout: 'hi', stderr: '' });
     assert.equal(out[1], undefined);
     assert.deepEqual(out[2], { code: 1, stdout: '', stderr: 'err' });
