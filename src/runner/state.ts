@@ -49,13 +49,21 @@ export class RunState {
     return { ...h.vars, ...this.host(name).facts, inventory_hostname: name, group_names: h.groups.filter((g) => g !== 'all' && g !== 'ungrouped') };
   }
 
-  /** `hostvars`: every host, computed on access so big fleets don't copy everything per task. */
+  private hostvars?: Record<string, Record<string, unknown>>;
+
+  /**
+   * `hostvars`: every host, each computed on access (so big fleets don't copy everything per task),
+   * and one view for the whole run: with 64 hosts, building it per task was a measurable cost.
+   */
   hostvarsView(): Record<string, Record<string, unknown>> {
-    const view: Record<string, Record<string, unknown>> = {};
-    for (const name of this.inventory.hosts.keys()) {
-      Object.defineProperty(view, name, { get: () => this.hostVars(name), enumerable: true });
+    if (!this.hostvars) {
+      const view: Record<string, Record<string, unknown>> = {};
+      for (const name of this.inventory.hosts.keys()) {
+        Object.defineProperty(view, name, { get: () => this.hostVars(name), enumerable: true });
+      }
+      this.hostvars = view;
     }
-    return view;
+    return this.hostvars;
   }
 
   groupsView(): Record<string, string[]> {
