@@ -1,73 +1,105 @@
-// Several read-only commands in one round trip: one exec, and at most one sudo per become user,
+// Several commands in one round trip: one exec, and one sudo per run of commands as the same user,
 // instead of one exec (and one sudo) per command. Each command's exit code, stdout and stderr come
-// back exactly, so a batched read is indistinguishable from running it alone.
+// back exactly, so a command run this way is indistinguishable from running it alone.
 import { randomBytes } from 'node:crypto';
 import { withBecome } from './become.js';
 import { shScript } from './quote.js';
 import type { Connection, RunResult } from './types.js';
 
-export interface ReadRequest {
+export interface OneCommand {
   command: string;
   become: boolean;
   becomeUser?: string;
+  /** Sent to the command's standard input (kept small: it travels on the command line). */
+  stdin?: string;
 }
+
+export type ReadRequest = Omit<OneCommand, 'stdin'>;
 
 /** Same key ⇔ same command as the same user: the identity of a cached read. */
 export function readKey(r: ReadRequest): string {
   return `${r.become ? (r.becomeUser ?? 'root') : ''}\0${r.command}`;
 }
 
-// $1: a boundary token; then pairs of (index, command). Each command's output is framed on stdout
-// and on stderr by "<token> <index> begin" and "<token> <index> end [<exit code>]" lines, as MIME
-// parts are: the token is random per batch, so no output can fake a frame. No temp files, and no
-// process per read beyond the read itself.
-const BATCH_SCRIPT = `b=$1; shift
-while [ $# -ge 2 ]; do
+// $1 a boundary token, $2 "stop" to end at the first non-zero exit; then triples (index, command,
+// base64 stdin or ""). Each command's output is framed on stdout and on stderr by "<token> <index>
+// begin" and "<token> <index> end [<exit code>]" lines, as MIME parts are: the token is random per
+// trip, so no output can fake a frame. Exits 1 when it stopped at a failure.
+const SCRIPT = `b=$1 stop=$2; shift 2
+while [ $# -ge 3 ]; do
   printf '%s %s begin\\n' "$b" "$1"; printf '%s %s begin\\n' "$b" "$1" >&2
-  sh -c "$2" </dev/null; code=$?
+  if [ -n "$3" ]; then printf '%s' "$3" | base64 -d | sh -c "$2"; else sh -c "$2" </dev/null; fi
+  code=$?
   printf '\\n%s %s end %s\\n' "$b" "$1" "$code"; printf '\\n%s %s end\\n' "$b" "$1" >&2
-  shift 2
+  if [ "$code" -ne 0 ] && [ "$stop" = stop ]; then exit 1; fi
+  shift 3
 done`;
 
 /** sshd hands the whole line to the login shell as one argument, which Linux caps at 128 KiB. */
-export const MAX_BATCH_BYTES = 96 * 1024;
+export const MAX_TRIP_BYTES = 96 * 1024;
 
-/** The command line that runs `reqs` framed by `token`: one call of the batch script per user (one sudo per become user). */
-export function batchCommand(reqs: ReadonlyArray<ReadRequest>, token: string): string {
-  const groups = new Map<string, { become: boolean; becomeUser?: string; args: (string | number)[] }>();
-  reqs.forEach((r, i) => {
-    const key = r.become ? (r.becomeUser ?? 'root') : '';
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { become: r.become, becomeUser: r.becomeUser, args: [] }));
-    g.args.push(i, r.command);
+/** The size a command takes on the trip's command line (its stdin travels there, in base64). */
+export function tripSize(c: OneCommand): number {
+  return c.command.length + Math.ceil(((c.stdin?.length ?? 0) * 4) / 3) + 64;
+}
+
+const userOf = (c: OneCommand) => (c.become ? (c.becomeUser ?? 'root') : '');
+
+/** The command line that runs `cmds` in order, framed by `token`: one sudo per run of commands as the same user. */
+export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stopAtFailure: boolean): string {
+  const runs: { become: boolean; becomeUser?: string; args: (string | number)[] }[] = [];
+  cmds.forEach((c, i) => {
+    let run = runs[runs.length - 1];
+    if (!run || userOf(cmds[i - 1]) !== userOf(c)) runs.push((run = { become: c.become, becomeUser: c.becomeUser, args: [] }));
+    run.args.push(i, c.command, c.stdin === undefined ? '' : Buffer.from(c.stdin).toString('base64'));
   });
-  // Groups run one after another; a group that can't start (sudo refused) just leaves its reads out.
-  return [...groups.values()].map((g) => withBecome(shScript(BATCH_SCRIPT, [token, ...g.args]), g)).join('; ');
+  // A run that cannot start (sudo refused) reports nothing for its commands; when stopping at a
+  // failure, the runs after a failed one don't start either.
+  const lines = runs.map((r) => withBecome(shScript(SCRIPT, [token, stopAtFailure ? 'stop' : 'all', ...r.args]), r));
+  return lines.join(stopAtFailure ? ' && ' : '; ');
 }
 
-/** Each framed part of one stream, by index. */
-function parts(stream: string, token: string, withCode: boolean): Map<number, { text: string; code?: number }> {
-  const out = new Map<number, { text: string; code?: number }>();
+/** Each framed part of one stream, by index; `began` lists the indices that started at all. */
+function parts(stream: string, token: string, withCode: boolean) {
+  const done = new Map<number, { text: string; code?: number }>();
   const frame = new RegExp(`${token} (\\d+) begin\\n([\\s\\S]*?)\\n${token} \\1 end${withCode ? ' (\\d+)' : ''}\\n`, 'g');
-  for (const m of stream.matchAll(frame)) out.set(Number(m[1]), { text: m[2], code: withCode ? Number(m[3]) : undefined });
-  return out;
+  for (const m of stream.matchAll(frame)) done.set(Number(m[1]), { text: m[2], code: withCode ? Number(m[3]) : undefined });
+  const began = new Set([...stream.matchAll(new RegExp(`${token} (\\d+) begin\\n`, 'g'))].map((m) => Number(m[1])));
+  return { done, began };
 }
 
-/** The batch's output → result i, or undefined where command i did not report (its group failed). */
-export function parseBatch(stdout: string, stderr: string, count: number, token: string): (RunResult | undefined)[] {
+export interface TripResult {
+  /** Result of command i, or undefined where it did not run (or did not finish: see `began`). */
+  results: (RunResult | undefined)[];
+  /** Commands that started, finished or not. */
+  began: Set<number>;
+}
+
+export function parseTrip(stdout: string, stderr: string, count: number, token: string): TripResult {
   const outs = parts(stdout, token, true);
-  const errs = parts(stderr, token, false);
-  return Array.from({ length: count }, (_, i) => {
-    const o = outs.get(i);
+  const errs = parts(stderr, token, false).done;
+  const results = Array.from({ length: count }, (_, i) => {
+    const o = outs.done.get(i);
     const e = errs.get(i);
     return o && e ? { code: o.code!, stdout: o.text, stderr: e.text } : undefined;
   });
+  return { results, began: outs.began };
 }
 
-/** Run the reads in one exec; a read that did not come back is undefined (the caller reads it alone). */
+/** Run `cmds` in order in one exec (keep them under MAX_TRIP_BYTES together). */
+export async function runInOneTrip(conn: Connection, cmds: ReadonlyArray<OneCommand>, opts: { stopAtFailure: boolean }): Promise<TripResult> {
+  const token = `relay-play-${randomBytes(16).toString('hex')}`;
+  const r = await conn.run(tripCommand(cmds, token, opts.stopAtFailure));
+  return parseTrip(r.stdout, r.stderr, cmds.length, token);
+}
+
+/** Reads in one exec, grouped by user (one sudo each); a read that did not come back is undefined. */
 export async function readBatch(conn: Connection, reqs: ReadonlyArray<ReadRequest>): Promise<(RunResult | undefined)[]> {
   if (!reqs.length) return [];
-  const token = `relay-play-${randomBytes(16).toString('hex')}`;
-  const r = await conn.run(batchCommand(reqs, token));
-  return parseBatch(r.stdout, r.stderr, reqs.length, token);
+  // Order doesn't matter for reads: group them by user so each user needs one sudo.
+  const order = reqs.map((_, i) => i).sort((a, b) => userOf(reqs[a]).localeCompare(userOf(reqs[b])));
+  const { results } = await runInOneTrip(conn, order.map((i) => reqs[i]), { stopAtFailure: false });
+  const out: (RunResult | undefined)[] = new Array(reqs.length);
+  order.forEach((i, k) => (out[i] = results[k]));
+  return out;
 }

@@ -35,6 +35,10 @@ const DISABLEABLE = new Set(['enabled', 'enabled-runtime', 'alias', 'linked', 'l
 
 const systemctl = (verb: string, name: string): Step => ({ describe: `systemctl ${verb} ${name}`, command: shellJoin(['systemctl', verb, '--', name]) });
 
+/** enable, disable, mask and unmask reload systemd themselves when done: a daemon-reload before them is one reload too many. */
+const reloadsItself = (s: Step) => /^systemctl (enable|disable|mask|unmask) /.test(s.describe);
+const oneReload = (steps: Step[], daemonReload: Step) => (steps.some(reloadsItself) ? steps.filter((s) => s !== daemonReload) : steps);
+
 export const systemd: Module<SystemdArgs> = {
   schema: {
     type: 'object',
@@ -78,7 +82,7 @@ export const systemd: Module<SystemdArgs> = {
         if (state === 'started') steps.push(systemctl('start', name));
         if (state === 'restarted') steps.push(systemctl('restart', name));
         if (state === 'reloaded') steps.push(systemctl('reload-or-restart', name));
-        return { changed: true, steps, result, msg: ctx.check ? `unit ${name} is not loaded yet; it is expected to appear after daemon-reload` : undefined };
+        return { changed: true, steps: oneReload(steps, daemonReload), result, msg: ctx.check ? `unit ${name} is not loaded yet; it is expected to appear after daemon-reload` : undefined };
       }
       return { changed: false, steps: [], failed: `Could not find the requested service ${name}: host`, result };
     }
@@ -114,6 +118,6 @@ export const systemd: Module<SystemdArgs> = {
     // A daemon-reload alone is not a change (as Ansible); it is only planned when systemd needs it.
     const changed = steps.some((s) => s !== daemonReload);
     const d = fieldsDiff(`unit ${name}`, before, after);
-    return { changed, steps, diff: d ? [d] : [], result };
+    return { changed, steps: oneReload(steps, daemonReload), diff: d ? [d] : [], result };
   },
 };

@@ -12,6 +12,7 @@ import type { TaskDef } from '../playbook/types.js';
 import type { TaskResult } from './result.js';
 import type { ReadRequest } from '../connection/batch.js';
 import type { HostReads } from './reads.js';
+import { applySteps } from './steps.js';
 import type { RunState } from './state.js';
 import { taskVars, type VarsContext } from './vars.js';
 
@@ -154,13 +155,12 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
   if (plan.msg) result.msg = plan.msg;
   if (!env.check && plan.steps.length) {
     reads.stale();
-    const outputs: RunResult[] = [];
-    for (const step of plan.steps) {
-      const out = await conn.run(step.command, { stdin: step.stdin, become: step.become ?? become, becomeUser });
-      outputs.push(out);
-      if (out.code !== 0 && !plan.acceptNonZero) {
-        throw new TaskFailure(`${step.describe} failed (exit ${out.code}): ${out.stderr.trim() || out.stdout.trim()}`);
-      }
+    const commands = plan.steps.map((s) => ({ command: s.command, stdin: s.stdin, become: s.become ?? become, becomeUser }));
+    const outputs = await applySteps(conn, commands, !plan.acceptNonZero);
+    const last = outputs[outputs.length - 1];
+    if (!plan.acceptNonZero && last && last.code !== 0) {
+      const step = plan.steps[outputs.length - 1];
+      throw new TaskFailure(`${step.describe} failed (exit ${last.code}): ${last.stderr.trim() || last.stdout.trim()}`);
     }
     if (plan.finish) Object.assign(result, plan.finish(outputs));
   }

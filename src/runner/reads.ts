@@ -4,7 +4,7 @@
 // first step applied throws all of them away. After a task that reports a change, look-ahead starts
 // small again (1, 2, 4, … tasks) so a first run, where every task changes something, doesn't read
 // the same things over and over.
-import { readBatch, readKey, MAX_BATCH_BYTES, type ReadRequest } from '../connection/batch.js';
+import { readBatch, readKey, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import { trace } from '../trace.js';
 
@@ -39,7 +39,7 @@ export class HostReads {
         continue;
       }
       const more = wanted.filter((r) => !keys.has(readKey(r)) && !this.fetched.has(readKey(r)));
-      if (bytes + size(more) > MAX_BATCH_BYTES) break;
+      if (bytes + size(more) > MAX_TRIP_BYTES) break;
       for (const r of more) keys.add(readKey(r));
       reqs.push(...more);
       bytes += size(more);

@@ -4,17 +4,18 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { batchCommand, parseBatch, readBatch, type ReadRequest } from '../../src/connection/batch.js';
+import { parseTrip, readBatch, tripCommand, type ReadRequest } from '../../src/connection/batch.js';
 import { LocalConnection } from '../../src/connection/local.js';
 import { shScript } from '../../src/connection/quote.js';
 import type { Connection, RunOptions, RunResult } from '../../src/connection/types.js';
 import { HostReads } from '../../src/runner/reads.js';
+import { applySteps } from '../../src/runner/steps.js';
 
 const CLI = fileURLToPath(new URL('../../../bin/relay-play.js', import.meta.url));
 const plain = (command: string): ReadRequest => ({ command, become: false });
@@ -60,16 +61,24 @@ describe('readBatch', () => {
     }
   });
 
-  it('runs one sudo per become user, whatever the order of the reads', () => {
-    const line = batchCommand([
+  it('runs one sudo per become user, whatever the order of the reads', async () => {
+    const lines: string[] = [];
+    const recorder: Connection = {
+      host: 'h',
+      run: async (command) => (lines.push(command), { code: 0, stdout: '', stderr: '' }),
+      hold: () => Promise.reject(new Error('unused')),
+      close: async () => {},
+    };
+    await readBatch(recorder, [
       { command: 'a', become: true },
       plain('b'),
       { command: 'c', become: true },
       { command: 'd', become: true, becomeUser: 'bob' },
       plain('e'),
-    ], 'T');
-    assert.equal(line.match(/sudo -n/g)?.length, 2, line);
-    assert.match(line, /sudo -n -H -u bob/);
+    ]);
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0].match(/sudo -n/g)?.length, 2, lines[0]);
+    assert.match(lines[0], /sudo -n -H -u bob/);
   });
 
   it('output that imitates a frame cannot break out of its own', async () => {
@@ -84,10 +93,19 @@ describe('readBatch', () => {
   it('leaves out what did not report (a group whose sudo failed): those are read alone', () => {
     const stdout = 'T 0 begin\nhi\nT 0 end 0\nT 2 begin\n\nT 2 end 1\n';
     const stderr = 'T 0 begin\n\nT 0 end\nsudo: a password is required\nT 2 begin\nerr\nT 2 end\n';
-    const out = parseBatch(stdout, stderr, 3, 'T');
+    const out = parseTrip(stdout, stderr, 3, 'T').results;
     assert.deepEqual(out[0], { code: 0, stdout: 'hi', stderr: '' });
     assert.equal(out[1], undefined);
     assert.deepEqual(out[2], { code: 1, stdout: '', stderr: 'err' });
+  });
+
+  it('one sudo per run of commands as the same user, in order; stopping at a failure chains them with &&', () => {
+    const root = (command: string) => ({ command, become: true });
+    const line = tripCommand([root('a'), root('b'), plain('c'), root('d')], 'T', true);
+    assert.equal(line.match(/sudo -n/g)?.length, 2, line);
+    assert.equal(line.match(/b=\$1 stop=\$2/g)?.length, 3, 'three runs: root, the login user, root');
+    assert.equal(tripCommand([plain('c'), root('a')], 'T', true).includes("' && sudo"), true);
+    assert.equal(tripCommand([plain('c'), root('a')], 'T', false).includes("; sudo"), true);
   });
 });
 
@@ -215,5 +233,45 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     const batches = r.stderr.match(/reads in one round trip/g) ?? [];
     assert.equal(batches.length, 1, r.stderr);
     assert.match(r.stderr, /here: 4 reads in one round trip/, r.stderr); // the same read twice is fetched once
+  });
+});
+
+describe('applySteps', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-play-steps-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const step = (command: string, stdin?: string) => ({ command, become: false, ...(stdin !== undefined ? { stdin } : {}) });
+
+  it('runs consecutive steps in one round trip, each with its exact output and stdin', async () => {
+    const conn = new CountingConnection();
+    const content = "line 1\nit's \"quoted\" $(not run) `nor this`\nünï\nno newline at end";
+    const steps = [step('echo one'), step(shScript('cat > "$1"', [join(dir, 'f')]), content), step('cat', ''), step('echo err >&2; exit 0')];
+    const outputs = await applySteps(conn, steps, true);
+    assert.equal(conn.runs, 1);
+    const alone = new CountingConnection();
+    for (const [i, s] of steps.entries()) assert.deepEqual(outputs[i], await alone.run(s.command, { stdin: s.stdin }), `step ${i}`);
+    assert.equal(readFileSync(join(dir, 'f'), 'utf8'), content);
+  });
+
+  it('stops at the first failing step, as one by one would: later steps never run', async () => {
+    const marker = join(dir, 'must-not-exist');
+    const outputs = await applySteps(new CountingConnection(), [step('true'), step('echo nope >&2; exit 3'), step(shScript('touch "$1"', [marker]))], true);
+    assert.equal(outputs.length, 2);
+    assert.deepEqual(outputs[1], { code: 3, stdout: '', stderr: 'nope\n' });
+    assert.equal(existsSync(marker), false);
+  });
+
+  it('without stopping (a module that reads exit codes itself) every step runs', async () => {
+    const outputs = await applySteps(new CountingConnection(), [step('exit 1'), step('exit 2'), step('echo 3')], false);
+    assert.deepEqual(outputs.map((o) => o.code), [1, 2, 0]);
+  });
+
+  it('a step whose input is too big for a command line runs alone, in its place', async () => {
+    const conn = new CountingConnection();
+    const big = 'x'.repeat(200_000);
+    const f = join(dir, 'big');
+    const outputs = await applySteps(conn, [step('echo a'), step('echo b'), step(shScript('cat > "$1"', [f]), big), step('echo c'), step('echo d')], true);
+    assert.deepEqual(outputs.map((o) => o.stdout), ['a\n', 'b\n', '', 'c\n', 'd\n']);
+    assert.equal(readFileSync(f, 'utf8'), big);
+    assert.equal(conn.runs, 3);
   });
 });

@@ -29,6 +29,13 @@ const cases: { name: string; args: Record<string, unknown>; read?: string; check
     commands: ['systemctl daemon-reload', sc('restart')],
     changed: true,
   },
+  {
+    name: 'a changed unit file being enabled: enable reloads systemd, no separate daemon-reload',
+    args: { daemon_reload: true, enabled: true, state: 'restarted' },
+    read: show('active', 'disabled', 'loaded', 'yes'),
+    commands: [sc('enable'), sc('restart')],
+    changed: true,
+  },
   { name: 'daemon_reload with nothing else to do: a step, not a change', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled', 'loaded', 'yes'), commands: ['systemctl daemon-reload'], changed: false },
   { name: 'daemon_reload when systemd needs none: skipped', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled'), commands: [], changed: false },
   { name: 'daemon_reload not needed, the unit stopped: start is a change', args: { daemon_reload: true, state: 'started' }, read: show('inactive', 'enabled'), commands: [sc('start')], changed: true },
@@ -39,14 +46,14 @@ const cases: { name: string; args: Record<string, unknown>; read?: string; check
     args: { daemon_reload: true, enabled: true, state: 'started' },
     read: show('inactive', '', 'not-found'),
     check: true,
-    commands: ['systemctl daemon-reload', sc('enable'), sc('start')],
+    commands: [sc('enable'), sc('start')], // enable reloads systemd itself
     changed: true,
   },
   {
-    name: 'unknown unit with daemon_reload (apply): the actions are planned after the reload',
+    name: 'unknown unit with daemon_reload (apply): the actions are planned; enable loads the new unit',
     args: { daemon_reload: true, enabled: true, state: 'started' },
     read: show('inactive', '', 'not-found'),
-    commands: ['systemctl daemon-reload', sc('enable'), sc('start')],
+    commands: [sc('enable'), sc('start')], // enable reloads systemd itself
     changed: true,
   },
 ];
