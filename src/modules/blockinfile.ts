@@ -4,7 +4,7 @@
 import type { Module, Plan } from './types.js';
 import { type Attrs } from './lib/files.js';
 import { pyRegex, searchLine } from './lib/pyre.js';
-import { attrProps, boolArg, modeString, toBool, type BoolArg, pathAliasProps } from './lib/schema.js';
+import { modeString, onePathAlias, textEditProps, toBool, type BoolArg } from './lib/schema.js';
 import { planText, readTextFile, splitLines } from './lib/text-file.js';
 
 interface BlockArgs {
@@ -101,20 +101,14 @@ export const blockinfile: Module<BlockArgs> = {
   schema: {
     type: 'object',
     properties: {
-      ...pathAliasProps,
+      ...textEditProps,
       block: { type: 'string' },
       content: { type: 'string' },
       marker: { type: 'string', minLength: 1 },
       marker_begin: { type: 'string', minLength: 1 },
       marker_end: { type: 'string', minLength: 1 },
-      state: { enum: ['present', 'absent'] },
-      insertafter: { type: 'string', minLength: 1 },
-      insertbefore: { type: 'string', minLength: 1 },
-      create: boolArg,
-      ...attrProps,
-      validate: { type: 'string' },
     },
-    oneOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }],
+    oneOf: onePathAlias,
     allOf: [{ not: { required: ['insertafter', 'insertbefore'] } }, { not: { required: ['block', 'content'] } }],
     additionalProperties: false,
   },

@@ -4,7 +4,7 @@
 import { shScript } from '../connection/quote.js';
 import type { FileDiff, Module, Plan, Step } from './types.js';
 import { attrChanges, attrDiff, attrSteps, parseFileFacts, type Attrs, type FileFacts } from './lib/files.js';
-import { attrProps, modeString, pathAliasProps } from './lib/schema.js';
+import { attrProps, modeString, onePathAlias, pathAliasProps } from './lib/schema.js';
 import { fieldsDiff } from './lib/state-diff.js';
 
 type State = 'file' | 'directory' | 'absent' | 'touch';
@@ -57,7 +57,7 @@ export const file: Module<FileArgs> = {
       state: { enum: ['file', 'directory', 'absent', 'touch'] },
       ...attrProps,
     },
-    oneOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }],
+    oneOf: onePathAlias,
     additionalProperties: false,
   },
 

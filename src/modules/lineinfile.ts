@@ -4,7 +4,7 @@
 import type { Module, Plan } from './types.js';
 import { type Attrs } from './lib/files.js';
 import { pyExpand, pyRegex, searchLine } from './lib/pyre.js';
-import { attrProps, boolArg, modeString, toBool, type BoolArg, pathAliasProps } from './lib/schema.js';
+import { boolArg, modeString, onePathAlias, textEditProps, toBool, type BoolArg } from './lib/schema.js';
 import { planText, readTextFile, splitLines } from './lib/text-file.js';
 
 interface LineArgs {
@@ -140,20 +140,14 @@ export const lineinfile: Module<LineArgs> = {
   schema: {
     type: 'object',
     properties: {
-      ...pathAliasProps,
+      ...textEditProps,
       line: { type: 'string' },
       regexp: { type: 'string', minLength: 1 },
       search_string: { type: 'string', minLength: 1 },
-      state: { enum: ['present', 'absent'] },
-      insertafter: { type: 'string', minLength: 1 },
-      insertbefore: { type: 'string', minLength: 1 },
-      create: boolArg,
       backrefs: boolArg,
       firstmatch: boolArg,
-      ...attrProps,
-      validate: { type: 'string' },
     },
-    oneOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }],
+    oneOf: onePathAlias,
     allOf: [
       { not: { required: ['insertafter', 'insertbefore'] } },
       { not: { required: ['regexp', 'search_string'] } },

@@ -21,18 +21,30 @@ export function toBool(v: unknown, dflt?: boolean): boolean | undefined {
 
 export const modeArg = { type: ['string', 'integer'] };
 
-/** owner/group/mode, as every file-managing module takes them. */
 /** `path` with Ansible's aliases `dest` and `name` (a module takes exactly one of them). */
 export const pathAliasProps = {
   path: { type: 'string', minLength: 1 },
   dest: { type: 'string', minLength: 1 },
   name: { type: 'string', minLength: 1 },
 };
+export const onePathAlias = [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }];
 
+/** owner/group/mode, as every file-managing module takes them. */
 export const attrProps = {
   owner: { type: 'string', minLength: 1 },
   group: { type: 'string', minLength: 1 },
   mode: modeArg,
+};
+
+/** What lineinfile and blockinfile both take: the file, where in it, create, owner/group/mode, validate. */
+export const textEditProps = {
+  ...pathAliasProps,
+  state: { enum: ['present', 'absent'] },
+  insertafter: { type: 'string', minLength: 1 },
+  insertbefore: { type: 'string', minLength: 1 },
+  create: boolArg,
+  ...attrProps,
+  validate: { type: 'string' },
 };
 
 /**

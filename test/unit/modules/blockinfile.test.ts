@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { blockinfile } from '../../../src/modules/blockinfile.js';
 import { argProblems } from '../../../src/modules/args.js';
-import { converge, exists, modeOf, planWith, sandbox, sandboxCtx, snapshot, type Sandbox } from './fake-host.js';
+import { converge, exists, modeOf, planWith, sandbox, sandboxCtx, snapshot, textFileCases, type Sandbox, type TextFileCase } from './fake-host.js';
 
 const B = '# BEGIN ANSIBLE MANAGED BLOCK';
 const E = '# END ANSIBLE MANAGED BLOCK';
 
-const cases: { name: string; before: string; args: Record<string, unknown>; after: string | null }[] = [
+const cases: TextFileCase[] = [
   { name: 'appended at EOF', before: 'user1\nuser2\n', args: { block: 'x\ny' }, after: `user1\nuser2\n${B}\nx\ny\n${E}\n` },
   { name: 'appended to a file missing its trailing newline', before: 'user1\nuser2', args: { block: 'x' }, after: `user1\nuser2\n${B}\nx\n${E}\n` },
   { name: 'replaced in place, lines before and after untouched', before: `head 1\nhead 2\n${B}\nold\nold2\n${E}\ntail 1\ntail 2\n`, args: { block: 'new\n' }, after: `head 1\nhead 2\n${B}\nnew\n${E}\ntail 1\ntail 2\n` },
@@ -37,17 +37,7 @@ describe('blockinfile', () => {
   });
   after(() => sb.cleanup());
 
-  for (const c of cases) {
-    it(c.name, async () => {
-      const path = sb.p('f');
-      writeFileSync(path, c.before);
-      const { first, second } = await converge(blockinfile, { path, ...c.args }, sb);
-      assert.equal(readFileSync(path, 'utf8'), c.after ?? c.before);
-      assert.equal(first.changed, c.after !== null);
-      if (c.after !== null) assert.deepEqual(first.diff?.[0], { before_header: path, after_header: path, before: c.before, after: c.after });
-      assert.equal(second.changed, false);
-    });
-  }
+  textFileCases(blockinfile, cases, () => sb, 'f');
 
   it('lines outside the markers are byte-identical across block changes', async () => {
     const path = sb.p('sshd_config');

@@ -3,10 +3,12 @@
 //   read runs for real with `sh -c` in that directory, and applyPlan runs the steps the same way, so
 //   plan → apply → plan again checks idempotency for real.
 // - cannedCtx: reads answered from fixtures, for modules that touch system state (users, units).
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, lstatSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, lstatSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { it } from 'node:test';
 import type { RunResult } from '../../../src/connection/types.js';
 import type { Module, Plan, ReadContext } from '../../../src/modules/types.js';
 import { argProblems } from '../../../src/modules/args.js';
@@ -146,3 +148,68 @@ export const modeOf = (p: string) => (statSync(p).mode & 0o7777).toString(8).pad
 
 /** Do the args pass the module's schema (as the runner checks them)? */
 export const schemaOk = <A>(mod: Module<A>, args: unknown) => argProblems(mod as unknown as Module, 'test', args).length === 0;
+
+/** A text-file edit (lineinfile, blockinfile): content in, arguments, content out (null = no change). */
+export interface TextFileCase {
+  name: string;
+  before: string;
+  args: Record<string, unknown>;
+  after: string | null;
+  msg?: string;
+}
+
+/**
+ * One test per case: write `before` to `fileName` in the sandbox, plan + apply + plan again, then
+ * check the file, the diff, that a change is one atomic write, and that the second run is a no-op.
+ */
+export function textFileCases<A>(mod: Module<A>, cases: TextFileCase[], sb: () => Sandbox, fileName: string): void {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const path = sb().p(fileName);
+      writeFileSync(path, c.before);
+      const { first, second } = await converge(mod, { path, ...c.args } as A, sb());
+      assert.equal(readFileSync(path, 'utf8'), c.after ?? c.before);
+      assert.equal(first.changed, c.after !== null);
+      if (c.msg) assert.equal(first.msg, c.msg);
+      if (c.after !== null) {
+        assert.deepEqual(first.diff?.[0], { before_header: path, after_header: path, before: c.before, after: c.after });
+        assert.equal(first.steps.length, 1, 'one atomic write');
+      }
+      assert.equal(second.changed, false, 'second run changes nothing');
+      assert.deepEqual(second.steps, []);
+    });
+  }
+}
+
+/** A plan from canned facts: the module's one read answered by `read`, and what it must plan. */
+export interface CannedCase {
+  name: string;
+  args: Record<string, unknown>;
+  read?: Canned | Canned[];
+  check?: boolean;
+  commands?: string[];
+  changed?: boolean;
+  failed?: RegExp;
+  result?: Record<string, unknown>;
+}
+
+/** One test per case: exactly one read (`readCommand` when given), then the failure or the exact commands. */
+export function cannedCases<A>(mod: Module<A>, cases: CannedCase[], opts: { baseArgs?: Record<string, unknown>; readCommand?: string } = {}): void {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const ctx = cannedCtx(c.read ?? [], { check: c.check });
+      const plan = await planWith(mod, { ...opts.baseArgs, ...c.args } as A, ctx);
+      assert.equal(ctx.reads.length, 1, 'one read');
+      if (opts.readCommand) assert.equal(ctx.reads[0], opts.readCommand);
+      if (c.failed) {
+        assert.match(String(plan.failed), c.failed);
+        assert.deepEqual(plan.steps, []);
+        return;
+      }
+      assert.equal(plan.failed, undefined);
+      if (c.commands) assert.deepEqual(plan.steps.map((s) => s.command), c.commands);
+      assert.equal(plan.changed, c.changed ?? plan.steps.length > 0);
+      if (c.result) assert.deepEqual(plan.result, c.result);
+    });
+  }
+}

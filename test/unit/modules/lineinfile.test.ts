@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { lineinfile } from '../../../src/modules/lineinfile.js';
 import { argProblems } from '../../../src/modules/args.js';
-import { converge, exists, modeOf, planWith, sandbox, sandboxCtx, snapshot, type Sandbox } from './fake-host.js';
+import { converge, exists, modeOf, planWith, sandbox, sandboxCtx, snapshot, textFileCases, type Sandbox, type TextFileCase } from './fake-host.js';
 
 // Content in, arguments, content out (null = no change) — Ansible's lineinfile semantics.
-const cases: { name: string; before: string; args: Record<string, unknown>; after: string | null; msg?: string }[] = [
+const cases: TextFileCase[] = [
   { name: 'regexp replaces the LAST matching line', before: 'a=1\nb=2\na=3\n', args: { regexp: '^a=', line: 'a=9' }, after: 'a=1\nb=2\na=9\n', msg: 'line replaced' },
   { name: 'firstmatch replaces the first', before: 'a=1\nb=2\na=3\n', args: { regexp: '^a=', line: 'a=9', firstmatch: true }, after: 'a=9\nb=2\na=3\n' },
   { name: 'regexp already satisfied', before: 'a=1\nx=2\n', args: { regexp: '^x=', line: 'x=2' }, after: null },
@@ -44,22 +44,7 @@ describe('lineinfile', () => {
   });
   after(() => sb.cleanup());
 
-  for (const c of cases) {
-    it(c.name, async () => {
-      const path = sb.p('f.conf');
-      writeFileSync(path, c.before);
-      const { first, second } = await converge(lineinfile, { path, ...c.args }, sb);
-      assert.equal(readFileSync(path, 'utf8'), c.after ?? c.before);
-      assert.equal(first.changed, c.after !== null);
-      if (c.msg) assert.equal(first.msg, c.msg);
-      if (c.after !== null) {
-        assert.deepEqual(first.diff?.[0], { before_header: path, after_header: path, before: c.before, after: c.after });
-        assert.equal(first.steps.length, 1, 'one atomic write');
-      }
-      assert.equal(second.changed, false, 'second run changes nothing');
-      assert.deepEqual(second.steps, []);
-    });
-  }
+  textFileCases(lineinfile, cases, () => sb, 'f.conf');
 
   it('missing file: fails without create, creates with it (parents too, with mode)', async () => {
     const path = sb.p('sub', 'dir', 'new.conf');

@@ -2,13 +2,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { systemd } from '../../../src/modules/systemd.js';
-import { cannedCtx, planWith, schemaOk } from './fake-host.js';
+import { cannedCases, cannedCtx, planWith, schemaOk, type CannedCase } from './fake-host.js';
 
 const show = (active: string, file: string, load = 'loaded', needReload = 'no') =>
   `ActiveState=${active}\nUnitFileState=${file}\nLoadState=${load}\nNeedDaemonReload=${needReload}\n`;
 const sc = (verb: string, name = 'relay-tunnel.service') => `systemctl ${verb} -- ${name}`;
 
-const cases: { name: string; args: Record<string, unknown>; read?: string; check?: boolean; commands?: string[]; changed?: boolean; failed?: RegExp }[] = [
+const cases: CannedCase[] = [
   { name: 'start + enable a stopped, disabled unit', args: { state: 'started', enabled: true }, read: show('inactive', 'disabled'), commands: [sc('enable'), sc('start')], changed: true },
   { name: 'already started and enabled: nothing', args: { state: 'started', enabled: true }, read: show('active', 'enabled'), commands: [], changed: false },
   { name: 'activating counts as started', args: { state: 'started' }, read: show('activating', 'enabled'), commands: [] },
@@ -59,22 +59,7 @@ const cases: { name: string; args: Record<string, unknown>; read?: string; check
 ];
 
 describe('systemd (canned facts)', () => {
-  for (const c of cases) {
-    it(c.name, async () => {
-      const ctx = cannedCtx(c.read ?? [], { check: c.check });
-      const plan = await planWith(systemd, { name: 'relay-tunnel.service', ...c.args }, ctx);
-      assert.equal(ctx.reads.length, 1);
-      assert.equal(ctx.reads[0], 'systemctl show -p ActiveState,UnitFileState,LoadState,NeedDaemonReload -- relay-tunnel.service');
-      if (c.failed) {
-        assert.match(String(plan.failed), c.failed);
-        assert.deepEqual(plan.steps, []);
-        return;
-      }
-      assert.equal(plan.failed, undefined);
-      if (c.commands) assert.deepEqual(plan.steps.map((s) => s.command), c.commands);
-      assert.equal(plan.changed, c.changed ?? plan.steps.length > 0);
-    });
-  }
+  cannedCases(systemd, cases, { baseArgs: { name: 'relay-tunnel.service' }, readCommand: 'systemctl show -p ActiveState,UnitFileState,LoadState,NeedDaemonReload -- relay-tunnel.service' });
 
   it('the unit name is quoted in every command', async () => {
     const name = "x';reboot;'.service";

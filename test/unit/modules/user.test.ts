@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { user } from '../../../src/modules/user.js';
-import { cannedCtx, planWith, schemaOk } from './fake-host.js';
+import { cannedCases, cannedCtx, planWith, schemaOk, type CannedCase } from './fake-host.js';
 
 const RELAY = 'relay:x:998:998:Relay user:/home/relay:/usr/sbin/nologin';
 const facts = (o: { passwd?: string; pgroup?: string; lock?: string; group?: string; namegroup?: string; home?: string }) =>
@@ -14,16 +14,7 @@ const facts = (o: { passwd?: string; pgroup?: string; lock?: string; group?: str
     ...(o.home !== undefined ? [`home=${o.home}`] : []),
   ].join('\n') + '\n';
 
-const cases: {
-  name: string;
-  args: Record<string, unknown>;
-  read: string;
-  check?: boolean;
-  commands?: string[];
-  changed?: boolean;
-  failed?: RegExp;
-  result?: Record<string, unknown>;
-}[] = [
+const cases: CannedCase[] = [
   {
     name: 'creates a system user with the given fields',
     args: { name: 'relay', system: true, shell: '/usr/sbin/nologin', home: '/var/lib/relay', comment: 'Relay user' },
@@ -133,22 +124,7 @@ const cases: {
 ];
 
 describe('user (canned facts)', () => {
-  for (const c of cases) {
-    it(c.name, async () => {
-      const ctx = cannedCtx(c.read, { check: c.check });
-      const plan = await planWith(user, c.args as never, ctx);
-      assert.equal(ctx.reads.length, 1, 'one read');
-      if (c.failed) {
-        assert.match(String(plan.failed), c.failed);
-        assert.deepEqual(plan.steps, []);
-        return;
-      }
-      assert.equal(plan.failed, undefined);
-      if (c.commands) assert.deepEqual(plan.steps.map((s) => s.command), c.commands);
-      assert.equal(plan.changed, c.changed ?? plan.steps.length > 0);
-      if (c.result) assert.deepEqual(plan.result, c.result);
-    });
-  }
+  cannedCases(user, cases);
 
   it('the read passes the name as a parameter', async () => {
     const ctx = cannedCtx(facts({}));
