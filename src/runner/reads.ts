@@ -4,7 +4,7 @@
 // first step applied throws all of them away. After a task that reports a change, look-ahead starts
 // small again (1, 2, 4, … tasks) so a first run, where every task changes something, doesn't read
 // the same things over and over.
-import { readBatch, readKey, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
+import { readBatch, readKey, tripSize, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import { trace } from '../trace.js';
 
@@ -82,4 +82,4 @@ export class HostReads {
   }
 }
 
-const size = (reqs: ReadRequest[]) => reqs.reduce((n, r) => n + r.command.length + 16, 0);
+const size = (reqs: ReadRequest[]) => reqs.reduce((n, r) => n + tripSize(r), 0);
