@@ -1,6 +1,6 @@
 // relay-play vs ansible-playbook on the same lab fleet (1 relay, N devices, 1 client).
 //
-//   npm run build && node dist/bench/run.js [--devices 8|32|64] [--repeat 3] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree | --commit REV]
+//   npm run bench -- [--devices 8|32|64] [--repeat 3] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree | --commit REV]
 //
 // For each tool, on a freshly booted lab (N+1 devices booted, the inventory first lists N):
 //   first apply → no-change re-run (×repeat, median) → add-one-device re-run (inventory N+1).
