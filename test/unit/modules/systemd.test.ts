@@ -7,9 +7,11 @@ import { cannedCases, cannedCtx, planWith, schemaOk, type CannedCase } from './f
 const show = (active: string, file: string, load = 'loaded', needReload = 'no') =>
   `ActiveState=${active}\nUnitFileState=${file}\nLoadState=${load}\nNeedDaemonReload=${needReload}\n`;
 const sc = (verb: string, name = 'relay-tunnel.service') => `systemctl ${verb} -- ${name}`;
+/** enable/disable skip their implicit daemon-reload (symlinks only; systemd reads them from disk). */
+const en = (verb: 'enable' | 'disable', name = 'relay-tunnel.service') => `systemctl ${verb} --no-reload -- ${name}`;
 
 const cases: CannedCase[] = [
-  { name: 'start + enable a stopped, disabled unit', args: { state: 'started', enabled: true }, read: show('inactive', 'disabled'), commands: [sc('enable'), sc('start')], changed: true },
+  { name: 'start + enable a stopped, disabled unit', args: { state: 'started', enabled: true }, read: show('inactive', 'disabled'), commands: [en('enable'), sc('start')], changed: true },
   { name: 'already started and enabled: nothing', args: { state: 'started', enabled: true }, read: show('active', 'enabled'), commands: [], changed: false },
   { name: 'activating counts as started', args: { state: 'started' }, read: show('activating', 'enabled'), commands: [] },
   { name: 'stop a running unit', args: { state: 'stopped' }, read: show('active', 'enabled'), commands: [sc('stop')] },
@@ -17,11 +19,12 @@ const cases: CannedCase[] = [
   { name: 'restarted always changes', args: { state: 'restarted' }, read: show('active', 'enabled'), commands: [sc('restart')], changed: true },
   { name: 'reloaded a running unit', args: { state: 'reloaded' }, read: show('active', 'enabled'), commands: [sc('reload')], changed: true },
   { name: 'reloaded a stopped unit starts it', args: { state: 'reloaded' }, read: show('inactive', 'enabled'), commands: [sc('start')] },
-  { name: 'disable an enabled unit', args: { enabled: false }, read: show('active', 'enabled'), commands: [sc('disable')] },
+  { name: 'disable an enabled unit', args: { enabled: false }, read: show('active', 'enabled'), commands: [en('disable')] },
   { name: 'a static unit counts as enabled', args: { enabled: true }, read: show('inactive', 'static'), commands: [] },
   { name: 'a static unit cannot be disabled: no change', args: { enabled: false }, read: show('inactive', 'static'), commands: [] },
   { name: 'mask', args: { masked: true }, read: show('inactive', 'disabled'), commands: [sc('mask')] },
-  { name: 'unmask, enable, start in that order', args: { masked: false, enabled: true, state: 'started' }, read: show('inactive', 'masked', 'masked'), commands: [sc('unmask'), sc('enable'), sc('start')] },
+  { name: 'unmask, enable, start in that order', args: { masked: false, enabled: true, state: 'started' }, read: show('inactive', 'masked', 'masked'), commands: [sc('unmask'), en('enable'), sc('start')] },
+  { name: 'unmask reloads systemd itself: no separate daemon-reload', args: { masked: false, state: 'started', daemon_reload: true }, read: show('inactive', 'masked', 'masked', 'yes'), commands: [sc('unmask'), sc('start')] },
   {
     name: 'daemon_reload comes first',
     args: { daemon_reload: true, state: 'restarted' },
@@ -30,10 +33,10 @@ const cases: CannedCase[] = [
     changed: true,
   },
   {
-    name: 'a changed unit file being enabled: enable reloads systemd, no separate daemon-reload',
+    name: 'a changed unit file being enabled: one daemon-reload, then enable without its own',
     args: { daemon_reload: true, enabled: true, state: 'restarted' },
     read: show('active', 'disabled', 'loaded', 'yes'),
-    commands: [sc('enable'), sc('restart')],
+    commands: ['systemctl daemon-reload', en('enable'), sc('restart')],
     changed: true,
   },
   { name: 'daemon_reload with nothing else to do: a step, not a change', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled', 'loaded', 'yes'), commands: ['systemctl daemon-reload'], changed: false },
@@ -46,14 +49,14 @@ const cases: CannedCase[] = [
     args: { daemon_reload: true, enabled: true, state: 'started' },
     read: show('inactive', '', 'not-found'),
     check: true,
-    commands: [sc('enable'), sc('start')], // enable reloads systemd itself
+    commands: [en('enable'), sc('start')], // systemd loads the new unit on start
     changed: true,
   },
   {
-    name: 'unknown unit with daemon_reload (apply): the actions are planned; enable loads the new unit',
+    name: 'unknown unit with daemon_reload (apply): no reload at all, systemd loads the new unit when it starts',
     args: { daemon_reload: true, enabled: true, state: 'started' },
     read: show('inactive', '', 'not-found'),
-    commands: [sc('enable'), sc('start')], // enable reloads systemd itself
+    commands: [en('enable'), sc('start')], // systemd loads the new unit on start
     changed: true,
   },
 ];
