@@ -12,6 +12,7 @@ import type { TaskDef } from '../playbook/types.js';
 import type { TaskResult } from './result.js';
 import type { ReadRequest } from '../connection/batch.js';
 import type { HostReads } from './reads.js';
+import { handlersFor, markStep, pendingKey } from './pending.js';
 import { applySteps } from './steps.js';
 import type { RunState } from './state.js';
 import { taskVars, type VarsContext } from './vars.js';
@@ -156,7 +157,10 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
   if (!env.check && plan.steps.length) {
     reads.stale();
     const commands = plan.steps.map((s) => ({ command: s.command, stdin: s.stdin, become: s.become ?? become, becomeUser }));
-    const outputs = await applySteps(conn, commands, !plan.acceptNonZero);
+    // Handlers this change will notify: marked on the host first, in the same round trip.
+    const notified = plan.changed ? handlersFor(env.play, task.notify).map((h) => pendingKey(env.play, h)) : [];
+    const outputs = await applySteps(conn, notified.length ? [markStep(notified), ...commands] : commands, !plan.acceptNonZero);
+    if (notified.length) outputs.shift();
     const last = outputs[outputs.length - 1];
     if (!plan.acceptNonZero && last && last.code !== 0) {
       const step = plan.steps[outputs.length - 1];

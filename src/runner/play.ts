@@ -9,6 +9,7 @@ import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { openConnection } from './connect.js';
 import { executeTask, firstReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
+import { clearCommand, listPending, pendingKey } from './pending.js';
 import { preflight } from './preflight.js';
 import { takeLock, type LockSpec } from './lock.js';
 import { censor, type TaskResult } from './result.js';
@@ -100,8 +101,9 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
 
 async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Promise<void> {
   const notified = new Set<string>();
+  const handlers = env.play.handlers;
   // Fresh for each play: between plays, other hosts act on this one (tunnels arrive, keys change).
-  const reads = new HostReads(() => env.connection(host));
+  const reads = new HostReads(() => env.connection(host), handlers.length ? [listPending] : []);
   const tasks = env.play.tasks;
   for (const [i, task] of tasks.entries()) {
     await reads.lookAhead(i, tasks.length, (k) => firstReads(env, host, tasks[k]));
@@ -112,10 +114,15 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
     }
     if (env.state.host(host).failed || env.state.host(host).unreachable) return;
   }
-  for (const handler of env.play.handlers) {
-    if (!notified.has(handler.rawName) && !handler.listen.some((l) => notified.has(l))) continue;
-    await runTask(env, host, handler, reporter, reads);
+  if (!handlers.length) return;
+  // Handlers an interrupted run notified but never ran (src/runner/pending.ts).
+  const pending = new Set((await reads.read(listPending).catch(() => undefined))?.stdout.split('\n') ?? []);
+  for (const handler of handlers) {
+    const key = pendingKey(env.play, handler);
+    if (!notified.has(handler.rawName) && !handler.listen.some((l) => notified.has(l)) && !pending.has(key)) continue;
+    const r = await runTask(env, host, handler, reporter, reads);
     if (env.state.host(host).failed || env.state.host(host).unreachable) return;
+    if (!env.check && r.status !== 'failed') await (await env.connection(host)).run(clearCommand(key)).catch(() => undefined);
   }
 }
 

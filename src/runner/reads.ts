@@ -18,17 +18,24 @@ export class HostReads {
   /** How many tasks the next look-ahead covers. */
   private window = Infinity;
 
-  /** `connect` gives the host's one connection (a host that can't be reached reports it in its own task). */
-  constructor(private readonly connect: () => Promise<Connection>) {}
+  /**
+   * `connect` gives the host's one connection (a host that can't be reached reports it in its own
+   * task); `alsoRead` goes with the first batch (the play's pending handlers).
+   */
+  constructor(
+    private readonly connect: () => Promise<Connection>,
+    private alsoRead: ReadRequest[] = [],
+  ) {}
 
   /** Before task `index` (of `count`): if it will read something not fetched yet, fetch its read and those of the tasks after it. */
   async lookAhead(index: number, count: number, wants: WantedReads): Promise<void> {
     if (index < this.lookedAheadTo) return;
     const own = (await wants(index))?.filter((r) => !this.fetched.has(readKey(r)));
     if (!own?.length) return; // nothing to read, or not knowable yet: the task reads for itself
-    const reqs = [...own];
-    const keys = new Set(own.map(readKey));
-    let bytes = size(own);
+    const reqs = [...own, ...this.alsoRead.filter((r) => !own.some((o) => readKey(o) === readKey(r)))];
+    this.alsoRead = [];
+    const keys = new Set(reqs.map(readKey));
+    let bytes = size(reqs);
     const end = Math.min(count, index + this.window);
     let next = index + 1;
     let unknown: number | undefined; // the first task whose read needs an earlier task's result

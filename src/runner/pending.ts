@@ -1,0 +1,34 @@
+// Notified handlers survive an interrupted run. A change that notifies a handler first leaves a
+// marker on the host (as the login user, in ~/.relay-play/pending/), in the same round trip as the
+// change; the handler removes it once it has run. A run killed between the two — an sshd drop-in
+// written, sshd not reloaded yet — leaves the marker, and the next run runs that handler although
+// nothing changes then. (Ansible loses such a notification.)
+import { createHash } from 'node:crypto';
+import type { OneCommand, ReadRequest } from '../connection/batch.js';
+import { shScript } from '../connection/quote.js';
+import type { PlayDef, TaskDef } from '../playbook/types.js';
+
+const DIR = '"$HOME/.relay-play/pending"';
+
+/** A handler's marker name: stable across runs for the same play and handler. */
+export function pendingKey(play: PlayDef, handler: TaskDef): string {
+  return createHash('sha256').update(`${play.name}\0${handler.rawName}`).digest('hex').slice(0, 24);
+}
+
+/** The handlers of `play` that `names` (a task's notify list) reach, by name or `listen`. */
+export function handlersFor(play: PlayDef, names: Iterable<string>): TaskDef[] {
+  const wanted = new Set(names);
+  return play.handlers.filter((h) => wanted.has(h.rawName) || h.listen.some((l) => wanted.has(l)));
+}
+
+/** Leave markers for `keys` (never fails: a host where they can't be written only loses this safety). */
+export function markStep(keys: string[]): OneCommand {
+  return { command: shScript(`mkdir -p ${DIR} 2>/dev/null && cd ${DIR} && touch -- "$@" 2>/dev/null; exit 0`, keys), become: false };
+}
+
+/** The markers present on the host, one per line. */
+export const listPending: ReadRequest = { command: `ls -1 ${DIR} 2>/dev/null; exit 0`, become: false };
+
+export function clearCommand(key: string): string {
+  return shScript(`rm -f -- ${DIR}/"$1"`, [key]);
+}
