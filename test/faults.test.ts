@@ -153,10 +153,12 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
   it('an apply killed midway, then run again: converges, no duplicates, nothing lost, then changed=0', async () => {
     devices = ['rpi1', 'rpi2', 'rpi3', 'rpi4'];
     writeInventory();
-    // Killed ~1.5 s in (enrolling rpi4), then again at its first change on the relay.
+    // Killed at rpi4's first change (enrolling it), then again at the next run's first change on the relay.
     const k1 = spawnRelayPlay(lab, ['apply', inventory]);
-    await sleep(1_500);
+    const t1 = Date.now();
+    while (!/^changed: \[rpi4\]/m.test(k1.output()) && Date.now() - t1 < 60_000 && k1.child.exitCode === null) await sleep(20);
     killGroup(k1.child);
+    const killed1 = seconds(Date.now() - t1);
     const r1 = await k1.done;
     assert.notEqual(r1.code, 0, `first run was killed before it finished:\n${show(r1)}`);
     const k2 = spawnRelayPlay(lab, ['apply', inventory]);
@@ -164,7 +166,7 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     while (!/^changed: \[server\]/m.test(k2.output()) && Date.now() - t2 < 60_000 && k2.child.exitCode === null) await sleep(20);
     killGroup(k2.child);
     const r2 = await k2.done;
-    console.log(`# killed applies: after 1.5 s (at: ${lastTask(r1.stdout)}), after ${seconds(Date.now() - t2)} s (at: ${lastTask(r2.stdout)})`);
+    console.log(`# killed applies: after ${killed1} s (at: ${lastTask(r1.stdout)}), after ${seconds(Date.now() - t2)} s (at: ${lastTask(r2.stdout)})`);
 
     const t3 = Date.now();
     const full = await apply();
