@@ -10,7 +10,7 @@ import { evalExpr, parseExpr, truthy } from '../playbook/expr.js';
 import { renderDeep, renderString } from '../playbook/template.js';
 import type { TaskDef } from '../playbook/types.js';
 import type { TaskResult } from './result.js';
-import type { ReadRequest } from '../connection/batch.js';
+import type { OneCommand, ReadRequest } from '../connection/batch.js';
 import type { HostReads } from './reads.js';
 import { handlersFor, markStep, pendingKey } from './pending.js';
 import { applySteps } from './steps.js';
@@ -28,13 +28,14 @@ export function evalCondition(text: string, vars: Vars): boolean {
   return truthy(evalExpr(parseExpr(text), vars));
 }
 
-export async function executeTask(env: ExecEnv, host: string, task: TaskDef, reads: HostReads): Promise<TaskResult> {
+/** `afterSteps`: run right after the task's steps succeed, in the same round trip (a handler clearing its pending marker). */
+export async function executeTask(env: ExecEnv, host: string, task: TaskDef, reads: HostReads, afterSteps?: OneCommand): Promise<TaskResult> {
   try {
     const vars = taskVars(env, host, task);
     for (const cond of task.when) {
       if (!evalCondition(cond, vars)) return { status: 'skipped', result: { skipped: true, skip_reason: 'Conditional result was False', false_condition: cond }, diff: [] };
     }
-    if (task.loop === undefined) return await runOnce(env, host, task, vars, reads);
+    if (task.loop === undefined) return await runOnce(env, host, task, vars, reads, afterSteps);
 
     const items = renderDeep(task.loop, vars);
     if (!Array.isArray(items)) throw new TaskFailure(`loop must be a list, got ${typeof items}`);
@@ -132,7 +133,7 @@ export async function firstReads(env: ExecEnv, host: string, task: TaskDef): Pro
   }
 }
 
-async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, reads: HostReads): Promise<TaskResult> {
+async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, reads: HostReads, afterSteps?: OneCommand): Promise<TaskResult> {
   const mod = modules[task.module];
   const args = renderDeep(task.args, vars) as Record<string, unknown>;
   const problems = argProblems(mod, task.module, args);
@@ -154,13 +155,20 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
 
   const result: Record<string, unknown> = { ...plan.result, changed: plan.changed };
   if (plan.msg) result.msg = plan.msg;
+  let pendingCleared = false;
   if (!env.check && plan.steps.length) {
     reads.stale();
     const commands = plan.steps.map((s) => ({ command: s.command, stdin: s.stdin, become: s.become ?? become, becomeUser }));
     // Handlers this change will notify: marked on the host first, in the same round trip.
     const notified = plan.changed ? handlersFor(env.play, task.notify).map((h) => pendingKey(env.play, h)) : [];
-    const outputs = await applySteps(conn, notified.length ? [markStep(notified), ...commands] : commands, !plan.acceptNonZero);
+    // After the steps only when a failing step stops the trip and nothing else decides failure later.
+    const after = afterSteps && !plan.acceptNonZero && !task.failedWhen ? [afterSteps] : [];
+    const outputs = await applySteps(conn, [...(notified.length ? [markStep(notified)] : []), ...commands, ...after], !plan.acceptNonZero);
     if (notified.length) outputs.shift();
+    if (after.length && outputs.length > commands.length) {
+      outputs.pop();
+      pendingCleared = true;
+    }
     const last = outputs[outputs.length - 1];
     if (!plan.acceptNonZero && last && last.code !== 0) {
       const step = plan.steps[outputs.length - 1];
@@ -181,7 +189,7 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
   // A failed_when on a clean result has no msg or stderr of its own: say which condition failed it.
   const why = task.failedWhen ? `failed_when condition is true: ${task.failedWhen.join(' or ')}` : 'failed';
   const msg = failed ? String(result.msg ?? (result.stderr || why)) : undefined;
-  return { status: failed ? 'failed' : result.changed ? 'changed' : 'ok', result, diff: plan.diff ?? [], msg };
+  return { status: failed ? 'failed' : result.changed ? 'changed' : 'ok', result, diff: plan.diff ?? [], msg, pendingCleared };
 }
 
 function applyFacts(state: RunState, facts: Record<string, Record<string, unknown>>): void {

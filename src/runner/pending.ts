@@ -29,6 +29,7 @@ export function markStep(keys: string[]): OneCommand {
 /** The markers present on the host, one per line. */
 export const listPending: ReadRequest = { command: `ls -1 ${DIR} 2>/dev/null; exit 0`, become: false };
 
-export function clearCommand(key: string): string {
-  return shScript(`rm -f -- ${DIR}/"$1"`, [key]);
+/** Remove the marker of a handler that has run (never fails). */
+export function clearStep(key: string): OneCommand {
+  return { command: shScript(`rm -f -- ${DIR}/"$1"; exit 0`, [key]), become: false };
 }

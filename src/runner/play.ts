@@ -1,6 +1,7 @@
 // Plays run in order; in a play every host runs its tasks in order, hosts in parallel (--forks).
 // A failed or unreachable host stops; the others go on. Handlers run once per host at the play's end.
 import { InputError } from '../errors.js';
+import type { OneCommand } from '../connection/batch.js';
 import type { Connection, Held } from '../connection/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { selectHosts } from '../inventory/index.js';
@@ -9,7 +10,7 @@ import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { openConnection } from './connect.js';
 import { executeTask, firstReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
-import { clearCommand, listPending, pendingKey } from './pending.js';
+import { clearStep, listPending, pendingKey } from './pending.js';
 import { preflight } from './preflight.js';
 import { takeLock, type LockSpec } from './lock.js';
 import { censor, type TaskResult } from './result.js';
@@ -120,15 +121,19 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
   for (const handler of handlers) {
     const key = pendingKey(env.play, handler);
     if (!notified.has(handler.rawName) && !handler.listen.some((l) => notified.has(l)) && !pending.has(key)) continue;
-    const r = await runTask(env, host, handler, reporter, reads);
+    const clear = clearStep(key);
+    const r = await runTask(env, host, handler, reporter, reads, clear);
     if (env.state.host(host).failed || env.state.host(host).unreachable) return;
-    if (!env.check && r.status !== 'failed') await (await env.connection(host)).run(clearCommand(key)).catch(() => undefined);
+    // A handler with nothing to do (or that ran its steps without the marker) clears it on its own.
+    if (!env.check && r.status !== 'failed' && !r.pendingCleared) {
+      await (await env.connection(host)).run(clear.command).catch(() => undefined);
+    }
   }
 }
 
-async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, reads: HostReads): Promise<TaskResult> {
+async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, reads: HostReads, afterSteps?: OneCommand): Promise<TaskResult> {
   reporter.taskStart(host, task);
-  const r = await executeTask(env, host, task, reads);
+  const r = await executeTask(env, host, task, reads, afterSteps);
   const h = env.state.host(host);
   const stat = env.state.stat(host);
   if (task.register) h.facts[task.register] = r.result;

@@ -10,6 +10,8 @@ export interface TaskResult {
   msg?: string;
   /** Failed, but ignore_errors: the host goes on. */
   ignored?: boolean;
+  /** A handler's pending marker went in the same round trip as its steps (src/runner/pending.ts). */
+  pendingCleared?: boolean;
 }
 
 export const NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";

@@ -22,7 +22,7 @@ describe('pending handlers', () => {
   const conf = join(dir, 'app.conf');
   const handled = join(dir, 'handled');
 
-  const run = (handlerCommand: string) => {
+  const run = (handlerCommand: string | object) => {
     const inv = join(dir, 'inventory.yaml');
     writeFileSync(inv, stringify({ all: { hosts: { here: { ansible_connection: 'local' } } } }));
     const pb = join(dir, 'pb.yaml');
@@ -30,7 +30,7 @@ describe('pending handlers', () => {
       name: 'app',
       hosts: 'all',
       tasks: [{ name: 'config', copy: { content: 'v1\n', dest: conf }, notify: 'restart app' }],
-      handlers: [{ name: 'restart app', shell: handlerCommand }],
+      handlers: [typeof handlerCommand === 'string' ? { name: 'restart app', shell: handlerCommand } : { name: 'restart app', ...handlerCommand }],
     }]));
     return spawnSync(process.execPath, [CLI, 'run', pb, '-i', inv], { encoding: 'utf8', env: { ...process.env, HOME: home } });
   };
@@ -52,6 +52,15 @@ describe('pending handlers', () => {
     const r = run(`touch '${handled}'`);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.equal(existsSync(handled), false, r.stdout);
+  });
+
+  it('a handler with steps of its own clears its marker in the same round trip', () => {
+    writeFileSync(join(pendingDir, key), '');
+    rmSync(handled, { force: true });
+    const r = run({ copy: { content: 'done\n', dest: handled } });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.ok(existsSync(handled), r.stdout);
+    assert.deepEqual(readdirSync(pendingDir), []);
   });
 
   it('a marker left by an interrupted run (a kill after the change) runs the handler', () => {
