@@ -163,7 +163,7 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
     const notified = plan.changed ? handlersFor(env.play, task.notify).map((h) => pendingKey(env.play, h)) : [];
     // After the steps only when a failing step stops the trip and nothing else decides failure later.
     const after = afterSteps && !plan.acceptNonZero && !task.failedWhen ? [afterSteps] : [];
-    const outputs = await applySteps(conn, [...(notified.length ? [markStep(notified)] : []), ...commands, ...after], !plan.acceptNonZero);
+    const outputs = await applySteps(conn, [...(notified.length ? [markStep(env.play, notified)] : []), ...commands, ...after], !plan.acceptNonZero);
     if (notified.length) outputs.shift();
     if (after.length && outputs.length > commands.length) {
       outputs.pop();

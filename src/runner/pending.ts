@@ -1,6 +1,6 @@
 // Notified handlers survive an interrupted run. A change that notifies a handler first leaves a
-// marker on the host (as the login user, in ~/.relay-play/pending/), in the same round trip as the
-// change; the handler removes it once it has run. A run killed between the two — an sshd drop-in
+// marker on the host (in ~/.relay-play/pending/ of the play's user: root for a play with become), in
+// the same round trip as the change; the handler removes it once it has run. A run killed between the two — an sshd drop-in
 // written, sshd not reloaded yet — leaves the marker, and the next run runs that handler although
 // nothing changes then. (Ansible loses such a notification.)
 import { createHash } from 'node:crypto';
@@ -21,15 +21,22 @@ export function handlersFor(play: PlayDef, names: Iterable<string>): TaskDef[] {
   return play.handlers.filter((h) => wanted.has(h.rawName) || h.listen.some((l) => wanted.has(l)));
 }
 
+/** Whose home the markers of `play` live in: the play's user, so they travel with its other commands. */
+export function markerUser(play: PlayDef): { become: boolean; becomeUser?: string } {
+  return { become: play.become ?? false, becomeUser: play.becomeUser };
+}
+
 /** Leave markers for `keys` (never fails: a host where they can't be written only loses this safety). */
-export function markStep(keys: string[]): OneCommand {
-  return { command: shScript(`mkdir -p ${DIR} 2>/dev/null && cd ${DIR} && touch -- "$@" 2>/dev/null; exit 0`, keys), become: false };
+export function markStep(play: PlayDef, keys: string[]): OneCommand {
+  return { command: shScript(`mkdir -p ${DIR} 2>/dev/null && cd ${DIR} && touch -- "$@" 2>/dev/null; exit 0`, keys), ...markerUser(play) };
 }
 
 /** The markers present on the host, one per line. */
-export const listPending: ReadRequest = { command: `ls -1 ${DIR} 2>/dev/null; exit 0`, become: false };
+export function listPending(play: PlayDef): ReadRequest {
+  return { command: `ls -1 ${DIR} 2>/dev/null; exit 0`, ...markerUser(play) };
+}
 
 /** Remove the marker of a handler that has run (never fails). */
-export function clearStep(key: string): OneCommand {
-  return { command: shScript(`rm -f -- ${DIR}/"$1"; exit 0`, [key]), become: false };
+export function clearStep(play: PlayDef, key: string): OneCommand {
+  return { command: shScript(`rm -f -- ${DIR}/"$1"; exit 0`, [key]), ...markerUser(play) };
 }

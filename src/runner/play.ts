@@ -102,9 +102,11 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
 
 async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Promise<void> {
   const notified = new Set<string>();
-  const handlers = env.play.handlers;
+  // Only a task of this play that notifies can have left a pending handler of it (src/runner/pending.ts).
+  const handlers = env.play.tasks.some((t) => t.notify.length) ? env.play.handlers : [];
   // Fresh for each play: between plays, other hosts act on this one (tunnels arrive, keys change).
-  const reads = new HostReads(() => env.connection(host), handlers.length ? [listPending] : []);
+  const pendingRead = listPending(env.play);
+  const reads = new HostReads(() => env.connection(host), handlers.length ? [pendingRead] : []);
   const tasks = env.play.tasks;
   for (const [i, task] of tasks.entries()) {
     await reads.lookAhead(i, tasks.length, (k) => firstReads(env, host, tasks[k]));
@@ -117,16 +119,16 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
   }
   if (!handlers.length) return;
   // Handlers an interrupted run notified but never ran (src/runner/pending.ts).
-  const pending = new Set((await reads.read(listPending).catch(() => undefined))?.stdout.split('\n') ?? []);
+  const pending = new Set((await reads.read(pendingRead).catch(() => undefined))?.stdout.split('\n') ?? []);
   for (const handler of handlers) {
     const key = pendingKey(env.play, handler);
     if (!notified.has(handler.rawName) && !handler.listen.some((l) => notified.has(l)) && !pending.has(key)) continue;
-    const clear = clearStep(key);
+    const clear = clearStep(env.play, key);
     const r = await runTask(env, host, handler, reporter, reads, clear);
     if (env.state.host(host).failed || env.state.host(host).unreachable) return;
     // A handler with nothing to do (or that ran its steps without the marker) clears it on its own.
     if (!env.check && r.status !== 'failed' && !r.pendingCleared) {
-      await (await env.connection(host)).run(clear.command).catch(() => undefined);
+      await (await env.connection(host)).run(clear.command, clear).catch(() => undefined);
     }
   }
 }
