@@ -86,6 +86,11 @@ export function parseTrip(stdout: string, stderr: string, count: number, token: 
   return { results, began: outs.began };
 }
 
+/** One command in its own exec, as it is (no framing). */
+export function runAlone(conn: Connection, c: OneCommand): Promise<RunResult> {
+  return conn.run(c.command, { stdin: c.stdin, become: c.become, becomeUser: c.becomeUser });
+}
+
 /** Run `cmds` in order in one exec (keep them under MAX_TRIP_BYTES together). */
 export async function runInOneTrip(conn: Connection, cmds: ReadonlyArray<OneCommand>, opts: { stopAtFailure: boolean }): Promise<TripResult> {
   const token = `relay-play-${randomBytes(16).toString('hex')}`;

@@ -15,10 +15,15 @@ export function pendingKey(play: PlayDef, handler: TaskDef): string {
   return createHash('sha256').update(`${play.name}\0${handler.rawName}`).digest('hex').slice(0, 24);
 }
 
-/** The handlers of `play` that `names` (a task's notify list) reach, by name or `listen`. */
+/** Whether `names` (notifications) reach `handler`, by its name or one it listens to. */
+export function notifies(names: ReadonlySet<string>, handler: TaskDef): boolean {
+  return names.has(handler.rawName) || handler.listen.some((l) => names.has(l));
+}
+
+/** The handlers of `play` that `names` (a task's notify list) reach. */
 export function handlersFor(play: PlayDef, names: Iterable<string>): TaskDef[] {
   const wanted = new Set(names);
-  return play.handlers.filter((h) => wanted.has(h.rawName) || h.listen.some((l) => wanted.has(l)));
+  return play.handlers.filter((h) => notifies(wanted, h));
 }
 
 /** Whose home the markers of `play` live in: the play's user, so they travel with its other commands. */

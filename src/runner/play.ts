@@ -1,7 +1,7 @@
 // Plays run in order; in a play every host runs its tasks in order, hosts in parallel (--forks).
 // A failed or unreachable host stops; the others go on. Handlers run once per host at the play's end.
 import { InputError } from '../errors.js';
-import type { OneCommand } from '../connection/batch.js';
+import { runAlone, type OneCommand } from '../connection/batch.js';
 import type { Connection, Held } from '../connection/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { selectHosts } from '../inventory/index.js';
@@ -10,7 +10,7 @@ import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { openConnection } from './connect.js';
 import { executeTask, firstReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
-import { clearStep, listPending, pendingKey } from './pending.js';
+import { clearStep, listPending, notifies, pendingKey } from './pending.js';
 import { preflight } from './preflight.js';
 import { takeLock, type LockSpec } from './lock.js';
 import { censor, type TaskResult } from './result.js';
@@ -122,13 +122,13 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
   const pending = new Set((await reads.read(pendingRead).catch(() => undefined))?.stdout.split('\n') ?? []);
   for (const handler of handlers) {
     const key = pendingKey(env.play, handler);
-    if (!notified.has(handler.rawName) && !handler.listen.some((l) => notified.has(l)) && !pending.has(key)) continue;
+    if (!notifies(notified, handler) && !pending.has(key)) continue;
     const clear = clearStep(env.play, key);
     const r = await runTask(env, host, handler, reporter, reads, clear);
     if (env.state.host(host).failed || env.state.host(host).unreachable) return;
     // A handler with nothing to do (or that ran its steps without the marker) clears it on its own.
     if (!env.check && r.status !== 'failed' && !r.pendingCleared) {
-      await (await env.connection(host)).run(clear.command, clear).catch(() => undefined);
+      await runAlone(await env.connection(host), clear).catch(() => undefined);
     }
   }
 }

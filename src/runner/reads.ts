@@ -4,7 +4,7 @@
 // first step applied throws all of them away. After a task that reports a change, look-ahead starts
 // small again (1, 2, 4, … tasks) so a first run, where every task changes something, doesn't read
 // the same things over and over.
-import { readBatch, readKey, tripSize, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
+import { readBatch, readKey, runAlone, tripSize, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import { trace } from '../trace.js';
 
@@ -74,7 +74,7 @@ export class HostReads {
   async read(req: ReadRequest, stdin?: string): Promise<RunResult> {
     const hit = stdin === undefined ? this.fetched.get(readKey(req)) : undefined;
     if (hit) return hit;
-    return (await this.connect()).run(req.command, { stdin, become: req.become, becomeUser: req.becomeUser });
+    return runAlone(await this.connect(), { ...req, stdin });
   }
 
   /** Steps are about to run on the host: anything fetched may be stale from now on. */

@@ -1,13 +1,13 @@
 // Applying a plan's steps in as few round trips as possible: consecutive steps travel in one exec
 // (src/connection/batch.ts) that stops at the first failing step, exactly as running them one by
 // one would. On a first apply most tasks have several steps (mkdir, chown, ssh-keygen, …).
-import { MAX_TRIP_BYTES, runInOneTrip, tripSize, type OneCommand } from '../connection/batch.js';
+import { MAX_TRIP_BYTES, runAlone, runInOneTrip, tripSize, type OneCommand } from '../connection/batch.js';
 import type { Connection, RunResult } from '../connection/types.js';
 
 /** Outputs of the steps that ran, in order; with stopAtFailure the last one is the failure, if any. */
 export async function applySteps(conn: Connection, steps: OneCommand[], stopAtFailure: boolean): Promise<RunResult[]> {
   const outputs: RunResult[] = [];
-  const alone = (s: OneCommand) => conn.run(s.command, { stdin: s.stdin, become: s.become, becomeUser: s.becomeUser });
+  const alone = (s: OneCommand) => runAlone(conn, s);
   const failed = (r: RunResult) => stopAtFailure && r.code !== 0;
   let i = 0;
   while (i < steps.length) {
