@@ -80,8 +80,9 @@ export function buildProgram(): Command {
     .description("each device's tunnel: up or down (checked on the relay, host key included), since when, and why it is down; exit 3 if any is down")
     .argument('<inventory>', 'inventory YAML file')
     .option('--json', 'print a JSON array of {name, port, up, since, error, ...}')
+    .option('-v, --verbose', "also ask every device (those away through their tunnel) about its tunnel service: how it was reached, restarts, last message", (_v, prev: number) => prev + 1, 0)
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts')
-    .action(async (inventory: string, opts: { json?: boolean; acceptNewHostKeys?: boolean }) => {
+    .action(async (inventory: string, opts: { json?: boolean; acceptNewHostKeys?: boolean; verbose?: number }) => {
       const { statusCommand } = await import('./status.js');
       throw new ExitError(await statusCommand(inventory, opts));
     });

@@ -31,7 +31,7 @@ export async function rotateCommand(inventoryFile: string, device: string | unde
   reportFleetChanges(run, inventoryFile, {});
   for (const t of targets) {
     const h = run.state.host(t);
-    const switched = String((h.facts.key_switch as { stdout?: string } | undefined)?.stdout ?? '').includes('switched');
+    const switched = (h.facts.key_switch as { tunnel?: string } | undefined)?.tunnel === 'confirmed';
     if (switched && !run.state.host(relay).failed) process.stderr.write(`${t}: new relay key in use; the old one is refused.\n`);
     else if (switched) process.stderr.write(`${t}: switched to its new key, but the relay still accepts the old one too: run rotate again.\n`);
     else process.stderr.write(`${t}: not rotated (see above); its old key still works.\n`);

@@ -1,9 +1,12 @@
 // ansible_connection: local — run on this machine, no SSH.
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { withBecome } from './become.js';
 import type { Connection, Held, RunOptions, RunResult } from './types.js';
 
 export class LocalConnection implements Connection {
+  readonly via = 'local' as const;
   constructor(readonly host: string) {}
 
   private line(command: string, opts: RunOptions): string {
@@ -53,6 +56,13 @@ export class LocalConnection implements Connection {
       // A command that exits without reading its input must not crash us with EPIPE.
       child.stdin.on('error', () => undefined);
       child.stdin.end(opts.stdin ?? '');
+    });
+  }
+
+  forward(host: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const s = connect({ host, port }, () => resolve(s));
+      s.once('error', reject);
     });
   }
 

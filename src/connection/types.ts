@@ -1,3 +1,5 @@
+import type { Duplex } from 'node:stream';
+
 export interface RunOptions {
   /** Sent to the command's standard input. */
   stdin?: string;
@@ -22,11 +24,17 @@ export interface Held {
   release(): Promise<void>;
 }
 
+/** How a host was reached: at its own address, through the relay (a device's tunnel), or this machine. */
+export type Via = 'direct' | 'relay' | 'local';
+
 /** What the runner needs from a host: run a shell command line, and hang up. */
 export interface Connection {
   readonly host: string;
+  readonly via: Via;
   run(command: string, opts?: RunOptions): Promise<RunResult>;
   /** Start a command that runs until release() closes its input, or until we disconnect. */
   hold(command: string, opts?: RunOptions): Promise<Held>;
+  /** A stream to host:port as seen from this host (how the relay reaches a device's tunnel). */
+  forward(host: string, port: number): Promise<Duplex>;
   close(): Promise<void>;
 }

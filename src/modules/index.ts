@@ -17,6 +17,7 @@ import { user } from './user.js';
 import { getent } from './getent.js';
 import { relay_fleet } from './relay_fleet.js';
 import { relay_sessions } from './relay_sessions.js';
+import { relay_tunnel } from './relay_tunnel.js';
 
 const builtin: Record<string, Module<any>> = { copy, template, command, shell, file, lineinfile, blockinfile, user, systemd, stat, slurp, set_fact, debug, getent };
 
@@ -27,6 +28,7 @@ export const modules: Record<string, Module<any>> = {
   // relay-play's own: the fleet's ports and keys, kept on the relay.
   relay_fleet,
   relay_sessions,
+  relay_tunnel,
   ...Object.fromEntries(Object.entries(builtin).map(([name, mod]) => [`ansible.builtin.${name}`, mod])),
   'ansible.posix.authorized_key': authorized_key,
   'community.crypto.openssh_keypair': openssh_keypair,

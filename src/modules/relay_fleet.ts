@@ -83,6 +83,7 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
   providesFacts: [
     'tunnel_port',
     'tunnel_forwards',
+    'tunnel_host_key',
     'relay_host_key',
     'relay_devices',
     'relay_forwards',
@@ -125,7 +126,8 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
         relay_dropped: plan.dropped,
       },
     };
-    for (const d of devices) facts[d.name] = { tunnel_port: d.port, tunnel_forwards: forwardEntries(d.name, d), relay_host_key: relayHostKey };
+    // tunnel_host_key: the key pinned for the device, checked when it is reached through its tunnel.
+    for (const d of devices) facts[d.name] = { tunnel_port: d.port, tunnel_forwards: forwardEntries(d.name, d), relay_host_key: relayHostKey, tunnel_host_key: d.host_key };
     const forwards = devices.flatMap((d) => forwardEntries(d.name, d));
     for (const c of args.clients) facts[c] = { relay_host_key: relayHostKey, relay_devices: devices.filter((d) => d.host_key), relay_forwards: forwards };
 

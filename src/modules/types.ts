@@ -1,6 +1,6 @@
 // The module contract. A module only *reads* the host and returns a plan; the runner alone applies
 // plans, and never in check mode — so no module can forget check mode.
-import type { RunResult } from '../connection/types.js';
+import type { Connection, RunResult, Via } from '../connection/types.js';
 
 /** Read-only access to the host while planning. */
 export interface ReadContext {
@@ -49,6 +49,31 @@ export interface Plan {
   acceptNonZero?: boolean;
   /** The module did not run (check mode for command-like modules). */
   skipped?: boolean;
+  /**
+   * After the steps (never in check mode): prove the change works, or undo it — for a change that
+   * may cut the runner's own connection to the host (a device's tunnel). Runs even with no steps.
+   */
+  confirm?: (ctx: ConfirmContext, outputs: RunResult[]) => Promise<Confirmed>;
+}
+
+/** What a plan's confirm step may do besides running commands: reach the host again. */
+export interface ConfirmContext {
+  host: string;
+  /** How the host was connected when the steps ran. */
+  via: Via;
+  /** Run a command (as the task's user) on the host's current connection. */
+  run(command: string): Promise<RunResult>;
+  /** A new login through the host's tunnel on the relay (rejects if it is not up with the pinned key). */
+  probeTunnel(): Promise<Connection>;
+  /** Make `conn` the host's connection for the rest of the run (it replaces a cut one). */
+  adopt(conn: Connection): Promise<void>;
+  /** Reach the host again by its usual path, retrying until `deadline` (ms since the epoch). */
+  reconnect(deadline: number): Promise<void>;
+}
+
+export interface Confirmed {
+  failed?: string;
+  result?: Record<string, unknown>;
 }
 
 export interface Module<A = Record<string, unknown>> {

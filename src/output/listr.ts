@@ -5,7 +5,7 @@ import type { PlayDef, TaskDef } from '../playbook/types.js';
 import type { TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
 import type { Reporter } from './reporter.js';
-import { diffText, recapLines, resultLine } from './text.js';
+import { diffText, reachedLine, recapLines, resultLine } from './text.js';
 
 interface HostView {
   setTitle(title: string): void;
@@ -63,6 +63,10 @@ export class ListrReporter implements Reporter {
     }
     if (r.status === 'failed' && !r.ignored) void this.pending.get(host)?.then((v) => v.done(`${task.name}: ${r.msg ?? 'failed'}`));
     if (r.status === 'unreachable') void this.pending.get(host)?.then((v) => v.done(`unreachable: ${r.msg ?? ''}`));
+  }
+
+  reached(host: string, via: string): void {
+    if (this.opts.verbose > 0) this.after.push(reachedLine(host, via));
   }
 
   hostDone(host: string): void {

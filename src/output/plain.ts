@@ -3,7 +3,7 @@ import type { PlayDef, TaskDef } from '../playbook/types.js';
 import type { TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
 import type { Reporter } from './reporter.js';
-import { diffText, recapLines, resultLine } from './text.js';
+import { diffText, reachedLine, recapLines, resultLine } from './text.js';
 
 export class PlainReporter implements Reporter {
   constructor(
@@ -23,6 +23,10 @@ export class PlainReporter implements Reporter {
     if (this.opts.diff && r.diff.length && r.status !== 'skipped') out += diffText(r) + '\n';
     if (this.opts.verbose > 0) out += JSON.stringify(r.result) + '\n';
     this.write(out);
+  }
+
+  reached(host: string, via: string): void {
+    if (this.opts.verbose > 0) this.write(reachedLine(host, via) + '\n');
   }
 
   hostDone(): void {}

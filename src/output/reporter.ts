@@ -11,6 +11,8 @@ export interface Reporter {
   hostDone(host: string): void;
   /** Awaited: a renderer may finish drawing the play here. */
   playEnd(play: PlayDef): void | Promise<void>;
+  /** A device of a relay inventory was connected to, directly or through its tunnel (-v). */
+  reached?(host: string, via: 'direct' | 'relay' | 'local'): void;
   /** Called once with the final stats; returns when output is flushed. */
   end(stats: Map<string, HostStats>): Promise<void>;
 }

@@ -22,6 +22,11 @@ function failureDetail(r: TaskResult): string {
   return `: ${lines.slice(0, 5).join(' / ')}${lines.length > 5 ? ' / ...' : ''}`;
 }
 
+/** -v: how a device of a relay inventory was reached. */
+export function reachedLine(host: string, via: string): string {
+  return `reached: [${host}] ${via === 'relay' ? 'through the relay (its own tunnel)' : via === 'direct' ? 'directly (ansible_host)' : 'on this machine'}`;
+}
+
 export function diffText(r: TaskResult): string {
   return r.diff.map(unified).join('\n');
 }
@@ -31,6 +36,6 @@ export function recapLines(stats: Map<string, HostStats>): string[] {
   const width = Math.max(0, ...names.map((n) => n.length));
   return names.map((n) => {
     const s = stats.get(n)!;
-    return `${n.padEnd(width)} : ok=${s.ok} changed=${s.changed} unreachable=${s.unreachable} failed=${s.failures} skipped=${s.skipped} ignored=${s.ignored}`;
+    return `${n.padEnd(width)} : ok=${s.ok} changed=${s.changed} unreachable=${s.unreachable} failed=${s.failures} skipped=${s.skipped} ignored=${s.ignored}${s.via ? ` via=${s.via}` : ''}`;
   });
 }

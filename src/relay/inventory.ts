@@ -1,6 +1,7 @@
 // What `apply` checks in an inventory before touching any host, and the defaults it fills in.
 import { InputError } from '../errors.js';
 import type { Inventory } from '../inventory/index.js';
+import { CONNECT_VIA_VAR } from '../runner/route.js';
 
 export const RELAY_DEFAULTS = { relay_ssh_port: 22, tunnel_port_base: 22221, tunnel_user: 'relay-tunnel' };
 
@@ -57,6 +58,12 @@ export function prepareRelayInventory(inv: Inventory): void {
       if (['login_user', 'tunnel_user', 'client_user'].includes(key) && !USER.test(String(value))) {
         throw new InputError(`${key} of ${name} is not a valid user name: ${JSON.stringify(value)}`, where(name), 'use a lower-case Unix user name');
       }
+    }
+    if (isDevice && vars[CONNECT_VIA_VAR] !== undefined && !['auto', 'direct', 'relay'].includes(String(vars[CONNECT_VIA_VAR]))) {
+      throw new InputError(`${CONNECT_VIA_VAR} of ${name} must be auto, direct or relay, got ${JSON.stringify(vars[CONNECT_VIA_VAR])}`, where(name), 'auto (the default) tries the device\'s ansible_host and its tunnel through the relay');
+    }
+    if (isDevice && vars.tunnel_confirm_timeout !== undefined && !(Number.isInteger(Number(vars.tunnel_confirm_timeout)) && Number(vars.tunnel_confirm_timeout) >= 10)) {
+      throw new InputError(`tunnel_confirm_timeout of ${name} must be a whole number of seconds, at least 10, got ${JSON.stringify(vars.tunnel_confirm_timeout)}`, where(name), 'the default is 60');
     }
     if (isDevice && vars.tunnel_user === 'root') throw new InputError(`tunnel_user of ${name} is root`, where(name), 'the tunnel must run as an unprivileged user; leave tunnel_user unset');
     if (isDevice && vars.tunnel_port !== undefined) claimPort(Number(vars.tunnel_port), `device ${name}`, name);

@@ -67,6 +67,8 @@ export interface StatusRow {
   relay_check: string | null;
   in_inventory: boolean;
   forwards: { name: string; relay_port: number; listening: boolean }[];
+  /** The device's own account of its tunnel service, when it was asked (down devices; all with -v). */
+  service?: { via: string | null; state: string; restarts: number | null; last_message: string | null };
 }
 
 const listening = (probe: RelayProbe, port: number) => probe.listeners.some((l) => l.port === port && ['127.0.0.1', '::1'].includes(l.address));
@@ -108,12 +110,16 @@ export function statusRows(inventoryDevices: string[], fleet: FleetState, probe:
 
 const NOISE = /^(Started |Stopped |Stopping |Starting |Scheduled restart|Deactivated |Consumed |[\w.@-]+\.service: )/;
 
+/** The last line of a unit's journal (oldest first) that says something: systemd's own lines are noise. */
+export function lastLogLine(journal: string): string | undefined {
+  const log = journal.split('\n').filter((l) => !l.startsWith('state=') && l.trim());
+  return [...log].reverse().find((l) => !NOISE.test(l.trim()))?.trim();
+}
+
 /** The device's side: `state=<systemctl is-active>` then journal lines (oldest first) → one message. */
 export function deviceError(unit: string, output: string): string {
-  const lines = output.split('\n');
   const state = /^state=(.*)$/m.exec(output)?.[1]?.trim() || 'unknown';
-  const log = lines.filter((l) => !l.startsWith('state=') && l.trim());
-  const last = [...log].reverse().find((l) => !NOISE.test(l.trim()))?.trim();
+  const last = lastLogLine(output);
   if (state !== 'active' && state !== 'activating') return `${unit} is ${state}${last ? `; its last message: ${last}` : ''}`;
   return last ?? `${unit} is ${state} and has logged nothing`;
 }
@@ -130,15 +136,16 @@ export function humanDuration(secs: number): string {
 }
 
 /** The table: aligned columns; colours only when asked (a terminal). */
-export function statusTable(rows: StatusRow[], opts: { color: boolean }): string {
+export function statusTable(rows: StatusRow[], opts: { color: boolean; service?: boolean }): string {
   const paint = (code: string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const head = ['DEVICE', 'PORT', 'TUNNEL', 'UP FOR', 'ERROR'];
+  const head = ['DEVICE', 'PORT', 'TUNNEL', 'UP FOR', ...(opts.service ? ['REACHED', 'RESTARTS'] : []), 'ERROR'];
   const cells = rows.map((r) => [
     r.in_inventory ? r.name : `${r.name} (not in inventory)`,
     r.port === null ? '-' : String(r.port) + (r.forwards.length ? ` +${r.forwards.map((f) => f.relay_port).join(',')}` : ''),
     r.up ? 'up' : 'down',
     r.up_seconds !== null ? humanDuration(r.up_seconds) : '-',
-    r.error ?? '',
+    ...(opts.service ? [r.service?.via ?? '-', r.service?.restarts != null ? String(r.service.restarts) : '-'] : []),
+    r.error ?? (opts.service && r.service?.last_message ? r.service.last_message : ''),
   ]);
   const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[], styles: (string | undefined)[] = []) =>
@@ -150,7 +157,8 @@ export function statusTable(rows: StatusRow[], opts: { color: boolean }): string
       .join('  ')
       .trimEnd();
   const out = [line(head, head.map(() => '1'))];
-  rows.forEach((r, i) => out.push(line(cells[i], [undefined, undefined, r.up ? '32' : '31', undefined, r.up ? undefined : '2'])));
+  const errorCol = head.length - 1;
+  rows.forEach((r, i) => out.push(line(cells[i], head.map((_, k) => (k === 2 ? (r.up ? '32' : '31') : k === errorCol && !r.up ? '2' : undefined)))));
   const down = rows.filter((r) => !r.up).length;
   out.push('', down ? `${down} of ${rows.length} down` : `all ${rows.length} up`);
   return out.join('\n') + '\n';

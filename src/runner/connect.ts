@@ -1,7 +1,7 @@
 // Open the one connection a host gets for the whole run, from its Ansible connection vars.
 import { userInfo } from 'node:os';
 import { LocalConnection } from '../connection/local.js';
-import { SshConnection } from '../connection/ssh.js';
+import { SshConnection, type SshTarget } from '../connection/ssh.js';
 import type { Connection } from '../connection/types.js';
 
 export interface ConnectOptions {
@@ -18,10 +18,10 @@ export function acceptsNewKeys(vars: Record<string, unknown>): boolean {
   return /StrictHostKeyChecking[= ](no|accept-new)/i.test(args);
 }
 
-export function openConnection(host: string, vars: Record<string, unknown>, opts: ConnectOptions): Promise<Connection> {
-  if (vars.ansible_connection === 'local') return Promise.resolve(new LocalConnection(host));
+/** Where and as whom to log in to `host`, from its Ansible connection vars. */
+export function sshTarget(host: string, vars: Record<string, unknown>, opts: ConnectOptions): SshTarget {
   const keyFile = vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file;
-  return SshConnection.open({
+  return {
     host,
     address: String(vars.ansible_host ?? host),
     port: Number(vars.ansible_port ?? 22),
@@ -29,5 +29,10 @@ export function openConnection(host: string, vars: Record<string, unknown>, opts
     privateKeyPath: keyFile ? String(keyFile) : undefined,
     acceptNewHostKeys: opts.acceptNewHostKeys || acceptsNewKeys(vars),
     connectTimeoutMs: opts.connectTimeoutMs,
-  });
+  };
+}
+
+export function openConnection(host: string, vars: Record<string, unknown>, opts: ConnectOptions): Promise<Connection> {
+  if (vars.ansible_connection === 'local') return Promise.resolve(new LocalConnection(host));
+  return SshConnection.open(sshTarget(host, vars, opts));
 }

@@ -5,7 +5,7 @@ import { TaskFailure, UnreachableError } from '../errors.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import { argProblems } from '../modules/args.js';
 import { modules } from '../modules/index.js';
-import type { Plan, ReadContext } from '../modules/types.js';
+import type { ConfirmContext, Plan, ReadContext } from '../modules/types.js';
 import { evalExpr, parseExpr, truthy } from '../playbook/expr.js';
 import { renderDeep, renderString } from '../playbook/template.js';
 import type { TaskDef } from '../playbook/types.js';
@@ -15,11 +15,13 @@ import type { HostReads } from './reads.js';
 import { handlersFor, markStep, pendingKey } from './pending.js';
 import { applySteps } from './steps.js';
 import type { RunState } from './state.js';
+import type { Connections } from './connections.js';
 import { taskVars, type VarsContext } from './vars.js';
 
 export interface ExecEnv extends VarsContext {
   state: RunState;
   connection(host: string): Promise<Connection>;
+  connections?: Connections;
 }
 
 type Vars = Record<string, unknown>;
@@ -175,6 +177,9 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
       throw new TaskFailure(`${step.describe} failed (exit ${last.code}): ${last.stderr.trim() || last.stdout.trim()}`);
     }
     if (plan.finish) Object.assign(result, plan.finish(outputs));
+    if (plan.confirm) await confirmChange(env, host, plan.confirm, outputs, become, result);
+  } else if (!env.check && plan.confirm) {
+    await confirmChange(env, host, plan.confirm, [], become, result);
   }
   if (plan.facts) applyFacts(env.state, plan.facts);
 
@@ -190,6 +195,23 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
   const why = task.failedWhen ? `failed_when condition is true: ${task.failedWhen.join(' or ')}` : 'failed';
   const msg = failed ? String(result.msg ?? (result.stderr || why)) : undefined;
   return { status: failed ? 'failed' : result.changed ? 'changed' : 'ok', result, diff: plan.diff ?? [], msg, pendingCleared };
+}
+
+/** A plan's confirm step (a change that may cut our own connection): its failure fails the task. */
+async function confirmChange(env: ExecEnv, host: string, confirm: NonNullable<Plan['confirm']>, outputs: RunResult[], become: boolean, result: Record<string, unknown>): Promise<void> {
+  const conns = env.connections;
+  const via = conns?.via(host) ?? (await env.connection(host)).via;
+  const ctx: ConfirmContext = {
+    host,
+    via,
+    run: async (command) => (await env.connection(host)).run(command, { become }),
+    probeTunnel: () => (conns ? conns.probeTunnel(host) : Promise.reject(new Error(`${host} has no tunnel to check: not a relay inventory`))),
+    adopt: async (conn) => conns?.replace(host, conn),
+    reconnect: async (deadline) => void (await conns?.reconnect(host, deadline)),
+  };
+  const done = await confirm(ctx, outputs);
+  Object.assign(result, done.result ?? {});
+  if (done.failed) throw new TaskFailure(done.failed, result);
 }
 
 function applyFacts(state: RunState, facts: Record<string, Record<string, unknown>>): void {

@@ -7,7 +7,8 @@ import type { Inventory } from '../inventory/index.js';
 import { selectHosts } from '../inventory/index.js';
 import type { Reporter } from '../output/reporter.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
-import { openConnection } from './connect.js';
+import { Connections } from './connections.js';
+import { fleetTunnels, relayOf } from '../relay/tunnels.js';
 import { executeTask, firstReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
 import { clearStep, listPending, notifies, pendingKey } from './pending.js';
@@ -54,11 +55,16 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
   trace('preflight done; connecting');
 
   const state = new RunState(inv);
-  const connection = (host: string): Promise<Connection> => {
-    const h = state.host(host);
-    h.conn ??= openConnection(host, state.hostVars(host), opts).then((c) => (trace(`connected ${host}`), c));
-    return h.conn;
-  };
+  // In a relay inventory, devices away from home are reached through their tunnels (src/runner/route.ts).
+  const fleet = relayOf(inv);
+  const connections: Connections = new Connections(
+    (host) => state.hostVars(host),
+    opts,
+    fleet && fleetTunnels(fleet.relay, fleet.devices, () => connections.get(fleet.relay), (d) => state.host(d).facts),
+    (host, via) => reporter.reached?.(host, via),
+  );
+  state.connections = connections;
+  const connection = (host: string): Promise<Connection> => connections.get(host);
   let held: Held | undefined;
   try {
     // Connect to every host of the run at once, so later plays don't wait for their handshakes.
@@ -74,7 +80,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
       const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
       trace(`play ${play.name}`);
       reporter.playStart(play, hosts);
-      const env: ExecEnv = { state, play, playHosts: hosts, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection };
+      const env: ExecEnv = { state, play, playHosts: hosts, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections };
       await forEachLimited(hosts, opts.forks, async (host) => {
         await runHostPlay(env, host, reporter);
         reporter.hostDone(host);
@@ -83,17 +89,13 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
     }
   } finally {
     await held?.release();
-    await Promise.all(
-      [...state.hosts.values()].map(async (h) => {
-        const c = await h.conn?.catch(() => undefined);
-        await c?.close();
-      }),
-    );
+    await connections.closeAll();
   }
   trace('plays done');
   // Recap in inventory order, whatever order hosts finished in.
   const ran = new Set(playHosts.flat());
   const ordered = new Map([...inv.hosts.keys()].filter((h) => ran.has(h)).map((h) => [h, state.stat(h)]));
+  for (const [h, s] of ordered) if (connections.routes(h) && connections.via(h)) s.via = connections.via(h);
   state.stats.clear();
   for (const [h, s] of ordered) state.stats.set(h, s);
   await reporter.end(state.stats);

@@ -1,6 +1,6 @@
 // What the runner knows about each host while a playbook runs.
-import type { Connection } from '../connection/types.js';
 import type { Inventory } from '../inventory/index.js';
+import type { Connections } from './connections.js';
 
 export interface HostState {
   name: string;
@@ -8,7 +8,6 @@ export interface HostState {
   facts: Record<string, unknown>;
   failed: boolean;
   unreachable: boolean;
-  conn?: Promise<Connection>;
 }
 
 export interface HostStats {
@@ -18,11 +17,15 @@ export interface HostStats {
   failures: number;
   skipped: number;
   ignored: number;
+  /** A device of a relay inventory: reached at its own address or through its tunnel on the relay. */
+  via?: 'direct' | 'relay' | 'local';
 }
 
 export class RunState {
   readonly hosts = new Map<string, HostState>();
   readonly stats = new Map<string, HostStats>();
+  /** The run's connections: how each host was reached (`via`), for output. */
+  connections?: Connections;
 
   constructor(readonly inventory: Inventory) {
     for (const name of inventory.hosts.keys()) {

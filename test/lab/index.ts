@@ -62,6 +62,13 @@ export interface Lab {
   start(host: string): Promise<void>;
   setLink(host: string, up: boolean): Promise<void>;
   changeIp(host: string, newIp: string): Promise<void>;
+  /**
+   * Move a host "away" (behind NAT at a relative's house) or back home: away, its own firewall drops
+   * every connection that does not start from it — nobody reaches its sshd any more, while its own
+   * outbound connections (its tunnel to the relay) and whatever arrives through them still work.
+   * lab.exec keeps working (it then logs in from inside the host's namespace, over loopback).
+   */
+  setAway(host: string, away: boolean): Promise<void>;
   teardown(): Promise<void>;
 
   // Extras (additive, for tests and debugging):
@@ -651,6 +658,8 @@ interface HostRt {
   veth: string;
   root: string; // what nspawn boots: overlay merged dir (or a copy)
   upper?: string;
+  /** Behind its "NAT" (setAway): reachable only over its own loopback. */
+  away?: boolean;
   log: string;
   proc?: ChildProcess;
   pid?: number;
@@ -880,7 +889,8 @@ class LabImpl implements Lab {
 
   private sshArgs(h: HostRt, user: string, connectTimeout: number): string[] {
     return [
-      'netns', 'exec', this.bridgeNs, 'ssh',
+      // An away host is entered from its own namespace (its firewall lets loopback through).
+      'netns', 'exec', h.away ? h.netns : this.bridgeNs, 'ssh',
       '-F', '/dev/null',
       '-i', this.adminKey,
       '-o', 'IdentitiesOnly=yes',
@@ -891,8 +901,9 @@ class LabImpl implements Lab {
       '-o', 'CheckHostIP=no',
       '-o', `ConnectTimeout=${connectTimeout}`,
       '-o', 'LogLevel=ERROR',
+      '-o', `HostKeyAlias=${h.ip}`,
       '-T', '-p', '22',
-      `${user}@${h.ip}`,
+      `${user}@${h.away ? '127.0.0.1' : h.ip}`,
     ];
   }
 
@@ -979,6 +990,26 @@ class LabImpl implements Lab {
     sh('ip', ['-n', h.netns, 'link', 'set', 'eth0', up ? 'up' : 'down']);
   }
 
+  async setAway(host: string, away: boolean): Promise<void> {
+    const h = this.host(host);
+    if (!findCommand('nft')) throw new Error('lab.setAway needs nft (apt-get install -y nftables)');
+    if (away) {
+      const rules = `table inet ${AWAY_TABLE} {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    iif "lo" accept
+    ct state established,related accept
+    drop
+  }
+}
+`;
+      sh('ip', ['netns', 'exec', h.netns, 'nft', '-f', '-'], { input: rules });
+    } else {
+      sh('ip', ['netns', 'exec', h.netns, 'nft', 'delete', 'table', 'inet', AWAY_TABLE], { allowFail: true });
+    }
+    h.away = away;
+  }
+
   async changeIp(host: string, newIp: string): Promise<void> {
     const h = this.host(host);
     const n = ipOctet(newIp);
@@ -1043,6 +1074,9 @@ class LabImpl implements Lab {
     debug(`${names.length} hosts ready in ${Date.now() - t0} ms`);
   }
 }
+
+/** The nftables table that keeps an "away" host unreachable from outside (setAway). */
+const AWAY_TABLE = 'relay_play_lab_away';
 
 function disableIpv6Default(ns: string): void {
   sh('ip', ['netns', 'exec', ns, 'sh', '-c',

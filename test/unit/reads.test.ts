@@ -23,6 +23,7 @@ const plain = (command: string): ReadRequest => ({ command, become: false });
 /** A local connection that counts its round trips. */
 class CountingConnection implements Connection {
   readonly host = 'local';
+  readonly via = 'local' as const;
   runs = 0;
   private readonly local = new LocalConnection('local');
   run(command: string, opts?: RunOptions): Promise<RunResult> {
@@ -31,6 +32,9 @@ class CountingConnection implements Connection {
   }
   hold(command: string, opts?: RunOptions) {
     return this.local.hold(command, opts);
+  }
+  forward(host: string, port: number) {
+    return this.local.forward(host, port);
   }
   async close() {}
 }
@@ -66,7 +70,9 @@ describe('readBatch', () => {
     const recorder: Connection = {
       host: 'h',
       run: async (command) => (lines.push(command), { code: 0, stdout: '', stderr: '' }),
+      via: 'local',
       hold: () => Promise.reject(new Error('unused')),
+      forward: () => Promise.reject(new Error('unused')),
       close: async () => {},
     };
     await readBatch(recorder, [

@@ -1,0 +1,290 @@
+// relay_tunnel (relay-play's own module, runs on a device): the tunnel's unit and the relay's pinned
+// host key — and, for rotate, a switch to a new relay key — changed like a router's "commit confirmed":
+//
+//   1. the configuration that runs now is kept in /etc/relay-play/rollback/ (`armed` holds a token);
+//   2. the new files are written, a timer is armed on the device (confirm_timeout seconds) that puts
+//      the old ones back (roles/reverse-tunnel-service/templates/tunnel-rollback.sh.hbs), and systemd
+//      restarts the tunnel half a second later — after this command has returned, even when the runner
+//      is connected through that very tunnel;
+//   3. the runner reaches the device through the new tunnel (pinned host key) and confirms: the timer is
+//      stopped and the kept copy removed. If it can't, the device puts the old configuration back by
+//      itself, and the task fails with the new tunnel's last log line.
+//
+// A tunnel that only needs starting (or a change an interrupted run left unconfirmed) is confirmed the
+// same way, without a rollback. At home or away alike: an `apply` never reports a tunnel it has not seen up.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { shScript } from '../connection/quote.js';
+import type { Connection, RunResult } from '../connection/types.js';
+import { lastLogLine } from '../relay/status.js';
+import { attrChanges, attrSteps, contentDiff, writeFileStep, type Attrs, type FileFacts } from './lib/files.js';
+import type { ConfirmContext, Confirmed, FileDiff, Module, Plan, Step } from './types.js';
+
+interface TunnelArgs {
+  /** The unit's template (role templates/). */
+  src: string;
+  /** The relay's host key, pinned for the tunnel ("ssh-ed25519 AAAA..."). */
+  relay_host_key: string;
+  /** rotate: a new private key to switch to as part of the change (moved over id_relay). */
+  switch_key?: string;
+  /** Comment of the public key written beside a switched key. */
+  key_comment?: string;
+  /** Seconds the device waits for the runner to confirm before it undoes the change. */
+  confirm_timeout?: number | string;
+}
+
+export const TUNNEL_UNIT = 'relay-tunnel.service';
+const DIR = '/etc/relay-play';
+const UNIT_PATH = `/etc/systemd/system/${TUNNEL_UNIT}`;
+const PIN_PATH = `${DIR}/known_hosts`;
+const ATTRS: Attrs = { owner: 'root', group: 'root', mode: '0644' };
+/** The runner stops trying this long before the device's own deadline, so a late confirm never races the rollback. */
+const MARGIN_MS = 5_000;
+/** After the device's rollback, how long its old tunnel gets to come back. */
+const COME_BACK_MS = 40_000;
+const PAUSE_MS = 500;
+
+const READ = `d=$1 unit=$2 newkey=$3
+out() {
+  if [ -f "$1" ]; then printf '%s=' "$2"; stat -c '%U:%G:%a' -- "$1" | tr -d '\\n'; printf ' '; base64 -w0 -- "$1"; echo
+  else echo "$2=absent"; fi
+}
+out "/etc/systemd/system/$unit" unit
+out "$d/known_hosts" pin
+echo "active=$(systemctl is-active -- "$unit")"
+echo "enabled=$(systemctl is-enabled -- "$unit" 2>/dev/null)"
+echo "invocation=$(systemctl show -p InvocationID --value -- "$unit")"
+echo "armed=$(cat -- "$d/rollback/armed" 2>/dev/null)"
+if [ -n "$newkey" ] && [ -e "$newkey" ]; then echo newkey=yes; else echo newkey=no; fi`;
+
+// Keep what runs now (unless an earlier change is still unconfirmed: then the kept copy is what ran
+// before that one, and stays). Nothing to keep when no tunnel was ever installed.
+const SNAPSHOT = `set -e
+d=$1 unit=$2 token=$3 rb=$1/rollback
+exec 9>"$d/.rollback.lock"; flock 9
+if [ ! -f "$rb/armed" ]; then
+  if [ ! -f "/etc/systemd/system/$unit" ]; then echo none; exit 0; fi
+  rm -rf -- "$rb"; mkdir -m 0700 -- "$rb"
+  cp -p -- "/etc/systemd/system/$unit" "$rb/"
+  for f in id_relay id_relay.pub known_hosts; do if [ -e "$d/$f" ]; then cp -p -- "$d/$f" "$rb/"; fi; done
+fi
+date +%s > "$rb/since"
+printf '%s\\n' "$token" > "$rb/armed.tmp"; mv -f -- "$rb/armed.tmp" "$rb/armed"
+echo armed`;
+
+// The switch: the new key (rotate), the rollback timer, and a restart systemd makes half a second
+// later — so this command returns before the tunnel it may be running through goes down.
+const SWITCH = `set -e
+d=$1 unit=$2 timeout=$3 newkey=$4 comment=$5
+if [ -n "$newkey" ] && [ -e "$newkey" ]; then
+  mv -f -- "$newkey" "$d/id_relay"
+  pub=$(ssh-keygen -y -f "$d/id_relay" </dev/null | cut -d' ' -f1,2)
+  printf '%s %s\\n' "$pub" "$comment" > "$d/.id_relay.pub.tmp"
+  chmod 0644 -- "$d/.id_relay.pub.tmp"; mv -f -- "$d/.id_relay.pub.tmp" "$d/id_relay.pub"
+  rm -f -- "$newkey.pub"
+fi
+systemctl daemon-reload
+systemctl enable --quiet --no-reload -- "$unit"
+systemctl stop relay-play-rollback-arm.timer 2>/dev/null || true
+if [ -f "$d/rollback/armed" ]; then
+  systemd-run --quiet --collect --unit=relay-play-rollback-arm --on-active="$timeout" \\
+    --timer-property=AccuracySec=1s --timer-property=RemainAfterElapse=no \\
+    systemctl start relay-play-rollback.service
+fi
+systemd-run --quiet --collect --unit="relay-play-restart-$(date +%s%N)" --on-active=500ms \\
+  --timer-property=AccuracySec=50ms --timer-property=RemainAfterElapse=no systemctl restart -- "$unit"
+echo switched`;
+
+// $1 the unit's invocation before the change, $2 our rollback's token ("" when none was armed).
+// Confirmed only once the tunnel runs a new invocation (a probe through the old one proves nothing).
+const CONFIRM = `unit=${TUNNEL_UNIT} d=${DIR} rb=${DIR}/rollback
+exec 9>"$d/.rollback.lock"; flock 9
+if [ -n "$2" ] && [ "$(cat -- "$rb/armed" 2>/dev/null)" != "$2" ]; then echo rolled-back; exit 0; fi
+inv=$(systemctl show -p InvocationID --value -- "$unit"); state=$(systemctl is-active -- "$unit")
+if [ "$state" != active ] || [ "$inv" = "$1" ]; then echo "waiting $state"; exit 0; fi
+if [ -n "$2" ]; then systemctl stop relay-play-rollback-arm.timer 2>/dev/null; rm -rf -- "$rb"; fi
+echo confirmed`;
+
+// Undo now (the runner can still reach the device directly), then say what the new tunnel logged.
+const ROLLBACK_NOW = `systemctl stop relay-play-rollback-arm.timer 2>/dev/null
+if [ -n "$1" ] && [ "$(cat -- ${DIR}/rollback/armed 2>/dev/null)" = "$1" ]; then systemctl start relay-play-rollback.service; fi
+echo '---log'
+journalctl -u ${TUNNEL_UNIT} -n 30 -o cat --no-pager 2>/dev/null; exit 0`;
+
+const READ_ROLLBACK_LOG = `cat -- ${DIR}/rollback.log 2>/dev/null; exit 0`;
+
+interface TunnelFacts {
+  unit: FileFacts;
+  pin: FileFacts;
+  active: string;
+  enabled: string;
+  invocation: string;
+  armed: string;
+  newKey: boolean;
+}
+
+function fileLine(v: string | undefined): FileFacts {
+  if (!v || v === 'absent') return { exists: false };
+  const [attrs, b64 = ''] = v.split(' ');
+  const [owner, group, mode] = attrs.split(':');
+  return { exists: true, type: 'file', owner, group, mode: mode.padStart(4, '0'), content: Buffer.from(b64, 'base64').toString('utf8') };
+}
+
+export function parseTunnelFacts(stdout: string): TunnelFacts {
+  const kv = new Map(stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
+  return {
+    unit: fileLine(kv.get('unit')),
+    pin: fileLine(kv.get('pin')),
+    active: kv.get('active') ?? '',
+    enabled: kv.get('enabled') ?? '',
+    invocation: kv.get('invocation') ?? '',
+    armed: kv.get('armed') ?? '',
+    newKey: kv.get('newkey') === 'yes',
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `p`, or a rejection once `deadline` passes. */
+function until<T>(p: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('out of time')), Math.max(0, deadline - Date.now()))));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** The new tunnel's last words, from journal lines or the device's rollback.log. */
+const lastWords = (log: string) => lastLogLine(log.replace(/^token=.*$/m, '')) ?? '(nothing logged)';
+
+/**
+ * Wait for the restarted tunnel to come up through the relay, then confirm on the device. Returns
+ * undefined once confirmed, or why not.
+ */
+async function confirmUp(ctx: ConfirmContext, before: string, token: string, deadline: number): Promise<string | undefined> {
+  let why = 'the tunnel did not come up';
+  const asRoot = (conn: Connection) => conn.run(shScript(CONFIRM, [before, token]), { become: true });
+  while (Date.now() < deadline) {
+    const attempt = ctx.probeTunnel();
+    let adopted = false;
+    try {
+      const probe = await until(attempt, deadline);
+      const r = await until(ctx.via === 'relay' ? asRoot(probe) : ctx.run(shScript(CONFIRM, [before, token])), deadline);
+      const out = r.stdout.trim();
+      if (out === 'confirmed') {
+        // Reached only through the tunnel: the probe is the host's connection from now on.
+        if (ctx.via === 'relay') await ctx.adopt(probe);
+        adopted = ctx.via === 'relay';
+        return undefined;
+      }
+      if (out === 'rolled-back') return 'the device already rolled the change back';
+      why = `the tunnel service is ${out.replace(/^waiting /, '') || 'not restarted yet'}`;
+    } catch (e) {
+      why = (e as Error).message;
+    } finally {
+      // Closed even when it arrives after the deadline.
+      if (!adopted) attempt.then((c) => c.close(), () => undefined).catch(() => undefined);
+    }
+    await sleep(PAUSE_MS);
+  }
+  return why;
+}
+
+async function confirmTunnel(ctx: ConfirmContext, f: TunnelFacts, token: string, timeoutS: number): Promise<Confirmed> {
+  const armedAt = Date.now();
+  const why = await confirmUp(ctx, f.invocation, token, armedAt + timeoutS * 1000 - (token ? MARGIN_MS : 0));
+  if (why === undefined) return { result: { tunnel: 'confirmed' } };
+
+  const head = `the tunnel did not come up through the relay within ${timeoutS} s (${why})`;
+  if (ctx.via !== 'relay') {
+    // Still connected directly: undo at once rather than waiting for the device's timer.
+    const r = await ctx.run(shScript(ROLLBACK_NOW, [token])).catch(() => undefined);
+    const log = r?.stdout.split('---log\n')[1] ?? '';
+    const undone = token ? '; the configuration that ran before was restored' : '';
+    return { failed: `${head}${undone}. ${TUNNEL_UNIT}'s last message: ${lastWords(log)}`, result: { tunnel: token ? 'rolled back' : 'down' } };
+  }
+  // Reached only through the tunnel, now cut: the device restores the old configuration at its own
+  // deadline; reach it again through the old tunnel and ask what the new one said.
+  const restoredBy = armedAt + timeoutS * 1000;
+  await sleep(Math.max(0, restoredBy - Date.now()));
+  try {
+    await ctx.reconnect(restoredBy + COME_BACK_MS);
+  } catch (e) {
+    return { failed: `${head}, and the device was not reachable again ${COME_BACK_MS / 1000} s after its own rollback (${(e as Error).message}); it keeps retrying with the configuration that ran before`, result: { tunnel: 'unknown' } };
+  }
+  const r = await ctx.run(READ_ROLLBACK_LOG).catch(() => undefined);
+  const log = r?.stdout ?? '';
+  const ours = log.startsWith(`token=${token}\n`);
+  return {
+    failed: `${head}; the device restored the configuration that ran before${ours ? '' : ' (its rollback log is from another change)'} and is reachable again. ${TUNNEL_UNIT}'s last message: ${lastWords(log)}`,
+    result: { tunnel: 'rolled back' },
+  };
+}
+
+export const relay_tunnel: Module<TunnelArgs> = {
+  schema: {
+    type: 'object',
+    properties: {
+      src: { type: 'string', minLength: 1 },
+      relay_host_key: { type: 'string', pattern: '^ssh-[a-z0-9-]+ [A-Za-z0-9+/=]+$' },
+      switch_key: { type: 'string', minLength: 1 },
+      key_comment: { type: 'string' },
+      confirm_timeout: { type: ['integer', 'string'], pattern: '^[0-9]+$' },
+    },
+    required: ['src', 'relay_host_key'],
+    additionalProperties: false,
+  },
+
+  async plan(args, ctx): Promise<Plan> {
+    const unitText = ctx.render(readFileSync(ctx.resolveLocal(args.src, 'templates'), 'utf8'));
+    const pinText = `relay-play-relay ${args.relay_host_key}\n`;
+    const timeoutS = Number(args.confirm_timeout ?? 60);
+    if (!(timeoutS >= 10)) return { changed: false, steps: [], failed: `confirm_timeout must be at least 10 seconds, got ${args.confirm_timeout}` };
+    const r = await ctx.read(shScript(READ, [DIR, TUNNEL_UNIT, args.switch_key ?? '']));
+    if (r.code !== 0) return { changed: false, steps: [], failed: `cannot read the tunnel's state: ${r.stderr.trim()}` };
+    const f = parseTunnelFacts(r.stdout);
+
+    const diff: FileDiff[] = [];
+    const writes: Step[] = [];
+    for (const [path, facts, want] of [[UNIT_PATH, f.unit, unitText], [PIN_PATH, f.pin, pinText]] as const) {
+      if (facts.content !== want) {
+        diff.push(contentDiff(path, facts.content ?? '', want));
+        writes.push(writeFileStep(path, want, ATTRS));
+      }
+    }
+    const contentChanged = writes.length > 0 || f.newKey;
+    const running = f.active === 'active' && f.enabled === 'enabled';
+    const fixAttrs = contentChanged ? [] : [...attrSteps(UNIT_PATH, attrChanges(f.unit, ATTRS)), ...attrSteps(PIN_PATH, attrChanges(f.pin, ATTRS))];
+
+    if (contentChanged) {
+      const token = randomBytes(8).toString('hex');
+      const steps: Step[] = [
+        { describe: 'keep the running tunnel configuration for a rollback', command: shScript(SNAPSHOT, [DIR, TUNNEL_UNIT, token]) },
+        ...writes,
+        { describe: `restart ${TUNNEL_UNIT} with a rollback armed (${timeoutS} s)`, command: shScript(SWITCH, [DIR, TUNNEL_UNIT, timeoutS, args.switch_key ?? '', args.key_comment ?? '']) },
+      ];
+      return {
+        changed: true,
+        steps,
+        diff,
+        msg: f.newKey ? 'switching to the new relay key' : 'tunnel configuration changed',
+        // The snapshot step says whether there was anything to roll back to.
+        confirm: (c, outputs) => confirmTunnel(c, f, outputs[0]?.stdout.trim() === 'armed' ? token : '', timeoutS),
+      };
+    }
+    if (!running) {
+      return {
+        changed: true,
+        steps: [...fixAttrs, { describe: `start ${TUNNEL_UNIT}`, command: shScript('systemctl daemon-reload && systemctl enable --quiet --no-reload -- "$1" && systemctl start -- "$1"', [TUNNEL_UNIT]) }],
+        diff,
+        msg: `${TUNNEL_UNIT} was ${f.active}${f.enabled === 'enabled' ? '' : ` and ${f.enabled || 'not installed'}`}`,
+        confirm: (c) => confirmTunnel(c, f, '', timeoutS),
+      };
+    }
+    if (f.armed) {
+      // An earlier run changed the tunnel and never confirmed it: the change is running; confirm it now.
+      return { changed: true, steps: fixAttrs, diff, msg: 'confirming an earlier unconfirmed change', confirm: (c) => confirmTunnel(c, { ...f, invocation: '' }, f.armed, timeoutS) };
+    }
+    return { changed: fixAttrs.length > 0, steps: fixAttrs, diff: [] };
+  },
+};
+
+export type { RunResult };

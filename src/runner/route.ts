@@ -1,0 +1,216 @@
+// Reaching a device: at its own address (direct), or through its own tunnel on the relay — an SSH
+// `direct-tcpip` channel from the run's relay connection to localhost:<tunnel port>, with the
+// device's SSH session run over it and its host key checked against the key pinned on the relay.
+//
+// With `connect_via: auto` (the default) both are tried: direct first, and the relay path as soon as
+// the direct one fails, or has not even got a TCP connection after a short wait (a device behind NAT
+// never answers; one at home answers in milliseconds). The first to log in wins; a direct attempt
+// that did get a TCP connection is still waited for a little, so a home device is reached directly.
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { InputError, UnreachableError } from '../errors.js';
+import { HostKeyError, SshConnection, type SshTarget } from '../connection/ssh.js';
+import type { KnownKey } from '../connection/known-hosts.js';
+import type { Connection } from '../connection/types.js';
+
+export type ConnectVia = 'auto' | 'direct' | 'relay';
+/** The per-host variable that forces a path. */
+export const CONNECT_VIA_VAR = 'connect_via';
+
+export function connectVia(vars: Record<string, unknown>): ConnectVia {
+  const v = String(vars[CONNECT_VIA_VAR] ?? 'auto');
+  if (v === 'auto' || v === 'direct' || v === 'relay') return v;
+  throw new InputError(`${CONNECT_VIA_VAR} must be auto, direct or relay, got ${JSON.stringify(vars[CONNECT_VIA_VAR])}`);
+}
+
+/** A device's tunnel on the relay: the relay port it holds and the device's pinned host key. */
+export interface Tunnel {
+  port: number;
+  hostKey: string; // "ssh-ed25519 AAAA..."
+}
+
+/** What the relay path needs from the run: the relay's connection, and where each device's tunnel is. */
+export interface Tunnels {
+  relayName: string;
+  relay(): Promise<Connection>;
+  /** The device's tunnel as recorded (this run's fleet facts first, then the relay's fleet state); undefined if not enrolled. */
+  lookup(device: string): Promise<Tunnel | undefined>;
+}
+
+/** How long a direct attempt may go without a TCP connection before the relay path starts too. */
+export const DIRECT_HEAD_START_MS = 300;
+/** How long a direct attempt that has a TCP connection is still waited for once the relay path has logged in. */
+export const DIRECT_GRACE_MS = 1500;
+
+export function pinnedKey(hostKey: string): KnownKey {
+  const [type, key] = hostKey.trim().split(/\s+/);
+  return { type, key };
+}
+
+/** One attempt to log in: its result, whether its TCP connection is up, and a way to give it up. */
+export interface Attempt<T> {
+  result: Promise<T>;
+  /** True once the attempt's transport is connected (the host answers). */
+  answering(): boolean;
+  /** Settles when the attempt fails to connect at the transport level, or is known to be slow. */
+  slow: Promise<void>;
+  cancel(): void;
+}
+
+export interface Raced<T> {
+  winner: T;
+  via: 'direct' | 'relay';
+  /** Why the direct path was not taken (when the relay path won). */
+  directError?: Error;
+}
+
+/** The device is not in the relay's fleet state (or has no pinned host key there). */
+export class NotEnrolledError extends UnreachableError {}
+
+/** Both paths failed: each one's reason. */
+export class BothFailedError extends Error {
+  constructor(
+    readonly direct: Error,
+    readonly relay: Error,
+  ) {
+    super(`not reachable directly (${direct.message}) nor through the relay (${relay.message})`);
+  }
+}
+
+/**
+ * The path-choosing race, independent of SSH (unit-tested with fake attempts). `startRelay` is
+ * called at most once, when the direct attempt fails or is slow; `discard` closes a winner that
+ * arrives after the race is decided.
+ */
+export function race<T>(direct: Attempt<T>, startRelay: () => Attempt<T>, discard: (loser: T) => void, graceMs = DIRECT_GRACE_MS): Promise<Raced<T>> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let relay: Attempt<T> | undefined;
+    let directError: Error | undefined;
+    let relayError: Error | undefined;
+    let relayWon: T | undefined;
+    let grace: NodeJS.Timeout | undefined;
+
+    const settle = (winner: T, via: 'direct' | 'relay') => {
+      if (settled) return discard(winner);
+      settled = true;
+      if (grace) clearTimeout(grace);
+      if (via === 'direct' && relayWon !== undefined) discard(relayWon);
+      if (via === 'direct') relay?.cancel();
+      else direct.cancel();
+      resolve({ winner, via, directError });
+    };
+    const bothFailed = () => {
+      if (settled || !directError || (relay && !relayError)) return;
+      settled = true;
+      reject(relayError ? new BothFailedError(directError, relayError) : directError);
+    };
+    const startRelayOnce = () => {
+      if (relay || settled) return;
+      relay = startRelay();
+      relay.result.then(
+        (conn) => {
+          if (settled) return discard(conn);
+          // A host that answered directly is probably at home: give its login a moment to finish.
+          if (direct.answering() && !directError) {
+            relayWon = conn;
+            grace = setTimeout(() => settle(conn, 'relay'), graceMs);
+          } else settle(conn, 'relay');
+        },
+        (e: Error) => {
+          relayError = e;
+          bothFailed();
+        },
+      );
+    };
+
+    direct.slow.then(startRelayOnce, startRelayOnce);
+    direct.result.then(
+      (conn) => settle(conn, 'direct'),
+      (e: Error) => {
+        directError = e;
+        if (relayWon !== undefined) return settle(relayWon, 'relay');
+        startRelayOnce();
+        bothFailed();
+      },
+    );
+  });
+}
+
+/** A TCP connection to address:port, then an SSH login over it. */
+export function directAttempt(t: SshTarget, headStartMs = DIRECT_HEAD_START_MS): Attempt<SshConnection> {
+  const abort = new AbortController();
+  let socket: Socket | undefined;
+  let answering = false;
+  let markSlow!: () => void;
+  const slow = new Promise<void>((r) => (markSlow = r));
+  const slowTimer = setTimeout(markSlow, headStartMs);
+  const result = new Promise<Socket>((resolve, reject) => {
+    socket = tcpConnect({ host: t.address, port: t.port });
+    const timeout = setTimeout(() => socket!.destroy(new Error(`connect to ${t.address} port ${t.port}: timed out`)), t.connectTimeoutMs ?? 10_000);
+    socket.once('connect', () => {
+      clearTimeout(timeout);
+      clearTimeout(slowTimer);
+      answering = true;
+      resolve(socket!);
+    });
+    socket.once('error', (e) => {
+      clearTimeout(timeout);
+      clearTimeout(slowTimer);
+      markSlow();
+      reject(new UnreachableError(t.host, `ssh ${t.user}@${t.address}: ${e.message}`));
+    });
+    abort.signal.addEventListener('abort', () => socket!.destroy(new Error('connection attempt cancelled')), { once: true });
+  }).then((sock) => SshConnection.open({ ...t, sock, signal: abort.signal, via: 'direct' }));
+  // A failed login still means "not reached directly": let the relay path start.
+  result.catch(markSlow);
+  return { result, answering: () => answering, slow, cancel: () => abort.abort() };
+}
+
+/** A channel through the relay to the device's tunnel, then an SSH login over it, checked against the pinned key. */
+export function relayAttempt(t: SshTarget, tunnels: Tunnels, tunnel?: Tunnel): Attempt<SshConnection> {
+  const abort = new AbortController();
+  const result = (async () => {
+    const tun = tunnel ?? (await tunnels.lookup(t.host));
+    if (!tun) throw new NotEnrolledError(t.host, `${t.host} has no tunnel on the relay yet`);
+    const relay = await tunnels.relay();
+    if (abort.signal.aborted) throw new UnreachableError(t.host, 'connection attempt cancelled');
+    const where = `through the relay (its tunnel, port ${tun.port} on ${tunnels.relayName})`;
+    const sock = await relay.forward('localhost', tun.port).catch((e: Error) => {
+      throw new UnreachableError(t.host, `its tunnel is not up on the relay (port ${tun.port}): ${e.message.replace(/^.*: /, '')}`);
+    });
+    return SshConnection.open({ ...t, sock, pinned: { keys: [pinnedKey(tun.hostKey)], where }, signal: abort.signal, via: 'relay' });
+  })();
+  return { result, answering: () => false, slow: Promise.resolve(), cancel: () => abort.abort() };
+}
+
+const quietly = (c: SshConnection) => void c.close().catch(() => undefined);
+
+/** Reach a device by the path `via` asks for; `auto` races direct against the relay (see the top of this file). */
+export async function reachDevice(t: SshTarget, via: ConnectVia, tunnels: Tunnels, opts: { hasAddress: boolean }): Promise<SshConnection> {
+  if (via === 'direct') return directAttempt(t).result;
+  if (via === 'relay' || !opts.hasAddress) {
+    return relayAttempt(t, tunnels).result.catch((e: Error) => {
+      if (!(e instanceof NotEnrolledError)) throw e;
+      const why = via === 'relay' ? `${CONNECT_VIA_VAR} is relay, but` : `${t.host} has no ansible_host and`;
+      throw new UnreachableError(t.host, `${why} ${t.host} has no tunnel on the relay yet: a device is enrolled over a direct connection once (give it an ansible_host${via === 'relay' ? ` and ${CONNECT_VIA_VAR}: auto` : ''} for its first apply)`);
+    });
+  }
+  // The lookup (relay connection, fleet state) runs inside the relay attempt: a home device never waits for it.
+  const raced = await race(directAttempt(t), () => relayAttempt(t, tunnels), quietly).catch((e: Error) => {
+    throw explainBothFailed(t.host, e);
+  });
+  return raced.winner;
+}
+
+/** Neither path: say why in the words that help (never enrolled → must be reachable once). */
+function explainBothFailed(host: string, e: Error): Error {
+  const both = e as BothFailedError;
+  if (!(both instanceof BothFailedError)) return e;
+  if (both.relay instanceof NotEnrolledError) {
+    return new UnreachableError(host, `${both.direct.message}; ${host} has no tunnel on the relay yet, so it must be reachable directly once (ansible_host) to be enrolled`);
+  }
+  // A key that does not match is the news, whatever the other path said.
+  if (both.direct instanceof HostKeyError) return both.direct;
+  if (both.relay instanceof HostKeyError) return both.relay;
+  return new UnreachableError(host, `not reachable directly (${both.direct.message}) nor through the relay (${both.relay.message})`);
+}
