@@ -184,6 +184,20 @@ describe('devices away from home: reached through their tunnels, never stranded'
     assert.equal((await sshFromClient(lab, 'rpi1', 20_000)).stdout.trim(), 'rpi1');
   });
 
+  it('status -v asks away devices through their tunnels; apply --prune runs with devices away', async () => {
+    const st = await relayPlay(lab, ['status', inventory, '-v', '--json']);
+    assert.equal(st.code, 0, show(st));
+    const rows = Object.fromEntries((JSON.parse(st.stdout) as { name: string; up: boolean; service?: { via: string; state: string } }[]).map((r) => [r.name, r]));
+    for (const d of ['rpi1', 'rpi2']) assert.deepEqual([rows[d].up, rows[d].service?.via, rows[d].service?.state], [true, 'relay', 'active'], st.stdout);
+    assert.equal(rows.rpi3.service?.via, 'direct', st.stdout);
+    const prune = await apply('--prune');
+    assert.equal(prune.code, 0, show(prune));
+    for (const d of ['rpi1', 'rpi2']) {
+      assert.equal(viaOf(prune.stdout, d), 'relay', show(prune));
+      assert.equal(recap(prune.stdout)[d]?.changed, 0, show(prune));
+    }
+  });
+
   it('remove rpi2 while away: its service is stopped through its tunnel, then the relay refuses its key', async () => {
     const r = await relayPlay(lab, ['remove', inventory, 'rpi2'], 240_000);
     assert.equal(r.code, 0, show(r));

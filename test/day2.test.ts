@@ -237,7 +237,10 @@ describe('day 2 on a lab fleet: status, forwards, rotate, remove, prune, NixOS',
   it('remove of a device that cannot be reached: revoked on the relay all the same, reported, exit 0', async () => {
     const port = (await fleet()).devices.rpi2.port;
     const oldKey = await keepKey('rpi2');
-    // rpi2 at an unused lab address: relay-play cannot reach it, the relay still can refuse it.
+    // rpi2 offline: at an unused lab address, and its tunnel down (through which relay-play would
+    // otherwise reach it). relay-play cannot reach it; the relay can still refuse it.
+    const stop = await lab.exec('rpi2', 'sudo systemctl stop relay-tunnel.service');
+    assert.equal(stop.code, 0, show(stop));
     const away = writeYaml(dir, 'rpi2-away.yaml', inventoryData(['rpi1', 'rpi2'], { ...FORWARDS, rpi2: { ansible_host: '198.18.0.251' } }));
     const r = await relayPlay(lab, ['remove', away, 'rpi2']);
     assert.equal(r.code, 0, show(r));

@@ -31,6 +31,18 @@ const publicKeyOf = (v: unknown): string | undefined => {
   return typeof k === 'string' && k ? k : undefined;
 };
 
+/**
+ * The relay ports a device's installed tunnel unit holds (`-R localhost:PORT:...`), from the slurp of
+ * the unit in the enroll play: [] when it has none, undefined when the device was not read this run.
+ */
+export function unitPorts(v: unknown): number[] | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const text = decodeSlurp(v);
+  // Skipped: no unit installed (tasks/keys.yaml reads it only if it exists).
+  if (text === undefined) return (v as { skipped?: boolean }).skipped ? [] : undefined;
+  return [...text.matchAll(/-R localhost:(\d+):/g)].map((m) => Number(m[1]));
+}
+
 /** The `forwards` host var (checked by apply's inventory checks) as planner input. */
 export function forwardsInput(v: unknown): ForwardInput[] {
   if (!Array.isArray(v)) return [];
@@ -59,6 +71,7 @@ export function fleetInput(args: FleetArgs): FleetInput {
       hostKey: decodeSlurp(hv(name).device_host_key) ?? (hv(name).ssh_host_key as string | undefined),
       loginUser: hv(name).login_user as string | undefined,
       forwards: forwardsInput(hv(name).forwards),
+      currentPorts: unitPorts(hv(name).tunnel_unit_now),
     })),
     clients: args.clients.map((name) => ({ name, jumpKey: publicKeyOf(hv(name).jump_key) })),
   };
@@ -84,6 +97,7 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
     'tunnel_port',
     'tunnel_forwards',
     'tunnel_host_key',
+    'tunnel_retiring',
     'relay_host_key',
     'relay_devices',
     'relay_forwards',
@@ -120,14 +134,17 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
     const facts: Record<string, Record<string, unknown>> = {
       [ctx.host]: {
         relay_host_key: relayHostKey,
-        ...relayTemplateFacts(next),
+        ...relayTemplateFacts(next, plan.retiring),
         relay_dropped_ports: plan.droppedPorts,
         relay_kept: plan.kept,
         relay_dropped: plan.dropped,
       },
     };
     // tunnel_host_key: the key pinned for the device, checked when it is reached through its tunnel.
-    for (const d of devices) facts[d.name] = { tunnel_port: d.port, tunnel_forwards: forwardEntries(d.name, d), relay_host_key: relayHostKey, tunnel_host_key: d.host_key };
+    // tunnel_retiring: ports its running tunnel holds until it is changed (a way in if the change is rolled back).
+    for (const d of devices) {
+      facts[d.name] = { tunnel_port: d.port, tunnel_forwards: forwardEntries(d.name, d), relay_host_key: relayHostKey, tunnel_host_key: d.host_key, tunnel_retiring: plan.retiring[d.name] ?? [] };
+    }
     const forwards = devices.flatMap((d) => forwardEntries(d.name, d));
     for (const c of args.clients) facts[c] = { relay_host_key: relayHostKey, relay_devices: devices.filter((d) => d.host_key), relay_forwards: forwards };
 

@@ -48,6 +48,8 @@ export interface DeviceInput {
   hostKey?: string;
   loginUser?: string;
   forwards?: ForwardInput[];
+  /** The relay ports the device's installed tunnel unit holds now (read this run); undefined when not read. */
+  currentPorts?: number[];
 }
 
 export interface FleetInput {
@@ -68,6 +70,12 @@ export interface FleetPlan {
   dropped: string[];
   /** Relay ports whose tunnel sessions must end: their device is gone, or the port now belongs to another device. */
   droppedPorts: number[];
+  /**
+   * Per device, the ports its running tunnel holds that it will not hold once changed (a removed
+   * forward, a new tunnel_port). The device's key may still listen there during this run: if its new
+   * tunnel is never confirmed, the device goes back to the old one, which must still be let in.
+   */
+  retiring: Record<string, number[]>;
 }
 
 export const emptyFleet = (): FleetState => ({ version: 1, devices: {}, clients: {} });
@@ -169,6 +177,13 @@ export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan 
       taken.set(port, key);
     }
   }
+  // A port a member's running tunnel still holds is not given to anyone else this run.
+  const retiringOf = new Map<string, number[]>();
+  for (const d of members) {
+    const was = old.devices[d.name];
+    const now = d.currentPorts ?? (was ? recordPorts(d.name, was).map((p) => p.port) : []);
+    retiringOf.set(d.name, now);
+  }
   const recorded = new Map<string, number>();
   for (const [name, rec] of Object.entries(old.devices)) for (const { key, port } of recordPorts(name, rec)) recorded.set(key, port);
   const portOf = new Map<string, number>();
@@ -183,10 +198,11 @@ export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan 
       taken.set(was, s.key);
     }
   }
+  const held = new Set([...retiringOf.values()].flat());
   let candidate = input.portBase;
   for (const s of slots) {
     if (portOf.has(s.key)) continue;
-    while (taken.has(candidate)) candidate++;
+    while (taken.has(candidate) || held.has(candidate)) candidate++;
     if (candidate > 65535) throw new Error(`no free relay port left above tunnel_port_base ${input.portBase}`);
     portOf.set(s.key, candidate);
     taken.set(candidate, s.key);
@@ -246,11 +262,18 @@ export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan 
       if (!next.devices[name] || (owner !== undefined && owner !== name)) droppedPorts.add(port);
     }
   }
+  const retiring: Record<string, number[]> = {};
+  for (const d of members) {
+    const wanted = new Set(recordPorts(d.name, next.devices[d.name]).map((p) => p.port));
+    const left = [...new Set(retiringOf.get(d.name))].filter((p) => !wanted.has(p) && nextOwner.get(p) === undefined).sort((a, b) => a - b);
+    if (left.length) retiring[d.name] = left;
+  }
   return {
     state: next,
     kept: [...keptDevices, ...keptClients].sort(byName),
     dropped: dropped.sort(byName),
     droppedPorts: [...droppedPorts].sort((a, b) => a - b),
+    retiring,
   };
 }
 
@@ -301,13 +324,15 @@ export function forwardEntries(device: string, rec: DeviceRecord): ForwardEntry[
 }
 
 /** What the relay's templates need: one authorized_keys line per device key, and the sshd limits. */
-export function relayTemplateFacts(state: FleetState) {
+export function relayTemplateFacts(state: FleetState, retiring: Record<string, number[]> = {}) {
   const devices = deviceEntries(state);
   const ports = devices.flatMap((d) => recordPorts(d.name, d).map((p) => p.port));
-  // A device key may listen on its own ports only. During a rotation the device has two keys.
+  // A device key may listen on its own ports only (and on those its running tunnel still holds, see
+  // FleetPlan.retiring). During a rotation the device has two keys.
+  const listenPorts = (d: DeviceEntry) => [...recordPorts(d.name, d).map((p) => p.port), ...(retiring[d.name] ?? [])];
   const deviceKeys = devices.flatMap((d) => {
-    const permitlisten = recordPorts(d.name, d)
-      .map((p) => `permitlisten="localhost:${p.port}"`)
+    const permitlisten = listenPorts(d)
+      .map((p) => `permitlisten="localhost:${p}"`)
       .join(',');
     return [d.relay_key, d.next_relay_key].filter((k): k is string => Boolean(k)).map((relay_key) => ({ name: d.name, port: d.port, relay_key, permitlisten }));
   });
@@ -318,10 +343,11 @@ export function relayTemplateFacts(state: FleetState) {
   // For sshd's Match block and the jump keys: every device port, or a sentinel when there are none
   // ("localhost:1", never a device port: sshd refuses a literal "none" in key options).
   const listen = ports.map((p) => `localhost:${p}`);
+  const sshdListen = [...ports, ...Object.values(retiring).flat()].map((p) => `localhost:${p}`);
   return {
     relay_device_keys: deviceKeys,
     relay_client_keys: clientKeys,
-    relay_permit: listen.length ? listen.join(' ') : 'none',
+    relay_permit: sshdListen.length ? sshdListen.join(' ') : 'none',
     relay_client_permitopen: (listen.length ? listen : ['localhost:1']).map((l) => `permitopen="${l}"`).join(','),
   };
 }

@@ -26,6 +26,8 @@ export function connectVia(vars: Record<string, unknown>): ConnectVia {
 export interface Tunnel {
   port: number;
   hostKey: string; // "ssh-ed25519 AAAA..."
+  /** Ports the device's tunnel held before a change this run: where it is if the change was rolled back. */
+  formerPorts?: number[];
 }
 
 /** What the relay path needs from the run: the relay's connection, and where each device's tunnel is. */
@@ -174,11 +176,14 @@ export function relayAttempt(t: SshTarget, tunnels: Tunnels, tunnel?: Tunnel): A
     if (!tun) throw new NotEnrolledError(t.host, `${t.host} has no tunnel on the relay yet`);
     const relay = await tunnels.relay();
     if (abort.signal.aborted) throw new UnreachableError(t.host, 'connection attempt cancelled');
-    const where = `through the relay (its tunnel, port ${tun.port} on ${tunnels.relayName})`;
-    const sock = await relay.forward('localhost', tun.port).catch((e: Error) => {
-      throw new UnreachableError(t.host, `its tunnel is not up on the relay (port ${tun.port}): ${e.message.replace(/^.*: /, '')}`);
-    });
-    return SshConnection.open({ ...t, sock, pinned: { keys: [pinnedKey(tun.hostKey)], where }, signal: abort.signal, via: 'relay' });
+    let firstError: Error | undefined;
+    for (const port of [tun.port, ...(tun.formerPorts ?? [])]) {
+      const sock = await relay.forward('localhost', port).catch((e: Error) => void (firstError ??= e));
+      if (!sock) continue;
+      const where = `through the relay (its tunnel, port ${port} on ${tunnels.relayName})`;
+      return SshConnection.open({ ...t, sock, pinned: { keys: [pinnedKey(tun.hostKey)], where }, signal: abort.signal, via: 'relay' });
+    }
+    throw new UnreachableError(t.host, `its tunnel is not up on the relay (port ${tun.port}): ${firstError?.message.replace(/^.*: /, '')}`);
   })();
   return { result, answering: () => false, slow: Promise.resolve(), cancel: () => abort.abort() };
 }

@@ -1,7 +1,7 @@
 // Port allocation and key bookkeeping of the fleet state kept on the relay.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { emptyFleet, planFleet, parseFleet, serializeFleet, type FleetInput } from '../../src/relay/fleet.js';
+import { emptyFleet, planFleet, planFleetChanges, parseFleet, relayTemplateFacts, serializeFleet, type FleetInput } from '../../src/relay/fleet.js';
 
 /** A well-formed ed25519 public key whose 32 key bytes are all `n`. */
 const KEY = (n: number) => {
@@ -56,5 +56,38 @@ describe('planFleet', () => {
     assert.deepEqual(parseFleet(serializeFleet(s)), s);
     assert.deepEqual(parseFleet(''), emptyFleet());
     assert.throws(() => parseFleet('{"version": 7}'), /unrecognised/);
+  });
+
+  describe('ports a running tunnel still holds (a change may be rolled back)', () => {
+    const fw = (name: string, port: number) => ({ name, port });
+    const withWeb = planFleet(emptyFleet(), input([{ name: 'rpi1', relayKey: KEY(1), forwards: [fw('web', 80)] }, { name: 'rpi2', relayKey: KEY(2) }]));
+
+    it('a removed forward stays allowed for the device this run, then goes', () => {
+      const webPort = withWeb.devices.rpi1.forwards!.web.relay_port;
+      assert.deepEqual([withWeb.devices.rpi1.port, webPort, withWeb.devices.rpi2.port], [22221, 22222, 22223]);
+      const plan = planFleetChanges(withWeb, input([{ name: 'rpi1', relayKey: KEY(1), currentPorts: [22221, webPort] }, { name: 'rpi2', relayKey: KEY(2), currentPorts: [22223] }]));
+      assert.equal(plan.state.devices.rpi1.forwards, undefined);
+      assert.deepEqual(plan.retiring, { rpi1: [webPort] });
+      const facts = relayTemplateFacts(plan.state, plan.retiring);
+      assert.match(facts.relay_device_keys.find((k) => k.name === 'rpi1')!.permitlisten, new RegExp(`permitlisten="localhost:${webPort}"`));
+      assert.doesNotMatch(facts.relay_device_keys.find((k) => k.name === 'rpi2')!.permitlisten, new RegExp(`${webPort}`), 'only its own device');
+      assert.match(facts.relay_permit, new RegExp(`localhost:${webPort}`));
+      assert.doesNotMatch(facts.relay_client_permitopen, new RegExp(`${webPort}`), 'clients are never sent there');
+      // Once the device runs the new tunnel (read on the next run), the port is no longer let in.
+      const settled = planFleetChanges(plan.state, input([{ name: 'rpi1', relayKey: KEY(1), currentPorts: [22221] }, { name: 'rpi2', relayKey: KEY(2), currentPorts: [22223] }]));
+      assert.deepEqual(settled.retiring, {});
+      assert.doesNotMatch(relayTemplateFacts(settled.state, settled.retiring).relay_permit, new RegExp(`${webPort}`));
+    });
+
+    it('a device not read this run is taken to run what was recorded', () => {
+      const plan = planFleetChanges(withWeb, input([{ name: 'rpi1', relayKey: KEY(1), explicitPort: 23000, forwards: [fw('web', 80)] }, { name: 'rpi2' }]));
+      assert.deepEqual(plan.retiring, { rpi1: [22221] });
+    });
+
+    it('a port still held is not given to a new device', () => {
+      const plan = planFleetChanges(withWeb, input([{ name: 'rpi1', relayKey: KEY(1), currentPorts: [22221, 22222] }, { name: 'rpi2', currentPorts: [22223] }, { name: 'aaa' }]));
+      assert.deepEqual(plan.retiring, { rpi1: [22222] });
+      assert.equal(plan.state.devices.aaa.port, 22224);
+    });
   });
 });
