@@ -144,7 +144,7 @@ describe('devices away from home: reached through their tunnels, never stranded'
     assert.ok(scan.stdout.includes(key), `the forward on relay port ${port} does not serve rpi1's sshd:\n${show(scan)}`);
   });
 
-  it('a wrong relay_address for away rpi2: the run fails for rpi2 with its tunnel\'s own words, and rpi2 restores its tunnel by itself', async () => {
+  it('a wrong relay_address for away rpi2: the run fails for rpi2 with its tunnel\'s own words, and rpi2 restores its tunnel by itself', async (t) => {
     vars.rpi2.relay_address = '198.18.0.99';
     writeInventory(['rpi1', 'rpi2', 'rpi3'], { rpi1: ['ansible_host'] });
     delete vars.rpi2.relay_address;
@@ -157,9 +157,11 @@ describe('devices away from home: reached through their tunnels, never stranded'
     assert.equal(rc.rpi1?.failed, 0, show(r));
     assert.match(r.stdout, /rpi2.*did not come up through the relay within 20 s.*restored the configuration that ran before.*last message: .*(No route to host|timed out|Connection refused)/, show(r));
     assert.ok(took < CONFIRM_S + 45, `the failed apply took ${took} s`);
+    t.diagnostic(`failed apply took ${took.toFixed(1)} s: ${/^fatal: \[rpi2\].*$/m.exec(r.stdout)?.[0]}`);
     // Back with the old configuration, by itself.
     const back = await waitReachable(lab, ['rpi2'], 30_000, 'rpi2 after its rollback');
     assert.ok(back < 30, `rpi2 back after ${back} s`);
+    t.diagnostic(`ssh rpi2 from the client answered ${back.toFixed(1)} s after the failed apply ended`);
     const unit = await lab.exec('rpi2', 'grep -o "relay@[0-9.]*" /etc/systemd/system/relay-tunnel.service; sudo test -e /etc/relay-play/rollback && echo armed || echo none');
     assert.equal(unit.stdout, `relay@${lab.hosts.server.ip}\nnone\n`, show(unit));
     // And the next apply with the right address changes nothing on it.

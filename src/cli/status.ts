@@ -3,11 +3,11 @@
 // (directly: a down tunnel can't carry the question), or with -v every device, those that are up
 // through their tunnel if they can't be reached directly. In parallel, with a short timeout.
 import { shScript } from '../connection/quote.js';
-import type { Connection } from '../connection/types.js';
 import { UnreachableError } from '../errors.js';
 import { loadInventory } from '../inventory/index.js';
 import { isNixos, prepareRelayInventory } from '../relay/inventory.js';
 import { deviceError, lastLogLine, parseProbe, STATUS_SCRIPT, statusRows, statusTable, type StatusRow } from '../relay/status.js';
+import type { FleetState } from '../relay/fleet.js';
 import { fleetTunnels, readFleet } from '../relay/tunnels.js';
 import { Connections } from '../runner/connections.js';
 
@@ -30,42 +30,31 @@ export async function statusCommand(inventoryFile: string, opts: { json?: boolea
   const devices = inv.groups.get('devices') ?? [];
   const vars = (h: string) => inv.hosts.get(h)!.vars;
   const connectOpts = { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys), connectTimeoutMs: 5_000 };
-
-  let conns: Connections | undefined;
+  const relayConns = new Connections(vars, { ...connectOpts, connectTimeoutMs: 10_000 });
+  let deviceConns: Connections | undefined;
   let rows: StatusRow[];
   try {
-    const relayConns = new Connections(vars, { ...connectOpts, connectTimeoutMs: 10_000 });
-    let conn: Connection;
+    let fleet: FleetState;
     try {
-      conn = await relayConns.get(relay);
-    } catch (e) {
-      if (!(e instanceof UnreachableError)) throw e;
-      process.stderr.write(`relay-play status: the relay ${relay} is unreachable: ${e.message}\n`);
-      return 4;
-    }
-    try {
-      const fleet = await readFleet(conn).catch((e: Error) => {
+      const conn = await relayConns.get(relay);
+      fleet = await readFleet(conn).catch((e: Error) => {
         throw new UnreachableError(relay, e.message);
       });
-      const ports = Object.values(fleet.devices).map((d) => d.port);
-      const p = await conn.run(shScript(STATUS_SCRIPT, ports), { become: true });
+      const p = await conn.run(shScript(STATUS_SCRIPT, Object.values(fleet.devices).map((d) => d.port)), { become: true });
       if (p.code !== 0) throw new UnreachableError(relay, `the status check failed on the relay: ${p.stderr.trim()}`);
       rows = statusRows(devices, fleet, parseProbe(p.stdout));
-      conns = new Connections(vars, connectOpts, fleetTunnels(relay, new Set(devices), async () => conn, () => ({}), fleet));
     } catch (e) {
-      await relayConns.closeAll();
       if (!(e instanceof UnreachableError)) throw e;
-      process.stderr.write(`relay-play status: ${e.message}\n`);
+      process.stderr.write(`relay-play status: the relay ${relay}: ${e.message}\n`);
       return 4;
     }
-
     // Down devices (and with -v all of them) that the inventory says how to reach: their own account.
+    deviceConns = new Connections(vars, connectOpts, fleetTunnels(relay, new Set(devices), () => relayConns.get(relay), () => ({}), fleet));
     const ask = rows.filter((r) => r.in_inventory && (!r.up || opts.verbose));
-    await Promise.all(ask.map((r) => askDevice(r, conns!, isNixos(vars(r.name)) ? 'reverse-tunnel.service' : 'relay-tunnel.service')));
-    await conns.closeAll();
-    await relayConns.closeAll();
+    await Promise.all(ask.map((r) => askDevice(r, deviceConns!, isNixos(vars(r.name)) ? 'reverse-tunnel.service' : 'relay-tunnel.service')));
   } finally {
-    await conns?.closeAll();
+    await deviceConns?.closeAll();
+    await relayConns.closeAll();
   }
 
   if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');

@@ -1,5 +1,7 @@
 // `npm run demo`: boots a small lab fleet (a relay, two devices, a client), runs `relay-play apply`
-// on it, shows `ssh rpi1 hostname` working from the client through the relay, and tears it down.
+// on it, shows `ssh rpi1 hostname` working from the client through the relay, moves rpi2 away from
+// home (behind a NAT: the runner can't reach it any more) and applies again — rpi2 is reached through
+// its own tunnel — and tears it down.
 import { labAvailable, startLab, type Lab } from './index.js';
 import { relayPlay, tempDir, waitFor, writeYaml } from '../integration/util.js';
 
@@ -40,8 +42,11 @@ async function demo(lab: Lab): Promise<number> {
   say('laptop$ cat ~/.ssh/config');
   process.stdout.write((await lab.exec('laptop', 'cat ~/.ssh/config')).stdout);
 
-  say('relay-play apply again: nothing to change');
-  const again = await relayPlay(lab, ['apply', inventory]);
+  say(`rpi2 leaves home (behind a NAT now: this machine cannot reach ${hosts.rpi2.ansible_host}:22 any more)`);
+  await lab.setAway('rpi2', true);
+  say('relay-play apply -v again: nothing to change; rpi2 is reached through its own tunnel');
+  const again = await relayPlay(lab, ['apply', inventory, '-v']);
+  process.stdout.write(again.stdout.split('\n').filter((l) => l.startsWith('reached:')).join('\n') + '\n');
   process.stdout.write(again.stdout.split('PLAY RECAP')[1] ?? again.stdout);
   return again.code;
 }
