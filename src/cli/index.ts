@@ -97,6 +97,22 @@ export function buildProgram(): Command {
       throw new ExitError(await removeCommand(inventory, device, opts));
     });
 
+  const enroll = program
+    .command('enroll')
+    .description("zero-touch enrolment: record and authorize a new device on the relay, and write what it runs on first boot (a cloud-config user-data, or --script) — with its private keys")
+    .argument('<inventory>', 'inventory YAML file')
+    .argument('<device>', 'a device of the inventory (no ansible_host needed)')
+    .option('--script', 'a POSIX shell script (firstrun.sh, or run by hand as root) instead of a cloud-config')
+    .option('-o, --output <file>', 'write it to this file (mode 0600) instead of stdout')
+    .option('--reissue', 'the device is enrolled already: revoke its keys and issue new ones')
+    .option('--force', 'print it even when stdout is a terminal')
+    .option('--login-key <file.pub>', "the public key relay-play logs in to the device with (default: the .pub beside ansible_ssh_private_key_file, or ~/.ssh/id_ed25519.pub)")
+    .option('--no-login-key', "don't set up relay-play's login on the device (its image has it already)");
+  withOptions(enroll, ['forks', 'verbose', 'keys', 'lockWait']).action(async (inventory: string, device: string, opts: CommonOptions) => {
+      const { enrollCommand } = await import('./enroll.js');
+      throw new ExitError(await enrollCommand(inventory, device, opts));
+    });
+
   const rotate = program
     .command('rotate')
     .description('new relay keys for a device (or --all): the relay accepts both, the device switches and restarts its tunnel, the old key is refused')

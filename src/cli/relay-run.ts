@@ -8,11 +8,14 @@ import { exitCodeFor, runPlaybook } from '../runner/play.js';
 import type { RunState } from '../runner/state.js';
 import type { CommonOptions } from './index.js';
 import { pickReporter } from './run.js';
+import type { Reporter } from '../output/reporter.js';
 
 /** The group the remove and rotate playbooks act on. */
 export const TARGETS_GROUP = 'relay_play_targets';
 
-export function bundledPlaybook(name: 'site' | 'remove' | 'rotate'): string {
+export type BundledPlaybook = 'site' | 'remove' | 'rotate' | 'enroll';
+
+export function bundledPlaybook(name: BundledPlaybook): string {
   return join(bundledRolesDir(), '..', 'playbooks', `${name}.yaml`);
 }
 
@@ -24,10 +27,10 @@ export interface RelayRun {
 
 /** Run a bundled playbook. `relayVars` are set on the relay host (e.g. relay_prune); `targets` fill relay_play_targets. */
 export async function runRelayPlaybook(
-  name: 'site' | 'remove' | 'rotate',
+  name: BundledPlaybook,
   inv: Inventory,
   opts: CommonOptions,
-  extra: { relayVars?: Record<string, unknown>; targets?: string[] } = {},
+  extra: { relayVars?: Record<string, unknown>; targets?: string[]; reporter?: Reporter } = {},
 ): Promise<RelayRun> {
   const relay = inv.groups.get('relay')![0];
   inv.groups.set(TARGETS_GROUP, extra.targets ?? []);
@@ -40,12 +43,12 @@ export async function runRelayPlaybook(
       check: Boolean(opts.check),
       diff: Boolean(opts.diff),
       limit: opts.limit,
-      forks: opts.forks,
+      forks: opts.forks ?? 20,
       acceptNewHostKeys: Boolean(opts.acceptNewHostKeys),
       // Two runs on one fleet must not interleave: the second waits, then refuses.
       lock: { host: relay, path: '/run/lock/relay-play.lock', waitSeconds: opts.lockWait },
     },
-    await pickReporter(opts),
+    extra.reporter ?? (await pickReporter(opts)),
   );
   return { state, code: exitCodeFor(state), relay };
 }

@@ -50,7 +50,8 @@ export async function statusCommand(inventoryFile: string, opts: { json?: boolea
     }
     // Down devices (and with -v all of them) that the inventory says how to reach: their own account.
     deviceConns = new Connections(vars, connectOpts, fleetTunnels(relay, new Set(devices), () => relayConns.get(relay), () => ({}), fleet));
-    const ask = rows.filter((r) => r.in_inventory && (!r.up || opts.verbose));
+    // A device awaiting first contact has not booted yet: nothing to ask.
+    const ask = rows.filter((r) => r.in_inventory && !r.awaiting_since && (!r.up || opts.verbose));
     await Promise.all(ask.map((r) => askDevice(r, deviceConns!, isNixos(vars(r.name)) ? 'reverse-tunnel.service' : 'relay-tunnel.service')));
   } finally {
     await deviceConns?.closeAll();

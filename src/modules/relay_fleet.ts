@@ -72,6 +72,7 @@ export function fleetInput(args: FleetArgs): FleetInput {
       loginUser: hv(name).login_user as string | undefined,
       forwards: forwardsInput(hv(name).forwards),
       currentPorts: unitPorts(hv(name).tunnel_unit_now),
+      issuedAt: hv(name).relay_issued_at as string | undefined,
     })),
     clients: args.clients.map((name) => ({ name, jumpKey: publicKeyOf(hv(name).jump_key) })),
   };
@@ -108,6 +109,7 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
     'relay_dropped_ports',
     'relay_kept',
     'relay_dropped',
+    'relay_issued',
   ],
 
   async plan(args, ctx) {
@@ -138,6 +140,8 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
         relay_dropped_ports: plan.droppedPorts,
         relay_kept: plan.kept,
         relay_dropped: plan.dropped,
+        // Devices still using the relay key `relay-play enroll` made (name → when): apply rotates them once reached.
+        relay_issued: Object.fromEntries(devices.filter((d) => d.issued).map((d) => [d.name, d.issued!.at])),
       },
     };
     // tunnel_host_key: the key pinned for the device, checked when it is reached through its tunnel.

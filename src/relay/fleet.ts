@@ -22,6 +22,11 @@ export interface DeviceRecord {
   host_key?: string; // the device's sshd ed25519 host key (public)
   login_user?: string;
   forwards?: Record<string, ForwardRecord>;
+  /**
+   * Enrolled with `relay-play enroll`: keys made on the admin's machine and shipped in user-data.
+   * Kept while the device still uses that relay key; the first apply that reaches it rotates the key.
+   */
+  issued?: { at: string; relay_key: string };
 }
 
 export interface FleetState {
@@ -50,6 +55,8 @@ export interface DeviceInput {
   forwards?: ForwardInput[];
   /** The relay ports the device's installed tunnel unit holds now (read this run); undefined when not read. */
   currentPorts?: number[];
+  /** `relay-play enroll`: relayKey and hostKey were made on the admin's machine at this time (ISO). */
+  issuedAt?: string;
 }
 
 export interface FleetInput {
@@ -210,6 +217,7 @@ export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan 
 
   // Sorted by name, so the recorded file never depends on inventory order.
   const devices: Record<string, DeviceRecord> = {};
+  const reissued: string[] = [];
   for (const d of members) {
     const was = old.devices[d.name] ?? {};
     const rec: DeviceRecord = { port: portOf.get(d.name)! };
@@ -226,6 +234,11 @@ export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan 
     const loginUser = d.loginUser ?? was.login_user;
     if (relayKey) rec.relay_key = relayKey;
     if (nextKey) rec.next_relay_key = nextKey;
+    // An issued key is remembered until the device uses another one (the first apply rotates it).
+    const issued = d.issuedAt && relayKey ? { at: d.issuedAt, relay_key: relayKey } : was.issued;
+    if (issued && issued.relay_key === relayKey) rec.issued = issued;
+    // Issued again (--reissue): the session of the key it replaces ends now.
+    if (d.issuedAt && was.relay_key && was.relay_key !== relayKey) reissued.push(d.name);
     if (hostKey) rec.host_key = hostKey;
     if (loginUser) rec.login_user = loginUser;
     const fws = [...(d.forwards ?? [])].sort((a, b) => byName(a.name, b.name));
@@ -259,7 +272,7 @@ export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan 
   for (const [name, rec] of Object.entries(old.devices)) {
     for (const { port } of recordPorts(name, rec)) {
       const owner = nextOwner.get(port);
-      if (!next.devices[name] || (owner !== undefined && owner !== name)) droppedPorts.add(port);
+      if (!next.devices[name] || (owner !== undefined && owner !== name) || reissued.includes(name)) droppedPorts.add(port);
     }
   }
   const retiring: Record<string, number[]> = {};
@@ -286,14 +299,8 @@ export function serializeFleet(state: FleetState): string {
   return JSON.stringify(state, null, 2) + '\n';
 }
 
-export interface DeviceEntry {
+export interface DeviceEntry extends DeviceRecord {
   name: string;
-  port: number;
-  relay_key?: string;
-  next_relay_key?: string;
-  host_key?: string;
-  login_user?: string;
-  forwards?: Record<string, ForwardRecord>;
 }
 
 /** Devices sorted by name, for templates (authorized_keys, sshd Match block, client config). */

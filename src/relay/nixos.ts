@@ -28,7 +28,8 @@ export function nixLines(text: string, pad: string): string {
 /** An attribute name, quoted unless it is a plain identifier. */
 export const nixAttr = (name: string) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : nixString(name));
 
-function roleTemplate(role: string, file: string, vars: Vars): string {
+/** A bundled role's template rendered with `vars` (the same text a Debian host gets). */
+export function roleTemplate(role: string, file: string, vars: Vars): string {
   return String(renderString(readFileSync(join(bundledRolesDir(), role, 'templates', file), 'utf8'), vars));
 }
 

@@ -67,6 +67,8 @@ export interface StatusRow {
   relay_check: string | null;
   in_inventory: boolean;
   forwards: { name: string; relay_port: number; listening: boolean }[];
+  /** Enrolled with `relay-play enroll` and not reached by an apply yet: since when (ISO), else null. */
+  awaiting_since?: string | null;
   /** The device's own account of its tunnel service, when it was asked (down devices; all with -v). */
   service?: { via: string | null; state: string; restarts: number | null; last_message: string | null };
 }
@@ -92,6 +94,8 @@ export function statusRows(inventoryDevices: string[], fleet: FleetState, probe:
     else if (!seen) check = `relay port ${rec.port} is listening but no SSH server answers through it`;
     else if (seen !== bareKey(rec.host_key)) check = `the host key seen through relay port ${rec.port} is not ${name}'s`;
     const up = check === null;
+    // Enrolled with `relay-play enroll` and never reached by an apply since: not broken, just not booted yet.
+    if (!up && rec.issued) check = `awaiting first contact since ${rec.issued.at} (enrolled with relay-play enroll; ${check})`;
     const pid = up ? sessionPids(probe.listeners, rec.port)[0] : undefined;
     const secs = pid !== undefined ? probe.etimes.get(pid) : undefined;
     return {
@@ -104,6 +108,7 @@ export function statusRows(inventoryDevices: string[], fleet: FleetState, probe:
       relay_check: check,
       in_inventory,
       forwards,
+      awaiting_since: !up && rec.issued ? rec.issued.at : null,
     };
   });
 }

@@ -167,8 +167,9 @@ async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Repo
   return r;
 }
 
-export function exitCodeFor(state: RunState): number {
-  const stats = [...state.stats.values()];
+/** Ansible's exit codes; hosts in `excused` (e.g. devices awaiting first contact) don't count. */
+export function exitCodeFor(state: RunState, excused: ReadonlySet<string> = new Set()): number {
+  const stats = [...state.stats].filter(([h]) => !excused.has(h)).map(([, s]) => s);
   if (stats.some((s) => s.failures > 0)) return 2;
   if (stats.some((s) => s.unreachable > 0)) return 4;
   return 0;

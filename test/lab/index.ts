@@ -69,6 +69,8 @@ export interface Lab {
    * lab.exec keeps working (it then logs in from inside the host's namespace, over loopback).
    */
   setAway(host: string, away: boolean): Promise<void>;
+  /** Pin the host's ed25519 key again from its disk (after something on the host replaced it). */
+  rereadHostKey(host: string): void;
   teardown(): Promise<void>;
 
   // Extras (additive, for tests and debugging):
@@ -838,6 +840,14 @@ class LabImpl implements Lab {
   }
 
   private hostKeys = new Map<string, string>();
+
+  rereadHostKey(host: string): void {
+    const h = this.host(host);
+    const key = this.readHostKey(h);
+    if (!key) throw new Error(`${host} has no ed25519 host key on disk`);
+    this.hostKeys.set(h.name, key);
+    this.writeKnownHosts();
+  }
 
   private writeKnownHosts(): void {
     const lines = [...this.rt.values()].filter((h) => this.hostKeys.has(h.name)).map((h) => `${h.ip} ${this.hostKeys.get(h.name)}`);

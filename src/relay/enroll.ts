@@ -1,0 +1,113 @@
+// `relay-play enroll`: what a new device runs on its first boot, as a cloud-config (`user-data`) or as
+// a plain POSIX shell script (`firstrun.sh`, or pasted by a person on site). Pure text: the keys,
+// port and unit come from src/cli/enroll.ts, which recorded and authorized them on the relay first.
+import { randomBytes } from 'node:crypto';
+import { stringify } from 'yaml';
+import { shq } from '../connection/quote.js';
+
+export interface FirstBoot {
+  device: string;
+  relay: string;
+  port: number;
+  tunnelUser: string;
+  /** OpenSSH private key (ed25519) of the device's relay key, and its public line. */
+  relayKey: { private: string; public: string };
+  /** The device's sshd ed25519 host key, made here so clients can pin it before the device ever boots. */
+  hostKey: { private: string; public: string };
+  /** The relay's host key line for /etc/relay-play/known_hosts ("relay-play-relay ssh-ed25519 ..."). */
+  relayPin: string;
+  /** relay-tunnel.service, rendered from the role's own template (so the next apply finds nothing to change). */
+  unit: string;
+  /** relay-play's own login (ansible_user and its public key), so the next apply can manage the device. */
+  login?: { user: string; key: string };
+}
+
+const TUNNEL_UNIT = '/etc/systemd/system/relay-tunnel.service';
+
+/** A here-document whose end marker cannot occur in the text. */
+function heredoc(text: string): string {
+  let end: string;
+  do end = `RELAY_PLAY_${randomBytes(6).toString('hex')}`;
+  while (text.includes(end));
+  return `<<'${end}'\n${text.endsWith('\n') ? text : text + '\n'}${end}`;
+}
+
+/**
+ * The shell part both forms share: tunnel user, keys, pinned relay key, unit, started. With
+ * `withHostKey` it also installs the sshd host key (a cloud-config gives it to cloud-init instead).
+ */
+export function firstBootScript(f: FirstBoot, opts: { withHostKey: boolean }): string {
+  const put = (path: string, mode: string, owner: string, text: string) => `put ${shq(path)} ${mode} ${shq(owner)} ${heredoc(text)}`;
+  return [
+    '#!/bin/sh',
+    `# relay-play enroll: first boot of ${f.device} — a reverse SSH tunnel to the relay ${f.relay} (relay port ${f.port}).`,
+    '# Run once as root. It holds private keys: treat it like a password and delete it after use (it deletes',
+    '# itself when run from a file). The relay key in it is replaced on the first relay-play apply that reaches',
+    '# the device.',
+    'set -eu',
+    'umask 077',
+    `user=${shq(f.tunnelUser)}`,
+    'if ! id -u "$user" >/dev/null 2>&1; then',
+    '  useradd --system --shell /usr/sbin/nologin --home-dir /nonexistent --no-create-home "$user"',
+    'fi',
+    '# Write a file atomically with its mode and owner: $1 path, $2 mode, $3 owner; the content on stdin.',
+    'put() {',
+    '  tmp=$(mktemp "$1.XXXXXX")',
+    '  cat > "$tmp"',
+    '  chmod "$2" "$tmp" && chown "$3" "$tmp" && mv -f "$tmp" "$1"',
+    '}',
+    'mkdir -p /etc/relay-play && chmod 0755 /etc/relay-play',
+    put('/etc/relay-play/id_relay', '0600', f.tunnelUser, f.relayKey.private),
+    put('/etc/relay-play/id_relay.pub', '0644', 'root', f.relayKey.public + '\n'),
+    put('/etc/relay-play/known_hosts', '0644', 'root', f.relayPin + '\n'),
+    ...(opts.withHostKey
+      ? [
+          '# The host key the clients have pinned already; sshd reloads to use it.',
+          put('/etc/ssh/ssh_host_ed25519_key', '0600', 'root', f.hostKey.private),
+          put('/etc/ssh/ssh_host_ed25519_key.pub', '0644', 'root', f.hostKey.public + '\n'),
+          'for u in ssh sshd; do if systemctl is-active --quiet "$u.service"; then systemctl reload "$u.service"; break; fi; done',
+        ]
+      : []),
+    ...(f.login ? loginPart(f.login) : []),
+    put(TUNNEL_UNIT, '0644', 'root', f.unit),
+    'systemctl daemon-reload',
+    'systemctl enable --now relay-tunnel.service',
+    `echo "relay-play: ${f.device}'s tunnel to ${f.relay} is enabled (relay port ${f.port})"`,
+    'case "$0" in */*) rm -f -- "$0" ;; esac',
+    '',
+  ].join('\n');
+}
+
+/** The admin's login for relay-play: the user (made if missing), its key, and sudo without a password. */
+function loginPart(login: { user: string; key: string }): string[] {
+  return [
+    `# relay-play logs in as ${login.user} (through the tunnel) with this key, and needs sudo without a password.`,
+    `login=${shq(login.user)} key=${shq(login.key)}`,
+    'if ! id -u "$login" >/dev/null 2>&1; then useradd --create-home --shell /bin/sh "$login"; fi',
+    'home=$(getent passwd "$login" | cut -d: -f6)',
+    'mkdir -p "$home/.ssh" && touch "$home/.ssh/authorized_keys"',
+    'grep -qxF "$key" "$home/.ssh/authorized_keys" || printf \'%s\\n\' "$key" >> "$home/.ssh/authorized_keys"',
+    'chown -R "$login:$(id -gn "$login")" "$home/.ssh" && chmod 0700 "$home/.ssh" && chmod 0600 "$home/.ssh/authorized_keys"',
+    'if [ "$login" != root ]; then',
+    '  printf \'%s ALL=(ALL) NOPASSWD:ALL\\n\' "$login" | put /etc/sudoers.d/relay-play-login 0440 root',
+    'fi',
+  ];
+}
+
+/** A cloud-config: the host key through cloud-init's ssh_keys, the rest as a script run once by runcmd. */
+export function cloudConfig(f: FirstBoot): string {
+  const script = '/var/lib/relay-play/firstboot.sh';
+  const doc = {
+    ssh_keys: { ed25519_private: f.hostKey.private, ed25519_public: f.hostKey.public },
+    write_files: [{ path: script, permissions: '0700', owner: 'root:root', content: firstBootScript(f, { withHostKey: false }) }],
+    runcmd: [['sh', script]],
+  };
+  return [
+    '#cloud-config',
+    `# relay-play enroll: ${f.device} — a reverse SSH tunnel to the relay ${f.relay} (relay port ${f.port}).`,
+    '# Holds private keys (the relay key and the sshd host key): treat it like a password, and delete it',
+    '# from the boot medium once the device has started. The relay key is replaced on the first',
+    '# relay-play apply that reaches the device.',
+    stringify(doc, { lineWidth: 0 }),
+  ].join('\n');
+}
