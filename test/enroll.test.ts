@@ -141,4 +141,25 @@ describe('zero-touch enrolment: a device that was never on the admin\'s network'
     const fleet = JSON.parse((await lab.exec('server', 'cat /var/lib/relay-play/fleet.json')).stdout);
     assert.equal(fleet.devices.rpi8, undefined);
   });
+
+  it('--reissue revokes the keys in use at once; a NixOS device gets its Nix instead, nothing changed', async () => {
+    const current = 'sudo ssh -F none -T -i /etc/relay-play/id_relay -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/relay-play/known_hosts -o HostKeyAlias=relay-play-relay relay@' + lab.hosts.server.ip + ' true';
+    assert.notEqual((await lab.exec('rpi9', current)).code, 255, 'control: the key in use works');
+    const r = await relayPlay(lab, ['enroll', inventory, 'rpi9', '--reissue', '--output', join(dir, 'reissued.yaml')]);
+    assert.equal(r.code, 0, show(r));
+    const refused = await lab.exec('rpi9', current);
+    assert.equal(refused.code, 255, show(refused));
+    const { rows } = await statusRows();
+    assert.equal(rows.rpi9.up, false, 'its session was ended');
+    assert.ok(rows.rpi9.awaiting_since);
+
+    const before = await relayFiles();
+    const nixInv = readFileSync(inventory, 'utf8').replace(/^( +)rpi8:\n/m, '$1rpi8:\n$1  os: nixos\n');
+    assert.notEqual(nixInv, readFileSync(inventory, 'utf8'));
+    const nix = await relayPlay(lab, ['enroll', writeYaml(dir, 'nixos.yaml', nixInv), 'rpi8', '--output', join(dir, 'nix.yaml')]);
+    assert.equal(nix.code, 1, show(nix));
+    assert.match(nix.stderr, /rpi8 runs NixOS/, show(nix));
+    assert.match(nix.stdout, /systemd\.services\.reverse-tunnel/, show(nix));
+    assert.equal(await relayFiles(), before, 'the relay changed');
+  });
 });
