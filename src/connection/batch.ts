@@ -10,7 +10,7 @@ export interface OneCommand {
   command: string;
   become: boolean;
   becomeUser?: string;
-  /** Sent to the command's standard input (kept small: it travels on the command line). */
+  /** Sent to the command's standard input (on the exec channel's stdin, never on a command line). */
   stdin?: string;
 }
 
@@ -21,42 +21,75 @@ export function readKey(r: ReadRequest): string {
   return `${r.become ? (r.becomeUser ?? 'root') : ''}\0${r.command}`;
 }
 
-// $1 a boundary token, $2 "stop" to end at the first non-zero exit; then triples (index, command,
-// base64 stdin or ""). Each command's output is framed on stdout and on stderr by "<token> <index>
-// begin" and "<token> <index> end [<exit code>]" lines, as MIME parts are: the token is random per
-// trip, so no output can fake a frame. Exits 1 when it stopped at a failure.
-const SCRIPT = `b=$1 stop=$2; shift 2
+// Inputs (file contents, keys, rendered templates) never travel on a command line, where every local
+// user reads them in /proc/*/cmdline and sudo logs them: the exec channel's stdin carries the inputs
+// of the whole trip one after the other, and each level takes exactly its own bytes from it — the
+// trip's runs (one sudo each) their share, each command in a run its own. `take N` reads exactly N
+// bytes (GNU head reads no further than asked; elsewhere dd, one byte at a time), and what a command
+// leaves unread is drained, so the next one starts at its own first byte whatever the previous did.
+const TAKE = `take() { if [ "$gnu" = y ]; then head -c "$1"; else dd bs=1 count="$1" 2>/dev/null; fi; }
+feed() { n=$1; shift
+  if [ "$n" = 0 ]; then "$@" </dev/null; return; fi
+  [ -n "$gnu" ] || case $(head --version 2>/dev/null) in *GNU*) gnu=y;; *) gnu=n;; esac
+  take "$n" | { "$@"; c=$?; cat >/dev/null; exit $c; }
+}`;
+
+// The commands of one run (one user): $1 a boundary token, $2 "stop" to end at the first non-zero
+// exit; then triples (index, command, bytes of stdin). Each command's output is framed on stdout and
+// on stderr by "<token> <index> begin" and "<token> <index> end [<exit code>]" lines, as MIME parts
+// are: the token is random per trip, so no output can fake a frame. Exits 1 when it stopped at a failure.
+const SCRIPT = `${TAKE}
+b=$1 stop=$2; shift 2
 while [ $# -ge 3 ]; do
   printf '%s %s begin\\n' "$b" "$1"; printf '%s %s begin\\n' "$b" "$1" >&2
-  if [ -n "$3" ]; then printf '%s' "$3" | base64 -d | sh -c "$2"; else sh -c "$2" </dev/null; fi
+  feed "$3" sh -c "$2"
   code=$?
   printf '\\n%s %s end %s\\n' "$b" "$1" "$code"; printf '\\n%s %s end\\n' "$b" "$1" >&2
   if [ "$code" -ne 0 ] && [ "$stop" = stop ]; then exit 1; fi
   shift 3
 done`;
 
+// The trip: $1 "stop" or "all", then pairs (bytes of the run's stdin, the run's command line). A run
+// that cannot start (sudo refused) takes its bytes all the same, so the runs after it find theirs.
+const TRIP = `${TAKE}
+stop=$1; shift
+while [ $# -ge 2 ]; do
+  feed "$1" sh -c "$2"
+  if [ $? -ne 0 ] && [ "$stop" = stop ]; then exit 1; fi
+  shift 2
+done`;
+
 /** sshd hands the whole line to the login shell as one argument, which Linux caps at 128 KiB. */
 export const MAX_TRIP_BYTES = 96 * 1024;
 
-/** The size a command takes on the trip's command line (its stdin travels there, in base64). */
-export function tripSize(c: OneCommand): number {
-  return c.command.length + Math.ceil(((c.stdin?.length ?? 0) * 4) / 3) + 64;
+/** The size a command takes on the trip's command line (its stdin travels on the channel, not there). */
+export function tripSize(c: ReadRequest): number {
+  // Quoted twice (in its run, and the run in the trip): every ' costs up to 4+4 bytes more.
+  return c.command.length + 8 * (c.command.match(/'/g)?.length ?? 0) + 64;
 }
 
-const userOf = (c: OneCommand) => (c.become ? (c.becomeUser ?? 'root') : '');
+const userOf = (c: ReadRequest) => (c.become ? (c.becomeUser ?? 'root') : '');
+const bytes = (s: string | undefined) => (s === undefined ? 0 : Buffer.byteLength(s, 'utf8'));
 
-/** The command line that runs `cmds` in order, framed by `token`: one sudo per run of commands as the same user. */
-export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stopAtFailure: boolean): string {
-  const runs: { become: boolean; becomeUser?: string; args: (string | number)[] }[] = [];
+/** What one exec runs: its command line, and the stream for its stdin. */
+export interface Trip {
+  command: string;
+  stdin: string;
+}
+
+/** The trip that runs `cmds` in order, framed by `token`: one sudo per run of commands as the same user. */
+export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stopAtFailure: boolean): Trip {
+  const runs: { become: boolean; becomeUser?: string; args: (string | number)[]; bytes: number }[] = [];
   cmds.forEach((c, i) => {
     let run = runs[runs.length - 1];
-    if (!run || userOf(cmds[i - 1]) !== userOf(c)) runs.push((run = { become: c.become, becomeUser: c.becomeUser, args: [] }));
-    run.args.push(i, c.command, c.stdin === undefined ? '' : Buffer.from(c.stdin).toString('base64'));
+    if (!run || userOf(cmds[i - 1]) !== userOf(c)) runs.push((run = { become: c.become, becomeUser: c.becomeUser, args: [], bytes: 0 }));
+    run.args.push(i, c.command, bytes(c.stdin));
+    run.bytes += bytes(c.stdin);
   });
   // A run that cannot start (sudo refused) reports nothing for its commands; when stopping at a
   // failure, the runs after a failed one don't start either.
-  const lines = runs.map((r) => withBecome(shScript(SCRIPT, [token, stopAtFailure ? 'stop' : 'all', ...r.args]), r));
-  return lines.join(stopAtFailure ? ' && ' : '; ');
+  const args = runs.flatMap((r) => [r.bytes, withBecome(shScript(SCRIPT, [token, stopAtFailure ? 'stop' : 'all', ...r.args]), r)]);
+  return { command: shScript(TRIP, [stopAtFailure ? 'stop' : 'all', ...args]), stdin: cmds.map((c) => c.stdin ?? '').join('') };
 }
 
 /** Each framed part of one stream, by index; `began` lists the indices that started at all. */
@@ -94,7 +127,8 @@ export function runAlone(conn: Connection, c: OneCommand): Promise<RunResult> {
 /** Run `cmds` in order in one exec (keep them under MAX_TRIP_BYTES together). */
 export async function runInOneTrip(conn: Connection, cmds: ReadonlyArray<OneCommand>, opts: { stopAtFailure: boolean }): Promise<TripResult> {
   const token = `relay-play-${randomBytes(16).toString('hex')}`;
-  const r = await conn.run(tripCommand(cmds, token, opts.stopAtFailure));
+  const trip = tripCommand(cmds, token, opts.stopAtFailure);
+  const r = await conn.run(trip.command, trip.stdin ? { stdin: trip.stdin } : {});
   return parseTrip(r.stdout, r.stderr, cmds.length, token);
 }
 

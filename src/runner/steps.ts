@@ -1,6 +1,7 @@
 // Applying a plan's steps in as few round trips as possible: consecutive steps travel in one exec
 // (src/connection/batch.ts) that stops at the first failing step, exactly as running them one by
-// one would. On a first apply most tasks have several steps (mkdir, chown, ssh-keygen, …).
+// one would. On a first apply most tasks have several steps (mkdir, chown, ssh-keygen, …). Their
+// inputs (file contents) travel on the exec's stdin, so a big file shares the trip like any step.
 import { MAX_TRIP_BYTES, runAlone, runInOneTrip, tripSize, type OneCommand } from '../connection/batch.js';
 import type { Connection, RunResult } from '../connection/types.js';
 
@@ -14,7 +15,7 @@ export async function applySteps(conn: Connection, steps: OneCommand[], stopAtFa
     let end = i;
     for (let bytes = 0; end < steps.length && bytes + tripSize(steps[end]) <= MAX_TRIP_BYTES; end++) bytes += tripSize(steps[end]);
     if (end - i <= 1) {
-      // One step (or one too big for a command line, e.g. a large file's content): as it is.
+      // One step (or one whose command alone is too long to share a command line): as it is.
       const r = await alone(steps[i++]);
       outputs.push(r);
       if (failed(r)) return outputs;
@@ -34,7 +35,14 @@ export async function applySteps(conn: Connection, steps: OneCommand[], stopAtFa
         return outputs;
       }
       // Never started (e.g. sudo refused): go on one by one from here, so the error is the real one.
+      // Without stopping at failures, a later run of the trip may have run all the same: never twice.
       for (let n = i + k; n < end; n++) {
+        if (trip.began.has(n - i)) {
+          const done = trip.results[n - i];
+          outputs.push(done ?? { code: 255, stdout: '', stderr: 'the step did not finish (its shell or the connection ended)' });
+          if (!done || failed(done)) return outputs;
+          continue;
+        }
         const rr = await alone(steps[n]);
         outputs.push(rr);
         if (failed(rr)) return outputs;

@@ -105,13 +105,56 @@ describe('readBatch', () => {
     assert.deepEqual(out[2], { code: 1, stdout: '', stderr: 'err' });
   });
 
-  it('one sudo per run of commands as the same user, in order; stopping at a failure chains them with &&', () => {
+  it('one sudo per run of commands as the same user, in order', () => {
     const root = (command: string) => ({ command, become: true });
-    const line = tripCommand([root('a'), root('b'), plain('c'), root('d')], 'T', true);
-    assert.equal(line.match(/sudo -n/g)?.length, 2, line);
-    assert.equal(line.match(/b=\$1 stop=\$2/g)?.length, 3, 'three runs: root, the login user, root');
-    assert.equal(tripCommand([plain('c'), root('a')], 'T', true).includes("' && sudo"), true);
-    assert.equal(tripCommand([plain('c'), root('a')], 'T', false).includes("; sudo"), true);
+    const { command } = tripCommand([root('a'), root('b'), plain('c'), root('d')], 'T', true);
+    assert.equal(command.match(/sudo -n/g)?.length, 2, command);
+    assert.equal(command.match(/b=\$1 stop=\$2/g)?.length, 3, 'three runs: root, the login user, root');
+  });
+
+  it('inputs travel on the channel, never on the command line', () => {
+    const secret = 'hunter2-SECRET-ünï';
+    const trip = tripCommand([{ command: 'cat > /x', become: true, stdin: secret }, plain('echo'), { command: 'cat', become: false, stdin: 'two' }], 'T', true);
+    for (const form of [secret, Buffer.from(secret).toString('base64'), 'hunter2']) assert.ok(!trip.command.includes(form), form);
+    assert.equal(trip.stdin, secret + 'two');
+  });
+});
+
+describe('inputs of a trip', () => {
+  const step = (command: string, stdin?: string) => ({ command, become: false, ...(stdin !== undefined ? { stdin } : {}) });
+  const inputs = [
+    step('true', 'not read at all\n'),
+    step('head -c 3', 'abcdef'), // reads part of it
+    step('cat', "line 1\nit's $(x) ünï\n"),
+    step('echo none'),
+    step('cat', ''),
+    step('wc -c', 'x'.repeat(300_000)), // more than a pipe holds
+    step('head -c 1', 'z'.repeat(200_000)), // leaves more unread than a pipe holds
+    step('cat', 'last'),
+  ];
+  const expected = ['', 'abc', "line 1\nit's $(x) ünï\n", 'none\n', '', '300000\n', 'z', 'last'];
+
+  it('each command gets exactly its own input, whatever the commands before it read', async () => {
+    const conn = new CountingConnection();
+    const outputs = await applySteps(conn, inputs, true);
+    assert.equal(conn.runs, 1);
+    assert.deepEqual(outputs.map((o) => o.stdout), expected);
+  });
+
+  it('without GNU head (dd instead), the same', async () => {
+    // A `head` that is not GNU's: fails whatever it is asked, so only dd can be reading.
+    const bin = mkdtempSync(join(tmpdir(), 'relay-play-nognu-'));
+    writeFileSync(join(bin, 'head'), '#!/bin/sh\nexit 99\n', { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const small = inputs.filter((s) => !['wc -c', 'head -c 3', 'head -c 1'].includes(s.command));
+      const outputs = await applySteps(new CountingConnection(), small, true);
+      assert.deepEqual(outputs.map((o) => o.stdout), ['', "line 1\nit's $(x) ünï\n", 'none\n', '', 'last']);
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });
 
@@ -271,13 +314,21 @@ describe('applySteps', () => {
     assert.deepEqual(outputs.map((o) => o.code), [1, 2, 0]);
   });
 
-  it('a step whose input is too big for a command line runs alone, in its place', async () => {
+  it('a big input travels in the same round trip (it is not on the command line)', async () => {
     const conn = new CountingConnection();
     const big = 'x'.repeat(200_000);
     const f = join(dir, 'big');
     const outputs = await applySteps(conn, [step('echo a'), step('echo b'), step(shScript('cat > "$1"', [f]), big), step('echo c'), step('echo d')], true);
     assert.deepEqual(outputs.map((o) => o.stdout), ['a\n', 'b\n', '', 'c\n', 'd\n']);
     assert.equal(readFileSync(f, 'utf8'), big);
+    assert.equal(conn.runs, 1);
+  });
+
+  it('a step whose command is too long to share a command line runs alone, in its place', async () => {
+    const conn = new CountingConnection();
+    const long = `: ${'y'.repeat(100_000)}; echo long`;
+    const outputs = await applySteps(conn, [step('echo a'), step('echo b'), step(long), step('echo c'), step('echo d')], true);
+    assert.deepEqual(outputs.map((o) => o.stdout), ['a\n', 'b\n', 'long\n', 'c\n', 'd\n']);
     assert.equal(conn.runs, 3);
   });
 });

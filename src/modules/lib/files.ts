@@ -65,6 +65,8 @@ dir=$(dirname -- "$dest")
 tmp=$(mktemp -- "$dir/.relay-play.XXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
 cat > "$tmp"
+# A connection cut mid-stream ends the input early: never put a truncated file in place.
+n=$(wc -c < "$tmp"); [ $n -eq "$6" ] || { echo "the content arrived cut short ($n of $6 bytes)" >&2; exit 4; }
 if [ -e "$dest" ]; then chown --reference="$dest" -- "$tmp"; chmod --reference="$dest" -- "$tmp"; else chmod 0644 -- "$tmp"; fi
 if [ -n "$owner" ]; then chown -- "$owner" "$tmp"; fi
 if [ -n "$group" ]; then chgrp -- "$group" "$tmp"; fi
@@ -81,7 +83,7 @@ export function writeFileStep(path: string, content: string, attrs: Attrs, valid
   return {
     describe: `write ${path}`,
     // The temp path reaches the validate command through the environment, never spliced into it.
-    command: shScript(WRITE_SCRIPT, [path, attrs.owner ?? '', attrs.group ?? '', attrs.mode ?? '', validate?.split('%s').join('"$VALIDATE_TMP"') ?? '']),
+    command: shScript(WRITE_SCRIPT, [path, attrs.owner ?? '', attrs.group ?? '', attrs.mode ?? '', validate?.split('%s').join('"$VALIDATE_TMP"') ?? '', Buffer.byteLength(content, 'utf8')]),
     stdin: content,
   };
 }
