@@ -66,6 +66,8 @@ export async function nixosCommand(inventoryFile: string, host: string, opts: { 
         throw new Error('not available');
       },
       render: (t) => t,
+      renderHandlebars: (t) => t,
+      evaluate: () => undefined,
     };
     const plan = await relay_fleet.plan(
       {

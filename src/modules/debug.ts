@@ -9,9 +9,6 @@ interface DebugArgs {
   _raw?: string;
 }
 
-// A variable name or a dotted path into one: a.b, list.0.
-const VAR_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
-
 export const debug: Module<DebugArgs> = {
   schema: {
     type: 'object',
@@ -37,17 +34,11 @@ export const debug: Module<DebugArgs> = {
       }
     }
     if (a.var !== undefined) {
-      if (!VAR_PATH.test(a.var)) return { changed: false, steps: [], failed: `debug: var must be a variable name, got ${JSON.stringify(a.var)}` };
       let value: unknown;
       try {
-        // The template engine's `json` helper keeps lists and objects intact through ctx.render's text.
-        value = JSON.parse(ctx.render(`{{json ${a.var}}}`));
+        value = ctx.evaluate(a.var);
       } catch {
-        try {
-          value = ctx.render(`{{ ${a.var} }}`);
-        } catch {
-          value = 'VARIABLE IS NOT DEFINED!';
-        }
+        value = 'VARIABLE IS NOT DEFINED!';
       }
       return { changed: false, steps: [], result: { msg: value, [a.var]: value } };
     }

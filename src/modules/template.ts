@@ -1,4 +1,5 @@
-// template: render a handlebars file (role templates/ dir) with the task's vars and manage `dest` like copy.
+// template: render a template file (role templates/ dir) with the task's vars and manage `dest` like
+// copy. A `.hbs` file is handlebars (relay-play's own roles); any other is Jinja, as in Ansible.
 import { readFileSync } from 'node:fs';
 import type { Module } from './types.js';
 import { planFileContent, type ManagedFileArgs } from './lib/managed-file.js';
@@ -22,7 +23,8 @@ export const template: Module<TemplateArgs> = {
     additionalProperties: false,
   },
   async plan(args, ctx) {
-    const text = readFileSync(ctx.resolveLocal(args.src, 'templates'), 'utf8');
-    return planFileContent(args, ctx.render(text), ctx);
+    const file = ctx.resolveLocal(args.src, 'templates');
+    const text = readFileSync(file, 'utf8');
+    return planFileContent(args, file.endsWith('.hbs') ? ctx.renderHandlebars(text) : ctx.render(text), ctx);
   },
 };

@@ -12,8 +12,12 @@ export interface ReadContext {
   read(command: string, opts?: { stdin?: string; become?: boolean }): Promise<RunResult>;
   /** Local file lookup for `src:` (role files/templates dir, then the playbook dir). */
   resolveLocal(path: string, kind: 'files' | 'templates'): string;
-  /** Render a template text with the task's variables (template module). */
+  /** Render a Jinja template's text with the task's variables (template module, `.j2`). */
   render(text: string): string;
+  /** Render a handlebars template's text (role templates `*.hbs`). */
+  renderHandlebars(text: string): string;
+  /** Evaluate an expression with the task's variables (`debug: var=`). Throws if undefined. */
+  evaluate(expr: string): unknown;
 }
 
 /** A change to make: a command line run as-is (values already quoted) with optional stdin. */

@@ -1,11 +1,13 @@
-// Safe `when:` / `failed_when:` / `changed_when:` expressions in Jinja/Ansible syntax.
-// A small tokenizer + recursive-descent parser + tree-walking evaluator: nothing is ever eval'd,
-// there are no function calls, and only own properties of plain objects/arrays are read.
+// Ansible's (Jinja's) expression language: `when:` conditions and every `{{ ... }}` of a template.
+// A small tokenizer + recursive-descent parser + tree-walking evaluator: nothing is ever eval'd, only
+// the filters, tests and methods listed in src/playbook/filters.ts can be called, and only own
+// properties of plain objects/arrays are read.
+import { FILTERS, GLOBALS, METHODS, TESTS, applyFilter, applyTest, callMethod, type CallArgs } from './filters.js';
 
 export class ExprError extends Error {
   constructor(
     message: string,
-    /** 1-based column in the text given to parseExpr. */
+    /** 1-based index into the text given to the parser (for a one-line `when:`, its column). */
     readonly column: number,
   ) {
     super(message);
@@ -28,18 +30,28 @@ export class UndefinedVarError extends Error {
 
 type Node<K extends string, T> = { kind: K; col: number } & T;
 
+export interface Call {
+  args: Expr[];
+  kwargs: [string, Expr][];
+}
+
 export type Expr =
   | Node<'lit', { value: null | boolean | number | string }>
   | Node<'list', { items: Expr[] }>
+  | Node<'dict', { pairs: [Expr, Expr][] }>
   | Node<'name', { name: string }>
   | Node<'attr', { obj: Expr; key: string | number }> // a.b, a.0
   | Node<'index', { obj: Expr; index: Expr }> // a['b'], a[0], a[i]
+  | Node<'slice', { obj: Expr; start?: Expr; stop?: Expr }> // a[1:], a[:-1]
   | Node<'unary', { op: 'not' | '-' | '+'; arg: Expr }>
   | Node<'binary', { op: '+' | '-' | '*' | '/' | '//' | '%' | '~'; left: Expr; right: Expr }>
   | Node<'logic', { op: 'and' | 'or'; left: Expr; right: Expr }>
+  | Node<'cond', { test: Expr; yes: Expr; no?: Expr }> // a if c else b
   | Node<'compare', { first: Expr; rest: Array<{ op: CompareOp; expr: Expr; col: number }> }>
-  | Node<'test', { subject: Expr; test: string; negated: boolean }>
-  | Node<'filter', { subject: Expr; filter: string; args: Expr[] }>;
+  | Node<'test', { subject: Expr; test: string; negated: boolean } & Call>
+  | Node<'filter', { subject: Expr; filter: string } & Call>
+  | Node<'method', { obj: Expr; method: string } & Call>
+  | Node<'call', { fn: string } & Call>;
 
 type CompareOp = '==' | '!=' | '<' | '>' | '<=' | '>=' | 'in' | 'not in';
 
@@ -52,9 +64,15 @@ type Tok =
   | { t: 'op'; v: string; col: number }
   | { t: 'eof'; v: ''; col: number };
 
-const OPS = ['==', '!=', '<=', '>=', '//', '<', '>', '+', '-', '*', '/', '%', '~', '(', ')', '[', ']', ',', '.', '|'];
+const OPS = ['==', '!=', '<=', '>=', '//', '<', '>', '+', '-', '*', '/', '%', '~', '(', ')', '[', ']', '{', '}', ',', '.', '|', ':', '='];
 
-function tokenize(src: string, offset: number): Tok[] {
+/**
+ * `rawStrings`: a backslash in a string literal is itself (only `\'` inside '…' and `\"` inside "…"
+ * stand for the quote), as Ansible makes it in the `{{ }}` of playbook strings: YAML has already
+ * handled escapes there, so `regex_replace('(a)', '\\1')` means a backreference. Elsewhere (`when:`,
+ * `{% %}`, template files) Jinja's escapes (`\n`, `\\`) apply.
+ */
+function tokenize(src: string, offset: number, rawStrings = false): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
   const col = (at: number) => offset + at + 1;
@@ -90,6 +108,11 @@ function tokenize(src: string, offset: number): Tok[] {
           i++;
           break;
         }
+        if (ch === '\\' && i + 1 < src.length && rawStrings) {
+          out += src[i + 1] === c ? c : ch;
+          i += src[i + 1] === c ? 2 : 1;
+          continue;
+        }
         if (ch === '\\' && i + 1 < src.length) {
           const e = src[i + 1];
           const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0' };
@@ -109,13 +132,7 @@ function tokenize(src: string, offset: number): Tok[] {
       i += op.length;
       continue;
     }
-    const hints: Record<string, string> = {
-      '=': ' (use "==" to compare)',
-      '!': ' (use "not" or "!=")',
-      '&': ' (use "and")',
-      '{': ' ("{{ }}" may only wrap the whole expression)',
-      '}': ' ("{{ }}" may only wrap the whole expression)',
-    };
+    const hints: Record<string, string> = { '!': ' (use "not" or "!=")', '&': ' (use "and")' };
     throw new ExprError(`unexpected character "${c}"${hints[c] ?? ''}`, col(i));
   }
   toks.push({ t: 'eof', v: '', col: col(src.length) });
@@ -135,36 +152,6 @@ const KEYWORD_LITERALS: Record<string, null | boolean> = {
 };
 const RESERVED = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else']);
 
-/** filter name → [min args, max args] */
-const FILTERS: Record<string, [number, number]> = {
-  length: [0, 0],
-  count: [0, 0],
-  int: [0, 1],
-  float: [0, 1],
-  bool: [0, 0],
-  string: [0, 0],
-  lower: [0, 0],
-  upper: [0, 0],
-  trim: [0, 0],
-  default: [0, 2],
-  d: [0, 2],
-};
-
-const TESTS = new Set([
-  'defined',
-  'undefined',
-  'none',
-  'changed',
-  'change',
-  'failed',
-  'failure',
-  'succeeded',
-  'success',
-  'successful',
-  'skipped',
-  'skip',
-]);
-
 /** Parse an expression; a `{{ ... }}` wrapping the whole text is stripped. Throws ExprError. */
 export function parseExpr(text: string): Expr {
   let body = text;
@@ -173,16 +160,53 @@ export function parseExpr(text: string): Expr {
   if (m && !m[2].includes('{{') && !m[2].includes('}}')) {
     body = m[2];
     offset = m[1].length + 2;
+  } else if (/\{\{|\{%/.test(text)) {
+    const at = text.search(/\{\{|\{%/);
+    throw new ExprError('a condition is an expression: "{{ }}" may only wrap the whole of it', at + 1);
   }
-  const p = new Parser(tokenize(body, offset));
+  return parseExprAt(body, offset);
+}
+
+/** Parse `src`, which starts at `offset` (0-based) of a larger text: columns count from there. */
+export function parseExprAt(src: string, offset: number, opts: { rawStrings?: boolean } = {}): Expr {
+  const p = new Parser(tokenize(src, offset, opts.rawStrings));
   if (p.peek().t === 'eof') throw new ExprError('empty expression', p.peek().col);
   const e = p.expression();
-  const rest = p.peek();
-  if (rest.t !== 'eof') {
-    if (rest.t === 'op' && rest.v === '(') throw new ExprError('function calls are not supported', rest.col);
-    throw new ExprError(`unexpected ${describe(rest)}`, rest.col);
-  }
+  p.end();
   return e;
+}
+
+/** The parts of `{% for a, b in expr if cond %}` after "for", parsed with the expression grammar. */
+export function parseForHead(src: string, offset: number): { targets: string[]; iter: Expr; filter?: Expr } {
+  const p = new Parser(tokenize(src, offset));
+  const targets = [p.identifier('a loop variable')];
+  while (p.isOp(',')) {
+    p.next();
+    targets.push(p.identifier('a loop variable'));
+  }
+  p.expectName('in', 'after the loop variables');
+  const iter = p.noCondExpression();
+  let filter: Expr | undefined;
+  if (p.isName('if')) {
+    p.next();
+    filter = p.expression();
+  }
+  p.end();
+  return { targets, iter, filter };
+}
+
+/** `{% set a = expr %}` / `{% set a, b = expr %}` after "set". */
+export function parseSetHead(src: string, offset: number): { targets: string[]; value: Expr } {
+  const p = new Parser(tokenize(src, offset));
+  const targets = [p.identifier('a variable name')];
+  while (p.isOp(',')) {
+    p.next();
+    targets.push(p.identifier('a variable name'));
+  }
+  p.expectOp('=', 'after the variable name');
+  const value = p.expression();
+  p.end();
+  return { targets, value };
 }
 
 function describe(t: Tok): string {
@@ -214,12 +238,44 @@ class Parser {
   expectOp(v: string, what: string): void {
     if (!this.isOp(v)) {
       const t = this.peek();
-      throw new ExprError(`expected "${v}" ${what}, found ${describe(t)}`, t.col);
+      const hint = v === '=' || t.t !== 'op' || t.v !== '=' ? '' : ' (use "==" to compare)';
+      throw new ExprError(`expected "${v}" ${what}, found ${describe(t)}${hint}`, t.col);
     }
     this.next();
   }
+  expectName(v: string, what: string): void {
+    if (!this.isName(v)) throw new ExprError(`expected "${v}" ${what}, found ${describe(this.peek())}`, this.peek().col);
+    this.next();
+  }
+  identifier(what: string): string {
+    const t = this.next();
+    if (t.t !== 'name' || RESERVED.has(t.v)) throw new ExprError(`expected ${what}, found ${describe(t)}`, t.col);
+    return t.v;
+  }
+  end(): void {
+    const rest = this.peek();
+    if (rest.t === 'eof') return;
+    if (rest.t === 'op' && rest.v === '=') throw new ExprError('unexpected "=" (use "==" to compare)', rest.col);
+    if (rest.t === 'op' && (rest.v === '{' || rest.v === '}')) throw new ExprError(`unexpected "${rest.v}" ("{{ }}" may only wrap the whole expression)`, rest.col);
+    throw new ExprError(`unexpected ${describe(rest)}`, rest.col);
+  }
 
+  /** `a if c else b` (else optional, as Jinja: undefined then). */
   expression(): Expr {
+    const yes = this.or();
+    if (!this.isName('if')) return yes;
+    const col = this.next().col;
+    const test = this.or();
+    let no: Expr | undefined;
+    if (this.isName('else')) {
+      this.next();
+      no = this.expression();
+    }
+    return { kind: 'cond', test, yes, no, col };
+  }
+
+  /** An expression without a trailing `if` (the iterable of a for loop, whose `if` filters it). */
+  noCondExpression(): Expr {
     return this.or();
   }
 
@@ -318,17 +374,41 @@ class Parser {
     switch (t.t) {
       case 'num':
         return { kind: 'lit', value: t.v, col: t.col };
-      case 'str':
-        return { kind: 'lit', value: t.v, col: t.col };
+      case 'str': {
+        // Adjacent strings concatenate, as in Jinja and Python.
+        let v = t.v;
+        while (this.peek().t === 'str') v += this.next().v;
+        return { kind: 'lit', value: v, col: t.col };
+      }
       case 'name':
         if (Object.hasOwn(KEYWORD_LITERALS, t.v)) {
           return { kind: 'lit', value: KEYWORD_LITERALS[t.v], col: t.col };
         }
         if (RESERVED.has(t.v)) throw new ExprError(`unexpected "${t.v}"`, t.col);
+        if (this.isOp('(')) {
+          if (!Object.hasOwn(GLOBALS, t.v)) {
+            const hint = t.v === 'lookup' || t.v === 'query' ? ' (lookups are not supported)' : ` (functions: ${Object.keys(GLOBALS).join(', ')})`;
+            throw new ExprError(`unknown function "${t.v}"${hint}`, this.peek().col);
+          }
+          const call = this.callArgs(`"${t.v}"`);
+          checkArity(`function "${t.v}"`, GLOBALS[t.v], call, t.col);
+          return { kind: 'call', fn: t.v, ...call, col: t.col };
+        }
         return { kind: 'name', name: t.v, col: t.col };
       case 'op':
         if (t.v === '(') {
           const e = this.expression();
+          if (this.isOp(',')) {
+            // A tuple: a list, as far as anything here is concerned.
+            const items = [e];
+            while (this.isOp(',')) {
+              this.next();
+              if (this.isOp(')')) break;
+              items.push(this.expression());
+            }
+            this.expectOp(')', 'to close "("');
+            return { kind: 'list', items, col: t.col };
+          }
           this.expectOp(')', 'to close "("');
           return e;
         }
@@ -342,10 +422,44 @@ class Parser {
           this.expectOp(']', 'to close the list');
           return { kind: 'list', items, col: t.col };
         }
+        if (t.v === '{') {
+          const pairs: [Expr, Expr][] = [];
+          while (!this.isOp('}')) {
+            const k = this.expression();
+            this.expectOp(':', 'after a dict key');
+            pairs.push([k, this.expression()]);
+            if (!this.isOp(',')) break;
+            this.next();
+          }
+          this.expectOp('}', 'to close the dict');
+          return { kind: 'dict', pairs, col: t.col };
+        }
         throw new ExprError(`unexpected ${describe(t)}`, t.col);
       case 'eof':
         throw new ExprError('unexpected end of expression', t.col);
     }
+  }
+
+  /** `(a, b, key=c)`; the "(" is next. */
+  private callArgs(what: string): Call {
+    this.expectOp('(', `after ${what}`);
+    const args: Expr[] = [];
+    const kwargs: [string, Expr][] = [];
+    while (!this.isOp(')')) {
+      const t = this.peek();
+      if (t.t === 'name' && this.isOp('=', 1)) {
+        this.next();
+        this.next();
+        kwargs.push([t.v, this.expression()]);
+      } else {
+        if (kwargs.length) throw new ExprError(`positional argument after a keyword argument in ${what}`, t.col);
+        args.push(this.expression());
+      }
+      if (!this.isOp(',')) break;
+      this.next();
+    }
+    this.expectOp(')', `to close the arguments of ${what}`);
+    return { args, kwargs };
   }
 
   private postfix(node: Expr): Expr {
@@ -353,14 +467,28 @@ class Parser {
       if (this.isOp('.')) {
         this.next();
         const k = this.next();
-        if (k.t === 'name') node = { kind: 'attr', obj: node, key: k.v, col: k.col };
-        else if (k.t === 'num') node = { kind: 'attr', obj: node, key: k.v, col: k.col };
+        if (k.t === 'name' && this.isOp('(')) {
+          if (!Object.hasOwn(METHODS, k.v)) {
+            throw new ExprError(`unknown method "${k.v}" (function calls are not supported; methods: ${Object.keys(METHODS).join(', ')})`, this.peek().col);
+          }
+          const call = this.callArgs(`"${k.v}()"`);
+          checkArity(`method "${k.v}"`, METHODS[k.v], call, k.col);
+          node = { kind: 'method', obj: node, method: k.v, ...call, col: k.col };
+        } else if (k.t === 'name' || k.t === 'num') node = { kind: 'attr', obj: node, key: k.v, col: k.col };
         else throw new ExprError(`expected an attribute name after ".", found ${describe(k)}`, k.col);
       } else if (this.isOp('[')) {
         const col = this.next().col;
-        const index = this.expression();
+        let start: Expr | undefined;
+        if (!this.isOp(':')) start = this.expression();
+        if (this.isOp(':')) {
+          this.next();
+          const stop = this.isOp(']') ? undefined : this.expression();
+          this.expectOp(']', 'to close "["');
+          node = { kind: 'slice', obj: node, start, stop, col };
+          continue;
+        }
         this.expectOp(']', 'to close "["');
-        node = { kind: 'index', obj: node, index, col };
+        node = { kind: 'index', obj: node, index: start!, col };
       } else if (this.isOp('(')) {
         throw new ExprError('function calls are not supported', this.peek().col);
       } else {
@@ -375,24 +503,13 @@ class Parser {
         this.next();
         const f = this.next();
         if (f.t !== 'name') throw new ExprError(`expected a filter name after "|", found ${describe(f)}`, f.col);
-        const arity = Object.hasOwn(FILTERS, f.v) ? FILTERS[f.v] : undefined;
-        if (!arity) {
+        const name = f.v.replace(/^ansible\.builtin\./, '');
+        if (!Object.hasOwn(FILTERS, name)) {
           throw new ExprError(`unknown filter "${f.v}" (supported: ${Object.keys(FILTERS).join(', ')})`, f.col);
         }
-        const args: Expr[] = [];
-        if (this.isOp('(')) {
-          this.next();
-          while (!this.isOp(')')) {
-            args.push(this.expression());
-            if (!this.isOp(',')) break;
-            this.next();
-          }
-          this.expectOp(')', `to close the arguments of "${f.v}"`);
-        }
-        if (args.length < arity[0] || args.length > arity[1]) {
-          throw new ExprError(`filter "${f.v}" takes at most ${arity[1]} argument(s), got ${args.length}`, f.col);
-        }
-        node = this.postfix({ kind: 'filter', subject: node, filter: f.v, args, col: f.col });
+        const call = this.isOp('(') ? this.callArgs(`filter "${name}"`) : { args: [], kwargs: [] };
+        checkArity(`filter "${name}"`, FILTERS[name], call, f.col);
+        node = this.postfix({ kind: 'filter', subject: node, filter: name, ...call, col: f.col });
       } else if (this.isName('is')) {
         this.next();
         let negated = false;
@@ -401,9 +518,14 @@ class Parser {
           negated = true;
         }
         const t = this.next();
-        if (t.t !== 'name') throw new ExprError(`expected a test name after "is", found ${describe(t)}`, t.col);
-        if (!TESTS.has(t.v)) throw new ExprError(`unknown test "${t.v}" (supported: ${[...TESTS].join(', ')})`, t.col);
-        node = { kind: 'test', subject: node, test: t.v, negated, col: t.col };
+        if (t.t !== 'name' && !(t.t === 'op' && ['==', '!=', '<', '>', '<=', '>='].includes(t.v))) throw new ExprError(`expected a test name after "is", found ${describe(t)}`, t.col);
+        const name = String(t.v);
+        if (!Object.hasOwn(TESTS, name)) throw new ExprError(`unknown test "${name}" (supported: ${Object.keys(TESTS).join(', ')})`, t.col);
+        let call: Call = { args: [], kwargs: [] };
+        if (this.isOp('(')) call = this.callArgs(`test "${name}"`);
+        else if (TESTS[name].min > 0 || (TESTS[name].max > 0 && startsOperand(this.peek()))) call = { args: [this.unary(false)], kwargs: [] };
+        checkArity(`test "${name}"`, TESTS[name], call, t.col);
+        node = { kind: 'test', subject: node, test: name, negated, ...call, col: t.col };
       } else {
         return node;
       }
@@ -411,20 +533,89 @@ class Parser {
   }
 }
 
+/** Whether `t` can start a test's lone argument written without parentheses (`x is divisibleby 3`). */
+function startsOperand(t: Tok): boolean {
+  return t.t === 'num' || t.t === 'str' || (t.t === 'name' && !RESERVED.has(t.v));
+}
+
+function checkArity(what: string, spec: { min: number; max: number; kwargs?: readonly string[] | '*' }, call: Call, col: number): void {
+  const n = call.args.length;
+  if (n < spec.min) throw new ExprError(`${what} needs ${spec.min === spec.max ? '' : 'at least '}${spec.min} argument(s), got ${n}`, col);
+  if (n > spec.max) throw new ExprError(`${what} takes at most ${spec.max} argument(s), got ${n}`, col);
+  if (spec.kwargs === '*') return;
+  for (const [k] of call.kwargs) {
+    if (!spec.kwargs?.includes(k)) throw new ExprError(`${what} has no argument "${k}"${spec.kwargs?.length ? ` (it takes ${spec.kwargs.join(', ')})` : ''}`, col);
+  }
+}
+
 // ---------------------------------------------------------------- evaluator
 
 /** An undefined value that remembers its path; only `is defined`/`default` may look at it. */
-class Undef {
+export class Undef {
   constructor(readonly path: string) {}
 }
 
-function need<T>(v: T | Undef): T {
+export function need<T>(v: T | Undef): T {
   if (v instanceof Undef) throw new UndefinedVarError(v.path);
   return v;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Variables may hold templates that refer to other variables (`url: "http://{{ host }}:{{ port }}"`);
+ * as in Ansible, they are rendered when used, with the variables of the place that uses them. The
+ * template engine (src/playbook/jinja.ts) plugs itself in here.
+ */
+export type TemplateResolver = (text: string, scope: Scope) => unknown;
+let resolver: TemplateResolver | undefined;
+export function setTemplateResolver(r: TemplateResolver): void {
+  resolver = r;
+}
+
+/** Marks a structure whose strings are never rendered on access (hostvars: each host's own). */
+export const OPAQUE = Symbol('relay-play.opaque');
+
+/** Where an expression is evaluated: its variables, and the variables being rendered right now. */
+export interface Scope {
+  vars: Record<string, unknown>;
+  /** Names whose templates are being rendered: meeting one again is a loop. */
+  resolving: readonly string[];
+}
+
+export const scopeOf = (vars: Record<string, unknown>): Scope => ({ vars, resolving: [] });
+
+const isTemplate = (v: unknown): v is string => typeof v === 'string' && (v.includes('{{') || v.includes('{%'));
+
+/** Render the templates inside a variable's value (a copy; the value itself is untouched). */
+export function resolveValue(v: unknown, scope: Scope, name: string): unknown {
+  if (isTemplate(v)) {
+    if (!resolver) return v;
+    if (scope.resolving.includes(name)) {
+      throw new ExprError(`recursive loop detected in template: "${name}" refers to itself (${[...scope.resolving, name].join(' → ')})`, 1);
+    }
+    return resolver(v, { vars: scope.vars, resolving: [...scope.resolving, name] });
+  }
+  if (Array.isArray(v)) {
+    if (!v.some(needsResolving)) return v;
+    return v.map((x) => resolveValue(x, scope, name));
+  }
+  if (isPlainObject(v) && !(OPAQUE in v) && needsResolving(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: resolveValue(x, scope, name), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  return v;
+}
+
+function needsResolving(v: unknown, depth = 0): boolean {
+  if (depth > 20) return false;
+  if (isTemplate(v)) return true;
+  if (Array.isArray(v)) return v.some((x) => needsResolving(x, depth + 1));
+  if (isPlainObject(v) && !(OPAQUE in v)) return Object.values(v).some((x) => needsResolving(x, depth + 1));
+  return false;
 }
 
 function pathOf(base: string, key: string | number): string {
@@ -453,51 +644,82 @@ function getItem(obj: unknown, key: unknown, path: string): unknown {
 
 /** Evaluate a parsed expression. Throws UndefinedVarError for undefined variables, ExprError for type errors. */
 export function evalExpr(expr: Expr, vars: Record<string, unknown>): unknown {
-  return need(ev(expr, vars));
+  return need(evalIn(expr, scopeOf(vars)));
 }
 
-function ev(e: Expr, vars: Record<string, unknown>): unknown {
+/** Evaluate, keeping an undefined result as Undef (for `default` and `is defined` in the template layer). */
+export function evalIn(e: Expr, scope: Scope): unknown {
   switch (e.kind) {
     case 'lit':
       return e.value;
     case 'list':
-      return e.items.map((i) => need(ev(i, vars)));
+      return e.items.map((i) => need(evalIn(i, scope)));
+    case 'dict': {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of e.pairs) {
+        const key = need(evalIn(k, scope));
+        if (typeof key !== 'string' && typeof key !== 'number') throw new ExprError(`a dict key must be a string or a number, got ${typeName(key)}`, k.col);
+        Object.defineProperty(out, String(key), { value: need(evalIn(v, scope)), enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }
     case 'name':
-      return Object.hasOwn(vars, e.name) ? vars[e.name] : new Undef(e.name);
+      return Object.hasOwn(scope.vars, e.name) ? resolveValue(scope.vars[e.name], scope, e.name) : new Undef(e.name);
     case 'attr':
     case 'index': {
-      const obj = ev(e.obj, vars);
-      const key = e.kind === 'attr' ? e.key : need(ev(e.index, vars));
+      const obj = evalIn(e.obj, scope);
+      const key = e.kind === 'attr' ? e.key : need(evalIn(e.index, scope));
       if (obj instanceof Undef) return new Undef(pathOf(obj.path, typeof key === 'number' ? key : String(key)));
-      return getItem(obj, key, exprPath(e.obj));
+      const v = getItem(obj, key, exprPath(e.obj));
+      // hostvars[h].x may still be a template (hostvars is not rendered as a whole).
+      return isTemplate(v) ? resolveValue(v, scope, exprPath(e)) : v;
+    }
+    case 'slice': {
+      const obj = need(evalIn(e.obj, scope));
+      if (typeof obj !== 'string' && !Array.isArray(obj)) throw new ExprError(`cannot slice ${typeName(obj)}`, e.col);
+      const num = (x?: Expr) => (x ? need(evalIn(x, scope)) : undefined);
+      const [a, b] = [num(e.start), num(e.stop)];
+      if ((a !== undefined && typeof a !== 'number') || (b !== undefined && typeof b !== 'number')) throw new ExprError('slice bounds must be numbers', e.col);
+      return obj.slice(a as number | undefined, b as number | undefined);
     }
     case 'unary': {
-      const v = need(ev(e.arg, vars));
+      const v = need(evalIn(e.arg, scope));
       if (e.op === 'not') return !truthy(v);
       if (typeof v !== 'number') throw new ExprError(`unary "${e.op}" needs a number, got ${typeName(v)}`, e.col);
       return e.op === '-' ? -v : v;
     }
     case 'logic': {
-      const l = need(ev(e.left, vars));
-      if (e.op === 'and') return truthy(l) ? need(ev(e.right, vars)) : l;
-      return truthy(l) ? l : need(ev(e.right, vars));
+      const l = need(evalIn(e.left, scope));
+      if (e.op === 'and') return truthy(l) ? need(evalIn(e.right, scope)) : l;
+      return truthy(l) ? l : need(evalIn(e.right, scope));
     }
+    case 'cond':
+      if (truthy(need(evalIn(e.test, scope)))) return evalIn(e.yes, scope);
+      return e.no ? evalIn(e.no, scope) : new Undef('(if without else)');
     case 'binary':
-      return arith(e.op, need(ev(e.left, vars)), need(ev(e.right, vars)), e.col);
+      return arith(e.op, need(evalIn(e.left, scope)), need(evalIn(e.right, scope)), e.col);
     case 'compare': {
-      let left = need(ev(e.first, vars));
+      let left = need(evalIn(e.first, scope));
       for (const { op, expr, col } of e.rest) {
-        const right = need(ev(expr, vars));
+        const right = need(evalIn(expr, scope));
         if (!compare(op, left, right, col)) return false;
         left = right;
       }
       return true;
     }
     case 'test':
-      return runTest(e, ev(e.subject, vars)) !== e.negated;
+      return applyTest(e.test, evalIn(e.subject, scope), callArgs(e, scope), e.col) !== e.negated;
     case 'filter':
-      return runFilter(e, ev(e.subject, vars), vars);
+      return applyFilter(e.filter, evalIn(e.subject, scope), callArgs(e, scope), e.col);
+    case 'method':
+      return callMethod(e.method, need(evalIn(e.obj, scope)), callArgs(e, scope), e.col);
+    case 'call':
+      return GLOBALS[e.fn].fn(callArgs(e, scope), e.col);
   }
+}
+
+function callArgs(c: Call, scope: Scope): CallArgs {
+  return { args: c.args.map((a) => need(evalIn(a, scope))), kwargs: Object.fromEntries(c.kwargs.map(([k, v]) => [k, need(evalIn(v, scope))])) };
 }
 
 /** Display path of a path-like expression (for undefined errors). */
@@ -520,7 +742,7 @@ function exprPath(e: Expr): string {
   }
 }
 
-function typeName(v: unknown): string {
+export function typeName(v: unknown): string {
   if (v === null) return 'none';
   if (Array.isArray(v)) return 'list';
   if (typeof v === 'object') return 'dict';
@@ -559,7 +781,7 @@ function arith(op: string, a: unknown, b: unknown, col: number): unknown {
   throw bad();
 }
 
-/** Jinja-style `==` on lists and maps (also the `eq` template helper). */
+/** Jinja-style `==` on lists and maps. */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
@@ -570,7 +792,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-function compare(op: CompareOp, a: unknown, b: unknown, col: number): boolean {
+export function compare(op: CompareOp, a: unknown, b: unknown, col: number): boolean {
   switch (op) {
     case '==':
       return deepEqual(a, b);
@@ -607,83 +829,23 @@ function contains(container: unknown, item: unknown, col: number): boolean {
   throw new ExprError(`"in" needs a string, list or dict on the right, got ${typeName(container)}`, col);
 }
 
-function runTest(e: Extract<Expr, { kind: 'test' }>, v: unknown): boolean {
-  switch (e.test) {
-    case 'defined':
-      return !(v instanceof Undef);
-    case 'undefined':
-      return v instanceof Undef;
-    case 'none':
-      return need(v) === null;
-  }
-  const r = need(v);
-  if (!isPlainObject(r)) {
-    throw new ExprError(`the "${e.test}" test needs a registered task result (a dict), got ${typeName(r)}`, e.col);
-  }
-  switch (e.test) {
-    case 'changed':
-    case 'change':
-      return truthy(r.changed);
-    case 'failed':
-    case 'failure':
-      return truthy(r.failed);
-    case 'skipped':
-    case 'skip':
-      return truthy(r.skipped);
-    default: // succeeded, success, successful
-      return !truthy(r.failed);
-  }
-}
-
-const BOOL_TRUE_STRINGS = new Set(['y', 'yes', 'on', '1', 'true', 't']);
-
-function runFilter(e: Extract<Expr, { kind: 'filter' }>, raw: unknown, vars: Record<string, unknown>): unknown {
-  if (e.filter === 'default' || e.filter === 'd') {
-    const boolean = e.args[1] ? truthy(need(ev(e.args[1], vars))) : false;
-    if (raw instanceof Undef || (boolean && !truthy(raw))) return e.args[0] ? need(ev(e.args[0], vars)) : '';
-    return raw;
-  }
-  const v = need(raw);
-  switch (e.filter) {
-    case 'length':
-    case 'count':
-      if (typeof v === 'string') return [...v].length;
-      if (Array.isArray(v)) return v.length;
-      if (isPlainObject(v)) return Object.keys(v).length;
-      throw new ExprError(`"${e.filter}" needs a string, list or dict, got ${typeName(v)}`, e.col);
-    case 'int':
-    case 'float': {
-      const fallback = e.args[0] ? need(ev(e.args[0], vars)) : e.filter === 'int' ? 0 : 0.0;
-      let n: number;
-      if (typeof v === 'number') n = v;
-      else if (typeof v === 'boolean') n = v ? 1 : 0;
-      else if (typeof v === 'string' && /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)) n = Number(v);
-      else return fallback;
-      return e.filter === 'int' ? Math.trunc(n) : n;
-    }
-    case 'bool':
-      if (typeof v === 'boolean') return v;
-      if (typeof v === 'number') return v === 1;
-      if (typeof v === 'string') return BOOL_TRUE_STRINGS.has(v.trim().toLowerCase());
-      return false;
-    case 'string':
-      return toStr(v);
-    case 'lower':
-      return toStr(v).toLowerCase();
-    case 'upper':
-      return toStr(v).toUpperCase();
-    case 'trim':
-      return toStr(v).trim();
-  }
-  throw new ExprError(`unknown filter "${e.filter}"`, e.col);
-}
-
-/** Python-ish str(): True/False/None, JSON for containers. */
-function toStr(v: unknown): string {
+/** Python's str() as Jinja prints values: True/False/None, and lists and dicts as Python writes them. */
+export function toStr(v: unknown): string {
   if (typeof v === 'string') return v;
+  return pyRepr(v);
+}
+
+/** Python's repr(): what `{{ [1, 'a'] }}` inside text shows in Ansible. */
+export function pyRepr(v: unknown): string {
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'string') {
+    const q = v.includes("'") && !v.includes('"') ? '"' : "'";
+    const body = v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
+    return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
+  }
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (isPlainObject(v)) return `{${Object.entries(v).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
   return String(v);
 }
 
@@ -702,10 +864,14 @@ export function truthy(v: unknown): boolean {
  * `is defined` / `is undefined` / `| default(...)` are left out, and so are names guarded by an
  * earlier `x is defined and ...` (or `x is undefined or ...`), since evaluation never reaches them undefined.
  */
-export function exprRootNames(expr: Expr): string[] {
+export function exprRootNames(expr: Expr, bound: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = [];
   const add = (n: string) => {
     if (!out.includes(n)) out.push(n);
+  };
+  const walkCall = (c: Call, guarded: ReadonlySet<string>) => {
+    c.args.forEach((a) => walk(a, guarded));
+    c.kwargs.forEach(([, a]) => walk(a, guarded));
   };
   const walk = (e: Expr, guarded: ReadonlySet<string>): void => {
     switch (e.kind) {
@@ -713,6 +879,8 @@ export function exprRootNames(expr: Expr): string[] {
         return;
       case 'list':
         return e.items.forEach((i) => walk(i, guarded));
+      case 'dict':
+        return e.pairs.forEach(([k, v]) => (walk(k, guarded), walk(v, guarded)));
       case 'name':
         if (!guarded.has(e.name)) add(e.name);
         return;
@@ -721,6 +889,11 @@ export function exprRootNames(expr: Expr): string[] {
       case 'index':
         walk(e.obj, guarded);
         return walk(e.index, guarded);
+      case 'slice':
+        walk(e.obj, guarded);
+        if (e.start) walk(e.start, guarded);
+        if (e.stop) walk(e.stop, guarded);
+        return;
       case 'unary':
         return walk(e.arg, guarded);
       case 'binary':
@@ -731,16 +904,27 @@ export function exprRootNames(expr: Expr): string[] {
         const more = e.op === 'and' ? definedIf(e.left, true) : definedIf(e.left, false);
         return walk(e.right, new Set([...guarded, ...more]));
       }
+      case 'cond':
+        walk(e.test, guarded);
+        walk(e.yes, new Set([...guarded, ...definedIf(e.test, true)]));
+        if (e.no) walk(e.no, new Set([...guarded, ...definedIf(e.test, false)]));
+        return;
       case 'compare':
         walk(e.first, guarded);
         return e.rest.forEach((r) => walk(r.expr, guarded));
       case 'test':
-        if (e.test === 'defined' || e.test === 'undefined') return walkSkippingRoot(e.subject, guarded);
-        return walk(e.subject, guarded);
+        if (e.test === 'defined' || e.test === 'undefined') walkSkippingRoot(e.subject, guarded);
+        else walk(e.subject, guarded);
+        return walkCall(e, guarded);
       case 'filter':
         if (e.filter === 'default' || e.filter === 'd') walkSkippingRoot(e.subject, guarded);
         else walk(e.subject, guarded);
-        return e.args.forEach((a) => walk(a, guarded));
+        return walkCall(e, guarded);
+      case 'method':
+        walk(e.obj, guarded);
+        return walkCall(e, guarded);
+      case 'call':
+        return walkCall(e, guarded);
     }
   };
   // `a.b[c] is defined`: `a` may be undefined, but `c` is still evaluated.
@@ -753,7 +937,7 @@ export function exprRootNames(expr: Expr): string[] {
     }
     walk(e, guarded);
   };
-  walk(expr, new Set());
+  walk(expr, bound);
   return out;
 }
 
@@ -764,7 +948,7 @@ function rootName(e: Expr): string | undefined {
 }
 
 /** Root names known to be defined when `e` evaluates to `when` (true/false). */
-function definedIf(e: Expr, when: boolean): string[] {
+export function definedIf(e: Expr, when: boolean): string[] {
   if (e.kind === 'test' && (e.test === 'defined' || e.test === 'undefined')) {
     const saysDefined = (e.test === 'defined') !== e.negated;
     const r = rootName(e.subject);

@@ -1,4 +1,5 @@
-// `{{ var }}` templating with handlebars (own instance, strict, no HTML escaping).
+// Role templates written for handlebars (`templates/*.hbs`): own instance, strict, no HTML escaping.
+// Everything else in playbooks, roles and inventories is Jinja (src/playbook/jinja.ts).
 import Handlebars from 'handlebars';
 import { deepEqual, truthy } from './expr.js';
 
@@ -181,9 +182,7 @@ function parse(text: string): AST {
     return hb.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
-    const jinja = /\{\{[^}]*\|/.test(text)
-      ? ' — Jinja filters ("x | default(...)") are not supported in templates; use helpers, e.g. {{default x "fallback"}}'
-      : '';
+    const jinja = /\{\{[^}]*\|/.test(text) ? ' — this is a handlebars (.hbs) template: Jinja filters work in .j2 templates' : '';
     throw new TemplateError(`template syntax error: ${msg.replace(/\s+/g, ' ').trim()}${jinja}`);
   }
 }
@@ -272,7 +271,7 @@ function convert(e: unknown, text: string): TemplateError {
  * mustache (`{{ path }}` or a helper call like `{{hostvar "rpi1" "port"}}`), the raw value is returned,
  * so lists, numbers and objects survive (a string value keeps the whitespace around it); otherwise a string.
  */
-export function renderString(text: string, vars: Record<string, unknown>): string | unknown {
+export function renderHandlebars(text: string, vars: Record<string, unknown>): string | unknown {
   if (!text.includes('{{')) return text;
   const c = compile(text);
   try {
@@ -294,26 +293,12 @@ export function renderString(text: string, vars: Record<string, unknown>): strin
   }
 }
 
-/** Render every string inside objects/arrays (keys are left alone). */
-export function renderDeep<T>(value: T, vars: Record<string, unknown>): T {
-  if (typeof value === 'string') return renderString(value, vars) as T;
-  if (Array.isArray(value)) return value.map((v) => renderDeep(v, vars)) as T;
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      Object.defineProperty(out, k, { value: renderDeep(v, vars), enumerable: true, writable: true, configurable: true });
-    }
-    return out as T;
-  }
-  return value;
-}
-
 /**
  * Root variable names a template references (for pre-flight checks): first segments of paths evaluated
  * against the root context. Skips `this`, `@data` (but `@root.x` counts as `x`), helper names, block params,
  * and paths relative to a block that changes context (`#each`/`#with` bodies).
  */
-export function templateRootNames(text: string): string[] {
+export function handlebarsRootNames(text: string): string[] {
   if (!text.includes('{{')) return [];
   const out: string[] = [];
   const add = (n: string) => {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundledRolesDir } from '../playbook/load.js';
-import { renderString } from '../playbook/template.js';
+import { renderHandlebars } from '../playbook/template.js';
 
 type Vars = Record<string, unknown>;
 
@@ -30,7 +30,7 @@ export const nixAttr = (name: string) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name
 
 /** A bundled role's template rendered with `vars` (the same text a Debian host gets). */
 export function roleTemplate(role: string, file: string, vars: Vars): string {
-  return String(renderString(readFileSync(join(bundledRolesDir(), role, 'templates', file), 'utf8'), vars));
+  return String(renderHandlebars(readFileSync(join(bundledRolesDir(), role, 'templates', file), 'utf8'), vars));
 }
 
 const meaningful = (text: string) => text.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));

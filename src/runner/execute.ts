@@ -6,8 +6,9 @@ import type { Connection, RunResult } from '../connection/types.js';
 import { argProblems } from '../modules/args.js';
 import { modules } from '../modules/index.js';
 import type { ConfirmContext, Plan, ReadContext } from '../modules/types.js';
-import { evalExpr, parseExpr, truthy } from '../playbook/expr.js';
-import { renderDeep, renderString } from '../playbook/template.js';
+import { evalExpr, parseExpr, resolveValue, scopeOf, truthy } from '../playbook/expr.js';
+import { renderDeep, renderTemplateText } from '../playbook/jinja.js';
+import { handlebarsRootNames, renderHandlebars } from '../playbook/template.js';
 import type { TaskDef } from '../playbook/types.js';
 import type { TaskResult } from './result.js';
 import type { OneCommand, ReadRequest } from '../connection/batch.js';
@@ -76,8 +77,18 @@ function readContext(env: ExecEnv, host: string, task: TaskDef, vars: Vars, read
     become: becomeOf(env, task, vars).become,
     read,
     resolveLocal: (path, kind) => resolveLocal(env, task, path, kind),
-    render: (text) => String(renderString(text, vars)),
+    render: (text) => renderTemplateText(text, vars),
+    renderHandlebars: (text) => String(renderHandlebars(text, resolvedFor(handlebarsRootNames(text), vars))),
+    evaluate: (expr) => evalExpr(parseExpr(expr), vars),
   };
+}
+
+/** Handlebars knows nothing of variables holding Jinja templates: render those it will use first. */
+function resolvedFor(names: string[], vars: Vars): Vars {
+  const scope = scopeOf(vars);
+  const out = { ...vars };
+  for (const n of names) if (Object.hasOwn(vars, n)) out[n] = resolveValue(vars[n], scope, n);
+  return out;
 }
 
 function becomeOf(env: ExecEnv, task: TaskDef, vars: Vars): { become: boolean; becomeUser?: string } {

@@ -8,7 +8,8 @@ import type { Inventory } from '../inventory/index.js';
 import { argProblems } from '../modules/args.js';
 import { modules } from '../modules/index.js';
 import { exprRootNames, parseExpr, ExprError } from '../playbook/expr.js';
-import { templateRootNames } from '../playbook/template.js';
+import { TemplateError, templateRootNames } from '../playbook/jinja.js';
+import { handlebarsRootNames } from '../playbook/template.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { MAGIC_VARS, playDefaults, roleVars } from './vars.js';
 
@@ -76,7 +77,9 @@ function checkVariables(pb: Playbook, play: PlayDef, task: TaskDef, inv: Invento
     try {
       for (const name of templateRootNames(text)) refs.push({ name, where });
     } catch (e) {
-      throw new InputError(`template syntax error: ${(e as Error).message.split('\n')[0]}`, task.src.pos(where), 'check the {{ }} braces');
+      if (!(e instanceof TemplateError)) throw e;
+      const pos = e.line ? task.src.posInString(where, e.line, e.col!) : task.src.pos(where);
+      throw new InputError(e.message, pos, 'see "Playbooks" in the README for the template language (Jinja expressions, filters and tests)');
     }
   };
   for (const { text, path } of strings(task.args)) collect(text, [...task.path, ...path]);
@@ -88,16 +91,20 @@ function checkVariables(pb: Playbook, play: PlayDef, task: TaskDef, inv: Invento
       try {
         for (const name of exprRootNames(parseExpr(cond))) refs.push({ name, where });
       } catch (e) {
-        if (e instanceof ExprError) throw new InputError(`bad condition "${cond}": ${e.message}`, task.src.pos(where), 'use Ansible condition syntax, e.g. "x is defined and x == 1"');
+        if (e instanceof ExprError) throw new InputError(`bad condition "${cond}": ${e.message}`, task.src.posInString(where, 1, e.column), 'use Ansible condition syntax, e.g. "x is defined and x == 1"');
         throw e;
       }
     });
   }
   const tpl = templateFile(pb, task);
   if (tpl) {
+    const text = readFileSync(tpl, 'utf8');
     try {
-      for (const name of templateRootNames(readFileSync(tpl, 'utf8'))) refs.push({ name, where: 'template', file: tpl });
+      const names = tpl.endsWith('.hbs') ? handlebarsRootNames(text) : templateRootNames(text, 'file');
+      for (const name of names) refs.push({ name, where: 'template', file: tpl });
     } catch (e) {
+      // A template's own mistake is reported where it is, in the template file.
+      if (e instanceof TemplateError && e.line) throw new InputError(e.message, { file: tpl, line: e.line, col: e.col! }, 'fix the template');
       throw new InputError(`template ${tpl}: ${(e as Error).message.split('\n')[0]}`, task.src.pos(task.path), 'fix the template');
     }
   }

@@ -1,5 +1,6 @@
 // What the runner knows about each host while a playbook runs.
 import type { Inventory } from '../inventory/index.js';
+import { OPAQUE } from '../playbook/expr.js';
 import type { Connections } from './connections.js';
 
 export interface HostState {
@@ -60,7 +61,8 @@ export class RunState {
    */
   hostvarsView(): Record<string, Record<string, unknown>> {
     if (!this.hostvars) {
-      const view: Record<string, Record<string, unknown>> = {};
+      // Opaque: each host's templated variables are rendered on access, never the whole view at once.
+      const view: Record<string, Record<string, unknown>> = { [OPAQUE]: true } as never;
       for (const name of this.inventory.hosts.keys()) {
         Object.defineProperty(view, name, { get: () => this.hostVars(name), enumerable: true });
       }

@@ -1,11 +1,12 @@
 // Variable precedence, lowest first (a subset of Ansible's):
 // role defaults < inventory (all < parent group < child group < host) < play vars < role vars
 // < registered results and set_fact < task vars < loop item.
+import { OMIT } from '../playbook/jinja.js';
 import type { PlayDef, TaskDef } from '../playbook/types.js';
 import type { RunState } from './state.js';
 
 /** Names every task can use without defining them. */
-export const MAGIC_VARS = ['inventory_hostname', 'hostvars', 'groups', 'group_names', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'role_path', 'play_hosts'];
+export const MAGIC_VARS = ['inventory_hostname', 'hostvars', 'groups', 'group_names', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'role_path', 'play_hosts', 'omit'];
 
 export interface VarsContext {
   state: RunState;
@@ -43,5 +44,6 @@ export function taskVars(ctx: VarsContext, host: string, task: TaskDef): Record<
     ansible_diff_mode: ctx.diff,
     playbook_dir: ctx.playbookDir,
     role_path: task.role?.dir ?? '',
+    omit: OMIT,
   };
 }

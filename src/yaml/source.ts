@@ -10,6 +10,7 @@ export class YamlSource {
     readonly file: string,
     readonly doc: Document,
     private readonly lines: LineCounter,
+    readonly text = '',
   ) {}
 
   /** Plain JS value of the whole document. */
@@ -47,6 +48,23 @@ export class YamlSource {
     const { line, col } = this.lines.linePos(offset);
     return { file: this.file, line, col };
   }
+
+  /** Position of line/col (1-based) in the text of the string at `path`, where that maps back to the file. */
+  posInString(path: YamlPath, line: number, col: number): SourcePos {
+    const start = this.pos(path);
+    const node = this.doc.getIn(path as (string | number)[], true);
+    if (!isScalar(node) || !node.range) return start;
+    const src = this.text.slice(node.range[0], node.range[1]);
+    if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {
+      // The text starts on the line after the header ("|", ">-", ...), at the block's indentation.
+      const body = src.slice(src.indexOf('\n') + 1);
+      const indent = /^ */.exec(body)![0].length;
+      return { file: start.file, line: start.line + line, col: indent + col };
+    }
+    if (src.includes('\n')) return start; // a multi-line flow scalar is folded: no exact mapping
+    const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : 0;
+    return line === 1 ? { file: start.file, line: start.line, col: start.col + quoted + col - 1 } : start;
+  }
 }
 
 function keyText(key: unknown): string {
@@ -71,7 +89,7 @@ export function parseYaml(text: string, file: string): YamlSource {
     const { line, col } = lines.linePos(offset);
     throw new InputError(`YAML syntax error: ${first}`, { file, line, col }, 'fix the YAML at that line (indentation, quoting, a missing ":")');
   }
-  return new YamlSource(file, doc, lines);
+  return new YamlSource(file, doc, lines, text);
 }
 
 /** Start of the quoted scalar that runs up to `end` (where the parser gave up looking for its closing quote). */

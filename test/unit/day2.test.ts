@@ -11,7 +11,8 @@ import { parseInventory, type Inventory } from '../../src/inventory/index.js';
 import { relay_fleet } from '../../src/modules/relay_fleet.js';
 import { relay_sessions } from '../../src/modules/relay_sessions.js';
 import { bundledRolesDir, loadPlaybook } from '../../src/playbook/load.js';
-import { renderString } from '../../src/playbook/template.js';
+import { renderHandlebars } from '../../src/playbook/template.js';
+import { renderString } from '../../src/playbook/jinja.js';
 import { emptyFleet, planFleet, serializeFleet } from '../../src/relay/fleet.js';
 import { NIXOS_GROUP, prepareRelayInventory } from '../../src/relay/inventory.js';
 import { deviceNix, nixLines, nixString, relayNix } from '../../src/relay/nixos.js';
@@ -134,7 +135,7 @@ describe('day 2: relay_fleet facts and the role templates', () => {
       { name: 'web', alias: 'rpi1-web', port: 80, relay_port: 22224, host: 'localhost', local_port: 22224 },
     ]);
     const tpl = (role: string, file: string) => readFileSync(join(bundledRolesDir(), role, 'templates', file), 'utf8');
-    const keys = String(renderString(tpl('authorized-key', 'authorized_keys.hbs'), f.server));
+    const keys = String(renderHandlebars(tpl('authorized-key', 'authorized_keys.hbs'), f.server));
     const lines = keys.split('\n').filter((l) => l && !l.startsWith('#'));
     assert.deepEqual(lines, [
       `restrict,port-forwarding,permitlisten="localhost:22221",permitopen="localhost:1" ${KEY(7)} relay-play device nix1`,
@@ -143,9 +144,9 @@ describe('day 2: relay_fleet facts and the role templates', () => {
       `restrict,port-forwarding,permitlisten="localhost:22230",permitopen="localhost:1" ${KEY(2)} relay-play device rpi2`,
       `restrict,port-forwarding,permitlisten="localhost:1",permitopen="localhost:22221",permitopen="localhost:22222",permitopen="localhost:22223",permitopen="localhost:22224",permitopen="localhost:22230" ${KEY(9)} relay-play client client`,
     ]);
-    const unit = String(renderString(tpl('reverse-tunnel-service', 'relay-tunnel.service.hbs'), { ...hostvars.rpi1, ...f.rpi1 }));
+    const unit = String(renderHandlebars(tpl('reverse-tunnel-service', 'relay-tunnel.service.hbs'), { ...hostvars.rpi1, ...f.rpi1 }));
     assert.match(unit, / -R localhost:22222:localhost:22 -R localhost:22223:localhost:554 -R localhost:22224:localhost:80 relay@198\.18\.0\.10$/m);
-    const plain = String(renderString(tpl('reverse-tunnel-service', 'relay-tunnel.service.hbs'), { ...hostvars.rpi2, ...f.rpi2 }));
+    const plain = String(renderHandlebars(tpl('reverse-tunnel-service', 'relay-tunnel.service.hbs'), { ...hostvars.rpi2, ...f.rpi2 }));
     assert.match(plain, / -R localhost:22230:localhost:22 relay@198\.18\.0\.10$/m, 'no forwards: the unit is as before');
     const block = (YAMLtask() as { blockinfile: { block: string } }).blockinfile.block;
     const cfg = String(renderString(block, { ...hostvars.client, ...f.client, client_account: { home: '/home/admin' } }));

@@ -262,9 +262,9 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
       { name: 'after', stat: { path: a }, register: 'after' },
       { name: 'rewrite a', copy: { content: 'two\n', dest: a } },
       { name: 'content', slurp: { src: a }, register: 'content' },
-      { name: 'report', debug: { msg: '{{ before.stat.exists }} {{ after.stat.checksum }} {{b64decode content.content}}' } },
+      { name: 'report', debug: { msg: '{{ before.stat.exists }} {{ after.stat.checksum }} {{ content.content | b64decode }}' } },
     ]);
-    assert.ok(r.stdout.includes(`false ${sha1('one\n')} two`), r.stdout);
+    assert.ok(r.stdout.includes(`False ${sha1("one\n")} two`), r.stdout);
   });
 
   it('a run that changes nothing reads every task in one round trip', () => {

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TemplateError, renderDeep, renderString, templateRootNames } from '../../src/playbook/template.js';
+// Handlebars: role templates `templates/*.hbs` only (everything else is Jinja: test/unit/jinja.test.ts).
+import { TemplateError, renderHandlebars as renderString, handlebarsRootNames as templateRootNames } from '../../src/playbook/template.js';
 
 const VARS = {
   name: 'rpi1',
@@ -138,31 +139,6 @@ describe('helpers', () => {
     assert.equal(renderString('{{lower "AbC"}}-{{upper name}}', VARS), 'abc-RPI1');
     assert.equal(renderString('  key: {{indent text 4}}', VARS), '  key: line1\n    line2\n\n    line4');
     assert.equal(renderString('{{indent text}}', VARS), 'line1\n    line2\n\n    line4');
-  });
-});
-
-describe('renderDeep', () => {
-  it('renders every string in nested objects/arrays, keeps keys and non-strings', () => {
-    const input = {
-      '{{name}}': 'literal key',
-      dest: '/home/{{cfg.user}}/.ssh',
-      port: '{{port}}',
-      list: ['{{ports}}', 'x{{port}}', 3, null, true],
-      nested: { deep: ['{{cfg.keys}}'] },
-    };
-    const out = renderDeep(input, VARS);
-    assert.deepEqual(out, {
-      '{{name}}': 'literal key',
-      dest: '/home/relay/.ssh',
-      port: 2201,
-      list: [[22, 2201], 'x2201', 3, null, true],
-      nested: { deep: [['a', 'b']] },
-    });
-    assert.equal(input.dest, '/home/{{cfg.user}}/.ssh', 'input is not mutated');
-  });
-
-  it('propagates undefined-variable errors', () => {
-    undefinedName(() => renderDeep({ a: ['{{nope}}'] }, VARS), 'nope');
   });
 });
 

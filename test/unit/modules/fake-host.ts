@@ -12,6 +12,9 @@ import { it } from 'node:test';
 import type { RunResult } from '../../../src/connection/types.js';
 import type { Module, Plan, ReadContext } from '../../../src/modules/types.js';
 import { argProblems } from '../../../src/modules/args.js';
+import { evalExpr, parseExpr } from '../../../src/playbook/expr.js';
+import { renderTemplateText } from '../../../src/playbook/jinja.js';
+import { renderHandlebars } from '../../../src/playbook/template.js';
 
 export function runLocal(command: string, cwd: string, stdin?: string): RunResult {
   const r = spawnSync('sh', ['-c', command], { cwd, input: stdin ?? '', encoding: 'utf8' });
@@ -47,13 +50,10 @@ export function sandboxCtx(sb: Sandbox, opts: { check?: boolean; host?: string; 
       return runLocal(command, sb.dir, o.stdin);
     },
     resolveLocal: (path) => path,
-    // A stand-in for the runner's handlebars rendering: {{ path }} and {{json path}}.
-    render: (text) =>
-      text.replace(/\{\{\s*(json\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g, (_, json: string | undefined, name: string) => {
-        const v = name.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], opts.vars ?? {});
-        if (v === undefined) throw new Error(`undefined variable "${name}"`);
-        return json ? JSON.stringify(v) : String(v);
-      }),
+    // The runner's engines, with opts.vars.
+    render: (text) => renderTemplateText(text, opts.vars ?? {}),
+    renderHandlebars: (text) => String(renderHandlebars(text, opts.vars ?? {})),
+    evaluate: (expr) => evalExpr(parseExpr(expr), opts.vars ?? {}),
   };
 }
 
@@ -77,6 +77,8 @@ export function cannedCtx(respond: Canned | Canned[] | Responder, opts: { check?
     },
     resolveLocal: (path) => path,
     render: (text) => text,
+    renderHandlebars: (text) => text,
+    evaluate: () => undefined,
   };
 }
 

@@ -1,0 +1,127 @@
+// The template language against Ansible's documented results: one table of (template, variables,
+// expected result) rows, each from Ansible's or Jinja's documentation (filters, tests, statements)
+// or from what ansible-playbook renders for it; then errors and positions, laziness, pre-flight names.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { OMIT, TemplateError, renderDeep, renderString, renderTemplateText, templateRootNames } from '../../src/playbook/jinja.js';
+import { TABLE, V } from './jinja-table.js';
+
+describe('Jinja expressions and templates, as Ansible renders them', () => {
+  for (const [tpl, want] of TABLE) {
+    it(tpl.replace(/\n/g, '\\n'), () => assert.deepEqual(renderString(tpl, V), want));
+  }
+});
+
+// The same table through ansible-core's own templating, where it is installed (scripts/install-deps
+// installs it). ansible-core 2.14 (Debian 12) gives numbers and None as text ('3', ''); relay-play
+// keeps their type, as ansible-core 2.19 and jinja2_native do: the only difference allowed.
+const ANSIBLE = `
+import json, sys
+from ansible.template import Templar
+from ansible.parsing.dataloader import DataLoader
+d = json.load(sys.stdin)
+t = Templar(loader=DataLoader(), variables=d['V'])
+out = []
+for tpl, _ in d['TABLE']:
+    try:
+        out.append(t.template(tpl))
+    except Exception as e:
+        out.append({'error': str(e)})
+print(json.dumps(out))
+`;
+const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import ansible.template'], { encoding: 'utf8' }).status === 0);
+
+describe('the table agrees with ansible-core', { skip: python ? false : 'ansible-core is not installed' }, () => {
+  it('every row renders the same under ansible-core (numbers and None aside, see above)', () => {
+    const r = spawnSync(python!, ['-c', ANSIBLE], { input: JSON.stringify({ TABLE, V }), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const theirs = JSON.parse(r.stdout) as unknown[];
+    const differ = TABLE.filter(([tpl, ours], i) => {
+      const a = theirs[i];
+      if (typeof ours === 'number' && a === String(ours)) return false;
+      if (ours === null && a === '') return false;
+      return JSON.stringify(a) !== JSON.stringify(ours);
+    }).map(([tpl, ours]) => `${tpl} → ours ${JSON.stringify(ours)}, ansible ${JSON.stringify(theirs[TABLE.findIndex((t) => t[0] === tpl)])}`);
+    assert.deepEqual(differ, []);
+  });
+});
+
+function templateError(fn: () => unknown, message: RegExp, line?: number, col?: number): TemplateError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof TemplateError, `expected a TemplateError, got ${String(caught)}`);
+  assert.match(caught.message, message);
+  if (line !== undefined) assert.deepEqual([caught.line, caught.col], [line, col], caught.message);
+  return caught;
+}
+
+describe('mistakes are found where they are written', () => {
+  it('unknown filter, wrong filter arguments, unknown test: at parse time, with line and column', () => {
+    templateError(() => templateRootNames('{{ port | frobnicate }}'), /unknown filter "frobnicate"/, 1, 11);
+    templateError(() => templateRootNames('x\n  {{ name | replace("a") }}'), /filter "replace" needs at least 2 argument/, 2, 13);
+    templateError(() => templateRootNames('{{ name | lower(1) }}'), /filter "lower" takes at most 0/, 1, 11);
+    templateError(() => templateRootNames('{{ x | default(1, 2, 3) }}'), /takes at most 2/);
+    templateError(() => templateRootNames('{{ x | to_json(indnt=2) }}'), /filter "to_json" has no argument "indnt"/);
+    templateError(() => templateRootNames('{{ x is frob }}'), /unknown test "frob"/, 1, 9);
+  });
+
+  it('statement errors: unclosed, unknown, stray', () => {
+    templateError(() => templateRootNames('a\n{% if on %}\nb'), /"\{% if %\}" is never closed/, 2, 1);
+    templateError(() => templateRootNames('{% for x in ports %}{% endif %}'), /never closed|without a matching/);
+    templateError(() => templateRootNames('{% endfor %}'), /without a matching opening tag/, 1, 1);
+    templateError(() => templateRootNames('{% macro m() %}{% endmacro %}'), /unsupported statement "\{% macro %\}"/);
+    templateError(() => templateRootNames('{{ port '), /never closed/, 1, 1);
+    templateError(() => templateRootNames('{% for in ports %}{% endfor %}'), /expected a loop variable/);
+  });
+
+  it('an undefined variable is an error naming it, where it is used', () => {
+    const e = templateError(() => renderString('line\nport={{ nope.deeper }}', V), /undefined variable "nope.deeper"/, 2, 8);
+    assert.equal(e.undefinedName, 'nope.deeper');
+    templateError(() => renderString('{{ config.nope }}', V), /"config.nope"/);
+    templateError(() => renderString('{% for x in nope %}{% endfor %}', V), /"nope"/);
+  });
+});
+
+describe('variables that hold templates are rendered lazily, as in Ansible', () => {
+  it('a variable refers to others, at any depth, with the values of the place that uses it', () => {
+    const vars = { url: 'http://{{ host }}:{{ port }}/', host: '{{ name }}.lan', port: 80, name: 'a', cfg: { urls: ['{{ url }}x'] } };
+    assert.equal(renderString('{{ url }}', vars), 'http://a.lan:80/');
+    assert.deepEqual(renderString('{{ cfg }}', vars), { urls: ['http://a.lan:80/x'] });
+    assert.equal(renderString('{{ cfg.urls[0] }}', { ...vars, name: 'b' }), 'http://b.lan:80/x');
+    assert.equal(renderString('{{ typed }}', { typed: '{{ port }}', port: 80 }), 80);
+  });
+
+  it('a variable that refers to itself is an error, not a hang', () => {
+    templateError(() => renderString('{{ a }}', { a: '{{ b }}', b: '{{ a }}' }), /recursive loop detected.*a → b → a/);
+  });
+});
+
+describe('renderDeep and omit', () => {
+  it('renders every string in nested objects/arrays, keeps keys and non-strings, leaves out omit', () => {
+    const input = { '{{ name }}': 'key kept', dest: '/home/{{ name }}', port: '{{ port }}', mode: '{{ nope | default(omit) }}', list: ['{{ ports }}', 3, null, '{{ omit }}'] };
+    const out = renderDeep(input, { ...V, omit: OMIT });
+    assert.deepEqual(out, { '{{ name }}': 'key kept', dest: '/home/rpi1', port: 22, list: [[22, 80, 443], 3, null] });
+    assert.equal(input.dest, '/home/{{ name }}', 'input is not mutated');
+  });
+});
+
+describe('template files (.j2)', () => {
+  it('always text; a loop over dict2items with trim_blocks, as the template module writes it', () => {
+    const text = '# managed\n{% for item in config | dict2items %}\n{{ item.key }} = {{ item.value }}\n{% endfor %}\n';
+    assert.equal(renderTemplateText(text, V), '# managed\nb = 2\na = 1\n');
+    assert.equal(renderTemplateText('{{ port }}', V), '22');
+  });
+});
+
+describe('templateRootNames (pre-flight)', () => {
+  it('names a template needs, without those a loop or set binds or default/defined guards', () => {
+    assert.deepEqual(templateRootNames('{{ a }} {{ b.c | default(d) }} {% for x in e if x.y %}{{ x }}{{ loop.index }}{{ f }}{% endfor %}{% set g = 1 %}{{ g }}'), ['a', 'd', 'e', 'f']);
+    assert.deepEqual(templateRootNames('{% if h is defined %}{{ h }}{% endif %}{{ i if i is defined else 1 }}'), ['h']);
+    assert.deepEqual(templateRootNames('plain text'), []);
+  });
+});
