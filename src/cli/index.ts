@@ -46,6 +46,8 @@ const OPTIONS = {
   lockWait: (c: Command) => c.option('--lock-wait <seconds>', 'how long to wait for another run on the same relay to finish', positiveInt, 120),
 };
 
+const collect = (v: string, prev: string[]) => [...prev, v];
+
 function withOptions(cmd: Command, names: (keyof typeof OPTIONS)[]): Command {
   return names.reduce((c, n) => OPTIONS[n](c), cmd);
 }
@@ -61,6 +63,11 @@ export function buildProgram(): Command {
 
   withOptions(program.command('run').description('run a playbook').argument('<playbook>', 'playbook YAML file'), RUN_OPTIONS)
     .requiredOption('-i, --inventory <file>', 'inventory YAML file (Ansible format)')
+    .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated; repeatable)', collect, [])
+    .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated; repeatable)', collect, [])
+    .option('--list-tasks', 'list the tasks that would run, and exit')
+    .option('--list-hosts', 'list the hosts each play would run on, and exit')
+    .option('--syntax-check', 'check the playbook, its roles, templates and variables without touching a host, and exit')
     .action(async (playbook: string, opts: CommonOptions & { inventory: string }) => {
       // Commands load on demand: --help and --version stay instant.
       const { runCommand } = await import('./run.js');

@@ -3,6 +3,7 @@ import { JsonReporter } from '../output/json.js';
 import { PlainReporter } from '../output/plain.js';
 import type { Reporter } from '../output/reporter.js';
 import { loadPlaybook } from '../playbook/load.js';
+import { selectTags, tagList } from '../playbook/tags.js';
 import type { Playbook } from '../playbook/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { exitCodeFor, runPlaybook } from '../runner/play.js';
@@ -30,8 +31,22 @@ export async function runLoaded(pb: Playbook, inv: Inventory, opts: CommonOption
   return exitCodeFor(state);
 }
 
-export async function runCommand(playbookFile: string, inventoryFile: string, opts: CommonOptions): Promise<number> {
+export interface RunOptions extends CommonOptions {
+  tags?: string[];
+  skipTags?: string[];
+  listTasks?: boolean;
+  listHosts?: boolean;
+  syntaxCheck?: boolean;
+}
+
+export async function runCommand(playbookFile: string, inventoryFile: string, opts: RunOptions): Promise<number> {
   const inv = loadInventory(inventoryFile);
-  const pb = loadPlaybook(playbookFile);
+  const pb = selectTags(loadPlaybook(playbookFile), tagList(opts.tags), tagList(opts.skipTags));
+  if (opts.listTasks || opts.listHosts || opts.syntaxCheck) {
+    const { listing, syntaxCheck } = await import('./list.js');
+    // Like ansible-playbook: these only read; a syntax check also runs every check a run does first.
+    process.stdout.write(opts.syntaxCheck ? syntaxCheck(pb, inv, opts.limit) : listing(pb, inv, { tasks: opts.listTasks, hosts: opts.listHosts }, opts.limit));
+    return 0;
+  }
   return runLoaded(pb, inv, opts);
 }

@@ -24,6 +24,7 @@ interface BlockArgs {
   group?: string;
   mode?: string | number;
   validate?: string;
+  backup?: BoolArg;
 }
 
 const stripEol = (l: string) => l.replace(/\r?\n$/, '');
@@ -140,6 +141,6 @@ export const blockinfile: Module<BlockArgs> = {
       insertbefore: args.insertbefore,
     });
     const unchanged = facts.exists && edit.text === facts.content;
-    return planText({ path, file, after: unchanged ? undefined : edit.text, want, validate: args.validate, msg: edit.msg || undefined, result: { path } });
+    return planText({ path, file, after: unchanged ? undefined : edit.text, want, validate: args.validate, backup: toBool(args.backup, false) ? 'backup_file' : undefined, msg: edit.msg || undefined, result: { path } });
   },
 };

@@ -1,7 +1,8 @@
-// copy: put `content` (or a local `src` file) at `dest`, atomically, with owner/group/mode.
+// copy: put `content` (or a local `src` file, found in the role's files/ first) at `dest`,
+// atomically, with owner/group/mode; text or bytes (a .deb) alike.
 import { readFileSync } from 'node:fs';
 import type { Module } from './types.js';
-import { planFileContent, type ManagedFileArgs } from './lib/managed-file.js';
+import { managedFileProps, planFileContent, textOrBytes, type ManagedFileArgs } from './lib/managed-file.js';
 
 interface CopyArgs extends ManagedFileArgs {
   content?: string;
@@ -11,21 +12,13 @@ interface CopyArgs extends ManagedFileArgs {
 export const copy: Module<CopyArgs> = {
   schema: {
     type: 'object',
-    properties: {
-      content: { type: 'string' },
-      src: { type: 'string' },
-      dest: { type: 'string', minLength: 1 },
-      owner: { type: 'string' },
-      group: { type: 'string' },
-      mode: { type: ['string', 'integer'] },
-      validate: { type: 'string' },
-    },
+    properties: { content: { type: 'string' }, src: { type: 'string' }, ...managedFileProps },
     required: ['dest'],
     oneOf: [{ required: ['content'] }, { required: ['src'] }],
     additionalProperties: false,
   },
   async plan(args, ctx) {
-    const content = args.content ?? readFileSync(ctx.resolveLocal(args.src!, 'files'), 'utf8');
+    const content = args.content ?? textOrBytes(readFileSync(ctx.resolveLocal(args.src!, 'files')));
     return planFileContent(args, content, ctx);
   },
 };

@@ -17,9 +17,13 @@ import { user } from './user.js';
 import { getent } from './getent.js';
 import { relay_fleet } from './relay_fleet.js';
 import { relay_sessions } from './relay_sessions.js';
+import { assert, fail } from './assert.js';
+import { apt } from './apt.js';
+import { setup } from './setup.js';
 import { relay_tunnel } from './relay_tunnel.js';
 
-const builtin: Record<string, Module<any>> = { copy, template, command, shell, file, lineinfile, blockinfile, user, systemd, stat, slurp, set_fact, debug, getent };
+// service and package are Ansible's generic modules; on these hosts they are systemd and apt.
+const builtin: Record<string, Module<any>> = { copy, template, command, shell, file, lineinfile, blockinfile, user, systemd, service: systemd, stat, slurp, set_fact, debug, getent, assert, fail, apt, package: apt, setup };
 
 export const modules: Record<string, Module<any>> = {
   ...builtin,

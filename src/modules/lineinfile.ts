@@ -24,6 +24,7 @@ interface LineArgs {
   group?: string;
   mode?: string | number;
   validate?: string;
+  backup?: BoolArg;
 }
 
 const stripEol = (l: string) => l.replace(/[\r\n]+$/, '');
@@ -190,6 +191,6 @@ export const lineinfile: Module<LineArgs> = {
     const after = edit.lines.join('');
     const result: Record<string, unknown> = { path };
     if (edit.found !== undefined) result.found = edit.found;
-    return planText({ path, file, after: facts.exists && after === before ? undefined : after, want, validate: args.validate, msg: edit.msg || undefined, result });
+    return planText({ path, file, after: facts.exists && after === before ? undefined : after, want, validate: args.validate, backup: toBool(args.backup, false) ? 'backup' : undefined, msg: edit.msg || undefined, result });
   },
 };

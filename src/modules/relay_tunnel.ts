@@ -13,8 +13,8 @@
 // A tunnel that only needs starting (or a change an interrupted run left unconfirmed) is confirmed the
 // same way, without a rollback. At home or away alike: an `apply` never reports a tunnel it has not seen up.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { shScript } from '../connection/quote.js';
+import { renderTemplateFile } from './lib/render.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import { lastLogLine } from '../relay/status.js';
 import { attrChanges, attrSteps, contentDiff, writeFileStep, type Attrs, type FileFacts } from './lib/files.js';
@@ -234,7 +234,7 @@ export const relay_tunnel: Module<TunnelArgs> = {
   },
 
   async plan(args, ctx): Promise<Plan> {
-    const unitText = ctx.render(readFileSync(ctx.resolveLocal(args.src, 'templates'), 'utf8'));
+    const unitText = renderTemplateFile(ctx, args.src);
     const pinText = `relay-play-relay ${args.relay_host_key}\n`;
     const timeoutS = Number(args.confirm_timeout ?? 60);
     if (!(timeoutS >= 10)) return { changed: false, steps: [], failed: `confirm_timeout must be at least 10 seconds, got ${args.confirm_timeout}` };

@@ -36,6 +36,6 @@ export function recapLines(stats: Map<string, HostStats>): string[] {
   const width = Math.max(0, ...names.map((n) => n.length));
   return names.map((n) => {
     const s = stats.get(n)!;
-    return `${n.padEnd(width)} : ok=${s.ok} changed=${s.changed} unreachable=${s.unreachable} failed=${s.failures} skipped=${s.skipped} ignored=${s.ignored}${s.via ? ` via=${s.via}` : ''}`;
+    return `${n.padEnd(width)} : ok=${s.ok} changed=${s.changed} unreachable=${s.unreachable} failed=${s.failures} skipped=${s.skipped} rescued=${s.rescued} ignored=${s.ignored}${s.via ? ` via=${s.via}` : ''}`;
   });
 }

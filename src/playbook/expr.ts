@@ -837,6 +837,7 @@ export function toStr(v: unknown): string {
 
 /** Python's repr(): what `{{ [1, 'a'] }}` inside text shows in Ansible. */
 export function pyRepr(v: unknown): string {
+  if (v instanceof Undef) throw new UndefinedVarError(v.path);
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'string') {

@@ -146,6 +146,7 @@ function jsonOf(v: unknown, indent?: number, sortKeys = false): string {
 }
 
 function mapWith(items: unknown[], a: Args, name: string, args: unknown[]): unknown[] {
+  if (name === 'default' || name === 'd' || name === 'mandatory') return items.map((item) => applyFilter(name, item, { args, kwargs: {} }, a.col));
   if (!Object.hasOwn(FILTERS, name)) throw a.error(`unknown filter "${name}"`);
   return items.map((item) => applyFilter(name, item, { args, kwargs: {} }, a.col));
 }
@@ -303,13 +304,10 @@ const FILTER_SPECS = {
     const items = list(v, a);
     if (a.has('attribute')) {
       const path = String(a.get('attribute'));
+      // A missing attribute is undefined (a later default() may fill it), as in Jinja.
       return items.map((x) => {
         const r = attrOf(x, path, a);
-        if (r instanceof Undef) {
-          if (a.has('default')) return a.get('default');
-          throw new UndefinedVarError(`item.${path}`);
-        }
-        return r;
+        return r instanceof Undef && a.has('default') ? a.get('default') : r;
       });
     }
     if (!a.has('filter')) throw a.error('needs a filter name or attribute=');

@@ -291,9 +291,11 @@ function value(e: Expr, scope: Scope, text: string, at: number): unknown {
 }
 
 function strict(v: unknown, text: string, at: number): unknown {
-  if (v instanceof Undef) {
+  // An undefined value, or one inside a list (a map(attribute=) over items lacking it), is an error here.
+  const u = v instanceof Undef ? v : Array.isArray(v) ? v.find((x) => x instanceof Undef) : undefined;
+  if (u instanceof Undef) {
     const { line, col } = lineCol(text, at);
-    throw new TemplateError(`undefined variable "${v.path}"`, line, col, v.path);
+    throw new TemplateError(`undefined variable "${u.path}"`, line, col, u.path);
   }
   return v;
 }

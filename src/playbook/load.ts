@@ -1,13 +1,13 @@
 // Read a playbook and its roles into plain definitions; every shape error names file:line:col.
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
 import { modules } from '../modules/index.js';
 import { loadYamlFile, type YamlPath, type YamlSource } from '../yaml/source.js';
 import { validateAt } from '../yaml/validate.js';
-import { playbookSchema, playSchema, TASK_KEYS, taskListSchema, taskSchema, varsFileSchema } from './schema.js';
-import type { PlayDef, Playbook, RoleDef, TaskDef } from './types.js';
+import { blockSchema, includeRoleSchema, includeTasksSchema, playbookSchema, playSchema, TASK_KEYS, taskListSchema, taskSchema, varsFileSchema } from './schema.js';
+import type { BlockFrame, PlayDef, Playbook, RoleDef, TaskDef } from './types.js';
 
 /** The roles shipped with relay-play (repo root /roles), found relative to this file in src/ or dist/src/. */
 export function bundledRolesDir(): string {
@@ -33,33 +33,78 @@ export function loadPlaybook(file: string): Playbook {
   return { file, dir, plays };
 }
 
+/** What a task list's tasks inherit from where they are written (block, include, role, play). */
+interface Inherit {
+  role?: RoleDef;
+  when: string[];
+  tags: string[];
+  vars: Record<string, unknown>;
+  become?: boolean;
+  becomeUser?: string;
+  ignoreErrors?: boolean;
+  noLog?: boolean;
+  delegateTo?: string;
+  runOnce?: boolean;
+  checkMode?: boolean;
+  blocks: BlockFrame[];
+}
+
+/** One play's loading: where roles are, the roles include_role/import_role brought in, block ids. */
+class PlayLoader {
+  readonly extraRoles: LoadedRole[] = [];
+  private nextBlock = 0;
+  private depth = 0;
+  constructor(readonly rolesPath: string[]) {}
+  blockId(): number {
+    return this.nextBlock++;
+  }
+  /** Includes nest at most 20 deep: deeper is a file including itself. */
+  nested<T>(src: YamlSource, path: YamlPath, fn: () => T): T {
+    if (this.depth >= 20) throw new InputError('includes nested more than 20 deep (does a file include itself?)', src.pos(path), 'check include_tasks / import_tasks / include_role');
+    this.depth++;
+    try {
+      return fn();
+    } finally {
+      this.depth--;
+    }
+  }
+}
+
+const top = (role?: RoleDef, tags: string[] = [], when: string[] = []): Inherit => ({ role, when, tags, vars: {}, blocks: [] });
+
 function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, rolesPath: string[]): PlayDef {
   validateAt(playSchema, p, src, path, 'play');
   const hosts = asList(p.hosts).join(':');
+  const loader = new PlayLoader(rolesPath);
+  const playTags = asList(p.tags);
   const roles: LoadedRole[] = [];
   const roleTasks: TaskDef[] = [];
   const roleHandlers: TaskDef[] = [];
   ((p.roles as unknown[]) ?? []).forEach((r, i) => {
-    const name = typeof r === 'string' ? r : (r as { role: string }).role;
-    const tasksFrom = typeof r === 'string' ? 'main' : ((r as { tasks_from?: string }).tasks_from ?? 'main');
-    const extraVars = typeof r === 'string' ? {} : ((r as { vars?: Record<string, unknown> }).vars ?? {});
-    const role = loadRole(name, tasksFrom, rolesPath, src, [...path, 'roles', i]);
-    Object.assign(role.vars, extraVars);
+    const entry = typeof r === 'string' ? { role: r } : (r as { role: string; tasks_from?: string; vars?: Record<string, unknown>; tags?: unknown; when?: unknown });
+    const role = loadRole(entry.role, entry.tasks_from ?? 'main', loader, src, [...path, 'roles', i], top(undefined, [...playTags, ...asList(entry.tags)], conditions(entry.when) ?? []));
+    Object.assign(role.vars, entry.vars ?? {});
     roles.push(role);
     roleTasks.push(...role.tasks);
     roleHandlers.push(...role.handlers);
   });
-  const own = (key: string) => loadTasks(p[key], src, [...path, key]);
+  const own = (key: string) => loadTasks(p[key], src, [...path, key], top(undefined, playTags), loader);
+  // gather_facts: true starts with setup (Ansible's default is true; relay-play gathers only when asked).
+  const facts = p.gather_facts === true ? [loadTask({ name: 'Gathering Facts', setup: {}, tags: ['always'] }, src, path, top(undefined, playTags))] : [];
+  const tasks = [...facts, ...own('pre_tasks'), ...roleTasks, ...own('tasks'), ...own('post_tasks')];
+  const handlers = [...roleHandlers, ...loader.extraRoles.flatMap((r) => r.handlers), ...own('handlers')];
   return {
     name: String(p.name ?? hosts),
     hosts,
+    tags: playTags,
+    gatherFacts: p.gather_facts === true,
     vars: (p.vars as Record<string, unknown>) ?? {},
     become: Boolean(p.become),
     becomeUser: p.become_user as string | undefined,
-    roles: roles.map(({ tasks: _t, handlers: _h, ...role }) => role),
+    roles: [...roles, ...loader.extraRoles].map(({ tasks: _t, handlers: _h, ...role }) => role),
     // Ansible's order: pre_tasks, roles, tasks, post_tasks.
-    tasks: [...own('pre_tasks'), ...roleTasks, ...own('tasks'), ...own('post_tasks')],
-    handlers: [...roleHandlers, ...own('handlers')],
+    tasks,
+    handlers,
     pos: src.pos(path),
     hostsPos: src.pos([...path, 'hosts']),
   };
@@ -67,13 +112,14 @@ function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, r
 
 type LoadedRole = RoleDef & { tasks: TaskDef[]; handlers: TaskDef[] };
 
-function loadRole(name: string, tasksFrom: string, rolesPath: string[], src: YamlSource, path: YamlPath): LoadedRole {
+function loadRole(name: string, tasksFrom: string, loader: PlayLoader, src: YamlSource, path: YamlPath, inherit: Inherit): LoadedRole {
+  const { rolesPath } = loader;
   const dir = rolesPath.map((p) => join(p, name)).find((d) => existsSync(d));
   if (!dir) {
     throw new InputError(`role "${name}" not found`, src.pos(path), `looked in: ${rolesPath.join(', ')}`);
   }
   const role: LoadedRole = { name, dir, defaults: {}, vars: {}, tasks: [], handlers: [] };
-  const file = (sub: string, base = 'main') => [`${base}.yaml`, `${base}.yml`].map((f) => join(dir, sub, f)).find((f) => existsSync(f));
+  const file = (sub: string, base = 'main') => [`${base}.yaml`, `${base}.yml`, base].map((f) => join(dir, sub, f)).find((f) => existsSync(f));
   for (const sub of ['defaults', 'vars'] as const) {
     const f = file(sub);
     if (!f) continue;
@@ -88,20 +134,89 @@ function loadRole(name: string, tasksFrom: string, rolesPath: string[], src: Yam
     if (!f) continue;
     const ts = loadYamlFile(f);
     const list = ts.toJS() ?? [];
-    role[sub] = loadTasks(list, ts, [], role);
+    role[sub] = loadTasks(list, ts, [], sub === 'tasks' ? { ...inherit, role } : top(role), loader);
   }
   return role;
 }
 
 const TASK_KEY_NAMES = new Set(Object.keys(TASK_KEYS));
+const INCLUDES = ['include_tasks', 'import_tasks', 'include_role', 'import_role'];
 
-function loadTasks(list: unknown, src: YamlSource, path: YamlPath, role?: RoleDef): TaskDef[] {
+function loadTasks(list: unknown, src: YamlSource, path: YamlPath, inherit: Inherit, loader: PlayLoader): TaskDef[] {
   if (list === undefined || list === null) return [];
   validateAt(taskListSchema, list, src, path, 'task list');
-  return (list as Record<string, unknown>[]).map((t, i) => loadTask(t, src, [...path, i], role));
+  return (list as Record<string, unknown>[]).flatMap((t, i) => {
+    const at = [...path, i];
+    if ('block' in t) return loadBlock(t, src, at, inherit, loader);
+    const include = INCLUDES.find((k) => k in t);
+    if (include) return loadInclude(include, t, src, at, inherit, loader);
+    return [loadTask(t, src, at, inherit)];
+  });
 }
 
-function loadTask(t: Record<string, unknown>, src: YamlSource, path: YamlPath, role?: RoleDef): TaskDef {
+/** What a block, include or task adds to what it inherits. */
+function inheritFrom(t: Record<string, unknown>, inherit: Inherit): Inherit {
+  return {
+    ...inherit,
+    when: [...inherit.when, ...(conditions(t.when) ?? [])],
+    tags: [...inherit.tags, ...asList(t.tags)],
+    vars: { ...inherit.vars, ...((t.vars as Record<string, unknown>) ?? {}) },
+    become: (t.become as boolean | undefined) ?? inherit.become,
+    becomeUser: (t.become_user as string | undefined) ?? inherit.becomeUser,
+    ignoreErrors: (t.ignore_errors as boolean | undefined) ?? inherit.ignoreErrors,
+    noLog: (t.no_log as boolean | undefined) ?? inherit.noLog,
+    delegateTo: (t.delegate_to as string | undefined) ?? inherit.delegateTo,
+    runOnce: (t.run_once as boolean | undefined) ?? inherit.runOnce,
+    checkMode: (t.check_mode as boolean | undefined) ?? inherit.checkMode,
+  };
+}
+
+// block / rescue / always: the tasks of each section, each knowing its block and section; a
+// failure in the block section runs rescue, always runs whatever happened (src/runner/blocks.ts).
+function loadBlock(t: Record<string, unknown>, src: YamlSource, path: YamlPath, inherit: Inherit, loader: PlayLoader): TaskDef[] {
+  validateAt(blockSchema, t, src, path, 'block');
+  const id = loader.blockId();
+  const rescues = Array.isArray(t.rescue) && t.rescue.length > 0;
+  const base = inheritFrom(t, inherit);
+  return (['block', 'rescue', 'always'] as const).flatMap((section) =>
+    loadTasks(t[section], src, [...path, section], { ...base, blocks: [...base.blocks, { id, section, rescues }] }, loader),
+  );
+}
+
+// include_tasks / import_tasks / include_role / import_role are read when the playbook is loaded
+// (static, as import_*): their `when`, tags and vars apply to every task they bring in.
+function loadInclude(key: string, t: Record<string, unknown>, src: YamlSource, path: YamlPath, inherit: Inherit, loader: PlayLoader): TaskDef[] {
+  const isRole = key.endsWith('_role');
+  if ('loop' in t || Object.keys(t).some((k) => k.startsWith('with_'))) {
+    const k = Object.keys(t).find((x) => x === 'loop' || x.startsWith('with_'))!;
+    throw new InputError(`a loop on ${key} is not supported`, src.pos([...path, k], { key: true }), `write the loop on the tasks of the included ${isRole ? 'role' : 'file'}`);
+  }
+  validateAt(isRole ? includeRoleSchema : includeTasksSchema, t, src, path, key);
+  const base = inheritFrom(t, inherit);
+  const at = [...path, key];
+  return loader.nested(src, at, () => {
+    if (isRole) {
+      const spec = t[key] as { name: string; tasks_from?: string; vars?: Record<string, unknown> };
+      if (spec.name.includes('{{')) throw new InputError(`${key} with a template in the role name is not supported`, src.pos(at), 'name the role itself');
+      const role = loadRole(spec.name, (spec.tasks_from ?? 'main').replace(/\.ya?ml$/, ''), loader, src, at, base);
+      Object.assign(role.vars, spec.vars ?? {});
+      loader.extraRoles.push(role);
+      return role.tasks;
+    }
+    const raw = t[key];
+    const name = typeof raw === 'string' ? raw : (raw as { file: string }).file;
+    if (name.includes('{{')) throw new InputError(`${key} with a template in the file name is not supported`, src.pos(at), 'name the file itself');
+    const here = dirname(resolve(src.file));
+    const candidates = isAbsolute(name) ? [name] : [...(inherit.role ? [join(inherit.role.dir, 'tasks', name)] : []), join(here, name)];
+    const file = candidates.find((c) => existsSync(c));
+    if (!file) throw new InputError(`${key}: file "${name}" not found`, src.pos(at), `looked in: ${candidates.join(', ')}`);
+    const included = loadYamlFile(file);
+    return loadTasks(included.toJS() ?? [], included, [], base, loader);
+  });
+}
+
+function loadTask(t: Record<string, unknown>, src: YamlSource, path: YamlPath, inherit: Inherit): TaskDef {
+  const role = inherit.role;
   const moduleKeys = Object.keys(t).filter((k) => !TASK_KEY_NAMES.has(k));
   if (moduleKeys.length !== 1) {
     const hint = `a task has exactly one module (${Object.keys(modules).filter((m) => !m.includes('.')).join(', ')})`;
@@ -111,35 +226,70 @@ function loadTask(t: Record<string, unknown>, src: YamlSource, path: YamlPath, r
   }
   const mod = moduleKeys[0];
   if (!modules[mod]) {
+    const unsupported = UNSUPPORTED_KEYS[mod];
+    if (unsupported) throw new InputError(`task keyword "${mod}" is not supported`, src.pos([...path, mod], { key: true }), unsupported);
     throw new InputError(`unknown module "${mod}"`, src.pos([...path, mod], { key: true }), `known modules: ${Object.keys(modules).filter((m) => !m.includes('.')).join(', ')}`);
   }
   validateAt(taskSchema, t, src, path, 'task');
+  const loops = ['loop', 'with_items', 'with_list', 'with_dict', 'with_together'].filter((k) => k in t);
+  if (loops.length > 1) throw new InputError(`a task has one loop, not ${loops.join(' and ')}`, src.pos([...path, loops[1]], { key: true }), 'keep one of them');
+  const delegate = (t.delegate_to as string | undefined) ?? inherit.delegateTo;
+  if (delegate !== undefined && !['localhost', '127.0.0.1'].includes(delegate)) {
+    throw new InputError(`delegate_to: "${delegate}" is not supported (only localhost)`, src.pos([...path, 'delegate_to']), 'run the task in a play for that host instead');
+  }
   let args = t[mod];
   if (typeof args === 'string' || args === null) {
     if (!modules[mod].freeForm) throw new InputError(`module "${mod}" needs a map of arguments`, src.pos([...path, mod]), 'write it as "key: value" lines under the module name');
     args = { _raw: args ?? '' };
   }
   const name = String(t.name ?? mod);
+  const lc = (t.loop_control as { loop_var?: string; index_var?: string; label?: string; extended?: boolean; pause?: number }) ?? {};
+  const loopKey = loops[0];
   return {
     name: role ? `${role.name} : ${name}` : name,
     rawName: name,
     module: mod.replace(/^(ansible\.builtin|ansible\.posix|community\.crypto)\./, ''),
     args,
-    when: conditions(t.when) ?? [],
-    loop: t.loop ?? t.with_items,
+    when: [...inherit.when, ...(conditions(t.when) ?? [])],
+    loop: loopKey ? t[loopKey] : undefined,
+    loopWith: loopKey === 'with_items' ? 'items' : loopKey === 'with_dict' ? 'dict' : loopKey === 'with_together' ? 'together' : 'loop',
+    loopControl: { loopVar: lc.loop_var ?? 'item', indexVar: lc.index_var, label: lc.label, extended: Boolean(lc.extended), pause: lc.pause },
     register: t.register as string | undefined,
     notify: asList(t.notify),
     listen: asList(t.listen),
-    become: t.become as boolean | undefined,
-    becomeUser: t.become_user as string | undefined,
+    become: (t.become as boolean | undefined) ?? inherit.become,
+    becomeUser: (t.become_user as string | undefined) ?? inherit.becomeUser,
     changedWhen: conditions(t.changed_when),
     failedWhen: conditions(t.failed_when),
-    noLog: Boolean(t.no_log),
-    ignoreErrors: Boolean(t.ignore_errors),
-    vars: (t.vars as Record<string, unknown>) ?? {},
+    noLog: Boolean(t.no_log ?? inherit.noLog),
+    ignoreErrors: Boolean(t.ignore_errors ?? inherit.ignoreErrors),
+    vars: { ...inherit.vars, ...((t.vars as Record<string, unknown>) ?? {}) },
     role,
+    tags: [...new Set([...inherit.tags, ...asList(t.tags)])],
+    blocks: inherit.blocks,
+    delegateTo: delegate === undefined ? undefined : 'localhost',
+    runOnce: Boolean(t.run_once ?? inherit.runOnce),
+    checkMode: (t.check_mode as boolean | undefined) ?? inherit.checkMode,
     pos: src.pos(path),
     src,
     path: [...path, mod],
   };
 }
+
+/** Ansible task keywords relay-play does not have, and what to do instead. */
+const UNSUPPORTED_KEYS: Record<string, string> = {
+  until: 'retries are not supported: make the task idempotent, or use a command with its own retry loop',
+  retries: 'retries are not supported',
+  delay: 'retries are not supported',
+  environment: 'set variables in the command itself (shell: "FOO=1 cmd")',
+  async: 'async tasks are not supported',
+  poll: 'async tasks are not supported',
+  include: 'use include_tasks or import_tasks',
+  include_vars: 'put the variables in vars:, the inventory or the role\'s vars/main.yaml',
+  args: 'write the arguments under the module itself',
+  local_action: 'use delegate_to: localhost',
+  with_fileglob: 'list the files in a loop instead',
+  with_sequence: 'use loop: "{{ range(1, n + 1) | list }}"',
+  with_subelements: 'use loop with subelements written out',
+  with_nested: 'use loop with product() written out as a list',
+};

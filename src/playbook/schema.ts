@@ -9,6 +9,23 @@ export const TASK_KEYS = {
   when: condition,
   loop: { anyOf: [{ type: 'array' }, { type: 'string' }] },
   with_items: { anyOf: [{ type: 'array' }, { type: 'string' }] },
+  with_list: { anyOf: [{ type: 'array' }, { type: 'string' }] },
+  with_dict: { anyOf: [{ type: 'object' }, { type: 'string' }] },
+  with_together: { anyOf: [{ type: 'array' }, { type: 'string' }] },
+  loop_control: {
+    type: 'object',
+    properties: {
+      loop_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      index_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      label: { type: 'string' },
+      extended: { type: 'boolean' },
+      pause: { type: 'number', minimum: 0 },
+    },
+    additionalProperties: false,
+  },
+  delegate_to: { type: 'string' },
+  run_once: { type: 'boolean' },
+  check_mode: { type: 'boolean' },
   register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
   notify: stringOrList,
   listen: stringOrList,
@@ -21,6 +38,68 @@ export const TASK_KEYS = {
   vars: { type: 'object' },
   tags: stringOrList,
 } as const;
+
+/** Keys of a block (`block:` with `rescue:`/`always:`): its tasks, and what they inherit. */
+export const blockSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    block: { type: 'array', items: { type: 'object' } },
+    rescue: { type: 'array', items: { type: 'object' } },
+    always: { type: 'array', items: { type: 'object' } },
+    when: condition,
+    become: { type: 'boolean' },
+    become_user: { type: 'string' },
+    vars: { type: 'object' },
+    tags: stringOrList,
+    ignore_errors: { type: 'boolean' },
+    no_log: { type: 'boolean' },
+    delegate_to: { type: 'string' },
+    run_once: { type: 'boolean' },
+    check_mode: { type: 'boolean' },
+  },
+  required: ['block'],
+  additionalProperties: false,
+};
+
+const includeKeys = {
+  name: { type: 'string' },
+  when: condition,
+  become: { type: 'boolean' },
+  become_user: { type: 'string' },
+  vars: { type: 'object' },
+  tags: stringOrList,
+  ignore_errors: { type: 'boolean' },
+  no_log: { type: 'boolean' },
+  delegate_to: { type: 'string' },
+  run_once: { type: 'boolean' },
+  check_mode: { type: 'boolean' },
+};
+
+/** `include_tasks: FILE` / `import_tasks: FILE` (or `{file: FILE}`), static. */
+export const includeTasksSchema = {
+  type: 'object',
+  properties: {
+    ...includeKeys,
+    include_tasks: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object', properties: { file: { type: 'string', minLength: 1 } }, required: ['file'], additionalProperties: false }] },
+    import_tasks: { type: 'string', minLength: 1 },
+  },
+  additionalProperties: false,
+};
+
+const roleRef = {
+  type: 'object',
+  properties: { name: { type: 'string', minLength: 1 }, tasks_from: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' }, vars: { type: 'object' } },
+  required: ['name'],
+  additionalProperties: false,
+};
+
+/** `include_role` / `import_role`: {name, tasks_from, vars}. */
+export const includeRoleSchema = {
+  type: 'object',
+  properties: { ...includeKeys, include_role: roleRef, import_role: roleRef },
+  additionalProperties: false,
+};
 
 export const taskSchema = { type: 'object', properties: TASK_KEYS };
 
@@ -35,6 +114,7 @@ export const playSchema = {
     become: { type: 'boolean' },
     become_user: { type: 'string' },
     gather_facts: { type: 'boolean' },
+    tags: stringOrList,
     roles: {
       type: 'array',
       items: {
@@ -42,7 +122,7 @@ export const playSchema = {
           { type: 'string' },
           {
             type: 'object',
-            properties: { role: { type: 'string' }, vars: { type: 'object' }, tasks_from: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } },
+            properties: { role: { type: 'string' }, vars: { type: 'object' }, tasks_from: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' }, tags: stringOrList, when: condition },
             required: ['role'],
             additionalProperties: false,
           },

@@ -8,6 +8,23 @@ export interface RoleDef {
   vars: Record<string, unknown>;
 }
 
+/** A task's place in a block: which block (by id), and in which of its sections. */
+export interface BlockFrame {
+  id: number;
+  section: 'block' | 'rescue' | 'always';
+  /** The block has a rescue section (a failure in its block section is caught). */
+  rescues: boolean;
+}
+
+export interface LoopControl {
+  /** Name of the loop variable (default "item"). */
+  loopVar: string;
+  indexVar?: string;
+  label?: string;
+  extended: boolean;
+  pause?: number;
+}
+
 export interface TaskDef {
   /** Display name ("role : name" for role tasks). */
   name: string;
@@ -17,6 +34,9 @@ export interface TaskDef {
   args: unknown;
   when: string[];
   loop?: unknown;
+  /** How `loop` is turned into items: as it is (loop, with_list), flattened (with_items), a dict's items, zipped lists. */
+  loopWith: 'loop' | 'items' | 'dict' | 'together';
+  loopControl: LoopControl;
   register?: string;
   notify: string[];
   listen: string[];
@@ -28,6 +48,15 @@ export interface TaskDef {
   ignoreErrors: boolean;
   vars: Record<string, unknown>;
   role?: RoleDef;
+  /** Own tags and those inherited from blocks, includes, roles and the play. */
+  tags: string[];
+  /** Enclosing blocks, outermost first. */
+  blocks: BlockFrame[];
+  /** Only "localhost": the task runs on this machine, with the host's variables. */
+  delegateTo?: string;
+  runOnce: boolean;
+  /** check_mode: false runs the task for real under --check (true: as in check mode always). */
+  checkMode?: boolean;
   /** Where the task is written, and the YAML path of its args (for error positions). */
   pos: SourcePos;
   src: YamlSource;
@@ -37,6 +66,8 @@ export interface TaskDef {
 export interface PlayDef {
   name: string;
   hosts: string;
+  tags: string[];
+  gatherFacts: boolean;
   vars: Record<string, unknown>;
   become: boolean;
   becomeUser?: string;

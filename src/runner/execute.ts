@@ -11,7 +11,8 @@ import { renderDeep, renderTemplateText } from '../playbook/jinja.js';
 import { handlebarsRootNames, renderHandlebars } from '../playbook/template.js';
 import type { TaskDef } from '../playbook/types.js';
 import type { TaskResult } from './result.js';
-import type { OneCommand, ReadRequest } from '../connection/batch.js';
+import { runAlone, type OneCommand, type ReadRequest } from '../connection/batch.js';
+import { LocalConnection } from '../connection/local.js';
 import type { HostReads } from './reads.js';
 import { handlersFor, markStep, pendingKey } from './pending.js';
 import { applySteps } from './steps.js';
@@ -23,6 +24,8 @@ export interface ExecEnv extends VarsContext {
   state: RunState;
   connection(host: string): Promise<Connection>;
   connections?: Connections;
+  /** run_once tasks of this play: the first host's result, shared with the others. */
+  once?: Map<TaskDef, Promise<TaskResult>>;
 }
 
 type Vars = Record<string, unknown>;
@@ -32,36 +35,85 @@ export function evalCondition(text: string, vars: Vars): boolean {
 }
 
 /** `afterSteps`: run right after the task's steps succeed, in the same round trip (a handler clearing its pending marker). */
-export async function executeTask(env: ExecEnv, host: string, task: TaskDef, reads: HostReads, afterSteps?: OneCommand): Promise<TaskResult> {
+export async function executeTask(env0: ExecEnv, host: string, task: TaskDef, reads: HostReads, afterSteps?: OneCommand): Promise<TaskResult> {
+  // check_mode: false runs a task for real under --check; check_mode: true never changes anything.
+  const env = task.checkMode === undefined ? env0 : { ...env0, check: task.checkMode };
   try {
     const vars = taskVars(env, host, task);
-    for (const cond of task.when) {
-      if (!evalCondition(cond, vars)) return { status: 'skipped', result: { skipped: true, skip_reason: 'Conditional result was False', false_condition: cond }, diff: [] };
+    if (task.loop === undefined) {
+      const skip = falseCondition(task, vars);
+      if (skip) return skipped(skip);
+      return await runOnce(env, host, task, vars, reads, afterSteps);
     }
-    if (task.loop === undefined) return await runOnce(env, host, task, vars, reads, afterSteps);
-
-    const items = renderDeep(task.loop, vars);
-    if (!Array.isArray(items)) throw new TaskFailure(`loop must be a list, got ${typeof items}`);
+    // As Ansible: the condition is asked for each item, a failed item does not stop the others.
     const results: Record<string, unknown>[] = [];
     const diff = [];
     let changed = false;
-    let failed: string | undefined;
-    for (const item of items) {
-      const r = await runOnce(env, host, task, { ...vars, item }, reads);
-      results.push({ ...r.result, item, changed: r.status === 'changed', failed: r.status === 'failed' });
+    let failed = false;
+    const items = loopItems(task, vars);
+    for (const [i, item] of items.entries()) {
+      const v = itemVars(task, vars, item, i, items);
+      const cond = falseCondition(task, v);
+      const r = cond ? skipped(cond) : await runOnce(env, host, task, v, reads);
+      const { loopVar } = task.loopControl;
+      results.push({ ...r.result, [loopVar]: item, ansible_loop_var: loopVar, ...(task.loopControl.indexVar ? { [task.loopControl.indexVar]: i } : {}), changed: r.status === 'changed', failed: r.status === 'failed' });
       diff.push(...r.diff);
       changed ||= r.status === 'changed';
-      if (r.status === 'failed') {
-        failed = r.msg;
-        break;
-      }
+      failed ||= r.status === 'failed';
+      if (r.status === 'unreachable') return r;
+      if (task.loopControl.pause && i < items.length - 1) await new Promise((res) => setTimeout(res, task.loopControl.pause! * 1000));
     }
-    const result = { results, changed, msg: failed ?? 'All items completed' };
-    return { status: failed ? 'failed' : changed ? 'changed' : 'ok', result, diff, msg: failed };
+    const all = results.length > 0 && results.every((r) => r.skipped);
+    const result: Record<string, unknown> = { results, changed, msg: failed ? 'One or more items failed' : all ? 'All items skipped' : 'All items completed', skipped: all || undefined };
+    if (!all) delete result.skipped;
+    if (failed) result.failed = true;
+    return { status: failed ? 'failed' : all ? 'skipped' : changed ? 'changed' : 'ok', result, diff, msg: failed ? 'One or more items failed' : undefined };
   } catch (e) {
     return failure(host, e);
   }
 }
+
+const skipped = (cond: string): TaskResult => ({ status: 'skipped', result: { skipped: true, skip_reason: 'Conditional result was False', false_condition: cond }, diff: [] });
+
+/** The first `when` condition that is false, if any. */
+function falseCondition(task: TaskDef, vars: Vars): string | undefined {
+  return task.when.find((cond) => !evalCondition(cond, vars));
+}
+
+/** A loop's items: the list as rendered, flattened for with_items, a dict's items for with_dict, zipped for with_together. */
+export function loopItems(task: TaskDef, vars: Vars): unknown[] {
+  const v = renderDeep(task.loop, vars);
+  switch (task.loopWith) {
+    case 'items':
+      if (!Array.isArray(v)) return [v];
+      return v.flatMap((x) => (Array.isArray(x) ? x : [x]));
+    case 'dict':
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TaskFailure(`with_dict needs a dict, got ${Array.isArray(v) ? 'a list' : typeof v}`);
+      return Object.entries(v).map(([key, value]) => ({ key, value }));
+    case 'together': {
+      if (!Array.isArray(v) || !v.every(Array.isArray)) throw new TaskFailure('with_together needs a list of lists');
+      const n = Math.max(0, ...v.map((l: unknown[]) => l.length));
+      return Array.from({ length: n }, (_, i) => v.map((l: unknown[]) => (i < l.length ? l[i] : null)));
+    }
+    default:
+      if (!Array.isArray(v)) throw new TaskFailure(`loop must be a list, got ${v === null ? 'none' : typeof v}${typeof v === 'string' ? ` ("${v}")` : ''}`);
+      return v;
+  }
+}
+
+/** Variables of one loop item: the loop variable (loop_control.loop_var), index_var, ansible_loop (extended). */
+function itemVars(task: TaskDef, vars: Vars, item: unknown, i: number, items: unknown[]): Vars {
+  const lc = task.loopControl;
+  const v: Vars = { ...vars, [lc.loopVar]: item, ansible_loop_var: lc.loopVar };
+  if (lc.indexVar) v[lc.indexVar] = i;
+  if (lc.extended) {
+    v.ansible_loop = { index: i + 1, index0: i, revindex: items.length - i, revindex0: items.length - i - 1, first: i === 0, last: i === items.length - 1, length: items.length, allitems: items, previtem: items[i - 1], nextitem: items[i + 1] };
+  }
+  return v;
+}
+
+let local: LocalConnection | undefined;
+const localConnection = () => (local ??= new LocalConnection('localhost'));
 
 function failure(host: string, e: unknown): TaskResult {
   if (e instanceof UnreachableError) return { status: 'unreachable', result: { unreachable: true, msg: e.message }, diff: [], msg: e.message };
@@ -116,18 +168,20 @@ class FirstRead {
  * with the variables known now. Undefined when that can't be known yet (an argument needs an
  * earlier task's result): the task then reads for itself. Never applies anything.
  */
-export async function firstReads(env: ExecEnv, host: string, task: TaskDef): Promise<ReadRequest[] | undefined> {
+export async function firstReads(env0: ExecEnv, host: string, task: TaskDef): Promise<ReadRequest[] | undefined> {
+  // A task delegated to this machine reads here, not on the host.
+  if (task.delegateTo) return [];
+  const env = task.checkMode === undefined ? env0 : { ...env0, check: task.checkMode };
   try {
     const vars = taskVars(env, host, task);
-    // A condition on an earlier task's result can't be decided yet: fetch the read anyway (it is
-    // only wasted if the task turns out skipped). One that is already false needs no read.
-    if (task.when.some((cond) => decided(cond, vars) === false)) return [];
-    const items = task.loop === undefined ? [undefined] : renderDeep(task.loop, vars);
-    if (!Array.isArray(items)) return undefined;
+    const items = task.loop === undefined ? [undefined] : loopItems(task, vars);
     const mod = modules[task.module];
     const reqs: ReadRequest[] = [];
-    for (const item of items) {
-      const v = task.loop === undefined ? vars : { ...vars, item };
+    for (const [i, item] of items.entries()) {
+      const v = task.loop === undefined ? vars : itemVars(task, vars, item, i, items);
+      // A condition on an earlier task's result can't be decided yet: fetch the read anyway (it is
+      // only wasted if the task turns out skipped). One that is already false needs no read.
+      if (task.when.some((cond) => decided(cond, v) === false)) continue;
       const args = renderDeep(task.args, v) as Record<string, unknown>;
       if (argProblems(mod, task.module, args).length) return undefined;
       const { become, becomeUser } = becomeOf(env, task, v);
@@ -153,8 +207,12 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
   if (problems.length) throw new TaskFailure(problems[0].message);
 
   const { become, becomeUser } = becomeOf(env, task, vars);
-  const conn = await env.connection(host);
-  const ctx = readContext(env, host, task, vars, (command, o = {}) => reads.read({ command, become: o.become ?? become, becomeUser }, o.stdin));
+  // delegate_to: localhost — this machine, with the host's variables; its reads never join the host's.
+  const conn = task.delegateTo ? localConnection() : await env.connection(host);
+  const read = task.delegateTo
+    ? (command: string, o: { stdin?: string; become?: boolean } = {}) => runAlone(conn, { command, become: o.become ?? become, becomeUser, stdin: o.stdin })
+    : (command: string, o: { stdin?: string; become?: boolean } = {}) => reads.read({ command, become: o.become ?? become, becomeUser }, o.stdin);
+  const ctx = readContext(env, host, task, vars, read);
 
   let plan: Plan;
   try {
@@ -170,12 +228,13 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
   if (plan.msg) result.msg = plan.msg;
   let pendingCleared = false;
   if (!env.check && plan.steps.length) {
-    reads.stale();
+    if (!task.delegateTo) reads.stale();
     const commands = plan.steps.map((s) => ({ command: s.command, stdin: s.stdin, become: s.become ?? become, becomeUser }));
-    // Handlers this change will notify: marked on the host first, in the same round trip.
-    const notified = plan.changed ? handlersFor(env.play, task.notify).map((h) => pendingKey(env.play, h)) : [];
+    // Handlers this change will notify: marked on the host first, in the same round trip (not from
+    // a task delegated to this machine: its steps run here).
+    const notified = plan.changed && !task.delegateTo ? handlersFor(env.play, task.notify).map((h) => pendingKey(env.play, h)) : [];
     // After the steps only when a failing step stops the trip and nothing else decides failure later.
-    const after = afterSteps && !plan.acceptNonZero && !task.failedWhen ? [afterSteps] : [];
+    const after = afterSteps && !plan.acceptNonZero && !task.failedWhen && !task.delegateTo ? [afterSteps] : [];
     const outputs = await applySteps(conn, [...(notified.length ? [markStep(env.play, notified)] : []), ...commands, ...after], !plan.acceptNonZero);
     if (notified.length) outputs.shift();
     if (after.length && outputs.length > commands.length) {

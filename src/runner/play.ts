@@ -11,6 +11,7 @@ import { Connections } from './connections.js';
 import { fleetTunnels, relayOf } from '../relay/tunnels.js';
 import { executeTask, firstReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
+import { BlockRun } from './blocks.js';
 import { clearStep, listPending, notifies, pendingKey } from './pending.js';
 import { preflight } from './preflight.js';
 import { takeLock, type LockSpec } from './lock.js';
@@ -80,7 +81,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
       const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
       trace(`play ${play.name}`);
       reporter.playStart(play, hosts);
-      const env: ExecEnv = { state, play, playHosts: hosts, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections };
+      const env: ExecEnv = { state, play, playHosts: hosts, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections, once: new Map() };
       await forEachLimited(hosts, opts.forks, async (host) => {
         await runHostPlay(env, host, reporter);
         reporter.hostDone(host);
@@ -110,14 +111,23 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
   const pendingRead = listPending(env.play);
   const reads = new HostReads(() => env.connection(host), handlers.length ? [pendingRead] : []);
   const tasks = env.play.tasks;
+  const blocks = new BlockRun();
+  const h = env.state.host(host);
   for (const [i, task] of tasks.entries()) {
-    await reads.lookAhead(i, tasks.length, (k) => firstReads(env, host, tasks[k]));
-    const r = await runTask(env, host, task, reporter, reads);
-    if (r.status === 'changed') {
-      task.notify.forEach((n) => notified.add(n));
-      reads.slowDown();
+    if (blocks.runs(task)) {
+      await reads.lookAhead(i, tasks.length, (k) => firstReads(env, host, tasks[k]));
+      const r = await runTaskOnce(env, host, task, reporter, reads, blocks);
+      if (r.status === 'changed') {
+        task.notify.forEach((n) => notified.add(n));
+        reads.slowDown();
+      }
+      if (h.failed || h.unreachable) return;
     }
-    if (env.state.host(host).failed || env.state.host(host).unreachable) return;
+    // A failure no rescue caught fails the host once the always sections it is in have run.
+    if (blocks.due(tasks[i + 1])) {
+      h.failed = true;
+      return;
+    }
   }
   if (!handlers.length) return;
   // Handlers an interrupted run notified but never ran (src/runner/pending.ts).
@@ -135,7 +145,21 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
   }
 }
 
-async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, reads: HostReads, afterSteps?: OneCommand): Promise<TaskResult> {
+/** run_once: the first host to reach the task runs it; the others take its result (and register it). */
+async function runTaskOnce(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, reads: HostReads, blocks: BlockRun): Promise<TaskResult> {
+  if (!task.runOnce) return runTask(env, host, task, reporter, reads, undefined, blocks);
+  const first = env.once?.get(task);
+  if (!first) {
+    const r = runTask(env, host, task, reporter, reads, undefined, blocks);
+    env.once?.set(task, r);
+    return r;
+  }
+  const r = await first;
+  if (task.register) env.state.host(host).facts[task.register] = r.result;
+  return { ...r, status: r.status === 'changed' ? 'ok' : r.status };
+}
+
+async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, reads: HostReads, afterSteps?: OneCommand, blocks?: BlockRun): Promise<TaskResult> {
   reporter.taskStart(host, task);
   const r = await executeTask(env, host, task, reads, afterSteps);
   const h = env.state.host(host);
@@ -152,8 +176,13 @@ async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Repo
         stat.ignored++;
         stat.ok++;
       } else {
-        h.failed = true;
-        stat.failures++;
+        // In a block: rescued, or failing the host only after its always sections (src/runner/blocks.ts).
+        const caught = blocks && task.blocks.length ? blocks.failed(task) : 'fatal';
+        // The rescue section sees what failed, as in Ansible.
+        if (caught !== 'fatal') Object.assign(h.facts, { ansible_failed_task: { name: task.name, action: task.module }, ansible_failed_result: r.result });
+        if (caught === 'rescued') stat.rescued++;
+        else stat.failures++;
+        if (caught === 'fatal') h.failed = true;
       }
       break;
     case 'skipped':

@@ -24,6 +24,8 @@ export function preflight(pb: Playbook, inv: Inventory, playHosts: string[][]): 
   });
 }
 
+const loopKey = (task: TaskDef) => ({ loop: 'loop', items: 'with_items', dict: 'with_dict', together: 'with_together' })[task.loopWith];
+
 /** The YAML path of the task itself (task.path points at its module's arguments). */
 const taskPath = (task: TaskDef) => task.path.slice(0, -1);
 
@@ -70,7 +72,9 @@ function strings(value: unknown, path: (string | number)[] = [], out: { text: st
 
 function checkVariables(pb: Playbook, play: PlayDef, task: TaskDef, inv: Inventory, hosts: string[], runtime: Set<string>): void {
   const base = new Set([...MAGIC_VARS, ...runtime, ...Object.keys(play.vars), ...Object.keys(playDefaults(play)), ...Object.keys(roleVars(play)), ...Object.keys(task.vars)]);
-  if (task.loop !== undefined) base.add('item');
+  if (task.loop !== undefined) {
+    for (const n of [task.loopControl.loopVar, task.loopControl.indexVar, 'ansible_loop_var', task.loopControl.extended ? 'ansible_loop' : undefined]) if (n) base.add(n);
+  }
   // Each reference keeps the YAML path it was written at, so an error points at that line.
   const refs: { name: string; where: (string | number)[] | 'template'; file?: string }[] = [];
   const collect = (text: string, where: (string | number)[]) => {
@@ -83,11 +87,15 @@ function checkVariables(pb: Playbook, play: PlayDef, task: TaskDef, inv: Invento
     }
   };
   for (const { text, path } of strings(task.args)) collect(text, [...task.path, ...path]);
-  for (const { text, path } of strings(task.loop)) collect(text, [...taskPath(task), 'loop', ...path]);
-  const conditions: [string, string[] | undefined][] = [['when', task.when], ['changed_when', task.changedWhen], ['failed_when', task.failedWhen]];
-  for (const [key, list] of conditions) {
+  for (const { text, path } of strings(task.loop)) collect(text, [...taskPath(task), loopKey(task), ...path]);
+  const conditions: [(string | number)[], string[] | undefined][] = [[[...taskPath(task), 'when'], task.when], [[...taskPath(task), 'changed_when'], task.changedWhen], [[...taskPath(task), 'failed_when'], task.failedWhen]];
+  // assert's `that` is a list of conditions too.
+  const that = task.module === 'assert' ? (task.args as { that?: unknown }).that : undefined;
+  if (typeof that === 'string') conditions.push([[...task.path], [that]]);
+  else if (Array.isArray(that)) conditions.push([[...task.path, 'that'], that.map(String)]);
+  for (const [at, list] of conditions) {
     (list ?? []).forEach((cond, i) => {
-      const where = [...taskPath(task), key, i];
+      const where = typeof that === 'string' && at.length === task.path.length ? [...at, 'that'] : [...at, i];
       try {
         for (const name of exprRootNames(parseExpr(cond))) refs.push({ name, where });
       } catch (e) {

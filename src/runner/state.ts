@@ -17,6 +17,8 @@ export interface HostStats {
   unreachable: number;
   failures: number;
   skipped: number;
+  /** Failures a block's rescue section caught. */
+  rescued: number;
   ignored: number;
   /** A device of a relay inventory: reached at its own address or through its tunnel on the relay. */
   via?: 'direct' | 'relay' | 'local';
@@ -41,7 +43,7 @@ export class RunState {
   stat(name: string): HostStats {
     let s = this.stats.get(name);
     if (!s) {
-      s = { ok: 0, changed: 0, unreachable: 0, failures: 0, skipped: 0, ignored: 0 };
+      s = { ok: 0, changed: 0, unreachable: 0, failures: 0, skipped: 0, rescued: 0, ignored: 0 };
       this.stats.set(name, s);
     }
     return s;

@@ -12,6 +12,8 @@ export interface FileFacts {
   size?: number;
   /** Text content, when asked for and the path is a regular file. */
   content?: string;
+  /** The same content as bytes (for files that are not text). */
+  bytes?: Buffer;
 }
 
 // One round trip: stat (and optionally the content, base64) of one path.
@@ -29,8 +31,13 @@ export function parseFileFacts(stdout: string): FileFacts {
   const [kind, mode, owner, group, size] = head.split('|');
   const type = kind === 'directory' ? 'directory' : kind === 'symbolic link' ? 'link' : kind.startsWith('regular') ? 'file' : 'other';
   const facts: FileFacts = { exists: true, type, mode: mode.padStart(4, '0'), owner, group, size: Number(size) };
-  if (body) facts.content = Buffer.from(body.trim(), 'base64').toString('utf8');
-  else if (type === 'file') facts.content = Number(size) === 0 ? '' : undefined;
+  if (body) {
+    facts.bytes = Buffer.from(body.trim(), 'base64');
+    facts.content = facts.bytes.toString('utf8');
+  } else if (type === 'file' && Number(size) === 0) {
+    facts.content = '';
+    facts.bytes = Buffer.alloc(0);
+  }
   return facts;
 }
 
@@ -58,13 +65,14 @@ export function attrChanges(facts: FileFacts, want: Attrs): Attrs {
 }
 
 // Temp file in the destination's directory, attributes set on it, then rename: readers never see
-// a half-written file, and the final file never exists with the wrong owner or mode.
+// a half-written file, and the final file never exists with the wrong owner or mode. With a backup
+// ($7), the file as it was is copied aside first (Ansible's name: DEST.PID.DATE~) and its path printed.
 const WRITE_SCRIPT = `set -e
 dest=$1 owner=$2 group=$3 mode=$4
 dir=$(dirname -- "$dest")
 tmp=$(mktemp -- "$dir/.relay-play.XXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
-cat > "$tmp"
+if [ "$8" = base64 ]; then base64 -d > "$tmp"; else cat > "$tmp"; fi
 # A connection cut mid-stream ends the input early: never put a truncated file in place.
 n=$(wc -c < "$tmp"); [ $n -eq "$6" ] || { echo "the content arrived cut short ($n of $6 bytes)" >&2; exit 4; }
 if [ -e "$dest" ]; then chown --reference="$dest" -- "$tmp"; chmod --reference="$dest" -- "$tmp"; else chmod 0644 -- "$tmp"; fi
@@ -74,18 +82,38 @@ if [ -n "$mode" ]; then chmod -- "$mode" "$tmp"; fi
 if [ -n "$5" ]; then
   VALIDATE_TMP=$tmp sh -c "$5" >&2 || { echo "validation failed" >&2; exit 3; }
 fi
+if [ "$7" = backup ] && [ -f "$dest" ]; then
+  b="$dest.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$dest" "$b"; printf 'backup_file=%s\\n' "$b"
+fi
 mv -f -- "$tmp" "$dest"
 trap - EXIT`;
 
-/** Write content atomically. `validate` is a command with %s for the temp file (as Ansible's). */
-export function writeFileStep(path: string, content: string, attrs: Attrs, validate?: string): Step {
+export interface WriteOptions {
+  /** A command with %s for the temp file (as Ansible's); the file is put in place only if it succeeds. */
+  validate?: string;
+  /** Keep the old file as DEST.PID.DATE~ (its path comes back as backup_file=...). */
+  backup?: boolean;
+}
+
+/** Write content (text, or bytes) atomically. */
+export function writeFileStep(path: string, content: string | Buffer, attrs: Attrs, validateOrOpts?: string | WriteOptions): Step {
+  const opts: WriteOptions = typeof validateOrOpts === 'string' ? { validate: validateOrOpts } : (validateOrOpts ?? {});
+  const { validate } = opts;
   if (validate && !validate.includes('%s')) throw new Error('validate must contain %s (the temp file)');
+  // Bytes that are not UTF-8 text travel base64-encoded (stdin is text) and are decoded on the host.
+  const binary = typeof content !== 'string';
+  const bytes = binary ? content.length : Buffer.byteLength(content, 'utf8');
   return {
     describe: `write ${path}`,
     // The temp path reaches the validate command through the environment, never spliced into it.
-    command: shScript(WRITE_SCRIPT, [path, attrs.owner ?? '', attrs.group ?? '', attrs.mode ?? '', validate?.split('%s').join('"$VALIDATE_TMP"') ?? '', Buffer.byteLength(content, 'utf8')]),
-    stdin: content,
+    command: shScript(WRITE_SCRIPT, [path, attrs.owner ?? '', attrs.group ?? '', attrs.mode ?? '', validate?.split('%s').join('"$VALIDATE_TMP"') ?? '', bytes, opts.backup ? 'backup' : '', binary ? 'base64' : '']),
+    stdin: binary ? content.toString('base64') : content,
   };
+}
+
+/** The backup_file a write step printed, if any. */
+export function backupFileOf(stdout: string): string | undefined {
+  return /^backup_file=(.*)$/m.exec(stdout)?.[1];
 }
 
 /** chown/chmod an existing path in place. */

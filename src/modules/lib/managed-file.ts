@@ -1,7 +1,11 @@
-// The plan shared by copy and template: make `dest` hold `content` with the wanted attributes.
-import { modeString } from './schema.js';
-import type { Plan, ReadContext } from '../types.js';
-import { attrChanges, attrDiff, attrSteps, contentDiff, fileFacts, writeFileStep, type Attrs } from './files.js';
+// The plan shared by copy and template: make `dest` hold `content` with the wanted attributes, and
+// return what Ansible's copy/template return (dest, checksum as SHA-1, size, mode, owner, group, state,
+// backup_file).
+import { createHash } from 'node:crypto';
+import type { RunResult } from '../../connection/types.js';
+import { boolArg, modeString, toBool, type BoolArg } from './schema.js';
+import type { FileDiff, Plan, ReadContext } from '../types.js';
+import { attrChanges, attrDiff, attrSteps, backupFileOf, contentDiff, fileFacts, writeFileStep, type Attrs } from './files.js';
 
 export interface ManagedFileArgs {
   dest: string;
@@ -9,22 +13,67 @@ export interface ManagedFileArgs {
   group?: string;
   mode?: string | number;
   validate?: string;
+  backup?: BoolArg;
+  /** false: leave an existing file's content alone (attributes are still managed). */
+  force?: BoolArg;
 }
 
-export async function planFileContent(args: ManagedFileArgs, content: string, ctx: ReadContext): Promise<Plan> {
+export const managedFileProps = {
+  dest: { type: 'string', minLength: 1 },
+  owner: { type: 'string' },
+  group: { type: 'string' },
+  mode: { type: ['string', 'integer'] },
+  validate: { type: 'string' },
+  backup: boolArg,
+  force: boolArg,
+};
+
+export const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex');
+
+/** Text when the bytes are UTF-8, else the bytes themselves (a .deb, an image). */
+export function textOrBytes(bytes: Buffer): string | Buffer {
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : bytes;
+}
+
+export async function planFileContent(args: ManagedFileArgs, content: string | Buffer, ctx: ReadContext): Promise<Plan> {
   const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
   const facts = await fileFacts(ctx, args.dest, { content: true });
-  const result = { dest: args.dest };
   if (facts.exists && facts.type !== 'file') return { changed: false, steps: [], failed: `${args.dest} exists and is not a regular file (${facts.type})` };
-
-  const contentChanged = !facts.exists || facts.content !== content;
+  const binary = typeof content !== 'string';
+  const same = facts.exists && (binary ? Boolean(facts.bytes?.equals(content)) : facts.content === content);
+  const contentChanged = !same && !(facts.exists && !toBool(args.force, true));
   const attrs = facts.exists ? attrChanges(facts, want) : want;
-  const diff = [];
-  if (contentChanged) diff.push(contentDiff(args.dest, facts.content ?? '', content));
+  const result: Record<string, unknown> = {
+    dest: args.dest,
+    checksum: sha1(contentChanged || !facts.exists ? content : (facts.bytes ?? facts.content ?? '')),
+    size: contentChanged ? (binary ? content.length : Buffer.byteLength(content)) : facts.size,
+    state: 'file',
+    mode: want.mode ?? facts.mode ?? '0644',
+    owner: want.owner ?? facts.owner,
+    group: want.group ?? facts.group,
+  };
+  const diff: FileDiff[] = [];
+  if (contentChanged) {
+    const shown = (b: string | Buffer | undefined) => (typeof b === 'string' ? b : `(binary, ${b?.length ?? 0} bytes, sha1 ${sha1(b ?? '')})\n`);
+    diff.push(contentDiff(args.dest, binary ? (facts.exists ? shown(facts.bytes) : '') : (facts.content ?? ''), binary ? shown(content) : content));
+  }
   const ad = facts.exists ? attrDiff(args.dest, facts, attrs) : undefined;
   if (ad) diff.push(ad);
 
-  if (contentChanged) return { changed: true, steps: [writeFileStep(args.dest, content, want, args.validate)], diff, result };
+  if (contentChanged) {
+    const backup = toBool(args.backup, false) && facts.exists;
+    return {
+      changed: true,
+      steps: [writeFileStep(args.dest, content, want, { validate: args.validate, backup })],
+      diff,
+      result,
+      finish: (outputs: RunResult[]) => {
+        const b = backup ? backupFileOf(outputs[0]?.stdout ?? '') : undefined;
+        return b ? { backup_file: b } : {};
+      },
+    };
+  }
   const steps = attrSteps(args.dest, attrs);
   return { changed: steps.length > 0, steps, diff, result };
 }

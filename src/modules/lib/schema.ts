@@ -45,6 +45,7 @@ export const textEditProps = {
   create: boolArg,
   ...attrProps,
   validate: { type: 'string' },
+  backup: boolArg,
 };
 
 /**

@@ -2,7 +2,8 @@
 // content, write atomically only when it differs, otherwise fix attributes in place.
 import { shScript } from '../../connection/quote.js';
 import type { FileDiff, Plan, ReadContext, Step } from '../types.js';
-import { attrChanges, attrDiff, attrSteps, contentDiff, FILE_FACTS_SCRIPT, parseFileFacts, writeFileStep, type Attrs, type FileFacts } from './files.js';
+import { attrChanges, attrDiff, attrSteps, backupFileOf, contentDiff, FILE_FACTS_SCRIPT, parseFileFacts, writeFileStep, type Attrs, type FileFacts } from './files.js';
+import type { RunResult } from '../../connection/types.js';
 
 export interface TextFile {
   /** The path written to: the symlink's target when the path is a symlink (as Ansible follows it). */
@@ -55,6 +56,8 @@ export interface TextPlanOpts {
   after: string | undefined;
   want: Attrs;
   validate?: string;
+  /** Keep the file as it was beside it; its path comes back under this result key (Ansible: lineinfile "backup", blockinfile "backup_file"). */
+  backup?: string;
   msg?: string;
   result?: Record<string, unknown>;
   /** Extra steps before the write (e.g. creating a directory). */
@@ -74,7 +77,11 @@ export function planText(o: TextPlanOpts): Plan {
     const ad = facts.exists ? attrDiff(o.path, facts, attrChanges(facts, o.want)) : undefined;
     if (ad) diff.push(ad);
     const mkParent: Step[] = o.file.parentExists ? [] : [{ describe: `mkdir -p parent of ${o.path}`, command: shScript('mkdir -p -- "$(dirname -- "$1")"', [real]) }];
-    return { changed: true, steps: [...pre, ...mkParent, writeFileStep(real, o.after!, o.want, o.validate)], diff, result, msg: o.msg };
+    const backup = Boolean(o.backup) && facts.exists;
+    const write = writeFileStep(real, o.after!, o.want, { validate: o.validate, backup });
+    const steps = [...pre, ...mkParent, write];
+    const finish = backup ? (outputs: RunResult[]) => ({ [o.backup!]: backupFileOf(outputs[steps.indexOf(write)]?.stdout ?? '') }) : undefined;
+    return { changed: true, steps, diff, result, msg: o.msg, finish };
   }
   if (!facts.exists) return { changed: pre.length > 0, steps: pre, diff, result, msg: o.msg };
   const changes = attrChanges(facts, o.want);

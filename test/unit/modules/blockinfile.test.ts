@@ -91,6 +91,8 @@ describe('blockinfile', () => {
     assert.ok(ok({ dest: '/x', state: 'absent' }));
     assert.ok(!ok({ block: 'a' }));
     assert.ok(!ok({ path: '/x', block: 'a', insertafter: 'EOF', insertbefore: 'BOF' }));
-    assert.ok(!ok({ path: '/x', block: 'a', backup: true }));
+    assert.ok(ok({ path: '/x', block: 'a', backup: true }));
+    assert.ok(!ok({ path: '/x', block: 'a', backup: 'maybe' }));
+    assert.ok(!ok({ path: '/x', block: 'a', unsafe_writes: true }));
   });
 });

@@ -1,0 +1,170 @@
+// apt (and package, its alias on Debian): Debian packages present, absent or at the newest version,
+// and a local .deb installed (`deb:`, a path on the host). One read (dpkg's status of every package,
+// apt's candidate where it matters, the .deb's name and version, the cache's age); then one apt-get
+// per kind of change. Nothing changes in check mode; --diff lists the versions before and after.
+import { shellJoin, shScript } from '../connection/quote.js';
+import type { RunResult } from '../connection/types.js';
+import type { Module, Plan, Step } from './types.js';
+import { boolArg, toBool, type BoolArg } from './lib/schema.js';
+import { fieldsDiff } from './lib/state-diff.js';
+
+interface AptArgs {
+  name?: string | string[];
+  pkg?: string | string[];
+  package?: string | string[];
+  state?: 'present' | 'installed' | 'absent' | 'removed' | 'latest';
+  update_cache?: BoolArg;
+  cache_valid_time?: number;
+  deb?: string;
+  purge?: BoolArg;
+  install_recommends?: BoolArg;
+  autoremove?: BoolArg;
+  force_apt_get?: BoolArg;
+}
+
+const names = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }] };
+
+// $1 state, $2 .deb path or "", then package names (name or name=version). For each package: its
+// dpkg status and version, and apt's candidate version when it may be needed (not installed, or
+// state latest). `cache <mtime of the package cache> <now>` for cache_valid_time.
+const READ = `state=$1 deb=$2; shift 2
+printf 'cache %s %s\\n' "$(stat -c %Y /var/cache/apt/pkgcache.bin 2>/dev/null || echo 0)" "$(date +%s)"
+if [ -n "$deb" ]; then
+  if [ -f "$deb" ]; then
+    p=$(dpkg-deb -f "$deb" Package)
+    printf 'deb|%s|%s|%s\\n' "$p" "$(dpkg-deb -f "$deb" Version)" "$(dpkg-query -W -f='\${db:Status-Abbrev}|\${Version}' -- "$p" 2>/dev/null)"
+  else echo 'deb-missing'; fi
+fi
+for spec; do
+  n=\${spec%%=*}
+  s=$(dpkg-query -W -f='\${db:Status-Abbrev}|\${Version}' -- "$n" 2>/dev/null) || s='|'
+  c=
+  case $s in ii*|hi*) [ "$state" = latest ] && c=$(apt-cache policy -- "$n" 2>/dev/null | sed -n 's/^ *Candidate: //p') ;;
+    *) c=$(apt-cache policy -- "$n" 2>/dev/null | sed -n 's/^ *Candidate: //p') ;; esac
+  printf 'pkg|%s|%s|%s\\n' "$n" "$s" "$c"
+done`;
+
+interface PkgFacts {
+  installed?: string;
+  candidate?: string;
+}
+
+type Deb = { name: string; version: string; installed?: string };
+
+function parse(stdout: string): { cacheAge: number; deb?: Deb | 'missing'; pkgs: Map<string, PkgFacts> } {
+  let cacheAge = Infinity;
+  let deb: Deb | 'missing' | undefined;
+  const pkgs = new Map<string, PkgFacts>();
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('cache ')) {
+      const [, mtime, now] = line.split(' ').map(Number);
+      if (mtime > 0) cacheAge = now - mtime;
+    } else if (line === 'deb-missing') deb = 'missing';
+    else if (line.startsWith('deb|')) {
+      const [, name, version, status, installed] = line.split('|');
+      deb = { name, version, installed: /^[ih]i/.test(status ?? '') ? installed : undefined };
+    } else if (line.startsWith('pkg|')) {
+      const [, name, status, version, candidate] = line.split('|');
+      const installed = /^[ih]i/.test(status) ? version : undefined;
+      pkgs.set(name, { installed, candidate: candidate && candidate !== '(none)' ? candidate : undefined });
+    }
+  }
+  return { cacheAge, deb, pkgs };
+}
+
+const aptGet = (verb: string, flags: string[], targets: string[], describe: string): Step => ({
+  describe,
+  command: shellJoin(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', verb, '-y', '-q', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', ...flags, '--', ...targets]),
+});
+
+export const apt: Module<AptArgs> = {
+  schema: {
+    type: 'object',
+    properties: {
+      name: names,
+      pkg: names,
+      package: names,
+      state: { enum: ['present', 'installed', 'absent', 'removed', 'latest'] },
+      update_cache: boolArg,
+      cache_valid_time: { type: 'integer', minimum: 0 },
+      deb: { type: 'string', minLength: 1 },
+      purge: boolArg,
+      install_recommends: boolArg,
+      autoremove: boolArg,
+      force_apt_get: boolArg,
+    },
+    not: { anyOf: [{ required: ['name', 'pkg'] }, { required: ['name', 'package'] }, { required: ['pkg', 'package'] }] },
+    anyOf: [{ required: ['name'] }, { required: ['pkg'] }, { required: ['package'] }, { required: ['deb'] }, { required: ['update_cache'] }],
+    additionalProperties: false,
+  },
+
+  async plan(args, ctx): Promise<Plan> {
+    const list = args.name ?? args.pkg ?? args.package;
+    const wanted = (list === undefined ? [] : Array.isArray(list) ? list : String(list).split(',')).map((n) => n.trim()).filter(Boolean);
+    const state = args.state === 'installed' ? 'present' : args.state === 'removed' ? 'absent' : (args.state ?? 'present');
+    if (args.deb !== undefined && !args.deb.startsWith('/')) return { changed: false, steps: [], failed: `deb must be an absolute path on the host, got "${args.deb}"` };
+    const r = await ctx.read(shScript(READ, [state, args.deb ?? '', ...wanted]));
+    if (r.code !== 0) throw new Error(`cannot read the package state: ${r.stderr.trim() || `exit ${r.code}`}`);
+    const facts = parse(r.stdout);
+    const steps: Step[] = [];
+    const before: Record<string, string> = {};
+    const after: Record<string, string> = {};
+
+    const refresh = toBool(args.update_cache, false) && !(args.cache_valid_time !== undefined && facts.cacheAge < args.cache_valid_time);
+    const update: Step = { describe: 'apt-get update', command: shellJoin(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'update', '-q']) };
+    if (refresh) steps.push(update);
+
+    const recommends = args.install_recommends === undefined ? [] : [toBool(args.install_recommends) ? '--install-recommends' : '--no-install-recommends'];
+    if (args.deb !== undefined) {
+      if (facts.deb === 'missing' || !facts.deb) return { changed: false, steps: [], failed: `deb file not found on the host: ${args.deb}` };
+      const current = facts.deb.installed;
+      if (current !== facts.deb.version) {
+        steps.push(aptGet('install', recommends, [args.deb], `apt-get install ${args.deb}`));
+        before[facts.deb.name] = current ?? '(absent)';
+        after[facts.deb.name] = facts.deb.version;
+      }
+    }
+    const missing: string[] = [];
+    const install: string[] = [];
+    const remove: string[] = [];
+    for (const spec of wanted) {
+      const [name, version] = spec.split('=');
+      const f = facts.pkgs.get(name) ?? {};
+      if (state === 'absent') {
+        if (f.installed) {
+          remove.push(name);
+          before[name] = f.installed;
+          after[name] = '(absent)';
+        }
+        continue;
+      }
+      const target = version ?? (state === 'latest' ? f.candidate : undefined);
+      const needs = !f.installed || (target !== undefined && !f.installed.startsWith(target) && f.installed !== target);
+      if (!needs) continue;
+      if (!f.candidate && !refresh) {
+        missing.push(name);
+        continue;
+      }
+      install.push(spec);
+      before[name] = f.installed ?? '(absent)';
+      after[name] = target ?? f.candidate ?? '(newest)';
+    }
+    if (missing.length) return { changed: false, steps: [], failed: `No package matching '${missing.join("', '")}' is available` };
+    if (install.length) steps.push(aptGet('install', recommends, install, `apt-get install ${install.join(' ')}`));
+    if (remove.length) steps.push(aptGet(toBool(args.purge, false) ? 'purge' : 'remove', toBool(args.autoremove, false) ? ['--auto-remove'] : [], remove, `apt-get remove ${remove.join(' ')}`));
+
+    const changed = steps.some((s) => s !== update) || refresh;
+    const d = fieldsDiff('packages', before, after);
+    const result: Record<string, unknown> = { cache_updated: false };
+    return {
+      changed,
+      steps,
+      diff: d ? [d] : [],
+      result,
+      finish(outputs: RunResult[]) {
+        const out = outputs[outputs.length - 1];
+        return { cache_updated: refresh, ...(refresh ? { cache_update_time: Math.floor(Date.now() / 1000) } : {}), stdout: out?.stdout ?? '', stderr: out?.stderr ?? '' };
+      },
+    };
+  },
+};
