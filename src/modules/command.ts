@@ -126,6 +126,8 @@ function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: ReadContext)
     }
 
     const strip = toBool(args.strip_empty_ends, true);
+    // start/end/delta as Ansible reports them, measured here around the step's round trip.
+    const start = new Date();
     return {
       changed: true,
       steps: [step],
@@ -135,13 +137,20 @@ function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: ReadContext)
         const out = outputs[0] ?? { code: 255, stdout: '', stderr: 'the command did not run' };
         const stdout = stripEnds(out.stdout, strip);
         const stderr = stripEnds(out.stderr, strip);
-        const res: Record<string, unknown> = { cmd: cmdShown, rc: out.code, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr) };
+        const end = new Date();
+        const res: Record<string, unknown> = { cmd: cmdShown, rc: out.code, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr), start: ansibleTime(start), end: ansibleTime(end), delta: ansibleDelta(end.getTime() - start.getTime()), msg: '' };
         if (out.code !== 0) Object.assign(res, { failed: true, msg: 'non-zero return code' });
         return res;
       },
     };
   })();
 }
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+/** "2026-11-27 09:30:00.123000", local time, as Ansible prints it. */
+const ansibleTime = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}000`;
+/** "0:00:01.250000" */
+const ansibleDelta = (ms: number) => `${Math.floor(ms / 3_600_000)}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}.${pad(ms % 1000, 3)}000`;
 
 export const command: Module<CommandArgs> = {
   schema: commandSchema,

@@ -1,52 +1,95 @@
-// stat: facts about a path (not following a symlink, as Ansible's follow=no), with the sha1 of a
-// regular file computed in the same round trip. Never changes anything.
+// stat: facts about a path, with Ansible's fields (exists, path, mode, isdir/isreg/islnk/..., uid,
+// gid, pw_name, gr_name, size, inode, dev, nlink, atime/mtime/ctime, the permission bits, readable/
+// writeable/executable for the task's user, lnk_source/lnk_target, checksum). Not following a
+// symlink unless `follow: true`, as Ansible. One read; never changes anything.
 import { shScript } from '../connection/quote.js';
 import type { Module, Plan } from './types.js';
 import { boolArg, toBool, type BoolArg } from './lib/schema.js';
 
 interface StatArgs {
   path: string;
+  follow?: BoolArg;
   get_checksum?: BoolArg;
+  checksum_algorithm?: 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+  get_mime?: BoolArg;
+  get_attributes?: BoolArg;
 }
 
-const SCRIPT = `p=$1
+const SCRIPT = `p=$1 sum=$2
+if [ "$3" = follow ] && [ -L "$p" ]; then r=$(readlink -f -- "$p") && [ -e "$r" ] && p=$r; fi
 if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo absent; exit 0; fi
-stat -c '%F|%a|%U|%G|%s|%u|%g|%Y' -- "$p" || exit 1
-if [ -L "$p" ]; then printf 'link=%s\\n' "$(readlink -- "$p" | base64 -w0)"; fi
-if [ "$2" = yes ] && [ -f "$p" ] && [ ! -L "$p" ] && [ -r "$p" ]; then printf 'sha1=%s\\n' "$(sha1sum < "$p" | cut -d' ' -f1)"; fi
+stat -c '%F|%a|%U|%G|%s|%u|%g|%Y|%X|%Z|%i|%d|%h' -- "$p" || exit 1
+if [ -L "$p" ]; then printf 'link=%s\\n' "$(readlink -- "$p" | base64 -w0)"; printf 'source=%s\\n' "$(readlink -f -- "$p" | base64 -w0)"; fi
+access=; [ -r "$p" ] && access=r; [ -w "$p" ] && access=\${access}w; [ -x "$p" ] && access=\${access}x; printf 'access=%s\\n' "$access"
+if [ -n "$sum" ] && [ -f "$p" ] && [ ! -L "$p" ] && [ -r "$p" ]; then printf 'sum=%s\\n' "$("\${sum}sum" < "$p" | cut -d' ' -f1)"; fi
 exit 0`;
+
+const KINDS: Record<string, string> = {
+  directory: 'isdir',
+  'symbolic link': 'islnk',
+  'character special file': 'ischr',
+  'block special file': 'isblk',
+  fifo: 'isfifo',
+  socket: 'issock',
+};
 
 export const stat: Module<StatArgs> = {
   schema: {
     type: 'object',
-    properties: { path: { type: 'string', minLength: 1 }, get_checksum: boolArg },
+    properties: {
+      path: { type: 'string', minLength: 1 },
+      follow: boolArg,
+      get_checksum: boolArg,
+      checksum_algorithm: { enum: ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'] },
+      get_mime: boolArg,
+      get_attributes: boolArg,
+    },
     required: ['path'],
     additionalProperties: false,
   },
 
   async plan(args, ctx): Promise<Plan> {
-    const r = await ctx.read(shScript(SCRIPT, [args.path, toBool(args.get_checksum, true) ? 'yes' : 'no']));
+    const sum = toBool(args.get_checksum, true) ? (args.checksum_algorithm ?? 'sha1') : '';
+    const r = await ctx.read(shScript(SCRIPT, [args.path, sum, toBool(args.follow, false) ? 'follow' : '']));
     if (r.code !== 0) return { changed: false, steps: [], failed: `cannot stat ${args.path}: ${r.stderr.trim() || `exit ${r.code}`}` };
     const [head, ...rest] = r.stdout.split('\n');
     if (head === 'absent') return { changed: false, steps: [], result: { stat: { exists: false } } };
-    const [kind, mode, owner, group, size, uid, gid, mtime] = head.split('|');
+    const [kind, mode, owner, group, size, uid, gid, mtime, atime, ctime, inode, dev, nlink] = head.split('|');
+    const bits = parseInt(mode, 8);
     const stat: Record<string, unknown> = {
       exists: true,
       path: args.path,
-      isdir: kind === 'directory',
-      isreg: kind.startsWith('regular'),
-      islnk: kind === 'symbolic link',
       mode: mode.padStart(4, '0'),
-      pw_name: owner,
-      gr_name: group,
+      isdir: false,
+      ischr: false,
+      isblk: false,
+      isreg: kind.startsWith('regular'),
+      isfifo: false,
+      islnk: false,
+      issock: false,
       uid: Number(uid),
       gid: Number(gid),
+      pw_name: owner,
+      gr_name: group,
       size: Number(size),
+      inode: Number(inode),
+      dev: Number(dev),
+      nlink: Number(nlink),
+      atime: Number(atime),
       mtime: Number(mtime),
+      ctime: Number(ctime),
+      isuid: (bits & 0o4000) !== 0,
+      isgid: (bits & 0o2000) !== 0,
     };
+    if (KINDS[kind]) stat[KINDS[kind]] = true;
+    const perm = ['xoth', 'woth', 'roth', 'xgrp', 'wgrp', 'rgrp', 'xusr', 'wusr', 'rusr'];
+    perm.forEach((name, i) => (stat[name] = (bits & (1 << i)) !== 0));
+    const b64 = (v: string) => Buffer.from(v, 'base64').toString('utf8').replace(/\n$/, '');
     for (const line of rest) {
-      if (line.startsWith('link=')) stat.lnk_target = Buffer.from(line.slice(5), 'base64').toString('utf8').replace(/\n$/, '');
-      if (line.startsWith('sha1=')) stat.checksum = line.slice(5);
+      if (line.startsWith('link=')) stat.lnk_target = b64(line.slice(5));
+      if (line.startsWith('source=')) stat.lnk_source = b64(line.slice(7));
+      if (line.startsWith('access=')) Object.assign(stat, { readable: line.slice(7).includes('r'), writeable: line.slice(7).includes('w'), executable: line.slice(7).includes('x') });
+      if (line.startsWith('sum=')) stat.checksum = line.slice(4);
     }
     return { changed: false, steps: [], result: { stat } };
   },

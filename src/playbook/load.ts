@@ -145,8 +145,10 @@ const INCLUDES = ['include_tasks', 'import_tasks', 'include_role', 'import_role'
 function loadTasks(list: unknown, src: YamlSource, path: YamlPath, inherit: Inherit, loader: PlayLoader): TaskDef[] {
   if (list === undefined || list === null) return [];
   validateAt(taskListSchema, list, src, path, 'task list');
-  return (list as Record<string, unknown>[]).flatMap((t, i) => {
+  return (list as Record<string, unknown>[]).flatMap((raw, i) => {
     const at = [...path, i];
+    // ansible.builtin.include_tasks and friends: the short names below.
+    const t = Object.fromEntries(Object.entries(raw).map(([k, v]) => [INCLUDES.includes(k.replace(/^ansible\.builtin\./, '')) ? k.replace(/^ansible\.builtin\./, '') : k, v]));
     if ('block' in t) return loadBlock(t, src, at, inherit, loader);
     const include = INCLUDES.find((k) => k in t);
     if (include) return loadInclude(include, t, src, at, inherit, loader);
@@ -192,7 +194,12 @@ function loadInclude(key: string, t: Record<string, unknown>, src: YamlSource, p
     throw new InputError(`a loop on ${key} is not supported`, src.pos([...path, k], { key: true }), `write the loop on the tasks of the included ${isRole ? 'role' : 'file'}`);
   }
   validateAt(isRole ? includeRoleSchema : includeTasksSchema, t, src, path, key);
-  const base = inheritFrom(t, inherit);
+  // As Ansible: an import's tags are its tasks' tags; an include's tags select the include itself
+  // only (its tasks get tags through `apply:`).
+  const dynamic = key.startsWith('include_');
+  const apply = (t.apply as { tags?: unknown; become?: boolean; become_user?: string } | undefined) ?? {};
+  const own = inheritFrom(dynamic ? { ...t, tags: apply.tags } : t, inherit);
+  const base = dynamic ? { ...own, become: apply.become ?? own.become, becomeUser: apply.become_user ?? own.becomeUser } : own;
   const at = [...path, key];
   return loader.nested(src, at, () => {
     if (isRole) {

@@ -64,6 +64,7 @@ export const blockSchema = {
 
 const includeKeys = {
   name: { type: 'string' },
+  apply: { type: 'object', properties: { tags: stringOrList, become: { type: 'boolean' }, become_user: { type: 'string' } }, additionalProperties: false },
   when: condition,
   become: { type: 'boolean' },
   become_user: { type: 'string' },

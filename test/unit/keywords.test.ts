@@ -44,7 +44,10 @@ describe('include_tasks / import_tasks / import_role', () => {
     );
     assert.equal(r.code, 0, r.all);
     assert.deepEqual(said(r.out), ['one', 'three']);
-    assert.deepEqual(said(run(play([{ include_tasks: 'inc.yaml', vars: { word: 'one' }, tags: ['t'] }, { name: 'x', debug: { msg: 'no' } }]), '-v', '--tags', 't').out), ['one']);
+    // An import's tags are its tasks'; an include's tags select only the include (apply: gives them to its tasks).
+    assert.deepEqual(said(run(play([{ import_tasks: 'inc.yaml', vars: { word: 'one' }, tags: ['t'] }, { name: 'x', debug: { msg: 'no' } }]), '-v', '--tags', 't').out), ['one']);
+    assert.deepEqual(said(run(play([{ include_tasks: 'inc.yaml', vars: { word: 'one' }, tags: ['t'] }]), '-v', '--tags', 't').out), []);
+    assert.deepEqual(said(run(play([{ include_tasks: 'inc.yaml', vars: { word: 'one' }, apply: { tags: ['t'] } }]), '-v', '--tags', 't').out), ['one']);
   });
 
   it('a missing file or a loop on an include is refused with its line', () => {

@@ -89,6 +89,11 @@ describe('command / shell', () => {
     assert.equal(result.stdout, '2');
     assert.deepEqual(result.stdout_lines, ['2']);
     assert.equal(result.cmd, 'ls *.txt | wc -l');
+    // Ansible's timing fields and an empty msg on success.
+    assert.match(String(result.start), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/);
+    assert.match(String(result.delta), /^0:00:\d\d\.\d{6}$/);
+    assert.ok(String(result.end) >= String(result.start));
+    assert.equal(result.msg, '');
   });
 
   it('non-zero exit: failed: true in the finish result, with rc and output', async () => {

@@ -30,6 +30,20 @@ describe('stat / slurp', () => {
     );
   });
 
+  it("Ansible's other fields: permission bits, access, times, inode, link source; follow; another algorithm", async () => {
+    const s = (await planWith(stat, { path: sb.p('f') }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
+    assert.deepEqual(
+      { rusr: s.rusr, wusr: s.wusr, xusr: s.xusr, rgrp: s.rgrp, wgrp: s.wgrp, roth: s.roth, isuid: s.isuid, readable: s.readable, writeable: s.writeable, executable: s.executable, nlink: s.nlink },
+      { rusr: true, wusr: true, xusr: false, rgrp: true, wgrp: false, roth: false, isuid: false, readable: true, writeable: true, executable: false, nlink: 1 },
+    );
+    for (const k of ['inode', 'dev', 'atime', 'mtime', 'ctime', 'uid', 'gid']) assert.equal(typeof s[k], 'number', k);
+    const l = (await planWith(stat, { path: sb.p('l') }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
+    assert.equal(l.lnk_source, sb.p('f'));
+    const followed = (await planWith(stat, { path: sb.p('l'), follow: true, checksum_algorithm: 'sha256' }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
+    assert.equal(followed.islnk, false);
+    assert.equal(followed.checksum, createHash('sha256').update(content).digest('hex'));
+  });
+
   it('get_checksum: false; directories and symlinks', async () => {
     const noSum = (await planWith(stat, { path: sb.p('f'), get_checksum: false }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
     assert.equal(noSum.checksum, undefined);
@@ -65,7 +79,8 @@ describe('stat / slurp', () => {
 
   it('schemas', () => {
     assert.ok(schemaOk(stat, { path: '/x', get_checksum: false }));
-    assert.ok(!schemaOk(stat, { path: '/x', checksum_algorithm: 'md5' }));
+    assert.ok(schemaOk(stat, { path: '/x', checksum_algorithm: 'sha256', follow: true }));
+    assert.ok(!schemaOk(stat, { path: '/x', checksum_algorithm: 'crc32' }));
     assert.ok(schemaOk(slurp, { src: '/x' }));
     assert.ok(!schemaOk(slurp, { src: '/x', path: '/y' }));
     assert.ok(!schemaOk(slurp, {}));
