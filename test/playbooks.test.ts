@@ -74,6 +74,21 @@ describe('plain Ansible playbooks on lab hosts', { skip: avail.ok ? false : avai
     assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), 'not in the output either');
   });
 
+  it('a {% %} mistake in a .j2 template: error at the template\'s line and column, exit 1, no host touched', async () => {
+    const tdir = join(dir, 'bad-template');
+    mkdirSync(join(tdir, 'templates'), { recursive: true });
+    writeFileSync(join(tdir, 'templates', 'bad.conf.j2'), '# header\n{% for p in ports %}\nlisten {{ p }}\n{% endif %}\n');
+    const pb = writeYaml(tdir, 'pb.yml', [{ hosts: 'web1', vars: { ports: [80] }, tasks: [{ name: 't', template: { src: 'bad.conf.j2', dest: '/tmp/bad.conf' } }] }]);
+    // sshd logs each login; the count itself is one.
+    const logins = async () => Number((await lab.exec('web1', "sudo journalctl -u ssh --no-pager -o cat | grep -c '^Accepted publickey'")).stdout.trim());
+    const before = await logins();
+    const r = await relayPlay(lab, ['run', pb, '-i', inventory]);
+    const after = await logins();
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, new RegExp(`^error: ${join(tdir, 'templates', 'bad.conf.j2')}:4:1: template syntax error: "\\{% endif %\\}" without a matching opening tag\\n  hint: `, 'm'), show(r));
+    assert.equal(after - before, 1, 'only the count logged in');
+  });
+
   describe('a plain Ansible playbook and role', () => {
     let pb: string;
     const TOOL = 'demo-tool_1.0_all.deb';

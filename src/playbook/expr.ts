@@ -505,7 +505,7 @@ class Parser {
         if (f.t !== 'name') throw new ExprError(`expected a filter name after "|", found ${describe(f)}`, f.col);
         const name = f.v.replace(/^ansible\.builtin\./, '');
         if (!Object.hasOwn(FILTERS, name)) {
-          throw new ExprError(`unknown filter "${f.v}" (supported: ${Object.keys(FILTERS).join(', ')})`, f.col);
+          throw new ExprError(`unknown filter "${f.v}" (docs/templates.md lists the filters)`, f.col);
         }
         const call = this.isOp('(') ? this.callArgs(`filter "${name}"`) : { args: [], kwargs: [] };
         checkArity(`filter "${name}"`, FILTERS[name], call, f.col);
@@ -520,7 +520,7 @@ class Parser {
         const t = this.next();
         if (t.t !== 'name' && !(t.t === 'op' && ['==', '!=', '<', '>', '<=', '>='].includes(t.v))) throw new ExprError(`expected a test name after "is", found ${describe(t)}`, t.col);
         const name = String(t.v);
-        if (!Object.hasOwn(TESTS, name)) throw new ExprError(`unknown test "${name}" (supported: ${Object.keys(TESTS).join(', ')})`, t.col);
+        if (!Object.hasOwn(TESTS, name)) throw new ExprError(`unknown test "${name}" (docs/templates.md lists the tests)`, t.col);
         let call: Call = { args: [], kwargs: [] };
         if (this.isOp('(')) call = this.callArgs(`test "${name}"`);
         else if (TESTS[name].min > 0 || (TESTS[name].max > 0 && startsOperand(this.peek()))) call = { args: [this.unary(false)], kwargs: [] };

@@ -92,7 +92,10 @@ function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, r
   // gather_facts: true starts with setup (Ansible's default is true; relay-play gathers only when asked).
   const facts = p.gather_facts === true ? [loadTask({ name: 'Gathering Facts', setup: {}, tags: ['always'] }, src, path, top(undefined, playTags))] : [];
   const tasks = [...facts, ...own('pre_tasks'), ...roleTasks, ...own('tasks'), ...own('post_tasks')];
-  const handlers = [...roleHandlers, ...loader.extraRoles.flatMap((r) => r.handlers), ...own('handlers')];
+  // A role brought in more than once has its handlers once (they would all run on one notification).
+  const seen = new Set(roles.map((r) => r.dir));
+  const extraHandlers = loader.extraRoles.filter((r) => !seen.has(r.dir) && seen.add(r.dir)).flatMap((r) => r.handlers);
+  const handlers = [...roleHandlers, ...extraHandlers, ...own('handlers')];
   return {
     name: String(p.name ?? hosts),
     hosts,

@@ -86,7 +86,8 @@ function checkVariables(pb: Playbook, play: PlayDef, task: TaskDef, inv: Invento
       throw new InputError(e.message, pos, 'see "Playbooks" in the README for the template language (Jinja expressions, filters and tests)');
     }
   };
-  for (const { text, path } of strings(task.args)) collect(text, [...task.path, ...path]);
+  // A free-form argument (`command: echo hi`) is the module's own value in the YAML, not `_raw`.
+  for (const { text, path } of strings(task.args)) collect(text, [...task.path, ...path.filter((p) => p !== '_raw')]);
   for (const { text, path } of strings(task.loop)) collect(text, [...taskPath(task), loopKey(task), ...path]);
   const conditions: [(string | number)[], string[] | undefined][] = [[[...taskPath(task), 'when'], task.when], [[...taskPath(task), 'changed_when'], task.changedWhen], [[...taskPath(task), 'failed_when'], task.failedWhen]];
   // assert's `that` is a list of conditions too.

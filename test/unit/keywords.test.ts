@@ -4,7 +4,7 @@
 // check_mode, gather_facts, assert/fail, and their mistakes refused before anything runs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -48,6 +48,20 @@ describe('include_tasks / import_tasks / import_role', () => {
     assert.deepEqual(said(run(play([{ import_tasks: 'inc.yaml', vars: { word: 'one' }, tags: ['t'] }, { name: 'x', debug: { msg: 'no' } }]), '-v', '--tags', 't').out), ['one']);
     assert.deepEqual(said(run(play([{ include_tasks: 'inc.yaml', vars: { word: 'one' }, tags: ['t'] }]), '-v', '--tags', 't').out), []);
     assert.deepEqual(said(run(play([{ include_tasks: 'inc.yaml', vars: { word: 'one' }, apply: { tags: ['t'] } }]), '-v', '--tags', 't').out), ['one']);
+  });
+
+  it('import_role / include_role: tasks_from, the role\'s defaults and vars, its handlers', () => {
+    const role = join(dir, 'roles', 'greeter');
+    for (const d of ['tasks', 'defaults', 'handlers']) mkdirSync(join(role, d), { recursive: true });
+    writeFileSync(join(role, 'defaults', 'main.yml'), 'greeting: hello\n');
+    writeFileSync(join(role, 'tasks', 'main.yml'), stringify([{ name: 'greet', debug: { msg: '{{ greeting }} {{ who }}' }, changed_when: true, notify: 'said' }]));
+    writeFileSync(join(role, 'tasks', 'other.yml'), stringify([{ name: 'other', debug: { msg: 'other {{ greeting }}' } }]));
+    writeFileSync(join(role, 'handlers', 'main.yml'), stringify([{ name: 'said', debug: { msg: 'handler ran' } }]));
+    const r = run(play([{ import_role: { name: 'greeter' }, vars: { who: 'world' } }, { include_role: { name: 'greeter', tasks_from: 'other' } }]), '-v');
+    assert.equal(r.code, 0, r.all);
+    assert.deepEqual(said(r.out), ['other hello', 'handler ran']);
+    assert.match(r.out, /^changed: \[h1\] greeter : greet\n\{"msg":"hello world"/m);
+    assert.match(run(play([{ include_role: { name: 'nobody' } }])).err, /role "nobody" not found/);
   });
 
   it('a missing file or a loop on an include is refused with its line', () => {
