@@ -85,7 +85,7 @@ function attrOf(item: unknown, path: string, a: Args): unknown {
   for (const part of path.split('.')) {
     if (Array.isArray(cur) && /^\d+$/.test(part)) cur = cur[Number(part)];
     else if (isPlainObject(cur) && Object.hasOwn(cur, part)) cur = cur[part];
-    else return new Undef(`${a.what === 'map' ? 'item' : 'item'}.${path}`);
+    else return new Undef(`item.${path}`);
   }
   return cur;
 }
@@ -384,9 +384,6 @@ const FILTER_SPECS = {
   }),
   hash: f(0, 1, ['hashtype'], (v, a) => nodeHash(String(a.get('hashtype', 'sha1')), toStr(v), a)),
   checksum: f(0, 0, [], (v, a) => nodeHash('sha1', toStr(v), a)),
-  password_hash: f(0, 2, ['hashtype', 'salt'], (_v, a) => {
-    throw a.error('password_hash is not supported');
-  }),
 };
 
 function nodeHash(algo: string, text: string, a: Args): string {
