@@ -32,8 +32,12 @@ print(json.dumps(out))
 `;
 const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import ansible.template'], { encoding: 'utf8' }).status === 0);
 
-describe('the table agrees with ansible-core', { skip: python ? false : 'ansible-core is not installed' }, () => {
+// On CI ansible-core is installed (scripts/install-deps): there a missing one is a failure, not a skip.
+const skipAnsible = !python && process.env.CI !== 'true' ? 'ansible-core is not installed' : false;
+
+describe('the table agrees with ansible-core', { skip: skipAnsible }, () => {
   it('every row renders the same under ansible-core (numbers and None aside, see above)', () => {
+    assert.ok(python, 'ansible-core must be installed here (scripts/install-deps)');
     const r = spawnSync(python!, ['-c', ANSIBLE], { input: JSON.stringify({ TABLE, V }), encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const theirs = JSON.parse(r.stdout) as unknown[];
