@@ -147,7 +147,8 @@ describe('relay-play run: the playbook engine on lab hosts', { skip: avail.ok ? 
         slurped: cat('/srv/engine/slurped'),
         debianVersion: cat('/etc/debian_version'),
         statTxt: cat('/srv/engine/stat.txt'),
-        statReal: 'cd /srv/engine && printf "%s true %s\\n" "$(stat -c "%U %G 0%a" touched)" "$(sha1sum < touched | cut -d" " -f1)"',
+        // A boolean printed in text is Python's True, as Ansible prints it.
+        statReal: 'cd /srv/engine && printf "%s True %s\\n" "$(stat -c "%U %G 0%a" touched)" "$(sha1sum < touched | cut -d" " -f1)"',
         keypairs: cat('/srv/engine/keypairs.txt'),
         keysReal: 'for k in /srv/engine/keys/id_new /srv/pre/id_existing; do printf "%s|%s\\n" "$(cut -d" " -f1,2 $k.pub)" "$(ssh-keygen -lf $k.pub | cut -d" " -f2)"; done',
         newPub: cat('/srv/engine/keys/id_new.pub'),
@@ -195,7 +196,7 @@ describe('relay-play run: the playbook engine on lab hosts', { skip: avail.ok ? 
       assert.equal(p.keyuserKeys, `${KEY_B}\n`, 'exclusive removed the other lines');
       assert.equal(p.unit, 'active\nenabled\n');
       assert.equal(p.slurped, p.debianVersion);
-      assert.match(p.statReal, /^www-data nogroup 0640 true [0-9a-f]{40}\n$/);
+      assert.match(p.statReal, /^www-data nogroup 0640 True [0-9a-f]{40}\n$/);
       assert.equal(p.statTxt, p.statReal, 'stat result as the host sees it');
       assert.match(p.keysReal, /^ssh-ed25519 \S+\|SHA256:\S+\nssh-ed25519 \S+\|SHA256:\S+\n$/);
       assert.equal(p.keypairs, p.keysReal, 'openssh_keypair results: public key and fingerprint');

@@ -578,6 +578,25 @@ export function setTemplateResolver(r: TemplateResolver): void {
 /** Marks a structure whose strings are never rendered on access (hostvars: each host's own). */
 export const OPAQUE = Symbol('relay-play.opaque');
 
+/**
+ * Data that came from hosts (registered results, set_fact, gathered facts) and loop items is never
+ * rendered again, as Ansible treats it as unsafe: a command's output that reads "{{ secret }}" stays
+ * that text. `vars[RAW]` names such variables; objects inside them are remembered in rawObjects.
+ */
+export const RAW = Symbol('relay-play.raw-names');
+const rawObjects = new WeakSet<object>();
+
+/** Remember `v` (and every list and dict inside it) as data, never a template. Returns `v`. */
+export function markRaw<T>(v: T): T {
+  if (v && typeof v === 'object' && !rawObjects.has(v)) {
+    rawObjects.add(v);
+    for (const x of Object.values(v)) markRaw(x);
+  }
+  return v;
+}
+
+const isRawName = (vars: Record<string | symbol, unknown>, name: string) => (vars[RAW] as Set<string> | undefined)?.has(name) ?? false;
+
 /** Where an expression is evaluated: its variables, and the variables being rendered right now. */
 export interface Scope {
   vars: Record<string, unknown>;
@@ -591,6 +610,7 @@ const isTemplate = (v: unknown): v is string => typeof v === 'string' && (v.incl
 
 /** Render the templates inside a variable's value (a copy; the value itself is untouched). */
 export function resolveValue(v: unknown, scope: Scope, name: string): unknown {
+  if (v && typeof v === 'object' && rawObjects.has(v)) return v;
   if (isTemplate(v)) {
     if (!resolver) return v;
     if (scope.resolving.includes(name)) {
@@ -611,7 +631,7 @@ export function resolveValue(v: unknown, scope: Scope, name: string): unknown {
 }
 
 function needsResolving(v: unknown, depth = 0): boolean {
-  if (depth > 20) return false;
+  if (depth > 20 || (v && typeof v === 'object' && rawObjects.has(v))) return false;
   if (isTemplate(v)) return true;
   if (Array.isArray(v)) return v.some((x) => needsResolving(x, depth + 1));
   if (isPlainObject(v) && !(OPAQUE in v)) return Object.values(v).some((x) => needsResolving(x, depth + 1));
@@ -664,15 +684,17 @@ export function evalIn(e: Expr, scope: Scope): unknown {
       return out;
     }
     case 'name':
-      return Object.hasOwn(scope.vars, e.name) ? resolveValue(scope.vars[e.name], scope, e.name) : new Undef(e.name);
+      if (!Object.hasOwn(scope.vars, e.name)) return new Undef(e.name);
+      return isRawName(scope.vars, e.name) ? scope.vars[e.name] : resolveValue(scope.vars[e.name], scope, e.name);
     case 'attr':
     case 'index': {
       const obj = evalIn(e.obj, scope);
       const key = e.kind === 'attr' ? e.key : need(evalIn(e.index, scope));
       if (obj instanceof Undef) return new Undef(pathOf(obj.path, typeof key === 'number' ? key : String(key)));
       const v = getItem(obj, key, exprPath(e.obj));
-      // hostvars[h].x may still be a template (hostvars is not rendered as a whole).
-      return isTemplate(v) ? resolveValue(v, scope, exprPath(e)) : v;
+      // hostvars[h].x may still be a template (hostvars is not rendered as a whole), unless it is data.
+      const raw = obj !== null && typeof obj === 'object' && (rawObjects.has(obj) || isRawName(obj as Record<string, unknown>, String(key)));
+      return isTemplate(v) && !raw ? resolveValue(v, scope, exprPath(e)) : v;
     }
     case 'slice': {
       const obj = need(evalIn(e.obj, scope));

@@ -6,7 +6,7 @@ import type { Connection, RunResult } from '../connection/types.js';
 import { argProblems } from '../modules/args.js';
 import { modules } from '../modules/index.js';
 import type { ConfirmContext, Plan, ReadContext } from '../modules/types.js';
-import { evalExpr, parseExpr, resolveValue, scopeOf, truthy } from '../playbook/expr.js';
+import { RAW, evalExpr, markRaw, parseExpr, resolveValue, scopeOf, truthy } from '../playbook/expr.js';
 import { renderDeep, renderTemplateText } from '../playbook/jinja.js';
 import { handlebarsRootNames, renderHandlebars } from '../playbook/template.js';
 import type { TaskDef } from '../playbook/types.js';
@@ -104,7 +104,9 @@ export function loopItems(task: TaskDef, vars: Vars): unknown[] {
 /** Variables of one loop item: the loop variable (loop_control.loop_var), index_var, ansible_loop (extended). */
 function itemVars(task: TaskDef, vars: Vars, item: unknown, i: number, items: unknown[]): Vars {
   const lc = task.loopControl;
-  const v: Vars = { ...vars, [lc.loopVar]: item, ansible_loop_var: lc.loopVar };
+  // A loop item was rendered with the loop: it is data from then on.
+  const raw = new Set([...(((vars as Record<symbol, unknown>)[RAW] as Set<string> | undefined) ?? []), lc.loopVar, ...(lc.indexVar ? [lc.indexVar] : [])]);
+  const v: Vars = { ...vars, [RAW]: raw, [lc.loopVar]: item, ansible_loop_var: lc.loopVar };
   if (lc.indexVar) v[lc.indexVar] = i;
   if (lc.extended) {
     v.ansible_loop = { index: i + 1, index0: i, revindex: items.length - i, revindex0: items.length - i - 1, first: i === 0, last: i === items.length - 1, length: items.length, allitems: items, previtem: items[i - 1], nextitem: items[i + 1] };
@@ -263,7 +265,7 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
   }
   // A failed_when on a clean result has no msg or stderr of its own: say which condition failed it.
   const why = task.failedWhen ? `failed_when condition is true: ${task.failedWhen.join(' or ')}` : 'failed';
-  const msg = failed ? String(result.msg ?? (result.stderr || why)) : undefined;
+  const msg = failed ? String(result.msg || result.stderr || why) : undefined;
   return { status: failed ? 'failed' : result.changed ? 'changed' : 'ok', result, diff: plan.diff ?? [], msg, pendingCleared };
 }
 
@@ -286,7 +288,7 @@ async function confirmChange(env: ExecEnv, host: string, confirm: NonNullable<Pl
 
 function applyFacts(state: RunState, facts: Record<string, Record<string, unknown>>): void {
   for (const [h, values] of Object.entries(facts)) {
-    if (state.hosts.has(h)) Object.assign(state.host(h).facts, values);
+    if (state.hosts.has(h)) Object.assign(state.host(h).facts, markRaw(values));
   }
 }
 

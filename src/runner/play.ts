@@ -12,6 +12,7 @@ import { fleetTunnels, relayOf } from '../relay/tunnels.js';
 import { executeTask, firstReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
 import { BlockRun } from './blocks.js';
+import { markRaw } from '../playbook/expr.js';
 import { clearStep, listPending, notifies, pendingKey } from './pending.js';
 import { preflight } from './preflight.js';
 import { takeLock, type LockSpec } from './lock.js';
@@ -155,7 +156,7 @@ async function runTaskOnce(env: ExecEnv, host: string, task: TaskDef, reporter: 
     return r;
   }
   const r = await first;
-  if (task.register) env.state.host(host).facts[task.register] = r.result;
+  if (task.register) env.state.host(host).facts[task.register] = markRaw(r.result);
   return { ...r, status: r.status === 'changed' ? 'ok' : r.status };
 }
 
@@ -164,7 +165,7 @@ async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Repo
   const r = await executeTask(env, host, task, reads, afterSteps);
   const h = env.state.host(host);
   const stat = env.state.stat(host);
-  if (task.register) h.facts[task.register] = r.result;
+  if (task.register) h.facts[task.register] = markRaw(r.result);
   switch (r.status) {
     case 'unreachable':
       h.unreachable = true;

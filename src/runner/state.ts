@@ -1,6 +1,6 @@
 // What the runner knows about each host while a playbook runs.
 import type { Inventory } from '../inventory/index.js';
-import { OPAQUE } from '../playbook/expr.js';
+import { OPAQUE, RAW } from '../playbook/expr.js';
 import type { Connections } from './connections.js';
 
 export interface HostState {
@@ -52,7 +52,8 @@ export class RunState {
   /** Inventory vars overlaid with facts: what `hostvars[name]` shows. */
   hostVars(name: string): Record<string, unknown> {
     const h = this.inventory.hosts.get(name)!;
-    return { ...h.vars, ...this.host(name).facts, inventory_hostname: name, group_names: h.groups.filter((g) => g !== 'all' && g !== 'ungrouped') };
+    const facts = this.host(name).facts;
+    return { [RAW]: new Set(Object.keys(facts)), ...h.vars, ...facts, inventory_hostname: name, group_names: h.groups.filter((g) => g !== 'all' && g !== 'ungrouped') };
   }
 
   private hostvars?: Record<string, Record<string, unknown>>;

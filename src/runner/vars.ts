@@ -2,6 +2,7 @@
 // role defaults < inventory (all < parent group < child group < host) < play vars < role vars
 // < registered results and set_fact < task vars < loop item.
 import { OMIT } from '../playbook/jinja.js';
+import { RAW } from '../playbook/expr.js';
 import type { PlayDef, TaskDef } from '../playbook/types.js';
 import type { RunState } from './state.js';
 
@@ -28,12 +29,15 @@ export function roleVars(play: PlayDef): Record<string, unknown> {
 export function taskVars(ctx: VarsContext, host: string, task: TaskDef): Record<string, unknown> {
   const { state, play } = ctx;
   const inv = state.inventory.hosts.get(host)!;
+  const facts = state.host(host).facts;
   return {
+    // Registered results and facts are data: never rendered again (src/playbook/expr.ts, RAW).
+    [RAW]: new Set(Object.keys(facts).filter((k) => !Object.hasOwn(task.vars, k))),
     ...playDefaults(play),
     ...inv.vars,
     ...play.vars,
     ...roleVars(play),
-    ...state.host(host).facts,
+    ...facts,
     ...task.vars,
     inventory_hostname: host,
     group_names: inv.groups.filter((g) => g !== 'all' && g !== 'ungrouped'),

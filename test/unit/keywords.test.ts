@@ -132,6 +132,33 @@ describe('loops', () => {
   });
 });
 
+describe('data from hosts is never a template', () => {
+  it('a command printing "{{ secret }}": registered, set as a fact, looped over — it stays that text', () => {
+    const r = run(
+      play(
+        [
+          // The host prints "{{ secret }}" (written here in octal, so the playbook itself has no template).
+          { name: 'out', command: "printf '\\173\\173 secret \\175\\175'", register: 'out', changed_when: false },
+          { name: 'a', debug: { msg: '{{ out.stdout }}' } },
+          { name: 'f', set_fact: { copied: '{{ out.stdout }}' } },
+          { name: 'b', debug: { msg: '{{ copied }}' } },
+          { name: 'c', debug: { msg: '{{ item }}' }, loop: '{{ out.stdout_lines }}' },
+          { name: 'd', debug: { msg: "{{ hostvars['h1'].out.stdout }}" } },
+        ],
+        { vars: { secret: 'TOP-SECRET', templated: '{{ secret }}' } },
+      ),
+      '-v',
+    );
+    assert.equal(r.code, 0, r.all);
+    assert.ok(!r.out.includes('TOP-SECRET'), r.out);
+    // (the command's own msg is '', the loop's 'All items completed')
+    assert.deepEqual(said(r.out), ['', '{{ secret }}', '{{ secret }}', 'All items completed', '{{ secret }}']);
+    assert.match(r.out, /"msg":"\{\{ secret \}\}","changed":false,"item":"\{\{ secret \}\}"/);
+    // A variable written in the playbook is a template, as in Ansible.
+    assert.deepEqual(said(run(play([{ name: 'v', debug: { msg: '{{ templated }}' } }], { vars: { secret: 's', templated: '{{ secret }}!' } }), '-v').out), ['s!']);
+  });
+});
+
 describe('tags and listings', () => {
   const tasks = [
     { name: 'a', debug: { msg: 'a' }, tags: ['web'] },
