@@ -15,7 +15,6 @@ export class TemplateError extends Error {
 }
 
 type AST = hbs.AST.Program;
-type Vars = Record<string, unknown>;
 type Options = Handlebars.HelperOptions & { ids?: unknown[]; data?: { root?: unknown } };
 
 const hb = Handlebars.create();
