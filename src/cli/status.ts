@@ -10,6 +10,7 @@ import { deviceError, lastLogLine, parseProbe, STATUS_SCRIPT, statusRows, status
 import type { FleetState } from '../relay/fleet.js';
 import { fleetTunnels, readFleet } from '../relay/tunnels.js';
 import { Connections } from '../runner/connections.js';
+import { noteLine } from '../output/text.js';
 
 const DEVICE_TIMEOUT_MS = 8_000;
 const DEVICE_SCRIPT = `printf 'state=%s\\n' "$(systemctl is-active -- "$1" 2>/dev/null)"
@@ -29,7 +30,8 @@ export async function statusCommand(inventoryFile: string, opts: { json?: boolea
   const relay = inv.groups.get('relay')![0];
   const devices = inv.groups.get('devices') ?? [];
   const vars = (h: string) => inv.hosts.get(h)!.vars;
-  const connectOpts = { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys), connectTimeoutMs: 5_000 };
+  const note = opts.verbose ? (host: string, text: string) => void process.stderr.write(noteLine(host, text) + '\n') : undefined;
+  const connectOpts = { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys), connectTimeoutMs: 5_000, note };
   const relayConns = new Connections(vars, { ...connectOpts, connectTimeoutMs: 10_000 });
   let deviceConns: Connections | undefined;
   let rows: StatusRow[];

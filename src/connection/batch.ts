@@ -77,8 +77,8 @@ export interface Trip {
   stdin: string;
 }
 
-/** The trip that runs `cmds` in order, framed by `token`: one sudo per run of commands as the same user. */
-export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stopAtFailure: boolean): Trip {
+/** The trip that runs `cmds` in order, framed by `token`: one sudo per run of commands as the same user (none as the login user root). */
+export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stopAtFailure: boolean, loginUser?: string): Trip {
   const runs: { become: boolean; becomeUser?: string; args: (string | number)[]; bytes: number }[] = [];
   cmds.forEach((c, i) => {
     let run = runs[runs.length - 1];
@@ -88,7 +88,7 @@ export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stop
   });
   // A run that cannot start (sudo refused) reports nothing for its commands; when stopping at a
   // failure, the runs after a failed one don't start either.
-  const args = runs.flatMap((r) => [r.bytes, withBecome(shScript(SCRIPT, [token, stopAtFailure ? 'stop' : 'all', ...r.args]), r)]);
+  const args = runs.flatMap((r) => [r.bytes, withBecome(shScript(SCRIPT, [token, stopAtFailure ? 'stop' : 'all', ...r.args]), r, loginUser)]);
   return { command: shScript(TRIP, [stopAtFailure ? 'stop' : 'all', ...args]), stdin: cmds.map((c) => c.stdin ?? '').join('') };
 }
 
@@ -127,7 +127,7 @@ export function runAlone(conn: Connection, c: OneCommand): Promise<RunResult> {
 /** Run `cmds` in order in one exec (keep them under MAX_TRIP_BYTES together). */
 export async function runInOneTrip(conn: Connection, cmds: ReadonlyArray<OneCommand>, opts: { stopAtFailure: boolean }): Promise<TripResult> {
   const token = `relay-play-${randomBytes(16).toString('hex')}`;
-  const trip = tripCommand(cmds, token, opts.stopAtFailure);
+  const trip = tripCommand(cmds, token, opts.stopAtFailure, conn.user);
   const r = await conn.run(trip.command, trip.stdin ? { stdin: trip.stdin } : {});
   return parseTrip(r.stdout, r.stderr, cmds.length, token);
 }

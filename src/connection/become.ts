@@ -1,9 +1,23 @@
+// How a command runs as another user: through `sudo -n` (never prompts; fails if a password is
+// needed), unless the login user already is that user (a login as root runs commands as they are).
 import { shellJoin } from './quote.js';
 import type { RunOptions } from './types.js';
 
-/** Wrap a command line so it runs through `sudo -n` (never prompts; fails if a password is needed). */
-export function withBecome(command: string, opts: RunOptions): string {
+/** Wrap a command line so it runs as opts.becomeUser (root) when opts.become; `loginUser` is who runs it now. */
+export function withBecome(command: string, opts: RunOptions, loginUser?: string): string {
   if (!opts.become) return command;
   const user = opts.becomeUser ?? 'root';
+  if (user === 'root' && loginUser === 'root') return command;
   return `${shellJoin(['sudo', '-n', '-H', '-u', user, '--', 'sh', '-c', command])}`;
+}
+
+const TRUE = new Set(['true', 'yes', 'on', 'y', 't', '1']);
+const FALSE = new Set(['false', 'no', 'off', 'n', 'f', '0']);
+
+/** A boolean as Ansible reads one (true/false, yes/no, on/off, 1/0, any case); undefined if it is none. */
+export function ansibleBool(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value === 1 ? true : value === 0 ? false : undefined;
+  const s = String(value).trim().toLowerCase();
+  return TRUE.has(s) ? true : FALSE.has(s) ? false : undefined;
 }

@@ -1,77 +1,132 @@
 // One SSH connection per host (node-ssh / ssh2), reused for every task; each command is one exec channel.
 // The transport is a TCP socket to the host, or any stream that reaches its sshd (a `direct-tcpip`
-// channel through the relay: src/runner/route.ts).
+// channel through the relay: src/runner/route.ts; through jump hosts: src/connection/jump.ts).
+// Keys are offered as ssh offers them (src/connection/identities.ts); host keys are checked against
+// known_hosts (src/connection/known-hosts.ts) or a key pinned by the fleet.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import { UnreachableError } from '../errors.js';
 import { withBecome } from './become.js';
-import { addKnownHost, keysFor, keyType, knownHostsName, type KnownKey } from './known-hosts.js';
+import { identityFiles, Identities } from './identities.js';
+import { addKnownHost, hostKeyAlgorithms, keyType, knownHostsName, lookupHostKeys, type KnownKey } from './known-hosts.js';
 import type { Connection, Held, RunOptions, RunResult, Via } from './types.js';
 
 export interface SshTarget {
-  host: string; // inventory name, for messages
+  host: string; // inventory name (or the jump host's name), for messages
   address: string;
   port: number;
   user: string;
-  privateKeyPath?: string;
-  knownHostsFile?: string;
+  /** Identity files to offer after the agent's keys (src/connection/identities.ts). */
+  identityFiles?: string[];
+  /** Offer only the identity files (agent keys only where they are one of them). */
+  identitiesOnly?: boolean;
+  /** The agent's socket; undefined for no agent. */
+  agent?: string;
+  /** User known_hosts files: keys are looked up in all, a new key is recorded in the first. */
+  knownHostsFiles?: string[];
+  /** System known_hosts files: looked up, never written. */
+  globalKnownHostsFiles?: string[];
+  /** The name the host's key is filed under instead of its address (HostKeyAlias). */
+  hostKeyAlias?: string;
   /** Accept and record the key of a host not yet in known_hosts (never a changed key). */
   acceptNewHostKeys: boolean;
   connectTimeoutMs?: number;
+  /** Jump hosts, first to last (ProxyJump); src/connection/jump.ts opens the way through them. */
+  jumps?: SshTarget[];
   /** An open stream to the host's sshd, used instead of connecting to address:port. */
   sock?: Duplex;
+  /** Called once when the connection ends or fails to open (releases the jump hosts it rode on). */
+  onClose?: () => void;
   /**
    * Host keys pinned elsewhere (the relay's fleet state): the host must present one of these, and
-   * known_hosts is neither read nor written. `pinnedWhere` names the pin in messages.
+   * known_hosts is neither read nor written (but a key it marks @revoked is still refused).
+   * `pinnedWhere` names the pin in messages.
    */
   pinned?: { keys: KnownKey[]; where: string };
   /** How the host is reached, for output. */
   via?: Via;
   /** Ends a connection attempt that lost a race (src/runner/route.ts). */
   signal?: AbortSignal;
+  /** Added to a failed connection's message (e.g. a ProxyCommand in ~/.ssh/config that is not run). */
+  hint?: string;
 }
 
-/** Refused because the host presented a key other than the one on file: never worth a retry. */
+/** Refused because the host presented a key other than the one on file (or a revoked one): never worth a retry. */
 export class HostKeyError extends UnreachableError {}
 
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
 export class SshConnection implements Connection {
+  private closed = false;
+
   private constructor(
     readonly host: string,
     private readonly ssh: NodeSSH,
     readonly via: Via,
-  ) {}
+    /** The user logged in as: root needs no sudo to become root. */
+    readonly user: string,
+    private readonly onClose?: () => void,
+  ) {
+    ssh.connection?.once('close', () => this.ended());
+  }
 
   static async open(t: SshTarget): Promise<SshConnection> {
-    const knownHosts = t.knownHostsFile ?? join(homedir(), '.ssh', 'known_hosts');
-    const name = knownHostsName(t.address, t.port);
-    const known = t.pinned ? t.pinned.keys : keysFor(knownHosts, name);
+    const knownFiles = t.knownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts')];
+    const name = t.hostKeyAlias ?? knownHostsName(t.address, t.port);
+    const onFile = lookupHostKeys([...knownFiles, ...(t.globalKnownHostsFiles ?? [])], name);
+    const known = t.pinned ? t.pinned.keys : onFile.keys;
+    // @revoked is honoured however the host is reached: through the relay (pinned key), by its name.
+    const revoked = t.pinned ? lookupHostKeys([...knownFiles, ...(t.globalKnownHostsFiles ?? [])], t.host).revoked : onFile.revoked;
     let refusal: string | undefined;
-    let keyChanged = false;
+    let keyRefused = false;
 
     const ssh = new NodeSSH();
+    // Our own deadline rather than ssh2's readyTimeout: it must not run while a passphrase is asked.
+    const timeoutMs = t.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        ssh.connection?.end();
+        ssh.dispose();
+      }, timeoutMs);
+    };
+    const identities = new Identities({
+      files: t.identityFiles ?? identityFiles([]),
+      identitiesOnly: t.identitiesOnly ?? false,
+      agent: t.agent,
+      onPrompt: (asking) => (asking ? clearTimeout(timer) : arm()),
+    });
     const abort = () => ssh.dispose();
     t.signal?.addEventListener('abort', abort, { once: true });
     try {
       if (t.signal?.aborted) throw new Error('connection attempt cancelled');
+      arm();
       await ssh.connect({
         ...(t.sock ? { sock: t.sock } : { host: t.address, port: t.port }),
         username: t.user,
-        privateKeyPath: t.privateKeyPath,
-        agent: t.privateKeyPath ? undefined : process.env.SSH_AUTH_SOCK,
-        readyTimeout: t.connectTimeoutMs ?? 10_000,
+        authHandler: [{ type: 'agent', username: t.user, agent: identities }] as never,
+        readyTimeout: 2 ** 31 - 1,
         keepaliveInterval: 5_000,
-        // Only offer the key types we have on file, so a host with several keys is not "changed".
-        algorithms: known.length ? { serverHostKey: [...new Set(known.map((k) => k.type))] as never } : undefined,
+        algorithms: { serverHostKey: known.length ? (hostKeyAlgorithms(known) as never) : { remove: 'ssh-rsa' } as never },
         hostVerifier: (key: Buffer) => {
           const blob = key.toString('base64');
+          const revokedBy = revoked.find((k) => k.key === blob);
+          if (revokedBy) {
+            keyRefused = true;
+            refusal = `the host key of ${t.host} (${name}) is marked @revoked in ${revokedBy.file}; refusing to connect`;
+            return false;
+          }
           if (known.length) {
             if (known.some((k) => k.key === blob)) return true;
-            keyChanged = true;
+            keyRefused = true;
             refusal = t.pinned
               ? `REMOTE HOST KEY HAS CHANGED for ${t.host} ${t.pinned.where}; refusing to connect. If ${t.host} was really reinstalled, run relay-play apply with it reachable directly once, so its new key is read and pinned`
-              : `REMOTE HOST KEY HAS CHANGED for ${name} (${knownHosts}); refusing to connect. If the host was really reinstalled, remove its old line with: ssh-keygen -R ${name} -f ${knownHosts}`;
+              : `REMOTE HOST KEY HAS CHANGED for ${name} (${knownFiles[0]}); refusing to connect. If the host was really reinstalled, remove its old line with: ssh-keygen -R ${name} -f ${knownFiles[0]}`;
             return false;
           }
           if (t.pinned) {
@@ -79,19 +134,24 @@ export class SshConnection implements Connection {
             return false;
           }
           if (t.acceptNewHostKeys) {
-            addKnownHost(knownHosts, name, keyType(key), blob);
+            addKnownHost(knownFiles[0], name, keyType(key), blob);
             return true;
           }
-          refusal = `host key for ${name} is not in ${knownHosts}; add it (ssh-keyscan, or connect once with ssh) or run with --accept-new-host-keys`;
+          refusal = `host key for ${name} is not in ${knownFiles.join(' or ')}; add it (ssh-keyscan, or connect once with ssh) or run with --accept-new-host-keys`;
           return false;
         },
       });
     } catch (e) {
       ssh.dispose();
-      const where = t.sock ? `ssh ${t.user}@${t.host} ${t.pinned?.where ?? ''}`.trimEnd() : `ssh ${t.user}@${name}`;
-      const msg = refusal ?? `${where}: ${(e as Error).message}`;
-      throw keyChanged ? new HostKeyError(t.host, msg) : new UnreachableError(t.host, msg);
+      t.onClose?.();
+      const where = t.sock ? `ssh ${t.user}@${t.host} ${t.pinned?.where ?? ''}`.trimEnd() : `ssh ${t.user}@${knownHostsName(t.address, t.port)}`;
+      let msg = refusal ?? (e as Error).message;
+      if (!refusal && timedOut) msg = `no answer in ${timeoutMs / 1000} s`;
+      if (!refusal && /authentication methods failed/i.test(msg)) msg = `permission denied (publickey): ${identities.describe()}`;
+      if (!refusal) msg = `${where}: ${msg}${t.hint ? ` (${t.hint})` : ''}`;
+      throw keyRefused ? new HostKeyError(t.host, msg) : new UnreachableError(t.host, msg);
     } finally {
+      clearTimeout(timer);
       t.signal?.removeEventListener('abort', abort);
     }
     // node-ssh stops listening for errors once connected: a connection that breaks later (a tunnel
@@ -101,7 +161,13 @@ export class SshConnection implements Connection {
     // meets delayed ACKs and every command waits ~40 ms for nothing.
     (t.sock as { setNoDelay?: (b: boolean) => void } | undefined)?.setNoDelay?.(true);
     ssh.connection?.setNoDelay(true);
-    return new SshConnection(t.host, ssh, t.via ?? 'direct');
+    return new SshConnection(t.host, ssh, t.via ?? 'direct', t.user, t.onClose);
+  }
+
+  private ended(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose?.();
   }
 
   /** A stream to host:port as seen from this host (an SSH `direct-tcpip` channel). */
@@ -114,7 +180,7 @@ export class SshConnection implements Connection {
   }
 
   async run(command: string, opts: RunOptions = {}): Promise<RunResult> {
-    const line = withBecome(command, opts);
+    const line = withBecome(command, opts, this.user);
     try {
       const r = await this.ssh.execCommand(line, { stdin: opts.stdin, noTrim: true });
       return { code: r.code ?? 255, stdout: r.stdout, stderr: r.stderr };
@@ -127,7 +193,7 @@ export class SshConnection implements Connection {
     const client = this.ssh.connection;
     if (!client) return Promise.reject(new UnreachableError(this.host, 'not connected'));
     return new Promise((resolve, reject) => {
-      client.exec(withBecome(command, opts), (err, channel) => {
+      client.exec(withBecome(command, opts, this.user), (err, channel) => {
         if (err) return reject(new UnreachableError(this.host, `connection lost: ${err.message}`));
         let out = '';
         let done = false;
@@ -154,5 +220,6 @@ export class SshConnection implements Connection {
 
   async close(): Promise<void> {
     this.ssh.dispose();
+    this.ended();
   }
 }

@@ -31,6 +31,8 @@ export type Via = 'direct' | 'relay' | 'local';
 export interface Connection {
   readonly host: string;
   readonly via: Via;
+  /** The user commands run as without become (the SSH login user), when known. */
+  readonly user?: string;
   run(command: string, opts?: RunOptions): Promise<RunResult>;
   /** Start a command that runs until release() closes its input, or until we disconnect. */
   hold(command: string, opts?: RunOptions): Promise<Held>;

@@ -5,7 +5,7 @@ import type { PlayDef, TaskDef } from '../playbook/types.js';
 import type { TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
 import type { Reporter } from './reporter.js';
-import { diffText, reachedLine, recapLines, resultLine } from './text.js';
+import { diffText, noteLine, reachedLine, recapLines, resultLine } from './text.js';
 
 interface HostView {
   setTitle(title: string): void;
@@ -67,6 +67,10 @@ export class ListrReporter implements Reporter {
 
   reached(host: string, via: string): void {
     if (this.opts.verbose > 0) this.after.push(reachedLine(host, via));
+  }
+
+  note(host: string, text: string): void {
+    if (this.opts.verbose > 0) this.after.push(noteLine(host, text));
   }
 
   hostDone(host: string): void {

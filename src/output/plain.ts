@@ -3,7 +3,7 @@ import type { PlayDef, TaskDef } from '../playbook/types.js';
 import type { TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
 import type { Reporter } from './reporter.js';
-import { diffText, reachedLine, recapLines, resultLine } from './text.js';
+import { diffText, noteLine, reachedLine, recapLines, resultLine } from './text.js';
 
 export class PlainReporter implements Reporter {
   constructor(
@@ -27,6 +27,10 @@ export class PlainReporter implements Reporter {
 
   reached(host: string, via: string): void {
     if (this.opts.verbose > 0) this.write(reachedLine(host, via) + '\n');
+  }
+
+  note(host: string, text: string): void {
+    if (this.opts.verbose > 0) this.write(noteLine(host, text) + '\n');
   }
 
   hostDone(): void {}

@@ -13,6 +13,8 @@ export interface Reporter {
   playEnd(play: PlayDef): void | Promise<void>;
   /** A device of a relay inventory was connected to, directly or through its tunnel (-v). */
   reached?(host: string, via: 'direct' | 'relay' | 'local'): void;
+  /** Something worth saying about how a host is reached, e.g. ssh config keywords not honoured (-v). */
+  note?(host: string, text: string): void;
   /** Called once with the final stats; returns when output is flushed. */
   end(stats: Map<string, HostStats>): Promise<void>;
 }

@@ -22,6 +22,11 @@ function failureDetail(r: TaskResult): string {
   return `: ${lines.slice(0, 5).join(' / ')}${lines.length > 5 ? ' / ...' : ''}`;
 }
 
+/** -v: a note on how a host is reached (e.g. ssh config keywords relay-play ignores). */
+export function noteLine(host: string, text: string): string {
+  return `note: [${host}] ${text}`;
+}
+
 /** -v: how a device of a relay inventory was reached. */
 export function reachedLine(host: string, via: string): string {
   return `reached: [${host}] ${via === 'relay' ? 'through the relay (its own tunnel)' : via === 'direct' ? 'directly (ansible_host)' : 'on this machine'}`;

@@ -102,7 +102,8 @@ function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, r
     tags: playTags,
     gatherFacts: p.gather_facts === true,
     vars: (p.vars as Record<string, unknown>) ?? {},
-    become: Boolean(p.become),
+    // Unset stays unset: the host's ansible_become applies then (src/runner/execute.ts).
+    become: p.become === undefined ? undefined : Boolean(p.become),
     becomeUser: p.become_user as string | undefined,
     roles: [...roles, ...loader.extraRoles].map(({ tasks: _t, handlers: _h, ...role }) => role),
     // Ansible's order: pre_tasks, roles, tasks, post_tasks.

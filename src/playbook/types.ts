@@ -69,7 +69,8 @@ export interface PlayDef {
   tags: string[];
   gatherFacts: boolean;
   vars: Record<string, unknown>;
-  become: boolean;
+  /** Unset when the play does not say: the host's ansible_become decides. */
+  become?: boolean;
   becomeUser?: string;
   roles: RoleDef[];
   tasks: TaskDef[];

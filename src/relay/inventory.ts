@@ -1,6 +1,7 @@
 // What `apply` checks in an inventory before touching any host, and the defaults it fills in.
 import { InputError } from '../errors.js';
 import type { Inventory } from '../inventory/index.js';
+import { sshAddress } from '../runner/connect.js';
 import { CONNECT_VIA_VAR } from '../runner/route.js';
 
 export const RELAY_DEFAULTS = { relay_ssh_port: 22, tunnel_port_base: 22221, tunnel_user: 'relay-tunnel' };
@@ -35,7 +36,8 @@ export function prepareRelayInventory(inv: Inventory): void {
     }
   }
   const relayVars = inv.hosts.get(relay)!.vars;
-  const relayAddress = String(relayVars.relay_address ?? relayVars.ansible_host ?? relay);
+  // Devices dial the relay where the runner does: its ansible_host, or the HostName ~/.ssh/config gives it.
+  const relayAddress = String(relayVars.relay_address ?? sshAddress(relay, relayVars).address);
   if (!ADDRESS.test(relayAddress)) throw new InputError(`relay_address "${relayAddress}" is not a host name or IP address`, where(relay), 'set relay_address to the name or IP devices use to reach the relay');
 
   const portOwner = new Map<number, string>();

@@ -3,9 +3,8 @@
 import { UnreachableError } from '../errors.js';
 import type { Connection, Via } from '../connection/types.js';
 import { trace } from '../trace.js';
-import { openConnection, type ConnectOptions } from './connect.js';
+import { hasDirectPath, openConnection, sshTarget, type ConnectOptions } from './connect.js';
 import { reachDevice, relayAttempt, connectVia, type Tunnels } from './route.js';
-import { sshTarget } from './connect.js';
 
 type Vars = Record<string, unknown>;
 
@@ -45,9 +44,11 @@ export class Connections {
     const vars = this.vars(host);
     const tunnels = this.tunnels;
     const routed = tunnels?.isDevice(host) && vars.ansible_connection !== 'local';
-    const p = routed
-      ? reachDevice(sshTarget(host, vars, this.opts), retry?.via ?? connectVia(vars), tunnels!, { hasAddress: vars.ansible_host !== undefined })
-      : openConnection(host, vars, this.opts);
+    const p = (async () => {
+      if (!routed) return openConnection(host, vars, this.opts);
+      const t = sshTarget(host, vars, this.opts);
+      return reachDevice(t, retry?.via ?? connectVia(vars), tunnels!, { hasAddress: hasDirectPath(t) });
+    })();
     return p.then((c) => {
       this.settledVia.set(host, c.via);
       trace(`connected ${host} (${c.via})`);
@@ -62,7 +63,8 @@ export class Connections {
    */
   async probeTunnel(host: string): Promise<Connection> {
     if (!this.tunnels?.isDevice(host)) throw new UnreachableError(host, `${host} is not a device of a relay inventory: it has no tunnel to check`);
-    return relayAttempt(sshTarget(host, this.vars(host), this.opts), this.tunnels).result;
+    const tunnels = this.tunnels;
+    return (async () => relayAttempt(sshTarget(host, this.vars(host), this.opts), tunnels).result)();
   }
 
   /** Make `conn` the host's connection (closing the one it replaces). */

@@ -3,6 +3,7 @@ import { relative, isAbsolute, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { TaskFailure, UnreachableError } from '../errors.js';
 import type { Connection, RunResult } from '../connection/types.js';
+import { ansibleBool } from '../connection/become.js';
 import { argProblems } from '../modules/args.js';
 import { modules } from '../modules/index.js';
 import type { ConfirmContext, Plan, ReadContext } from '../modules/types.js';
@@ -145,9 +146,10 @@ function resolvedFor(names: string[], vars: Vars): Vars {
   return out;
 }
 
+/** As Ansible: the task's become, else the play's, else the host's ansible_become (checked by preflight). */
 function becomeOf(env: ExecEnv, task: TaskDef, vars: Vars): { become: boolean; becomeUser?: string } {
   return {
-    become: task.become ?? env.play.become ?? Boolean(vars.ansible_become),
+    become: task.become ?? env.play.become ?? ansibleBool(vars.ansible_become) ?? false,
     becomeUser: task.becomeUser ?? env.play.becomeUser ?? (vars.ansible_become_user as string | undefined),
   };
 }

@@ -61,7 +61,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
   const fleet = relayOf(inv);
   const connections: Connections = new Connections(
     (host) => state.hostVars(host),
-    opts,
+    { ...opts, note: (host, text) => reporter.note?.(host, text) },
     fleet && fleetTunnels(fleet.relay, fleet.devices, () => connections.get(fleet.relay), (d) => state.host(d).facts),
     (host, via) => reporter.reached?.(host, via),
   );

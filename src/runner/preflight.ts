@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { ansibleBool } from '../connection/become.js';
 import type { Inventory } from '../inventory/index.js';
 import { argProblems } from '../modules/args.js';
 import { modules } from '../modules/index.js';
@@ -14,6 +15,7 @@ import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { MAGIC_VARS, playDefaults, roleVars } from './vars.js';
 
 export function preflight(pb: Playbook, inv: Inventory, playHosts: string[][]): void {
+  checkBecomeVars(inv, new Set(playHosts.flat()));
   const runtimeNames = namesSetAtRunTime(pb);
   pb.plays.forEach((play, i) => {
     for (const task of [...play.tasks, ...play.handlers]) {
@@ -25,6 +27,16 @@ export function preflight(pb: Playbook, inv: Inventory, playHosts: string[][]): 
 }
 
 const loopKey = (task: TaskDef) => ({ loop: 'loop', items: 'with_items', dict: 'with_dict', together: 'with_together' })[task.loopWith];
+
+/** ansible_become must read as a boolean, as Ansible requires ("no" is false, "maybe" is an error). */
+function checkBecomeVars(inv: Inventory, hosts: Set<string>): void {
+  for (const host of hosts) {
+    const v = inv.hosts.get(host)?.vars.ansible_become;
+    if (v !== undefined && ansibleBool(v) === undefined) {
+      throw new InputError(`ansible_become of ${host} is not a boolean: ${JSON.stringify(v)}`, inv.hostPos(host), 'use true or false (yes/no, on/off, 1/0 are read as Ansible reads them)');
+    }
+  }
+}
 
 /** The YAML path of the task itself (task.path points at its module's arguments). */
 const taskPath = (task: TaskDef) => task.path.slice(0, -1);

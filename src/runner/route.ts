@@ -1,4 +1,4 @@
-// Reaching a device: at its own address (direct), or through its own tunnel on the relay — an SSH
+// Reaching a device: at its own address (direct: TCP, or through its jump hosts), or through its own tunnel on the relay — an SSH
 // `direct-tcpip` channel from the run's relay connection to localhost:<tunnel port>, with the
 // device's SSH session run over it and its host key checked against the key pinned on the relay.
 //
@@ -8,6 +8,8 @@
 // that did get a TCP connection is still waited for a little, so a home device is reached directly.
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { InputError, UnreachableError } from '../errors.js';
+import type { Duplex } from 'node:stream';
+import { streamThrough } from '../connection/jump.js';
 import { HostKeyError, SshConnection, type SshTarget } from '../connection/ssh.js';
 import type { KnownKey } from '../connection/known-hosts.js';
 import type { Connection } from '../connection/types.js';
@@ -138,31 +140,79 @@ export function race<T>(direct: Attempt<T>, startRelay: () => Attempt<T>, discar
   });
 }
 
-/** A TCP connection to address:port, then an SSH login over it. */
+/** The way to a device's sshd for a direct attempt, and what to release when its connection ends. */
+interface Transport {
+  sock: Duplex;
+  release?: () => void;
+}
+
+/** A TCP connection to address:port. */
+function tcpTransport(t: SshTarget, signal: AbortSignal): Promise<Transport> {
+  return new Promise<Transport>((resolve, reject) => {
+    const socket: Socket = tcpConnect({ host: t.address, port: t.port });
+    const timeout = setTimeout(() => socket.destroy(new Error(`connect to ${t.address} port ${t.port}: timed out`)), t.connectTimeoutMs ?? 10_000);
+    socket.once('connect', () => {
+      clearTimeout(timeout);
+      resolve({ sock: socket });
+    });
+    socket.once('error', (e) => {
+      clearTimeout(timeout);
+      reject(new UnreachableError(t.host, `ssh ${t.user}@${t.address}: ${e.message}`));
+    });
+    signal.addEventListener('abort', () => socket.destroy(new Error('connection attempt cancelled')), { once: true });
+  });
+}
+
+/** A channel from the last jump host to address:port (ProxyJump): open once that host's sshd has connected to it. */
+function jumpTransport(t: SshTarget, signal: AbortSignal): Promise<Transport> {
+  return new Promise<Transport>((resolve, reject) => {
+    let settled = false;
+    const fail = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timeout);
+      reject(e);
+    };
+    const timeout = setTimeout(() => fail(new UnreachableError(t.host, `ssh ${t.user}@${t.address} through ${t.jumps!.map((j) => j.host).join(', ')}: timed out`)), t.connectTimeoutMs ?? 10_000);
+    signal.addEventListener('abort', () => fail(new Error('connection attempt cancelled')), { once: true });
+    streamThrough(t.jumps!, t.address, t.port).then(
+      (s) => {
+        if (settled) {
+          s.sock.destroy();
+          return s.release();
+        }
+        settled = true;
+        clearTimeout(timeout);
+        resolve(s);
+      },
+      (e: Error) => fail(e),
+    );
+  });
+}
+
+/**
+ * A way to the device's sshd (a TCP connection, or a channel through its jump hosts), then an SSH
+ * login over it. The device "answers" once that way is open.
+ */
 export function directAttempt(t: SshTarget, headStartMs = DIRECT_HEAD_START_MS): Attempt<SshConnection> {
   const abort = new AbortController();
-  let socket: Socket | undefined;
   let answering = false;
   let markSlow!: () => void;
   const slow = new Promise<void>((r) => (markSlow = r));
   const slowTimer = setTimeout(markSlow, headStartMs);
-  const result = new Promise<Socket>((resolve, reject) => {
-    socket = tcpConnect({ host: t.address, port: t.port });
-    const timeout = setTimeout(() => socket!.destroy(new Error(`connect to ${t.address} port ${t.port}: timed out`)), t.connectTimeoutMs ?? 10_000);
-    socket.once('connect', () => {
-      clearTimeout(timeout);
+  const transport = t.jumps?.length ? jumpTransport(t, abort.signal) : tcpTransport(t, abort.signal);
+  const result = transport.then(
+    ({ sock, release }) => {
       clearTimeout(slowTimer);
       answering = true;
-      resolve(socket!);
-    });
-    socket.once('error', (e) => {
-      clearTimeout(timeout);
+      return SshConnection.open({ ...t, sock, onClose: release, signal: abort.signal, via: 'direct' });
+    },
+    (e: Error) => {
       clearTimeout(slowTimer);
       markSlow();
-      reject(new UnreachableError(t.host, `ssh ${t.user}@${t.address}: ${e.message}`));
-    });
-    abort.signal.addEventListener('abort', () => socket!.destroy(new Error('connection attempt cancelled')), { once: true });
-  }).then((sock) => SshConnection.open({ ...t, sock, signal: abort.signal, via: 'direct' }));
+      throw e;
+    },
+  );
   // A failed login still means "not reached directly": let the relay path start.
   result.catch(markSlow);
   return { result, answering: () => answering, slow, cancel: () => abort.abort() };
