@@ -118,7 +118,7 @@ const portOf = (v: unknown, what: string, host: string): number => {
 export function parseJumps(spec: string): { user?: string; host: string; port?: number }[] {
   if (!spec || spec.toLowerCase() === 'none') return [];
   return spec.split(',').map((hop) => {
-    const m = /^(?:ssh:\/\/)?(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hop.trim());
+    const m = /^(?:ssh:\/\/)?(?:([^@]+)@)?(\[[^\]]+\]|[^:@\[\]]+)(?::(\d+))?$/.exec(hop.trim());
     if (!m) throw new Error(`ProxyJump ${JSON.stringify(spec)}: cannot read ${JSON.stringify(hop)} (want [user@]host[:port])`);
     return { user: m[1], host: m[2].replace(/^\[(.*)\]$/, '$1'), port: m[3] ? Number(m[3]) : undefined };
   });
