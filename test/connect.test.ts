@@ -81,6 +81,38 @@ describe('connecting as ssh does: keys, ~/.ssh/config, jump hosts, host keys, be
       assert.match(a.stdout, /ssh-add /, show(a));
     });
 
+    it('the encrypted key on a terminal: its passphrase is asked once for the run (two hosts), never echoed', async () => {
+      const home = makeHome('tty', { '.ssh/id_ed25519': adminKey() });
+      const key = join(home, '.ssh', 'id_ed25519');
+      assert.equal((await lab.run(['ssh-keygen', '-q', '-p', '-N', PASSPHRASE, '-P', '', '-f', key])).code, 0);
+      const inv = writeYaml(dir, 'two.yaml', { all: { vars: admin, hosts: { server: { ansible_host: ip('server') }, rpi1: { ansible_host: ip('rpi1') } } } });
+      const pb = writeYaml(dir, 'tty.yaml', [{ name: 'hello', hosts: 'all', tasks: [{ name: 'who', command: 'true' }] }]);
+      // script(1) gives relay-play a terminal (so the listr2 progress display too: the question must come
+      // before it takes the screen); the answer is typed only once the question is on it.
+      const cmd = `stty cols 120 rows 40; node ${CLI} run ${pb} -i ${inv}`;
+      const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, SSH_AUTH_SOCK: '' };
+      delete env.CI;
+      const child = spawn('ip', ['netns', 'exec', lab.bridgeNs, 'script', '-qfec', cmd, '/dev/null'], { env, cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        child.stdout!.on('data', (d: Buffer) => {
+          const before = out;
+          out += d.toString('utf8');
+          if (!before.includes('Enter passphrase') && out.includes('Enter passphrase')) child.stdin!.write(`${PASSPHRASE}\r`);
+        });
+        child.on('exit', (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
+      });
+      assert.equal(code, 0, out);
+      assert.equal(out.split(`Enter passphrase for key '${key}'`).length - 1, 1, out);
+      assert.ok(!out.includes(PASSPHRASE), `the passphrase was echoed:\n${out}`);
+      assert.equal(recap(out.replace(/\r/g, '')).rpi1?.failed, 0, out);
+      assert.equal(recap(out.replace(/\r/g, '')).server?.failed, 0, out);
+    });
+
     it('an agent holding that key (SSH_AUTH_SOCK): works, though the file itself is locked', async () => {
       const home = makeHome('agent', { '.ssh/id_ed25519': adminKey() });
       const key = join(home, '.ssh', 'id_ed25519');

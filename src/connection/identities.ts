@@ -94,6 +94,8 @@ export class LockedKeyError extends Error {}
 // Once per run: the agent's keys per socket, and each unlocked key file.
 const agentKeyCache = new Map<string, Promise<ParsedKey[]>>();
 const unlocked = new Map<string, Promise<ParsedKey>>();
+/** Key files whose unlocking has settled (no question pending). */
+const settled = new Set<string>();
 
 function agentKeys(sock: string): Promise<ParsedKey[]> {
   let keys = agentKeyCache.get(sock);
@@ -113,27 +115,60 @@ function lockedHint(file: string, asked: boolean): string {
     : `${file} is encrypted (it has a passphrase) and no agent holds it; add it to your agent with: ssh-add ${file} (start one with: eval "$(ssh-agent)"), or run relay-play on a terminal to be asked for the passphrase`;
 }
 
-/** The private key of `file`, asking for its passphrase on the terminal (at most 3 tries, once per run). */
-function unlock(file: string, onPrompt?: (asking: boolean) => void): Promise<ParsedKey> {
+const encrypted = (e: Error) => /encrypted|passphrase/i.test(e.message);
+
+/**
+ * The private key of `file`, asking for its passphrase on the terminal (at most 3 tries, once per run).
+ * `waiting` is told while the caller waits for a question to be answered (here or for another host).
+ */
+function unlock(file: string, waiting?: (yes: boolean) => void): Promise<ParsedKey> {
   let key = unlocked.get(file);
   if (!key) {
     key = (async () => {
       const data = readFileSync(file);
       const plain = utils.parseKey(data);
       if (!(plain instanceof Error)) return Array.isArray(plain) ? plain[0] : plain;
-      if (!canAsk()) throw new LockedKeyError(lockedHint(file, false));
+      if (!encrypted(plain) || !canAsk()) throw new LockedKeyError(encrypted(plain) ? lockedHint(file, false) : `${file}: ${plain.message}`);
       for (let i = 0; i < 3; i++) {
-        onPrompt?.(true);
-        const passphrase = await askHidden(`Enter passphrase for key '${file}': `).finally(() => onPrompt?.(false));
+        const passphrase = await askHidden(`Enter passphrase for key '${file}': `);
         if (passphrase === undefined) break;
         const k = utils.parseKey(data, passphrase);
         if (!(k instanceof Error)) return Array.isArray(k) ? k[0] : k;
       }
       throw new LockedKeyError(lockedHint(file, true));
-    })();
+    })().finally(() => settled.add(file));
     unlocked.set(file, key);
   }
-  return key;
+  if (settled.has(file) || !waiting) return key;
+  waiting(true);
+  return key.finally(() => waiting(false));
+}
+
+/**
+ * On a terminal, before any host is contacted (and before progress output takes the screen): ask for
+ * the passphrase of each encrypted identity file that no agent holds, once. A key that stays locked is
+ * reported by the login that needs it.
+ */
+export async function unlockAhead(logins: readonly { files: readonly string[]; agent?: string }[]): Promise<void> {
+  if (!canAsk()) return;
+  const done = new Set<string>();
+  for (const { files, agent } of logins) {
+    const held = new Set((agent ? await agentKeys(agent) : []).map(blobOf));
+    for (const file of files) {
+      if (done.has(file)) continue;
+      done.add(file);
+      let parsed: ReturnType<typeof utils.parseKey>;
+      try {
+        parsed = utils.parseKey(readFileSync(file));
+      } catch {
+        continue;
+      }
+      if (!(parsed instanceof Error) || !encrypted(parsed)) continue;
+      const { blob } = publicBlobOf(file);
+      if (blob && held.has(blob)) continue;
+      await unlock(file).catch(() => undefined);
+    }
+  }
 }
 
 export interface IdentityOptions {
@@ -142,8 +177,8 @@ export interface IdentityOptions {
   identitiesOnly: boolean;
   /** The agent's socket; undefined for none. */
   agent?: string;
-  /** Told while a passphrase is being asked (the login's timeout should not run meanwhile). */
-  onPrompt?: (asking: boolean) => void;
+  /** Told while this login waits for a passphrase to be typed (its timeout should not run meanwhile). */
+  onPrompt?: (waiting: boolean) => void;
 }
 
 /** The keys one login offers, as an ssh2 agent (see the top of this file). */

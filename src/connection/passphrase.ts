@@ -38,9 +38,10 @@ function readHidden(prompt: string): Promise<string | undefined> {
         else if (c >= ' ') typed += c;
       }
     };
-    process.stderr.write(prompt);
+    // Echo off before the question shows, so nothing typed in answer is ever echoed.
     stdin.setEncoding('utf8');
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.on('data', onData);
     stdin.resume();
   });

@@ -18,6 +18,8 @@ export const HONOURED = [
   'IdentitiesOnly',
   'IdentityAgent',
   'ProxyJump',
+  // Only as `ssh ... -W %h:%p gateway`, which is read as a jump host (src/runner/connect.ts).
+  'ProxyCommand',
   'UserKnownHostsFile',
   'GlobalKnownHostsFile',
   'StrictHostKeyChecking',

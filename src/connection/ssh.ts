@@ -83,6 +83,11 @@ export class SshConnection implements Connection {
     let keyRefused = false;
 
     const ssh = new NodeSSH();
+    // destroy, not end: a socket still connecting must not keep the process waiting for its SYN retries.
+    const kill = () => {
+      ssh.connection?.destroy();
+      ssh.dispose();
+    };
     // Our own deadline rather than ssh2's readyTimeout: it must not run while a passphrase is asked.
     const timeoutMs = t.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     let timedOut = false;
@@ -91,8 +96,7 @@ export class SshConnection implements Connection {
       clearTimeout(timer);
       timer = setTimeout(() => {
         timedOut = true;
-        ssh.connection?.end();
-        ssh.dispose();
+        kill();
       }, timeoutMs);
     };
     const identities = new Identities({
@@ -101,7 +105,7 @@ export class SshConnection implements Connection {
       agent: t.agent,
       onPrompt: (asking) => (asking ? clearTimeout(timer) : arm()),
     });
-    const abort = () => ssh.dispose();
+    const abort = kill;
     t.signal?.addEventListener('abort', abort, { once: true });
     try {
       if (t.signal?.aborted) throw new Error('connection attempt cancelled');
@@ -142,7 +146,7 @@ export class SshConnection implements Connection {
         },
       });
     } catch (e) {
-      ssh.dispose();
+      kill();
       t.onClose?.();
       const where = t.sock ? `ssh ${t.user}@${t.host} ${t.pinned?.where ?? ''}`.trimEnd() : `ssh ${t.user}@${knownHostsName(t.address, t.port)}`;
       let msg = refusal ?? (e as Error).message;

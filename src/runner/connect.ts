@@ -7,7 +7,7 @@ import { homedir, userInfo } from 'node:os';
 import { openVia } from '../connection/jump.js';
 import { identityFiles } from '../connection/identities.js';
 import { LocalConnection } from '../connection/local.js';
-import { expandPath, expandTokens, sshConfigFor, sshYes, type HostConfig, type Honoured } from '../connection/ssh-config.js';
+import { expandPath, expandTokens, HONOURED, sshConfigFor, sshYes, type HostConfig, type Honoured } from '../connection/ssh-config.js';
 import type { SshTarget } from '../connection/ssh.js';
 import type { Connection } from '../connection/types.js';
 import { UnreachableError } from '../errors.js';
@@ -165,6 +165,34 @@ function fromConfig(
   };
 }
 
+/**
+ * A ProxyCommand of the classic form `ssh [-q] [-p port] [-l user] -W %h:%p [user@]gateway` (the one
+ * Ansible's docs show) is a jump host by another name: it is read as `ProxyJump [user@]gateway[:port]`.
+ * Anything else (other options, other commands) is not run: undefined.
+ */
+export function proxyCommandAsJump(command: string): string | undefined {
+  const w = shellWords(command);
+  if (!/(^|\/)ssh$/.test(w[0] ?? '')) return undefined;
+  let user: string | undefined;
+  let port: string | undefined;
+  let host: string | undefined;
+  let forwards = false;
+  for (let i = 1; i < w.length; i++) {
+    const m = /^-([Wpl])(.*)$/.exec(w[i]);
+    if (m) {
+      const value = m[2] || w[++i];
+      if (m[1] === 'W') forwards = value === '%h:%p';
+      else if (m[1] === 'p') port = value;
+      else user = value;
+    } else if (/^-[qTnNaxC46]+$/.test(w[i])) continue;
+    else if (w[i].startsWith('-') || host) return undefined;
+    else host = w[i];
+  }
+  if (!forwards || !host || !/^\d*$/.test(port ?? '')) return undefined;
+  const at = host.includes('@') ? host : user ? `${user}@${host}` : host;
+  return port ? `${at}:${port}` : at;
+}
+
 /** The jump hosts for a ProxyJump value, first to last; the first hop's own ProxyJump comes before it (as in ssh). */
 function resolveJumps(owner: string, spec: string | undefined, r: Resolve): SshTarget[] {
   if (!spec) return [];
@@ -212,8 +240,15 @@ export function sshTarget(host: string, vars: Vars, opts: ConnectOptions): Resol
     r,
   );
   if (t.addressFrom === 'inventory name' && vars.ansible_host !== undefined) t.addressFrom = 'ansible_host';
-  t.jumps = resolveJumps(host, words('ProxyJump')?.join(' '), r);
-  if (cfg.ignored.has('ProxyCommand') && !t.jumps.length) t.hint = `${cfg.ignored.get('ProxyCommand')} sets a ProxyCommand for ${name}, which relay-play does not run; use ProxyJump`;
+  // ssh takes whichever of ProxyJump and ProxyCommand comes first; the command line comes before the files.
+  const given = (k: string) => args.options.get(k.toLowerCase());
+  const proxyCommand = given('ProxyCommand') ?? (given('ProxyJump') === undefined ? cfg.values.ProxyCommand?.join(' ') : undefined);
+  const jumpSpec = given('ProxyJump') ?? (given('ProxyCommand') === undefined ? cfg.values.ProxyJump?.join(' ') : undefined);
+  const jump = jumpSpec ?? (proxyCommand && proxyCommand.toLowerCase() !== 'none' ? proxyCommandAsJump(proxyCommand) : undefined);
+  t.jumps = resolveJumps(host, jump, r);
+  if (proxyCommand && !jumpSpec && !t.jumps.length && proxyCommand.toLowerCase() !== 'none') {
+    t.hint = `a ProxyCommand is set for ${name} (${proxyCommand}); relay-play runs no command: use ProxyJump, or the form "ssh -W %h:%p gateway"`;
+  }
   noteIgnored(host, cfg, args, opts);
   return t;
 }
@@ -227,7 +262,9 @@ function noteIgnored(host: string, cfg: HostConfig, args: SshArgs, opts: Connect
   const byFile = new Map<string, string[]>();
   for (const [k, file] of cfg.ignored) byFile.set(file, [...(byFile.get(file) ?? []), k]);
   for (const [file, keys] of byFile) opts.note(host, `ssh config: ignored ${keys.join(', ')} (${file.replace(homedir(), '~')}; relay-play honours only the keywords in its README)`);
-  if (args.ignored.length) opts.note(host, `ansible_ssh_common_args/extra_args: ignored ${args.ignored.join(' ')} (relay-play acts on -o, -J, -i, -p, -l only)`);
+  const honoured = new Set(HONOURED.map((k) => k.toLowerCase()));
+  const ignored = [...args.ignored, ...[...args.options.keys()].filter((k) => !honoured.has(k)).map((k) => `-o ${k}`)];
+  if (ignored.length) opts.note(host, `ansible_ssh_common_args/extra_args: ignored ${ignored.join(' ')} (relay-play acts on -J, -i, -p, -l and -o with the keywords of its README)`);
 }
 
 /** The address `host` is reached at and where it comes from (ssh config HostName, ansible_host, its name). */

@@ -1,6 +1,8 @@
 // The one connection each host gets for a run: opened once (up front), shared by every play, and
 // opened again only when a host's own tunnel was restarted under it (src/modules/relay_tunnel.ts).
 import { UnreachableError } from '../errors.js';
+import { unlockAhead } from '../connection/identities.js';
+import { canAsk } from '../connection/passphrase.js';
 import type { Connection, Via } from '../connection/types.js';
 import { trace } from '../trace.js';
 import { hasDirectPath, openConnection, sshTarget, type ConnectOptions } from './connect.js';
@@ -28,6 +30,26 @@ export class Connections {
       this.open.set(host, c);
     }
     return c;
+  }
+
+  /**
+   * On a terminal: ask for the passphrases of the encrypted keys these hosts' logins will offer (no
+   * agent holding them), before connecting and before progress output takes the screen.
+   */
+  async unlockKeys(hosts: Iterable<string>): Promise<void> {
+    if (!canAsk()) return;
+    const logins: { files: string[]; agent?: string }[] = [];
+    for (const host of hosts) {
+      const vars = this.vars(host);
+      if (vars.ansible_connection === 'local') continue;
+      try {
+        const t = sshTarget(host, vars, { ...this.opts, note: undefined });
+        for (const login of [t, ...(t.jumps ?? [])]) logins.push({ files: login.identityFiles ?? [], agent: login.agent });
+      } catch {
+        /* the host's connection reports it */
+      }
+    }
+    await unlockAhead(logins);
   }
 
   /** How host is reached now, once connected. */

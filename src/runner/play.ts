@@ -69,6 +69,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
   const connection = (host: string): Promise<Connection> => connections.get(host);
   let held: Held | undefined;
   try {
+    await connections.unlockKeys(new Set(playHosts.flat()));
     // Connect to every host of the run at once, so later plays don't wait for their handshakes.
     // A failure is not lost: the host's first task awaits the same promise and reports it.
     for (const host of new Set(playHosts.flat())) connection(host).catch(() => undefined);

@@ -11,7 +11,7 @@ import { identityFiles, orderIdentities, publicBlobOf } from '../../src/connecti
 import { hostFieldMatches, hostKeyAlgorithms, lookupHostKeys } from '../../src/connection/known-hosts.js';
 import { matchesPatternList } from '../../src/connection/patterns.js';
 import { clearConfigCache, sshConfigFor } from '../../src/connection/ssh-config.js';
-import { parseJumps, parseSshArgs, shellWords, sshAddress, sshTarget } from '../../src/runner/connect.js';
+import { parseJumps, parseSshArgs, proxyCommandAsJump, shellWords, sshAddress, sshTarget } from '../../src/runner/connect.js';
 import { createHmac, randomBytes } from 'node:crypto';
 
 describe('host patterns (ssh_config PATTERNS)', () => {
@@ -173,6 +173,18 @@ describe('ansible_ssh_*_args', () => {
     assert.equal(a.port, '2222');
     assert.equal(a.user, 'bob');
     assert.deepEqual(a.ignored, ['-C']);
+  });
+  it('a ProxyCommand of the form `ssh -W %h:%p gateway` is a jump host; any other is not run', () => {
+    assert.equal(proxyCommandAsJump('ssh -W %h:%p -q user@gateway.example.com'), 'user@gateway.example.com');
+    assert.equal(proxyCommandAsJump('/usr/bin/ssh -q -p 2222 -l bob -W%h:%p gw'), 'bob@gw:2222');
+    assert.equal(proxyCommandAsJump('ssh -W %h:%p -i key gw'), undefined, 'options it does not know: not guessed');
+    assert.equal(proxyCommandAsJump('nc -X connect -x proxy:8080 %h %p'), undefined);
+    assert.equal(proxyCommandAsJump('ssh gw nc %h %p'), undefined);
+    const t = sshTarget('h', { ansible_host: '198.18.0.30', ansible_ssh_common_args: `-o ProxyCommand="ssh -W %h:%p -q admin@198.18.0.31"` }, { acceptNewHostKeys: false });
+    assert.deepEqual(t.jumps!.map((j) => `${j.user}@${j.address}:${j.port}`), ['admin@198.18.0.31:22']);
+    const other = sshTarget('h', { ansible_host: '198.18.0.30', ansible_ssh_common_args: `-o "ProxyCommand=nc %h %p"` }, { acceptNewHostKeys: false });
+    assert.deepEqual(other.jumps, []);
+    assert.match(other.hint ?? '', /relay-play runs no command: use ProxyJump/);
   });
   it('ProxyJump hops: [user@]host[:port], ssh:// URIs, IPv6 in brackets, none', () => {
     assert.deepEqual(parseJumps('a,bob@b:2200,ssh://c@[2001:db8::1]:22'), [
