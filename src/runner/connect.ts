@@ -136,7 +136,7 @@ function fromConfig(
   name: string,
   cfg: HostConfig,
   words: (k: Honoured) => string[] | undefined,
-  over: { user?: string; port?: number; identityFiles: string[]; acceptNew: boolean; connectTimeoutMs?: number },
+  over: { user?: string; port?: number; identityFiles: string[]; acceptNew: boolean },
   r: Resolve,
 ): ResolvedTarget {
   const get = (k: Honoured) => words(k)?.join(' ');
@@ -161,7 +161,7 @@ function fromConfig(
     globalKnownHostsFiles: list('GlobalKnownHostsFile', ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']).map((f) => expandTokens(f, tokens)),
     hostKeyAlias: get('HostKeyAlias'),
     acceptNewHostKeys: over.acceptNew || strict === 'accept-new' || strict === 'no' || strict === 'off',
-    connectTimeoutMs: r.opts.connectTimeoutMs ?? over.connectTimeoutMs ?? (timeout && Number(timeout) > 0 ? Number(timeout) * 1000 : undefined),
+    connectTimeoutMs: r.opts.connectTimeoutMs ?? (timeout && Number(timeout) > 0 ? Number(timeout) * 1000 : undefined),
   };
 }
 
