@@ -226,7 +226,11 @@ export class Identities extends BaseAgent<ParsedKey> {
     const agentOnly = this.plan.filter((i) => i.source === 'agent' && !i.file).length;
     const files = this.plan.flatMap((i) => (i.file ? [i.file] : []));
     const parts = [...(agentOnly ? [`${agentOnly} key${agentOnly > 1 ? 's' : ''} from the agent`] : []), ...files];
-    const offered = parts.length ? `offered ${parts.join(', ')}` : this.opts.agent ? 'no key to offer (the agent holds none, and no identity file applies)' : `no key to offer (no agent: SSH_AUTH_SOCK is not set; no identity file applies and none of ~/.ssh/${DEFAULT_IDENTITY_FILES.join(', ')} exists)`;
-    return [offered, ...this.problems].join('; ');
+    if (parts.length) return [`offered ${parts.join(', ')}`, ...this.problems].join('; ');
+    const why = [
+      this.opts.agent ? 'the agent holds no key' : 'no agent (SSH_AUTH_SOCK is not set)',
+      ...(this.opts.files.length ? this.problems : [`no identity file applies and none of ~/.ssh/${DEFAULT_IDENTITY_FILES.join(', ')} exists`]),
+    ];
+    return `no key to offer (${why.join('; ')})`;
   }
 }
