@@ -63,6 +63,18 @@ describe('connecting as ssh does: keys, ~/.ssh/config, jump hosts, host keys, be
       assert.equal(recap(r.stdout).rpi1?.failed, 0, show(r));
     });
 
+    it('an RSA key (~/.ssh/id_rsa, the last default): signs with rsa-sha2, which OpenSSH requires', async () => {
+      const home = makeHome('rsa-key');
+      const key = join(home, '.ssh', 'id_rsa');
+      assert.equal((await lab.run(['ssh-keygen', '-q', '-t', 'rsa', '-b', '3072', '-N', '', '-f', key])).code, 0);
+      const auth = await lab.exec('rpi1', 'cat >> ~/.ssh/authorized_keys', { input: readFileSync(`${key}.pub`, 'utf8') });
+      assert.equal(auth.code, 0, show(auth));
+      const pb = writeYaml(dir, 'rsa-user.yaml', [{ name: 'hello', hosts: 'all', tasks: [{ name: 'who', command: 'true' }] }]);
+      const inv = writeYaml(dir, 'rsa-user-inv.yaml', { all: { hosts: { rpi1: { ansible_host: ip('rpi1'), ...admin } } } });
+      const r = await run(home, ['run', pb, '-i', inv]);
+      assert.equal(r.code, 0, show(r));
+    });
+
     it('the same key encrypted, no terminal: exit 4 naming the key and ssh-add, nothing of the key printed', async () => {
       const home = makeHome('encrypted', { '.ssh/id_ed25519': adminKey() });
       const key = join(home, '.ssh', 'id_ed25519');
