@@ -33,6 +33,8 @@ export async function statusCommand(inventoryFile: string, opts: { json?: boolea
   const note = opts.verbose ? (host: string, text: string) => void process.stderr.write(noteLine(host, text) + '\n') : undefined;
   const connectOpts = { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys), connectTimeoutMs: 5_000, note };
   const relayConns = new Connections(vars, { ...connectOpts, connectTimeoutMs: 10_000 });
+  // On a terminal, passphrases first: the devices' questions below run under a short deadline.
+  await relayConns.unlockKeys([relay, ...devices]);
   let deviceConns: Connections | undefined;
   let rows: StatusRow[];
   try {
