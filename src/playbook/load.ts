@@ -1,4 +1,5 @@
 // Read a playbook and its roles into plain definitions; every shape error names file:line:col.
+import { toBool } from '../modules/lib/schema.js';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +73,9 @@ class PlayLoader {
 
 const top = (role?: RoleDef, tags: string[] = [], when: string[] = []): Inherit => ({ role, when, tags, vars: {}, blocks: [] });
 
+/** A keyword's boolean as Ansible reads it (`yes`, `no`, `true`, `False`, `on`...); undefined when unset. */
+const flag = (v: unknown): boolean | undefined => (v === undefined || v === null ? undefined : toBool(v));
+
 function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, rolesPath: string[]): PlayDef {
   validateAt(playSchema, p, src, path, 'play');
   const hosts = asList(p.hosts).join(':');
@@ -90,7 +94,7 @@ function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, r
   });
   const own = (key: string) => loadTasks(p[key], src, [...path, key], top(undefined, playTags), loader);
   // gather_facts: true starts with setup (Ansible's default is true; relay-play gathers only when asked).
-  const facts = p.gather_facts === true ? [loadTask({ name: 'Gathering Facts', setup: {}, tags: ['always'] }, src, path, top(undefined, playTags))] : [];
+  const facts = flag(p.gather_facts) ? [loadTask({ name: 'Gathering Facts', setup: {}, tags: ['always'] }, src, path, top(undefined, playTags))] : [];
   const tasks = [...facts, ...own('pre_tasks'), ...roleTasks, ...own('tasks'), ...own('post_tasks')];
   // A role brought in more than once has its handlers once (they would all run on one notification).
   const seen = new Set(roles.map((r) => r.dir));
@@ -100,10 +104,10 @@ function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, r
     name: String(p.name ?? hosts),
     hosts,
     tags: playTags,
-    gatherFacts: p.gather_facts === true,
+    gatherFacts: flag(p.gather_facts) === true,
     vars: (p.vars as Record<string, unknown>) ?? {},
     // Unset stays unset: the host's ansible_become applies then (src/runner/execute.ts).
-    become: p.become === undefined ? undefined : Boolean(p.become),
+    become: flag(p.become),
     becomeUser: p.become_user as string | undefined,
     roles: [...roles, ...loader.extraRoles].map(({ tasks: _t, handlers: _h, ...role }) => role),
     // Ansible's order: pre_tasks, roles, tasks, post_tasks.
@@ -167,13 +171,13 @@ function inheritFrom(t: Record<string, unknown>, inherit: Inherit): Inherit {
     when: [...inherit.when, ...(conditions(t.when) ?? [])],
     tags: [...inherit.tags, ...asList(t.tags)],
     vars: { ...inherit.vars, ...((t.vars as Record<string, unknown>) ?? {}) },
-    become: (t.become as boolean | undefined) ?? inherit.become,
+    become: flag(t.become) ?? inherit.become,
     becomeUser: (t.become_user as string | undefined) ?? inherit.becomeUser,
-    ignoreErrors: (t.ignore_errors as boolean | undefined) ?? inherit.ignoreErrors,
-    noLog: (t.no_log as boolean | undefined) ?? inherit.noLog,
+    ignoreErrors: flag(t.ignore_errors) ?? inherit.ignoreErrors,
+    noLog: flag(t.no_log) ?? inherit.noLog,
     delegateTo: (t.delegate_to as string | undefined) ?? inherit.delegateTo,
-    runOnce: (t.run_once as boolean | undefined) ?? inherit.runOnce,
-    checkMode: (t.check_mode as boolean | undefined) ?? inherit.checkMode,
+    runOnce: flag(t.run_once) ?? inherit.runOnce,
+    checkMode: flag(t.check_mode) ?? inherit.checkMode,
   };
 }
 
@@ -201,9 +205,9 @@ function loadInclude(key: string, t: Record<string, unknown>, src: YamlSource, p
   // As Ansible: an import's tags are its tasks' tags; an include's tags select the include itself
   // only (its tasks get tags through `apply:`).
   const dynamic = key.startsWith('include_');
-  const apply = (t.apply as { tags?: unknown; become?: boolean; become_user?: string } | undefined) ?? {};
+  const apply = (t.apply as { tags?: unknown; become?: unknown; become_user?: string } | undefined) ?? {};
   const own = inheritFrom(dynamic ? { ...t, tags: apply.tags } : t, inherit);
-  const base = dynamic ? { ...own, become: apply.become ?? own.become, becomeUser: apply.become_user ?? own.becomeUser } : own;
+  const base = dynamic ? { ...own, become: flag(apply.become) ?? own.become, becomeUser: apply.become_user ?? own.becomeUser } : own;
   const at = [...path, key];
   return loader.nested(src, at, () => {
     if (isRole) {
@@ -254,7 +258,7 @@ function loadTask(t: Record<string, unknown>, src: YamlSource, path: YamlPath, i
     args = { _raw: args ?? '' };
   }
   const name = String(t.name ?? mod);
-  const lc = (t.loop_control as { loop_var?: string; index_var?: string; label?: string; extended?: boolean; pause?: number }) ?? {};
+  const lc = (t.loop_control as { loop_var?: string; index_var?: string; label?: string; extended?: unknown; pause?: number }) ?? {};
   const loopKey = loops[0];
   return {
     name: role ? `${role.name} : ${name}` : name,
@@ -264,23 +268,23 @@ function loadTask(t: Record<string, unknown>, src: YamlSource, path: YamlPath, i
     when: [...inherit.when, ...(conditions(t.when) ?? [])],
     loop: loopKey ? t[loopKey] : undefined,
     loopWith: loopKey === 'with_items' ? 'items' : loopKey === 'with_dict' ? 'dict' : loopKey === 'with_together' ? 'together' : 'loop',
-    loopControl: { loopVar: lc.loop_var ?? 'item', indexVar: lc.index_var, label: lc.label, extended: Boolean(lc.extended), pause: lc.pause },
+    loopControl: { loopVar: lc.loop_var ?? 'item', indexVar: lc.index_var, label: lc.label, extended: flag(lc.extended) === true, pause: lc.pause },
     register: t.register as string | undefined,
     notify: asList(t.notify),
     listen: asList(t.listen),
-    become: (t.become as boolean | undefined) ?? inherit.become,
+    become: flag(t.become) ?? inherit.become,
     becomeUser: (t.become_user as string | undefined) ?? inherit.becomeUser,
     changedWhen: conditions(t.changed_when),
     failedWhen: conditions(t.failed_when),
-    noLog: Boolean(t.no_log ?? inherit.noLog),
-    ignoreErrors: Boolean(t.ignore_errors ?? inherit.ignoreErrors),
+    noLog: flag(t.no_log) ?? Boolean(inherit.noLog),
+    ignoreErrors: flag(t.ignore_errors) ?? Boolean(inherit.ignoreErrors),
     vars: { ...inherit.vars, ...((t.vars as Record<string, unknown>) ?? {}) },
     role,
     tags: [...new Set([...inherit.tags, ...asList(t.tags)])],
     blocks: inherit.blocks,
     delegateTo: delegate === undefined ? undefined : 'localhost',
-    runOnce: Boolean(t.run_once ?? inherit.runOnce),
-    checkMode: (t.check_mode as boolean | undefined) ?? inherit.checkMode,
+    runOnce: flag(t.run_once) ?? Boolean(inherit.runOnce),
+    checkMode: flag(t.check_mode) ?? inherit.checkMode,
     pos: src.pos(path),
     src,
     path: [...path, mod],

@@ -1,5 +1,9 @@
 // Shapes of plays and tasks. Module arguments are checked separately against each module's own schema.
 
+// Ansible's playbooks say `become: yes`: YAML 1.2 reads that as a string, so the words Ansible takes
+// for booleans are accepted wherever a boolean is (src/playbook/load.ts turns them into booleans).
+const flag = { type: ['boolean', 'string'], enum: [true, false, 'yes', 'no', 'Yes', 'No', 'YES', 'NO', 'true', 'false', 'True', 'False', 'TRUE', 'FALSE', 'on', 'off', 'On', 'Off'] };
+
 const stringOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
 const condition = { anyOf: [{ type: ['string', 'boolean'] }, { type: 'array', items: { type: ['string', 'boolean'] } }] };
 
@@ -18,23 +22,23 @@ export const TASK_KEYS = {
       loop_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
       index_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
       label: { type: 'string' },
-      extended: { type: 'boolean' },
+      extended: flag,
       pause: { type: 'number', minimum: 0 },
     },
     additionalProperties: false,
   },
   delegate_to: { type: 'string' },
-  run_once: { type: 'boolean' },
-  check_mode: { type: 'boolean' },
+  run_once: flag,
+  check_mode: flag,
   register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
   notify: stringOrList,
   listen: stringOrList,
-  become: { type: 'boolean' },
+  become: flag,
   become_user: { type: 'string' },
   changed_when: condition,
   failed_when: condition,
-  no_log: { type: 'boolean' },
-  ignore_errors: { type: 'boolean' },
+  no_log: flag,
+  ignore_errors: flag,
   vars: { type: 'object' },
   tags: stringOrList,
 } as const;
@@ -48,15 +52,15 @@ export const blockSchema = {
     rescue: { type: 'array', items: { type: 'object' } },
     always: { type: 'array', items: { type: 'object' } },
     when: condition,
-    become: { type: 'boolean' },
+    become: flag,
     become_user: { type: 'string' },
     vars: { type: 'object' },
     tags: stringOrList,
-    ignore_errors: { type: 'boolean' },
-    no_log: { type: 'boolean' },
+    ignore_errors: flag,
+    no_log: flag,
     delegate_to: { type: 'string' },
-    run_once: { type: 'boolean' },
-    check_mode: { type: 'boolean' },
+    run_once: flag,
+    check_mode: flag,
   },
   required: ['block'],
   additionalProperties: false,
@@ -64,17 +68,17 @@ export const blockSchema = {
 
 const includeKeys = {
   name: { type: 'string' },
-  apply: { type: 'object', properties: { tags: stringOrList, become: { type: 'boolean' }, become_user: { type: 'string' } }, additionalProperties: false },
+  apply: { type: 'object', properties: { tags: stringOrList, become: flag, become_user: { type: 'string' } }, additionalProperties: false },
   when: condition,
-  become: { type: 'boolean' },
+  become: flag,
   become_user: { type: 'string' },
   vars: { type: 'object' },
   tags: stringOrList,
-  ignore_errors: { type: 'boolean' },
-  no_log: { type: 'boolean' },
+  ignore_errors: flag,
+  no_log: flag,
   delegate_to: { type: 'string' },
-  run_once: { type: 'boolean' },
-  check_mode: { type: 'boolean' },
+  run_once: flag,
+  check_mode: flag,
 };
 
 /** `include_tasks: FILE` / `import_tasks: FILE` (or `{file: FILE}`), static. */
@@ -112,9 +116,9 @@ export const playSchema = {
     name: { type: 'string' },
     hosts: stringOrList,
     vars: { type: 'object' },
-    become: { type: 'boolean' },
+    become: flag,
     become_user: { type: 'string' },
-    gather_facts: { type: 'boolean' },
+    gather_facts: flag,
     tags: stringOrList,
     roles: {
       type: 'array',
