@@ -86,7 +86,15 @@ describe('expr: operators', () => {
     assert.equal(ev("s == 'Hello'", VARS), true);
     assert.equal(ev("'a' < 'b'"), true);
     assert.equal(ev('list == [1, 2, 3]', VARS), true);
-    assert.equal(ev('obj.a == {"b": 1}'.replace('{"b": 1}', 'obj.a'), VARS), true);
+    // Maps compare by content: an equal map that is another object, and maps that differ.
+    const maps = { ...VARS, same: { b: 'deep' }, otherValue: { b: 'shallow' }, moreKeys: { b: 'deep', c: 1 }, sameList: [1, 2, 3] };
+    assert.equal(ev('obj.a == same', maps), true);
+    assert.equal(ev('obj.a != same', maps), false);
+    assert.equal(ev('obj.a == otherValue', maps), false);
+    assert.equal(ev('obj.a == moreKeys', maps), false);
+    assert.equal(ev('moreKeys == obj.a', maps), false);
+    assert.equal(ev('list == sameList', maps), true);
+    assert.equal(ev('list == [1, 2]', maps), false);
     assert.equal(ev('1 < n < 10', VARS), true);
     assert.equal(ev('1 < n < 3', VARS), false);
     assert.equal(ev("n == '5'", VARS), false);
@@ -277,11 +285,28 @@ describe('expr: no code execution', () => {
   });
 
   it('functions inside vars are never called', () => {
-    let called = false;
-    const vars = { f: () => (called = true), o: { get g() { called = true; return 1; } } };
+    let called = 0;
+    const vars = { f: () => called++, o: { m: () => called++, list: [() => called++] } };
     syntaxError('f()');
+    syntaxError('o.m()');
     assert.equal(typeof ev('f', vars), 'function');
-    assert.equal(called, false);
+    assert.equal(typeof ev('o.m', vars), 'function');
+    assert.equal(typeof ev("o['m']", vars), 'function');
+    assert.equal(typeof ev('o.list[0]', vars), 'function');
+    assert.equal(ev('f is defined and o.m is defined', vars), true);
+    assert.equal(called, 0);
+  });
+
+  it('an accessor is read as its value, once per read, and only when read (hostvars is built of them)', () => {
+    // src/runner/state.ts: hostvars computes each host's vars on access; an expression sees the value.
+    let reads = 0;
+    const vars = { o: { get g() { reads++; return 'computed'; } } };
+    assert.equal(typeof ev('o', vars), 'object');
+    assert.equal(ev("'g' in o", vars), true);
+    assert.equal(reads, 0, 'naming the map does not read its accessors');
+    assert.equal(ev('o.g', vars), 'computed');
+    assert.equal(ev("o['g'] ~ '!'", vars), 'computed!');
+    assert.equal(reads, 2);
   });
 });
 

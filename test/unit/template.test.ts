@@ -111,7 +111,14 @@ describe('helpers', () => {
     assert.equal(renderString('{{#if (and on off)}}Y{{else}}N{{/if}}', VARS), 'N');
     assert.equal(renderString('{{#if (or off nothing ports)}}Y{{else}}N{{/if}}', VARS), 'Y');
     assert.equal(renderString('{{#if (not off)}}Y{{else}}N{{/if}}', VARS), 'Y');
-    assert.equal(renderString('{{eq ports ports}}', VARS), true);
+    // Lists and maps compare by content: an equal list that is another object, and ones that differ.
+    const more = { ...VARS, samePorts: [22, 2201], otherPorts: [22, 2202], sameCfg: { user: 'relay', keys: ['a', 'b'] } };
+    assert.equal(renderString('{{eq ports samePorts}}', more), true);
+    assert.equal(renderString('{{ne ports samePorts}}', more), false);
+    assert.equal(renderString('{{eq ports otherPorts}}', more), false);
+    assert.equal(renderString('{{ne ports otherPorts}}', more), true);
+    assert.equal(renderString('{{eq cfg sameCfg}}', more), true);
+    assert.equal(renderString('{{eq cfg.keys ports}}', more), false);
   });
 
   it('join', () => {
