@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { labAvailable, startLab, type ExecResult, type Lab } from './lab/index.js';
+import { findMarkers, markerToken } from './integration/markers.js';
 import { CLI, recap, relayPlay, REPO, show, tempDir, waitFor, writeYaml } from './integration/util.js';
 
 const avail = labAvailable();
@@ -356,11 +357,15 @@ describe('relay-play run: the playbook engine on lab hosts', { skip: avail.ok ? 
     for (const h of HOSTS) assert.equal((await lab.exec(h, 'ls /tmp/bad-input-marker')).code, 2, `${h}: marker must not exist`);
   });
 
-  it('hostile values in paths, content and command args reach the host quoted', async () => {
-    const Q = "x'; touch /tmp/PWNED-$(id -u) #";
-    const S = '$(touch /tmp/PWNED2)';
+  it('hostile values in paths, content and command args reach the host quoted; no payload ran on any host or on the runner', async () => {
+    // The fixture's payloads name their files PWNED...; with a token of this run's instead, so only
+    // this run's files can match.
+    const token = markerToken();
+    const playbook = writeYaml(dir, 'inject.yaml', readFileSync(fx('inject.yaml'), 'utf8').replaceAll('PWNED', `PWNED-${token}`));
+    const Q = `x'; touch /tmp/PWNED-${token}-$(id -u); touch PWNED-${token}-here #`;
+    const S = `$(touch /tmp/PWNED-${token}2)`;
     const N = 'first\nsecond';
-    const r = await run(fx('inject.yaml'));
+    const r = await run(playbook);
     assert.equal(r.code, 0, show(r));
     const listing = `cd /tmp/inject && find . -mindepth 1 -print0 | while IFS= read -r -d '' f; do
       printf '%s %s %s\\n' "$(printf '%s' "\${f#./}" | base64 -w0)" "$(stat -c '%U:%a' -- "$f")" "$(if [ -f "$f" ]; then base64 -w0 -- "$f"; else echo dir; fi)"
@@ -388,9 +393,9 @@ describe('relay-play run: the playbook engine on lab hosts', { skip: avail.ok ? 
         [`${Q}/${N}`]: 'admin:600 ',
         [`${Q}/block`]: `admin:644 ${block}`,
       });
-      const pwned = await sh(h, "sudo find / -xdev -name 'PWNED*' -not -path '/tmp/inject/*' 2>/dev/null; true");
-      assert.equal(pwned, '', `${h}: injected commands ran`);
     });
+    // Files named by the payloads exist only as the data above, in /tmp/inject.
+    assert.deepEqual(await findMarkers(lab, [...HOSTS], token, { expected: ['/tmp/inject'] }), [], 'injected commands ran');
   });
 
   it('--json prints one JSON object; no_log values and private keys never appear in any mode', async () => {
