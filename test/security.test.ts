@@ -2,9 +2,9 @@
 // and asserts it fails — next to a control showing the same method succeeds where it is allowed, so
 // a refusal is never just a broken test.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { labAvailable, startLab, type ExecResult, type Lab } from './lab/index.js';
+import { findMarkers, markerToken } from './integration/markers.js';
 import { recap, relayPlay, show, tempDir, writeYaml } from './integration/util.js';
 import { assertFleetIntact, readManaged, relayInventory, setupClientLogin, waitReachable } from './integration/relay-lab.js';
 
@@ -138,8 +138,11 @@ printf 'got=%s\\n--err--\\n' "$got"; cat "$err"; rm -f "$err"`;
       }
       const listeners = await relayListeners();
       assert.doesNotMatch(listeners, new RegExp(`(0\\.0\\.0\\.0|\\*|${relayIp.replace(/\./g, '\\.')}|\\[::\\]):(${own}|${ports.rpi2}|40000)\\b`), listeners);
-      // Control: its own port on localhost is accepted (ssh stays up until the timeout ends it).
+      // Control: its own port on localhost is accepted: the key authenticates, the relay confirms the
+      // forward, and ssh stays up until the timeout ends it (124 alone would also be a stalled connect).
       const ok = await attempt(device('rpi1'), `-N -o ExitOnForwardFailure=yes -R localhost:${own}:localhost:22 relay@${relayIp}`, '</dev/null', 5);
+      authenticated(ok);
+      assert.match(ok.err, new RegExp(`remote forward success for: listen localhost:${own}\\b`), `control: the relay granted -R localhost:${own}:\n${ok.err}`);
       assert.equal(ok.rc, 124, `control: -R localhost:${own} is allowed:\n${show(ok.raw)}`);
     } finally {
       await lab.exec('rpi1', 'sudo systemctl start relay-tunnel', { timeoutMs: 30_000 });
@@ -148,8 +151,9 @@ printf 'got=%s\\n--err--\\n' "$got"; cat "$err"; rm -f "$err"`;
   });
 
   it('no Unix-socket forwarding with either key: -R to a socket path and -L to a relay socket are refused', async () => {
+    const token = markerToken();
     for (const who of [device('rpi1'), client]) {
-      const sock = `/tmp/relay-play-sec-${who.host}.sock`;
+      const sock = `/tmp/relay-play-sec-${token}-${who.host}.sock`;
       const a = await attempt(who, `-N -o ExitOnForwardFailure=yes -R ${sock}:localhost:22 relay@${relayIp}`, '</dev/null', 15);
       authenticated(a);
       assert.equal(a.rc, 255, `-R ${sock} must fail:\n${show(a.raw)}`);
@@ -157,8 +161,8 @@ printf 'got=%s\\n--err--\\n' "$got"; cat "$err"; rm -f "$err"`;
       const l = await tryLocalForward(who, 40120, '/run/systemd/private');
       assert.match(l.err, /open failed|administratively prohibited/, `-L to a relay socket refused:\n${l.err}`);
     }
-    const found = await lab.exec('server', "sudo find / -xdev -name 'relay-play-sec-*' 2>/dev/null; echo end", { timeoutMs: 60_000 });
-    assert.equal(found.stdout.trim(), 'end', `no socket file appeared on the relay:\n${found.stdout}`);
+    // Anywhere on the relay, /tmp's tmpfs included (where the socket would be).
+    assert.deepEqual(await findMarkers(lab, ['server'], token, { runner: false }), [], 'no socket file appeared on the relay');
   });
 
   it("client jump key: no shell; -W only to device ports; no -R, not even on an offline device's port", async () => {
@@ -227,7 +231,8 @@ passwd -S relay`);
       assert.notEqual(relay.code, 0, show(relay));
       assert.doesNotMatch(relay.stdout, /uid=/, show(relay));
       assert.match(relay.stderr, /Permission denied \(publickey\)/, show(relay));
-      const log = await lab.exec('server', "sudo journalctl -u ssh --no-pager -o cat | grep -E 'Accepted (password|keyboard-interactive)' || true");
+      const log = await lab.exec('server', "sudo journalctl -u ssh --no-pager -o cat | grep -E 'Accepted (password|keyboard-interactive)'");
+      assert.match(log.stdout, /for pwcontrol /, `the log read sees the control's login:\n${show(log)}`);
       assert.doesNotMatch(log.stdout, /for relay /, log.stdout);
     } finally {
       await script('server', 'userdel -r pwcontrol 2>/dev/null; rm -f /etc/ssh/sshd_config.d/01-test-passwords.conf; systemctl reload ssh; true');
@@ -293,7 +298,9 @@ passwd -S relay`);
   });
 
   it('shell metacharacters in names and vars: rejected at validation (exit 1, file:line) or reach the host as data', async () => {
-    const markers = Array.from({ length: 9 }, (_, i) => `/tmp/rp-injected-${i}`);
+    // A short token: the payload, all on one line, names a file, and a name has at most 255 bytes.
+    const token = markerToken(3);
+    const markers = Array.from({ length: 9 }, (_, i) => `/tmp/${token}-${i}`);
     const payload =
       `a'b"c; touch ${markers[0]}; $(touch ${markers[1]}) \`touch ${markers[2]}\` ' ; touch ${markers[3]} ; '" ; touch ${markers[4]} ; "` +
       `\ntouch ${markers[5]}\n|| touch ${markers[6]} & touch ${markers[7]} > ${markers[8]} #`;
@@ -364,14 +371,9 @@ passwd -S relay`);
     }
     assert.ok(r.stdout.includes(JSON.stringify(payload).slice(1, -1)), 'command argv printed the payload back unchanged');
 
-    // 3) No marker anywhere: not on any lab host, not here.
-    for (const h of ['server', 'client', 'rpi1', 'rpi2']) {
-      const m = await lab.exec(h, `sudo sh -c 'ls -d /tmp/rp-injected-* /root/rp-injected-* /home/*/rp-injected-* 2>/dev/null; true'`);
-      assert.equal(m.stdout.trim(), '', `${h}: injected commands ran: ${m.stdout}`);
-    }
-    const local = readdirSync('/tmp').filter((f) => f.startsWith('rp-injected-'));
-    assert.deepEqual(local, [], 'nothing injected on the runner');
-    assert.ok(!existsSync(`${process.cwd()}/rp-injected-0`));
+    // 3) No marker anywhere: on no lab host, not on the runner (files named by the payload exist only
+    // as data, in /tmp/rp-data).
+    assert.deepEqual(await findMarkers(lab, ['server', 'client', 'rpi1', 'rpi2'], token, { expected: ['/tmp/rp-data'] }), [], 'injected commands ran');
   });
 
   it('no private key content in any output of apply (-v, -vvv, --json, --diff)', async () => {

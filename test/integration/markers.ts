@@ -18,7 +18,7 @@ import type { Lab } from '../lab/index.js';
 import { REPO, show } from './util.js';
 
 /** A token for payload file names: unique per test run, so parallel labs never see each other's. */
-export const markerToken = (): string => `rpmark${randomBytes(6).toString('hex')}`;
+export const markerToken = (bytes = 6): string => `rpm${randomBytes(bytes).toString('hex')}`;
 
 export interface Hit {
   /** a lab host's name, or "runner" */
