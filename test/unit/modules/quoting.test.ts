@@ -2,7 +2,7 @@
 // the files are created with exactly those names.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { blockinfile } from '../../../src/modules/blockinfile.js';
 import { command } from '../../../src/modules/command.js';
@@ -38,6 +38,11 @@ describe('quoting: hostile paths never execute', () => {
   before(() => {
     assert.equal(existsSync(TMP_MARKER), false, `${TMP_MARKER} exists before the test; remove it`);
     sb = sandbox();
+    // The search can see: a pwned file planted deep in the sandbox is found (and then removed).
+    mkdirSync(sb.p('canary', 'deep'), { recursive: true });
+    writeFileSync(sb.p('canary', 'deep', 'pwned0'), '');
+    assert.deepEqual(pwned(sb.dir), [sb.p('canary', 'deep', 'pwned0')], 'the pwned-file search finds a planted one');
+    rmSync(sb.p('canary'), { recursive: true });
   });
   after(() => {
     sb.cleanup();
