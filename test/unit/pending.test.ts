@@ -3,7 +3,7 @@
 // config, no `handled` file, no marker), so what it sees is what its own runs did.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { pendingKey } from '../../src/runner/pending.js';
 import type { PlayDef, TaskDef } from '../../src/playbook/types.js';
+import { tripCounter } from './round-trips.js';
 
 const CLI = fileURLToPath(new URL('../../../bin/relay-play.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,23 +27,7 @@ describe('pending handlers', () => {
   const inv = join(dir, 'inventory.yaml');
   writeFileSync(inv, stringify({ all: { hosts: { here: { ansible_connection: 'local' } } } }));
 
-  // A local connection starts one `sh -c LINE` per round trip. This `sh`, first on PATH, records each
-  // such LINE (not the shells those start) before running the real one.
-  const bin = join(dir, 'bin');
-  const trips = join(dir, 'trips');
-  mkdirSync(bin);
-  writeFileSync(
-    join(bin, 'sh'),
-    `#!/bin/sh
-if [ -n "\${RP_TRIP_LOG:-}" ] && [ -z "\${RP_TRIP_SEEN:-}" ] && [ "$1" = "-c" ]; then
-  RP_TRIP_SEEN=1; export RP_TRIP_SEEN
-  printf '%s\\0' "$2" >> "$RP_TRIP_LOG"
-fi
-exec /bin/sh "$@"
-`,
-  );
-  chmodSync(join(bin, 'sh'), 0o755);
-  const roundTrips = () => readFileSync(trips, 'utf8').split('\0').slice(0, -1);
+  const counter = tripCounter(dir);
 
   const playbook = (handler: string | object, extraTasks: object[] = [], content = 'v1\n') => {
     const pb = join(dir, 'pb.yaml');
@@ -56,9 +41,8 @@ exec /bin/sh "$@"
   };
   const env = { ...process.env, HOME: home };
   const run = (handler: string | object, opts: { countTrips?: boolean } = {}) => {
-    rmSync(trips, { force: true });
-    const tripEnv = opts.countTrips ? { PATH: `${bin}:${process.env.PATH ?? ''}`, RP_TRIP_LOG: trips } : {};
-    return spawnSync(process.execPath, [CLI, 'run', playbook(handler), '-i', inv], { encoding: 'utf8', env: { ...env, ...tripEnv } });
+    counter.reset();
+    return spawnSync(process.execPath, [CLI, 'run', playbook(handler), '-i', inv], { encoding: 'utf8', env: { ...env, ...(opts.countTrips ? counter.env : {}) } });
   };
   const markers = () => (existsSync(pendingDir) ? readdirSync(pendingDir) : []);
   const key = pendingKey({ name: 'app' } as PlayDef, { rawName: 'restart app' } as TaskDef);
@@ -102,7 +86,7 @@ exec /bin/sh "$@"
     assert.match(r.stdout, /^ok: \[here\] config$/m, r.stdout);
     assert.equal(readFileSync(handled, 'utf8'), 'done\n', r.stdout);
     assert.deepEqual(markers(), []);
-    const all = roundTrips();
+    const all = counter.trips();
     const clears = all.filter((t) => t.includes('rm -f -- "$HOME/.relay-play/pending"'));
     assert.equal(clears.length, 1, `one round trip clears the marker:\n${all.join('\n---\n')}`);
     assert.ok(clears[0].includes(`mv -f -- "$tmp" "$dest"`) && clears[0].includes(handled), `the one that writes the handler's file:\n${clears[0]}`);

@@ -15,6 +15,7 @@ import { LocalConnection } from '../../src/connection/local.js';
 import { shScript } from '../../src/connection/quote.js';
 import type { Connection, RunOptions, RunResult } from '../../src/connection/types.js';
 import { HostReads } from '../../src/runner/reads.js';
+import { tripCounter } from './round-trips.js';
 import { applySteps } from '../../src/runner/steps.js';
 
 const CLI = fileURLToPath(new URL('../../../bin/relay-play.js', import.meta.url));
@@ -245,12 +246,14 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
   const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 
   const a = join(dir, 'a');
+  const counter = tripCounter(dir);
   const run = (tasks: object[]) => {
+    counter.reset();
     const inv = join(dir, 'inventory.yaml');
     writeFileSync(inv, stringify({ all: { hosts: { here: { ansible_connection: 'local' } } } }));
     const pb = join(dir, 'pb.yaml');
     writeFileSync(pb, stringify([{ hosts: 'all', tasks }]));
-    const r = spawnSync(process.execPath, [CLI, 'run', pb, '-i', inv, '-v'], { encoding: 'utf8', env: { ...process.env, RELAY_PLAY_TRACE: '1' } });
+    const r = spawnSync(process.execPath, [CLI, 'run', pb, '-i', inv, '-v'], { encoding: 'utf8', env: { ...process.env, RELAY_PLAY_TRACE: '1', ...counter.env } });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     return r;
   };
@@ -282,6 +285,8 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     const batches = r.stderr.match(/reads in one round trip/g) ?? [];
     assert.equal(batches.length, 1, r.stderr);
     assert.match(r.stderr, /here: 4 reads in one round trip/, r.stderr); // the same read twice is fetched once
+    // ... and nothing else reached the host: no task read for itself, no step ran.
+    assert.equal(counter.trips().length, 1, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
   });
 });
 
