@@ -5,7 +5,7 @@
 // (which only touch rpi1, rpi2 and the relay) go on; its recovery is measured after they are done.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { labAvailable, startLab, type Lab } from './lab/index.js';
+import { labAvailable, startLab, type ExecResult, type Lab } from './lab/index.js';
 import { recap, relayPlay, show, tempDir, writeYaml } from './integration/util.js';
 import {
   assertFleetIntact,
@@ -37,9 +37,27 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     inventory = writeYaml(dir, 'inventory.yaml', relayInventory(lab, { devices }));
   };
   const apply = (...extra: string[]) => relayPlay(lab, ['apply', inventory, ...extra]);
-  const allUnchanged = (stdout: string) => {
-    const stats = recap(stdout);
-    return Object.keys(stats).length > 0 && Object.values(stats).every((s) => s.changed === 0 && s.failed === 0 && s.unreachable === 0);
+  /** Every host of the inventory (and no other) is in the recap, and none changed, failed or was unreachable. */
+  const assertAllUnchanged = (r: ExecResult, what: string) => {
+    const stats = recap(r.stdout);
+    const hosts = ['server', ...devices, 'client'];
+    assert.deepEqual(Object.keys(stats).sort(), hosts.sort(), `${what}: the hosts in the recap\n${show(r)}`);
+    for (const h of hosts) assert.deepEqual([stats[h].changed, stats[h].failed, stats[h].unreachable], [0, 0, 0], `${what}: ${h} changed, failed, unreachable\n${show(r)}`);
+  };
+  /** An apply SIGKILLed (its whole process group) as soon as its output matches `at`: it must get there, still running. */
+  const killedAt = async (at: RegExp, what: string) => {
+    const k = spawnRelayPlay(lab, ['apply', inventory]);
+    const t0 = Date.now();
+    while (!at.test(k.output()) && Date.now() - t0 < 60_000 && k.child.exitCode === null) await sleep(20);
+    const reached = at.test(k.output());
+    const running = k.child.exitCode === null && k.child.signalCode === null;
+    killGroup(k.child);
+    const r = await k.done;
+    const secs = seconds(Date.now() - t0);
+    assert.ok(reached, `${what}: the run got to ${at} before the kill:\n${show(r)}`);
+    assert.ok(running, `${what}: it was still running then:\n${show(r)}`);
+    assert.equal(r.code, 137, `${what}: it ended by the kill (SIGKILL), not by itself:\n${show(r)}`);
+    return { r, secs };
   };
 
   before(async () => {
@@ -154,19 +172,9 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     devices = ['rpi1', 'rpi2', 'rpi3', 'rpi4'];
     writeInventory();
     // Killed at rpi4's first change (enrolling it), then again at the next run's first change on the relay.
-    const k1 = spawnRelayPlay(lab, ['apply', inventory]);
-    const t1 = Date.now();
-    while (!/^changed: \[rpi4\]/m.test(k1.output()) && Date.now() - t1 < 60_000 && k1.child.exitCode === null) await sleep(20);
-    killGroup(k1.child);
-    const killed1 = seconds(Date.now() - t1);
-    const r1 = await k1.done;
-    assert.notEqual(r1.code, 0, `first run was killed before it finished:\n${show(r1)}`);
-    const k2 = spawnRelayPlay(lab, ['apply', inventory]);
-    const t2 = Date.now();
-    while (!/^changed: \[server\]/m.test(k2.output()) && Date.now() - t2 < 60_000 && k2.child.exitCode === null) await sleep(20);
-    killGroup(k2.child);
-    const r2 = await k2.done;
-    console.log(`# killed applies: after ${killed1} s (at: ${lastTask(r1.stdout)}), after ${seconds(Date.now() - t2)} s (at: ${lastTask(r2.stdout)})`);
+    const k1 = await killedAt(/^changed: \[rpi4\]/m, 'first run');
+    const k2 = await killedAt(/^changed: \[server\]/m, 'second run');
+    console.log(`# killed applies: after ${k1.secs} s (at: ${lastTask(k1.r.stdout)}), after ${k2.secs} s (at: ${lastTask(k2.r.stdout)})`);
 
     const t3 = Date.now();
     const full = await apply();
@@ -178,7 +186,7 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     await waitReachable(lab, devices, 30_000, 'after the killed applies');
     const again = await apply();
     assert.equal(again.code, 0, show(again));
-    assert.ok(allUnchanged(again.stdout), `second run changes nothing:\n${show(again)}`);
+    assertAllUnchanged(again, 'second run after the kills');
   });
 
   it('a hand-broken sshd drop-in: apply reports sshd -t failing, does not reload, sshd keeps serving; fixed, it converges', async () => {
@@ -218,7 +226,7 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     await waitReachable(lab, devices, 30_000, 'every device after fixing sshd');
     const again = await apply();
     assert.equal(again.code, 0, show(again));
-    assert.ok(allUnchanged(again.stdout), `second run changes nothing:\n${show(again)}`);
+    assertAllUnchanged(again, 'second run after the fix');
   });
 });
 
