@@ -40,7 +40,6 @@ const RESULTS = path.join(REPO, 'bench', 'results');
 /** timestamped output of the last runs (not committed: bench/.gitignore) */
 const LOGS = path.join(RESULTS, 'logs');
 
-
 interface Options { devices: number; repeat: number; tools: Tool[]; profile: boolean; worktree: boolean; commit: string }
 
 function usage(msg?: string): never {
@@ -71,8 +70,6 @@ function parseOptions(argv: string[]): Options {
 
 const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const f2 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(2));
-
-
 
 const deviceNames = (n: number) => Array.from({ length: n }, (_, i) => `rpi${i + 1}`);
 
@@ -306,7 +303,6 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
   }
 }
 
-
 /** Export the commit to a temp dir and build its src/ there (once per commit); the checkout's node_modules is linked. */
 function relayPlayUnderTest(o: Options): RelayPlayUnderTest {
   const git = (...args: string[]) => {
@@ -354,7 +350,6 @@ function ensureTools(o: Options): void {
     aptInstall(['ansible-core']);
   }
 }
-
 
 function table(rep: Report): string {
   const by = Object.fromEntries(rep.phases.map((p) => [p.tool, p])) as Partial<Record<Tool, PhaseResult>>;
@@ -420,10 +415,6 @@ function targets(rep: Report): Report['targets'] {
   }
   return out;
 }
-
-
-
-
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));

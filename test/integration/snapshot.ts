@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import type { Lab } from '../lab/index.js';
 import { show } from './util.js';
 
-/** Paths an SSH login with sudo changes whoever logs in (measured on the lab's Debian hosts). */
+/**
+ * Paths that change whoever logs in, or by themselves: journald, wtmp/lastlog, logind's and sudo's state,
+ * pam_motd, systemd's timer stamps and random seed. On a lab host, two snapshots around a login that ran
+ * sudo differed in /run/motd.dynamic (and /run's ctime) only, once these were left out.
+ */
 const LOGIN_NOISE = [
   '/proc', '/sys', '/dev',
   '/var/log', // journal, wtmp, lastlog, btmp
@@ -18,7 +22,6 @@ const LOGIN_NOISE = [
   '/var/lib/sudo',
   '/run/utmp',
   '/run/motd.dynamic', // pam_motd rewrites it at each login (so /run itself is listed without its ctime)
-  '/var/lib/systemd/linger',
   '/var/lib/systemd/timers',
   '/var/lib/systemd/random-seed',
   '/tmp/.snapshot', // this helper's own script
@@ -31,7 +34,7 @@ echo '--- units'; systemctl list-units --all --plain --no-legend --no-pager | aw
 echo '--- unit files'; systemctl list-unit-files --plain --no-legend --no-pager | LC_ALL=C sort
 echo '--- listening'; ss -Hltnu | awk '{print $1, $5}' | LC_ALL=C sort`;
 
-/** The state of `host` (one root shell); compare two with assertSameState. */
+/** The state of `host` (one root shell); compare two with stateChanges. */
 export async function hostState(lab: Lab, host: string): Promise<string> {
   const r = await lab.exec(host, 'sudo -n mkdir -p /tmp/.snapshot && f=$(sudo -n mktemp /tmp/.snapshot/XXXXXX) && sudo -n tee "$f" >/dev/null && sudo -n bash "$f"; rc=$?; sudo -n rm -f "$f"; exit $rc', { input: SCRIPT, timeoutMs: 120_000 });
   assert.equal(r.code, 0, `${host}: state snapshot\n${show(r)}`);
