@@ -14,7 +14,7 @@
 // relay-play under test: the committed HEAD (or --commit REV), exported (git archive) to $TMPDIR/relay-play-bench-<sha> and
 // built there, so other people's uncommitted edits in the checkout never leak into the numbers; with
 // --worktree, this checkout's own dist/ instead (build it first).
-// Results (valid runs only): a table on stdout, JSON in bench/results/<date>-<N>.json. Needs root and the lab's packages
+// Results (valid runs only): a table on stdout, JSON in bench/results/<date>T<hhmm>-<N>.json. Needs root and the lab's packages
 // (see test/lab/index.ts); installs ansible-core and time with apt-get when missing, and says so.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -480,9 +480,10 @@ async function main(): Promise<void> {
     return;
   }
   rep.targets = targets(rep);
-  // <date>-<N>.json for a run of every tool; a partial run gets its tools in the name too.
+  // <date>T<hhmm>-<N>.json for a run of every tool (UTC; a later run never replaces an earlier one); a
+  // partial run gets its tools in the name too.
   const partial = o.tools.length === TOOLS.length ? '' : `-${o.tools.join('+')}`;
-  const file = path.join(RESULTS, `${rep.date.slice(0, 10)}-${o.devices}${partial}.json`);
+  const file = path.join(RESULTS, `${rep.date.slice(0, 16).replace(':', '')}-${o.devices}${partial}.json`);
   fs.writeFileSync(file, JSON.stringify(rep, null, 2) + '\n');
 
   const m = rep.machine;
