@@ -92,6 +92,12 @@ export function parseRecap(stdout: string): Record<string, HostRecap> {
   return out;
 }
 
+/** relay-play's recap: how each device of a relay inventory was reached (`via=direct|relay`). */
+export function parseVia(stdout: string): Record<string, string> {
+  const at = stdout.lastIndexOf('PLAY RECAP');
+  return Object.fromEntries([...stdout.slice(at < 0 ? 0 : at).matchAll(/^(\S+)\s+:\s+ok=.* via=(\w+)$/gm)].map((m) => [m[1], m[2]]));
+}
+
 export interface Breakdown {
   /** spawn → first PLAY line (process start-up, parsing, validation) */
   startup: number;

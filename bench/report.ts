@@ -48,6 +48,8 @@ export interface PhaseResult {
   noChangeDefaultForks?: number;
   /** sudo invocations on the relay, rpi1 and the client per no-change run (from their journals) */
   sudoPerNoChangeRun: Record<string, number>;
+  /** relay-play only: no-change runs with every device away, reached through its tunnel */
+  away?: { noChange: RunRecord[]; noChangeMedian: number; rpi1SudoPerRun: number };
   profile?: { noChange: ProfileSummary };
   env?: Record<string, string>;
 }
@@ -89,7 +91,7 @@ export function compareEndStates(phases: PhaseResult[]): NonNullable<Report['end
 export function reportProblems(rep: Report): string[] {
   const out = [...(rep.problems ?? [])];
   for (const p of rep.phases ?? []) {
-    for (const r of [p.first, ...p.noChange, p.addOne]) {
+    for (const r of [p.first, ...p.noChange, p.addOne, ...(p.away?.noChange ?? [])]) {
       if (!r.ok) out.push(...(r.problems.length ? r.problems : ['a run failed its checks']).map((x) => `${TOOL_LABEL[p.tool]}: ${x}`));
     }
   }
