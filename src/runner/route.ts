@@ -41,7 +41,7 @@ export interface Tunnels {
 }
 
 /** How long a direct attempt may go without a TCP connection before the relay path starts too. */
-export const DIRECT_HEAD_START_MS = 300;
+export const DIRECT_HEAD_START_MS = 200;
 /** How long a direct attempt that has a TCP connection is still waited for once the relay path has logged in. */
 export const DIRECT_GRACE_MS = 1500;
 
