@@ -21,6 +21,7 @@ import { assert, fail } from './assert.js';
 import { apt } from './apt.js';
 import { setup } from './setup.js';
 import { relay_tunnel } from './relay_tunnel.js';
+import { sshd_check } from './sshd_check.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
 const builtin: Record<string, Module<any>> = { copy, template, command, shell, file, lineinfile, blockinfile, user, systemd, service: systemd, stat, slurp, set_fact, debug, getent, assert, fail, apt, package: apt, setup };
@@ -33,6 +34,7 @@ export const modules: Record<string, Module<any>> = {
   relay_fleet,
   relay_sessions,
   relay_tunnel,
+  sshd_check,
   ...Object.fromEntries(Object.entries(builtin).map(([name, mod]) => [`ansible.builtin.${name}`, mod])),
   'ansible.posix.authorized_key': authorized_key,
   'community.crypto.openssh_keypair': openssh_keypair,

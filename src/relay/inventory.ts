@@ -54,7 +54,8 @@ export function prepareRelayInventory(inv: Inventory): void {
     const vars = inv.hosts.get(name)!.vars;
     const isDevice = group('devices').includes(name);
     for (const [key, value] of Object.entries({ ...RELAY_DEFAULTS, ...vars })) {
-      if (['relay_ssh_port', 'tunnel_port_base', 'tunnel_port'].includes(key) && !isPort(value) && !(key === 'relay_ssh_port' && Number(value) >= 1 && Number(value) <= 65535)) {
+      const sshPort = key === 'relay_ssh_port' || key === 'relay_sshd_port';
+      if ((sshPort || ['tunnel_port_base', 'tunnel_port'].includes(key)) && !isPort(value) && !(sshPort && Number(value) >= 1 && Number(value) <= 65535)) {
         throw new InputError(`${key} of ${name} must be a port number from 1024 to 65535, got ${JSON.stringify(value)}`, where(name), `fix ${key}`);
       }
       if (['login_user', 'tunnel_user', 'client_user'].includes(key) && !USER.test(String(value))) {
@@ -85,6 +86,8 @@ export function prepareRelayInventory(inv: Inventory): void {
     fill('relay_address', relayAddress);
     fill('relay_host', relay);
     fill('relay_ssh_port', relayVars.relay_ssh_port ?? RELAY_DEFAULTS.relay_ssh_port);
+    // The port the relay's sshd listens on: the one devices dial unless a port forward sits between.
+    fill('relay_sshd_port', relayVars.relay_sshd_port ?? relayVars.relay_ssh_port ?? RELAY_DEFAULTS.relay_ssh_port);
     fill('login_user', vars.ansible_user ?? 'root');
     fill('client_user', vars.ansible_user ?? 'root');
     // Taken from ansible_user, these were not checked above; a device's login_user ends up in clients'

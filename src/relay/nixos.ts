@@ -38,6 +38,39 @@ const meaningful = (text: string) => text.split('\n').filter((l) => l.trim() && 
 /** Store paths instead of FHS paths a NixOS host does not have (applied to escaped Nix text: adds interpolations). */
 const nixPaths = (nix: string) => nix.replace(/"\/usr\/bin\/ssh /, '"${pkgs.openssh}/bin/ssh ').replace(/ForceCommand \/bin\/false/, 'ForceCommand ${pkgs.coreutils}/bin/false');
 
+/** `[Service]` settings of a rendered unit, but the command it runs: `key = value;` lines for serviceConfig. */
+function serviceSettings(unit: string, pad: string): string[] {
+  const service = unit.split(/^\[Service\]$/m)[1]?.split(/^\[/m)[0] ?? '';
+  return [...service.matchAll(/^(\w+)=(.*)$/gm)]
+    .filter(([, key]) => key !== 'ExecStart')
+    .map(([, key, value]) => `${pad}${key} = ${/^\d+$/.test(value) ? value : nixString(value)};`);
+}
+
+/**
+ * The stale-tunnel reaper as a NixOS service: the same script as relay-play-reaper.service on other
+ * relays, with the programs it calls on its PATH, and the unit's [Service] settings.
+ */
+function reaperNix(vars: Vars): string[] {
+  const nixVars = { ...vars, sshd: { unit: 'sshd.service' } };
+  const script = roleTemplate('relay-user', 'reap-stale-tunnels.sh.hbs', nixVars).replace(/^#!.*\n/, '').replace(/^# Managed by relay-play.*\n/m, '');
+  const unit = roleTemplate('relay-user', 'relay-play-reaper.service.hbs', nixVars);
+  const description = /^Description=(.*)$/m.exec(unit)?.[1] ?? 'relay-play tunnel reaper';
+  return [
+    '  # A device that changed address gets its port back within ~15 s: this ends the relay-side session',
+    '  # its old address left behind (the same script relay-play runs as relay-play-reaper.service elsewhere).',
+    '  systemd.services.relay-play-reaper = {',
+    `    description = ${nixString(description)};`,
+    '    after = [ "sshd.service" ];',
+    '    wantedBy = [ "multi-user.target" ];',
+    '    path = [ pkgs.iproute2 pkgs.gawk pkgs.gnugrep pkgs.coreutils pkgs.procps pkgs.util-linux ];',
+    '    serviceConfig = {',
+    `      ExecStart = pkgs.writeShellScript "relay-play-reap-stale-tunnels" ${nixLines(script.trimEnd(), '      ')};`,
+    ...serviceSettings(unit, '      '),
+    '    };',
+    '  };',
+  ];
+}
+
 /** The relay's configuration. `vars`: the relay's vars with relay_fleet's facts. */
 export function relayNix(name: string, vars: Vars): string {
   const keys = meaningful(roleTemplate('authorized-key', 'authorized_keys.hbs', vars));
@@ -59,6 +92,7 @@ export function relayNix(name: string, vars: Vars): string {
     '  };',
     '  users.groups.relay = { };',
     `  services.openssh.extraConfig = ${nixPaths(nixLines(sshd.join('\n'), '  '))};`,
+    ...reaperNix(vars),
     '}',
     '',
   ].join('\n');

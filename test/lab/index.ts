@@ -1,5 +1,7 @@
-// test/lab — boots a fleet of real Debian 12 hosts (systemd-nspawn containers, each in its own
-// network namespace, all plugged into one private bridge) for relay-play's integration tests.
+// test/lab — boots a fleet of real Debian hosts (systemd-nspawn containers, each in its own network
+// namespace, all plugged into one private bridge) for relay-play's integration tests. Each host runs
+// Debian 12 (bookworm: OpenSSH 9.2, systemd 252) or Debian 13 (trixie: OpenSSH 10.0, systemd 257),
+// chosen per host: a fleet may mix them, as real ones do.
 //
 // Host requirements (root, Linux). Apt packages the lab needs on the machine running the tests:
 //
@@ -9,8 +11,9 @@
 // on CI; `labAvailable()` tells whether this machine can run a lab and why not.
 //
 // Layout:
-//   /var/cache/relay-play-lab/<recipe-hash>/   the debootstrapped image (rootfs/) and the runner's admin
-//                                              keypair (admin_ed25519{,.pub}); built once, atomically
+//   /var/cache/relay-play-lab/<recipe-hash>/   one per release: the debootstrapped image (rootfs/) and the
+//                                              runner's admin keypair (admin_ed25519{,.pub}; the lab uses
+//                                              the first release's key for all hosts); built once, atomically
 //                                              (built in <hash>.tmp-<pid>, renamed when complete) under
 //                                              <hash>.lock (flock), so an interrupted build is never used.
 //   /run/relay-play-lab/<prefix>.json          state of each live lab (owner pid, namespaces, mounts,
@@ -28,8 +31,9 @@
 // entry, not $HOME: an OpenSSH-based caller must pass `-o UserKnownHostsFile=<lab.home>/.ssh/known_hosts`
 // (lab.exec does); libraries that read $HOME see it directly.
 //
-// Environment knobs: RELAY_PLAY_LAB_DEBUG=1 (progress on stderr), RELAY_PLAY_LAB_MIRROR (override the
-// mirror read from apt sources), RELAY_PLAY_LAB_CACHE (override /var/cache/relay-play-lab),
+// Environment knobs: RELAY_PLAY_LAB_DEBUG=1 (progress on stderr), RELAY_PLAY_LAB_RELEASE (the release of
+// hosts a test did not choose one for: bookworm, the default, or trixie), RELAY_PLAY_LAB_MIRROR (override
+// the mirror read from apt sources), RELAY_PLAY_LAB_CACHE (override /var/cache/relay-play-lab),
 // RELAY_PLAY_LAB_NO_OVERLAY=1 (force the copy fallback instead of overlayfs).
 //
 // Everything here uses node built-ins only.
@@ -42,7 +46,18 @@ import * as path from 'node:path';
 
 // ───────────────────────────── public API ─────────────────────────────
 
-export interface LabHost { name: string; ip: string; netns: string }
+/** Debian releases a lab host can run: 12 and 13. */
+export const RELEASES = ['bookworm', 'trixie'] as const;
+export type Release = (typeof RELEASES)[number];
+/** The release of hosts nobody chose one for; RELAY_PLAY_LAB_RELEASE overrides it. */
+export const DEFAULT_RELEASE: Release = (() => {
+  const r = process.env.RELAY_PLAY_LAB_RELEASE;
+  if (r === undefined || r === '') return 'bookworm';
+  if (!(RELEASES as readonly string[]).includes(r)) throw new Error(`RELAY_PLAY_LAB_RELEASE=${r}: want one of ${RELEASES.join(', ')}`);
+  return r as Release;
+})();
+
+export interface LabHost { name: string; ip: string; netns: string; release: Release }
 export interface ExecResult { code: number; stdout: string; stderr: string }
 export interface Lab {
   hosts: Record<string, LabHost>;
@@ -89,6 +104,17 @@ export interface StartLabOptions {
   prefix?: string;
   /** overall boot timeout for all hosts (default 120 s) */
   bootTimeoutMs?: number;
+  /**
+   * Debian release of every host, or per host name (hosts not named get DEFAULT_RELEASE), e.g.
+   * `{server: 'bookworm', rpi1: 'trixie'}`. Each release's image is built once and cached.
+   */
+  release?: Release | Record<string, Release>;
+  /**
+   * Hosts whose sshd is installed the way Fedora, RHEL, Arch and openSUSE name it: unit `sshd.service`
+   * (no `ssh.service` at all) and the binary at /usr/bin/sshd. Done in the host's own overlay before its
+   * first boot, so it costs no image build.
+   */
+  sshdNamedSshd?: string[];
 }
 
 /** Exit code ExecResult reports when timeoutMs expired (as timeout(1) does); stderr says so too. */
@@ -312,7 +338,6 @@ function netnsPids(ns: string): number[] {
 
 // ───────────────────────────── image ─────────────────────────────
 
-const SUITE = 'bookworm';
 const INCLUDE = [
   'systemd', 'systemd-sysv', 'openssh-server', 'openssh-client', 'sudo', 'dbus', 'iproute2',
   'libnss-myhostname', 'python3', 'netbase',
@@ -343,15 +368,16 @@ const MASKED_UNITS = [
   'man-db.timer', 'dpkg-db-backup.timer', 'console-getty.service',
 ];
 
-function recipe(): Record<string, unknown> {
+/** What an image is built from; its hash names the cached image, so each release has its own. */
+function recipe(release: Release): Record<string, unknown> {
   return {
-    version: RECIPE_VERSION, suite: SUITE, variant: 'minbase', include: INCLUDE, admin: ADMIN_USER,
+    version: RECIPE_VERSION, suite: release, variant: 'minbase', include: INCLUDE, admin: ADMIN_USER,
     sshDropin: SSH_DROPIN, hosts: ETC_HOSTS, resolv: RESOLV_CONF, masked: MASKED_UNITS,
   };
 }
 
-export function recipeHash(): string {
-  return crypto.createHash('sha256').update(JSON.stringify(recipe())).digest('hex').slice(0, 16);
+export function recipeHash(release: Release = DEFAULT_RELEASE): string {
+  return crypto.createHash('sha256').update(JSON.stringify(recipe(release))).digest('hex').slice(0, 16);
 }
 
 /** The Debian mirror of this machine's own apt sources (deb822 .sources `URIs:` or sources.list `deb`). */
@@ -397,11 +423,11 @@ export function debianMirror(): string {
   return pick.uri;
 }
 
-export interface LabImage { dir: string; rootfs: string; adminKey: string; adminPub: string }
+export interface LabImage { release: Release; dir: string; rootfs: string; adminKey: string; adminPub: string }
 
-function imagePaths(hash = recipeHash()): LabImage {
+function imagePaths(release: Release, hash = recipeHash(release)): LabImage {
   const dir = path.join(CACHE_ROOT, hash);
-  return { dir, rootfs: path.join(dir, 'rootfs'), adminKey: path.join(dir, 'admin_ed25519'), adminPub: path.join(dir, 'admin_ed25519.pub') };
+  return { release, dir, rootfs: path.join(dir, 'rootfs'), adminKey: path.join(dir, 'admin_ed25519'), adminPub: path.join(dir, 'admin_ed25519.pub') };
 }
 
 function imageComplete(img: LabImage): boolean {
@@ -432,10 +458,10 @@ async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Build (once) and return the cached Debian 12 image and the admin keypair. */
-export async function ensureImage(): Promise<LabImage> {
-  const hash = recipeHash();
-  const img = imagePaths(hash);
+/** Build (once) and return the cached image of a Debian release and its admin keypair. */
+export async function ensureImage(release: Release = DEFAULT_RELEASE): Promise<LabImage> {
+  const hash = recipeHash(release);
+  const img = imagePaths(release, hash);
   if (imageComplete(img)) return img;
   return withLock(path.join(CACHE_ROOT, `${hash}.lock`), async () => {
     if (imageComplete(img)) return img; // someone else built it while we waited
@@ -453,13 +479,13 @@ export async function ensureImage(): Promise<LabImage> {
     const tmp = path.join(CACHE_ROOT, `${hash}.tmp-${process.pid}`);
     const t0 = Date.now();
     fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
-    const timg: LabImage = { ...imagePaths(hash), dir: tmp, rootfs: path.join(tmp, 'rootfs'), adminKey: path.join(tmp, 'admin_ed25519'), adminPub: path.join(tmp, 'admin_ed25519.pub') };
+    const timg: LabImage = { ...img, dir: tmp, rootfs: path.join(tmp, 'rootfs'), adminKey: path.join(tmp, 'admin_ed25519'), adminPub: path.join(tmp, 'admin_ed25519.pub') };
     try {
       const mirror = debianMirror();
-      process.stderr.write(`[lab] building Debian ${SUITE} image ${hash} from ${mirror} (once; ~1-2 min)\n`);
+      process.stderr.write(`[lab] building Debian ${release} image ${hash} from ${mirror} (once; ~1-2 min)\n`);
       const logPath = path.join(tmp, 'build.log');
       const log = fs.openSync(logPath, 'w');
-      const args = ['--variant=minbase', `--include=${INCLUDE.join(',')}`, SUITE, timg.rootfs, mirror];
+      const args = ['--variant=minbase', `--include=${INCLUDE.join(',')}`, release, timg.rootfs, mirror];
       installExitHandlers();
       const code = await new Promise<number>((resolve) => {
         // Own process group, so our exit/signal handlers can kill debootstrap and all its children.
@@ -477,9 +503,9 @@ export async function ensureImage(): Promise<LabImage> {
         throw new Error(`debootstrap failed (exit ${code}); log ${logPath}:\n${tail}`);
       }
       sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'relay-play-lab-runner', '-f', timg.adminKey]);
-      applyImageFixes(timg.rootfs, fs.readFileSync(timg.adminPub, 'utf8').trim());
+      applyImageFixes(timg.rootfs, fs.readFileSync(timg.adminPub, 'utf8').trim(), hash);
       unmountAllUnder(tmp); // debootstrap should have unmounted /proc etc.; make sure
-      fs.writeFileSync(path.join(tmp, 'recipe.json'), JSON.stringify({ ...recipe(), mirror, builtAt: new Date().toISOString() }, null, 2));
+      fs.writeFileSync(path.join(tmp, 'recipe.json'), JSON.stringify({ ...recipe(release), mirror, builtAt: new Date().toISOString() }, null, 2));
       fs.renameSync(tmp, img.dir);
       process.stderr.write(`[lab] image ready in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${img.dir}\n`);
       return img;
@@ -491,7 +517,7 @@ export async function ensureImage(): Promise<LabImage> {
   });
 }
 
-function applyImageFixes(root: string, adminPub: string): void {
+function applyImageFixes(root: string, adminPub: string, hash: string): void {
   const p = (rel: string): string => path.join(root, rel);
   const chroot = (...args: string[]): void => void sh('chroot', [root, ...args]);
 
@@ -540,7 +566,40 @@ function applyImageFixes(root: string, adminPub: string): void {
 
   // Smaller image, no stale package lists pointing at the build mirror's state.
   sh('chroot', [root, 'apt-get', 'clean'], { allowFail: true });
-  fs.writeFileSync(p('etc/relay-play-lab'), `relay-play lab image ${recipeHash()}\n`);
+  fs.writeFileSync(p('etc/relay-play-lab'), `relay-play lab image ${hash}\n`);
+}
+
+/** Let the lab's admin key in too (a host booted from another release's image trusts that image's key). */
+function authorizeAdmin(root: string, adminPub: string): void {
+  const pw = fs.readFileSync(path.join(root, 'etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith(`${ADMIN_USER}:`));
+  if (!pw) throw new Error(`no ${ADMIN_USER} in ${root}/etc/passwd`);
+  const [, , uid, gid, , home] = pw.split(':');
+  const file = path.join(root, home, '.ssh/authorized_keys');
+  const keys = fs.readFileSync(file, 'utf8');
+  if (!keys.split('\n').includes(adminPub)) fs.appendFileSync(file, adminPub + '\n');
+  fs.chownSync(file, Number(uid), Number(gid));
+}
+
+/**
+ * sshd as Fedora, RHEL, Arch and openSUSE install it: the unit is sshd.service — there is no
+ * ssh.service, not even as an alias — and the binary is /usr/bin/sshd. Debian's unit, renamed and
+ * re-pointed, written into the host's own root (its overlay), so the image stays shared.
+ */
+function renameSshd(root: string): void {
+  const p = (rel: string): string => path.join(root, rel);
+  const units = 'usr/lib/systemd/system';
+  const toBin = (text: string): string => text.replace(/\/usr\/sbin\/sshd\b/g, '/usr/bin/sshd');
+  const unit = toBin(fs.readFileSync(p(`${units}/ssh.service`), 'utf8')).replace(/^Alias=.*\n/m, '');
+  fs.writeFileSync(p(`${units}/sshd.service`), unit);
+  for (const f of ['ssh.service', 'ssh.socket', 'ssh@.service']) fs.rmSync(p(`${units}/${f}`), { force: true });
+  // Debian's alias link and its enablement; then the same for the new name.
+  fs.rmSync(p('etc/systemd/system/sshd.service'), { force: true });
+  fs.rmSync(p('etc/systemd/system/multi-user.target.wants/ssh.service'), { force: true });
+  fs.symlinkSync(`/${units}/sshd.service`, p('etc/systemd/system/multi-user.target.wants/sshd.service'));
+  fs.mkdirSync(p('etc/systemd/system/sshd.service.d'), { recursive: true });
+  fs.writeFileSync(p('etc/systemd/system/sshd.service.d/10-relay-play-lab.conf'), toBin(SSH_DROPIN));
+  for (const d of ['ssh.service.d', 'ssh.service.wants', 'ssh.socket.wants']) fs.rmSync(p(`etc/systemd/system/${d}`), { recursive: true, force: true });
+  fs.renameSync(p('usr/sbin/sshd'), p('usr/bin/sshd'));
 }
 
 // ───────────────────────────── state files & sweeping ─────────────────────────────
@@ -654,6 +713,8 @@ export function sweepStaleLabs(): string[] {
 
 interface HostRt {
   name: string;
+  release: Release;
+  sshdNamedSshd: boolean;
   ip: string;
   netns: string;
   machine: string;
@@ -766,6 +827,13 @@ class LabImpl implements Lab {
   }
 
   setupRoot(h: HostRt, img: LabImage): void {
+    this.mountRoot(h, img);
+    // Every image trusts its own admin key; the lab logs in everywhere with one (the first host's image's).
+    if (img.adminKey !== this.adminKey) authorizeAdmin(h.root, fs.readFileSync(`${this.adminKey}.pub`, 'utf8').trim());
+    if (h.sshdNamedSshd) renameSshd(h.root);
+  }
+
+  private mountRoot(h: HostRt, img: LabImage): void {
     const base = path.join(this.dir, 'hosts', h.name);
     const upper = path.join(base, 'upper');
     const work = path.join(base, 'work');
@@ -1062,26 +1130,26 @@ class LabImpl implements Lab {
 
   // ── construction ──
 
-  async boot(names: string[], img: LabImage, timeoutMs: number): Promise<void> {
-    names.forEach((name, i) => {
+  async boot(hosts: { name: string; release: Release; sshdNamedSshd: boolean }[], images: Map<Release, LabImage>, timeoutMs: number): Promise<void> {
+    hosts.forEach(({ name, release, sshdNamedSshd }, i) => {
       const ip = `${SUBNET}.${FIRST_HOST_OCTET + i}`;
       const h: HostRt = {
-        name, ip, netns: `${this.prefix}-${name}`, machine: `${this.prefix}-${name}`,
+        name, release, sshdNamedSshd, ip, netns: `${this.prefix}-${name}`, machine: `${this.prefix}-${name}`,
         veth: `vh${FIRST_HOST_OCTET + i}`, root: '', log: path.join(this.dir, `${name}.console.log`),
       };
       this.rt.set(name, h);
-      this.hosts[name] = { name, ip, netns: h.netns };
+      this.hosts[name] = { name, ip, netns: h.netns, release };
     });
     this.setupHome();
     this.setupBridge();
     for (const h of this.rt.values()) {
       this.setupHostNet(h);
-      this.setupRoot(h, img);
+      this.setupRoot(h, images.get(h.release)!);
     }
     const t0 = Date.now();
     for (const h of this.rt.values()) this.bootHost(h);
     await Promise.all([...this.rt.values()].map((h) => this.waitReady(h, timeoutMs)));
-    debug(`${names.length} hosts ready in ${Date.now() - t0} ms`);
+    debug(`${hosts.length} hosts ready in ${Date.now() - t0} ms`);
   }
 }
 
@@ -1100,10 +1168,6 @@ function randomPrefix(): string {
 }
 
 /**
- * Boot a lab of Debian 12 hosts named `names` (addresses 198.18.0.10, .11, ... in that order), each
- * running systemd + sshd, reachable as admin from inside lab.bridgeNs. Builds the image on first use.
- */
-/**
  * Every container's systemd takes several inotify instances; the kernel's default of 128 per user
  * (all hosts run as root) runs out at a few dozen hosts and boots then hang. Raise it, never lower it.
  */
@@ -1116,6 +1180,24 @@ function raiseInotifyLimit(): void {
   }
 }
 
+/** The release of each host: one for all, or per host name (the rest get DEFAULT_RELEASE). */
+function releasesOf(names: string[], release: StartLabOptions['release']): Release[] {
+  const ok = (r: unknown, what: string): Release => {
+    if (!(RELEASES as readonly unknown[]).includes(r)) throw new Error(`startLab: release of ${what} is ${JSON.stringify(r)}; want one of ${RELEASES.join(', ')}`);
+    return r as Release;
+  };
+  if (release === undefined) return names.map(() => DEFAULT_RELEASE);
+  if (typeof release === 'string') return names.map(() => ok(release, 'every host'));
+  const unknown = Object.keys(release).find((n) => !names.includes(n));
+  if (unknown) throw new Error(`startLab: release given for ${JSON.stringify(unknown)}, which is not a host of this lab`);
+  return names.map((n) => (n in release ? ok(release[n], n) : DEFAULT_RELEASE));
+}
+
+/**
+ * Boot a lab of Debian hosts named `names` (addresses 198.18.0.10, .11, ... in that order), each
+ * running systemd + sshd, reachable as admin from inside lab.bridgeNs. Builds each release's image on
+ * first use.
+ */
 export async function startLab(names: string[], opts: StartLabOptions = {}): Promise<Lab> {
   const avail = labAvailable();
   if (!avail.ok) throw new Error(`lab not available: ${avail.why}`);
@@ -1127,6 +1209,10 @@ export async function startLab(names: string[], opts: StartLabOptions = {}): Pro
     }
   }
   if (new Set(names).size !== names.length) throw new Error('startLab: duplicate host names');
+  const releases = releasesOf(names, opts.release);
+  const renamed = opts.sshdNamedSshd ?? [];
+  const stranger = renamed.find((n) => !names.includes(n));
+  if (stranger) throw new Error(`startLab: sshdNamedSshd names ${JSON.stringify(stranger)}, which is not a host of this lab`);
   raiseInotifyLimit();
   const prefix = opts.prefix ?? randomPrefix();
   if (!/^[a-z][a-z0-9]{1,11}$/.test(prefix)) throw new Error(`startLab: bad prefix ${JSON.stringify(prefix)}`);
@@ -1137,7 +1223,10 @@ export async function startLab(names: string[], opts: StartLabOptions = {}): Pro
     sweepStaleLabs();
   }
 
-  const img = await ensureImage();
+  // One build at a time (each takes both CPUs for a minute); an image already cached costs nothing.
+  const images = new Map<Release, LabImage>();
+  for (const r of new Set(releases)) images.set(r, await ensureImage(r));
+  const img = images.get(releases[0])!;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `relay-play-lab-${prefix}-`));
   fs.chmodSync(dir, 0o700);
   const lab = new LabImpl(prefix, dir, img);
@@ -1145,7 +1234,8 @@ export async function startLab(names: string[], opts: StartLabOptions = {}): Pro
   liveLabs.add(lab);
   lab.saveState(); // before creating anything, so a crash at any point is sweepable
   try {
-    await lab.boot(names, img, opts.bootTimeoutMs ?? 120_000);
+    const hosts = names.map((name, i) => ({ name, release: releases[i], sshdNamedSshd: renamed.includes(name) }));
+    await lab.boot(hosts, images, opts.bootTimeoutMs ?? 120_000);
   } catch (e) {
     lab.teardownSync();
     throw e;

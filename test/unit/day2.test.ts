@@ -13,6 +13,7 @@ import { relay_sessions } from '../../src/modules/relay_sessions.js';
 import { bundledRolesDir, loadPlaybook } from '../../src/playbook/load.js';
 import { renderHandlebars } from '../../src/playbook/template.js';
 import { renderString } from '../../src/playbook/jinja.js';
+import { evalExpr, parseExpr, truthy } from '../../src/playbook/expr.js';
 import { emptyFleet, planFleet, serializeFleet } from '../../src/relay/fleet.js';
 import { NIXOS_GROUP, prepareRelayInventory } from '../../src/relay/inventory.js';
 import { deviceNix, nixLines, nixString, relayNix } from '../../src/relay/nixos.js';
@@ -89,8 +90,12 @@ describe('day 2: playbooks pass pre-flight', () => {
     const relayPlays = pb.plays.filter((p) => selectHosts(inv, p.hosts).includes('server'));
     assert.deepEqual(
       relayPlays.map((p) => p.tasks.map((t) => t.module)),
-      [['file', 'relay_fleet']],
+      [['sshd_check', 'file', 'relay_fleet']],
     );
+    // The sshd check (it looks for a drop-in directory NixOS does not use) is skipped there.
+    const runs = (i: Inventory) => relayPlays[0].tasks[0].when.every((c) => truthy(evalExpr(parseExpr(c), { inventory_hostname: 'server', groups: Object.fromEntries(i.groups) })));
+    assert.equal(runs(inv), false);
+    assert.equal(runs(prepared()), true, 'it runs on other relays');
   });
 });
 
@@ -291,6 +296,24 @@ describe('day 2: NixOS configuration', () => {
     assert.match(nix, /Match User relay\n {8}PasswordAuthentication no\n/);
     assert.match(nix, /PermitListen localhost:22221 localhost:22222\n/);
     assert.match(nix, /ForceCommand \$\{pkgs\.coreutils\}\/bin\/false/);
+    parsesAsNix(nix);
+  });
+
+  it('relay: the stale-tunnel reaper as systemd.services.relay-play-reaper, the same script, on the port sshd listens on', () => {
+    const script = String(renderHandlebars(readFileSync(join(bundledRolesDir(), 'relay-user/templates/reap-stale-tunnels.sh.hbs'), 'utf8'), { ...vars('server'), relay_ssh_port: 2222, relay_sshd_port: 22 }));
+    const nix = relayNix('server', { ...vars('server'), relay_device_keys: [], relay_client_keys: [], relay_permit: 'localhost:1', relay_ssh_port: 2222, relay_sshd_port: 22 });
+    assert.match(nix, /\n  systemd\.services\.relay-play-reaper = \{\n/);
+    assert.match(nix, /after = \[ "sshd\.service" \];/);
+    assert.match(nix, /wantedBy = \[ "multi-user\.target" \];/);
+    assert.match(nix, /path = \[ pkgs\.iproute2 pkgs\.gawk pkgs\.gnugrep pkgs\.coreutils pkgs\.procps pkgs\.util-linux \];/);
+    assert.match(nix, /Restart = "always";\n {6}RestartSec = 5;\n {6}ProtectSystem = "strict";/);
+    // The script's every line, in a Nix '' string (indented; ${ would be escaped, there is none).
+    const body = /ExecStart = pkgs\.writeShellScript "relay-play-reap-stale-tunnels" ''\n([\s\S]*?)\n {6}'';/.exec(nix)?.[1];
+    assert.ok(body, nix);
+    const unindented = body.split('\n').map((l) => l.replace(/^ {8}/, '')).join('\n');
+    const expected = script.replace(/^#!.*\n/, '').replace(/^# Managed by relay-play.*\n/m, '').trimEnd();
+    assert.equal(unindented, expected);
+    assert.match(unindented, /sport = :22 \)/, 'the port sshd listens on, not the one devices dial');
     parsesAsNix(nix);
   });
 
