@@ -1,4 +1,4 @@
-// Integration test of the lab itself: real Debian 12 hosts under systemd-nspawn (needs root and the
+// Integration test of the lab itself: real Debian 12 and 13 hosts under systemd-nspawn (needs root and the
 // packages listed at the top of test/lab/index.ts). Skipped where the lab cannot run, except on CI
 // (CI=true) or with RELAY_PLAY_LAB_REQUIRED=1, where that is a failure.
 
@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { labAvailable, startLab, sweepStaleLabs, type Lab } from './lab/index.js';
+import { CACHE_ROOT, labAvailable, recipeHash, startLab, sweepStaleLabs, type Lab } from './lab/index.js';
 
 const avail = labAvailable();
 const required = process.env.CI === 'true' || process.env.RELAY_PLAY_LAB_REQUIRED === '1';
@@ -26,13 +26,14 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('lab: a fleet of real Debian 12 hosts', { skip }, () => {
+describe('lab: a fleet of real Debian 12 and 13 hosts', { skip }, () => {
   let lab: Lab;
-  const names = ['alpha', 'beta'];
+  // gamma: sshd as Fedora or Arch install it (unit sshd.service, binary /usr/bin/sshd).
+  const names = ['alpha', 'beta', 'gamma'];
 
   before(async () => {
     assert.ok(avail.ok, `lab must be available here: ${avail.why}`);
-    lab = await startLab(names);
+    lab = await startLab(names, { release: { alpha: 'bookworm', beta: 'trixie', gamma: 'bookworm' }, sshdNamedSshd: ['gamma'] });
   });
 
   after(async () => {
@@ -57,7 +58,7 @@ describe('lab: a fleet of real Debian 12 hosts', { skip }, () => {
     const kh = `${lab.home}/.ssh/known_hosts`;
     assert.equal(fs.statSync(kh).mode & 0o777, 0o600);
     const lines = fs.readFileSync(kh, 'utf8').trim().split('\n');
-    assert.equal(lines.length, 2);
+    assert.equal(lines.length, names.length);
     for (const h of names) {
       const line = lines.find((l) => l.startsWith(`${lab.hosts[h].ip} `));
       assert.match(line ?? '', /^198\.18\.0\.\d+ ssh-ed25519 AAAA[A-Za-z0-9+/]+=*$/);
@@ -68,6 +69,43 @@ describe('lab: a fleet of real Debian 12 hosts', { skip }, () => {
     }
     // Hosts got distinct keys (the image ships none).
     assert.notEqual(lines[0].split(' ')[2], lines[1].split(' ')[2]);
+  });
+
+  it('each host runs its release: Debian 12 with OpenSSH 9.2, Debian 13 with OpenSSH 10.0; one image per release', async () => {
+    const facts = 'sed -n "s/^VERSION_ID=//p" /etc/os-release; sudo sshd -V 2>&1 | grep -o "OpenSSH_[0-9.]*" | head -n 1; cat /etc/relay-play-lab';
+    const want = { alpha: ['"12"', 'OpenSSH_9.2', 'bookworm'], beta: ['"13"', 'OpenSSH_10.0', 'trixie'] } as const;
+    for (const [h, [version, openssh, release]] of Object.entries(want)) {
+      const r = await lab.exec(h, facts);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n'), [version, openssh, `relay-play lab image ${recipeHash(release)}`]);
+      assert.equal(lab.hosts[h].release, release);
+      const recipe = JSON.parse(fs.readFileSync(`${CACHE_ROOT}/${recipeHash(release)}/recipe.json`, 'utf8'));
+      assert.equal(recipe.suite, release);
+    }
+    assert.notEqual(recipeHash('bookworm'), recipeHash('trixie'));
+    // Both trust the one admin key the lab logs in with (each image was built with its own).
+    assert.equal((await lab.exec('beta', 'hostname')).stdout.trim(), 'beta');
+  });
+
+  it('sshdNamedSshd: sshd.service runs /usr/bin/sshd and there is no ssh.service at all', async () => {
+    const r = await lab.exec('gamma', 'systemctl is-active sshd.service; systemctl show -p LoadState --value ssh.service; systemctl show -p ExecStart --value sshd.service; test -e /usr/sbin/sshd || echo no-usr-sbin-sshd');
+    assert.equal(r.code, 0, r.stderr);
+    const [active, sshLoad, execStart, noSbin] = r.stdout.trim().split('\n');
+    assert.equal(active, 'active');
+    assert.equal(sshLoad, 'not-found');
+    assert.match(execStart, /path=\/usr\/bin\/sshd ;/);
+    assert.equal(noSbin, 'no-usr-sbin-sshd');
+    // Only gamma: alpha (same image) keeps Debian's names.
+    assert.equal((await lab.exec('alpha', 'systemctl show -p LoadState --value ssh.service')).stdout.trim(), 'loaded');
+  });
+
+  it('forwardPort: the host answers on the forwarded port, its sockets see the real one', async () => {
+    await lab.forwardPort('beta', 2222, 22);
+    const r = await lab.exec('alpha', `timeout 5 bash -c 'exec 3<>/dev/tcp/${lab.hosts.beta.ip}/2222; head -c 8 <&3'`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'SSH-2.0-', 'sshd on port 22 answered on 2222');
+    const closed = await lab.exec('alpha', `timeout 5 bash -c '</dev/tcp/${lab.hosts.alpha.ip}/2222' 2>&1 || echo refused`);
+    assert.match(closed.stdout, /refused/, 'only beta forwards');
   });
 
   it('hostname prints the lab name on each host', async () => {

@@ -48,7 +48,7 @@ bin=$(command -v sshd) || bin=
 echo "binary=$bin"
 [ -n "$bin" ] || exit 0
 for u in ssh.service sshd.service; do
-  systemctl show -p LoadState -p Id -- "$u" 2>/dev/null | sed "s/^/unit $u /"
+  systemctl show -p Id -p LoadState -p ActiveState -- "$u" 2>/dev/null | sed "s/^/unit $u /"
 done
 echo "version=$("$bin" -V 2>&1 | grep -o 'OpenSSH_[^ ,]*' | head -n 1)"
 out=$("$bin" -ddd -t -f "$1" 2>&1)
@@ -62,8 +62,8 @@ printf '%s\n' "$out" | sed 's/^/T /'`;
 
 export interface SshdReport {
   binary: string;
-  /** systemctl show of ssh.service and sshd.service: Id and LoadState of each. */
-  units: Record<string, { Id?: string; LoadState?: string }>;
+  /** systemctl show of ssh.service and sshd.service: Id, LoadState and ActiveState of each. */
+  units: Record<string, { Id?: string; LoadState?: string; ActiveState?: string }>;
   version: string;
   testRc: number;
   /** exit code of sshd -T (-1: not run) */
@@ -85,8 +85,8 @@ export function parseReport(stdout: string): SshdReport {
       else if (m[1] === 'version') r.version = m[2];
       else if (m[1] === 'test_rc') r.testRc = Number(m[2]);
       else r.dumpRc = Number(m[2]);
-    } else if ((m = /^unit (\S+) (Id|LoadState)=(.*)$/.exec(line))) {
-      (r.units[m[1]] ??= {})[m[2] as 'Id' | 'LoadState'] = m[3];
+    } else if ((m = /^unit (\S+) (Id|LoadState|ActiveState)=(.*)$/.exec(line))) {
+      (r.units[m[1]] ??= {})[m[2] as 'Id' | 'LoadState' | 'ActiveState'] = m[3];
     } else if (line.startsWith('I ')) r.includes.push(line.slice(2));
     else if (line.startsWith('E ')) r.errors.push(line.slice(2));
     else if ((m = /^T (\S+) ?(.*)$/.exec(line))) {
@@ -97,13 +97,14 @@ export function parseReport(stdout: string): SshdReport {
   return r;
 }
 
-/** The unit sshd runs as: Debian's ssh.service first (sshd.service is its alias there), else sshd.service. */
+/**
+ * The unit sshd runs as: of ssh.service (Debian's; sshd.service is its alias there) and sshd.service
+ * (most others), the one running, else the first that exists.
+ */
 export function sshdUnit(r: SshdReport): string | undefined {
-  for (const name of ['ssh.service', 'sshd.service']) {
-    const u = r.units[name];
-    if (u?.LoadState === 'loaded') return u.Id || name;
-  }
-  return undefined;
+  const loaded = ['ssh.service', 'sshd.service'].map((name) => ({ name, ...r.units[name] })).filter((u) => u.LoadState === 'loaded');
+  const u = loaded.find((x) => x.ActiveState === 'active') ?? loaded[0];
+  return u ? u.Id || u.name : undefined;
 }
 
 /** A glob of sshd's Include (`*`, `?`, `[...]`; `*` does not cross `/`) as a RegExp. */

@@ -1,6 +1,6 @@
 // systemd: a unit's state, enablement and masking. One read (`systemctl show`), then only the steps
 // for what differs, in systemd's order: daemon-reload, (un)mask, enable/disable, start/stop/...
-import { shellJoin } from '../connection/quote.js';
+import { shellJoin, shScript } from '../connection/quote.js';
 import type { Module, Plan, Step } from './types.js';
 import { boolArg, toBool, type BoolArg } from './lib/schema.js';
 import { fieldsDiff } from './lib/state-diff.js';
@@ -43,6 +43,13 @@ const systemctl = (verb: string, name: string, ...flags: string[]): Step => ({
 // disk when asked (UnitFileState is right at once) and at boot: --no-reload. mask and unmask do need
 // their reload (the loaded unit's masked state changes), which makes a separate daemon-reload redundant.
 const enableStep = (verb: 'enable' | 'disable', name: string) => systemctl(verb, name, '--no-reload');
+// systemd 257 (Debian 13) flags the unit NeedDaemonReload after that (252 does not), so a task with
+// daemon_reload would spend the next run's round trip on a reload. With daemon_reload, reload in the
+// same step, only when systemd asks for it.
+const enableStepReloading = (verb: 'enable' | 'disable', name: string): Step => ({
+  describe: `systemctl ${verb} --no-reload ${name} (and daemon-reload if systemd then asks for one)`,
+  command: shScript(`systemctl ${verb} --no-reload -- "$1" && if [ "$(systemctl show -p NeedDaemonReload --value -- "$1")" = yes ]; then systemctl daemon-reload; fi`, [name]),
+});
 const reloadsItself = (s: Step) => /^systemctl (mask|unmask) /.test(s.describe);
 const oneReload = (steps: Step[], daemonReload: Step) => (steps.some(reloadsItself) ? steps.filter((s) => s !== daemonReload) : steps);
 
@@ -67,6 +74,7 @@ export const systemd: Module<SystemdArgs> = {
     const steps: Step[] = [];
     const daemonReload: Step = { describe: 'systemctl daemon-reload', command: shellJoin(['systemctl', 'daemon-reload']) };
     const { name, state } = args;
+    const enabling = reload ? enableStepReloading : enableStep;
     // daemon_reload alone: a step, but not a change (as Ansible).
     if (!name) return { changed: false, steps: reload ? [daemonReload] : [], result: {} };
 
@@ -83,7 +91,7 @@ export const systemd: Module<SystemdArgs> = {
         // next started (it notices the new file), so no daemon-reload. A unit still missing fails at
         // its step.
         if (masked === false) steps.push(systemctl('unmask', name));
-        if (enabled === true) steps.push(enableStep('enable', name));
+        if (enabled === true) steps.push(enabling('enable', name));
         if (state === 'started') steps.push(systemctl('start', name));
         if (state === 'restarted') steps.push(systemctl('restart', name));
         if (state === 'reloaded') steps.push(systemctl('reload-or-restart', name));
@@ -105,8 +113,8 @@ export const systemd: Module<SystemdArgs> = {
     }
     if (enabled !== undefined) {
       const isEnabled = ENABLED.has(fileState);
-      if (enabled && !isEnabled) steps.push(enableStep('enable', name));
-      if (!enabled && DISABLEABLE.has(fileState)) steps.push(enableStep('disable', name));
+      if (enabled && !isEnabled) steps.push(enabling('enable', name));
+      if (!enabled && DISABLEABLE.has(fileState)) steps.push(enabling('disable', name));
       if (enabled !== isEnabled && (enabled || DISABLEABLE.has(fileState))) {
         before.enabled = String(isEnabled);
         after.enabled = String(enabled);

@@ -82,12 +82,13 @@ export function prepareRelayInventory(inv: Inventory): void {
     const fill = (key: string, value: unknown) => {
       if (vars[key] === undefined) vars[key] = value;
     };
-    for (const [k, v] of Object.entries(RELAY_DEFAULTS)) fill(k, v);
     fill('relay_address', relayAddress);
     fill('relay_host', relay);
+    // The relay's own ports reach every host (before the defaults, which would shadow them).
     fill('relay_ssh_port', relayVars.relay_ssh_port ?? RELAY_DEFAULTS.relay_ssh_port);
     // The port the relay's sshd listens on: the one devices dial unless a port forward sits between.
     fill('relay_sshd_port', relayVars.relay_sshd_port ?? relayVars.relay_ssh_port ?? RELAY_DEFAULTS.relay_ssh_port);
+    for (const [k, v] of Object.entries(RELAY_DEFAULTS)) fill(k, v);
     fill('login_user', vars.ansible_user ?? 'root');
     fill('client_user', vars.ansible_user ?? 'root');
     // Taken from ansible_user, these were not checked above; a device's login_user ends up in clients'

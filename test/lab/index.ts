@@ -5,10 +5,11 @@
 //
 // Host requirements (root, Linux). Apt packages the lab needs on the machine running the tests:
 //
-//     apt-get install -y debootstrap systemd-container openssh-client iproute2
+//     apt-get install -y debootstrap systemd-container openssh-client iproute2 nftables
 //
-// (plus util-linux and coreutils for flock/mount/cp, which every Debian has). `.ci/run` installs them
-// on CI; `labAvailable()` tells whether this machine can run a lab and why not.
+// (nftables only for lab.setAway and lab.forwardPort; plus util-linux and coreutils for flock/mount/cp, which every
+// Debian has). `.ci/run` installs them on CI; `labAvailable()` tells whether this machine can run a lab
+// and why not.
 //
 // Layout:
 //   /var/cache/relay-play-lab/<recipe-hash>/   one per release: the debootstrapped image (rootfs/) and the
@@ -86,6 +87,11 @@ export interface Lab {
   setAway(host: string, away: boolean): Promise<void>;
   /** Pin the host's ed25519 key again from its disk (after something on the host replaced it). */
   rereadHostKey(host: string): void;
+  /**
+   * Put host behind a port forward: TCP arriving on its port `from` goes to its port `to` (an nftables
+   * redirect in its namespace, as a router's forward of 2222 to 22 would). Sockets on the host see `to`.
+   */
+  forwardPort(host: string, from: number, to: number): Promise<void>;
   teardown(): Promise<void>;
 
   // Extras (additive, for tests and debugging):
@@ -600,6 +606,8 @@ function renameSshd(root: string): void {
   fs.writeFileSync(p('etc/systemd/system/sshd.service.d/10-relay-play-lab.conf'), toBin(SSH_DROPIN));
   for (const d of ['ssh.service.d', 'ssh.service.wants', 'ssh.socket.wants']) fs.rmSync(p(`etc/systemd/system/${d}`), { recursive: true, force: true });
   fs.renameSync(p('usr/sbin/sshd'), p('usr/bin/sshd'));
+  // Debian's SysV script would make systemd generate an ssh.service from it.
+  fs.rmSync(p('etc/init.d/ssh'), { force: true });
 }
 
 // ───────────────────────────── state files & sweeping ─────────────────────────────
@@ -1103,6 +1111,20 @@ class LabImpl implements Lab {
     h.ip = newIp;
     this.hosts[h.name].ip = newIp;
     this.writeKnownHosts();
+  }
+
+  async forwardPort(host: string, from: number, to: number): Promise<void> {
+    const h = this.host(host);
+    for (const p of [from, to]) if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`forwardPort: bad port ${p}`);
+    if (!findCommand('nft')) throw new Error('forwardPort needs nft (apt-get install -y nftables)');
+    const rules = `table ip relay_play_lab_forward {
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    tcp dport ${from} redirect to :${to}
+  }
+}
+`;
+    sh('ip', ['netns', 'exec', h.netns, 'nft', '-f', '-'], { input: rules });
   }
 
   async teardown(): Promise<void> {

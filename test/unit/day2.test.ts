@@ -73,6 +73,25 @@ describe('day 2: inventory', () => {
   });
 });
 
+describe('the port devices dial and the port the relay\'s sshd listens on', () => {
+  const withRelay = (extra: string) => prepared(INVENTORY.replace('server: {ansible_host: 198.18.0.10}', `server: {ansible_host: 198.18.0.10, ${extra}}`));
+  const ports = (inv: Inventory) => Object.fromEntries(['server', 'rpi1', 'client'].map((h) => [h, [inv.hosts.get(h)!.vars.relay_ssh_port, inv.hosts.get(h)!.vars.relay_sshd_port]]));
+
+  it('both 22 by default; the relay\'s relay_ssh_port reaches every host, and sshd listens on it unless told', () => {
+    assert.deepEqual(ports(prepared()), { server: [22, 22], rpi1: [22, 22], client: [22, 22] });
+    assert.deepEqual(ports(withRelay('relay_ssh_port: 2222')), { server: [2222, 2222], rpi1: [2222, 2222], client: [2222, 2222] });
+  });
+
+  it('behind a port forward: relay_ssh_port 2222 dialled, relay_sshd_port 22 listened on', () => {
+    assert.deepEqual(ports(withRelay('relay_ssh_port: 2222, relay_sshd_port: 22')), { server: [2222, 22], rpi1: [2222, 22], client: [2222, 22] });
+  });
+
+  it('relay_sshd_port must be a port number', () => {
+    inputError(() => withRelay('relay_sshd_port: "22 -o x"'), /relay_sshd_port of server must be a port number/);
+    inputError(() => withRelay('relay_sshd_port: 0'), /relay_sshd_port of server must be a port number/);
+  });
+});
+
 describe('day 2: playbooks pass pre-flight', () => {
   for (const name of ['site', 'remove', 'rotate'] as const) {
     it(`${name}.yaml`, () => {

@@ -12,12 +12,14 @@ import { renderString } from '../../src/playbook/template.js';
 import { cannedCtx, planWith } from './modules/fake-host.js';
 
 /** systemctl show of both names: whether ssh.service exists, and what sshd.service is (an alias resolves to its unit's Id). */
-const units = (sshLoaded: boolean, sshdId: string | null) =>
+const units = (sshLoaded: boolean, sshdId: string | null, active: 'ssh' | 'sshd' = sshLoaded ? 'ssh' : 'sshd') =>
   [
     'unit ssh.service Id=ssh.service',
     `unit ssh.service LoadState=${sshLoaded ? 'loaded' : 'not-found'}`,
+    `unit ssh.service ActiveState=${sshLoaded && active === 'ssh' ? 'active' : 'inactive'}`,
     `unit sshd.service Id=${sshdId ?? 'sshd.service'}`,
     `unit sshd.service LoadState=${sshdId ? 'loaded' : 'not-found'}`,
+    `unit sshd.service ActiveState=${sshdId && (active === 'sshd' || sshdId === 'ssh.service') ? 'active' : 'inactive'}`,
   ].join('\n');
 
 /** A report as the module's script prints it: Debian 13 by default. sshd's debug lines end in \r\n. */
@@ -51,6 +53,9 @@ describe('sshd_check: the report of sshd', () => {
     assert.equal(sshdUnit(parseReport(report())), 'ssh.service');
     assert.equal(sshdUnit(parseReport(report({ units: units(false, 'sshd.service') }))), 'sshd.service');
     assert.equal(sshdUnit(parseReport(report({ units: units(false, null) }))), undefined);
+    // Both exist (e.g. a SysV script's generated ssh.service besides the real sshd.service): the running one.
+    assert.equal(sshdUnit(parseReport(report({ units: units(true, 'sshd.service', 'sshd') }))), 'sshd.service');
+    assert.equal(sshdUnit(parseReport(report({ units: units(true, 'sshd.service', 'ssh') }))), 'ssh.service');
   });
 
   it('Include globs match as sshd\'s do: * stays within a directory', () => {

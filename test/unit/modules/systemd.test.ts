@@ -1,4 +1,8 @@
 // systemd: canned `systemctl show` output; the exact planned commands.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { systemd } from '../../../src/modules/systemd.js';
@@ -9,6 +13,9 @@ const show = (active: string, file: string, load = 'loaded', needReload = 'no') 
 const sc = (verb: string, name = 'relay-tunnel.service') => `systemctl ${verb} -- ${name}`;
 /** enable/disable skip their implicit daemon-reload (symlinks only; systemd reads them from disk). */
 const en = (verb: 'enable' | 'disable', name = 'relay-tunnel.service') => `systemctl ${verb} --no-reload -- ${name}`;
+/** With daemon_reload: the same, then a reload only if systemd asks for one (systemd 257 does after enable). */
+const enR = (verb: 'enable' | 'disable', name = 'relay-tunnel.service') =>
+  `sh -c 'systemctl ${verb} --no-reload -- "$1" && if [ "$(systemctl show -p NeedDaemonReload --value -- "$1")" = yes ]; then systemctl daemon-reload; fi' sh ${name}`;
 
 const cases: CannedCase[] = [
   { name: 'start + enable a stopped, disabled unit', args: { state: 'started', enabled: true }, read: show('inactive', 'disabled'), commands: [en('enable'), sc('start')], changed: true },
@@ -33,10 +40,10 @@ const cases: CannedCase[] = [
     changed: true,
   },
   {
-    name: 'a changed unit file being enabled: one daemon-reload, then enable without its own',
+    name: 'a changed unit file being enabled: one daemon-reload, then enable, reloading again only if systemd asks',
     args: { daemon_reload: true, enabled: true, state: 'restarted' },
     read: show('active', 'disabled', 'loaded', 'yes'),
-    commands: ['systemctl daemon-reload', en('enable'), sc('restart')],
+    commands: ['systemctl daemon-reload', enR('enable'), sc('restart')],
     changed: true,
   },
   { name: 'daemon_reload with nothing else to do: a step, not a change', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled', 'loaded', 'yes'), commands: ['systemctl daemon-reload'], changed: false },
@@ -49,14 +56,14 @@ const cases: CannedCase[] = [
     args: { daemon_reload: true, enabled: true, state: 'started' },
     read: show('inactive', '', 'not-found'),
     check: true,
-    commands: [en('enable'), sc('start')], // systemd loads the new unit on start
+    commands: [enR('enable'), sc('start')], // systemd loads the new unit on start
     changed: true,
   },
   {
-    name: 'unknown unit with daemon_reload (apply): no reload at all, systemd loads the new unit when it starts',
+    name: 'unknown unit with daemon_reload (apply): no reload unless systemd asks after enable; it loads the new unit when it starts',
     args: { daemon_reload: true, enabled: true, state: 'started' },
     read: show('inactive', '', 'not-found'),
-    commands: [en('enable'), sc('start')], // systemd loads the new unit on start
+    commands: [enR('enable'), sc('start')], // systemd loads the new unit on start
     changed: true,
   },
 ];
@@ -70,6 +77,24 @@ describe('systemd (canned facts)', () => {
     const plan = await planWith(systemd, { name, state: 'started' }, ctx);
     assert.equal(ctx.reads[0], `systemctl show -p ActiveState,UnitFileState,LoadState,NeedDaemonReload -- 'x'\\'';reboot;'\\''.service'`);
     assert.equal(plan.steps[0].command, `systemctl start -- 'x'\\'';reboot;'\\''.service'`);
+  });
+
+  it('enable with daemon_reload: reloads exactly when systemd asks afterwards (run for real with a fake systemctl)', async () => {
+    const plan = await planWith(systemd, { name: 'relay-tunnel.service', enabled: true, daemon_reload: true }, cannedCtx(show('inactive', 'disabled')));
+    const dir = mkdtempSync(join(tmpdir(), 'relay-play-systemctl-'));
+    try {
+      // A systemctl that logs its calls and answers NeedDaemonReload from $NEED.
+      writeFileSync(join(dir, 'systemctl'), '#!/bin/sh\necho "$*" >> "$LOG"\nif [ "$1" = show ]; then echo "$NEED"; fi\n', { mode: 0o755 });
+      for (const need of ['yes', 'no']) {
+        const log = join(dir, `log-${need}`);
+        const r = spawnSync('sh', ['-c', plan.steps[0].command], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, LOG: log, NEED: need }, encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        const calls = readFileSync(log, 'utf8').trim().split('\n');
+        assert.deepEqual(calls, ['enable --no-reload -- relay-tunnel.service', 'show -p NeedDaemonReload --value -- relay-tunnel.service', ...(need === 'yes' ? ['daemon-reload'] : [])]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('daemon_reload alone needs no read', async () => {
