@@ -1,5 +1,7 @@
 // Day 2 of a fleet on real hosts (one lab, booted once): status, a forwarded service end to end,
-// rotate, remove, apply without and with --prune, and the NixOS configuration.
+// rotate, remove, apply without and with --prune, and the NixOS configuration. The relay's sshd is
+// installed as Fedora, RHEL or Arch name it (unit sshd.service, no ssh.service; /usr/bin/sshd), and its
+// sshd_config first lacks the Include of sshd_config.d.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -76,7 +78,7 @@ describe('day 2 on a lab fleet: status, forwards, rotate, remove, prune, NixOS',
 
   before(async () => {
     // A generous boot timeout: the machine is shared with other labs.
-    lab = await startLab(['server', ...DEVICES, 'client'], { bootTimeoutMs: 300_000 });
+    lab = await startLab(['server', ...DEVICES, 'client'], { bootTimeoutMs: 300_000, sshdNamedSshd: ['server'] });
     dir = tempDir('relay-play-day2-');
     inventory = writeYaml(dir, 'inventory.yaml', inventoryData(DEVICES, FORWARDS));
     const key = await lab.exec('client', "ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 && cat ~/.ssh/id_ed25519.pub");
@@ -88,6 +90,25 @@ describe('day 2 on a lab fleet: status, forwards, rotate, remove, prune, NixOS',
     // A real TCP service on rpi1, on the device's loopback only: reachable through the relay or not at all.
     const web = await lab.exec('rpi1', `sudo mkdir -p /srv/www && echo ${MARKER} | sudo tee /srv/www/marker.txt >/dev/null && sudo systemd-run --unit web python3 -m http.server 80 --bind 127.0.0.1 --directory /srv/www`);
     assert.equal(web.code, 0, show(web));
+
+    // A sshd_config without the Include of sshd_config.d would ignore relay-play's drop-in: refused,
+    // saying which line to add; nothing of sshd's configuration or the relay account is written.
+    const relayState = 'sudo sha256sum /etc/ssh/sshd_config; ls -A /etc/ssh/sshd_config.d /etc/systemd/system | grep relay-play; getent passwd relay; true';
+    const noInclude = await lab.exec('server', "sudo sed -i 's|^Include /etc/ssh/sshd_config.d/\\*\\.conf$|# &|' /etc/ssh/sshd_config && ! grep -q '^Include' /etc/ssh/sshd_config");
+    assert.equal(noInclude.code, 0, show(noInclude));
+    const before = await lab.exec('server', relayState);
+    const refused = await relayPlay(lab, ['apply', inventory]);
+    assert.equal(refused.code, 2, show(refused));
+    const fatal = refused.stdout.split('\n').filter((l) => l.startsWith('fatal: '));
+    assert.equal(fatal.length, 1, show(refused));
+    assert.match(fatal[0], /^fatal: \[server\] .*sshd on server would not read \/etc\/ssh\/sshd_config\.d\/relay-play\.conf: \/etc\/ssh\/sshd_config does not include \/etc\/ssh\/sshd_config\.d/, show(refused));
+    assert.match(refused.stdout, /^ {4}Include \/etc\/ssh\/sshd_config\.d\/\*\.conf$/m, `offers the line to add: ${show(refused)}`);
+    assert.equal((await lab.exec('server', relayState)).stdout, before.stdout, 'sshd_config, drop-ins, units and accounts untouched');
+    assert.equal(before.stdout.split('\n').filter(Boolean).length, 1, `no relay-play file and no relay user yet: ${before.stdout}`);
+    console.log(`# no Include in sshd_config: ${fatal[0]}`);
+    const fixed = await lab.exec('server', "sudo sed -i 's|^# \\(Include /etc/ssh/sshd_config.d/\\*\\.conf\\)$|\\1|' /etc/ssh/sshd_config && grep -q '^Include' /etc/ssh/sshd_config");
+    assert.equal(fixed.code, 0, show(fixed));
+
     const r = await relayPlay(lab, ['apply', inventory]);
     assert.equal(r.code, 0, show(r));
     for (const d of DEVICES) await waitFor(`ssh ${d}`, 30_000, async () => (await sshFromClient(d)).stdout.trim() === d);
@@ -95,6 +116,19 @@ describe('day 2 on a lab fleet: status, forwards, rotate, remove, prune, NixOS',
 
   after(async () => {
     await lab?.teardown();
+  });
+
+  it('a relay whose sshd is sshd.service at /usr/bin/sshd: found, the rules proven, reloaded through that unit', async () => {
+    const r = await lab.exec('server', 'systemctl show -p LoadState --value ssh.service; command -v sshd; sudo journalctl -u sshd.service --no-pager -o cat | grep -c "^Reloaded"; systemctl show -p After --value relay-play-reaper.service');
+    const [sshLoad, bin, reloads, after] = r.stdout.trim().split('\n');
+    assert.equal(sshLoad, 'not-found', 'there is no ssh.service on this relay');
+    assert.equal(bin, '/usr/bin/sshd');
+    assert.ok(Number(reloads) >= 1, `sshd.service was reloaded: ${show(r)}`);
+    assert.match(after, /\bsshd\.service\b/, 'the reaper starts after sshd.service');
+    const again = await relayPlay(lab, ['apply', inventory, '-v']);
+    assert.equal(again.code, 0, show(again));
+    assert.match(again.stdout, /^ok: \[server\] relay-user : sshd found.*\n.*OpenSSH_9\.2 at \/usr\/bin\/sshd, unit sshd\.service/m, show(again));
+    assert.match(again.stdout, /^ok: \[server\] relay-user : sshd applies the relay user's rules/m, show(again));
   });
 
   it('status: every tunnel up, exit 0, one row per device with port and since', async () => {
@@ -295,6 +329,10 @@ describe('day 2 on a lab fleet: status, forwards, rotate, remove, prune, NixOS',
     const rel = await relayPlay(lab, ['nixos', withNix, 'server']);
     assert.equal(rel.code, 0, show(rel));
     assert.match(rel.stdout, /users\.users\.relay = \{/);
+    // The reaper too (a NixOS relay gets a moved device back as fast), with the script this relay runs.
+    assert.match(rel.stdout, /systemd\.services\.relay-play-reaper = \{/);
+    const reaper = (await lab.exec('server', 'grep -v "^#" /usr/local/lib/relay-play/reap-stale-tunnels')).stdout.trim().split('\n');
+    for (const line of reaper) assert.ok(rel.stdout.includes(line), `the NixOS reaper has the line ${JSON.stringify(line)}`);
     assert.ok(rel.stdout.includes(`permitlisten=\\"localhost:${port}\\",permitlisten=\\"localhost:${fwPort}\\",permitopen=\\"localhost:1\\" ${relayPub.split(' ').slice(0, 2).join(' ')} relay-play device nix1"`), rel.stdout);
     assert.match(rel.stdout, new RegExp(`PermitListen .*localhost:${port} localhost:${fwPort}`));
 

@@ -1,5 +1,7 @@
 // Faults on a live fleet: addresses change, the relay and devices restart, the network goes away,
 // applies collide or die midway, an admin breaks sshd's config. Every recovery is timed and bounded.
+// A mixed fleet, as real ones are: a Debian 12 relay (OpenSSH 9.2) with Debian 13 devices and client
+// (OpenSSH 10.0), and one Debian 12 device (rpi5, enrolled late).
 //
 // The 2-minute network cut of rpi3 runs in the background while the relay and device restart tests
 // (which only touch rpi1, rpi2 and the relay) go on; its recovery is measured after they are done.
@@ -61,7 +63,10 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
   };
 
   before(async () => {
-    lab = await startLab(['server', 'client', 'rpi1', 'rpi2', 'rpi3', 'rpi4', 'rpi5'], { bootTimeoutMs: 300_000 });
+    lab = await startLab(['server', 'client', 'rpi1', 'rpi2', 'rpi3', 'rpi4', 'rpi5'], {
+      bootTimeoutMs: 300_000,
+      release: { server: 'bookworm', client: 'trixie', rpi1: 'trixie', rpi2: 'trixie', rpi3: 'trixie', rpi4: 'trixie', rpi5: 'bookworm' },
+    });
     dir = tempDir('relay-play-faults-');
     await setupClientLogin(lab, ['rpi1', 'rpi2', 'rpi3', 'rpi4', 'rpi5']);
     writeInventory();
@@ -189,7 +194,7 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     assertAllUnchanged(again, 'second run after the kills');
   });
 
-  it('a hand-broken sshd drop-in: apply reports sshd -t failing, does not reload, sshd keeps serving; fixed, it converges', async () => {
+  it('a hand-broken sshd drop-in: apply --check and apply report sshd -t failing, no reload, sshd keeps serving; fixed, it converges', async () => {
     const mark = (await lab.exec('server', 'date +%s.%N')).stdout.trim();
     const before = await lab.exec('server', 'sudo sha256sum /etc/ssh/sshd_config.d/relay-play.conf /home/relay/.ssh/authorized_keys; systemctl show -p MainPID --value ssh');
     const broken = await lab.exec('server', "printf 'ThisIsNotAnSshdOption yes\\n' | sudo tee /etc/ssh/sshd_config.d/zz-broken.conf >/dev/null && ! sudo sshd -t");
@@ -197,6 +202,15 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
 
     devices = ['rpi1', 'rpi2', 'rpi3', 'rpi4', 'rpi5'];
     writeInventory(); // adding rpi5 needs an sshd reload (PermitListen)
+
+    // A dry run already says so: sshd -t is a read, and reads run in --check.
+    const dry = await apply('--check');
+    assert.equal(dry.code, 2, show(dry));
+    const dryFatal = dry.stdout.split('\n').filter((l) => l.startsWith('fatal: '));
+    assert.equal(dryFatal.length, 1, show(dry));
+    assert.match(dryFatal[0], /^fatal: \[server\] .*sshd -t fails on server's configuration as it is, before relay-play changes it: \/etc\/ssh\/sshd_config\.d\/zz-broken\.conf: line 1: Bad configuration option: ThisIsNotAnSshdOption; /, show(dry));
+    console.log(`# broken sshd drop-in: apply --check exit 2: ${dryFatal[0]}`);
+
     const r = await apply();
     assert.equal(r.code, 2, show(r));
     const fatal = r.stdout.split('\n').filter((l) => l.startsWith('fatal: [server]'));

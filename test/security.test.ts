@@ -1,6 +1,7 @@
 // The relay refuses what it must: each test tries the forbidden thing with a real key on a real host
 // and asserts it fails — next to a control showing the same method succeeds where it is allowed, so
-// a refusal is never just a broken test.
+// a refusal is never just a broken test. The relay runs Debian 13 (OpenSSH 10.0), as do rpi1 and the
+// client; rpi2 runs Debian 12 (OpenSSH 9.2). (test/faults.test.ts has a Debian 12 relay.)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { labAvailable, startLab, type ExecResult, type Lab } from './lab/index.js';
@@ -76,7 +77,7 @@ printf 'got=%s\\n--err--\\n' "$got"; cat "$err"; rm -f "$err"`;
   const relayListeners = async () => (await lab.exec('server', 'ss -Hltn', { timeoutMs: 10_000 })).stdout;
 
   before(async () => {
-    lab = await startLab(['server', 'client', 'rpi1', 'rpi2'], { bootTimeoutMs: 300_000 });
+    lab = await startLab(['server', 'client', 'rpi1', 'rpi2'], { bootTimeoutMs: 300_000, release: { server: 'trixie', client: 'trixie', rpi1: 'trixie', rpi2: 'bookworm' } });
     dir = tempDir('relay-play-security-');
     relayIp = lab.hosts.server.ip;
     await setupClientLogin(lab, ['rpi1', 'rpi2']);

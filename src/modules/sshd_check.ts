@@ -43,7 +43,7 @@ const schema = {
 // $1 config, $2 the -C spec ('' for none). Every line of output is tagged: key=value facts, then
 // `I <include pattern>` (what sshd itself resolved, nested Includes too), `E <sshd -t message>`, and
 // `T <sshd -T line>`. sshd's debug output names each Include it reads; its settings are dropped here.
-const SCRIPT = `PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+const SCRIPT = `PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 bin=$(command -v sshd) || bin=
 echo "binary=$bin"
 [ -n "$bin" ] || exit 0
@@ -54,7 +54,7 @@ echo "version=$("$bin" -V 2>&1 | grep -o 'OpenSSH_[^ ,]*' | head -n 1)"
 out=$("$bin" -ddd -t -f "$1" 2>&1)
 rc=$?
 echo "test_rc=$rc"
-printf '%s\\n' "$out" | sed -n -e 's/^debug[0-9]*: .* line [0-9]*: new include /I /p' -e '/^debug[0-9]*: /d' -e '/./s/^/E /p'
+printf '%s\\n' "$out" | sed -n -e '/^debug[0-9]*: .* line [0-9]*: new include /{s//I /p;d;}' -e '/^debug[0-9]*: /d' -e '/./s/^/E /p'
 [ "$rc" -eq 0 ] || exit 0
 if [ -n "$2" ]; then out=$("$bin" -T -f "$1" -C "$2" 2>&1); else out=$("$bin" -T -f "$1" 2>&1); fi
 echo "dump_rc=$?"
@@ -155,7 +155,7 @@ export const sshd_check: Module<SshdCheckArgs> = {
     const result = { binary: r.binary, unit: unit ?? '', version: r.version, penalties: 'persourcepenalties' in r.settings, includes: r.includes, config };
     if (!unit) return fail(`sshd on ${ctx.host} runs under neither ssh.service nor sshd.service; relay-play reloads it through systemd`, result);
     if (r.testRc !== 0) {
-      return fail(`sshd -t fails on ${ctx.host}'s configuration as it is now (relay-play changed nothing): ${r.errors.join('; ') || `exit ${r.testRc}`}`, result);
+      return fail(`sshd -t fails on ${ctx.host}'s configuration as it is, before relay-play changes it: ${r.errors.join('; ') || `exit ${r.testRc}`}`, result);
     }
     if (r.dumpRc !== 0) {
       return fail(`sshd -T${spec ? ` -C ${spec}` : ''} fails on ${ctx.host}: ${r.dump.join('; ') || `exit ${r.dumpRc}`}`, result);
@@ -164,7 +164,7 @@ export const sshd_check: Module<SshdCheckArgs> = {
       const line = `Include ${dirOf(args.dropin)}/*.conf`;
       return fail(
         `sshd on ${ctx.host} would not read ${args.dropin}: ${config} does not include ${dirOf(args.dropin)}` +
-          ` (includes: ${r.includes.join(', ') || 'none'}), so relay-play's settings would do nothing. Nothing was written.` +
+          ` (includes: ${r.includes.join(', ') || 'none'}), so relay-play's settings there would do nothing; none were written.` +
           ` Add this line near the top of ${config}, before any Match block, then run relay-play again:\n    ${line}`,
         result,
       );

@@ -109,10 +109,10 @@ describe('day 2: playbooks pass pre-flight', () => {
     const relayPlays = pb.plays.filter((p) => selectHosts(inv, p.hosts).includes('server'));
     assert.deepEqual(
       relayPlays.map((p) => p.tasks.map((t) => t.module)),
-      [['sshd_check', 'file', 'relay_fleet']],
+      [['file', 'relay_fleet', 'sshd_check']],
     );
     // The sshd check (it looks for a drop-in directory NixOS does not use) is skipped there.
-    const runs = (i: Inventory) => relayPlays[0].tasks[0].when.every((c) => truthy(evalExpr(parseExpr(c), { inventory_hostname: 'server', groups: Object.fromEntries(i.groups) })));
+    const runs = (i: Inventory) => relayPlays[0].tasks[2].when.every((c) => truthy(evalExpr(parseExpr(c), { inventory_hostname: 'server', groups: Object.fromEntries(i.groups) })));
     assert.equal(runs(inv), false);
     assert.equal(runs(prepared()), true, 'it runs on other relays');
   });

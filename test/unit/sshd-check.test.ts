@@ -2,14 +2,14 @@
 // OpenSSH 9.2 and Debian 13's 10.0 lab hosts), what each failure says, and that the relay's proof
 // (sshd -T -C user=relay) checks every setting of the drop-in it proves.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { differences, globRegExp, parseReport, sshd_check, sshdUnit } from '../../src/modules/sshd_check.js';
 import { bundledRolesDir } from '../../src/playbook/load.js';
 import { renderString } from '../../src/playbook/template.js';
-import { cannedCtx, planWith } from './modules/fake-host.js';
+import { cannedCtx, planWith, sandbox, sandboxCtx } from './modules/fake-host.js';
 
 /** systemctl show of both names: whether ssh.service exists, and what sshd.service is (an alias resolves to its unit's Id). */
 const units = (sshLoaded: boolean, sshdId: string | null, active: 'ssh' | 'sshd' = sshLoaded ? 'ssh' : 'sshd') =>
@@ -106,13 +106,13 @@ describe('sshd_check: plans', () => {
 
   it('sshd -t failing: its own message, and that nothing was changed', async () => {
     const p = await plan({}, report({ testRc: 255, errors: ['/etc/ssh/sshd_config.d/zz-broken.conf: line 1: Bad configuration option: ThisIsNotAnSshdOption', '/etc/ssh/sshd_config.d/zz-broken.conf: terminating, 1 bad configuration options'] }));
-    assert.equal(p.failed, "sshd -t fails on rpi1's configuration as it is now (relay-play changed nothing): /etc/ssh/sshd_config.d/zz-broken.conf: line 1: Bad configuration option: ThisIsNotAnSshdOption; /etc/ssh/sshd_config.d/zz-broken.conf: terminating, 1 bad configuration options");
+    assert.equal(p.failed, "sshd -t fails on rpi1's configuration as it is, before relay-play changes it: /etc/ssh/sshd_config.d/zz-broken.conf: line 1: Bad configuration option: ThisIsNotAnSshdOption; /etc/ssh/sshd_config.d/zz-broken.conf: terminating, 1 bad configuration options");
   });
 
   it('no Include of sshd_config.d: refused, with the line to add', async () => {
     const p = await plan({ dropin: '/etc/ssh/sshd_config.d/relay-play.conf' }, report({ includes: [] }), 'server');
     assert.match(p.failed ?? '', /^sshd on server would not read \/etc\/ssh\/sshd_config\.d\/relay-play\.conf: \/etc\/ssh\/sshd_config does not include \/etc\/ssh\/sshd_config\.d \(includes: none\)/);
-    assert.match(p.failed ?? '', /Nothing was written\./);
+    assert.match(p.failed ?? '', /settings there would do nothing; none were written\./);
     assert.match(p.failed ?? '', /\n {4}Include \/etc\/ssh\/sshd_config\.d\/\*\.conf$/);
     // An Include of another directory does not count; one nested elsewhere that reaches it does.
     assert.match((await plan({ dropin: '/etc/ssh/sshd_config.d/relay-play.conf' }, report({ includes: ['/etc/ssh/other.d/*.conf'] }))).failed ?? '', /includes: \/etc\/ssh\/other\.d\/\*\.conf/);
@@ -139,6 +139,59 @@ describe('sshd_check: plans', () => {
     await assert.rejects(plan({ expect: { permittty: 'no' } }, report()), /invalid args/);
     await assert.rejects(plan({ match: { user: 'relay,addr=1.2.3.4' } }, report()), /invalid args/);
     await assert.rejects(plan({ match: { user: 'relay x' } }, report()), /invalid args/);
+  });
+});
+
+describe('sshd_check: its script, run for real against a fake sshd and systemctl', () => {
+  // What sshd prints: -ddd -t logs to stderr with \r\n line ends, naming each Include it reads; -T dumps.
+  const FAKE_SSHD = `#!/bin/sh
+case "$1 $2" in
+  "-V ") echo "OpenSSH_10.0p2 Debian-7+deb13u4, OpenSSL 3.5.9" >&2 ;;
+  "-ddd -t")
+    printf 'debug2: load_server_config: filename %s\\r\\n' "$4" >&2
+    if [ -n "$INCLUDE" ]; then printf 'debug2: %s line 12: new include %s\\r\\n' "$4" "$INCLUDE" >&2; fi
+    printf 'debug3: %s:62 setting KbdInteractiveAuthentication no\\r\\n' "$4" >&2
+    if [ -n "$BROKEN" ]; then printf '%s\\r\\n' "$BROKEN" "$4: terminating, 1 bad configuration options" >&2; exit 255; fi ;;
+  "-T -f") printf 'port 22\\npermittty no\\npersourcepenalties crash:90 noauth:1\\n' ;;
+esac
+`;
+  // Debian: ssh.service, and sshd.service its alias.
+  const FAKE_SYSTEMCTL = `#!/bin/sh
+printf 'Id=ssh.service\\nLoadState=loaded\\nActiveState=active\\n'
+`;
+  const withFakes = async <T>(env: Record<string, string>, fn: (ctx: ReturnType<typeof sandboxCtx>) => Promise<T>): Promise<T> => {
+    const sb = sandbox();
+    const saved = { ...process.env };
+    try {
+      writeFileSync(sb.p('sshd'), FAKE_SSHD, { mode: 0o755 });
+      writeFileSync(sb.p('systemctl'), FAKE_SYSTEMCTL, { mode: 0o755 });
+      Object.assign(process.env, { PATH: `${sb.dir}:${process.env.PATH}`, INCLUDE: '', BROKEN: '' }, env);
+      return await fn(sandboxCtx(sb));
+    } finally {
+      for (const k of ['PATH', 'INCLUDE', 'BROKEN']) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+      sb.cleanup();
+    }
+  };
+
+  it('a good sshd: its binary, unit, version, the Include it reads, and its settings', async () => {
+    const p = await withFakes({ INCLUDE: '/etc/ssh/sshd_config.d/*.conf' }, (ctx) =>
+      planWith(sshd_check, { dropin: '/etc/ssh/sshd_config.d/relay-play.conf', match: { user: 'relay', host: 'h', addr: '192.0.2.1' }, expect: { permittty: 'no' }, port: 22 }, ctx));
+    assert.equal(p.failed, undefined);
+    assert.match(String(p.result?.binary), /\/sshd$/);
+    assert.deepEqual({ ...p.result, binary: 'x' }, { binary: 'x', unit: 'ssh.service', version: 'OpenSSH_10.0p2', penalties: true, includes: ['/etc/ssh/sshd_config.d/*.conf'], config: '/etc/ssh/sshd_config' });
+  });
+
+  it('sshd -t failing: only its own messages, not the debug lines nor the Include it read', async () => {
+    const p = await withFakes({ INCLUDE: '/etc/ssh/sshd_config.d/*.conf', BROKEN: '/etc/ssh/sshd_config.d/zz.conf: line 1: Bad configuration option: Nope' }, (ctx) => planWith(sshd_check, {}, ctx));
+    assert.equal(p.failed, "sshd -t fails on h1's configuration as it is, before relay-play changes it: /etc/ssh/sshd_config.d/zz.conf: line 1: Bad configuration option: Nope; /etc/ssh/sshd_config: terminating, 1 bad configuration options");
+  });
+
+  it('no Include: refused', async () => {
+    const p = await withFakes({}, (ctx) => planWith(sshd_check, { dropin: '/etc/ssh/sshd_config.d/relay-play.conf' }, ctx));
+    assert.match(p.failed ?? '', /does not include \/etc\/ssh\/sshd_config\.d \(includes: none\)/);
   });
 });
 
