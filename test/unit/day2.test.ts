@@ -325,7 +325,7 @@ describe('day 2: NixOS configuration', () => {
     assert.match(nix, /after = \[ "sshd\.service" \];/);
     assert.match(nix, /wantedBy = \[ "multi-user\.target" \];/);
     assert.match(nix, /path = \[ pkgs\.iproute2 pkgs\.gawk pkgs\.gnugrep pkgs\.coreutils pkgs\.procps pkgs\.util-linux \];/);
-    assert.match(nix, /Restart = "always";\n {6}RestartSec = 5;\n {6}ProtectSystem = "strict";/);
+    assert.match(nix, /Restart = "always";\n {6}RestartSec = 5;\n {6}TimeoutStopSec = 5;\n {6}ProtectSystem = "strict";/);
     // The script's every line, in a Nix '' string (indented; ${ would be escaped, there is none).
     const body = /ExecStart = pkgs\.writeShellScript "relay-play-reap-stale-tunnels" ''\n([\s\S]*?)\n {6}'';/.exec(nix)?.[1];
     assert.ok(body, nix);
