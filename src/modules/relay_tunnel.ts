@@ -83,8 +83,10 @@ if [ -n "$newkey" ] && [ -e "$newkey" ]; then
   chmod 0644 -- "$d/.id_relay.pub.tmp"; mv -f -- "$d/.id_relay.pub.tmp" "$d/id_relay.pub"
   rm -f -- "$newkey.pub"
 fi
-systemctl daemon-reload
+# enable before the daemon-reload: on systemd 257 (Debian 13) an enable after it leaves every unit
+# flagged NeedDaemonReload, and the next run would spend a round trip on another reload.
 systemctl enable --quiet --no-reload -- "$unit"
+systemctl daemon-reload
 systemctl stop relay-play-rollback-arm.timer 2>/dev/null || true
 if [ -f "$d/rollback/armed" ]; then
   systemd-run --quiet --collect --unit=relay-play-rollback-arm --on-active="$timeout" \\
@@ -273,7 +275,7 @@ export const relay_tunnel: Module<TunnelArgs> = {
     if (!running) {
       return {
         changed: true,
-        steps: [...fixAttrs, { describe: `start ${TUNNEL_UNIT}`, command: shScript('systemctl daemon-reload && systemctl enable --quiet --no-reload -- "$1" && systemctl start -- "$1"', [TUNNEL_UNIT]) }],
+        steps: [...fixAttrs, { describe: `start ${TUNNEL_UNIT}`, command: shScript('systemctl enable --quiet --no-reload -- "$1" && systemctl daemon-reload && systemctl start -- "$1"', [TUNNEL_UNIT]) }],
         diff,
         msg: `${TUNNEL_UNIT} was ${f.active}${f.enabled === 'enabled' ? '' : ` and ${f.enabled || 'not installed'}`}`,
         confirm: (c) => confirmTunnel(c, f, '', timeoutS),
