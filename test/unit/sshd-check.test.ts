@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { differences, globRegExp, parseReport, sshd_check, sshdUnit } from '../../src/modules/sshd_check.js';
 import { bundledRolesDir } from '../../src/playbook/load.js';
-import { renderString } from '../../src/playbook/template.js';
+import { renderString } from '../../src/playbook/jinja.js';
+import { renderHandlebars } from '../../src/playbook/template.js';
 import { cannedCtx, planWith, sandbox, sandboxCtx } from './modules/fake-host.js';
 
 /** systemctl show of both names: whether ssh.service exists, and what sshd.service is (an alias resolves to its unit's Id). */
@@ -198,7 +199,7 @@ printf 'Id=ssh.service\\nLoadState=loaded\\nActiveState=active\\n'
 describe('the relay proves what its drop-in says', () => {
   it('the sshd -T check expects every setting of the Match block, with the same values', () => {
     const vars = { relay_permit: 'localhost:22221 localhost:22222' };
-    const conf = String(renderString(readFileSync(join(bundledRolesDir(), 'relay-user/templates/relay-play.conf.hbs'), 'utf8'), vars));
+    const conf = String(renderHandlebars(readFileSync(join(bundledRolesDir(), 'relay-user/templates/relay-play.conf.hbs'), 'utf8'), vars));
     const block = conf.split(/^Match User relay$/m)[1];
     const written = Object.fromEntries(
       block
