@@ -29,15 +29,18 @@ describe('zero-touch enrolment: a device that was never on the admin\'s network'
   };
 
   before(async () => {
-    lab = await startLab(['server', 'rpi9', 'client']);
+    // rpi7: a Debian 13 image with cloud-init, first booted (later) from the user-data enroll writes.
+    lab = await startLab(['server', 'rpi9', 'rpi7', 'client'], { release: { rpi7: 'trixie' }, cloudInit: ['rpi7'] });
     dir = tempDir();
     // rpi9 is listed without ansible_host: relay-play never reaches it directly. rpi8 is never booted.
-    const data = relayInventory(lab, { devices: ['rpi9', 'rpi8'], vars: { rpi9: { tunnel_confirm_timeout: 20 } } }) as { all: { children: { devices: { hosts: Record<string, Record<string, unknown>> } } } };
+    const data = relayInventory(lab, { devices: ['rpi9', 'rpi8', 'rpi7'], vars: { rpi9: { tunnel_confirm_timeout: 20 } } }) as { all: { children: { devices: { hosts: Record<string, Record<string, unknown>> } } } };
     const hosts = data.all.children.devices.hosts;
     delete hosts.rpi9.ansible_host;
+    delete hosts.rpi7.ansible_host;
     hosts.rpi8 = { ...hosts.rpi9 };
     inventory = writeYaml(dir, 'inventory.yaml', data);
     await lab.setAway('rpi9', true);
+    await lab.setAway('rpi7', true);
     await setupClientLogin(lab, ['rpi9']);
     // The client and the relay exist before the device does.
     const first = await relayPlay(lab, ['apply', inventory, '--limit', 'relay:clients']);
@@ -92,7 +95,7 @@ describe('zero-touch enrolment: a device that was never on the admin\'s network'
   });
 
   it('an apply before the device boots: the device is awaiting first contact, the run does not fail for it', async () => {
-    const r = await relayPlay(lab, ['apply', inventory, '--limit', 'all:!rpi8']);
+    const r = await relayPlay(lab, ['apply', inventory, '--limit', 'all:!rpi8:!rpi7']);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stderr, /rpi9: awaiting first contact/, show(r));
   });
@@ -108,7 +111,7 @@ describe('zero-touch enrolment: a device that was never on the admin\'s network'
     assert.equal(gone.stdout.trim(), 'deleted', 'the script deletes itself');
     await waitFor('rpi9\'s tunnel up, checked on the relay', 30_000, async () => (await statusRows()).rows.rpi9.up);
 
-    const apply = await relayPlay(lab, ['apply', inventory, '--limit', 'all:!rpi8'], 240_000);
+    const apply = await relayPlay(lab, ['apply', inventory, '--limit', 'all:!rpi8:!rpi7'], 240_000);
     assert.equal(apply.code, 0, show(apply));
     assert.match(apply.stdout, /^rpi9\s+: ok=.* via=relay$/m, show(apply));
     assert.match(apply.stderr, /rpi9: new relay key in use; the one from its user-data is refused/, show(apply));
@@ -117,11 +120,40 @@ describe('zero-touch enrolment: a device that was never on the admin\'s network'
     assert.match(refused.stderr, /Permission denied/, show(refused));
     // Strict host key checking, no prompt: the pinned key is the one the enrolment made.
     assert.equal((await sshFromClient(lab, 'rpi9', 20_000)).stdout.trim(), 'rpi9');
-    const again = await relayPlay(lab, ['apply', inventory, '--limit', 'all:!rpi8']);
+    const again = await relayPlay(lab, ['apply', inventory, '--limit', 'all:!rpi8:!rpi7']);
     assert.equal(again.code, 0, show(again));
     assert.equal(recap(again.stdout).rpi9?.changed, 0, show(again));
     const fleet = JSON.parse((await lab.exec('server', 'cat /var/lib/relay-play/fleet.json')).stdout);
     assert.equal(fleet.devices.rpi9.issued, undefined, 'no longer awaiting');
+  });
+
+  it('cloud-init: a Debian 13 device first booted from its user-data, never reachable from the runner, comes up by itself; the next apply rotates its key and clients reach it', async (t) => {
+    const out = join(dir, 'user-data');
+    const r = await relayPlay(lab, ['enroll', inventory, 'rpi7', '--output', out]);
+    assert.equal(r.code, 0, show(r));
+    const userData = readFileSync(out, 'utf8');
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    const before = await statusRows();
+    assert.ok(before.rows.rpi7.awaiting_since, `awaiting first contact before it booted:\n${before.r.stdout}`);
+
+    const t0 = Date.now();
+    await lab.bootFromCloudInit('rpi7', userData);
+    const up = await waitFor('rpi7\'s tunnel up, checked on the relay', 90_000, async () => (await statusRows()).rows.rpi7.up, 1_000);
+    t.diagnostic(`rpi7: booted and its tunnel up ${((Date.now() - t0) / 1000).toFixed(1)} s after boot started (${up.toFixed(1)} s after the lab saw it ready)`);
+    const ci = await lab.exec('rpi7', 'cloud-init status --long');
+    assert.match(ci.stdout, /status: done/, show(ci));
+    assert.doesNotMatch(ci.stdout, /errors: \[[^\]]/, show(ci));
+    await setupClientLogin(lab, ['rpi7']);
+
+    const apply = await relayPlay(lab, ['apply', inventory, '--limit', 'all:!rpi8'], 240_000);
+    assert.equal(apply.code, 0, show(apply));
+    assert.match(apply.stdout, /^rpi7\s+: ok=.* via=relay$/m, show(apply));
+    assert.match(apply.stderr, /rpi7: new relay key in use; the one from its user-data is refused/, show(apply));
+    const firstBoot = (parse(userData) as { write_files: { content: string }[] }).write_files[0].content;
+    const issuedKey = /-----BEGIN OPENSSH PRIVATE KEY-----[\s\S]*?-----END OPENSSH PRIVATE KEY-----\n/.exec(firstBoot)![0];
+    const refused = await tryRelayKey(issuedKey);
+    assert.equal(refused.code, 255, show(refused));
+    assert.equal((await sshFromClient(lab, 'rpi7', 20_000)).stdout.trim(), 'rpi7');
   });
 
   it('an enrolment never used is revoked with remove like any device', async () => {

@@ -88,6 +88,11 @@ export interface Lab {
   /** Pin the host's ed25519 key again from its disk (after something on the host replaced it). */
   rereadHostKey(host: string): void;
   /**
+   * First boot of a host started with the cloud-init image (StartLabOptions.cloudInit), from a NoCloud
+   * seed holding `userData` (and a meta-data with a new instance-id): as an SD card with user-data.
+   */
+  bootFromCloudInit(host: string, userData: string, timeoutMs?: number): Promise<void>;
+  /**
    * Put host behind a port forward: TCP arriving on its port `from` goes to its port `to` (an nftables
    * redirect in its namespace, as a router's forward of 2222 to 22 would). Sockets on the host see `to`.
    */
@@ -121,6 +126,11 @@ export interface StartLabOptions {
    * first boot, so it costs no image build.
    */
   sshdNamedSshd?: string[];
+  /**
+   * Hosts booted from the release's image with cloud-init in it, and not booted by startLab: the test
+   * boots each with lab.bootFromCloudInit(host, userData) once it has its user-data.
+   */
+  cloudInit?: string[];
 }
 
 /** Exit code ExecResult reports when timeoutMs expired (as timeout(1) does); stderr says so too. */
@@ -375,15 +385,21 @@ const MASKED_UNITS = [
 ];
 
 /** What an image is built from; its hash names the cached image, so each release has its own. */
-function recipe(release: Release): Record<string, unknown> {
+// A host that first boots from a cloud-init seed (Raspberry Pi OS / cloud images): cloud-init, and
+// python3-cffi-backend without which debootstrap leaves python3-cryptography (and cloud-init) unconfigured.
+const CLOUD_INIT_INCLUDE = ['cloud-init', 'python3-cffi-backend'];
+const CLOUD_INIT_CFG = '# relay-play lab: the seed in /var/lib/cloud/seed/nocloud (lab.bootFromCloudInit)\ndatasource_list: [NoCloud, None]\n';
+
+function recipe(release: Release, cloudInit = false): Record<string, unknown> {
   return {
-    version: RECIPE_VERSION, suite: release, variant: 'minbase', include: INCLUDE, admin: ADMIN_USER,
+    version: RECIPE_VERSION, suite: release, variant: 'minbase', include: cloudInit ? [...INCLUDE, ...CLOUD_INIT_INCLUDE] : INCLUDE, admin: ADMIN_USER,
     sshDropin: SSH_DROPIN, hosts: ETC_HOSTS, resolv: RESOLV_CONF, masked: MASKED_UNITS,
+    ...(cloudInit ? { cloudInit: CLOUD_INIT_CFG } : {}),
   };
 }
 
-export function recipeHash(release: Release = DEFAULT_RELEASE): string {
-  return crypto.createHash('sha256').update(JSON.stringify(recipe(release))).digest('hex').slice(0, 16);
+export function recipeHash(release: Release = DEFAULT_RELEASE, cloudInit = false): string {
+  return crypto.createHash('sha256').update(JSON.stringify(recipe(release, cloudInit))).digest('hex').slice(0, 16);
 }
 
 /** The Debian mirror of this machine's own apt sources (deb822 .sources `URIs:` or sources.list `deb`). */
@@ -429,12 +445,15 @@ export function debianMirror(): string {
   return pick.uri;
 }
 
-export interface LabImage { release: Release; dir: string; rootfs: string; adminKey: string; adminPub: string }
+export interface LabImage { release: Release; cloudInit: boolean; dir: string; rootfs: string; adminKey: string; adminPub: string }
 
-function imagePaths(release: Release, hash = recipeHash(release)): LabImage {
+function imagePaths(release: Release, cloudInit: boolean, hash = recipeHash(release, cloudInit)): LabImage {
   const dir = path.join(CACHE_ROOT, hash);
-  return { release, dir, rootfs: path.join(dir, 'rootfs'), adminKey: path.join(dir, 'admin_ed25519'), adminPub: path.join(dir, 'admin_ed25519.pub') };
+  return { release, cloudInit, dir, rootfs: path.join(dir, 'rootfs'), adminKey: path.join(dir, 'admin_ed25519'), adminPub: path.join(dir, 'admin_ed25519.pub') };
 }
+
+/** Images are cached per release, and per release with cloud-init. */
+const imageKey = (release: Release, cloudInit: boolean): string => `${release}${cloudInit ? '+cloud-init' : ''}`;
 
 function imageComplete(img: LabImage): boolean {
   return fs.existsSync(path.join(img.dir, 'recipe.json')) && fs.existsSync(path.join(img.rootfs, 'usr/lib/os-release'))
@@ -465,9 +484,10 @@ async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Build (once) and return the cached image of a Debian release and its admin keypair. */
-export async function ensureImage(release: Release = DEFAULT_RELEASE): Promise<LabImage> {
-  const hash = recipeHash(release);
-  const img = imagePaths(release, hash);
+export async function ensureImage(release: Release = DEFAULT_RELEASE, opts: { cloudInit?: boolean } = {}): Promise<LabImage> {
+  const cloudInit = Boolean(opts.cloudInit);
+  const hash = recipeHash(release, cloudInit);
+  const img = imagePaths(release, cloudInit, hash);
   if (imageComplete(img)) return img;
   return withLock(path.join(CACHE_ROOT, `${hash}.lock`), async () => {
     if (imageComplete(img)) return img; // someone else built it while we waited
@@ -488,10 +508,11 @@ export async function ensureImage(release: Release = DEFAULT_RELEASE): Promise<L
     const timg: LabImage = { ...img, dir: tmp, rootfs: path.join(tmp, 'rootfs'), adminKey: path.join(tmp, 'admin_ed25519'), adminPub: path.join(tmp, 'admin_ed25519.pub') };
     try {
       const mirror = debianMirror();
-      process.stderr.write(`[lab] building Debian ${release} image ${hash} from ${mirror} (once; ~1-2 min)\n`);
+      process.stderr.write(`[lab] building Debian ${imageKey(release, cloudInit)} image ${hash} from ${mirror} (once; ~1-2 min)\n`);
       const logPath = path.join(tmp, 'build.log');
       const log = fs.openSync(logPath, 'w');
-      const args = ['--variant=minbase', `--include=${INCLUDE.join(',')}`, release, timg.rootfs, mirror];
+      const include = cloudInit ? [...INCLUDE, ...CLOUD_INIT_INCLUDE] : INCLUDE;
+      const args = ['--variant=minbase', `--include=${include.join(',')}`, release, timg.rootfs, mirror];
       installExitHandlers();
       const code = await new Promise<number>((resolve) => {
         // Own process group, so our exit/signal handlers can kill debootstrap and all its children.
@@ -510,8 +531,12 @@ export async function ensureImage(release: Release = DEFAULT_RELEASE): Promise<L
       }
       sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'relay-play-lab-runner', '-f', timg.adminKey]);
       applyImageFixes(timg.rootfs, fs.readFileSync(timg.adminPub, 'utf8').trim(), hash);
+      if (cloudInit) {
+        fs.mkdirSync(path.join(timg.rootfs, 'etc/cloud/cloud.cfg.d'), { recursive: true });
+        fs.writeFileSync(path.join(timg.rootfs, 'etc/cloud/cloud.cfg.d/90-relay-play-lab.cfg'), CLOUD_INIT_CFG);
+      }
       unmountAllUnder(tmp); // debootstrap should have unmounted /proc etc.; make sure
-      fs.writeFileSync(path.join(tmp, 'recipe.json'), JSON.stringify({ ...recipe(release), mirror, builtAt: new Date().toISOString() }, null, 2));
+      fs.writeFileSync(path.join(tmp, 'recipe.json'), JSON.stringify({ ...recipe(release, cloudInit), mirror, builtAt: new Date().toISOString() }, null, 2));
       fs.renameSync(tmp, img.dir);
       process.stderr.write(`[lab] image ready in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${img.dir}\n`);
       return img;
@@ -723,6 +748,8 @@ interface HostRt {
   name: string;
   release: Release;
   sshdNamedSshd: boolean;
+  /** Booted only by bootFromCloudInit, from the cloud-init image. */
+  cloudInit: boolean;
   ip: string;
   netns: string;
   machine: string;
@@ -916,6 +943,18 @@ class LabImpl implements Lab {
   }
 
   private hostKeys = new Map<string, string>();
+
+  async bootFromCloudInit(host: string, userData: string, timeoutMs = 180_000): Promise<void> {
+    const h = this.host(host);
+    if (!h.cloudInit) throw new Error(`${host} was not started with the cloud-init image (startLab's cloudInit option)`);
+    if (this.running(h)) throw new Error(`${host} is running already`);
+    const seed = path.join(h.root, 'var/lib/cloud/seed/nocloud');
+    fs.mkdirSync(seed, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(seed, 'user-data'), userData, { mode: 0o600 });
+    fs.writeFileSync(path.join(seed, 'meta-data'), `instance-id: ${this.prefix}-${h.name}-${Date.now()}\nlocal-hostname: ${h.name}\n`, { mode: 0o600 });
+    this.bootHost(h);
+    await this.waitReady(h, timeoutMs);
+  }
 
   rereadHostKey(host: string): void {
     const h = this.host(host);
@@ -1152,11 +1191,11 @@ class LabImpl implements Lab {
 
   // ── construction ──
 
-  async boot(hosts: { name: string; release: Release; sshdNamedSshd: boolean }[], images: Map<Release, LabImage>, timeoutMs: number): Promise<void> {
-    hosts.forEach(({ name, release, sshdNamedSshd }, i) => {
+  async boot(hosts: { name: string; release: Release; sshdNamedSshd: boolean; cloudInit: boolean }[], images: Map<string, LabImage>, timeoutMs: number): Promise<void> {
+    hosts.forEach(({ name, release, sshdNamedSshd, cloudInit }, i) => {
       const ip = `${SUBNET}.${FIRST_HOST_OCTET + i}`;
       const h: HostRt = {
-        name, release, sshdNamedSshd, ip, netns: `${this.prefix}-${name}`, machine: `${this.prefix}-${name}`,
+        name, release, sshdNamedSshd, cloudInit, ip, netns: `${this.prefix}-${name}`, machine: `${this.prefix}-${name}`,
         veth: `vh${FIRST_HOST_OCTET + i}`, root: '', log: path.join(this.dir, `${name}.console.log`),
       };
       this.rt.set(name, h);
@@ -1166,11 +1205,13 @@ class LabImpl implements Lab {
     this.setupBridge();
     for (const h of this.rt.values()) {
       this.setupHostNet(h);
-      this.setupRoot(h, images.get(h.release)!);
+      this.setupRoot(h, images.get(imageKey(h.release, h.cloudInit))!);
     }
     const t0 = Date.now();
-    for (const h of this.rt.values()) this.bootHost(h);
-    await Promise.all([...this.rt.values()].map((h) => this.waitReady(h, timeoutMs)));
+    // Cloud-init hosts wait for their seed (bootFromCloudInit).
+    const now = [...this.rt.values()].filter((h) => !h.cloudInit);
+    for (const h of now) this.bootHost(h);
+    await Promise.all(now.map((h) => this.waitReady(h, timeoutMs)));
     debug(`${hosts.length} hosts ready in ${Date.now() - t0} ms`);
   }
 }
@@ -1246,9 +1287,16 @@ export async function startLab(names: string[], opts: StartLabOptions = {}): Pro
   }
 
   // One build at a time (each takes both CPUs for a minute); an image already cached costs nothing.
-  const images = new Map<Release, LabImage>();
-  for (const r of new Set(releases)) images.set(r, await ensureImage(r));
-  const img = images.get(releases[0])!;
+  const cloud = opts.cloudInit ?? [];
+  const notHost = cloud.find((n) => !names.includes(n));
+  if (notHost) throw new Error(`startLab: cloudInit names ${JSON.stringify(notHost)}, which is not a host of this lab`);
+  const kinds = names.map((n, i) => ({ release: releases[i], cloudInit: cloud.includes(n) }));
+  const images = new Map<string, LabImage>();
+  for (const k of kinds) {
+    const key = imageKey(k.release, k.cloudInit);
+    if (!images.has(key)) images.set(key, await ensureImage(k.release, { cloudInit: k.cloudInit }));
+  }
+  const img = images.get(imageKey(kinds[0].release, kinds[0].cloudInit))!;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `relay-play-lab-${prefix}-`));
   fs.chmodSync(dir, 0o700);
   const lab = new LabImpl(prefix, dir, img);
@@ -1256,7 +1304,7 @@ export async function startLab(names: string[], opts: StartLabOptions = {}): Pro
   liveLabs.add(lab);
   lab.saveState(); // before creating anything, so a crash at any point is sweepable
   try {
-    const hosts = names.map((name, i) => ({ name, release: releases[i], sshdNamedSshd: renamed.includes(name) }));
+    const hosts = names.map((name, i) => ({ name, release: releases[i], sshdNamedSshd: renamed.includes(name), cloudInit: cloud.includes(name) }));
     await lab.boot(hosts, images, opts.bootTimeoutMs ?? 120_000);
   } catch (e) {
     lab.teardownSync();
