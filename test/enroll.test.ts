@@ -53,9 +53,9 @@ describe('zero-touch enrolment: a device that was never on the admin\'s network'
 
   it('bad input changes nothing on the relay: a device not in the inventory, a terminal as output', async () => {
     const before = await relayFiles();
-    const unknown = await relayPlay(lab, ['enroll', inventory, 'rpi7', '--script']);
+    const unknown = await relayPlay(lab, ['enroll', inventory, 'rpi6', '--script']);
     assert.equal(unknown.code, 1, show(unknown));
-    assert.match(unknown.stderr, /rpi7 is not a device of/, show(unknown));
+    assert.match(unknown.stderr, /rpi6 is not a device of/, show(unknown));
     // stdout a terminal (script(1) gives it a pty): refused without --force, no key printed.
     const tty = await lab.run(['script', '-qec', `node ${CLI} enroll ${inventory} rpi9 --script`, '/dev/null'], { timeoutMs: 60_000 });
     assert.notEqual(tty.code, 0, show(tty));
