@@ -33,7 +33,7 @@ describe('zero-touch enrolment: a device that was never on the admin\'s network'
     lab = await startLab(['server', 'rpi9', 'rpi7', 'client'], { release: { rpi7: 'trixie' }, cloudInit: ['rpi7'] });
     dir = tempDir();
     // rpi9 is listed without ansible_host: relay-play never reaches it directly. rpi8 is never booted.
-    const data = relayInventory(lab, { devices: ['rpi9', 'rpi8', 'rpi7'], vars: { rpi9: { tunnel_confirm_timeout: 20 } } }) as { all: { children: { devices: { hosts: Record<string, Record<string, unknown>> } } } };
+    const data = relayInventory(lab, { devices: ['rpi9', 'rpi8', 'rpi7'] }) as { all: { children: { devices: { hosts: Record<string, Record<string, unknown>> } } } };
     const hosts = data.all.children.devices.hosts;
     delete hosts.rpi9.ansible_host;
     delete hosts.rpi7.ansible_host;

@@ -43,6 +43,8 @@ const MARGIN_MS = 5_000;
 /** After the device's rollback, how long its old tunnel gets to come back. */
 const COME_BACK_MS = 40_000;
 const PAUSE_MS = 500;
+/** Longest one look through the tunnel may take. */
+const PROBE_MS = 8_000;
 
 const READ = `d=$1 unit=$2 newkey=$3
 out() {
@@ -113,7 +115,8 @@ if [ -n "$1" ] && [ "$(cat -- ${DIR}/rollback/armed 2>/dev/null)" = "$1" ]; then
 echo '---log'
 journalctl -u ${TUNNEL_UNIT} -n 30 -o cat --no-pager 2>/dev/null; exit 0`;
 
-const READ_ROLLBACK_LOG = `cat -- ${DIR}/rollback.log 2>/dev/null; exit 0`;
+// Whether a rollback is still armed (its token), then what the last rollback logged.
+const READ_ROLLBACK = `printf 'armed=%s\\n' "$(cat -- ${DIR}/rollback/armed 2>/dev/null)"; cat -- ${DIR}/rollback.log 2>/dev/null; exit 0`;
 
 interface TunnelFacts {
   unit: FileFacts;
@@ -168,7 +171,8 @@ async function confirmUp(ctx: ConfirmContext, before: string, token: string, dea
     const attempt = ctx.probeTunnel();
     let adopted = false;
     try {
-      const probe = await until(attempt, deadline);
+      // One attempt stuck on a tunnel that went away under it must not use up the whole window.
+      const probe = await until(attempt, Math.min(deadline, Date.now() + PROBE_MS));
       const r = await until(ctx.via === 'relay' ? asRoot(probe) : ctx.run(shScript(CONFIRM, [before, token])), deadline);
       const out = r.stdout.trim();
       if (out === 'confirmed') {
@@ -205,20 +209,31 @@ async function confirmTunnel(ctx: ConfirmContext, f: TunnelFacts, token: string,
   }
   // Reached only through the tunnel, now cut: the device restores the old configuration at its own
   // deadline; reach it again through the old tunnel and ask what the new one said.
+  // A tunnel that came up late may carry us in just before the device's timer fires and cuts it
+  // again: keep reaching the device until it says its rollback of this change has run.
   const restoredBy = armedAt + timeoutS * 1000;
+  const giveUp = restoredBy + COME_BACK_MS;
   await sleep(Math.max(0, restoredBy - Date.now()));
-  try {
-    await ctx.reconnect(restoredBy + COME_BACK_MS);
-  } catch (e) {
-    return { failed: `${head}, and the device was not reachable again ${COME_BACK_MS / 1000} s after its own rollback (${(e as Error).message}); it keeps retrying with the configuration that ran before`, result: { tunnel: 'unknown' } };
+  let why2 = 'not reached';
+  while (Date.now() < giveUp) {
+    try {
+      await ctx.reconnect(giveUp);
+      const out = (await ctx.run(READ_ROLLBACK)).stdout;
+      const [armedLine, ...rest] = out.split('\n');
+      const log = rest.join('\n');
+      if (log.startsWith(`token=${token}\n`)) {
+        return {
+          failed: `${head}; the device restored the configuration that ran before and is reachable again. ${TUNNEL_UNIT}'s last message: ${lastWords(log)}`,
+          result: { tunnel: 'rolled back' },
+        };
+      }
+      why2 = armedLine === `armed=${token}` ? 'its rollback has not run yet' : 'it has no record of rolling this change back';
+    } catch (e) {
+      why2 = (e as Error).message;
+    }
+    await sleep(1_000);
   }
-  const r = await ctx.run(READ_ROLLBACK_LOG).catch(() => undefined);
-  const log = r?.stdout ?? '';
-  const ours = log.startsWith(`token=${token}\n`);
-  return {
-    failed: `${head}; the device restored the configuration that ran before${ours ? '' : ' (its rollback log is from another change)'} and is reachable again. ${TUNNEL_UNIT}'s last message: ${lastWords(log)}`,
-    result: { tunnel: 'rolled back' },
-  };
+  return { failed: `${head}, and the device did not confirm its own rollback within ${COME_BACK_MS / 1000} s (${why2}); it keeps retrying with the configuration that ran before`, result: { tunnel: 'unknown' } };
 }
 
 export const relay_tunnel: Module<TunnelArgs> = {

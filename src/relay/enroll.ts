@@ -58,7 +58,7 @@ export function firstBootScript(f: FirstBoot, opts: { withHostKey: boolean }): s
     '}',
     'mkdir -p /etc/relay-play && chmod 0755 /etc/relay-play',
     put('/etc/relay-play/id_relay', '0600', f.tunnelUser, f.relayKey.private),
-    put('/etc/relay-play/id_relay.pub', '0644', 'root', f.relayKey.public + '\n'),
+    put('/etc/relay-play/id_relay.pub', '0644', f.tunnelUser, f.relayKey.public + '\n'),
     put('/etc/relay-play/known_hosts', '0644', 'root', f.relayPin + '\n'),
     ...(opts.withHostKey
       ? [

@@ -103,13 +103,13 @@ describe('day 2: playbooks pass pre-flight', () => {
       if (name === 'site') assert.ok(!playHosts.flat().includes('nix1'), 'a NixOS device is in no play');
     });
   }
-  it('a NixOS relay only gets its fleet state recorded', () => {
+  it('a NixOS relay only gets its fleet state recorded (and the run notes it is done: a fact, nothing on the host)', () => {
     const inv = prepared(INVENTORY.replace('server: {ansible_host: 198.18.0.10}', 'server: {ansible_host: 198.18.0.10, os: nixos}'));
     const pb = loadPlaybook(bundledPlaybook('site'));
     const relayPlays = pb.plays.filter((p) => selectHosts(inv, p.hosts).includes('server'));
     assert.deepEqual(
       relayPlays.map((p) => p.tasks.map((t) => t.module)),
-      [['file', 'relay_fleet', 'sshd_check']],
+      [['file', 'relay_fleet', 'sshd_check'], ['set_fact']],
     );
     // The sshd check (it looks for a drop-in directory NixOS does not use) is skipped there.
     const runs = (i: Inventory) => relayPlays[0].tasks[2].when.every((c) => truthy(evalExpr(parseExpr(c), { inventory_hostname: 'server', groups: Object.fromEntries(i.groups) })));
