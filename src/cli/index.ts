@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, ExitError, InputError } from '../errors.js';
+import { trace } from '../trace.js';
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -146,6 +147,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  trace('started');
   let code: number = EXIT.ok;
   try {
     await buildProgram().parseAsync(argv);

@@ -9,6 +9,7 @@ import type { RunState } from '../runner/state.js';
 import type { CommonOptions } from './index.js';
 import { pickReporter } from './run.js';
 import type { Reporter } from '../output/reporter.js';
+import { trace } from '../trace.js';
 
 /** The group the remove and rotate playbooks act on. */
 export const TARGETS_GROUP = 'relay_play_targets';
@@ -36,6 +37,7 @@ export async function runRelayPlaybook(
   inv.groups.set(TARGETS_GROUP, extra.targets ?? []);
   Object.assign(inv.hosts.get(relay)!.vars, extra.relayVars ?? {});
   const pb = loadPlaybook(bundledPlaybook(name));
+  trace('playbook loaded');
   const state = await runPlaybook(
     pb,
     inv,
