@@ -19,7 +19,8 @@ if (on) {
   const connect = Socket.prototype.connect;
   Socket.prototype.connect = function (this: Socket, ...args: unknown[]) {
     Socket.prototype.connect = connect;
-    const to = args[0] as { host?: string; port?: number };
+    // net.connect() passes its arguments on as one normalized array.
+    const to = (Array.isArray(args[0]) ? args[0][0] : args[0]) as { host?: string; port?: number } | undefined;
     trace(`first byte to a host (TCP connect to ${to?.host}:${to?.port})`);
     return (connect as (...a: unknown[]) => Socket).apply(this, args);
   } as typeof connect;

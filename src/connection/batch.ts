@@ -34,18 +34,19 @@ feed() { n=$1; shift
   take "$n" | { "$@"; c=$?; cat >/dev/null; exit $c; }
 }`;
 
-// The commands of one run (one user): $1 a boundary token, $2 "stop" to end at the first non-zero
-// exit; then triples (index, command, bytes of stdin). Each command's output is framed on stdout and
-// on stderr by "<token> <index> begin" and "<token> <index> end [<exit code>]" lines, as MIME parts
-// are: the token is random per trip, so no output can fake a frame. Exits 1 when it stopped at a failure.
+// The commands of one run (one user): $1 a boundary token, $2 the index below which a non-zero exit
+// ends the trip (0: none does; a trip's steps stop it, the reads that follow them don't); then triples
+// (index, command, bytes of stdin). Each command's output is framed on stdout and on stderr by
+// "<token> <index> begin" and "<token> <index> end [<exit code>]" lines, as MIME parts are: the token
+// is random per trip, so no output can fake a frame. Exits 1 when it stopped at a failure.
 const SCRIPT = `${TAKE}
-b=$1 stop=$2; shift 2
+b=$1 stopbelow=$2; shift 2
 while [ $# -ge 3 ]; do
   printf '%s %s begin\\n' "$b" "$1"; printf '%s %s begin\\n' "$b" "$1" >&2
   feed "$3" sh -c "$2"
   code=$?
   printf '\\n%s %s end %s\\n' "$b" "$1" "$code"; printf '\\n%s %s end\\n' "$b" "$1" >&2
-  if [ "$code" -ne 0 ] && [ "$stop" = stop ]; then exit 1; fi
+  if [ "$code" -ne 0 ] && [ "$1" -lt "$stopbelow" ]; then exit 1; fi
   shift 3
 done`;
 
@@ -77,8 +78,13 @@ export interface Trip {
   stdin: string;
 }
 
-/** The trip that runs `cmds` in order, framed by `token`: one sudo per run of commands as the same user (none as the login user root). */
-export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stopAtFailure: boolean, loginUser?: string): Trip {
+/**
+ * The trip that runs `cmds` in order, framed by `token`: one sudo per run of commands as the same user
+ * (none as the login user root). With stopAtFailure, a failing command ends it — only one before
+ * `stopBelow` (default: any), so reads can follow a task's steps in its trip without their exit codes
+ * counting as failures.
+ */
+export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stopAtFailure: boolean, loginUser?: string, stopBelow = cmds.length): Trip {
   const runs: { become: boolean; becomeUser?: string; args: (string | number)[]; bytes: number }[] = [];
   cmds.forEach((c, i) => {
     let run = runs[runs.length - 1];
@@ -88,7 +94,7 @@ export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stop
   });
   // A run that cannot start (sudo refused) reports nothing for its commands; when stopping at a
   // failure, the runs after a failed one don't start either.
-  const args = runs.flatMap((r) => [r.bytes, withBecome(shScript(SCRIPT, [token, stopAtFailure ? 'stop' : 'all', ...r.args]), r, loginUser)]);
+  const args = runs.flatMap((r) => [r.bytes, withBecome(shScript(SCRIPT, [token, stopAtFailure ? stopBelow : 0, ...r.args]), r, loginUser)]);
   return { command: shScript(TRIP, [stopAtFailure ? 'stop' : 'all', ...args]), stdin: cmds.map((c) => c.stdin ?? '').join('') };
 }
 
@@ -124,10 +130,10 @@ export function runAlone(conn: Connection, c: OneCommand): Promise<RunResult> {
   return conn.run(c.command, { stdin: c.stdin, become: c.become, becomeUser: c.becomeUser });
 }
 
-/** Run `cmds` in order in one exec (keep them under MAX_TRIP_BYTES together). */
-export async function runInOneTrip(conn: Connection, cmds: ReadonlyArray<OneCommand>, opts: { stopAtFailure: boolean }): Promise<TripResult> {
+/** Run `cmds` in order in one exec (keep them under MAX_TRIP_BYTES together); see tripCommand for `stopBelow`. */
+export async function runInOneTrip(conn: Connection, cmds: ReadonlyArray<OneCommand>, opts: { stopAtFailure: boolean; stopBelow?: number }): Promise<TripResult> {
   const token = `relay-play-${randomBytes(16).toString('hex')}`;
-  const trip = tripCommand(cmds, token, opts.stopAtFailure, conn.user);
+  const trip = tripCommand(cmds, token, opts.stopAtFailure, conn.user, opts.stopBelow);
   const r = await conn.run(trip.command, trip.stdin ? { stdin: trip.stdin } : {});
   return parseTrip(r.stdout, r.stderr, cmds.length, token);
 }

@@ -17,6 +17,7 @@ import { shScript } from '../connection/quote.js';
 import { renderTemplateFile } from './lib/render.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import { lastLogLine } from '../relay/status.js';
+import { trace } from '../trace.js';
 import { attrChanges, attrSteps, contentDiff, writeFileStep, type Attrs, type FileFacts } from './lib/files.js';
 import type { ConfirmContext, Confirmed, FileDiff, Module, Plan, Step } from './types.js';
 
@@ -42,7 +43,12 @@ const ATTRS: Attrs = { owner: 'root', group: 'root', mode: '0644' };
 const MARGIN_MS = 5_000;
 /** After the device's rollback, how long its old tunnel gets to come back. */
 const COME_BACK_MS = 40_000;
-const PAUSE_MS = 500;
+/**
+ * Between two looks through the relay. Connected directly, the old tunnel is gone when the switch
+ * returns, and a look at a tunnel that is not up yet costs the relay one refused channel: look often.
+ * Through the tunnel itself, a look started just before the delayed restart can hang with it: look slower.
+ */
+const pauseMs = (via: string) => (via === 'direct' ? 100 : 500);
 /** Longest one look through the tunnel may take. */
 const PROBE_MS = 8_000;
 
@@ -74,10 +80,12 @@ date +%s > "$rb/since"
 printf '%s\\n' "$token" > "$rb/armed.tmp"; mv -f -- "$rb/armed.tmp" "$rb/armed"
 echo armed`;
 
-// The switch: the new key (rotate), the rollback timer, and a restart systemd makes half a second
-// later — so this command returns before the tunnel it may be running through goes down.
+// The switch: the new key (rotate), the rollback timer, and the restart. When the runner is connected
+// through this very tunnel ($6 = delay), systemd restarts it half a second later, so this command
+// returns before the tunnel goes down; connected directly, at once. daemon-reload (~0.1 s of systemd's
+// CPU) only when systemd asks for one: a unit it never loaded is read when it is first started.
 const SWITCH = `set -e
-d=$1 unit=$2 timeout=$3 newkey=$4 comment=$5
+d=$1 unit=$2 timeout=$3 newkey=$4 comment=$5 delay=$6
 if [ -n "$newkey" ] && [ -e "$newkey" ]; then
   mv -f -- "$newkey" "$d/id_relay"
   pub=$(ssh-keygen -y -f "$d/id_relay" </dev/null | cut -d' ' -f1,2)
@@ -88,15 +96,19 @@ fi
 # enable before the daemon-reload: on systemd 257 (Debian 13) an enable after it leaves every unit
 # flagged NeedDaemonReload, and the next run would spend a round trip on another reload.
 systemctl enable --quiet --no-reload -- "$unit"
-systemctl daemon-reload
+if [ "$(systemctl show -p NeedDaemonReload --value -- "$unit")" != no ]; then systemctl daemon-reload; fi
 systemctl stop relay-play-rollback-arm.timer 2>/dev/null || true
 if [ -f "$d/rollback/armed" ]; then
   systemd-run --quiet --collect --unit=relay-play-rollback-arm --on-active="$timeout" \\
     --timer-property=AccuracySec=1s --timer-property=RemainAfterElapse=no \\
     systemctl start relay-play-rollback.service
 fi
-systemd-run --quiet --collect --unit="relay-play-restart-$(date +%s%N)" --on-active=500ms \\
-  --timer-property=AccuracySec=50ms --timer-property=RemainAfterElapse=no systemctl restart -- "$unit"
+if [ -n "$delay" ]; then
+  systemd-run --quiet --collect --unit="relay-play-restart-$(date +%s%N)" --on-active="$delay" \\
+    --timer-property=AccuracySec=50ms --timer-property=RemainAfterElapse=no systemctl restart -- "$unit"
+else
+  systemctl restart --no-block -- "$unit"
+fi
 echo switched`;
 
 // $1 the unit's invocation before the change, $2 our rollback's token ("" when none was armed).
@@ -168,6 +180,7 @@ async function confirmUp(ctx: ConfirmContext, before: string, token: string, dea
   let why = 'the tunnel did not come up';
   const asRoot = (conn: Connection) => conn.run(shScript(CONFIRM, [before, token]), { become: true });
   while (Date.now() < deadline) {
+    trace(`${ctx.host}: probe`);
     const attempt = ctx.probeTunnel();
     let adopted = false;
     try {
@@ -175,6 +188,7 @@ async function confirmUp(ctx: ConfirmContext, before: string, token: string, dea
       const probe = await until(attempt, Math.min(deadline, Date.now() + PROBE_MS));
       const r = await until(ctx.via === 'relay' ? asRoot(probe) : ctx.run(shScript(CONFIRM, [before, token])), deadline);
       const out = r.stdout.trim();
+      trace(`${ctx.host}: probe result ${out}`);
       if (out === 'confirmed') {
         // Reached only through the tunnel: the probe is the host's connection from now on.
         if (ctx.via === 'relay') await ctx.adopt(probe);
@@ -185,11 +199,12 @@ async function confirmUp(ctx: ConfirmContext, before: string, token: string, dea
       why = `the tunnel service is ${out.replace(/^waiting /, '') || 'not restarted yet'}`;
     } catch (e) {
       why = (e as Error).message;
+      trace(`${ctx.host}: probe failed ${why}`);
     } finally {
       // Closed even when it arrives after the deadline.
       if (!adopted) attempt.then((c) => c.close(), () => undefined).catch(() => undefined);
     }
-    await sleep(PAUSE_MS);
+    await sleep(pauseMs(ctx.via));
   }
   return why;
 }
@@ -276,7 +291,10 @@ export const relay_tunnel: Module<TunnelArgs> = {
       const steps: Step[] = [
         { describe: 'keep the running tunnel configuration for a rollback', command: shScript(SNAPSHOT, [DIR, TUNNEL_UNIT, token]) },
         ...writes,
-        { describe: `restart ${TUNNEL_UNIT} with a rollback armed (${timeoutS} s)`, command: shScript(SWITCH, [DIR, TUNNEL_UNIT, timeoutS, args.switch_key ?? '', args.key_comment ?? '']) },
+        {
+          describe: `restart ${TUNNEL_UNIT} with a rollback armed (${timeoutS} s)`,
+          command: shScript(SWITCH, [DIR, TUNNEL_UNIT, timeoutS, args.switch_key ?? '', args.key_comment ?? '', ctx.via === 'direct' ? '' : '500ms']),
+        },
       ];
       return {
         changed: true,

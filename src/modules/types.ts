@@ -8,6 +8,8 @@ export interface ReadContext {
   check: boolean;
   /** The task's become setting; reads of root-only files need it. */
   become: boolean;
+  /** How the host is connected now (a device: directly, or through its own tunnel on the relay), once known. */
+  via?: Via;
   /** Run a read-only command line (build it with shellJoin/shScript). */
   read(command: string, opts?: { stdin?: string; become?: boolean }): Promise<RunResult>;
   /** Local file lookup for `src:` (role files/templates dir, then the playbook dir). */

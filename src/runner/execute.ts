@@ -16,10 +16,11 @@ import { runAlone, type OneCommand, type ReadRequest } from '../connection/batch
 import { LocalConnection } from '../connection/local.js';
 import type { HostReads } from './reads.js';
 import { handlersFor, markStep, pendingKey } from './pending.js';
-import { applySteps } from './steps.js';
+import { applyStepsThenRead } from './steps.js';
 import type { RunState } from './state.js';
 import type { Connections } from './connections.js';
 import { taskVars, type VarsContext } from './vars.js';
+import { trace } from '../trace.js';
 
 export interface ExecEnv extends VarsContext {
   state: RunState;
@@ -35,8 +36,11 @@ export function evalCondition(text: string, vars: Vars): boolean {
   return truthy(evalExpr(parseExpr(text), vars));
 }
 
-/** `afterSteps`: run right after the task's steps succeed, in the same round trip (a handler clearing its pending marker). */
-export async function executeTask(env0: ExecEnv, host: string, task: TaskDef, reads: HostReads, afterSteps?: OneCommand): Promise<TaskResult> {
+/**
+ * `afterSteps`: run right after the task's steps succeed, in the same round trip (a handler clearing its
+ * pending marker). `readsAfter`: the reads of the tasks after this one, fetched in that trip too.
+ */
+export async function executeTask(env0: ExecEnv, host: string, task: TaskDef, reads: HostReads, afterSteps?: OneCommand, readsAfter?: () => Promise<ReadRequest[]>): Promise<TaskResult> {
   // check_mode: false runs a task for real under --check; check_mode: true never changes anything.
   const env = task.checkMode === undefined ? env0 : { ...env0, check: task.checkMode };
   try {
@@ -44,7 +48,7 @@ export async function executeTask(env0: ExecEnv, host: string, task: TaskDef, re
     if (task.loop === undefined) {
       const skip = falseCondition(task, vars);
       if (skip) return skipped(skip);
-      return await runOnce(env, host, task, vars, reads, afterSteps);
+      return await runOnce(env, host, task, vars, reads, afterSteps, readsAfter);
     }
     // As Ansible: the condition is asked for each item, a failed item does not stop the others.
     const results: Record<string, unknown>[] = [];
@@ -130,6 +134,7 @@ function readContext(env: ExecEnv, host: string, task: TaskDef, vars: Vars, read
     host,
     check: env.check,
     become: becomeOf(env, task, vars).become,
+    via: env.connections?.via(host),
     read,
     resolveLocal: (path, kind) => resolveLocal(env, task, path, kind),
     render: (text) => renderTemplateText(text, vars),
@@ -204,7 +209,7 @@ export async function firstReads(env0: ExecEnv, host: string, task: TaskDef): Pr
   }
 }
 
-async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, reads: HostReads, afterSteps?: OneCommand): Promise<TaskResult> {
+async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, reads: HostReads, afterSteps?: OneCommand, readsAfter?: () => Promise<ReadRequest[]>): Promise<TaskResult> {
   const mod = modules[task.module];
   const args = renderDeep(task.args, vars) as Record<string, unknown>;
   const problems = argProblems(mod, task.module, args);
@@ -233,13 +238,20 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
   let pendingCleared = false;
   if (!env.check && plan.steps.length) {
     if (!task.delegateTo) reads.stale();
+    // What the next tasks read, read in the same trip once these steps are done — not after a change
+    // that a confirm step completes (it changes the host again).
+    const follow = !task.delegateTo && !plan.confirm && readsAfter ? await readsAfter() : [];
     const commands = plan.steps.map((s) => ({ command: s.command, stdin: s.stdin, become: s.become ?? become, becomeUser }));
     // Handlers this change will notify: marked on the host first, in the same round trip (not from
     // a task delegated to this machine: its steps run here).
     const notified = plan.changed && !task.delegateTo ? handlersFor(env.play, task.notify).map((h) => pendingKey(env.play, h)) : [];
     // After the steps only when a failing step stops the trip and nothing else decides failure later.
     const after = afterSteps && !plan.acceptNonZero && !task.failedWhen && !task.delegateTo ? [afterSteps] : [];
-    const outputs = await applySteps(conn, [...(notified.length ? [markStep(env.play, notified)] : []), ...commands, ...after], !plan.acceptNonZero);
+    const { outputs, read } = await applyStepsThenRead(conn, [...(notified.length ? [markStep(env.play, notified)] : []), ...commands, ...after], !plan.acceptNonZero, follow);
+    if (read) {
+      trace(`${host}: ${follow.length} reads after the steps of "${task.name}", in their round trip`);
+      reads.took(follow, read);
+    }
     if (notified.length) outputs.shift();
     if (after.length && outputs.length > commands.length) {
       outputs.pop();

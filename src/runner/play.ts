@@ -1,7 +1,7 @@
 // Plays run in order; in a play every host runs its tasks in order, hosts in parallel (--forks).
 // A failed or unreachable host stops; the others go on. Handlers run once per host at the play's end.
 import { InputError } from '../errors.js';
-import { runAlone, type OneCommand } from '../connection/batch.js';
+import { runAlone, type OneCommand, type ReadRequest } from '../connection/batch.js';
 import type { Connection, Held } from '../connection/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { selectHosts } from '../inventory/index.js';
@@ -117,8 +117,11 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
   const h = env.state.host(host);
   for (const [i, task] of tasks.entries()) {
     if (blocks.runs(task)) {
-      await reads.lookAhead(i, tasks.length, (k) => firstReads(env, host, tasks[k]));
-      const r = await runTaskOnce(env, host, task, reporter, reads, blocks);
+      const wants = (k: number) => firstReads(env, host, tasks[k]);
+      await reads.lookAhead(i, tasks.length, wants);
+      // A task that changes the host reads for the next ones after its steps, in the same trip.
+      const readsAfter = task.loop === undefined ? () => reads.readsAfterSteps(i + 1, tasks.length, wants) : undefined;
+      const r = await runTaskOnce(env, host, task, reporter, reads, blocks, readsAfter);
       if (r.status === 'changed') {
         task.notify.forEach((n) => notified.add(n));
         reads.slowDown();
@@ -148,11 +151,11 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
 }
 
 /** run_once: the first host to reach the task runs it; the others take its result (and register it). */
-async function runTaskOnce(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, reads: HostReads, blocks: BlockRun): Promise<TaskResult> {
-  if (!task.runOnce) return runTask(env, host, task, reporter, reads, undefined, blocks);
+async function runTaskOnce(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, reads: HostReads, blocks: BlockRun, readsAfter?: () => Promise<ReadRequest[]>): Promise<TaskResult> {
+  if (!task.runOnce) return runTask(env, host, task, reporter, reads, undefined, blocks, readsAfter);
   const first = env.once?.get(task);
   if (!first) {
-    const r = runTask(env, host, task, reporter, reads, undefined, blocks);
+    const r = runTask(env, host, task, reporter, reads, undefined, blocks, readsAfter);
     env.once?.set(task, r);
     return r;
   }
@@ -161,9 +164,9 @@ async function runTaskOnce(env: ExecEnv, host: string, task: TaskDef, reporter: 
   return { ...r, status: r.status === 'changed' ? 'ok' : r.status };
 }
 
-async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, reads: HostReads, afterSteps?: OneCommand, blocks?: BlockRun): Promise<TaskResult> {
+async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, reads: HostReads, afterSteps?: OneCommand, blocks?: BlockRun, readsAfter?: () => Promise<ReadRequest[]>): Promise<TaskResult> {
   reporter.taskStart(host, task);
-  const r = await executeTask(env, host, task, reads, afterSteps);
+  const r = await executeTask(env, host, task, reads, afterSteps, readsAfter);
   const h = env.state.host(host);
   const stat = env.state.stat(host);
   if (task.register) h.facts[task.register] = markRaw(r.result);

@@ -3,7 +3,8 @@
 // their read from there. A fetched read stays valid only while nothing on the host has changed: the
 // first step applied throws all of them away. After a task that reports a change, look-ahead starts
 // small again (1, 2, 4, … tasks) so a first run, where every task changes something, doesn't read
-// the same things over and over.
+// the same things over and over. A task that changes something carries the next tasks' reads in the
+// trip of its steps (after them), so a run of changes costs one round trip a task, not two.
 import { readBatch, readKey, runAlone, tripSize, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import { trace } from '../trace.js';
@@ -29,9 +30,43 @@ export class HostReads {
 
   /** Before task `index` (of `count`): if it will read something not fetched yet, fetch its read and those of the tasks after it. */
   async lookAhead(index: number, count: number, wants: WantedReads): Promise<void> {
-    if (index < this.lookedAheadTo) return;
+    const reqs = await this.collect(index, count, wants);
+    // A lone read costs the same round trip as the task making it itself.
+    if (reqs.length < 2) return;
+    let results: (RunResult | undefined)[];
+    try {
+      const conn = await this.connect();
+      trace(`${conn.host}: ${reqs.length} reads in one round trip`);
+      results = await readBatch(conn, reqs);
+    } catch {
+      return; // each task reads for itself, and reports what went wrong
+    }
+    this.took(reqs, results);
+  }
+
+  /**
+   * A task is about to apply steps (after stale()): what task `index` and the ones after it will read,
+   * to fetch in the same trip, after those steps (src/runner/steps.ts). Hand the results to took().
+   */
+  async readsAfterSteps(index: number, count: number, wants: WantedReads): Promise<ReadRequest[]> {
+    // Tasks that read nothing (skipped by their `when`, say) don't stop the look to the next one.
+    while (index < count && (await wants(index))?.length === 0) index++;
+    return this.collect(index, count, wants);
+  }
+
+  /** Results of reads fetched by someone else (reads that rode along with a task's steps). */
+  took(reqs: ReadRequest[], results: (RunResult | undefined)[]): void {
+    reqs.forEach((r, k) => {
+      const res = results[k];
+      if (res) this.fetched.set(readKey(r), res);
+    });
+  }
+
+  /** The first read of task `index` (if not fetched yet) and of the tasks after it, up to the window. */
+  private async collect(index: number, count: number, wants: WantedReads): Promise<ReadRequest[]> {
+    if (index >= count || index < this.lookedAheadTo) return [];
     const own = (await wants(index))?.filter((r) => !this.fetched.has(readKey(r)));
-    if (!own?.length) return; // nothing to read, or not knowable yet: the task reads for itself
+    if (!own?.length) return []; // nothing to read, or not knowable yet: the task reads for itself
     const reqs = [...own, ...this.alsoRead.filter((r) => !own.some((o) => readKey(o) === readKey(r)))];
     this.alsoRead = [];
     const keys = new Set(reqs.map(readKey));
@@ -54,20 +89,7 @@ export class HostReads {
     // Look again when that task comes: by then its read may be known.
     this.lookedAheadTo = unknown ?? next;
     this.window *= 2;
-    // A lone read costs the same round trip as the task making it itself.
-    if (reqs.length < 2) return;
-    let results: (RunResult | undefined)[];
-    try {
-      const conn = await this.connect();
-      trace(`${conn.host}: ${reqs.length} reads in one round trip`);
-      results = await readBatch(conn, reqs);
-    } catch {
-      return; // each task reads for itself, and reports what went wrong
-    }
-    reqs.forEach((r, k) => {
-      const res = results[k];
-      if (res) this.fetched.set(readKey(r), res);
-    });
+    return reqs;
   }
 
   /** A read: the fetched result if there is one (fetched since the host last changed), else live. */

@@ -110,7 +110,7 @@ describe('readBatch', () => {
     const root = (command: string) => ({ command, become: true });
     const { command } = tripCommand([root('a'), root('b'), plain('c'), root('d')], 'T', true);
     assert.equal(command.match(/sudo -n/g)?.length, 2, command);
-    assert.equal(command.match(/b=\$1 stop=\$2/g)?.length, 3, 'three runs: root, the login user, root');
+    assert.equal(command.match(/b=\$1 stopbelow=\$2/g)?.length, 3, 'three runs: root, the login user, root');
   });
 
   it('inputs travel on the channel, never on the command line', () => {
