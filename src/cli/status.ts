@@ -1,4 +1,4 @@
-// `relay-play status INVENTORY [--json] [-v]`: one connection to the relay, one batched check script;
+// `relay-play status INVENTORY [--json] [-v]`: one connection to the relay, one check script (one round trip);
 // then the devices themselves are asked about their tunnel service — only those that are down
 // (directly: a down tunnel can't carry the question), or with -v every device, those that are up
 // through their tunnel if they can't be reached directly. In parallel, with a short timeout.
@@ -7,8 +7,8 @@ import { UnreachableError } from '../errors.js';
 import { loadInventory } from '../inventory/index.js';
 import { isNixos, prepareRelayInventory } from '../relay/inventory.js';
 import { deviceError, lastLogLine, parseProbe, STATUS_SCRIPT, statusRows, statusTable, type StatusRow } from '../relay/status.js';
-import type { FleetState } from '../relay/fleet.js';
-import { fleetTunnels, readFleet } from '../relay/tunnels.js';
+import { parseFleet, type FleetState } from '../relay/fleet.js';
+import { FLEET_STATE_FILE, fleetTunnels } from '../relay/tunnels.js';
 import { Connections } from '../runner/connections.js';
 import { noteLine } from '../output/text.js';
 
@@ -18,6 +18,8 @@ printf 'restarts=%s\\n' "$(systemctl show -p NRestarts --value -- "$1" 2>/dev/nu
 journalctl -u "$1" -n 30 --no-pager -o cat 2>/dev/null; exit 0`;
 
 export const EXIT_DOWN = 3;
+/** relay-play's directory on the relay for what it remembers between status runs (a tmpfs: gone at reboot). */
+const RUN_DIR = '/run/relay-play';
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
@@ -41,12 +43,22 @@ export async function statusCommand(inventoryFile: string, opts: { json?: boolea
     let fleet: FleetState;
     try {
       const conn = await relayConns.get(relay);
-      fleet = await readFleet(conn).catch((e: Error) => {
-        throw new UnreachableError(relay, e.message);
-      });
-      const p = await conn.run(shScript(STATUS_SCRIPT, Object.values(fleet.devices).map((d) => d.port)), { become: true });
-      if (p.code !== 0) throw new UnreachableError(relay, `the status check failed on the relay: ${p.stderr.trim()}`);
-      rows = statusRows(devices, fleet, parseProbe(p.stdout));
+      const check = async (ports: number[]) => {
+        const p = await conn.run(shScript(STATUS_SCRIPT, [FLEET_STATE_FILE, RUN_DIR, ...ports]), { become: true });
+        if (p.code !== 0) throw new UnreachableError(relay, `the status check failed on the relay: ${p.stderr.trim()}`);
+        return parseProbe(p.stdout);
+      };
+      // One round trip: the script reads the fleet state itself. Should it not find the device ports
+      // this finds in it (a state file written differently), ask again with the ports.
+      let probe = await check([]);
+      try {
+        fleet = parseFleet(probe.fleet);
+      } catch (e) {
+        throw new UnreachableError(relay, `cannot read ${FLEET_STATE_FILE} on the relay: ${(e as Error).message}`);
+      }
+      const ports = Object.values(fleet.devices).map((d) => d.port).sort((a, b) => a - b);
+      if (ports.join() !== [...probe.ports].sort((a, b) => a - b).join()) probe = await check(ports);
+      rows = statusRows(devices, fleet, probe);
     } catch (e) {
       if (!(e instanceof UnreachableError)) throw e;
       process.stderr.write(`relay-play status: the relay ${relay}: ${e.message}\n`);

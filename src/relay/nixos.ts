@@ -146,6 +146,8 @@ export function deviceNix(name: string, vars: Vars, info: DeviceNixInfo = { miss
     `      ExecStart = ${nixPaths(nixString(execStart))};`,
     `      Restart = ${nixString(field('Restart') ?? 'always')};`,
     `      RestartSec = ${Number.isFinite(restartSec) ? restartSec : 5};`,
+    // The random wait after a failure (spreads a fleet's reconnects), as the unit writes it.
+    ...(field('ExecStopPost') ? [`      ExecStopPost = ${nixString(field('ExecStopPost')!)};`] : []),
     '    };',
     '  };',
     '}',
