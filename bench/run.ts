@@ -25,6 +25,7 @@ import { stringify } from 'yaml';
 import { labAvailable, startLab, type Lab } from '../test/lab/index.js';
 import { endState } from './end-state.js';
 import { baseline, compareEndStates, okMedian, reportProblems, TOOL_LABEL, TOOLS, type PhaseResult, type RelayPlayUnderTest, type Report, type RunRecord, type Tool } from './report.js';
+import { tunnelBench, tunnelTargets, type TunnelReport } from './tunnels.js';
 import {
   aptInstall, breakdown, parseVia, busyBetween, cpuTimes, waitQuiet, have, machine, median, parseRecap, sleep, summarizeProfile, timedRun,
   type HostRecap, type Timed,
@@ -40,7 +41,7 @@ const RESULTS = path.join(REPO, 'bench', 'results');
 /** timestamped output of the last runs (not committed: bench/.gitignore) */
 const LOGS = path.join(RESULTS, 'logs');
 
-interface Options { devices: number; repeat: number; tools: Tool[]; profile: boolean; worktree: boolean; commit: string }
+interface Options { devices: number; repeat: number; tools: Tool[]; profile: boolean; worktree: boolean; commit: string; tunnels?: number; sims: number }
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`${msg}\n`);
@@ -49,7 +50,7 @@ function usage(msg?: string): never {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { devices: 8, repeat: 3, tools: [...TOOLS], profile: true, worktree: false, commit: 'HEAD' };
+  const o: Options = { devices: 8, repeat: 3, tools: [...TOOLS], profile: true, worktree: false, commit: 'HEAD', sims: 4 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => argv[++i] ?? usage(`${a} needs a value`);
@@ -59,12 +60,16 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--no-profile') o.profile = false;
     else if (a === '--worktree') o.worktree = true;
     else if (a === '--commit') o.commit = val();
+    else if (a === '--tunnels') o.tunnels = Number(val());
+    else if (a === '--sims') o.sims = Number(val());
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument ${a}`);
   }
   if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > 200) usage('--devices: 1 to 200');
   if (!Number.isInteger(o.repeat) || o.repeat < 1) usage('--repeat: a whole number ≥ 1');
   for (const t of o.tools) if (!TOOLS.includes(t)) usage(`--tools: unknown tool ${t}`);
+  if (o.tunnels !== undefined && (!Number.isInteger(o.tunnels) || o.tunnels < 1 || o.tunnels > 2000)) usage('--tunnels: 1 to 2000');
+  if (!Number.isInteger(o.sims) || o.sims < 1 || o.sims > 16) usage('--sims: 1 to 16');
   return o;
 }
 
@@ -358,6 +363,12 @@ function relayPlayUnderTest(o: Options): RelayPlayUnderTest {
       const pre = spawnSync(process.execPath, [precompile, path.join(dir, 'dist')], { stdio: ['ignore', 'inherit', 'inherit'] });
       if (pre.status !== 0) throw new Error(`scripts/precompile-schemas.mjs failed in ${dir}`);
     }
+    // ... and the bundle bin/relay-play.js runs when it is there (what `npm pack` ships).
+    const bundle = path.join(dir, 'scripts', 'bundle.mjs');
+    if (fs.existsSync(bundle)) {
+      const b = spawnSync(process.execPath, [bundle, path.join(dir, 'dist')], { stdio: ['ignore', 'inherit', 'inherit'] });
+      if (b.status !== 0) throw new Error(`scripts/bundle.mjs failed in ${dir}`);
+    }
     fs.writeFileSync(path.join(dir, '.built'), `${commit}\n`);
   }
   return { source: 'commit snapshot', commit, root: dir };
@@ -472,6 +483,7 @@ async function main(): Promise<void> {
     valid: false,
   };
   log(`machine: ${rep.machine.nproc} CPUs (${rep.machine.cpuModel}), ${rep.machine.memoryGiB} GiB; ${rep.machine.ansible ?? 'no ansible'}; ${rep.machine.openssh}`);
+  if (o.tunnels !== undefined) return runTunnels(o, rep);
   for (const tool of o.tools) {
     let p: PhaseResult;
     try {
@@ -551,6 +563,35 @@ async function main(): Promise<void> {
   }
   out.push(`\nresults: ${path.relative(REPO, file)}`);
   process.stdout.write(out.join('\n') + '\n');
+}
+
+/** --tunnels N: a relay holding N simulated device tunnels (bench/tunnels.ts). */
+async function runTunnels(o: Options, rep: Report): Promise<void> {
+  const names = ['server', ...Array.from({ length: o.sims }, (_, i) => `sim${i + 1}`)];
+  log(`tunnels: booting a lab of ${names.length} hosts (relay, ${o.sims} sim hosts)`);
+  const lab = await startLab(names, { bootTimeoutMs: 180_000 });
+  let result: TunnelReport;
+  const quiet = await waitQuiet();
+  const loadBefore = os.loadavg();
+  try {
+    result = await tunnelBench(lab, { tunnels: o.tunnels!, sims: o.sims, cli: CLI, rpRoot: RP_ROOT, log });
+  } finally {
+    await lab.teardown();
+  }
+  const targets = tunnelTargets(result);
+  const file = path.join(RESULTS, `${rep.date.slice(0, 16).replace(/:/g, '')}-tunnels-${o.tunnels}.json`);
+  fs.writeFileSync(file, JSON.stringify({ ...rep, tunnels: result, targets, machineBusyBefore: quiet.busy, loadavg: { before: loadBefore, after: os.loadavg() } }, null, 2) + '\n');
+  const m = rep.machine;
+  const out = [
+    `\nrelay-play ${rep.relayPlay.commit.slice(0, 12)}: one relay, ${o.tunnels} tunnels from ${o.sims} sim hosts`,
+    `${rep.date.slice(0, 16).replace('T', ' ')} UTC, ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, node ${m.node}, ${m.openssh ?? ''}; loadavg ${loadBefore.map((x) => x.toFixed(2)).join(' ')} → ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    `apply ${result.applySeconds.toFixed(1)} s; all tunnels up ${result.firstStart.allListeningSeconds.toFixed(1)} s after starting them; tunnels back after the reboot (s after sshd answered → listening): ${result.reboot.samples.filter((_, i, a) => i % 8 === 0 || i === a.length - 1).map(([t, c]) => `${t}→${c}`).join(' ')}`,
+    '\ntargets:',
+    ...targets.map((t) => `  ${t.holds ? 'HOLDS' : 'MISSES'}  ${t.name}: ${t.detail}`),
+    `\nresults: ${path.relative(REPO, file)}`,
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+  process.exitCode = targets.every((t) => t.holds) ? 0 : 1;
 }
 
 main().catch((e) => {

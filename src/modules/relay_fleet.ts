@@ -105,6 +105,7 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
     'relay_device_keys',
     'relay_client_keys',
     'relay_permit',
+    'relay_max_startups',
     'relay_client_permitopen',
     'relay_dropped_ports',
     'relay_kept',

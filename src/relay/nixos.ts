@@ -74,7 +74,12 @@ function reaperNix(vars: Vars): string[] {
 /** The relay's configuration. `vars`: the relay's vars with relay_fleet's facts. */
 export function relayNix(name: string, vars: Vars): string {
   const keys = meaningful(roleTemplate('authorized-key', 'authorized_keys.hbs', vars));
-  const sshd = meaningful(roleTemplate('relay-user', 'relay-play.conf.hbs', vars)).map((l) => l.trimEnd());
+  const lines = meaningful(roleTemplate('relay-user', 'relay-play.conf.hbs', vars)).map((l) => l.trimEnd());
+  // Global settings go to services.openssh.settings: extraConfig comes last in sshd_config, where they
+  // could land inside another Match block.
+  const isGlobal = (l: string) => /^MaxStartups\s/.test(l);
+  const sshd = lines.filter((l) => !isGlobal(l));
+  const settings = lines.filter(isGlobal).map((l) => l.split(/\s+/));
   const keyList = keys.length ? `[\n${keys.map((k) => `      ${nixString(k)}\n`).join('')}    ]` : '[ ]';
   return [
     `# relay-play: NixOS configuration of the relay ${name} (what \`relay-play apply\` does on other hosts).`,
@@ -91,6 +96,7 @@ export function relayNix(name: string, vars: Vars): string {
     `    openssh.authorizedKeys.keys = ${keyList};`,
     '  };',
     '  users.groups.relay = { };',
+    ...settings.map(([k, v]) => `  services.openssh.settings.${k} = ${nixString(v)};`),
     `  services.openssh.extraConfig = ${nixPaths(nixLines(sshd.join('\n'), '  '))};`,
     ...reaperNix(vars),
     '}',
