@@ -59,9 +59,8 @@ out() {
 }
 out "/etc/systemd/system/$unit" unit
 out "$d/known_hosts" pin
-echo "active=$(systemctl is-active -- "$unit")"
-echo "enabled=$(systemctl is-enabled -- "$unit" 2>/dev/null)"
-echo "invocation=$(systemctl show -p InvocationID --value -- "$unit")"
+# One systemctl for the three (each costs a process and a call to systemd): as is-active, is-enabled and the run's id.
+systemctl show -p ActiveState,UnitFileState,InvocationID -- "$unit" | sed -e 's/^ActiveState=/active=/' -e 's/^UnitFileState=/enabled=/' -e 's/^InvocationID=/invocation=/'
 echo "armed=$(cat -- "$d/rollback/armed" 2>/dev/null)"
 if [ -n "$newkey" ] && [ -e "$newkey" ]; then echo newkey=yes; else echo newkey=no; fi`;
 
