@@ -24,6 +24,8 @@ export interface RunRecord {
   /** share of the whole machine's CPU busy during the run (the tool, the lab hosts, and anyone else) */
   machineBusy?: number;
   breakdown: Breakdown;
+  /** relay-play: ms from its process start to its first byte to a host (RELAY_PLAY_TRACE's "first byte" line) */
+  startupMs?: number;
 }
 
 export interface PhaseResult {
@@ -48,6 +50,8 @@ export interface PhaseResult {
   noChangeDefaultForks?: number;
   /** sudo invocations on the relay, rpi1 and the client per no-change run (from their journals) */
   sudoPerNoChangeRun: Record<string, number>;
+  /** relay-play only: `relay-play status` of the N devices, all tunnels up (the first scans every tunnel's host key) */
+  status?: { runs: number[]; first: number; median: number };
   /** relay-play only: no-change runs with every device away, reached through its tunnel */
   away?: { noChange: RunRecord[]; noChangeMedian: number; rpi1SudoPerRun: number };
   profile?: { noChange: ProfileSummary };

@@ -205,7 +205,7 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
       const c0 = cpuTimes();
       const r: Timed & { machineBusy?: number } = ansible
         ? await timedRun(lab, ['ansible-playbook', '-i', inv, PLAYBOOK], { env: childEnv, cwd: dir, measure: true, timeoutMs: 3_600_000 })
-        : await timedRun(lab, ['node', CLI, 'apply', inv, '--forks', forks], { cwd: RP_ROOT, measure: true, timeoutMs: 1_800_000 });
+        : await timedRun(lab, ['node', CLI, 'apply', inv, '--forks', forks], { cwd: RP_ROOT, measure: true, timeoutMs: 1_800_000, env: { RELAY_PLAY_TRACE: '1' } });
       r.machineBusy = busyBetween(c0, cpuTimes());
       log(`${TOOL_LABEL[tool]}: ${label}: ${r.seconds.toFixed(2)} s, exit ${r.code}, machine CPU busy ${(r.machineBusy * 100).toFixed(0)}%`);
       fs.writeFileSync(path.join(LOGS, `${tool}-${label.replace(/\W+/g, '-')}.log`), `${r.lines.map((l) => `${l.t.toFixed(3).padStart(8)} ${l.line}`).join('\n')}\n--- stderr\n${r.stderr}`);
@@ -214,6 +214,9 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
     const record = (label: string, r: Timed & { machineBusy?: number }, expect: (h: string) => boolean | undefined, hosts: string[]) => {
       const rec = checkRun(label, r, expect, hosts);
       rec.machineBusy = r.machineBusy;
+      // Start-up: relay-play's own account (RELAY_PLAY_TRACE), ms since its process started.
+      const firstByte = /^\[trace +(\d+) ms\] first byte to a host/m.exec(r.stderr);
+      if (!ansible) rec.startupMs = firstByte ? Number(firstByte[1]) : undefined;
       if (ansible) rec.breakdown = breakdown(r, 'ansible');
       for (const p of rec.problems) log(`PROBLEM ${TOOL_LABEL[tool]}: ${p}`);
       if (!rec.ok) process.stderr.write(`--- stdout (tail)\n${r.stdout.slice(-4000)}\n--- stderr (tail)\n${r.stderr.slice(-4000)}\n`);
@@ -239,6 +242,7 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
       if (r.code !== 0 || !/^\d+\n$/.test(r.stdout)) throw new Error(`sudo count on ${h}: could not read the journal (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}`);
       return Number(r.stdout);
     };
+    const phaseProblems: string[] = [];
     const sudoHosts = ['server', 'rpi1', 'client'];
     const sudoBefore = await Promise.all(sudoHosts.map(sudoCount));
     const noChange: RunRecord[] = [];
@@ -248,6 +252,20 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
     // minus the reading's own sudo; per run
     const sudoPerNoChangeRun = Object.fromEntries(sudoHosts.map((h, i) => [h, Math.round((sudoAfter[i] - sudoBefore[i] - 1) / o.repeat)]));
     log(`${TOOL_LABEL[tool]}: sudo invocations per no-change run: ${JSON.stringify(sudoPerNoChangeRun)}`);
+
+    // relay-play only: `status` of the fleet, every tunnel up. The first one scans each tunnel's host
+    // key (once per tunnel session); the ones after it are what a poll costs.
+    let status: PhaseResult['status'];
+    if (tool === 'relay-play') {
+      const runs: number[] = [];
+      for (let i = 0; i < o.repeat + 1; i++) {
+        const r = await timedRun(lab, ['node', CLI, 'status', invN], { cwd: RP_ROOT, timeoutMs: 120_000 });
+        if (r.code !== 0) phaseProblems.push(`status ${i + 1}: exit ${r.code} (every tunnel should be up): ${r.stdout.slice(-400)} ${r.stderr.slice(-400)}`);
+        runs.push(r.seconds);
+      }
+      status = { runs, first: runs[0], median: median(runs.slice(1)) };
+      log(`relay-play: status of ${n} devices: ${runs.map((x) => x.toFixed(2)).join(', ')} s (the first scans every tunnel)`);
+    }
 
     // relay-play only: the same no-change run with every device away from home (behind a "NAT": the
     // runner cannot reach them at their address), so each is reached through its own tunnel.
@@ -277,7 +295,6 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
     log(`${TOOL_LABEL[tool]}: ssh ${newDevice} hostname through the relay: ${added ? 'ok' : 'FAILED'}`);
 
     const state = await endState(lab, 'server', devices, 'client');
-    const phaseProblems: string[] = [];
 
     // relay-play's default --forks is 20: with more hosts than that, also time a no-change run as shipped.
     let noChangeDefaultForks: number | undefined;
@@ -322,6 +339,7 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
       problems: phaseProblems,
       noChangeDefaultForks,
       sudoPerNoChangeRun,
+      status,
       away,
       profile,
       env: ansible ? env : undefined,
@@ -439,6 +457,15 @@ function targets(rep: Report): Report['targets'] {
     const home = rp.sudoPerNoChangeRun.rpi1;
     out.push({ name: 'round trips per device unchanged when away (sudo on rpi1 per no-change run)', holds: rp.away.rpi1SudoPerRun === home, detail: `${rp.away.rpi1SudoPerRun} away vs ${home} at home` });
   }
+  // Issue 17: start-up, the floor, status, first apply.
+  const startups = rp.noChange.filter((r) => r.ok && r.startupMs !== undefined).map((r) => r.startupMs!);
+  if (startups.length) {
+    const s = median(startups);
+    out.push({ name: 'start-up ≤ 150 ms (process start → first byte to a host, median of the no-change runs)', holds: s <= 150, detail: `${s.toFixed(0)} ms (runs: ${startups.join(', ')} ms; the first apply's: ${rp.first.startupMs ?? '—'} ms)` });
+  }
+  out.push({ name: `no-change re-run of ${rep.devices} devices ≤ 1.2× the floor`, holds: nc <= 1.2 * rp.floor.median, detail: `${(nc / rp.floor.median).toFixed(2)}× (${f2(nc)} s vs floor ${f2(rp.floor.median)} s)` });
+  if (rp.status) out.push({ name: `status of ${rep.devices} devices ≤ 0.5 s`, holds: rp.status.median <= 0.5, detail: `${f2(rp.status.median)} s (median of ${rp.status.runs.length - 1}: ${rp.status.runs.slice(1).map(f2).join(', ')} s; the first, which scans every tunnel's host key: ${f2(rp.status.first)} s)` });
+  if (by.ansible) out.push({ name: 'first apply ≥ 12× faster than stock ansible-playbook', holds: by.ansible.first.seconds / rp.first.seconds >= 12, detail: `${(by.ansible.first.seconds / rp.first.seconds).toFixed(1)}× (${f2(by.ansible.first.seconds)} s vs ${f2(rp.first.seconds)} s)` });
   const rss = Math.max(...[rp.first, ...rp.noChange, rp.addOne].map((r) => r.peakRssMB ?? 0));
   out.push({ name: `peak RSS < 200 MB (at ${rep.devices} devices; the issue asks it at 64)`, holds: rss < 200, detail: `${rss} MB` });
   // Scaling: compare with the latest valid 8-device results in bench/results of the same relay-play
