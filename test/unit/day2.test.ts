@@ -3,9 +3,10 @@
 // status parsing and table, and the NixOS configuration (parsed by nix-instantiate when installed).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { parseInventory, type Inventory } from '../../src/inventory/index.js';
 import { relay_fleet } from '../../src/modules/relay_fleet.js';
@@ -14,10 +15,10 @@ import { bundledRolesDir, loadPlaybook } from '../../src/playbook/load.js';
 import { renderHandlebars } from '../../src/playbook/template.js';
 import { renderString } from '../../src/playbook/jinja.js';
 import { evalExpr, parseExpr, truthy } from '../../src/playbook/expr.js';
-import { emptyFleet, planFleet, serializeFleet } from '../../src/relay/fleet.js';
+import { emptyFleet, parseFleet, planFleet, serializeFleet } from '../../src/relay/fleet.js';
 import { NIXOS_GROUP, prepareRelayInventory } from '../../src/relay/inventory.js';
 import { deviceNix, nixLines, nixString, relayNix } from '../../src/relay/nixos.js';
-import { deviceError, humanDuration, parseProbe, statusRows, statusTable } from '../../src/relay/status.js';
+import { deviceError, humanDuration, parseProbe, STATUS_SCRIPT, statusRows, statusTable } from '../../src/relay/status.js';
 import { preflight } from '../../src/runner/preflight.js';
 import { selectHosts } from '../../src/inventory/index.js';
 import { bundledPlaybook, TARGETS_GROUP } from '../../src/cli/relay-run.js';
@@ -197,6 +198,35 @@ describe('day 2: relay_sessions', () => {
     assert.equal(none.changed, false);
     const empty = await relay_sessions.plan({ close_ports: [] }, cannedCtx([]));
     assert.equal(empty.changed, false, 'no read at all');
+  });
+});
+
+describe('day 2: the status script (run here, on a fleet state file)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-play-status-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const withClients = planFleet(emptyFleet(), {
+    devices: [
+      { name: 'rpi1', hostKey: KEY(1), forwards: [{ name: 'web', port: 80 }, { name: 'ssh2', port: 22 }] },
+      { name: 'rpi2', hostKey: KEY(2), explicitPort: 22240 },
+    ],
+    clients: [{ name: 'laptop', jumpKey: KEY(9) }],
+    portBase: 22221,
+  });
+  const file = join(dir, 'fleet.json');
+  writeFileSync(file, serializeFleet(withClients));
+  const script = (...ports: number[]) => spawnSync('sh', ['-c', STATUS_SCRIPT, 'sh', file, join(dir, 'run'), ...ports.map(String)], { encoding: 'utf8' });
+
+  it('finds the device ports in the state file (not the forwards\' ports on either side, not the clients), and prints the file', () => {
+    const r = script();
+    assert.equal(r.status, 0, r.stderr);
+    const probe = parseProbe(r.stdout);
+    const ports = Object.values(withClients.devices).map((d) => d.port).sort((a, b) => a - b);
+    assert.deepEqual([...probe.ports].sort((a, b) => a - b), ports);
+    assert.deepEqual(parseFleet(probe.fleet), withClients);
+  });
+
+  it('with ports given, those ports', () => {
+    assert.deepEqual(parseProbe(script(40001, 40002).stdout).ports, [40001, 40002]);
   });
 });
 

@@ -1,7 +1,11 @@
 // Port allocation and key bookkeeping of the fleet state kept on the relay.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { emptyFleet, planFleet, planFleetChanges, parseFleet, relayTemplateFacts, serializeFleet, type FleetInput } from '../../src/relay/fleet.js';
+import { bundledRolesDir } from '../../src/playbook/load.js';
+import { renderHandlebars } from '../../src/playbook/template.js';
+import { emptyFleet, maxStartups, planFleet, planFleetChanges, parseFleet, relayTemplateFacts, serializeFleet, type FleetInput } from '../../src/relay/fleet.js';
 
 /** A well-formed ed25519 public key whose 32 key bytes are all `n`. */
 const KEY = (n: number) => {
@@ -89,5 +93,29 @@ describe('planFleet', () => {
       assert.deepEqual(plan.retiring, { rpi1: [22222] });
       assert.equal(plan.state.devices.aaa.port, 22224);
     });
+  });
+});
+
+describe('sshd MaxStartups for the fleet (relay_max_startups)', () => {
+  it("sshd's default up to 40 devices, then a quarter of the fleet in tens, dropping all only at twice that", () => {
+    assert.equal(maxStartups(0), '10:30:100');
+    assert.equal(maxStartups(40), '10:30:100');
+    assert.equal(maxStartups(41), '20:30:100');
+    assert.equal(maxStartups(300), '80:30:160');
+    assert.equal(maxStartups(500), '130:30:260');
+  });
+
+  it('adding a device rarely changes it (so sshd is rarely reloaded for it)', () => {
+    const changes = Array.from({ length: 999 }, (_, n) => maxStartups(n) !== maxStartups(n + 1)).filter(Boolean).length;
+    assert.ok(changes <= 25, `${changes} changes between 0 and 1000 devices`);
+  });
+
+  it('is a fact of the relay, and in the sshd drop-in before any Match', () => {
+    const fleet = planFleet(emptyFleet(), input(Array.from({ length: 120 }, (_, i) => ({ name: `d${i}`, relayKey: KEY(i % 250) }))));
+    const facts = relayTemplateFacts(fleet);
+    assert.equal(facts.relay_max_startups, '30:30:100');
+    const conf = String(renderHandlebars(readFileSync(join(bundledRolesDir(), 'relay-user', 'templates', 'relay-play.conf.hbs'), 'utf8'), facts));
+    const at = conf.indexOf('\nMaxStartups 30:30:100\n');
+    assert.ok(at > 0 && at < conf.indexOf('\nMatch '), conf);
   });
 });

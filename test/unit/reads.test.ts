@@ -16,7 +16,7 @@ import { shScript } from '../../src/connection/quote.js';
 import type { Connection, RunOptions, RunResult } from '../../src/connection/types.js';
 import { HostReads } from '../../src/runner/reads.js';
 import { tripCounter } from './round-trips.js';
-import { applySteps } from '../../src/runner/steps.js';
+import { applySteps, applyStepsThenRead } from '../../src/runner/steps.js';
 
 const CLI = fileURLToPath(new URL('../../../bin/relay-play.js', import.meta.url));
 const plain = (command: string): ReadRequest => ({ command, become: false });
@@ -288,6 +288,29 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     // ... and nothing else reached the host: no task read for itself, no step ran.
     assert.equal(counter.trips().length, 1, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
   });
+
+  it('a run of changes costs one round trip a task: each carries the next task\'s read after its steps', () => {
+    const files = ['c1', 'c2', 'c3', 'c4'].map((f) => join(dir, f));
+    const tasks = files.map((f, i) => ({ name: `write ${i + 1}`, copy: { content: `${i}\n`, dest: f } }));
+    const r = run(tasks);
+    assert.match(r.stdout, /changed=4/, r.stdout);
+    // The first task reads alone (nothing fetched yet), then one trip per change: its steps, and after
+    // them the next task's read; the last change has no next task.
+    assert.equal(counter.trips().length, 1 + files.length, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
+    assert.equal((r.stderr.match(/reads after the steps of "write \d"/g) ?? []).length, files.length - 1, r.stderr);
+    for (const [i, f] of files.entries()) assert.equal(readFileSync(f, 'utf8'), `${i}\n`);
+  });
+
+  it('a read that rode along with steps sees the host as those steps left it', () => {
+    const f = join(dir, 'seen');
+    const r = run([
+      { name: 'write', copy: { content: 'after\n', dest: f } },
+      { name: 'read it', slurp: { src: f }, register: 'got' },
+      { name: 'say', debug: { msg: '{{ got.content | b64decode }}' } },
+    ]);
+    assert.match(r.stderr, /reads after the steps of "write"/, r.stderr);
+    assert.match(r.stdout, /"msg":"after\\n"/, r.stdout);
+  });
 });
 
 describe('applySteps', () => {
@@ -312,6 +335,24 @@ describe('applySteps', () => {
     assert.equal(outputs.length, 2);
     assert.deepEqual(outputs[1], { code: 3, stdout: '', stderr: 'nope\n' });
     assert.equal(existsSync(marker), false);
+  });
+
+  it('reads after the steps: their exit codes never stop the trip nor count as a step failure', async () => {
+    const conn = new CountingConnection();
+    const { outputs, read } = await applyStepsThenRead(conn, [step('echo one'), step('echo two')], true, [plain('exit 3'), plain('echo three')]);
+    assert.equal(conn.runs, 1);
+    assert.deepEqual(outputs.map((o) => [o.code, o.stdout]), [[0, 'one\n'], [0, 'two\n']]);
+    assert.deepEqual(read?.map((o) => o && [o.code, o.stdout]), [[3, ''], [0, 'three\n']]);
+  });
+
+  it('reads after steps that fail: the trip stops at the failing step, no read comes back', async () => {
+    const conn = new CountingConnection();
+    const marker = join(dir, 'read-ran');
+    const { outputs, read } = await applyStepsThenRead(conn, [step('exit 4')], true, [plain(shScript('touch "$1"', [marker]))]);
+    assert.equal(outputs.length, 1);
+    assert.equal(outputs[0].code, 4);
+    assert.equal(read, undefined);
+    assert.equal(existsSync(marker), false, 'a read after a failed step ran');
   });
 
   it('without stopping (a module that reads exit codes itself) every step runs', async () => {
