@@ -41,16 +41,16 @@ const RESULTS = path.join(REPO, 'bench', 'results');
 /** timestamped output of the last runs (not committed: bench/.gitignore) */
 const LOGS = path.join(RESULTS, 'logs');
 
-interface Options { devices: number; repeat: number; tools: Tool[]; profile: boolean; worktree: boolean; commit: string; tunnels?: number; sims: number }
+interface Options { devices: number; repeat: number; tools: Tool[]; profile: boolean; worktree: boolean; commit: string; tunnels?: number; sims: number; deviceKex: 'default' | 'curve25519' }
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`${msg}\n`);
-  process.stderr.write('usage: node dist/bench/run.js [--devices N] [--repeat R] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree | --commit REV]\n');
+  process.stderr.write('usage: node dist/bench/run.js [--devices N] [--repeat R] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree | --commit REV] | --tunnels N [--sims K] [--devices-curve25519]\n');
   process.exit(2);
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { devices: 8, repeat: 3, tools: [...TOOLS], profile: true, worktree: false, commit: 'HEAD', sims: 4 };
+  const o: Options = { devices: 8, repeat: 3, tools: [...TOOLS], profile: true, worktree: false, commit: 'HEAD', sims: 4, deviceKex: 'default' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => argv[++i] ?? usage(`${a} needs a value`);
@@ -62,6 +62,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--commit') o.commit = val();
     else if (a === '--tunnels') o.tunnels = Number(val());
     else if (a === '--sims') o.sims = Number(val());
+    else if (a === '--devices-curve25519') o.deviceKex = 'curve25519';
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument ${a}`);
   }
@@ -601,12 +602,12 @@ async function runTunnels(o: Options, rep: Report): Promise<void> {
   const quiet = await waitQuiet();
   const loadBefore = os.loadavg();
   try {
-    result = await tunnelBench(lab, { tunnels: o.tunnels!, sims: o.sims, cli: CLI, rpRoot: RP_ROOT, log });
+    result = await tunnelBench(lab, { tunnels: o.tunnels!, sims: o.sims, cli: CLI, rpRoot: RP_ROOT, log, deviceKex: o.deviceKex });
   } finally {
     await lab.teardown();
   }
   const targets = tunnelTargets(result);
-  const file = path.join(RESULTS, `${rep.date.slice(0, 16).replace(/:/g, '')}-tunnels-${o.tunnels}.json`);
+  const file = path.join(RESULTS, `${rep.date.slice(0, 16).replace(/:/g, '')}-tunnels-${o.tunnels}${o.deviceKex === 'curve25519' ? '-curve25519' : ''}.json`);
   fs.writeFileSync(file, JSON.stringify({ ...rep, tunnels: result, targets, machineBusyBefore: quiet.busy, loadavg: { before: loadBefore, after: os.loadavg() } }, null, 2) + '\n');
   const m = rep.machine;
   const out = [
