@@ -350,7 +350,7 @@ describe('day 2: NixOS configuration', () => {
 
   it('relay: the stale-tunnel reaper as systemd.services.relay-play-reaper, the same script, on the port sshd listens on', () => {
     const script = String(renderHandlebars(readFileSync(join(bundledRolesDir(), 'relay-user/templates/reap-stale-tunnels.sh.hbs'), 'utf8'), { ...vars('server'), relay_ssh_port: 2222, relay_sshd_port: 22 }));
-    const nix = relayNix('server', { ...vars('server'), relay_device_keys: [], relay_client_keys: [], relay_permit: 'localhost:1', relay_ssh_port: 2222, relay_sshd_port: 22 });
+    const nix = relayNix('server', { ...vars('server'), relay_device_keys: [], relay_client_keys: [], relay_permit: 'localhost:1', relay_max_startups: '10:30:100', relay_ssh_port: 2222, relay_sshd_port: 22 });
     assert.match(nix, /\n  systemd\.services\.relay-play-reaper = \{\n/);
     assert.match(nix, /after = \[ "sshd\.service" \];/);
     assert.match(nix, /wantedBy = \[ "multi-user\.target" \];/);

@@ -198,12 +198,13 @@ printf 'Id=ssh.service\\nLoadState=loaded\\nActiveState=active\\n'
 
 describe('the relay proves what its drop-in says', () => {
   it('the sshd -T check expects every setting of the Match block, with the same values', () => {
-    const vars = { relay_permit: 'localhost:22221 localhost:22222' };
+    const vars = { relay_permit: 'localhost:22221 localhost:22222', relay_max_startups: '20:30:100' };
     const conf = String(renderHandlebars(readFileSync(join(bundledRolesDir(), 'relay-user/templates/relay-play.conf.hbs'), 'utf8'), vars));
-    const block = conf.split(/^Match User relay$/m)[1];
+    // The Match block's settings, and the global ones the drop-in sets before it.
     const written = Object.fromEntries(
-      block
+      conf
         .split('\n')
+        .filter((l) => !/^Match /.test(l))
         .map((l) => l.trim())
         .filter((l) => l && !l.startsWith('#'))
         .map((l) => [l.split(/\s+/)[0].toLowerCase(), l.split(/\s+/).slice(1).join(' ')]),
