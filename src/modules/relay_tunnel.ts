@@ -3,9 +3,9 @@
 //
 //   1. the configuration that runs now is kept in /etc/relay-play/rollback/ (`armed` holds a token);
 //   2. the new files are written, a timer is armed on the device (confirm_timeout seconds) that puts
-//      the old ones back (roles/reverse-tunnel-service/templates/tunnel-rollback.sh.hbs), and systemd
-//      restarts the tunnel half a second later — after this command has returned, even when the runner
-//      is connected through that very tunnel;
+//      the old ones back (roles/reverse-tunnel-service/templates/tunnel-rollback.sh.hbs), and the tunnel
+//      restarts — at once when the runner is connected directly, half a second later when it is connected
+//      through that very tunnel (so this command returns first);
 //   3. the runner reaches the device through the new tunnel (pinned host key) and confirms: the timer is
 //      stopped and the kept copy removed. If it can't, the device puts the old configuration back by
 //      itself, and the task fails with the new tunnel's last log line.
