@@ -11,6 +11,7 @@ import { InputError, UnreachableError } from '../errors.js';
 import type { Duplex } from 'node:stream';
 import { streamThrough } from '../connection/jump.js';
 import { HostKeyError, SshConnection, type SshTarget } from '../connection/ssh.js';
+import { trace } from '../trace.js';
 import type { KnownKey } from '../connection/known-hosts.js';
 import type { Connection } from '../connection/types.js';
 
@@ -222,14 +223,17 @@ export function directAttempt(t: SshTarget, headStartMs = DIRECT_HEAD_START_MS):
 export function relayAttempt(t: SshTarget, tunnels: Tunnels, tunnel?: Tunnel): Attempt<SshConnection> {
   const abort = new AbortController();
   const result = (async () => {
+    trace(`relay path for ${t.host}: started`);
     const tun = tunnel ?? (await tunnels.lookup(t.host));
     if (!tun) throw new NotEnrolledError(t.host, `${t.host} has no tunnel on the relay yet`);
     const relay = await tunnels.relay();
+    trace(`relay path for ${t.host}: tunnel port ${tun.port}`);
     if (abort.signal.aborted) throw new UnreachableError(t.host, 'connection attempt cancelled');
     let firstError: Error | undefined;
     for (const port of [tun.port, ...(tun.formerPorts ?? [])]) {
       const sock = await relay.forward('localhost', port).catch((e: Error) => void (firstError ??= e));
       if (!sock) continue;
+      trace(`relay path for ${t.host}: channel to port ${port} open`);
       const where = `through the relay (its tunnel, port ${port} on ${tunnels.relayName})`;
       return SshConnection.open({ ...t, sock, pinned: { keys: [pinnedKey(tun.hostKey)], where }, signal: abort.signal, via: 'relay' });
     }

@@ -1119,12 +1119,17 @@ class LabImpl implements Lab {
     const h = this.host(host);
     if (!findCommand('nft')) throw new Error('lab.setAway needs nft (apt-get install -y nftables)');
     if (away) {
+      // Unsolicited connections are dropped (a TCP SYN from outside), as a NAT router does; packets of
+      // connections the host made, also those made before it went away, pass. (A conntrack rule,
+      // 'ct state established accept', would not do: the kernel starts tracking this namespace's
+      // connections only once such a rule exists, and takes the first packet of an older one for new:
+      // the host's tunnel then stalled for seconds until its next keepalive went out.)
       const rules = `table inet ${AWAY_TABLE} {
   chain input {
     type filter hook input priority 0; policy accept;
     iif "lo" accept
-    ct state established,related accept
-    drop
+    tcp flags & (syn | ack) == syn drop
+    meta l4proto { udp, icmp } ct state new drop
   }
 }
 `;
