@@ -1,7 +1,7 @@
 // Where and as whom to log in to a host, worked out as ansible-playbook + OpenSSH would: the inventory's
 // connection vars first, then `-o`/`-J`/`-i`/`-p`/`-l` in ansible_ssh_common_args and
 // ansible_ssh_extra_args, then ~/.ssh/config and /etc/ssh/ssh_config for the name ssh would be given
-// (ansible_host, else the inventory name); README "How hosts are reached" has the table.
+// (ansible_host, else the inventory name); docs/inventory.md "How hosts are reached" has the table.
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { openVia } from '../connection/jump.js';
@@ -261,10 +261,10 @@ function noteIgnored(host: string, cfg: HostConfig, args: SshArgs, opts: Connect
   noted.add(host);
   const byFile = new Map<string, string[]>();
   for (const [k, file] of cfg.ignored) byFile.set(file, [...(byFile.get(file) ?? []), k]);
-  for (const [file, keys] of byFile) opts.note(host, `ssh config: ignored ${keys.join(', ')} (${file.replace(homedir(), '~')}; relay-play honours only the keywords in its README)`);
+  for (const [file, keys] of byFile) opts.note(host, `ssh config: ignored ${keys.join(', ')} (${file.replace(homedir(), '~')}; relay-play honours only the keywords in its docs/inventory.md)`);
   const honoured = new Set(HONOURED.map((k) => k.toLowerCase()));
   const ignored = [...args.ignored, ...[...args.options.keys()].filter((k) => !honoured.has(k)).map((k) => `-o ${k}`)];
-  if (ignored.length) opts.note(host, `ansible_ssh_common_args/extra_args: ignored ${ignored.join(' ')} (relay-play acts on -J, -i, -p, -l and -o with the keywords of its README)`);
+  if (ignored.length) opts.note(host, `ansible_ssh_common_args/extra_args: ignored ${ignored.join(' ')} (relay-play acts on -J, -i, -p, -l and -o with the keywords of its docs/inventory.md)`);
 }
 
 /** The address `host` is reached at and where it comes from (ssh config HostName, ansible_host, its name). */

@@ -58,7 +58,7 @@ function checkNotify(play: PlayDef, task: TaskDef): void {
 function checkArgs(task: TaskDef): void {
   const [problem] = argProblems(modules[task.module], task.module, task.args, true);
   if (problem) {
-    throw new InputError(problem.message, task.src.pos([...task.path, ...problem.path], { key: problem.message.startsWith('unsupported') }), `see the "${task.module}" module in the README`);
+    throw new InputError(problem.message, task.src.pos([...task.path, ...problem.path], { key: problem.message.startsWith('unsupported') }), `see the "${task.module}" module in docs/playbooks.md`);
   }
 }
 
@@ -95,7 +95,7 @@ function checkVariables(pb: Playbook, play: PlayDef, task: TaskDef, inv: Invento
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       const pos = e.line ? task.src.posInString(where, e.line, e.col!) : task.src.pos(where);
-      throw new InputError(e.message, pos, 'see "Playbooks" in the README for the template language (Jinja expressions, filters and tests)');
+      throw new InputError(e.message, pos, 'see docs/playbooks.md for the template language (Jinja expressions, filters and tests)');
     }
   };
   // A free-form argument (`command: echo hi`) is the module's own value in the YAML, not `_raw`.

@@ -20,7 +20,7 @@ export function validateAt(schema: object, value: unknown, src: YamlSource, base
     );
   }
   const at = err.instancePath ? `"${err.instancePath.slice(1).replace(/\//g, '.')}" ` : '';
-  throw new InputError(`${what}: ${at}${describe(err)}`, src.pos(path), 'see the README for the format');
+  throw new InputError(`${what}: ${at}${describe(err)}`, src.pos(path), 'see docs/inventory.md and docs/playbooks.md for the format');
 }
 
 /** Prefer the most specific error: ajv lists oneOf/anyOf noise after the real cause. */
