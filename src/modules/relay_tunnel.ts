@@ -265,11 +265,13 @@ export const relay_tunnel: Module<TunnelArgs> = {
   },
 
   async plan(args, ctx): Promise<Plan> {
+    // The read first: it needs none of the fleet's facts, so a run reads it before the relay has decided
+    // them (src/runner/early-reads.ts).
+    const r = await ctx.read(shScript(READ, [DIR, TUNNEL_UNIT, args.switch_key ?? '']));
     const unitText = renderTemplateFile(ctx, args.src);
     const pinText = `relay-play-relay ${args.relay_host_key}\n`;
     const timeoutS = Number(args.confirm_timeout ?? 60);
     if (!(timeoutS >= 10)) return { changed: false, steps: [], failed: `confirm_timeout must be at least 10 seconds, got ${args.confirm_timeout}` };
-    const r = await ctx.read(shScript(READ, [DIR, TUNNEL_UNIT, args.switch_key ?? '']));
     if (r.code !== 0) return { changed: false, steps: [], failed: `cannot read the tunnel's state: ${r.stderr.trim()}` };
     const f = parseTunnelFacts(r.stdout);
 

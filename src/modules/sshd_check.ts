@@ -42,23 +42,39 @@ const schema = {
 
 // $1 config, $2 the -C spec ('' for none). Every line of output is tagged: key=value facts, then
 // `I <include pattern>` (what sshd itself resolved, nested Includes too), `E <sshd -t message>`, and
-// `T <sshd -T line>`. sshd's debug output names each Include it reads; its settings are dropped here.
+// `T <sshd -T line>`. sshd's debug output names each Include it reads and its version; its other
+// settings are dropped here. Every device runs this on every run, all at once on a small machine, so it
+// costs as few processes as it can: one systemctl for both units, and without a -C spec one sshd —
+// `sshd -T` tests the configuration exactly as -t does before it prints it (on stdout, lowercase
+// keywords; messages go to stderr), so its lines are told apart by their shape. Its LogLevel is -ddd's,
+// not the configuration's, so it is left out; a -C spec (whose settings are compared) gets its own -T.
 const SCRIPT = `PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 bin=$(command -v sshd) || bin=
 echo "binary=$bin"
 [ -n "$bin" ] || exit 0
-for u in ssh.service sshd.service; do
-  systemctl show -p Id -p LoadState -p ActiveState -- "$u" 2>/dev/null | sed "s/^/unit $u /"
+u=ssh.service
+systemctl show -p Id -p LoadState -p ActiveState -- ssh.service sshd.service 2>/dev/null | while IFS= read -r l; do
+  if [ -z "$l" ]; then u=sshd.service; else echo "unit $u $l"; fi
 done
-echo "version=$("$bin" -V 2>&1 | grep -o 'OpenSSH_[^ ,]*' | head -n 1)"
+# sshd's output, tagged; $1: what to do with a line that is not debug output.
+tag() { sed -n -e '/^debug[0-9]*: .* line [0-9]*: new include /{s//I /p;d;}' -e '/^debug[0-9]*: sshd version \\([^ ,]*\\).*/{s//version=\\1/p;d;}' -e '/^debug[0-9]*: /d' -e "$1"; }
+if [ -z "$2" ]; then
+  out=$("$bin" -ddd -T -f "$1" 2>&1)
+  rc=$?
+  echo "test_rc=$rc"
+  if [ "$rc" -ne 0 ]; then printf '%s\\n' "$out" | tag '/./s/^/E /p'; exit 0; fi
+  echo "dump_rc=0"
+  printf '%s\\n' "$out" | tag '/^loglevel /d;/^[a-z0-9]* /s/^/T /p'
+  exit 0
+fi
 out=$("$bin" -ddd -t -f "$1" 2>&1)
 rc=$?
 echo "test_rc=$rc"
-printf '%s\\n' "$out" | sed -n -e '/^debug[0-9]*: .* line [0-9]*: new include /{s//I /p;d;}' -e '/^debug[0-9]*: /d' -e '/./s/^/E /p'
+printf '%s\\n' "$out" | tag '/./s/^/E /p'
 [ "$rc" -eq 0 ] || exit 0
-if [ -n "$2" ]; then out=$("$bin" -T -f "$1" -C "$2" 2>&1); else out=$("$bin" -T -f "$1" 2>&1); fi
+out=$("$bin" -T -f "$1" -C "$2" 2>&1)
 echo "dump_rc=$?"
-printf '%s\n' "$out" | sed 's/^/T /'`;
+printf '%s\\n' "$out" | sed 's/^/T /'`;
 
 export interface SshdReport {
   binary: string;

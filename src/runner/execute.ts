@@ -17,6 +17,7 @@ import { LocalConnection } from '../connection/local.js';
 import type { HostReads } from './reads.js';
 import { handlersFor, markStep, pendingKey } from './pending.js';
 import { applyStepsThenRead } from './steps.js';
+import type { EarlyReads } from './early-reads.js';
 import type { RunState } from './state.js';
 import type { Connections } from './connections.js';
 import { taskVars, type VarsContext } from './vars.js';
@@ -28,6 +29,8 @@ export interface ExecEnv extends VarsContext {
   connections?: Connections;
   /** run_once tasks of this play: the first host's result, shared with the others. */
   once?: Map<TaskDef, Promise<TaskResult>>;
+  /** Reads sent when each host was connected (src/runner/early-reads.ts). */
+  early?: EarlyReads;
 }
 
 type Vars = Record<string, unknown>;
@@ -176,8 +179,14 @@ class FirstRead {
  * The first read `task` will make on `host` (one per loop item), found by planning it up to that read
  * with the variables known now. Undefined when that can't be known yet (an argument needs an
  * earlier task's result): the task then reads for itself. Never applies anything.
+ *
+ * `speculative` (reads sent before the plays, src/runner/early-reads.ts): conditions are not looked at
+ * (a fact set by a later play may make them true), and an argument that can't be rendered yet is left
+ * as written: many modules read before they use such arguments. A read that names one (its template
+ * text shows in the command) is dropped; one that uses it unseen reads something that will not be
+ * asked for — wasted, never wrong, as reads change nothing.
  */
-export async function firstReads(env0: ExecEnv, host: string, task: TaskDef): Promise<ReadRequest[] | undefined> {
+export async function firstReads(env0: ExecEnv, host: string, task: TaskDef, speculative = false): Promise<ReadRequest[] | undefined> {
   // A task delegated to this machine reads here, not on the host.
   if (task.delegateTo) return [];
   const env = task.checkMode === undefined ? env0 : { ...env0, check: task.checkMode };
@@ -190,9 +199,9 @@ export async function firstReads(env0: ExecEnv, host: string, task: TaskDef): Pr
       const v = task.loop === undefined ? vars : itemVars(task, vars, item, i, items);
       // A condition on an earlier task's result can't be decided yet: fetch the read anyway (it is
       // only wasted if the task turns out skipped). One that is already false needs no read.
-      if (task.when.some((cond) => decided(cond, v) === false)) continue;
-      const args = renderDeep(task.args, v) as Record<string, unknown>;
-      if (argProblems(mod, task.module, args).length) return undefined;
+      if (!speculative && task.when.some((cond) => decided(cond, v) === false)) continue;
+      const args = speculative ? renderEach(task.args as Record<string, unknown>, v) : (renderDeep(task.args, v) as Record<string, unknown>);
+      if (!speculative && argProblems(mod, task.module, args).length) return undefined;
       const { become, becomeUser } = becomeOf(env, task, v);
       const ctx = readContext(env, host, task, v, async (command, o = {}) => {
         throw new FirstRead({ command, become: o.become ?? become, becomeUser });
@@ -200,13 +209,27 @@ export async function firstReads(env0: ExecEnv, host: string, task: TaskDef): Pr
       try {
         await mod.plan(args, ctx);
       } catch (e) {
-        if (e instanceof FirstRead) reqs.push(e.req);
+        // A read naming an argument left as written would read something nobody will ask for.
+        if (e instanceof FirstRead && !(speculative && /\{\{|\{%/.test(e.req.command))) reqs.push(e.req);
       }
     }
     return reqs;
   } catch {
     return undefined;
   }
+}
+
+/** Each argument rendered on its own; one that can't be yet stays as written. */
+function renderEach(args: Record<string, unknown>, vars: Vars): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) {
+    try {
+      out[k] = renderDeep(v, vars);
+    } catch {
+      out[k] = v;
+    }
+  }
+  return out;
 }
 
 async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, reads: HostReads, afterSteps?: OneCommand, readsAfter?: () => Promise<ReadRequest[]>): Promise<TaskResult> {
@@ -237,6 +260,7 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
   if (plan.msg) result.msg = plan.msg;
   let pendingCleared = false;
   if (!env.check && plan.steps.length) {
+    env.state.applied++;
     if (!task.delegateTo) reads.stale();
     // What the next tasks read, read in the same trip once these steps are done — not after a change
     // that a confirm step completes (it changes the host again).
@@ -265,6 +289,7 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
     if (plan.finish) Object.assign(result, plan.finish(outputs));
     if (plan.confirm) await confirmChange(env, host, plan.confirm, outputs, become, result);
   } else if (!env.check && plan.confirm) {
+    env.state.applied++;
     await confirmChange(env, host, plan.confirm, [], become, result);
   }
   if (plan.facts) applyFacts(env.state, plan.facts);

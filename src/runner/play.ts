@@ -11,6 +11,7 @@ import { Connections } from './connections.js';
 import { fleetTunnels, relayOf } from '../relay/tunnels.js';
 import { executeTask, firstReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
+import { EarlyReads } from './early-reads.js';
 import { BlockRun } from './blocks.js';
 import { markRaw } from '../playbook/expr.js';
 import { clearStep, listPending, notifies, pendingKey } from './pending.js';
@@ -66,6 +67,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
     (host, via) => reporter.reached?.(host, via),
   );
   state.connections = connections;
+  const early = new EarlyReads(state);
   const connection = (host: string): Promise<Connection> => connections.get(host);
   let held: Held | undefined;
   try {
@@ -79,11 +81,15 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
       if (conn) held = await takeLock(conn, opts.lock, (m) => process.stderr.write(m + '\n'));
       trace('lock taken');
     }
+    // Read each host for all its plays as soon as it is connected (src/runner/early-reads.ts) — only
+    // once the lock is held: before, another run may still be changing the hosts.
+    const base = { state, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections };
+    for (const host of new Set(playHosts.flat())) early.send(host, () => connection(host), () => readsOfRun(base, pb.plays, playHosts, host));
     for (const [i, play] of pb.plays.entries()) {
       const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
       trace(`play ${play.name}`);
       reporter.playStart(play, hosts);
-      const env: ExecEnv = { state, play, playHosts: hosts, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections, once: new Map() };
+      const env: ExecEnv = { state, play, playHosts: hosts, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections, once: new Map(), early };
       await forEachLimited(hosts, opts.forks, async (host) => {
         await runHostPlay(env, host, reporter);
         reporter.hostDone(host);
@@ -111,7 +117,7 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
   const handlers = env.play.tasks.some((t) => t.notify.length) ? env.play.handlers : [];
   // Fresh for each play: between plays, other hosts act on this one (tunnels arrive, keys change).
   const pendingRead = listPending(env.play);
-  const reads = new HostReads(() => env.connection(host), handlers.length ? [pendingRead] : []);
+  const reads = new HostReads(() => env.connection(host), handlers.length ? [pendingRead] : [], env.early && (() => env.early!.take(host)));
   const tasks = env.play.tasks;
   const blocks = new BlockRun();
   const h = env.state.host(host);
@@ -145,9 +151,22 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
     if (env.state.host(host).failed || env.state.host(host).unreachable) return;
     // A handler with nothing to do (or that ran its steps without the marker) clears it on its own.
     if (!env.check && r.status !== 'failed' && !r.pendingCleared) {
+      env.state.applied++;
       await runAlone(await env.connection(host), clear).catch(() => undefined);
     }
   }
+}
+
+/** The first reads of every task of every play `host` is in, as far as the variables known now say. */
+async function readsOfRun(base: Omit<ExecEnv, 'play' | 'playHosts'>, plays: PlayDef[], playHosts: string[][], host: string): Promise<ReadRequest[]> {
+  const out: ReadRequest[] = [];
+  for (const [i, play] of plays.entries()) {
+    if (!playHosts[i].includes(host)) continue;
+    const env: ExecEnv = { ...base, play, playHosts: playHosts[i] };
+    if (play.handlers.length && play.tasks.some((t) => t.notify.length)) out.push(listPending(play));
+    for (const task of play.tasks) out.push(...((await firstReads(env, host, task, true)) ?? []));
+  }
+  return out;
 }
 
 /** run_once: the first host to reach the task runs it; the others take its result (and register it). */

@@ -26,10 +26,20 @@ export class HostReads {
   constructor(
     private readonly connect: () => Promise<Connection>,
     private alsoRead: ReadRequest[] = [],
+    private early?: () => Promise<Map<string, RunResult> | undefined>,
   ) {}
+
+  /** The reads sent when the host was connected (src/runner/early-reads.ts), if still good: taken once, first. */
+  private async adoptEarly(): Promise<void> {
+    if (!this.early) return;
+    const take = this.early;
+    this.early = undefined;
+    for (const [key, res] of (await take()) ?? []) if (!this.fetched.has(key)) this.fetched.set(key, res);
+  }
 
   /** Before task `index` (of `count`): if it will read something not fetched yet, fetch its read and those of the tasks after it. */
   async lookAhead(index: number, count: number, wants: WantedReads): Promise<void> {
+    await this.adoptEarly();
     const reqs = await this.collect(index, count, wants);
     // A lone read costs the same round trip as the task making it itself.
     if (reqs.length < 2) return;
@@ -94,6 +104,7 @@ export class HostReads {
 
   /** A read: the fetched result if there is one (fetched since the host last changed), else live. */
   async read(req: ReadRequest, stdin?: string): Promise<RunResult> {
+    await this.adoptEarly();
     const hit = stdin === undefined ? this.fetched.get(readKey(req)) : undefined;
     if (hit) return hit;
     return runAlone(await this.connect(), { ...req, stdin });

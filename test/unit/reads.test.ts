@@ -247,12 +247,12 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
 
   const a = join(dir, 'a');
   const counter = tripCounter(dir);
-  const run = (tasks: object[]) => {
+  const run = (tasks: object[], ...laterPlays: object[][]) => {
     counter.reset();
     const inv = join(dir, 'inventory.yaml');
     writeFileSync(inv, stringify({ all: { hosts: { here: { ansible_connection: 'local' } } } }));
     const pb = join(dir, 'pb.yaml');
-    writeFileSync(pb, stringify([{ hosts: 'all', tasks }]));
+    writeFileSync(pb, stringify([tasks, ...laterPlays].map((t) => ({ hosts: 'all', tasks: t }))));
     const r = spawnSync(process.execPath, [CLI, 'run', pb, '-i', inv, '-v'], { encoding: 'utf8', env: { ...process.env, RELAY_PLAY_TRACE: '1', ...counter.env } });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     return r;
@@ -284,9 +284,42 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     assert.match(r.stdout, /changed=0/, r.stdout);
     const batches = r.stderr.match(/reads in one round trip/g) ?? [];
     assert.equal(batches.length, 1, r.stderr);
-    assert.match(r.stderr, /here: 4 reads in one round trip/, r.stderr); // the same read twice is fetched once
+    assert.match(r.stderr, /here: 4 early reads in one round trip/, r.stderr); // the same read twice is fetched once
     // ... and nothing else reached the host: no task read for itself, no step ran.
     assert.equal(counter.trips().length, 1, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
+  });
+
+  it('early reads: a run that changes nothing reads all its plays in one round trip, before the first play', () => {
+    const b = join(dir, 'b');
+    const plays = [
+      [{ name: 'a', copy: { content: 'two\n', dest: a } }],
+      [{ name: 'set', set_fact: { later: b } }],
+      [
+        { name: 'b', copy: { content: 'bee\n', dest: '{{ later }}' } }, // its read needs a fact set in play 2
+        { name: 'stat a', stat: { path: a } },
+      ],
+    ] as const;
+    run(...(plays as unknown as [object[], ...object[][]]));
+    const r = run(...(plays as unknown as [object[], ...object[][]]));
+    assert.match(r.stdout, /changed=0/, r.stdout);
+    assert.match(r.stderr, /here: 2 early reads in one round trip/, r.stderr);
+    // The read of "b" could not be known before play 2 set its path: that task reads for itself.
+    assert.equal(counter.trips().length, 2, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
+  });
+
+  it('early reads: after a change anywhere, a later play reads again and sees it', () => {
+    const e = join(dir, 'e');
+    writeFileSync(e, 'old\n');
+    const r = run(
+      [{ name: 'read e', slurp: { src: e }, register: 'first' }],
+      [{ name: 'write e', copy: { content: 'new\n', dest: e } }],
+      [
+        { name: 'read e again', slurp: { src: e }, register: 'second' },
+        { name: 'say', debug: { msg: '{{ first.content | b64decode }}|{{ second.content | b64decode }}' } },
+      ],
+    );
+    assert.match(r.stderr, /here: 2 early reads in one round trip/, r.stderr); // the same slurp read once early
+    assert.match(r.stdout, /"msg":"old\\n\|new\\n"/, r.stdout);
   });
 
   it('a run of changes costs one round trip a task: each carries the next task\'s read after its steps', () => {

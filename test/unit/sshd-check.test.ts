@@ -144,21 +144,27 @@ describe('sshd_check: plans', () => {
 });
 
 describe('sshd_check: its script, run for real against a fake sshd and systemctl', () => {
-  // What sshd prints: -ddd -t logs to stderr with \r\n line ends, naming each Include it reads; -T dumps.
+  // What sshd prints: with -ddd it logs to stderr with \r\n line ends, its version and each Include it
+  // reads; -T tests as -t does, then dumps the settings on stdout (LogLevel as -ddd made it).
   const FAKE_SSHD = `#!/bin/sh
-case "$1 $2" in
-  "-V ") echo "OpenSSH_10.0p2 Debian-7+deb13u4, OpenSSL 3.5.9" >&2 ;;
-  "-ddd -t")
-    printf 'debug2: load_server_config: filename %s\\r\\n' "$4" >&2
-    if [ -n "$INCLUDE" ]; then printf 'debug2: %s line 12: new include %s\\r\\n' "$4" "$INCLUDE" >&2; fi
-    printf 'debug3: %s:62 setting KbdInteractiveAuthentication no\\r\\n' "$4" >&2
-    if [ -n "$BROKEN" ]; then printf '%s\\r\\n' "$BROKEN" "$4: terminating, 1 bad configuration options" >&2; exit 255; fi ;;
-  "-T -f") printf 'port 22\\npermittty no\\npersourcepenalties crash:90 noauth:1\\n' ;;
-esac
+case "$1" in -ddd) debug=1; shift ;; esac
+mode=$1
+if [ -n "$debug" ]; then
+  printf 'debug1: sshd version OpenSSH_10.0, OpenSSL 3.5.9\\r\\n' >&2
+  printf 'debug2: load_server_config: filename %s\\r\\n' "$3" >&2
+  if [ -n "$INCLUDE" ]; then printf 'debug2: %s line 12: new include %s\\r\\n' "$3" "$INCLUDE" >&2; fi
+  printf 'debug3: %s:62 setting KbdInteractiveAuthentication no\\r\\n' "$3" >&2
+fi
+if [ -n "$BROKEN" ]; then printf '%s\\r\\n' "$BROKEN" "$3: terminating, 1 bad configuration options" >&2; exit 255; fi
+if [ "$mode" = -T ]; then
+  printf 'port %s\\npermittty no\\npersourcepenalties crash:90 noauth:1\\n' "\${PORT:-22}"
+  if [ -n "$debug" ]; then echo 'loglevel DEBUG3'; else echo 'loglevel INFO'; fi
+fi
 `;
-  // Debian: ssh.service, and sshd.service its alias.
+  // Debian: ssh.service, and sshd.service its alias; a block per unit asked for, a blank line between.
   const FAKE_SYSTEMCTL = `#!/bin/sh
 printf 'Id=ssh.service\\nLoadState=loaded\\nActiveState=active\\n'
+for u in "$@"; do case "$u" in sshd.service) printf '\\nId=ssh.service\\nLoadState=loaded\\nActiveState=active\\n' ;; esac; done
 `;
   const withFakes = async <T>(env: Record<string, string>, fn: (ctx: ReturnType<typeof sandboxCtx>) => Promise<T>): Promise<T> => {
     const sb = sandbox();
@@ -166,10 +172,10 @@ printf 'Id=ssh.service\\nLoadState=loaded\\nActiveState=active\\n'
     try {
       writeFileSync(sb.p('sshd'), FAKE_SSHD, { mode: 0o755 });
       writeFileSync(sb.p('systemctl'), FAKE_SYSTEMCTL, { mode: 0o755 });
-      Object.assign(process.env, { PATH: `${sb.dir}:${process.env.PATH}`, INCLUDE: '', BROKEN: '' }, env);
+      Object.assign(process.env, { PATH: `${sb.dir}:${process.env.PATH}`, INCLUDE: '', BROKEN: '', PORT: '' }, env);
       return await fn(sandboxCtx(sb));
     } finally {
-      for (const k of ['PATH', 'INCLUDE', 'BROKEN']) {
+      for (const k of ['PATH', 'INCLUDE', 'BROKEN', 'PORT']) {
         if (saved[k] === undefined) delete process.env[k];
         else process.env[k] = saved[k];
       }
@@ -182,7 +188,26 @@ printf 'Id=ssh.service\\nLoadState=loaded\\nActiveState=active\\n'
       planWith(sshd_check, { dropin: '/etc/ssh/sshd_config.d/relay-play.conf', match: { user: 'relay', host: 'h', addr: '192.0.2.1' }, expect: { permittty: 'no' }, port: 22 }, ctx));
     assert.equal(p.failed, undefined);
     assert.match(String(p.result?.binary), /\/sshd$/);
-    assert.deepEqual({ ...p.result, binary: 'x' }, { binary: 'x', unit: 'ssh.service', version: 'OpenSSH_10.0p2', penalties: true, includes: ['/etc/ssh/sshd_config.d/*.conf'], config: '/etc/ssh/sshd_config' });
+    assert.deepEqual({ ...p.result, binary: 'x' }, { binary: 'x', unit: 'ssh.service', version: 'OpenSSH_10.0', penalties: true, includes: ['/etc/ssh/sshd_config.d/*.conf'], config: '/etc/ssh/sshd_config' });
+  });
+
+  it('without a -C spec, one sshd -T: its settings, version and Include, not the LogLevel -ddd gave it', async () => {
+    const outputs: string[] = [];
+    const p = await withFakes({ INCLUDE: '/etc/ssh/sshd_config.d/*.conf', PORT: '2222' }, (ctx) => {
+      const read = ctx.read.bind(ctx);
+      ctx.read = async (command, o) => {
+        const r = await read(command, o);
+        outputs.push(r.stdout);
+        return r;
+      };
+      return planWith(sshd_check, { dropin: '/etc/ssh/sshd_config.d/relay-play.conf', port: 22 }, ctx);
+    });
+    assert.match(p.failed ?? '', /listens on port 2222, not 22/);
+    assert.deepEqual({ ...p.result, binary: 'x' }, { binary: 'x', unit: 'ssh.service', version: 'OpenSSH_10.0', penalties: true, includes: ['/etc/ssh/sshd_config.d/*.conf'], config: '/etc/ssh/sshd_config' });
+    assert.equal(outputs.length, 1);
+    const r = parseReport(outputs[0]);
+    assert.deepEqual([r.testRc, r.dumpRc, r.settings.loglevel, r.settings.permittty], [0, 0, undefined, ['no']]);
+    assert.deepEqual(Object.keys(r.units), ['ssh.service', 'sshd.service']);
   });
 
   it('sshd -t failing: only its own messages, not the debug lines nor the Include it read', async () => {

@@ -1,0 +1,67 @@
+// Reads sent as soon as a host is connected, before its first play starts: the first read of every task
+// of every play the host is in, as far as the variables known at the start can say (a task whose read
+// needs an earlier task's result reads for itself, as always). Without them a host's first batch waits
+// for the run lock and for the plays before its own (the relay's for the devices' play, the devices'
+// for the relay's); with them every host reads at once, and a no-change run spends one round trip on
+// most hosts.
+//
+// A read is a fact about the host at the time it was read. An early read is used only while nothing has
+// been applied on any host since it was sent (RunState.applied): a change anywhere can reach any host
+// (a device's new tunnel listens on the relay). So in a run that changes something they serve until the
+// first change, and a no-change run, or --check, takes all of them.
+import { readBatch, readKey, tripSize, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
+import type { Connection, RunResult } from '../connection/types.js';
+import type { RunState } from './state.js';
+import { trace } from '../trace.js';
+
+export type Fetched = Map<string, RunResult>;
+
+interface Sent {
+  /** RunState.applied when the batch was sent. */
+  applied: number;
+  results: Promise<Fetched | undefined>;
+}
+
+export class EarlyReads {
+  private readonly sent = new Map<string, Sent>();
+
+  constructor(private readonly state: RunState) {}
+
+  /** Sends `host`'s reads (those `wanted` lists, in order, up to one trip's size) once it is connected. */
+  send(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>): void {
+    const applied = this.state.applied;
+    const results = (async () => {
+      const conn = await connect();
+      const reqs = fitTrip(await wanted());
+      if (reqs.length < 2) return undefined; // a lone read costs its task's own trip anyway
+      trace(`${host}: ${reqs.length} early reads in one round trip`);
+      const out = await readBatch(conn, reqs);
+      return new Map(reqs.flatMap((r, k): [string, RunResult][] => (out[k] ? [[readKey(r), out[k]!]] : [])));
+    })().catch(() => undefined); // the host's own tasks read, and report what went wrong
+    this.sent.set(host, { applied, results });
+  }
+
+  /** `host`'s early reads, if nothing has been applied anywhere since they were sent. */
+  async take(host: string): Promise<Fetched | undefined> {
+    const s = this.sent.get(host);
+    if (!s || s.applied !== this.state.applied) return undefined;
+    const results = await s.results;
+    return s.applied === this.state.applied ? results : undefined;
+  }
+}
+
+/** Distinct reads, in order, as many as one trip carries. */
+function fitTrip(reqs: ReadRequest[]): ReadRequest[] {
+  const seen = new Set<string>();
+  const out: ReadRequest[] = [];
+  let bytes = 0;
+  for (const r of reqs) {
+    const key = readKey(r);
+    if (seen.has(key)) continue;
+    if (bytes + tripSize(r) > MAX_TRIP_BYTES) break;
+    seen.add(key);
+    out.push(r);
+    bytes += tripSize(r);
+  }
+  return out;
+}
