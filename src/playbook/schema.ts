@@ -43,32 +43,8 @@ export const TASK_KEYS = {
   tags: stringOrList,
 } as const;
 
-/** Keys of a block (`block:` with `rescue:`/`always:`): its tasks, and what they inherit. */
-export const blockSchema = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    block: { type: 'array', items: { type: 'object' } },
-    rescue: { type: 'array', items: { type: 'object' } },
-    always: { type: 'array', items: { type: 'object' } },
-    when: condition,
-    become: flag,
-    become_user: { type: 'string' },
-    vars: { type: 'object' },
-    tags: stringOrList,
-    ignore_errors: flag,
-    no_log: flag,
-    delegate_to: { type: 'string' },
-    run_once: flag,
-    check_mode: flag,
-  },
-  required: ['block'],
-  additionalProperties: false,
-};
-
-const includeKeys = {
-  name: { type: 'string' },
-  apply: { type: 'object', properties: { tags: stringOrList, become: flag, become_user: { type: 'string' } }, additionalProperties: false },
+/** Keywords a block or an include hands down to the tasks in it. */
+const inheritedKeys = {
   when: condition,
   become: flag,
   become_user: { type: 'string' },
@@ -79,6 +55,26 @@ const includeKeys = {
   delegate_to: { type: 'string' },
   run_once: flag,
   check_mode: flag,
+};
+
+/** Keys of a block (`block:` with `rescue:`/`always:`): its tasks, and what they inherit. */
+export const blockSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    block: { type: 'array', items: { type: 'object' } },
+    rescue: { type: 'array', items: { type: 'object' } },
+    always: { type: 'array', items: { type: 'object' } },
+    ...inheritedKeys,
+  },
+  required: ['block'],
+  additionalProperties: false,
+};
+
+const includeKeys = {
+  name: { type: 'string' },
+  apply: { type: 'object', properties: { tags: stringOrList, become: flag, become_user: { type: 'string' } }, additionalProperties: false },
+  ...inheritedKeys,
 };
 
 /** `include_tasks: FILE` / `import_tasks: FILE` (or `{file: FILE}`), static. */
