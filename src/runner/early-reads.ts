@@ -5,10 +5,13 @@
 // for the relay's); with them every host reads at once, and a no-change run spends one round trip on
 // most hosts.
 //
-// A read is a fact about the host at the time it was read. An early read is used only while nothing has
-// been applied on any host since it was sent (RunState.applied): a change anywhere can reach any host
-// (a device's new tunnel listens on the relay). So in a run that changes something they serve until the
-// first change, and a no-change run, or --check, takes all of them.
+// A read is a fact about the host at the time it was read. In a later play, an early read is used only
+// while nothing has been applied on any host since it was sent (RunState.applied): between plays a
+// change anywhere can reach any host (a device's new tunnel listens on the relay). In the play that was
+// starting when they were sent — the host's first, if it is in the run's first play — they are that
+// play's own look-ahead, and other hosts' changes during a play don't stale a host's reads
+// (src/runner/reads.ts). So a no-change run, or --check, takes all of them, and a first apply loses none
+// of its first play's.
 import { readBatch, readKey, tripSize, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import type { RunState } from './state.js';
@@ -19,6 +22,8 @@ export type Fetched = Map<string, RunResult>;
 interface Sent {
   /** RunState.applied when the batch was sent. */
   applied: number;
+  /** The play that was starting (or running) when it was sent. */
+  play: number;
   results: Promise<Fetched | undefined>;
 }
 
@@ -27,8 +32,11 @@ export class EarlyReads {
 
   constructor(private readonly state: RunState) {}
 
-  /** Sends `host`'s reads (those `wanted` lists, in order, up to one trip's size) once it is connected. */
-  send(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>): void {
+  /**
+   * Sends `host`'s reads (those `wanted` lists, in order, up to one trip's size) once it is connected;
+   * `play` is the index of the play starting now.
+   */
+  send(host: string, play: number, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>): void {
     const applied = this.state.applied;
     const results = (async () => {
       const conn = await connect();
@@ -38,15 +46,16 @@ export class EarlyReads {
       const out = await readBatch(conn, reqs);
       return new Map(reqs.flatMap((r, k): [string, RunResult][] => (out[k] ? [[readKey(r), out[k]!]] : [])));
     })().catch(() => undefined); // the host's own tasks read, and report what went wrong
-    this.sent.set(host, { applied, results });
+    this.sent.set(host, { applied, play, results });
   }
 
-  /** `host`'s early reads, if nothing has been applied anywhere since they were sent. */
-  async take(host: string): Promise<Fetched | undefined> {
+  /** `host`'s early reads for play `play`: in the play they were sent at, or if nothing has been applied anywhere since. */
+  async take(host: string, play: number): Promise<Fetched | undefined> {
     const s = this.sent.get(host);
-    if (!s || s.applied !== this.state.applied) return undefined;
+    const good = () => s!.play === play || s!.applied === this.state.applied;
+    if (!s || !good()) return undefined;
     const results = await s.results;
-    return s.applied === this.state.applied ? results : undefined;
+    return good() ? results : undefined;
   }
 }
 

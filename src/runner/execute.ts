@@ -17,7 +17,7 @@ import { LocalConnection } from '../connection/local.js';
 import type { HostReads } from './reads.js';
 import { handlersFor, markStep, pendingKey } from './pending.js';
 import { applyStepsThenRead } from './steps.js';
-import type { EarlyReads } from './early-reads.js';
+import type { Fetched } from './early-reads.js';
 import type { RunState } from './state.js';
 import type { Connections } from './connections.js';
 import { taskVars, type VarsContext } from './vars.js';
@@ -29,8 +29,8 @@ export interface ExecEnv extends VarsContext {
   connections?: Connections;
   /** run_once tasks of this play: the first host's result, shared with the others. */
   once?: Map<TaskDef, Promise<TaskResult>>;
-  /** Reads sent when each host was connected (src/runner/early-reads.ts). */
-  early?: EarlyReads;
+  /** The reads sent when a host was connected, if they still hold in this play (src/runner/early-reads.ts). */
+  earlyReads?: (host: string) => Promise<Fetched | undefined>;
 }
 
 type Vars = Record<string, unknown>;

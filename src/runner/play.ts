@@ -84,12 +84,12 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
     // Read each host for all its plays as soon as it is connected (src/runner/early-reads.ts) — only
     // once the lock is held: before, another run may still be changing the hosts.
     const base = { state, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections };
-    for (const host of new Set(playHosts.flat())) early.send(host, () => connection(host), () => readsOfRun(base, pb.plays, playHosts, host));
+    for (const host of new Set(playHosts.flat())) early.send(host, 0, () => connection(host), () => readsOfRun(base, pb.plays, playHosts, host));
     for (const [i, play] of pb.plays.entries()) {
       const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
       trace(`play ${play.name}`);
       reporter.playStart(play, hosts);
-      const env: ExecEnv = { state, play, playHosts: hosts, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections, once: new Map(), early };
+      const env: ExecEnv = { state, play, playHosts: hosts, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections, once: new Map(), earlyReads: (host) => early.take(host, i) };
       await forEachLimited(hosts, opts.forks, async (host) => {
         await runHostPlay(env, host, reporter);
         reporter.hostDone(host);
@@ -117,7 +117,7 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
   const handlers = env.play.tasks.some((t) => t.notify.length) ? env.play.handlers : [];
   // Fresh for each play: between plays, other hosts act on this one (tunnels arrive, keys change).
   const pendingRead = listPending(env.play);
-  const reads = new HostReads(() => env.connection(host), handlers.length ? [pendingRead] : [], env.early && (() => env.early!.take(host)));
+  const reads = new HostReads(() => env.connection(host), handlers.length ? [pendingRead] : [], env.earlyReads && (() => env.earlyReads!(host)));
   const tasks = env.play.tasks;
   const blocks = new BlockRun();
   const h = env.state.host(host);
