@@ -50,6 +50,8 @@ export interface TunnelReport {
     droppedPastMaxStartups: number;
     /** restarts of all the tunnel units on the sim hosts (systemd's NRestarts), from their first start on */
     tunnelRestarts: number;
+    /** Lines the tunnels' ssh logged for failed attempts after the reboot (numbers masked), with counts. */
+    failedAttempts?: Record<string, number>;
     /** CPU seconds from the reboot to all back: the relay (since its boot) and the sim hosts */
     cpuSeconds: { relay: number; sims: number };
   };
@@ -245,6 +247,15 @@ export async function tunnelBench(lab: Lab, o: TunnelBenchOptions): Promise<Tunn
     .flatMap((out) => out.split('\n').filter(Boolean).map(Number))
     .reduce((a, b) => a + b, 0);
   o.log(`tunnels: after the reboot, sshd dropped ${drops} logins past MaxStartups; the tunnels restarted ${restarts} times in all (the first start included)`);
+  // What the tunnels' ssh said when an attempt failed since the reboot began: the tail of the curve.
+  const since = new Date(r0 - 1000).toISOString().replace('T', ' ').slice(0, 19);
+  const failures: Record<string, number> = {};
+  for (const s of sims) {
+    const out = await must(lab, s, `sudo journalctl --since ${q(since + ' UTC')} --no-pager -o cat -u 'relay-tunnel-*' | grep -iE 'refused|timed out|timeout|failed|denied|closed|reset|error|exceeded' | sed -E 's/[0-9]+(\.[0-9]+){3}/ADDR/g; s/port [0-9]+/port N/g; s/[0-9]+/N/g' || true`);
+    for (const line of out.split('\n').filter(Boolean)) failures[line] = (failures[line] ?? 0) + 1;
+  }
+  const failureLines = Object.entries(failures).sort((a, b) => b[1] - a[1]).slice(0, 8);
+  if (failureLines.length) o.log(`tunnels: what failed attempts said (count, line):\n${failureLines.map(([l, c]) => `  ${c}  ${l}`).join('\n')}`);
   const s3 = allBackSeconds === undefined ? undefined : await status();
   if (s3) o.log(`tunnels: status after the reboot ${s3.seconds.toFixed(2)} s (scans every tunnel): ${s3.up} of ${n} up`);
 
@@ -257,7 +268,7 @@ export async function tunnelBench(lab: Lab, o: TunnelBenchOptions): Promise<Tunn
     firstStart: { allListeningSeconds },
     memory: { sshdProcessesBefore: before.processes, sshdProcessesAfter: after.processes, pssKbBefore: before.pssKb, pssKbAfter: after.pssKb, perTunnelKb },
     status: { firstSeconds: s1.seconds, nextSeconds: s2.seconds, allUp: s2.up === n && s2.code === 0, afterRebootSeconds: s3?.seconds },
-    reboot: { stopSeconds, sshdAnswersSeconds: (sshdAt - r0) / 1000, allBackSeconds, samples, droppedPastMaxStartups: drops, tunnelRestarts: restarts, cpuSeconds: cpu },
+    reboot: { stopSeconds, sshdAnswersSeconds: (sshdAt - r0) / 1000, allBackSeconds, samples, droppedPastMaxStartups: drops, tunnelRestarts: restarts, failedAttempts: Object.fromEntries(failureLines), cpuSeconds: cpu },
   };
 }
 
