@@ -1,9 +1,9 @@
-// Reads sent as soon as a host is connected, before its first play starts: the first read of every task
-// of every play the host is in, as far as the variables known at the start can say (a task whose read
-// needs an earlier task's result reads for itself, as always). Without them a host's first batch waits
-// for the run lock and for the plays before its own (the relay's for the devices' play, the devices'
-// for the relay's); with them every host reads at once, and a no-change run spends one round trip on
-// most hosts.
+// Reads sent once a host is connected and the run lock is held (before it, another run may still be
+// changing the hosts): the first read of every task of every play the host is in, as far as the
+// variables known at the start can say (a task whose read needs an earlier task's result reads for
+// itself, as always). Without them a host's first batch waits for the plays before its own (the devices'
+// for the relay's plays, the client's for both); with them every host reads at once, and a no-change run
+// spends one round trip on most hosts.
 //
 // A read is a fact about the host at the time it was read. In a later play, an early read is used only
 // while nothing has been applied on any host since it was sent (RunState.applied): between plays a
