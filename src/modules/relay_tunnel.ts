@@ -20,6 +20,7 @@ import { lastLogLine } from '../relay/status.js';
 import { trace } from '../trace.js';
 import { attrChanges, attrSteps, contentDiff, writeFileStep, type Attrs, type FileFacts } from './lib/files.js';
 import type { ConfirmContext, Confirmed, FileDiff, Module, Plan, Step } from './types.js';
+import { boolArg, toBool, type BoolArg } from './lib/schema.js';
 
 interface TunnelArgs {
   /** The unit's template (role templates/). */
@@ -32,6 +33,13 @@ interface TunnelArgs {
   key_comment?: string;
   /** Seconds the device waits for the runner to confirm before it undoes the change. */
   confirm_timeout?: number | string;
+  /**
+   * Whether the relay got through its plays in this run (default yes). When not, the tunnel is left as it
+   * is: a changed tunnel could not come up, and each device would wait its whole confirm timeout. An
+   * argument rather than a `when`, so the task's read is known before the relay's plays run
+   * (src/runner/early-reads.ts honours a condition that is false at the start).
+   */
+  relay_ready?: BoolArg;
 }
 
 export const TUNNEL_UNIT = 'relay-tunnel.service';
@@ -259,6 +267,7 @@ export const relay_tunnel: Module<TunnelArgs> = {
       switch_key: { type: 'string', minLength: 1 },
       key_comment: { type: 'string' },
       confirm_timeout: { type: ['integer', 'string'], pattern: '^[0-9]+$' },
+      relay_ready: boolArg,
     },
     required: ['src', 'relay_host_key'],
     additionalProperties: false,
@@ -268,6 +277,7 @@ export const relay_tunnel: Module<TunnelArgs> = {
     // The read first: it needs none of the fleet's facts, so a run reads it before the relay has decided
     // them (src/runner/early-reads.ts).
     const r = await ctx.read(shScript(READ, [DIR, TUNNEL_UNIT, args.switch_key ?? '']));
+    if (!toBool(args.relay_ready, true)) return { changed: false, steps: [], skipped: true, msg: 'the relay failed in this run (see its errors): the tunnel is left as it is' };
     const unitText = renderTemplateFile(ctx, args.src);
     const pinText = `relay-play-relay ${args.relay_host_key}\n`;
     const timeoutS = Number(args.confirm_timeout ?? 60);

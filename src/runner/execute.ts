@@ -180,9 +180,10 @@ class FirstRead {
  * with the variables known now. Undefined when that can't be known yet (an argument needs an
  * earlier task's result): the task then reads for itself. Never applies anything.
  *
- * `speculative` (reads sent before the plays, src/runner/early-reads.ts): conditions are not looked at
- * (a fact set by a later play may make them true), and an argument that can't be rendered yet is left
- * as written: many modules read before they use such arguments. A read that names one (its template
+ * `speculative` (reads sent before the plays, src/runner/early-reads.ts): an argument that can't be
+ * rendered yet is left as written: many modules read before they use such arguments. A condition that is
+ * false already is honoured even so (a skipped task's read may be large or slow for nothing), though a
+ * fact set by a later play could make it true: that task then reads for itself. A read that names one (its template
  * text shows in the command) is dropped; one that uses it unseen reads something that will not be
  * asked for — wasted, never wrong, as reads change nothing.
  */
@@ -199,7 +200,7 @@ export async function firstReads(env0: ExecEnv, host: string, task: TaskDef, spe
       const v = task.loop === undefined ? vars : itemVars(task, vars, item, i, items);
       // A condition on an earlier task's result can't be decided yet: fetch the read anyway (it is
       // only wasted if the task turns out skipped). One that is already false needs no read.
-      if (!speculative && task.when.some((cond) => decided(cond, v) === false)) continue;
+      if (task.when.some((cond) => decided(cond, v) === false)) continue;
       const args = speculative ? renderEach(task.args as Record<string, unknown>, v) : (renderDeep(task.args, v) as Record<string, unknown>);
       if (!speculative && argProblems(mod, task.module, args).length) return undefined;
       const { become, becomeUser } = becomeOf(env, task, v);

@@ -312,6 +312,20 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     assert.equal(counter.trips().length, 2, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
   });
 
+  it('early reads: a task whose condition is false at the start is not read early', () => {
+    const big = join(dir, 'big');
+    writeFileSync(big, 'x'.repeat(1000));
+    const r = run(
+      [
+        { name: 'stat a', stat: { path: a } },
+        { name: 'stat dir', stat: { path: dir } },
+      ],
+      [{ name: 'read big', slurp: { src: big }, when: 'wanted | default(false)' }],
+    );
+    assert.match(r.stderr, /here: 2 early reads in one round trip/, r.stderr);
+    assert.match(r.stdout, /skipped=1/, r.stdout);
+  });
+
   it('early reads: after a change anywhere, a later play reads again and sees it', () => {
     const e = join(dir, 'e');
     writeFileSync(e, 'old\n');
