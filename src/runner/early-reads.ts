@@ -22,21 +22,19 @@ export type Fetched = Map<string, RunResult>;
 interface Sent {
   /** RunState.applied when the batch was sent. */
   applied: number;
-  /** The play that was starting (or running) when it was sent. */
-  play: number;
   results: Promise<Fetched | undefined>;
 }
+
+/** Early reads are sent as the run's first play starts. */
+const SENT_AT_PLAY = 0;
 
 export class EarlyReads {
   private readonly sent = new Map<string, Sent>();
 
   constructor(private readonly state: RunState) {}
 
-  /**
-   * Sends `host`'s reads (those `wanted` lists, in order, up to one trip's size) once it is connected;
-   * `play` is the index of the play starting now.
-   */
-  send(host: string, play: number, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>): void {
+  /** Sends `host`'s reads (those `wanted` lists, in order, up to one trip's size) once it is connected. */
+  send(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>): void {
     const applied = this.state.applied;
     const results = (async () => {
       const conn = await connect();
@@ -46,13 +44,13 @@ export class EarlyReads {
       const out = await readBatch(conn, reqs);
       return new Map(reqs.flatMap((r, k): [string, RunResult][] => (out[k] ? [[readKey(r), out[k]!]] : [])));
     })().catch(() => undefined); // the host's own tasks read, and report what went wrong
-    this.sent.set(host, { applied, play, results });
+    this.sent.set(host, { applied, results });
   }
 
   /** `host`'s early reads for play `play`: in the play they were sent at, or if nothing has been applied anywhere since. */
   async take(host: string, play: number): Promise<Fetched | undefined> {
     const s = this.sent.get(host);
-    const good = () => s!.play === play || s!.applied === this.state.applied;
+    const good = () => play === SENT_AT_PLAY || s!.applied === this.state.applied;
     if (!s || !good()) return undefined;
     const results = await s.results;
     return good() ? results : undefined;

@@ -181,11 +181,11 @@ class FirstRead {
  * earlier task's result): the task then reads for itself. Never applies anything.
  *
  * `speculative` (reads sent before the plays, src/runner/early-reads.ts): an argument that can't be
- * rendered yet is left as written: many modules read before they use such arguments. A condition that is
- * false already is honoured even so (a skipped task's read may be large or slow for nothing), though a
- * fact set by a later play could make it true: that task then reads for itself. A read that names one (its template
- * text shows in the command) is dropped; one that uses it unseen reads something that will not be
- * asked for — wasted, never wrong, as reads change nothing.
+ * rendered yet is left as written, since many modules read before they use such arguments. A read that
+ * names such an argument (its template text shows in the command) is dropped; one that uses it unseen
+ * reads something that will not be asked for — wasted, never wrong, as reads change nothing. A condition
+ * that is false already is honoured all the same (a skipped task's read may be large or slow for
+ * nothing), though a fact set by a later play could make it true: that task then reads for itself.
  */
 export async function firstReads(env0: ExecEnv, host: string, task: TaskDef, speculative = false): Promise<ReadRequest[] | undefined> {
   // A task delegated to this machine reads here, not on the host.

@@ -84,7 +84,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
     // Read each host for all its plays as soon as it is connected (src/runner/early-reads.ts) — only
     // once the lock is held: before, another run may still be changing the hosts.
     const base = { state, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections };
-    for (const host of new Set(playHosts.flat())) early.send(host, 0, () => connection(host), () => readsOfRun(base, pb.plays, playHosts, host));
+    for (const host of new Set(playHosts.flat())) early.send(host, () => connection(host), () => readsOfRun(base, pb.plays, playHosts, host));
     for (const [i, play] of pb.plays.entries()) {
       const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
       trace(`play ${play.name}`);
@@ -113,8 +113,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
 
 async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Promise<void> {
   const notified = new Set<string>();
-  // Only a task of this play that notifies can have left a pending handler of it (src/runner/pending.ts).
-  const handlers = env.play.tasks.some((t) => t.notify.length) ? env.play.handlers : [];
+  const handlers = handlersOf(env.play);
   // Fresh for each play: between plays, other hosts act on this one (tunnels arrive, keys change).
   const pendingRead = listPending(env.play);
   const reads = new HostReads(() => env.connection(host), handlers.length ? [pendingRead] : [], env.earlyReads && (() => env.earlyReads!(host)));
@@ -157,13 +156,16 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
   }
 }
 
+/** The play's handlers that can run: only a task of the play that notifies can have left one pending (src/runner/pending.ts). */
+const handlersOf = (play: PlayDef) => (play.tasks.some((t) => t.notify.length) ? play.handlers : []);
+
 /** The first reads of every task of every play `host` is in, as far as the variables known now say. */
 async function readsOfRun(base: Omit<ExecEnv, 'play' | 'playHosts'>, plays: PlayDef[], playHosts: string[][], host: string): Promise<ReadRequest[]> {
   const out: ReadRequest[] = [];
   for (const [i, play] of plays.entries()) {
     if (!playHosts[i].includes(host)) continue;
     const env: ExecEnv = { ...base, play, playHosts: playHosts[i] };
-    if (play.handlers.length && play.tasks.some((t) => t.notify.length)) out.push(listPending(play));
+    if (handlersOf(play).length) out.push(listPending(play));
     for (const task of play.tasks) out.push(...((await firstReads(env, host, task, true)) ?? []));
   }
   return out;
