@@ -3,7 +3,7 @@
 // back exactly, so a command run this way is indistinguishable from running it alone.
 import { randomBytes } from 'node:crypto';
 import { withBecome } from './become.js';
-import { shScript } from './quote.js';
+import { parseShScript, shellJoin, shScript } from './quote.js';
 import type { Connection, RunResult } from './types.js';
 
 export interface OneCommand {
@@ -40,9 +40,9 @@ feed() { n=$1; shift
 // "<token> <index> begin" and "<token> <index> end [<exit code>]" lines, as MIME parts are: the token
 // is random per trip, so no output can fake a frame. Exits 1 when it stopped at a failure. Each
 // command runs in a subshell of this one (a fork, not a new sh: a trip holds dozens), with no
-// positional parameters and none of this script's variables, as `sh -c` would give it.
+// positional parameters and none of this script's variables or functions, as `sh -c` would give it.
 const SCRIPT = `${TAKE}
-one() { ( _c=$1; set --; unset b stopbelow code gnu n; eval "$_c" ); }
+one() { ( _c=$1; set --; unset b stopbelow code gnu n; unset -f take feed one; eval "unset _c; $_c" ); }
 b=$1 stopbelow=$2; shift 2
 while [ $# -ge 3 ]; do
   printf '%s %s begin\\n' "$b" "$1"; printf '%s %s begin\\n' "$b" "$1" >&2
@@ -72,6 +72,18 @@ export function tripSize(c: ReadRequest): number {
   return c.command.length + 8 * (c.command.match(/'/g)?.length ?? 0) + 64;
 }
 
+/**
+ * A command as the trip's subshell runs it. Most are shScript's `sh -c SCRIPT sh ARGS`: those run as
+ * `set -- ARGS; SCRIPT` in the subshell itself, one process fewer each (a no-change run sends a device
+ * over a dozen reads, and every process counts on a small host). The same script with the same
+ * parameters, as the same user, in a fresh subshell: what differs is `$$` (the trip's shell's) and that
+ * the shell names `eval` in its own error messages (`sh: 1: eval: …`).
+ */
+function inSubshell(command: string): string {
+  const s = parseShScript(command);
+  return s ? `set -- ${shellJoin(s.args)}; ${s.script}` : command;
+}
+
 const userOf = (c: ReadRequest) => (c.become ? (c.becomeUser ?? 'root') : '');
 const bytes = (s: string | undefined) => (s === undefined ? 0 : Buffer.byteLength(s, 'utf8'));
 
@@ -92,7 +104,7 @@ export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stop
   cmds.forEach((c, i) => {
     let run = runs[runs.length - 1];
     if (!run || userOf(cmds[i - 1]) !== userOf(c)) runs.push((run = { become: c.become, becomeUser: c.becomeUser, args: [], bytes: 0 }));
-    run.args.push(i, c.command, bytes(c.stdin));
+    run.args.push(i, inSubshell(c.command), bytes(c.stdin));
     run.bytes += bytes(c.stdin);
   });
   // A run that cannot start (sudo refused) reports nothing for its commands; when stopping at a

@@ -53,12 +53,15 @@ describe('readBatch', () => {
       'echo out; echo err >&2; exit 3',
       `cat ${join(dir, 'it’s a file').replace(/ /g, '\\ ').replace(/'/g, "\\'")}`,
       shScript('printf "%s|" "$@"', ["a b", "it's", '$(touch /tmp/x)', '']),
+      // shScript's commands run in the trip's own subshell, with the same $0 and parameters.
+      shScript('echo "$0 $#"; printf "%s|" "$@"; echo err >&2; exit 4', ['', "'", "x'\\''y", 'two\nlines', '-c', 'sh']),
+      shScript('no-such-command-relay-play'), // the shell's own message (it names eval, as below)
       'cat', // stdin: nothing (it must not hang)
       'head -c 200000 /dev/zero | tr "\\0" x', // bigger than a pipe buffer
       'printf "\\n\\n\\n"',
       'ls /nonexistent-relay-play-path',
       // Run in a subshell of the trip's script: none of its parameters or variables show through.
-      'echo "[$#|$1|$b|$stopbelow|$code|$gnu|$n]"',
+      'echo "[$#|$1|$b|$stopbelow|$code|$gnu|$n|$_c]"; command -v one take feed || echo none',
       'if then', // a syntax error ends this command only (sh names eval in its message)
       'exit 7',
     ];
@@ -69,6 +72,13 @@ describe('readBatch', () => {
       const got = batched[i] && { ...batched[i]!, stderr: batched[i]!.stderr.replace(/^sh: 1: eval: /, 'sh: 1: ') };
       assert.deepEqual(got, alone, `command ${i}: ${c}`);
     }
+  });
+
+  it("runs shScript's commands without a sh of their own (one process fewer each)", async () => {
+    // $$ is the trip's shell in its subshells; a new sh would have its own.
+    const [plainPid, scriptPid] = await readBatch(new LocalConnection('local'), [plain('echo $$'), plain(shScript('echo $$'))]);
+    assert.match(plainPid!.stdout, /^\d+\n$/);
+    assert.equal(scriptPid!.stdout, plainPid!.stdout);
   });
 
   it('runs one sudo per become user, whatever the order of the reads', async () => {
