@@ -12,6 +12,10 @@
 //
 // A tunnel that only needs starting (or a change an interrupted run left unconfirmed) is confirmed the
 // same way, without a rollback. At home or away alike: an `apply` never reports a tunnel it has not seen up.
+//
+// The rollback's own files (its script and unit, enabled so it also runs at boot) are this module's
+// too, put in place first in the same round trip: a change relies on them, and every device reads them
+// on every run — one read for all of it costs a small host far fewer processes than a task each.
 import { randomBytes } from 'node:crypto';
 import { shScript } from '../connection/quote.js';
 import { renderTemplateFile } from './lib/render.js';
@@ -25,6 +29,10 @@ import { boolArg, toBool, type BoolArg } from './lib/schema.js';
 interface TunnelArgs {
   /** The unit's template (role templates/). */
   src: string;
+  /** The rollback script's template, installed as /usr/local/lib/relay-play/tunnel-rollback. */
+  rollback_src: string;
+  /** The rollback unit's template, installed as relay-play-rollback.service and enabled. */
+  rollback_unit_src: string;
   /** The relay's host key, pinned for the tunnel ("ssh-ed25519 AAAA..."). */
   relay_host_key: string;
   /** rotate: a new private key to switch to as part of the change (moved over id_relay). */
@@ -47,6 +55,11 @@ const DIR = '/etc/relay-play';
 const UNIT_PATH = `/etc/systemd/system/${TUNNEL_UNIT}`;
 const PIN_PATH = `${DIR}/known_hosts`;
 const ATTRS: Attrs = { owner: 'root', group: 'root', mode: '0644' };
+const ROLLBACK_UNIT = 'relay-play-rollback.service';
+const ROLLBACK_UNIT_PATH = `/etc/systemd/system/${ROLLBACK_UNIT}`;
+const PROGRAM_DIR = '/usr/local/lib/relay-play';
+const ROLLBACK_SCRIPT_PATH = `${PROGRAM_DIR}/tunnel-rollback`;
+const SCRIPT_ATTRS: Attrs = { ...ATTRS, mode: '0755' };
 /** The runner stops trying this long before the device's own deadline, so a late confirm never races the rollback. */
 const MARGIN_MS = 5_000;
 /** After the device's rollback, how long its old tunnel gets to come back. */
@@ -60,16 +73,24 @@ const pauseMs = (via: string) => (via === 'direct' ? 100 : 500);
 /** Longest one look through the tunnel may take. */
 const PROBE_MS = 8_000;
 
+// Every device reads this on every run, all at once on a small host: it costs as few processes as it can.
+// $1 the directory, $2 the unit, $3 a key to switch to, $4 the rollback unit, $5 the rollback script.
 const READ = `d=$1 unit=$2 newkey=$3
 out() {
-  if [ -f "$1" ]; then printf '%s=' "$2"; stat -c '%U:%G:%a' -- "$1" | tr -d '\\n'; printf ' '; base64 -w0 -- "$1"; echo
+  if [ -f "$1" ]; then printf '%s=%s ' "$2" "$(stat -c '%U:%G:%a' -- "$1")"; base64 -w0 -- "$1"; echo
   else echo "$2=absent"; fi
 }
 out "/etc/systemd/system/$unit" unit
 out "$d/known_hosts" pin
-# One systemctl for the three (each costs a process and a call to systemd): as is-active, is-enabled and the run's id.
-systemctl show -p ActiveState,UnitFileState,InvocationID -- "$unit" | sed -e 's/^ActiveState=/active=/' -e 's/^UnitFileState=/enabled=/' -e 's/^InvocationID=/invocation=/'
-echo "armed=$(cat -- "$d/rollback/armed" 2>/dev/null)"
+out "/etc/systemd/system/$4" rollback_unit
+out "$5" rollback_script
+# One systemctl for both units (each call costs a process and a call to systemd): is-active, is-enabled,
+# the run's id, whether systemd has yet to read the unit file; a block each, in this order.
+echo units
+systemctl show -p ActiveState,UnitFileState,InvocationID,NeedDaemonReload -- "$unit" "$4"
+echo end-units
+armed=; if [ -f "$d/rollback/armed" ]; then IFS= read -r armed < "$d/rollback/armed"; fi
+echo "armed=$armed"
 if [ -n "$newkey" ] && [ -e "$newkey" ]; then echo newkey=yes; else echo newkey=no; fi`;
 
 // Keep what runs now (unless an earlier change is still unconfirmed: then the kept copy is what ran
@@ -128,6 +149,10 @@ if [ "$state" != active ] || [ "$inv" = "$1" ]; then echo "waiting $state"; exit
 if [ -n "$2" ]; then systemctl stop relay-play-rollback-arm.timer 2>/dev/null; rm -rf -- "$rb"; fi
 echo confirmed`;
 
+// The rollback unit enabled (it also runs at boot); systemd reads it again only if it asks to.
+const ENABLE_ROLLBACK = `systemctl enable --quiet --no-reload -- "$1"
+if [ "$(systemctl show -p NeedDaemonReload --value -- "$1")" != no ]; then systemctl daemon-reload; fi`;
+
 // Undo now (the runner can still reach the device directly), then say what the new tunnel logged.
 const ROLLBACK_NOW = `systemctl stop relay-play-rollback-arm.timer 2>/dev/null
 if [ -n "$1" ] && [ "$(cat -- ${DIR}/rollback/armed 2>/dev/null)" = "$1" ]; then systemctl start relay-play-rollback.service; fi
@@ -140,9 +165,13 @@ const READ_ROLLBACK = `printf 'armed=%s\\n' "$(cat -- ${DIR}/rollback/armed 2>/d
 interface TunnelFacts {
   unit: FileFacts;
   pin: FileFacts;
+  rollbackUnit: FileFacts;
+  rollbackScript: FileFacts;
   active: string;
   enabled: string;
   invocation: string;
+  /** The rollback unit's UnitFileState. */
+  rollbackEnabled: string;
   armed: string;
   newKey: boolean;
 }
@@ -154,17 +183,49 @@ function fileLine(v: string | undefined): FileFacts {
   return { exists: true, type: 'file', owner, group, mode: mode.padStart(4, '0'), content: Buffer.from(b64, 'base64').toString('utf8') };
 }
 
+const keyValues = (lines: string[]) => new Map(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
+
 export function parseTunnelFacts(stdout: string): TunnelFacts {
-  const kv = new Map(stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
+  const lines = stdout.split('\n');
+  const from = lines.indexOf('units');
+  const to = lines.indexOf('end-units', from);
+  const inUnits = from >= 0 && to > from ? lines.slice(from + 1, to) : [];
+  // systemctl show: the tunnel's block, an empty line, the rollback unit's.
+  const gap = inUnits.indexOf('');
+  const tunnel = keyValues(gap >= 0 ? inUnits.slice(0, gap) : inUnits);
+  const rollback = keyValues(gap >= 0 ? inUnits.slice(gap + 1) : []);
+  const kv = keyValues(from >= 0 && to > from ? [...lines.slice(0, from), ...lines.slice(to + 1)] : lines);
   return {
     unit: fileLine(kv.get('unit')),
     pin: fileLine(kv.get('pin')),
-    active: kv.get('active') ?? '',
-    enabled: kv.get('enabled') ?? '',
-    invocation: kv.get('invocation') ?? '',
+    rollbackUnit: fileLine(kv.get('rollback_unit')),
+    rollbackScript: fileLine(kv.get('rollback_script')),
+    active: tunnel.get('ActiveState') ?? '',
+    enabled: tunnel.get('UnitFileState') ?? '',
+    invocation: tunnel.get('InvocationID') ?? '',
+    rollbackEnabled: rollback.get('UnitFileState') ?? '',
     armed: kv.get('armed') ?? '',
     newKey: kv.get('newkey') === 'yes',
   };
+}
+
+/**
+ * The rollback's script and unit as wanted, and the unit enabled: steps that go before any change to
+ * the tunnel (a change relies on them).
+ */
+function rollbackSteps(f: TunnelFacts, scriptText: string, unitText: string, diff: FileDiff[]): Step[] {
+  const steps: Step[] = [];
+  if (!f.rollbackScript.exists) steps.push({ describe: `mkdir ${PROGRAM_DIR}`, command: shScript('mkdir -p -m 0755 -- "$1"', [PROGRAM_DIR]) });
+  let unitWritten = false;
+  for (const [path, facts, want, attrs] of [[ROLLBACK_SCRIPT_PATH, f.rollbackScript, scriptText, SCRIPT_ATTRS], [ROLLBACK_UNIT_PATH, f.rollbackUnit, unitText, ATTRS]] as const) {
+    if (facts.content !== want) {
+      diff.push(contentDiff(path, facts.content ?? '', want));
+      steps.push(writeFileStep(path, want, attrs));
+      unitWritten ||= path === ROLLBACK_UNIT_PATH;
+    } else steps.push(...attrSteps(path, attrChanges(facts, attrs)));
+  }
+  if (unitWritten || f.rollbackEnabled !== 'enabled') steps.push({ describe: `enable ${ROLLBACK_UNIT}`, command: shScript(ENABLE_ROLLBACK, [ROLLBACK_UNIT]) });
+  return steps;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -263,20 +324,22 @@ export const relay_tunnel: Module<TunnelArgs> = {
     type: 'object',
     properties: {
       src: { type: 'string', minLength: 1 },
+      rollback_src: { type: 'string', minLength: 1 },
+      rollback_unit_src: { type: 'string', minLength: 1 },
       relay_host_key: { type: 'string', pattern: '^ssh-[a-z0-9-]+ [A-Za-z0-9+/=]+$' },
       switch_key: { type: 'string', minLength: 1 },
       key_comment: { type: 'string' },
       confirm_timeout: { type: ['integer', 'string'], pattern: '^[0-9]+$' },
       relay_ready: boolArg,
     },
-    required: ['src', 'relay_host_key'],
+    required: ['src', 'rollback_src', 'rollback_unit_src', 'relay_host_key'],
     additionalProperties: false,
   },
 
   async plan(args, ctx): Promise<Plan> {
     // The read first: it needs none of the fleet's facts, so a run reads it before the relay has decided
     // them (src/runner/early-reads.ts).
-    const r = await ctx.read(shScript(READ, [DIR, TUNNEL_UNIT, args.switch_key ?? '']));
+    const r = await ctx.read(shScript(READ, [DIR, TUNNEL_UNIT, args.switch_key ?? '', ROLLBACK_UNIT, ROLLBACK_SCRIPT_PATH]));
     if (!toBool(args.relay_ready, true)) return { changed: false, steps: [], skipped: true, msg: 'the relay failed in this run (see its errors): the tunnel is left as it is' };
     const unitText = renderTemplateFile(ctx, args.src);
     const pinText = `relay-play-relay ${args.relay_host_key}\n`;
@@ -286,6 +349,7 @@ export const relay_tunnel: Module<TunnelArgs> = {
     const f = parseTunnelFacts(r.stdout);
 
     const diff: FileDiff[] = [];
+    const rollback = rollbackSteps(f, renderTemplateFile(ctx, args.rollback_src), renderTemplateFile(ctx, args.rollback_unit_src), diff);
     const writes: Step[] = [];
     for (const [path, facts, want] of [[UNIT_PATH, f.unit, unitText], [PIN_PATH, f.pin, pinText]] as const) {
       if (facts.content !== want) {
@@ -295,11 +359,12 @@ export const relay_tunnel: Module<TunnelArgs> = {
     }
     const contentChanged = writes.length > 0 || f.newKey;
     const running = f.active === 'active' && f.enabled === 'enabled';
-    const fixAttrs = contentChanged ? [] : [...attrSteps(UNIT_PATH, attrChanges(f.unit, ATTRS)), ...attrSteps(PIN_PATH, attrChanges(f.pin, ATTRS))];
+    const fixAttrs = [...rollback, ...(contentChanged ? [] : [...attrSteps(UNIT_PATH, attrChanges(f.unit, ATTRS)), ...attrSteps(PIN_PATH, attrChanges(f.pin, ATTRS))])];
 
     if (contentChanged) {
       const token = randomBytes(8).toString('hex');
       const steps: Step[] = [
+        ...rollback,
         { describe: 'keep the running tunnel configuration for a rollback', command: shScript(SNAPSHOT, [DIR, TUNNEL_UNIT, token]) },
         ...writes,
         {
@@ -313,7 +378,7 @@ export const relay_tunnel: Module<TunnelArgs> = {
         diff,
         msg: f.newKey ? 'switching to the new relay key' : 'tunnel configuration changed',
         // The snapshot step says whether there was anything to roll back to.
-        confirm: (c, outputs) => confirmTunnel(c, f, outputs[0]?.stdout.trim() === 'armed' ? token : '', timeoutS),
+        confirm: (c, outputs) => confirmTunnel(c, f, outputs[rollback.length]?.stdout.trim() === 'armed' ? token : '', timeoutS),
       };
     }
     if (!running) {
@@ -329,7 +394,7 @@ export const relay_tunnel: Module<TunnelArgs> = {
       // An earlier run changed the tunnel and never confirmed it: the change is running; confirm it now.
       return { changed: true, steps: fixAttrs, diff, msg: 'confirming an earlier unconfirmed change', confirm: (c) => confirmTunnel(c, { ...f, invocation: '' }, f.armed, timeoutS) };
     }
-    return { changed: fixAttrs.length > 0, steps: fixAttrs, diff: [] };
+    return { changed: fixAttrs.length > 0, steps: fixAttrs, diff, ...(rollback.length ? { msg: "the tunnel's rollback files put back in place" } : {}) };
   },
 };
 

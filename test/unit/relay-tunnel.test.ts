@@ -1,16 +1,42 @@
 // relay_tunnel's plan without a host: a relay that failed in this run leaves the tunnel as it is, after
-// the one read the task makes first (so that read can be sent before the relay's plays run).
+// the one read the task makes first (so that read can be sent before the relay's plays run); the
+// rollback's own files are put in place before any change to the tunnel, from that same read.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { relay_tunnel } from '../../src/modules/relay_tunnel.js';
 import { cannedCtx, planWith } from './modules/fake-host.js';
 
-const ARGS = { src: 'relay-tunnel.service.hbs', relay_host_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl' };
+const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'roles', 'reverse-tunnel-service', 'templates');
+const tpl = (name: string) => join(TEMPLATES, name);
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+const ARGS = { src: tpl('relay-tunnel.service.hbs'), rollback_src: tpl('tunnel-rollback.sh.hbs'), rollback_unit_src: tpl('relay-play-rollback.service.hbs'), relay_host_key: KEY };
+
+/** A file line of the read: owner:group:mode and content, as the host reports it. */
+const fileLine = (name: string, content: string, attrs = 'root:root:644') => `${name}=${attrs} ${Buffer.from(content).toString('base64')}`;
+const text = (name: string) => readFileSync(tpl(name), 'utf8');
+
+/** The read of a device whose tunnel runs as wanted; `over` replaces lines by key. */
+function state(over: Record<string, string> = {}): string {
+  const lines: Record<string, string> = {
+    unit: fileLine('unit', text('relay-tunnel.service.hbs')),
+    pin: fileLine('pin', `relay-play-relay ${KEY}\n`),
+    rollback_unit: fileLine('rollback_unit', text('relay-play-rollback.service.hbs')),
+    rollback_script: fileLine('rollback_script', text('tunnel-rollback.sh.hbs'), 'root:root:755'),
+    ...over,
+  };
+  const units = ['units', 'ActiveState=active', 'UnitFileState=enabled', 'InvocationID=abc', 'NeedDaemonReload=no', '', `ActiveState=inactive`, `UnitFileState=${over.rollbackEnabled ?? 'enabled'}`, 'InvocationID=', 'NeedDaemonReload=no', 'end-units'];
+  return [lines.unit, lines.pin, lines.rollback_unit, lines.rollback_script, ...units, 'armed=', 'newkey=no', ''].join('\n');
+}
+
+const describes = (p: { steps: { describe: string }[] }) => p.steps.map((s) => s.describe);
 
 describe('relay_tunnel', () => {
   for (const ready of [false, 'False', 'no']) {
     it(`relay_ready ${JSON.stringify(ready)}: skipped after its read, nothing changed`, async () => {
-      const ctx = cannedCtx('unit=absent\npin=absent\nactive=inactive\nenabled=disabled\n');
+      const ctx = cannedCtx(state({ unit: 'unit=absent' }));
       const p = await planWith(relay_tunnel, { ...ARGS, relay_ready: ready } as never, ctx);
       assert.equal(p.skipped, true);
       assert.equal(p.changed, false);
@@ -19,4 +45,43 @@ describe('relay_tunnel', () => {
       assert.equal(ctx.reads.length, 1);
     });
   }
+
+  it('a tunnel running as wanted, with its rollback in place: nothing to do, one read', async () => {
+    const ctx = cannedCtx(state());
+    const p = await planWith(relay_tunnel, ARGS as never, ctx);
+    assert.equal(p.changed, false);
+    assert.deepEqual(p.steps, []);
+    assert.equal(ctx.reads.length, 1);
+  });
+
+  it('a first install: the rollback (directory, script, unit, enabled) before the snapshot and the switch', async () => {
+    const none = { unit: 'unit=absent', pin: 'pin=absent', rollback_unit: 'rollback_unit=absent', rollback_script: 'rollback_script=absent', rollbackEnabled: '' };
+    const p = await planWith(relay_tunnel, ARGS as never, cannedCtx(state(none)));
+    assert.equal(p.changed, true);
+    assert.deepEqual(describes(p), [
+      'mkdir /usr/local/lib/relay-play',
+      'write /usr/local/lib/relay-play/tunnel-rollback',
+      'write /etc/systemd/system/relay-play-rollback.service',
+      'enable relay-play-rollback.service',
+      'keep the running tunnel configuration for a rollback',
+      'write /etc/systemd/system/relay-tunnel.service',
+      'write /etc/relay-play/known_hosts',
+      'restart relay-tunnel.service with a rollback armed (60 s)',
+    ]);
+    assert.ok(p.confirm, 'the change is confirmed through the relay');
+    assert.match(p.steps[1].command, /0755/);
+  });
+
+  it('only the rollback drifted (script edited, unit disabled): put back, the tunnel not restarted', async () => {
+    const p = await planWith(relay_tunnel, ARGS as never, cannedCtx(state({ rollback_script: fileLine('rollback_script', '#!/bin/sh\nexit 0\n', 'root:root:755'), rollbackEnabled: 'disabled' })));
+    assert.equal(p.changed, true);
+    assert.deepEqual(describes(p), ['write /usr/local/lib/relay-play/tunnel-rollback', 'enable relay-play-rollback.service']);
+    assert.equal(p.confirm, undefined);
+    assert.deepEqual(p.diff?.map((d) => d.after_header), ['/usr/local/lib/relay-play/tunnel-rollback']);
+  });
+
+  it("the rollback script's mode drifted: chmod only", async () => {
+    const p = await planWith(relay_tunnel, ARGS as never, cannedCtx(state({ rollback_script: fileLine('rollback_script', text('tunnel-rollback.sh.hbs'), 'root:root:644') })));
+    assert.deepEqual(describes(p), ['chmod 0755 /usr/local/lib/relay-play/tunnel-rollback']);
+  });
 });

@@ -67,17 +67,21 @@ export function attrChanges(facts: FileFacts, want: Attrs): Attrs {
 // Temp file in the destination's directory, attributes set on it, then rename: readers never see
 // a half-written file, and the final file never exists with the wrong owner or mode. With a backup
 // ($7), the file as it was is copied aside first (Ansible's name: DEST.PID.DATE~) and its path printed.
+// Every write of a first apply runs this on a small host: no process it can do without.
 const WRITE_SCRIPT = `set -e
 dest=$1 owner=$2 group=$3 mode=$4
-dir=$(dirname -- "$dest")
+case $dest in */*) dir=\${dest%/*}; dir=\${dir:-/} ;; *) dir=. ;; esac
 tmp=$(mktemp -- "$dir/.relay-play.XXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
 if [ "$8" = base64 ]; then base64 -d > "$tmp"; else cat > "$tmp"; fi
 # A connection cut mid-stream ends the input early: never put a truncated file in place.
 n=$(wc -c < "$tmp"); [ $n -eq "$6" ] || { echo "the content arrived cut short ($n of $6 bytes)" >&2; exit 4; }
-if [ -e "$dest" ]; then chown --reference="$dest" -- "$tmp"; chmod --reference="$dest" -- "$tmp"; else chmod 0644 -- "$tmp"; fi
-if [ -n "$owner" ]; then chown -- "$owner" "$tmp"; fi
-if [ -n "$group" ]; then chgrp -- "$group" "$tmp"; fi
+# Attributes not asked for are kept from the file it replaces (a new file: 0644, the writer's owner).
+if [ -e "$dest" ]; then
+  if [ -z "$owner" ] || [ -z "$group" ]; then chown --reference="$dest" -- "$tmp"; fi
+  if [ -z "$mode" ]; then chmod --reference="$dest" -- "$tmp"; fi
+elif [ -z "$mode" ]; then chmod 0644 -- "$tmp"; fi
+if [ -n "$owner" ]; then chown -- "$owner\${group:+:$group}" "$tmp"; elif [ -n "$group" ]; then chgrp -- "$group" "$tmp"; fi
 if [ -n "$mode" ]; then chmod -- "$mode" "$tmp"; fi
 if [ -n "$5" ]; then
   VALIDATE_TMP=$tmp sh -c "$5" >&2 || { echo "validation failed" >&2; exit 3; }
