@@ -19,6 +19,7 @@ export const template: Module<TemplateArgs> = {
     additionalProperties: false,
   },
   async plan(args, ctx) {
-    return planFileContent(args, renderTemplateFile(ctx, args.src), ctx);
+    // Rendered after the read (see planFileContent).
+    return planFileContent(args, () => renderTemplateFile(ctx, args.src), ctx);
   },
 };

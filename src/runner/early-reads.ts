@@ -39,7 +39,8 @@ export class EarlyReads {
     const results = (async () => {
       const conn = await connect();
       const reqs = fitTrip(await wanted());
-      if (reqs.length < 2) return undefined; // a lone read costs its task's own trip anyway
+      // Even a lone read: a host whose plays come later is idle now, and its task's own trip would wait for them.
+      if (!reqs.length) return undefined;
       trace(`${host}: ${reqs.length} early reads in one round trip`);
       const out = await readBatch(conn, reqs);
       return new Map(reqs.flatMap((r, k): [string, RunResult][] => (out[k] ? [[readKey(r), out[k]!]] : [])));

@@ -322,6 +322,14 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     assert.equal(counter.trips().length, 2, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
   });
 
+  it('early reads: a lone read of a later play goes early too (its own trip would wait for the plays before it)', () => {
+    const plays = [[{ name: 'set', set_fact: { x: 1 } }], [{ name: 'stat a', stat: { path: a } }]];
+    run(...(plays as [object[], ...object[][]]));
+    const r = run(...(plays as [object[], ...object[][]]));
+    assert.match(r.stderr, /here: 1 early reads in one round trip/, r.stderr);
+    assert.equal(counter.trips().length, 1, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
+  });
+
   it('early reads: a task whose condition is false at the start is not read early', () => {
     const big = join(dir, 'big');
     writeFileSync(big, 'x'.repeat(1000));

@@ -36,9 +36,14 @@ export function textOrBytes(bytes: Buffer): string | Buffer {
   return Buffer.from(text, 'utf8').equals(bytes) ? text : bytes;
 }
 
-export async function planFileContent(args: ManagedFileArgs, content: string | Buffer, ctx: ReadContext): Promise<Plan> {
+/**
+ * `content` may be a function, called after the read: a template's read then needs none of the
+ * variables its text does, so a run can send it before they are known (src/runner/early-reads.ts).
+ */
+export async function planFileContent(args: ManagedFileArgs, wanted: string | Buffer | (() => string | Buffer), ctx: ReadContext): Promise<Plan> {
   const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
   const facts = await fileFacts(ctx, args.dest, { content: true });
+  const content = typeof wanted === 'function' ? wanted() : wanted;
   if (facts.exists && facts.type !== 'file') return { changed: false, steps: [], failed: `${args.dest} exists and is not a regular file (${facts.type})` };
   const binary = typeof content !== 'string';
   const same = facts.exists && (binary ? Boolean(facts.bytes?.equals(content)) : facts.content === content);
