@@ -330,6 +330,17 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     assert.equal(counter.trips().length, 1, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
   });
 
+  it("early reads: a template's read goes early even when its text needs a fact set in an earlier play", () => {
+    const tpl = join(dir, 't.j2');
+    writeFileSync(tpl, '{{ later }}\n');
+    const plays = [[{ name: 'set', set_fact: { later: 'v' } }], [{ name: 'render', template: { src: tpl, dest: join(dir, 'rendered') } }]];
+    run(...(plays as [object[], ...object[][]]));
+    const r = run(...(plays as [object[], ...object[][]]));
+    assert.match(r.stdout, /changed=0/, r.stdout);
+    assert.match(r.stderr, /here: 1 early reads in one round trip/, r.stderr);
+    assert.equal(counter.trips().length, 1, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
+  });
+
   it('early reads: a task whose condition is false at the start is not read early', () => {
     const big = join(dir, 'big');
     writeFileSync(big, 'x'.repeat(1000));
