@@ -12,6 +12,11 @@
 // play's own look-ahead, and other hosts' changes during a play don't stale a host's reads
 // (src/runner/reads.ts). So a no-change run, or --check, takes all of them, and a first apply loses none
 // of its first play's.
+//
+// When a host ends a play while nothing has been applied anywhere yet, the reads of its later plays that
+// can be known now (a path from a fact it registered, say) and were not sent already go too: the
+// client's last play then reads nothing on the run's path. Once something has been applied they would
+// be stale before their play, so none are sent.
 import { readBatch, readKey, tripSize, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import type { RunState } from './state.js';
@@ -22,39 +27,60 @@ export type Fetched = Map<string, RunResult>;
 interface Sent {
   /** RunState.applied when the batch was sent. */
   applied: number;
+  /** The play whose look-ahead these reads are, whatever is applied meanwhile (the first batch: the run's first play). */
+  atPlay?: number;
+  /** readKey of each read sent. */
+  keys: Set<string>;
   results: Promise<Fetched | undefined>;
 }
 
-/** Early reads are sent as the run's first play starts. */
-const SENT_AT_PLAY = 0;
+/** The first early reads are sent as the run's first play starts. */
+const FIRST_PLAY = 0;
 
 export class EarlyReads {
-  private readonly sent = new Map<string, Sent>();
+  private readonly sent = new Map<string, Sent[]>();
 
   constructor(private readonly state: RunState) {}
 
   /** Sends `host`'s reads (those `wanted` lists, in order, up to one trip's size) once it is connected. */
   send(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>): void {
-    const applied = this.state.applied;
+    this.sendBatch(host, connect, wanted, FIRST_PLAY);
+  }
+
+  /**
+   * After `host` ended a play: the reads of its later plays (`wanted`) not sent already, if nothing has
+   * been applied anywhere yet.
+   */
+  sendLater(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>): void {
+    if (this.state.applied !== 0) return;
+    const before = this.sent.get(host) ?? [];
+    this.sendBatch(host, connect, async () => (await wanted()).filter((r) => !before.some((s) => s.keys.has(readKey(r)))));
+  }
+
+  private sendBatch(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>, atPlay?: number): void {
+    const keys = new Set<string>();
     const results = (async () => {
       const conn = await connect();
       const reqs = fitTrip(await wanted());
       // Even a lone read: a host whose plays come later is idle now, and its task's own trip would wait for them.
       if (!reqs.length) return undefined;
+      reqs.forEach((r) => keys.add(readKey(r)));
       trace(`${host}: ${reqs.length} early reads in one round trip`);
       const out = await readBatch(conn, reqs);
       return new Map(reqs.flatMap((r, k): [string, RunResult][] => (out[k] ? [[readKey(r), out[k]!]] : [])));
     })().catch(() => undefined); // the host's own tasks read, and report what went wrong
-    this.sent.set(host, { applied, results });
+    this.sent.set(host, [...(this.sent.get(host) ?? []), { applied: this.state.applied, atPlay, keys, results }]);
   }
 
-  /** `host`'s early reads for play `play`: in the play they were sent at, or if nothing has been applied anywhere since. */
+  /** `host`'s early reads for play `play`: those sent as its look-ahead, and any sent since when nothing has been applied anywhere. */
   async take(host: string, play: number): Promise<Fetched | undefined> {
-    const s = this.sent.get(host);
-    const good = () => play === SENT_AT_PLAY || s!.applied === this.state.applied;
-    if (!s || !good()) return undefined;
-    const results = await s.results;
-    return good() ? results : undefined;
+    const good = (s: Sent) => play === s.atPlay || s.applied === this.state.applied;
+    const out: Fetched = new Map();
+    for (const s of (this.sent.get(host) ?? []).filter(good)) {
+      const results = await s.results;
+      if (good(s)) for (const [k, v] of results ?? []) out.set(k, v);
+    }
+    return out.size ? out : undefined;
   }
 }
 

@@ -93,6 +93,10 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
       await forEachLimited(hosts, opts.forks, async (host) => {
         await runHostPlay(env, host, reporter);
         reporter.hostDone(host);
+        const h = state.host(host);
+        if (!h.failed && !h.unreachable && playHosts.slice(i + 1).some((later) => later.includes(host))) {
+          early.sendLater(host, () => connection(host), () => readsOfRun(base, pb.plays, playHosts, host, i + 1));
+        }
       });
       await reporter.playEnd(play);
     }
@@ -160,10 +164,10 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
 const handlersOf = (play: PlayDef) => (play.tasks.some((t) => t.notify.length) ? play.handlers : []);
 
 /** The first reads of every task of every play `host` is in, as far as the variables known now say. */
-async function readsOfRun(base: Omit<ExecEnv, 'play' | 'playHosts'>, plays: PlayDef[], playHosts: string[][], host: string): Promise<ReadRequest[]> {
+async function readsOfRun(base: Omit<ExecEnv, 'play' | 'playHosts'>, plays: PlayDef[], playHosts: string[][], host: string, from = 0): Promise<ReadRequest[]> {
   const out: ReadRequest[] = [];
   for (const [i, play] of plays.entries()) {
-    if (!playHosts[i].includes(host)) continue;
+    if (i < from || !playHosts[i].includes(host)) continue;
     const env: ExecEnv = { ...base, play, playHosts: playHosts[i] };
     if (handlersOf(play).length) out.push(listPending(play));
     for (const task of play.tasks) out.push(...((await firstReads(env, host, task, true)) ?? []));

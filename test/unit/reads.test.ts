@@ -341,6 +341,21 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     assert.equal(counter.trips().length, 1, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
   });
 
+  it("early reads: a read that needs a play's result goes at that play's end, while nothing has been applied", () => {
+    const plays = [
+      [{ name: 'find a', stat: { path: a }, register: 'found' }],
+      [{ name: 'read what was found', slurp: { src: '{{ found.stat.path }}' } }],
+    ];
+    const early = (r: ReturnType<typeof run>) => r.stderr.match(/here: 1 early reads in one round trip/g) ?? [];
+    const r = run(...(plays as [object[], ...object[][]]));
+    assert.equal(early(r).length, 2, r.stderr); // the stat at the start, the slurp once play 1 registered its path
+    assert.equal(counter.trips().length, 2, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
+    // Something applied in play 1: the later read would be stale by its play, so it is not sent early.
+    const changed = run([{ name: 'write b', copy: { content: `${Date.now()}\n`, dest: join(dir, 'b2') } }, ...plays[0]], plays[1]);
+    assert.match(changed.stdout, /changed=1/, changed.stdout);
+    assert.equal(early(changed).length, 0, changed.stderr);
+  });
+
   it('early reads: a task whose condition is false at the start is not read early', () => {
     const big = join(dir, 'big');
     writeFileSync(big, 'x'.repeat(1000));
