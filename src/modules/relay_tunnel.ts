@@ -111,9 +111,12 @@ echo armed`;
 // The switch: the new key (rotate), the rollback timer, and the restart. When the runner is connected
 // through this very tunnel ($6 = delay), systemd restarts it half a second later, so this command
 // returns before the tunnel goes down; connected directly, at once. daemon-reload (~0.1 s of systemd's
-// CPU) only when systemd asks for one: a unit it never loaded is read when it is first started.
+// CPU) only when systemd asks for one: a unit it never loaded is read when it is first started. The
+// rollback unit ($7) is enabled in the same calls (each systemctl costs a small device a process and a
+// call to systemd). A rollback timer runs only while a change is armed (and its unit does nothing
+// without one), so there is none to stop when nothing is armed.
 const SWITCH = `set -e
-d=$1 unit=$2 timeout=$3 newkey=$4 comment=$5 delay=$6
+d=$1 unit=$2 timeout=$3 newkey=$4 comment=$5 delay=$6 rbunit=$7
 if [ -n "$newkey" ] && [ -e "$newkey" ]; then
   mv -f -- "$newkey" "$d/id_relay"
   pub=$(ssh-keygen -y -f "$d/id_relay" </dev/null | cut -d' ' -f1,2)
@@ -123,10 +126,12 @@ if [ -n "$newkey" ] && [ -e "$newkey" ]; then
 fi
 # enable before the daemon-reload: on systemd 257 (Debian 13) an enable after it leaves every unit
 # flagged NeedDaemonReload, and the next run would spend a round trip on another reload.
-systemctl enable --quiet --no-reload -- "$unit"
-if [ "$(systemctl show -p NeedDaemonReload --value -- "$unit")" != no ]; then systemctl daemon-reload; fi
-systemctl stop relay-play-rollback-arm.timer 2>/dev/null || true
+systemctl enable --quiet --no-reload -- "$unit" "$rbunit"
+nl='
+'
+if [ "$(systemctl show -p NeedDaemonReload --value -- "$unit" "$rbunit")" != "no\${nl}no" ]; then systemctl daemon-reload; fi
 if [ -f "$d/rollback/armed" ]; then
+  systemctl stop relay-play-rollback-arm.timer 2>/dev/null || true
   systemd-run --quiet --collect --unit=relay-play-rollback-arm --on-active="$timeout" \\
     --timer-property=AccuracySec=1s --timer-property=RemainAfterElapse=no \\
     systemctl start relay-play-rollback.service
@@ -210,10 +215,10 @@ export function parseTunnelFacts(stdout: string): TunnelFacts {
 }
 
 /**
- * The rollback's script and unit as wanted, and the unit enabled: steps that go before any change to
- * the tunnel (a change relies on them).
+ * The rollback's script and unit as wanted, and the unit enabled (unless `enabledBySwitch`: the switch
+ * enables it with the tunnel): steps that go before any change to the tunnel (a change relies on them).
  */
-function rollbackSteps(f: TunnelFacts, scriptText: string, unitText: string, diff: FileDiff[]): Step[] {
+function rollbackSteps(f: TunnelFacts, scriptText: string, unitText: string, diff: FileDiff[], enabledBySwitch: boolean): Step[] {
   const steps: Step[] = [];
   if (!f.rollbackScript.exists) steps.push({ describe: `mkdir ${PROGRAM_DIR}`, command: shScript('mkdir -p -m 0755 -- "$1"', [PROGRAM_DIR]) });
   let unitWritten = false;
@@ -224,7 +229,7 @@ function rollbackSteps(f: TunnelFacts, scriptText: string, unitText: string, dif
       unitWritten ||= path === ROLLBACK_UNIT_PATH;
     } else steps.push(...attrSteps(path, attrChanges(facts, attrs)));
   }
-  if (unitWritten || f.rollbackEnabled !== 'enabled') steps.push({ describe: `enable ${ROLLBACK_UNIT}`, command: shScript(ENABLE_ROLLBACK, [ROLLBACK_UNIT]) });
+  if (!enabledBySwitch && (unitWritten || f.rollbackEnabled !== 'enabled')) steps.push({ describe: `enable ${ROLLBACK_UNIT}`, command: shScript(ENABLE_ROLLBACK, [ROLLBACK_UNIT]) });
   return steps;
 }
 
@@ -348,16 +353,18 @@ export const relay_tunnel: Module<TunnelArgs> = {
     if (r.code !== 0) return { changed: false, steps: [], failed: `cannot read the tunnel's state: ${r.stderr.trim()}` };
     const f = parseTunnelFacts(r.stdout);
 
-    const diff: FileDiff[] = [];
-    const rollback = rollbackSteps(f, renderTemplateFile(ctx, args.rollback_src), renderTemplateFile(ctx, args.rollback_unit_src), diff);
+    const tunnelDiff: FileDiff[] = [];
     const writes: Step[] = [];
     for (const [path, facts, want] of [[UNIT_PATH, f.unit, unitText], [PIN_PATH, f.pin, pinText]] as const) {
       if (facts.content !== want) {
-        diff.push(contentDiff(path, facts.content ?? '', want));
+        tunnelDiff.push(contentDiff(path, facts.content ?? '', want));
         writes.push(writeFileStep(path, want, ATTRS));
       }
     }
     const contentChanged = writes.length > 0 || f.newKey;
+    const diff: FileDiff[] = [];
+    const rollback = rollbackSteps(f, renderTemplateFile(ctx, args.rollback_src), renderTemplateFile(ctx, args.rollback_unit_src), diff, contentChanged);
+    diff.push(...tunnelDiff);
     const running = f.active === 'active' && f.enabled === 'enabled';
     const fixAttrs = [...rollback, ...(contentChanged ? [] : [...attrSteps(UNIT_PATH, attrChanges(f.unit, ATTRS)), ...attrSteps(PIN_PATH, attrChanges(f.pin, ATTRS))])];
 
@@ -369,7 +376,7 @@ export const relay_tunnel: Module<TunnelArgs> = {
         ...writes,
         {
           describe: `restart ${TUNNEL_UNIT} with a rollback armed (${timeoutS} s)`,
-          command: shScript(SWITCH, [DIR, TUNNEL_UNIT, timeoutS, args.switch_key ?? '', args.key_comment ?? '', ctx.via === 'direct' ? '' : '500ms']),
+          command: shScript(SWITCH, [DIR, TUNNEL_UNIT, timeoutS, args.switch_key ?? '', args.key_comment ?? '', ctx.via === 'direct' ? '' : '500ms', ROLLBACK_UNIT]),
         },
       ];
       return {

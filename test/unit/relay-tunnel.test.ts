@@ -54,7 +54,7 @@ describe('relay_tunnel', () => {
     assert.equal(ctx.reads.length, 1);
   });
 
-  it('a first install: the rollback (directory, script, unit, enabled) before the snapshot and the switch', async () => {
+  it('a first install: the rollback (directory, script, unit) before the snapshot and the switch, which enables both units', async () => {
     const none = { unit: 'unit=absent', pin: 'pin=absent', rollback_unit: 'rollback_unit=absent', rollback_script: 'rollback_script=absent', rollbackEnabled: '' };
     const p = await planWith(relay_tunnel, ARGS as never, cannedCtx(state(none)));
     assert.equal(p.changed, true);
@@ -62,7 +62,6 @@ describe('relay_tunnel', () => {
       'mkdir /usr/local/lib/relay-play',
       'write /usr/local/lib/relay-play/tunnel-rollback',
       'write /etc/systemd/system/relay-play-rollback.service',
-      'enable relay-play-rollback.service',
       'keep the running tunnel configuration for a rollback',
       'write /etc/systemd/system/relay-tunnel.service',
       'write /etc/relay-play/known_hosts',
@@ -70,6 +69,7 @@ describe('relay_tunnel', () => {
     ]);
     assert.ok(p.confirm, 'the change is confirmed through the relay');
     assert.match(p.steps[1].command, /0755/);
+    assert.match(p.steps[p.steps.length - 1].command, /relay-play-rollback\.service'?$/, 'the switch enables the rollback unit too');
   });
 
   it('only the rollback drifted (script edited, unit disabled): put back, the tunnel not restarted', async () => {
