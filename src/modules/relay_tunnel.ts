@@ -108,6 +108,17 @@ date +%s > "$rb/since"
 printf '%s\\n' "$token" > "$rb/armed.tmp"; mv -f -- "$rb/armed.tmp" "$rb/armed"
 echo armed`;
 
+/**
+ * `reload_if_needed UNIT...`: daemon-reload unless systemd says, for every unit, that it has read the
+ * unit's files as they are (NeedDaemonReload=no; systemctl prints a block per unit, an empty line
+ * between). No answer, or any other, reloads.
+ */
+export const RELOAD_IF_NEEDED = `reload_if_needed() {
+  n=0
+  for v in $(systemctl show -p NeedDaemonReload --value -- "$@"); do if [ "$v" = no ]; then n=$((n + 1)); else n=-1; break; fi; done
+  [ "$n" -eq $# ] || systemctl daemon-reload
+}`;
+
 // The switch: the new key (rotate), the rollback timer, and the restart. When the runner is connected
 // through this very tunnel ($6 = delay), systemd restarts it half a second later, so this command
 // returns before the tunnel goes down; connected directly, at once. daemon-reload (~0.1 s of systemd's
@@ -127,9 +138,8 @@ fi
 # enable before the daemon-reload: on systemd 257 (Debian 13) an enable after it leaves every unit
 # flagged NeedDaemonReload, and the next run would spend a round trip on another reload.
 systemctl enable --quiet --no-reload -- "$unit" "$rbunit"
-nl='
-'
-if [ "$(systemctl show -p NeedDaemonReload --value -- "$unit" "$rbunit")" != "no\${nl}no" ]; then systemctl daemon-reload; fi
+${RELOAD_IF_NEEDED}
+reload_if_needed "$unit" "$rbunit"
 if [ -f "$d/rollback/armed" ]; then
   systemctl stop relay-play-rollback-arm.timer 2>/dev/null || true
   systemd-run --quiet --collect --unit=relay-play-rollback-arm --on-active="$timeout" \\
@@ -156,7 +166,8 @@ echo confirmed`;
 
 // The rollback unit enabled (it also runs at boot); systemd reads it again only if it asks to.
 const ENABLE_ROLLBACK = `systemctl enable --quiet --no-reload -- "$1"
-if [ "$(systemctl show -p NeedDaemonReload --value -- "$1")" != no ]; then systemctl daemon-reload; fi`;
+${RELOAD_IF_NEEDED}
+reload_if_needed "$1"`;
 
 // Undo now (the runner can still reach the device directly), then say what the new tunnel logged.
 const ROLLBACK_NOW = `systemctl stop relay-play-rollback-arm.timer 2>/dev/null

@@ -2,11 +2,13 @@
 // the one read the task makes first (so that read can be sent before the relay's plays run); the
 // rollback's own files are put in place before any change to the tunnel, from that same read.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { relay_tunnel } from '../../src/modules/relay_tunnel.js';
+import { RELOAD_IF_NEEDED, relay_tunnel } from '../../src/modules/relay_tunnel.js';
 import { cannedCtx, planWith } from './modules/fake-host.js';
 
 const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'roles', 'reverse-tunnel-service', 'templates');
@@ -83,5 +85,33 @@ describe('relay_tunnel', () => {
   it("the rollback script's mode drifted: chmod only", async () => {
     const p = await planWith(relay_tunnel, ARGS as never, cannedCtx(state({ rollback_script: fileLine('rollback_script', text('tunnel-rollback.sh.hbs'), 'root:root:644') })));
     assert.deepEqual(describes(p), ['chmod 0755 /usr/local/lib/relay-play/tunnel-rollback']);
+  });
+});
+
+describe('reload_if_needed (the tunnel switch and the rollback unit)', () => {
+  // systemctl faked on PATH: `show` prints the canned answer, every call is logged.
+  const run = (answer: string, units: string[]) => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-play-systemctl-'));
+    try {
+      writeFileSync(join(dir, 'systemctl'), `#!/bin/sh\necho "$*" >> "${dir}/calls"\nif [ "$1" = show ]; then printf '%s' '${answer}'; fi\n`, { mode: 0o755 });
+      const r = spawnSync('sh', ['-c', `${RELOAD_IF_NEEDED}\nreload_if_needed "$@"`, 'sh', ...units], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return readFileSync(join(dir, 'calls'), 'utf8').includes('daemon-reload');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const two = ['relay-tunnel.service', 'relay-play-rollback.service'];
+
+  it('no reload when systemd says no for every unit (a block each, an empty line between)', () => {
+    assert.equal(run('no\n\nno\n', two), false);
+    assert.equal(run('no\n', ['relay-play-rollback.service']), false);
+  });
+
+  it('a reload when any unit says yes, or an answer is missing', () => {
+    assert.equal(run('no\n\nyes\n', two), true);
+    assert.equal(run('yes\n\nno\n', two), true);
+    assert.equal(run('no\n', two), true);
+    assert.equal(run('', two), true);
   });
 });
