@@ -84,10 +84,10 @@ out "/etc/systemd/system/$unit" unit
 out "$d/known_hosts" pin
 out "/etc/systemd/system/$4" rollback_unit
 out "$5" rollback_script
-# One systemctl for both units (each call costs a process and a call to systemd): is-active, is-enabled,
-# the run's id, whether systemd has yet to read the unit file; a block each, in this order.
+# One systemctl for both units (each call costs a process and a call to systemd): is-active, is-enabled
+# and the run's id; a block each, in this order.
 echo units
-systemctl show -p ActiveState,UnitFileState,InvocationID,NeedDaemonReload -- "$unit" "$4"
+systemctl show -p ActiveState,UnitFileState,InvocationID -- "$unit" "$4"
 echo end-units
 armed=; if [ -f "$d/rollback/armed" ]; then IFS= read -r armed < "$d/rollback/armed"; fi
 echo "armed=$armed"

@@ -29,7 +29,7 @@ function state(over: Record<string, string> = {}): string {
     rollback_script: fileLine('rollback_script', text('tunnel-rollback.sh.hbs'), 'root:root:755'),
     ...over,
   };
-  const units = ['units', 'ActiveState=active', 'UnitFileState=enabled', 'InvocationID=abc', 'NeedDaemonReload=no', '', `ActiveState=inactive`, `UnitFileState=${over.rollbackEnabled ?? 'enabled'}`, 'InvocationID=', 'NeedDaemonReload=no', 'end-units'];
+  const units = ['units', 'ActiveState=active', 'UnitFileState=enabled', 'InvocationID=abc', '', `ActiveState=inactive`, `UnitFileState=${over.rollbackEnabled ?? 'enabled'}`, 'InvocationID=', 'end-units'];
   return [lines.unit, lines.pin, lines.rollback_unit, lines.rollback_script, ...units, 'armed=', 'newkey=no', ''].join('\n');
 }
 
