@@ -158,11 +158,23 @@ echo switched`;
 // Confirmed only once the tunnel runs a new invocation (a probe through the old one proves nothing).
 const CONFIRM = `unit=${TUNNEL_UNIT} d=${DIR} rb=${DIR}/rollback
 exec 9>"$d/.rollback.lock"; flock 9
-if [ -n "$2" ] && [ "$(cat -- "$rb/armed" 2>/dev/null)" != "$2" ]; then echo rolled-back; exit 0; fi
-inv=$(systemctl show -p InvocationID --value -- "$unit"); state=$(systemctl is-active -- "$unit")
+armed=; if [ -f "$rb/armed" ]; then IFS= read -r armed < "$rb/armed"; fi
+if [ -n "$2" ] && [ "$armed" != "$2" ]; then echo rolled-back; exit 0; fi
+# One systemctl for both (every device runs this at once in a first apply).
+inv= state=
+for kv in $(systemctl show -p InvocationID,ActiveState -- "$unit"); do
+  case $kv in InvocationID=*) inv=\${kv#*=} ;; ActiveState=*) state=\${kv#*=} ;; esac
+done
 if [ "$state" != active ] || [ "$inv" = "$1" ]; then echo "waiting $state"; exit 0; fi
 if [ -n "$2" ]; then systemctl stop relay-play-rollback-arm.timer 2>/dev/null; rm -rf -- "$rb"; fi
 echo confirmed`;
+
+// A tunnel installed as wanted but not running (stopped, disabled): enabled and started.
+const START = `set -e
+systemctl enable --quiet --no-reload -- "$1"
+${RELOAD_IF_NEEDED}
+reload_if_needed "$1"
+systemctl start -- "$1"`;
 
 // The rollback unit enabled (it also runs at boot); systemd reads it again only if it asks to.
 const ENABLE_ROLLBACK = `systemctl enable --quiet --no-reload -- "$1"
@@ -402,7 +414,7 @@ export const relay_tunnel: Module<TunnelArgs> = {
     if (!running) {
       return {
         changed: true,
-        steps: [...fixAttrs, { describe: `start ${TUNNEL_UNIT}`, command: shScript('systemctl enable --quiet --no-reload -- "$1" && systemctl daemon-reload && systemctl start -- "$1"', [TUNNEL_UNIT]) }],
+        steps: [...fixAttrs, { describe: `start ${TUNNEL_UNIT}`, command: shScript(START, [TUNNEL_UNIT]) }],
         diff,
         msg: `${TUNNEL_UNIT} was ${f.active}${f.enabled === 'enabled' ? '' : ` and ${f.enabled || 'not installed'}`}`,
         confirm: (c) => confirmTunnel(c, f, '', timeoutS),

@@ -37,7 +37,7 @@ export function textOrBytes(bytes: Buffer): string | Buffer {
 }
 
 /**
- * `content` may be a function, called after the read: a template's read then needs none of the
+ * `wanted` (the content) may be a function, called after the read: a template's read then needs none of the
  * variables its text does, so a run can send it before they are known (src/runner/early-reads.ts).
  */
 export async function planFileContent(args: ManagedFileArgs, wanted: string | Buffer | (() => string | Buffer), ctx: ReadContext): Promise<Plan> {
