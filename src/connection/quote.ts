@@ -1,5 +1,6 @@
 // The one place shell commands are built. Every value reaches the host as a single-quoted word,
 // so no host name, user name or var can inject a command.
+import { shellSplit } from '../modules/lib/words.js';
 
 /** Quote one word for a POSIX shell. */
 export function shq(word: string | number): string {
@@ -18,26 +19,16 @@ export function shScript(script: string, args: ReadonlyArray<string | number> = 
   return shellJoin(['sh', '-c', script, 'sh', ...args]);
 }
 
-// A word as shq writes it: bare, or single-quoted with each ' written '\''.
-const WORD = /(?:[A-Za-z0-9_@%+=:,./-]+|'(?:[^']|'\\'')*')(?= |$)/y;
-
-/** The words of a line shellJoin wrote, or undefined if it is not one. */
-function splitJoined(line: string): string[] | undefined {
-  const words: string[] = [];
-  WORD.lastIndex = 0;
-  while (WORD.lastIndex < line.length) {
-    const m = WORD.exec(line);
-    if (!m) return undefined;
-    words.push(m[0].startsWith("'") ? m[0].slice(1, -1).replace(/'\\''/g, "'") : m[0]);
-    if (WORD.lastIndex < line.length) WORD.lastIndex++; // the space the word's lookahead saw
-  }
-  return words;
-}
-
 /** shScript's inverse: the script and parameters of a command it made; undefined for any other command. */
 export function parseShScript(command: string): { script: string; args: string[] } | undefined {
   if (!command.startsWith('sh -c ')) return undefined;
-  const w = splitJoined(command);
-  if (!w || w.length < 4 || w[0] !== 'sh' || w[1] !== '-c' || w[3] !== 'sh') return undefined;
+  let w: string[];
+  try {
+    w = shellSplit(command);
+  } catch {
+    return undefined;
+  }
+  // Only a line shellJoin itself wrote: its words are then exactly what sh sees (nothing sh would expand).
+  if (w.length < 4 || w[1] !== '-c' || w[3] !== 'sh' || shellJoin(w) !== command) return undefined;
   return { script: w[2], args: w.slice(4) };
 }

@@ -19,13 +19,14 @@ describe('parseShScript', () => {
     for (const c of [
       'echo hello',
       'sh -c echo',
-      "sh -c 'echo' bash x",
-      "sh -c 'echo' sh x; rm -rf /tmp/y", // more than words
-      "sh -c 'echo' sh 'unterminated",
-      "sh -c 'echo' sh $HOME",
-      "sh -c 'echo' sh a  b", // two spaces: not shellJoin's
+      'sh -c echo bash x',
+      'sh -c echo sh x; rm -rf /tmp/y', // more than words
+      "sh -c echo sh 'unterminated",
+      'sh -c echo sh $HOME',
+      'sh -c echo sh a  b', // two spaces: not shellJoin's
       "sh -c 'a'b sh", // a word glued to a quote
-      "sh -c 'echo' sh \"x\"",
+      'sh -c echo sh "x"',
+      "sh -c 'echo' sh x", // quoted where shellJoin would not quote
     ]) assert.equal(parseShScript(c), undefined, c);
   });
 });
