@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { parseTrip, readBatch, tripCommand, type ReadRequest } from '../../src/connection/batch.js';
+import { parseTrip, readBatch, readKey, tripCommand, type ReadRequest } from '../../src/connection/batch.js';
 import { LocalConnection } from '../../src/connection/local.js';
 import { shScript } from '../../src/connection/quote.js';
 import type { Connection, RunOptions, RunResult } from '../../src/connection/types.js';
@@ -193,6 +193,16 @@ describe('HostReads', () => {
     await reads.lookAhead(1, wants.length, async (i) => wants[i]);
     await reads.read(readDir);
     assert.equal(conn.runs, 1, 'no further round trip');
+  });
+
+  it("a read the play adds (handler markers) is not read again when the run's early reads have it", async () => {
+    const conn = new CountingConnection();
+    const early = new Map([[readKey(readDate), { code: 0, stdout: 'from the early reads\n', stderr: '' }]]);
+    const reads = new HostReads(async () => conn, [readDate], async () => early);
+    const wants = [[readFile], [readDir]];
+    await reads.lookAhead(0, wants.length, async (i) => wants[i]);
+    assert.equal(conn.runs, 1);
+    assert.equal((await reads.read(readDate)).stdout, 'from the early reads\n');
   });
 
   it('after a change, reads are live again and see the change', async () => {
