@@ -193,6 +193,23 @@ describe('day 2 on a lab fleet: status, forwards, rotate, remove, prune, NixOS',
     await waitFor('rpi2 up again', 30_000, async () => (await status()).row('rpi2')?.up === true);
   });
 
+  it('units disabled by hand (rpi1 stopped too, rpi2 still running): one apply enables them, the next changes nothing', async () => {
+    const off1 = await lab.exec('rpi1', 'sudo systemctl disable --now relay-tunnel.service relay-play-rollback.service');
+    const off2 = await lab.exec('rpi2', 'sudo systemctl disable relay-tunnel.service');
+    assert.equal(off1.code + off2.code, 0, show(off1) + show(off2));
+    const fix = await relayPlay(lab, ['apply', inventory]);
+    assert.equal(fix.code, 0, show(fix));
+    assert.equal(recap(fix.stdout).rpi1?.changed, 1, show(fix));
+    assert.equal(recap(fix.stdout).rpi2?.changed, 1, show(fix));
+    // systemd itself says enabled (what the next run reads), and that run finds nothing to do.
+    for (const d of ['rpi1', 'rpi2']) {
+      const units = await lab.exec(d, 'systemctl show -p UnitFileState --value relay-tunnel.service relay-play-rollback.service; systemctl is-active relay-tunnel.service');
+      assert.deepEqual(units.stdout.split('\n').filter(Boolean), ['enabled', 'enabled', 'active'], `${d}: ${show(units)}`);
+    }
+    const again = await relayPlay(lab, ['apply', inventory]);
+    assertNothingChanged(again, ['server', 'client', ...DEVICES], 'the apply after');
+  });
+
   it('rotate: the old key is refused afterwards and the tunnel is up with the new one; others untouched', async () => {
     const oldKey = await keepKey('rpi2');
     const before = (await fleet()).devices.rpi2.relay_key;

@@ -124,10 +124,11 @@ export const RELOAD_IF_NEEDED = `reload_if_needed() {
 // returns before the tunnel goes down; connected directly, at once. daemon-reload (~0.1 s of systemd's
 // CPU) only when systemd asks for one: a unit it never loaded is read when it is first started. The
 // rollback unit ($7) is enabled in the same calls (each systemctl costs a small device a process and a
-// call to systemd). A rollback timer runs only while a change is armed (and its unit does nothing
-// without one), so there is none to stop when nothing is armed.
+// call to systemd). A unit systemd had loaded while it was disabled ($8 set) needs the reload all the
+// same: systemd keeps the UnitFileState it read (see ENABLE). A rollback timer runs only while a change
+// is armed (and its unit does nothing without one), so there is none to stop when nothing is armed.
 const SWITCH = `set -e
-d=$1 unit=$2 timeout=$3 newkey=$4 comment=$5 delay=$6 rbunit=$7
+d=$1 unit=$2 timeout=$3 newkey=$4 comment=$5 delay=$6 rbunit=$7 stale=$8
 if [ -n "$newkey" ] && [ -e "$newkey" ]; then
   mv -f -- "$newkey" "$d/id_relay"
   pub=$(ssh-keygen -y -f "$d/id_relay" </dev/null | cut -d' ' -f1,2)
@@ -139,7 +140,7 @@ fi
 # flagged NeedDaemonReload, and the next run would spend a round trip on another reload.
 systemctl enable --quiet --no-reload -- "$unit" "$rbunit"
 ${RELOAD_IF_NEEDED}
-reload_if_needed "$unit" "$rbunit"
+if [ -n "$stale" ]; then systemctl daemon-reload; else reload_if_needed "$unit" "$rbunit"; fi
 if [ -f "$d/rollback/armed" ]; then
   systemctl stop relay-play-rollback-arm.timer 2>/dev/null || true
   systemd-run --quiet --collect --unit=relay-play-rollback-arm --on-active="$timeout" \\
@@ -169,17 +170,14 @@ if [ "$state" != active ] || [ "$inv" = "$1" ]; then echo "waiting $state"; exit
 if [ -n "$2" ]; then systemctl stop relay-play-rollback-arm.timer 2>/dev/null; rm -rf -- "$rb"; fi
 echo confirmed`;
 
-// A tunnel installed as wanted but not running (stopped, disabled): enabled and started.
-const START = `set -e
+// $1 enabled (it also runs at boot), then, with $2 = start, started: the rollback unit, and a tunnel
+// installed as wanted but not running. Always a daemon-reload: these units are already loaded, and
+// systemd keeps the UnitFileState it read then — after `enable --no-reload` it still says "disabled"
+// (NeedDaemonReload=no; seen on Debian 12), and the next run would enable it again and again.
+const ENABLE = `set -e
 systemctl enable --quiet --no-reload -- "$1"
-${RELOAD_IF_NEEDED}
-reload_if_needed "$1"
-systemctl start -- "$1"`;
-
-// The rollback unit enabled (it also runs at boot); systemd reads it again only if it asks to.
-const ENABLE_ROLLBACK = `systemctl enable --quiet --no-reload -- "$1"
-${RELOAD_IF_NEEDED}
-reload_if_needed "$1"`;
+systemctl daemon-reload
+if [ "$2" = start ]; then systemctl start -- "$1"; fi`;
 
 // Undo now (the runner can still reach the device directly), then say what the new tunnel logged.
 const ROLLBACK_NOW = `systemctl stop relay-play-rollback-arm.timer 2>/dev/null
@@ -237,6 +235,9 @@ export function parseTunnelFacts(stdout: string): TunnelFacts {
   };
 }
 
+/** A unit installed but not enabled, whose enabling systemd will not see without a daemon-reload. */
+const wasDisabled = (f: TunnelFacts) => (f.unit.exists && f.enabled !== 'enabled') || (f.rollbackUnit.exists && f.rollbackEnabled !== 'enabled');
+
 /**
  * The rollback's script and unit as wanted, and the unit enabled (unless `enabledBySwitch`: the switch
  * enables it with the tunnel): steps that go before any change to the tunnel (a change relies on them).
@@ -252,7 +253,7 @@ function rollbackSteps(f: TunnelFacts, scriptText: string, unitText: string, dif
       unitWritten ||= path === ROLLBACK_UNIT_PATH;
     } else steps.push(...attrSteps(path, attrChanges(facts, attrs)));
   }
-  if (!enabledBySwitch && (unitWritten || f.rollbackEnabled !== 'enabled')) steps.push({ describe: `enable ${ROLLBACK_UNIT}`, command: shScript(ENABLE_ROLLBACK, [ROLLBACK_UNIT]) });
+  if (!enabledBySwitch && (unitWritten || f.rollbackEnabled !== 'enabled')) steps.push({ describe: `enable ${ROLLBACK_UNIT}`, command: shScript(ENABLE, [ROLLBACK_UNIT]) });
   return steps;
 }
 
@@ -399,7 +400,7 @@ export const relay_tunnel: Module<TunnelArgs> = {
         ...writes,
         {
           describe: `restart ${TUNNEL_UNIT} with a rollback armed (${timeoutS} s)`,
-          command: shScript(SWITCH, [DIR, TUNNEL_UNIT, timeoutS, args.switch_key ?? '', args.key_comment ?? '', ctx.via === 'direct' ? '' : '500ms', ROLLBACK_UNIT]),
+          command: shScript(SWITCH, [DIR, TUNNEL_UNIT, timeoutS, args.switch_key ?? '', args.key_comment ?? '', ctx.via === 'direct' ? '' : '500ms', ROLLBACK_UNIT, wasDisabled(f) ? 'stale' : '']),
         },
       ];
       return {
@@ -414,10 +415,11 @@ export const relay_tunnel: Module<TunnelArgs> = {
     if (!running) {
       return {
         changed: true,
-        steps: [...fixAttrs, { describe: `start ${TUNNEL_UNIT}`, command: shScript(START, [TUNNEL_UNIT]) }],
+        steps: [...fixAttrs, { describe: `start ${TUNNEL_UNIT}`, command: shScript(ENABLE, [TUNNEL_UNIT, 'start']) }],
         diff,
         msg: `${TUNNEL_UNIT} was ${f.active}${f.enabled === 'enabled' ? '' : ` and ${f.enabled || 'not installed'}`}`,
-        confirm: (c) => confirmTunnel(c, f, '', timeoutS),
+        // One that was running (only disabled) keeps running, under the invocation it has: any counts.
+        confirm: (c) => confirmTunnel(c, f.active === 'active' ? { ...f, invocation: '' } : f, '', timeoutS),
       };
     }
     if (f.armed) {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { RELOAD_IF_NEEDED, relay_tunnel } from '../../src/modules/relay_tunnel.js';
 import { cannedCtx, planWith } from './modules/fake-host.js';
+import { parseShScript } from '../../src/connection/quote.js';
 
 const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'roles', 'reverse-tunnel-service', 'templates');
 const tpl = (name: string) => join(TEMPLATES, name);
@@ -71,7 +72,9 @@ describe('relay_tunnel', () => {
     ]);
     assert.ok(p.confirm, 'the change is confirmed through the relay');
     assert.match(p.steps[1].command, /0755/);
-    assert.match(p.steps[p.steps.length - 1].command, /relay-play-rollback\.service'?$/, 'the switch enables the rollback unit too');
+    const switchArgs = parseShScript(p.steps[p.steps.length - 1].command)!.args;
+    assert.equal(switchArgs[6], 'relay-play-rollback.service', 'the switch enables the rollback unit too');
+    assert.equal(switchArgs[7], '', 'units new to systemd: no reload forced');
   });
 
   it('only the rollback drifted (script edited, unit disabled): put back, the tunnel not restarted', async () => {
@@ -80,6 +83,25 @@ describe('relay_tunnel', () => {
     assert.deepEqual(describes(p), ['write /usr/local/lib/relay-play/tunnel-rollback', 'enable relay-play-rollback.service']);
     assert.equal(p.confirm, undefined);
     assert.deepEqual(p.diff?.map((d) => d.after_header), ['/usr/local/lib/relay-play/tunnel-rollback']);
+  });
+
+  it('a tunnel running but disabled by hand: enabled with a daemon-reload, and confirmed under the invocation it has', async () => {
+    const ctx = cannedCtx(state().replace('UnitFileState=enabled', 'UnitFileState=disabled'));
+    const p = await planWith(relay_tunnel, { ...ARGS, confirm_timeout: 10 } as never, ctx);
+    assert.deepEqual(describes(p), ['start relay-tunnel.service']);
+    // systemd keeps the UnitFileState it loaded: without the reload the next run would find it disabled again.
+    assert.match(p.steps[0].command, /daemon-reload/);
+    // The device's confirm says "waiting" while the tunnel runs the invocation given as before ($1).
+    const confirm = {
+      host: 'h1',
+      via: 'direct' as const,
+      run: async (command: string) => ({ code: 0, stdout: parseShScript(command)?.args[0] === 'abc' ? 'waiting active\n' : 'confirmed\n', stderr: '' }),
+      probeTunnel: async () => ({ close: async () => undefined }) as never,
+      adopt: async () => undefined,
+      reconnect: async () => undefined,
+    };
+    const done = await p.confirm!(confirm, []);
+    assert.equal(done.failed, undefined, done.failed);
   });
 
   it("the rollback script's mode drifted: chmod only", async () => {
