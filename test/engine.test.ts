@@ -215,6 +215,19 @@ describe('relay-play run: the playbook engine on lab hosts', { skip: avail.ok ? 
     assert.deepEqual(await onAll('sudo sha256sum /srv/engine/keys/id_new'), newKey, 'a generated key is kept');
   });
 
+  it('systemd enabled: a running service disabled by hand is enabled by one run, and the next finds nothing to do', async () => {
+    await onAll('sudo systemctl disable engine-demo.service');
+    const playbook = writeYaml(dir, 'enable.yaml', [{ hosts: 'all', become: true, tasks: [{ name: 'enabled', systemd: { name: 'engine-demo.service', enabled: true } }] }]);
+    const first = await run(playbook);
+    assert.equal(first.code, 0, show(first));
+    for (const h of HOSTS) assert.equal(recap(first.stdout)[h]?.changed, 1, `${h}: ${show(first)}`);
+    // What the next run reads: systemd's own UnitFileState, not only the symlink on disk.
+    assert.deepEqual(await onAll('systemctl show -p UnitFileState --value engine-demo.service; systemctl is-active engine-demo.service'), HOSTS.map(() => 'enabled\nactive\n'));
+    const second = await run(playbook);
+    assert.equal(second.code, 0, show(second));
+    for (const h of HOSTS) assert.equal(recap(second.stdout)[h]?.changed, 0, `${h}: ${show(second)}`);
+  });
+
   it('--check --diff after drift shows the diffs and changes nothing; --check on fresh paths creates nothing', async () => {
     const drift = writeInventory('drift.yaml', { base: '/srv/drift', account: 'drift-user' });
     const fresh = writeInventory('fresh.yaml', { base: '/srv/fresh', account: 'fresh-user' });

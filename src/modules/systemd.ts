@@ -39,9 +39,12 @@ const systemctl = (verb: string, name: string, ...flags: string[]): Step => ({
 });
 
 // A daemon-reload costs systemd about 0.1 s of CPU on a small host, and systemctl enable/disable do
-// one each unless told not to. They only add or remove [Install] symlinks, which systemd reads from
-// disk when asked (UnitFileState is right at once) and at boot: --no-reload. mask and unmask do need
-// their reload (the loaded unit's masked state changes), which makes a separate daemon-reload redundant.
+// one each unless told not to. They only add or remove [Install] symlinks: a unit systemd has not
+// loaded is read from disk when it is next asked about, so for it --no-reload. One it has loaded (a
+// running service, say) keeps the UnitFileState it was loaded with until a reload — after
+// `enable --no-reload` it still says "disabled" (seen on Debian 12), and every run would enable it
+// again: enable/disable with their own reload. That reload, like mask's and unmask's (the loaded
+// unit's masked state changes), makes a separate daemon-reload redundant.
 const enableStep = (verb: 'enable' | 'disable', name: string) => systemctl(verb, name, '--no-reload');
 // systemd 257 (Debian 13) flags the unit NeedDaemonReload after that (252 does not), so a task with
 // daemon_reload would spend the next run's round trip on a reload. With daemon_reload, reload in the
@@ -50,7 +53,7 @@ const enableStepReloading = (verb: 'enable' | 'disable', name: string): Step => 
   describe: `systemctl ${verb} --no-reload ${name} (and daemon-reload if systemd then asks for one)`,
   command: shScript(`systemctl ${verb} --no-reload -- "$1" && if [ "$(systemctl show -p NeedDaemonReload --value -- "$1")" = yes ]; then systemctl daemon-reload; fi`, [name]),
 });
-const reloadsItself = (s: Step) => /^systemctl (mask|unmask) /.test(s.describe);
+const reloadsItself = (s: Step) => /^systemctl (mask|unmask|enable|disable) [^-]/.test(s.describe);
 const oneReload = (steps: Step[], daemonReload: Step) => (steps.some(reloadsItself) ? steps.filter((s) => s !== daemonReload) : steps);
 
 export const systemd: Module<SystemdArgs> = {
@@ -113,8 +116,8 @@ export const systemd: Module<SystemdArgs> = {
     }
     if (enabled !== undefined) {
       const isEnabled = ENABLED.has(fileState);
-      if (enabled && !isEnabled) steps.push(enabling('enable', name));
-      if (!enabled && DISABLEABLE.has(fileState)) steps.push(enabling('disable', name));
+      if (enabled && !isEnabled) steps.push(systemctl('enable', name));
+      if (!enabled && DISABLEABLE.has(fileState)) steps.push(systemctl('disable', name));
       if (enabled !== isEnabled && (enabled || DISABLEABLE.has(fileState))) {
         before.enabled = String(isEnabled);
         after.enabled = String(enabled);

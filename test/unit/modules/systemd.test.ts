@@ -11,8 +11,11 @@ import { cannedCases, cannedCtx, planWith, schemaOk, type CannedCase } from './f
 const show = (active: string, file: string, load = 'loaded', needReload = 'no') =>
   `ActiveState=${active}\nUnitFileState=${file}\nLoadState=${load}\nNeedDaemonReload=${needReload}\n`;
 const sc = (verb: string, name = 'relay-tunnel.service') => `systemctl ${verb} -- ${name}`;
-/** enable/disable skip their implicit daemon-reload (symlinks only; systemd reads them from disk). */
-const en = (verb: 'enable' | 'disable', name = 'relay-tunnel.service') => `systemctl ${verb} --no-reload -- ${name}`;
+/**
+ * enable/disable of a unit systemd has loaded keep their own daemon-reload: systemd keeps the loaded
+ * unit's UnitFileState until then (a run after `enable --no-reload` would find it disabled again).
+ */
+const en = (verb: 'enable' | 'disable', name = 'relay-tunnel.service') => `systemctl ${verb} -- ${name}`;
 /** With daemon_reload: the same, then a reload only if systemd asks for one (systemd 257 does after enable). */
 const enR = (verb: 'enable' | 'disable', name = 'relay-tunnel.service') =>
   `sh -c 'systemctl ${verb} --no-reload -- "$1" && if [ "$(systemctl show -p NeedDaemonReload --value -- "$1")" = yes ]; then systemctl daemon-reload; fi' sh ${name}`;
@@ -40,10 +43,10 @@ const cases: CannedCase[] = [
     changed: true,
   },
   {
-    name: 'a changed unit file being enabled: one daemon-reload, then enable, reloading again only if systemd asks',
+    name: 'a changed unit file being enabled: the enable reloads systemd itself, no separate daemon-reload',
     args: { daemon_reload: true, enabled: true, state: 'restarted' },
     read: show('active', 'disabled', 'loaded', 'yes'),
-    commands: ['systemctl daemon-reload', enR('enable'), sc('restart')],
+    commands: [en('enable'), sc('restart')],
     changed: true,
   },
   { name: 'daemon_reload with nothing else to do: a step, not a change', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled', 'loaded', 'yes'), commands: ['systemctl daemon-reload'], changed: false },
@@ -79,8 +82,8 @@ describe('systemd (canned facts)', () => {
     assert.equal(plan.steps[0].command, `systemctl start -- 'x'\\'';reboot;'\\''.service'`);
   });
 
-  it('enable with daemon_reload: reloads exactly when systemd asks afterwards (run for real with a fake systemctl)', async () => {
-    const plan = await planWith(systemd, { name: 'relay-tunnel.service', enabled: true, daemon_reload: true }, cannedCtx(show('inactive', 'disabled')));
+  it('enable with daemon_reload of a unit not loaded yet: reloads exactly when systemd asks afterwards (run for real with a fake systemctl)', async () => {
+    const plan = await planWith(systemd, { name: 'relay-tunnel.service', enabled: true, daemon_reload: true }, cannedCtx(show('inactive', '', 'not-found')));
     const dir = mkdtempSync(join(tmpdir(), 'relay-play-systemctl-'));
     try {
       // A systemctl that logs its calls and answers NeedDaemonReload from $NEED.
