@@ -9,6 +9,7 @@ interface GetentArgs {
 }
 
 export const getent: Module<GetentArgs> = {
+  readOnly: true,
   schema: {
     type: 'object',
     properties: {

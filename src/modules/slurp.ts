@@ -13,6 +13,7 @@ echo ok
 base64 -w0 -- "$1"`;
 
 export const slurp: Module<SlurpArgs> = {
+  readOnly: true,
   schema: {
     type: 'object',
     properties: { src: { type: 'string', minLength: 1 }, path: { type: 'string', minLength: 1 } },

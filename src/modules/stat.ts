@@ -34,6 +34,7 @@ const KINDS: Record<string, string> = {
 };
 
 export const stat: Module<StatArgs> = {
+  readOnly: true,
   schema: {
     type: 'object',
     properties: {

@@ -87,6 +87,11 @@ export interface Module<A = Record<string, unknown>> {
   schema: object;
   /** Modules that accept `shell: text` / `command: text` free-form. */
   freeForm?: boolean;
+  /**
+   * Its plan only reads and never has steps (getent, stat, slurp): what it registers can be worked out
+   * from reads fetched early, before its task runs, to know the reads that need it (src/runner/early-reads.ts).
+   */
+  readOnly?: boolean;
   plan(args: A, ctx: ReadContext): Promise<Plan>;
 }
 

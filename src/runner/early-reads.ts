@@ -13,10 +13,12 @@
 // (src/runner/reads.ts). So a no-change run, or --check, takes all of them, and a first apply loses none
 // of its first play's.
 //
-// When a host ends a play while nothing has been applied anywhere yet, the reads of its later plays that
-// can be known now (a path from a fact it registered, say) and were not sent already go too: the
-// client's last play then reads nothing on the run's path. Once something has been applied they would
-// be stale before their play, so none are sent.
+// Some reads can be named only with what an earlier task registers. When that task only reads (getent,
+// stat, slurp) and its read came back early, its result is worked out from it, and the reads that need
+// it follow at once (the client's files under the home directory getent finds), while nothing has been
+// applied anywhere yet. And when a host ends a play in that state, the reads of its later plays that can
+// be known now (a fact it registered, say) and were not sent already go too. Once something has been
+// applied they would be stale before their play, so none are sent.
 import { readBatch, readKey, tripSize, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import type { RunState } from './state.js';
@@ -36,28 +38,39 @@ interface Sent {
 
 /** The first early reads are sent as the run's first play starts. */
 const FIRST_PLAY = 0;
+/** Follow-up batches after the first (each needs the one before): a bound, though each round sends only reads not sent yet. */
+const MAX_ROUNDS = 3;
 
 export class EarlyReads {
   private readonly sent = new Map<string, Sent[]>();
 
   constructor(private readonly state: RunState) {}
 
-  /** Sends `host`'s reads (those `wanted` lists, in order, up to one trip's size) once it is connected. */
-  send(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>): void {
-    this.sendBatch(host, connect, wanted, FIRST_PLAY);
+  /**
+   * Sends `host`'s reads (those `wanted` lists, in order, up to one trip's size) once it is connected;
+   * once they are back, those that `wanted` can name only with their results go next (their paths
+   * come from a task that only reads: the client's home from getent), while nothing has been applied.
+   */
+  send(host: string, connect: () => Promise<Connection>, wanted: (known?: Fetched) => Promise<ReadRequest[]>): void {
+    const next = async (known: Fetched | undefined, round: number): Promise<void> => {
+      if (!known || round > MAX_ROUNDS) return;
+      const more = await this.sendLater(host, connect, () => wanted(known));
+      if (more) await next(new Map([...known, ...more]), round + 1);
+    };
+    void this.sendBatch(host, connect, () => wanted(), FIRST_PLAY).then((known) => next(known, 1));
   }
 
   /**
    * After `host` ended a play: the reads of its later plays (`wanted`) not sent already, if nothing has
-   * been applied anywhere yet.
+   * been applied anywhere yet. Resolves to their results.
    */
-  sendLater(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>): void {
-    if (this.state.applied !== 0) return;
+  sendLater(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>): Promise<Fetched | undefined> {
+    if (this.state.applied !== 0) return Promise.resolve(undefined);
     const before = this.sent.get(host) ?? [];
-    this.sendBatch(host, connect, async () => (await wanted()).filter((r) => !before.some((s) => s.keys.has(readKey(r)))));
+    return this.sendBatch(host, connect, async () => (await wanted()).filter((r) => !before.some((s) => s.keys.has(readKey(r)))));
   }
 
-  private sendBatch(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>, atPlay?: number): void {
+  private sendBatch(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>, atPlay?: number): Promise<Fetched | undefined> {
     const keys = new Set<string>();
     const results = (async () => {
       const conn = await connect();
@@ -70,6 +83,7 @@ export class EarlyReads {
       return new Map(reqs.flatMap((r, k): [string, RunResult][] => (out[k] ? [[readKey(r), out[k]!]] : [])));
     })().catch(() => undefined); // the host's own tasks read, and report what went wrong
     this.sent.set(host, [...(this.sent.get(host) ?? []), { applied: this.state.applied, atPlay, keys, results }]);
+    return results;
   }
 
   /** `host`'s early reads for play `play`: those sent as its look-ahead, and any sent since when nothing has been applied anywhere. */

@@ -12,7 +12,7 @@ import { renderDeep, renderTemplateText } from '../playbook/jinja.js';
 import { handlebarsRootNames, renderHandlebars } from '../playbook/template.js';
 import type { TaskDef } from '../playbook/types.js';
 import type { TaskResult } from './result.js';
-import { runAlone, type OneCommand, type ReadRequest } from '../connection/batch.js';
+import { readKey, runAlone, type OneCommand, type ReadRequest } from '../connection/batch.js';
 import { LocalConnection } from '../connection/local.js';
 import type { HostReads } from './reads.js';
 import { handlersFor, markStep, pendingKey } from './pending.js';
@@ -215,6 +215,40 @@ export async function firstReads(env0: ExecEnv, host: string, task: TaskDef, spe
       }
     }
     return reqs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Thrown by resultFromReads' read(): a read that was not fetched. */
+class NotFetched {}
+
+/**
+ * What `task` will register on `host`, worked out from reads already fetched (`known`) — for a module
+ * that only reads (Module.readOnly), run once (no loop, not delegated, no changed_when/failed_when),
+ * whose condition is already true. Undefined otherwise, or when a read it makes is not in `known`.
+ * Only for finding the reads of the tasks that need it (src/runner/early-reads.ts): the task itself
+ * still runs, and registers, in its play.
+ */
+export async function resultFromReads(env0: ExecEnv, host: string, task: TaskDef, known: Fetched): Promise<Record<string, unknown> | undefined> {
+  const mod = modules[task.module];
+  if (!mod.readOnly || task.loop !== undefined || task.delegateTo || task.changedWhen || task.failedWhen) return undefined;
+  const env = task.checkMode === undefined ? env0 : { ...env0, check: task.checkMode };
+  try {
+    const vars = taskVars(env, host, task);
+    if (!task.when.every((cond) => decided(cond, vars) === true)) return undefined;
+    const args = renderDeep(task.args, vars) as Record<string, unknown>;
+    if (argProblems(mod, task.module, args).length) return undefined;
+    const { become, becomeUser } = becomeOf(env, task, vars);
+    const ctx = readContext(env, host, task, vars, async (command, o = {}) => {
+      const hit = o.stdin === undefined ? known.get(readKey({ command, become: o.become ?? become, becomeUser })) : undefined;
+      if (!hit) throw new NotFetched();
+      return hit;
+    });
+    const plan = await mod.plan(args, ctx);
+    if (plan.failed || plan.skipped || plan.steps.length) return undefined;
+    // As runOnce registers it.
+    return { ...plan.result, changed: plan.changed, ...(plan.msg ? { msg: plan.msg } : {}) };
   } catch {
     return undefined;
   }

@@ -9,16 +9,16 @@ import type { Reporter } from '../output/reporter.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { Connections } from './connections.js';
 import { fleetTunnels, relayOf } from '../relay/tunnels.js';
-import { executeTask, firstReads, type ExecEnv } from './execute.js';
+import { executeTask, firstReads, resultFromReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
-import { EarlyReads } from './early-reads.js';
+import { EarlyReads, type Fetched } from './early-reads.js';
 import { BlockRun } from './blocks.js';
 import { markRaw } from '../playbook/expr.js';
 import { clearStep, listPending, notifies, pendingKey } from './pending.js';
 import { preflight } from './preflight.js';
 import { takeLock, type LockSpec } from './lock.js';
 import { censor, type TaskResult } from './result.js';
-import { RunState } from './state.js';
+import { RunState, withFactsAhead } from './state.js';
 import { trace } from '../trace.js';
 
 export interface RunnerOptions {
@@ -84,7 +84,7 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
     // Read each host for all its plays as soon as it is connected (src/runner/early-reads.ts) — only
     // once the lock is held: before, another run may still be changing the hosts.
     const base = { state, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections };
-    for (const host of new Set(playHosts.flat())) early.send(host, () => connection(host), () => readsOfRun(base, pb.plays, playHosts, host));
+    for (const host of new Set(playHosts.flat())) early.send(host, () => connection(host), (known) => readsOfRun(base, pb.plays, playHosts, host, 0, known));
     for (const [i, play] of pb.plays.entries()) {
       const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
       trace(`play ${play.name}`);
@@ -163,14 +163,24 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
 /** The play's handlers that can run: only a task of the play that notifies can have left one pending (src/runner/pending.ts). */
 const handlersOf = (play: PlayDef) => (play.tasks.some((t) => t.notify.length) ? play.handlers : []);
 
-/** The first reads of every task of every play `host` is in, as far as the variables known now say. */
-async function readsOfRun(base: Omit<ExecEnv, 'play' | 'playHosts'>, plays: PlayDef[], playHosts: string[][], host: string, from = 0): Promise<ReadRequest[]> {
+/**
+ * The first reads of every task of every play `host` is in, as far as the variables known now say —
+ * and, given reads already fetched (`known`), what the tasks that only read will register (a home
+ * directory from getent, say), so the reads that need it are known too.
+ */
+async function readsOfRun(base: Omit<ExecEnv, 'play' | 'playHosts'>, plays: PlayDef[], playHosts: string[][], host: string, from = 0, known?: Fetched): Promise<ReadRequest[]> {
   const out: ReadRequest[] = [];
+  const ahead: Record<string, unknown> = {};
+  const state = known ? withFactsAhead(base.state, host, ahead) : base.state;
   for (const [i, play] of plays.entries()) {
     if (i < from || !playHosts[i].includes(host)) continue;
-    const env: ExecEnv = { ...base, play, playHosts: playHosts[i] };
+    const env: ExecEnv = { ...base, state, play, playHosts: playHosts[i] };
     if (handlersOf(play).length) out.push(listPending(play));
-    for (const task of play.tasks) out.push(...((await firstReads(env, host, task, true)) ?? []));
+    for (const task of play.tasks) {
+      out.push(...((await firstReads(env, host, task, true)) ?? []));
+      const result = known && task.register ? await resultFromReads(env, host, task, known) : undefined;
+      if (result) ahead[task.register!] = markRaw(result);
+    }
   }
   return out;
 }

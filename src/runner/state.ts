@@ -80,3 +80,10 @@ export class RunState {
     return Object.fromEntries(this.inventory.groups);
   }
 }
+
+/** `state` as it will be once `host` has also registered `facts`: a view for working out reads ahead, never for running. */
+export function withFactsAhead(state: RunState, host: string, facts: Record<string, unknown>): RunState {
+  const view = Object.create(state) as RunState;
+  view.host = (name) => (name === host ? { ...state.host(name), facts: { ...state.host(name).facts, ...facts } } : state.host(name));
+  return view;
+}

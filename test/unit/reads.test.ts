@@ -360,10 +360,42 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     const r = run(...(plays as [object[], ...object[][]]));
     assert.equal(early(r).length, 2, r.stderr); // the stat at the start, the slurp once play 1 registered its path
     assert.equal(counter.trips().length, 2, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
-    // Something applied in play 1: the later read would be stale by its play, so it is not sent early.
-    const changed = run([{ name: 'write b', copy: { content: `${Date.now()}\n`, dest: join(dir, 'b2') } }, ...plays[0]], plays[1]);
+    // Something applied in play 1: a read sent early would be stale by play 2 — it reads again, and sees the change.
+    const now = `${Date.now()}`;
+    const changed = run(
+      [...plays[0], { name: 'write a', copy: { content: `${now}\n`, dest: a } }],
+      [{ name: 'read what was found', slurp: { src: '{{ found.stat.path }}' }, register: 'c' }, { name: 'say', debug: { msg: '{{ c.content | b64decode }}' } }],
+    );
     assert.match(changed.stdout, /changed=1/, changed.stdout);
-    assert.equal(early(changed).length, 0, changed.stderr);
+    assert.ok(changed.stdout.includes(`"msg":"${now}\\n"`), changed.stdout);
+  });
+
+  it('early reads: a read named by what a task that only reads registers goes as soon as that read is back, before its play', () => {
+    counter.reset();
+    const inv = join(dir, 'two-hosts.yaml');
+    writeFileSync(inv, stringify({ all: { hosts: { here: { ansible_connection: 'local' }, slow: { ansible_connection: 'local' } } } }));
+    const pb = join(dir, 'ahead.yaml');
+    writeFileSync(pb, stringify([
+      // Keeps the run in play 1 for a while, changing nothing.
+      { name: 'first', hosts: 'slow', tasks: [{ name: 'wait', debug: { msg: '{{ item }}' }, loop: [1, 2], loop_control: { pause: 0.4 } }] },
+      { name: 'second', hosts: 'here', tasks: [
+        { name: 'find a', stat: { path: a }, register: 'found' },
+        { name: 'read what was found', slurp: { src: '{{ found.stat.path }}' }, register: 'c' },
+        { name: 'say', debug: { msg: '{{ c.content | b64decode }}' } },
+      ] },
+    ]));
+    writeFileSync(a, 'seen\n');
+    const r = spawnSync(process.execPath, [CLI, 'run', pb, '-i', inv, '-v'], { encoding: 'utf8', env: { ...process.env, RELAY_PLAY_TRACE: '1', ...counter.env } });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /"msg":"seen\\n"/, r.stdout);
+    // here: the stat first; once it is back, the slurp of the path it found — both before play 2 starts.
+    const lines = r.stderr.split('\n');
+    const secondStarts = lines.findIndex((l) => l.includes('play second'));
+    const here = lines.flatMap((l, i) => (/here: 1 early reads in one round trip/.test(l) ? [i] : []));
+    assert.equal(here.length, 2, r.stderr);
+    assert.ok(here.every((i) => i < secondStarts), r.stderr);
+    assert.doesNotMatch(lines.slice(secondStarts).join('\n'), /here: .*reads/, r.stderr);
+    assert.equal(counter.trips().length, 2, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
   });
 
   it('early reads: a task whose condition is false at the start is not read early', () => {
