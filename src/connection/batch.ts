@@ -109,8 +109,11 @@ export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stop
   });
   // A run that cannot start (sudo refused) reports nothing for its commands; when stopping at a
   // failure, the runs after a failed one don't start either.
-  const args = runs.flatMap((r) => [r.bytes, withBecome(shScript(SCRIPT, [token, stopAtFailure ? stopBelow : 0, ...r.args]), r, loginUser)]);
-  return { command: shScript(TRIP, [stopAtFailure ? 'stop' : 'all', ...args]), stdin: cmds.map((c) => c.stdin ?? '').join('') };
+  const lines = runs.map((r) => withBecome(shScript(SCRIPT, [token, stopAtFailure ? stopBelow : 0, ...r.args]), r, loginUser));
+  const stdin = cmds.map((c) => c.stdin ?? '').join('');
+  // One user (most trips): its run is the trip, without the two shells that hand out each run's input.
+  if (runs.length === 1) return { command: lines[0], stdin };
+  return { command: shScript(TRIP, [stopAtFailure ? 'stop' : 'all', ...runs.flatMap((r, i) => [r.bytes, lines[i]])]), stdin };
 }
 
 /** Each framed part of one stream, by index; `began` lists the indices that started at all. */

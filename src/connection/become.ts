@@ -1,6 +1,6 @@
 // How a command runs as another user: through `sudo -n` (never prompts; fails if a password is
 // needed), unless the login user already is that user (a login as root runs commands as they are).
-import { shellJoin } from './quote.js';
+import { parseShScript, shellJoin } from './quote.js';
 import type { RunOptions } from './types.js';
 
 /** Wrap a command line so it runs as opts.becomeUser (root) when opts.become; `loginUser` is who runs it now. */
@@ -8,7 +8,9 @@ export function withBecome(command: string, opts: RunOptions, loginUser?: string
   if (!opts.become) return command;
   const user = opts.becomeUser ?? 'root';
   if (user === 'root' && loginUser === 'root') return command;
-  return `${shellJoin(['sudo', '-n', '-H', '-u', user, '--', 'sh', '-c', command])}`;
+  // shScript's `sh -c SCRIPT sh ARGS` goes to sudo as those words: the same sh, not one more around it.
+  const s = parseShScript(command);
+  return shellJoin(['sudo', '-n', '-H', '-u', user, '--', ...(s ? ['sh', '-c', s.script, 'sh', ...s.args] : ['sh', '-c', command])]);
 }
 
 const TRUE = new Set(['true', 'yes', 'on', 'y', 't', '1']);
