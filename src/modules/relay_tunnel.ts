@@ -75,23 +75,30 @@ const PROBE_MS = 8_000;
 
 // Every device reads this on every run, all at once on a small host: it costs as few processes as it can.
 // $1 the directory, $2 the unit, $3 a key to switch to, $4 the rollback unit, $5 the rollback script.
-const READ = `d=$1 unit=$2 newkey=$3
-out() {
-  if [ -f "$1" ]; then printf '%s=%s ' "$2" "$(stat -c '%U:%G:%a' -- "$1")"; base64 -w0 -- "$1"; echo
-  else echo "$2=absent"; fi
-}
-out "/etc/systemd/system/$unit" unit
-out "$d/known_hosts" pin
-out "/etc/systemd/system/$4" rollback_unit
-out "$5" rollback_script
+const READ = `d=$1 unit=$2 newkey=$3 rbunit=$4
+# The four files: which exist, then one stat (owner, mode, size) and one base64 for all of them, cut
+# apart by those sizes — three processes, not two a file.
+f1=/etc/systemd/system/$unit f2=$d/known_hosts f3=/etc/systemd/system/$4 f4=$5
+set --
+for n in 1 2 3 4; do
+  eval "f=\\$f$n"
+  if [ -f "$f" ]; then set -- "$@" "$f"; echo "file$n=yes"; else echo "file$n=absent"; fi
+done
+if [ $# -gt 0 ]; then
+  stat -L -c 'stat=%U:%G:%a %s' -- "$@"
+  printf 'content='; cat -- "$@" | base64 -w0; echo
+fi
 # One systemctl for both units (each call costs a process and a call to systemd): is-active, is-enabled
 # and the run's id; a block each, in this order.
 echo units
-systemctl show -p ActiveState,UnitFileState,InvocationID -- "$unit" "$4"
+systemctl show -p ActiveState,UnitFileState,InvocationID -- "$unit" "$rbunit"
 echo end-units
 armed=; if [ -f "$d/rollback/armed" ]; then IFS= read -r armed < "$d/rollback/armed"; fi
 echo "armed=$armed"
 if [ -n "$newkey" ] && [ -e "$newkey" ]; then echo newkey=yes; else echo newkey=no; fi`;
+
+/** The read of a device's tunnel (READ): units are names under /etc/systemd/system, the others paths. */
+export const tunnelRead = (dir: string, unit: string, newKey: string, rollbackUnit: string, rollbackScript: string) => shScript(READ, [dir, unit, newKey, rollbackUnit, rollbackScript]);
 
 // Keep what runs now (unless an earlier change is still unconfirmed: then the kept copy is what ran
 // before that one, and stays). Nothing to keep when no tunnel was ever installed.
@@ -202,11 +209,25 @@ interface TunnelFacts {
   newKey: boolean;
 }
 
-function fileLine(v: string | undefined): FileFacts {
-  if (!v || v === 'absent') return { exists: false };
-  const [attrs, b64 = ''] = v.split(' ');
-  const [owner, group, mode] = attrs.split(':');
-  return { exists: true, type: 'file', owner, group, mode: mode.padStart(4, '0'), content: Buffer.from(b64, 'base64').toString('utf8') };
+/** The four files of the read, in its order (file1…file4): their stat lines cut the one content apart. */
+function readFiles(lines: string[]): FileFacts[] {
+  const present = [1, 2, 3, 4].map((n) => lines.includes(`file${n}=yes`));
+  const stats = lines.filter((l) => l.startsWith('stat=')).map((l) => l.slice(5).split(' '));
+  const content = Buffer.from(lines.find((l) => l.startsWith('content='))?.slice(8) ?? '', 'base64');
+  const sizes = stats.map(([, size]) => Number(size));
+  // A file changed (or went) between the stat and the read: the pieces would not be the files.
+  if (stats.length !== present.filter(Boolean).length || sizes.reduce((a, b) => a + b, 0) !== content.length) {
+    throw new Error('the tunnel\'s files changed while they were read; run again');
+  }
+  let at = 0;
+  let k = 0;
+  return present.map((exists) => {
+    if (!exists) return { exists: false };
+    const [[attrs], size] = [stats[k], sizes[k++]];
+    const [owner, group, mode] = attrs.split(':');
+    const text = content.subarray(at, (at += size)).toString('utf8');
+    return { exists: true, type: 'file', owner, group, mode: mode.padStart(4, '0'), content: text };
+  });
 }
 
 const keyValues = (lines: string[]) => new Map(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
@@ -220,12 +241,14 @@ export function parseTunnelFacts(stdout: string): TunnelFacts {
   const gap = inUnits.indexOf('');
   const tunnel = keyValues(gap >= 0 ? inUnits.slice(0, gap) : inUnits);
   const rollback = keyValues(gap >= 0 ? inUnits.slice(gap + 1) : []);
-  const kv = keyValues(from >= 0 && to > from ? [...lines.slice(0, from), ...lines.slice(to + 1)] : lines);
+  const rest = from >= 0 && to > from ? [...lines.slice(0, from), ...lines.slice(to + 1)] : lines;
+  const kv = keyValues(rest);
+  const [unit, pin, rollbackUnit, rollbackScript] = readFiles(rest);
   return {
-    unit: fileLine(kv.get('unit')),
-    pin: fileLine(kv.get('pin')),
-    rollbackUnit: fileLine(kv.get('rollback_unit')),
-    rollbackScript: fileLine(kv.get('rollback_script')),
+    unit,
+    pin,
+    rollbackUnit,
+    rollbackScript,
     active: tunnel.get('ActiveState') ?? '',
     enabled: tunnel.get('UnitFileState') ?? '',
     invocation: tunnel.get('InvocationID') ?? '',
@@ -368,7 +391,7 @@ export const relay_tunnel: Module<TunnelArgs> = {
   async plan(args, ctx): Promise<Plan> {
     // The read first: it needs none of the fleet's facts, so a run reads it before the relay has decided
     // them (src/runner/early-reads.ts).
-    const r = await ctx.read(shScript(READ, [DIR, TUNNEL_UNIT, args.switch_key ?? '', ROLLBACK_UNIT, ROLLBACK_SCRIPT_PATH]));
+    const r = await ctx.read(tunnelRead(DIR, TUNNEL_UNIT, args.switch_key ?? '', ROLLBACK_UNIT, ROLLBACK_SCRIPT_PATH));
     if (!toBool(args.relay_ready, true)) return { changed: false, steps: [], skipped: true, msg: 'the relay failed in this run (see its errors): the tunnel is left as it is' };
     const unitText = renderTemplateFile(ctx, args.src);
     const pinText = `relay-play-relay ${args.relay_host_key}\n`;

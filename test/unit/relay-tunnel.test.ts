@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { RELOAD_IF_NEEDED, relay_tunnel } from '../../src/modules/relay_tunnel.js';
+import { RELOAD_IF_NEEDED, parseTunnelFacts, relay_tunnel, tunnelRead } from '../../src/modules/relay_tunnel.js';
 import { cannedCtx, planWith } from './modules/fake-host.js';
 import { parseShScript } from '../../src/connection/quote.js';
 
@@ -31,7 +31,18 @@ function state(over: Record<string, string> = {}): string {
     ...over,
   };
   const units = ['units', 'ActiveState=active', 'UnitFileState=enabled', 'InvocationID=abc', '', `ActiveState=inactive`, `UnitFileState=${over.rollbackEnabled ?? 'enabled'}`, 'InvocationID=', 'end-units'];
-  return [lines.unit, lines.pin, lines.rollback_unit, lines.rollback_script, ...units, 'armed=', 'newkey=no', ''].join('\n');
+  return [...wire([lines.unit, lines.pin, lines.rollback_unit, lines.rollback_script]), ...units, 'armed=', 'newkey=no', ''].join('\n');
+}
+
+/** The four files as the read reports them: which exist, a stat line each (owner:group:mode size), one base64 of them all. */
+function wire(files: string[]): string[] {
+  const present = files.map((l) => l.slice(l.indexOf('=') + 1)).map((v) => (v === 'absent' ? undefined : { attrs: v.split(' ')[0], content: Buffer.from(v.split(' ')[1] ?? '', 'base64') }));
+  const found = present.filter((f) => f !== undefined);
+  return [
+    ...present.map((f, i) => `file${i + 1}=${f ? 'yes' : 'absent'}`),
+    ...found.map((f) => `stat=${f.attrs} ${f.content.length}`),
+    ...(found.length ? [`content=${Buffer.concat(found.map((f) => f.content)).toString('base64')}`] : []),
+  ];
 }
 
 const describes = (p: { steps: { describe: string }[] }) => p.steps.map((s) => s.describe);
@@ -135,5 +146,30 @@ describe('reload_if_needed (the tunnel switch and the rollback unit)', () => {
     assert.equal(run('yes\n\nno\n', two), true);
     assert.equal(run('no\n', two), true);
     assert.equal(run('', two), true);
+  });
+
+  it("the read, run by sh on real files: each file's content and attributes exactly, absent ones absent; a file changed between stat and read is refused", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-play-tunnel-read-'));
+    try {
+      // The units are names under /etc/systemd/system: ../ leads them here.
+      const up = `../../..${dir}`;
+      writeFileSync(join(dir, 'relay-tunnel.service'), 'ünïcode unit\n');
+      writeFileSync(join(dir, 'known_hosts'), ''); // empty
+      writeFileSync(join(dir, 'rollback'), '#!/bin/sh\nno newline at end', { mode: 0o750 });
+      const cmd = tunnelRead(dir, `${up}/relay-tunnel.service`, '', `${up}/relay-play-rollback.service`, join(dir, 'rollback'));
+      const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+      const f = parseTunnelFacts(r.stdout);
+      const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
+      assert.deepEqual(f.unit, { exists: true, type: 'file', owner: me, group: f.unit.group, mode: '0644', content: 'ünïcode unit\n' }, r.stdout + r.stderr);
+      assert.equal(f.pin.content, '');
+      assert.deepEqual(f.rollbackUnit, { exists: false });
+      assert.equal(f.rollbackScript.content, '#!/bin/sh\nno newline at end');
+      assert.equal(f.rollbackScript.mode, '0750');
+      // A file that grew after its stat: the pieces would not be the files.
+      const grown = r.stdout.replace(/^content=.*$/m, `content=${Buffer.from('ünïcode unit\nX#!/bin/sh\nno newline at end').toString('base64')}`);
+      assert.throws(() => parseTunnelFacts(grown), /changed while they were read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
