@@ -18,14 +18,22 @@ interface KeypairArgs {
   mode?: string | number;
 }
 
-// $1 private key path. stat only for the private key; the .pub is read (it is public). Builtins
-// where they do (the directory by ${p%/*}, the .pub's first line by read): this runs on every apply.
-const SCRIPT = `p=$1
-if [ -e "$p" ] || [ -L "$p" ]; then printf 'key=%s\\n' "$(stat -c '%F|%a|%U|%G|%s' -- "$p")"; else echo key=absent; fi
+// $1 private key path. One stat for the key and its .pub when both are there (the .pub's first line is
+// read: it is public); builtins where they do (the directory by ${p%/*}, the line by read): this runs
+// on every apply.
+const SCRIPT = `p=$1 nl='
+'
+if { [ -e "$p" ] || [ -L "$p" ]; } && [ -f "$p.pub" ]; then
+  # Both (the usual case): one stat for the two.
+  s=$(stat -c '%F|%a|%U|%G|%s' -- "$p" "$p.pub")
+  printf 'key=%s\\npubstat=%s\\n' "\${s%%"$nl"*}" "\${s#*"$nl"}"
+else
+  if [ -e "$p" ] || [ -L "$p" ]; then printf 'key=%s\\n' "$(stat -c '%F|%a|%U|%G|%s' -- "$p")"; else echo key=absent; fi
+  if [ -f "$p.pub" ]; then printf 'pubstat=%s\\n' "$(stat -c '%F|%a|%U|%G|%s' -- "$p.pub")"; fi
+fi
 case $p in */*) d=\${p%/*}; d=\${d:-/} ;; *) d=. ;; esac
 if [ -d "$d" ]; then echo dir=yes; else echo dir=no; fi
 if [ -f "$p.pub" ]; then
-  printf 'pubstat=%s\\n' "$(stat -c '%F|%a|%U|%G|%s' -- "$p.pub")"
   IFS= read -r line < "$p.pub" || :
   printf 'pub=%s\\n' "$line"
 fi

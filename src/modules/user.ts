@@ -21,17 +21,18 @@ interface UserArgs {
 
 export const USER_NAME = '^[a-z_][a-z0-9_-]*[$]?$';
 
-// $1 name, $2 wanted group (or ''), $3 wanted home (or ''). Fields are cut with ${x%%:*} and
-// \${x#*:}, not cut(1): this runs on every apply, and each process counts on a small device.
-const SCRIPT = `n=$1 g=$2 h=$3
+// $1 name, $2 wanted group (or ''), $3 wanted home (or ''), $4 "lock" to read the password's lock.
+// Fields are cut with \${x%%:*} and \${x#*:}, not cut(1), and only what the arguments need is looked
+// up: this runs on every apply, and each process counts on a small device.
+const SCRIPT = `n=$1 g=$2 h=$3 lock=$4
 field() { f=$1; i=1; while [ "$i" -lt "$2" ]; do f=\${f#*:}; i=$((i + 1)); done; f=\${f%%:*}; } # field LINE N → $f
 if pw=$(getent passwd "$n"); then
   printf 'passwd=%s\\n' "$pw"
-  field "$pw" 4
-  gr=$(getent group "$f")
-  printf 'pgroup=%s\\n' "\${gr%%:*}"
+  # The primary group's name: shown when a wanted group differs.
+  if [ -n "$g" ]; then field "$pw" 4; gr=$(getent group "$f"); printf 'pgroup=%s\\n' "\${gr%%:*}"; fi
   if [ -z "$h" ]; then field "$pw" 6; h=$f; fi
-  if s=$(getent shadow "$n" 2>/dev/null); then
+  if [ -z "$lock" ]; then :
+  elif s=$(getent shadow "$n" 2>/dev/null); then
     field "$s" 2
     case $f in '!'*) echo lock=locked ;; *) echo lock=unlocked ;; esac
   else
@@ -39,11 +40,12 @@ if pw=$(getent passwd "$n"); then
   fi
 else
   echo passwd=
+  # useradd then needs to know whether a group of the same name exists.
+  if getent group "$n" >/dev/null; then echo namegroup=yes; else echo namegroup=no; fi
 fi
 if [ -n "$g" ]; then
   if gr=$(getent group "$g"); then field "$gr" 3; printf 'group=%s:%s\\n' "\${gr%%:*}" "$f"; else echo group=; fi
 fi
-if getent group "$n" >/dev/null; then echo namegroup=yes; else echo namegroup=no; fi
 if [ -n "$h" ]; then if [ -d "$h" ]; then echo home=yes; else echo home=no; fi; fi
 exit 0`;
 
@@ -95,7 +97,7 @@ export const user: Module<UserArgs> = {
     if (!new RegExp(USER_NAME).test(name) || name.length > 32) return { changed: false, steps: [], failed: `invalid user name ${JSON.stringify(name)}` };
     const present = (args.state ?? 'present') === 'present';
 
-    const r = await ctx.read(shScript(SCRIPT, [name, args.group ?? '', args.home ?? '']));
+    const r = await ctx.read(shScript(SCRIPT, [name, args.group ?? '', args.home ?? '', args.password_lock === undefined ? '' : 'lock']));
     if (r.code !== 0) throw new Error(`cannot look up user ${name}: ${r.stderr.trim() || `exit ${r.code}`}`);
     const f = parseFacts(r.stdout);
     const pw = parsePasswd(f.passwd ?? '');

@@ -1,4 +1,5 @@
 // user: canned reads (this machine's accounts are not touched); the exact planned commands.
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { user } from '../../../src/modules/user.js';
@@ -130,7 +131,21 @@ describe('user (canned facts)', () => {
     const ctx = cannedCtx(facts({}));
     await planWith(user, { name: 'relay', group: 'g1', home: '/srv/r' }, ctx);
     assert.ok(ctx.reads[0].startsWith("sh -c '"));
-    assert.ok(ctx.reads[0].endsWith(' relay g1 /srv/r'), ctx.reads[0]);
+    assert.ok(ctx.reads[0].endsWith(" relay g1 /srv/r ''"), ctx.reads[0]);
+  });
+
+  it('the read, run by sh: looks up only what the arguments need (this machine\'s accounts, read only)', async () => {
+    const readWith = async (args: Record<string, unknown>) => {
+      const ctx = cannedCtx(facts({}));
+      await planWith(user, args as never, ctx);
+      return spawnSync('sh', ['-c', ctx.reads[0]], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map((l) => l.slice(0, l.indexOf('=')));
+    };
+    // An existing account, nothing else asked: its passwd line (and whether its home exists) only.
+    assert.deepEqual(await readWith({ name: 'root' }), ['passwd', 'home']);
+    // A group and the password's lock asked for: those too.
+    assert.deepEqual(await readWith({ name: 'root', group: 'root', password_lock: true }), ['passwd', 'pgroup', 'lock', 'group', 'home']);
+    // No such account: whether a group of its name exists (useradd's -N).
+    assert.deepEqual(await readWith({ name: 'no-such-user-relay-play' }), ['passwd', 'namegroup']);
   });
 
   it('finish reports the uid of a created user', async () => {
