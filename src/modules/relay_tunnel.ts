@@ -69,7 +69,7 @@ const COME_BACK_MS = 40_000;
  * returns, and a look at a tunnel that is not up yet costs the relay one refused channel: look often.
  * Through the tunnel itself, a look started just before the delayed restart can hang with it: look slower.
  */
-const pauseMs = (via: string) => (via === 'direct' ? 100 : 500);
+const pauseMs = (via: string) => (via === 'direct' ? 50 : 500);
 /** Longest one look through the tunnel may take. */
 const PROBE_MS = 8_000;
 

@@ -72,9 +72,10 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
   let held: Held | undefined;
   try {
     await connections.unlockKeys(new Set(playHosts.flat()));
-    // Connect to every host of the run at once, so later plays don't wait for their handshakes.
+    // Connect to every host of the run at once, so later plays don't wait for their handshakes — the
+    // lock's host first: every host's first reads wait for the lock.
     // A failure is not lost: the host's first task awaits the same promise and reports it.
-    for (const host of new Set(playHosts.flat())) connection(host).catch(() => undefined);
+    for (const host of new Set([...(opts.lock ? [opts.lock.host] : []), ...playHosts.flat()])) connection(host).catch(() => undefined);
     if (opts.lock) {
       // An unreachable lock host is left for its play to report.
       const conn = await connection(opts.lock.host).catch(() => undefined);
