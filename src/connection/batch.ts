@@ -3,6 +3,7 @@
 // back exactly, so a command run this way is indistinguishable from running it alone.
 import { randomBytes } from 'node:crypto';
 import { withBecome } from './become.js';
+import { shareUnitReads } from './unit-reads.js';
 import { parseShScript, shellJoin, shScript } from './quote.js';
 import type { Connection, RunResult } from './types.js';
 
@@ -157,12 +158,14 @@ export async function runInOneTrip(conn: Connection, cmds: ReadonlyArray<OneComm
 }
 
 /** Reads in one exec, grouped by user (one sudo each); a read that did not come back is undefined. */
-export async function readBatch(conn: Connection, reqs: ReadonlyArray<ReadRequest>): Promise<(RunResult | undefined)[]> {
-  if (!reqs.length) return [];
+export async function readBatch(conn: Connection, asked: ReadonlyArray<ReadRequest>): Promise<(RunResult | undefined)[]> {
+  if (!asked.length) return [];
+  // Reads of systemd units share one systemctl (src/connection/unit-reads.ts).
+  const { reqs, spread } = shareUnitReads(asked);
   // Order doesn't matter for reads: group them by user so each user needs one sudo.
   const order = reqs.map((_, i) => i).sort((a, b) => userOf(reqs[a]).localeCompare(userOf(reqs[b])));
   const { results } = await runInOneTrip(conn, order.map((i) => reqs[i]), { stopAtFailure: false });
   const out: (RunResult | undefined)[] = new Array(reqs.length);
   order.forEach((i, k) => (out[i] = results[k]));
-  return out;
+  return spread(out);
 }

@@ -18,6 +18,7 @@
 // on every run — one read for all of it costs a small host far fewer processes than a task each.
 import { randomBytes } from 'node:crypto';
 import { shScript } from '../connection/quote.js';
+import { unitBlocks, unitsShow } from '../connection/unit-reads.js';
 import { renderTemplateFile } from './lib/render.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import { lastLogLine } from '../relay/status.js';
@@ -75,7 +76,7 @@ const PROBE_MS = 8_000;
 
 // Every device reads this on every run, all at once on a small host: it costs as few processes as it can.
 // $1 the directory, $2 the unit, $3 a key to switch to, $4 the rollback unit, $5 the rollback script.
-const READ = `d=$1 unit=$2 newkey=$3 rbunit=$4
+const READ = `d=$1 unit=$2 newkey=$3
 # The four files: which exist, then one stat (owner, mode, size) and one base64 for all of them, cut
 # apart by those sizes — three processes, not two a file.
 f1=/etc/systemd/system/$unit f2=$d/known_hosts f3=/etc/systemd/system/$4 f4=$5
@@ -88,17 +89,15 @@ if [ $# -gt 0 ]; then
   stat -L -c 'stat=%U:%G:%a %s' -- "$@"
   printf 'content='; cat -- "$@" | base64 -w0; echo
 fi
-# One systemctl for both units (each call costs a process and a call to systemd): is-active, is-enabled
-# and the run's id; a block each, in this order.
-echo units
-systemctl show -p ActiveState,UnitFileState,InvocationID -- "$unit" "$rbunit"
-echo end-units
 armed=; if [ -f "$d/rollback/armed" ]; then IFS= read -r armed < "$d/rollback/armed"; fi
 echo "armed=$armed"
 if [ -n "$newkey" ] && [ -e "$newkey" ]; then echo newkey=yes; else echo newkey=no; fi`;
 
 /** The read of a device's tunnel (READ): units are names under /etc/systemd/system, the others paths. */
 export const tunnelRead = (dir: string, unit: string, newKey: string, rollbackUnit: string, rollbackScript: string) => shScript(READ, [dir, unit, newKey, rollbackUnit, rollbackScript]);
+
+/** Both units' state — is-active, is-enabled and the run's id, a block each — read with READ, at once (the systemctl is shared: src/connection/unit-reads.ts). */
+const UNITS_READ = unitsShow([TUNNEL_UNIT, ROLLBACK_UNIT], ['ActiveState', 'UnitFileState', 'InvocationID']);
 
 // Keep what runs now (unless an earlier change is still unconfirmed: then the kept copy is what ran
 // before that one, and stays). Nothing to keep when no tunnel was ever installed.
@@ -232,18 +231,12 @@ function readFiles(lines: string[]): FileFacts[] {
 
 const keyValues = (lines: string[]) => new Map(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
 
-export function parseTunnelFacts(stdout: string): TunnelFacts {
+/** READ's output and UNITS_READ's. */
+export function parseTunnelFacts(stdout: string, unitsShown: string): TunnelFacts {
   const lines = stdout.split('\n');
-  const from = lines.indexOf('units');
-  const to = lines.indexOf('end-units', from);
-  const inUnits = from >= 0 && to > from ? lines.slice(from + 1, to) : [];
-  // systemctl show: the tunnel's block, an empty line, the rollback unit's.
-  const gap = inUnits.indexOf('');
-  const tunnel = keyValues(gap >= 0 ? inUnits.slice(0, gap) : inUnits);
-  const rollback = keyValues(gap >= 0 ? inUnits.slice(gap + 1) : []);
-  const rest = from >= 0 && to > from ? [...lines.slice(0, from), ...lines.slice(to + 1)] : lines;
-  const kv = keyValues(rest);
-  const [unit, pin, rollbackUnit, rollbackScript] = readFiles(rest);
+  const [tunnel = new Map<string, string>(), rollback = new Map<string, string>()] = unitBlocks(unitsShown);
+  const kv = keyValues(lines);
+  const [unit, pin, rollbackUnit, rollbackScript] = readFiles(lines);
   return {
     unit,
     pin,
@@ -391,14 +384,14 @@ export const relay_tunnel: Module<TunnelArgs> = {
   async plan(args, ctx): Promise<Plan> {
     // The read first: it needs none of the fleet's facts, so a run reads it before the relay has decided
     // them (src/runner/early-reads.ts).
-    const r = await ctx.read(tunnelRead(DIR, TUNNEL_UNIT, args.switch_key ?? '', ROLLBACK_UNIT, ROLLBACK_SCRIPT_PATH));
+    const [r, units] = await Promise.all([ctx.read(tunnelRead(DIR, TUNNEL_UNIT, args.switch_key ?? '', ROLLBACK_UNIT, ROLLBACK_SCRIPT_PATH)), ctx.read(UNITS_READ)]);
     if (!toBool(args.relay_ready, true)) return { changed: false, steps: [], skipped: true, msg: 'the relay failed in this run (see its errors): the tunnel is left as it is' };
     const unitText = renderTemplateFile(ctx, args.src);
     const pinText = `relay-play-relay ${args.relay_host_key}\n`;
     const timeoutS = Number(args.confirm_timeout ?? 60);
     if (!(timeoutS >= 10)) return { changed: false, steps: [], failed: `confirm_timeout must be at least 10 seconds, got ${args.confirm_timeout}` };
-    if (r.code !== 0) return { changed: false, steps: [], failed: `cannot read the tunnel's state: ${r.stderr.trim()}` };
-    const f = parseTunnelFacts(r.stdout);
+    for (const x of [r, units]) if (x.code !== 0) return { changed: false, steps: [], failed: `cannot read the tunnel's state: ${x.stderr.trim() || `exit ${x.code}`}` };
+    const f = parseTunnelFacts(r.stdout, units.stdout);
 
     const tunnelDiff: FileDiff[] = [];
     const writes: Step[] = [];

@@ -1,5 +1,5 @@
 // sshd_check: what sshd is on this host and whether its configuration does what relay-play needs.
-// Read-only (one read, so it rides in the play's batched reads and runs in --check too):
+// Read-only (two reads, asked together, so they ride in the play's batched reads; runs in --check too):
 //   - the sshd binary (found on PATH with the sbin dirs, not assumed at /usr/sbin/sshd), its version, and
 //     its systemd unit (Debian's ssh.service or sshd.service elsewhere; an alias resolves to its unit);
 //   - `sshd -t` of the configuration as it is now: a broken one fails the task with sshd's own message;
@@ -10,6 +10,7 @@
 //   - `port`: sshd must listen on it.
 // Result: binary, unit, version, penalties (whether sshd has PerSourcePenalties, OpenSSH 9.8+), includes.
 import { shScript } from '../connection/quote.js';
+import { unitBlocks, unitsShow } from '../connection/unit-reads.js';
 import type { Module, Plan } from './types.js';
 
 interface SshdCheckArgs {
@@ -44,7 +45,7 @@ const schema = {
 // `I <include pattern>` (what sshd itself resolved, nested Includes too), `E <sshd -t message>`, and
 // `T <sshd -T line>`. sshd's debug output names each Include it reads and its version; its other
 // settings are dropped here. Every device runs this on every run, all at once on a small machine, so it
-// costs as few processes as it can: one systemctl for both units, and without a -C spec one sshd —
+// costs as few processes as it can: without a -C spec one sshd —
 // `sshd -T` tests the configuration exactly as -t does before it prints it (on stdout, lowercase
 // keywords; messages go to stderr), so its lines are told apart by their shape. Its LogLevel is -ddd's,
 // not the configuration's, so it is left out; a -C spec (whose settings are compared) gets its own -T.
@@ -52,10 +53,6 @@ const SCRIPT = `PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 bin=$(command -v sshd) || bin=
 echo "binary=$bin"
 [ -n "$bin" ] || exit 0
-u=ssh.service
-systemctl show -p Id -p LoadState -p ActiveState -- ssh.service sshd.service 2>/dev/null | while IFS= read -r l; do
-  if [ -z "$l" ]; then u=sshd.service; else echo "unit $u $l"; fi
-done
 # sshd's output, tagged; $1: what to do with a line that is not debug output.
 tag() { sed -n -e '/^debug[0-9]*: .* line [0-9]*: new include /{s//I /p;d;}' -e '/^debug[0-9]*: sshd version \\([^ ,]*\\).*/{s//version=\\1/p;d;}' -e '/^debug[0-9]*: /d' -e "$1"; }
 if [ -z "$2" ]; then
@@ -92,8 +89,16 @@ export interface SshdReport {
   dump: string[];
 }
 
-export function parseReport(stdout: string): SshdReport {
+/** sshd's two unit names (Debian's ssh.service, and sshd.service: elsewhere the unit, on Debian its alias). */
+const SSHD_UNITS = ['ssh.service', 'sshd.service'];
+const UNITS = unitsShow(SSHD_UNITS, ['Id', 'LoadState', 'ActiveState']);
+
+/** The script's report, and `systemctl show` of both unit names (UNITS; '' when systemctl failed). */
+export function parseReport(stdout: string, unitsShown: string): SshdReport {
   const r: SshdReport = { binary: '', units: {}, version: '', testRc: -1, dumpRc: -1, errors: [], includes: [], settings: {}, dump: [] };
+  unitBlocks(unitsShown).forEach((b, i) => {
+    if (i < SSHD_UNITS.length) r.units[SSHD_UNITS[i]] = { Id: b.get('Id'), LoadState: b.get('LoadState'), ActiveState: b.get('ActiveState') };
+  });
   for (const line of stdout.split(/\r?\n/)) {
     let m: RegExpExecArray | null;
     if ((m = /^(binary|version|test_rc|dump_rc)=(.*)$/.exec(line))) {
@@ -101,8 +106,6 @@ export function parseReport(stdout: string): SshdReport {
       else if (m[1] === 'version') r.version = m[2];
       else if (m[1] === 'test_rc') r.testRc = Number(m[2]);
       else r.dumpRc = Number(m[2]);
-    } else if ((m = /^unit (\S+) (Id|LoadState|ActiveState)=(.*)$/.exec(line))) {
-      (r.units[m[1]] ??= {})[m[2] as 'Id' | 'LoadState' | 'ActiveState'] = m[3];
     } else if (line.startsWith('I ')) r.includes.push(line.slice(2));
     else if (line.startsWith('E ')) r.errors.push(line.slice(2));
     else if ((m = /^T (\S+) ?(.*)$/.exec(line))) {
@@ -162,10 +165,12 @@ export const sshd_check: Module<SshdCheckArgs> = {
   async plan(args, ctx): Promise<Plan> {
     const config = args.config ?? '/etc/ssh/sshd_config';
     const spec = args.match ? Object.entries(args.match).map(([k, v]) => `${k}=${v}`).join(',') : '';
-    const out = await ctx.read(shScript(SCRIPT, [config, spec]), { become: true });
+    // Both reads at once, so both go in the same batch; the units' systemctl is shared with the other
+    // reads of units in it (src/connection/unit-reads.ts).
+    const [out, units] = await Promise.all([ctx.read(shScript(SCRIPT, [config, spec]), { become: true }), ctx.read(UNITS, { become: true })]);
     const fail = (msg: string, result: Record<string, unknown> = {}): Plan => ({ changed: false, steps: [], failed: msg, result });
     if (out.code !== 0) return fail(`cannot inspect sshd: ${out.stderr.trim() || `exit ${out.code}`}`);
-    const r = parseReport(out.stdout);
+    const r = parseReport(out.stdout, units.code === 0 ? units.stdout : '');
     if (!r.binary) return fail(`no sshd on ${ctx.host} (looked on PATH and in /usr/local/sbin, /usr/sbin, /sbin)`);
     const unit = sshdUnit(r);
     const result = { binary: r.binary, unit: unit ?? '', version: r.version, penalties: 'persourcepenalties' in r.settings, includes: r.includes, config };

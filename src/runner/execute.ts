@@ -170,13 +170,12 @@ function decided(cond: string, vars: Vars): boolean | undefined {
   }
 }
 
-/** Thrown by the look-ahead's read(): the module's plan stops at its first read, which is all we want. */
-class FirstRead {
-  constructor(readonly req: ReadRequest) {}
-}
+/** Thrown by the look-ahead's read(): the module's plan stops at its first read (or first reads asked at once), which is all we want. */
+class FirstRead {}
 
 /**
- * The first read `task` will make on `host` (one per loop item), found by planning it up to that read
+ * The first read `task` will make on `host` (one per loop item; all of them when it asks for several at
+ * once), found by planning it up to that read
  * with the variables known now. Undefined when that can't be known yet (an argument needs an
  * earlier task's result): the task then reads for itself. Never applies anything.
  *
@@ -204,14 +203,17 @@ export async function firstReads(env0: ExecEnv, host: string, task: TaskDef, spe
       const args = speculative ? renderEach(task.args as Record<string, unknown>, v) : (renderDeep(task.args, v) as Record<string, unknown>);
       if (!speculative && argProblems(mod, task.module, args).length) return undefined;
       const { become, becomeUser } = becomeOf(env, task, v);
+      // Reads a module asks for at once (Promise.all) are all made before the first one fails.
+      const asked: ReadRequest[] = [];
       const ctx = readContext(env, host, task, v, async (command, o = {}) => {
-        throw new FirstRead({ command, become: o.become ?? become, becomeUser });
+        asked.push({ command, become: o.become ?? become, becomeUser });
+        throw new FirstRead();
       });
       try {
         await mod.plan(args, ctx);
       } catch (e) {
         // A read naming an argument left as written would read something nobody will ask for.
-        if (e instanceof FirstRead && !(speculative && /\{\{|\{%/.test(e.req.command))) reqs.push(e.req);
+        if (e instanceof FirstRead) reqs.push(...asked.filter((r) => !(speculative && /\{\{|\{%/.test(r.command))));
       }
     }
     return reqs;

@@ -1,6 +1,6 @@
 // relay_tunnel's plan without a host: a relay that failed in this run leaves the tunnel as it is, after
-// the one read the task makes first (so that read can be sent before the relay's plays run); the
-// rollback's own files are put in place before any change to the tunnel, from that same read.
+// the reads the task makes first, asked at once (so they can be sent before the relay's plays run); the
+// rollback's own files are put in place before any change to the tunnel, from those same reads.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,30 +47,39 @@ function wire(files: string[]): string[] {
 
 const describes = (p: { steps: { describe: string }[] }) => p.steps.map((s) => s.describe);
 
+/** A host that answers the task's two reads from state(): the units' block for its systemctl show, the rest for its script. */
+function tunnelCtx(text: string) {
+  const lines = text.split('\n');
+  const [from, to] = [lines.indexOf('units'), lines.indexOf('end-units')];
+  const shown = lines.slice(from + 1, to).join('\n') + '\n';
+  const script = [...lines.slice(0, from), ...lines.slice(to + 1)].join('\n');
+  return cannedCtx((command) => (command.startsWith('systemctl show ') ? shown : script));
+}
+
 describe('relay_tunnel', () => {
   for (const ready of [false, 'False', 'no']) {
     it(`relay_ready ${JSON.stringify(ready)}: skipped after its read, nothing changed`, async () => {
-      const ctx = cannedCtx(state({ unit: 'unit=absent' }));
+      const ctx = tunnelCtx(state({ unit: 'unit=absent' }));
       const p = await planWith(relay_tunnel, { ...ARGS, relay_ready: ready } as never, ctx);
       assert.equal(p.skipped, true);
       assert.equal(p.changed, false);
       assert.deepEqual(p.steps, []);
       assert.match(p.msg ?? '', /relay failed in this run/);
-      assert.equal(ctx.reads.length, 1);
+      assert.equal(ctx.reads.length, 2); // its script and its units, asked at once: one trip
     });
   }
 
   it('a tunnel running as wanted, with its rollback in place: nothing to do, one read', async () => {
-    const ctx = cannedCtx(state());
+    const ctx = tunnelCtx(state());
     const p = await planWith(relay_tunnel, ARGS as never, ctx);
     assert.equal(p.changed, false);
     assert.deepEqual(p.steps, []);
-    assert.equal(ctx.reads.length, 1);
+    assert.equal(ctx.reads.length, 2); // its script and its units, asked at once: one trip
   });
 
   it('a first install: the rollback (directory, script, unit) before the snapshot and the switch, which enables both units', async () => {
     const none = { unit: 'unit=absent', pin: 'pin=absent', rollback_unit: 'rollback_unit=absent', rollback_script: 'rollback_script=absent', rollbackEnabled: '' };
-    const p = await planWith(relay_tunnel, ARGS as never, cannedCtx(state(none)));
+    const p = await planWith(relay_tunnel, ARGS as never, tunnelCtx(state(none)));
     assert.equal(p.changed, true);
     assert.deepEqual(describes(p), [
       'mkdir /usr/local/lib/relay-play',
@@ -89,7 +98,7 @@ describe('relay_tunnel', () => {
   });
 
   it('only the rollback drifted (script edited, unit disabled): put back, the tunnel not restarted', async () => {
-    const p = await planWith(relay_tunnel, ARGS as never, cannedCtx(state({ rollback_script: fileLine('rollback_script', '#!/bin/sh\nexit 0\n', 'root:root:755'), rollbackEnabled: 'disabled' })));
+    const p = await planWith(relay_tunnel, ARGS as never, tunnelCtx(state({ rollback_script: fileLine('rollback_script', '#!/bin/sh\nexit 0\n', 'root:root:755'), rollbackEnabled: 'disabled' })));
     assert.equal(p.changed, true);
     assert.deepEqual(describes(p), ['write /usr/local/lib/relay-play/tunnel-rollback', 'enable relay-play-rollback.service']);
     assert.equal(p.confirm, undefined);
@@ -97,7 +106,7 @@ describe('relay_tunnel', () => {
   });
 
   it('a tunnel running but disabled by hand: enabled with a daemon-reload, and confirmed under the invocation it has', async () => {
-    const ctx = cannedCtx(state().replace('UnitFileState=enabled', 'UnitFileState=disabled'));
+    const ctx = tunnelCtx(state().replace('UnitFileState=enabled', 'UnitFileState=disabled'));
     const p = await planWith(relay_tunnel, { ...ARGS, confirm_timeout: 10 } as never, ctx);
     assert.deepEqual(describes(p), ['start relay-tunnel.service']);
     // systemd keeps the UnitFileState it loaded: without the reload the next run would find it disabled again.
@@ -116,7 +125,7 @@ describe('relay_tunnel', () => {
   });
 
   it("the rollback script's mode drifted: chmod only", async () => {
-    const p = await planWith(relay_tunnel, ARGS as never, cannedCtx(state({ rollback_script: fileLine('rollback_script', text('tunnel-rollback.sh.hbs'), 'root:root:644') })));
+    const p = await planWith(relay_tunnel, ARGS as never, tunnelCtx(state({ rollback_script: fileLine('rollback_script', text('tunnel-rollback.sh.hbs'), 'root:root:644') })));
     assert.deepEqual(describes(p), ['chmod 0755 /usr/local/lib/relay-play/tunnel-rollback']);
   });
 });
@@ -158,7 +167,7 @@ describe('reload_if_needed (the tunnel switch and the rollback unit)', () => {
       writeFileSync(join(dir, 'rollback'), '#!/bin/sh\nno newline at end', { mode: 0o750 });
       const cmd = tunnelRead(dir, `${up}/relay-tunnel.service`, '', `${up}/relay-play-rollback.service`, join(dir, 'rollback'));
       const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
-      const f = parseTunnelFacts(r.stdout);
+      const f = parseTunnelFacts(r.stdout, '');
       const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
       assert.deepEqual(f.unit, { exists: true, type: 'file', owner: me, group: f.unit.group, mode: '0644', content: 'ünïcode unit\n' }, r.stdout + r.stderr);
       assert.equal(f.pin.content, '');
@@ -167,7 +176,7 @@ describe('reload_if_needed (the tunnel switch and the rollback unit)', () => {
       assert.equal(f.rollbackScript.mode, '0750');
       // A file that grew after its stat: the pieces would not be the files.
       const grown = r.stdout.replace(/^content=.*$/m, `content=${Buffer.from('ünïcode unit\nX#!/bin/sh\nno newline at end').toString('base64')}`);
-      assert.throws(() => parseTunnelFacts(grown), /changed while they were read/);
+      assert.throws(() => parseTunnelFacts(grown, ''), /changed while they were read/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

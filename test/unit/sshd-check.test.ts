@@ -12,22 +12,24 @@ import { renderString } from '../../src/playbook/jinja.js';
 import { renderHandlebars } from '../../src/playbook/template.js';
 import { cannedCtx, planWith, sandbox, sandboxCtx } from './modules/fake-host.js';
 
-/** systemctl show of both names: whether ssh.service exists, and what sshd.service is (an alias resolves to its unit's Id). */
+/** systemctl show of both names, as it prints them: whether ssh.service exists, and what sshd.service is (an alias resolves to its unit's Id). */
 const units = (sshLoaded: boolean, sshdId: string | null, active: 'ssh' | 'sshd' = sshLoaded ? 'ssh' : 'sshd') =>
   [
-    'unit ssh.service Id=ssh.service',
-    `unit ssh.service LoadState=${sshLoaded ? 'loaded' : 'not-found'}`,
-    `unit ssh.service ActiveState=${sshLoaded && active === 'ssh' ? 'active' : 'inactive'}`,
-    `unit sshd.service Id=${sshdId ?? 'sshd.service'}`,
-    `unit sshd.service LoadState=${sshdId ? 'loaded' : 'not-found'}`,
-    `unit sshd.service ActiveState=${sshdId && (active === 'sshd' || sshdId === 'ssh.service') ? 'active' : 'inactive'}`,
-  ].join('\n');
+    'Id=ssh.service',
+    `LoadState=${sshLoaded ? 'loaded' : 'not-found'}`,
+    `ActiveState=${sshLoaded && active === 'ssh' ? 'active' : 'inactive'}`,
+    '',
+    `Id=${sshdId ?? 'sshd.service'}`,
+    `LoadState=${sshdId ? 'loaded' : 'not-found'}`,
+    `ActiveState=${sshdId && (active === 'sshd' || sshdId === 'ssh.service') ? 'active' : 'inactive'}`,
+  ].join('\n') + '\n';
+const DEBIAN = units(true, 'ssh.service');
 
 /** A report as the module's script prints it: Debian 13 by default. sshd's debug lines end in \r\n. */
-function report(o: { binary?: string; units?: string; version?: string; testRc?: number; errors?: string[]; includes?: string[]; dump?: string[]; dumpRc?: number } = {}): string {
+function report(o: { binary?: string; version?: string; testRc?: number; errors?: string[]; includes?: string[]; dump?: string[]; dumpRc?: number } = {}): string {
   const lines = [`binary=${o.binary ?? '/usr/sbin/sshd'}`];
   if (o.binary === '') return lines.join('\n') + '\n';
-  lines.push(o.units ?? units(true, 'ssh.service'), `version=${o.version ?? 'OpenSSH_10.0p2'}`, `test_rc=${o.testRc ?? 0}`);
+  lines.push(`version=${o.version ?? 'OpenSSH_10.0p2'}`, `test_rc=${o.testRc ?? 0}`);
   for (const i of o.includes ?? ['/etc/ssh/sshd_config.d/*.conf']) lines.push(`I ${i}\r`);
   for (const e of o.errors ?? []) lines.push(`E ${e}\r`);
   if ((o.testRc ?? 0) === 0) {
@@ -36,11 +38,13 @@ function report(o: { binary?: string; units?: string; version?: string; testRc?:
   }
   return lines.join('\n') + '\n';
 }
-const plan = (args: Record<string, unknown>, out: string, host = 'rpi1') => planWith(sshd_check, args as never, cannedCtx(out, { host }));
+/** The module's plan on canned reads: `out` for its script, `shown` for its systemctl show of the units. */
+const plan = (args: Record<string, unknown>, out: string, host = 'rpi1', shown = DEBIAN) =>
+  planWith(sshd_check, args as never, cannedCtx((command) => (command.startsWith('systemctl show ') ? shown : out), { host }));
 
 describe('sshd_check: the report of sshd', () => {
   it('parses binary, units, version, includes (without the \\r of debug output), sshd -T settings', () => {
-    const r = parseReport(report());
+    const r = parseReport(report(), DEBIAN);
     assert.equal(r.binary, '/usr/sbin/sshd');
     assert.equal(r.version, 'OpenSSH_10.0p2');
     assert.deepEqual(r.includes, ['/etc/ssh/sshd_config.d/*.conf']);
@@ -51,12 +55,12 @@ describe('sshd_check: the report of sshd', () => {
   });
 
   it('the unit: Debian\'s ssh.service (its alias sshd.service resolves to it), else sshd.service, else none', () => {
-    assert.equal(sshdUnit(parseReport(report())), 'ssh.service');
-    assert.equal(sshdUnit(parseReport(report({ units: units(false, 'sshd.service') }))), 'sshd.service');
-    assert.equal(sshdUnit(parseReport(report({ units: units(false, null) }))), undefined);
+    assert.equal(sshdUnit(parseReport(report(), DEBIAN)), 'ssh.service');
+    assert.equal(sshdUnit(parseReport(report(), units(false, 'sshd.service'))), 'sshd.service');
+    assert.equal(sshdUnit(parseReport(report(), units(false, null))), undefined);
     // Both exist (e.g. a SysV script's generated ssh.service besides the real sshd.service): the running one.
-    assert.equal(sshdUnit(parseReport(report({ units: units(true, 'sshd.service', 'sshd') }))), 'sshd.service');
-    assert.equal(sshdUnit(parseReport(report({ units: units(true, 'sshd.service', 'ssh') }))), 'ssh.service');
+    assert.equal(sshdUnit(parseReport(report(), units(true, 'sshd.service', 'sshd'))), 'sshd.service');
+    assert.equal(sshdUnit(parseReport(report(), units(true, 'sshd.service', 'ssh'))), 'ssh.service');
   });
 
   it('Include globs match as sshd\'s do: * stays within a directory', () => {
@@ -93,16 +97,18 @@ describe('sshd_check: plans', () => {
     assert.equal(p.result?.penalties, false);
   });
 
-  it('one read, as root, with the config and the -C spec as single words', async () => {
-    const ctx = cannedCtx(report({ dump: ['port 22', 'permittty no'] }));
+  it('two reads, asked together: the script, with the config and the -C spec as single words, and the units', async () => {
+    const out = report({ dump: ['port 22', 'permittty no'] });
+    const ctx = cannedCtx((command) => (command.startsWith('systemctl show ') ? DEBIAN : out));
     await planWith(sshd_check, { config: '/etc/ssh/my config', match: { user: 'relay', host: 'relay-play-check', addr: '192.0.2.1' }, expect: { permittty: 'no' } }, ctx);
-    assert.equal(ctx.reads.length, 1);
+    assert.equal(ctx.reads.length, 2);
     assert.ok(ctx.reads[0].endsWith(" sh '/etc/ssh/my config' user=relay,host=relay-play-check,addr=192.0.2.1"), ctx.reads[0]);
+    assert.equal(ctx.reads[1], 'systemctl show -p Id,LoadState,ActiveState -- ssh.service sshd.service');
   });
 
   it('no sshd, no unit: clear failures', async () => {
     assert.match((await plan({}, report({ binary: '' }))).failed ?? '', /^no sshd on rpi1 /);
-    assert.match((await plan({}, report({ units: units(false, null) }))).failed ?? '', /neither ssh\.service nor sshd\.service/);
+    assert.match((await plan({}, report(), 'rpi1', units(false, null))).failed ?? '', /neither ssh\.service nor sshd\.service/);
   });
 
   it('sshd -t failing: its own message, and that nothing was changed', async () => {
@@ -204,8 +210,9 @@ for u in "$@"; do case "$u" in sshd.service) printf '\\nId=ssh.service\\nLoadSta
     });
     assert.match(p.failed ?? '', /listens on port 2222, not 22/);
     assert.deepEqual({ ...p.result, binary: 'x' }, { binary: 'x', unit: 'ssh.service', version: 'OpenSSH_10.0', penalties: true, includes: ['/etc/ssh/sshd_config.d/*.conf'], config: '/etc/ssh/sshd_config' });
-    assert.equal(outputs.length, 1);
-    const r = parseReport(outputs[0]);
+    // Two reads: the script (one sshd -T) and systemctl show of the units.
+    assert.equal(outputs.length, 2);
+    const r = parseReport(outputs.find((o) => o.startsWith('binary='))!, outputs.find((o) => o.startsWith('Id='))!);
     assert.deepEqual([r.testRc, r.dumpRc, r.settings.loglevel, r.settings.permittty], [0, 0, undefined, ['no']]);
     assert.deepEqual(Object.keys(r.units), ['ssh.service', 'sshd.service']);
   });
