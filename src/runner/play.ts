@@ -76,16 +76,18 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
     // lock's host first: every host's first reads wait for the lock.
     // A failure is not lost: the host's first task awaits the same promise and reports it.
     for (const host of new Set([...(opts.lock ? [opts.lock.host] : []), ...playHosts.flat()])) connection(host).catch(() => undefined);
+    // What each host reads first (src/runner/early-reads.ts), worked out while the handshakes run: it
+    // is sent once the lock is held — before, another run may still be changing the hosts.
+    const base = { state, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections };
+    const firstWanted = new Map([...new Set(playHosts.flat())].map((host) => [host, readsOfRun(base, pb.plays, playHosts, host).catch(() => [])]));
     if (opts.lock) {
       // An unreachable lock host is left for its play to report.
       const conn = await connection(opts.lock.host).catch(() => undefined);
       if (conn) held = await takeLock(conn, opts.lock, (m) => process.stderr.write(m + '\n'));
       trace('lock taken');
     }
-    // Read each host for all its plays as soon as it is connected (src/runner/early-reads.ts) — only
-    // once the lock is held: before, another run may still be changing the hosts.
-    const base = { state, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections };
-    for (const host of new Set(playHosts.flat())) early.send(host, () => connection(host), (known) => readsOfRun(base, pb.plays, playHosts, host, 0, known));
+    // Read each host for all its plays as soon as it is connected.
+    for (const [host, wanted] of firstWanted) early.send(host, () => connection(host), (known) => (known ? readsOfRun(base, pb.plays, playHosts, host, 0, known) : wanted));
     for (const [i, play] of pb.plays.entries()) {
       const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
       trace(`play ${play.name}`);
