@@ -22,7 +22,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { labAvailable, startLab, type Lab } from '../test/lab/index.js';
+import { labAvailable, RELEASES, startLab, type Lab, type Release } from '../test/lab/index.js';
 import { endState } from './end-state.js';
 import { baseline, compareEndStates, okMedian, reportProblems, TOOL_LABEL, TOOLS, type PhaseResult, type RelayPlayUnderTest, type Report, type RunRecord, type Tool } from './report.js';
 import { tunnelBench, tunnelTargets, type TunnelReport } from './tunnels.js';
@@ -41,11 +41,11 @@ const RESULTS = path.join(REPO, 'bench', 'results');
 /** timestamped output of the last runs (not committed: bench/.gitignore) */
 const LOGS = path.join(RESULTS, 'logs');
 
-interface Options { devices: number; repeat: number; tools: Tool[]; profile: boolean; worktree: boolean; commit: string; tunnels?: number; sims: number; deviceKex: 'default' | 'curve25519' }
+interface Options { devices: number; repeat: number; tools: Tool[]; profile: boolean; worktree: boolean; commit: string; tunnels?: number; sims: number; deviceKex: 'default' | 'curve25519'; release?: Release }
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`${msg}\n`);
-  process.stderr.write('usage: node dist/bench/run.js [--devices N] [--repeat R] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree | --commit REV] | --tunnels N [--sims K] [--devices-curve25519]\n');
+  process.stderr.write('usage: node dist/bench/run.js [--devices N] [--repeat R] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree | --commit REV] | --tunnels N [--sims K] [--devices-curve25519] [--release bookworm|trixie]\n');
   process.exit(2);
 }
 
@@ -63,6 +63,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--tunnels') o.tunnels = Number(val());
     else if (a === '--sims') o.sims = Number(val());
     else if (a === '--devices-curve25519') o.deviceKex = 'curve25519';
+    else if (a === '--release') o.release = val() as Release;
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument ${a}`);
   }
@@ -71,6 +72,8 @@ function parseOptions(argv: string[]): Options {
   for (const t of o.tools) if (!TOOLS.includes(t)) usage(`--tools: unknown tool ${t}`);
   if (o.tunnels !== undefined && (!Number.isInteger(o.tunnels) || o.tunnels < 1 || o.tunnels > 2000)) usage('--tunnels: 1 to 2000');
   if (!Number.isInteger(o.sims) || o.sims < 1 || o.sims > 16) usage('--sims: 1 to 16');
+  if (o.release !== undefined && !RELEASES.includes(o.release)) usage(`--release: one of ${RELEASES.join(', ')}`);
+  if (o.release !== undefined && o.tunnels === undefined) usage('--release goes with --tunnels');
   return o;
 }
 
@@ -597,7 +600,7 @@ async function main(): Promise<void> {
 async function runTunnels(o: Options, rep: Report): Promise<void> {
   const names = ['server', ...Array.from({ length: o.sims }, (_, i) => `sim${i + 1}`)];
   log(`tunnels: booting a lab of ${names.length} hosts (relay, ${o.sims} sim hosts)`);
-  const lab = await startLab(names, { bootTimeoutMs: 180_000 });
+  const lab = await startLab(names, { bootTimeoutMs: 180_000, release: o.release });
   let result: TunnelReport;
   const quiet = await waitQuiet();
   const loadBefore = os.loadavg();
@@ -607,11 +610,11 @@ async function runTunnels(o: Options, rep: Report): Promise<void> {
     await lab.teardown();
   }
   const targets = tunnelTargets(result);
-  const file = path.join(RESULTS, `${rep.date.slice(0, 16).replace(/:/g, '')}-tunnels-${o.tunnels}${o.deviceKex === 'curve25519' ? '-curve25519' : ''}.json`);
-  fs.writeFileSync(file, JSON.stringify({ ...rep, tunnels: result, targets, machineBusyBefore: quiet.busy, loadavg: { before: loadBefore, after: os.loadavg() } }, null, 2) + '\n');
+  const file = path.join(RESULTS, `${rep.date.slice(0, 16).replace(/:/g, '')}-tunnels-${o.tunnels}${o.deviceKex === 'curve25519' ? '-curve25519' : ''}${o.release ? `-${o.release}` : ''}.json`);
+  fs.writeFileSync(file, JSON.stringify({ ...rep, labRelease: o.release ?? 'bookworm', tunnels: result, targets, machineBusyBefore: quiet.busy, loadavg: { before: loadBefore, after: os.loadavg() } }, null, 2) + '\n');
   const m = rep.machine;
   const out = [
-    `\nrelay-play ${rep.relayPlay.commit.slice(0, 12)}: one relay, ${o.tunnels} tunnels from ${o.sims} sim hosts`,
+    `\nrelay-play ${rep.relayPlay.commit.slice(0, 12)}: one relay, ${o.tunnels} tunnels from ${o.sims} sim hosts, all Debian ${o.release ?? 'bookworm'}`,
     `${rep.date.slice(0, 16).replace('T', ' ')} UTC, ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, node ${m.node}, ${m.openssh ?? ''}; loadavg ${loadBefore.map((x) => x.toFixed(2)).join(' ')} → ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
     `apply ${result.applySeconds.toFixed(1)} s; all tunnels up ${result.firstStart.allListeningSeconds.toFixed(1)} s after starting them; tunnels back after the reboot (s after sshd answered → listening): ${result.reboot.samples.filter((_, i, a) => i % 8 === 0 || i === a.length - 1).map(([t, c]) => `${t}→${c}`).join(' ')}`,
     '\ntargets:',

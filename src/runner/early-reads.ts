@@ -57,7 +57,9 @@ export class EarlyReads {
       const more = await this.sendLater(host, connect, () => wanted(known));
       if (more) await next(new Map([...known, ...more]), round + 1);
     };
-    void this.sendBatch(host, connect, () => wanted(), FIRST_PLAY).then((known) => next(known, 1));
+    void this.sendBatch(host, connect, () => wanted(), FIRST_PLAY)
+      .then((known) => next(known, 1))
+      .catch(() => undefined); // follow-ups only save trips: the tasks read for themselves
   }
 
   /**
