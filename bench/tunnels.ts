@@ -170,6 +170,9 @@ export async function tunnelBench(lab: Lab, o: TunnelBenchOptions): Promise<Tunn
       // One sim host's sshd stands for hundreds of devices' own: it must take their logins (status's
       // host key scans) at once, as that many separate devices would.
       "printf 'MaxStartups 1000:30:2000\\n' > /etc/ssh/sshd_config.d/00-bench-sim.conf",
+      // As on a real device (role device-sshd): where sshd has PerSourcePenalties (OpenSSH 9.8+), loopback
+      // is exempt — status's host-key scans arrive through the tunnels from 127.0.0.1 and never log in.
+      `if sshd -T | grep -qi '^persourcepenalties '; then printf '%s' ${q(fs.readFileSync(path.join(o.rpRoot, 'roles', 'device-sshd', 'templates', 'relay-play-loopback.conf.hbs'), 'utf8'))} > /etc/ssh/sshd_config.d/relay-play-loopback.conf; fi`,
       'systemctl reload ssh',
       'id relay-tunnel >/dev/null 2>&1 || useradd --system --shell /usr/sbin/nologin --home-dir /nonexistent --no-create-home relay-tunnel',
       'install -d -m 0755 /etc/relay-play',
