@@ -2,7 +2,7 @@
 // instead of one exec (and one sudo) per command. Each command's exit code, stdout and stderr come
 // back exactly, so a command run this way is indistinguishable from running it alone.
 import { randomBytes } from 'node:crypto';
-import { withBecome } from './become.js';
+import { runsAs, withBecome } from './become.js';
 import { shareUnitReads } from './unit-reads.js';
 import { parseShScript, shellJoin, shScript } from './quote.js';
 import type { Connection, RunResult } from './types.js';
@@ -85,7 +85,6 @@ function inSubshell(command: string): string {
   return s ? `set -- ${shellJoin(s.args)}; ${s.script}` : command;
 }
 
-const userOf = (c: ReadRequest) => (c.become ? (c.becomeUser ?? 'root') : '');
 const bytes = (s: string | undefined) => (s === undefined ? 0 : Buffer.byteLength(s, 'utf8'));
 
 /** What one exec runs: its command line, and the stream for its stdin. */
@@ -104,7 +103,7 @@ export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stop
   const runs: { become: boolean; becomeUser?: string; args: (string | number)[]; bytes: number }[] = [];
   cmds.forEach((c, i) => {
     let run = runs[runs.length - 1];
-    if (!run || userOf(cmds[i - 1]) !== userOf(c)) runs.push((run = { become: c.become, becomeUser: c.becomeUser, args: [], bytes: 0 }));
+    if (!run || runsAs(cmds[i - 1]) !== runsAs(c)) runs.push((run = { become: c.become, becomeUser: c.becomeUser, args: [], bytes: 0 }));
     run.args.push(i, inSubshell(c.command), bytes(c.stdin));
     run.bytes += bytes(c.stdin);
   });
@@ -163,7 +162,7 @@ export async function readBatch(conn: Connection, asked: ReadonlyArray<ReadReque
   // Reads of systemd units share one systemctl (src/connection/unit-reads.ts).
   const { reqs, spread } = shareUnitReads(asked);
   // Order doesn't matter for reads: group them by user so each user needs one sudo.
-  const order = reqs.map((_, i) => i).sort((a, b) => userOf(reqs[a]).localeCompare(userOf(reqs[b])));
+  const order = reqs.map((_, i) => i).sort((a, b) => runsAs(reqs[a]).localeCompare(runsAs(reqs[b])));
   const { results } = await runInOneTrip(conn, order.map((i) => reqs[i]), { stopAtFailure: false });
   const out: (RunResult | undefined)[] = new Array(reqs.length);
   order.forEach((i, k) => (out[i] = results[k]));

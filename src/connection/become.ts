@@ -3,6 +3,9 @@
 import { parseShScript, shellJoin } from './quote.js';
 import type { RunOptions } from './types.js';
 
+/** Who a command runs as: its become user (root unless named), or '' for the login user. */
+export const runsAs = (c: { become?: boolean; becomeUser?: string }) => (c.become ? (c.becomeUser ?? 'root') : '');
+
 /** Wrap a command line so it runs as opts.becomeUser (root) when opts.become; `loginUser` is who runs it now. */
 export function withBecome(command: string, opts: RunOptions, loginUser?: string): string {
   if (!opts.become) return command;

@@ -19,16 +19,22 @@ export function shScript(script: string, args: ReadonlyArray<string | number> = 
   return shellJoin(['sh', '-c', script, 'sh', ...args]);
 }
 
-/** shScript's inverse: the script and parameters of a command it made; undefined for any other command. */
-export function parseShScript(command: string): { script: string; args: string[] } | undefined {
-  if (!command.startsWith('sh -c ')) return undefined;
-  let w: string[];
+/**
+ * The words of a line shellJoin wrote, or undefined for any other line: only then are they exactly what
+ * sh sees (nothing in it that sh would expand).
+ */
+export function splitJoined(line: string): string[] | undefined {
   try {
-    w = shellSplit(command);
+    const words = shellSplit(line);
+    return shellJoin(words) === line ? words : undefined;
   } catch {
     return undefined;
   }
-  // Only a line shellJoin itself wrote: its words are then exactly what sh sees (nothing sh would expand).
-  if (w.length < 4 || w[1] !== '-c' || w[3] !== 'sh' || shellJoin(w) !== command) return undefined;
+}
+
+/** shScript's inverse: the script and parameters of a command it made; undefined for any other command. */
+export function parseShScript(command: string): { script: string; args: string[] } | undefined {
+  const w = command.startsWith('sh -c ') ? splitJoined(command) : undefined;
+  if (!w || w.length < 4 || w[1] !== '-c' || w[3] !== 'sh') return undefined;
   return { script: w[2], args: w.slice(4) };
 }

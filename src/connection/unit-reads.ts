@@ -2,19 +2,14 @@
 // share one systemctl per trip and user. Each call costs a process and a call into systemd (~6 ms of CPU
 // on a small host, half of it systemd's own), and a no-change run asked twice on every device (its sshd,
 // its tunnel) and three times on the relay. Each read still gets exactly what it would have printed alone.
-import { shellSplit } from '../modules/lib/words.js';
-import { shellJoin } from './quote.js';
+import type { ReadRequest } from './batch.js';
+import { runsAs } from './become.js';
+import { shellJoin, splitJoined } from './quote.js';
 import type { RunResult } from './types.js';
 
 /** A unit name as systemd takes it (no globs, no spaces), and a property name. */
 const UNIT = /^[A-Za-z0-9:_.@\\-]+$/;
 const PROP = /^[A-Za-z]+$/;
-
-interface UnitRead {
-  command: string;
-  become: boolean;
-  becomeUser?: string;
-}
 
 /** The command that shows `props` of each of `units`, in order: one block each, blank-line separated. */
 export function unitsShow(units: readonly string[], props: readonly string[]): string {
@@ -25,14 +20,8 @@ export function unitsShow(units: readonly string[], props: readonly string[]): s
 
 /** unitsShow's inverse: its units and properties, or undefined for any other command. */
 export function parseUnitsShow(command: string): { units: string[]; props: string[] } | undefined {
-  if (!command.startsWith('systemctl show -p ')) return undefined;
-  let w: string[];
-  try {
-    w = shellSplit(command);
-  } catch {
-    return undefined;
-  }
-  if (w.length < 6 || w[0] !== 'systemctl' || w[1] !== 'show' || w[2] !== '-p' || w[4] !== '--' || shellJoin(w) !== command) return undefined;
+  const w = command.startsWith('systemctl show -p ') ? splitJoined(command) : undefined;
+  if (!w || w.length < 6 || w[0] !== 'systemctl' || w[1] !== 'show' || w[2] !== '-p' || w[4] !== '--') return undefined;
   const props = w[3].split(',');
   const units = w.slice(5);
   if (!props.every((p) => PROP.test(p)) || !units.every((u) => UNIT.test(u))) return undefined;
@@ -46,18 +35,16 @@ export function unitBlocks(stdout: string): Map<string, string>[] {
   return text.split('\n\n').map((b) => new Map(b.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string])));
 }
 
-const userOf = (r: UnitRead) => (r.become ? (r.becomeUser ?? 'root') : '');
-
 /**
  * `reqs` with the unitsShow reads of each user merged into one (in the place of the first of them).
  * `spread` turns the results of the returned reads back into one per read of `reqs`; a merged read
  * whose output does not split cleanly gives undefined for its reads (they are then read alone).
  */
-export function shareUnitReads<R extends UnitRead>(reqs: readonly R[]): { reqs: R[]; spread(results: (RunResult | undefined)[]): (RunResult | undefined)[] } {
+export function shareUnitReads<R extends ReadRequest>(reqs: readonly R[]): { reqs: R[]; spread(results: (RunResult | undefined)[]): (RunResult | undefined)[] } {
   const shows = reqs.map((r) => parseUnitsShow(r.command));
   const groups = new Map<string, number[]>();
   shows.forEach((s, i) => {
-    if (s) groups.set(userOf(reqs[i]), [...(groups.get(userOf(reqs[i])) ?? []), i]);
+    if (s) groups.set(runsAs(reqs[i]), [...(groups.get(runsAs(reqs[i])) ?? []), i]);
   });
   const shared = [...groups.values()].filter((g) => g.length > 1);
   if (!shared.length) return { reqs: [...reqs], spread: (results) => results };

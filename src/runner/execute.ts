@@ -35,6 +35,12 @@ export interface ExecEnv extends VarsContext {
 
 type Vars = Record<string, unknown>;
 
+/** `env` as `task` sees it: check_mode: false runs it for real under --check, check_mode: true never changes anything. */
+const withCheckMode = (env: ExecEnv, task: TaskDef): ExecEnv => (task.checkMode === undefined ? env : { ...env, check: task.checkMode });
+
+/** What a task registers from its plan (before any fields its steps' outputs add). */
+const registered = (plan: Plan): Record<string, unknown> => ({ ...plan.result, changed: plan.changed, ...(plan.msg ? { msg: plan.msg } : {}) });
+
 export function evalCondition(text: string, vars: Vars): boolean {
   return truthy(evalExpr(parseExpr(text), vars));
 }
@@ -44,8 +50,7 @@ export function evalCondition(text: string, vars: Vars): boolean {
  * pending marker). `readsAfter`: the reads of the tasks after this one, fetched in that trip too.
  */
 export async function executeTask(env0: ExecEnv, host: string, task: TaskDef, reads: HostReads, afterSteps?: OneCommand, readsAfter?: () => Promise<ReadRequest[]>): Promise<TaskResult> {
-  // check_mode: false runs a task for real under --check; check_mode: true never changes anything.
-  const env = task.checkMode === undefined ? env0 : { ...env0, check: task.checkMode };
+  const env = withCheckMode(env0, task);
   try {
     const vars = taskVars(env, host, task);
     if (task.loop === undefined) {
@@ -189,7 +194,7 @@ class FirstRead {}
 export async function firstReads(env0: ExecEnv, host: string, task: TaskDef, speculative = false): Promise<ReadRequest[] | undefined> {
   // A task delegated to this machine reads here, not on the host.
   if (task.delegateTo) return [];
-  const env = task.checkMode === undefined ? env0 : { ...env0, check: task.checkMode };
+  const env = withCheckMode(env0, task);
   try {
     const vars = taskVars(env, host, task);
     const items = task.loop === undefined ? [undefined] : loopItems(task, vars);
@@ -235,7 +240,7 @@ class NotFetched {}
 export async function resultFromReads(env0: ExecEnv, host: string, task: TaskDef, known: Fetched): Promise<Record<string, unknown> | undefined> {
   const mod = modules[task.module];
   if (!mod.readOnly || task.loop !== undefined || task.delegateTo || task.changedWhen || task.failedWhen) return undefined;
-  const env = task.checkMode === undefined ? env0 : { ...env0, check: task.checkMode };
+  const env = withCheckMode(env0, task);
   try {
     const vars = taskVars(env, host, task);
     if (!task.when.every((cond) => decided(cond, vars) === true)) return undefined;
@@ -249,8 +254,7 @@ export async function resultFromReads(env0: ExecEnv, host: string, task: TaskDef
     });
     const plan = await mod.plan(args, ctx);
     if (plan.failed || plan.skipped || plan.steps.length) return undefined;
-    // As runOnce registers it.
-    return { ...plan.result, changed: plan.changed, ...(plan.msg ? { msg: plan.msg } : {}) };
+    return registered(plan);
   } catch {
     return undefined;
   }
@@ -293,8 +297,7 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
   if (plan.failed) return { status: 'failed', result: { ...plan.result, failed: true, msg: plan.failed }, diff: plan.diff ?? [], msg: plan.failed };
   if (plan.skipped) return { status: 'skipped', result: { ...plan.result, skipped: true, msg: plan.msg }, diff: [] };
 
-  const result: Record<string, unknown> = { ...plan.result, changed: plan.changed };
-  if (plan.msg) result.msg = plan.msg;
+  const result = registered(plan);
   let pendingCleared = false;
   if (!env.check && plan.steps.length) {
     env.state.applied++;
