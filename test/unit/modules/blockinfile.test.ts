@@ -1,9 +1,9 @@
-import { after, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { blockinfile } from '../../../src/modules/blockinfile.js';
 import { argProblems } from '../../../src/modules/args.js';
-import { converge, exists, modeOf, planWith, sandbox, sandboxCtx, snapshot, textFileCases, type Sandbox, type TextFileCase } from './fake-host.js';
+import { converge, exists, modeOf, planWith, sandboxPerTest, sandboxCtx, snapshot, textFileCases, type TextFileCase } from './fake-host.js';
 
 const B = '# BEGIN ANSIBLE MANAGED BLOCK';
 const E = '# END ANSIBLE MANAGED BLOCK';
@@ -30,12 +30,7 @@ const cases: TextFileCase[] = [
 ];
 
 describe('blockinfile', () => {
-  let sb: Sandbox;
-  beforeEach(() => {
-    sb?.cleanup();
-    sb = sandbox();
-  });
-  after(() => sb.cleanup());
+  const sb = sandboxPerTest();
 
   textFileCases(blockinfile, cases, () => sb, 'f');
 

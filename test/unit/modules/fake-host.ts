@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, lstatSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { it } from 'node:test';
+import { after, beforeEach, it } from 'node:test';
 import type { RunResult } from '../../../src/connection/types.js';
 import type { Module, Plan, ReadContext } from '../../../src/modules/types.js';
 import { argProblems } from '../../../src/modules/args.js';
@@ -32,6 +32,23 @@ export interface Sandbox {
 export function sandbox(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'relay-play-mod-'));
   return { dir, p: (...parts) => join(dir, ...parts), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh sandbox for each test of the enclosing describe (the last removed after them all): `dir` and `p` follow it. */
+export function sandboxPerTest(): Sandbox {
+  let current: Sandbox | undefined;
+  beforeEach(() => {
+    current?.cleanup();
+    current = sandbox();
+  });
+  after(() => current?.cleanup());
+  return {
+    get dir() {
+      return current!.dir;
+    },
+    p: (...parts) => current!.p(...parts),
+    cleanup: () => current?.cleanup(),
+  };
 }
 
 export interface FakeCtx extends ReadContext {

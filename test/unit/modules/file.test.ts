@@ -1,9 +1,9 @@
-import { after, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, statSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import { file, ancestors, normPath } from '../../../src/modules/file.js';
 import { argProblems } from '../../../src/modules/args.js';
-import { applyPlan, converge, exists, modeOf, planWith, sandbox, sandboxCtx, snapshot, type Sandbox } from './fake-host.js';
+import { applyPlan, converge, exists, modeOf, planWith, sandboxPerTest, sandboxCtx, snapshot } from './fake-host.js';
 
 describe('file: paths', () => {
   it('normPath / ancestors', () => {
@@ -16,12 +16,7 @@ describe('file: paths', () => {
 });
 
 describe('file', () => {
-  let sb: Sandbox;
-  beforeEach(() => {
-    sb?.cleanup();
-    sb = sandbox();
-  });
-  after(() => sb.cleanup());
+  const sb = sandboxPerTest();
 
   it('directory: creates every missing level with the mode, then is idempotent', async () => {
     mkdirSync(sb.p('base'));

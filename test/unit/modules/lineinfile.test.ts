@@ -1,9 +1,9 @@
-import { after, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { lineinfile } from '../../../src/modules/lineinfile.js';
 import { argProblems } from '../../../src/modules/args.js';
-import { converge, exists, modeOf, planWith, sandbox, sandboxCtx, snapshot, textFileCases, type Sandbox, type TextFileCase } from './fake-host.js';
+import { converge, exists, modeOf, planWith, sandboxPerTest, sandboxCtx, snapshot, textFileCases, type TextFileCase } from './fake-host.js';
 
 // Content in, arguments, content out (null = no change) — Ansible's lineinfile semantics.
 const cases: TextFileCase[] = [
@@ -37,12 +37,7 @@ const cases: TextFileCase[] = [
 ];
 
 describe('lineinfile', () => {
-  let sb: Sandbox;
-  beforeEach(() => {
-    sb?.cleanup();
-    sb = sandbox();
-  });
-  after(() => sb.cleanup());
+  const sb = sandboxPerTest();
 
   textFileCases(lineinfile, cases, () => sb, 'f.conf');
 

@@ -1,10 +1,10 @@
 // openssh_keypair with the real ssh-keygen, in a sandbox.
-import { after, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { openssh_keypair } from '../../../src/modules/openssh_keypair.js';
 import type { Plan } from '../../../src/modules/types.js';
-import { applyPlan, exists, modeOf, planWith, runLocal, sandbox, sandboxCtx, schemaOk, snapshot, type Sandbox } from './fake-host.js';
+import { applyPlan, exists, modeOf, planWith, runLocal, sandboxPerTest, sandboxCtx, schemaOk, snapshot, type Sandbox } from './fake-host.js';
 
 /** The base64 body of a private key file: must never show up anywhere. */
 const secretLines = (path: string) =>
@@ -25,12 +25,7 @@ const keygen = (path: string, comment: string, sb: Sandbox) => {
 const fingerprint = (pub: string, sb: Sandbox) => /SHA256:\S+/.exec(runLocal(`ssh-keygen -lf '${pub}'`, sb.dir).stdout)![0];
 
 describe('openssh_keypair', () => {
-  let sb: Sandbox;
-  beforeEach(() => {
-    sb?.cleanup();
-    sb = sandbox();
-  });
-  after(() => sb.cleanup());
+  const sb = sandboxPerTest();
 
   it('generates a key (parent dir 0700), reports it, and is idempotent', async () => {
     const path = sb.p('keys', 'id_ed25519');

@@ -1,22 +1,17 @@
 // The atomic write every module uses: attributes asked for are set, the others kept from the file it
 // replaces (a new file: 0644, the writer's owner), the content exact — run as each host runs it.
-import { after, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chownSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { writeFileStep } from '../../../src/modules/lib/files.js';
-import { runLocal, sandbox, type Sandbox } from './fake-host.js';
+import { runLocal, sandboxPerTest } from './fake-host.js';
 
 const NOBODY = 65534; // nobody and nogroup on Debian
 const root = userInfo().uid === 0;
 
 describe('writeFileStep', () => {
-  let sb: Sandbox;
-  beforeEach(() => {
-    sb?.cleanup();
-    sb = sandbox();
-  });
-  after(() => sb.cleanup());
+  const sb = sandboxPerTest();
 
   const write = (path: string, content: string, attrs: Record<string, string> = {}) => {
     const step = writeFileStep(path, content, attrs);
