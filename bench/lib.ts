@@ -10,11 +10,15 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 const SBIN_PATH = (() => {
   const parts = (process.env.PATH ?? '').split(':').filter(Boolean);
-  for (const p of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) if (!parts.includes(p)) parts.push(p);
+  for (const p of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'])
+    if (!parts.includes(p)) parts.push(p);
   return parts.join(':');
 })();
 
-export interface Line { t: number; line: string }
+export interface Line {
+  t: number;
+  line: string;
+}
 export interface Timed {
   code: number;
   seconds: number;
@@ -31,9 +35,19 @@ export interface Timed {
  * Run argv inside the lab's bridge namespace (as lab.run does: HOME=lab.home), optionally under
  * /usr/bin/time, and timestamp every stdout line. The wall time is from spawn to exit.
  */
-export function timedRun(lab: Lab, argv: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; measure?: boolean } = {}): Promise<Timed> {
+export function timedRun(
+  lab: Lab,
+  argv: string[],
+  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; measure?: boolean } = {},
+): Promise<Timed> {
   const timeFile = opts.measure ? path.join(lab.dir, `time-${process.pid}-${Date.now()}.txt`) : undefined;
-  const full = ['netns', 'exec', lab.bridgeNs, ...(timeFile ? ['/usr/bin/time', '-o', timeFile, '-f', 'maxrss_kb=%M user=%U sys=%S'] : []), ...argv];
+  const full = [
+    'netns',
+    'exec',
+    lab.bridgeNs,
+    ...(timeFile ? ['/usr/bin/time', '-o', timeFile, '-f', 'maxrss_kb=%M user=%U sys=%S'] : []),
+    ...argv,
+  ];
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
     const since = () => Number(process.hrtime.bigint() - t0) / 1e9;
@@ -72,14 +86,22 @@ export function timedRun(lab: Lab, argv: string[], opts: { env?: Record<string, 
             r.maxRssKb = Number(m[1]);
             r.cpuSeconds = Number(m[2]) + Number(m[3]);
           }
-        } catch { /* time did not write it */ }
+        } catch {
+          /* time did not write it */
+        }
       }
       resolve(r);
     });
   });
 }
 
-export interface HostRecap { ok: number; changed: number; unreachable: number; failed: number; skipped: number }
+export interface HostRecap {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+  skipped: number;
+}
 
 /** PLAY RECAP lines of relay-play or ansible-playbook (ansible pads fields with several spaces). */
 export function parseRecap(stdout: string): Record<string, HostRecap> {
@@ -95,7 +117,9 @@ export function parseRecap(stdout: string): Record<string, HostRecap> {
 /** relay-play's recap: how each device of a relay inventory was reached (`via=direct|relay`). */
 export function parseVia(stdout: string): Record<string, string> {
   const at = stdout.lastIndexOf('PLAY RECAP');
-  return Object.fromEntries([...stdout.slice(at < 0 ? 0 : at).matchAll(/^(\S+)\s+:\s+ok=.* via=(\w+)$/gm)].map((m) => [m[1], m[2]]));
+  return Object.fromEntries(
+    [...stdout.slice(at < 0 ? 0 : at).matchAll(/^(\S+)\s+:\s+ok=.* via=(\w+)$/gm)].map((m) => [m[1], m[2]]),
+  );
 }
 
 export interface Breakdown {
@@ -141,7 +165,13 @@ export function breakdown(r: Timed, style: 'relay-play' | 'ansible'): Breakdown 
       if (!acc.has(key)) acc.set(key, { play, task: m[3], times: [] });
       acc.get(key)!.times.push(dt);
     }
-    for (const a of acc.values()) tasks.push({ play: a.play, task: a.task, mean: a.times.reduce((x, y) => x + y, 0) / a.times.length, max: Math.max(...a.times) });
+    for (const a of acc.values())
+      tasks.push({
+        play: a.play,
+        task: a.task,
+        mean: a.times.reduce((x, y) => x + y, 0) / a.times.length,
+        max: Math.max(...a.times),
+      });
   } else {
     let play = '';
     let cur: { task: string; t: number } | undefined;
@@ -204,7 +234,8 @@ export function summarizeProfile(file: string, repo: string): ProfileSummary {
   const libOf = (url: string): string | undefined => {
     const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
     if (nm) return `npm: ${nm[1]}`;
-    if (url.includes('/dist/src/')) return `relay-play: src/${url.split('/dist/src/')[1].split('/')[0].replace(/\.js$/, '')}`;
+    if (url.includes('/dist/src/'))
+      return `relay-play: src/${url.split('/dist/src/')[1].split('/')[0].replace(/\.js$/, '')}`;
     return undefined;
   };
   const buckets = new Map<string, number>();
@@ -216,16 +247,26 @@ export function summarizeProfile(file: string, repo: string): ProfileSummary {
     const leaf = byId.get(leafId)?.callFrame;
     if (!leaf) continue;
     let bucket: string;
-    if (leaf.functionName === '(idle)' || leaf.functionName === '(garbage collector)' || leaf.functionName === '(program)') bucket = leaf.functionName;
+    if (
+      leaf.functionName === '(idle)' ||
+      leaf.functionName === '(garbage collector)' ||
+      leaf.functionName === '(program)'
+    )
+      bucket = leaf.functionName;
     else {
       const stack: string[] = [];
-      for (let id: number | undefined = leafId; id !== undefined; id = parent.get(id)) stack.push(byId.get(id)!.callFrame.url);
+      for (let id: number | undefined = leafId; id !== undefined; id = parent.get(id))
+        stack.push(byId.get(id)!.callFrame.url);
       if (stack.some(isLoader)) bucket = 'module loading (import, compile, top-level code)';
-      else bucket = stack.map(libOf).find((x) => x) ?? (leaf.url.startsWith('node:') ? 'node internals' : '(native / builtins)');
+      else
+        bucket =
+          stack.map(libOf).find((x) => x) ?? (leaf.url.startsWith('node:') ? 'node internals' : '(native / builtins)');
     }
     buckets.set(bucket, (buckets.get(bucket) ?? 0) + us);
     if (leaf.functionName === '(idle)') continue;
-    const where = leaf.url ? `${leaf.url.replace(`file://${repo}/`, '').replace(/^.*node_modules\//, '')}:${leaf.lineNumber + 1}` : '';
+    const where = leaf.url
+      ? `${leaf.url.replace(`file://${repo}/`, '').replace(/^.*node_modules\//, '')}:${leaf.lineNumber + 1}`
+      : '';
     const key = `${leaf.functionName}@${where}`;
     const f = fns.get(key) ?? { fn: leaf.functionName || '(anonymous)', where, us: 0 };
     f.us += us;
@@ -235,7 +276,10 @@ export function summarizeProfile(file: string, repo: string): ProfileSummary {
     file,
     seconds: (prof.endTime - prof.startTime) / 1e6,
     buckets: [...buckets].map(([name, us]) => ({ name, seconds: us / 1e6 })).sort((a, b) => b.seconds - a.seconds),
-    top: [...fns.values()].sort((a, b) => b.us - a.us).slice(0, 15).map((f) => ({ fn: f.fn, where: f.where, seconds: f.us / 1e6 })),
+    top: [...fns.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, 15)
+      .map((f) => ({ fn: f.fn, where: f.where, seconds: f.us / 1e6 })),
   };
 }
 
@@ -254,7 +298,9 @@ export function machine(): Machine {
   try {
     const m = /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
     if (m) cpuModel = m[1].trim();
-  } catch { /* keep os.cpus() */ }
+  } catch {
+    /* keep os.cpus() */
+  }
   const first = (cmd: string, args: string[]) => {
     const r = spawnSync(cmd, args, { encoding: 'utf8' });
     return r.status === 0 || r.stderr ? ((r.stdout || r.stderr) ?? '').split('\n')[0].trim() || undefined : undefined;

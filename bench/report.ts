@@ -11,7 +11,11 @@ export type Tool = 'relay-play' | 'ansible' | 'ansible-pipelining';
 
 export const TOOLS: Tool[] = ['relay-play', 'ansible', 'ansible-pipelining'];
 
-export const TOOL_LABEL: Record<Tool, string> = { 'relay-play': 'relay-play', ansible: 'ansible (stock)', 'ansible-pipelining': 'ansible (pipelining)' };
+export const TOOL_LABEL: Record<Tool, string> = {
+  'relay-play': 'relay-play',
+  ansible: 'ansible (stock)',
+  'ansible-pipelining': 'ansible (pipelining)',
+};
 
 export interface RunRecord {
   seconds: number;
@@ -58,7 +62,12 @@ export interface PhaseResult {
   env?: Record<string, string>;
 }
 
-export interface RelayPlayUnderTest { source: 'commit snapshot' | 'working tree'; commit: string; dirty?: string[]; root: string }
+export interface RelayPlayUnderTest {
+  source: 'commit snapshot' | 'working tree';
+  commit: string;
+  dirty?: string[];
+  root: string;
+}
 
 export interface Report {
   date: string;
@@ -87,7 +96,8 @@ export function compareEndStates(phases: PhaseResult[]): NonNullable<Report['end
   const rp = phases.find((p) => p.tool === 'relay-play');
   const out: NonNullable<Report['endStateDiffers']> = {};
   if (!rp) return out;
-  for (const p of phases) if (p !== rp) out[p.tool] = endStateDiff(rp.endState, p.endState, ['relay-play', TOOL_LABEL[p.tool]]);
+  for (const p of phases)
+    if (p !== rp) out[p.tool] = endStateDiff(rp.endState, p.endState, ['relay-play', TOOL_LABEL[p.tool]]);
   return out;
 }
 
@@ -96,20 +106,35 @@ export function reportProblems(rep: Report): string[] {
   const out = [...(rep.problems ?? [])];
   for (const p of rep.phases ?? []) {
     for (const r of [p.first, ...p.noChange, p.addOne, ...(p.away?.noChange ?? [])]) {
-      if (!r.ok) out.push(...(r.problems.length ? r.problems : ['a run failed its checks']).map((x) => `${TOOL_LABEL[p.tool]}: ${x}`));
+      if (!r.ok)
+        out.push(
+          ...(r.problems.length ? r.problems : ['a run failed its checks']).map((x) => `${TOOL_LABEL[p.tool]}: ${x}`),
+        );
     }
   }
   for (const [tool, diff] of Object.entries(rep.endStateDiffers ?? {})) {
     // Older files list the differing items only (string[]); newer ones map them to their lines.
     const items = Array.isArray(diff) ? (diff as string[]) : Object.keys(diff);
-    if (items.length) out.push(`${TOOL_LABEL[tool as Tool] ?? tool}: end state differs from relay-play's in ${items.join(', ')}`);
+    if (items.length)
+      out.push(`${TOOL_LABEL[tool as Tool] ?? tool}: end state differs from relay-play's in ${items.join(', ')}`);
   }
   return [...new Set(out)];
 }
 
 /** The latest valid results file with `devices` devices, the same relay-play commit and the same machine kind. */
-export function baseline(results: string, devices: number, rep: Report, log: (msg: string) => void): { file: string; report: Report } | undefined {
-  const files = fs.existsSync(results) ? fs.readdirSync(results).filter((f) => new RegExp(`-${devices}(-[a-z+-]+)?\\.json$`).test(f)).sort().reverse() : [];
+export function baseline(
+  results: string,
+  devices: number,
+  rep: Report,
+  log: (msg: string) => void,
+): { file: string; report: Report } | undefined {
+  const files = fs.existsSync(results)
+    ? fs
+        .readdirSync(results)
+        .filter((f) => new RegExp(`-${devices}(-[a-z+-]+)?\\.json$`).test(f))
+        .sort()
+        .reverse()
+    : [];
   for (const f of files) {
     let r: Report;
     try {

@@ -24,11 +24,36 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { labAvailable, RELEASES, startLab, type Lab, type Release } from '../test/lab/index.js';
 import { endState } from './end-state.js';
-import { baseline, compareEndStates, okMedian, reportProblems, TOOL_LABEL, TOOLS, type PhaseResult, type RelayPlayUnderTest, type Report, type RunRecord, type Tool } from './report.js';
+import {
+  baseline,
+  compareEndStates,
+  okMedian,
+  reportProblems,
+  TOOL_LABEL,
+  TOOLS,
+  type PhaseResult,
+  type RelayPlayUnderTest,
+  type Report,
+  type RunRecord,
+  type Tool,
+} from './report.js';
 import { tunnelBench, tunnelTargets, type TunnelReport } from './tunnels.js';
 import {
-  aptInstall, breakdown, parseVia, busyBetween, cpuTimes, waitQuiet, have, machine, median, parseRecap, sleep, summarizeProfile, timedRun,
-  type HostRecap, type Timed,
+  aptInstall,
+  breakdown,
+  parseVia,
+  busyBetween,
+  cpuTimes,
+  waitQuiet,
+  have,
+  machine,
+  median,
+  parseRecap,
+  sleep,
+  summarizeProfile,
+  timedRun,
+  type HostRecap,
+  type Timed,
 } from './lib.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -41,16 +66,38 @@ const RESULTS = path.join(REPO, 'bench', 'results');
 /** timestamped output of the last runs (not committed: bench/.gitignore) */
 const LOGS = path.join(RESULTS, 'logs');
 
-interface Options { devices: number; repeat: number; tools: Tool[]; profile: boolean; worktree: boolean; commit: string; tunnels?: number; sims: number; deviceKex: 'default' | 'curve25519'; release?: Release }
+interface Options {
+  devices: number;
+  repeat: number;
+  tools: Tool[];
+  profile: boolean;
+  worktree: boolean;
+  commit: string;
+  tunnels?: number;
+  sims: number;
+  deviceKex: 'default' | 'curve25519';
+  release?: Release;
+}
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`${msg}\n`);
-  process.stderr.write('usage: node dist/bench/run.js [--devices N] [--repeat R] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree | --commit REV] | --tunnels N [--sims K] [--devices-curve25519] [--release bookworm|trixie]\n');
+  process.stderr.write(
+    'usage: node dist/bench/run.js [--devices N] [--repeat R] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree | --commit REV] | --tunnels N [--sims K] [--devices-curve25519] [--release bookworm|trixie]\n',
+  );
   process.exit(2);
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { devices: 8, repeat: 3, tools: [...TOOLS], profile: true, worktree: false, commit: 'HEAD', sims: 4, deviceKex: 'default' };
+  const o: Options = {
+    devices: 8,
+    repeat: 3,
+    tools: [...TOOLS],
+    profile: true,
+    worktree: false,
+    commit: 'HEAD',
+    sims: 4,
+    deviceKex: 'default',
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => argv[++i] ?? usage(`${a} needs a value`);
@@ -70,7 +117,8 @@ function parseOptions(argv: string[]): Options {
   if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > 200) usage('--devices: 1 to 200');
   if (!Number.isInteger(o.repeat) || o.repeat < 1) usage('--repeat: a whole number ≥ 1');
   for (const t of o.tools) if (!TOOLS.includes(t)) usage(`--tools: unknown tool ${t}`);
-  if (o.tunnels !== undefined && (!Number.isInteger(o.tunnels) || o.tunnels < 1 || o.tunnels > 2000)) usage('--tunnels: 1 to 2000');
+  if (o.tunnels !== undefined && (!Number.isInteger(o.tunnels) || o.tunnels < 1 || o.tunnels > 2000))
+    usage('--tunnels: 1 to 2000');
   if (!Number.isInteger(o.sims) || o.sims < 1 || o.sims > 16) usage('--sims: 1 to 16');
   if (o.release !== undefined && !RELEASES.includes(o.release)) usage(`--release: one of ${RELEASES.join(', ')}`);
   if (o.release !== undefined && o.tunnels === undefined) usage('--release goes with --tunnels');
@@ -98,7 +146,12 @@ function inventory(lab: Lab, devices: string[], extraVars: Record<string, unknow
   };
 }
 
-function checkRun(label: string, r: Timed, expectChanged: (host: string) => boolean | undefined, hosts: string[]): RunRecord {
+function checkRun(
+  label: string,
+  r: Timed,
+  expectChanged: (host: string) => boolean | undefined,
+  hosts: string[],
+): RunRecord {
   const recap = parseRecap(r.stdout);
   const problems: string[] = [];
   if (r.code !== 0) problems.push(`${label}: exit ${r.code}`);
@@ -111,7 +164,8 @@ function checkRun(label: string, r: Timed, expectChanged: (host: string) => bool
     if (s.failed || s.unreachable) problems.push(`${label}: ${h} failed=${s.failed} unreachable=${s.unreachable}`);
     const want = expectChanged(h);
     if (want === true && s.changed === 0) problems.push(`${label}: ${h} changed nothing (expected changes)`);
-    if (want === false && s.changed !== 0) problems.push(`${label}: ${h} changed=${s.changed} (expected 0: not converged)`);
+    if (want === false && s.changed !== 0)
+      problems.push(`${label}: ${h} changed=${s.changed} (expected 0: not converged)`);
   }
   return {
     seconds: r.seconds,
@@ -129,7 +183,9 @@ function checkRun(label: string, r: Timed, expectChanged: (host: string) => bool
 async function reachable(lab: Lab, device: string, ms = 60_000): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    const r = await lab.exec('client', `ssh -o BatchMode=yes -o ConnectTimeout=5 ${device} hostname`, { timeoutMs: 20_000 });
+    const r = await lab.exec('client', `ssh -o BatchMode=yes -o ConnectTimeout=5 ${device} hostname`, {
+      timeoutMs: 20_000,
+    });
     if (r.stdout.trim() === device) return true;
     await sleep(500);
   }
@@ -139,9 +195,26 @@ async function reachable(lab: Lab, device: string, ms = 60_000): Promise<boolean
 async function floor(lab: Lab, hosts: string[]): Promise<number> {
   const ips = hosts.map((h) => lab.hosts[h].ip);
   const ssh = [
-    'ssh', '-F', '/dev/null', '-i', lab.adminKey, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${lab.home}/.ssh/known_hosts`,
-    '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'ControlMaster=no', '-o', 'LogLevel=ERROR', '-T',
+    'ssh',
+    '-F',
+    '/dev/null',
+    '-i',
+    lab.adminKey,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${lab.home}/.ssh/known_hosts`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'ControlMaster=no',
+    '-o',
+    'LogLevel=ERROR',
+    '-T',
   ].join(' ');
   const script = `fail=0; for ip in "$@"; do ${ssh} "${lab.adminUser}@$ip" sudo -n true & done
 for j in $(jobs -p); do wait "$j" || fail=1; done; exit $fail`;
@@ -174,12 +247,17 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
   const loadBefore = os.loadavg();
   try {
     // The person on the client logs in to devices with their own key (as in test/relay.test.ts).
-    const key = await lab.exec('client', "ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 && cat ~/.ssh/id_ed25519.pub");
+    const key = await lab.exec(
+      'client',
+      "ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 && cat ~/.ssh/id_ed25519.pub",
+    );
     if (key.code !== 0) throw new Error(`client key: ${key.stderr}`);
-    await Promise.all(devices.map(async (d) => {
-      const r = await lab.exec(d, 'cat >> ~/.ssh/authorized_keys', { input: key.stdout });
-      if (r.code !== 0) throw new Error(`authorize client key on ${d}: ${r.stderr}`);
-    }));
+    await Promise.all(
+      devices.map(async (d) => {
+        const r = await lab.exec(d, 'cat >> ~/.ssh/authorized_keys', { input: key.stdout });
+        if (r.code !== 0) throw new Error(`authorize client key on ${d}: ${r.stderr}`);
+      }),
+    );
 
     const dir = fs.mkdtempSync(path.join(lab.dir, 'bench-'));
     const ansible = tool !== 'relay-play';
@@ -193,13 +271,13 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
     const forks = String(names.length);
     const env: Record<string, string> = ansible
       ? {
-        ANSIBLE_FORKS: forks,
-        ANSIBLE_HOST_KEY_CHECKING: 'False',
-        ANSIBLE_NOCOLOR: '1',
-        LC_ALL: 'C.UTF-8', // ansible-core refuses to start under a non-UTF-8 locale
-        PYTHONUNBUFFERED: '1',
-        ...(tool === 'ansible-pipelining' ? { ANSIBLE_PIPELINING: '1' } : {}),
-      }
+          ANSIBLE_FORKS: forks,
+          ANSIBLE_HOST_KEY_CHECKING: 'False',
+          ANSIBLE_NOCOLOR: '1',
+          LC_ALL: 'C.UTF-8', // ansible-core refuses to start under a non-UTF-8 locale
+          PYTHONUNBUFFERED: '1',
+          ...(tool === 'ansible-pipelining' ? { ANSIBLE_PIPELINING: '1' } : {}),
+        }
       : {};
     // Stock settings otherwise: main() dropped the caller's ANSIBLE_* variables, and cwd (a fresh temp
     // dir) has no ansible.cfg; HOME is the lab's fresh home, so no ~/.ansible.cfg either.
@@ -208,14 +286,34 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
       log(`${TOOL_LABEL[tool]}: ${label}`);
       const c0 = cpuTimes();
       const r: Timed & { machineBusy?: number } = ansible
-        ? await timedRun(lab, ['ansible-playbook', '-i', inv, PLAYBOOK], { env: childEnv, cwd: dir, measure: true, timeoutMs: 3_600_000 })
-        : await timedRun(lab, ['node', CLI, 'apply', inv, '--forks', forks], { cwd: RP_ROOT, measure: true, timeoutMs: 1_800_000, env: { RELAY_PLAY_TRACE: '1' } });
+        ? await timedRun(lab, ['ansible-playbook', '-i', inv, PLAYBOOK], {
+            env: childEnv,
+            cwd: dir,
+            measure: true,
+            timeoutMs: 3_600_000,
+          })
+        : await timedRun(lab, ['node', CLI, 'apply', inv, '--forks', forks], {
+            cwd: RP_ROOT,
+            measure: true,
+            timeoutMs: 1_800_000,
+            env: { RELAY_PLAY_TRACE: '1' },
+          });
       r.machineBusy = busyBetween(c0, cpuTimes());
-      log(`${TOOL_LABEL[tool]}: ${label}: ${r.seconds.toFixed(2)} s, exit ${r.code}, machine CPU busy ${(r.machineBusy * 100).toFixed(0)}%`);
-      fs.writeFileSync(path.join(LOGS, `${tool}-${label.replace(/\W+/g, '-')}.log`), `${r.lines.map((l) => `${l.t.toFixed(3).padStart(8)} ${l.line}`).join('\n')}\n--- stderr\n${r.stderr}`);
+      log(
+        `${TOOL_LABEL[tool]}: ${label}: ${r.seconds.toFixed(2)} s, exit ${r.code}, machine CPU busy ${(r.machineBusy * 100).toFixed(0)}%`,
+      );
+      fs.writeFileSync(
+        path.join(LOGS, `${tool}-${label.replace(/\W+/g, '-')}.log`),
+        `${r.lines.map((l) => `${l.t.toFixed(3).padStart(8)} ${l.line}`).join('\n')}\n--- stderr\n${r.stderr}`,
+      );
       return r;
     };
-    const record = (label: string, r: Timed & { machineBusy?: number }, expect: (h: string) => boolean | undefined, hosts: string[]) => {
+    const record = (
+      label: string,
+      r: Timed & { machineBusy?: number },
+      expect: (h: string) => boolean | undefined,
+      hosts: string[],
+    ) => {
       const rec = checkRun(label, r, expect, hosts);
       rec.machineBusy = r.machineBusy;
       // Start-up: relay-play's own account (RELAY_PLAY_TRACE), ms since its process started.
@@ -223,38 +321,58 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
       if (!ansible) rec.startupMs = firstByte ? Number(firstByte[1]) : undefined;
       if (ansible) rec.breakdown = breakdown(r, 'ansible');
       for (const p of rec.problems) log(`PROBLEM ${TOOL_LABEL[tool]}: ${p}`);
-      if (!rec.ok) process.stderr.write(`--- stdout (tail)\n${r.stdout.slice(-4000)}\n--- stderr (tail)\n${r.stderr.slice(-4000)}\n`);
+      if (!rec.ok)
+        process.stderr.write(
+          `--- stdout (tail)\n${r.stdout.slice(-4000)}\n--- stderr (tail)\n${r.stderr.slice(-4000)}\n`,
+        );
       return rec;
     };
 
     // A shared machine: let other people's bursts pass before timing (recorded either way).
     const quiet = await waitQuiet();
-    log(`${TOOL_LABEL[tool]}: machine CPU busy ${(quiet.busy * 100).toFixed(0)}% before timing (waited ${quiet.waitedSeconds.toFixed(0)} s for < 25%)`);
+    log(
+      `${TOOL_LABEL[tool]}: machine CPU busy ${(quiet.busy * 100).toFixed(0)}% before timing (waited ${quiet.waitedSeconds.toFixed(0)} s for < 25%)`,
+    );
     const floorRuns: number[] = [];
     for (let i = 0; i < o.repeat; i++) floorRuns.push(await floor(lab, hostsN));
-    log(`${TOOL_LABEL[tool]}: floor (parallel ssh sudo -n true to ${hostsN.length} hosts): ${floorRuns.map((x) => x.toFixed(2)).join(', ')} s`);
+    log(
+      `${TOOL_LABEL[tool]}: floor (parallel ssh sudo -n true to ${hostsN.length} hosts): ${floorRuns.map((x) => x.toFixed(2)).join(', ')} s`,
+    );
 
     const first = record('first apply', await run(invN, 'first apply'), () => true, hostsN);
     const rpi1 = first.code === 0 && (await reachable(lab, 'rpi1'));
-    if (!rpi1) first.problems.push('after the first apply, `ssh rpi1 hostname` from the client through the relay did not answer rpi1');
+    if (!rpi1)
+      first.problems.push(
+        'after the first apply, `ssh rpi1 hostname` from the client through the relay did not answer rpi1',
+      );
     log(`${TOOL_LABEL[tool]}: ssh rpi1 hostname from the client through the relay: ${rpi1 ? 'ok' : 'FAILED'}`);
 
     // How many privileged commands (sudo invocations, from the hosts' journals) one no-change run costs each host.
     // A count that cannot be read is an error, never a 0.
     const sudoCount = async (h: string) => {
-      const r = await lab.exec(h, `log=$(sudo -n journalctl -q --no-pager _COMM=sudo) && printf '%s\\n' "$log" | awk '/COMMAND=/ { n++ } END { print n + 0 }'`, { timeoutMs: 30_000 });
-      if (r.code !== 0 || !/^\d+\n$/.test(r.stdout)) throw new Error(`sudo count on ${h}: could not read the journal (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}`);
+      const r = await lab.exec(
+        h,
+        `log=$(sudo -n journalctl -q --no-pager _COMM=sudo) && printf '%s\\n' "$log" | awk '/COMMAND=/ { n++ } END { print n + 0 }'`,
+        { timeoutMs: 30_000 },
+      );
+      if (r.code !== 0 || !/^\d+\n$/.test(r.stdout))
+        throw new Error(
+          `sudo count on ${h}: could not read the journal (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim()}`,
+        );
       return Number(r.stdout);
     };
     const phaseProblems: string[] = [];
     const sudoHosts = ['server', 'rpi1', 'client'];
     const sudoBefore = await Promise.all(sudoHosts.map(sudoCount));
     const noChange: RunRecord[] = [];
-    for (let i = 0; i < o.repeat; i++) noChange.push(record(`no-change re-run ${i + 1}`, await run(invN, `no-change ${i + 1}`), () => false, hostsN));
+    for (let i = 0; i < o.repeat; i++)
+      noChange.push(record(`no-change re-run ${i + 1}`, await run(invN, `no-change ${i + 1}`), () => false, hostsN));
 
     const sudoAfter = await Promise.all(sudoHosts.map(sudoCount));
     // minus the reading's own sudo; per run
-    const sudoPerNoChangeRun = Object.fromEntries(sudoHosts.map((h, i) => [h, Math.round((sudoAfter[i] - sudoBefore[i] - 1) / o.repeat)]));
+    const sudoPerNoChangeRun = Object.fromEntries(
+      sudoHosts.map((h, i) => [h, Math.round((sudoAfter[i] - sudoBefore[i] - 1) / o.repeat)]),
+    );
     log(`${TOOL_LABEL[tool]}: sudo invocations per no-change run: ${JSON.stringify(sudoPerNoChangeRun)}`);
 
     // relay-play only: `status` of the fleet, every tunnel up. The first one scans each tunnel's host
@@ -264,11 +382,16 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
       const runs: number[] = [];
       for (let i = 0; i < o.repeat + 1; i++) {
         const r = await timedRun(lab, ['node', CLI, 'status', invN], { cwd: RP_ROOT, timeoutMs: 120_000 });
-        if (r.code !== 0) phaseProblems.push(`status ${i + 1}: exit ${r.code} (every tunnel should be up): ${r.stdout.slice(-400)} ${r.stderr.slice(-400)}`);
+        if (r.code !== 0)
+          phaseProblems.push(
+            `status ${i + 1}: exit ${r.code} (every tunnel should be up): ${r.stdout.slice(-400)} ${r.stderr.slice(-400)}`,
+          );
         runs.push(r.seconds);
       }
       status = { runs, first: runs[0], median: median(runs.slice(1)) };
-      log(`relay-play: status of ${n} devices: ${runs.map((x) => x.toFixed(2)).join(', ')} s (the first scans every tunnel)`);
+      log(
+        `relay-play: status of ${n} devices: ${runs.map((x) => x.toFixed(2)).join(', ')} s (the first scans every tunnel)`,
+      );
     }
 
     // relay-play only: the same no-change run with every device away from home (behind a "NAT": the
@@ -283,19 +406,28 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
         const r = await run(invN, `no-change, devices away ${i + 1}`);
         const rec = record(`no-change re-run, devices away ${i + 1}`, r, () => false, hostsN);
         const via = parseVia(r.stdout);
-        for (const d of awayDevices) if (via[d] !== 'relay') rec.problems.push(`devices away: ${d} reached ${via[d] ?? 'by no recorded path'}, not through the relay`);
+        for (const d of awayDevices)
+          if (via[d] !== 'relay')
+            rec.problems.push(`devices away: ${d} reached ${via[d] ?? 'by no recorded path'}, not through the relay`);
         rec.ok = rec.problems.length === 0;
         runs.push(rec);
       }
       const rpi1SudoPerRun = Math.round(((await sudoCount('rpi1')) - awayBefore - 1) / o.repeat);
       for (const d of awayDevices) await lab.setAway(d, false);
       away = { noChange: runs, noChangeMedian: okMedian(runs), rpi1SudoPerRun };
-      log(`relay-play: no-change with every device away: ${runs.map((r) => r.seconds.toFixed(2)).join(', ')} s; sudo on rpi1 per run: ${rpi1SudoPerRun}`);
+      log(
+        `relay-play: no-change with every device away: ${runs.map((r) => r.seconds.toFixed(2)).join(', ')} s; sudo on rpi1 per run: ${rpi1SudoPerRun}`,
+      );
     }
-    const addOne = record('add-one-device re-run', await run(invN1, 'add one device'),
-      (h) => (h === newDevice || h === 'server' || h === 'client' ? true : false), hostsN1);
+    const addOne = record(
+      'add-one-device re-run',
+      await run(invN1, 'add one device'),
+      (h) => (h === newDevice || h === 'server' || h === 'client' ? true : false),
+      hostsN1,
+    );
     const added = addOne.code === 0 && (await reachable(lab, newDevice));
-    if (!added) addOne.problems.push(`after adding ${newDevice}, \`ssh ${newDevice} hostname\` through the relay did not answer`);
+    if (!added)
+      addOne.problems.push(`after adding ${newDevice}, \`ssh ${newDevice} hostname\` through the relay did not answer`);
     log(`${TOOL_LABEL[tool]}: ssh ${newDevice} hostname through the relay: ${added ? 'ok' : 'FAILED'}`);
 
     const state = await endState(lab, 'server', devices, 'client');
@@ -316,11 +448,17 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
     if (tool === 'relay-play' && o.profile) {
       // One more no-change run under the V8 profiler (not timed above): where relay-play's time goes.
       const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-play-bench-prof-'));
-      const r = await timedRun(lab, ['node', `--cpu-prof`, `--cpu-prof-dir=${profDir}`, CLI, 'apply', invN1, '--forks', forks], { cwd: RP_ROOT, timeoutMs: 600_000 });
+      const r = await timedRun(
+        lab,
+        ['node', `--cpu-prof`, `--cpu-prof-dir=${profDir}`, CLI, 'apply', invN1, '--forks', forks],
+        { cwd: RP_ROOT, timeoutMs: 600_000 },
+      );
       const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
       if (r.code === 0 && file) {
         profile = { noChange: summarizeProfile(path.join(profDir, file), RP_ROOT) };
-        log(`relay-play: CPU profile of a no-change run (${r.seconds.toFixed(2)} s wall) in ${path.join(profDir, file)}`);
+        log(
+          `relay-play: CPU profile of a no-change run (${r.seconds.toFixed(2)} s wall) in ${path.join(profDir, file)}`,
+        );
       } else {
         log(`relay-play: profiling run failed (exit ${r.code})`);
         phaseProblems.push(`profiling no-change run: exit ${r.code}${file ? '' : ', no .cpuprofile written'}`);
@@ -362,7 +500,9 @@ function relayPlayUnderTest(o: Options): RelayPlayUnderTest {
   };
   const commit = git('rev-parse', '--verify', `${o.worktree ? 'HEAD' : o.commit}^{commit}`);
   if (o.worktree) {
-    const dirty = git('status', '--porcelain', '--', 'src', 'roles', 'playbooks', 'bin', 'package.json').split('\n').filter(Boolean);
+    const dirty = git('status', '--porcelain', '--', 'src', 'roles', 'playbooks', 'bin', 'package.json')
+      .split('\n')
+      .filter(Boolean);
     return { source: 'working tree', commit, dirty, root: REPO };
   }
   const dir = path.join(os.tmpdir(), `relay-play-bench-${commit.slice(0, 12)}`);
@@ -371,24 +511,46 @@ function relayPlayUnderTest(o: Options): RelayPlayUnderTest {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     // scripts/ holds the build's later steps (absent in older commits: git archive is given only what exists).
-    const paths = ['bin', 'src', 'roles', 'playbooks', 'package.json', 'tsconfig.json', 'scripts'].filter((p) => spawnSync('git', ['-C', REPO, 'cat-file', '-e', `${commit}:${p}`]).status === 0);
-    const x = spawnSync('sh', ['-c', 'd=$1 out=$2 rev=$3; shift 3; git -C "$d" archive --format=tar "$rev" "$@" | tar -x -C "$out"', 'sh', REPO, dir, commit, ...paths], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const paths = ['bin', 'src', 'roles', 'playbooks', 'package.json', 'tsconfig.json', 'scripts'].filter(
+      (p) => spawnSync('git', ['-C', REPO, 'cat-file', '-e', `${commit}:${p}`]).status === 0,
+    );
+    const x = spawnSync(
+      'sh',
+      [
+        '-c',
+        'd=$1 out=$2 rev=$3; shift 3; git -C "$d" archive --format=tar "$rev" "$@" | tar -x -C "$out"',
+        'sh',
+        REPO,
+        dir,
+        commit,
+        ...paths,
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     if (x.status !== 0) throw new Error('git archive HEAD failed');
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
     const tsconfig = { extends: './tsconfig.json', include: ['src/**/*.ts'] };
     fs.writeFileSync(path.join(dir, 'tsconfig.bench.json'), JSON.stringify(tsconfig));
-    const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(dir, 'tsconfig.bench.json')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const tsc = spawnSync(
+      process.execPath,
+      [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(dir, 'tsconfig.bench.json')],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     if (tsc.status !== 0) throw new Error(`tsc of HEAD's src/ failed in ${dir}`);
     // Later build steps of that commit, as `npm run build` runs them (schemas compiled ahead of time).
     const precompile = path.join(dir, 'scripts', 'precompile-schemas.mjs');
     if (fs.existsSync(precompile)) {
-      const pre = spawnSync(process.execPath, [precompile, path.join(dir, 'dist')], { stdio: ['ignore', 'inherit', 'inherit'] });
+      const pre = spawnSync(process.execPath, [precompile, path.join(dir, 'dist')], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
       if (pre.status !== 0) throw new Error(`scripts/precompile-schemas.mjs failed in ${dir}`);
     }
     // ... and the bundle bin/relay-play.js runs when it is there (what `npm pack` ships).
     const bundle = path.join(dir, 'scripts', 'bundle.mjs');
     if (fs.existsSync(bundle)) {
-      const b = spawnSync(process.execPath, [bundle, path.join(dir, 'dist')], { stdio: ['ignore', 'inherit', 'inherit'] });
+      const b = spawnSync(process.execPath, [bundle, path.join(dir, 'dist')], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
       if (b.status !== 0) throw new Error(`scripts/bundle.mjs failed in ${dir}`);
     }
     fs.writeFileSync(path.join(dir, '.built'), `${commit}\n`);
@@ -402,7 +564,7 @@ function ensureTools(o: Options): void {
     aptInstall(['time']);
   }
   if (o.tools.some((t) => t !== 'relay-play') && !have('ansible-playbook')) {
-    log('ansible-playbook is missing: installing Debian\'s ansible-core with `apt-get install -y ansible-core`');
+    log("ansible-playbook is missing: installing Debian's ansible-core with `apt-get install -y ansible-core`");
     aptInstall(['ansible-core']);
   }
 }
@@ -417,7 +579,10 @@ function table(rep: Report): string {
     ['add-one-device re-run', (p) => p.addOne.seconds],
     [`no-change re-run, every device away (median of ${rep.repeat}; relay-play only)`, (p) => p.away?.noChangeMedian],
   ];
-  const head = ['', ...cols.flatMap((t) => (t === 'relay-play' || !rp ? [TOOL_LABEL[t]] : [TOOL_LABEL[t], '× relay-play']))];
+  const head = [
+    '',
+    ...cols.flatMap((t) => (t === 'relay-play' || !rp ? [TOOL_LABEL[t]] : [TOOL_LABEL[t], '× relay-play'])),
+  ];
   const body: string[][] = rows.map(([name, get]) => [
     name,
     ...cols.flatMap((t) => {
@@ -427,20 +592,38 @@ function table(rep: Report): string {
       return [`${f2(v)} s`, base && v ? `${(v / base).toFixed(1)}×` : '—'];
     }),
   ]);
-  body.push(['floor: parallel `ssh host sudo -n true` (median)', ...cols.flatMap((t) => (t === 'relay-play' || !rp ? [`${f2(by[t]!.floor.median)} s`] : [`${f2(by[t]!.floor.median)} s`, '']))]);
-  body.push(['peak RSS (largest process)', ...cols.flatMap((t) => {
-    const v = by[t]!.first.peakRssMB;
-    const all = [by[t]!.first, ...by[t]!.noChange, by[t]!.addOne].map((r) => r.peakRssMB ?? 0);
-    return t === 'relay-play' || !rp ? [`${Math.max(...all)} MB`] : [`${v === undefined ? '—' : Math.max(...all)} MB`, ''];
-  })]);
-  body.push(['CPU time of first apply (user+sys, children incl.)', ...cols.flatMap((t) => {
-    const v = by[t]!.first.cpuSeconds;
-    if (t === 'relay-play' || !rp) return [`${f2(v)} s`];
-    return [`${f2(v)} s`, v && rp.first.cpuSeconds ? `${(v / rp.first.cpuSeconds).toFixed(1)}×` : ''];
-  })]);
+  body.push([
+    'floor: parallel `ssh host sudo -n true` (median)',
+    ...cols.flatMap((t) =>
+      t === 'relay-play' || !rp ? [`${f2(by[t]!.floor.median)} s`] : [`${f2(by[t]!.floor.median)} s`, ''],
+    ),
+  ]);
+  body.push([
+    'peak RSS (largest process)',
+    ...cols.flatMap((t) => {
+      const v = by[t]!.first.peakRssMB;
+      const all = [by[t]!.first, ...by[t]!.noChange, by[t]!.addOne].map((r) => r.peakRssMB ?? 0);
+      return t === 'relay-play' || !rp
+        ? [`${Math.max(...all)} MB`]
+        : [`${v === undefined ? '—' : Math.max(...all)} MB`, ''];
+    }),
+  ]);
+  body.push([
+    'CPU time of first apply (user+sys, children incl.)',
+    ...cols.flatMap((t) => {
+      const v = by[t]!.first.cpuSeconds;
+      if (t === 'relay-play' || !rp) return [`${f2(v)} s`];
+      return [`${f2(v)} s`, v && rp.first.cpuSeconds ? `${(v / rp.first.cpuSeconds).toFixed(1)}×` : ''];
+    }),
+  ]);
   const widths = head.map((_, i) => Math.max(...[head, ...body].map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i === 0 ? ':' : '') + '-'.repeat(w + 1) + (i === 0 ? '' : ':')).join('|')}|`, ...body.map(line)].join('\n');
+  const line = (r: string[]) =>
+    `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [
+    line(head),
+    `|${widths.map((w, i) => (i === 0 ? ':' : '') + '-'.repeat(w + 1) + (i === 0 ? '' : ':')).join('|')}|`,
+    ...body.map(line),
+  ].join('\n');
 }
 
 function targets(rep: Report): Report['targets'] {
@@ -451,37 +634,87 @@ function targets(rep: Report): Report['targets'] {
   const nc = rp.noChangeMedian;
   out.push({ name: 'no-change re-run ≤ 2 s', holds: nc <= 2, detail: `${f2(nc)} s` });
   if (by.ansible) {
-    out.push({ name: 'no-change re-run ≥ 10× faster than stock ansible-playbook', holds: by.ansible.noChangeMedian / nc >= 10, detail: `${(by.ansible.noChangeMedian / nc).toFixed(1)}× (${f2(by.ansible.noChangeMedian)} s vs ${f2(nc)} s)` });
-    out.push({ name: 'first apply ≥ 8× faster than stock ansible-playbook', holds: by.ansible.first.seconds / rp.first.seconds >= 8, detail: `${(by.ansible.first.seconds / rp.first.seconds).toFixed(1)}× (${f2(by.ansible.first.seconds)} s vs ${f2(rp.first.seconds)} s)` });
+    out.push({
+      name: 'no-change re-run ≥ 10× faster than stock ansible-playbook',
+      holds: by.ansible.noChangeMedian / nc >= 10,
+      detail: `${(by.ansible.noChangeMedian / nc).toFixed(1)}× (${f2(by.ansible.noChangeMedian)} s vs ${f2(nc)} s)`,
+    });
+    out.push({
+      name: 'first apply ≥ 8× faster than stock ansible-playbook',
+      holds: by.ansible.first.seconds / rp.first.seconds >= 8,
+      detail: `${(by.ansible.first.seconds / rp.first.seconds).toFixed(1)}× (${f2(by.ansible.first.seconds)} s vs ${f2(rp.first.seconds)} s)`,
+    });
   }
-  out.push({ name: 'no-change re-run within 2× of the floor', holds: nc <= 2 * rp.floor.median, detail: `${(nc / rp.floor.median).toFixed(1)}× (${f2(nc)} s vs floor ${f2(rp.floor.median)} s)` });
+  out.push({
+    name: 'no-change re-run within 2× of the floor',
+    holds: nc <= 2 * rp.floor.median,
+    detail: `${(nc / rp.floor.median).toFixed(1)}× (${f2(nc)} s vs floor ${f2(rp.floor.median)} s)`,
+  });
   if (rp.away) {
     const a = rp.away.noChangeMedian;
-    out.push({ name: 'no-change re-run with every device away (through the relay) within 1.5× of all at home', holds: a <= 1.5 * nc, detail: `${(a / nc).toFixed(2)}× (${f2(a)} s vs ${f2(nc)} s)` });
+    out.push({
+      name: 'no-change re-run with every device away (through the relay) within 1.5× of all at home',
+      holds: a <= 1.5 * nc,
+      detail: `${(a / nc).toFixed(2)}× (${f2(a)} s vs ${f2(nc)} s)`,
+    });
     const home = rp.sudoPerNoChangeRun.rpi1;
-    out.push({ name: 'round trips per device unchanged when away (sudo on rpi1 per no-change run)', holds: rp.away.rpi1SudoPerRun === home, detail: `${rp.away.rpi1SudoPerRun} away vs ${home} at home` });
+    out.push({
+      name: 'round trips per device unchanged when away (sudo on rpi1 per no-change run)',
+      holds: rp.away.rpi1SudoPerRun === home,
+      detail: `${rp.away.rpi1SudoPerRun} away vs ${home} at home`,
+    });
   }
   // Issue 17: start-up, the floor, status, first apply.
   const startups = rp.noChange.filter((r) => r.ok && r.startupMs !== undefined).map((r) => r.startupMs!);
   if (startups.length) {
     const s = median(startups);
-    out.push({ name: 'start-up ≤ 150 ms (process start → first byte to a host, median of the no-change runs)', holds: s <= 150, detail: `${s.toFixed(0)} ms (runs: ${startups.join(', ')} ms; the first apply's: ${rp.first.startupMs ?? '—'} ms)` });
+    out.push({
+      name: 'start-up ≤ 150 ms (process start → first byte to a host, median of the no-change runs)',
+      holds: s <= 150,
+      detail: `${s.toFixed(0)} ms (runs: ${startups.join(', ')} ms; the first apply's: ${rp.first.startupMs ?? '—'} ms)`,
+    });
   }
-  out.push({ name: `no-change re-run of ${rep.devices} devices ≤ 1.2× the floor`, holds: nc <= 1.2 * rp.floor.median, detail: `${(nc / rp.floor.median).toFixed(2)}× (${f2(nc)} s vs floor ${f2(rp.floor.median)} s)` });
-  if (rp.status) out.push({ name: `status of ${rep.devices} devices ≤ 0.5 s`, holds: rp.status.median <= 0.5, detail: `${f2(rp.status.median)} s (median of ${rp.status.runs.length - 1}: ${rp.status.runs.slice(1).map(f2).join(', ')} s; the first, which scans every tunnel's host key: ${f2(rp.status.first)} s)` });
-  if (by.ansible) out.push({ name: 'first apply ≥ 12× faster than stock ansible-playbook', holds: by.ansible.first.seconds / rp.first.seconds >= 12, detail: `${(by.ansible.first.seconds / rp.first.seconds).toFixed(1)}× (${f2(by.ansible.first.seconds)} s vs ${f2(rp.first.seconds)} s)` });
+  out.push({
+    name: `no-change re-run of ${rep.devices} devices ≤ 1.2× the floor`,
+    holds: nc <= 1.2 * rp.floor.median,
+    detail: `${(nc / rp.floor.median).toFixed(2)}× (${f2(nc)} s vs floor ${f2(rp.floor.median)} s)`,
+  });
+  if (rp.status)
+    out.push({
+      name: `status of ${rep.devices} devices ≤ 0.5 s`,
+      holds: rp.status.median <= 0.5,
+      detail: `${f2(rp.status.median)} s (median of ${rp.status.runs.length - 1}: ${rp.status.runs.slice(1).map(f2).join(', ')} s; the first, which scans every tunnel's host key: ${f2(rp.status.first)} s)`,
+    });
+  if (by.ansible)
+    out.push({
+      name: 'first apply ≥ 12× faster than stock ansible-playbook',
+      holds: by.ansible.first.seconds / rp.first.seconds >= 12,
+      detail: `${(by.ansible.first.seconds / rp.first.seconds).toFixed(1)}× (${f2(by.ansible.first.seconds)} s vs ${f2(rp.first.seconds)} s)`,
+    });
   const rss = Math.max(...[rp.first, ...rp.noChange, rp.addOne].map((r) => r.peakRssMB ?? 0));
-  out.push({ name: `peak RSS < 200 MB (at ${rep.devices} devices; the issue asks it at 64)`, holds: rss < 200, detail: `${rss} MB` });
+  out.push({
+    name: `peak RSS < 200 MB (at ${rep.devices} devices; the issue asks it at 64)`,
+    holds: rss < 200,
+    detail: `${rss} MB`,
+  });
   // Scaling: compare with the latest valid 8-device results in bench/results of the same relay-play
   // commit on the same kind of machine (two runs: the file is named in the detail).
   const base = rep.devices === 8 ? undefined : baseline(RESULTS, 8, rep, log);
   if (base) {
     const r8 = base.report.phases.find((p) => p.tool === 'relay-play');
     if (r8) {
-      for (const [name, a, b] of [['first apply', r8.first.seconds, rp.first.seconds], ['no-change re-run', r8.noChangeMedian, nc], ['add-one-device re-run', r8.addOne.seconds, rp.addOne.seconds]] as const) {
+      for (const [name, a, b] of [
+        ['first apply', r8.first.seconds, rp.first.seconds],
+        ['no-change re-run', r8.noChangeMedian, nc],
+        ['add-one-device re-run', r8.addOne.seconds, rp.addOne.seconds],
+      ] as const) {
         // The floor's own growth on the same machine: what no tool can do better than.
         const floor = `the floor itself ${(rp.floor.median / r8.floor.median).toFixed(2)}× (${f2(rp.floor.median)} s vs ${f2(r8.floor.median)} s)`;
-        out.push({ name: `${rep.devices} devices ≤ 2× the time of 8 (${name})`, holds: b <= 2 * a, detail: `${(b / a).toFixed(2)}× (${f2(b)} s vs ${f2(a)} s, 8 devices from ${base.file}); ${floor}` });
+        out.push({
+          name: `${rep.devices} devices ≤ 2× the time of 8 (${name})`,
+          holds: b <= 2 * a,
+          detail: `${(b / a).toFixed(2)}× (${f2(b)} s vs ${f2(a)} s, 8 devices from ${base.file}); ${floor}`,
+        });
       }
     }
   }
@@ -499,7 +732,9 @@ async function main(): Promise<void> {
   const rpt = relayPlayUnderTest(o);
   RP_ROOT = rpt.root;
   CLI = path.join(RP_ROOT, 'bin', 'relay-play.js');
-  log(`relay-play under test: ${rpt.source} ${rpt.commit.slice(0, 12)}${rpt.dirty?.length ? ` with uncommitted changes to ${rpt.dirty.length} file(s)` : ''} (${CLI})`);
+  log(
+    `relay-play under test: ${rpt.source} ${rpt.commit.slice(0, 12)}${rpt.dirty?.length ? ` with uncommitted changes to ${rpt.dirty.length} file(s)` : ''} (${CLI})`,
+  );
   for (const k of Object.keys(process.env)) if (k.startsWith('ANSIBLE_')) delete process.env[k];
   fs.mkdirSync(LOGS, { recursive: true });
   const rep: Report = {
@@ -513,7 +748,9 @@ async function main(): Promise<void> {
     problems: [],
     valid: false,
   };
-  log(`machine: ${rep.machine.nproc} CPUs (${rep.machine.cpuModel}), ${rep.machine.memoryGiB} GiB; ${rep.machine.ansible ?? 'no ansible'}; ${rep.machine.openssh}`);
+  log(
+    `machine: ${rep.machine.nproc} CPUs (${rep.machine.cpuModel}), ${rep.machine.memoryGiB} GiB; ${rep.machine.ansible ?? 'no ansible'}; ${rep.machine.openssh}`,
+  );
   if (o.tunnels !== undefined) return runTunnels(o, rep);
   for (const tool of o.tools) {
     let p: PhaseResult;
@@ -527,7 +764,8 @@ async function main(): Promise<void> {
       continue;
     }
     rep.phases.push(p);
-    for (const r of [p.first, ...p.noChange, p.addOne]) rep.problems.push(...r.problems.map((x) => `${TOOL_LABEL[tool]}: ${x}`));
+    for (const r of [p.first, ...p.noChange, p.addOne])
+      rep.problems.push(...r.problems.map((x) => `${TOOL_LABEL[tool]}: ${x}`));
     rep.problems.push(...p.problems.map((x) => `${TOOL_LABEL[tool]}: ${x}`));
   }
   if (!rep.phases.length) {
@@ -535,7 +773,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   rep.endStateDiffers = compareEndStates(rep.phases);
-  if (o.tools.length > 1 && !rep.phases.some((p) => p.tool === 'relay-play')) rep.problems.push('relay-play not measured: the other tools cannot be compared with it');
+  if (o.tools.length > 1 && !rep.phases.some((p) => p.tool === 'relay-play'))
+    rep.problems.push('relay-play not measured: the other tools cannot be compared with it');
   rep.problems = reportProblems(rep);
   rep.valid = rep.problems.length === 0;
   if (!rep.valid) {
@@ -543,9 +782,14 @@ async function main(): Promise<void> {
     // for whoever debugs it goes to bench/results/logs/ (not committed).
     const record = path.join(LOGS, `${rep.date.slice(0, 19).replace(/:/g, '')}-${o.devices}-INVALID.json`);
     fs.writeFileSync(record, JSON.stringify(rep, null, 2) + '\n');
-    const out = [`\nTHE COMPARISON IS NOT VALID: no figures or ratios are printed or saved.\n`, 'What went wrong or differed:', ...rep.problems.map((p) => `  - ${p}`)];
+    const out = [
+      `\nTHE COMPARISON IS NOT VALID: no figures or ratios are printed or saved.\n`,
+      'What went wrong or differed:',
+      ...rep.problems.map((p) => `  - ${p}`),
+    ];
     for (const [tool, diff] of Object.entries(rep.endStateDiffers)) {
-      for (const [item, lines] of Object.entries(diff)) out.push(`\n  ${TOOL_LABEL[tool as Tool]} vs relay-play, ${item}:`, ...lines.map((l) => `    ${l}`));
+      for (const [item, lines] of Object.entries(diff))
+        out.push(`\n  ${TOOL_LABEL[tool as Tool]} vs relay-play, ${item}:`, ...lines.map((l) => `    ${l}`));
     }
     out.push(`\nrecord (not a result): ${path.relative(REPO, record)}`);
     process.stdout.write(out.join('\n') + '\n');
@@ -561,28 +805,55 @@ async function main(): Promise<void> {
 
   const m = rep.machine;
   const out: string[] = [];
-  out.push(`\nrelay-play vs ansible-playbook: ${o.devices} devices + relay + client (${o.devices + 2} hosts; add-one: ${o.devices + 3}), forks = all hosts for every tool`);
-  out.push(`relay-play ${rep.relayPlay.commit.slice(0, 12)} (${rep.relayPlay.source}${rep.relayPlay.dirty?.length ? ', dirty' : ''})`);
-  out.push(`${rep.date.slice(0, 16).replace('T', ' ')} UTC, ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, node ${m.node}, ${m.ansible ?? ''}, ${m.openssh ?? ''}\n`);
+  out.push(
+    `\nrelay-play vs ansible-playbook: ${o.devices} devices + relay + client (${o.devices + 2} hosts; add-one: ${o.devices + 3}), forks = all hosts for every tool`,
+  );
+  out.push(
+    `relay-play ${rep.relayPlay.commit.slice(0, 12)} (${rep.relayPlay.source}${rep.relayPlay.dirty?.length ? ', dirty' : ''})`,
+  );
+  out.push(
+    `${rep.date.slice(0, 16).replace('T', ' ')} UTC, ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, node ${m.node}, ${m.ansible ?? ''}, ${m.openssh ?? ''}\n`,
+  );
   out.push(table(rep));
   out.push('');
   for (const p of rep.phases) {
     const busy = [p.first, ...p.noChange, p.addOne].map((r) => `${((r.machineBusy ?? 0) * 100).toFixed(0)}%`).join('/');
-    out.push(`${TOOL_LABEL[p.tool]}: lab boot ${p.labBootSeconds.toFixed(1)} s; CPU busy before ${(p.quietBefore.busy * 100).toFixed(0)}%, during runs ${busy}; loadavg ${p.loadavg.before.map((x) => x.toFixed(2)).join(' ')} → ${p.loadavg.after.map((x) => x.toFixed(2)).join(' ')}; no-change runs ${p.noChange.map((r) => f2(r.seconds)).join(', ')} s; sudo per no-change run ${JSON.stringify(p.sudoPerNoChangeRun)}; CPU s (first/no-change/add-one) ${f2(p.first.cpuSeconds)}/${f2(p.noChange[0].cpuSeconds)}/${f2(p.addOne.cpuSeconds)}; floor runs ${p.floor.runs.map(f2).join(', ')} s`);
+    out.push(
+      `${TOOL_LABEL[p.tool]}: lab boot ${p.labBootSeconds.toFixed(1)} s; CPU busy before ${(p.quietBefore.busy * 100).toFixed(0)}%, during runs ${busy}; loadavg ${p.loadavg.before.map((x) => x.toFixed(2)).join(' ')} → ${p.loadavg.after.map((x) => x.toFixed(2)).join(' ')}; no-change runs ${p.noChange.map((r) => f2(r.seconds)).join(', ')} s; sudo per no-change run ${JSON.stringify(p.sudoPerNoChangeRun)}; CPU s (first/no-change/add-one) ${f2(p.first.cpuSeconds)}/${f2(p.noChange[0].cpuSeconds)}/${f2(p.addOne.cpuSeconds)}; floor runs ${p.floor.runs.map(f2).join(', ')} s`,
+    );
   }
   const rp = rep.phases.find((p) => p.tool === 'relay-play');
   if (rp) {
     const b = rp.first.breakdown;
-    out.push(`\nrelay-play first apply: start-up ${f2(b.startup)} s, ${b.plays.map((x) => `${x.name} ${f2(x.seconds)} s`).join(', ')}, exit ${f2(b.shutdown)} s`);
+    out.push(
+      `\nrelay-play first apply: start-up ${f2(b.startup)} s, ${b.plays.map((x) => `${x.name} ${f2(x.seconds)} s`).join(', ')}, exit ${f2(b.shutdown)} s`,
+    );
     const slow = [...b.tasks].sort((x, y) => y.mean - x.mean).slice(0, 6);
-    out.push(`  slowest tasks (mean / max over hosts): ${slow.map((t) => `${t.task} ${f2(t.mean)}/${f2(t.max)} s`).join('; ')}`);
-    if (rp.noChangeDefaultForks !== undefined) out.push(`relay-play no-change re-run with the default --forks 20 (${rep.devices + 3} hosts): ${f2(rp.noChangeDefaultForks)} s`);
+    out.push(
+      `  slowest tasks (mean / max over hosts): ${slow.map((t) => `${t.task} ${f2(t.mean)}/${f2(t.max)} s`).join('; ')}`,
+    );
+    if (rp.noChangeDefaultForks !== undefined)
+      out.push(
+        `relay-play no-change re-run with the default --forks 20 (${rep.devices + 3} hosts): ${f2(rp.noChangeDefaultForks)} s`,
+      );
     const nb = rp.noChange[0].breakdown;
-    out.push(`relay-play no-change run: start-up ${f2(nb.startup)} s, ${nb.plays.map((x) => `${x.name} ${f2(x.seconds)} s`).join(', ')}, exit ${f2(nb.shutdown)} s`);
+    out.push(
+      `relay-play no-change run: start-up ${f2(nb.startup)} s, ${nb.plays.map((x) => `${x.name} ${f2(x.seconds)} s`).join(', ')}, exit ${f2(nb.shutdown)} s`,
+    );
     if (rp.profile) {
       const pr = rp.profile.noChange;
-      out.push(`relay-play CPU profile of a no-change run (${f2(pr.seconds)} s): ${pr.buckets.slice(0, 8).map((x) => `${x.name} ${f2(x.seconds)} s`).join(', ')}`);
-      out.push(`  top functions: ${pr.top.slice(0, 6).map((x) => `${x.fn} (${x.where}) ${f2(x.seconds)} s`).join('; ')}`);
+      out.push(
+        `relay-play CPU profile of a no-change run (${f2(pr.seconds)} s): ${pr.buckets
+          .slice(0, 8)
+          .map((x) => `${x.name} ${f2(x.seconds)} s`)
+          .join(', ')}`,
+      );
+      out.push(
+        `  top functions: ${pr.top
+          .slice(0, 6)
+          .map((x) => `${x.fn} (${x.where}) ${f2(x.seconds)} s`)
+          .join('; ')}`,
+      );
     }
   }
   if (rep.targets) {
@@ -590,7 +861,9 @@ async function main(): Promise<void> {
     for (const t of rep.targets) out.push(`  ${t.holds ? 'HOLDS' : 'MISSES'}  ${t.name}: ${t.detail}`);
   }
   for (const tool of Object.keys(rep.endStateDiffers)) {
-    out.push(`end state of ${TOOL_LABEL[tool as Tool]} vs relay-play on all ${rep.hosts + 1} hosts (keys masked): identical`);
+    out.push(
+      `end state of ${TOOL_LABEL[tool as Tool]} vs relay-play on all ${rep.hosts + 1} hosts (keys masked): identical`,
+    );
   }
   out.push(`\nresults: ${path.relative(REPO, file)}`);
   process.stdout.write(out.join('\n') + '\n');
@@ -605,18 +878,48 @@ async function runTunnels(o: Options, rep: Report): Promise<void> {
   const quiet = await waitQuiet();
   const loadBefore = os.loadavg();
   try {
-    result = await tunnelBench(lab, { tunnels: o.tunnels!, sims: o.sims, cli: CLI, rpRoot: RP_ROOT, log, deviceKex: o.deviceKex });
+    result = await tunnelBench(lab, {
+      tunnels: o.tunnels!,
+      sims: o.sims,
+      cli: CLI,
+      rpRoot: RP_ROOT,
+      log,
+      deviceKex: o.deviceKex,
+    });
   } finally {
     await lab.teardown();
   }
   const targets = tunnelTargets(result);
-  const file = path.join(RESULTS, `${rep.date.slice(0, 16).replace(/:/g, '')}-tunnels-${o.tunnels}${o.deviceKex === 'curve25519' ? '-curve25519' : ''}${o.release ? `-${o.release}` : ''}.json`);
-  fs.writeFileSync(file, JSON.stringify({ ...rep, labRelease: o.release ?? 'bookworm', tunnels: result, targets, machineBusyBefore: quiet.busy, loadavg: { before: loadBefore, after: os.loadavg() } }, null, 2) + '\n');
+  const file = path.join(
+    RESULTS,
+    `${rep.date.slice(0, 16).replace(/:/g, '')}-tunnels-${o.tunnels}${o.deviceKex === 'curve25519' ? '-curve25519' : ''}${o.release ? `-${o.release}` : ''}.json`,
+  );
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        ...rep,
+        labRelease: o.release ?? 'bookworm',
+        tunnels: result,
+        targets,
+        machineBusyBefore: quiet.busy,
+        loadavg: { before: loadBefore, after: os.loadavg() },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   const m = rep.machine;
   const out = [
     `\nrelay-play ${rep.relayPlay.commit.slice(0, 12)}: one relay, ${o.tunnels} tunnels from ${o.sims} sim hosts, all Debian ${o.release ?? 'bookworm'}`,
-    `${rep.date.slice(0, 16).replace('T', ' ')} UTC, ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, node ${m.node}, ${m.openssh ?? ''}; loadavg ${loadBefore.map((x) => x.toFixed(2)).join(' ')} → ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
-    `apply ${result.applySeconds.toFixed(1)} s; all tunnels up ${result.firstStart.allListeningSeconds.toFixed(1)} s after starting them; tunnels back after the reboot (s after sshd answered → listening): ${result.reboot.samples.filter((_, i, a) => i % 8 === 0 || i === a.length - 1).map(([t, c]) => `${t}→${c}`).join(' ')}`,
+    `${rep.date.slice(0, 16).replace('T', ' ')} UTC, ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, node ${m.node}, ${m.openssh ?? ''}; loadavg ${loadBefore.map((x) => x.toFixed(2)).join(' ')} → ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+    `apply ${result.applySeconds.toFixed(1)} s; all tunnels up ${result.firstStart.allListeningSeconds.toFixed(1)} s after starting them; tunnels back after the reboot (s after sshd answered → listening): ${result.reboot.samples
+      .filter((_, i, a) => i % 8 === 0 || i === a.length - 1)
+      .map(([t, c]) => `${t}→${c}`)
+      .join(' ')}`,
     '\ntargets:',
     ...targets.map((t) => `  ${t.holds ? 'HOLDS' : 'MISSES'}  ${t.name}: ${t.detail}`),
     `\nresults: ${path.relative(REPO, file)}`,

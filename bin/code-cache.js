@@ -28,7 +28,10 @@ function requireWithCodeCache(file, label) {
   } catch {
     /* not made yet */
   }
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+  });
   if (cacheFile && (!cachedData || script.cachedDataRejected)) process.once('exit', () => save(cacheFile, script));
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
@@ -38,7 +41,11 @@ function requireWithCodeCache(file, label) {
 function cachePath(bytes, label) {
   if (process.env.RELAY_PLAY_CODE_CACHE === '0') return undefined;
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  const key = createHash('sha256').update(bytes).update(`\0${process.version}\0${process.arch}\0${label}`).digest('hex').slice(0, 32);
+  const key = createHash('sha256')
+    .update(bytes)
+    .update(`\0${process.version}\0${process.arch}\0${label}`)
+    .digest('hex')
+    .slice(0, 32);
   return join(base, 'relay-play', `${label}-${key}.v8cache`);
 }
 
@@ -52,7 +59,9 @@ function save(cacheFile, script) {
     // The caches of earlier builds for this command are of no more use.
     const dir = dirname(cacheFile);
     const mine = cacheFile.slice(dir.length + 1);
-    for (const f of fs.readdirSync(dir)) if (f !== mine && f.startsWith(mine.split('-')[0] + '-') && f.endsWith('.v8cache')) fs.rmSync(join(dir, f), { force: true });
+    for (const f of fs.readdirSync(dir))
+      if (f !== mine && f.startsWith(mine.split('-')[0] + '-') && f.endsWith('.v8cache'))
+        fs.rmSync(join(dir, f), { force: true });
   } catch {
     /* read-only home, full disk: run without a cache */
   }

@@ -12,5 +12,6 @@ const bundle = join(__dirname, '..', 'dist', 'relay-play.cjs');
 const COMMANDS = ['apply', 'status', 'run', 'remove', 'rotate', 'enroll', 'nixos'];
 const label = COMMANDS.includes(process.argv[2]) ? process.argv[2] : 'other';
 
-if (process.env.RELAY_PLAY_BUNDLE !== '0' && existsSync(bundle)) require('./code-cache.js').requireWithCodeCache(bundle, label).main(process.argv);
+if (process.env.RELAY_PLAY_BUNDLE !== '0' && existsSync(bundle))
+  require('./code-cache.js').requireWithCodeCache(bundle, label).main(process.argv);
 else import('../dist/src/cli/index.js').then((m) => m.main(process.argv));

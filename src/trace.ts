@@ -8,7 +8,8 @@ const on = process.env.RELAY_PLAY_TRACE;
 
 export function trace(what: string): void {
   if (!on) return;
-  const cpu = on === 'cpu' ? `, cpu ${(((u) => u.user + u.system)(process.cpuUsage()) / 1000).toFixed(0).padStart(5)} ms` : '';
+  const cpu =
+    on === 'cpu' ? `, cpu ${(((u) => u.user + u.system)(process.cpuUsage()) / 1000).toFixed(0).padStart(5)} ms` : '';
   process.stderr.write(`[trace ${performance.now().toFixed(0).padStart(6)} ms${cpu}] ${what}\n`);
 }
 

@@ -44,7 +44,12 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     const stats = recap(r.stdout);
     const hosts = ['server', ...devices, 'client'];
     assert.deepEqual(Object.keys(stats).sort(), hosts.sort(), `${what}: the hosts in the recap\n${show(r)}`);
-    for (const h of hosts) assert.deepEqual([stats[h].changed, stats[h].failed, stats[h].unreachable], [0, 0, 0], `${what}: ${h} changed, failed, unreachable\n${show(r)}`);
+    for (const h of hosts)
+      assert.deepEqual(
+        [stats[h].changed, stats[h].failed, stats[h].unreachable],
+        [0, 0, 0],
+        `${what}: ${h} changed, failed, unreachable\n${show(r)}`,
+      );
   };
   /** An apply SIGKILLed (its whole process group) as soon as its output matches `at`: it must get there, still running. */
   const killedAt = async (at: RegExp, what: string) => {
@@ -65,7 +70,15 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
   before(async () => {
     lab = await startLab(['server', 'client', 'rpi1', 'rpi2', 'rpi3', 'rpi4', 'rpi5'], {
       bootTimeoutMs: 300_000,
-      release: { server: 'bookworm', client: 'trixie', rpi1: 'trixie', rpi2: 'trixie', rpi3: 'trixie', rpi4: 'trixie', rpi5: 'bookworm' },
+      release: {
+        server: 'bookworm',
+        client: 'trixie',
+        rpi1: 'trixie',
+        rpi2: 'trixie',
+        rpi3: 'trixie',
+        rpi4: 'trixie',
+        rpi5: 'bookworm',
+      },
     });
     dir = tempDir('relay-play-faults-');
     await setupClientLogin(lab, ['rpi1', 'rpi2', 'rpi3', 'rpi4', 'rpi5']);
@@ -88,8 +101,17 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
       const secs = await waitReachable(lab, ['rpi3'], 90_000, 'rpi3 after the network cut');
       if (secs > 15) {
         // Slower than usual (~6 s): show what the tunnel did after the link came back.
-        const j = await lab.exec('rpi3', `sudo journalctl -u relay-tunnel --since @${upAt} --no-pager -o short-precise | grep -v 'kill control group'`);
-        console.log(j.stdout.trim().split('\n').map((l) => `# rpi3: ${l}`).join('\n'));
+        const j = await lab.exec(
+          'rpi3',
+          `sudo journalctl -u relay-tunnel --since @${upAt} --no-pager -o short-precise | grep -v 'kill control group'`,
+        );
+        console.log(
+          j.stdout
+            .trim()
+            .split('\n')
+            .map((l) => `# rpi3: ${l}`)
+            .join('\n'),
+        );
       }
       return { secs };
     })().catch((error: Error) => ({ error }));
@@ -104,7 +126,9 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     await lab.reboot('server'); // returns once the relay's sshd answers and systemd is up
     const up = Date.now();
     const secs = await waitReachable(lab, ['rpi1', 'rpi2'], 90_000, 'after relay reboot');
-    console.log(`# relay reboot: tunnels back ${secs.toFixed(1)} s after the relay's sshd was up (${seconds(Date.now() - t0)} s after the reboot began)`);
+    console.log(
+      `# relay reboot: tunnels back ${secs.toFixed(1)} s after the relay's sshd was up (${seconds(Date.now() - t0)} s after the reboot began)`,
+    );
     assert.ok(secs <= BOUND_S, `tunnels back after ${secs} s\n${await diagnose(lab, ['rpi1', 'rpi2'])}`);
     void up;
   });
@@ -129,7 +153,9 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     const t0 = Date.now();
     await lab.reboot('rpi2');
     const secs = await waitReachable(lab, ['rpi2'], 90_000, 'after device reboot');
-    console.log(`# device reboot: rpi2 back ${secs.toFixed(1)} s after it had booted (${seconds(Date.now() - t0)} s after the reboot began)`);
+    console.log(
+      `# device reboot: rpi2 back ${secs.toFixed(1)} s after it had booted (${seconds(Date.now() - t0)} s after the reboot began)`,
+    );
     assert.ok(secs <= BOUND_S, `rpi2 back after ${secs} s\n${await diagnose(lab, ['rpi2'])}`);
   });
 
@@ -145,7 +171,9 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     const [a, b] = await Promise.all([apply(), apply()]);
     assert.equal(a.code, 0, show(a));
     assert.equal(b.code, 0, show(b));
-    const waited = [a, b].filter((r) => /waiting up to 120 s for another relay-play run on server to finish/.test(r.stderr));
+    const waited = [a, b].filter((r) =>
+      /waiting up to 120 s for another relay-play run on server to finish/.test(r.stderr),
+    );
     assert.equal(waited.length, 1, `exactly one apply waited for the other:\n${show(a)}\n${show(b)}`);
     console.log(`# two concurrent applies: both done in ${seconds(Date.now() - t0)} s, the second waited for the lock`);
 
@@ -164,7 +192,11 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     const firstDone = await first.done;
     assert.equal(firstDone.code, 0, show(firstDone));
     assert.equal(third.code, 1, show(third));
-    assert.match(third.stderr, /^error: another relay-play run still holds the lock on server \(\/run\/lock\/relay-play\.lock\) after 1 s$/m, show(third));
+    assert.match(
+      third.stderr,
+      /^error: another relay-play run still holds the lock on server \(\/run\/lock\/relay-play\.lock\) after 1 s$/m,
+      show(third),
+    );
     assert.match(third.stderr, /hint: let it finish, then run again/, show(third));
     assert.doesNotMatch(third.stdout, /PLAY \[/, 'the refused run ran nothing');
 
@@ -179,7 +211,9 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     // Killed at rpi4's first change (enrolling it), then again at the next run's first change on the relay.
     const k1 = await killedAt(/^changed: \[rpi4\]/m, 'first run');
     const k2 = await killedAt(/^changed: \[server\]/m, 'second run');
-    console.log(`# killed applies: after ${k1.secs} s (at: ${lastTask(k1.r.stdout)}), after ${k2.secs} s (at: ${lastTask(k2.r.stdout)})`);
+    console.log(
+      `# killed applies: after ${k1.secs} s (at: ${lastTask(k1.r.stdout)}), after ${k2.secs} s (at: ${lastTask(k2.r.stdout)})`,
+    );
 
     const t3 = Date.now();
     const full = await apply();
@@ -196,8 +230,14 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
 
   it('a hand-broken sshd drop-in: apply --check and apply report sshd -t failing, no reload, sshd keeps serving; fixed, it converges', async () => {
     const mark = (await lab.exec('server', 'date +%s.%N')).stdout.trim();
-    const before = await lab.exec('server', 'sudo sha256sum /etc/ssh/sshd_config.d/relay-play.conf /home/relay/.ssh/authorized_keys; systemctl show -p MainPID --value ssh');
-    const broken = await lab.exec('server', "printf 'ThisIsNotAnSshdOption yes\\n' | sudo tee /etc/ssh/sshd_config.d/zz-broken.conf >/dev/null && ! sudo sshd -t");
+    const before = await lab.exec(
+      'server',
+      'sudo sha256sum /etc/ssh/sshd_config.d/relay-play.conf /home/relay/.ssh/authorized_keys; systemctl show -p MainPID --value ssh',
+    );
+    const broken = await lab.exec(
+      'server',
+      "printf 'ThisIsNotAnSshdOption yes\\n' | sudo tee /etc/ssh/sshd_config.d/zz-broken.conf >/dev/null && ! sudo sshd -t",
+    );
     assert.equal(broken.code, 0, show(broken));
 
     devices = ['rpi1', 'rpi2', 'rpi3', 'rpi4', 'rpi5'];
@@ -208,7 +248,11 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     assert.equal(dry.code, 2, show(dry));
     const dryFatal = dry.stdout.split('\n').filter((l) => l.startsWith('fatal: '));
     assert.equal(dryFatal.length, 1, show(dry));
-    assert.match(dryFatal[0], /^fatal: \[server\] .*sshd -t fails on server's configuration as it is, before relay-play changes it: \/etc\/ssh\/sshd_config\.d\/zz-broken\.conf: line 1: Bad configuration option: ThisIsNotAnSshdOption; /, show(dry));
+    assert.match(
+      dryFatal[0],
+      /^fatal: \[server\] .*sshd -t fails on server's configuration as it is, before relay-play changes it: \/etc\/ssh\/sshd_config\.d\/zz-broken\.conf: line 1: Bad configuration option: ThisIsNotAnSshdOption; /,
+      show(dry),
+    );
     console.log(`# broken sshd drop-in: apply --check exit 2: ${dryFatal[0]}`);
 
     const r = await apply();
@@ -223,12 +267,20 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     // Not reloaded, nothing of sshd's or the keys changed, and sshd still serves.
     const log = await lab.exec('server', `sudo journalctl -u ssh --since @${mark} --no-pager -o cat`);
     // sshd's and systemd's own words for a reload (sudo's lines quote whole command lines: not those).
-    assert.doesNotMatch(log.stdout, /^(Received SIGHUP|Reloading|Reloaded)\b/m, `sshd was not reloaded:\n${log.stdout}`);
-    const afterSums = await lab.exec('server', 'sudo sha256sum /etc/ssh/sshd_config.d/relay-play.conf /home/relay/.ssh/authorized_keys; systemctl show -p MainPID --value ssh');
+    assert.doesNotMatch(
+      log.stdout,
+      /^(Received SIGHUP|Reloading|Reloaded)\b/m,
+      `sshd was not reloaded:\n${log.stdout}`,
+    );
+    const afterSums = await lab.exec(
+      'server',
+      'sudo sha256sum /etc/ssh/sshd_config.d/relay-play.conf /home/relay/.ssh/authorized_keys; systemctl show -p MainPID --value ssh',
+    );
     assert.equal(afterSums.stdout, before.stdout, 'drop-in, authorized_keys and sshd pid untouched');
     const admin = await lab.exec('server', 'echo admin-in', { timeoutMs: 15_000 });
     assert.equal(admin.stdout.trim(), 'admin-in', `admin can still ssh in: ${show(admin)}`);
-    for (const d of ['rpi1', 'rpi2', 'rpi3', 'rpi4']) assert.ok(await reachable(lab, d), `existing tunnel of ${d} still works`);
+    for (const d of ['rpi1', 'rpi2', 'rpi3', 'rpi4'])
+      assert.ok(await reachable(lab, d), `existing tunnel of ${d} still works`);
 
     // Fixed by hand: apply converges, rpi5 is reachable, and a second run changes nothing.
     const fix = await lab.exec('server', 'sudo rm /etc/ssh/sshd_config.d/zz-broken.conf');

@@ -14,7 +14,10 @@ const skip = !avail.ok && !required ? `lab unavailable: ${avail.why}` : false;
 
 function netnsNames(): string[] {
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter(Boolean);
 }
 
 function alive(pid: number): boolean {
@@ -33,7 +36,10 @@ describe('lab: a fleet of real Debian 12 and 13 hosts', { skip }, () => {
 
   before(async () => {
     assert.ok(avail.ok, `lab must be available here: ${avail.why}`);
-    lab = await startLab(names, { release: { alpha: 'bookworm', beta: 'trixie', gamma: 'bookworm' }, sshdNamedSshd: ['gamma'] });
+    lab = await startLab(names, {
+      release: { alpha: 'bookworm', beta: 'trixie', gamma: 'bookworm' },
+      sshdNamedSshd: ['gamma'],
+    });
   });
 
   after(async () => {
@@ -47,7 +53,11 @@ describe('lab: a fleet of real Debian 12 and 13 hosts', { skip }, () => {
     assert.equal(lab.bridgeNs, `${lab.prefix}-br`);
     assert.equal(lab.hosts.alpha.netns, `${lab.prefix}-alpha`);
     const inv = lab.inventoryHosts();
-    assert.deepEqual(inv.beta, { ansible_host: '198.18.0.11', ansible_user: 'admin', ansible_ssh_private_key_file: lab.adminKey });
+    assert.deepEqual(inv.beta, {
+      ansible_host: '198.18.0.11',
+      ansible_user: 'admin',
+      ansible_ssh_private_key_file: lab.adminKey,
+    });
     assert.ok(fs.existsSync(lab.adminKey));
     assert.equal(fs.statSync(lab.adminKey).mode & 0o077, 0, 'private key not readable by others');
   });
@@ -72,7 +82,8 @@ describe('lab: a fleet of real Debian 12 and 13 hosts', { skip }, () => {
   });
 
   it('each host runs its release: Debian 12 with OpenSSH 9.2, Debian 13 with OpenSSH 10.0; one image per release', async () => {
-    const facts = 'sed -n "s/^VERSION_ID=//p" /etc/os-release; sudo sshd -V 2>&1 | grep -o "OpenSSH_[0-9.]*" | head -n 1; cat /etc/relay-play-lab';
+    const facts =
+      'sed -n "s/^VERSION_ID=//p" /etc/os-release; sudo sshd -V 2>&1 | grep -o "OpenSSH_[0-9.]*" | head -n 1; cat /etc/relay-play-lab';
     const want = { alpha: ['"12"', 'OpenSSH_9.2', 'bookworm'], beta: ['"13"', 'OpenSSH_10.0', 'trixie'] } as const;
     for (const [h, [version, openssh, release]] of Object.entries(want)) {
       const r = await lab.exec(h, facts);
@@ -88,7 +99,10 @@ describe('lab: a fleet of real Debian 12 and 13 hosts', { skip }, () => {
   });
 
   it('sshdNamedSshd: sshd.service runs /usr/bin/sshd and there is no ssh.service at all', async () => {
-    const r = await lab.exec('gamma', 'systemctl is-active sshd.service; systemctl show -p LoadState --value ssh.service; systemctl show -p ExecStart --value sshd.service; test -e /usr/sbin/sshd || echo no-usr-sbin-sshd');
+    const r = await lab.exec(
+      'gamma',
+      'systemctl is-active sshd.service; systemctl show -p LoadState --value ssh.service; systemctl show -p ExecStart --value sshd.service; test -e /usr/sbin/sshd || echo no-usr-sbin-sshd',
+    );
     assert.equal(r.code, 0, r.stderr);
     const [active, sshLoad, execStart, noSbin] = r.stdout.trim().split('\n');
     assert.equal(active, 'active');
@@ -104,7 +118,10 @@ describe('lab: a fleet of real Debian 12 and 13 hosts', { skip }, () => {
     const r = await lab.exec('alpha', `timeout 5 bash -c 'exec 3<>/dev/tcp/${lab.hosts.beta.ip}/2222; head -c 8 <&3'`);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'SSH-2.0-', 'sshd on port 22 answered on 2222');
-    const closed = await lab.exec('alpha', `timeout 5 bash -c '</dev/tcp/${lab.hosts.alpha.ip}/2222' 2>&1 || echo refused`);
+    const closed = await lab.exec(
+      'alpha',
+      `timeout 5 bash -c '</dev/tcp/${lab.hosts.alpha.ip}/2222' 2>&1 || echo refused`,
+    );
     assert.match(closed.stdout, /refused/, 'only beta forwards');
   });
 
@@ -131,7 +148,10 @@ describe('lab: a fleet of real Debian 12 and 13 hosts', { skip }, () => {
   });
 
   it('systemd is fully up and /etc/hosts resolves localhost', async () => {
-    const r = await lab.exec('alpha', 'systemctl is-system-running; getent ahostsv4 localhost; grep -E "^::1\\s+localhost" /etc/hosts; systemctl is-active ssh');
+    const r = await lab.exec(
+      'alpha',
+      'systemctl is-system-running; getent ahostsv4 localhost; grep -E "^::1\\s+localhost" /etc/hosts; systemctl is-active ssh',
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^running\n/);
     assert.match(r.stdout, /^127\.0\.0\.1\s+STREAM localhost$/m);
@@ -156,8 +176,19 @@ describe('lab: a fleet of real Debian 12 and 13 hosts', { skip }, () => {
     assert.equal(r.stdout.split('\n')[0], lab.home);
     assert.match(r.stdout, /inet 198\.18\.0\.1\/24/);
     // Plain OpenSSH from the bridge namespace works with the lab's home/key (what the runner does).
-    const ssh = await lab.run(['ssh', '-i', lab.adminKey, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${lab.home}/.ssh/known_hosts`,
-      '-o', 'StrictHostKeyChecking=yes', `admin@${lab.hosts.beta.ip}`, 'hostname']);
+    const ssh = await lab.run([
+      'ssh',
+      '-i',
+      lab.adminKey,
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `UserKnownHostsFile=${lab.home}/.ssh/known_hosts`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      `admin@${lab.hosts.beta.ip}`,
+      'hostname',
+    ]);
     assert.equal(ssh.code, 0, ssh.stderr);
     assert.equal(ssh.stdout.trim(), 'beta');
   });
@@ -177,7 +208,8 @@ describe('lab: a fleet of real Debian 12 and 13 hosts', { skip }, () => {
     }
     // Every address in the host is 198.18.0.x, loopback or ::1 (no link-local IPv6 either).
     const addrs = await lab.exec('alpha', "ip -o addr show | awk '{print $4}'");
-    for (const a of addrs.stdout.trim().split('\n')) assert.match(a, /^(198\.18\.0\.\d+\/24|127\.0\.0\.1\/8|::1\/128)$/);
+    for (const a of addrs.stdout.trim().split('\n'))
+      assert.match(a, /^(198\.18\.0\.\d+\/24|127\.0\.0\.1\/8|::1\/128)$/);
     // The root namespace got nothing of ours.
     const root = spawnSync('ip', ['-o', 'addr', 'show'], { encoding: 'utf8' });
     assert.doesNotMatch(root.stdout, /198\.18\.0\./);
@@ -186,7 +218,10 @@ describe('lab: a fleet of real Debian 12 and 13 hosts', { skip }, () => {
   it('files written on a host survive a reboot; the host key stays the same', async () => {
     const kh = fs.readFileSync(`${lab.home}/.ssh/known_hosts`, 'utf8');
     const token = `survives-${Date.now()}`;
-    const w = await lab.exec('beta', `echo ${token} | sudo tee /root/lab-token >/dev/null && sync && cat /proc/sys/kernel/random/boot_id`);
+    const w = await lab.exec(
+      'beta',
+      `echo ${token} | sudo tee /root/lab-token >/dev/null && sync && cat /proc/sys/kernel/random/boot_id`,
+    );
     assert.equal(w.code, 0, w.stderr);
     const pidBefore = lab.nspawnPid('beta');
     const bootBefore = (await lab.exec('beta', 'cat /proc/1/stat | cut -d" " -f22')).stdout.trim();
@@ -227,19 +262,25 @@ describe('lab: a fleet of real Debian 12 and 13 hosts', { skip }, () => {
     assert.ok(netnsNames().some((n) => n.startsWith(`${prefix}-`)));
     await lab.teardown();
     await lab.teardown();
-    assert.deepEqual(netnsNames().filter((n) => n.startsWith(`${prefix}-`)), []);
+    assert.deepEqual(
+      netnsNames().filter((n) => n.startsWith(`${prefix}-`)),
+      [],
+    );
     for (const p of pids) assert.equal(alive(p!), false, `nspawn ${p} gone`);
     const mounts = fs.readFileSync('/proc/self/mounts', 'utf8');
     assert.ok(!mounts.includes(lab.dir), 'no mounts left');
     assert.equal(fs.existsSync(lab.dir), false, 'temp dir removed');
     assert.equal(fs.existsSync(`/run/relay-play-lab/${prefix}.json`), false, 'state file removed');
-    const stray = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-      try {
-        return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(`--machine=${prefix}-`);
-      } catch {
-        return false;
-      }
-    });
+    const stray = fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(`--machine=${prefix}-`);
+        } catch {
+          return false;
+        }
+      });
     assert.deepEqual(stray, []);
   });
 });
@@ -254,7 +295,9 @@ describe('lab: crash recovery', { skip }, () => {
       setInterval(() => {}, 1000);
     `;
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const info = await new Promise<{ prefix: string; dir: string; pid: number }>((resolve, reject) => {
       let buf = '';
       child.stdout!.on('data', (b: Buffer) => {
@@ -271,7 +314,10 @@ describe('lab: crash recovery', { skip }, () => {
     const swept = sweepStaleLabs();
     assert.ok(swept.includes(info.prefix), `swept ${JSON.stringify(swept)}`);
     assert.equal(alive(info.pid), false);
-    assert.deepEqual(netnsNames().filter((n) => n.startsWith(`${info.prefix}-`)), []);
+    assert.deepEqual(
+      netnsNames().filter((n) => n.startsWith(`${info.prefix}-`)),
+      [],
+    );
     assert.equal(fs.existsSync(info.dir), false);
     assert.ok(!fs.readFileSync('/proc/self/mounts', 'utf8').includes(info.dir));
   });

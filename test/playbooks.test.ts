@@ -35,7 +35,15 @@ describe('plain Ansible playbooks on lab hosts', { skip: avail.ok ? false : avai
     const secret = `s3cr3t-${Math.random().toString(36).slice(2)}-token`;
     const content = `password=${secret}\n`;
     // Base64 of the content as the old transport sent it (and of the secret, at each alignment).
-    const forms = [secret, Buffer.from(content).toString('base64').slice(0, 24), ...[0, 1, 2].map((k) => Buffer.from('xx'.slice(0, k) + secret).toString('base64').slice(4, 20))];
+    const forms = [
+      secret,
+      Buffer.from(content).toString('base64').slice(0, 24),
+      ...[0, 1, 2].map((k) =>
+        Buffer.from('xx'.slice(0, k) + secret)
+          .toString('base64')
+          .slice(4, 20),
+      ),
+    ];
     // A control on the same run: a command line that does carry a marker must be seen by the sampler.
     const marker = `visible-${Math.random().toString(36).slice(2)}`;
     const pb = writeYaml(dir, 'secret.yaml', [
@@ -45,14 +53,21 @@ describe('plain Ansible playbooks on lab hosts', { skip: avail.ok ? false : avai
         tasks: [
           // Notifying makes the write travel with the handler's marker in one batch; validate keeps
           // the write's processes alive long enough to be sampled for sure.
-          { name: 'secret file', copy: { content, dest: '/etc/app-secret', mode: '0600', validate: 'sleep 1.5; test -s %s' }, no_log: true, notify: 'done' },
+          {
+            name: 'secret file',
+            copy: { content, dest: '/etc/app-secret', mode: '0600', validate: 'sleep 1.5; test -s %s' },
+            no_log: true,
+            notify: 'done',
+          },
           { name: 'control', command: { argv: ['sh', '-c', 'sleep 1.5', marker] } },
         ],
         handlers: [{ name: 'done', debug: { msg: 'written' } }],
       },
     ]);
     // The patterns go in a file: on the sampler's own command line they would be found there.
-    await lab.exec('web1', 'rm -f /tmp/seen /tmp/stop-sampling; cat > /tmp/patterns', { input: [...forms, marker].join('\n') + '\n' });
+    await lab.exec('web1', 'rm -f /tmp/seen /tmp/stop-sampling; cat > /tmp/patterns', {
+      input: [...forms, marker].join('\n') + '\n',
+    });
     // Any local user can read every process's command line: sample them all, all the time.
     const sampler = lab.exec(
       'web1',
@@ -74,18 +89,39 @@ describe('plain Ansible playbooks on lab hosts', { skip: avail.ok ? false : avai
     assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), 'not in the output either');
   });
 
-  it('a {% %} mistake in a .j2 template: error at the template\'s line and column, exit 1, no host touched', async () => {
+  it("a {% %} mistake in a .j2 template: error at the template's line and column, exit 1, no host touched", async () => {
     const tdir = join(dir, 'bad-template');
     mkdirSync(join(tdir, 'templates'), { recursive: true });
-    writeFileSync(join(tdir, 'templates', 'bad.conf.j2'), '# header\n{% for p in ports %}\nlisten {{ p }}\n{% endif %}\n');
-    const pb = writeYaml(tdir, 'pb.yml', [{ hosts: 'web1', vars: { ports: [80] }, tasks: [{ name: 't', template: { src: 'bad.conf.j2', dest: '/tmp/bad.conf' } }] }]);
+    writeFileSync(
+      join(tdir, 'templates', 'bad.conf.j2'),
+      '# header\n{% for p in ports %}\nlisten {{ p }}\n{% endif %}\n',
+    );
+    const pb = writeYaml(tdir, 'pb.yml', [
+      {
+        hosts: 'web1',
+        vars: { ports: [80] },
+        tasks: [{ name: 't', template: { src: 'bad.conf.j2', dest: '/tmp/bad.conf' } }],
+      },
+    ]);
     // sshd logs each login; the count itself is one.
-    const logins = async () => Number((await lab.exec('web1', "sudo journalctl -u ssh --no-pager -o cat | grep -c '^Accepted publickey'")).stdout.trim());
+    const logins = async () =>
+      Number(
+        (
+          await lab.exec('web1', "sudo journalctl -u ssh --no-pager -o cat | grep -c '^Accepted publickey'")
+        ).stdout.trim(),
+      );
     const before = await logins();
     const r = await relayPlay(lab, ['run', pb, '-i', inventory]);
     const after = await logins();
     assert.equal(r.code, 1, show(r));
-    assert.match(r.stderr, new RegExp(`^error: ${join(tdir, 'templates', 'bad.conf.j2')}:4:1: template syntax error: "\\{% endif %\\}" without a matching opening tag\\n  hint: `, 'm'), show(r));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^error: ${join(tdir, 'templates', 'bad.conf.j2')}:4:1: template syntax error: "\\{% endif %\\}" without a matching opening tag\\n  hint: `,
+        'm',
+      ),
+      show(r),
+    );
     assert.equal(after - before, 1, 'only the count logged in');
   });
 
@@ -99,34 +135,82 @@ describe('plain Ansible playbooks on lab hosts', { skip: avail.ok ? false : avai
       mkdirSync(join(pkg, 'DEBIAN'), { recursive: true });
       mkdirSync(join(pkg, 'usr/bin'), { recursive: true });
       mkdirSync(join(pkg, 'lib/systemd/system'), { recursive: true });
-      writeFileSync(join(pkg, 'DEBIAN/control'), 'Package: demo-tool\nVersion: 1.0\nArchitecture: all\nMaintainer: relay-play tests <tests@example.invalid>\nDescription: a tool for the playbook test\n');
+      writeFileSync(
+        join(pkg, 'DEBIAN/control'),
+        'Package: demo-tool\nVersion: 1.0\nArchitecture: all\nMaintainer: relay-play tests <tests@example.invalid>\nDescription: a tool for the playbook test\n',
+      );
       writeFileSync(join(pkg, 'usr/bin/demo-tool'), '#!/bin/sh\necho "demo-tool 1.0"\n');
       chmodSync(join(pkg, 'usr/bin/demo-tool'), 0o755);
-      writeFileSync(join(pkg, 'lib/systemd/system/demo.service'), '[Unit]\nDescription=demo\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n');
+      writeFileSync(
+        join(pkg, 'lib/systemd/system/demo.service'),
+        '[Unit]\nDescription=demo\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n',
+      );
       const role = join(dir, 'roles', 'demo');
-      for (const d of ['tasks', 'handlers', 'defaults', 'templates', 'files']) mkdirSync(join(role, d), { recursive: true });
-      const built = spawnSync('dpkg-deb', ['--root-owner-group', '--build', pkg, join(role, 'files', TOOL)], { encoding: 'utf8' });
+      for (const d of ['tasks', 'handlers', 'defaults', 'templates', 'files'])
+        mkdirSync(join(role, d), { recursive: true });
+      const built = spawnSync('dpkg-deb', ['--root-owner-group', '--build', pkg, join(role, 'files', TOOL)], {
+        encoding: 'utf8',
+      });
       assert.equal(built.status, 0, built.stderr);
 
       writeFileSync(join(role, 'defaults/main.yml'), 'conf_dir: /etc/demo\ntool_version: "1.0"\nextra_lines: []\n');
-      writeFileSync(join(role, 'handlers/main.yml'), '- name: restart demo\n  ansible.builtin.service: {name: demo, state: restarted}\n');
+      writeFileSync(
+        join(role, 'handlers/main.yml'),
+        '- name: restart demo\n  ansible.builtin.service: {name: demo, state: restarted}\n',
+      );
       writeFileSync(
         join(role, 'templates/demo.conf.j2'),
         "# demo on {{ ansible_distribution }} ({{ ansible_os_family }})\n{% for item in settings | dict2items %}\n{{ item.key }} = {{ item.value }}\n{% endfor %}\n{% if extra_lines %}\n{{ extra_lines | join('\\n') }}\n{% endif %}\n",
       );
-      writeFileSync(join(role, 'tasks/users.yml'), stringify([{ name: 'service account', 'ansible.builtin.user': { name: '{{ app_user }}', system: true, shell: '/usr/sbin/nologin', create_home: false } }]));
+      writeFileSync(
+        join(role, 'tasks/users.yml'),
+        stringify([
+          {
+            name: 'service account',
+            'ansible.builtin.user': {
+              name: '{{ app_user }}',
+              system: true,
+              shell: '/usr/sbin/nologin',
+              create_home: false,
+            },
+          },
+        ]),
+      );
       writeFileSync(
         join(role, 'tasks/config.yml'),
         stringify([
-          { name: 'config directory', 'ansible.builtin.file': { path: '{{ conf_dir }}', state: 'directory', owner: 'root', group: '{{ app_user }}', mode: '0750' } },
+          {
+            name: 'config directory',
+            'ansible.builtin.file': {
+              path: '{{ conf_dir }}',
+              state: 'directory',
+              owner: 'root',
+              group: '{{ app_user }}',
+              mode: '0750',
+            },
+          },
           {
             name: 'main configuration',
-            'ansible.builtin.template': { src: 'demo.conf.j2', dest: '{{ conf_dir }}/demo.conf', owner: 'root', group: '{{ app_user }}', mode: "{{ conf_mode | default('0640') }}" },
+            'ansible.builtin.template': {
+              src: 'demo.conf.j2',
+              dest: '{{ conf_dir }}/demo.conf',
+              owner: 'root',
+              group: '{{ app_user }}',
+              mode: "{{ conf_mode | default('0640') }}",
+            },
             notify: 'restart demo',
           },
           {
             name: 'settings in the environment file',
-            'ansible.builtin.lineinfile': { path: '{{ conf_dir }}/environment', regexp: '^{{ item.key | upper }}=', line: '{{ item.key | upper }}={{ item.value }}', create: true, owner: 'root', group: '{{ app_user }}', mode: '0640' },
+            'ansible.builtin.lineinfile': {
+              path: '{{ conf_dir }}/environment',
+              regexp: '^{{ item.key | upper }}=',
+              line: '{{ item.key | upper }}={{ item.value }}',
+              create: true,
+              owner: 'root',
+              group: '{{ app_user }}',
+              mode: '0640',
+            },
             loop: '{{ settings | dict2items }}',
             notify: 'restart demo',
           },
@@ -136,24 +220,57 @@ describe('plain Ansible playbooks on lab hosts', { skip: avail.ok ? false : avai
         join(role, 'tasks/main.yml'),
         stringify([
           { name: 'service account', 'ansible.builtin.include_tasks': 'users.yml' },
-          { name: 'package file', 'ansible.builtin.copy': { src: TOOL, dest: `/var/cache/${TOOL}`, owner: 'root', group: 'root', mode: '0644' }, tags: ['packages'] },
+          {
+            name: 'package file',
+            'ansible.builtin.copy': {
+              src: TOOL,
+              dest: `/var/cache/${TOOL}`,
+              owner: 'root',
+              group: 'root',
+              mode: '0644',
+            },
+            tags: ['packages'],
+          },
           { name: 'package installed', 'ansible.builtin.apt': { deb: `/var/cache/${TOOL}` }, tags: ['packages'] },
           { 'ansible.builtin.import_tasks': 'config.yml', tags: ['config'] },
           { name: 'service running', 'ansible.builtin.service': { name: 'demo', state: 'started', enabled: true } },
           // Read-only: it runs in check mode too (as an Ansible user writes it), so the assert has its result.
-          { name: 'the tool runs', 'ansible.builtin.command': '/usr/bin/demo-tool', register: 'tool', changed_when: false, check_mode: false },
-          { name: 'the tool is the one built here', 'ansible.builtin.assert': { that: ["tool.stdout == 'demo-tool ' ~ tool_version", 'tool.rc == 0'], fail_msg: 'unexpected: {{ tool.stdout }}' } },
+          {
+            name: 'the tool runs',
+            'ansible.builtin.command': '/usr/bin/demo-tool',
+            register: 'tool',
+            changed_when: false,
+            check_mode: false,
+          },
+          {
+            name: 'the tool is the one built here',
+            'ansible.builtin.assert': {
+              that: ["tool.stdout == 'demo-tool ' ~ tool_version", 'tool.rc == 0'],
+              fail_msg: 'unexpected: {{ tool.stdout }}',
+            },
+          },
         ]),
       );
       pb = join(dir, 'site.yml');
       writeFileSync(
         pb,
-        stringify([{ name: 'demo app', hosts: 'web', become: true, gather_facts: true, vars: { app_user: 'demo', settings: { listen_port: 8080, log_level: 'info', workers: 2 } }, roles: ['demo'] }]),
+        stringify([
+          {
+            name: 'demo app',
+            hosts: 'web',
+            become: true,
+            gather_facts: true,
+            vars: { app_user: 'demo', settings: { listen_port: 8080, log_level: 'info', workers: 2 } },
+            roles: ['demo'],
+          },
+        ]),
       );
     });
 
     const webInventory = (host: string, extra: Record<string, string> = {}) =>
-      writeYaml(dir, `web-${host}.yaml`, { all: { children: { web: { hosts: { [host]: { ...lab.inventoryHosts()[host], ...extra } } } } } });
+      writeYaml(dir, `web-${host}.yaml`, {
+        all: { children: { web: { hosts: { [host]: { ...lab.inventoryHosts()[host], ...extra } } } } },
+      });
     const run = (...args: string[]) => relayPlay(lab, ['run', pb, '-i', webInventory('web1'), ...args]);
 
     // Files, owners, modes and contents; the package; the service.
@@ -175,7 +292,10 @@ systemctl is-enabled demo; systemctl is-active demo`;
     });
 
     it('--check --diff after drift shows the fix and changes nothing; a run fixes it', async () => {
-      await lab.exec('web1', "sudo sh -c 'sed -i s/workers/threads/ /etc/demo/demo.conf; chmod 0644 /etc/demo/environment'");
+      await lab.exec(
+        'web1',
+        "sudo sh -c 'sed -i s/workers/threads/ /etc/demo/demo.conf; chmod 0644 /etc/demo/environment'",
+      );
       const drifted = await state('web1');
       const check = await run('--check', '--diff');
       assert.equal(check.code, 0, show(check));
@@ -191,36 +311,61 @@ systemctl is-enabled demo; systemctl is-active demo`;
       const tagged = await run('--tags', 'config', '-v');
       assert.equal(tagged.code, 0, show(tagged));
       const ran = [...tagged.stdout.matchAll(/^(?:ok|changed|skipping): \[web1\] (.*)$/gm)].map((m) => m[1]);
-      assert.deepEqual(ran, ['Gathering Facts', 'demo : config directory', 'demo : main configuration', 'demo : settings in the environment file']);
+      assert.deepEqual(ran, [
+        'Gathering Facts',
+        'demo : config directory',
+        'demo : main configuration',
+        'demo : settings in the environment file',
+      ]);
       const list = await run('--list-tasks', '--skip-tags', 'packages');
-      assert.match(list.stdout, /demo : service account\tTAGS: \[\]\n {6}demo : config directory\tTAGS: \[config\]/, show(list));
+      assert.match(
+        list.stdout,
+        /demo : service account\tTAGS: \[\]\n {6}demo : config directory\tTAGS: \[config\]/,
+        show(list),
+      );
     });
 
-    it('ansible-playbook runs the same playbook on web2; both hosts end in the same state', { skip: !ansible && !ansibleRequired ? 'ansible-playbook is not installed' : false }, async () => {
-      assert.ok(ansible, 'ansible-playbook must be installed here (scripts/install-deps)');
-      // Ansible's apt module needs python3-apt on the host; the lab has no network: bring the packages.
-      const debs = join(dir, 'python3-apt');
-      mkdirSync(debs, { recursive: true });
-      const dl = spawnSync('apt-get', ['download', 'python3-apt', 'python-apt-common', 'distro-info-data'], { cwd: debs, encoding: 'utf8' });
-      assert.equal(dl.status, 0, dl.stderr);
-      for (const f of readdirSync(debs)) {
-        const up = await lab.exec('web2', `base64 -d > /tmp/${f}`, { input: readFileSync(join(debs, f)).toString('base64') });
-        assert.equal(up.code, 0, up.stderr);
-      }
-      const inst = await lab.exec('web2', 'sudo dpkg -i /tmp/*.deb');
-      assert.equal(inst.code, 0, show(inst));
-      const env = { LC_ALL: 'C.UTF-8', ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3', ANSIBLE_NOCOLOR: '1', ANSIBLE_RETRY_FILES_ENABLED: '0' };
-      // OpenSSH reads known_hosts from the passwd home, not $HOME: name the lab's file.
-      const inv = webInventory('web2', { ansible_ssh_common_args: `-o UserKnownHostsFile=${lab.home}/.ssh/known_hosts` });
-      const a = await lab.run(['ansible-playbook', '-i', inv, pb], { env, cwd: dir, timeoutMs: 300_000 });
-      assert.equal(a.code, 0, show(a));
-      assert.match(a.stdout, /web2\s+: ok=\d+\s+changed=[1-9]/, show(a));
-      const again = await lab.run(['ansible-playbook', '-i', inv, pb], { env, cwd: dir, timeoutMs: 300_000 });
-      assert.match(again.stdout, /web2\s+: ok=\d+\s+changed=0/, show(again));
-      const [one, two] = [await state('web1'), await state('web2')];
-      assert.match(one, /^\/etc\/demo\/demo\.conf root demo 640 regular file\n[0-9a-f]{40} +-\n/m, one);
-      assert.match(one, /^demo:\/home\/demo:\/usr\/sbin\/nologin\ndemo-tool 1\.0 ii \nenabled\nactive\n$/m, one);
-      assert.equal(two, one);
-    });
+    it(
+      'ansible-playbook runs the same playbook on web2; both hosts end in the same state',
+      { skip: !ansible && !ansibleRequired ? 'ansible-playbook is not installed' : false },
+      async () => {
+        assert.ok(ansible, 'ansible-playbook must be installed here (scripts/install-deps)');
+        // Ansible's apt module needs python3-apt on the host; the lab has no network: bring the packages.
+        const debs = join(dir, 'python3-apt');
+        mkdirSync(debs, { recursive: true });
+        const dl = spawnSync('apt-get', ['download', 'python3-apt', 'python-apt-common', 'distro-info-data'], {
+          cwd: debs,
+          encoding: 'utf8',
+        });
+        assert.equal(dl.status, 0, dl.stderr);
+        for (const f of readdirSync(debs)) {
+          const up = await lab.exec('web2', `base64 -d > /tmp/${f}`, {
+            input: readFileSync(join(debs, f)).toString('base64'),
+          });
+          assert.equal(up.code, 0, up.stderr);
+        }
+        const inst = await lab.exec('web2', 'sudo dpkg -i /tmp/*.deb');
+        assert.equal(inst.code, 0, show(inst));
+        const env = {
+          LC_ALL: 'C.UTF-8',
+          ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3',
+          ANSIBLE_NOCOLOR: '1',
+          ANSIBLE_RETRY_FILES_ENABLED: '0',
+        };
+        // OpenSSH reads known_hosts from the passwd home, not $HOME: name the lab's file.
+        const inv = webInventory('web2', {
+          ansible_ssh_common_args: `-o UserKnownHostsFile=${lab.home}/.ssh/known_hosts`,
+        });
+        const a = await lab.run(['ansible-playbook', '-i', inv, pb], { env, cwd: dir, timeoutMs: 300_000 });
+        assert.equal(a.code, 0, show(a));
+        assert.match(a.stdout, /web2\s+: ok=\d+\s+changed=[1-9]/, show(a));
+        const again = await lab.run(['ansible-playbook', '-i', inv, pb], { env, cwd: dir, timeoutMs: 300_000 });
+        assert.match(again.stdout, /web2\s+: ok=\d+\s+changed=0/, show(again));
+        const [one, two] = [await state('web1'), await state('web2')];
+        assert.match(one, /^\/etc\/demo\/demo\.conf root demo 640 regular file\n[0-9a-f]{40} +-\n/m, one);
+        assert.match(one, /^demo:\/home\/demo:\/usr\/sbin\/nologin\ndemo-tool 1\.0 ii \nenabled\nactive\n$/m, one);
+        assert.equal(two, one);
+      },
+    );
   });
 });

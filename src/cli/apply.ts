@@ -43,13 +43,28 @@ async function settleEnrolled(run: RelayRun, inv: Inventory, opts: CommonOptions
   const code = exitCodeFor(run.state, awaiting);
   const firstContact = ran.filter(reached);
   if (code !== 0 || !firstContact.length || opts.check) return code;
-  process.stderr.write(`first contact with ${firstContact.join(', ')}: replacing the relay key that travelled in the user-data\n`);
+  process.stderr.write(
+    `first contact with ${firstContact.join(', ')}: replacing the relay key that travelled in the user-data\n`,
+  );
   // --json promises one object on stdout: this second run reports on stderr.
-  const reporter = opts.json ? new PlainReporter({ diff: false, verbose: 0 }, (s) => process.stderr.write(s)) : undefined;
-  const rotated = await runRelayPlaybook('rotate', inv, { ...opts, limit: undefined }, { targets: firstContact, reporter });
+  const reporter = opts.json
+    ? new PlainReporter({ diff: false, verbose: 0 }, (s) => process.stderr.write(s))
+    : undefined;
+  const rotated = await runRelayPlaybook(
+    'rotate',
+    inv,
+    { ...opts, limit: undefined },
+    { targets: firstContact, reporter },
+  );
   for (const d of firstContact) {
-    const ok = (rotated.state.host(d).facts.key_switch as { tunnel?: string } | undefined)?.tunnel === 'confirmed' && !rotated.state.host(rotated.relay).failed;
-    process.stderr.write(ok ? `${d}: new relay key in use; the one from its user-data is refused.\n` : `${d}: its relay key was not replaced (see above); the next apply tries again.\n`);
+    const ok =
+      (rotated.state.host(d).facts.key_switch as { tunnel?: string } | undefined)?.tunnel === 'confirmed' &&
+      !rotated.state.host(rotated.relay).failed;
+    process.stderr.write(
+      ok
+        ? `${d}: new relay key in use; the one from its user-data is refused.\n`
+        : `${d}: its relay key was not replaced (see above); the next apply tries again.\n`,
+    );
   }
   return rotated.code;
 }

@@ -33,14 +33,26 @@ export interface EnrollOptions extends CommonOptions {
 function loginOf(vars: Record<string, unknown>, opts: EnrollOptions): FirstBoot['login'] {
   if (opts.loginKey === false) return undefined;
   const keyFile = vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file;
-  const candidates = opts.loginKey ? [opts.loginKey] : [...(keyFile ? [`${keyFile}.pub`] : []), join(homedir(), '.ssh', 'id_ed25519.pub')];
+  const candidates = opts.loginKey
+    ? [opts.loginKey]
+    : [...(keyFile ? [`${keyFile}.pub`] : []), join(homedir(), '.ssh', 'id_ed25519.pub')];
   for (const file of candidates) {
     if (!existsSync(file)) continue;
     const key = bareKey(readFileSync(file, 'utf8'));
-    if (!key) throw new InputError(`${file} is not an OpenSSH public key`, undefined, 'give --login-key the .pub file of the key relay-play logs in with');
+    if (!key)
+      throw new InputError(
+        `${file} is not an OpenSSH public key`,
+        undefined,
+        'give --login-key the .pub file of the key relay-play logs in with',
+      );
     return { user: String(vars.ansible_user ?? userInfo().username), key };
   }
-  if (opts.loginKey) throw new InputError(`${opts.loginKey} does not exist`, undefined, 'give --login-key the .pub file of the key relay-play logs in with');
+  if (opts.loginKey)
+    throw new InputError(
+      `${opts.loginKey} does not exist`,
+      undefined,
+      'give --login-key the .pub file of the key relay-play logs in with',
+    );
   return undefined;
 }
 
@@ -75,27 +87,44 @@ export async function enrollCommand(inventoryFile: string, device: string, opts:
   const relay = inv.groups.get('relay')![0];
   const devices = inv.groups.get('devices') ?? [];
   if (!devices.includes(device)) {
-    throw new InputError(`${device} is not a device of ${inventoryFile}`, undefined, `add it under devices (no ansible_host needed), then enroll it; devices: ${devices.join(', ') || '(none)'}`);
+    throw new InputError(
+      `${device} is not a device of ${inventoryFile}`,
+      undefined,
+      `add it under devices (no ansible_host needed), then enroll it; devices: ${devices.join(', ') || '(none)'}`,
+    );
   }
   const vars = inv.hosts.get(device)!.vars;
   if (isNixos(vars)) {
-    process.stderr.write(`relay-play enroll: ${device} runs NixOS: it is enrolled with its own configuration, printed below (relay-play nixos ${inventoryFile} ${device}); nothing was changed on the relay.\n`);
+    process.stderr.write(
+      `relay-play enroll: ${device} runs NixOS: it is enrolled with its own configuration, printed below (relay-play nixos ${inventoryFile} ${device}); nothing was changed on the relay.\n`,
+    );
     await nixosCommand(inventoryFile, device, opts);
     return 1;
   }
   if (isNixos(inv.hosts.get(relay)!.vars)) {
-    throw new InputError(`the relay ${relay} runs NixOS: its authorized keys come from its configuration`, undefined, 'enroll the device over a direct connection once (relay-play apply), then nixos-rebuild the relay');
+    throw new InputError(
+      `the relay ${relay} runs NixOS: its authorized keys come from its configuration`,
+      undefined,
+      'enroll the device over a direct connection once (relay-play apply), then nixos-rebuild the relay',
+    );
   }
   const login = loginOf(vars, opts);
   const dest = destination(opts);
 
   // Refuse before anything changes: a device already on the relay keeps its keys unless --reissue.
-  const conns = new Connections((h) => inv.hosts.get(h)!.vars, { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys), connectTimeoutMs: 10_000 });
+  const conns = new Connections((h) => inv.hosts.get(h)!.vars, {
+    acceptNewHostKeys: Boolean(opts.acceptNewHostKeys),
+    connectTimeoutMs: 10_000,
+  });
   try {
     // A device of the inventory gets its port at any apply; it is enrolled once the relay has its key.
     const recorded = (await readFleet(await conns.get(relay))).devices[device];
     if (recorded?.relay_key && !opts.reissue) {
-      throw new InputError(`${device} is already enrolled (relay port ${recorded.port})`, undefined, `--reissue revokes its keys and issues new ones; relay-play remove ${inventoryFile} ${device} takes it out`);
+      throw new InputError(
+        `${device} is already enrolled (relay port ${recorded.port})`,
+        undefined,
+        `--reissue revokes its keys and issues new ones; relay-play remove ${inventoryFile} ${device} takes it out`,
+      );
     }
   } catch (e) {
     if (!(e instanceof UnreachableError)) throw e;
@@ -108,8 +137,14 @@ export async function enrollCommand(inventoryFile: string, device: string, opts:
   // The keys, made here; the relay learns the public halves as a NixOS device's would come from the inventory.
   const relayKey = keyPair(`relay-access ${device}`);
   const hostKey = keyPair(`root@${device}`);
-  Object.assign(vars, { relay_public_key: relayKey.public, ssh_host_key: hostKey.public, relay_issued_at: new Date().toISOString() });
-  const reporter = new PlainReporter({ diff: Boolean(opts.diff), verbose: opts.verbose }, (s) => process.stderr.write(s));
+  Object.assign(vars, {
+    relay_public_key: relayKey.public,
+    ssh_host_key: hostKey.public,
+    relay_issued_at: new Date().toISOString(),
+  });
+  const reporter = new PlainReporter({ diff: Boolean(opts.diff), verbose: opts.verbose }, (s) =>
+    process.stderr.write(s),
+  );
   const run = await runRelayPlaybook('enroll', inv, { ...opts, limit: undefined, check: false }, { reporter });
   if (run.code !== 0) {
     process.stderr.write(`relay-play enroll: the relay could not record ${device} (see above); nothing was written.\n`);
@@ -131,7 +166,9 @@ export async function enrollCommand(inventoryFile: string, device: string, opts:
   process.stderr.write(
     `${device} is enrolled on ${relay} (relay port ${boot.port}); its ${opts.script ? 'first-boot script' : 'user-data'} holds its private keys: ` +
       `treat it like a password. Clients get ${device} on the next apply; that apply, once it reaches ${device}, also replaces the relay key.\n` +
-      (login ? '' : `No login key for relay-play was found: the device's image must let ${String(vars.ansible_user ?? userInfo().username)} log in with relay-play's key and use sudo without a password (or give --login-key).\n`),
+      (login
+        ? ''
+        : `No login key for relay-play was found: the device's image must let ${String(vars.ansible_user ?? userInfo().username)} log in with relay-play's key and use sudo without a password (or give --login-key).\n`),
   );
   return 0;
 }

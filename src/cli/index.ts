@@ -39,12 +39,23 @@ export interface CommonOptions {
 const OPTIONS = {
   check: (c: Command) => c.option('-C, --check', "don't change anything; report what would change"),
   diff: (c: Command) => c.option('-D, --diff', 'show the differences in files that change (or would change)'),
-  limit: (c: Command) => c.option('-l, --limit <pattern>', 'only run on hosts matching this pattern (e.g. "rpi1:laptop", "devices:!rpi2")'),
+  limit: (c: Command) =>
+    c.option('-l, --limit <pattern>', 'only run on hosts matching this pattern (e.g. "rpi1:laptop", "devices:!rpi2")'),
   forks: (c: Command) => c.option('-f, --forks <n>', 'how many hosts run at once', positiveInt, 20),
-  json: (c: Command) => c.option('--json', 'print one JSON object (like ansible-playbook with the json callback) and nothing else on stdout'),
-  verbose: (c: Command) => c.option('-v, --verbose', 'more output (repeat for more)', (_v, prev: number) => prev + 1, 0),
-  keys: (c: Command) => c.option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts (a changed key is still refused)'),
-  lockWait: (c: Command) => c.option('--lock-wait <seconds>', 'how long to wait for another run on the same relay to finish', positiveInt, 120),
+  json: (c: Command) =>
+    c.option(
+      '--json',
+      'print one JSON object (like ansible-playbook with the json callback) and nothing else on stdout',
+    ),
+  verbose: (c: Command) =>
+    c.option('-v, --verbose', 'more output (repeat for more)', (_v, prev: number) => prev + 1, 0),
+  keys: (c: Command) =>
+    c.option(
+      '--accept-new-host-keys',
+      'trust and record host keys not yet in ~/.ssh/known_hosts (a changed key is still refused)',
+    ),
+  lockWait: (c: Command) =>
+    c.option('--lock-wait <seconds>', 'how long to wait for another run on the same relay to finish', positiveInt, 120),
 };
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -62,33 +73,55 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
 
-  withOptions(program.command('run').description('run a playbook').argument('<playbook>', 'playbook YAML file'), RUN_OPTIONS)
+  withOptions(
+    program.command('run').description('run a playbook').argument('<playbook>', 'playbook YAML file'),
+    RUN_OPTIONS,
+  )
     .requiredOption('-i, --inventory <file>', 'inventory YAML file (Ansible format)')
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated; repeatable)', collect, [])
     .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated; repeatable)', collect, [])
     .option('--list-tasks', 'list the tasks that would run, and exit')
     .option('--list-hosts', 'list the hosts each play would run on, and exit')
-    .option('--syntax-check', 'check the playbook, its roles, templates and variables without touching a host, and exit')
+    .option(
+      '--syntax-check',
+      'check the playbook, its roles, templates and variables without touching a host, and exit',
+    )
     .action(async (playbook: string, opts: CommonOptions & { inventory: string }) => {
       // Commands load on demand: --help and --version stay instant.
       const { runCommand } = await import('./run.js');
       throw new ExitError(await runCommand(playbook, opts.inventory, opts));
     });
 
-  withOptions(program.command('apply').description('set up the reverse-SSH relay for the inventory (the bundled site playbook)').argument('<inventory>', 'inventory YAML file'), [...RUN_OPTIONS, 'lockWait'])
+  withOptions(
+    program
+      .command('apply')
+      .description('set up the reverse-SSH relay for the inventory (the bundled site playbook)')
+      .argument('<inventory>', 'inventory YAML file'),
+    [...RUN_OPTIONS, 'lockWait'],
+  )
     .action(async (inventory: string, opts: CommonOptions) => {
       const { applyCommand } = await import('./apply.js');
       throw new ExitError(await applyCommand(inventory, opts));
     })
-    .option('--prune', 'also remove devices and clients recorded on the relay but missing from the inventory (default: keep them, with a warning)');
+    .option(
+      '--prune',
+      'also remove devices and clients recorded on the relay but missing from the inventory (default: keep them, with a warning)',
+    );
 
   // Day 2: see how the fleet is doing, take a device out, renew relay keys, NixOS configuration.
   program
     .command('status')
-    .description("each device's tunnel: up or down (checked on the relay, host key included), since when, and why it is down; exit 3 if any is down")
+    .description(
+      "each device's tunnel: up or down (checked on the relay, host key included), since when, and why it is down; exit 3 if any is down",
+    )
     .argument('<inventory>', 'inventory YAML file')
     .option('--json', 'print a JSON array of {name, port, up, since, error, ...}')
-    .option('-v, --verbose', "also ask every device (those away through their tunnel) about its tunnel service: how it was reached, restarts, last message", (_v, prev: number) => prev + 1, 0)
+    .option(
+      '-v, --verbose',
+      'also ask every device (those away through their tunnel) about its tunnel service: how it was reached, restarts, last message',
+      (_v, prev: number) => prev + 1,
+      0,
+    )
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts')
     .action(async (inventory: string, opts: { json?: boolean; acceptNewHostKeys?: boolean; verbose?: number }) => {
       const { statusCommand } = await import('./status.js');
@@ -97,44 +130,61 @@ export function buildProgram(): Command {
 
   const remove = program
     .command('remove')
-    .description("revoke a device on the relay at once (its tunnel drops), free its ports, stop its tunnel service, and drop it from every client's ssh config")
+    .description(
+      "revoke a device on the relay at once (its tunnel drops), free its ports, stop its tunnel service, and drop it from every client's ssh config",
+    )
     .argument('<inventory>', 'inventory YAML file')
     .argument('<device>', 'the device (in the inventory, or only recorded on the relay)');
-  withOptions(remove, ['check', 'diff', 'forks', 'json', 'verbose', 'keys', 'lockWait']).action(async (inventory: string, device: string, opts: CommonOptions) => {
+  withOptions(remove, ['check', 'diff', 'forks', 'json', 'verbose', 'keys', 'lockWait']).action(
+    async (inventory: string, device: string, opts: CommonOptions) => {
       const { removeCommand } = await import('./remove.js');
       throw new ExitError(await removeCommand(inventory, device, opts));
-    });
+    },
+  );
 
   const enroll = program
     .command('enroll')
-    .description("zero-touch enrolment: record and authorize a new device on the relay, and write what it runs on first boot (a cloud-config user-data, or --script) — with its private keys")
+    .description(
+      'zero-touch enrolment: record and authorize a new device on the relay, and write what it runs on first boot (a cloud-config user-data, or --script) — with its private keys',
+    )
     .argument('<inventory>', 'inventory YAML file')
     .argument('<device>', 'a device of the inventory (no ansible_host needed)')
     .option('--script', 'a POSIX shell script (firstrun.sh, or run by hand as root) instead of a cloud-config')
     .option('-o, --output <file>', 'write it to this file (mode 0600) instead of stdout')
     .option('--reissue', 'the device is enrolled already: revoke its keys and issue new ones')
     .option('--force', 'print it even when stdout is a terminal')
-    .option('--login-key <file.pub>', "the public key relay-play logs in to the device with (default: the .pub beside ansible_ssh_private_key_file, or ~/.ssh/id_ed25519.pub)")
+    .option(
+      '--login-key <file.pub>',
+      'the public key relay-play logs in to the device with (default: the .pub beside ansible_ssh_private_key_file, or ~/.ssh/id_ed25519.pub)',
+    )
     .option('--no-login-key', "don't set up relay-play's login on the device (its image has it already)");
-  withOptions(enroll, ['forks', 'verbose', 'keys', 'lockWait']).action(async (inventory: string, device: string, opts: CommonOptions) => {
+  withOptions(enroll, ['forks', 'verbose', 'keys', 'lockWait']).action(
+    async (inventory: string, device: string, opts: CommonOptions) => {
       const { enrollCommand } = await import('./enroll.js');
       throw new ExitError(await enrollCommand(inventory, device, opts));
-    });
+    },
+  );
 
   const rotate = program
     .command('rotate')
-    .description('new relay keys for a device (or --all): the relay accepts both, the device switches and restarts its tunnel, the old key is refused')
+    .description(
+      'new relay keys for a device (or --all): the relay accepts both, the device switches and restarts its tunnel, the old key is refused',
+    )
     .argument('<inventory>', 'inventory YAML file')
     .argument('[device]', 'the device whose relay key to renew')
     .option('--all', 'every device of the inventory (NixOS devices are skipped)');
-  withOptions(rotate, ['diff', 'forks', 'json', 'verbose', 'keys', 'lockWait']).action(async (inventory: string, device: string | undefined, opts: CommonOptions & { all?: boolean }) => {
+  withOptions(rotate, ['diff', 'forks', 'json', 'verbose', 'keys', 'lockWait']).action(
+    async (inventory: string, device: string | undefined, opts: CommonOptions & { all?: boolean }) => {
       const { rotateCommand } = await import('./rotate.js');
       throw new ExitError(await rotateCommand(inventory, device, opts));
-    });
+    },
+  );
 
   program
     .command('nixos')
-    .description('print the NixOS configuration of a host with os: nixos (the relay or a device), with the real keys and ports')
+    .description(
+      'print the NixOS configuration of a host with os: nixos (the relay or a device), with the real keys and ports',
+    )
     .argument('<inventory>', 'inventory YAML file')
     .argument('<host>', 'the relay or a device')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts')

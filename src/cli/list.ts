@@ -12,13 +12,22 @@ function playHosts(pb: Playbook, inv: Inventory, limit?: string): string[][] {
   return pb.plays.map((play) => selectHosts(inv, play.hosts, play.hostsPos).filter((h) => !limited || limited.has(h)));
 }
 
-export function listing(pb: Playbook, inv: Inventory, what: { tasks?: boolean; hosts?: boolean }, limit?: string): string {
+export function listing(
+  pb: Playbook,
+  inv: Inventory,
+  what: { tasks?: boolean; hosts?: boolean },
+  limit?: string,
+): string {
   const hosts = playHosts(pb, inv, limit);
   const lines = ['', `playbook: ${pb.file}`];
   pb.plays.forEach((play, i) => {
     lines.push('', `  play #${i + 1} (${play.hosts}): ${play.name}\t${tagsOf(play.tags)}`);
     if (what.hosts) {
-      lines.push(`    pattern: ${JSON.stringify(play.hosts.split(':')).replace(/"/g, "'")}`, `    hosts (${hosts[i].length}):`, ...hosts[i].map((h) => `      ${h}`));
+      lines.push(
+        `    pattern: ${JSON.stringify(play.hosts.split(':')).replace(/"/g, "'")}`,
+        `    hosts (${hosts[i].length}):`,
+        ...hosts[i].map((h) => `      ${h}`),
+      );
     }
     if (what.tasks) {
       lines.push('    tasks:', ...play.tasks.map((t) => `      ${t.name}\t${tagsOf(t.tags)}`));

@@ -37,18 +37,29 @@ export function nixosSections(state: RunState, inv: Inventory, inventoryFile: st
 }
 
 /** `relay-play nixos`: read the fleet on the relay (changing nothing) and print HOST's Nix. */
-export async function nixosCommand(inventoryFile: string, host: string, opts: { acceptNewHostKeys?: boolean }): Promise<number> {
+export async function nixosCommand(
+  inventoryFile: string,
+  host: string,
+  opts: { acceptNewHostKeys?: boolean },
+): Promise<number> {
   const inv = loadInventory(inventoryFile);
   prepareRelayInventory(inv);
   const relay = inv.groups.get('relay')![0];
   if (!inv.hosts.has(host) || (host !== relay && !(inv.groups.get('devices') ?? []).includes(host))) {
-    throw new InputError(`${host} is not the relay or a device of ${inventoryFile}`, undefined, `relay-play nixos prints the configuration of the relay (${relay}) or of a device`);
+    throw new InputError(
+      `${host} is not the relay or a device of ${inventoryFile}`,
+      undefined,
+      `relay-play nixos prints the configuration of the relay (${relay}) or of a device`,
+    );
   }
   const hostVars = Object.fromEntries([...inv.hosts].map(([n, h]) => [n, h.vars]));
   const relayVars = hostVars[relay];
   let conn;
   try {
-    conn = await openConnection(relay, relayVars, { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys), connectTimeoutMs: 10_000 });
+    conn = await openConnection(relay, relayVars, {
+      acceptNewHostKeys: Boolean(opts.acceptNewHostKeys),
+      connectTimeoutMs: 10_000,
+    });
   } catch (e) {
     if (e instanceof UnreachableError) {
       process.stderr.write(`relay-play nixos: the relay ${relay} is unreachable: ${e.message}\n`);

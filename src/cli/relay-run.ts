@@ -70,8 +70,17 @@ export function reportFleetChanges(run: RelayRun, inventoryFile: string, opts: {
   const nixosRelay = isNixos(run.state.inventory.hosts.get(run.relay)!.vars);
   for (const name of dropped) {
     const inInventory = run.state.inventory.hosts.has(name);
-    if (nixosRelay) process.stderr.write(`${name} ${would}removed from the fleet state; the relay runs NixOS: its key goes with the configuration printed below (nixos-rebuild switch).\n`);
-    else process.stderr.write(`${name} ${would}removed from the relay: its key ${opts.check ? 'would be' : 'is'} refused and its tunnel ended.\n`);
-    if (!inInventory) process.stderr.write(`  ${name} is not in the inventory, so its own relay-tunnel service was not touched; it can no longer connect.\n`);
+    if (nixosRelay)
+      process.stderr.write(
+        `${name} ${would}removed from the fleet state; the relay runs NixOS: its key goes with the configuration printed below (nixos-rebuild switch).\n`,
+      );
+    else
+      process.stderr.write(
+        `${name} ${would}removed from the relay: its key ${opts.check ? 'would be' : 'is'} refused and its tunnel ended.\n`,
+      );
+    if (!inInventory)
+      process.stderr.write(
+        `  ${name} is not in the inventory, so its own relay-tunnel service was not touched; it can no longer connect.\n`,
+      );
   }
 }

@@ -13,13 +13,27 @@ export async function removeCommand(inventoryFile: string, device: string, opts:
   prepareRelayInventory(inv);
   const relay = inv.groups.get('relay')![0];
   const devices = inv.groups.get('devices') ?? [];
-  if (!isHostName(device)) throw new InputError(`"${device}" is not a device name`, undefined, 'name a device of the inventory, or one recorded on the relay');
+  if (!isHostName(device))
+    throw new InputError(
+      `"${device}" is not a device name`,
+      undefined,
+      'name a device of the inventory, or one recorded on the relay',
+    );
   if (device === relay || (inv.groups.get('clients') ?? []).includes(device)) {
-    throw new InputError(`${device} is not a device (it is the ${device === relay ? 'relay' : 'a client'})`, undefined, 'remove a client by deleting it from the inventory and running apply --prune');
+    throw new InputError(
+      `${device} is not a device (it is the ${device === relay ? 'relay' : 'a client'})`,
+      undefined,
+      'remove a client by deleting it from the inventory and running apply --prune',
+    );
   }
   // A device already deleted from the inventory can still be removed from the relay by its recorded name.
   const inInventory = devices.includes(device);
-  const run = await runRelayPlaybook('remove', inv, { ...opts, limit: undefined }, { relayVars: { relay_remove: [device] }, targets: inInventory ? [device] : [] });
+  const run = await runRelayPlaybook(
+    'remove',
+    inv,
+    { ...opts, limit: undefined },
+    { relayVars: { relay_remove: [device] }, targets: inInventory ? [device] : [] },
+  );
   reportFleetChanges(run, inventoryFile, opts);
   // A NixOS relay keeps authorizing the key until its configuration changes: print it.
   if (isNixos(inv.hosts.get(relay)!.vars)) {
@@ -33,14 +47,19 @@ export async function removeCommand(inventoryFile: string, device: string, opts:
   if (!failed && !othersUnreachable && inInventory) {
     const vars = inv.hosts.get(device)!.vars;
     if (isNixos(vars)) {
-      process.stderr.write(`${device} runs NixOS: delete systemd.services.reverse-tunnel (relay-play's module) from its configuration.\n`);
+      process.stderr.write(
+        `${device} runs NixOS: delete systemd.services.reverse-tunnel (relay-play's module) from its configuration.\n`,
+      );
     } else if (run.state.host(device).unreachable) {
       process.stderr.write(
         `${device} could not be reached: its relay-tunnel service is still installed there (it can no longer connect). ` +
           `When it is back: relay-play remove ${inventoryFile} ${device} again, or systemctl disable --now relay-tunnel on it.\n`,
       );
     }
-    if (!opts.check) process.stderr.write(`Delete ${device} from ${inventoryFile} too: an apply with it still listed enrolls it again.\n`);
+    if (!opts.check)
+      process.stderr.write(
+        `Delete ${device} from ${inventoryFile} too: an apply with it still listed enrolls it again.\n`,
+      );
   }
   if (failed) return 2;
   return othersUnreachable ? 4 : 0;

@@ -7,33 +7,66 @@ import { isNixos, prepareRelayInventory } from '../relay/inventory.js';
 import type { CommonOptions } from './index.js';
 import { reportFleetChanges, runRelayPlaybook } from './relay-run.js';
 
-export async function rotateCommand(inventoryFile: string, device: string | undefined, opts: CommonOptions & { all?: boolean }): Promise<number> {
+export async function rotateCommand(
+  inventoryFile: string,
+  device: string | undefined,
+  opts: CommonOptions & { all?: boolean },
+): Promise<number> {
   const inv = loadInventory(inventoryFile);
   prepareRelayInventory(inv);
   const relay = inv.groups.get('relay')![0];
   const devices = inv.groups.get('devices') ?? [];
   const vars = (h: string) => inv.hosts.get(h)!.vars;
-  if (Boolean(device) === Boolean(opts.all)) throw new InputError(device ? 'name one device or give --all, not both' : 'name the device whose relay key to rotate, or give --all', undefined, 'relay-play rotate INVENTORY rpi1   |   relay-play rotate INVENTORY --all');
+  if (Boolean(device) === Boolean(opts.all))
+    throw new InputError(
+      device ? 'name one device or give --all, not both' : 'name the device whose relay key to rotate, or give --all',
+      undefined,
+      'relay-play rotate INVENTORY rpi1   |   relay-play rotate INVENTORY --all',
+    );
   if (isNixos(vars(relay))) {
-    throw new InputError(`the relay ${relay} runs NixOS: its authorized keys are in its configuration`, undefined, 'rotate by hand: new key on the device, relay_public_key in the inventory, apply, relay-play nixos, nixos-rebuild');
+    throw new InputError(
+      `the relay ${relay} runs NixOS: its authorized keys are in its configuration`,
+      undefined,
+      'rotate by hand: new key on the device, relay_public_key in the inventory, apply, relay-play nixos, nixos-rebuild',
+    );
   }
   let targets: string[];
   if (device) {
-    if (!devices.includes(device)) throw new InputError(`${device} is not a device of ${inventoryFile}`, undefined, `devices: ${devices.join(', ') || '(none)'}`);
-    if (isNixos(vars(device))) throw new InputError(`${device} runs NixOS: relay-play does not change its files`, undefined, 'make a new key there, set relay_public_key in the inventory and run apply');
+    if (!devices.includes(device))
+      throw new InputError(
+        `${device} is not a device of ${inventoryFile}`,
+        undefined,
+        `devices: ${devices.join(', ') || '(none)'}`,
+      );
+    if (isNixos(vars(device)))
+      throw new InputError(
+        `${device} runs NixOS: relay-play does not change its files`,
+        undefined,
+        'make a new key there, set relay_public_key in the inventory and run apply',
+      );
     targets = [device];
   } else {
     targets = devices.filter((d) => !isNixos(vars(d)));
     const skipped = devices.filter((d) => isNixos(vars(d)));
-    if (skipped.length) process.stderr.write(`skipping NixOS devices (rotate their keys by hand): ${skipped.join(', ')}\n`);
+    if (skipped.length)
+      process.stderr.write(`skipping NixOS devices (rotate their keys by hand): ${skipped.join(', ')}\n`);
   }
-  const run = await runRelayPlaybook('rotate', inv, { ...opts, limit: undefined, check: false, diff: opts.diff }, { targets });
+  const run = await runRelayPlaybook(
+    'rotate',
+    inv,
+    { ...opts, limit: undefined, check: false, diff: opts.diff },
+    { targets },
+  );
   reportFleetChanges(run, inventoryFile, {});
   for (const t of targets) {
     const h = run.state.host(t);
     const switched = (h.facts.key_switch as { tunnel?: string } | undefined)?.tunnel === 'confirmed';
-    if (switched && !run.state.host(relay).failed) process.stderr.write(`${t}: new relay key in use; the old one is refused.\n`);
-    else if (switched) process.stderr.write(`${t}: switched to its new key, but the relay still accepts the old one too: run rotate again.\n`);
+    if (switched && !run.state.host(relay).failed)
+      process.stderr.write(`${t}: new relay key in use; the old one is refused.\n`);
+    else if (switched)
+      process.stderr.write(
+        `${t}: switched to its new key, but the relay still accepts the old one too: run rotate again.\n`,
+      );
     else process.stderr.write(`${t}: not rotated (see above); its old key still works.\n`);
   }
   return run.code;

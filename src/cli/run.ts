@@ -25,7 +25,14 @@ export async function runLoaded(pb: Playbook, inv: Inventory, opts: CommonOption
   const state = await runPlaybook(
     pb,
     inv,
-    { check: Boolean(opts.check), diff: Boolean(opts.diff), limit: opts.limit, forks: opts.forks, acceptNewHostKeys: Boolean(opts.acceptNewHostKeys), lock },
+    {
+      check: Boolean(opts.check),
+      diff: Boolean(opts.diff),
+      limit: opts.limit,
+      forks: opts.forks,
+      acceptNewHostKeys: Boolean(opts.acceptNewHostKeys),
+      lock,
+    },
     await pickReporter(opts),
   );
   return exitCodeFor(state);
@@ -45,7 +52,11 @@ export async function runCommand(playbookFile: string, inventoryFile: string, op
   if (opts.listTasks || opts.listHosts || opts.syntaxCheck) {
     const { listing, syntaxCheck } = await import('./list.js');
     // Like ansible-playbook: these only read; a syntax check also runs every check a run does first.
-    process.stdout.write(opts.syntaxCheck ? syntaxCheck(pb, inv, opts.limit) : listing(pb, inv, { tasks: opts.listTasks, hosts: opts.listHosts }, opts.limit));
+    process.stdout.write(
+      opts.syntaxCheck
+        ? syntaxCheck(pb, inv, opts.limit)
+        : listing(pb, inv, { tasks: opts.listTasks, hosts: opts.listHosts }, opts.limit),
+    );
     return 0;
   }
   return runLoaded(pb, inv, opts);

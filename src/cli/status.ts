@@ -6,7 +6,15 @@ import { shScript } from '../connection/quote.js';
 import { UnreachableError } from '../errors.js';
 import { loadInventory } from '../inventory/index.js';
 import { isNixos, prepareRelayInventory } from '../relay/inventory.js';
-import { deviceError, lastLogLine, parseProbe, STATUS_SCRIPT, statusRows, statusTable, type StatusRow } from '../relay/status.js';
+import {
+  deviceError,
+  lastLogLine,
+  parseProbe,
+  STATUS_SCRIPT,
+  statusRows,
+  statusTable,
+  type StatusRow,
+} from '../relay/status.js';
 import { parseFleet, type FleetState } from '../relay/fleet.js';
 import { FLEET_STATE_FILE, fleetTunnels } from '../relay/tunnels.js';
 import { Connections } from '../runner/connections.js';
@@ -23,16 +31,26 @@ const RUN_DIR = '/run/relay-play';
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<T>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms / 1000} s`)), ms)),
+    ),
+  ]).finally(() => clearTimeout(timer));
 }
 
-export async function statusCommand(inventoryFile: string, opts: { json?: boolean; acceptNewHostKeys?: boolean; verbose?: number }): Promise<number> {
+export async function statusCommand(
+  inventoryFile: string,
+  opts: { json?: boolean; acceptNewHostKeys?: boolean; verbose?: number },
+): Promise<number> {
   const inv = loadInventory(inventoryFile);
   prepareRelayInventory(inv);
   const relay = inv.groups.get('relay')![0];
   const devices = inv.groups.get('devices') ?? [];
   const vars = (h: string) => inv.hosts.get(h)!.vars;
-  const note = opts.verbose ? (host: string, text: string) => void process.stderr.write(noteLine(host, text) + '\n') : undefined;
+  const note = opts.verbose
+    ? (host: string, text: string) => void process.stderr.write(noteLine(host, text) + '\n')
+    : undefined;
   const connectOpts = { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys), connectTimeoutMs: 5_000, note };
   const relayConns = new Connections(vars, { ...connectOpts, connectTimeoutMs: 10_000 });
   // On a terminal, passphrases first: the devices' questions below run under a short deadline.
@@ -56,7 +74,9 @@ export async function statusCommand(inventoryFile: string, opts: { json?: boolea
       } catch (e) {
         throw new UnreachableError(relay, `cannot read ${FLEET_STATE_FILE} on the relay: ${(e as Error).message}`);
       }
-      const ports = Object.values(fleet.devices).map((d) => d.port).sort((a, b) => a - b);
+      const ports = Object.values(fleet.devices)
+        .map((d) => d.port)
+        .sort((a, b) => a - b);
       if (ports.join() !== [...probe.ports].sort((a, b) => a - b).join()) probe = await check(ports);
       rows = statusRows(devices, fleet, probe);
     } catch (e) {
@@ -65,17 +85,37 @@ export async function statusCommand(inventoryFile: string, opts: { json?: boolea
       return 4;
     }
     // Down devices (and with -v all of them) that the inventory says how to reach: their own account.
-    deviceConns = new Connections(vars, connectOpts, fleetTunnels(relay, new Set(devices), () => relayConns.get(relay), () => ({}), fleet));
+    deviceConns = new Connections(
+      vars,
+      connectOpts,
+      fleetTunnels(
+        relay,
+        new Set(devices),
+        () => relayConns.get(relay),
+        () => ({}),
+        fleet,
+      ),
+    );
     // A device awaiting first contact has not booted yet: nothing to ask.
     const ask = rows.filter((r) => r.in_inventory && !r.awaiting_since && (!r.up || opts.verbose));
-    await Promise.all(ask.map((r) => askDevice(r, deviceConns!, isNixos(vars(r.name)) ? 'reverse-tunnel.service' : 'relay-tunnel.service')));
+    await Promise.all(
+      ask.map((r) =>
+        askDevice(r, deviceConns!, isNixos(vars(r.name)) ? 'reverse-tunnel.service' : 'relay-tunnel.service'),
+      ),
+    );
   } finally {
     await deviceConns?.closeAll();
     await relayConns.closeAll();
   }
 
   if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-  else process.stdout.write(statusTable(rows, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR, service: Boolean(opts.verbose) }));
+  else
+    process.stdout.write(
+      statusTable(rows, {
+        color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+        service: Boolean(opts.verbose),
+      }),
+    );
   return rows.every((r) => r.up) ? 0 : EXIT_DOWN;
 }
 
@@ -88,10 +128,21 @@ async function askDevice(r: StatusRow, conns: Connections, unit: string): Promis
     );
     const state = /^state=(.*)$/m.exec(out.stdout)?.[1]?.trim() || 'unknown';
     const restarts = Number(/^restarts=(\d+)$/m.exec(out.stdout)?.[1] ?? NaN);
-    r.service = { via: conns.via(r.name) ?? null, state, restarts: Number.isNaN(restarts) ? null : restarts, last_message: lastLogLine(out.stdout.replace(/^restarts=.*$/m, '')) ?? null };
+    r.service = {
+      via: conns.via(r.name) ?? null,
+      state,
+      restarts: Number.isNaN(restarts) ? null : restarts,
+      last_message: lastLogLine(out.stdout.replace(/^restarts=.*$/m, '')) ?? null,
+    };
     if (!r.up) r.error = deviceError(unit, out.stdout.replace(/^restarts=.*$/m, ''));
   } catch (e) {
     if (!r.up) r.error = `${r.relay_check ?? 'down'}; ${r.name} itself is not reachable (${(e as Error).message})`;
-    else r.service = { via: null, state: 'unknown', restarts: null, last_message: `not reachable: ${(e as Error).message}` };
+    else
+      r.service = {
+        via: null,
+        state: 'unknown',
+        restarts: null,
+        last_message: `not reachable: ${(e as Error).message}`,
+      };
   }
 }

@@ -99,28 +99,44 @@ export interface Trip {
  * `stopBelow` (default: any), so reads can follow a task's steps in its trip without their exit codes
  * counting as failures.
  */
-export function tripCommand(cmds: ReadonlyArray<OneCommand>, token: string, stopAtFailure: boolean, loginUser?: string, stopBelow = cmds.length): Trip {
+export function tripCommand(
+  cmds: ReadonlyArray<OneCommand>,
+  token: string,
+  stopAtFailure: boolean,
+  loginUser?: string,
+  stopBelow = cmds.length,
+): Trip {
   const runs: { become: boolean; becomeUser?: string; args: (string | number)[]; bytes: number }[] = [];
   cmds.forEach((c, i) => {
     let run = runs[runs.length - 1];
-    if (!run || runsAs(cmds[i - 1]) !== runsAs(c)) runs.push((run = { become: c.become, becomeUser: c.becomeUser, args: [], bytes: 0 }));
+    if (!run || runsAs(cmds[i - 1]) !== runsAs(c))
+      runs.push((run = { become: c.become, becomeUser: c.becomeUser, args: [], bytes: 0 }));
     run.args.push(i, inSubshell(c.command), bytes(c.stdin));
     run.bytes += bytes(c.stdin);
   });
   // A run that cannot start (sudo refused) reports nothing for its commands; when stopping at a
   // failure, the runs after a failed one don't start either.
-  const lines = runs.map((r) => withBecome(shScript(SCRIPT, [token, stopAtFailure ? stopBelow : 0, ...r.args]), r, loginUser));
+  const lines = runs.map((r) =>
+    withBecome(shScript(SCRIPT, [token, stopAtFailure ? stopBelow : 0, ...r.args]), r, loginUser),
+  );
   const stdin = cmds.map((c) => c.stdin ?? '').join('');
   // One user (most trips): its run is the trip, without the two shells that hand out each run's input.
   if (runs.length === 1) return { command: lines[0], stdin };
-  return { command: shScript(TRIP, [stopAtFailure ? 'stop' : 'all', ...runs.flatMap((r, i) => [r.bytes, lines[i]])]), stdin };
+  return {
+    command: shScript(TRIP, [stopAtFailure ? 'stop' : 'all', ...runs.flatMap((r, i) => [r.bytes, lines[i]])]),
+    stdin,
+  };
 }
 
 /** Each framed part of one stream, by index; `began` lists the indices that started at all. */
 function parts(stream: string, token: string, withCode: boolean) {
   const done = new Map<number, { text: string; code?: number }>();
-  const frame = new RegExp(`${token} (\\d+) begin\\n([\\s\\S]*?)\\n${token} \\1 end${withCode ? ' (\\d+)' : ''}\\n`, 'g');
-  for (const m of stream.matchAll(frame)) done.set(Number(m[1]), { text: m[2], code: withCode ? Number(m[3]) : undefined });
+  const frame = new RegExp(
+    `${token} (\\d+) begin\\n([\\s\\S]*?)\\n${token} \\1 end${withCode ? ' (\\d+)' : ''}\\n`,
+    'g',
+  );
+  for (const m of stream.matchAll(frame))
+    done.set(Number(m[1]), { text: m[2], code: withCode ? Number(m[3]) : undefined });
   const began = new Set([...stream.matchAll(new RegExp(`${token} (\\d+) begin\\n`, 'g'))].map((m) => Number(m[1])));
   return { done, began };
 }
@@ -149,7 +165,11 @@ export function runAlone(conn: Connection, c: OneCommand): Promise<RunResult> {
 }
 
 /** Run `cmds` in order in one exec (keep them under MAX_TRIP_BYTES together); see tripCommand for `stopBelow`. */
-export async function runInOneTrip(conn: Connection, cmds: ReadonlyArray<OneCommand>, opts: { stopAtFailure: boolean; stopBelow?: number }): Promise<TripResult> {
+export async function runInOneTrip(
+  conn: Connection,
+  cmds: ReadonlyArray<OneCommand>,
+  opts: { stopAtFailure: boolean; stopBelow?: number },
+): Promise<TripResult> {
   const token = `relay-play-${randomBytes(16).toString('hex')}`;
   const trip = tripCommand(cmds, token, opts.stopAtFailure, conn.user, opts.stopBelow);
   const r = await conn.run(trip.command, trip.stdin ? { stdin: trip.stdin } : {});
@@ -157,13 +177,20 @@ export async function runInOneTrip(conn: Connection, cmds: ReadonlyArray<OneComm
 }
 
 /** Reads in one exec, grouped by user (one sudo each); a read that did not come back is undefined. */
-export async function readBatch(conn: Connection, asked: ReadonlyArray<ReadRequest>): Promise<(RunResult | undefined)[]> {
+export async function readBatch(
+  conn: Connection,
+  asked: ReadonlyArray<ReadRequest>,
+): Promise<(RunResult | undefined)[]> {
   if (!asked.length) return [];
   // Reads of systemd units share one systemctl (src/connection/unit-reads.ts).
   const { reqs, spread } = shareUnitReads(asked);
   // Order doesn't matter for reads: group them by user so each user needs one sudo.
   const order = reqs.map((_, i) => i).sort((a, b) => runsAs(reqs[a]).localeCompare(runsAs(reqs[b])));
-  const { results } = await runInOneTrip(conn, order.map((i) => reqs[i]), { stopAtFailure: false });
+  const { results } = await runInOneTrip(
+    conn,
+    order.map((i) => reqs[i]),
+    { stopAtFailure: false },
+  );
   const out: (RunResult | undefined)[] = new Array(reqs.length);
   order.forEach((i, k) => (out[i] = results[k]));
   return spread(out);

@@ -13,7 +13,15 @@ export function withBecome(command: string, opts: RunOptions, loginUser?: string
   if (user === 'root' && loginUser === 'root') return command;
   // shScript's `sh -c SCRIPT sh ARGS` goes to sudo as those words: the same sh, not one more around it.
   const s = parseShScript(command);
-  return shellJoin(['sudo', '-n', '-H', '-u', user, '--', ...(s ? ['sh', '-c', s.script, 'sh', ...s.args] : ['sh', '-c', command])]);
+  return shellJoin([
+    'sudo',
+    '-n',
+    '-H',
+    '-u',
+    user,
+    '--',
+    ...(s ? ['sh', '-c', s.script, 'sh', ...s.args] : ['sh', '-c', command]),
+  ]);
 }
 
 const TRUE = new Set(['true', 'yes', 'on', 'y', 't', '1']);

@@ -34,7 +34,11 @@ export type Identity =
   | { source: 'file'; file: string; blob: string };
 
 /** The order keys are offered in (pure: agent keys and file public keys as base64 blobs). */
-export function orderIdentities(agentBlobs: readonly string[], files: readonly { file: string; blob: string }[], identitiesOnly: boolean): Identity[] {
+export function orderIdentities(
+  agentBlobs: readonly string[],
+  files: readonly { file: string; blob: string }[],
+  identitiesOnly: boolean,
+): Identity[] {
   const out: Identity[] = [];
   const remaining = [...files];
   for (const blob of new Set(agentBlobs)) {
@@ -42,7 +46,8 @@ export function orderIdentities(agentBlobs: readonly string[], files: readonly {
     if (i >= 0) out.push({ source: 'agent', blob, file: remaining.splice(i, 1)[0].file });
     else if (!identitiesOnly) out.push({ source: 'agent', blob });
   }
-  for (const f of remaining) if (!out.some((o) => o.blob === f.blob)) out.push({ source: 'file', file: f.file, blob: f.blob });
+  for (const f of remaining)
+    if (!out.some((o) => o.blob === f.blob)) out.push({ source: 'file', file: f.file, blob: f.blob });
   return out;
 }
 
@@ -52,7 +57,12 @@ export function publicBlobOf(file: string): { blob?: string; problem?: string } 
   try {
     data = readFileSync(file);
   } catch (e) {
-    return { problem: (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file} does not exist` : `${file} cannot be read (${(e as Error).message})` };
+    return {
+      problem:
+        (e as NodeJS.ErrnoException).code === 'ENOENT'
+          ? `${file} does not exist`
+          : `${file} cannot be read (${(e as Error).message})`,
+    };
   }
   const key = utils.parseKey(data);
   if (!(key instanceof Error)) return { blob: (Array.isArray(key) ? key[0] : key).getPublicSSH().toString('base64') };
@@ -101,7 +111,9 @@ function agentKeys(sock: string): Promise<ParsedKey[]> {
   let keys = agentKeyCache.get(sock);
   if (!keys) {
     // An agent that is gone or broken is no agent: its keys are simply not offered.
-    keys = new Promise((resolve) => new OpenSSHAgent(sock).getIdentities((err, list) => resolve(err ? [] : ((list ?? []) as ParsedKey[]))));
+    keys = new Promise((resolve) =>
+      new OpenSSHAgent(sock).getIdentities((err, list) => resolve(err ? [] : ((list ?? []) as ParsedKey[]))),
+    );
     agentKeyCache.set(sock, keys);
   }
   return keys;
@@ -128,7 +140,8 @@ function unlock(file: string, waiting?: (yes: boolean) => void): Promise<ParsedK
       const data = readFileSync(file);
       const plain = utils.parseKey(data);
       if (!(plain instanceof Error)) return Array.isArray(plain) ? plain[0] : plain;
-      if (!encrypted(plain) || !canAsk()) throw new LockedKeyError(encrypted(plain) ? lockedHint(file, false) : `${file}: ${plain.message}`);
+      if (!encrypted(plain) || !canAsk())
+        throw new LockedKeyError(encrypted(plain) ? lockedHint(file, false) : `${file}: ${plain.message}`);
       for (let i = 0; i < 3; i++) {
         const passphrase = await askHidden(`Enter passphrase for key '${file}': `);
         if (passphrase === undefined) break;
@@ -200,8 +213,15 @@ export class Identities extends BaseAgent<ParsedKey> {
     }
     (this.opts.agent ? agentKeys(this.opts.agent) : Promise.resolve([])).then((held) => {
       this.plan = orderIdentities(held.map(blobOf), files, this.opts.identitiesOnly);
-      const keys = this.plan.map((id) => held.find((k) => blobOf(k) === id.blob) ?? utils.parseKey(`${keyType(Buffer.from(id.blob, 'base64'))} ${id.blob}`));
-      cb(undefined, keys.filter((k): k is ParsedKey => !(k instanceof Error)));
+      const keys = this.plan.map(
+        (id) =>
+          held.find((k) => blobOf(k) === id.blob) ??
+          utils.parseKey(`${keyType(Buffer.from(id.blob, 'base64'))} ${id.blob}`),
+      );
+      cb(
+        undefined,
+        keys.filter((k): k is ParsedKey => !(k instanceof Error)),
+      );
     }, cb);
   }
 
@@ -229,7 +249,9 @@ export class Identities extends BaseAgent<ParsedKey> {
     if (parts.length) return [`offered ${parts.join(', ')}`, ...this.problems].join('; ');
     const why = [
       this.opts.agent ? 'the agent holds no key' : 'no agent (SSH_AUTH_SOCK is not set)',
-      ...(this.opts.files.length ? this.problems : [`no identity file applies and none of ~/.ssh/${DEFAULT_IDENTITY_FILES.join(', ')} exists`]),
+      ...(this.opts.files.length
+        ? this.problems
+        : [`no identity file applies and none of ~/.ssh/${DEFAULT_IDENTITY_FILES.join(', ')} exists`]),
     ];
     return `no key to offer (${why.join('; ')})`;
   }

@@ -61,7 +61,11 @@ function asHopError(t: SshTarget, e: Error): Error {
  * A stream to address:port through `jumps` (first to last), and `release` to call when the connection
  * over it is done. The stream exists once the last hop's sshd has connected to address:port.
  */
-export async function streamThrough(jumps: readonly SshTarget[], address: string, port: number): Promise<{ sock: Duplex; release: () => void }> {
+export async function streamThrough(
+  jumps: readonly SshTarget[],
+  address: string,
+  port: number,
+): Promise<{ sock: Duplex; release: () => void }> {
   const last = acquire(jumps);
   let released = false;
   const done = () => {
@@ -86,4 +90,7 @@ export async function openVia(t: SshTarget): Promise<SshConnection> {
   return SshConnection.open({ ...t, sock, onClose: chain(t.onClose, release) });
 }
 
-export const chain = (...fns: (undefined | (() => void))[]) => () => fns.forEach((f) => f?.());
+export const chain =
+  (...fns: (undefined | (() => void))[]) =>
+  () =>
+    fns.forEach((f) => f?.());

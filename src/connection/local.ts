@@ -51,7 +51,11 @@ export class LocalConnection implements Connection {
       child.stderr.on('data', (d: Buffer) => err.push(d));
       child.on('error', reject);
       child.on('close', (code) =>
-        resolve({ code: code ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+        resolve({
+          code: code ?? 255,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+        }),
       );
       // A command that exits without reading its input must not crash us with EPIPE.
       child.stdin.on('error', () => undefined);

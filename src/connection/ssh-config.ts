@@ -71,7 +71,11 @@ export function clearConfigCache(): void {
 
 /** A directive's value as words (the parser gives one string, or a list for multi-word values). */
 const words = (value: unknown, quoted?: boolean): string[] =>
-  Array.isArray(value) ? (value as { val: string }[]).map((v) => v.val) : quoted ? [String(value)] : String(value).split(/\s+/).filter(Boolean);
+  Array.isArray(value)
+    ? (value as { val: string }[]).map((v) => v.val)
+    : quoted
+      ? [String(value)]
+      : String(value).split(/\s+/).filter(Boolean);
 
 /** `~` and `${VAR}` in a path, as ssh expands them in Include, IdentityFile and known-hosts files. */
 export function expandPath(p: string, home = homedir()): string {
@@ -96,8 +100,12 @@ export function globFiles(pattern: string): string[] {
       } catch {
         continue;
       }
-      const re = new RegExp(`^${[...part].map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('')}$`);
-      next.push(...names.filter((n) => re.test(n) && (!n.startsWith('.') || part.startsWith('.'))).map((n) => join(dir, n)));
+      const re = new RegExp(
+        `^${[...part].map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('')}$`,
+      );
+      next.push(
+        ...names.filter((n) => re.test(n) && (!n.startsWith('.') || part.startsWith('.'))).map((n) => join(dir, n)),
+      );
     }
     found = next;
   }
@@ -159,8 +167,19 @@ export interface TokenContext {
 
 /** ssh's % tokens (%% %d %h %n %p %r %u) and ~, in IdentityFile, UserKnownHostsFile and friends. */
 export function expandTokens(s: string, t: TokenContext): string {
-  const tokens: Record<string, string> = { '%': '%', d: t.home, h: t.host, n: t.original, p: String(t.port), r: t.user, u: localUser() };
-  return expandPath(s.replace(/%([%dhnpru])/g, (_, c: string) => tokens[c]), t.home);
+  const tokens: Record<string, string> = {
+    '%': '%',
+    d: t.home,
+    h: t.host,
+    n: t.original,
+    p: String(t.port),
+    r: t.user,
+    u: localUser(),
+  };
+  return expandPath(
+    s.replace(/%([%dhnpru])/g, (_, c: string) => tokens[c]),
+    t.home,
+  );
 }
 
 function localUser(): string {

@@ -10,7 +10,14 @@ import { NodeSSH } from 'node-ssh';
 import { UnreachableError } from '../errors.js';
 import { withBecome } from './become.js';
 import { identityFiles, Identities } from './identities.js';
-import { addKnownHost, hostKeyAlgorithms, keyType, knownHostsName, lookupHostKeys, type KnownKey } from './known-hosts.js';
+import {
+  addKnownHost,
+  hostKeyAlgorithms,
+  keyType,
+  knownHostsName,
+  lookupHostKeys,
+  type KnownKey,
+} from './known-hosts.js';
 import type { Connection, Held, RunOptions, RunResult, Via } from './types.js';
 
 export interface SshTarget {
@@ -78,7 +85,9 @@ export class SshConnection implements Connection {
     const onFile = lookupHostKeys([...knownFiles, ...(t.globalKnownHostsFiles ?? [])], name);
     const known = t.pinned ? t.pinned.keys : onFile.keys;
     // @revoked is honoured however the host is reached: through the relay (pinned key), by its name.
-    const revoked = t.pinned ? lookupHostKeys([...knownFiles, ...(t.globalKnownHostsFiles ?? [])], t.host).revoked : onFile.revoked;
+    const revoked = t.pinned
+      ? lookupHostKeys([...knownFiles, ...(t.globalKnownHostsFiles ?? [])], t.host).revoked
+      : onFile.revoked;
     let refusal: string | undefined;
     let keyRefused = false;
 
@@ -116,7 +125,9 @@ export class SshConnection implements Connection {
         authHandler: [{ type: 'agent', username: t.user, agent: identities }] as never,
         readyTimeout: 2 ** 31 - 1,
         keepaliveInterval: 5_000,
-        algorithms: { serverHostKey: known.length ? (hostKeyAlgorithms(known) as never) : { remove: 'ssh-rsa' } as never },
+        algorithms: {
+          serverHostKey: known.length ? (hostKeyAlgorithms(known) as never) : ({ remove: 'ssh-rsa' } as never),
+        },
         hostVerifier: (key: Buffer) => {
           const blob = key.toString('base64');
           const revokedBy = revoked.find((k) => k.key === blob);
@@ -148,10 +159,13 @@ export class SshConnection implements Connection {
     } catch (e) {
       kill();
       t.onClose?.();
-      const where = t.sock ? `ssh ${t.user}@${t.host} ${t.pinned?.where ?? ''}`.trimEnd() : `ssh ${t.user}@${knownHostsName(t.address, t.port)}`;
+      const where = t.sock
+        ? `ssh ${t.user}@${t.host} ${t.pinned?.where ?? ''}`.trimEnd()
+        : `ssh ${t.user}@${knownHostsName(t.address, t.port)}`;
       let msg = refusal ?? (e as Error).message;
       if (!refusal && timedOut) msg = `no answer in ${timeoutMs / 1000} s`;
-      if (!refusal && /authentication methods failed/i.test(msg)) msg = `permission denied (publickey): ${identities.describe()}`;
+      if (!refusal && /authentication methods failed/i.test(msg))
+        msg = `permission denied (publickey): ${identities.describe()}`;
       if (!refusal) msg = `${where}: ${msg}${t.hint ? ` (${t.hint})` : ''}`;
       throw keyRefused ? new HostKeyError(t.host, msg) : new UnreachableError(t.host, msg);
     } finally {
@@ -179,7 +193,10 @@ export class SshConnection implements Connection {
     try {
       return await this.ssh.forwardOut('127.0.0.1', 0, host, port);
     } catch (e) {
-      throw new UnreachableError(this.host, `cannot open a channel to ${host}:${port} on ${this.host}: ${(e as Error).message}`);
+      throw new UnreachableError(
+        this.host,
+        `cannot open a channel to ${host}:${port} on ${this.host}: ${(e as Error).message}`,
+      );
     }
   }
 

@@ -14,7 +14,8 @@ const PROP = /^[A-Za-z]+$/;
 /** The command that shows `props` of each of `units`, in order: one block each, blank-line separated. */
 export function unitsShow(units: readonly string[], props: readonly string[]): string {
   const bad = [...units.filter((u) => !UNIT.test(u)), ...props.filter((p) => !PROP.test(p))];
-  if (bad.length || !units.length || !props.length) throw new Error(`not a unit or property name: ${bad.join(', ') || '(none given)'}`);
+  if (bad.length || !units.length || !props.length)
+    throw new Error(`not a unit or property name: ${bad.join(', ') || '(none given)'}`);
   return shellJoin(['systemctl', 'show', '-p', props.join(','), '--', ...units]);
 }
 
@@ -32,7 +33,14 @@ export function parseUnitsShow(command: string): { units: string[]; props: strin
 export function unitBlocks(stdout: string): Map<string, string>[] {
   const text = stdout.replace(/\n$/, '');
   if (!text) return [];
-  return text.split('\n\n').map((b) => new Map(b.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string])));
+  return text
+    .split('\n\n')
+    .map(
+      (b) =>
+        new Map(
+          b.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]),
+        ),
+    );
 }
 
 /**
@@ -40,7 +48,9 @@ export function unitBlocks(stdout: string): Map<string, string>[] {
  * `spread` turns the results of the returned reads back into one per read of `reqs`; a merged read
  * whose output does not split cleanly gives undefined for its reads (they are then read alone).
  */
-export function shareUnitReads<R extends ReadRequest>(reqs: readonly R[]): { reqs: R[]; spread(results: (RunResult | undefined)[]): (RunResult | undefined)[] } {
+export function shareUnitReads<R extends ReadRequest>(
+  reqs: readonly R[],
+): { reqs: R[]; spread(results: (RunResult | undefined)[]): (RunResult | undefined)[] } {
   const shows = reqs.map((r) => parseUnitsShow(r.command));
   const groups = new Map<string, number[]>();
   shows.forEach((s, i) => {
@@ -73,7 +83,9 @@ export function shareUnitReads<R extends ReadRequest>(reqs: readonly R[]): { req
       if (blocks.length !== units.length) return undefined;
       const { units: mine, props } = shows[i]!;
       // systemctl prints properties in its own order, whatever the order asked: keep the block's order.
-      const own = mine.map((u) => [...blocks[units.indexOf(u)]].filter(([p]) => props.includes(p)).map(([p, v]) => `${p}=${v}`));
+      const own = mine.map((u) =>
+        [...blocks[units.indexOf(u)]].filter(([p]) => props.includes(p)).map(([p, v]) => `${p}=${v}`),
+      );
       if (own.some((lines) => !lines.length)) return undefined;
       return { code: 0, stdout: `${own.map((lines) => lines.join('\n')).join('\n\n')}\n`, stderr: r.stderr };
     });

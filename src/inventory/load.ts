@@ -77,7 +77,11 @@ function build(src: YamlSource): Inventory {
   const file = src.file;
   const data = src.toJS();
   if (data === null || data === undefined) {
-    throw new InputError(`inventory ${file} is empty`, { file, line: 1, col: 1 }, 'define your hosts under "all:" → "hosts:"');
+    throw new InputError(
+      `inventory ${file} is empty`,
+      { file, line: 1, col: 1 },
+      'define your hosts under "all:" → "hosts:"',
+    );
   }
   if (typeof data === 'object' && !Array.isArray(data)) {
     for (const key of Object.keys(data)) {
@@ -95,7 +99,11 @@ function build(src: YamlSource): Inventory {
   } catch (e) {
     // Name what a group may contain (ajv only reports the schema's properties in verbose mode).
     if (e instanceof InputError && /^unknown key /.test(e.message)) {
-      throw new InputError(`${e.message} group`, e.pos, `a group may only contain ${GROUP_KEYS.map((k) => `"${k}:"`).join(', ')}`);
+      throw new InputError(
+        `${e.message} group`,
+        e.pos,
+        `a group may only contain ${GROUP_KEYS.map((k) => `"${k}:"`).join(', ')}`,
+      );
     }
     const m = e instanceof InputError ? /^inventory: "(.*)" must be object,null$/.exec(e.message) : null;
     if (m) {
@@ -117,14 +125,20 @@ function build(src: YamlSource): Inventory {
 /** Friendlier wording for ajv's "must be object,null" at a dotted inventory path. */
 function typeMessage(path: string): [string, string] {
   if (/\.hosts$/.test(path)) {
-    return [`"${path}" must be a map of host names`, 'write one "name:" per line, e.g. "rpi1:" or "rpi1: {ansible_host: 10.0.0.5}"'];
+    return [
+      `"${path}" must be a map of host names`,
+      'write one "name:" per line, e.g. "rpi1:" or "rpi1: {ansible_host: 10.0.0.5}"',
+    ];
   }
   if (/\.hosts\./.test(path)) {
     return [`"${path}": host vars must be a map`, 'e.g. "rpi1: {ansible_host: 10.0.0.5}", or nothing after "rpi1:"'];
   }
   if (/\.vars$/.test(path)) return [`"${path}" must be a map of variables`, 'e.g. "vars: {ssh_port: 22}"'];
   if (/\.children$/.test(path)) return [`"${path}" must be a map of groups`, 'write one "group:" per line'];
-  return [`group "${path.split('.').pop()}" must be a map`, `a group may contain ${GROUP_KEYS.map((k) => `"${k}:"`).join(', ')}, or be empty`];
+  return [
+    `group "${path.split('.').pop()}" must be a map`,
+    `a group may contain ${GROUP_KEYS.map((k) => `"${k}:"`).join(', ')}, or be empty`,
+  ];
 }
 
 class Builder {
@@ -213,7 +227,11 @@ class Builder {
       this.checkGroupName(child, cpath);
       const pos = this.src.pos(cpath, { key: true });
       if (child === 'all') {
-        throw new InputError(`group "all" cannot be a child of "${name}"`, pos, '"all" contains every group already; remove it here');
+        throw new InputError(
+          `group "all" cannot be a child of "${name}"`,
+          pos,
+          '"all" contains every group already; remove it here',
+        );
       }
       this.addEdge(name, child, pos);
       this.walkGroup(child, cv, cpath);
@@ -295,7 +313,10 @@ class Builder {
     const groups = new Map<string, string[]>();
     const groupVars = new Map<string, Vars>();
     for (const g of this.groups.values()) {
-      groups.set(g.name, [...resolve(g.name)].sort((a, b) => index.get(a)! - index.get(b)!));
+      groups.set(
+        g.name,
+        [...resolve(g.name)].sort((a, b) => index.get(a)! - index.get(b)!),
+      );
       groupVars.set(g.name, g.vars);
     }
 

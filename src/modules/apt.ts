@@ -22,7 +22,12 @@ interface AptArgs {
   force_apt_get?: BoolArg;
 }
 
-const names = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }] };
+const names = {
+  anyOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'array', items: { type: 'string', minLength: 1 } },
+  ],
+};
 
 // $1 state, $2 .deb path or "", then package names (name or name=version). For each package: its
 // dpkg status and version, and apt's candidate version when it may be needed (not installed, or
@@ -74,7 +79,21 @@ function parse(stdout: string): { cacheAge: number; deb?: Deb | 'missing'; pkgs:
 
 const aptGet = (verb: string, flags: string[], targets: string[], describe: string): Step => ({
   describe,
-  command: shellJoin(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', verb, '-y', '-q', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', ...flags, '--', ...targets]),
+  command: shellJoin([
+    'env',
+    'DEBIAN_FRONTEND=noninteractive',
+    'apt-get',
+    verb,
+    '-y',
+    '-q',
+    '-o',
+    'Dpkg::Options::=--force-confdef',
+    '-o',
+    'Dpkg::Options::=--force-confold',
+    ...flags,
+    '--',
+    ...targets,
+  ]),
 });
 
 export const apt: Module<AptArgs> = {
@@ -93,16 +112,28 @@ export const apt: Module<AptArgs> = {
       autoremove: boolArg,
       force_apt_get: boolArg,
     },
-    not: { anyOf: [{ required: ['name', 'pkg'] }, { required: ['name', 'package'] }, { required: ['pkg', 'package'] }] },
-    anyOf: [{ required: ['name'] }, { required: ['pkg'] }, { required: ['package'] }, { required: ['deb'] }, { required: ['update_cache'] }],
+    not: {
+      anyOf: [{ required: ['name', 'pkg'] }, { required: ['name', 'package'] }, { required: ['pkg', 'package'] }],
+    },
+    anyOf: [
+      { required: ['name'] },
+      { required: ['pkg'] },
+      { required: ['package'] },
+      { required: ['deb'] },
+      { required: ['update_cache'] },
+    ],
     additionalProperties: false,
   },
 
   async plan(args, ctx): Promise<Plan> {
     const list = args.name ?? args.pkg ?? args.package;
-    const wanted = (list === undefined ? [] : Array.isArray(list) ? list : String(list).split(',')).map((n) => n.trim()).filter(Boolean);
-    const state = args.state === 'installed' ? 'present' : args.state === 'removed' ? 'absent' : (args.state ?? 'present');
-    if (args.deb !== undefined && !args.deb.startsWith('/')) return { changed: false, steps: [], failed: `deb must be an absolute path on the host, got "${args.deb}"` };
+    const wanted = (list === undefined ? [] : Array.isArray(list) ? list : String(list).split(','))
+      .map((n) => n.trim())
+      .filter(Boolean);
+    const state =
+      args.state === 'installed' ? 'present' : args.state === 'removed' ? 'absent' : (args.state ?? 'present');
+    if (args.deb !== undefined && !args.deb.startsWith('/'))
+      return { changed: false, steps: [], failed: `deb must be an absolute path on the host, got "${args.deb}"` };
     const r = await ctx.read(shScript(READ, [state, args.deb ?? '', ...wanted]));
     if (r.code !== 0) throw new Error(`cannot read the package state: ${r.stderr.trim() || `exit ${r.code}`}`);
     const facts = parse(r.stdout);
@@ -110,13 +141,22 @@ export const apt: Module<AptArgs> = {
     const before: Record<string, string> = {};
     const after: Record<string, string> = {};
 
-    const refresh = toBool(args.update_cache, false) && !(args.cache_valid_time !== undefined && facts.cacheAge < args.cache_valid_time);
-    const update: Step = { describe: 'apt-get update', command: shellJoin(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'update', '-q']) };
+    const refresh =
+      toBool(args.update_cache, false) &&
+      !(args.cache_valid_time !== undefined && facts.cacheAge < args.cache_valid_time);
+    const update: Step = {
+      describe: 'apt-get update',
+      command: shellJoin(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'update', '-q']),
+    };
     if (refresh) steps.push(update);
 
-    const recommends = args.install_recommends === undefined ? [] : [toBool(args.install_recommends) ? '--install-recommends' : '--no-install-recommends'];
+    const recommends =
+      args.install_recommends === undefined
+        ? []
+        : [toBool(args.install_recommends) ? '--install-recommends' : '--no-install-recommends'];
     if (args.deb !== undefined) {
-      if (facts.deb === 'missing' || !facts.deb) return { changed: false, steps: [], failed: `deb file not found on the host: ${args.deb}` };
+      if (facts.deb === 'missing' || !facts.deb)
+        return { changed: false, steps: [], failed: `deb file not found on the host: ${args.deb}` };
       const current = facts.deb.installed;
       if (current !== facts.deb.version) {
         steps.push(aptGet('install', recommends, [args.deb], `apt-get install ${args.deb}`));
@@ -149,9 +189,18 @@ export const apt: Module<AptArgs> = {
       before[name] = f.installed ?? '(absent)';
       after[name] = target ?? f.candidate ?? '(newest)';
     }
-    if (missing.length) return { changed: false, steps: [], failed: `No package matching '${missing.join("', '")}' is available` };
+    if (missing.length)
+      return { changed: false, steps: [], failed: `No package matching '${missing.join("', '")}' is available` };
     if (install.length) steps.push(aptGet('install', recommends, install, `apt-get install ${install.join(' ')}`));
-    if (remove.length) steps.push(aptGet(toBool(args.purge, false) ? 'purge' : 'remove', toBool(args.autoremove, false) ? ['--auto-remove'] : [], remove, `apt-get remove ${remove.join(' ')}`));
+    if (remove.length)
+      steps.push(
+        aptGet(
+          toBool(args.purge, false) ? 'purge' : 'remove',
+          toBool(args.autoremove, false) ? ['--auto-remove'] : [],
+          remove,
+          `apt-get remove ${remove.join(' ')}`,
+        ),
+      );
 
     const changed = steps.some((s) => s !== update) || refresh;
     const d = fieldsDiff('packages', before, after);
@@ -163,7 +212,12 @@ export const apt: Module<AptArgs> = {
       result,
       finish(outputs: RunResult[]) {
         const out = outputs[outputs.length - 1];
-        return { cache_updated: refresh, ...(refresh ? { cache_update_time: Math.floor(Date.now() / 1000) } : {}), stdout: out?.stdout ?? '', stderr: out?.stderr ?? '' };
+        return {
+          cache_updated: refresh,
+          ...(refresh ? { cache_update_time: Math.floor(Date.now() / 1000) } : {}),
+          stdout: out?.stdout ?? '',
+          stderr: out?.stderr ?? '',
+        };
       },
     };
   },

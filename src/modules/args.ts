@@ -9,7 +9,8 @@ export interface ArgProblem {
   path: string[];
 }
 
-const valueAt = (data: unknown, path: string[]) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), data);
+const valueAt = (data: unknown, path: string[]) =>
+  path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), data);
 
 /**
  * Problems with `args`; with `allowTemplates`, a "{{ }}" string is accepted where another type
@@ -25,11 +26,20 @@ export function argProblems(mod: Module, name: string, args: unknown, allowTempl
 
 function isTemplateError(e: ErrorObject, args: unknown): boolean {
   const v = valueAt(args, pointer(e.instancePath));
-  return typeof v === 'string' && v.includes('{{') && ['type', 'enum', 'pattern', 'minimum', 'maximum', 'oneOf', 'anyOf'].includes(e.keyword);
+  return (
+    typeof v === 'string' &&
+    v.includes('{{') &&
+    ['type', 'enum', 'pattern', 'minimum', 'maximum', 'oneOf', 'anyOf'].includes(e.keyword)
+  );
 }
 
 function pointer(p: string): string[] {
-  return p ? p.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')) : [];
+  return p
+    ? p
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    : [];
 }
 
 function toProblem(e: ErrorObject, name: string): ArgProblem {
@@ -38,11 +48,17 @@ function toProblem(e: ErrorObject, name: string): ArgProblem {
   const params = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties':
-      return { message: `unsupported argument "${params.additionalProperty}" for module ${name}`, path: [...path, String(params.additionalProperty)] };
+      return {
+        message: `unsupported argument "${params.additionalProperty}" for module ${name}`,
+        path: [...path, String(params.additionalProperty)],
+      };
     case 'required':
       return { message: `module ${name} needs argument "${params.missingProperty}"`, path };
     case 'enum':
-      return { message: `${at}must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, path };
+      return {
+        message: `${at}must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+        path,
+      };
     case 'type':
       return { message: `${at}must be ${params.type}`, path };
     default:

@@ -16,7 +16,12 @@ export const assert: Module<AssertArgs> = {
   schema: {
     type: 'object',
     properties: {
-      that: { anyOf: [{ type: ['string', 'boolean'] }, { type: 'array', items: { type: ['string', 'boolean'] }, minItems: 1 }] },
+      that: {
+        anyOf: [
+          { type: ['string', 'boolean'] },
+          { type: 'array', items: { type: ['string', 'boolean'] }, minItems: 1 },
+        ],
+      },
       fail_msg: {},
       msg: {},
       success_msg: {},
@@ -28,11 +33,18 @@ export const assert: Module<AssertArgs> = {
   },
 
   async plan(args, ctx): Promise<Plan> {
-    const conditions = (Array.isArray(args.that) ? args.that : [args.that]).map((c) => (typeof c === 'boolean' ? (c ? 'true' : 'false') : c));
+    const conditions = (Array.isArray(args.that) ? args.that : [args.that]).map((c) =>
+      typeof c === 'boolean' ? (c ? 'true' : 'false') : c,
+    );
     for (const assertion of conditions) {
       if (!truthy(ctx.evaluate(assertion))) {
         const msg = args.fail_msg ?? args.msg ?? 'Assertion failed';
-        return { changed: false, steps: [], failed: typeof msg === 'string' ? msg : JSON.stringify(msg), result: { assertion, evaluated_to: false } };
+        return {
+          changed: false,
+          steps: [],
+          failed: typeof msg === 'string' ? msg : JSON.stringify(msg),
+          result: { assertion, evaluated_to: false },
+        };
       }
     }
     return { changed: false, steps: [], msg: String(args.success_msg ?? 'All assertions passed') };

@@ -55,8 +55,10 @@ export const authorized_key: Module<AuthorizedKeyArgs> = {
 
   async plan(args, ctx): Promise<Plan> {
     const { user } = args;
-    if (!new RegExp(USER_NAME).test(user)) return { changed: false, steps: [], failed: `invalid user name ${JSON.stringify(user)}` };
-    if (/^https?:\/\//.test(args.key.trim())) return { changed: false, steps: [], failed: 'fetching keys from a URL is not supported: give the key text' };
+    if (!new RegExp(USER_NAME).test(user))
+      return { changed: false, steps: [], failed: `invalid user name ${JSON.stringify(user)}` };
+    if (/^https?:\/\//.test(args.key.trim()))
+      return { changed: false, steps: [], failed: 'fetching keys from a URL is not supported: give the key text' };
     const present = (args.state ?? 'present') === 'present';
     const exclusive = present && toBool(args.exclusive, false);
     const manageDir = toBool(args.manage_dir, true);
@@ -73,13 +75,20 @@ export const authorized_key: Module<AuthorizedKeyArgs> = {
       if (dup >= 0) wanted[dup] = want;
       else wanted.push(want);
     }
-    const result = { user, key: args.key, key_options: args.key_options ?? null, state: present ? 'present' : 'absent', exclusive };
+    const result = {
+      user,
+      key: args.key,
+      key_options: args.key_options ?? null,
+      state: present ? 'present' : 'absent',
+      exclusive,
+    };
 
     const r = await ctx.read(shScript(SCRIPT, [user, args.path ?? '']));
     if (r.code !== 0) throw new Error(`cannot read authorized_keys of ${user}: ${r.stderr.trim() || `exit ${r.code}`}`);
     if (r.stdout.startsWith('nouser')) {
       // In check mode an earlier task (user:) may be what creates the account.
-      if (ctx.check && present) return { changed: true, steps: [], msg: `user ${user} does not exist yet (check mode)`, result };
+      if (ctx.check && present)
+        return { changed: true, steps: [], msg: `user ${user} does not exist yet (check mode)`, result };
       return { changed: false, steps: [], failed: `Failed to lookup user ${user}`, result };
     }
     const sep = r.stdout.indexOf('\n--\n');
@@ -96,9 +105,11 @@ export const authorized_key: Module<AuthorizedKeyArgs> = {
     const dirFacts = parseFileFacts(head.dir ?? 'absent');
     Object.assign(result, { keyfile: path });
 
-    if (facts.exists && facts.type !== 'file') return { changed: false, steps: [], failed: `${path} is a ${facts.type}, not a regular file`, result };
+    if (facts.exists && facts.type !== 'file')
+      return { changed: false, steps: [], failed: `${path} is a ${facts.type}, not a regular file`, result };
     if (!facts.exists && (!present || !wanted.length)) return { changed: false, steps: [], result };
-    if (!manageDir && !dirFacts.exists && !ctx.check) return { changed: false, steps: [], failed: `${dir} does not exist (manage_dir is false)`, result };
+    if (!manageDir && !dirFacts.exists && !ctx.check)
+      return { changed: false, steps: [], failed: `${dir} does not exist (manage_dir is false)`, result };
 
     // The .ssh directory: 0700, owned by the user (as Ansible's manage_dir).
     const pre: Step[] = [];
@@ -106,8 +117,16 @@ export const authorized_key: Module<AuthorizedKeyArgs> = {
     if (manageDir && present) {
       const dirWant: Attrs = { owner: user, group, mode: '0700' };
       if (!dirFacts.exists) {
-        pre.push({ describe: `mkdir ${dir}`, command: shScript('mkdir -m 0700 -- "$1"', [dir]) }, ...attrSteps(dir, { owner: user, group }));
-        diff.push({ before_header: dir, after_header: dir, before: 'state: absent\n', after: `state: directory\nowner: ${user}\ngroup: ${group}\nmode: 0700\n` });
+        pre.push(
+          { describe: `mkdir ${dir}`, command: shScript('mkdir -m 0700 -- "$1"', [dir]) },
+          ...attrSteps(dir, { owner: user, group }),
+        );
+        diff.push({
+          before_header: dir,
+          after_header: dir,
+          before: 'state: absent\n',
+          after: `state: directory\nowner: ${user}\ngroup: ${group}\nmode: 0700\n`,
+        });
       } else if (dirFacts.type !== 'directory') {
         return { changed: false, steps: [], failed: `${dir} exists and is not a directory`, result };
       } else {
@@ -141,6 +160,14 @@ export const authorized_key: Module<AuthorizedKeyArgs> = {
     const after = out.join('');
     const file: TextFile = { real: path, parentExists: true, facts };
     const want: Attrs = { owner: user, group, mode: '0600' };
-    return planText({ path, file, after: facts.exists && after === facts.content ? undefined : after, want, before: pre, diff, result });
+    return planText({
+      path,
+      file,
+      after: facts.exists && after === facts.content ? undefined : after,
+      want,
+      before: pre,
+      diff,
+      result,
+    });
   },
 };

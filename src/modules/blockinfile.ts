@@ -121,18 +121,25 @@ export const blockinfile: Module<BlockArgs> = {
     const marker = args.marker ?? '# {mark} ANSIBLE MANAGED BLOCK';
     const begin = marker.split('{mark}').join(args.marker_begin ?? 'BEGIN');
     const end = marker.split('{mark}').join(args.marker_end ?? 'END');
-    if (begin === end) return { changed: false, steps: [], failed: `the BEGIN and END markers are the same line ("${begin}"): put {mark} in marker` };
+    if (begin === end)
+      return {
+        changed: false,
+        steps: [],
+        failed: `the BEGIN and END markers are the same line ("${begin}"): put {mark} in marker`,
+      };
     if (/[\r\n]/.test(begin + end)) return { changed: false, steps: [], failed: 'markers must be single lines' };
 
     const file = await readTextFile(ctx, path);
     const { facts } = file;
-    if (facts.exists && facts.type !== 'file') return { changed: false, steps: [], failed: `${path} is a ${facts.type}, not a regular file` };
+    if (facts.exists && facts.type !== 'file')
+      return { changed: false, steps: [], failed: `${path} is a ${facts.type}, not a regular file` };
     if (!facts.exists) {
       if (!present) return { changed: false, steps: [], msg: `File ${path} not present`, result: { path } };
-      if (!toBool(args.create, false)) return { changed: false, steps: [], failed: `Path ${path} does not exist !`, result: { path } };
+      if (!toBool(args.create, false))
+        return { changed: false, steps: [], failed: `Path ${path} does not exist !`, result: { path } };
     }
 
-    const edit = editBlock(facts.exists ? facts.content ?? '' : undefined, {
+    const edit = editBlock(facts.exists ? (facts.content ?? '') : undefined, {
       block: args.block ?? args.content ?? '',
       present,
       begin,
@@ -141,6 +148,15 @@ export const blockinfile: Module<BlockArgs> = {
       insertbefore: args.insertbefore,
     });
     const unchanged = facts.exists && edit.text === facts.content;
-    return planText({ path, file, after: unchanged ? undefined : edit.text, want, validate: args.validate, backup: toBool(args.backup, false) ? 'backup_file' : undefined, msg: edit.msg || undefined, result: { path } });
+    return planText({
+      path,
+      file,
+      after: unchanged ? undefined : edit.text,
+      want,
+      validate: args.validate,
+      backup: toBool(args.backup, false) ? 'backup_file' : undefined,
+      msg: edit.msg || undefined,
+      result: { path },
+    });
   },
 };

@@ -23,7 +23,15 @@ interface CommandArgs {
 }
 
 // Options Ansible accepts inline in the free-form text (`command: make creates=/x chdir=/src`).
-const INLINE_KEYS = ['creates', 'removes', 'chdir', 'executable', 'stdin', 'stdin_add_newline', 'strip_empty_ends'] as const;
+const INLINE_KEYS = [
+  'creates',
+  'removes',
+  'chdir',
+  'executable',
+  'stdin',
+  'stdin_add_newline',
+  'strip_empty_ends',
+] as const;
 
 const common = {
   _raw: { type: 'string' },
@@ -76,7 +84,24 @@ async function gate(args: CommandArgs, ctx: ReadContext): Promise<string | undef
   return undefined;
 }
 
-const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', 'function', 'select', 'time']);
+const RESERVED = new Set([
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'do',
+  'done',
+  'case',
+  'esac',
+  'while',
+  'until',
+  'for',
+  'in',
+  'function',
+  'select',
+  'time',
+]);
 
 /** The command line for an argv: each word quoted; run via `exec "$@"` when a word could still be syntax. */
 export function argvCommand(argv: string[], chdir?: string): string {
@@ -113,15 +138,31 @@ function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: ReadContext)
     }
 
     const skipMsg = await gate(args, ctx);
-    if (skipMsg) return { changed: false, steps: [], msg: skipMsg, result: { cmd: cmdShown, rc: 0, stdout: skipMsg, stdout_lines: [skipMsg], stderr: '', stderr_lines: [] } };
+    if (skipMsg)
+      return {
+        changed: false,
+        steps: [],
+        msg: skipMsg,
+        result: { cmd: cmdShown, rc: 0, stdout: skipMsg, stdout_lines: [skipMsg], stderr: '', stderr_lines: [] },
+      };
 
     let stdin: string | undefined;
     if (args.stdin !== undefined) stdin = args.stdin + (toBool(args.stdin_add_newline, true) ? '\n' : '');
-    const step: Step = { describe: `${kind}: ${Array.isArray(cmdShown) ? shellJoin(cmdShown) : cmdShown}`, command: line, ...(stdin !== undefined ? { stdin } : {}) };
+    const step: Step = {
+      describe: `${kind}: ${Array.isArray(cmdShown) ? shellJoin(cmdShown) : cmdShown}`,
+      command: line,
+      ...(stdin !== undefined ? { stdin } : {}),
+    };
 
     if (ctx.check) {
       // As Ansible: with creates/removes the module can tell it would run; without, it cannot know.
-      if (args.creates || args.removes) return { changed: true, steps: [step], msg: 'Command would have run if not in check mode', result: { cmd: cmdShown } };
+      if (args.creates || args.removes)
+        return {
+          changed: true,
+          steps: [step],
+          msg: 'Command would have run if not in check mode',
+          result: { cmd: cmdShown },
+        };
       return { changed: false, skipped: true, steps: [], msg: 'skipped in check mode', result: { cmd: cmdShown } };
     }
 
@@ -138,7 +179,18 @@ function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: ReadContext)
         const stdout = stripEnds(out.stdout, strip);
         const stderr = stripEnds(out.stderr, strip);
         const end = new Date();
-        const res: Record<string, unknown> = { cmd: cmdShown, rc: out.code, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr), start: ansibleTime(start), end: ansibleTime(end), delta: ansibleDelta(end.getTime() - start.getTime()), msg: '' };
+        const res: Record<string, unknown> = {
+          cmd: cmdShown,
+          rc: out.code,
+          stdout,
+          stderr,
+          stdout_lines: lines(stdout),
+          stderr_lines: lines(stderr),
+          start: ansibleTime(start),
+          end: ansibleTime(end),
+          delta: ansibleDelta(end.getTime() - start.getTime()),
+          msg: '',
+        };
         if (out.code !== 0) Object.assign(res, { failed: true, msg: 'non-zero return code' });
         return res;
       },
@@ -148,9 +200,11 @@ function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: ReadContext)
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 /** "2026-11-27 09:30:00.123000", local time, as Ansible prints it. */
-const ansibleTime = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}000`;
+const ansibleTime = (d: Date) =>
+  `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}000`;
 /** "0:00:01.250000" */
-const ansibleDelta = (ms: number) => `${Math.floor(ms / 3_600_000)}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}.${pad(ms % 1000, 3)}000`;
+const ansibleDelta = (ms: number) =>
+  `${Math.floor(ms / 3_600_000)}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}.${pad(ms % 1000, 3)}000`;
 
 export const command: Module<CommandArgs> = {
   schema: commandSchema,

@@ -99,12 +99,21 @@ export const file: Module<FileArgs> = {
 
     if (dangling) return fail(`${path} is a symlink to a missing target (${real})`);
 
-    const attrsAfter = (f: FileFacts): Attrs => ({ owner: want.owner ?? f.owner, group: want.group ?? f.group, mode: want.mode ?? f.mode });
+    const attrsAfter = (f: FileFacts): Attrs => ({
+      owner: want.owner ?? f.owner,
+      group: want.group ?? f.group,
+      mode: want.mode ?? f.mode,
+    });
     const fixAttrs = (kind: string): Plan => {
       const changes = attrChanges(target, want);
       const steps = attrSteps(real, changes);
       const d = attrDiff(path, target, changes);
-      return { changed: steps.length > 0, steps, diff: d ? [d] : [], result: result({ ...attrsAfter(target), state: kind }) };
+      return {
+        changed: steps.length > 0,
+        steps,
+        diff: d ? [d] : [],
+        result: result({ ...attrsAfter(target), state: kind }),
+      };
     };
     const created = (kind: string, steps: Step[]): Plan => ({
       changed: true,
@@ -121,7 +130,10 @@ export const file: Module<FileArgs> = {
 
       case 'touch':
         if (target.exists) return fixAttrs(before === 'directory' ? 'directory' : 'file');
-        return created('file', [{ describe: `touch ${path}`, command: shScript('touch -- "$1"', [real]) }, ...attrSteps(real, want)]);
+        return created('file', [
+          { describe: `touch ${path}`, command: shScript('touch -- "$1"', [real]) },
+          ...attrSteps(real, want),
+        ]);
 
       case 'directory': {
         if (target.exists) {

@@ -26,10 +26,22 @@ export const getent: Module<GetentArgs> = {
       if (args.fail_key === false) return { changed: false, steps: [], result: { found: false } };
       return { changed: false, steps: [], failed: `no ${args.database} entry "${args.key}" on ${ctx.host}` };
     }
-    if (r.code !== 0) return { changed: false, steps: [], failed: `getent ${args.database} failed: ${r.stderr.trim()}` };
+    if (r.code !== 0)
+      return { changed: false, steps: [], failed: `getent ${args.database} failed: ${r.stderr.trim()}` };
     const fields = r.stdout.split('\n')[0].split(':');
-    const result: Record<string, unknown> = { found: true, fields, [`getent_${args.database}`]: { [args.key]: fields.slice(1) } };
-    if (args.database === 'passwd') Object.assign(result, { name: fields[0], uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5], shell: fields[6] });
+    const result: Record<string, unknown> = {
+      found: true,
+      fields,
+      [`getent_${args.database}`]: { [args.key]: fields.slice(1) },
+    };
+    if (args.database === 'passwd')
+      Object.assign(result, {
+        name: fields[0],
+        uid: Number(fields[2]),
+        gid: Number(fields[3]),
+        home: fields[5],
+        shell: fields[6],
+      });
     return { changed: false, steps: [], result };
   },
 };

@@ -24,7 +24,28 @@ import { relay_tunnel } from './relay_tunnel.js';
 import { sshd_check } from './sshd_check.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
-const builtin: Record<string, Module<any>> = { copy, template, command, shell, file, lineinfile, blockinfile, user, systemd, service: systemd, stat, slurp, set_fact, debug, getent, assert, fail, apt, package: apt, setup };
+const builtin: Record<string, Module<any>> = {
+  copy,
+  template,
+  command,
+  shell,
+  file,
+  lineinfile,
+  blockinfile,
+  user,
+  systemd,
+  service: systemd,
+  stat,
+  slurp,
+  set_fact,
+  debug,
+  getent,
+  assert,
+  fail,
+  apt,
+  package: apt,
+  setup,
+};
 
 export const modules: Record<string, Module<any>> = {
   ...builtin,

@@ -37,11 +37,23 @@ export interface LineEdit {
 }
 
 /** Ansible's present(): returns the new lines. `lines` keep their "\n". */
-export function linePresent(input: string[], o: { line: string; regexp?: RegExp; search?: string; insertafter?: string; insertbefore?: string; backrefs?: boolean; firstmatch?: boolean }): LineEdit {
+export function linePresent(
+  input: string[],
+  o: {
+    line: string;
+    regexp?: RegExp;
+    search?: string;
+    insertafter?: string;
+    insertbefore?: string;
+    backrefs?: boolean;
+    firstmatch?: boolean;
+  },
+): LineEdit {
   const lines = [...input];
   const { line, insertafter, insertbefore } = o;
   let insRe: RegExp | undefined;
-  if (insertafter !== undefined && insertafter !== 'BOF' && insertafter !== 'EOF') insRe = pyRegex(insertafter, 'insertafter');
+  if (insertafter !== undefined && insertafter !== 'BOF' && insertafter !== 'EOF')
+    insRe = pyRegex(insertafter, 'insertafter');
   else if (insertbefore !== undefined && insertbefore !== 'BOF') insRe = pyRegex(insertbefore, 'insertbefore');
 
   // index[0]: the line matched by regexp/search_string (or the exact line); index[1]: insertion point.
@@ -130,7 +142,11 @@ export function linePresent(input: string[], o: { line: string; regexp?: RegExp;
 export function lineAbsent(input: string[], o: { line?: string; regexp?: RegExp; search?: string }): LineEdit {
   let found = 0;
   const lines = input.filter((l) => {
-    const hit = o.regexp ? searchLine(o.regexp, l) !== null : o.search !== undefined ? l.includes(o.search) : stripEol(l) === o.line;
+    const hit = o.regexp
+      ? searchLine(o.regexp, l) !== null
+      : o.search !== undefined
+        ? l.includes(o.search)
+        : stripEol(l) === o.line;
     if (hit) found++;
     return !hit;
   });
@@ -152,7 +168,11 @@ export const lineinfile: Module<LineArgs> = {
     allOf: [
       { not: { required: ['insertafter', 'insertbefore'] } },
       { not: { required: ['regexp', 'search_string'] } },
-      { if: { properties: { state: { const: 'absent' } }, required: ['state'] }, then: { anyOf: [{ required: ['line'] }, { required: ['regexp'] }, { required: ['search_string'] }] }, else: { required: ['line'] } },
+      {
+        if: { properties: { state: { const: 'absent' } }, required: ['state'] },
+        then: { anyOf: [{ required: ['line'] }, { required: ['regexp'] }, { required: ['search_string'] }] },
+        else: { required: ['line'] },
+      },
     ],
     additionalProperties: false,
   },
@@ -167,11 +187,13 @@ export const lineinfile: Module<LineArgs> = {
 
     const file = await readTextFile(ctx, path);
     const { facts } = file;
-    if (facts.exists && facts.type !== 'file') return { changed: false, steps: [], failed: `${path} is a ${facts.type}, not a regular file` };
+    if (facts.exists && facts.type !== 'file')
+      return { changed: false, steps: [], failed: `${path} is a ${facts.type}, not a regular file` };
 
     if (!facts.exists) {
       if (!present) return { changed: false, steps: [], msg: 'file not present', result: { path } };
-      if (!toBool(args.create, false)) return { changed: false, steps: [], failed: `Destination ${path} does not exist !`, result: { path } };
+      if (!toBool(args.create, false))
+        return { changed: false, steps: [], failed: `Destination ${path} does not exist !`, result: { path } };
       if (backrefs) return { changed: false, steps: [], msg: '', result: { path } }; // no line can match an absent file
     }
 
@@ -191,6 +213,15 @@ export const lineinfile: Module<LineArgs> = {
     const after = edit.lines.join('');
     const result: Record<string, unknown> = { path };
     if (edit.found !== undefined) result.found = edit.found;
-    return planText({ path, file, after: facts.exists && after === before ? undefined : after, want, validate: args.validate, backup: toBool(args.backup, false) ? 'backup' : undefined, msg: edit.msg || undefined, result });
+    return planText({
+      path,
+      file,
+      after: facts.exists && after === before ? undefined : after,
+      want,
+      validate: args.validate,
+      backup: toBool(args.backup, false) ? 'backup' : undefined,
+      msg: edit.msg || undefined,
+      result,
+    });
   },
 };

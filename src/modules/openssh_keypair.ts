@@ -66,7 +66,8 @@ function parseHead(stdout: string): Record<string, string> {
 }
 
 /** What `ssh-keygen -l` shows: SHA256 of the key blob, base64 without padding. */
-const fingerprintOf = (blob: string) => (blob ? `SHA256:${createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '')}` : '');
+const fingerprintOf = (blob: string) =>
+  blob ? `SHA256:${createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '')}` : '';
 
 /** "ssh-ed25519 AAAA... comment" → its parts. */
 function splitPub(line: string): { type: string; blob: string; comment: string } {
@@ -78,7 +79,11 @@ function splitPub(line: string): { type: string; blob: string; comment: string }
 function readBack(outputs: RunResult[]): Record<string, unknown> {
   const out = outputs[outputs.length - 1]?.stdout ?? '';
   const pub = splitPub(out.split('\n')[0] ?? '');
-  return { public_key: pub.blob ? `${pub.type} ${pub.blob}` : '', fingerprint: fingerprintOf(pub.blob), comment: pub.comment };
+  return {
+    public_key: pub.blob ? `${pub.type} ${pub.blob}` : '',
+    fingerprint: fingerprintOf(pub.blob),
+    comment: pub.comment,
+  };
 }
 
 export const openssh_keypair: Module<KeypairArgs> = {
@@ -111,7 +116,10 @@ export const openssh_keypair: Module<KeypairArgs> = {
       const steps: Step[] = [];
       const dir = path.includes('/') ? path.replace(/\/[^/]*$/, '') || '/' : '.';
       if (h.dir !== 'yes') {
-        steps.push({ describe: `mkdir -m 0700 ${dir}`, command: shScript('mkdir -p -m 0700 -- "$1"', [dir]) }, ...chownBoth(dir));
+        steps.push(
+          { describe: `mkdir -m 0700 ${dir}`, command: shScript('mkdir -p -m 0700 -- "$1"', [dir]) },
+          ...chownBoth(dir),
+        );
       }
       const hasComment = args.comment !== undefined;
       steps.push({
@@ -125,21 +133,38 @@ export const openssh_keypair: Module<KeypairArgs> = {
       return {
         changed: true,
         steps,
-        diff: [fieldsDiff(args.path, { state: 'absent' }, { state: 'present', type: 'ed25519', ...(hasComment ? { comment: args.comment } : {}) })!],
+        diff: [
+          fieldsDiff(
+            args.path,
+            { state: 'absent' },
+            { state: 'present', type: 'ed25519', ...(hasComment ? { comment: args.comment } : {}) },
+          )!,
+        ],
         msg: ctx.check ? `an ed25519 key pair would be generated at ${args.path}` : undefined,
         result: { ...base, public_key: '', fingerprint: '', comment: args.comment ?? '' },
         finish: (outputs) => readBack(outputs),
       };
     }
 
-    if (key.type !== 'file') return { changed: false, steps: [], failed: `${args.path} exists and is not a regular file (${key.type})`, result: base };
+    if (key.type !== 'file')
+      return {
+        changed: false,
+        steps: [],
+        failed: `${args.path} exists and is not a regular file (${key.type})`,
+        result: base,
+      };
 
     const steps: Step[] = [];
     const diff = [];
     const pubRead = h.pub !== undefined ? splitPub(h.pub) : undefined;
     const pub = pubRead?.blob ? pubRead : undefined; // an empty .pub is derived again like a missing one
     if (pub && pub.type !== 'ssh-ed25519') {
-      return { changed: false, steps: [], failed: `${args.path} holds a ${pub.type || 'unknown'} key, not ed25519; refusing to overwrite it`, result: base };
+      return {
+        changed: false,
+        steps: [],
+        failed: `${args.path} holds a ${pub.type || 'unknown'} key, not ed25519; refusing to overwrite it`,
+        result: base,
+      };
     }
     const keyChanges = attrChanges(key, want);
     steps.push(...attrSteps(path, keyChanges));
@@ -148,7 +173,10 @@ export const openssh_keypair: Module<KeypairArgs> = {
 
     if (!pub) {
       // The .pub is missing: derive it on the host from the private key (never read here).
-      steps.push({ describe: `ssh-keygen -y -f ${args.path} > ${args.path}.pub`, command: shScript(DERIVE_PUB, [path]) });
+      steps.push({
+        describe: `ssh-keygen -y -f ${args.path} > ${args.path}.pub`,
+        command: shScript(DERIVE_PUB, [path]),
+      });
       steps.push(...chownBoth(`${path}.pub`));
       steps.push({ describe: `read ${args.path}.pub`, command: shScript(READ_BACK, [path]) });
       diff.push(fieldsDiff(`${args.path}.pub`, { state: 'absent' }, { state: 'present' })!);
@@ -167,7 +195,12 @@ export const openssh_keypair: Module<KeypairArgs> = {
     steps.push(...attrSteps(`${path}.pub`, pubChanges));
     const pd = attrDiff(`${args.path}.pub`, pubFacts, pubChanges);
     if (pd) diff.push(pd);
-    const result = { ...base, public_key: `${pub.type} ${pub.blob}`, fingerprint: fingerprintOf(pub.blob), comment: pub.comment };
+    const result = {
+      ...base,
+      public_key: `${pub.type} ${pub.blob}`,
+      fingerprint: fingerprintOf(pub.blob),
+      comment: pub.comment,
+    };
     return { changed: steps.length > 0, steps, diff, result };
   },
 };

@@ -2,7 +2,17 @@
 // relay's host key in one round trip, decide ports and keys (relay/fleet.ts), record the new state
 // atomically, and hand every device and client the facts its templates need.
 import { shScript } from '../connection/quote.js';
-import { bareKey, deviceEntries, forwardEntries, parseFleet, planFleetChanges, relayTemplateFacts, serializeFleet, type FleetInput, type ForwardInput } from '../relay/fleet.js';
+import {
+  bareKey,
+  deviceEntries,
+  forwardEntries,
+  parseFleet,
+  planFleetChanges,
+  relayTemplateFacts,
+  serializeFleet,
+  type FleetInput,
+  type ForwardInput,
+} from '../relay/fleet.js';
 import { writeFileStep, contentDiff } from './lib/files.js';
 import { boolArg, toBool, type BoolArg } from './lib/schema.js';
 import type { Module } from './types.js';
@@ -115,7 +125,12 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
 
   async plan(args, ctx) {
     const r = await ctx.read(shScript(READ, [args.host_key, args.state_file]));
-    if (r.code !== 0) return { changed: false, steps: [], failed: `cannot read the relay's host key ${args.host_key}: ${r.stderr.trim()}` };
+    if (r.code !== 0)
+      return {
+        changed: false,
+        steps: [],
+        failed: `cannot read the relay's host key ${args.host_key}: ${r.stderr.trim()}`,
+      };
     const [hostKeyText, stateText = ''] = r.stdout.split('---relay-play---\n');
     const relayHostKey = bareKey(hostKeyText);
     if (!relayHostKey) return { changed: false, steps: [], failed: `no ed25519 host key in ${args.host_key}` };
@@ -148,10 +163,21 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
     // tunnel_host_key: the key pinned for the device, checked when it is reached through its tunnel.
     // tunnel_retiring: ports its running tunnel holds until it is changed (a way in if the change is rolled back).
     for (const d of devices) {
-      facts[d.name] = { tunnel_port: d.port, tunnel_forwards: forwardEntries(d.name, d), relay_host_key: relayHostKey, tunnel_host_key: d.host_key, tunnel_retiring: plan.retiring[d.name] ?? [] };
+      facts[d.name] = {
+        tunnel_port: d.port,
+        tunnel_forwards: forwardEntries(d.name, d),
+        relay_host_key: relayHostKey,
+        tunnel_host_key: d.host_key,
+        tunnel_retiring: plan.retiring[d.name] ?? [],
+      };
     }
     const forwards = devices.flatMap((d) => forwardEntries(d.name, d));
-    for (const c of args.clients) facts[c] = { relay_host_key: relayHostKey, relay_devices: devices.filter((d) => d.host_key), relay_forwards: forwards };
+    for (const c of args.clients)
+      facts[c] = {
+        relay_host_key: relayHostKey,
+        relay_devices: devices.filter((d) => d.host_key),
+        relay_forwards: forwards,
+      };
 
     const notes = [
       ...(plan.kept.length ? [`kept (recorded on the relay, not in the inventory): ${plan.kept.join(', ')}`] : []),
@@ -161,7 +187,11 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
       changed,
       steps: changed ? [writeFileStep(args.state_file, newText, { owner: 'root', group: 'root', mode: '0644' })] : [],
       diff: changed ? [contentDiff(args.state_file, oldText, newText)] : [],
-      result: { ports: Object.fromEntries(devices.map((d) => [d.name, d.port])), kept: plan.kept, dropped: plan.dropped },
+      result: {
+        ports: Object.fromEntries(devices.map((d) => [d.name, d.port])),
+        kept: plan.kept,
+        dropped: plan.dropped,
+      },
       ...(notes.length ? { msg: notes.join('; ') } : {}),
       facts,
     };

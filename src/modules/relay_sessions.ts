@@ -21,7 +21,8 @@ export const relay_sessions: Module<SessionsArgs> = {
     const ports = args.close_ports.map(Number).filter((p) => Number.isInteger(p) && p > 0 && p <= 65535);
     if (!ports.length) return { changed: false, steps: [], result: { closed: [] } };
     const r = await ctx.read(shellJoin(['ss', '-Hltnp']));
-    if (r.code !== 0) return { changed: false, steps: [], failed: `ss -Hltnp failed: ${r.stderr.trim() || `exit ${r.code}`}` };
+    if (r.code !== 0)
+      return { changed: false, steps: [], failed: `ss -Hltnp failed: ${r.stderr.trim() || `exit ${r.code}`}` };
     const listeners = parseSs(r.stdout);
     const held = ports.map((port) => ({ port, pids: sessionPids(listeners, port) })).filter((h) => h.pids.length);
     if (!held.length) return { changed: false, steps: [], result: { closed: [] } };
@@ -29,8 +30,20 @@ export const relay_sessions: Module<SessionsArgs> = {
     return {
       changed: true,
       // A session that ended meanwhile is fine: kill's complaint about it is not a failure.
-      steps: [{ describe: `end the tunnel sessions on relay ports ${held.map((h) => h.port).join(', ')} (pids ${pids.join(' ')})`, command: `kill -TERM ${pids.join(' ')} 2>/dev/null; true` }],
-      diff: [{ before_header: 'tunnel sessions', after_header: 'tunnel sessions', before: held.map((h) => `port ${h.port}: pid ${h.pids.join(' ')}\n`).join(''), after: '' }],
+      steps: [
+        {
+          describe: `end the tunnel sessions on relay ports ${held.map((h) => h.port).join(', ')} (pids ${pids.join(' ')})`,
+          command: `kill -TERM ${pids.join(' ')} 2>/dev/null; true`,
+        },
+      ],
+      diff: [
+        {
+          before_header: 'tunnel sessions',
+          after_header: 'tunnel sessions',
+          before: held.map((h) => `port ${h.port}: pid ${h.pids.join(' ')}\n`).join(''),
+          after: '',
+        },
+      ],
       result: { closed: held.map((h) => h.port) },
     };
   },

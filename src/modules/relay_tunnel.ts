@@ -94,7 +94,8 @@ echo "armed=$armed"
 if [ -n "$newkey" ] && [ -e "$newkey" ]; then echo newkey=yes; else echo newkey=no; fi`;
 
 /** The read of a device's tunnel (READ): units are names under /etc/systemd/system, the others paths. */
-export const tunnelRead = (dir: string, unit: string, newKey: string, rollbackUnit: string, rollbackScript: string) => shScript(READ, [dir, unit, newKey, rollbackUnit, rollbackScript]);
+export const tunnelRead = (dir: string, unit: string, newKey: string, rollbackUnit: string, rollbackScript: string) =>
+  shScript(READ, [dir, unit, newKey, rollbackUnit, rollbackScript]);
 
 /** Both units' state — is-active, is-enabled and the run's id, a block each — read with READ, at once (the systemctl is shared: src/connection/unit-reads.ts). */
 const UNITS_READ = unitsShow([TUNNEL_UNIT, ROLLBACK_UNIT], ['ActiveState', 'UnitFileState', 'InvocationID']);
@@ -216,7 +217,7 @@ function readFiles(lines: string[]): FileFacts[] {
   const sizes = stats.map(([, size]) => Number(size));
   // A file changed (or went) between the stat and the read: the pieces would not be the files.
   if (stats.length !== present.filter(Boolean).length || sizes.reduce((a, b) => a + b, 0) !== content.length) {
-    throw new Error('the tunnel\'s files changed while they were read; run again');
+    throw new Error("the tunnel's files changed while they were read; run again");
   }
   let at = 0;
   let k = 0;
@@ -229,7 +230,8 @@ function readFiles(lines: string[]): FileFacts[] {
   });
 }
 
-const keyValues = (lines: string[]) => new Map(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
+const keyValues = (lines: string[]) =>
+  new Map(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
 
 /** READ's output and UNITS_READ's. */
 export function parseTunnelFacts(stdout: string, unitsShown: string): TunnelFacts {
@@ -252,24 +254,36 @@ export function parseTunnelFacts(stdout: string, unitsShown: string): TunnelFact
 }
 
 /** A unit installed but not enabled, whose enabling systemd will not see without a daemon-reload. */
-const wasDisabled = (f: TunnelFacts) => (f.unit.exists && f.enabled !== 'enabled') || (f.rollbackUnit.exists && f.rollbackEnabled !== 'enabled');
+const wasDisabled = (f: TunnelFacts) =>
+  (f.unit.exists && f.enabled !== 'enabled') || (f.rollbackUnit.exists && f.rollbackEnabled !== 'enabled');
 
 /**
  * The rollback's script and unit as wanted, and the unit enabled (unless `enabledBySwitch`: the switch
  * enables it with the tunnel): steps that go before any change to the tunnel (a change relies on them).
  */
-function rollbackSteps(f: TunnelFacts, scriptText: string, unitText: string, diff: FileDiff[], enabledBySwitch: boolean): Step[] {
+function rollbackSteps(
+  f: TunnelFacts,
+  scriptText: string,
+  unitText: string,
+  diff: FileDiff[],
+  enabledBySwitch: boolean,
+): Step[] {
   const steps: Step[] = [];
-  if (!f.rollbackScript.exists) steps.push({ describe: `mkdir ${PROGRAM_DIR}`, command: shScript('mkdir -p -m 0755 -- "$1"', [PROGRAM_DIR]) });
+  if (!f.rollbackScript.exists)
+    steps.push({ describe: `mkdir ${PROGRAM_DIR}`, command: shScript('mkdir -p -m 0755 -- "$1"', [PROGRAM_DIR]) });
   let unitWritten = false;
-  for (const [path, facts, want, attrs] of [[ROLLBACK_SCRIPT_PATH, f.rollbackScript, scriptText, SCRIPT_ATTRS], [ROLLBACK_UNIT_PATH, f.rollbackUnit, unitText, ATTRS]] as const) {
+  for (const [path, facts, want, attrs] of [
+    [ROLLBACK_SCRIPT_PATH, f.rollbackScript, scriptText, SCRIPT_ATTRS],
+    [ROLLBACK_UNIT_PATH, f.rollbackUnit, unitText, ATTRS],
+  ] as const) {
     if (facts.content !== want) {
       diff.push(contentDiff(path, facts.content ?? '', want));
       steps.push(writeFileStep(path, want, attrs));
       unitWritten ||= path === ROLLBACK_UNIT_PATH;
     } else steps.push(...attrSteps(path, attrChanges(facts, attrs)));
   }
-  if (!enabledBySwitch && (unitWritten || f.rollbackEnabled !== 'enabled')) steps.push({ describe: `enable ${ROLLBACK_UNIT}`, command: shScript(ENABLE, [ROLLBACK_UNIT]) });
+  if (!enabledBySwitch && (unitWritten || f.rollbackEnabled !== 'enabled'))
+    steps.push({ describe: `enable ${ROLLBACK_UNIT}`, command: shScript(ENABLE, [ROLLBACK_UNIT]) });
   return steps;
 }
 
@@ -278,7 +292,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** `p`, or a rejection once `deadline` passes. */
 function until<T>(p: Promise<T>, deadline: number): Promise<T> {
   let timer: NodeJS.Timeout;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('out of time')), Math.max(0, deadline - Date.now()))));
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error('out of time')), Math.max(0, deadline - Date.now()))),
+  );
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
@@ -289,7 +305,12 @@ const lastWords = (log: string) => lastLogLine(log.replace(/^token=.*$/m, '')) ?
  * Wait for the restarted tunnel to come up through the relay, then confirm on the device. Returns
  * undefined once confirmed, or why not.
  */
-async function confirmUp(ctx: ConfirmContext, before: string, token: string, deadline: number): Promise<string | undefined> {
+async function confirmUp(
+  ctx: ConfirmContext,
+  before: string,
+  token: string,
+  deadline: number,
+): Promise<string | undefined> {
   let why = 'the tunnel did not come up';
   const asRoot = (conn: Connection) => conn.run(shScript(CONFIRM, [before, token]), { become: true });
   while (Date.now() < deadline) {
@@ -299,7 +320,10 @@ async function confirmUp(ctx: ConfirmContext, before: string, token: string, dea
     try {
       // One attempt stuck on a tunnel that went away under it must not use up the whole window.
       const probe = await until(attempt, Math.min(deadline, Date.now() + PROBE_MS));
-      const r = await until(ctx.via === 'relay' ? asRoot(probe) : ctx.run(shScript(CONFIRM, [before, token])), deadline);
+      const r = await until(
+        ctx.via === 'relay' ? asRoot(probe) : ctx.run(shScript(CONFIRM, [before, token])),
+        deadline,
+      );
       const out = r.stdout.trim();
       trace(`${ctx.host}: probe result ${out}`);
       if (out === 'confirmed') {
@@ -315,7 +339,13 @@ async function confirmUp(ctx: ConfirmContext, before: string, token: string, dea
       trace(`${ctx.host}: probe failed ${why}`);
     } finally {
       // Closed even when it arrives after the deadline.
-      if (!adopted) attempt.then((c) => c.close(), () => undefined).catch(() => undefined);
+      if (!adopted)
+        attempt
+          .then(
+            (c) => c.close(),
+            () => undefined,
+          )
+          .catch(() => undefined);
     }
     await sleep(pauseMs(ctx.via));
   }
@@ -333,7 +363,10 @@ async function confirmTunnel(ctx: ConfirmContext, f: TunnelFacts, token: string,
     const r = await ctx.run(shScript(ROLLBACK_NOW, [token])).catch(() => undefined);
     const log = r?.stdout.split('---log\n')[1] ?? '';
     const undone = token ? '; the configuration that ran before was restored' : '';
-    return { failed: `${head}${undone}. ${TUNNEL_UNIT}'s last message: ${lastWords(log)}`, result: { tunnel: token ? 'rolled back' : 'down' } };
+    return {
+      failed: `${head}${undone}. ${TUNNEL_UNIT}'s last message: ${lastWords(log)}`,
+      result: { tunnel: token ? 'rolled back' : 'down' },
+    };
   }
   // Reached only through the tunnel, now cut: the device restores the old configuration at its own
   // deadline; reach it again through the old tunnel and ask what the new one said.
@@ -355,13 +388,19 @@ async function confirmTunnel(ctx: ConfirmContext, f: TunnelFacts, token: string,
           result: { tunnel: 'rolled back' },
         };
       }
-      why2 = armedLine === `armed=${token}` ? 'its rollback has not run yet' : 'it has no record of rolling this change back';
+      why2 =
+        armedLine === `armed=${token}`
+          ? 'its rollback has not run yet'
+          : 'it has no record of rolling this change back';
     } catch (e) {
       why2 = (e as Error).message;
     }
     await sleep(1_000);
   }
-  return { failed: `${head}, and the device did not confirm its own rollback within ${COME_BACK_MS / 1000} s (${why2}); it keeps retrying with the configuration that ran before`, result: { tunnel: 'unknown' } };
+  return {
+    failed: `${head}, and the device did not confirm its own rollback within ${COME_BACK_MS / 1000} s (${why2}); it keeps retrying with the configuration that ran before`,
+    result: { tunnel: 'unknown' },
+  };
 }
 
 export const relay_tunnel: Module<TunnelArgs> = {
@@ -384,18 +423,41 @@ export const relay_tunnel: Module<TunnelArgs> = {
   async plan(args, ctx): Promise<Plan> {
     // The read first: it needs none of the fleet's facts, so a run reads it before the relay has decided
     // them (src/runner/early-reads.ts).
-    const [r, units] = await Promise.all([ctx.read(tunnelRead(DIR, TUNNEL_UNIT, args.switch_key ?? '', ROLLBACK_UNIT, ROLLBACK_SCRIPT_PATH)), ctx.read(UNITS_READ)]);
-    if (!toBool(args.relay_ready, true)) return { changed: false, steps: [], skipped: true, msg: 'the relay failed in this run (see its errors): the tunnel is left as it is' };
+    const [r, units] = await Promise.all([
+      ctx.read(tunnelRead(DIR, TUNNEL_UNIT, args.switch_key ?? '', ROLLBACK_UNIT, ROLLBACK_SCRIPT_PATH)),
+      ctx.read(UNITS_READ),
+    ]);
+    if (!toBool(args.relay_ready, true))
+      return {
+        changed: false,
+        steps: [],
+        skipped: true,
+        msg: 'the relay failed in this run (see its errors): the tunnel is left as it is',
+      };
     const unitText = renderTemplateFile(ctx, args.src);
     const pinText = `relay-play-relay ${args.relay_host_key}\n`;
     const timeoutS = Number(args.confirm_timeout ?? 60);
-    if (!(timeoutS >= 10)) return { changed: false, steps: [], failed: `confirm_timeout must be at least 10 seconds, got ${args.confirm_timeout}` };
-    for (const x of [r, units]) if (x.code !== 0) return { changed: false, steps: [], failed: `cannot read the tunnel's state: ${x.stderr.trim() || `exit ${x.code}`}` };
+    if (!(timeoutS >= 10))
+      return {
+        changed: false,
+        steps: [],
+        failed: `confirm_timeout must be at least 10 seconds, got ${args.confirm_timeout}`,
+      };
+    for (const x of [r, units])
+      if (x.code !== 0)
+        return {
+          changed: false,
+          steps: [],
+          failed: `cannot read the tunnel's state: ${x.stderr.trim() || `exit ${x.code}`}`,
+        };
     const f = parseTunnelFacts(r.stdout, units.stdout);
 
     const tunnelDiff: FileDiff[] = [];
     const writes: Step[] = [];
-    for (const [path, facts, want] of [[UNIT_PATH, f.unit, unitText], [PIN_PATH, f.pin, pinText]] as const) {
+    for (const [path, facts, want] of [
+      [UNIT_PATH, f.unit, unitText],
+      [PIN_PATH, f.pin, pinText],
+    ] as const) {
       if (facts.content !== want) {
         tunnelDiff.push(contentDiff(path, facts.content ?? '', want));
         writes.push(writeFileStep(path, want, ATTRS));
@@ -403,20 +465,43 @@ export const relay_tunnel: Module<TunnelArgs> = {
     }
     const contentChanged = writes.length > 0 || f.newKey;
     const diff: FileDiff[] = [];
-    const rollback = rollbackSteps(f, renderTemplateFile(ctx, args.rollback_src), renderTemplateFile(ctx, args.rollback_unit_src), diff, contentChanged);
+    const rollback = rollbackSteps(
+      f,
+      renderTemplateFile(ctx, args.rollback_src),
+      renderTemplateFile(ctx, args.rollback_unit_src),
+      diff,
+      contentChanged,
+    );
     diff.push(...tunnelDiff);
     const running = f.active === 'active' && f.enabled === 'enabled';
-    const fixAttrs = [...rollback, ...(contentChanged ? [] : [...attrSteps(UNIT_PATH, attrChanges(f.unit, ATTRS)), ...attrSteps(PIN_PATH, attrChanges(f.pin, ATTRS))])];
+    const fixAttrs = [
+      ...rollback,
+      ...(contentChanged
+        ? []
+        : [...attrSteps(UNIT_PATH, attrChanges(f.unit, ATTRS)), ...attrSteps(PIN_PATH, attrChanges(f.pin, ATTRS))]),
+    ];
 
     if (contentChanged) {
       const token = randomBytes(8).toString('hex');
       const steps: Step[] = [
         ...rollback,
-        { describe: 'keep the running tunnel configuration for a rollback', command: shScript(SNAPSHOT, [DIR, TUNNEL_UNIT, token]) },
+        {
+          describe: 'keep the running tunnel configuration for a rollback',
+          command: shScript(SNAPSHOT, [DIR, TUNNEL_UNIT, token]),
+        },
         ...writes,
         {
           describe: `restart ${TUNNEL_UNIT} with a rollback armed (${timeoutS} s)`,
-          command: shScript(SWITCH, [DIR, TUNNEL_UNIT, timeoutS, args.switch_key ?? '', args.key_comment ?? '', ctx.via === 'direct' ? '' : '500ms', ROLLBACK_UNIT, wasDisabled(f) ? 'stale' : '']),
+          command: shScript(SWITCH, [
+            DIR,
+            TUNNEL_UNIT,
+            timeoutS,
+            args.switch_key ?? '',
+            args.key_comment ?? '',
+            ctx.via === 'direct' ? '' : '500ms',
+            ROLLBACK_UNIT,
+            wasDisabled(f) ? 'stale' : '',
+          ]),
         },
       ];
       return {
@@ -425,7 +510,8 @@ export const relay_tunnel: Module<TunnelArgs> = {
         diff,
         msg: f.newKey ? 'switching to the new relay key' : 'tunnel configuration changed',
         // The snapshot step says whether there was anything to roll back to.
-        confirm: (c, outputs) => confirmTunnel(c, f, outputs[rollback.length]?.stdout.trim() === 'armed' ? token : '', timeoutS),
+        confirm: (c, outputs) =>
+          confirmTunnel(c, f, outputs[rollback.length]?.stdout.trim() === 'armed' ? token : '', timeoutS),
       };
     }
     if (!running) {
@@ -440,9 +526,20 @@ export const relay_tunnel: Module<TunnelArgs> = {
     }
     if (f.armed) {
       // An earlier run changed the tunnel and never confirmed it: the change is running; confirm it now.
-      return { changed: true, steps: fixAttrs, diff, msg: 'confirming an earlier unconfirmed change', confirm: (c) => confirmTunnel(c, { ...f, invocation: '' }, f.armed, timeoutS) };
+      return {
+        changed: true,
+        steps: fixAttrs,
+        diff,
+        msg: 'confirming an earlier unconfirmed change',
+        confirm: (c) => confirmTunnel(c, { ...f, invocation: '' }, f.armed, timeoutS),
+      };
     }
-    return { changed: fixAttrs.length > 0, steps: fixAttrs, diff, ...(rollback.length ? { msg: "the tunnel's rollback files put back in place" } : {}) };
+    return {
+      changed: fixAttrs.length > 0,
+      steps: fixAttrs,
+      diff,
+      ...(rollback.length ? { msg: "the tunnel's rollback files put back in place" } : {}),
+    };
   },
 };
 

@@ -22,7 +22,8 @@ export const set_fact: Module<SetFactArgs> = {
       }
     }
     const bad = Object.keys(facts).find((k) => !new RegExp(NAME).test(k));
-    if (bad !== undefined) return { changed: false, steps: [], failed: `set_fact: "${bad}" is not a valid variable name` };
+    if (bad !== undefined)
+      return { changed: false, steps: [], failed: `set_fact: "${bad}" is not a valid variable name` };
     return { changed: false, steps: [], facts: { [ctx.host]: facts }, result: { ansible_facts: facts } };
   },
 };

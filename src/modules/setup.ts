@@ -20,8 +20,28 @@ command -v apt-get >/dev/null && say pkg_mgr apt
 [ -d /run/systemd/system ] && say service_mgr systemd
 exit 0`;
 
-const FAMILY: Record<string, string> = { debian: 'Debian', ubuntu: 'Debian', raspbian: 'Debian', fedora: 'RedHat', rhel: 'RedHat', centos: 'RedHat', arch: 'Archlinux', alpine: 'Alpine', nixos: 'NixOS' };
-const DISTRIBUTION: Record<string, string> = { debian: 'Debian', ubuntu: 'Ubuntu', raspbian: 'Debian', fedora: 'Fedora', rhel: 'RedHat', centos: 'CentOS', arch: 'Archlinux', alpine: 'Alpine', nixos: 'NixOS' };
+const FAMILY: Record<string, string> = {
+  debian: 'Debian',
+  ubuntu: 'Debian',
+  raspbian: 'Debian',
+  fedora: 'RedHat',
+  rhel: 'RedHat',
+  centos: 'RedHat',
+  arch: 'Archlinux',
+  alpine: 'Alpine',
+  nixos: 'NixOS',
+};
+const DISTRIBUTION: Record<string, string> = {
+  debian: 'Debian',
+  ubuntu: 'Ubuntu',
+  raspbian: 'Debian',
+  fedora: 'Fedora',
+  rhel: 'RedHat',
+  centos: 'CentOS',
+  arch: 'Archlinux',
+  alpine: 'Alpine',
+  nixos: 'NixOS',
+};
 
 /** The facts, without the `ansible_` prefix (as under `ansible_facts`). */
 export function parseFacts(stdout: string): Record<string, unknown> {
@@ -68,7 +88,9 @@ export function parseFacts(stdout: string): Record<string, unknown> {
 
 export const FACT_NAMES = Object.keys(parseFacts('')).map((k) => `ansible_${k}`);
 
-export const setup: Module<{ gather_subset?: unknown; filter?: unknown; gather_timeout?: number }> & { providesFacts: string[] } = {
+export const setup: Module<{ gather_subset?: unknown; filter?: unknown; gather_timeout?: number }> & {
+  providesFacts: string[];
+} = {
   schema: {
     type: 'object',
     properties: { gather_subset: {}, filter: {}, gather_timeout: { type: 'integer' } },
@@ -78,10 +100,14 @@ export const setup: Module<{ gather_subset?: unknown; filter?: unknown; gather_t
 
   async plan(_args, ctx): Promise<Plan> {
     const r = await ctx.read(SCRIPT);
-    if (r.code !== 0) return { changed: false, steps: [], failed: `cannot gather facts: ${r.stderr.trim() || `exit ${r.code}`}` };
+    if (r.code !== 0)
+      return { changed: false, steps: [], failed: `cannot gather facts: ${r.stderr.trim() || `exit ${r.code}`}` };
     const facts = parseFacts(r.stdout);
     // As Ansible (inject_facts_as_vars): under ansible_facts, and as ansible_<name> variables.
-    const vars = { ansible_facts: facts, ...Object.fromEntries(Object.entries(facts).map(([k, v]) => [`ansible_${k}`, v])) };
+    const vars = {
+      ansible_facts: facts,
+      ...Object.fromEntries(Object.entries(facts).map(([k, v]) => [`ansible_${k}`, v])),
+    };
     return { changed: false, steps: [], facts: { [ctx.host]: vars }, result: { ansible_facts: facts } };
   },
 };

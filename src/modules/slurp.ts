@@ -24,11 +24,17 @@ export const slurp: Module<SlurpArgs> = {
   async plan(args, ctx): Promise<Plan> {
     const src = (args.src ?? args.path)!;
     const r = await ctx.read(shScript(SCRIPT, [src]));
-    if (r.code !== 0) return { changed: false, steps: [], failed: `unable to slurp ${src}: ${r.stderr.trim() || `exit ${r.code}`}` };
+    if (r.code !== 0)
+      return { changed: false, steps: [], failed: `unable to slurp ${src}: ${r.stderr.trim() || `exit ${r.code}`}` };
     const nl = r.stdout.indexOf('\n');
     const head = nl < 0 ? r.stdout : r.stdout.slice(0, nl);
     if (head === 'absent') return { changed: false, steps: [], failed: `file not found: ${src}` };
-    if (head === 'directory') return { changed: false, steps: [], failed: `source is a directory and must be a file: ${src}` };
-    return { changed: false, steps: [], result: { content: r.stdout.slice(nl + 1).trim(), encoding: 'base64', source: src } };
+    if (head === 'directory')
+      return { changed: false, steps: [], failed: `source is a directory and must be a file: ${src}` };
+    return {
+      changed: false,
+      steps: [],
+      result: { content: r.stdout.slice(nl + 1).trim(), encoding: 'base64', source: src },
+    };
   },
 };

@@ -30,7 +30,11 @@ const schema = {
     dropin: { type: 'string', pattern: '^/' },
     match: {
       type: 'object',
-      properties: { user: { type: 'string', pattern: WORD }, host: { type: 'string', pattern: WORD }, addr: { type: 'string', pattern: WORD } },
+      properties: {
+        user: { type: 'string', pattern: WORD },
+        host: { type: 'string', pattern: WORD },
+        addr: { type: 'string', pattern: WORD },
+      },
       required: ['user'],
       additionalProperties: false,
     },
@@ -95,9 +99,20 @@ const UNITS = unitsShow(SSHD_UNITS, ['Id', 'LoadState', 'ActiveState']);
 
 /** The script's report, and `systemctl show` of both unit names (UNITS; '' when systemctl failed). */
 export function parseReport(stdout: string, unitsShown: string): SshdReport {
-  const r: SshdReport = { binary: '', units: {}, version: '', testRc: -1, dumpRc: -1, errors: [], includes: [], settings: {}, dump: [] };
+  const r: SshdReport = {
+    binary: '',
+    units: {},
+    version: '',
+    testRc: -1,
+    dumpRc: -1,
+    errors: [],
+    includes: [],
+    settings: {},
+    dump: [],
+  };
   unitBlocks(unitsShown).forEach((b, i) => {
-    if (i < SSHD_UNITS.length) r.units[SSHD_UNITS[i]] = { Id: b.get('Id'), LoadState: b.get('LoadState'), ActiveState: b.get('ActiveState') };
+    if (i < SSHD_UNITS.length)
+      r.units[SSHD_UNITS[i]] = { Id: b.get('Id'), LoadState: b.get('LoadState'), ActiveState: b.get('ActiveState') };
   });
   for (const line of stdout.split(/\r?\n/)) {
     let m: RegExpExecArray | null;
@@ -121,7 +136,9 @@ export function parseReport(stdout: string, unitsShown: string): SshdReport {
  * (most others), the one running, else the first that exists.
  */
 export function sshdUnit(r: SshdReport): string | undefined {
-  const loaded = ['ssh.service', 'sshd.service'].map((name) => ({ name, ...r.units[name] })).filter((u) => u.LoadState === 'loaded');
+  const loaded = ['ssh.service', 'sshd.service']
+    .map((name) => ({ name, ...r.units[name] }))
+    .filter((u) => u.LoadState === 'loaded');
   const u = loaded.find((x) => x.ActiveState === 'active') ?? loaded[0];
   return u ? u.Id || u.name : undefined;
 }
@@ -137,7 +154,10 @@ export function globRegExp(glob: string): RegExp {
       const end = glob.indexOf(']', i + 2);
       if (end < 0) re += '\\[';
       else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
@@ -164,22 +184,51 @@ export const sshd_check: Module<SshdCheckArgs> = {
   schema,
   async plan(args, ctx): Promise<Plan> {
     const config = args.config ?? '/etc/ssh/sshd_config';
-    const spec = args.match ? Object.entries(args.match).map(([k, v]) => `${k}=${v}`).join(',') : '';
+    const spec = args.match
+      ? Object.entries(args.match)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')
+      : '';
     // Both reads at once, so both go in the same batch; the units' systemctl is shared with the other
     // reads of units in it (src/connection/unit-reads.ts).
-    const [out, units] = await Promise.all([ctx.read(shScript(SCRIPT, [config, spec]), { become: true }), ctx.read(UNITS, { become: true })]);
-    const fail = (msg: string, result: Record<string, unknown> = {}): Plan => ({ changed: false, steps: [], failed: msg, result });
+    const [out, units] = await Promise.all([
+      ctx.read(shScript(SCRIPT, [config, spec]), { become: true }),
+      ctx.read(UNITS, { become: true }),
+    ]);
+    const fail = (msg: string, result: Record<string, unknown> = {}): Plan => ({
+      changed: false,
+      steps: [],
+      failed: msg,
+      result,
+    });
     if (out.code !== 0) return fail(`cannot inspect sshd: ${out.stderr.trim() || `exit ${out.code}`}`);
     const r = parseReport(out.stdout, units.code === 0 ? units.stdout : '');
     if (!r.binary) return fail(`no sshd on ${ctx.host} (looked on PATH and in /usr/local/sbin, /usr/sbin, /sbin)`);
     const unit = sshdUnit(r);
-    const result = { binary: r.binary, unit: unit ?? '', version: r.version, penalties: 'persourcepenalties' in r.settings, includes: r.includes, config };
-    if (!unit) return fail(`sshd on ${ctx.host} runs under neither ssh.service nor sshd.service; relay-play reloads it through systemd`, result);
+    const result = {
+      binary: r.binary,
+      unit: unit ?? '',
+      version: r.version,
+      penalties: 'persourcepenalties' in r.settings,
+      includes: r.includes,
+      config,
+    };
+    if (!unit)
+      return fail(
+        `sshd on ${ctx.host} runs under neither ssh.service nor sshd.service; relay-play reloads it through systemd`,
+        result,
+      );
     if (r.testRc !== 0) {
-      return fail(`sshd -t fails on ${ctx.host}'s configuration as it is, before relay-play changes it: ${r.errors.join('; ') || `exit ${r.testRc}`}`, result);
+      return fail(
+        `sshd -t fails on ${ctx.host}'s configuration as it is, before relay-play changes it: ${r.errors.join('; ') || `exit ${r.testRc}`}`,
+        result,
+      );
     }
     if (r.dumpRc !== 0) {
-      return fail(`sshd -T${spec ? ` -C ${spec}` : ''} fails on ${ctx.host}: ${r.dump.join('; ') || `exit ${r.dumpRc}`}`, result);
+      return fail(
+        `sshd -T${spec ? ` -C ${spec}` : ''} fails on ${ctx.host}: ${r.dump.join('; ') || `exit ${r.dumpRc}`}`,
+        result,
+      );
     }
     if (args.dropin && !r.includes.some((g) => globRegExp(g).test(args.dropin!))) {
       const line = `Include ${dirOf(args.dropin)}/*.conf`;
@@ -195,7 +244,7 @@ export const sshd_check: Module<SshdCheckArgs> = {
       if (diff.length) {
         return fail(
           `sshd on ${ctx.host} does not apply relay-play's rules (sshd -T -C ${spec}): ${diff.join('; ')}.` +
-            ' sshd takes the first value it reads for each setting: look for these settings in a Match block or a file read before relay-play\'s.',
+            " sshd takes the first value it reads for each setting: look for these settings in a Match block or a file read before relay-play's.",
           result,
         );
       }
@@ -205,7 +254,7 @@ export const sshd_check: Module<SshdCheckArgs> = {
       if (!ports.includes(String(args.port))) {
         return fail(
           `sshd on ${ctx.host} listens on port ${ports.join(', ') || '(none)'}, not ${args.port}` +
-            ' (relay_sshd_port: the port the relay\'s sshd listens on; relay_ssh_port: the port devices and clients dial, which differs behind a port forward)',
+            " (relay_sshd_port: the port the relay's sshd listens on; relay_ssh_port: the port devices and clients dial, which differs behind a port forward)",
           result,
         );
       }

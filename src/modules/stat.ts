@@ -52,7 +52,8 @@ export const stat: Module<StatArgs> = {
   async plan(args, ctx): Promise<Plan> {
     const sum = toBool(args.get_checksum, true) ? (args.checksum_algorithm ?? 'sha1') : '';
     const r = await ctx.read(shScript(SCRIPT, [args.path, sum, toBool(args.follow, false) ? 'follow' : '']));
-    if (r.code !== 0) return { changed: false, steps: [], failed: `cannot stat ${args.path}: ${r.stderr.trim() || `exit ${r.code}`}` };
+    if (r.code !== 0)
+      return { changed: false, steps: [], failed: `cannot stat ${args.path}: ${r.stderr.trim() || `exit ${r.code}`}` };
     const [head, ...rest] = r.stdout.split('\n');
     if (head === 'absent') return { changed: false, steps: [], result: { stat: { exists: false } } };
     const [kind, mode, owner, group, size, uid, gid, mtime, atime, ctime, inode, dev, nlink] = head.split('|');
@@ -89,7 +90,12 @@ export const stat: Module<StatArgs> = {
     for (const line of rest) {
       if (line.startsWith('link=')) stat.lnk_target = b64(line.slice(5));
       if (line.startsWith('source=')) stat.lnk_source = b64(line.slice(7));
-      if (line.startsWith('access=')) Object.assign(stat, { readable: line.slice(7).includes('r'), writeable: line.slice(7).includes('w'), executable: line.slice(7).includes('x') });
+      if (line.startsWith('access='))
+        Object.assign(stat, {
+          readable: line.slice(7).includes('r'),
+          writeable: line.slice(7).includes('w'),
+          executable: line.slice(7).includes('x'),
+        });
       if (line.startsWith('sum=')) stat.checksum = line.slice(4);
     }
     return { changed: false, steps: [], result: { stat } };

@@ -51,10 +51,14 @@ const enableStep = (verb: 'enable' | 'disable', name: string) => systemctl(verb,
 // same step, only when systemd asks for it.
 const enableStepReloading = (verb: 'enable' | 'disable', name: string): Step => ({
   describe: `systemctl ${verb} --no-reload ${name} (and daemon-reload if systemd then asks for one)`,
-  command: shScript(`systemctl ${verb} --no-reload -- "$1" && if [ "$(systemctl show -p NeedDaemonReload --value -- "$1")" = yes ]; then systemctl daemon-reload; fi`, [name]),
+  command: shScript(
+    `systemctl ${verb} --no-reload -- "$1" && if [ "$(systemctl show -p NeedDaemonReload --value -- "$1")" = yes ]; then systemctl daemon-reload; fi`,
+    [name],
+  ),
 });
 const reloadsItself = (s: Step) => /^systemctl (mask|unmask|enable|disable) [^-]/.test(s.describe);
-const oneReload = (steps: Step[], daemonReload: Step) => (steps.some(reloadsItself) ? steps.filter((s) => s !== daemonReload) : steps);
+const oneReload = (steps: Step[], daemonReload: Step) =>
+  steps.some(reloadsItself) ? steps.filter((s) => s !== daemonReload) : steps;
 
 export const systemd: Module<SystemdArgs> = {
   schema: {
@@ -75,7 +79,10 @@ export const systemd: Module<SystemdArgs> = {
     const enabled = toBool(args.enabled);
     const masked = toBool(args.masked);
     const steps: Step[] = [];
-    const daemonReload: Step = { describe: 'systemctl daemon-reload', command: shellJoin(['systemctl', 'daemon-reload']) };
+    const daemonReload: Step = {
+      describe: 'systemctl daemon-reload',
+      command: shellJoin(['systemctl', 'daemon-reload']),
+    };
     const { name, state } = args;
     const enabling = reload ? enableStepReloading : enableStep;
     // daemon_reload alone: a step, but not a change (as Ansible).
@@ -86,7 +93,12 @@ export const systemd: Module<SystemdArgs> = {
     const status = parseShow(r.stdout);
     const active = status.ActiveState ?? '';
     const fileState = status.UnitFileState ?? '';
-    const result: Record<string, unknown> = { name, status, ...(state ? { state } : {}), ...(enabled !== undefined ? { enabled } : {}) };
+    const result: Record<string, unknown> = {
+      name,
+      status,
+      ...(state ? { state } : {}),
+      ...(enabled !== undefined ? { enabled } : {}),
+    };
 
     if (status.LoadState === 'not-found' && (state !== undefined || enabled === true)) {
       if (reload) {
@@ -98,7 +110,12 @@ export const systemd: Module<SystemdArgs> = {
         if (state === 'started') steps.push(systemctl('start', name));
         if (state === 'restarted') steps.push(systemctl('restart', name));
         if (state === 'reloaded') steps.push(systemctl('reload-or-restart', name));
-        return { changed: steps.length > 0, steps, result, msg: ctx.check ? `unit ${name} is not loaded yet; it is expected to appear when it is started` : undefined };
+        return {
+          changed: steps.length > 0,
+          steps,
+          result,
+          msg: ctx.check ? `unit ${name} is not loaded yet; it is expected to appear when it is started` : undefined,
+        };
       }
       return { changed: false, steps: [], failed: `Could not find the requested service ${name}: host`, result };
     }

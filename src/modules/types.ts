@@ -95,4 +95,9 @@ export interface Module<A = Record<string, unknown>> {
   plan(args: A, ctx: ReadContext): Promise<Plan>;
 }
 
-export const noop = (msg: string, result: Record<string, unknown> = {}): Plan => ({ changed: false, steps: [], msg, result });
+export const noop = (msg: string, result: Record<string, unknown> = {}): Plan => ({
+  changed: false,
+  steps: [],
+  msg,
+  result,
+});

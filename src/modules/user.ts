@@ -94,10 +94,13 @@ export const user: Module<UserArgs> = {
 
   async plan(args, ctx): Promise<Plan> {
     const { name } = args;
-    if (!new RegExp(USER_NAME).test(name) || name.length > 32) return { changed: false, steps: [], failed: `invalid user name ${JSON.stringify(name)}` };
+    if (!new RegExp(USER_NAME).test(name) || name.length > 32)
+      return { changed: false, steps: [], failed: `invalid user name ${JSON.stringify(name)}` };
     const present = (args.state ?? 'present') === 'present';
 
-    const r = await ctx.read(shScript(SCRIPT, [name, args.group ?? '', args.home ?? '', args.password_lock === undefined ? '' : 'lock']));
+    const r = await ctx.read(
+      shScript(SCRIPT, [name, args.group ?? '', args.home ?? '', args.password_lock === undefined ? '' : 'lock']),
+    );
     if (r.code !== 0) throw new Error(`cannot look up user ${name}: ${r.stderr.trim() || `exit ${r.code}`}`);
     const f = parseFacts(r.stdout);
     const pw = parsePasswd(f.passwd ?? '');
@@ -117,7 +120,8 @@ export const user: Module<UserArgs> = {
     let wantGid: number | undefined;
     if (args.group !== undefined) {
       if (!f.group) {
-        if (!ctx.check) return { changed: false, steps: [], failed: `Group ${args.group} does not exist`, result: { name } };
+        if (!ctx.check)
+          return { changed: false, steps: [], failed: `Group ${args.group} does not exist`, result: { name } };
       } else {
         wantGid = Number(f.group.split(':')[1]);
       }
@@ -140,10 +144,24 @@ export const user: Module<UserArgs> = {
       if (toBool(args.system, false)) argv.push('-r');
       argv.push(name);
       // New accounts start with a locked ("!") password on Debian, so password_lock needs no step.
-      steps.push({ describe: `useradd ${name}`, command: `${shellJoin(argv)} && ${shellJoin(['getent', 'passwd', name])}` });
+      steps.push({
+        describe: `useradd ${name}`,
+        command: `${shellJoin(argv)} && ${shellJoin(['getent', 'passwd', name])}`,
+      });
       Object.assign(before, { state: 'absent' });
-      Object.assign(after, { state: 'present', shell: args.shell, home: args.home, group: args.group, comment: args.comment });
-      result = { name, state: 'present', ...(args.home !== undefined ? { home: args.home } : {}), ...(args.shell !== undefined ? { shell: args.shell } : {}) };
+      Object.assign(after, {
+        state: 'present',
+        shell: args.shell,
+        home: args.home,
+        group: args.group,
+        comment: args.comment,
+      });
+      result = {
+        name,
+        state: 'present',
+        ...(args.home !== undefined ? { home: args.home } : {}),
+        ...(args.shell !== undefined ? { shell: args.shell } : {}),
+      };
       finish = (outputs: RunResult[]) => {
         const created = parsePasswd(outputs[0]?.stdout.trim().split('\n').pop() ?? '');
         return created ? { uid: created.uid, home: created.home, shell: created.shell } : {};
@@ -171,7 +189,13 @@ export const user: Module<UserArgs> = {
       diff('shell', pw.shell, args.shell, '-s');
       const lock = toBool(args.password_lock);
       if (lock !== undefined) {
-        if (f.lock === 'unknown') return { changed: false, steps: [], failed: `cannot tell whether ${name}'s password is locked: reading /etc/shadow needs become: true`, result: { name } };
+        if (f.lock === 'unknown')
+          return {
+            changed: false,
+            steps: [],
+            failed: `cannot tell whether ${name}'s password is locked: reading /etc/shadow needs become: true`,
+            result: { name },
+          };
         const locked = f.lock === 'locked';
         if (lock !== locked) {
           argv.push(lock ? '-L' : '-U');
@@ -188,7 +212,10 @@ export const user: Module<UserArgs> = {
     if (pw && createHome && home && f.home === 'no') {
       steps.push({
         describe: `create home ${home}`,
-        command: shScript('set -e; if [ -d /etc/skel ]; then mkdir -p -- "$(dirname -- "$1")"; cp -a /etc/skel "$1"; else mkdir -p -- "$1"; fi; chown -R -- "$2" "$1"', [home, `${name}:`]),
+        command: shScript(
+          'set -e; if [ -d /etc/skel ]; then mkdir -p -- "$(dirname -- "$1")"; cp -a /etc/skel "$1"; else mkdir -p -- "$1"; fi; chown -R -- "$2" "$1"',
+          [home, `${name}:`],
+        ),
       });
       before.home_exists = 'false';
       after.home_exists = 'true';

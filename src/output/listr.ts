@@ -61,7 +61,8 @@ export class ListrReporter implements Reporter {
       if (this.opts.verbose > 0) text += '\n' + JSON.stringify(r.result);
       this.after.push(text);
     }
-    if (r.status === 'failed' && !r.ignored) void this.pending.get(host)?.then((v) => v.done(`${task.name}: ${r.msg ?? 'failed'}`));
+    if (r.status === 'failed' && !r.ignored)
+      void this.pending.get(host)?.then((v) => v.done(`${task.name}: ${r.msg ?? 'failed'}`));
     if (r.status === 'unreachable') void this.pending.get(host)?.then((v) => v.done(`unreachable: ${r.msg ?? ''}`));
   }
 

@@ -4,7 +4,13 @@ import type { TaskDef } from '../playbook/types.js';
 import type { TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
 
-const LABEL: Record<TaskResult['status'], string> = { ok: 'ok', changed: 'changed', skipped: 'skipping', failed: 'fatal', unreachable: 'fatal' };
+const LABEL: Record<TaskResult['status'], string> = {
+  ok: 'ok',
+  changed: 'changed',
+  skipped: 'skipping',
+  failed: 'fatal',
+  unreachable: 'fatal',
+};
 
 export function resultLine(host: string, task: TaskDef, r: TaskResult): string {
   const label = r.ignored ? 'failed (ignored)' : LABEL[r.status];

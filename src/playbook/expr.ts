@@ -64,7 +64,32 @@ type Tok =
   | { t: 'op'; v: string; col: number }
   | { t: 'eof'; v: ''; col: number };
 
-const OPS = ['==', '!=', '<=', '>=', '//', '<', '>', '+', '-', '*', '/', '%', '~', '(', ')', '[', ']', '{', '}', ',', '.', '|', ':', '='];
+const OPS = [
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '//',
+  '<',
+  '>',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '~',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '.',
+  '|',
+  ':',
+  '=',
+];
 
 /**
  * `rawStrings`: a backslash in a string literal is itself (only `\'` inside '…' and `\"` inside "…"
@@ -244,7 +269,8 @@ class Parser {
     this.next();
   }
   expectName(v: string, what: string): void {
-    if (!this.isName(v)) throw new ExprError(`expected "${v}" ${what}, found ${describe(this.peek())}`, this.peek().col);
+    if (!this.isName(v))
+      throw new ExprError(`expected "${v}" ${what}, found ${describe(this.peek())}`, this.peek().col);
     this.next();
   }
   identifier(what: string): string {
@@ -256,7 +282,8 @@ class Parser {
     const rest = this.peek();
     if (rest.t === 'eof') return;
     if (rest.t === 'op' && rest.v === '=') throw new ExprError('unexpected "=" (use "==" to compare)', rest.col);
-    if (rest.t === 'op' && (rest.v === '{' || rest.v === '}')) throw new ExprError(`unexpected "${rest.v}" ("{{ }}" may only wrap the whole expression)`, rest.col);
+    if (rest.t === 'op' && (rest.v === '{' || rest.v === '}'))
+      throw new ExprError(`unexpected "${rest.v}" ("{{ }}" may only wrap the whole expression)`, rest.col);
     throw new ExprError(`unexpected ${describe(rest)}`, rest.col);
   }
 
@@ -387,7 +414,10 @@ class Parser {
         if (RESERVED.has(t.v)) throw new ExprError(`unexpected "${t.v}"`, t.col);
         if (this.isOp('(')) {
           if (!Object.hasOwn(GLOBALS, t.v)) {
-            const hint = t.v === 'lookup' || t.v === 'query' ? ' (lookups are not supported)' : ` (functions: ${Object.keys(GLOBALS).join(', ')})`;
+            const hint =
+              t.v === 'lookup' || t.v === 'query'
+                ? ' (lookups are not supported)'
+                : ` (functions: ${Object.keys(GLOBALS).join(', ')})`;
             throw new ExprError(`unknown function "${t.v}"${hint}`, this.peek().col);
           }
           const call = this.callArgs(`"${t.v}"`);
@@ -469,7 +499,10 @@ class Parser {
         const k = this.next();
         if (k.t === 'name' && this.isOp('(')) {
           if (!Object.hasOwn(METHODS, k.v)) {
-            throw new ExprError(`unknown method "${k.v}" (function calls are not supported; methods: ${Object.keys(METHODS).join(', ')})`, this.peek().col);
+            throw new ExprError(
+              `unknown method "${k.v}" (function calls are not supported; methods: ${Object.keys(METHODS).join(', ')})`,
+              this.peek().col,
+            );
           }
           const call = this.callArgs(`"${k.v}()"`);
           checkArity(`method "${k.v}"`, METHODS[k.v], call, k.col);
@@ -518,12 +551,15 @@ class Parser {
           negated = true;
         }
         const t = this.next();
-        if (t.t !== 'name' && !(t.t === 'op' && ['==', '!=', '<', '>', '<=', '>='].includes(t.v))) throw new ExprError(`expected a test name after "is", found ${describe(t)}`, t.col);
+        if (t.t !== 'name' && !(t.t === 'op' && ['==', '!=', '<', '>', '<=', '>='].includes(t.v)))
+          throw new ExprError(`expected a test name after "is", found ${describe(t)}`, t.col);
         const name = String(t.v);
-        if (!Object.hasOwn(TESTS, name)) throw new ExprError(`unknown test "${name}" (docs/templates.md lists the tests)`, t.col);
+        if (!Object.hasOwn(TESTS, name))
+          throw new ExprError(`unknown test "${name}" (docs/templates.md lists the tests)`, t.col);
         let call: Call = { args: [], kwargs: [] };
         if (this.isOp('(')) call = this.callArgs(`test "${name}"`);
-        else if (TESTS[name].min > 0 || (TESTS[name].max > 0 && startsOperand(this.peek()))) call = { args: [this.unary(false)], kwargs: [] };
+        else if (TESTS[name].min > 0 || (TESTS[name].max > 0 && startsOperand(this.peek())))
+          call = { args: [this.unary(false)], kwargs: [] };
         checkArity(`test "${name}"`, TESTS[name], call, t.col);
         node = { kind: 'test', subject: node, test: name, negated, ...call, col: t.col };
       } else {
@@ -538,13 +574,26 @@ function startsOperand(t: Tok): boolean {
   return t.t === 'num' || t.t === 'str' || (t.t === 'name' && !RESERVED.has(t.v));
 }
 
-function checkArity(what: string, spec: { min: number; max: number; kwargs?: readonly string[] | '*' }, call: Call, col: number): void {
+function checkArity(
+  what: string,
+  spec: { min: number; max: number; kwargs?: readonly string[] | '*' },
+  call: Call,
+  col: number,
+): void {
   const n = call.args.length;
-  if (n < spec.min) throw new ExprError(`${what} needs ${spec.min === spec.max ? '' : 'at least '}${spec.min} argument(s), got ${n}`, col);
+  if (n < spec.min)
+    throw new ExprError(
+      `${what} needs ${spec.min === spec.max ? '' : 'at least '}${spec.min} argument(s), got ${n}`,
+      col,
+    );
   if (n > spec.max) throw new ExprError(`${what} takes at most ${spec.max} argument(s), got ${n}`, col);
   if (spec.kwargs === '*') return;
   for (const [k] of call.kwargs) {
-    if (!spec.kwargs?.includes(k)) throw new ExprError(`${what} has no argument "${k}"${spec.kwargs?.length ? ` (it takes ${spec.kwargs.join(', ')})` : ''}`, col);
+    if (!spec.kwargs?.includes(k))
+      throw new ExprError(
+        `${what} has no argument "${k}"${spec.kwargs?.length ? ` (it takes ${spec.kwargs.join(', ')})` : ''}`,
+        col,
+      );
   }
 }
 
@@ -595,7 +644,8 @@ export function markRaw<T>(v: T): T {
   return v;
 }
 
-const isRawName = (vars: Record<string | symbol, unknown>, name: string) => (vars[RAW] as Set<string> | undefined)?.has(name) ?? false;
+const isRawName = (vars: Record<string | symbol, unknown>, name: string) =>
+  (vars[RAW] as Set<string> | undefined)?.has(name) ?? false;
 
 /** Where an expression is evaluated: its variables, and the variables being rendered right now. */
 export interface Scope {
@@ -614,7 +664,10 @@ export function resolveValue(v: unknown, scope: Scope, name: string): unknown {
   if (isTemplate(v)) {
     if (!resolver) return v;
     if (scope.resolving.includes(name)) {
-      throw new ExprError(`recursive loop detected in template: "${name}" refers to itself (${[...scope.resolving, name].join(' → ')})`, 1);
+      throw new ExprError(
+        `recursive loop detected in template: "${name}" refers to itself (${[...scope.resolving, name].join(' → ')})`,
+        1,
+      );
     }
     return resolver(v, { vars: scope.vars, resolving: [...scope.resolving, name] });
   }
@@ -624,7 +677,13 @@ export function resolveValue(v: unknown, scope: Scope, name: string): unknown {
   }
   if (isPlainObject(v) && !(OPAQUE in v) && needsResolving(v)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: resolveValue(x, scope, name), enumerable: true, writable: true, configurable: true });
+    for (const [k, x] of Object.entries(v))
+      Object.defineProperty(out, k, {
+        value: resolveValue(x, scope, name),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return out;
   }
   return v;
@@ -678,8 +737,14 @@ export function evalIn(e: Expr, scope: Scope): unknown {
       const out: Record<string, unknown> = {};
       for (const [k, v] of e.pairs) {
         const key = need(evalIn(k, scope));
-        if (typeof key !== 'string' && typeof key !== 'number') throw new ExprError(`a dict key must be a string or a number, got ${typeName(key)}`, k.col);
-        Object.defineProperty(out, String(key), { value: need(evalIn(v, scope)), enumerable: true, writable: true, configurable: true });
+        if (typeof key !== 'string' && typeof key !== 'number')
+          throw new ExprError(`a dict key must be a string or a number, got ${typeName(key)}`, k.col);
+        Object.defineProperty(out, String(key), {
+          value: need(evalIn(v, scope)),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return out;
     }
@@ -693,7 +758,10 @@ export function evalIn(e: Expr, scope: Scope): unknown {
       if (obj instanceof Undef) return new Undef(pathOf(obj.path, typeof key === 'number' ? key : String(key)));
       const v = getItem(obj, key, exprPath(e.obj));
       // hostvars[h].x may still be a template (hostvars is not rendered as a whole), unless it is data.
-      const raw = obj !== null && typeof obj === 'object' && (rawObjects.has(obj) || isRawName(obj as Record<string, unknown>, String(key)));
+      const raw =
+        obj !== null &&
+        typeof obj === 'object' &&
+        (rawObjects.has(obj) || isRawName(obj as Record<string, unknown>, String(key)));
       return isTemplate(v) && !raw ? resolveValue(v, scope, exprPath(e)) : v;
     }
     case 'slice': {
@@ -701,7 +769,8 @@ export function evalIn(e: Expr, scope: Scope): unknown {
       if (typeof obj !== 'string' && !Array.isArray(obj)) throw new ExprError(`cannot slice ${typeName(obj)}`, e.col);
       const num = (x?: Expr) => (x ? need(evalIn(x, scope)) : undefined);
       const [a, b] = [num(e.start), num(e.stop)];
-      if ((a !== undefined && typeof a !== 'number') || (b !== undefined && typeof b !== 'number')) throw new ExprError('slice bounds must be numbers', e.col);
+      if ((a !== undefined && typeof a !== 'number') || (b !== undefined && typeof b !== 'number'))
+        throw new ExprError('slice bounds must be numbers', e.col);
       return obj.slice(a as number | undefined, b as number | undefined);
     }
     case 'unary': {
@@ -741,7 +810,10 @@ export function evalIn(e: Expr, scope: Scope): unknown {
 }
 
 function callArgs(c: Call, scope: Scope): CallArgs {
-  return { args: c.args.map((a) => need(evalIn(a, scope))), kwargs: Object.fromEntries(c.kwargs.map(([k, v]) => [k, need(evalIn(v, scope))])) };
+  return {
+    args: c.args.map((a) => need(evalIn(a, scope))),
+    kwargs: Object.fromEntries(c.kwargs.map(([k, v]) => [k, need(evalIn(v, scope))])),
+  };
 }
 
 /** Display path of a path-like expression (for undefined errors). */
@@ -754,7 +826,8 @@ function exprPath(e: Expr): string {
     case 'index': {
       const i = e.index;
       const base = exprPath(e.obj);
-      if (i.kind === 'lit' && (typeof i.value === 'string' || typeof i.value === 'number')) return pathOf(base, i.value);
+      if (i.kind === 'lit' && (typeof i.value === 'string' || typeof i.value === 'number'))
+        return pathOf(base, i.value);
       return `${base}[${exprPath(i)}]`;
     }
     case 'lit':
@@ -783,7 +856,8 @@ function arith(op: string, a: unknown, b: unknown, col: number): unknown {
     if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
     throw bad();
   }
-  if (op === '*' && typeof a === 'string' && typeof b === 'number' && Number.isInteger(b)) return a.repeat(Math.max(0, b));
+  if (op === '*' && typeof a === 'string' && typeof b === 'number' && Number.isInteger(b))
+    return a.repeat(Math.max(0, b));
   if (typeof a !== 'number' || typeof b !== 'number') throw bad();
   switch (op) {
     case '-':
@@ -843,7 +917,8 @@ export function compare(op: CompareOp, a: unknown, b: unknown, col: number): boo
 
 function contains(container: unknown, item: unknown, col: number): boolean {
   if (typeof container === 'string') {
-    if (typeof item !== 'string') throw new ExprError(`"in <string>" needs a string on the left, got ${typeName(item)}`, col);
+    if (typeof item !== 'string')
+      throw new ExprError(`"in <string>" needs a string on the left, got ${typeName(item)}`, col);
     return container.includes(item);
   }
   if (Array.isArray(container)) return container.some((x) => deepEqual(x, item));
@@ -868,7 +943,10 @@ export function pyRepr(v: unknown): string {
     return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
   }
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (isPlainObject(v)) return `{${Object.entries(v).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  if (isPlainObject(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
   return String(v);
 }
 
@@ -980,7 +1058,8 @@ export function definedIf(e: Expr, when: boolean): string[] {
   if (e.kind === 'unary' && e.op === 'not') return definedIf(e.arg, !when);
   if (e.kind === 'logic') {
     // a and b true → both true; a or b false → both false.
-    if ((e.op === 'and' && when) || (e.op === 'or' && !when)) return [...definedIf(e.left, when), ...definedIf(e.right, when)];
+    if ((e.op === 'and' && when) || (e.op === 'or' && !when))
+      return [...definedIf(e.left, when), ...definedIf(e.right, when)];
   }
   return [];
 }

@@ -4,7 +4,19 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { pyExpand, pyRegex } from '../modules/lib/pyre.js';
-import { ExprError, Undef, UndefinedVarError, compare, deepEqual, isPlainObject, need, pyRepr, toStr, truthy, typeName } from './expr.js';
+import {
+  ExprError,
+  Undef,
+  UndefinedVarError,
+  compare,
+  deepEqual,
+  isPlainObject,
+  need,
+  pyRepr,
+  toStr,
+  truthy,
+  typeName,
+} from './expr.js';
 
 /** Arguments as evaluated: an undefined one stays Undef until a filter uses it (as Jinja). */
 export interface CallArgs {
@@ -35,7 +47,12 @@ class Args {
   }
   get(name: string, dflt?: unknown): unknown {
     const i = this.names.indexOf(name);
-    const v = i >= 0 && i < this.call.args.length ? this.call.args[i] : Object.hasOwn(this.call.kwargs, name) ? this.call.kwargs[name] : dflt;
+    const v =
+      i >= 0 && i < this.call.args.length
+        ? this.call.args[i]
+        : Object.hasOwn(this.call.kwargs, name)
+          ? this.call.kwargs[name]
+          : dflt;
     return need(v);
   }
   /** Positional arguments from index `from` on (for combine, map's extra arguments). */
@@ -59,7 +76,13 @@ class Args {
   }
 }
 
-const f = (min: number, max: number, names: readonly string[], fn: FilterFn, extraKw: readonly string[] = []): Spec<FilterFn> & { names: readonly string[] } => ({
+const f = (
+  min: number,
+  max: number,
+  names: readonly string[],
+  fn: FilterFn,
+  extraKw: readonly string[] = [],
+): Spec<FilterFn> & { names: readonly string[] } => ({
   min,
   max,
   kwargs: [...names, ...extraKw],
@@ -139,26 +162,43 @@ function regex(pattern: string, a: Args, extra = ''): RegExp {
 
 function jsonOf(v: unknown, indent?: number, sortKeys = false): string {
   const sorted = (x: unknown): unknown =>
-    Array.isArray(x) ? x.map(sorted) : isPlainObject(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sorted(x[k])])) : x;
+    Array.isArray(x)
+      ? x.map(sorted)
+      : isPlainObject(x)
+        ? Object.fromEntries(
+            Object.keys(x)
+              .sort()
+              .map((k) => [k, sorted(x[k])]),
+          )
+        : x;
   const text = JSON.stringify(sortKeys ? sorted(v) : v, null, indent);
   // Python's json.dumps puts a space after ":" and "," when not indenting.
-  return indent ? text : JSON.stringify(sortKeys ? sorted(v) : v).replace(/("(?:[^"\\]|\\.)*")|([:,])/g, (m, str: string | undefined) => (str ? str : `${m} `));
+  return indent
+    ? text
+    : JSON.stringify(sortKeys ? sorted(v) : v).replace(/("(?:[^"\\]|\\.)*")|([:,])/g, (m, str: string | undefined) =>
+        str ? str : `${m} `,
+      );
 }
 
 function mapWith(items: unknown[], a: Args, name: string, args: unknown[]): unknown[] {
-  if (name === 'default' || name === 'd' || name === 'mandatory') return items.map((item) => applyFilter(name, item, { args, kwargs: {} }, a.col));
+  if (name === 'default' || name === 'd' || name === 'mandatory')
+    return items.map((item) => applyFilter(name, item, { args, kwargs: {} }, a.col));
   if (!Object.hasOwn(FILTERS, name)) throw a.error(`unknown filter "${name}"`);
   return items.map((item) => applyFilter(name, item, { args, kwargs: {} }, a.col));
 }
 
 function selectWith(items: unknown[], a: Args, keep: boolean, attr?: string): unknown[] {
-  const testName = attr === undefined ? (a.has('test') ? a.str('test') : undefined) : a.has('test') ? a.str('test') : undefined;
+  const testName =
+    attr === undefined ? (a.has('test') ? a.str('test') : undefined) : a.has('test') ? a.str('test') : undefined;
   if (testName !== undefined && !Object.hasOwn(TESTS, testName)) throw a.error(`unknown test "${testName}"`);
   const from = attr === undefined ? 1 : 2;
   const args = a.rest(from);
   return items.filter((item) => {
     const v = attr === undefined ? item : attrOf(item, attr, a);
-    const ok = testName === undefined ? truthy(v instanceof Undef ? undefined : v) : applyTest(testName, v, { args, kwargs: {} }, a.col);
+    const ok =
+      testName === undefined
+        ? truthy(v instanceof Undef ? undefined : v)
+        : applyTest(testName, v, { args, kwargs: {} }, a.col);
     return ok === keep;
   });
 }
@@ -250,24 +290,48 @@ const FILTER_SPECS = {
     },
     ['count'],
   ),
-  regex_search: f(1, 10, ['pattern'], (v, a) => {
-    const re = regex(a.str('pattern'), a, regexFlags(a));
-    const m = re.exec(toStr(v));
-    if (!m) return null;
-    const groups = a.rest(1).map(String);
-    if (!groups.length) return m[0];
-    return groups.map((g) => {
-      const key = g.replace(/^\\/, '').replace(/^g<(.*)>$/, '$1');
-      return /^\d+$/.test(key) ? m[Number(key)] : m.groups?.[key];
-    });
-  }, ['ignorecase', 'multiline']),
-  regex_findall: f(1, 1, ['pattern'], (v, a) => {
-    const re = regex(a.str('pattern'), a, `g${regexFlags(a)}`);
-    return [...toStr(v).matchAll(re)].map((m) => (m.length > 2 ? m.slice(1) : m.length === 2 ? m[1] : m[0]));
-  }, ['ignorecase', 'multiline']),
+  regex_search: f(
+    1,
+    10,
+    ['pattern'],
+    (v, a) => {
+      const re = regex(a.str('pattern'), a, regexFlags(a));
+      const m = re.exec(toStr(v));
+      if (!m) return null;
+      const groups = a.rest(1).map(String);
+      if (!groups.length) return m[0];
+      return groups.map((g) => {
+        const key = g.replace(/^\\/, '').replace(/^g<(.*)>$/, '$1');
+        return /^\d+$/.test(key) ? m[Number(key)] : m.groups?.[key];
+      });
+    },
+    ['ignorecase', 'multiline'],
+  ),
+  regex_findall: f(
+    1,
+    1,
+    ['pattern'],
+    (v, a) => {
+      const re = regex(a.str('pattern'), a, `g${regexFlags(a)}`);
+      return [...toStr(v).matchAll(re)].map((m) => (m.length > 2 ? m.slice(1) : m.length === 2 ? m[1] : m[0]));
+    },
+    ['ignorecase', 'multiline'],
+  ),
   regex_escape: f(0, 0, [], (v) => toStr(v).replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')),
-  to_json: f(0, 0, [], (v, a) => jsonOf(v, a.has('indent') ? Number(a.get('indent')) : undefined, a.bool('sort_keys')), ['indent', 'sort_keys', 'ensure_ascii']),
-  to_nice_json: f(0, 0, [], (v, a) => jsonOf(v, Number(a.get('indent', 4)), a.has('sort_keys') ? a.bool('sort_keys') : true), ['indent', 'sort_keys']),
+  to_json: f(
+    0,
+    0,
+    [],
+    (v, a) => jsonOf(v, a.has('indent') ? Number(a.get('indent')) : undefined, a.bool('sort_keys')),
+    ['indent', 'sort_keys', 'ensure_ascii'],
+  ),
+  to_nice_json: f(
+    0,
+    0,
+    [],
+    (v, a) => jsonOf(v, Number(a.get('indent', 4)), a.has('sort_keys') ? a.bool('sort_keys') : true),
+    ['indent', 'sort_keys'],
+  ),
   from_json: f(0, 0, [], (v, a) => {
     try {
       return JSON.parse(toStr(v));
@@ -286,33 +350,61 @@ const FILTER_SPECS = {
   }),
   b64encode: f(0, 0, [], (v) => Buffer.from(toStr(v), 'utf8').toString('base64'), ['encoding']),
   b64decode: f(0, 0, [], (v) => Buffer.from(toStr(v), 'base64').toString('utf8'), ['encoding']),
-  dict2items: f(0, 0, [], (v, a) => Object.entries(dict(v, a)).map(([k, x]) => ({ [String(a.get('key_name', 'key'))]: k, [String(a.get('value_name', 'value'))]: x })), ['key_name', 'value_name']),
-  items2dict: f(0, 0, [], (v, a) => {
-    const [kn, vn] = [String(a.get('key_name', 'key')), String(a.get('value_name', 'value'))];
-    const out: Record<string, unknown> = {};
-    for (const item of list(v, a)) {
-      if (!isPlainObject(item) || !Object.hasOwn(item, kn) || !Object.hasOwn(item, vn)) throw a.error(`each item needs "${kn}" and "${vn}"`);
-      Object.defineProperty(out, toStr(item[kn]), { value: item[vn], enumerable: true, writable: true, configurable: true });
-    }
-    return out;
-  }, ['key_name', 'value_name']),
+  dict2items: f(
+    0,
+    0,
+    [],
+    (v, a) =>
+      Object.entries(dict(v, a)).map(([k, x]) => ({
+        [String(a.get('key_name', 'key'))]: k,
+        [String(a.get('value_name', 'value'))]: x,
+      })),
+    ['key_name', 'value_name'],
+  ),
+  items2dict: f(
+    0,
+    0,
+    [],
+    (v, a) => {
+      const [kn, vn] = [String(a.get('key_name', 'key')), String(a.get('value_name', 'value'))];
+      const out: Record<string, unknown> = {};
+      for (const item of list(v, a)) {
+        if (!isPlainObject(item) || !Object.hasOwn(item, kn) || !Object.hasOwn(item, vn))
+          throw a.error(`each item needs "${kn}" and "${vn}"`);
+        Object.defineProperty(out, toStr(item[kn]), {
+          value: item[vn],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return out;
+    },
+    ['key_name', 'value_name'],
+  ),
   selectattr: f(1, 10, ['attr', 'test'], (v, a) => selectWith(list(v, a), a, true, a.str('attr'))),
   rejectattr: f(1, 10, ['attr', 'test'], (v, a) => selectWith(list(v, a), a, false, a.str('attr'))),
   select: f(0, 10, ['test'], (v, a) => selectWith(list(v, a), a, true)),
   reject: f(0, 10, ['test'], (v, a) => selectWith(list(v, a), a, false)),
-  map: f(0, 10, ['filter'], (v, a) => {
-    const items = list(v, a);
-    if (a.has('attribute')) {
-      const path = String(a.get('attribute'));
-      // A missing attribute is undefined (a later default() may fill it), as in Jinja.
-      return items.map((x) => {
-        const r = attrOf(x, path, a);
-        return r instanceof Undef && a.has('default') ? a.get('default') : r;
-      });
-    }
-    if (!a.has('filter')) throw a.error('needs a filter name or attribute=');
-    return mapWith(items, a, a.str('filter'), a.rest(1));
-  }, ['attribute', 'default']),
+  map: f(
+    0,
+    10,
+    ['filter'],
+    (v, a) => {
+      const items = list(v, a);
+      if (a.has('attribute')) {
+        const path = String(a.get('attribute'));
+        // A missing attribute is undefined (a later default() may fill it), as in Jinja.
+        return items.map((x) => {
+          const r = attrOf(x, path, a);
+          return r instanceof Undef && a.has('default') ? a.get('default') : r;
+        });
+      }
+      if (!a.has('filter')) throw a.error('needs a filter name or attribute=');
+      return mapWith(items, a, a.str('filter'), a.rest(1));
+    },
+    ['attribute', 'default'],
+  ),
   first: f(0, 0, [], (v, a) => {
     const l = list(v, a);
     return l.length ? l[0] : new Undef('(first of an empty list)');
@@ -321,7 +413,10 @@ const FILTER_SPECS = {
     const l = list(v, a);
     return l.length ? l[l.length - 1] : new Undef('(last of an empty list)');
   }),
-  unique: f(0, 0, [], (v, a) => list(v, a).filter((x, i, all) => all.findIndex((y) => deepEqual(x, y)) === i), ['case_sensitive', 'attribute']),
+  unique: f(0, 0, [], (v, a) => list(v, a).filter((x, i, all) => all.findIndex((y) => deepEqual(x, y)) === i), [
+    'case_sensitive',
+    'attribute',
+  ]),
   sort: f(0, 3, ['reverse', 'case_sensitive', 'attribute'], (v, a) => {
     const key = (x: unknown) => (a.has('attribute') ? need(attrOf(x, String(a.get('attribute')), a)) : x);
     const out = [...list(v, a)].sort((x, y) => cmp(key(x), key(y), a, a.bool('case_sensitive')));
@@ -331,15 +426,33 @@ const FILTER_SPECS = {
   list: f(0, 0, [], (v, a) => [...list(v, a)]),
   min: f(0, 0, [], (v, a) => list(v, a).reduce((x, y) => (cmp(y, x, a, false) < 0 ? y : x)), ['attribute']),
   max: f(0, 0, [], (v, a) => list(v, a).reduce((x, y) => (cmp(y, x, a, false) > 0 ? y : x)), ['attribute']),
-  sum: f(0, 1, ['attribute', 'start'], (v, a) => list(v, a).reduce((x: number, y) => x + Number(a.has('attribute') ? need(attrOf(y, String(a.get('attribute')), a)) : y), Number(a.get('start', 0)))),
+  sum: f(0, 1, ['attribute', 'start'], (v, a) =>
+    list(v, a).reduce(
+      (x: number, y) => x + Number(a.has('attribute') ? need(attrOf(y, String(a.get('attribute')), a)) : y),
+      Number(a.get('start', 0)),
+    ),
+  ),
   flatten: f(0, 1, ['levels'], (v, a) => {
-    const flat = (l: unknown[], depth: number): unknown[] => l.flatMap((x) => (Array.isArray(x) && depth !== 0 ? flat(x, depth - 1) : x === null ? [] : [x]));
+    const flat = (l: unknown[], depth: number): unknown[] =>
+      l.flatMap((x) => (Array.isArray(x) && depth !== 0 ? flat(x, depth - 1) : x === null ? [] : [x]));
     return flat(list(v, a), a.has('levels') ? Number(a.get('levels')) : -1);
   }),
-  combine: f(0, 10, [], (v, a) => {
-    const dicts = [dict(v, a), ...a.rest(0).flatMap((d) => (Array.isArray(d) ? d : [d])).map((d) => dict(d, a))];
-    return combine(dicts, a.bool('recursive'), String(a.get('list_merge', 'replace')));
-  }, ['recursive', 'list_merge']),
+  combine: f(
+    0,
+    10,
+    [],
+    (v, a) => {
+      const dicts = [
+        dict(v, a),
+        ...a
+          .rest(0)
+          .flatMap((d) => (Array.isArray(d) ? d : [d]))
+          .map((d) => dict(d, a)),
+      ];
+      return combine(dicts, a.bool('recursive'), String(a.get('list_merge', 'replace')));
+    },
+    ['recursive', 'list_merge'],
+  ),
   indent: f(0, 3, ['width', 'first', 'blank'], (v, a) => {
     const w = a.get('width', 4);
     const pad = typeof w === 'string' ? w : ' '.repeat(Number(w));
@@ -353,13 +466,24 @@ const FILTER_SPECS = {
     const s = toStr(v);
     return s !== '' && /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`;
   }),
-  basename: f(0, 0, [], (v) => toStr(v).replace(/\/+$/, (m) => (m.length === toStr(v).length ? '/' : '')).split('/').pop() ?? ''),
+  basename: f(
+    0,
+    0,
+    [],
+    (v) =>
+      toStr(v)
+        .replace(/\/+$/, (m) => (m.length === toStr(v).length ? '/' : ''))
+        .split('/')
+        .pop() ?? '',
+  ),
   dirname: f(0, 0, [], (v) => {
     const s = toStr(v);
     const i = s.lastIndexOf('/');
     return i < 0 ? '' : i === 0 ? '/' : s.slice(0, i);
   }),
-  ternary: f(2, 3, ['true_val', 'false_val', 'none_val'], (v, a) => (v === null && a.has('none_val') ? a.get('none_val') : truthy(v) ? a.get('true_val') : a.get('false_val'))),
+  ternary: f(2, 3, ['true_val', 'false_val', 'none_val'], (v, a) =>
+    v === null && a.has('none_val') ? a.get('none_val') : truthy(v) ? a.get('true_val') : a.get('false_val'),
+  ),
   abs: f(0, 0, [], (v, a) => {
     if (typeof v !== 'number') throw a.error(`needs a number, got ${typeName(v)}`);
     return Math.abs(v);
@@ -370,13 +494,17 @@ const FILTER_SPECS = {
     const fn = m === 'ceil' ? Math.ceil : m === 'floor' ? Math.floor : Math.round;
     return fn(Number(v) * p) / p;
   }),
-  split: f(0, 2, ['sep', 'maxsplit'], (v, a) => pySplit(toStr(v), a.has('sep') ? a.get('sep') : null, Number(a.get('maxsplit', -1)))),
+  split: f(0, 2, ['sep', 'maxsplit'], (v, a) =>
+    pySplit(toStr(v), a.has('sep') ? a.get('sep') : null, Number(a.get('maxsplit', -1))),
+  ),
   zip: f(0, 10, [], (v, a) => {
     const lists = [list(v, a), ...a.rest(0).map((l) => list(l, a))];
     const n = Math.min(...lists.map((l) => l.length));
     return Array.from({ length: n }, (_, i) => lists.map((l) => l[i]));
   }),
-  dict: f(0, 0, [], (v, a) => Object.fromEntries(list(v, a).map((p) => (Array.isArray(p) ? [toStr(p[0]), p[1]] : [toStr(p), undefined])))),
+  dict: f(0, 0, [], (v, a) =>
+    Object.fromEntries(list(v, a).map((p) => (Array.isArray(p) ? [toStr(p[0]), p[1]] : [toStr(p), undefined]))),
+  ),
   items: f(0, 0, [], (v, a) => Object.entries(dict(v, a))),
   random: f(0, 0, [], (v, a) => {
     const l = list(v, a);
@@ -431,10 +559,16 @@ export function applyFilter(name: string, raw: unknown, call: CallArgs, col: num
 
 // ---------------------------------------------------------------- tests
 
-const t = (min: number, max: number, names: readonly string[], fn: TestFn): Spec<TestFn> & { names: readonly string[] } => ({ min, max, kwargs: names, names, fn });
+const t = (
+  min: number,
+  max: number,
+  names: readonly string[],
+  fn: TestFn,
+): Spec<TestFn> & { names: readonly string[] } => ({ min, max, kwargs: names, names, fn });
 
 function result(v: unknown, a: Args, what: string): Record<string, unknown> {
-  if (!isPlainObject(v)) throw a.error(`the "${what}" test needs a registered task result (a dict), got ${typeName(v)}`);
+  if (!isPlainObject(v))
+    throw a.error(`the "${what}" test needs a registered task result (a dict), got ${typeName(v)}`);
   return v;
 }
 
@@ -451,7 +585,9 @@ const TEST_SPECS = {
   none: t(0, 0, [], (v) => v === null),
   match: t(1, 3, ['pattern', 'ignorecase', 'multiline'], searchTest(true)),
   search: t(1, 3, ['pattern', 'ignorecase', 'multiline'], searchTest(false)),
-  regex: t(1, 4, ['pattern', 'ignorecase', 'multiline', 'match_type'], (v, a) => searchTest(String(a.get('match_type', 'search')) === 'match')(v, a)),
+  regex: t(1, 4, ['pattern', 'ignorecase', 'multiline', 'match_type'], (v, a) =>
+    searchTest(String(a.get('match_type', 'search')) === 'match')(v, a),
+  ),
   changed: t(0, 0, [], (v, a) => truthy(result(v, a, 'changed').changed)),
   failed: t(0, 0, [], (v, a) => truthy(result(v, a, 'failed').failed)),
   succeeded: t(0, 0, [], (v, a) => !truthy(result(v, a, 'succeeded').failed)),
@@ -513,14 +649,23 @@ export function applyTest(name: string, raw: unknown, call: CallArgs, col: numbe
 // ---------------------------------------------------------------- methods and functions
 
 type MethodFn = (self: unknown, a: Args) => unknown;
-const m = (min: number, max: number, names: readonly string[], fn: MethodFn) => ({ min, max, kwargs: names, names, fn });
+const m = (min: number, max: number, names: readonly string[], fn: MethodFn) => ({
+  min,
+  max,
+  kwargs: names,
+  names,
+  fn,
+});
 
 const str = (self: unknown, a: Args): string => {
   if (typeof self !== 'string') throw a.error(`needs a string, got ${typeName(self)}`);
   return self;
 };
 
-export const METHODS: Record<string, { min: number; max: number; kwargs: readonly string[]; names: readonly string[]; fn: MethodFn }> = {
+export const METHODS: Record<
+  string,
+  { min: number; max: number; kwargs: readonly string[]; names: readonly string[]; fn: MethodFn }
+> = {
   items: m(0, 0, [], (self, a) => Object.entries(dict(self, a))),
   keys: m(0, 0, [], (self, a) => Object.keys(dict(self, a))),
   values: m(0, 0, [], (self, a) => Object.values(dict(self, a))),
@@ -529,8 +674,14 @@ export const METHODS: Record<string, { min: number; max: number; kwargs: readonl
     const k = toStr(a.get('key'));
     return Object.hasOwn(d, k) ? d[k] : a.get('default', null);
   }),
-  split: m(0, 2, ['sep', 'maxsplit'], (self, a) => pySplit(str(self, a), a.has('sep') ? a.get('sep') : null, Number(a.get('maxsplit', -1)))),
-  splitlines: m(0, 0, [], (self, a) => str(self, a).split(/\r?\n/).filter((l, i, all) => i < all.length - 1 || l !== '')),
+  split: m(0, 2, ['sep', 'maxsplit'], (self, a) =>
+    pySplit(str(self, a), a.has('sep') ? a.get('sep') : null, Number(a.get('maxsplit', -1))),
+  ),
+  splitlines: m(0, 0, [], (self, a) =>
+    str(self, a)
+      .split(/\r?\n/)
+      .filter((l, i, all) => i < all.length - 1 || l !== ''),
+  ),
   startswith: m(1, 1, ['prefix'], (self, a) => str(self, a).startsWith(toStr(a.get('prefix')))),
   endswith: m(1, 1, ['suffix'], (self, a) => str(self, a).endsWith(toStr(a.get('suffix')))),
   strip: m(0, 1, ['chars'], (self, a) => str(self, a).trim()),
@@ -538,7 +689,11 @@ export const METHODS: Record<string, { min: number; max: number; kwargs: readonl
   rstrip: m(0, 1, ['chars'], (self, a) => str(self, a).trimEnd()),
   lower: m(0, 0, [], (self, a) => str(self, a).toLowerCase()),
   upper: m(0, 0, [], (self, a) => str(self, a).toUpperCase()),
-  replace: m(2, 2, ['old', 'new'], (self, a) => str(self, a).split(toStr(a.get('old'))).join(toStr(a.get('new')))),
+  replace: m(2, 2, ['old', 'new'], (self, a) =>
+    str(self, a)
+      .split(toStr(a.get('old')))
+      .join(toStr(a.get('new'))),
+  ),
   join: m(1, 1, ['iterable'], (self, a) => list(a.get('iterable'), a).map(toStr).join(str(self, a))),
 };
 
@@ -547,15 +702,20 @@ export function callMethod(name: string, self: unknown, call: CallArgs, col: num
   return spec.fn(self, new Args(call, spec.names, col, `method "${name}"`));
 }
 
-export const GLOBALS: Record<string, { min: number; max: number; kwargs: readonly string[] | '*'; fn: (call: CallArgs, col: number) => unknown }> = {
+export const GLOBALS: Record<
+  string,
+  { min: number; max: number; kwargs: readonly string[] | '*'; fn: (call: CallArgs, col: number) => unknown }
+> = {
   range: {
     min: 1,
     max: 3,
     kwargs: [],
     fn(call, col) {
       const n = call.args.map((x) => need(x));
-      if (!n.every((x) => typeof x === 'number' && Number.isInteger(x))) throw new ExprError('range() needs whole numbers', col);
-      const [start, stop, step] = n.length === 1 ? [0, n[0] as number, 1] : [n[0] as number, n[1] as number, (n[2] as number) ?? 1];
+      if (!n.every((x) => typeof x === 'number' && Number.isInteger(x)))
+        throw new ExprError('range() needs whole numbers', col);
+      const [start, stop, step] =
+        n.length === 1 ? [0, n[0] as number, 1] : [n[0] as number, n[1] as number, (n[2] as number) ?? 1];
       if (step === 0) throw new ExprError('range() step must not be 0', col);
       const out: number[] = [];
       for (let i = start; step > 0 ? i < stop : i > stop; i += step) {

@@ -57,7 +57,8 @@ interface Compiled {
 
 // ---------------------------------------------------------------- lexer
 
-type Tag = { kind: 'text'; text: string } | { kind: 'var' | 'block'; body: string; at: number; end: number; open: number };
+type Tag =
+  { kind: 'text'; text: string } | { kind: 'var' | 'block'; body: string; at: number; end: number; open: number };
 
 function lineCol(text: string, index: number): { line: number; col: number } {
   const before = text.slice(0, index);
@@ -175,7 +176,10 @@ function parse(text: string, rawStrings: boolean): Compiled {
   };
 
   /** Nodes until one of `stops` (a block tag's first word), which is left for the caller. */
-  const body = (stops: string[], opener?: { word: string; at: number }): { nodes: Node[]; stop?: { word: string; rest: string; at: number } } => {
+  const body = (
+    stops: string[],
+    opener?: { word: string; at: number },
+  ): { nodes: Node[]; stop?: { word: string; rest: string; at: number } } => {
     const nodes: Node[] = [];
     while (pos < tags.length) {
       const tag = tags[pos++];
@@ -224,7 +228,8 @@ function parse(text: string, rawStrings: boolean): Compiled {
         case 'set': {
           if (!rest.includes('=')) {
             const name = rest.trim();
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw syntax(text, restAt, `expected "{% set name = value %}" or "{% set name %}…{% endset %}"`);
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+              throw syntax(text, restAt, `expected "{% set name = value %}" or "{% set name %}…{% endset %}"`);
             const b = body(['endset'], { word: 'set', at: tag.open });
             nodes.push({ kind: 'setblock', target: name, body: b.nodes });
             break;
@@ -235,11 +240,20 @@ function parse(text: string, rawStrings: boolean): Compiled {
         default: {
           const closers = ['endif', 'endfor', 'elif', 'else', 'endset'];
           if (closers.includes(word)) throw syntax(text, tag.open, `"{% ${word} %}" without a matching opening tag`);
-          throw syntax(text, tag.open, `unsupported statement "{% ${word} %}" (supported: if/elif/else/endif, for/else/endfor, set, raw)`);
+          throw syntax(
+            text,
+            tag.open,
+            `unsupported statement "{% ${word} %}" (supported: if/elif/else/endif, for/else/endfor, set, raw)`,
+          );
         }
       }
     }
-    if (opener) throw syntax(text, opener.at, `"{% ${opener.word} %}" is never closed (expected "{% ${stops[stops.length - 1]} %}")`);
+    if (opener)
+      throw syntax(
+        text,
+        opener.at,
+        `"{% ${opener.word} %}" is never closed (expected "{% ${stops[stops.length - 1]} %}")`,
+      );
     return { nodes };
   };
   const { nodes } = body([]);
@@ -315,7 +329,11 @@ function assign(scope: Scope, targets: string[], v: unknown, text: string, at: n
     const parts = Array.isArray(v) ? v : undefined;
     if (!parts || parts.length !== targets.length) {
       const { line, col } = lineCol(text, at);
-      throw new TemplateError(`cannot unpack ${Array.isArray(v) ? `${v.length} values` : 'a non-list'} into ${targets.join(', ')}`, line, col);
+      throw new TemplateError(
+        `cannot unpack ${Array.isArray(v) ? `${v.length} values` : 'a non-list'} into ${targets.join(', ')}`,
+        line,
+        col,
+      );
     }
     targets.forEach((t, i) => (vars[t] = parts[i]));
   }
@@ -341,7 +359,11 @@ function renderNodes(nodes: Node[], scope: { current: Scope }, text: string): st
       }
       case 'for': {
         const all = iterable(strict(value(n.iter, scope.current, text, n.at), text, n.at), text, n.at);
-        const items = n.filter ? all.filter((item) => truthy(value(n.filter!, assign(scope.current, n.targets, item, text, n.at), text, n.at))) : all;
+        const items = n.filter
+          ? all.filter((item) =>
+              truthy(value(n.filter!, assign(scope.current, n.targets, item, text, n.at), text, n.at)),
+            )
+          : all;
         items.forEach((item, i) => {
           const inner = assign(scope.current, n.targets, item, text, n.at);
           inner.vars.loop = {
@@ -362,10 +384,22 @@ function renderNodes(nodes: Node[], scope: { current: Scope }, text: string): st
         break;
       }
       case 'set':
-        scope.current = assign(scope.current, n.targets, strict(value(n.value, scope.current, text, n.at), text, n.at), text, n.at);
+        scope.current = assign(
+          scope.current,
+          n.targets,
+          strict(value(n.value, scope.current, text, n.at), text, n.at),
+          text,
+          n.at,
+        );
         break;
       case 'setblock':
-        scope.current = assign(scope.current, [n.target], renderNodes(n.body, { current: scope.current }, text), text, 0);
+        scope.current = assign(
+          scope.current,
+          [n.target],
+          renderNodes(n.body, { current: scope.current }, text),
+          text,
+          0,
+        );
         break;
     }
   }
@@ -377,7 +411,12 @@ const hasTemplate = (text: string) => text.includes('{{') || text.includes('{%')
 function renderIn(text: string, scope: Scope): unknown {
   if (!hasTemplate(text)) return text;
   const c = compileTemplate(text);
-  if (c.whole) return strict(value(c.whole, scope, text, (c.nodes[0] as { at: number }).at), text, (c.nodes[0] as { at: number }).at);
+  if (c.whole)
+    return strict(
+      value(c.whole, scope, text, (c.nodes[0] as { at: number }).at),
+      text,
+      (c.nodes[0] as { at: number }).at,
+    );
   return renderNodes(c.nodes, { current: scope }, text);
 }
 
@@ -408,7 +447,8 @@ export function renderDeep<T>(value: T, vars: Record<string, unknown>): T {
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
         const r = walk(x);
-        if (r !== OMIT) Object.defineProperty(out, k, { value: r, enumerable: true, writable: true, configurable: true });
+        if (r !== OMIT)
+          Object.defineProperty(out, k, { value: r, enumerable: true, writable: true, configurable: true });
       }
       return out;
     }

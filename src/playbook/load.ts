@@ -7,7 +7,17 @@ import { InputError } from '../errors.js';
 import { modules } from '../modules/index.js';
 import { loadYamlFile, type YamlPath, type YamlSource } from '../yaml/source.js';
 import { validateAt } from '../yaml/validate.js';
-import { blockSchema, includeRoleSchema, includeTasksSchema, playbookSchema, playSchema, TASK_KEYS, taskListSchema, taskSchema, varsFileSchema } from './schema.js';
+import {
+  blockSchema,
+  includeRoleSchema,
+  includeTasksSchema,
+  playbookSchema,
+  playSchema,
+  TASK_KEYS,
+  taskListSchema,
+  taskSchema,
+  varsFileSchema,
+} from './schema.js';
 import type { BlockFrame, PlayDef, Playbook, RoleDef, TaskDef } from './types.js';
 
 /** The roles shipped with relay-play (repo root /roles), found relative to this file in src/ or dist/src/. */
@@ -20,9 +30,12 @@ export function bundledRolesDir(): string {
   return resolve('roles');
 }
 
-const asList = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+const asList = (v: unknown): string[] =>
+  v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
 const conditions = (v: unknown): string[] | undefined =>
-  v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map((c) => (typeof c === 'boolean' ? (c ? 'true' : 'false') : String(c)));
+  v === undefined
+    ? undefined
+    : (Array.isArray(v) ? v : [v]).map((c) => (typeof c === 'boolean' ? (c ? 'true' : 'false') : String(c)));
 
 export function loadPlaybook(file: string): Playbook {
   const src = loadYamlFile(file);
@@ -61,7 +74,12 @@ class PlayLoader {
   }
   /** Includes nest at most 20 deep: deeper is a file including itself. */
   nested<T>(src: YamlSource, path: YamlPath, fn: () => T): T {
-    if (this.depth >= 20) throw new InputError('includes nested more than 20 deep (does a file include itself?)', src.pos(path), 'check include_tasks / import_tasks / include_role');
+    if (this.depth >= 20)
+      throw new InputError(
+        'includes nested more than 20 deep (does a file include itself?)',
+        src.pos(path),
+        'check include_tasks / import_tasks / include_role',
+      );
     this.depth++;
     try {
       return fn();
@@ -71,7 +89,13 @@ class PlayLoader {
   }
 }
 
-const top = (role?: RoleDef, tags: string[] = [], when: string[] = []): Inherit => ({ role, when, tags, vars: {}, blocks: [] });
+const top = (role?: RoleDef, tags: string[] = [], when: string[] = []): Inherit => ({
+  role,
+  when,
+  tags,
+  vars: {},
+  blocks: [],
+});
 
 /** A keyword's boolean as Ansible reads it (`yes`, `no`, `true`, `False`, `on`...); undefined when unset. */
 const flag = (v: unknown): boolean | undefined => (v === undefined || v === null ? undefined : toBool(v));
@@ -85,8 +109,18 @@ function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, r
   const roleTasks: TaskDef[] = [];
   const roleHandlers: TaskDef[] = [];
   ((p.roles as unknown[]) ?? []).forEach((r, i) => {
-    const entry = typeof r === 'string' ? { role: r } : (r as { role: string; tasks_from?: string; vars?: Record<string, unknown>; tags?: unknown; when?: unknown });
-    const role = loadRole(entry.role, entry.tasks_from ?? 'main', loader, src, [...path, 'roles', i], top(undefined, [...playTags, ...asList(entry.tags)], conditions(entry.when) ?? []));
+    const entry =
+      typeof r === 'string'
+        ? { role: r }
+        : (r as { role: string; tasks_from?: string; vars?: Record<string, unknown>; tags?: unknown; when?: unknown });
+    const role = loadRole(
+      entry.role,
+      entry.tasks_from ?? 'main',
+      loader,
+      src,
+      [...path, 'roles', i],
+      top(undefined, [...playTags, ...asList(entry.tags)], conditions(entry.when) ?? []),
+    );
     Object.assign(role.vars, entry.vars ?? {});
     roles.push(role);
     roleTasks.push(...role.tasks);
@@ -94,7 +128,9 @@ function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, r
   });
   const own = (key: string) => loadTasks(p[key], src, [...path, key], top(undefined, playTags), loader);
   // gather_facts: true starts with setup (Ansible's default is true; relay-play gathers only when asked).
-  const facts = flag(p.gather_facts) ? [loadTask({ name: 'Gathering Facts', setup: {}, tags: ['always'] }, src, path, top(undefined, playTags))] : [];
+  const facts = flag(p.gather_facts)
+    ? [loadTask({ name: 'Gathering Facts', setup: {}, tags: ['always'] }, src, path, top(undefined, playTags))]
+    : [];
   const tasks = [...facts, ...own('pre_tasks'), ...roleTasks, ...own('tasks'), ...own('post_tasks')];
   // A role brought in more than once has its handlers once (they would all run on one notification).
   const seen = new Set(roles.map((r) => r.dir));
@@ -120,14 +156,22 @@ function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, r
 
 type LoadedRole = RoleDef & { tasks: TaskDef[]; handlers: TaskDef[] };
 
-function loadRole(name: string, tasksFrom: string, loader: PlayLoader, src: YamlSource, path: YamlPath, inherit: Inherit): LoadedRole {
+function loadRole(
+  name: string,
+  tasksFrom: string,
+  loader: PlayLoader,
+  src: YamlSource,
+  path: YamlPath,
+  inherit: Inherit,
+): LoadedRole {
   const { rolesPath } = loader;
   const dir = rolesPath.map((p) => join(p, name)).find((d) => existsSync(d));
   if (!dir) {
     throw new InputError(`role "${name}" not found`, src.pos(path), `looked in: ${rolesPath.join(', ')}`);
   }
   const role: LoadedRole = { name, dir, defaults: {}, vars: {}, tasks: [], handlers: [] };
-  const file = (sub: string, base = 'main') => [`${base}.yaml`, `${base}.yml`, base].map((f) => join(dir, sub, f)).find((f) => existsSync(f));
+  const file = (sub: string, base = 'main') =>
+    [`${base}.yaml`, `${base}.yml`, base].map((f) => join(dir, sub, f)).find((f) => existsSync(f));
   for (const sub of ['defaults', 'vars'] as const) {
     const f = file(sub);
     if (!f) continue;
@@ -138,7 +182,8 @@ function loadRole(name: string, tasksFrom: string, loader: PlayLoader, src: Yaml
   }
   for (const sub of ['tasks', 'handlers'] as const) {
     const f = file(sub, sub === 'tasks' ? tasksFrom : 'main');
-    if (!f && sub === 'tasks' && tasksFrom !== 'main') throw new InputError(`role "${name}" has no tasks/${tasksFrom}.yaml`, src.pos(path), 'check tasks_from');
+    if (!f && sub === 'tasks' && tasksFrom !== 'main')
+      throw new InputError(`role "${name}" has no tasks/${tasksFrom}.yaml`, src.pos(path), 'check tasks_from');
     if (!f) continue;
     const ts = loadYamlFile(f);
     const list = ts.toJS() ?? [];
@@ -156,7 +201,12 @@ function loadTasks(list: unknown, src: YamlSource, path: YamlPath, inherit: Inhe
   return (list as Record<string, unknown>[]).flatMap((raw, i) => {
     const at = [...path, i];
     // ansible.builtin.include_tasks and friends: the short names below.
-    const t = Object.fromEntries(Object.entries(raw).map(([k, v]) => [INCLUDES.includes(k.replace(/^ansible\.builtin\./, '')) ? k.replace(/^ansible\.builtin\./, '') : k, v]));
+    const t = Object.fromEntries(
+      Object.entries(raw).map(([k, v]) => [
+        INCLUDES.includes(k.replace(/^ansible\.builtin\./, '')) ? k.replace(/^ansible\.builtin\./, '') : k,
+        v,
+      ]),
+    );
     if ('block' in t) return loadBlock(t, src, at, inherit, loader);
     const include = INCLUDES.find((k) => k in t);
     if (include) return loadInclude(include, t, src, at, inherit, loader);
@@ -183,23 +233,46 @@ function inheritFrom(t: Record<string, unknown>, inherit: Inherit): Inherit {
 
 // block / rescue / always: the tasks of each section, each knowing its block and section; a
 // failure in the block section runs rescue, always runs whatever happened (src/runner/blocks.ts).
-function loadBlock(t: Record<string, unknown>, src: YamlSource, path: YamlPath, inherit: Inherit, loader: PlayLoader): TaskDef[] {
+function loadBlock(
+  t: Record<string, unknown>,
+  src: YamlSource,
+  path: YamlPath,
+  inherit: Inherit,
+  loader: PlayLoader,
+): TaskDef[] {
   validateAt(blockSchema, t, src, path, 'block');
   const id = loader.blockId();
   const rescues = Array.isArray(t.rescue) && t.rescue.length > 0;
   const base = inheritFrom(t, inherit);
   return (['block', 'rescue', 'always'] as const).flatMap((section) =>
-    loadTasks(t[section], src, [...path, section], { ...base, blocks: [...base.blocks, { id, section, rescues }] }, loader),
+    loadTasks(
+      t[section],
+      src,
+      [...path, section],
+      { ...base, blocks: [...base.blocks, { id, section, rescues }] },
+      loader,
+    ),
   );
 }
 
 // include_tasks / import_tasks / include_role / import_role are read when the playbook is loaded
 // (static, as import_*): their `when`, tags and vars apply to every task they bring in.
-function loadInclude(key: string, t: Record<string, unknown>, src: YamlSource, path: YamlPath, inherit: Inherit, loader: PlayLoader): TaskDef[] {
+function loadInclude(
+  key: string,
+  t: Record<string, unknown>,
+  src: YamlSource,
+  path: YamlPath,
+  inherit: Inherit,
+  loader: PlayLoader,
+): TaskDef[] {
   const isRole = key.endsWith('_role');
   if ('loop' in t || Object.keys(t).some((k) => k.startsWith('with_'))) {
     const k = Object.keys(t).find((x) => x === 'loop' || x.startsWith('with_'))!;
-    throw new InputError(`a loop on ${key} is not supported`, src.pos([...path, k], { key: true }), `write the loop on the tasks of the included ${isRole ? 'role' : 'file'}`);
+    throw new InputError(
+      `a loop on ${key} is not supported`,
+      src.pos([...path, k], { key: true }),
+      `write the loop on the tasks of the included ${isRole ? 'role' : 'file'}`,
+    );
   }
   validateAt(isRole ? includeRoleSchema : includeTasksSchema, t, src, path, key);
   // As Ansible: an import's tags are its tasks' tags; an include's tags select the include itself
@@ -207,12 +280,19 @@ function loadInclude(key: string, t: Record<string, unknown>, src: YamlSource, p
   const dynamic = key.startsWith('include_');
   const apply = (t.apply as { tags?: unknown; become?: unknown; become_user?: string } | undefined) ?? {};
   const own = inheritFrom(dynamic ? { ...t, tags: apply.tags } : t, inherit);
-  const base = dynamic ? { ...own, become: flag(apply.become) ?? own.become, becomeUser: apply.become_user ?? own.becomeUser } : own;
+  const base = dynamic
+    ? { ...own, become: flag(apply.become) ?? own.become, becomeUser: apply.become_user ?? own.becomeUser }
+    : own;
   const at = [...path, key];
   return loader.nested(src, at, () => {
     if (isRole) {
       const spec = t[key] as { name: string; tasks_from?: string; vars?: Record<string, unknown> };
-      if (spec.name.includes('{{')) throw new InputError(`${key} with a template in the role name is not supported`, src.pos(at), 'name the role itself');
+      if (spec.name.includes('{{'))
+        throw new InputError(
+          `${key} with a template in the role name is not supported`,
+          src.pos(at),
+          'name the role itself',
+        );
       const role = loadRole(spec.name, (spec.tasks_from ?? 'main').replace(/\.ya?ml$/, ''), loader, src, at, base);
       Object.assign(role.vars, spec.vars ?? {});
       loader.extraRoles.push(role);
@@ -220,11 +300,19 @@ function loadInclude(key: string, t: Record<string, unknown>, src: YamlSource, p
     }
     const raw = t[key];
     const name = typeof raw === 'string' ? raw : (raw as { file: string }).file;
-    if (name.includes('{{')) throw new InputError(`${key} with a template in the file name is not supported`, src.pos(at), 'name the file itself');
+    if (name.includes('{{'))
+      throw new InputError(
+        `${key} with a template in the file name is not supported`,
+        src.pos(at),
+        'name the file itself',
+      );
     const here = dirname(resolve(src.file));
-    const candidates = isAbsolute(name) ? [name] : [...(inherit.role ? [join(inherit.role.dir, 'tasks', name)] : []), join(here, name)];
+    const candidates = isAbsolute(name)
+      ? [name]
+      : [...(inherit.role ? [join(inherit.role.dir, 'tasks', name)] : []), join(here, name)];
     const file = candidates.find((c) => existsSync(c));
-    if (!file) throw new InputError(`${key}: file "${name}" not found`, src.pos(at), `looked in: ${candidates.join(', ')}`);
+    if (!file)
+      throw new InputError(`${key}: file "${name}" not found`, src.pos(at), `looked in: ${candidates.join(', ')}`);
     const included = loadYamlFile(file);
     return loadTasks(included.toJS() ?? [], included, [], base, loader);
   });
@@ -234,31 +322,64 @@ function loadTask(t: Record<string, unknown>, src: YamlSource, path: YamlPath, i
   const role = inherit.role;
   const moduleKeys = Object.keys(t).filter((k) => !TASK_KEY_NAMES.has(k));
   if (moduleKeys.length !== 1) {
-    const hint = `a task has exactly one module (${Object.keys(modules).filter((m) => !m.includes('.')).join(', ')})`;
+    const hint = `a task has exactly one module (${Object.keys(modules)
+      .filter((m) => !m.includes('.'))
+      .join(', ')})`;
     if (moduleKeys.length === 0) throw new InputError('task has no module', src.pos(path), hint);
     const unknown = moduleKeys.find((k) => !modules[k]) ?? moduleKeys[1];
-    throw new InputError(`unknown module or task keyword "${unknown}"`, src.pos([...path, unknown], { key: true }), hint);
+    throw new InputError(
+      `unknown module or task keyword "${unknown}"`,
+      src.pos([...path, unknown], { key: true }),
+      hint,
+    );
   }
   const mod = moduleKeys[0];
   if (!modules[mod]) {
     const unsupported = UNSUPPORTED_KEYS[mod];
-    if (unsupported) throw new InputError(`task keyword "${mod}" is not supported`, src.pos([...path, mod], { key: true }), unsupported);
-    throw new InputError(`unknown module "${mod}"`, src.pos([...path, mod], { key: true }), `known modules: ${Object.keys(modules).filter((m) => !m.includes('.')).join(', ')}`);
+    if (unsupported)
+      throw new InputError(
+        `task keyword "${mod}" is not supported`,
+        src.pos([...path, mod], { key: true }),
+        unsupported,
+      );
+    throw new InputError(
+      `unknown module "${mod}"`,
+      src.pos([...path, mod], { key: true }),
+      `known modules: ${Object.keys(modules)
+        .filter((m) => !m.includes('.'))
+        .join(', ')}`,
+    );
   }
   validateAt(taskSchema, t, src, path, 'task');
   const loops = ['loop', 'with_items', 'with_list', 'with_dict', 'with_together'].filter((k) => k in t);
-  if (loops.length > 1) throw new InputError(`a task has one loop, not ${loops.join(' and ')}`, src.pos([...path, loops[1]], { key: true }), 'keep one of them');
+  if (loops.length > 1)
+    throw new InputError(
+      `a task has one loop, not ${loops.join(' and ')}`,
+      src.pos([...path, loops[1]], { key: true }),
+      'keep one of them',
+    );
   const delegate = (t.delegate_to as string | undefined) ?? inherit.delegateTo;
   if (delegate !== undefined && !['localhost', '127.0.0.1'].includes(delegate)) {
-    throw new InputError(`delegate_to: "${delegate}" is not supported (only localhost)`, src.pos([...path, 'delegate_to']), 'run the task in a play for that host instead');
+    throw new InputError(
+      `delegate_to: "${delegate}" is not supported (only localhost)`,
+      src.pos([...path, 'delegate_to']),
+      'run the task in a play for that host instead',
+    );
   }
   let args = t[mod];
   if (typeof args === 'string' || args === null) {
-    if (!modules[mod].freeForm) throw new InputError(`module "${mod}" needs a map of arguments`, src.pos([...path, mod]), 'write it as "key: value" lines under the module name');
+    if (!modules[mod].freeForm)
+      throw new InputError(
+        `module "${mod}" needs a map of arguments`,
+        src.pos([...path, mod]),
+        'write it as "key: value" lines under the module name',
+      );
     args = { _raw: args ?? '' };
   }
   const name = String(t.name ?? mod);
-  const lc = (t.loop_control as { loop_var?: string; index_var?: string; label?: string; extended?: unknown; pause?: number }) ?? {};
+  const lc =
+    (t.loop_control as { loop_var?: string; index_var?: string; label?: string; extended?: unknown; pause?: number }) ??
+    {};
   const loopKey = loops[0];
   return {
     name: role ? `${role.name} : ${name}` : name,
@@ -267,8 +388,21 @@ function loadTask(t: Record<string, unknown>, src: YamlSource, path: YamlPath, i
     args,
     when: [...inherit.when, ...(conditions(t.when) ?? [])],
     loop: loopKey ? t[loopKey] : undefined,
-    loopWith: loopKey === 'with_items' ? 'items' : loopKey === 'with_dict' ? 'dict' : loopKey === 'with_together' ? 'together' : 'loop',
-    loopControl: { loopVar: lc.loop_var ?? 'item', indexVar: lc.index_var, label: lc.label, extended: flag(lc.extended) === true, pause: lc.pause },
+    loopWith:
+      loopKey === 'with_items'
+        ? 'items'
+        : loopKey === 'with_dict'
+          ? 'dict'
+          : loopKey === 'with_together'
+            ? 'together'
+            : 'loop',
+    loopControl: {
+      loopVar: lc.loop_var ?? 'item',
+      indexVar: lc.index_var,
+      label: lc.label,
+      extended: flag(lc.extended) === true,
+      pause: lc.pause,
+    },
     register: t.register as string | undefined,
     notify: asList(t.notify),
     listen: asList(t.listen),
@@ -300,7 +434,7 @@ const UNSUPPORTED_KEYS: Record<string, string> = {
   async: 'async tasks are not supported',
   poll: 'async tasks are not supported',
   include: 'use include_tasks or import_tasks',
-  include_vars: 'put the variables in vars:, the inventory or the role\'s vars/main.yaml',
+  include_vars: "put the variables in vars:, the inventory or the role's vars/main.yaml",
   args: 'write the arguments under the module itself',
   local_action: 'use delegate_to: localhost',
   with_fileglob: 'list the files in a loop instead',

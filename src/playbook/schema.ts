@@ -2,10 +2,34 @@
 
 // Ansible's playbooks say `become: yes`: YAML 1.2 reads that as a string, so the words Ansible takes
 // for booleans are accepted wherever a boolean is (src/playbook/load.ts turns them into booleans).
-const flag = { type: ['boolean', 'string'], enum: [true, false, 'yes', 'no', 'Yes', 'No', 'YES', 'NO', 'true', 'false', 'True', 'False', 'TRUE', 'FALSE', 'on', 'off', 'On', 'Off'] };
+const flag = {
+  type: ['boolean', 'string'],
+  enum: [
+    true,
+    false,
+    'yes',
+    'no',
+    'Yes',
+    'No',
+    'YES',
+    'NO',
+    'true',
+    'false',
+    'True',
+    'False',
+    'TRUE',
+    'FALSE',
+    'on',
+    'off',
+    'On',
+    'Off',
+  ],
+};
 
 const stringOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
-const condition = { anyOf: [{ type: ['string', 'boolean'] }, { type: 'array', items: { type: ['string', 'boolean'] } }] };
+const condition = {
+  anyOf: [{ type: ['string', 'boolean'] }, { type: 'array', items: { type: ['string', 'boolean'] } }],
+};
 
 /** Keys a task may carry besides its one module. */
 export const TASK_KEYS = {
@@ -73,7 +97,11 @@ export const blockSchema = {
 
 const includeKeys = {
   name: { type: 'string' },
-  apply: { type: 'object', properties: { tags: stringOrList, become: flag, become_user: { type: 'string' } }, additionalProperties: false },
+  apply: {
+    type: 'object',
+    properties: { tags: stringOrList, become: flag, become_user: { type: 'string' } },
+    additionalProperties: false,
+  },
   ...inheritedKeys,
 };
 
@@ -82,7 +110,17 @@ export const includeTasksSchema = {
   type: 'object',
   properties: {
     ...includeKeys,
-    include_tasks: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object', properties: { file: { type: 'string', minLength: 1 } }, required: ['file'], additionalProperties: false }] },
+    include_tasks: {
+      anyOf: [
+        { type: 'string', minLength: 1 },
+        {
+          type: 'object',
+          properties: { file: { type: 'string', minLength: 1 } },
+          required: ['file'],
+          additionalProperties: false,
+        },
+      ],
+    },
     import_tasks: { type: 'string', minLength: 1 },
   },
   additionalProperties: false,
@@ -90,7 +128,11 @@ export const includeTasksSchema = {
 
 const roleRef = {
   type: 'object',
-  properties: { name: { type: 'string', minLength: 1 }, tasks_from: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' }, vars: { type: 'object' } },
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    tasks_from: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+    vars: { type: 'object' },
+  },
   required: ['name'],
   additionalProperties: false,
 };
@@ -123,7 +165,13 @@ export const playSchema = {
           { type: 'string' },
           {
             type: 'object',
-            properties: { role: { type: 'string' }, vars: { type: 'object' }, tasks_from: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' }, tags: stringOrList, when: condition },
+            properties: {
+              role: { type: 'string' },
+              vars: { type: 'object' },
+              tasks_from: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+              tags: stringOrList,
+              when: condition,
+            },
             required: ['role'],
             additionalProperties: false,
           },

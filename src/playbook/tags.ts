@@ -4,12 +4,21 @@
 import type { Playbook, TaskDef } from './types.js';
 
 function matches(tags: string[], selection: string[]): boolean {
-  return selection.some((s) => (s === 'all' ? true : s === 'tagged' ? tags.length > 0 : s === 'untagged' ? tags.length === 0 : tags.includes(s)));
+  return selection.some((s) =>
+    s === 'all' ? true : s === 'tagged' ? tags.length > 0 : s === 'untagged' ? tags.length === 0 : tags.includes(s),
+  );
 }
 
 export function taskSelected(task: TaskDef, only: string[], skip: string[]): boolean {
   const tags = task.tags;
-  if (skip.length && matches(tags.filter((t) => t !== 'always' || skip.includes('always')), skip)) return false;
+  if (
+    skip.length &&
+    matches(
+      tags.filter((t) => t !== 'always' || skip.includes('always')),
+      skip,
+    )
+  )
+    return false;
   if (tags.includes('always') && !skip.includes('always')) return true;
   if (tags.includes('never')) return only.some((s) => s !== 'all' && tags.includes(s));
   return only.length === 0 || matches(tags, only);
@@ -26,5 +35,8 @@ export function selectTags(pb: Playbook, only: string[], skip: string[]): Playbo
 
 /** `--tags a,b --tags c` → [a, b, c]. */
 export function tagList(values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((t) => t.trim()).filter(Boolean);
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
 }

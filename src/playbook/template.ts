@@ -56,14 +56,17 @@ function required(helper: string, args: unknown[], opts: Options, i: number): un
   const v = args[i];
   if (v === undefined) {
     const name = argName(opts, i);
-    throw new TemplateError(`undefined variable "${name}" (passed to ${helper})`, opts.ids?.[i] === undefined ? undefined : name);
+    throw new TemplateError(
+      `undefined variable "${name}" (passed to ${helper})`,
+      opts.ids?.[i] === undefined ? undefined : name,
+    );
   }
   return v;
 }
 
-
 function getOwn(container: unknown, key: string): { found: boolean; value?: unknown } {
-  if (container instanceof Map) return container.has(key) ? { found: true, value: container.get(key) } : { found: false };
+  if (container instanceof Map)
+    return container.has(key) ? { found: true, value: container.get(key) } : { found: false };
   if (isPlainObject(container) && Object.hasOwn(container, key)) return { found: true, value: container[key] };
   return { found: false };
 }
@@ -121,7 +124,8 @@ const HELPERS: Record<string, (...args: unknown[]) => unknown> = {
     const [args, opts] = split(all);
     const text = String(required('indent', args, opts, 0));
     const n = args[1] === undefined ? 4 : Number(args[1]);
-    if (!Number.isInteger(n) || n < 0) throw new TemplateError(`indent needs a width in spaces, got ${String(args[1])}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new TemplateError(`indent needs a width in spaces, got ${String(args[1])}`);
     const pad = ' '.repeat(n);
     return text
       .split('\n')
@@ -181,7 +185,9 @@ function parse(text: string): AST {
     return hb.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
-    const jinja = /\{\{[^}]*\|/.test(text) ? ' — this is a handlebars (.hbs) template: Jinja filters work in .j2 templates' : '';
+    const jinja = /\{\{[^}]*\|/.test(text)
+      ? ' — this is a handlebars (.hbs) template: Jinja filters work in .j2 templates'
+      : '';
     throw new TemplateError(`template syntax error: ${msg.replace(/\s+/g, ' ').trim()}${jinja}`);
   }
 }
@@ -195,19 +201,36 @@ function compile(text: string): Compiled {
   // Only a template that is exactly one mustache keeps the value's type; with any text around it,
   // even whitespace ("{{ port }}\n"), the result is text, as in Ansible.
   const stmts = ast.body;
-  const only = stmts.length === 1 && stmts[0].type === 'MustacheStatement' ? (stmts[0] as hbs.AST.MustacheStatement) : undefined;
+  const only =
+    stmts.length === 1 && stmts[0].type === 'MustacheStatement' ? (stmts[0] as hbs.AST.MustacheStatement) : undefined;
   if (only && only.path.type === 'PathExpression') {
     const path = only.path as hbs.AST.PathExpression;
-    const call = only.params.length > 0 || (only.hash && only.hash.pairs.length > 0) || (path.parts.length === 1 && !path.data && isHelper(path.parts[0]));
+    const call =
+      only.params.length > 0 ||
+      (only.hash && only.hash.pairs.length > 0) ||
+      (path.parts.length === 1 && !path.data && isHelper(path.parts[0]));
     const param = call
-      ? ({ type: 'SubExpression', path, params: only.params, hash: only.hash, loc: only.loc } as unknown as hbs.AST.Expression)
+      ? ({
+          type: 'SubExpression',
+          path,
+          params: only.params,
+          hash: only.hash,
+          loc: only.loc,
+        } as unknown as hbs.AST.Expression)
       : path;
     const captureAst = {
       type: 'Program',
       body: [
         {
           type: 'MustacheStatement',
-          path: { type: 'PathExpression', data: false, depth: 0, parts: ['__capture'], original: '__capture', loc: only.loc },
+          path: {
+            type: 'PathExpression',
+            data: false,
+            depth: 0,
+            parts: ['__capture'],
+            original: '__capture',
+            loc: only.loc,
+          },
           params: [param],
           hash: undefined,
           escaped: false,
@@ -259,7 +282,10 @@ function convert(e: unknown, text: string): TemplateError {
   m = /Cannot use 'in' operator to search for '(.*)' in/.exec(msg);
   if (m) return undefinedError(m[1]);
   m = /^Missing helper: "(.*)"/.exec(msg);
-  if (m) return new TemplateError(`unknown helper "${m[1]}" (available: ${Object.keys(HELPERS).join(', ')}, if, unless, each, with, lookup)`);
+  if (m)
+    return new TemplateError(
+      `unknown helper "${m[1]}" (available: ${Object.keys(HELPERS).join(', ')}, if, unless, each, with, lookup)`,
+    );
   return new TemplateError(`template error: ${msg}`);
 }
 

@@ -37,7 +37,8 @@ function heredoc(text: string): string {
  * `withHostKey` it also installs the sshd host key (a cloud-config gives it to cloud-init instead).
  */
 export function firstBootScript(f: FirstBoot, opts: { withHostKey: boolean }): string {
-  const put = (path: string, mode: string, owner: string, text: string) => `put ${shq(path)} ${mode} ${shq(owner)} ${heredoc(text)}`;
+  const put = (path: string, mode: string, owner: string, text: string) =>
+    `put ${shq(path)} ${mode} ${shq(owner)} ${heredoc(text)}`;
   return [
     '#!/bin/sh',
     `# relay-play enroll: first boot of ${f.device} — a reverse SSH tunnel to the relay ${f.relay} (relay port ${f.port}).`,
@@ -99,7 +100,9 @@ export function cloudConfig(f: FirstBoot): string {
   const script = '/var/lib/relay-play/firstboot.sh';
   const doc = {
     ssh_keys: { ed25519_private: f.hostKey.private, ed25519_public: f.hostKey.public },
-    write_files: [{ path: script, permissions: '0700', owner: 'root:root', content: firstBootScript(f, { withHostKey: false }) }],
+    write_files: [
+      { path: script, permissions: '0700', owner: 'root:root', content: firstBootScript(f, { withHostKey: false }) },
+    ],
     runcmd: [['sh', script]],
   };
   return [

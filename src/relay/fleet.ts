@@ -97,7 +97,8 @@ export function parseFleet(text: string): FleetState {
   for (const [name, d] of Object.entries(data.devices ?? {})) {
     if (!isPortNumber(d?.port)) throw new Error(`device ${name}: bad port ${JSON.stringify(d?.port)}`);
     for (const [fw, f] of Object.entries(d.forwards ?? {})) {
-      if (!isPortNumber(f?.relay_port) || !isPortNumber(f?.port)) throw new Error(`device ${name}, forward ${fw}: bad port`);
+      if (!isPortNumber(f?.relay_port) || !isPortNumber(f?.port))
+        throw new Error(`device ${name}, forward ${fw}: bad port`);
     }
   }
   return { version: 1, devices: data.devices ?? {}, clients: data.clients ?? {} };
@@ -112,7 +113,12 @@ export function bareKey(line: string | undefined): string | undefined {
   if (!type || !blob || !/^(ssh-|ecdsa-|sk-)/.test(type) || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return undefined;
   // The blob must really be a key of that type (it starts with its own type name).
   const raw = Buffer.from(blob, 'base64');
-  if (raw.length < 4 + type.length || raw.readUInt32BE(0) !== type.length || raw.subarray(4, 4 + type.length).toString() !== type) return undefined;
+  if (
+    raw.length < 4 + type.length ||
+    raw.readUInt32BE(0) !== type.length ||
+    raw.subarray(4, 4 + type.length).toString() !== type
+  )
+    return undefined;
   return `${type} ${blob}`;
 }
 
@@ -121,7 +127,8 @@ const byName = (a: string, b: string) => a.localeCompare(b);
 /** Every relay port a device record holds: its tunnel, then its forwards by name. Keys: "dev", "dev/fw". */
 export function recordPorts(name: string, rec: DeviceRecord): { key: string; port: number }[] {
   const out = [{ key: name, port: rec.port }];
-  for (const fw of Object.keys(rec.forwards ?? {}).sort(byName)) out.push({ key: `${name}/${fw}`, port: rec.forwards![fw].relay_port });
+  for (const fw of Object.keys(rec.forwards ?? {}).sort(byName))
+    out.push({ key: `${name}/${fw}`, port: rec.forwards![fw].relay_port });
   return out;
 }
 
@@ -167,7 +174,10 @@ export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan 
     if (s.explicit === undefined) continue;
     const other = taken.get(s.explicit);
     if (other) {
-      const both = !other.includes('/') && !s.key.includes('/') ? `devices ${other} and ${s.key} both use tunnel_port` : `${label(other)} and ${label(s.key)} both use relay port`;
+      const both =
+        !other.includes('/') && !s.key.includes('/')
+          ? `devices ${other} and ${s.key} both use tunnel_port`
+          : `${label(other)} and ${label(s.key)} both use relay port`;
       throw new Error(`${both} ${s.explicit}; give each its own port`);
     }
     taken.set(s.explicit, s.key);
@@ -192,7 +202,8 @@ export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan 
     retiringOf.set(d.name, now);
   }
   const recorded = new Map<string, number>();
-  for (const [name, rec] of Object.entries(old.devices)) for (const { key, port } of recordPorts(name, rec)) recorded.set(key, port);
+  for (const [name, rec] of Object.entries(old.devices))
+    for (const { key, port } of recordPorts(name, rec)) recorded.set(key, port);
   const portOf = new Map<string, number>();
   for (const s of slots) {
     if (s.explicit !== undefined) {
@@ -265,20 +276,27 @@ export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan 
   for (const name of keptClients) clients[name] = old.clients[name];
   for (const name of Object.keys(clients).sort(byName)) next.clients[name] = clients[name];
 
-  const dropped = [...Object.keys(old.devices).filter((n) => !next.devices[n]), ...Object.keys(old.clients).filter((n) => !next.clients[n])];
+  const dropped = [
+    ...Object.keys(old.devices).filter((n) => !next.devices[n]),
+    ...Object.keys(old.clients).filter((n) => !next.clients[n]),
+  ];
   const nextOwner = new Map<number, string>();
-  for (const [name, rec] of Object.entries(next.devices)) for (const { port } of recordPorts(name, rec)) nextOwner.set(port, name);
+  for (const [name, rec] of Object.entries(next.devices))
+    for (const { port } of recordPorts(name, rec)) nextOwner.set(port, name);
   const droppedPorts = new Set<number>();
   for (const [name, rec] of Object.entries(old.devices)) {
     for (const { port } of recordPorts(name, rec)) {
       const owner = nextOwner.get(port);
-      if (!next.devices[name] || (owner !== undefined && owner !== name) || reissued.includes(name)) droppedPorts.add(port);
+      if (!next.devices[name] || (owner !== undefined && owner !== name) || reissued.includes(name))
+        droppedPorts.add(port);
     }
   }
   const retiring: Record<string, number[]> = {};
   for (const d of members) {
     const wanted = new Set(recordPorts(d.name, next.devices[d.name]).map((p) => p.port));
-    const left = [...new Set(retiringOf.get(d.name))].filter((p) => !wanted.has(p) && nextOwner.get(p) === undefined).sort((a, b) => a - b);
+    const left = [...new Set(retiringOf.get(d.name))]
+      .filter((p) => !wanted.has(p) && nextOwner.get(p) === undefined)
+      .sort((a, b) => a - b);
     if (left.length) retiring[d.name] = left;
   }
   return {
@@ -326,7 +344,14 @@ export function forwardEntries(device: string, rec: DeviceRecord): ForwardEntry[
     .sort(byName)
     .map((name) => {
       const f = rec.forwards![name];
-      return { name, alias: `${device}-${name}`, port: f.port, relay_port: f.relay_port, host: f.host ?? 'localhost', local_port: f.local_port ?? f.relay_port };
+      return {
+        name,
+        alias: `${device}-${name}`,
+        port: f.port,
+        relay_port: f.relay_port,
+        host: f.host ?? 'localhost',
+        local_port: f.local_port ?? f.relay_port,
+      };
     });
 }
 
@@ -354,7 +379,9 @@ export function relayTemplateFacts(state: FleetState, retiring: Record<string, n
     const permitlisten = listenPorts(d)
       .map((p) => `permitlisten="localhost:${p}"`)
       .join(',');
-    return [d.relay_key, d.next_relay_key].filter((k): k is string => Boolean(k)).map((relay_key) => ({ name: d.name, port: d.port, relay_key, permitlisten }));
+    return [d.relay_key, d.next_relay_key]
+      .filter((k): k is string => Boolean(k))
+      .map((relay_key) => ({ name: d.name, port: d.port, relay_key, permitlisten }));
   });
   const clientKeys = Object.keys(state.clients)
     .sort()

@@ -6,7 +6,8 @@ import { CONNECT_VIA_VAR } from '../runner/route.js';
 
 export const RELAY_DEFAULTS = { relay_ssh_port: 22, tunnel_port_base: 22221, tunnel_user: 'relay-tunnel' };
 
-const isPort = (v: unknown) => Number.isInteger(Number(v)) && Number(v) >= 1024 && Number(v) <= 65535 && String(v).trim() !== '';
+const isPort = (v: unknown) =>
+  Number.isInteger(Number(v)) && Number(v) >= 1024 && Number(v) <= 65535 && String(v).trim() !== '';
 const USER = /^[a-z_][a-z0-9_-]*$/;
 const ADDRESS = /^[A-Za-z0-9.:_-]+$/;
 const FORWARD_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -24,7 +25,9 @@ export function prepareRelayInventory(inv: Inventory): void {
   const where = (host?: string) => (host ? inv.hostPos(host) : inv.source.pos([]));
   if (relays.length !== 1) {
     throw new InputError(
-      relays.length ? `the "relay" group has ${relays.length} hosts (${relays.join(', ')}); it must have exactly one` : 'the inventory has no host in group "relay"',
+      relays.length
+        ? `the "relay" group has ${relays.length} hosts (${relays.join(', ')}); it must have exactly one`
+        : 'the inventory has no host in group "relay"',
       where(relays[1]),
       'put your one static-IP server under all.children.relay.hosts',
     );
@@ -32,49 +35,105 @@ export function prepareRelayInventory(inv: Inventory): void {
   const relay = relays[0];
   for (const role of ['devices', 'clients']) {
     if (group(role).includes(relay)) {
-      throw new InputError(`host ${relay} is both the relay and in "${role}"`, where(relay), 'the relay cannot tunnel to itself; list it only under "relay"');
+      throw new InputError(
+        `host ${relay} is both the relay and in "${role}"`,
+        where(relay),
+        'the relay cannot tunnel to itself; list it only under "relay"',
+      );
     }
   }
   const relayVars = inv.hosts.get(relay)!.vars;
   // Devices dial the relay where the runner does: its ansible_host, or the HostName ~/.ssh/config gives it.
   const relayAddress = String(relayVars.relay_address ?? sshAddress(relay, relayVars).address);
-  if (!ADDRESS.test(relayAddress)) throw new InputError(`relay_address "${relayAddress}" is not a host name or IP address`, where(relay), 'set relay_address to the name or IP devices use to reach the relay');
+  if (!ADDRESS.test(relayAddress))
+    throw new InputError(
+      `relay_address "${relayAddress}" is not a host name or IP address`,
+      where(relay),
+      'set relay_address to the name or IP devices use to reach the relay',
+    );
 
   const portOwner = new Map<number, string>();
   const claimPort = (port: number, what: string, name: string) => {
     const other = portOwner.get(port);
     if (other) {
-      const both = other.startsWith('device ') && what.startsWith('device ') ? `devices ${other.slice(7)} and ${what.slice(7)} both use tunnel_port` : `${other} and ${what} both use relay port`;
-      throw new InputError(`${both} ${port}`, where(name), 'give every tunnel and forward its own port, or leave it unset to allocate one');
+      const both =
+        other.startsWith('device ') && what.startsWith('device ')
+          ? `devices ${other.slice(7)} and ${what.slice(7)} both use tunnel_port`
+          : `${other} and ${what} both use relay port`;
+      throw new InputError(
+        `${both} ${port}`,
+        where(name),
+        'give every tunnel and forward its own port, or leave it unset to allocate one',
+      );
     }
     portOwner.set(port, what);
   };
-  inv.groups.set(NIXOS_GROUP, [...inv.hosts.keys()].filter((h) => isNixos(inv.hosts.get(h)!.vars)));
+  inv.groups.set(
+    NIXOS_GROUP,
+    [...inv.hosts.keys()].filter((h) => isNixos(inv.hosts.get(h)!.vars)),
+  );
   for (const name of [...new Set([...relays, ...group('devices'), ...group('clients')])]) {
     const vars = inv.hosts.get(name)!.vars;
     const isDevice = group('devices').includes(name);
     for (const [key, value] of Object.entries({ ...RELAY_DEFAULTS, ...vars })) {
       const sshPort = key === 'relay_ssh_port' || key === 'relay_sshd_port';
-      if ((sshPort || ['tunnel_port_base', 'tunnel_port'].includes(key)) && !isPort(value) && !(sshPort && Number(value) >= 1 && Number(value) <= 65535)) {
-        throw new InputError(`${key} of ${name} must be a port number from 1024 to 65535, got ${JSON.stringify(value)}`, where(name), `fix ${key}`);
+      if (
+        (sshPort || ['tunnel_port_base', 'tunnel_port'].includes(key)) &&
+        !isPort(value) &&
+        !(sshPort && Number(value) >= 1 && Number(value) <= 65535)
+      ) {
+        throw new InputError(
+          `${key} of ${name} must be a port number from 1024 to 65535, got ${JSON.stringify(value)}`,
+          where(name),
+          `fix ${key}`,
+        );
       }
       if (['login_user', 'tunnel_user', 'client_user'].includes(key) && !USER.test(String(value))) {
-        throw new InputError(`${key} of ${name} is not a valid user name: ${JSON.stringify(value)}`, where(name), 'use a lower-case Unix user name');
+        throw new InputError(
+          `${key} of ${name} is not a valid user name: ${JSON.stringify(value)}`,
+          where(name),
+          'use a lower-case Unix user name',
+        );
       }
     }
-    if (isDevice && vars[CONNECT_VIA_VAR] !== undefined && !['auto', 'direct', 'relay'].includes(String(vars[CONNECT_VIA_VAR]))) {
-      throw new InputError(`${CONNECT_VIA_VAR} of ${name} must be auto, direct or relay, got ${JSON.stringify(vars[CONNECT_VIA_VAR])}`, where(name), 'auto (the default) tries the device\'s ansible_host and its tunnel through the relay');
+    if (
+      isDevice &&
+      vars[CONNECT_VIA_VAR] !== undefined &&
+      !['auto', 'direct', 'relay'].includes(String(vars[CONNECT_VIA_VAR]))
+    ) {
+      throw new InputError(
+        `${CONNECT_VIA_VAR} of ${name} must be auto, direct or relay, got ${JSON.stringify(vars[CONNECT_VIA_VAR])}`,
+        where(name),
+        "auto (the default) tries the device's ansible_host and its tunnel through the relay",
+      );
     }
-    if (isDevice && vars.tunnel_confirm_timeout !== undefined && !(Number.isInteger(Number(vars.tunnel_confirm_timeout)) && Number(vars.tunnel_confirm_timeout) >= 10)) {
-      throw new InputError(`tunnel_confirm_timeout of ${name} must be a whole number of seconds, at least 10, got ${JSON.stringify(vars.tunnel_confirm_timeout)}`, where(name), 'the default is 60');
+    if (
+      isDevice &&
+      vars.tunnel_confirm_timeout !== undefined &&
+      !(Number.isInteger(Number(vars.tunnel_confirm_timeout)) && Number(vars.tunnel_confirm_timeout) >= 10)
+    ) {
+      throw new InputError(
+        `tunnel_confirm_timeout of ${name} must be a whole number of seconds, at least 10, got ${JSON.stringify(vars.tunnel_confirm_timeout)}`,
+        where(name),
+        'the default is 60',
+      );
     }
-    if (isDevice && vars.tunnel_user === 'root') throw new InputError(`tunnel_user of ${name} is root`, where(name), 'the tunnel must run as an unprivileged user; leave tunnel_user unset');
+    if (isDevice && vars.tunnel_user === 'root')
+      throw new InputError(
+        `tunnel_user of ${name} is root`,
+        where(name),
+        'the tunnel must run as an unprivileged user; leave tunnel_user unset',
+      );
     if (isDevice && vars.tunnel_port !== undefined) claimPort(Number(vars.tunnel_port), `device ${name}`, name);
     if (isDevice) checkForwards(inv, name, vars.forwards, claimPort, where(name));
     if (isDevice && isNixos(vars)) {
       for (const key of ['relay_public_key', 'ssh_host_key']) {
         if (vars[key] !== undefined && !KEY.test(String(vars[key]).trim())) {
-          throw new InputError(`${key} of ${name} is not an OpenSSH public key line`, where(name), 'paste the whole line of the .pub file, e.g. "ssh-ed25519 AAAA... comment"');
+          throw new InputError(
+            `${key} of ${name} is not an OpenSSH public key line`,
+            where(name),
+            'paste the whole line of the .pub file, e.g. "ssh-ed25519 AAAA... comment"',
+          );
         }
       }
     }
@@ -93,38 +152,85 @@ export function prepareRelayInventory(inv: Inventory): void {
     fill('client_user', vars.ansible_user ?? 'root');
     // Taken from ansible_user, these were not checked above; a device's login_user ends up in clients'
     // ~/.ssh/config, a client's client_user in its commands.
-    for (const key of [...(isDevice ? ['login_user'] : []), ...(group('clients').includes(name) ? ['client_user'] : [])]) {
+    for (const key of [
+      ...(isDevice ? ['login_user'] : []),
+      ...(group('clients').includes(name) ? ['client_user'] : []),
+    ]) {
       if (!USER.test(String(vars[key]))) {
-        throw new InputError(`${key} of ${name} (from ansible_user) is not a valid user name: ${JSON.stringify(vars[key])}`, where(name), `set ansible_user (or ${key}) to a lower-case Unix user name`);
+        throw new InputError(
+          `${key} of ${name} (from ansible_user) is not a valid user name: ${JSON.stringify(vars[key])}`,
+          where(name),
+          `set ansible_user (or ${key}) to a lower-case Unix user name`,
+        );
       }
     }
   }
 }
 
 /** `forwards: [{name: web, port: 80}]`: extra services of a device, reachable through the relay. */
-function checkForwards(inv: Inventory, device: string, value: unknown, claimPort: (p: number, what: string, name: string) => void, pos: ReturnType<Inventory['hostPos']>): void {
+function checkForwards(
+  inv: Inventory,
+  device: string,
+  value: unknown,
+  claimPort: (p: number, what: string, name: string) => void,
+  pos: ReturnType<Inventory['hostPos']>,
+): void {
   if (value === undefined || value === null) return;
-  const hint = 'write forwards as a list, e.g. forwards: [{name: web, port: 80}] (optional: relay_port, local_port, host)';
+  const hint =
+    'write forwards as a list, e.g. forwards: [{name: web, port: 80}] (optional: relay_port, local_port, host)';
   if (!Array.isArray(value)) throw new InputError(`forwards of ${device} must be a list`, pos, hint);
   const names = new Set<string>();
   for (const f of value as unknown[]) {
-    if (!f || typeof f !== 'object' || Array.isArray(f)) throw new InputError(`each forward of ${device} must be a map with name and port`, pos, hint);
+    if (!f || typeof f !== 'object' || Array.isArray(f))
+      throw new InputError(`each forward of ${device} must be a map with name and port`, pos, hint);
     const fw = f as Record<string, unknown>;
     const unknown = Object.keys(fw).find((k) => !['name', 'port', 'relay_port', 'local_port', 'host'].includes(k));
     if (unknown) throw new InputError(`unknown key "${unknown}" in a forward of ${device}`, pos, hint);
     const name = String(fw.name ?? '');
-    if (!FORWARD_NAME.test(name)) throw new InputError(`forward name ${JSON.stringify(fw.name)} of ${device} is not a lower-case name (letters, digits, "-")`, pos, `it becomes the client's Host alias "${device}-<name>"`);
-    if (names.has(name)) throw new InputError(`${device} has two forwards named ${name}`, pos, 'give each forward its own name');
+    if (!FORWARD_NAME.test(name))
+      throw new InputError(
+        `forward name ${JSON.stringify(fw.name)} of ${device} is not a lower-case name (letters, digits, "-")`,
+        pos,
+        `it becomes the client's Host alias "${device}-<name>"`,
+      );
+    if (names.has(name))
+      throw new InputError(`${device} has two forwards named ${name}`, pos, 'give each forward its own name');
     names.add(name);
     const alias = `${device}-${name}`;
-    if (inv.hosts.has(alias)) throw new InputError(`forward ${name} of ${device} would be called ${alias}, which is also a host of the inventory`, pos, 'rename the forward');
-    const anyPort = (v: unknown) => Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= 65535 && String(v).trim() !== '';
-    if (!anyPort(fw.port)) throw new InputError(`port of forward ${name} of ${device} must be a port number, got ${JSON.stringify(fw.port)}`, pos, 'the service\'s port on the device, e.g. 80');
+    if (inv.hosts.has(alias))
+      throw new InputError(
+        `forward ${name} of ${device} would be called ${alias}, which is also a host of the inventory`,
+        pos,
+        'rename the forward',
+      );
+    const anyPort = (v: unknown) =>
+      Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= 65535 && String(v).trim() !== '';
+    if (!anyPort(fw.port))
+      throw new InputError(
+        `port of forward ${name} of ${device} must be a port number, got ${JSON.stringify(fw.port)}`,
+        pos,
+        "the service's port on the device, e.g. 80",
+      );
     if (fw.relay_port !== undefined) {
-      if (!isPort(fw.relay_port)) throw new InputError(`relay_port of forward ${name} of ${device} must be a port number from 1024 to 65535`, pos, 'or leave it unset to allocate one');
+      if (!isPort(fw.relay_port))
+        throw new InputError(
+          `relay_port of forward ${name} of ${device} must be a port number from 1024 to 65535`,
+          pos,
+          'or leave it unset to allocate one',
+        );
       claimPort(Number(fw.relay_port), `forward ${name} of ${device}`, device);
     }
-    if (fw.local_port !== undefined && !anyPort(fw.local_port)) throw new InputError(`local_port of forward ${name} of ${device} must be a port number`, pos, 'or leave it unset: the relay port is used');
-    if (fw.host !== undefined && !/^[A-Za-z0-9._-]+$/.test(String(fw.host))) throw new InputError(`host of forward ${name} of ${device} is not a host name or IPv4 address`, pos, 'default: localhost (the device itself)');
+    if (fw.local_port !== undefined && !anyPort(fw.local_port))
+      throw new InputError(
+        `local_port of forward ${name} of ${device} must be a port number`,
+        pos,
+        'or leave it unset: the relay port is used',
+      );
+    if (fw.host !== undefined && !/^[A-Za-z0-9._-]+$/.test(String(fw.host)))
+      throw new InputError(
+        `host of forward ${name} of ${device} is not a host name or IPv4 address`,
+        pos,
+        'default: localhost (the device itself)',
+      );
   }
 }

@@ -36,7 +36,10 @@ export function roleTemplate(role: string, file: string, vars: Vars): string {
 const meaningful = (text: string) => text.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
 
 /** Store paths instead of FHS paths a NixOS host does not have (applied to escaped Nix text: adds interpolations). */
-const nixPaths = (nix: string) => nix.replace(/"\/usr\/bin\/ssh /, '"${pkgs.openssh}/bin/ssh ').replace(/ForceCommand \/bin\/false/, 'ForceCommand ${pkgs.coreutils}/bin/false');
+const nixPaths = (nix: string) =>
+  nix
+    .replace(/"\/usr\/bin\/ssh /, '"${pkgs.openssh}/bin/ssh ')
+    .replace(/ForceCommand \/bin\/false/, 'ForceCommand ${pkgs.coreutils}/bin/false');
 
 /** `[Service]` settings of a rendered unit, but the command it runs: `key = value;` lines for serviceConfig. */
 function serviceSettings(unit: string, pad: string): string[] {
@@ -52,7 +55,9 @@ function serviceSettings(unit: string, pad: string): string[] {
  */
 function reaperNix(vars: Vars): string[] {
   const nixVars = { ...vars, sshd: { unit: 'sshd.service' } };
-  const script = roleTemplate('relay-user', 'reap-stale-tunnels.sh.hbs', nixVars).replace(/^#!.*\n/, '').replace(/^# Managed by relay-play.*\n/m, '');
+  const script = roleTemplate('relay-user', 'reap-stale-tunnels.sh.hbs', nixVars)
+    .replace(/^#!.*\n/, '')
+    .replace(/^# Managed by relay-play.*\n/m, '');
   const unit = roleTemplate('relay-user', 'relay-play-reaper.service.hbs', nixVars);
   const description = /^Description=(.*)$/m.exec(unit)?.[1] ?? 'relay-play tunnel reaper';
   return [
@@ -111,7 +116,11 @@ export interface DeviceNixInfo {
 }
 
 /** A device's configuration. `vars`: the device's vars with relay_fleet's facts (tunnel_port, tunnel_forwards, relay_host_key). */
-export function deviceNix(name: string, vars: Vars, info: DeviceNixInfo = { missingKey: false, missingHostKey: false }): string {
+export function deviceNix(
+  name: string,
+  vars: Vars,
+  info: DeviceNixInfo = { missingKey: false, missingHostKey: false },
+): string {
   const unit = roleTemplate('reverse-tunnel-service', 'relay-tunnel.service.hbs', vars);
   const field = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(unit)?.[1]?.trim();
   const execStart = field('ExecStart') ?? '';
@@ -135,10 +144,16 @@ export function deviceNix(name: string, vars: Vars, info: DeviceNixInfo = { miss
   }
   lines.push('{ pkgs, ... }:', '{');
   if (ownUser) {
-    lines.push(`  users.users.${nixAttr(user)} = {`, '    isSystemUser = true;', `    group = ${nixString(user)};`, '  };', `  users.groups.${nixAttr(user)} = { };`);
+    lines.push(
+      `  users.users.${nixAttr(user)} = {`,
+      '    isSystemUser = true;',
+      `    group = ${nixString(user)};`,
+      '  };',
+      `  users.groups.${nixAttr(user)} = { };`,
+    );
   }
   lines.push(
-    '  # The relay\'s host key, pinned: no prompt, no trust on first use.',
+    "  # The relay's host key, pinned: no prompt, no trust on first use.",
     `  environment.etc."relay-play/known_hosts".text = ${nixString(`relay-play-relay ${String(vars.relay_host_key)}\n`)};`,
     '  systemd.services.reverse-tunnel = {',
     `    description = ${nixString(field('Description') ?? 'relay-play reverse SSH tunnel')};`,

@@ -17,8 +17,16 @@ export function parseSs(text: string): Listener[] {
     const i = local.lastIndexOf(':');
     const port = Number(local.slice(i + 1));
     if (i < 0 || !Number.isInteger(port)) continue;
-    const address = local.slice(0, i).replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-    const processes = [...f.slice(5).join(' ').matchAll(/\("([^"]*)",pid=(\d+),fd=\d+\)/g)].map((m) => ({ name: m[1], pid: Number(m[2]) }));
+    const address = local
+      .slice(0, i)
+      .replace(/^\[|\]$/g, '')
+      .replace(/%.*$/, '');
+    const processes = [
+      ...f
+        .slice(5)
+        .join(' ')
+        .matchAll(/\("([^"]*)",pid=(\d+),fd=\d+\)/g),
+    ].map((m) => ({ name: m[1], pid: Number(m[2]) }));
     out.push({ address, port, processes });
   }
   return out;

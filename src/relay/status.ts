@@ -68,7 +68,14 @@ export interface RelayProbe {
 }
 
 export function parseProbe(stdout: string): RelayProbe {
-  const probe: RelayProbe = { fleet: '', ports: [], scanAvailable: true, listeners: [], etimes: new Map(), keys: new Map() };
+  const probe: RelayProbe = {
+    fleet: '',
+    ports: [],
+    scanAvailable: true,
+    listeners: [],
+    etimes: new Map(),
+    keys: new Map(),
+  };
   const sections = stdout.split(/^---/m).slice(1);
   for (const sec of sections) {
     const nl = sec.indexOf('\n');
@@ -111,16 +118,38 @@ export interface StatusRow {
   service?: { via: string | null; state: string; restarts: number | null; last_message: string | null };
 }
 
-const listening = (probe: RelayProbe, port: number) => probe.listeners.some((l) => l.port === port && ['127.0.0.1', '::1'].includes(l.address));
+const listening = (probe: RelayProbe, port: number) =>
+  probe.listeners.some((l) => l.port === port && ['127.0.0.1', '::1'].includes(l.address));
 
 /** One row per device: the inventory's in inventory order, then devices recorded on the relay only. */
-export function statusRows(inventoryDevices: string[], fleet: FleetState, probe: RelayProbe, now: Date = new Date()): StatusRow[] {
-  const names = [...inventoryDevices, ...Object.keys(fleet.devices).filter((n) => !inventoryDevices.includes(n)).sort()];
+export function statusRows(
+  inventoryDevices: string[],
+  fleet: FleetState,
+  probe: RelayProbe,
+  now: Date = new Date(),
+): StatusRow[] {
+  const names = [
+    ...inventoryDevices,
+    ...Object.keys(fleet.devices)
+      .filter((n) => !inventoryDevices.includes(n))
+      .sort(),
+  ];
   return names.map((name) => {
     const rec = fleet.devices[name];
     const in_inventory = inventoryDevices.includes(name);
     // Keys in this order: name, port, up, since, error first (what --json promises).
-    if (!rec) return { name, port: null, up: false, since: null, error: 'not enrolled on the relay: run relay-play apply', up_seconds: null, relay_check: 'not in the fleet state', in_inventory, forwards: [] };
+    if (!rec)
+      return {
+        name,
+        port: null,
+        up: false,
+        since: null,
+        error: 'not enrolled on the relay: run relay-play apply',
+        up_seconds: null,
+        relay_check: 'not in the fleet state',
+        in_inventory,
+        forwards: [],
+      };
     const forwards = Object.entries(rec.forwards ?? {})
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([fw, f]) => ({ name: fw, relay_port: f.relay_port, listening: listening(probe, f.relay_port) }));
@@ -130,10 +159,12 @@ export function statusRows(inventoryDevices: string[], fleet: FleetState, probe:
     else if (!probe.scanAvailable) check = 'ssh-keyscan is not installed on the relay: cannot check the host key';
     else if (!rec.host_key) check = `no host key recorded for ${name}: cannot check who answers on port ${rec.port}`;
     else if (!seen) check = `relay port ${rec.port} is listening but no SSH server answers through it`;
-    else if (seen !== bareKey(rec.host_key)) check = `the host key seen through relay port ${rec.port} is not ${name}'s`;
+    else if (seen !== bareKey(rec.host_key))
+      check = `the host key seen through relay port ${rec.port} is not ${name}'s`;
     const up = check === null;
     // Enrolled with `relay-play enroll` and never reached by an apply since: not broken, just not booted yet.
-    if (!up && rec.issued) check = `awaiting first contact since ${rec.issued.at} (enrolled with relay-play enroll; ${check})`;
+    if (!up && rec.issued)
+      check = `awaiting first contact since ${rec.issued.at} (enrolled with relay-play enroll; ${check})`;
     const pid = up ? sessionPids(probe.listeners, rec.port)[0] : undefined;
     const secs = pid !== undefined ? probe.etimes.get(pid) : undefined;
     return {
@@ -156,14 +187,18 @@ const NOISE = /^(Started |Stopped |Stopping |Starting |Scheduled restart|Deactiv
 /** The last line of a unit's journal (oldest first) that says something: systemd's own lines are noise. */
 export function lastLogLine(journal: string): string | undefined {
   const log = journal.split('\n').filter((l) => !l.startsWith('state=') && l.trim());
-  return [...log].reverse().find((l) => !NOISE.test(l.trim()))?.trim();
+  return [...log]
+    .reverse()
+    .find((l) => !NOISE.test(l.trim()))
+    ?.trim();
 }
 
 /** The device's side: `state=<systemctl is-active>` then journal lines (oldest first) → one message. */
 export function deviceError(unit: string, output: string): string {
   const state = /^state=(.*)$/m.exec(output)?.[1]?.trim() || 'unknown';
   const last = lastLogLine(output);
-  if (state !== 'active' && state !== 'activating') return `${unit} is ${state}${last ? `; its last message: ${last}` : ''}`;
+  if (state !== 'active' && state !== 'activating')
+    return `${unit} is ${state}${last ? `; its last message: ${last}` : ''}`;
   return last ?? `${unit} is ${state} and has logged nothing`;
 }
 
@@ -184,7 +219,9 @@ export function statusTable(rows: StatusRow[], opts: { color: boolean; service?:
   const head = ['DEVICE', 'PORT', 'TUNNEL', 'UP FOR', ...(opts.service ? ['REACHED', 'RESTARTS'] : []), 'ERROR'];
   const cells = rows.map((r) => [
     r.in_inventory ? r.name : `${r.name} (not in inventory)`,
-    r.port === null ? '-' : String(r.port) + (r.forwards.length ? ` +${r.forwards.map((f) => f.relay_port).join(',')}` : ''),
+    r.port === null
+      ? '-'
+      : String(r.port) + (r.forwards.length ? ` +${r.forwards.map((f) => f.relay_port).join(',')}` : ''),
     r.up ? 'up' : 'down',
     r.up_seconds !== null ? humanDuration(r.up_seconds) : '-',
     ...(opts.service ? [r.service?.via ?? '-', r.service?.restarts != null ? String(r.service.restarts) : '-'] : []),
@@ -199,9 +236,21 @@ export function statusTable(rows: StatusRow[], opts: { color: boolean; service?:
       })
       .join('  ')
       .trimEnd();
-  const out = [line(head, head.map(() => '1'))];
+  const out = [
+    line(
+      head,
+      head.map(() => '1'),
+    ),
+  ];
   const errorCol = head.length - 1;
-  rows.forEach((r, i) => out.push(line(cells[i], head.map((_, k) => (k === 2 ? (r.up ? '32' : '31') : k === errorCol && !r.up ? '2' : undefined)))));
+  rows.forEach((r, i) =>
+    out.push(
+      line(
+        cells[i],
+        head.map((_, k) => (k === 2 ? (r.up ? '32' : '31') : k === errorCol && !r.up ? '2' : undefined)),
+      ),
+    ),
+  );
   const down = rows.filter((r) => !r.up).length;
   out.push('', down ? `${down} of ${rows.length} down` : `all ${rows.length} up`);
   return out.join('\n') + '\n';

@@ -43,7 +43,12 @@ export function fleetTunnels(
     async lookup(device): Promise<Tunnel | undefined> {
       const f = runFacts(device);
       const key = bareKey(f.tunnel_host_key as string | undefined);
-      if (Number.isInteger(f.tunnel_port) && key) return { port: f.tunnel_port as number, hostKey: key, formerPorts: (f.tunnel_retiring as number[] | undefined) ?? [] };
+      if (Number.isInteger(f.tunnel_port) && key)
+        return {
+          port: f.tunnel_port as number,
+          hostKey: key,
+          formerPorts: (f.tunnel_retiring as number[] | undefined) ?? [],
+        };
       fleet ??= relayConnection().then(readFleet);
       const rec = (await fleet).devices[device];
       const recorded = bareKey(rec?.host_key);

@@ -17,10 +17,12 @@ export class BlockRun {
   runs(task: TaskDef): boolean {
     const frames = task.blocks;
     // The always section of an inner block a failure went through still runs, inside a failed section.
-    const alwaysOfFailed = (from: number) => frames.slice(from + 1).some((f) => f.section === 'always' && this.failedBlocks.has(f.id));
+    const alwaysOfFailed = (from: number) =>
+      frames.slice(from + 1).some((f) => f.section === 'always' && this.failedBlocks.has(f.id));
     return frames.every((f, i) => {
       if (f.section === 'block' && this.failedBlocks.has(f.id)) return alwaysOfFailed(i);
-      if (f.section === 'rescue') return (this.failedBlocks.has(f.id) && !this.failedRescues.has(f.id)) || alwaysOfFailed(i);
+      if (f.section === 'rescue')
+        return (this.failedBlocks.has(f.id) && !this.failedRescues.has(f.id)) || alwaysOfFailed(i);
       return true;
     });
   }

@@ -7,7 +7,15 @@ import { homedir, userInfo } from 'node:os';
 import { openVia } from '../connection/jump.js';
 import { identityFiles } from '../connection/identities.js';
 import { LocalConnection } from '../connection/local.js';
-import { expandPath, expandTokens, HONOURED, sshConfigFor, sshYes, type HostConfig, type Honoured } from '../connection/ssh-config.js';
+import {
+  expandPath,
+  expandTokens,
+  HONOURED,
+  sshConfigFor,
+  sshYes,
+  type HostConfig,
+  type Honoured,
+} from '../connection/ssh-config.js';
 import type { SshTarget } from '../connection/ssh.js';
 import type { Connection } from '../connection/types.js';
 import { UnreachableError } from '../errors.js';
@@ -55,7 +63,8 @@ export function shellWords(s: string): string[] {
       i = end < 0 ? s.length : end;
     } else if (c === '"') {
       word ??= '';
-      for (i++; i < s.length && s[i] !== '"'; i++) word += s[i] === '\\' && /["\\$`]/.test(s[i + 1] ?? '') ? s[++i] : s[i];
+      for (i++; i < s.length && s[i] !== '"'; i++)
+        word += s[i] === '\\' && /["\\$`]/.test(s[i + 1] ?? '') ? s[++i] : s[i];
     } else if (c === '\\') {
       word = (word ?? '') + (s[++i] ?? '');
     } else word = (word ?? '') + c;
@@ -104,13 +113,19 @@ function localUser(): string {
 
 /** The agent to use: IdentityAgent (none, a socket path, or SSH_AUTH_SOCK), else $SSH_AUTH_SOCK; only if it exists. */
 function agentSocket(identityAgent: string | undefined, home: string): string | undefined {
-  const v = identityAgent === undefined || identityAgent === 'SSH_AUTH_SOCK' ? process.env.SSH_AUTH_SOCK : identityAgent === 'none' ? undefined : expandPath(identityAgent, home);
+  const v =
+    identityAgent === undefined || identityAgent === 'SSH_AUTH_SOCK'
+      ? process.env.SSH_AUTH_SOCK
+      : identityAgent === 'none'
+        ? undefined
+        : expandPath(identityAgent, home);
   return v && existsSync(v) ? v : undefined;
 }
 
 const portOf = (v: unknown, what: string, host: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UnreachableError(host, `${what} of ${host} is not a port number: ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new UnreachableError(host, `${what} of ${host} is not a port number: ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -119,7 +134,10 @@ export function parseJumps(spec: string): { user?: string; host: string; port?: 
   if (!spec || spec.toLowerCase() === 'none') return [];
   return spec.split(',').map((hop) => {
     const m = /^(?:ssh:\/\/)?(?:([^@]+)@)?(\[[^\]]+\]|[^:@\[\]]+)(?::(\d+))?$/.exec(hop.trim());
-    if (!m) throw new Error(`ProxyJump ${JSON.stringify(spec)}: cannot read ${JSON.stringify(hop)} (want [user@]host[:port])`);
+    if (!m)
+      throw new Error(
+        `ProxyJump ${JSON.stringify(spec)}: cannot read ${JSON.stringify(hop)} (want [user@]host[:port])`,
+      );
     return { user: m[1], host: m[2].replace(/^\[(.*)\]$/, '$1'), port: m[3] ? Number(m[3]) : undefined };
   });
 }
@@ -154,11 +172,18 @@ function fromConfig(
     port,
     user,
     addressFrom: hostName ? 'ssh config' : 'inventory name',
-    identityFiles: identityFiles([...over.identityFiles, ...cfg.identityFiles].map((f) => expandTokens(f, tokens)), r.home),
+    identityFiles: identityFiles(
+      [...over.identityFiles, ...cfg.identityFiles].map((f) => expandTokens(f, tokens)),
+      r.home,
+    ),
     identitiesOnly: sshYes(get('IdentitiesOnly')) ?? false,
     agent: agentSocket(get('IdentityAgent'), r.home),
-    knownHostsFiles: list('UserKnownHostsFile', ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']).map((f) => expandTokens(f, tokens)),
-    globalKnownHostsFiles: list('GlobalKnownHostsFile', ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']).map((f) => expandTokens(f, tokens)),
+    knownHostsFiles: list('UserKnownHostsFile', ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']).map((f) =>
+      expandTokens(f, tokens),
+    ),
+    globalKnownHostsFiles: list('GlobalKnownHostsFile', ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']).map(
+      (f) => expandTokens(f, tokens),
+    ),
     hostKeyAlias: get('HostKeyAlias'),
     acceptNewHostKeys: over.acceptNew || strict === 'accept-new' || strict === 'no' || strict === 'off',
     connectTimeoutMs: r.opts.connectTimeoutMs ?? (timeout && Number(timeout) > 0 ? Number(timeout) * 1000 : undefined),
@@ -205,7 +230,14 @@ function resolveJumps(owner: string, spec: string | undefined, r: Resolve): SshT
   }
   return hops.flatMap((hop, i) => {
     const cfg = sshConfigFor(hop.host, undefined, r.home);
-    const t = fromConfig(hop.host, hop.host, cfg, (k) => cfg.values[k], { user: hop.user, port: hop.port, identityFiles: [], acceptNew: r.opts.acceptNewHostKeys }, r);
+    const t = fromConfig(
+      hop.host,
+      hop.host,
+      cfg,
+      (k) => cfg.values[k],
+      { user: hop.user, port: hop.port, identityFiles: [], acceptNew: r.opts.acceptNewHostKeys },
+      r,
+    );
     const before = i === 0 ? resolveJumps(hop.host, cfg.values.ProxyJump?.join(' '), { ...r, depth: r.depth + 1 }) : [];
     return [...before, { ...t, addressFrom: undefined } as SshTarget];
   });
@@ -242,9 +274,12 @@ export function sshTarget(host: string, vars: Vars, opts: ConnectOptions): Resol
   if (t.addressFrom === 'inventory name' && vars.ansible_host !== undefined) t.addressFrom = 'ansible_host';
   // ssh takes whichever of ProxyJump and ProxyCommand comes first; the command line comes before the files.
   const given = (k: string) => args.options.get(k.toLowerCase());
-  const proxyCommand = given('ProxyCommand') ?? (given('ProxyJump') === undefined ? cfg.values.ProxyCommand?.join(' ') : undefined);
-  const jumpSpec = given('ProxyJump') ?? (given('ProxyCommand') === undefined ? cfg.values.ProxyJump?.join(' ') : undefined);
-  const jump = jumpSpec ?? (proxyCommand && proxyCommand.toLowerCase() !== 'none' ? proxyCommandAsJump(proxyCommand) : undefined);
+  const proxyCommand =
+    given('ProxyCommand') ?? (given('ProxyJump') === undefined ? cfg.values.ProxyCommand?.join(' ') : undefined);
+  const jumpSpec =
+    given('ProxyJump') ?? (given('ProxyCommand') === undefined ? cfg.values.ProxyJump?.join(' ') : undefined);
+  const jump =
+    jumpSpec ?? (proxyCommand && proxyCommand.toLowerCase() !== 'none' ? proxyCommandAsJump(proxyCommand) : undefined);
   t.jumps = resolveJumps(host, jump, r);
   if (proxyCommand && !jumpSpec && !t.jumps.length && proxyCommand.toLowerCase() !== 'none') {
     t.hint = `a ProxyCommand is set for ${name} (${proxyCommand}); relay-play runs no command: use ProxyJump, or the form "ssh -W %h:%p gateway"`;
@@ -261,17 +296,31 @@ function noteIgnored(host: string, cfg: HostConfig, args: SshArgs, opts: Connect
   noted.add(host);
   const byFile = new Map<string, string[]>();
   for (const [k, file] of cfg.ignored) byFile.set(file, [...(byFile.get(file) ?? []), k]);
-  for (const [file, keys] of byFile) opts.note(host, `ssh config: ignored ${keys.join(', ')} (${file.replace(homedir(), '~')}; relay-play honours only the keywords in its docs/inventory.md)`);
+  for (const [file, keys] of byFile)
+    opts.note(
+      host,
+      `ssh config: ignored ${keys.join(', ')} (${file.replace(homedir(), '~')}; relay-play honours only the keywords in its docs/inventory.md)`,
+    );
   const honoured = new Set(HONOURED.map((k) => k.toLowerCase()));
   const ignored = [...args.ignored, ...[...args.options.keys()].filter((k) => !honoured.has(k)).map((k) => `-o ${k}`)];
-  if (ignored.length) opts.note(host, `ansible_ssh_common_args/extra_args: ignored ${ignored.join(' ')} (relay-play acts on -J, -i, -p, -l and -o with the keywords of its docs/inventory.md)`);
+  if (ignored.length)
+    opts.note(
+      host,
+      `ansible_ssh_common_args/extra_args: ignored ${ignored.join(' ')} (relay-play acts on -J, -i, -p, -l and -o with the keywords of its docs/inventory.md)`,
+    );
 }
 
 /** The address `host` is reached at and where it comes from (ssh config HostName, ansible_host, its name). */
 export function sshAddress(host: string, vars: Vars): { address: string; from: AddressFrom } {
   const name = String(vars.ansible_host ?? host);
-  const hostName = parseSshArgs(vars.ansible_ssh_common_args, vars.ansible_ssh_extra_args).options.get('hostname') ?? sshConfigFor(name).values.HostName?.join(' ');
-  if (hostName) return { address: expandTokens(hostName, { original: name, host: name, user: '', port: 22, home: homedir() }), from: 'ssh config' };
+  const hostName =
+    parseSshArgs(vars.ansible_ssh_common_args, vars.ansible_ssh_extra_args).options.get('hostname') ??
+    sshConfigFor(name).values.HostName?.join(' ');
+  if (hostName)
+    return {
+      address: expandTokens(hostName, { original: name, host: name, user: '', port: 22, home: homedir() }),
+      from: 'ssh config',
+    };
   return { address: name, from: vars.ansible_host !== undefined ? 'ansible_host' : 'inventory name' };
 }
 
@@ -284,4 +333,3 @@ export async function openConnection(host: string, vars: Vars, opts: ConnectOpti
   if (vars.ansible_connection === 'local') return new LocalConnection(host);
   return openVia(sshTarget(host, vars, opts));
 }
-

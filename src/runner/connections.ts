@@ -44,7 +44,8 @@ export class Connections {
       if (vars.ansible_connection === 'local') continue;
       try {
         const t = sshTarget(host, vars, { ...this.opts, note: undefined });
-        for (const login of [t, ...(t.jumps ?? [])]) logins.push({ files: login.identityFiles ?? [], agent: login.agent });
+        for (const login of [t, ...(t.jumps ?? [])])
+          logins.push({ files: login.identityFiles ?? [], agent: login.agent });
       } catch {
         /* the host's connection reports it */
       }
@@ -84,7 +85,8 @@ export class Connections {
    * connection: proof that the tunnel is up and the device behind it is the pinned one.
    */
   async probeTunnel(host: string): Promise<Connection> {
-    if (!this.tunnels?.isDevice(host)) throw new UnreachableError(host, `${host} is not a device of a relay inventory: it has no tunnel to check`);
+    if (!this.tunnels?.isDevice(host))
+      throw new UnreachableError(host, `${host} is not a device of a relay inventory: it has no tunnel to check`);
     const tunnels = this.tunnels;
     return (async () => relayAttempt(sshTarget(host, this.vars(host), this.opts), tunnels).result)();
   }
@@ -114,6 +116,8 @@ export class Connections {
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all([...this.open.values()].map(async (p) => (await p.catch(() => undefined))?.close().catch(() => undefined)));
+    await Promise.all(
+      [...this.open.values()].map(async (p) => (await p.catch(() => undefined))?.close().catch(() => undefined)),
+    );
   }
 }

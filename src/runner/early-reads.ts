@@ -66,13 +66,24 @@ export class EarlyReads {
    * After `host` ended a play: the reads of its later plays (`wanted`) not sent already, if nothing has
    * been applied anywhere yet. Resolves to their results.
    */
-  sendLater(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>): Promise<Fetched | undefined> {
+  sendLater(
+    host: string,
+    connect: () => Promise<Connection>,
+    wanted: () => Promise<ReadRequest[]>,
+  ): Promise<Fetched | undefined> {
     if (this.state.applied !== 0) return Promise.resolve(undefined);
     const before = this.sent.get(host) ?? [];
-    return this.sendBatch(host, connect, async () => (await wanted()).filter((r) => !before.some((s) => s.keys.has(readKey(r)))));
+    return this.sendBatch(host, connect, async () =>
+      (await wanted()).filter((r) => !before.some((s) => s.keys.has(readKey(r)))),
+    );
   }
 
-  private sendBatch(host: string, connect: () => Promise<Connection>, wanted: () => Promise<ReadRequest[]>, atPlay?: number): Promise<Fetched | undefined> {
+  private sendBatch(
+    host: string,
+    connect: () => Promise<Connection>,
+    wanted: () => Promise<ReadRequest[]>,
+    atPlay?: number,
+  ): Promise<Fetched | undefined> {
     const keys = new Set<string>();
     const results = (async () => {
       const conn = await connect();

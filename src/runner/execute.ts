@@ -36,10 +36,15 @@ export interface ExecEnv extends VarsContext {
 type Vars = Record<string, unknown>;
 
 /** `env` as `task` sees it: check_mode: false runs it for real under --check, check_mode: true never changes anything. */
-const withCheckMode = (env: ExecEnv, task: TaskDef): ExecEnv => (task.checkMode === undefined ? env : { ...env, check: task.checkMode });
+const withCheckMode = (env: ExecEnv, task: TaskDef): ExecEnv =>
+  task.checkMode === undefined ? env : { ...env, check: task.checkMode };
 
 /** What a task registers from its plan (before any fields its steps' outputs add). */
-const registered = (plan: Plan): Record<string, unknown> => ({ ...plan.result, changed: plan.changed, ...(plan.msg ? { msg: plan.msg } : {}) });
+const registered = (plan: Plan): Record<string, unknown> => ({
+  ...plan.result,
+  changed: plan.changed,
+  ...(plan.msg ? { msg: plan.msg } : {}),
+});
 
 export function evalCondition(text: string, vars: Vars): boolean {
   return truthy(evalExpr(parseExpr(text), vars));
@@ -49,7 +54,14 @@ export function evalCondition(text: string, vars: Vars): boolean {
  * `afterSteps`: run right after the task's steps succeed, in the same round trip (a handler clearing its
  * pending marker). `readsAfter`: the reads of the tasks after this one, fetched in that trip too.
  */
-export async function executeTask(env0: ExecEnv, host: string, task: TaskDef, reads: HostReads, afterSteps?: OneCommand, readsAfter?: () => Promise<ReadRequest[]>): Promise<TaskResult> {
+export async function executeTask(
+  env0: ExecEnv,
+  host: string,
+  task: TaskDef,
+  reads: HostReads,
+  afterSteps?: OneCommand,
+  readsAfter?: () => Promise<ReadRequest[]>,
+): Promise<TaskResult> {
   const env = withCheckMode(env0, task);
   try {
     const vars = taskVars(env, host, task);
@@ -69,24 +81,46 @@ export async function executeTask(env0: ExecEnv, host: string, task: TaskDef, re
       const cond = falseCondition(task, v);
       const r = cond ? skipped(cond) : await runOnce(env, host, task, v, reads);
       const { loopVar } = task.loopControl;
-      results.push({ ...r.result, [loopVar]: item, ansible_loop_var: loopVar, ...(task.loopControl.indexVar ? { [task.loopControl.indexVar]: i } : {}), changed: r.status === 'changed', failed: r.status === 'failed' });
+      results.push({
+        ...r.result,
+        [loopVar]: item,
+        ansible_loop_var: loopVar,
+        ...(task.loopControl.indexVar ? { [task.loopControl.indexVar]: i } : {}),
+        changed: r.status === 'changed',
+        failed: r.status === 'failed',
+      });
       diff.push(...r.diff);
       changed ||= r.status === 'changed';
       failed ||= r.status === 'failed';
       if (r.status === 'unreachable') return r;
-      if (task.loopControl.pause && i < items.length - 1) await new Promise((res) => setTimeout(res, task.loopControl.pause! * 1000));
+      if (task.loopControl.pause && i < items.length - 1)
+        await new Promise((res) => setTimeout(res, task.loopControl.pause! * 1000));
     }
     const all = results.length > 0 && results.every((r) => r.skipped);
-    const result: Record<string, unknown> = { results, changed, msg: failed ? 'One or more items failed' : all ? 'All items skipped' : 'All items completed', skipped: all || undefined };
+    const result: Record<string, unknown> = {
+      results,
+      changed,
+      msg: failed ? 'One or more items failed' : all ? 'All items skipped' : 'All items completed',
+      skipped: all || undefined,
+    };
     if (!all) delete result.skipped;
     if (failed) result.failed = true;
-    return { status: failed ? 'failed' : all ? 'skipped' : changed ? 'changed' : 'ok', result, diff, msg: failed ? 'One or more items failed' : undefined };
+    return {
+      status: failed ? 'failed' : all ? 'skipped' : changed ? 'changed' : 'ok',
+      result,
+      diff,
+      msg: failed ? 'One or more items failed' : undefined,
+    };
   } catch (e) {
     return failure(host, e);
   }
 }
 
-const skipped = (cond: string): TaskResult => ({ status: 'skipped', result: { skipped: true, skip_reason: 'Conditional result was False', false_condition: cond }, diff: [] });
+const skipped = (cond: string): TaskResult => ({
+  status: 'skipped',
+  result: { skipped: true, skip_reason: 'Conditional result was False', false_condition: cond },
+  diff: [],
+});
 
 /** The first `when` condition that is false, if any. */
 function falseCondition(task: TaskDef, vars: Vars): string | undefined {
@@ -101,7 +135,8 @@ export function loopItems(task: TaskDef, vars: Vars): unknown[] {
       if (!Array.isArray(v)) return [v];
       return v.flatMap((x) => (Array.isArray(x) ? x : [x]));
     case 'dict':
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TaskFailure(`with_dict needs a dict, got ${Array.isArray(v) ? 'a list' : typeof v}`);
+      if (!v || typeof v !== 'object' || Array.isArray(v))
+        throw new TaskFailure(`with_dict needs a dict, got ${Array.isArray(v) ? 'a list' : typeof v}`);
       return Object.entries(v).map(([key, value]) => ({ key, value }));
     case 'together': {
       if (!Array.isArray(v) || !v.every(Array.isArray)) throw new TaskFailure('with_together needs a list of lists');
@@ -109,7 +144,10 @@ export function loopItems(task: TaskDef, vars: Vars): unknown[] {
       return Array.from({ length: n }, (_, i) => v.map((l: unknown[]) => (i < l.length ? l[i] : null)));
     }
     default:
-      if (!Array.isArray(v)) throw new TaskFailure(`loop must be a list, got ${v === null ? 'none' : typeof v}${typeof v === 'string' ? ` ("${v}")` : ''}`);
+      if (!Array.isArray(v))
+        throw new TaskFailure(
+          `loop must be a list, got ${v === null ? 'none' : typeof v}${typeof v === 'string' ? ` ("${v}")` : ''}`,
+        );
       return v;
   }
 }
@@ -118,11 +156,26 @@ export function loopItems(task: TaskDef, vars: Vars): unknown[] {
 function itemVars(task: TaskDef, vars: Vars, item: unknown, i: number, items: unknown[]): Vars {
   const lc = task.loopControl;
   // A loop item was rendered with the loop: it is data from then on.
-  const raw = new Set([...(((vars as Record<symbol, unknown>)[RAW] as Set<string> | undefined) ?? []), lc.loopVar, ...(lc.indexVar ? [lc.indexVar] : [])]);
+  const raw = new Set([
+    ...(((vars as Record<symbol, unknown>)[RAW] as Set<string> | undefined) ?? []),
+    lc.loopVar,
+    ...(lc.indexVar ? [lc.indexVar] : []),
+  ]);
   const v: Vars = { ...vars, [RAW]: raw, [lc.loopVar]: item, ansible_loop_var: lc.loopVar };
   if (lc.indexVar) v[lc.indexVar] = i;
   if (lc.extended) {
-    v.ansible_loop = { index: i + 1, index0: i, revindex: items.length - i, revindex0: items.length - i - 1, first: i === 0, last: i === items.length - 1, length: items.length, allitems: items, previtem: items[i - 1], nextitem: items[i + 1] };
+    v.ansible_loop = {
+      index: i + 1,
+      index0: i,
+      revindex: items.length - i,
+      revindex0: items.length - i - 1,
+      first: i === 0,
+      last: i === items.length - 1,
+      length: items.length,
+      allitems: items,
+      previtem: items[i - 1],
+      nextitem: items[i + 1],
+    };
   }
   return v;
 }
@@ -131,7 +184,8 @@ let local: LocalConnection | undefined;
 const localConnection = () => (local ??= new LocalConnection('localhost'));
 
 function failure(host: string, e: unknown): TaskResult {
-  if (e instanceof UnreachableError) return { status: 'unreachable', result: { unreachable: true, msg: e.message }, diff: [], msg: e.message };
+  if (e instanceof UnreachableError)
+    return { status: 'unreachable', result: { unreachable: true, msg: e.message }, diff: [], msg: e.message };
   const msg = e instanceof Error ? e.message : String(e);
   const extra = e instanceof TaskFailure ? e.result : {};
   return { status: 'failed', result: { ...extra, failed: true, msg }, diff: [], msg };
@@ -191,7 +245,12 @@ class FirstRead {}
  * that is false already is honoured all the same (a skipped task's read may be large or slow for
  * nothing), though a fact set by a later play could make it true: that task then reads for itself.
  */
-export async function firstReads(env0: ExecEnv, host: string, task: TaskDef, speculative = false): Promise<ReadRequest[] | undefined> {
+export async function firstReads(
+  env0: ExecEnv,
+  host: string,
+  task: TaskDef,
+  speculative = false,
+): Promise<ReadRequest[] | undefined> {
   // A task delegated to this machine reads here, not on the host.
   if (task.delegateTo) return [];
   const env = withCheckMode(env0, task);
@@ -205,7 +264,9 @@ export async function firstReads(env0: ExecEnv, host: string, task: TaskDef, spe
       // A condition on an earlier task's result can't be decided yet: fetch the read anyway (it is
       // only wasted if the task turns out skipped). One that is already false needs no read.
       if (task.when.some((cond) => decided(cond, v) === false)) continue;
-      const args = speculative ? renderEach(task.args as Record<string, unknown>, v) : (renderDeep(task.args, v) as Record<string, unknown>);
+      const args = speculative
+        ? renderEach(task.args as Record<string, unknown>, v)
+        : (renderDeep(task.args, v) as Record<string, unknown>);
       if (!speculative && argProblems(mod, task.module, args).length) return undefined;
       const { become, becomeUser } = becomeOf(env, task, v);
       // Reads a module asks for at once (Promise.all) are all made before the first one fails.
@@ -237,9 +298,15 @@ class NotFetched {}
  * Only for finding the reads of the tasks that need it (src/runner/early-reads.ts): the task itself
  * still runs, and registers, in its play.
  */
-export async function resultFromReads(env0: ExecEnv, host: string, task: TaskDef, known: Fetched): Promise<Record<string, unknown> | undefined> {
+export async function resultFromReads(
+  env0: ExecEnv,
+  host: string,
+  task: TaskDef,
+  known: Fetched,
+): Promise<Record<string, unknown> | undefined> {
   const mod = modules[task.module];
-  if (!mod.readOnly || task.loop !== undefined || task.delegateTo || task.changedWhen || task.failedWhen) return undefined;
+  if (!mod.readOnly || task.loop !== undefined || task.delegateTo || task.changedWhen || task.failedWhen)
+    return undefined;
   const env = withCheckMode(env0, task);
   try {
     const vars = taskVars(env, host, task);
@@ -248,7 +315,8 @@ export async function resultFromReads(env0: ExecEnv, host: string, task: TaskDef
     if (argProblems(mod, task.module, args).length) return undefined;
     const { become, becomeUser } = becomeOf(env, task, vars);
     const ctx = readContext(env, host, task, vars, async (command, o = {}) => {
-      const hit = o.stdin === undefined ? known.get(readKey({ command, become: o.become ?? become, becomeUser })) : undefined;
+      const hit =
+        o.stdin === undefined ? known.get(readKey({ command, become: o.become ?? become, becomeUser })) : undefined;
       if (!hit) throw new NotFetched();
       return hit;
     });
@@ -273,7 +341,15 @@ function renderEach(args: Record<string, unknown>, vars: Vars): Record<string, u
   return out;
 }
 
-async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, reads: HostReads, afterSteps?: OneCommand, readsAfter?: () => Promise<ReadRequest[]>): Promise<TaskResult> {
+async function runOnce(
+  env: ExecEnv,
+  host: string,
+  task: TaskDef,
+  vars: Vars,
+  reads: HostReads,
+  afterSteps?: OneCommand,
+  readsAfter?: () => Promise<ReadRequest[]>,
+): Promise<TaskResult> {
   const mod = modules[task.module];
   const args = renderDeep(task.args, vars) as Record<string, unknown>;
   const problems = argProblems(mod, task.module, args);
@@ -283,8 +359,10 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
   // delegate_to: localhost — this machine, with the host's variables; its reads never join the host's.
   const conn = task.delegateTo ? localConnection() : await env.connection(host);
   const read = task.delegateTo
-    ? (command: string, o: { stdin?: string; become?: boolean } = {}) => runAlone(conn, { command, become: o.become ?? become, becomeUser, stdin: o.stdin })
-    : (command: string, o: { stdin?: string; become?: boolean } = {}) => reads.read({ command, become: o.become ?? become, becomeUser }, o.stdin);
+    ? (command: string, o: { stdin?: string; become?: boolean } = {}) =>
+        runAlone(conn, { command, become: o.become ?? become, becomeUser, stdin: o.stdin })
+    : (command: string, o: { stdin?: string; become?: boolean } = {}) =>
+        reads.read({ command, become: o.become ?? become, becomeUser }, o.stdin);
   const ctx = readContext(env, host, task, vars, read);
 
   let plan: Plan;
@@ -294,7 +372,13 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
     if (e instanceof UnreachableError) throw e;
     throw new TaskFailure((e as Error).message);
   }
-  if (plan.failed) return { status: 'failed', result: { ...plan.result, failed: true, msg: plan.failed }, diff: plan.diff ?? [], msg: plan.failed };
+  if (plan.failed)
+    return {
+      status: 'failed',
+      result: { ...plan.result, failed: true, msg: plan.failed },
+      diff: plan.diff ?? [],
+      msg: plan.failed,
+    };
   if (plan.skipped) return { status: 'skipped', result: { ...plan.result, skipped: true, msg: plan.msg }, diff: [] };
 
   const result = registered(plan);
@@ -305,13 +389,24 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
     // What the next tasks read, read in the same trip once these steps are done — not after a change
     // that a confirm step completes (it changes the host again).
     const follow = !task.delegateTo && !plan.confirm && readsAfter ? await readsAfter() : [];
-    const commands = plan.steps.map((s) => ({ command: s.command, stdin: s.stdin, become: s.become ?? become, becomeUser }));
+    const commands = plan.steps.map((s) => ({
+      command: s.command,
+      stdin: s.stdin,
+      become: s.become ?? become,
+      becomeUser,
+    }));
     // Handlers this change will notify: marked on the host first, in the same round trip (not from
     // a task delegated to this machine: its steps run here).
-    const notified = plan.changed && !task.delegateTo ? handlersFor(env.play, task.notify).map((h) => pendingKey(env.play, h)) : [];
+    const notified =
+      plan.changed && !task.delegateTo ? handlersFor(env.play, task.notify).map((h) => pendingKey(env.play, h)) : [];
     // After the steps only when a failing step stops the trip and nothing else decides failure later.
     const after = afterSteps && !plan.acceptNonZero && !task.failedWhen && !task.delegateTo ? [afterSteps] : [];
-    const { outputs, read } = await applyStepsThenRead(conn, [...(notified.length ? [markStep(env.play, notified)] : []), ...commands, ...after], !plan.acceptNonZero, follow);
+    const { outputs, read } = await applyStepsThenRead(
+      conn,
+      [...(notified.length ? [markStep(env.play, notified)] : []), ...commands, ...after],
+      !plan.acceptNonZero,
+      follow,
+    );
     if (read) {
       trace(`${host}: ${follow.length} reads after the steps of "${task.name}", in their round trip`);
       reads.took(follow, read);
@@ -345,18 +440,34 @@ async function runOnce(env: ExecEnv, host: string, task: TaskDef, vars: Vars, re
   // A failed_when on a clean result has no msg or stderr of its own: say which condition failed it.
   const why = task.failedWhen ? `failed_when condition is true: ${task.failedWhen.join(' or ')}` : 'failed';
   const msg = failed ? String(result.msg || result.stderr || why) : undefined;
-  return { status: failed ? 'failed' : result.changed ? 'changed' : 'ok', result, diff: plan.diff ?? [], msg, pendingCleared };
+  return {
+    status: failed ? 'failed' : result.changed ? 'changed' : 'ok',
+    result,
+    diff: plan.diff ?? [],
+    msg,
+    pendingCleared,
+  };
 }
 
 /** A plan's confirm step (a change that may cut our own connection): its failure fails the task. */
-async function confirmChange(env: ExecEnv, host: string, confirm: NonNullable<Plan['confirm']>, outputs: RunResult[], become: boolean, result: Record<string, unknown>): Promise<void> {
+async function confirmChange(
+  env: ExecEnv,
+  host: string,
+  confirm: NonNullable<Plan['confirm']>,
+  outputs: RunResult[],
+  become: boolean,
+  result: Record<string, unknown>,
+): Promise<void> {
   const conns = env.connections;
   const via = conns?.via(host) ?? (await env.connection(host)).via;
   const ctx: ConfirmContext = {
     host,
     via,
     run: async (command) => (await env.connection(host)).run(command, { become }),
-    probeTunnel: () => (conns ? conns.probeTunnel(host) : Promise.reject(new Error(`${host} has no tunnel to check: not a relay inventory`))),
+    probeTunnel: () =>
+      conns
+        ? conns.probeTunnel(host)
+        : Promise.reject(new Error(`${host} has no tunnel to check: not a relay inventory`)),
     adopt: async (conn) => conns?.replace(host, conn),
     reconnect: async (deadline) => void (await conns?.reconnect(host, deadline)),
   };
@@ -379,6 +490,9 @@ function resolveLocal(env: ExecEnv, task: TaskDef, path: string, kind: 'files' |
     join(env.playbookDir, path),
   ];
   const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new TaskFailure(`could not find ${kind} file "${path}" (looked in ${candidates.map((c) => relative(process.cwd(), c)).join(', ')})`);
+  if (!found)
+    throw new TaskFailure(
+      `could not find ${kind} file "${path}" (looked in ${candidates.map((c) => relative(process.cwd(), c)).join(', ')})`,
+    );
   return found;
 }

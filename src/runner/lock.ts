@@ -12,7 +12,11 @@ export interface LockSpec {
 
 const HOLD = `exec flock -w "$2" -E 75 "$1" sh -c 'echo locked; exec cat >/dev/null'`;
 
-export async function takeLock(conn: Connection, lock: LockSpec, note: (msg: string) => void): Promise<Held | undefined> {
+export async function takeLock(
+  conn: Connection,
+  lock: LockSpec,
+  note: (msg: string) => void,
+): Promise<Held | undefined> {
   const attempt = (wait: number) => conn.hold(shScript(HOLD, [lock.path, wait]), { become: true });
   try {
     let held = await attempt(0);
@@ -22,9 +26,17 @@ export async function takeLock(conn: Connection, lock: LockSpec, note: (msg: str
     }
     if (held.firstLine === 'locked') return held;
     if (held.exitCode === 75) {
-      throw new InputError(`another relay-play run still holds the lock on ${lock.host} (${lock.path}) after ${lock.waitSeconds} s`, undefined, 'let it finish, then run again');
+      throw new InputError(
+        `another relay-play run still holds the lock on ${lock.host} (${lock.path}) after ${lock.waitSeconds} s`,
+        undefined,
+        'let it finish, then run again',
+      );
     }
-    throw new InputError(`could not take the run lock on ${lock.host} (flock exited ${held.exitCode})`, undefined, 'check that the login user may use sudo without a password');
+    throw new InputError(
+      `could not take the run lock on ${lock.host} (flock exited ${held.exitCode})`,
+      undefined,
+      'check that the login user may use sudo without a password',
+    );
   } catch (e) {
     // An unreachable relay is reported by the run itself; nothing can change on it anyway.
     if (e instanceof UnreachableError) return undefined;

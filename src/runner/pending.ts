@@ -33,7 +33,10 @@ export function markerUser(play: PlayDef): { become: boolean; becomeUser?: strin
 
 /** Leave markers for `keys` (never fails: a host where they can't be written only loses this safety). */
 export function markStep(play: PlayDef, keys: string[]): OneCommand {
-  return { command: shScript(`mkdir -p ${DIR} 2>/dev/null && cd ${DIR} && touch -- "$@" 2>/dev/null; exit 0`, keys), ...markerUser(play) };
+  return {
+    command: shScript(`mkdir -p ${DIR} 2>/dev/null && cd ${DIR} && touch -- "$@" 2>/dev/null; exit 0`, keys),
+    ...markerUser(play),
+  };
 }
 
 /** The markers present on the host, one per line. */

@@ -51,9 +51,16 @@ export function limitHosts(inv: Inventory, limit: string | undefined): Set<strin
   }
 }
 
-export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOptions, reporter: Reporter): Promise<RunState> {
+export async function runPlaybook(
+  pb: Playbook,
+  inv: Inventory,
+  opts: RunnerOptions,
+  reporter: Reporter,
+): Promise<RunState> {
   const limited = limitHosts(inv, opts.limit);
-  const playHosts = pb.plays.map((play) => selectHosts(inv, play.hosts, play.hostsPos).filter((h) => !limited || limited.has(h)));
+  const playHosts = pb.plays.map((play) =>
+    selectHosts(inv, play.hosts, play.hostsPos).filter((h) => !limited || limited.has(h)),
+  );
   preflight(pb, inv, playHosts);
   trace('preflight done; connecting');
 
@@ -63,7 +70,13 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
   const connections: Connections = new Connections(
     (host) => state.hostVars(host),
     { ...opts, note: (host, text) => reporter.note?.(host, text) },
-    fleet && fleetTunnels(fleet.relay, fleet.devices, () => connections.get(fleet.relay), (d) => state.host(d).facts),
+    fleet &&
+      fleetTunnels(
+        fleet.relay,
+        fleet.devices,
+        () => connections.get(fleet.relay),
+        (d) => state.host(d).facts,
+      ),
     (host, via) => reporter.reached?.(host, via),
   );
   state.connections = connections;
@@ -75,11 +88,14 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
     // Connect to every host of the run at once, so later plays don't wait for their handshakes — the
     // lock's host first: every host's first reads wait for the lock.
     // A failure is not lost: the host's first task awaits the same promise and reports it.
-    for (const host of new Set([...(opts.lock ? [opts.lock.host] : []), ...playHosts.flat()])) connection(host).catch(() => undefined);
+    for (const host of new Set([...(opts.lock ? [opts.lock.host] : []), ...playHosts.flat()]))
+      connection(host).catch(() => undefined);
     // What each host reads first (src/runner/early-reads.ts), worked out while the handshakes run: it
     // is sent once the lock is held — before, another run may still be changing the hosts.
     const base = { state, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections };
-    const firstWanted = new Map([...new Set(playHosts.flat())].map((host) => [host, readsOfRun(base, pb.plays, playHosts, host).catch(() => [])]));
+    const firstWanted = new Map(
+      [...new Set(playHosts.flat())].map((host) => [host, readsOfRun(base, pb.plays, playHosts, host).catch(() => [])]),
+    );
     if (opts.lock) {
       // An unreachable lock host is left for its play to report.
       const conn = await connection(opts.lock.host).catch(() => undefined);
@@ -87,18 +103,38 @@ export async function runPlaybook(pb: Playbook, inv: Inventory, opts: RunnerOpti
       trace('lock taken');
     }
     // Read each host for all its plays as soon as it is connected.
-    for (const [host, wanted] of firstWanted) early.send(host, () => connection(host), (known) => (known ? readsOfRun(base, pb.plays, playHosts, host, 0, known) : wanted));
+    for (const [host, wanted] of firstWanted)
+      early.send(
+        host,
+        () => connection(host),
+        (known) => (known ? readsOfRun(base, pb.plays, playHosts, host, 0, known) : wanted),
+      );
     for (const [i, play] of pb.plays.entries()) {
       const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
       trace(`play ${play.name}`);
       reporter.playStart(play, hosts);
-      const env: ExecEnv = { state, play, playHosts: hosts, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections, once: new Map(), earlyReads: (host) => early.take(host, i) };
+      const env: ExecEnv = {
+        state,
+        play,
+        playHosts: hosts,
+        check: opts.check,
+        diff: opts.diff,
+        playbookDir: pb.dir,
+        connection,
+        connections,
+        once: new Map(),
+        earlyReads: (host) => early.take(host, i),
+      };
       await forEachLimited(hosts, opts.forks, async (host) => {
         await runHostPlay(env, host, reporter);
         reporter.hostDone(host);
         const h = state.host(host);
         if (!h.failed && !h.unreachable && playHosts.slice(i + 1).some((later) => later.includes(host))) {
-          early.sendLater(host, () => connection(host), () => readsOfRun(base, pb.plays, playHosts, host, i + 1));
+          early.sendLater(
+            host,
+            () => connection(host),
+            () => readsOfRun(base, pb.plays, playHosts, host, i + 1),
+          );
         }
       });
       await reporter.playEnd(play);
@@ -123,7 +159,11 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
   const handlers = handlersOf(env.play);
   // Fresh for each play: between plays, other hosts act on this one (tunnels arrive, keys change).
   const pendingRead = listPending(env.play);
-  const reads = new HostReads(() => env.connection(host), handlers.length ? [pendingRead] : [], env.earlyReads && (() => env.earlyReads!(host)));
+  const reads = new HostReads(
+    () => env.connection(host),
+    handlers.length ? [pendingRead] : [],
+    env.earlyReads && (() => env.earlyReads!(host)),
+  );
   const tasks = env.play.tasks;
   const blocks = new BlockRun();
   const h = env.state.host(host);
@@ -171,7 +211,14 @@ const handlersOf = (play: PlayDef) => (play.tasks.some((t) => t.notify.length) ?
  * and, given reads already fetched (`known`), what the tasks that only read will register (a home
  * directory from getent, say), so the reads that need it are known too.
  */
-async function readsOfRun(base: Omit<ExecEnv, 'play' | 'playHosts'>, plays: PlayDef[], playHosts: string[][], host: string, from = 0, known?: Fetched): Promise<ReadRequest[]> {
+async function readsOfRun(
+  base: Omit<ExecEnv, 'play' | 'playHosts'>,
+  plays: PlayDef[],
+  playHosts: string[][],
+  host: string,
+  from = 0,
+  known?: Fetched,
+): Promise<ReadRequest[]> {
   const out: ReadRequest[] = [];
   const ahead: Record<string, unknown> = {};
   const state = known ? withFactsAhead(base.state, host, ahead) : base.state;
@@ -189,7 +236,15 @@ async function readsOfRun(base: Omit<ExecEnv, 'play' | 'playHosts'>, plays: Play
 }
 
 /** run_once: the first host to reach the task runs it; the others take its result (and register it). */
-async function runTaskOnce(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, reads: HostReads, blocks: BlockRun, readsAfter?: () => Promise<ReadRequest[]>): Promise<TaskResult> {
+async function runTaskOnce(
+  env: ExecEnv,
+  host: string,
+  task: TaskDef,
+  reporter: Reporter,
+  reads: HostReads,
+  blocks: BlockRun,
+  readsAfter?: () => Promise<ReadRequest[]>,
+): Promise<TaskResult> {
   if (!task.runOnce) return runTask(env, host, task, reporter, reads, undefined, blocks, readsAfter);
   const first = env.once?.get(task);
   if (!first) {
@@ -202,7 +257,16 @@ async function runTaskOnce(env: ExecEnv, host: string, task: TaskDef, reporter: 
   return { ...r, status: r.status === 'changed' ? 'ok' : r.status };
 }
 
-async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, reads: HostReads, afterSteps?: OneCommand, blocks?: BlockRun, readsAfter?: () => Promise<ReadRequest[]>): Promise<TaskResult> {
+async function runTask(
+  env: ExecEnv,
+  host: string,
+  task: TaskDef,
+  reporter: Reporter,
+  reads: HostReads,
+  afterSteps?: OneCommand,
+  blocks?: BlockRun,
+  readsAfter?: () => Promise<ReadRequest[]>,
+): Promise<TaskResult> {
   reporter.taskStart(host, task);
   const r = await executeTask(env, host, task, reads, afterSteps, readsAfter);
   const h = env.state.host(host);
@@ -222,7 +286,11 @@ async function runTask(env: ExecEnv, host: string, task: TaskDef, reporter: Repo
         // In a block: rescued, or failing the host only after its always sections (src/runner/blocks.ts).
         const caught = blocks && task.blocks.length ? blocks.failed(task) : 'fatal';
         // The rescue section sees what failed, as in Ansible.
-        if (caught !== 'fatal') Object.assign(h.facts, { ansible_failed_task: { name: task.name, action: task.module }, ansible_failed_result: r.result });
+        if (caught !== 'fatal')
+          Object.assign(h.facts, {
+            ansible_failed_task: { name: task.name, action: task.module },
+            ansible_failed_result: r.result,
+          });
         if (caught === 'rescued') stat.rescued++;
         else stat.failures++;
         if (caught === 'fatal') h.failed = true;

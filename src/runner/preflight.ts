@@ -26,14 +26,19 @@ export function preflight(pb: Playbook, inv: Inventory, playHosts: string[][]): 
   });
 }
 
-const loopKey = (task: TaskDef) => ({ loop: 'loop', items: 'with_items', dict: 'with_dict', together: 'with_together' })[task.loopWith];
+const loopKey = (task: TaskDef) =>
+  ({ loop: 'loop', items: 'with_items', dict: 'with_dict', together: 'with_together' })[task.loopWith];
 
 /** ansible_become must read as a boolean, as Ansible requires ("no" is false, "maybe" is an error). */
 function checkBecomeVars(inv: Inventory, hosts: Set<string>): void {
   for (const host of hosts) {
     const v = inv.hosts.get(host)?.vars.ansible_become;
     if (v !== undefined && ansibleBool(v) === undefined) {
-      throw new InputError(`ansible_become of ${host} is not a boolean: ${JSON.stringify(v)}`, inv.hostPos(host), 'use true or false (yes/no, on/off, 1/0 are read as Ansible reads them)');
+      throw new InputError(
+        `ansible_become of ${host} is not a boolean: ${JSON.stringify(v)}`,
+        inv.hostPos(host),
+        'use true or false (yes/no, on/off, 1/0 are read as Ansible reads them)',
+      );
     }
   }
 }
@@ -50,7 +55,9 @@ function checkNotify(play: PlayDef, task: TaskDef): void {
     throw new InputError(
       `task "${task.name}" notifies "${name}", but play "${play.name}" has no handler of that name or listen topic`,
       task.src.pos([...taskPath(task), 'notify', i]),
-      have ? `handlers of this play: ${have}` : 'define it under "handlers:" of the play (or in the role\'s handlers/main.yaml)',
+      have
+        ? `handlers of this play: ${have}`
+        : 'define it under "handlers:" of the play (or in the role\'s handlers/main.yaml)',
     );
   });
 }
@@ -58,7 +65,11 @@ function checkNotify(play: PlayDef, task: TaskDef): void {
 function checkArgs(task: TaskDef): void {
   const [problem] = argProblems(modules[task.module], task.module, task.args, true);
   if (problem) {
-    throw new InputError(problem.message, task.src.pos([...task.path, ...problem.path], { key: problem.message.startsWith('unsupported') }), `see the "${task.module}" module in docs/playbooks.md`);
+    throw new InputError(
+      problem.message,
+      task.src.pos([...task.path, ...problem.path], { key: problem.message.startsWith('unsupported') }),
+      `see the "${task.module}" module in docs/playbooks.md`,
+    );
   }
 }
 
@@ -75,17 +86,41 @@ function namesSetAtRunTime(pb: Playbook): Set<string> {
   return names;
 }
 
-function strings(value: unknown, path: (string | number)[] = [], out: { text: string; path: (string | number)[] }[] = []) {
+function strings(
+  value: unknown,
+  path: (string | number)[] = [],
+  out: { text: string; path: (string | number)[] }[] = [],
+) {
   if (typeof value === 'string') out.push({ text: value, path });
   else if (Array.isArray(value)) value.forEach((v, i) => strings(v, [...path, i], out));
   else if (value && typeof value === 'object') Object.entries(value).forEach(([k, v]) => strings(v, [...path, k], out));
   return out;
 }
 
-function checkVariables(pb: Playbook, play: PlayDef, task: TaskDef, inv: Inventory, hosts: string[], runtime: Set<string>): void {
-  const base = new Set([...MAGIC_VARS, ...runtime, ...Object.keys(play.vars), ...Object.keys(playDefaults(play)), ...Object.keys(roleVars(play)), ...Object.keys(task.vars)]);
+function checkVariables(
+  pb: Playbook,
+  play: PlayDef,
+  task: TaskDef,
+  inv: Inventory,
+  hosts: string[],
+  runtime: Set<string>,
+): void {
+  const base = new Set([
+    ...MAGIC_VARS,
+    ...runtime,
+    ...Object.keys(play.vars),
+    ...Object.keys(playDefaults(play)),
+    ...Object.keys(roleVars(play)),
+    ...Object.keys(task.vars),
+  ]);
   if (task.loop !== undefined) {
-    for (const n of [task.loopControl.loopVar, task.loopControl.indexVar, 'ansible_loop_var', task.loopControl.extended ? 'ansible_loop' : undefined]) if (n) base.add(n);
+    for (const n of [
+      task.loopControl.loopVar,
+      task.loopControl.indexVar,
+      'ansible_loop_var',
+      task.loopControl.extended ? 'ansible_loop' : undefined,
+    ])
+      if (n) base.add(n);
   }
   // Each reference keeps the YAML path it was written at, so an error points at that line.
   const refs: { name: string; where: (string | number)[] | 'template'; file?: string }[] = [];
@@ -95,13 +130,21 @@ function checkVariables(pb: Playbook, play: PlayDef, task: TaskDef, inv: Invento
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       const pos = e.line ? task.src.posInString(where, e.line, e.col!) : task.src.pos(where);
-      throw new InputError(e.message, pos, 'see docs/playbooks.md for the template language (Jinja expressions, filters and tests)');
+      throw new InputError(
+        e.message,
+        pos,
+        'see docs/playbooks.md for the template language (Jinja expressions, filters and tests)',
+      );
     }
   };
   // A free-form argument (`command: echo hi`) is the module's own value in the YAML, not `_raw`.
   for (const { text, path } of strings(task.args)) collect(text, [...task.path, ...path.filter((p) => p !== '_raw')]);
   for (const { text, path } of strings(task.loop)) collect(text, [...taskPath(task), loopKey(task), ...path]);
-  const conditions: [(string | number)[], string[] | undefined][] = [[[...taskPath(task), 'when'], task.when], [[...taskPath(task), 'changed_when'], task.changedWhen], [[...taskPath(task), 'failed_when'], task.failedWhen]];
+  const conditions: [(string | number)[], string[] | undefined][] = [
+    [[...taskPath(task), 'when'], task.when],
+    [[...taskPath(task), 'changed_when'], task.changedWhen],
+    [[...taskPath(task), 'failed_when'], task.failedWhen],
+  ];
   // assert's `that` is a list of conditions too.
   const that = task.module === 'assert' ? (task.args as { that?: unknown }).that : undefined;
   if (typeof that === 'string') conditions.push([[...task.path], [that]]);
@@ -112,7 +155,12 @@ function checkVariables(pb: Playbook, play: PlayDef, task: TaskDef, inv: Invento
       try {
         for (const name of exprRootNames(parseExpr(cond))) refs.push({ name, where });
       } catch (e) {
-        if (e instanceof ExprError) throw new InputError(`bad condition "${cond}": ${e.message}`, task.src.posInString(where, 1, e.column), 'use Ansible condition syntax, e.g. "x is defined and x == 1"');
+        if (e instanceof ExprError)
+          throw new InputError(
+            `bad condition "${cond}": ${e.message}`,
+            task.src.posInString(where, 1, e.column),
+            'use Ansible condition syntax, e.g. "x is defined and x == 1"',
+          );
         throw e;
       }
     });
@@ -125,8 +173,13 @@ function checkVariables(pb: Playbook, play: PlayDef, task: TaskDef, inv: Invento
       for (const name of names) refs.push({ name, where: 'template', file: tpl });
     } catch (e) {
       // A template's own mistake is reported where it is, in the template file.
-      if (e instanceof TemplateError && e.line) throw new InputError(e.message, { file: tpl, line: e.line, col: e.col! }, 'fix the template');
-      throw new InputError(`template ${tpl}: ${(e as Error).message.split('\n')[0]}`, task.src.pos(task.path), 'fix the template');
+      if (e instanceof TemplateError && e.line)
+        throw new InputError(e.message, { file: tpl, line: e.line, col: e.col! }, 'fix the template');
+      throw new InputError(
+        `template ${tpl}: ${(e as Error).message.split('\n')[0]}`,
+        task.src.pos(task.path),
+        'fix the template',
+      );
     }
   }
   for (const host of hosts) {
@@ -149,6 +202,10 @@ function templateFile(pb: Playbook, task: TaskDef): string | undefined {
   const src = (task.args as { src?: unknown }).src;
   if (typeof src !== 'string' || src.includes('{{')) return undefined;
   if (isAbsolute(src)) return existsSync(src) ? src : undefined;
-  const candidates = [...(task.role ? [join(task.role.dir, 'templates', src)] : []), join(pb.dir, 'templates', src), join(pb.dir, src)];
+  const candidates = [
+    ...(task.role ? [join(task.role.dir, 'templates', src)] : []),
+    join(pb.dir, 'templates', src),
+    join(pb.dir, src),
+  ];
   return candidates.find((c) => existsSync(c));
 }

@@ -77,7 +77,10 @@ export class HostReads {
     if (index >= count || index < this.lookedAheadTo) return [];
     const own = (await wants(index))?.filter((r) => !this.fetched.has(readKey(r)));
     if (!own?.length) return []; // nothing to read, or not knowable yet: the task reads for itself
-    const reqs = [...own, ...this.alsoRead.filter((r) => !own.some((o) => readKey(o) === readKey(r)) && !this.fetched.has(readKey(r)))];
+    const reqs = [
+      ...own,
+      ...this.alsoRead.filter((r) => !own.some((o) => readKey(o) === readKey(r)) && !this.fetched.has(readKey(r))),
+    ];
     this.alsoRead = [];
     const keys = new Set(reqs.map(readKey));
     let bytes = size(reqs);

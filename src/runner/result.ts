@@ -14,8 +14,15 @@ export interface TaskResult {
   pendingCleared?: boolean;
 }
 
-export const NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+export const NO_LOG_MESSAGE =
+  "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 export function censor(r: TaskResult): TaskResult {
-  return { status: r.status, result: { censored: NO_LOG_MESSAGE, changed: r.status === 'changed' }, diff: [], msg: r.status === 'failed' ? NO_LOG_MESSAGE : undefined, ignored: r.ignored };
+  return {
+    status: r.status,
+    result: { censored: NO_LOG_MESSAGE, changed: r.status === 'changed' },
+    diff: [],
+    msg: r.status === 'failed' ? NO_LOG_MESSAGE : undefined,
+    ignored: r.ignored,
+  };
 }

@@ -22,7 +22,9 @@ export const CONNECT_VIA_VAR = 'connect_via';
 export function connectVia(vars: Record<string, unknown>): ConnectVia {
   const v = String(vars[CONNECT_VIA_VAR] ?? 'auto');
   if (v === 'auto' || v === 'direct' || v === 'relay') return v;
-  throw new InputError(`${CONNECT_VIA_VAR} must be auto, direct or relay, got ${JSON.stringify(vars[CONNECT_VIA_VAR])}`);
+  throw new InputError(
+    `${CONNECT_VIA_VAR} must be auto, direct or relay, got ${JSON.stringify(vars[CONNECT_VIA_VAR])}`,
+  );
 }
 
 /** A device's tunnel on the relay: the relay port it holds and the device's pinned host key. */
@@ -86,7 +88,12 @@ export class BothFailedError extends Error {
  * called at most once, when the direct attempt fails or is slow; `discard` closes a winner that
  * arrives after the race is decided.
  */
-export function race<T>(direct: Attempt<T>, startRelay: () => Attempt<T>, discard: (loser: T) => void, graceMs = DIRECT_GRACE_MS): Promise<Raced<T>> {
+export function race<T>(
+  direct: Attempt<T>,
+  startRelay: () => Attempt<T>,
+  discard: (loser: T) => void,
+  graceMs = DIRECT_GRACE_MS,
+): Promise<Raced<T>> {
   return new Promise((resolve, reject) => {
     let settled = false;
     let relay: Attempt<T> | undefined;
@@ -151,7 +158,10 @@ interface Transport {
 function tcpTransport(t: SshTarget, signal: AbortSignal): Promise<Transport> {
   return new Promise<Transport>((resolve, reject) => {
     const socket: Socket = tcpConnect({ host: t.address, port: t.port });
-    const timeout = setTimeout(() => socket.destroy(new Error(`connect to ${t.address} port ${t.port}: timed out`)), t.connectTimeoutMs ?? 10_000);
+    const timeout = setTimeout(
+      () => socket.destroy(new Error(`connect to ${t.address} port ${t.port}: timed out`)),
+      t.connectTimeoutMs ?? 10_000,
+    );
     socket.once('connect', () => {
       clearTimeout(timeout);
       resolve({ sock: socket });
@@ -174,7 +184,16 @@ function jumpTransport(t: SshTarget, signal: AbortSignal): Promise<Transport> {
       clearTimeout(timeout);
       reject(e);
     };
-    const timeout = setTimeout(() => fail(new UnreachableError(t.host, `ssh ${t.user}@${t.address} through ${t.jumps!.map((j) => j.host).join(', ')}: timed out`)), t.connectTimeoutMs ?? 10_000);
+    const timeout = setTimeout(
+      () =>
+        fail(
+          new UnreachableError(
+            t.host,
+            `ssh ${t.user}@${t.address} through ${t.jumps!.map((j) => j.host).join(', ')}: timed out`,
+          ),
+        ),
+      t.connectTimeoutMs ?? 10_000,
+    );
     signal.addEventListener('abort', () => fail(new Error('connection attempt cancelled')), { once: true });
     streamThrough(t.jumps!, t.address, t.port).then(
       (s) => {
@@ -235,9 +254,18 @@ export function relayAttempt(t: SshTarget, tunnels: Tunnels, tunnel?: Tunnel): A
       if (!sock) continue;
       trace(`relay path for ${t.host}: channel to port ${port} open`);
       const where = `through the relay (its tunnel, port ${port} on ${tunnels.relayName})`;
-      return SshConnection.open({ ...t, sock, pinned: { keys: [pinnedKey(tun.hostKey)], where }, signal: abort.signal, via: 'relay' });
+      return SshConnection.open({
+        ...t,
+        sock,
+        pinned: { keys: [pinnedKey(tun.hostKey)], where },
+        signal: abort.signal,
+        via: 'relay',
+      });
     }
-    throw new UnreachableError(t.host, `its tunnel is not up on the relay (port ${tun.port}): ${firstError?.message.replace(/^.*: /, '')}`);
+    throw new UnreachableError(
+      t.host,
+      `its tunnel is not up on the relay (port ${tun.port}): ${firstError?.message.replace(/^.*: /, '')}`,
+    );
   })();
   return { result, answering: () => false, slow: Promise.resolve(), cancel: () => abort.abort() };
 }
@@ -245,13 +273,21 @@ export function relayAttempt(t: SshTarget, tunnels: Tunnels, tunnel?: Tunnel): A
 const quietly = (c: SshConnection) => void c.close().catch(() => undefined);
 
 /** Reach a device by the path `via` asks for; `auto` races direct against the relay (see the top of this file). */
-export async function reachDevice(t: SshTarget, via: ConnectVia, tunnels: Tunnels, opts: { hasAddress: boolean }): Promise<SshConnection> {
+export async function reachDevice(
+  t: SshTarget,
+  via: ConnectVia,
+  tunnels: Tunnels,
+  opts: { hasAddress: boolean },
+): Promise<SshConnection> {
   if (via === 'direct') return directAttempt(t).result;
   if (via === 'relay' || !opts.hasAddress) {
     return relayAttempt(t, tunnels).result.catch((e: Error) => {
       if (!(e instanceof NotEnrolledError)) throw e;
       const why = via === 'relay' ? `${CONNECT_VIA_VAR} is relay, but` : `${t.host} has no ansible_host and`;
-      throw new UnreachableError(t.host, `${why} ${t.host} has no tunnel on the relay yet: a device is enrolled over a direct connection once (give it an ansible_host${via === 'relay' ? ` and ${CONNECT_VIA_VAR}: auto` : ''} for its first apply)`);
+      throw new UnreachableError(
+        t.host,
+        `${why} ${t.host} has no tunnel on the relay yet: a device is enrolled over a direct connection once (give it an ansible_host${via === 'relay' ? ` and ${CONNECT_VIA_VAR}: auto` : ''} for its first apply)`,
+      );
     });
   }
   // The lookup (relay connection, fleet state) runs inside the relay attempt: a home device never waits for it.
@@ -266,10 +302,16 @@ function explainBothFailed(host: string, e: Error): Error {
   const both = e as BothFailedError;
   if (!(both instanceof BothFailedError)) return e;
   if (both.relay instanceof NotEnrolledError) {
-    return new UnreachableError(host, `${both.direct.message}; ${host} has no tunnel on the relay yet, so it must be reachable directly once (ansible_host) to be enrolled`);
+    return new UnreachableError(
+      host,
+      `${both.direct.message}; ${host} has no tunnel on the relay yet, so it must be reachable directly once (ansible_host) to be enrolled`,
+    );
   }
   // A key that does not match is the news, whatever the other path said.
   if (both.direct instanceof HostKeyError) return both.direct;
   if (both.relay instanceof HostKeyError) return both.relay;
-  return new UnreachableError(host, `not reachable directly (${both.direct.message}) nor through the relay (${both.relay.message})`);
+  return new UnreachableError(
+    host,
+    `not reachable directly (${both.direct.message}) nor through the relay (${both.relay.message})`,
+  );
 }

@@ -55,7 +55,13 @@ export class RunState {
   hostVars(name: string): Record<string, unknown> {
     const h = this.inventory.hosts.get(name)!;
     const facts = this.host(name).facts;
-    return { [RAW]: new Set(Object.keys(facts)), ...h.vars, ...facts, inventory_hostname: name, group_names: h.groups.filter((g) => g !== 'all' && g !== 'ungrouped') };
+    return {
+      [RAW]: new Set(Object.keys(facts)),
+      ...h.vars,
+      ...facts,
+      inventory_hostname: name,
+      group_names: h.groups.filter((g) => g !== 'all' && g !== 'ungrouped'),
+    };
   }
 
   private hostvars?: Record<string, Record<string, unknown>>;
@@ -84,6 +90,7 @@ export class RunState {
 /** `state` as it will be once `host` has also registered `facts`: a view for working out reads ahead, never for running. */
 export function withFactsAhead(state: RunState, host: string, facts: Record<string, unknown>): RunState {
   const view = Object.create(state) as RunState;
-  view.host = (name) => (name === host ? { ...state.host(name), facts: { ...state.host(name).facts, ...facts } } : state.host(name));
+  view.host = (name) =>
+    name === host ? { ...state.host(name), facts: { ...state.host(name).facts, ...facts } } : state.host(name);
   return view;
 }

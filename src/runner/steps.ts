@@ -2,10 +2,22 @@
 // (src/connection/batch.ts) that stops at the first failing step, exactly as running them one by
 // one would. On a first apply most tasks have several steps (mkdir, chown, ssh-keygen, …). Their
 // inputs (file contents) travel on the exec's stdin, so a big file shares the trip like any step.
-import { MAX_TRIP_BYTES, runAlone, runInOneTrip, tripSize, type OneCommand, type ReadRequest, type TripResult } from '../connection/batch.js';
+import {
+  MAX_TRIP_BYTES,
+  runAlone,
+  runInOneTrip,
+  tripSize,
+  type OneCommand,
+  type ReadRequest,
+  type TripResult,
+} from '../connection/batch.js';
 import type { Connection, RunResult } from '../connection/types.js';
 
-const UNFINISHED: RunResult = { code: 255, stdout: '', stderr: 'the step did not finish (its shell or the connection ended)' };
+const UNFINISHED: RunResult = {
+  code: 255,
+  stdout: '',
+  stderr: 'the step did not finish (its shell or the connection ended)',
+};
 
 /** Outputs of the steps that ran, in order; with stopAtFailure the last one is the failure, if any. */
 export async function applySteps(conn: Connection, steps: OneCommand[], stopAtFailure: boolean): Promise<RunResult[]> {
@@ -13,7 +25,8 @@ export async function applySteps(conn: Connection, steps: OneCommand[], stopAtFa
   let i = 0;
   while (i < steps.length) {
     let end = i;
-    for (let bytes = 0; end < steps.length && bytes + tripSize(steps[end]) <= MAX_TRIP_BYTES; end++) bytes += tripSize(steps[end]);
+    for (let bytes = 0; end < steps.length && bytes + tripSize(steps[end]) <= MAX_TRIP_BYTES; end++)
+      bytes += tripSize(steps[end]);
     if (end - i <= 1) {
       // One step (or one whose command alone is too long to share a command line): as it is.
       const r = await runAlone(conn, steps[i++]);
@@ -35,17 +48,34 @@ export async function applySteps(conn: Connection, steps: OneCommand[], stopAtFa
  * them will read, as the host is after these steps. `read` is undefined when the reads did not come
  * along (a step failed, or it would not all fit in one trip): the tasks then read for themselves.
  */
-export async function applyStepsThenRead(conn: Connection, steps: OneCommand[], stopAtFailure: boolean, reads: ReadRequest[]): Promise<{ outputs: RunResult[]; read?: (RunResult | undefined)[] }> {
+export async function applyStepsThenRead(
+  conn: Connection,
+  steps: OneCommand[],
+  stopAtFailure: boolean,
+  reads: ReadRequest[],
+): Promise<{ outputs: RunResult[]; read?: (RunResult | undefined)[] }> {
   const size = [...steps, ...reads].reduce((n, c) => n + tripSize(c), 0);
-  if (!reads.length || steps.length < 1 || size > MAX_TRIP_BYTES) return { outputs: await applySteps(conn, steps, stopAtFailure) };
+  if (!reads.length || steps.length < 1 || size > MAX_TRIP_BYTES)
+    return { outputs: await applySteps(conn, steps, stopAtFailure) };
   const trip = await runInOneTrip(conn, [...steps, ...reads], { stopAtFailure, stopBelow: steps.length });
-  const settled = await settle(conn, steps, { results: trip.results.slice(0, steps.length), began: trip.began }, stopAtFailure);
-  const complete = settled.outputs.length === steps.length && !settled.stop && trip.results.slice(0, steps.length).every((r) => r);
+  const settled = await settle(
+    conn,
+    steps,
+    { results: trip.results.slice(0, steps.length), began: trip.began },
+    stopAtFailure,
+  );
+  const complete =
+    settled.outputs.length === steps.length && !settled.stop && trip.results.slice(0, steps.length).every((r) => r);
   return { outputs: settled.outputs, read: complete ? trip.results.slice(steps.length) : undefined };
 }
 
 /** What one trip of `steps` did; a step that never started is run alone, one that started never twice. */
-async function settle(conn: Connection, steps: OneCommand[], trip: TripResult, stopAtFailure: boolean): Promise<{ outputs: RunResult[]; stop: boolean }> {
+async function settle(
+  conn: Connection,
+  steps: OneCommand[],
+  trip: TripResult,
+  stopAtFailure: boolean,
+): Promise<{ outputs: RunResult[]; stop: boolean }> {
   const outputs: RunResult[] = [];
   const failed = (r: RunResult) => stopAtFailure && r.code !== 0;
   for (let k = 0; k < steps.length; k++) {

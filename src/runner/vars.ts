@@ -7,7 +7,20 @@ import type { PlayDef, TaskDef } from '../playbook/types.js';
 import type { RunState } from './state.js';
 
 /** Names every task can use without defining them. */
-export const MAGIC_VARS = ['inventory_hostname', 'hostvars', 'groups', 'group_names', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'role_path', 'play_hosts', 'omit', 'ansible_failed_task', 'ansible_failed_result'];
+export const MAGIC_VARS = [
+  'inventory_hostname',
+  'hostvars',
+  'groups',
+  'group_names',
+  'ansible_check_mode',
+  'ansible_diff_mode',
+  'playbook_dir',
+  'role_path',
+  'play_hosts',
+  'omit',
+  'ansible_failed_task',
+  'ansible_failed_result',
+];
 
 export interface VarsContext {
   state: RunState;

@@ -87,7 +87,11 @@ export function parseYaml(text: string, file: string): YamlSource {
       first += ' (the string starting here is never closed)';
     }
     const { line, col } = lines.linePos(offset);
-    throw new InputError(`YAML syntax error: ${first}`, { file, line, col }, 'fix the YAML at that line (indentation, quoting, a missing ":")');
+    throw new InputError(
+      `YAML syntax error: ${first}`,
+      { file, line, col },
+      'fix the YAML at that line (indentation, quoting, a missing ":")',
+    );
   }
   return new YamlSource(file, doc, lines, text);
 }
@@ -97,7 +101,8 @@ function unclosedQuoteAt(doc: Document, end: number): number | undefined {
   let start: number | undefined;
   visit(doc, {
     Scalar(_key, node) {
-      if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range && node.range[1] === end) start = node.range[0];
+      if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range && node.range[1] === end)
+        start = node.range[0];
     },
   });
   return start;
@@ -108,7 +113,11 @@ export function loadYamlFile(file: string): YamlSource {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new InputError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, undefined, 'check the path');
+    throw new InputError(
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      undefined,
+      'check the path',
+    );
   }
   return parseYaml(text, file);
 }

@@ -12,7 +12,7 @@ export function validateAt(schema: object, value: unknown, src: YamlSource, base
   const path = [...base, ...pointerToPath(err.instancePath)];
   if (err.keyword === 'additionalProperties') {
     const key = (err.params as { additionalProperty: string }).additionalProperty;
-    const allowed = Object.keys(((err.parentSchema as { properties?: object })?.properties) ?? {});
+    const allowed = Object.keys((err.parentSchema as { properties?: object })?.properties ?? {});
     throw new InputError(
       `unknown key "${key}" in ${what}`,
       src.pos([...path, key], { key: true }),
@@ -20,7 +20,11 @@ export function validateAt(schema: object, value: unknown, src: YamlSource, base
     );
   }
   const at = err.instancePath ? `"${err.instancePath.slice(1).replace(/\//g, '.')}" ` : '';
-  throw new InputError(`${what}: ${at}${describe(err)}`, src.pos(path), 'see docs/inventory.md and docs/playbooks.md for the format');
+  throw new InputError(
+    `${what}: ${at}${describe(err)}`,
+    src.pos(path),
+    'see docs/inventory.md and docs/playbooks.md for the format',
+  );
 }
 
 /** Prefer the most specific error: ajv lists oneOf/anyOf noise after the real cause. */
@@ -35,7 +39,7 @@ function describe(err: ErrorObject): string {
     case 'type':
       return `must be ${(err.params as { type: string }).type}`;
     case 'enum':
-      return `must be one of ${((err.params as { allowedValues: unknown[] }).allowedValues).map((v) => JSON.stringify(v)).join(', ')}`;
+      return `must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'required':
       return `missing required key "${(err.params as { missingProperty: string }).missingProperty}"`;
     default:

@@ -39,7 +39,12 @@ exit 0`;
  * Every file or directory named with `token` on `hosts` (and on the runner unless runner: false),
  * minus the canaries and anything under `expected` (paths where the test itself put such names).
  */
-export async function findMarkers(lab: Lab, hosts: string[], token: string, opts: { runner?: boolean; expected?: string[] } = {}): Promise<Hit[]> {
+export async function findMarkers(
+  lab: Lab,
+  hosts: string[],
+  token: string,
+  opts: { runner?: boolean; expected?: string[] } = {},
+): Promise<Hit[]> {
   assert.match(token, /^[a-z0-9]{8,}$/, 'a token that is one plain word');
   const hits: Hit[] = [];
   const canaryMissing: string[] = [];
@@ -47,7 +52,11 @@ export async function findMarkers(lab: Lab, hosts: string[], token: string, opts
 
   await Promise.all(
     hosts.map(async (host) => {
-      const r = await lab.exec(host, `f=$(mktemp) && cat > "$f" && bash "$f" ${token} ${HOST_DIRS.join(' ')}; rc=$?; rm -f "$f"; exit $rc`, { input: HOST_SCRIPT, timeoutMs: 180_000 });
+      const r = await lab.exec(
+        host,
+        `f=$(mktemp) && cat > "$f" && bash "$f" ${token} ${HOST_DIRS.join(' ')}; rc=$?; rm -f "$f"; exit $rc`,
+        { input: HOST_SCRIPT, timeoutMs: 180_000 },
+      );
       assert.equal(r.code, 0, `${host}: marker search\n${show(r)}`);
       const lines = r.stdout.split('\n').filter(Boolean);
       const planted = lines.filter((l) => l.startsWith('planted ')).map((l) => l.slice('planted '.length));
@@ -71,8 +80,16 @@ export async function findMarkers(lab: Lab, hosts: string[], token: string, opts
       .map((f) => f[1].replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
     try {
       for (const c of canaries) writeFileSync(c, '');
-      const prune = ['/proc', '/sys', join(lab.dir, 'hosts'), ...labRoots].flatMap((p, i) => [...(i ? ['-o'] : []), '-path', p]);
-      const out = await promisify(execFile)('find', ['/', '(', ...prune, ')', '-prune', '-o', '-name', `*${token}*`, '-print'], { maxBuffer: 64 * 1024 * 1024 }).catch(
+      const prune = ['/proc', '/sys', join(lab.dir, 'hosts'), ...labRoots].flatMap((p, i) => [
+        ...(i ? ['-o'] : []),
+        '-path',
+        p,
+      ]);
+      const out = await promisify(execFile)(
+        'find',
+        ['/', '(', ...prune, ')', '-prune', '-o', '-name', `*${token}*`, '-print'],
+        { maxBuffer: 64 * 1024 * 1024 },
+      ).catch(
         (e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }), // a vanished file makes find exit 1; the canaries tell whether it saw
       );
       const found = out.stdout.split('\n').filter(Boolean);
@@ -83,6 +100,10 @@ export async function findMarkers(lab: Lab, hosts: string[], token: string, opts
     }
   }
 
-  assert.deepEqual(canaryMissing, [], 'the marker search is blind: it did not find the canaries planted just before it');
+  assert.deepEqual(
+    canaryMissing,
+    [],
+    'the marker search is blind: it did not find the canaries planted just before it',
+  );
   return hits;
 }

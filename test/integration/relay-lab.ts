@@ -16,7 +16,8 @@ export interface FleetLayout {
 /** An Ansible YAML inventory object for lab hosts: one relay, devices, clients. */
 export function relayInventory(lab: Lab, layout: FleetLayout): Record<string, unknown> {
   const hosts = lab.inventoryHosts();
-  const pick = (names: string[]) => Object.fromEntries(names.map((n) => [n, { ...hosts[n], ...(layout.vars?.[n] ?? {}) }]));
+  const pick = (names: string[]) =>
+    Object.fromEntries(names.map((n) => [n, { ...hosts[n], ...(layout.vars?.[n] ?? {}) }]));
   return {
     all: {
       children: {
@@ -30,7 +31,10 @@ export function relayInventory(lab: Lab, layout: FleetLayout): Record<string, un
 
 /** The person on the client logs in to devices with their own key (relay-play only manages the way there). */
 export async function setupClientLogin(lab: Lab, devices: string[], client = 'client'): Promise<void> {
-  const key = await lab.exec(client, "test -f ~/.ssh/id_ed25519 || ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519; cat ~/.ssh/id_ed25519.pub");
+  const key = await lab.exec(
+    client,
+    "test -f ~/.ssh/id_ed25519 || ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519; cat ~/.ssh/id_ed25519.pub",
+  );
   assert.equal(key.code, 0, show(key));
   await Promise.all(
     devices.map(async (d) => {
@@ -88,7 +92,9 @@ export async function waitReachable(lab: Lab, devices: string[], giveUpMs: numbe
   const failed = devices.filter((_, i) => results[i].status === 'rejected');
   if (failed.length) {
     const diag = await diagnose(lab, failed);
-    throw new Error(`${what}: ${failed.join(', ')} not reachable through the relay after ${(giveUpMs / 1000).toFixed(0)} s\n${diag}`);
+    throw new Error(
+      `${what}: ${failed.join(', ')} not reachable through the relay after ${(giveUpMs / 1000).toFixed(0)} s\n${diag}`,
+    );
   }
   const last = Math.max(...results.map((r) => (r as PromiseFulfilledResult<number>).value));
   return (last - start) / 1000;
@@ -98,23 +104,35 @@ export async function waitReachable(lab: Lab, devices: string[], giveUpMs: numbe
 export async function diagnose(lab: Lab, devices: string[], relay = 'server'): Promise<string> {
   const parts: string[] = [];
   for (const d of devices) {
-    const j = await lab.exec(d, 'sudo journalctl -u relay-tunnel --no-pager -n 25 -o short-precise', { timeoutMs: 10_000 });
+    const j = await lab.exec(d, 'sudo journalctl -u relay-tunnel --no-pager -n 25 -o short-precise', {
+      timeoutMs: 10_000,
+    });
     parts.push(`--- ${d}: journalctl -u relay-tunnel\n${j.stdout}${j.stderr}`);
   }
-  const s = await lab.exec(relay, "sudo journalctl -u ssh --no-pager -n 40 -o short-precise; sudo ss -ltnp | grep -v ':22 '", { timeoutMs: 10_000 });
+  const s = await lab.exec(
+    relay,
+    "sudo journalctl -u ssh --no-pager -n 40 -o short-precise; sudo ss -ltnp | grep -v ':22 '",
+    { timeoutMs: 10_000 },
+  );
   parts.push(`--- ${relay}: journalctl -u ssh; listeners\n${s.stdout}${s.stderr}`);
   return parts.join('\n');
 }
 
 export interface ManagedFiles {
-  fleet: { devices: Record<string, { port: number; relay_key?: string; host_key?: string }>; clients: Record<string, { jump_key?: string }> };
+  fleet: {
+    devices: Record<string, { port: number; relay_key?: string; host_key?: string }>;
+    clients: Record<string, { jump_key?: string }>;
+  };
   authorizedKeys: string;
   sshConfig: string;
   knownHosts: string;
 }
 
 export async function readManaged(lab: Lab, relay = 'server', client = 'client'): Promise<ManagedFiles> {
-  const r = await lab.exec(relay, 'sudo cat /var/lib/relay-play/fleet.json; echo ---split---; sudo cat /home/relay/.ssh/authorized_keys');
+  const r = await lab.exec(
+    relay,
+    'sudo cat /var/lib/relay-play/fleet.json; echo ---split---; sudo cat /home/relay/.ssh/authorized_keys',
+  );
   assert.equal(r.code, 0, show(r));
   const [fleetText, authorizedKeys] = r.stdout.split('---split---\n');
   const c = await lab.exec(client, 'cat ~/.ssh/config; echo ---split---; cat ~/.ssh/known_hosts.relay-play');
@@ -129,14 +147,19 @@ const count = <T>(list: T[], x: T) => list.filter((y) => y === x).length;
  * The relay's fleet.json, authorized_keys, the client's ssh config and pinned known_hosts: exactly
  * one entry per device and client, no duplicates, and every file agrees on each device's port.
  */
-export function assertFleetIntact(m: ManagedFiles, devices: string[], clients: string[] = ['client']): Record<string, number> {
+export function assertFleetIntact(
+  m: ManagedFiles,
+  devices: string[],
+  clients: string[] = ['client'],
+): Record<string, number> {
   const ctx = `\n--- fleet.json\n${JSON.stringify(m.fleet, null, 2)}\n--- authorized_keys\n${m.authorizedKeys}\n--- ssh config\n${m.sshConfig}\n--- known_hosts.relay-play\n${m.knownHosts}`;
   // fleet.json: exactly these devices and clients, distinct ports.
   assert.deepEqual(Object.keys(m.fleet.devices).sort(), [...devices].sort(), `fleet.json devices${ctx}`);
   assert.deepEqual(Object.keys(m.fleet.clients).sort(), [...clients].sort(), `fleet.json clients${ctx}`);
   const ports = Object.fromEntries(devices.map((d) => [d, m.fleet.devices[d].port]));
   assert.equal(new Set(Object.values(ports)).size, devices.length, `fleet.json ports distinct${ctx}`);
-  for (const d of devices) assert.ok(m.fleet.devices[d].relay_key && m.fleet.devices[d].host_key, `fleet.json keys of ${d}${ctx}`);
+  for (const d of devices)
+    assert.ok(m.fleet.devices[d].relay_key && m.fleet.devices[d].host_key, `fleet.json keys of ${d}${ctx}`);
 
   // authorized_keys: one line per device (its own permitlisten), one per client, no duplicate key.
   const lines = m.authorizedKeys.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
@@ -149,7 +172,12 @@ export function assertFleetIntact(m: ManagedFiles, devices: string[], clients: s
     assert.match(mine[0], new RegExp(`permitlisten="localhost:${ports[d]}"`), `authorized_keys port of ${d}${ctx}`);
     assert.ok(mine[0].includes(m.fleet.devices[d].relay_key!), `authorized_keys key of ${d}${ctx}`);
   }
-  for (const c of clients) assert.equal(lines.filter((l) => l.endsWith(` relay-play client ${c}`)).length, 1, `authorized_keys: one line for client ${c}${ctx}`);
+  for (const c of clients)
+    assert.equal(
+      lines.filter((l) => l.endsWith(` relay-play client ${c}`)).length,
+      1,
+      `authorized_keys: one line for client ${c}${ctx}`,
+    );
 
   // Client ssh config: one managed block, one Host entry per device with the recorded port.
   const cfg = m.sshConfig;
@@ -159,19 +187,34 @@ export function assertFleetIntact(m: ManagedFiles, devices: string[], clients: s
   assert.equal(count(hostLines, 'Host relay'), 1, `one "Host relay"${ctx}`);
   for (const d of devices) {
     assert.equal(count(hostLines, `Host ${d}`), 1, `one "Host ${d}"${ctx}`);
-    assert.match(cfg, new RegExp(`^Host ${d}\\n\\s+HostName localhost\\n\\s+Port ${ports[d]}\\n`, 'm'), `port of ${d} in ssh config${ctx}`);
+    assert.match(
+      cfg,
+      new RegExp(`^Host ${d}\\n\\s+HostName localhost\\n\\s+Port ${ports[d]}\\n`, 'm'),
+      `port of ${d} in ssh config${ctx}`,
+    );
   }
 
   // Pinned known_hosts: the relay and each device exactly once.
-  const khNames = m.knownHosts.split('\n').filter(Boolean).map((l) => l.split(' ')[0]);
+  const khNames = m.knownHosts
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[0]);
   assert.deepEqual(khNames.sort(), ['relay-play-relay', ...devices].sort(), `known_hosts.relay-play entries${ctx}`);
   return ports;
 }
 
 /** Spawn the CLI in the lab's bridge namespace as its own process group, so a test can SIGKILL it midway. */
-export function spawnRelayPlay(lab: Lab, args: string[]): { child: ChildProcess; done: Promise<ExecResult>; output: () => string } {
+export function spawnRelayPlay(
+  lab: Lab,
+  args: string[],
+): { child: ChildProcess; done: Promise<ExecResult>; output: () => string } {
   const env = { ...process.env, HOME: lab.home, LC_ALL: 'C', PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` };
-  const child = spawn('ip', ['netns', 'exec', lab.bridgeNs, 'node', CLI, ...args], { cwd: REPO, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', lab.bridgeNs, 'node', CLI, ...args], {
+    cwd: REPO,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (b: Buffer) => (stdout += b.toString('utf8')));

@@ -13,7 +13,9 @@ import { show } from './util.js';
  * sudo differed in /run/motd.dynamic (and /run's ctime) only, once these were left out.
  */
 const LOGIN_NOISE = [
-  '/proc', '/sys', '/dev',
+  '/proc',
+  '/sys',
+  '/dev',
   '/var/log', // journal, wtmp, lastlog, btmp
   '/run/log', // the volatile journal
   '/run/systemd', // sessions, users, inhibitors, units' runtime state
@@ -36,7 +38,11 @@ echo '--- listening'; ss -Hltnu | awk '{print $1, $5}' | LC_ALL=C sort`;
 
 /** The state of `host` (one root shell); compare two with stateChanges. */
 export async function hostState(lab: Lab, host: string): Promise<string> {
-  const r = await lab.exec(host, 'sudo -n mkdir -p /tmp/.snapshot && f=$(sudo -n mktemp /tmp/.snapshot/XXXXXX) && sudo -n tee "$f" >/dev/null && sudo -n bash "$f"; rc=$?; sudo -n rm -f "$f"; exit $rc', { input: SCRIPT, timeoutMs: 120_000 });
+  const r = await lab.exec(
+    host,
+    'sudo -n mkdir -p /tmp/.snapshot && f=$(sudo -n mktemp /tmp/.snapshot/XXXXXX) && sudo -n tee "$f" >/dev/null && sudo -n bash "$f"; rc=$?; sudo -n rm -f "$f"; exit $rc',
+    { input: SCRIPT, timeoutMs: 120_000 },
+  );
   assert.equal(r.code, 0, `${host}: state snapshot\n${show(r)}`);
   assert.match(r.stdout, /^\/etc\/passwd f /m, `${host}: the snapshot lists files`);
   return r.stdout;
@@ -52,14 +58,21 @@ export async function fleetState(lab: Lab, hosts: string[]): Promise<Record<stri
  * Lines only in `before` (-) or only in `after` (+), per host; empty when nothing changed. `allowed`:
  * per host, paths whose lines may differ (each one named, with why, by the caller).
  */
-export function stateChanges(before: Record<string, string>, after: Record<string, string>, allowed: Record<string, string[]> = {}): Record<string, string[]> {
+export function stateChanges(
+  before: Record<string, string>,
+  after: Record<string, string>,
+  allowed: Record<string, string[]> = {},
+): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const host of Object.keys(before)) {
     const ok = new Set(allowed[host] ?? []);
     const keep = (l: string) => !ok.has(l.split(' ')[0]);
     const a = new Set(before[host].split('\n').filter(keep));
     const b = new Set((after[host] ?? '').split('\n').filter(keep));
-    const diff = [...[...a].filter((l) => !b.has(l)).map((l) => `- ${l}`), ...[...b].filter((l) => !a.has(l)).map((l) => `+ ${l}`)];
+    const diff = [
+      ...[...a].filter((l) => !b.has(l)).map((l) => `- ${l}`),
+      ...[...b].filter((l) => !a.has(l)).map((l) => `+ ${l}`),
+    ];
     if (diff.length) out[host] = diff;
   }
   return out;

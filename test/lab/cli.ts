@@ -9,7 +9,9 @@
 import { ensureImage, labAvailable, RELEASES, startLab, sweepStaleLabs, type Release } from './index.js';
 
 function usage(): never {
-  process.stderr.write(`usage: cli.js up NAME[=RELEASE]... [--prefix P] | build [RELEASE...] | sweep | check  (RELEASE: ${RELEASES.join(', ')})\n`);
+  process.stderr.write(
+    `usage: cli.js up NAME[=RELEASE]... [--prefix P] | build [RELEASE...] | sweep | check  (RELEASE: ${RELEASES.join(', ')})\n`,
+  );
   process.exit(2);
 }
 
@@ -61,7 +63,9 @@ async function main(argv: string[]): Promise<void> {
   console.log(`lab ${lab.prefix}: ${names.length} host(s) up in ${secs} s`);
   console.log(`  bridge netns ${lab.bridgeNs} (198.18.0.1/24), runner HOME=${lab.home}`);
   for (const h of Object.values(lab.hosts)) {
-    console.log(`  ${h.name.padEnd(12)} ${h.ip.padEnd(13)} ${h.release.padEnd(9)} netns ${h.netns}  console ${lab.consoleLog(h.name)}`);
+    console.log(
+      `  ${h.name.padEnd(12)} ${h.ip.padEnd(13)} ${h.release.padEnd(9)} netns ${h.netns}  console ${lab.consoleLog(h.name)}`,
+    );
   }
   console.log('\nreach a host:');
   console.log(`  ${sshBase} ${lab.adminUser}@${Object.values(lab.hosts)[0].ip}`);
@@ -69,7 +73,9 @@ async function main(argv: string[]): Promise<void> {
   console.log(`  HOME=${lab.home} ip netns exec ${lab.bridgeNs} bash`);
   console.log('\nCtrl-C tears the lab down.');
 
-  const keepAlive = setInterval(() => { /* hold the process */ }, 60_000);
+  const keepAlive = setInterval(() => {
+    /* hold the process */
+  }, 60_000);
   const stop = async (sig: string): Promise<void> => {
     clearInterval(keepAlive);
     process.stderr.write(`\n${sig}: tearing down ${lab.prefix}...\n`);
@@ -82,6 +88,6 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

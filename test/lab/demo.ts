@@ -19,7 +19,10 @@ async function demo(lab: Lab): Promise<number> {
     },
   });
   // The person on the laptop logs in to the devices with their own key.
-  const key = await lab.exec('laptop', "ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 && cat ~/.ssh/id_ed25519.pub");
+  const key = await lab.exec(
+    'laptop',
+    "ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 && cat ~/.ssh/id_ed25519.pub",
+  );
   for (const d of ['rpi1', 'rpi2']) await lab.exec(d, 'cat >> ~/.ssh/authorized_keys', { input: key.stdout });
 
   say(`relay-play apply ${inventory}`);
@@ -46,7 +49,12 @@ async function demo(lab: Lab): Promise<number> {
   await lab.setAway('rpi2', true);
   say('relay-play apply -v again: nothing to change; rpi2 is reached through its own tunnel');
   const again = await relayPlay(lab, ['apply', inventory, '-v']);
-  process.stdout.write(again.stdout.split('\n').filter((l) => l.startsWith('reached:')).join('\n') + '\n');
+  process.stdout.write(
+    again.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('reached:'))
+      .join('\n') + '\n',
+  );
   process.stdout.write(again.stdout.split('PLAY RECAP')[1] ?? again.stdout);
   return again.code;
 }

@@ -54,12 +54,22 @@ export type Release = (typeof RELEASES)[number];
 export const DEFAULT_RELEASE: Release = (() => {
   const r = process.env.RELAY_PLAY_LAB_RELEASE;
   if (r === undefined || r === '') return 'bookworm';
-  if (!(RELEASES as readonly string[]).includes(r)) throw new Error(`RELAY_PLAY_LAB_RELEASE=${r}: want one of ${RELEASES.join(', ')}`);
+  if (!(RELEASES as readonly string[]).includes(r))
+    throw new Error(`RELAY_PLAY_LAB_RELEASE=${r}: want one of ${RELEASES.join(', ')}`);
   return r as Release;
 })();
 
-export interface LabHost { name: string; ip: string; netns: string; release: Release }
-export interface ExecResult { code: number; stdout: string; stderr: string }
+export interface LabHost {
+  name: string;
+  ip: string;
+  netns: string;
+  release: Release;
+}
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 export interface Lab {
   hosts: Record<string, LabHost>;
   /** netns holding the bridge 198.18.0.1/24: the runner must run in here */
@@ -70,9 +80,19 @@ export interface Lab {
   adminKey: string;
   /** fresh temp HOME for the runner, with .ssh/known_hosts pinning every host's ed25519 key by IP */
   home: string;
-  inventoryHosts(): Record<string, { ansible_host: string; ansible_user: string; ansible_ssh_private_key_file: string }>;
-  exec(host: string, command: string, opts?: { user?: string; timeoutMs?: number; input?: string }): Promise<ExecResult>;
-  run(argv: string[], opts?: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; input?: string }): Promise<ExecResult>;
+  inventoryHosts(): Record<
+    string,
+    { ansible_host: string; ansible_user: string; ansible_ssh_private_key_file: string }
+  >;
+  exec(
+    host: string,
+    command: string,
+    opts?: { user?: string; timeoutMs?: number; input?: string },
+  ): Promise<ExecResult>;
+  run(
+    argv: string[],
+    opts?: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; input?: string },
+  ): Promise<ExecResult>;
   reboot(host: string): Promise<void>;
   stop(host: string): Promise<void>;
   start(host: string): Promise<void>;
@@ -159,7 +179,17 @@ const CHILD_ENV: NodeJS.ProcessEnv = (() => {
 })();
 
 const REQUIRED_COMMANDS = [
-  'debootstrap', 'systemd-nspawn', 'ssh', 'ssh-keygen', 'ip', 'mount', 'umount', 'flock', 'chroot', 'cp', 'rm',
+  'debootstrap',
+  'systemd-nspawn',
+  'ssh',
+  'ssh-keygen',
+  'ip',
+  'mount',
+  'umount',
+  'flock',
+  'chroot',
+  'cp',
+  'rm',
 ];
 
 function findCommand(cmd: string): string | undefined {
@@ -168,7 +198,9 @@ function findCommand(cmd: string): string | undefined {
     try {
       fs.accessSync(p, fs.constants.X_OK);
       return p;
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
@@ -190,7 +222,11 @@ export function labAvailable(): { ok: boolean; why?: string } {
 
 // ───────────────────────────── small process helpers ─────────────────────────────
 
-function sh(cmd: string, args: string[], opts: { input?: string; allowFail?: boolean; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+function sh(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; allowFail?: boolean; timeoutMs?: number } = {},
+): SpawnSyncReturns<string> {
   const r = spawnSync(cmd, args, {
     env: CHILD_ENV,
     encoding: 'utf8',
@@ -206,7 +242,11 @@ function sh(cmd: string, args: string[], opts: { input?: string; allowFail?: boo
   return r;
 }
 
-function runProcess(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
+function runProcess(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {},
+): Promise<ExecResult> {
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
@@ -227,9 +267,9 @@ function runProcess(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
     child.stderr!.on('data', (b: Buffer) => err.push(b));
     const timer = opts.timeoutMs
       ? setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, opts.timeoutMs)
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, opts.timeoutMs)
       : undefined;
     const finish = (code: number, extraErr = ''): void => {
       if (settled) return;
@@ -245,7 +285,9 @@ function runProcess(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
     child.on('error', (e) => finish(127, String(e)));
     child.on('close', (code, signal) => finish(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
     if (opts.input !== undefined) {
-      child.stdin!.on('error', () => { /* remote closed early: fine */ });
+      child.stdin!.on('error', () => {
+        /* remote closed early: fine */
+      });
       child.stdin!.end(opts.input);
     }
   });
@@ -289,7 +331,9 @@ function cmdline(pid: number): string[] {
 function kill(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
-  } catch { /* gone */ }
+  } catch {
+    /* gone */
+  }
 }
 
 function rmTree(p: string): void {
@@ -302,8 +346,11 @@ function mountPointsUnder(dir: string): string[] {
   let text = '';
   try {
     text = fs.readFileSync('/proc/self/mounts', 'utf8');
-  } catch { /* none */ }
-  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  } catch {
+    /* none */
+  }
+  const unescape = (s: string): string =>
+    s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   return text
     .split('\n')
     .map((l) => unescape(l.split(' ')[1] ?? ''))
@@ -331,7 +378,9 @@ function killProcessesUsing(dir: string): void {
         if (hit) break;
         try {
           hit = inside(fs.readlinkSync(`/proc/${pid}/${l}`));
-        } catch { /* gone or kernel thread */ }
+        } catch {
+          /* gone or kernel thread */
+        }
       }
       if (hit && pidAlive(pid)) victims.push(pid);
     }
@@ -344,19 +393,34 @@ function killProcessesUsing(dir: string): void {
 
 function netnsList(): string[] {
   const r = sh('ip', ['netns', 'list'], { allowFail: true });
-  return (r.stdout ?? '').split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+  return (r.stdout ?? '')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter(Boolean);
 }
 
 function netnsPids(ns: string): number[] {
   const r = sh('ip', ['netns', 'pids', ns], { allowFail: true });
-  return (r.stdout ?? '').split(/\s+/).filter(Boolean).map(Number).filter((n) => n > 1);
+  return (r.stdout ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => n > 1);
 }
 
 // ───────────────────────────── image ─────────────────────────────
 
 const INCLUDE = [
-  'systemd', 'systemd-sysv', 'openssh-server', 'openssh-client', 'sudo', 'dbus', 'iproute2',
-  'libnss-myhostname', 'python3', 'netbase',
+  'systemd',
+  'systemd-sysv',
+  'openssh-server',
+  'openssh-client',
+  'sudo',
+  'dbus',
+  'iproute2',
+  'libnss-myhostname',
+  'python3',
+  'netbase',
 ];
 /** Bump when the image fixes below change in a way the texts don't capture. */
 const RECIPE_VERSION = 4;
@@ -377,29 +441,54 @@ options timeout:1 attempts:1
 `;
 /** Units that would try DHCP / reach outside / wait on a console in an isolated container. */
 const MASKED_UNITS = [
-  'systemd-networkd.service', 'systemd-networkd.socket', 'systemd-networkd-wait-online.service',
-  'systemd-resolved.service', 'systemd-timesyncd.service', 'networking.service', 'ifupdown-wait-online.service',
-  'apt-daily.timer', 'apt-daily-upgrade.timer', 'apt-daily.service', 'apt-daily-upgrade.service',
-  'systemd-firstboot.service', 'e2scrub_all.timer', 'e2scrub_reap.service', 'fstrim.timer',
-  'man-db.timer', 'dpkg-db-backup.timer', 'console-getty.service',
+  'systemd-networkd.service',
+  'systemd-networkd.socket',
+  'systemd-networkd-wait-online.service',
+  'systemd-resolved.service',
+  'systemd-timesyncd.service',
+  'networking.service',
+  'ifupdown-wait-online.service',
+  'apt-daily.timer',
+  'apt-daily-upgrade.timer',
+  'apt-daily.service',
+  'apt-daily-upgrade.service',
+  'systemd-firstboot.service',
+  'e2scrub_all.timer',
+  'e2scrub_reap.service',
+  'fstrim.timer',
+  'man-db.timer',
+  'dpkg-db-backup.timer',
+  'console-getty.service',
 ];
 
 /** What an image is built from; its hash names the cached image, so each release has its own. */
 // A host that first boots from a cloud-init seed (Raspberry Pi OS / cloud images): cloud-init, and
 // python3-cffi-backend without which debootstrap leaves python3-cryptography (and cloud-init) unconfigured.
 const CLOUD_INIT_INCLUDE = ['cloud-init', 'python3-cffi-backend'];
-const CLOUD_INIT_CFG = '# relay-play lab: the seed in /var/lib/cloud/seed/nocloud (lab.bootFromCloudInit)\ndatasource_list: [NoCloud, None]\n';
+const CLOUD_INIT_CFG =
+  '# relay-play lab: the seed in /var/lib/cloud/seed/nocloud (lab.bootFromCloudInit)\ndatasource_list: [NoCloud, None]\n';
 
 function recipe(release: Release, cloudInit = false): Record<string, unknown> {
   return {
-    version: RECIPE_VERSION, suite: release, variant: 'minbase', include: cloudInit ? [...INCLUDE, ...CLOUD_INIT_INCLUDE] : INCLUDE, admin: ADMIN_USER,
-    sshDropin: SSH_DROPIN, hosts: ETC_HOSTS, resolv: RESOLV_CONF, masked: MASKED_UNITS,
+    version: RECIPE_VERSION,
+    suite: release,
+    variant: 'minbase',
+    include: cloudInit ? [...INCLUDE, ...CLOUD_INIT_INCLUDE] : INCLUDE,
+    admin: ADMIN_USER,
+    sshDropin: SSH_DROPIN,
+    hosts: ETC_HOSTS,
+    resolv: RESOLV_CONF,
+    masked: MASKED_UNITS,
     ...(cloudInit ? { cloudInit: CLOUD_INIT_CFG } : {}),
   };
 }
 
 export function recipeHash(release: Release = DEFAULT_RELEASE, cloudInit = false): string {
-  return crypto.createHash('sha256').update(JSON.stringify(recipe(release, cloudInit))).digest('hex').slice(0, 16);
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify(recipe(release, cloudInit)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** The Debian mirror of this machine's own apt sources (deb822 .sources `URIs:` or sources.list `deb`). */
@@ -409,8 +498,14 @@ export function debianMirror(): string {
   const dir = '/etc/apt/sources.list.d';
   let files: string[] = [];
   try {
-    files = fs.readdirSync(dir).filter((f) => f.endsWith('.sources')).sort().map((f) => path.join(dir, f));
-  } catch { /* none */ }
+    files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.sources'))
+      .sort()
+      .map((f) => path.join(dir, f));
+  } catch {
+    /* none */
+  }
   for (const f of files) {
     const text = fs.readFileSync(f, 'utf8');
     for (const stanza of text.split(/\n\s*\n/)) {
@@ -425,13 +520,21 @@ export function debianMirror(): string {
   }
   let listFiles: string[] = [];
   try {
-    listFiles = fs.readdirSync(dir).filter((f) => f.endsWith('.list')).sort().map((f) => path.join(dir, f));
-  } catch { /* none */ }
+    listFiles = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.list'))
+      .sort()
+      .map((f) => path.join(dir, f));
+  } catch {
+    /* none */
+  }
   for (const f of ['/etc/apt/sources.list', ...listFiles]) {
     let text = '';
     try {
       text = fs.readFileSync(f, 'utf8');
-    } catch { continue; }
+    } catch {
+      continue;
+    }
     for (const line of text.split('\n')) {
       const m = line.trim().match(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/);
       if (m) candidates.push({ uri: m[1], suites: [m[2]] });
@@ -445,28 +548,49 @@ export function debianMirror(): string {
   return pick.uri;
 }
 
-export interface LabImage { release: Release; cloudInit: boolean; dir: string; rootfs: string; adminKey: string; adminPub: string }
+export interface LabImage {
+  release: Release;
+  cloudInit: boolean;
+  dir: string;
+  rootfs: string;
+  adminKey: string;
+  adminPub: string;
+}
 
 function imagePaths(release: Release, cloudInit: boolean, hash = recipeHash(release, cloudInit)): LabImage {
   const dir = path.join(CACHE_ROOT, hash);
-  return { release, cloudInit, dir, rootfs: path.join(dir, 'rootfs'), adminKey: path.join(dir, 'admin_ed25519'), adminPub: path.join(dir, 'admin_ed25519.pub') };
+  return {
+    release,
+    cloudInit,
+    dir,
+    rootfs: path.join(dir, 'rootfs'),
+    adminKey: path.join(dir, 'admin_ed25519'),
+    adminPub: path.join(dir, 'admin_ed25519.pub'),
+  };
 }
 
 /** Images are cached per release, and per release with cloud-init. */
 const imageKey = (release: Release, cloudInit: boolean): string => `${release}${cloudInit ? '+cloud-init' : ''}`;
 
 function imageComplete(img: LabImage): boolean {
-  return fs.existsSync(path.join(img.dir, 'recipe.json')) && fs.existsSync(path.join(img.rootfs, 'usr/lib/os-release'))
-    && fs.existsSync(img.adminKey);
+  return (
+    fs.existsSync(path.join(img.dir, 'recipe.json')) &&
+    fs.existsSync(path.join(img.rootfs, 'usr/lib/os-release')) &&
+    fs.existsSync(img.adminKey)
+  );
 }
 
 /** Hold an exclusive flock on lockPath while fn runs (released by the kernel if we die). */
 async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
   fs.mkdirSync(path.dirname(lockPath), { recursive: true });
   const holder = spawn('flock', ['-x', lockPath, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
-    env: CHILD_ENV, stdio: ['pipe', 'pipe', 'inherit'],
+    env: CHILD_ENV,
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const waitingNote = setTimeout(() => process.stderr.write(`[lab] waiting for ${lockPath} (another process is building the image)\n`), 3000);
+  const waitingNote = setTimeout(
+    () => process.stderr.write(`[lab] waiting for ${lockPath} (another process is building the image)\n`),
+    3000,
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       holder.stdout!.once('data', () => resolve());
@@ -484,7 +608,10 @@ async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Build (once) and return the cached image of a Debian release and its admin keypair. */
-export async function ensureImage(release: Release = DEFAULT_RELEASE, opts: { cloudInit?: boolean } = {}): Promise<LabImage> {
+export async function ensureImage(
+  release: Release = DEFAULT_RELEASE,
+  opts: { cloudInit?: boolean } = {},
+): Promise<LabImage> {
   const cloudInit = Boolean(opts.cloudInit);
   const hash = recipeHash(release, cloudInit);
   const img = imagePaths(release, cloudInit, hash);
@@ -505,10 +632,18 @@ export async function ensureImage(release: Release = DEFAULT_RELEASE, opts: { cl
     const tmp = path.join(CACHE_ROOT, `${hash}.tmp-${process.pid}`);
     const t0 = Date.now();
     fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
-    const timg: LabImage = { ...img, dir: tmp, rootfs: path.join(tmp, 'rootfs'), adminKey: path.join(tmp, 'admin_ed25519'), adminPub: path.join(tmp, 'admin_ed25519.pub') };
+    const timg: LabImage = {
+      ...img,
+      dir: tmp,
+      rootfs: path.join(tmp, 'rootfs'),
+      adminKey: path.join(tmp, 'admin_ed25519'),
+      adminPub: path.join(tmp, 'admin_ed25519.pub'),
+    };
     try {
       const mirror = debianMirror();
-      process.stderr.write(`[lab] building Debian ${imageKey(release, cloudInit)} image ${hash} from ${mirror} (once; ~1-2 min)\n`);
+      process.stderr.write(
+        `[lab] building Debian ${imageKey(release, cloudInit)} image ${hash} from ${mirror} (once; ~1-2 min)\n`,
+      );
       const logPath = path.join(tmp, 'build.log');
       const log = fs.openSync(logPath, 'w');
       const include = cloudInit ? [...INCLUDE, ...CLOUD_INIT_INCLUDE] : INCLUDE;
@@ -536,7 +671,10 @@ export async function ensureImage(release: Release = DEFAULT_RELEASE, opts: { cl
         fs.writeFileSync(path.join(timg.rootfs, 'etc/cloud/cloud.cfg.d/90-relay-play-lab.cfg'), CLOUD_INIT_CFG);
       }
       unmountAllUnder(tmp); // debootstrap should have unmounted /proc etc.; make sure
-      fs.writeFileSync(path.join(tmp, 'recipe.json'), JSON.stringify({ ...recipe(release, cloudInit), mirror, builtAt: new Date().toISOString() }, null, 2));
+      fs.writeFileSync(
+        path.join(tmp, 'recipe.json'),
+        JSON.stringify({ ...recipe(release, cloudInit), mirror, builtAt: new Date().toISOString() }, null, 2),
+      );
       fs.renameSync(tmp, img.dir);
       process.stderr.write(`[lab] image ready in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${img.dir}\n`);
       return img;
@@ -570,14 +708,19 @@ function applyImageFixes(root: string, adminPub: string, hash: string): void {
   fs.rmSync(p('etc/resolv.conf'), { force: true });
   fs.writeFileSync(p('etc/resolv.conf'), RESOLV_CONF);
   const nss = fs.readFileSync(p('etc/nsswitch.conf'), 'utf8');
-  const nssFixed = /^hosts:/m.test(nss) ? nss.replace(/^hosts:.*$/m, 'hosts:          files myhostname dns') : nss + 'hosts:          files myhostname dns\n';
+  const nssFixed = /^hosts:/m.test(nss)
+    ? nss.replace(/^hosts:.*$/m, 'hosts:          files myhostname dns')
+    : nss + 'hosts:          files myhostname dns\n';
   fs.writeFileSync(p('etc/nsswitch.conf'), nssFixed);
 
   // systemd creates /run/nologin at boot and systemd-user-sessions removes it; on a loaded machine
   // that unit has failed now and then, leaving /run/nologin behind and admin locked out for good
   // (sshd answers, pam_nologin refuses). A lab host has no reason to keep users out while booting.
   fs.mkdirSync(p('etc/tmpfiles.d'), { recursive: true });
-  fs.writeFileSync(p('etc/tmpfiles.d/systemd-nologin.conf'), '# relay-play lab: no /run/nologin while booting (see test/lab/index.ts)\n');
+  fs.writeFileSync(
+    p('etc/tmpfiles.d/systemd-nologin.conf'),
+    '# relay-play lab: no /run/nologin while booting (see test/lab/index.ts)\n',
+  );
 
   chroot('systemctl', 'enable', 'ssh.service');
   for (const u of MASKED_UNITS) sh('chroot', [root, 'systemctl', 'mask', u], { allowFail: true });
@@ -587,7 +730,10 @@ function applyImageFixes(root: string, adminPub: string, hash: string): void {
   chroot('usermod', '-p', '*', ADMIN_USER);
   fs.writeFileSync(p(`etc/sudoers.d/${ADMIN_USER}`), `${ADMIN_USER} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
   fs.chmodSync(p(`etc/sudoers.d/${ADMIN_USER}`), 0o440);
-  const pw = fs.readFileSync(p('etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith(`${ADMIN_USER}:`));
+  const pw = fs
+    .readFileSync(p('etc/passwd'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${ADMIN_USER}:`));
   if (!pw) throw new Error('useradd did not create admin');
   const [, , uid, gid, , home] = pw.split(':');
   const sshDir = p(`${home}/.ssh`);
@@ -602,7 +748,10 @@ function applyImageFixes(root: string, adminPub: string, hash: string): void {
 
 /** Let the lab's admin key in too (a host booted from another release's image trusts that image's key). */
 function authorizeAdmin(root: string, adminPub: string): void {
-  const pw = fs.readFileSync(path.join(root, 'etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith(`${ADMIN_USER}:`));
+  const pw = fs
+    .readFileSync(path.join(root, 'etc/passwd'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${ADMIN_USER}:`));
   if (!pw) throw new Error(`no ${ADMIN_USER} in ${root}/etc/passwd`);
   const [, , uid, gid, , home] = pw.split(':');
   const file = path.join(root, home, '.ssh/authorized_keys');
@@ -629,7 +778,8 @@ function renameSshd(root: string): void {
   fs.symlinkSync(`/${units}/sshd.service`, p('etc/systemd/system/multi-user.target.wants/sshd.service'));
   fs.mkdirSync(p('etc/systemd/system/sshd.service.d'), { recursive: true });
   fs.writeFileSync(p('etc/systemd/system/sshd.service.d/10-relay-play-lab.conf'), toBin(SSH_DROPIN));
-  for (const d of ['ssh.service.d', 'ssh.service.wants', 'ssh.socket.wants']) fs.rmSync(p(`etc/systemd/system/${d}`), { recursive: true, force: true });
+  for (const d of ['ssh.service.d', 'ssh.service.wants', 'ssh.socket.wants'])
+    fs.rmSync(p(`etc/systemd/system/${d}`), { recursive: true, force: true });
   fs.renameSync(p('usr/sbin/sshd'), p('usr/bin/sshd'));
   // Debian's SysV script would make systemd generate an ssh.service from it.
   fs.rmSync(p('etc/init.d/ssh'), { force: true });
@@ -715,7 +865,9 @@ export function sweepStaleLabs(): string[] {
   let files: string[] = [];
   try {
     files = fs.readdirSync(STATE_DIR).filter((f) => f.endsWith('.json'));
-  } catch { /* none */ }
+  } catch {
+    /* none */
+  }
   for (const f of files) {
     let s: LabState;
     try {
@@ -773,7 +925,9 @@ function cleanupOnExit(): void {
   for (const pgid of activeBuilds) {
     try {
       process.kill(-pgid, 'SIGKILL');
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   activeBuilds.clear();
   for (const lab of [...liveLabs]) lab.teardownSync();
@@ -819,13 +973,24 @@ class LabImpl implements Lab {
     this.adminKey = img.adminKey;
     this.home = path.join(dir, 'home');
     this.knownHostsPath = path.join(this.home, '.ssh', 'known_hosts');
-    this.state = { prefix, ownerPid: process.pid, ownerStart: pidStartTime(process.pid), dir, netns: [], mounts: [], machines: [], pids: [] };
+    this.state = {
+      prefix,
+      ownerPid: process.pid,
+      ownerStart: pidStartTime(process.pid),
+      dir,
+      netns: [],
+      mounts: [],
+      machines: [],
+      pids: [],
+    };
   }
 
   // ── setup ──
 
   saveState(): void {
-    this.state.pids = [...this.rt.values()].filter((h) => h.pid).map((h) => ({ pid: h.pid!, start: pidStartTime(h.pid!) }));
+    this.state.pids = [...this.rt.values()]
+      .filter((h) => h.pid)
+      .map((h) => ({ pid: h.pid!, start: pidStartTime(h.pid!) }));
     if (!this.tornDown) writeState(this.state);
   }
 
@@ -876,7 +1041,20 @@ class LabImpl implements Lab {
     for (const d of [upper, work, merged]) fs.mkdirSync(d, { recursive: true, mode: 0o755 });
     this.state.mounts.push(merged);
     this.saveState();
-    const r = process.env.RELAY_PLAY_LAB_NO_OVERLAY ? { status: 1, stderr: 'RELAY_PLAY_LAB_NO_OVERLAY set' } : sh('mount', ['-t', 'overlay', `relay-play-lab-${h.machine}`, '-o', `lowerdir=${img.rootfs},upperdir=${upper},workdir=${work}`, merged], { allowFail: true });
+    const r = process.env.RELAY_PLAY_LAB_NO_OVERLAY
+      ? { status: 1, stderr: 'RELAY_PLAY_LAB_NO_OVERLAY set' }
+      : sh(
+          'mount',
+          [
+            '-t',
+            'overlay',
+            `relay-play-lab-${h.machine}`,
+            '-o',
+            `lowerdir=${img.rootfs},upperdir=${upper},workdir=${work}`,
+            merged,
+          ],
+          { allowFail: true },
+        );
     if (r.status === 0) {
       h.root = merged;
       h.upper = upper;
@@ -885,7 +1063,9 @@ class LabImpl implements Lab {
     // Fallback when overlayfs cannot be mounted here (e.g. /tmp on a filesystem overlayfs refuses as
     // upper dir): a private copy of the image per host. Slower to set up and ~300 MB per host, but
     // changes persist across reboot the same way.
-    process.stderr.write(`[lab] overlayfs mount failed (${(r.stderr ?? '').trim()}); copying the image for ${h.name}\n`);
+    process.stderr.write(
+      `[lab] overlayfs mount failed (${(r.stderr ?? '').trim()}); copying the image for ${h.name}\n`,
+    );
     const copy = path.join(base, 'rootfs');
     sh('cp', ['-a', '--reflink=auto', img.rootfs, copy], { timeoutMs: 600_000 });
     h.root = copy;
@@ -897,12 +1077,20 @@ class LabImpl implements Lab {
     const log = fs.openSync(h.log, 'a');
     fs.writeSync(log, `\n===== [lab] boot ${new Date().toISOString()} =====\n`);
     const args = [
-      '-q', '-D', h.root, '--register=no', '--keep-unit', '-b',
+      '-q',
+      '-D',
+      h.root,
+      '--register=no',
+      '--keep-unit',
+      '-b',
       // machine name is unique per lab (nspawn keys /run/systemd/nspawn/propagate/<machine> on it);
       // the container's hostname is the plain lab name.
-      `--machine=${h.machine}`, `--hostname=${h.name}`,
+      `--machine=${h.machine}`,
+      `--hostname=${h.name}`,
       `--network-namespace-path=/run/netns/${h.netns}`,
-      '--resolv-conf=off', '--link-journal=no', '--console=read-only',
+      '--resolv-conf=off',
+      '--link-journal=no',
+      '--console=read-only',
     ];
     debug(`${h.name}: systemd-nspawn ${args.join(' ')}`);
     const proc = spawn('systemd-nspawn', args, { env: CHILD_ENV, stdio: ['ignore', log, log], detached: true });
@@ -926,7 +1114,9 @@ class LabImpl implements Lab {
     let tail = '';
     try {
       tail = fs.readFileSync(h.log, 'utf8').split('\n').slice(-25).join('\n');
-    } catch { /* none */ }
+    } catch {
+      /* none */
+    }
     return new Error(`lab host ${h.name} (${h.ip}): ${why}\n--- ${h.log} (tail) ---\n${tail}`);
   }
 
@@ -946,12 +1136,17 @@ class LabImpl implements Lab {
 
   async bootFromCloudInit(host: string, userData: string, timeoutMs = 180_000): Promise<void> {
     const h = this.host(host);
-    if (!h.cloudInit) throw new Error(`${host} was not started with the cloud-init image (startLab's cloudInit option)`);
+    if (!h.cloudInit)
+      throw new Error(`${host} was not started with the cloud-init image (startLab's cloudInit option)`);
     if (this.running(h)) throw new Error(`${host} is running already`);
     const seed = path.join(h.root, 'var/lib/cloud/seed/nocloud');
     fs.mkdirSync(seed, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(seed, 'user-data'), userData, { mode: 0o600 });
-    fs.writeFileSync(path.join(seed, 'meta-data'), `instance-id: ${this.prefix}-${h.name}-${Date.now()}\nlocal-hostname: ${h.name}\n`, { mode: 0o600 });
+    fs.writeFileSync(
+      path.join(seed, 'meta-data'),
+      `instance-id: ${this.prefix}-${h.name}-${Date.now()}\nlocal-hostname: ${h.name}\n`,
+      { mode: 0o600 },
+    );
     this.bootHost(h);
     await this.waitReady(h, timeoutMs);
   }
@@ -965,7 +1160,9 @@ class LabImpl implements Lab {
   }
 
   private writeKnownHosts(): void {
-    const lines = [...this.rt.values()].filter((h) => this.hostKeys.has(h.name)).map((h) => `${h.ip} ${this.hostKeys.get(h.name)}`);
+    const lines = [...this.rt.values()]
+      .filter((h) => this.hostKeys.has(h.name))
+      .map((h) => `${h.ip} ${this.hostKeys.get(h.name)}`);
     const tmp = `${this.knownHostsPath}.tmp`;
     fs.writeFileSync(tmp, lines.join('\n') + (lines.length ? '\n' : ''), { mode: 0o600 });
     fs.renameSync(tmp, this.knownHostsPath);
@@ -995,7 +1192,10 @@ class LabImpl implements Lab {
       if (!this.running(h)) throw this.bootFailure(h, 'systemd-nspawn exited during boot');
       const left = deadline - Date.now();
       if (left <= 0) throw this.bootFailure(h, `not ready after ${timeoutMs} ms; last ssh: ${JSON.stringify(last)}`);
-      last = await this.ssh(h, this.adminUser, 'systemctl is-system-running --wait', { timeoutMs: Math.min(left, 60_000), connectTimeout: 2 });
+      last = await this.ssh(h, this.adminUser, 'systemctl is-system-running --wait', {
+        timeoutMs: Math.min(left, 60_000),
+        connectTimeout: 2,
+      });
       const state = last.stdout.trim().split('\n').pop();
       if (state === 'running' || state === 'degraded') {
         debug(`${h.name}: ${state} after ${Date.now() - t0} ms`);
@@ -1015,24 +1215,45 @@ class LabImpl implements Lab {
   private sshArgs(h: HostRt, user: string, connectTimeout: number): string[] {
     return [
       // An away host is entered from its own namespace (its firewall lets loopback through).
-      'netns', 'exec', h.away ? h.netns : this.bridgeNs, 'ssh',
-      '-F', '/dev/null',
-      '-i', this.adminKey,
-      '-o', 'IdentitiesOnly=yes',
-      '-o', 'BatchMode=yes',
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${this.knownHostsPath}`,
-      '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'CheckHostIP=no',
-      '-o', `ConnectTimeout=${connectTimeout}`,
-      '-o', 'LogLevel=ERROR',
-      '-o', `HostKeyAlias=${h.ip}`,
-      '-T', '-p', '22',
+      'netns',
+      'exec',
+      h.away ? h.netns : this.bridgeNs,
+      'ssh',
+      '-F',
+      '/dev/null',
+      '-i',
+      this.adminKey,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${this.knownHostsPath}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'CheckHostIP=no',
+      '-o',
+      `ConnectTimeout=${connectTimeout}`,
+      '-o',
+      'LogLevel=ERROR',
+      '-o',
+      `HostKeyAlias=${h.ip}`,
+      '-T',
+      '-p',
+      '22',
       `${user}@${h.away ? '127.0.0.1' : h.ip}`,
     ];
   }
 
-  private ssh(h: HostRt, user: string, command: string, opts: { timeoutMs?: number; input?: string; connectTimeout?: number }): Promise<ExecResult> {
+  private ssh(
+    h: HostRt,
+    user: string,
+    command: string,
+    opts: { timeoutMs?: number; input?: string; connectTimeout?: number },
+  ): Promise<ExecResult> {
     return runProcess('ip', [...this.sshArgs(h, user, opts.connectTimeout ?? 5), '--', command], {
       env: { ...CHILD_ENV, HOME: this.home },
       timeoutMs: opts.timeoutMs,
@@ -1047,17 +1268,29 @@ class LabImpl implements Lab {
     return h;
   }
 
-  inventoryHosts(): Record<string, { ansible_host: string; ansible_user: string; ansible_ssh_private_key_file: string }> {
-    const out: Record<string, { ansible_host: string; ansible_user: string; ansible_ssh_private_key_file: string }> = {};
-    for (const h of this.rt.values()) out[h.name] = { ansible_host: h.ip, ansible_user: this.adminUser, ansible_ssh_private_key_file: this.adminKey };
+  inventoryHosts(): Record<
+    string,
+    { ansible_host: string; ansible_user: string; ansible_ssh_private_key_file: string }
+  > {
+    const out: Record<string, { ansible_host: string; ansible_user: string; ansible_ssh_private_key_file: string }> =
+      {};
+    for (const h of this.rt.values())
+      out[h.name] = { ansible_host: h.ip, ansible_user: this.adminUser, ansible_ssh_private_key_file: this.adminKey };
     return out;
   }
 
-  exec(host: string, command: string, opts: { user?: string; timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
+  exec(
+    host: string,
+    command: string,
+    opts: { user?: string; timeoutMs?: number; input?: string } = {},
+  ): Promise<ExecResult> {
     return this.ssh(this.host(host), opts.user ?? this.adminUser, command, opts);
   }
 
-  run(argv: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
+  run(
+    argv: string[],
+    opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; input?: string } = {},
+  ): Promise<ExecResult> {
     if (!argv.length) throw new Error('lab.run: empty argv');
     return runProcess('ip', ['netns', 'exec', this.bridgeNs, ...argv], {
       env: { ...CHILD_ENV, HOME: this.home, ...opts.env },
@@ -1159,7 +1392,8 @@ class LabImpl implements Lab {
 
   async forwardPort(host: string, from: number, to: number): Promise<void> {
     const h = this.host(host);
-    for (const p of [from, to]) if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`forwardPort: bad port ${p}`);
+    for (const p of [from, to])
+      if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`forwardPort: bad port ${p}`);
     if (!findCommand('nft')) throw new Error('forwardPort needs nft (apt-get install -y nftables)');
     const rules = `table ip relay_play_lab_forward {
   chain prerouting {
@@ -1196,12 +1430,24 @@ class LabImpl implements Lab {
 
   // ── construction ──
 
-  async boot(hosts: { name: string; release: Release; sshdNamedSshd: boolean; cloudInit: boolean }[], images: Map<string, LabImage>, timeoutMs: number): Promise<void> {
+  async boot(
+    hosts: { name: string; release: Release; sshdNamedSshd: boolean; cloudInit: boolean }[],
+    images: Map<string, LabImage>,
+    timeoutMs: number,
+  ): Promise<void> {
     hosts.forEach(({ name, release, sshdNamedSshd, cloudInit }, i) => {
       const ip = `${SUBNET}.${FIRST_HOST_OCTET + i}`;
       const h: HostRt = {
-        name, release, sshdNamedSshd, cloudInit, ip, netns: `${this.prefix}-${name}`, machine: `${this.prefix}-${name}`,
-        veth: `vh${FIRST_HOST_OCTET + i}`, root: '', log: path.join(this.dir, `${name}.console.log`),
+        name,
+        release,
+        sshdNamedSshd,
+        cloudInit,
+        ip,
+        netns: `${this.prefix}-${name}`,
+        machine: `${this.prefix}-${name}`,
+        veth: `vh${FIRST_HOST_OCTET + i}`,
+        root: '',
+        log: path.join(this.dir, `${name}.console.log`),
       };
       this.rt.set(name, h);
       this.hosts[name] = { name, ip, netns: h.netns, release };
@@ -1225,8 +1471,18 @@ class LabImpl implements Lab {
 const AWAY_TABLE = 'relay_play_lab_away';
 
 function disableIpv6Default(ns: string): void {
-  sh('ip', ['netns', 'exec', ns, 'sh', '-c',
-    'f=/proc/sys/net/ipv6/conf/default/disable_ipv6; if [ -w "$f" ]; then echo 1 > "$f"; fi'], { allowFail: true });
+  sh(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      'sh',
+      '-c',
+      'f=/proc/sys/net/ipv6/conf/default/disable_ipv6; if [ -w "$f" ]; then echo 1 > "$f"; fi',
+    ],
+    { allowFail: true },
+  );
 }
 
 function randomPrefix(): string {
@@ -1251,13 +1507,15 @@ function raiseInotifyLimit(): void {
 /** The release of each host: one for all, or per host name (the rest get DEFAULT_RELEASE). */
 function releasesOf(names: string[], release: StartLabOptions['release']): Release[] {
   const ok = (r: unknown, what: string): Release => {
-    if (!(RELEASES as readonly unknown[]).includes(r)) throw new Error(`startLab: release of ${what} is ${JSON.stringify(r)}; want one of ${RELEASES.join(', ')}`);
+    if (!(RELEASES as readonly unknown[]).includes(r))
+      throw new Error(`startLab: release of ${what} is ${JSON.stringify(r)}; want one of ${RELEASES.join(', ')}`);
     return r as Release;
   };
   if (release === undefined) return names.map(() => DEFAULT_RELEASE);
   if (typeof release === 'string') return names.map(() => ok(release, 'every host'));
   const unknown = Object.keys(release).find((n) => !names.includes(n));
-  if (unknown) throw new Error(`startLab: release given for ${JSON.stringify(unknown)}, which is not a host of this lab`);
+  if (unknown)
+    throw new Error(`startLab: release given for ${JSON.stringify(unknown)}, which is not a host of this lab`);
   return names.map((n) => (n in release ? ok(release[n], n) : DEFAULT_RELEASE));
 }
 
@@ -1280,7 +1538,8 @@ export async function startLab(names: string[], opts: StartLabOptions = {}): Pro
   const releases = releasesOf(names, opts.release);
   const renamed = opts.sshdNamedSshd ?? [];
   const stranger = renamed.find((n) => !names.includes(n));
-  if (stranger) throw new Error(`startLab: sshdNamedSshd names ${JSON.stringify(stranger)}, which is not a host of this lab`);
+  if (stranger)
+    throw new Error(`startLab: sshdNamedSshd names ${JSON.stringify(stranger)}, which is not a host of this lab`);
   raiseInotifyLimit();
   const prefix = opts.prefix ?? randomPrefix();
   if (!/^[a-z][a-z0-9]{1,11}$/.test(prefix)) throw new Error(`startLab: bad prefix ${JSON.stringify(prefix)}`);
@@ -1309,7 +1568,12 @@ export async function startLab(names: string[], opts: StartLabOptions = {}): Pro
   liveLabs.add(lab);
   lab.saveState(); // before creating anything, so a crash at any point is sweepable
   try {
-    const hosts = names.map((name, i) => ({ name, release: releases[i], sshdNamedSshd: renamed.includes(name), cloudInit: cloud.includes(name) }));
+    const hosts = names.map((name, i) => ({
+      name,
+      release: releases[i],
+      sshdNamedSshd: renamed.includes(name),
+      cloudInit: cloud.includes(name),
+    }));
     await lab.boot(hosts, images, opts.bootTimeoutMs ?? 120_000);
   } catch (e) {
     lab.teardownSync();

@@ -18,7 +18,14 @@ import { evalExpr, parseExpr, truthy } from '../../src/playbook/expr.js';
 import { emptyFleet, parseFleet, planFleet, serializeFleet } from '../../src/relay/fleet.js';
 import { NIXOS_GROUP, prepareRelayInventory } from '../../src/relay/inventory.js';
 import { deviceNix, nixLines, nixString, relayNix } from '../../src/relay/nixos.js';
-import { deviceError, humanDuration, parseProbe, STATUS_SCRIPT, statusRows, statusTable } from '../../src/relay/status.js';
+import {
+  deviceError,
+  humanDuration,
+  parseProbe,
+  STATUS_SCRIPT,
+  statusRows,
+  statusTable,
+} from '../../src/relay/status.js';
 import { preflight } from '../../src/runner/preflight.js';
 import { selectHosts } from '../../src/inventory/index.js';
 import { bundledPlaybook, TARGETS_GROUP } from '../../src/cli/relay-run.js';
@@ -62,29 +69,56 @@ describe('day 2: inventory', () => {
   });
 
   it('forwards are checked: list of {name, port}, names, ports, clashes', () => {
-    const withFw = (fw: string, extra = '') => () => prepared(INVENTORY.replace('{name: web, port: 80}, {name: cam, port: 554, local_port: 8554}', fw) + extra);
+    const withFw =
+      (fw: string, extra = '') =>
+      () =>
+        prepared(INVENTORY.replace('{name: web, port: 80}, {name: cam, port: 554, local_port: 8554}', fw) + extra);
     inputError(withFw('{name: Web!, port: 80}'), /not a lower-case name/);
     inputError(withFw('{name: web, port: 0}'), /port of forward web of rpi1/);
     inputError(withFw('{name: web, port: 80}, {name: web, port: 81}'), /two forwards named web/);
-    inputError(withFw('{name: web, port: 80, relay_port: 22230}'), /device rpi2 and forward web of rpi1 both use relay port 22230|forward web of rpi1 and device rpi2 both use relay port 22230/);
+    inputError(
+      withFw('{name: web, port: 80, relay_port: 22230}'),
+      /device rpi2 and forward web of rpi1 both use relay port 22230|forward web of rpi1 and device rpi2 both use relay port 22230/,
+    );
     inputError(withFw('{name: web, port: 80, colour: red}'), /unknown key "colour"/);
     inputError(withFw('{name: web, port: 80, host: "a b"}'), /host of forward web/);
-    inputError(() => prepared(INVENTORY.replace('forwards: [', 'forwards: [{name: x, port: 1}, ').replace('rpi2:', 'rpi1-x:')), /would be called rpi1-x/);
-    inputError(() => prepared(INVENTORY.replace(`"${KEY(7)} relay-access nix1"`, 'not-a-key')), /relay_public_key of nix1 is not an OpenSSH public key/);
+    inputError(
+      () => prepared(INVENTORY.replace('forwards: [', 'forwards: [{name: x, port: 1}, ').replace('rpi2:', 'rpi1-x:')),
+      /would be called rpi1-x/,
+    );
+    inputError(
+      () => prepared(INVENTORY.replace(`"${KEY(7)} relay-access nix1"`, 'not-a-key')),
+      /relay_public_key of nix1 is not an OpenSSH public key/,
+    );
   });
 });
 
-describe('the port devices dial and the port the relay\'s sshd listens on', () => {
-  const withRelay = (extra: string) => prepared(INVENTORY.replace('server: {ansible_host: 198.18.0.10}', `server: {ansible_host: 198.18.0.10, ${extra}}`));
-  const ports = (inv: Inventory) => Object.fromEntries(['server', 'rpi1', 'client'].map((h) => [h, [inv.hosts.get(h)!.vars.relay_ssh_port, inv.hosts.get(h)!.vars.relay_sshd_port]]));
+describe("the port devices dial and the port the relay's sshd listens on", () => {
+  const withRelay = (extra: string) =>
+    prepared(INVENTORY.replace('server: {ansible_host: 198.18.0.10}', `server: {ansible_host: 198.18.0.10, ${extra}}`));
+  const ports = (inv: Inventory) =>
+    Object.fromEntries(
+      ['server', 'rpi1', 'client'].map((h) => [
+        h,
+        [inv.hosts.get(h)!.vars.relay_ssh_port, inv.hosts.get(h)!.vars.relay_sshd_port],
+      ]),
+    );
 
-  it('both 22 by default; the relay\'s relay_ssh_port reaches every host, and sshd listens on it unless told', () => {
+  it("both 22 by default; the relay's relay_ssh_port reaches every host, and sshd listens on it unless told", () => {
     assert.deepEqual(ports(prepared()), { server: [22, 22], rpi1: [22, 22], client: [22, 22] });
-    assert.deepEqual(ports(withRelay('relay_ssh_port: 2222')), { server: [2222, 2222], rpi1: [2222, 2222], client: [2222, 2222] });
+    assert.deepEqual(ports(withRelay('relay_ssh_port: 2222')), {
+      server: [2222, 2222],
+      rpi1: [2222, 2222],
+      client: [2222, 2222],
+    });
   });
 
   it('behind a port forward: relay_ssh_port 2222 dialled, relay_sshd_port 22 listened on', () => {
-    assert.deepEqual(ports(withRelay('relay_ssh_port: 2222, relay_sshd_port: 22')), { server: [2222, 22], rpi1: [2222, 22], client: [2222, 22] });
+    assert.deepEqual(ports(withRelay('relay_ssh_port: 2222, relay_sshd_port: 22')), {
+      server: [2222, 22],
+      rpi1: [2222, 22],
+      client: [2222, 22],
+    });
   });
 
   it('relay_sshd_port must be a port number', () => {
@@ -105,7 +139,9 @@ describe('day 2: playbooks pass pre-flight', () => {
     });
   }
   it('a NixOS relay only gets its fleet state recorded (and the run notes it is done: a fact, nothing on the host)', () => {
-    const inv = prepared(INVENTORY.replace('server: {ansible_host: 198.18.0.10}', 'server: {ansible_host: 198.18.0.10, os: nixos}'));
+    const inv = prepared(
+      INVENTORY.replace('server: {ansible_host: 198.18.0.10}', 'server: {ansible_host: 198.18.0.10, os: nixos}'),
+    );
     const pb = loadPlaybook(bundledPlaybook('site'));
     const relayPlays = pb.plays.filter((p) => selectHosts(inv, p.hosts).includes('server'));
     assert.deepEqual(
@@ -113,7 +149,10 @@ describe('day 2: playbooks pass pre-flight', () => {
       [['file', 'relay_fleet', 'sshd_check'], ['set_fact']],
     );
     // The sshd check (it looks for a drop-in directory NixOS does not use) is skipped there.
-    const runs = (i: Inventory) => relayPlays[0].tasks[2].when.every((c) => truthy(evalExpr(parseExpr(c), { inventory_hostname: 'server', groups: Object.fromEntries(i.groups) })));
+    const runs = (i: Inventory) =>
+      relayPlays[0].tasks[2].when.every((c) =>
+        truthy(evalExpr(parseExpr(c), { inventory_hostname: 'server', groups: Object.fromEntries(i.groups) })),
+      );
     assert.equal(runs(inv), false);
     assert.equal(runs(prepared()), true, 'it runs on other relays');
   });
@@ -136,7 +175,11 @@ describe('day 2: relay_fleet facts and the role templates', () => {
     host_key: '/etc/ssh/ssh_host_ed25519_key.pub',
     ...extra,
   });
-  const run = async (extra = {}) => relay_fleet.plan(args(extra), cannedCtx(`${KEY(3)} root@server\n---relay-play---\n${serializeFleet(old)}`, { host: 'server' }));
+  const run = async (extra = {}) =>
+    relay_fleet.plan(
+      args(extra),
+      cannedCtx(`${KEY(3)} root@server\n---relay-play---\n${serializeFleet(old)}`, { host: 'server' }),
+    );
 
   it('keeps a device missing from the inventory, and reports it', async () => {
     const plan = await run();
@@ -169,13 +212,29 @@ describe('day 2: relay_fleet facts and the role templates', () => {
       `restrict,port-forwarding,permitlisten="localhost:22230",permitopen="localhost:1" ${KEY(2)} relay-play device rpi2`,
       `restrict,port-forwarding,permitlisten="localhost:1",permitopen="localhost:22221",permitopen="localhost:22222",permitopen="localhost:22223",permitopen="localhost:22224",permitopen="localhost:22230" ${KEY(9)} relay-play client client`,
     ]);
-    const unit = String(renderHandlebars(tpl('reverse-tunnel-service', 'relay-tunnel.service.hbs'), { ...hostvars.rpi1, ...f.rpi1 }));
-    assert.match(unit, / -R localhost:22222:localhost:22 -R localhost:22223:localhost:554 -R localhost:22224:localhost:80 relay@198\.18\.0\.10$/m);
-    const plain = String(renderHandlebars(tpl('reverse-tunnel-service', 'relay-tunnel.service.hbs'), { ...hostvars.rpi2, ...f.rpi2 }));
-    assert.match(plain, / -R localhost:22230:localhost:22 relay@198\.18\.0\.10$/m, 'no forwards: the unit is as before');
+    const unit = String(
+      renderHandlebars(tpl('reverse-tunnel-service', 'relay-tunnel.service.hbs'), { ...hostvars.rpi1, ...f.rpi1 }),
+    );
+    assert.match(
+      unit,
+      / -R localhost:22222:localhost:22 -R localhost:22223:localhost:554 -R localhost:22224:localhost:80 relay@198\.18\.0\.10$/m,
+    );
+    const plain = String(
+      renderHandlebars(tpl('reverse-tunnel-service', 'relay-tunnel.service.hbs'), { ...hostvars.rpi2, ...f.rpi2 }),
+    );
+    assert.match(
+      plain,
+      / -R localhost:22230:localhost:22 relay@198\.18\.0\.10$/m,
+      'no forwards: the unit is as before',
+    );
     const block = (YAMLtask() as { blockinfile: { block: string } }).blockinfile.block;
-    const cfg = String(renderString(block, { ...hostvars.client, ...f.client, client_account: { home: '/home/admin' } }));
-    assert.match(cfg, /^Host rpi1-web\n {4}HostName 198\.18\.0\.10\n {4}Port 22\n {4}User relay\n {4}IdentityFile \/home\/admin\/\.ssh\/id_relay_access\n(.*\n)*? {4}LocalForward localhost:22224 localhost:22224\n {4}ExitOnForwardFailure yes\n/m);
+    const cfg = String(
+      renderString(block, { ...hostvars.client, ...f.client, client_account: { home: '/home/admin' } }),
+    );
+    assert.match(
+      cfg,
+      /^Host rpi1-web\n {4}HostName 198\.18\.0\.10\n {4}Port 22\n {4}User relay\n {4}IdentityFile \/home\/admin\/\.ssh\/id_relay_access\n(.*\n)*? {4}LocalForward localhost:22224 localhost:22224\n {4}ExitOnForwardFailure yes\n/m,
+    );
     assert.match(cfg, /^Host rpi1-cam\n(.*\n)*? {4}LocalForward localhost:8554 localhost:22223\n/m);
   });
 });
@@ -187,7 +246,8 @@ function YAMLtask(): unknown {
 }
 
 describe('day 2: relay_sessions', () => {
-  const SS = 'LISTEN 0 128 127.0.0.1:22221 0.0.0.0:* users:(("sshd",pid=1234,fd=10))\nLISTEN 0 128 [::1]:22221 [::]:* users:(("sshd",pid=1234,fd=9))\n';
+  const SS =
+    'LISTEN 0 128 127.0.0.1:22221 0.0.0.0:* users:(("sshd",pid=1234,fd=10))\nLISTEN 0 128 [::1]:22221 [::]:* users:(("sshd",pid=1234,fd=9))\n';
   it('ends the sshd session holding a dropped port; nothing to do is no change', async () => {
     const plan = await relay_sessions.plan({ close_ports: [22221, 22222] }, cannedCtx(SS));
     assert.equal(plan.changed, true);
@@ -206,7 +266,14 @@ describe('day 2: the status script (run here, on a fleet state file)', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   const withClients = planFleet(emptyFleet(), {
     devices: [
-      { name: 'rpi1', hostKey: KEY(1), forwards: [{ name: 'web', port: 80 }, { name: 'ssh2', port: 22 }] },
+      {
+        name: 'rpi1',
+        hostKey: KEY(1),
+        forwards: [
+          { name: 'web', port: 80 },
+          { name: 'ssh2', port: 22 },
+        ],
+      },
       { name: 'rpi2', hostKey: KEY(2), explicitPort: 22240 },
     ],
     clients: [{ name: 'laptop', jumpKey: KEY(9) }],
@@ -214,14 +281,20 @@ describe('day 2: the status script (run here, on a fleet state file)', () => {
   });
   const file = join(dir, 'fleet.json');
   writeFileSync(file, serializeFleet(withClients));
-  const script = (...ports: number[]) => spawnSync('sh', ['-c', STATUS_SCRIPT, 'sh', file, join(dir, 'run'), ...ports.map(String)], { encoding: 'utf8' });
+  const script = (...ports: number[]) =>
+    spawnSync('sh', ['-c', STATUS_SCRIPT, 'sh', file, join(dir, 'run'), ...ports.map(String)], { encoding: 'utf8' });
 
-  it('finds the device ports in the state file (not the forwards\' ports on either side, not the clients), and prints the file', () => {
+  it("finds the device ports in the state file (not the forwards' ports on either side, not the clients), and prints the file", () => {
     const r = script();
     assert.equal(r.status, 0, r.stderr);
     const probe = parseProbe(r.stdout);
-    const ports = Object.values(withClients.devices).map((d) => d.port).sort((a, b) => a - b);
-    assert.deepEqual([...probe.ports].sort((a, b) => a - b), ports);
+    const ports = Object.values(withClients.devices)
+      .map((d) => d.port)
+      .sort((a, b) => a - b);
+    assert.deepEqual(
+      [...probe.ports].sort((a, b) => a - b),
+      ports,
+    );
     assert.deepEqual(parseFleet(probe.fleet), withClients);
   });
 
@@ -302,12 +375,35 @@ describe('day 2: status', () => {
 
   it('the device side: last message of the tunnel service, systemd noise skipped', () => {
     const log = (state: string, ...lines: string[]) => [`state=${state}`, ...lines].join('\n');
-    assert.equal(deviceError('relay-tunnel.service', log('inactive', 'Started relay-play reverse SSH tunnel.', 'Stopping relay-play...', 'Stopped relay-play reverse SSH tunnel.')), 'relay-tunnel.service is inactive');
     assert.equal(
-      deviceError('relay-tunnel.service', log('activating', 'relay@198.18.0.10: Permission denied (publickey).', 'relay-tunnel.service: Main process exited, code=exited, status=255/EXCEPTION', 'relay-tunnel.service: Failed with result \'exit-code\'.', 'Scheduled restart job, restart counter is at 3.')),
+      deviceError(
+        'relay-tunnel.service',
+        log(
+          'inactive',
+          'Started relay-play reverse SSH tunnel.',
+          'Stopping relay-play...',
+          'Stopped relay-play reverse SSH tunnel.',
+        ),
+      ),
+      'relay-tunnel.service is inactive',
+    );
+    assert.equal(
+      deviceError(
+        'relay-tunnel.service',
+        log(
+          'activating',
+          'relay@198.18.0.10: Permission denied (publickey).',
+          'relay-tunnel.service: Main process exited, code=exited, status=255/EXCEPTION',
+          "relay-tunnel.service: Failed with result 'exit-code'.",
+          'Scheduled restart job, restart counter is at 3.',
+        ),
+      ),
       'relay@198.18.0.10: Permission denied (publickey).',
     );
-    assert.equal(deviceError('relay-tunnel.service', log('failed', 'Error: remote port forwarding failed for listen port 22221')), 'relay-tunnel.service is failed; its last message: Error: remote port forwarding failed for listen port 22221');
+    assert.equal(
+      deviceError('relay-tunnel.service', log('failed', 'Error: remote port forwarding failed for listen port 22221')),
+      'relay-tunnel.service is failed; its last message: Error: remote port forwarding failed for listen port 22221',
+    );
   });
 
   it('table: plain without colours, coloured on a terminal', () => {
@@ -328,20 +424,45 @@ describe('day 2: NixOS configuration', () => {
     assert.equal(nixLines("x ''y'' ${z}", ''), "''\n  x '''y''' ''${z}\n''");
   });
 
-  const facts = planFleet(emptyFleet(), { devices: [{ name: 'nix1', relayKey: KEY(7), forwards: [{ name: 'web', port: 80 }] }], clients: [], portBase: 22221 });
+  const facts = planFleet(emptyFleet(), {
+    devices: [{ name: 'nix1', relayKey: KEY(7), forwards: [{ name: 'web', port: 80 }] }],
+    clients: [],
+    portBase: 22221,
+  });
   const inv = prepared();
   const vars = (h: string) => inv.hosts.get(h)!.vars;
 
   it('relay: users.users.relay with nologin, the authorized keys with their options, the sshd Match block', async () => {
     const hostvars = Object.fromEntries([...inv.hosts].map(([n, h]) => [n, h.vars]));
     const plan = await relay_fleet.plan(
-      { devices: ['nix1'], clients: ['client'], hostvars: { ...hostvars, nix1: { ...hostvars.nix1, forwards: [{ name: 'web', port: 80 }] }, client: { jump_key: { public_key: KEY(9) } } }, port_base: 22221, state_file: 's', host_key: 'k' },
+      {
+        devices: ['nix1'],
+        clients: ['client'],
+        hostvars: {
+          ...hostvars,
+          nix1: { ...hostvars.nix1, forwards: [{ name: 'web', port: 80 }] },
+          client: { jump_key: { public_key: KEY(9) } },
+        },
+        port_base: 22221,
+        state_file: 's',
+        host_key: 'k',
+      },
       cannedCtx(`${KEY(3)}\n---relay-play---\n${serializeFleet(facts)}`, { host: 'server' }),
     );
     const nix = relayNix('server', { ...vars('server'), ...plan.facts!.server });
     assert.match(nix, /shell = "\$\{pkgs\.shadow\}\/bin\/nologin";/);
-    assert.ok(nix.includes(`"restrict,port-forwarding,permitlisten=\\"localhost:22221\\",permitlisten=\\"localhost:22222\\",permitopen=\\"localhost:1\\" ${KEY(7)} relay-play device nix1"`), nix);
-    assert.ok(nix.includes(`permitopen=\\"localhost:22221\\",permitopen=\\"localhost:22222\\" ${KEY(9)} relay-play client client"`), nix);
+    assert.ok(
+      nix.includes(
+        `"restrict,port-forwarding,permitlisten=\\"localhost:22221\\",permitlisten=\\"localhost:22222\\",permitopen=\\"localhost:1\\" ${KEY(7)} relay-play device nix1"`,
+      ),
+      nix,
+    );
+    assert.ok(
+      nix.includes(
+        `permitopen=\\"localhost:22221\\",permitopen=\\"localhost:22222\\" ${KEY(9)} relay-play client client"`,
+      ),
+      nix,
+    );
     assert.match(nix, /Match User relay\n {8}PasswordAuthentication no\n/);
     assert.match(nix, /PermitListen localhost:22221 localhost:22222\n/);
     assert.match(nix, /ForceCommand \$\{pkgs\.coreutils\}\/bin\/false/);
@@ -349,18 +470,45 @@ describe('day 2: NixOS configuration', () => {
   });
 
   it('relay: the stale-tunnel reaper as systemd.services.relay-play-reaper, the same script, on the port sshd listens on', () => {
-    const script = String(renderHandlebars(readFileSync(join(bundledRolesDir(), 'relay-user/templates/reap-stale-tunnels.sh.hbs'), 'utf8'), { ...vars('server'), relay_ssh_port: 2222, relay_sshd_port: 22 }));
-    const nix = relayNix('server', { ...vars('server'), relay_device_keys: [], relay_client_keys: [], relay_permit: 'localhost:1', relay_max_startups: '10:30:100', relay_ssh_port: 2222, relay_sshd_port: 22 });
+    const script = String(
+      renderHandlebars(
+        readFileSync(join(bundledRolesDir(), 'relay-user/templates/reap-stale-tunnels.sh.hbs'), 'utf8'),
+        { ...vars('server'), relay_ssh_port: 2222, relay_sshd_port: 22 },
+      ),
+    );
+    const nix = relayNix('server', {
+      ...vars('server'),
+      relay_device_keys: [],
+      relay_client_keys: [],
+      relay_permit: 'localhost:1',
+      relay_max_startups: '10:30:100',
+      relay_ssh_port: 2222,
+      relay_sshd_port: 22,
+    });
     assert.match(nix, /\n  systemd\.services\.relay-play-reaper = \{\n/);
     assert.match(nix, /after = \[ "sshd\.service" \];/);
     assert.match(nix, /wantedBy = \[ "multi-user\.target" \];/);
-    assert.match(nix, /path = \[ pkgs\.iproute2 pkgs\.gawk pkgs\.gnugrep pkgs\.coreutils pkgs\.procps pkgs\.util-linux \];/);
-    assert.match(nix, /Restart = "always";\n {6}RestartSec = 5;\n {6}TimeoutStopSec = 5;\n {6}ProtectSystem = "strict";/);
+    assert.match(
+      nix,
+      /path = \[ pkgs\.iproute2 pkgs\.gawk pkgs\.gnugrep pkgs\.coreutils pkgs\.procps pkgs\.util-linux \];/,
+    );
+    assert.match(
+      nix,
+      /Restart = "always";\n {6}RestartSec = 5;\n {6}TimeoutStopSec = 5;\n {6}ProtectSystem = "strict";/,
+    );
     // The script's every line, in a Nix '' string (indented; ${ would be escaped, there is none).
-    const body = /ExecStart = pkgs\.writeShellScript "relay-play-reap-stale-tunnels" ''\n([\s\S]*?)\n {6}'';/.exec(nix)?.[1];
+    const body = /ExecStart = pkgs\.writeShellScript "relay-play-reap-stale-tunnels" ''\n([\s\S]*?)\n {6}'';/.exec(
+      nix,
+    )?.[1];
     assert.ok(body, nix);
-    const unindented = body.split('\n').map((l) => l.replace(/^ {8}/, '')).join('\n');
-    const expected = script.replace(/^#!.*\n/, '').replace(/^# Managed by relay-play.*\n/m, '').trimEnd();
+    const unindented = body
+      .split('\n')
+      .map((l) => l.replace(/^ {8}/, ''))
+      .join('\n');
+    const expected = script
+      .replace(/^#!.*\n/, '')
+      .replace(/^# Managed by relay-play.*\n/m, '')
+      .trimEnd();
     assert.equal(unindented, expected);
     assert.match(unindented, /sport = :22 \)/, 'the port sshd listens on, not the one devices dial');
     parsesAsNix(nix);
@@ -372,9 +520,16 @@ describe('day 2: NixOS configuration', () => {
       { devices: ['nix1'], clients: [], hostvars, port_base: 22221, state_file: 's', host_key: 'k' },
       cannedCtx(`${KEY(3)}\n---relay-play---\n`, { host: 'server' }),
     );
-    const nix = deviceNix('nix1', { ...vars('nix1'), ...plan.facts!.nix1 }, { missingKey: false, missingHostKey: true });
+    const nix = deviceNix(
+      'nix1',
+      { ...vars('nix1'), ...plan.facts!.nix1 },
+      { missingKey: false, missingHostKey: true },
+    );
     assert.match(nix, /systemd\.services\.reverse-tunnel = \{/);
-    assert.match(nix, /ExecStart = "\$\{pkgs\.openssh\}\/bin\/ssh -F none -NT -i \/etc\/relay-play\/id_relay .* -p 22 -R localhost:22221:localhost:22 relay@198\.18\.0\.10";/);
+    assert.match(
+      nix,
+      /ExecStart = "\$\{pkgs\.openssh\}\/bin\/ssh -F none -NT -i \/etc\/relay-play\/id_relay .* -p 22 -R localhost:22221:localhost:22 relay@198\.18\.0\.10";/,
+    );
     assert.match(nix, /Restart = "always";\n {6}RestartSec = 5;/);
     assert.match(nix, /startLimitIntervalSec = 0;/);
     assert.match(nix, /User = "relay-tunnel";/);

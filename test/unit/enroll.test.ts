@@ -33,7 +33,8 @@ describe('enroll output', () => {
     const script = firstBootScript(b, { withHostKey: true });
     const check = syntaxOk(script);
     assert.equal(check.status, 0, check.stderr);
-    for (const text of [b.relayKey.private, b.hostKey.private, b.unit]) assert.ok(script.includes(text), text.slice(0, 40));
+    for (const text of [b.relayKey.private, b.hostKey.private, b.unit])
+      assert.ok(script.includes(text), text.slice(0, 40));
     assert.match(script, /<<'RELAY_PLAY_[0-9a-f]{12}'\n/);
   });
 
@@ -49,7 +50,11 @@ describe('enroll output', () => {
     const b = boot();
     const text = cloudConfig(b);
     assert.match(text, /^#cloud-config\n/);
-    const doc = parse(text) as { ssh_keys: Record<string, string>; write_files: { path: string; permissions: string; content: string }[]; runcmd: string[][] };
+    const doc = parse(text) as {
+      ssh_keys: Record<string, string>;
+      write_files: { path: string; permissions: string; content: string }[];
+      runcmd: string[][];
+    };
     assert.equal(doc.ssh_keys.ed25519_private, b.hostKey.private);
     assert.equal(doc.ssh_keys.ed25519_public, b.hostKey.public);
     assert.equal(doc.write_files[0].permissions, '0700');

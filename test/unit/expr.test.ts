@@ -1,6 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExprError, OPAQUE, UndefinedVarError, evalExpr, exprRootNames, parseExpr, truthy } from '../../src/playbook/expr.js';
+import {
+  ExprError,
+  OPAQUE,
+  UndefinedVarError,
+  evalExpr,
+  exprRootNames,
+  parseExpr,
+  truthy,
+} from '../../src/playbook/expr.js';
 
 const ev = (text: string, vars: Record<string, unknown> = {}) => evalExpr(parseExpr(text), vars);
 
@@ -20,7 +28,8 @@ function syntaxError(text: string, column?: number, message?: RegExp): ExprError
 function undefinedVar(text: string, vars: Record<string, unknown>, name: string): void {
   assert.throws(
     () => ev(text, vars),
-    (e: unknown) => e instanceof UndefinedVarError && e.name === name && e.varName === name && e.message.includes(`"${name}"`),
+    (e: unknown) =>
+      e instanceof UndefinedVarError && e.name === name && e.varName === name && e.message.includes(`"${name}"`),
   );
 }
 
@@ -63,7 +72,7 @@ describe('expr: literals and names', () => {
     assert.equal(ev('obj.items[0].k', VARS), 'v');
     assert.equal(ev('obj.items.0.k', VARS), 'v');
     assert.equal(ev('s[1]', VARS), 'e');
-    assert.equal(ev("obj[key]", { ...VARS, key: 'with space' }), 1);
+    assert.equal(ev('obj[key]', { ...VARS, key: 'with space' }), 1);
     assert.equal(ev('(1 + 2) - (3 - 1)'), 1);
   });
 
@@ -87,7 +96,13 @@ describe('expr: operators', () => {
     assert.equal(ev("'a' < 'b'"), true);
     assert.equal(ev('list == [1, 2, 3]', VARS), true);
     // Maps compare by content: an equal map that is another object, and maps that differ.
-    const maps = { ...VARS, same: { b: 'deep' }, otherValue: { b: 'shallow' }, moreKeys: { b: 'deep', c: 1 }, sameList: [1, 2, 3] };
+    const maps = {
+      ...VARS,
+      same: { b: 'deep' },
+      otherValue: { b: 'shallow' },
+      moreKeys: { b: 'deep', c: 1 },
+      sameList: [1, 2, 3],
+    };
     assert.equal(ev('obj.a == same', maps), true);
     assert.equal(ev('obj.a != same', maps), false);
     assert.equal(ev('obj.a == otherValue', maps), false);
@@ -102,7 +117,10 @@ describe('expr: operators', () => {
   });
 
   it('ordering different types is an error, not a guess', () => {
-    assert.throws(() => ev("n < 'a'", VARS), (e: unknown) => e instanceof ExprError && /cannot compare int with string/.test(e.message));
+    assert.throws(
+      () => ev("n < 'a'", VARS),
+      (e: unknown) => e instanceof ExprError && /cannot compare int with string/.test(e.message),
+    );
   });
 
   it('and / or / not, with short-circuit', () => {
@@ -138,7 +156,10 @@ describe('expr: operators', () => {
     assert.equal(ev('n * 2 + 1', VARS), 11);
     assert.equal(ev('7 // 2'), 3);
     assert.equal(ev('7 % 3'), 1);
-    assert.throws(() => ev("s + 1", VARS), (e: unknown) => e instanceof ExprError && /cannot apply "\+" to string and int/.test(e.message));
+    assert.throws(
+      () => ev('s + 1', VARS),
+      (e: unknown) => e instanceof ExprError && /cannot apply "\+" to string and int/.test(e.message),
+    );
     assert.throws(() => ev('1 / 0'), /division by zero/);
   });
 });
@@ -175,7 +196,10 @@ describe('expr: tests', () => {
     assert.equal(ev('res_changed is skipped', VARS), false);
     assert.equal(ev('res_changed is not skipped', VARS), true);
     assert.equal(ev('res_failed is failed and res_changed is changed', VARS), true);
-    assert.throws(() => ev('n is changed', VARS), (e: unknown) => e instanceof ExprError && /registered task result/.test(e.message));
+    assert.throws(
+      () => ev('n is changed', VARS),
+      (e: unknown) => e instanceof ExprError && /registered task result/.test(e.message),
+    );
     undefinedVar('nope is changed', VARS, 'nope');
   });
 
@@ -201,7 +225,8 @@ describe('expr: filters', () => {
     assert.equal(ev("'abc' | int(-1)"), -1);
     assert.equal(ev('true | int'), 1);
     for (const t of ["'yes'", "'True'", "'on'", "'1'", '1', 'true']) assert.equal(ev(`${t} | bool`), true, t);
-    for (const f of ["'no'", "'false'", "'off'", "''", '0', '2', 'none', 'false']) assert.equal(ev(`${f} | bool`), false, f);
+    for (const f of ["'no'", "'false'", "'off'", "''", '0', '2', 'none', 'false'])
+      assert.equal(ev(`${f} | bool`), false, f);
   });
 
   it('lower, upper, trim', () => {
@@ -301,7 +326,15 @@ describe('expr: no code execution', () => {
     // src/runner/state.ts: hostvars computes each host's vars on access, and is marked OPAQUE so that
     // naming it does not walk (and so compute) every host looking for templates to render.
     let reads = 0;
-    const vars = { o: { [OPAQUE]: true, get g() { reads++; return 'computed'; } } };
+    const vars = {
+      o: {
+        [OPAQUE]: true,
+        get g() {
+          reads++;
+          return 'computed';
+        },
+      },
+    };
     assert.equal(typeof ev('o', vars), 'object');
     assert.equal(ev("'g' in o", vars), true);
     assert.equal(reads, 0, 'naming the map does not read its accessors');

@@ -65,7 +65,7 @@ describe('inventory: fixture basic.yaml', () => {
     assert.equal(i.hosts.get('bastion')!.vars.ansible_host, '203.0.113.10'); // first definition kept
   });
 
-  it('keeps each group\'s own vars', () => {
+  it("keeps each group's own vars", () => {
     assert.deepEqual(i.groupVars.get('rpi'), { tunnel_port: 2400 });
     assert.deepEqual(i.groupVars.get('all'), { relay_user: 'relay', tunnel_port: 2200, ssh_port: 22 });
     assert.deepEqual(i.groupVars.get('jetson'), {});
@@ -77,7 +77,10 @@ describe('inventory: fixture basic.yaml', () => {
   });
 
   it('reports a missing file as an InputError', () => {
-    assert.throws(() => loadInventory(FIXTURE + '.missing'), (e: unknown) => e instanceof InputError && /cannot read/.test(e.message));
+    assert.throws(
+      () => loadInventory(FIXTURE + '.missing'),
+      (e: unknown) => e instanceof InputError && /cannot read/.test(e.message),
+    );
   });
 });
 
@@ -176,7 +179,12 @@ describe('inventory: variable precedence', () => {
 
 describe('inventory: errors point at the YAML', () => {
   it('wrong type: hosts given as a list', () => {
-    throwsAt(() => inv(['all:', '  hosts:', '    - rpi1', '    - rpi2']), 3, 5, /"all\.hosts" must be a map of host names/);
+    throwsAt(
+      () => inv(['all:', '  hosts:', '    - rpi1', '    - rpi2']),
+      3,
+      5,
+      /"all\.hosts" must be a map of host names/,
+    );
   });
 
   it('wrong type: host vars given as a scalar', () => {
@@ -186,7 +194,12 @@ describe('inventory: errors point at the YAML', () => {
   });
 
   it('unknown key in a group', () => {
-    const e = throwsAt(() => inv(['all:', '  children:', '    web:', '      host:', '        w1:']), 4, 7, /unknown key "host"/);
+    const e = throwsAt(
+      () => inv(['all:', '  children:', '    web:', '      host:', '        w1:']),
+      4,
+      7,
+      /unknown key "host"/,
+    );
     assert.match(e.hint!, /"hosts:", "vars:", "children:"/);
   });
 
@@ -195,7 +208,11 @@ describe('inventory: errors point at the YAML', () => {
   });
 
   it('host name with shell metacharacters', () => {
-    const e = throwsAt(() => inv(['all:', '  children:', '    web:', '      hosts:', '        ok1:', '        "rpi1; rm -rf /":']), 6, 9);
+    const e = throwsAt(
+      () => inv(['all:', '  children:', '    web:', '      hosts:', '        ok1:', '        "rpi1; rm -rf /":']),
+      6,
+      9,
+    );
     assert.match(e.message, /invalid host name "rpi1; rm -rf \/"/);
   });
 
@@ -207,7 +224,12 @@ describe('inventory: errors point at the YAML', () => {
   });
 
   it('bad group name with spaces', () => {
-    throwsAt(() => inv(['all:', '  children:', '    "my group":', '      hosts: {a: }']), 3, 5, /invalid group name "my group"/);
+    throwsAt(
+      () => inv(['all:', '  children:', '    "my group":', '      hosts: {a: }']),
+      3,
+      5,
+      /invalid group name "my group"/,
+    );
   });
 
   it('bad variable name', () => {
@@ -217,7 +239,16 @@ describe('inventory: errors point at the YAML', () => {
 
   it('group that is its own ancestor', () => {
     const e = throwsAt(
-      () => inv(['all:', '  children:', '    a:', '      children:', '        b:', '          children:', '            a:']),
+      () =>
+        inv([
+          'all:',
+          '  children:',
+          '    a:',
+          '      children:',
+          '        b:',
+          '          children:',
+          '            a:',
+        ]),
       7,
       13,
       /group "a" is its own ancestor \(a → b → a\)/,
@@ -238,7 +269,12 @@ describe('inventory: errors point at the YAML', () => {
 
   it('duplicate key', () => {
     // the yaml library reports it at the first key's pair
-    throwsAt(() => inv(['all:', '  hosts:', '    rpi1:', '    rpi1:']), 3, undefined, /YAML syntax error: Map keys must be unique/);
+    throwsAt(
+      () => inv(['all:', '  hosts:', '    rpi1:', '    rpi1:']),
+      3,
+      undefined,
+      /YAML syntax error: Map keys must be unique/,
+    );
   });
 
   it('empty inventory', () => {
@@ -313,7 +349,10 @@ describe('selectHosts', () => {
 
   it('unknown names in & and ! terms are errors too; without `where` there is no position', () => {
     assert.throws(() => sel('all:&nope'), /no host or group named "nope"/);
-    assert.throws(() => sel('all:!nope'), (e: unknown) => e instanceof InputError && e.pos === undefined);
+    assert.throws(
+      () => sel('all:!nope'),
+      (e: unknown) => e instanceof InputError && e.pos === undefined,
+    );
   });
 
   it('invalid or empty patterns', () => {

@@ -76,8 +76,20 @@ export const TABLE: [string, unknown][] = [
   ['{{ "hello" | b64encode }}', 'aGVsbG8='],
   ['{{ "aGVsbG8=" | b64decode }}', 'hello'],
   // dict2items / items2dict — docs: "Transforming dictionaries into lists"
-  ['{{ config | dict2items }}', [{ key: 'b', value: 2 }, { key: 'a', value: 1 }]],
-  ['{{ config | dict2items(key_name="k", value_name="v") }}', [{ k: 'b', v: 2 }, { k: 'a', v: 1 }]],
+  [
+    '{{ config | dict2items }}',
+    [
+      { key: 'b', value: 2 },
+      { key: 'a', value: 1 },
+    ],
+  ],
+  [
+    '{{ config | dict2items(key_name="k", value_name="v") }}',
+    [
+      { k: 'b', v: 2 },
+      { k: 'a', v: 1 },
+    ],
+  ],
   ['{{ [{"key": "x", "value": 1}] | items2dict }}', { x: 1 }],
   ['{{ [{"fruit": "apple", "color": "red"}] | items2dict(key_name="fruit", value_name="color") }}', { apple: 'red' }],
   // selectattr / map(attribute=) / first / last / unique / sort
@@ -100,7 +112,7 @@ export const TABLE: [string, unknown][] = [
   ['{{ path | basename }}', 'sshd_config'],
   ['{{ path | dirname }}', '/etc/ssh'],
   ['{{ on | ternary("yes", "no") }}', 'yes'],
-  ["{{ \"it's\" | quote }}", `'it'"'"'s'`],
+  ['{{ "it\'s" | quote }}', `'it'"'"'s'`],
   // tests: defined, undefined, none, match, search
   ['{{ port is defined }}', true],
   ['{{ missing is defined }}', false],
@@ -145,4 +157,3 @@ export const TABLE: [string, unknown][] = [
   ['a  {%- if on -%}  b  {%- endif %}', 'ab'],
   ['{{ name -}}   !', 'rpi1!'],
 ];
-

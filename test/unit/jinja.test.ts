@@ -4,7 +4,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { OMIT, TemplateError, renderDeep, renderString, renderTemplateText, templateRootNames } from '../../src/playbook/jinja.js';
+import {
+  OMIT,
+  TemplateError,
+  renderDeep,
+  renderString,
+  renderTemplateText,
+  templateRootNames,
+} from '../../src/playbook/jinja.js';
 import { TABLE, V } from './jinja-table.js';
 
 describe('Jinja expressions and templates, as Ansible renders them', () => {
@@ -30,7 +37,9 @@ for tpl, _ in d['TABLE']:
         out.append({'error': str(e)})
 print(json.dumps(out))
 `;
-const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import ansible.template'], { encoding: 'utf8' }).status === 0);
+const python = ['/usr/bin/python3', 'python3'].find(
+  (p) => spawnSync(p, ['-c', 'import ansible.template'], { encoding: 'utf8' }).status === 0,
+);
 
 // On CI ansible-core is installed (scripts/install-deps): there a missing one is a failure, not a skip.
 const skipAnsible = !python && process.env.CI !== 'true' ? 'ansible-core is not installed' : false;
@@ -46,7 +55,10 @@ describe('the table agrees with ansible-core', { skip: skipAnsible }, () => {
       if (typeof ours === 'number' && a === String(ours)) return false;
       if (ours === null && a === '') return false;
       return JSON.stringify(a) !== JSON.stringify(ours);
-    }).map(([tpl, ours]) => `${tpl} → ours ${JSON.stringify(ours)}, ansible ${JSON.stringify(theirs[TABLE.findIndex((t) => t[0] === tpl)])}`);
+    }).map(
+      ([tpl, ours]) =>
+        `${tpl} → ours ${JSON.stringify(ours)}, ansible ${JSON.stringify(theirs[TABLE.findIndex((t) => t[0] === tpl)])}`,
+    );
     assert.deepEqual(differ, []);
   });
 });
@@ -67,7 +79,12 @@ function templateError(fn: () => unknown, message: RegExp, line?: number, col?: 
 describe('mistakes are found where they are written', () => {
   it('unknown filter, wrong filter arguments, unknown test: at parse time, with line and column', () => {
     templateError(() => templateRootNames('{{ port | frobnicate }}'), /unknown filter "frobnicate"/, 1, 11);
-    templateError(() => templateRootNames('x\n  {{ name | replace("a") }}'), /filter "replace" needs at least 2 argument/, 2, 13);
+    templateError(
+      () => templateRootNames('x\n  {{ name | replace("a") }}'),
+      /filter "replace" needs at least 2 argument/,
+      2,
+      13,
+    );
     templateError(() => templateRootNames('{{ name | lower(1) }}'), /filter "lower" takes at most 0/, 1, 11);
     templateError(() => templateRootNames('{{ x | default(1, 2, 3) }}'), /takes at most 2/);
     templateError(() => templateRootNames('{{ x | to_json(indnt=2) }}'), /filter "to_json" has no argument "indnt"/);
@@ -84,7 +101,12 @@ describe('mistakes are found where they are written', () => {
   });
 
   it('an undefined variable is an error naming it, where it is used', () => {
-    const e = templateError(() => renderString('line\nport={{ nope.deeper }}', V), /undefined variable "nope.deeper"/, 2, 8);
+    const e = templateError(
+      () => renderString('line\nport={{ nope.deeper }}', V),
+      /undefined variable "nope.deeper"/,
+      2,
+      8,
+    );
     assert.equal(e.undefinedName, 'nope.deeper');
     templateError(() => renderString('{{ config.nope }}', V), /"config.nope"/);
     templateError(() => renderString('{% for x in nope %}{% endfor %}', V), /"nope"/);
@@ -93,7 +115,13 @@ describe('mistakes are found where they are written', () => {
 
 describe('variables that hold templates are rendered lazily, as in Ansible', () => {
   it('a variable refers to others, at any depth, with the values of the place that uses it', () => {
-    const vars = { url: 'http://{{ host }}:{{ port }}/', host: '{{ name }}.lan', port: 80, name: 'a', cfg: { urls: ['{{ url }}x'] } };
+    const vars = {
+      url: 'http://{{ host }}:{{ port }}/',
+      host: '{{ name }}.lan',
+      port: 80,
+      name: 'a',
+      cfg: { urls: ['{{ url }}x'] },
+    };
     assert.equal(renderString('{{ url }}', vars), 'http://a.lan:80/');
     assert.deepEqual(renderString('{{ cfg }}', vars), { urls: ['http://a.lan:80/x'] });
     assert.equal(renderString('{{ cfg.urls[0] }}', { ...vars, name: 'b' }), 'http://b.lan:80/x');
@@ -107,7 +135,13 @@ describe('variables that hold templates are rendered lazily, as in Ansible', () 
 
 describe('renderDeep and omit', () => {
   it('renders every string in nested objects/arrays, keeps keys and non-strings, leaves out omit', () => {
-    const input = { '{{ name }}': 'key kept', dest: '/home/{{ name }}', port: '{{ port }}', mode: '{{ nope | default(omit) }}', list: ['{{ ports }}', 3, null, '{{ omit }}'] };
+    const input = {
+      '{{ name }}': 'key kept',
+      dest: '/home/{{ name }}',
+      port: '{{ port }}',
+      mode: '{{ nope | default(omit) }}',
+      list: ['{{ ports }}', 3, null, '{{ omit }}'],
+    };
     const out = renderDeep(input, { ...V, omit: OMIT });
     assert.deepEqual(out, { '{{ name }}': 'key kept', dest: '/home/rpi1', port: 22, list: [[22, 80, 443], 3, null] });
     assert.equal(input.dest, '/home/{{ name }}', 'input is not mutated');
@@ -124,7 +158,12 @@ describe('template files (.j2)', () => {
 
 describe('templateRootNames (pre-flight)', () => {
   it('names a template needs, without those a loop or set binds or default/defined guards', () => {
-    assert.deepEqual(templateRootNames('{{ a }} {{ b.c | default(d) }} {% for x in e if x.y %}{{ x }}{{ loop.index }}{{ f }}{% endfor %}{% set g = 1 %}{{ g }}'), ['a', 'd', 'e', 'f']);
+    assert.deepEqual(
+      templateRootNames(
+        '{{ a }} {{ b.c | default(d) }} {% for x in e if x.y %}{{ x }}{{ loop.index }}{{ f }}{% endfor %}{% set g = 1 %}{{ g }}',
+      ),
+      ['a', 'd', 'e', 'f'],
+    );
     assert.deepEqual(templateRootNames('{% if h is defined %}{{ h }}{% endif %}{{ i if i is defined else 1 }}'), ['h']);
     assert.deepEqual(templateRootNames('plain text'), []);
   });

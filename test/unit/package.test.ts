@@ -19,10 +19,22 @@ describe('npm pack', () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const files = new Set((JSON.parse(r.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path));
-    for (const f of ['bin/relay-play.js', 'bin/code-cache.js', 'bin/package.json', 'dist/relay-play.cjs', 'dist/src/cli/index.js', 'playbooks/site.yaml', 'roles/reverse-tunnel-service/templates/relay-tunnel.service.hbs', 'roles/relay-user/templates/relay-play.conf.hbs']) {
+    for (const f of [
+      'bin/relay-play.js',
+      'bin/code-cache.js',
+      'bin/package.json',
+      'dist/relay-play.cjs',
+      'dist/src/cli/index.js',
+      'playbooks/site.yaml',
+      'roles/reverse-tunnel-service/templates/relay-tunnel.service.hbs',
+      'roles/relay-user/templates/relay-play.conf.hbs',
+    ]) {
       assert.ok(files.has(f), `${f} is not in the package`);
     }
-    assert.ok(![...files].some((f) => f.startsWith('test/') || f.startsWith('dist/test/') || f.startsWith('src/')), 'tests or sources in the package');
+    assert.ok(
+      ![...files].some((f) => f.startsWith('test/') || f.startsWith('dist/test/') || f.startsWith('src/')),
+      'tests or sources in the package',
+    );
   });
 });
 
@@ -31,7 +43,10 @@ describe('bin/relay-play.js and the code cache', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   const cacheDir = join(dir, 'cache', 'relay-play');
   const run = (bin: string, args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache'), ...env } });
+    spawnSync(process.execPath, [bin, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache'), ...env },
+    });
   const caches = () => {
     try {
       return readdirSync(cacheDir).filter((f) => f.endsWith('.v8cache'));
@@ -40,7 +55,7 @@ describe('bin/relay-play.js and the code cache', () => {
     }
   };
 
-  it('the built bundle runs; its first run of a command writes that command\'s cache (0600), the next one reuses it', () => {
+  it("the built bundle runs; its first run of a command writes that command's cache (0600), the next one reuses it", () => {
     const bin = join(ROOT, 'bin', 'relay-play.js');
     const r = run(bin, ['--version']);
     assert.equal(r.status, 0, r.stderr);
@@ -70,6 +85,6 @@ describe('bin/relay-play.js and the code cache', () => {
     assert.equal(caches().filter((f) => f.startsWith('status-')).length, 1);
     writeFileSync(join(pkg, 'dist', 'relay-play.cjs'), bundle('other'));
     assert.equal(run(bin, ['status']).stdout, 'other');
-    assert.equal(caches().filter((f) => f.startsWith('status-')).length, 1, 'the old bundle\'s cache was left behind');
+    assert.equal(caches().filter((f) => f.startsWith('status-')).length, 1, "the old bundle's cache was left behind");
   });
 });

@@ -31,18 +31,28 @@ describe('pending handlers', () => {
 
   const playbook = (handler: string | object, extraTasks: object[] = [], content = 'v1\n') => {
     const pb = join(dir, 'pb.yaml');
-    writeFileSync(pb, stringify([{
-      name: 'app',
-      hosts: 'all',
-      tasks: [{ name: 'config', copy: { content, dest: conf }, notify: 'restart app' }, ...extraTasks],
-      handlers: [typeof handler === 'string' ? { name: 'restart app', shell: handler } : { name: 'restart app', ...handler }],
-    }]));
+    writeFileSync(
+      pb,
+      stringify([
+        {
+          name: 'app',
+          hosts: 'all',
+          tasks: [{ name: 'config', copy: { content, dest: conf }, notify: 'restart app' }, ...extraTasks],
+          handlers: [
+            typeof handler === 'string' ? { name: 'restart app', shell: handler } : { name: 'restart app', ...handler },
+          ],
+        },
+      ]),
+    );
     return pb;
   };
   const env = { ...process.env, HOME: home };
   const run = (handler: string | object, opts: { countTrips?: boolean } = {}) => {
     counter.reset();
-    return spawnSync(process.execPath, [CLI, 'run', playbook(handler), '-i', inv], { encoding: 'utf8', env: { ...env, ...(opts.countTrips ? counter.env : {}) } });
+    return spawnSync(process.execPath, [CLI, 'run', playbook(handler), '-i', inv], {
+      encoding: 'utf8',
+      env: { ...env, ...(opts.countTrips ? counter.env : {}) },
+    });
   };
   const markers = () => (existsSync(pendingDir) ? readdirSync(pendingDir) : []);
   const key = pendingKey({ name: 'app' } as PlayDef, { rawName: 'restart app' } as TaskDef);
@@ -89,7 +99,10 @@ describe('pending handlers', () => {
     const all = counter.trips();
     const clears = all.filter((t) => t.includes('rm -f -- "$HOME/.relay-play/pending"'));
     assert.equal(clears.length, 1, `one round trip clears the marker:\n${all.join('\n---\n')}`);
-    assert.ok(clears[0].includes(`mv -f -- "$tmp" "$dest"`) && clears[0].includes(handled), `the one that writes the handler's file:\n${clears[0]}`);
+    assert.ok(
+      clears[0].includes(`mv -f -- "$tmp" "$dest"`) && clears[0].includes(handled),
+      `the one that writes the handler's file:\n${clears[0]}`,
+    );
     // The play's reads (the task's file and the markers) in one, the handler's read, its steps with the clear.
     assert.equal(all.length, 3, `round trips of the run:\n${all.join('\n---\n')}`);
   });
@@ -98,7 +111,9 @@ describe('pending handlers', () => {
     // The task after the change waits: the run is killed (SIGKILL, no clean-up) while it does.
     const pb = playbook(touchHandled, [{ name: 'wait', shell: `touch '${started}'; sleep 60` }]);
     const child = spawn(process.execPath, [CLI, 'run', pb, '-i', inv], { env, detached: true, stdio: 'ignore' });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    );
     const t0 = Date.now();
     while (!existsSync(started) && child.exitCode === null && Date.now() - t0 < 30_000) await sleep(20);
     assert.ok(existsSync(started), 'the run reached the task after the change');

@@ -6,11 +6,30 @@ import { parseShScript, shScript } from '../../src/connection/quote.js';
 
 describe('parseShScript', () => {
   it('gives back the script and parameters of any shScript command', () => {
-    const hostile = ['', "'", "''", "a'\\''b", 'two\nlines', ' lead and trail ', '$(touch /tmp/x)', '`id`', '-c', 'sh', 'é ü', '*', '\\', '"'];
+    const hostile = [
+      '',
+      "'",
+      "''",
+      "a'\\''b",
+      'two\nlines',
+      ' lead and trail ',
+      '$(touch /tmp/x)',
+      '`id`',
+      '-c',
+      'sh',
+      'é ü',
+      '*',
+      '\\',
+      '"',
+    ];
     const scripts = ['echo "$1"', "it's got 'quotes'", 'line one\nline two', ''];
     for (const script of scripts) {
       for (const args of [[], hostile, [42, 'x']]) {
-        assert.deepEqual(parseShScript(shScript(script, args)), { script, args: args.map(String) }, `${script} ${JSON.stringify(args)}`);
+        assert.deepEqual(
+          parseShScript(shScript(script, args)),
+          { script, args: args.map(String) },
+          `${script} ${JSON.stringify(args)}`,
+        );
       }
     }
   });
@@ -27,6 +46,7 @@ describe('parseShScript', () => {
       "sh -c 'a'b sh", // a word glued to a quote
       'sh -c echo sh "x"',
       "sh -c 'echo' sh x", // quoted where shellJoin would not quote
-    ]) assert.equal(parseShScript(c), undefined, c);
+    ])
+      assert.equal(parseShScript(c), undefined, c);
   });
 });

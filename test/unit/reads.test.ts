@@ -52,7 +52,7 @@ describe('readBatch', () => {
       'true',
       'echo out; echo err >&2; exit 3',
       `cat ${join(dir, 'it’s a file').replace(/ /g, '\\ ').replace(/'/g, "\\'")}`,
-      shScript('printf "%s|" "$@"', ["a b", "it's", '$(touch /tmp/x)', '']),
+      shScript('printf "%s|" "$@"', ['a b', "it's", '$(touch /tmp/x)', '']),
       // shScript's commands run in the trip's own subshell, with the same $0 and parameters.
       shScript('echo "$0 $#"; printf "%s|" "$@"; echo err >&2; exit 4', ['', "'", "x'\\''y", 'two\nlines', '-c', 'sh']),
       shScript('no-such-command-relay-play'), // the shell's own message (it names eval, as below)
@@ -76,7 +76,10 @@ describe('readBatch', () => {
 
   it("runs shScript's commands without a sh of their own (one process fewer each)", async () => {
     // $$ is the trip's shell in its subshells; a new sh would have its own.
-    const [plainPid, scriptPid] = await readBatch(new LocalConnection('local'), [plain('echo $$'), plain(shScript('echo $$'))]);
+    const [plainPid, scriptPid] = await readBatch(new LocalConnection('local'), [
+      plain('echo $$'),
+      plain(shScript('echo $$')),
+    ]);
     assert.match(plainPid!.stdout, /^\d+\n$/);
     assert.equal(scriptPid!.stdout, plainPid!.stdout);
   });
@@ -130,14 +133,27 @@ describe('readBatch', () => {
 
   it('inputs travel on the channel, never on the command line', () => {
     const secret = 'hunter2-SECRET-ünï';
-    const trip = tripCommand([{ command: 'cat > /x', become: true, stdin: secret }, plain('echo'), { command: 'cat', become: false, stdin: 'two' }], 'T', true);
-    for (const form of [secret, Buffer.from(secret).toString('base64'), 'hunter2']) assert.ok(!trip.command.includes(form), form);
+    const trip = tripCommand(
+      [
+        { command: 'cat > /x', become: true, stdin: secret },
+        plain('echo'),
+        { command: 'cat', become: false, stdin: 'two' },
+      ],
+      'T',
+      true,
+    );
+    for (const form of [secret, Buffer.from(secret).toString('base64'), 'hunter2'])
+      assert.ok(!trip.command.includes(form), form);
     assert.equal(trip.stdin, secret + 'two');
   });
 });
 
 describe('inputs of a trip', () => {
-  const step = (command: string, stdin?: string) => ({ command, become: false, ...(stdin !== undefined ? { stdin } : {}) });
+  const step = (command: string, stdin?: string) => ({
+    command,
+    become: false,
+    ...(stdin !== undefined ? { stdin } : {}),
+  });
   const inputs = [
     step('true', 'not read at all\n'),
     step('head -c 3', 'abcdef'), // reads part of it
@@ -154,7 +170,10 @@ describe('inputs of a trip', () => {
     const conn = new CountingConnection();
     const outputs = await applySteps(conn, inputs, true);
     assert.equal(conn.runs, 1);
-    assert.deepEqual(outputs.map((o) => o.stdout), expected);
+    assert.deepEqual(
+      outputs.map((o) => o.stdout),
+      expected,
+    );
   });
 
   it('without GNU head (dd instead), the same', async () => {
@@ -166,7 +185,10 @@ describe('inputs of a trip', () => {
     try {
       const small = inputs.filter((s) => !['wc -c', 'head -c 3', 'head -c 1'].includes(s.command));
       const outputs = await applySteps(new CountingConnection(), small, true);
-      assert.deepEqual(outputs.map((o) => o.stdout), ['', "line 1\nit's $(x) ünï\n", 'none\n', '', 'last']);
+      assert.deepEqual(
+        outputs.map((o) => o.stdout),
+        ['', "line 1\nit's $(x) ünï\n", 'none\n', '', 'last'],
+      );
     } finally {
       process.env.PATH = path;
       rmSync(bin, { recursive: true, force: true });
@@ -198,7 +220,11 @@ describe('HostReads', () => {
   it("a read the play adds (handler markers) is not read again when the run's early reads have it", async () => {
     const conn = new CountingConnection();
     const early = new Map([[readKey(readDate), { code: 0, stdout: 'from the early reads\n', stderr: '' }]]);
-    const reads = new HostReads(async () => conn, [readDate], async () => early);
+    const reads = new HostReads(
+      async () => conn,
+      [readDate],
+      async () => early,
+    );
     const wants = [[readFile], [readDir]];
     await reads.lookAhead(0, wants.length, async (i) => wants[i]);
     assert.equal(conn.runs, 1);
@@ -278,7 +304,10 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     writeFileSync(inv, stringify({ all: { hosts: { here: { ansible_connection: 'local' } } } }));
     const pb = join(dir, 'pb.yaml');
     writeFileSync(pb, stringify([tasks, ...laterPlays].map((t) => ({ hosts: 'all', tasks: t }))));
-    const r = spawnSync(process.execPath, [CLI, 'run', pb, '-i', inv, '-v'], { encoding: 'utf8', env: { ...process.env, RELAY_PLAY_TRACE: '1', ...counter.env } });
+    const r = spawnSync(process.execPath, [CLI, 'run', pb, '-i', inv, '-v'], {
+      encoding: 'utf8',
+      env: { ...process.env, RELAY_PLAY_TRACE: '1', ...counter.env },
+    });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     return r;
   };
@@ -290,9 +319,12 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
       { name: 'after', stat: { path: a }, register: 'after' },
       { name: 'rewrite a', copy: { content: 'two\n', dest: a } },
       { name: 'content', slurp: { src: a }, register: 'content' },
-      { name: 'report', debug: { msg: '{{ before.stat.exists }} {{ after.stat.checksum }} {{ content.content | b64decode }}' } },
+      {
+        name: 'report',
+        debug: { msg: '{{ before.stat.exists }} {{ after.stat.checksum }} {{ content.content | b64decode }}' },
+      },
     ]);
-    assert.ok(r.stdout.includes(`False ${sha1("one\n")} two`), r.stdout);
+    assert.ok(r.stdout.includes(`False ${sha1('one\n')} two`), r.stdout);
   });
 
   it('a run that changes nothing reads every task in one round trip', () => {
@@ -343,7 +375,10 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
   it("early reads: a template's read goes early even when its text needs a fact set in an earlier play", () => {
     const tpl = join(dir, 't.j2');
     writeFileSync(tpl, '{{ later }}\n');
-    const plays = [[{ name: 'set', set_fact: { later: 'v' } }], [{ name: 'render', template: { src: tpl, dest: join(dir, 'rendered') } }]];
+    const plays = [
+      [{ name: 'set', set_fact: { later: 'v' } }],
+      [{ name: 'render', template: { src: tpl, dest: join(dir, 'rendered') } }],
+    ];
     run(...(plays as [object[], ...object[][]]));
     const r = run(...(plays as [object[], ...object[][]]));
     assert.match(r.stdout, /changed=0/, r.stdout);
@@ -364,7 +399,10 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     const now = `${Date.now()}`;
     const changed = run(
       [...plays[0], { name: 'write a', copy: { content: `${now}\n`, dest: a } }],
-      [{ name: 'read what was found', slurp: { src: '{{ found.stat.path }}' }, register: 'c' }, { name: 'say', debug: { msg: '{{ c.content | b64decode }}' } }],
+      [
+        { name: 'read what was found', slurp: { src: '{{ found.stat.path }}' }, register: 'c' },
+        { name: 'say', debug: { msg: '{{ c.content | b64decode }}' } },
+      ],
     );
     assert.match(changed.stdout, /changed=1/, changed.stdout);
     assert.ok(changed.stdout.includes(`"msg":"${now}\\n"`), changed.stdout);
@@ -373,19 +411,36 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
   it('early reads: a read named by what a task that only reads registers goes as soon as that read is back, before its play', () => {
     counter.reset();
     const inv = join(dir, 'two-hosts.yaml');
-    writeFileSync(inv, stringify({ all: { hosts: { here: { ansible_connection: 'local' }, slow: { ansible_connection: 'local' } } } }));
+    writeFileSync(
+      inv,
+      stringify({ all: { hosts: { here: { ansible_connection: 'local' }, slow: { ansible_connection: 'local' } } } }),
+    );
     const pb = join(dir, 'ahead.yaml');
-    writeFileSync(pb, stringify([
-      // Keeps the run in play 1 for a while, changing nothing.
-      { name: 'first', hosts: 'slow', tasks: [{ name: 'wait', debug: { msg: '{{ item }}' }, loop: [1, 2], loop_control: { pause: 0.4 } }] },
-      { name: 'second', hosts: 'here', tasks: [
-        { name: 'find a', stat: { path: a }, register: 'found' },
-        { name: 'read what was found', slurp: { src: '{{ found.stat.path }}' }, register: 'c' },
-        { name: 'say', debug: { msg: '{{ c.content | b64decode }}' } },
-      ] },
-    ]));
+    writeFileSync(
+      pb,
+      stringify([
+        // Keeps the run in play 1 for a while, changing nothing.
+        {
+          name: 'first',
+          hosts: 'slow',
+          tasks: [{ name: 'wait', debug: { msg: '{{ item }}' }, loop: [1, 2], loop_control: { pause: 0.4 } }],
+        },
+        {
+          name: 'second',
+          hosts: 'here',
+          tasks: [
+            { name: 'find a', stat: { path: a }, register: 'found' },
+            { name: 'read what was found', slurp: { src: '{{ found.stat.path }}' }, register: 'c' },
+            { name: 'say', debug: { msg: '{{ c.content | b64decode }}' } },
+          ],
+        },
+      ]),
+    );
     writeFileSync(a, 'seen\n');
-    const r = spawnSync(process.execPath, [CLI, 'run', pb, '-i', inv, '-v'], { encoding: 'utf8', env: { ...process.env, RELAY_PLAY_TRACE: '1', ...counter.env } });
+    const r = spawnSync(process.execPath, [CLI, 'run', pb, '-i', inv, '-v'], {
+      encoding: 'utf8',
+      env: { ...process.env, RELAY_PLAY_TRACE: '1', ...counter.env },
+    });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /"msg":"seen\\n"/, r.stdout);
     // here: the stat first; once it is back, the slurp of the path it found — both before play 2 starts.
@@ -393,7 +448,10 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     const secondStarts = lines.findIndex((l) => l.includes('play second'));
     const here = lines.flatMap((l, i) => (/here: 1 early reads in one round trip/.test(l) ? [i] : []));
     assert.equal(here.length, 2, r.stderr);
-    assert.ok(here.every((i) => i < secondStarts), r.stderr);
+    assert.ok(
+      here.every((i) => i < secondStarts),
+      r.stderr,
+    );
     assert.doesNotMatch(lines.slice(secondStarts).join('\n'), /here: .*reads/, r.stderr);
     assert.equal(counter.trips().length, 2, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
   });
@@ -427,14 +485,18 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     assert.match(r.stdout, /"msg":"old\\n\|new\\n"/, r.stdout);
   });
 
-  it('a run of changes costs one round trip a task: each carries the next task\'s read after its steps', () => {
+  it("a run of changes costs one round trip a task: each carries the next task's read after its steps", () => {
     const files = ['c1', 'c2', 'c3', 'c4'].map((f) => join(dir, f));
     const tasks = files.map((f, i) => ({ name: `write ${i + 1}`, copy: { content: `${i}\n`, dest: f } }));
     const r = run(tasks);
     assert.match(r.stdout, /changed=4/, r.stdout);
     // The first task reads alone (nothing fetched yet), then one trip per change: its steps, and after
     // them the next task's read; the last change has no next task.
-    assert.equal(counter.trips().length, 1 + files.length, `round trips of the run:\n${counter.trips().join('\n---\n')}`);
+    assert.equal(
+      counter.trips().length,
+      1 + files.length,
+      `round trips of the run:\n${counter.trips().join('\n---\n')}`,
+    );
     assert.equal((r.stderr.match(/reads after the steps of "write \d"/g) ?? []).length, files.length - 1, r.stderr);
     for (const [i, f] of files.entries()) assert.equal(readFileSync(f, 'utf8'), `${i}\n`);
   });
@@ -454,22 +516,36 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
 describe('applySteps', () => {
   const dir = mkdtempSync(join(tmpdir(), 'relay-play-steps-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const step = (command: string, stdin?: string) => ({ command, become: false, ...(stdin !== undefined ? { stdin } : {}) });
+  const step = (command: string, stdin?: string) => ({
+    command,
+    become: false,
+    ...(stdin !== undefined ? { stdin } : {}),
+  });
 
   it('runs consecutive steps in one round trip, each with its exact output and stdin', async () => {
     const conn = new CountingConnection();
-    const content = "line 1\nit's \"quoted\" $(not run) `nor this`\nünï\nno newline at end";
-    const steps = [step('echo one'), step(shScript('cat > "$1"', [join(dir, 'f')]), content), step('cat', ''), step('echo err >&2; exit 0')];
+    const content = 'line 1\nit\'s "quoted" $(not run) `nor this`\nünï\nno newline at end';
+    const steps = [
+      step('echo one'),
+      step(shScript('cat > "$1"', [join(dir, 'f')]), content),
+      step('cat', ''),
+      step('echo err >&2; exit 0'),
+    ];
     const outputs = await applySteps(conn, steps, true);
     assert.equal(conn.runs, 1);
     const alone = new CountingConnection();
-    for (const [i, s] of steps.entries()) assert.deepEqual(outputs[i], await alone.run(s.command, { stdin: s.stdin }), `step ${i}`);
+    for (const [i, s] of steps.entries())
+      assert.deepEqual(outputs[i], await alone.run(s.command, { stdin: s.stdin }), `step ${i}`);
     assert.equal(readFileSync(join(dir, 'f'), 'utf8'), content);
   });
 
   it('stops at the first failing step, as one by one would: later steps never run', async () => {
     const marker = join(dir, 'must-not-exist');
-    const outputs = await applySteps(new CountingConnection(), [step('true'), step('echo nope >&2; exit 3'), step(shScript('touch "$1"', [marker]))], true);
+    const outputs = await applySteps(
+      new CountingConnection(),
+      [step('true'), step('echo nope >&2; exit 3'), step(shScript('touch "$1"', [marker]))],
+      true,
+    );
     assert.equal(outputs.length, 2);
     assert.deepEqual(outputs[1], { code: 3, stdout: '', stderr: 'nope\n' });
     assert.equal(existsSync(marker), false);
@@ -477,16 +553,33 @@ describe('applySteps', () => {
 
   it('reads after the steps: their exit codes never stop the trip nor count as a step failure', async () => {
     const conn = new CountingConnection();
-    const { outputs, read } = await applyStepsThenRead(conn, [step('echo one'), step('echo two')], true, [plain('exit 3'), plain('echo three')]);
+    const { outputs, read } = await applyStepsThenRead(conn, [step('echo one'), step('echo two')], true, [
+      plain('exit 3'),
+      plain('echo three'),
+    ]);
     assert.equal(conn.runs, 1);
-    assert.deepEqual(outputs.map((o) => [o.code, o.stdout]), [[0, 'one\n'], [0, 'two\n']]);
-    assert.deepEqual(read?.map((o) => o && [o.code, o.stdout]), [[3, ''], [0, 'three\n']]);
+    assert.deepEqual(
+      outputs.map((o) => [o.code, o.stdout]),
+      [
+        [0, 'one\n'],
+        [0, 'two\n'],
+      ],
+    );
+    assert.deepEqual(
+      read?.map((o) => o && [o.code, o.stdout]),
+      [
+        [3, ''],
+        [0, 'three\n'],
+      ],
+    );
   });
 
   it('reads after steps that fail: the trip stops at the failing step, no read comes back', async () => {
     const conn = new CountingConnection();
     const marker = join(dir, 'read-ran');
-    const { outputs, read } = await applyStepsThenRead(conn, [step('exit 4')], true, [plain(shScript('touch "$1"', [marker]))]);
+    const { outputs, read } = await applyStepsThenRead(conn, [step('exit 4')], true, [
+      plain(shScript('touch "$1"', [marker])),
+    ]);
     assert.equal(outputs.length, 1);
     assert.equal(outputs[0].code, 4);
     assert.equal(read, undefined);
@@ -495,15 +588,25 @@ describe('applySteps', () => {
 
   it('without stopping (a module that reads exit codes itself) every step runs', async () => {
     const outputs = await applySteps(new CountingConnection(), [step('exit 1'), step('exit 2'), step('echo 3')], false);
-    assert.deepEqual(outputs.map((o) => o.code), [1, 2, 0]);
+    assert.deepEqual(
+      outputs.map((o) => o.code),
+      [1, 2, 0],
+    );
   });
 
   it('a big input travels in the same round trip (it is not on the command line)', async () => {
     const conn = new CountingConnection();
     const big = 'x'.repeat(200_000);
     const f = join(dir, 'big');
-    const outputs = await applySteps(conn, [step('echo a'), step('echo b'), step(shScript('cat > "$1"', [f]), big), step('echo c'), step('echo d')], true);
-    assert.deepEqual(outputs.map((o) => o.stdout), ['a\n', 'b\n', '', 'c\n', 'd\n']);
+    const outputs = await applySteps(
+      conn,
+      [step('echo a'), step('echo b'), step(shScript('cat > "$1"', [f]), big), step('echo c'), step('echo d')],
+      true,
+    );
+    assert.deepEqual(
+      outputs.map((o) => o.stdout),
+      ['a\n', 'b\n', '', 'c\n', 'd\n'],
+    );
     assert.equal(readFileSync(f, 'utf8'), big);
     assert.equal(conn.runs, 1);
   });
@@ -511,8 +614,15 @@ describe('applySteps', () => {
   it('a step whose command is too long to share a command line runs alone, in its place', async () => {
     const conn = new CountingConnection();
     const long = `: ${'y'.repeat(100_000)}; echo long`;
-    const outputs = await applySteps(conn, [step('echo a'), step('echo b'), step(long), step('echo c'), step('echo d')], true);
-    assert.deepEqual(outputs.map((o) => o.stdout), ['a\n', 'b\n', 'long\n', 'c\n', 'd\n']);
+    const outputs = await applySteps(
+      conn,
+      [step('echo a'), step('echo b'), step(long), step('echo c'), step('echo d')],
+      true,
+    );
+    assert.deepEqual(
+      outputs.map((o) => o.stdout),
+      ['a\n', 'b\n', 'long\n', 'c\n', 'd\n'],
+    );
     assert.equal(conn.runs, 3);
   });
 });

@@ -12,13 +12,27 @@ import { RELOAD_IF_NEEDED, parseTunnelFacts, relay_tunnel, tunnelRead } from '..
 import { cannedCtx, planWith } from './modules/fake-host.js';
 import { parseShScript } from '../../src/connection/quote.js';
 
-const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'roles', 'reverse-tunnel-service', 'templates');
+const TEMPLATES = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'roles',
+  'reverse-tunnel-service',
+  'templates',
+);
 const tpl = (name: string) => join(TEMPLATES, name);
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
-const ARGS = { src: tpl('relay-tunnel.service.hbs'), rollback_src: tpl('tunnel-rollback.sh.hbs'), rollback_unit_src: tpl('relay-play-rollback.service.hbs'), relay_host_key: KEY };
+const ARGS = {
+  src: tpl('relay-tunnel.service.hbs'),
+  rollback_src: tpl('tunnel-rollback.sh.hbs'),
+  rollback_unit_src: tpl('relay-play-rollback.service.hbs'),
+  relay_host_key: KEY,
+};
 
 /** A file line of the read: owner:group:mode and content, as the host reports it. */
-const fileLine = (name: string, content: string, attrs = 'root:root:644') => `${name}=${attrs} ${Buffer.from(content).toString('base64')}`;
+const fileLine = (name: string, content: string, attrs = 'root:root:644') =>
+  `${name}=${attrs} ${Buffer.from(content).toString('base64')}`;
 const text = (name: string) => readFileSync(tpl(name), 'utf8');
 
 /** The read of a device whose tunnel runs as wanted; `over` replaces lines by key. */
@@ -30,13 +44,33 @@ function state(over: Record<string, string> = {}): string {
     rollback_script: fileLine('rollback_script', text('tunnel-rollback.sh.hbs'), 'root:root:755'),
     ...over,
   };
-  const units = ['units', 'ActiveState=active', 'UnitFileState=enabled', 'InvocationID=abc', '', `ActiveState=inactive`, `UnitFileState=${over.rollbackEnabled ?? 'enabled'}`, 'InvocationID=', 'end-units'];
-  return [...wire([lines.unit, lines.pin, lines.rollback_unit, lines.rollback_script]), ...units, 'armed=', 'newkey=no', ''].join('\n');
+  const units = [
+    'units',
+    'ActiveState=active',
+    'UnitFileState=enabled',
+    'InvocationID=abc',
+    '',
+    `ActiveState=inactive`,
+    `UnitFileState=${over.rollbackEnabled ?? 'enabled'}`,
+    'InvocationID=',
+    'end-units',
+  ];
+  return [
+    ...wire([lines.unit, lines.pin, lines.rollback_unit, lines.rollback_script]),
+    ...units,
+    'armed=',
+    'newkey=no',
+    '',
+  ].join('\n');
 }
 
 /** The four files as the read reports them: which exist, a stat line each (owner:group:mode size), one base64 of them all. */
 function wire(files: string[]): string[] {
-  const present = files.map((l) => l.slice(l.indexOf('=') + 1)).map((v) => (v === 'absent' ? undefined : { attrs: v.split(' ')[0], content: Buffer.from(v.split(' ')[1] ?? '', 'base64') }));
+  const present = files
+    .map((l) => l.slice(l.indexOf('=') + 1))
+    .map((v) =>
+      v === 'absent' ? undefined : { attrs: v.split(' ')[0], content: Buffer.from(v.split(' ')[1] ?? '', 'base64') },
+    );
   const found = present.filter((f) => f !== undefined);
   return [
     ...present.map((f, i) => `file${i + 1}=${f ? 'yes' : 'absent'}`),
@@ -78,7 +112,13 @@ describe('relay_tunnel', () => {
   });
 
   it('a first install: the rollback (directory, script, unit) before the snapshot and the switch, which enables both units', async () => {
-    const none = { unit: 'unit=absent', pin: 'pin=absent', rollback_unit: 'rollback_unit=absent', rollback_script: 'rollback_script=absent', rollbackEnabled: '' };
+    const none = {
+      unit: 'unit=absent',
+      pin: 'pin=absent',
+      rollback_unit: 'rollback_unit=absent',
+      rollback_script: 'rollback_script=absent',
+      rollbackEnabled: '',
+    };
     const p = await planWith(relay_tunnel, ARGS as never, tunnelCtx(state(none)));
     assert.equal(p.changed, true);
     assert.deepEqual(describes(p), [
@@ -98,11 +138,26 @@ describe('relay_tunnel', () => {
   });
 
   it('only the rollback drifted (script edited, unit disabled): put back, the tunnel not restarted', async () => {
-    const p = await planWith(relay_tunnel, ARGS as never, tunnelCtx(state({ rollback_script: fileLine('rollback_script', '#!/bin/sh\nexit 0\n', 'root:root:755'), rollbackEnabled: 'disabled' })));
+    const p = await planWith(
+      relay_tunnel,
+      ARGS as never,
+      tunnelCtx(
+        state({
+          rollback_script: fileLine('rollback_script', '#!/bin/sh\nexit 0\n', 'root:root:755'),
+          rollbackEnabled: 'disabled',
+        }),
+      ),
+    );
     assert.equal(p.changed, true);
-    assert.deepEqual(describes(p), ['write /usr/local/lib/relay-play/tunnel-rollback', 'enable relay-play-rollback.service']);
+    assert.deepEqual(describes(p), [
+      'write /usr/local/lib/relay-play/tunnel-rollback',
+      'enable relay-play-rollback.service',
+    ]);
     assert.equal(p.confirm, undefined);
-    assert.deepEqual(p.diff?.map((d) => d.after_header), ['/usr/local/lib/relay-play/tunnel-rollback']);
+    assert.deepEqual(
+      p.diff?.map((d) => d.after_header),
+      ['/usr/local/lib/relay-play/tunnel-rollback'],
+    );
   });
 
   it('a tunnel running but disabled by hand: enabled with a daemon-reload, and confirmed under the invocation it has', async () => {
@@ -115,7 +170,11 @@ describe('relay_tunnel', () => {
     const confirm = {
       host: 'h1',
       via: 'direct' as const,
-      run: async (command: string) => ({ code: 0, stdout: parseShScript(command)?.args[0] === 'abc' ? 'waiting active\n' : 'confirmed\n', stderr: '' }),
+      run: async (command: string) => ({
+        code: 0,
+        stdout: parseShScript(command)?.args[0] === 'abc' ? 'waiting active\n' : 'confirmed\n',
+        stderr: '',
+      }),
       probeTunnel: async () => ({ close: async () => undefined }) as never,
       adopt: async () => undefined,
       reconnect: async () => undefined,
@@ -125,7 +184,13 @@ describe('relay_tunnel', () => {
   });
 
   it("the rollback script's mode drifted: chmod only", async () => {
-    const p = await planWith(relay_tunnel, ARGS as never, tunnelCtx(state({ rollback_script: fileLine('rollback_script', text('tunnel-rollback.sh.hbs'), 'root:root:644') })));
+    const p = await planWith(
+      relay_tunnel,
+      ARGS as never,
+      tunnelCtx(
+        state({ rollback_script: fileLine('rollback_script', text('tunnel-rollback.sh.hbs'), 'root:root:644') }),
+      ),
+    );
     assert.deepEqual(describes(p), ['chmod 0755 /usr/local/lib/relay-play/tunnel-rollback']);
   });
 });
@@ -135,8 +200,15 @@ describe('reload_if_needed (the tunnel switch and the rollback unit)', () => {
   const run = (answer: string, units: string[]) => {
     const dir = mkdtempSync(join(tmpdir(), 'relay-play-systemctl-'));
     try {
-      writeFileSync(join(dir, 'systemctl'), `#!/bin/sh\necho "$*" >> "${dir}/calls"\nif [ "$1" = show ]; then printf '%s' '${answer}'; fi\n`, { mode: 0o755 });
-      const r = spawnSync('sh', ['-c', `${RELOAD_IF_NEEDED}\nreload_if_needed "$@"`, 'sh', ...units], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' });
+      writeFileSync(
+        join(dir, 'systemctl'),
+        `#!/bin/sh\necho "$*" >> "${dir}/calls"\nif [ "$1" = show ]; then printf '%s' '${answer}'; fi\n`,
+        { mode: 0o755 },
+      );
+      const r = spawnSync('sh', ['-c', `${RELOAD_IF_NEEDED}\nreload_if_needed "$@"`, 'sh', ...units], {
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+        encoding: 'utf8',
+      });
       assert.equal(r.status, 0, r.stderr);
       return readFileSync(join(dir, 'calls'), 'utf8').includes('daemon-reload');
     } finally {
@@ -165,17 +237,30 @@ describe('reload_if_needed (the tunnel switch and the rollback unit)', () => {
       writeFileSync(join(dir, 'relay-tunnel.service'), 'ünïcode unit\n');
       writeFileSync(join(dir, 'known_hosts'), ''); // empty
       writeFileSync(join(dir, 'rollback'), '#!/bin/sh\nno newline at end', { mode: 0o750 });
-      const cmd = tunnelRead(dir, `${up}/relay-tunnel.service`, '', `${up}/relay-play-rollback.service`, join(dir, 'rollback'));
+      const cmd = tunnelRead(
+        dir,
+        `${up}/relay-tunnel.service`,
+        '',
+        `${up}/relay-play-rollback.service`,
+        join(dir, 'rollback'),
+      );
       const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
       const f = parseTunnelFacts(r.stdout, '');
       const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
-      assert.deepEqual(f.unit, { exists: true, type: 'file', owner: me, group: f.unit.group, mode: '0644', content: 'ünïcode unit\n' }, r.stdout + r.stderr);
+      assert.deepEqual(
+        f.unit,
+        { exists: true, type: 'file', owner: me, group: f.unit.group, mode: '0644', content: 'ünïcode unit\n' },
+        r.stdout + r.stderr,
+      );
       assert.equal(f.pin.content, '');
       assert.deepEqual(f.rollbackUnit, { exists: false });
       assert.equal(f.rollbackScript.content, '#!/bin/sh\nno newline at end');
       assert.equal(f.rollbackScript.mode, '0750');
       // A file that grew after its stat: the pieces would not be the files.
-      const grown = r.stdout.replace(/^content=.*$/m, `content=${Buffer.from('ünïcode unit\nX#!/bin/sh\nno newline at end').toString('base64')}`);
+      const grown = r.stdout.replace(
+        /^content=.*$/m,
+        `content=${Buffer.from('ünïcode unit\nX#!/bin/sh\nno newline at end').toString('base64')}`,
+      );
       assert.throws(() => parseTunnelFacts(grown, ''), /changed while they were read/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

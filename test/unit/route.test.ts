@@ -41,7 +41,11 @@ describe('race: direct vs through the relay', () => {
   it('a home device: direct answers and logs in; the relay path never starts', async () => {
     const direct = fake();
     let relayStarted = false;
-    const p = race(direct.attempt, () => ((relayStarted = true), fake().attempt), () => undefined);
+    const p = race(
+      direct.attempt,
+      () => ((relayStarted = true), fake().attempt),
+      () => undefined,
+    );
     direct.connectTcp();
     direct.succeed('direct-conn');
     const r = await p;
@@ -54,7 +58,11 @@ describe('race: direct vs through the relay', () => {
     const direct = fake();
     const relay = fake();
     let relayStarted = false;
-    const p = race(direct.attempt, () => ((relayStarted = true), relay.attempt), () => undefined);
+    const p = race(
+      direct.attempt,
+      () => ((relayStarted = true), relay.attempt),
+      () => undefined,
+    );
     await tick();
     assert.equal(relayStarted, false, 'not before the direct attempt is slow');
     direct.markSlow();
@@ -70,7 +78,11 @@ describe('race: direct vs through the relay', () => {
   it('direct refused at once (e.g. a changed key, or connection refused) → relay at once, and the direct error is kept', async () => {
     const direct = fake();
     const relay = fake();
-    const p = race(direct.attempt, () => relay.attempt, () => undefined);
+    const p = race(
+      direct.attempt,
+      () => relay.attempt,
+      () => undefined,
+    );
     direct.fail('REMOTE HOST KEY HAS CHANGED');
     await tick();
     relay.succeed('relay-conn');
@@ -85,7 +97,12 @@ describe('race: direct vs through the relay', () => {
       const direct = fake();
       const relay = fake();
       const discarded: string[] = [];
-      const p = race(direct.attempt, () => relay.attempt, (c) => discarded.push(c), 1500);
+      const p = race(
+        direct.attempt,
+        () => relay.attempt,
+        (c) => discarded.push(c),
+        1500,
+      );
       direct.connectTcp();
       direct.markSlow();
       await tick();
@@ -107,7 +124,12 @@ describe('race: direct vs through the relay', () => {
     try {
       const direct = fake();
       const relay = fake();
-      const p = race(direct.attempt, () => relay.attempt, () => undefined, 1500);
+      const p = race(
+        direct.attempt,
+        () => relay.attempt,
+        () => undefined,
+        1500,
+      );
       direct.connectTcp();
       direct.markSlow();
       await tick();
@@ -126,7 +148,11 @@ describe('race: direct vs through the relay', () => {
     const direct = fake();
     const relay = fake();
     const discarded: string[] = [];
-    const p = race(direct.attempt, () => relay.attempt, (c) => discarded.push(c));
+    const p = race(
+      direct.attempt,
+      () => relay.attempt,
+      (c) => discarded.push(c),
+    );
     direct.markSlow();
     await tick();
     relay.succeed('relay-conn');
@@ -139,7 +165,11 @@ describe('race: direct vs through the relay', () => {
   it('both fail: one error carrying both reasons', async () => {
     const direct = fake();
     const relay = fake();
-    const p = race(direct.attempt, () => relay.attempt, () => undefined);
+    const p = race(
+      direct.attempt,
+      () => relay.attempt,
+      () => undefined,
+    );
     direct.fail('timed out');
     await tick();
     relay.fail('tunnel not up');
@@ -153,7 +183,11 @@ describe('race: direct vs through the relay', () => {
   it('the relay path failing first does not end the race while direct may still succeed', async () => {
     const direct = fake();
     const relay = fake();
-    const p = race(direct.attempt, () => relay.attempt, () => undefined);
+    const p = race(
+      direct.attempt,
+      () => relay.attempt,
+      () => undefined,
+    );
     direct.markSlow();
     await tick();
     relay.fail('no tunnel');

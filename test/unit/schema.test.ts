@@ -17,7 +17,11 @@ const ajv = new (Ajv.default ?? Ajv)(AJV_OPTIONS);
 describe('precompiled schema validators', () => {
   it('the build precompiled every schema relay-play validates with', () => {
     const missing = allSchemas().filter((s) => !precompiled[schemaId(s)]);
-    assert.equal(missing.length, 0, `not precompiled: ${missing.map((s) => JSON.stringify(s).slice(0, 80)).join('\n')}`);
+    assert.equal(
+      missing.length,
+      0,
+      `not precompiled: ${missing.map((s) => JSON.stringify(s).slice(0, 80)).join('\n')}`,
+    );
     for (const s of allSchemas()) assert.equal(validatorFor(s), precompiled[schemaId(s)]);
   });
 

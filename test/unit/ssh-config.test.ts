@@ -11,7 +11,14 @@ import { identityFiles, orderIdentities, publicBlobOf } from '../../src/connecti
 import { hostFieldMatches, hostKeyAlgorithms, lookupHostKeys } from '../../src/connection/known-hosts.js';
 import { matchesPatternList } from '../../src/connection/patterns.js';
 import { clearConfigCache, sshConfigFor } from '../../src/connection/ssh-config.js';
-import { parseJumps, parseSshArgs, proxyCommandAsJump, shellWords, sshAddress, sshTarget } from '../../src/runner/connect.js';
+import {
+  parseJumps,
+  parseSshArgs,
+  proxyCommandAsJump,
+  shellWords,
+  sshAddress,
+  sshTarget,
+} from '../../src/runner/connect.js';
 import { createHmac, randomBytes } from 'node:crypto';
 
 describe('host patterns (ssh_config PATTERNS)', () => {
@@ -130,7 +137,11 @@ Match host rpi1
     });
 
     it('inventory vars win over ssh config; ansible_host is the name the config is matched against', () => {
-      const t = sshTarget('relay', { ansible_host: 'myrelay', ansible_user: 'ops', ansible_port: 2200, ansible_ssh_private_key_file: '~/k' }, opts);
+      const t = sshTarget(
+        'relay',
+        { ansible_host: 'myrelay', ansible_user: 'ops', ansible_port: 2200, ansible_ssh_private_key_file: '~/k' },
+        opts,
+      );
       assert.equal(t.address, '198.18.0.10');
       assert.equal(t.user, 'ops');
       assert.equal(t.port, 2200);
@@ -142,20 +153,40 @@ Match host rpi1
     });
 
     it('-o in ansible_ssh_common_args beats ssh config; host_key_checking: false accepts new keys', () => {
-      const t = sshTarget('rpi1', { ansible_ssh_common_args: '-o User=argsuser -o "ProxyJump=admin@myrelay:2022,bastion" -oPort=2300', host_key_checking: 'false' }, opts);
+      const t = sshTarget(
+        'rpi1',
+        {
+          ansible_ssh_common_args: '-o User=argsuser -o "ProxyJump=admin@myrelay:2022,bastion" -oPort=2300',
+          host_key_checking: 'false',
+        },
+        opts,
+      );
       assert.equal(t.user, 'argsuser');
       assert.equal(t.port, 2300);
       assert.equal(t.acceptNewHostKeys, true);
-      assert.deepEqual(t.jumps!.map((j) => `${j.user}@${j.address}:${j.port}`), ['admin@198.18.0.10:2022', 'jump@198.18.0.99:22']);
+      assert.deepEqual(
+        t.jumps!.map((j) => `${j.user}@${j.address}:${j.port}`),
+        ['admin@198.18.0.10:2022', 'jump@198.18.0.99:22'],
+      );
     });
 
     it('no explicit key: the default keys that exist (~/.ssh/id_ed25519 here)', () => {
-      const t = sshTarget('plain', { ansible_host: '198.18.0.20', ansible_ssh_common_args: '-o IdentityFile=~/given' }, opts);
-      assert.deepEqual(t.identityFiles, [join(dir, 'given'), join(dir, '.ssh/all_key')], 'an explicit file replaces the defaults');
+      const t = sshTarget(
+        'plain',
+        { ansible_host: '198.18.0.20', ansible_ssh_common_args: '-o IdentityFile=~/given' },
+        opts,
+      );
+      assert.deepEqual(
+        t.identityFiles,
+        [join(dir, 'given'), join(dir, '.ssh/all_key')],
+        'an explicit file replaces the defaults',
+      );
       writeFileSync(files.user, 'Host plain\n  User u\n');
       clearConfigCache();
       try {
-        assert.deepEqual(sshTarget('plain', { ansible_host: '198.18.0.20' }, opts).identityFiles, [join(dir, '.ssh/id_ed25519')]);
+        assert.deepEqual(sshTarget('plain', { ansible_host: '198.18.0.20' }, opts).identityFiles, [
+          join(dir, '.ssh/id_ed25519'),
+        ]);
       } finally {
         clearConfigCache();
       }
@@ -165,8 +196,17 @@ Match host rpi1
 
 describe('ansible_ssh_*_args', () => {
   it('splits words as a shell does and reads -o, -J, -i, -p, -l (first value wins)', () => {
-    assert.deepEqual(shellWords(`-o 'ProxyCommand=ssh -W %h:%p gw' -o "User=a b" x\\ y`), ['-o', 'ProxyCommand=ssh -W %h:%p gw', '-o', 'User=a b', 'x y']);
-    const a = parseSshArgs('-o StrictHostKeyChecking=no -J gw -i k1', '-o StrictHostKeyChecking=yes -o ProxyJump=other -ik2 -p 2222 -l bob -C');
+    assert.deepEqual(shellWords(`-o 'ProxyCommand=ssh -W %h:%p gw' -o "User=a b" x\\ y`), [
+      '-o',
+      'ProxyCommand=ssh -W %h:%p gw',
+      '-o',
+      'User=a b',
+      'x y',
+    ]);
+    const a = parseSshArgs(
+      '-o StrictHostKeyChecking=no -J gw -i k1',
+      '-o StrictHostKeyChecking=yes -o ProxyJump=other -ik2 -p 2222 -l bob -C',
+    );
     assert.equal(a.options.get('stricthostkeychecking'), 'no');
     assert.equal(a.options.get('proxyjump'), 'gw');
     assert.deepEqual(a.identityFiles, ['k1', 'k2']);
@@ -180,9 +220,20 @@ describe('ansible_ssh_*_args', () => {
     assert.equal(proxyCommandAsJump('ssh -W %h:%p -i key gw'), undefined, 'options it does not know: not guessed');
     assert.equal(proxyCommandAsJump('nc -X connect -x proxy:8080 %h %p'), undefined);
     assert.equal(proxyCommandAsJump('ssh gw nc %h %p'), undefined);
-    const t = sshTarget('h', { ansible_host: '198.18.0.30', ansible_ssh_common_args: `-o ProxyCommand="ssh -W %h:%p -q admin@198.18.0.31"` }, { acceptNewHostKeys: false });
-    assert.deepEqual(t.jumps!.map((j) => `${j.user}@${j.address}:${j.port}`), ['admin@198.18.0.31:22']);
-    const other = sshTarget('h', { ansible_host: '198.18.0.30', ansible_ssh_common_args: `-o "ProxyCommand=nc %h %p"` }, { acceptNewHostKeys: false });
+    const t = sshTarget(
+      'h',
+      { ansible_host: '198.18.0.30', ansible_ssh_common_args: `-o ProxyCommand="ssh -W %h:%p -q admin@198.18.0.31"` },
+      { acceptNewHostKeys: false },
+    );
+    assert.deepEqual(
+      t.jumps!.map((j) => `${j.user}@${j.address}:${j.port}`),
+      ['admin@198.18.0.31:22'],
+    );
+    const other = sshTarget(
+      'h',
+      { ansible_host: '198.18.0.30', ansible_ssh_common_args: `-o "ProxyCommand=nc %h %p"` },
+      { acceptNewHostKeys: false },
+    );
     assert.deepEqual(other.jumps, []);
     assert.match(other.hint ?? '', /relay-play runs no command: use ProxyJump/);
   });
@@ -256,11 +307,23 @@ ${hashed} ssh-ed25519 HASHED
 `,
   );
   it('wildcards, negations, [host]:port and hashed names', () => {
-    assert.deepEqual(lookupHostKeys([file], '198.18.0.10').keys.map((k) => k.key), ['WILD']);
-    assert.deepEqual(lookupHostKeys([file], '[198.18.0.10]:2222').keys.map((k) => k.key), ['PORT']);
-    assert.deepEqual(lookupHostKeys([file], 'rpi.lan').keys.map((k) => k.key), ['LAN']);
+    assert.deepEqual(
+      lookupHostKeys([file], '198.18.0.10').keys.map((k) => k.key),
+      ['WILD'],
+    );
+    assert.deepEqual(
+      lookupHostKeys([file], '[198.18.0.10]:2222').keys.map((k) => k.key),
+      ['PORT'],
+    );
+    assert.deepEqual(
+      lookupHostKeys([file], 'rpi.lan').keys.map((k) => k.key),
+      ['LAN'],
+    );
     assert.deepEqual(lookupHostKeys([file], 'bad.lan').keys, []);
-    assert.deepEqual(lookupHostKeys([file], 'hashed.example').keys.map((k) => k.key), ['HASHED']);
+    assert.deepEqual(
+      lookupHostKeys([file], 'hashed.example').keys.map((k) => k.key),
+      ['HASHED'],
+    );
     assert.ok(!hostFieldMatches(hashed, 'other.example'));
   });
   it('@revoked keys are returned as revoked, never as known; @cert-authority lines are not keys', () => {
@@ -269,7 +332,13 @@ ${hashed} ssh-ed25519 HASHED
     assert.deepEqual(k.revoked, [{ type: 'ssh-ed25519', key: 'REVOKED', file }]);
   });
   it('an RSA key is asked for as rsa-sha2-512/256, never SHA-1 ssh-rsa', () => {
-    assert.deepEqual(hostKeyAlgorithms([{ type: 'ssh-rsa', key: 'x' }, { type: 'ssh-ed25519', key: 'y' }]), ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-ed25519']);
+    assert.deepEqual(
+      hostKeyAlgorithms([
+        { type: 'ssh-rsa', key: 'x' },
+        { type: 'ssh-ed25519', key: 'y' },
+      ]),
+      ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-ed25519'],
+    );
   });
 });
 

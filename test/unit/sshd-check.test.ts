@@ -26,7 +26,17 @@ const units = (sshLoaded: boolean, sshdId: string | null, active: 'ssh' | 'sshd'
 const DEBIAN = units(true, 'ssh.service');
 
 /** A report as the module's script prints it: Debian 13 by default. sshd's debug lines end in \r\n. */
-function report(o: { binary?: string; version?: string; testRc?: number; errors?: string[]; includes?: string[]; dump?: string[]; dumpRc?: number } = {}): string {
+function report(
+  o: {
+    binary?: string;
+    version?: string;
+    testRc?: number;
+    errors?: string[];
+    includes?: string[];
+    dump?: string[];
+    dumpRc?: number;
+  } = {},
+): string {
   const lines = [`binary=${o.binary ?? '/usr/sbin/sshd'}`];
   if (o.binary === '') return lines.join('\n') + '\n';
   lines.push(`version=${o.version ?? 'OpenSSH_10.0p2'}`, `test_rc=${o.testRc ?? 0}`);
@@ -34,13 +44,26 @@ function report(o: { binary?: string; version?: string; testRc?: number; errors?
   for (const e of o.errors ?? []) lines.push(`E ${e}\r`);
   if ((o.testRc ?? 0) === 0) {
     lines.push(`dump_rc=${o.dumpRc ?? 0}`);
-    for (const d of o.dump ?? ['port 22', 'listenaddress [::]:22', 'listenaddress 0.0.0.0:22', 'permittty yes', 'forcecommand none', 'persourcepenalties crash:90 authfail:5 noauth:1', 'persourcepenaltyexemptlist none']) lines.push(`T ${d}`);
+    for (const d of o.dump ?? [
+      'port 22',
+      'listenaddress [::]:22',
+      'listenaddress 0.0.0.0:22',
+      'permittty yes',
+      'forcecommand none',
+      'persourcepenalties crash:90 authfail:5 noauth:1',
+      'persourcepenaltyexemptlist none',
+    ])
+      lines.push(`T ${d}`);
   }
   return lines.join('\n') + '\n';
 }
 /** The module's plan on canned reads: `out` for its script, `shown` for its systemctl show of the units. */
 const plan = (args: Record<string, unknown>, out: string, host = 'rpi1', shown = DEBIAN) =>
-  planWith(sshd_check, args as never, cannedCtx((command) => (command.startsWith('systemctl show ') ? shown : out), { host }));
+  planWith(
+    sshd_check,
+    args as never,
+    cannedCtx((command) => (command.startsWith('systemctl show ') ? shown : out), { host }),
+  );
 
 describe('sshd_check: the report of sshd', () => {
   it('parses binary, units, version, includes (without the \\r of debug output), sshd -T settings', () => {
@@ -54,7 +77,7 @@ describe('sshd_check: the report of sshd', () => {
     assert.equal(r.dumpRc, 0);
   });
 
-  it('the unit: Debian\'s ssh.service (its alias sshd.service resolves to it), else sshd.service, else none', () => {
+  it("the unit: Debian's ssh.service (its alias sshd.service resolves to it), else sshd.service, else none", () => {
     assert.equal(sshdUnit(parseReport(report(), DEBIAN)), 'ssh.service');
     assert.equal(sshdUnit(parseReport(report(), units(false, 'sshd.service'))), 'sshd.service');
     assert.equal(sshdUnit(parseReport(report(), units(false, null))), undefined);
@@ -63,7 +86,7 @@ describe('sshd_check: the report of sshd', () => {
     assert.equal(sshdUnit(parseReport(report(), units(true, 'sshd.service', 'ssh'))), 'ssh.service');
   });
 
-  it('Include globs match as sshd\'s do: * stays within a directory', () => {
+  it("Include globs match as sshd's do: * stays within a directory", () => {
     assert.ok(globRegExp('/etc/ssh/sshd_config.d/*.conf').test('/etc/ssh/sshd_config.d/relay-play.conf'));
     assert.ok(!globRegExp('/etc/ssh/sshd_config.d/*.conf').test('/etc/ssh/sshd_config.d/sub/relay-play.conf'));
     assert.ok(!globRegExp('/etc/ssh/sshd_config.d/*.cfg').test('/etc/ssh/sshd_config.d/relay-play.conf'));
@@ -73,8 +96,19 @@ describe('sshd_check: the report of sshd', () => {
   });
 
   it('differences: case and spacing do not matter, values do', () => {
-    const settings = { permittty: ['no'], permitlisten: ['localhost:22221 localhost:22222'], forcecommand: ['/bin/false'] };
-    assert.deepEqual(differences(settings, { permittty: 'No', permitlisten: 'localhost:22221  localhost:22222', forcecommand: '/bin/false' }), []);
+    const settings = {
+      permittty: ['no'],
+      permitlisten: ['localhost:22221 localhost:22222'],
+      forcecommand: ['/bin/false'],
+    };
+    assert.deepEqual(
+      differences(settings, {
+        permittty: 'No',
+        permitlisten: 'localhost:22221  localhost:22222',
+        forcecommand: '/bin/false',
+      }),
+      [],
+    );
     assert.deepEqual(differences(settings, { permittty: 'yes', permitopen: 'none', permitlisten: 'localhost:22221' }), [
       'permittty: sshd applies "no", want "yes"',
       'permitopen: sshd shows no such setting, want "none"',
@@ -89,7 +123,14 @@ describe('sshd_check: plans', () => {
     assert.equal(p.failed, undefined);
     assert.equal(p.changed, false);
     assert.deepEqual(p.steps, []);
-    assert.deepEqual(p.result, { binary: '/usr/sbin/sshd', unit: 'ssh.service', version: 'OpenSSH_10.0p2', penalties: true, includes: ['/etc/ssh/sshd_config.d/*.conf'], config: '/etc/ssh/sshd_config' });
+    assert.deepEqual(p.result, {
+      binary: '/usr/sbin/sshd',
+      unit: 'ssh.service',
+      version: 'OpenSSH_10.0p2',
+      penalties: true,
+      includes: ['/etc/ssh/sshd_config.d/*.conf'],
+      config: '/etc/ssh/sshd_config',
+    });
   });
 
   it('OpenSSH 9.2 (no PerSourcePenalties): penalties false', async () => {
@@ -100,40 +141,98 @@ describe('sshd_check: plans', () => {
   it('two reads, asked together: the script, with the config and the -C spec as single words, and the units', async () => {
     const out = report({ dump: ['port 22', 'permittty no'] });
     const ctx = cannedCtx((command) => (command.startsWith('systemctl show ') ? DEBIAN : out));
-    await planWith(sshd_check, { config: '/etc/ssh/my config', match: { user: 'relay', host: 'relay-play-check', addr: '192.0.2.1' }, expect: { permittty: 'no' } }, ctx);
+    await planWith(
+      sshd_check,
+      {
+        config: '/etc/ssh/my config',
+        match: { user: 'relay', host: 'relay-play-check', addr: '192.0.2.1' },
+        expect: { permittty: 'no' },
+      },
+      ctx,
+    );
     assert.equal(ctx.reads.length, 2);
-    assert.ok(ctx.reads[0].endsWith(" sh '/etc/ssh/my config' user=relay,host=relay-play-check,addr=192.0.2.1"), ctx.reads[0]);
+    assert.ok(
+      ctx.reads[0].endsWith(" sh '/etc/ssh/my config' user=relay,host=relay-play-check,addr=192.0.2.1"),
+      ctx.reads[0],
+    );
     assert.equal(ctx.reads[1], 'systemctl show -p Id,LoadState,ActiveState -- ssh.service sshd.service');
   });
 
   it('no sshd, no unit: clear failures', async () => {
     assert.match((await plan({}, report({ binary: '' }))).failed ?? '', /^no sshd on rpi1 /);
-    assert.match((await plan({}, report(), 'rpi1', units(false, null))).failed ?? '', /neither ssh\.service nor sshd\.service/);
+    assert.match(
+      (await plan({}, report(), 'rpi1', units(false, null))).failed ?? '',
+      /neither ssh\.service nor sshd\.service/,
+    );
   });
 
   it('sshd -t failing: its own message, and that nothing was changed', async () => {
-    const p = await plan({}, report({ testRc: 255, errors: ['/etc/ssh/sshd_config.d/zz-broken.conf: line 1: Bad configuration option: ThisIsNotAnSshdOption', '/etc/ssh/sshd_config.d/zz-broken.conf: terminating, 1 bad configuration options'] }));
-    assert.equal(p.failed, "sshd -t fails on rpi1's configuration as it is, before relay-play changes it: /etc/ssh/sshd_config.d/zz-broken.conf: line 1: Bad configuration option: ThisIsNotAnSshdOption; /etc/ssh/sshd_config.d/zz-broken.conf: terminating, 1 bad configuration options");
+    const p = await plan(
+      {},
+      report({
+        testRc: 255,
+        errors: [
+          '/etc/ssh/sshd_config.d/zz-broken.conf: line 1: Bad configuration option: ThisIsNotAnSshdOption',
+          '/etc/ssh/sshd_config.d/zz-broken.conf: terminating, 1 bad configuration options',
+        ],
+      }),
+    );
+    assert.equal(
+      p.failed,
+      "sshd -t fails on rpi1's configuration as it is, before relay-play changes it: /etc/ssh/sshd_config.d/zz-broken.conf: line 1: Bad configuration option: ThisIsNotAnSshdOption; /etc/ssh/sshd_config.d/zz-broken.conf: terminating, 1 bad configuration options",
+    );
   });
 
   it('no Include of sshd_config.d: refused, with the line to add', async () => {
     const p = await plan({ dropin: '/etc/ssh/sshd_config.d/relay-play.conf' }, report({ includes: [] }), 'server');
-    assert.match(p.failed ?? '', /^sshd on server would not read \/etc\/ssh\/sshd_config\.d\/relay-play\.conf: \/etc\/ssh\/sshd_config does not include \/etc\/ssh\/sshd_config\.d \(includes: none\)/);
+    assert.match(
+      p.failed ?? '',
+      /^sshd on server would not read \/etc\/ssh\/sshd_config\.d\/relay-play\.conf: \/etc\/ssh\/sshd_config does not include \/etc\/ssh\/sshd_config\.d \(includes: none\)/,
+    );
     assert.match(p.failed ?? '', /settings there would do nothing; none were written\./);
     assert.match(p.failed ?? '', /\n {4}Include \/etc\/ssh\/sshd_config\.d\/\*\.conf$/);
     // An Include of another directory does not count; one nested elsewhere that reaches it does.
-    assert.match((await plan({ dropin: '/etc/ssh/sshd_config.d/relay-play.conf' }, report({ includes: ['/etc/ssh/other.d/*.conf'] }))).failed ?? '', /includes: \/etc\/ssh\/other\.d\/\*\.conf/);
-    assert.equal((await plan({ dropin: '/etc/ssh/sshd_config.d/relay-play.conf' }, report({ includes: ['/usr/etc/ssh/sshd_config.d/*', '/etc/ssh/sshd_config.d/*.conf'] }))).failed, undefined);
+    assert.match(
+      (
+        await plan(
+          { dropin: '/etc/ssh/sshd_config.d/relay-play.conf' },
+          report({ includes: ['/etc/ssh/other.d/*.conf'] }),
+        )
+      ).failed ?? '',
+      /includes: \/etc\/ssh\/other\.d\/\*\.conf/,
+    );
+    assert.equal(
+      (
+        await plan(
+          { dropin: '/etc/ssh/sshd_config.d/relay-play.conf' },
+          report({ includes: ['/usr/etc/ssh/sshd_config.d/*', '/etc/ssh/sshd_config.d/*.conf'] }),
+        )
+      ).failed,
+      undefined,
+    );
   });
 
   it('settings sshd does not apply: every difference named', async () => {
-    const p = await plan({ match: { user: 'relay', host: 'h', addr: '192.0.2.1' }, expect: { permittty: 'no', forcecommand: '/bin/false' } }, report(), 'server');
-    assert.match(p.failed ?? '', /^sshd on server does not apply relay-play's rules \(sshd -T -C user=relay,host=h,addr=192\.0\.2\.1\): permittty: sshd applies "yes", want "no"; forcecommand: sshd applies "none", want "\/bin\/false"\./);
+    const p = await plan(
+      {
+        match: { user: 'relay', host: 'h', addr: '192.0.2.1' },
+        expect: { permittty: 'no', forcecommand: '/bin/false' },
+      },
+      report(),
+      'server',
+    );
+    assert.match(
+      p.failed ?? '',
+      /^sshd on server does not apply relay-play's rules \(sshd -T -C user=relay,host=h,addr=192\.0\.2\.1\): permittty: sshd applies "yes", want "no"; forcecommand: sshd applies "none", want "\/bin\/false"\./,
+    );
   });
 
   it('sshd not listening on the port given: says which variable is which', async () => {
     const p = await plan({ port: 2222 }, report(), 'server');
-    assert.match(p.failed ?? '', /^sshd on server listens on port 22, not 2222 \(relay_sshd_port: the port the relay's sshd listens on; relay_ssh_port: the port devices and clients dial/);
+    assert.match(
+      p.failed ?? '',
+      /^sshd on server listens on port 22, not 2222 \(relay_sshd_port: the port the relay's sshd listens on; relay_ssh_port: the port devices and clients dial/,
+    );
     assert.equal((await plan({ port: '22' }, report())).failed, undefined);
   });
 
@@ -172,7 +271,10 @@ fi
 printf 'Id=ssh.service\\nLoadState=loaded\\nActiveState=active\\n'
 for u in "$@"; do case "$u" in sshd.service) printf '\\nId=ssh.service\\nLoadState=loaded\\nActiveState=active\\n' ;; esac; done
 `;
-  const withFakes = async <T>(env: Record<string, string>, fn: (ctx: ReturnType<typeof sandboxCtx>) => Promise<T>): Promise<T> => {
+  const withFakes = async <T>(
+    env: Record<string, string>,
+    fn: (ctx: ReturnType<typeof sandboxCtx>) => Promise<T>,
+  ): Promise<T> => {
     const sb = sandbox();
     const saved = { ...process.env };
     try {
@@ -191,10 +293,30 @@ for u in "$@"; do case "$u" in sshd.service) printf '\\nId=ssh.service\\nLoadSta
 
   it('a good sshd: its binary, unit, version, the Include it reads, and its settings', async () => {
     const p = await withFakes({ INCLUDE: '/etc/ssh/sshd_config.d/*.conf' }, (ctx) =>
-      planWith(sshd_check, { dropin: '/etc/ssh/sshd_config.d/relay-play.conf', match: { user: 'relay', host: 'h', addr: '192.0.2.1' }, expect: { permittty: 'no' }, port: 22 }, ctx));
+      planWith(
+        sshd_check,
+        {
+          dropin: '/etc/ssh/sshd_config.d/relay-play.conf',
+          match: { user: 'relay', host: 'h', addr: '192.0.2.1' },
+          expect: { permittty: 'no' },
+          port: 22,
+        },
+        ctx,
+      ),
+    );
     assert.equal(p.failed, undefined);
     assert.match(String(p.result?.binary), /\/sshd$/);
-    assert.deepEqual({ ...p.result, binary: 'x' }, { binary: 'x', unit: 'ssh.service', version: 'OpenSSH_10.0', penalties: true, includes: ['/etc/ssh/sshd_config.d/*.conf'], config: '/etc/ssh/sshd_config' });
+    assert.deepEqual(
+      { ...p.result, binary: 'x' },
+      {
+        binary: 'x',
+        unit: 'ssh.service',
+        version: 'OpenSSH_10.0',
+        penalties: true,
+        includes: ['/etc/ssh/sshd_config.d/*.conf'],
+        config: '/etc/ssh/sshd_config',
+      },
+    );
   });
 
   it('without a -C spec, one sshd -T: its settings, version and Include, not the LogLevel -ddd gave it', async () => {
@@ -209,21 +331,45 @@ for u in "$@"; do case "$u" in sshd.service) printf '\\nId=ssh.service\\nLoadSta
       return planWith(sshd_check, { dropin: '/etc/ssh/sshd_config.d/relay-play.conf', port: 22 }, ctx);
     });
     assert.match(p.failed ?? '', /listens on port 2222, not 22/);
-    assert.deepEqual({ ...p.result, binary: 'x' }, { binary: 'x', unit: 'ssh.service', version: 'OpenSSH_10.0', penalties: true, includes: ['/etc/ssh/sshd_config.d/*.conf'], config: '/etc/ssh/sshd_config' });
+    assert.deepEqual(
+      { ...p.result, binary: 'x' },
+      {
+        binary: 'x',
+        unit: 'ssh.service',
+        version: 'OpenSSH_10.0',
+        penalties: true,
+        includes: ['/etc/ssh/sshd_config.d/*.conf'],
+        config: '/etc/ssh/sshd_config',
+      },
+    );
     // Two reads: the script (one sshd -T) and systemctl show of the units.
     assert.equal(outputs.length, 2);
-    const r = parseReport(outputs.find((o) => o.startsWith('binary='))!, outputs.find((o) => o.startsWith('Id='))!);
+    const r = parseReport(
+      outputs.find((o) => o.startsWith('binary='))!,
+      outputs.find((o) => o.startsWith('Id='))!,
+    );
     assert.deepEqual([r.testRc, r.dumpRc, r.settings.loglevel, r.settings.permittty], [0, 0, undefined, ['no']]);
     assert.deepEqual(Object.keys(r.units), ['ssh.service', 'sshd.service']);
   });
 
   it('sshd -t failing: only its own messages, not the debug lines nor the Include it read', async () => {
-    const p = await withFakes({ INCLUDE: '/etc/ssh/sshd_config.d/*.conf', BROKEN: '/etc/ssh/sshd_config.d/zz.conf: line 1: Bad configuration option: Nope' }, (ctx) => planWith(sshd_check, {}, ctx));
-    assert.equal(p.failed, "sshd -t fails on h1's configuration as it is, before relay-play changes it: /etc/ssh/sshd_config.d/zz.conf: line 1: Bad configuration option: Nope; /etc/ssh/sshd_config: terminating, 1 bad configuration options");
+    const p = await withFakes(
+      {
+        INCLUDE: '/etc/ssh/sshd_config.d/*.conf',
+        BROKEN: '/etc/ssh/sshd_config.d/zz.conf: line 1: Bad configuration option: Nope',
+      },
+      (ctx) => planWith(sshd_check, {}, ctx),
+    );
+    assert.equal(
+      p.failed,
+      "sshd -t fails on h1's configuration as it is, before relay-play changes it: /etc/ssh/sshd_config.d/zz.conf: line 1: Bad configuration option: Nope; /etc/ssh/sshd_config: terminating, 1 bad configuration options",
+    );
   });
 
   it('no Include: refused', async () => {
-    const p = await withFakes({}, (ctx) => planWith(sshd_check, { dropin: '/etc/ssh/sshd_config.d/relay-play.conf' }, ctx));
+    const p = await withFakes({}, (ctx) =>
+      planWith(sshd_check, { dropin: '/etc/ssh/sshd_config.d/relay-play.conf' }, ctx),
+    );
     assert.match(p.failed ?? '', /does not include \/etc\/ssh\/sshd_config\.d \(includes: none\)/);
   });
 });
@@ -231,7 +377,9 @@ for u in "$@"; do case "$u" in sshd.service) printf '\\nId=ssh.service\\nLoadSta
 describe('the relay proves what its drop-in says', () => {
   it('the sshd -T check expects every setting of the Match block, with the same values', () => {
     const vars = { relay_permit: 'localhost:22221 localhost:22222', relay_max_startups: '20:30:100' };
-    const conf = String(renderHandlebars(readFileSync(join(bundledRolesDir(), 'relay-user/templates/relay-play.conf.hbs'), 'utf8'), vars));
+    const conf = String(
+      renderHandlebars(readFileSync(join(bundledRolesDir(), 'relay-user/templates/relay-play.conf.hbs'), 'utf8'), vars),
+    );
     // The Match block's settings, and the global ones the drop-in sets before it.
     const written = Object.fromEntries(
       conf
@@ -241,10 +389,18 @@ describe('the relay proves what its drop-in says', () => {
         .filter((l) => l && !l.startsWith('#'))
         .map((l) => [l.split(/\s+/)[0].toLowerCase(), l.split(/\s+/).slice(1).join(' ')]),
     );
-    const tasks = parse(readFileSync(join(bundledRolesDir(), 'relay-user/tasks/main.yaml'), 'utf8')) as Record<string, any>[];
+    const tasks = parse(readFileSync(join(bundledRolesDir(), 'relay-user/tasks/main.yaml'), 'utf8')) as Record<
+      string,
+      any
+    >[];
     const proof = tasks.find((t) => t.sshd_check?.expect)!;
     assert.ok(proof, 'relay-user has an sshd_check with expect');
-    const expected = Object.fromEntries(Object.entries(proof.sshd_check.expect as Record<string, unknown>).map(([k, v]) => [k, String(renderString(String(v), vars))]));
+    const expected = Object.fromEntries(
+      Object.entries(proof.sshd_check.expect as Record<string, unknown>).map(([k, v]) => [
+        k,
+        String(renderString(String(v), vars)),
+      ]),
+    );
     assert.deepEqual(expected, written);
     assert.deepEqual(proof.sshd_check.match, { user: 'relay', host: 'relay-play-check', addr: '192.0.2.1' });
     assert.equal(proof.sshd_check.port, '{{ relay_sshd_port }}');

@@ -1,7 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 // Handlebars: role templates `templates/*.hbs` only (everything else is Jinja: test/unit/jinja.test.ts).
-import { TemplateError, renderHandlebars as renderString, handlebarsRootNames as templateRootNames } from '../../src/playbook/template.js';
+import {
+  TemplateError,
+  renderHandlebars as renderString,
+  handlebarsRootNames as templateRootNames,
+} from '../../src/playbook/template.js';
 
 const VARS = {
   name: 'rpi1',
@@ -59,7 +63,7 @@ describe('renderString', () => {
     assert.equal(renderString(' {{hostvar "rpi1" "name"}} ', { ...VARS, hostvars: { rpi1: { name: 'n' } } }), ' n ');
   });
 
-  it('whole-value rule also keeps a lone helper call\'s value', () => {
+  it("whole-value rule also keeps a lone helper call's value", () => {
     assert.equal(renderString('{{hostvar "rpi2" "tunnel_port"}}', VARS), 2202);
     assert.equal(renderString('{{default missing 10}}', VARS), 10);
     assert.equal(renderString('{{eq port 2201}}', VARS), true);
@@ -78,7 +82,10 @@ describe('renderString', () => {
   });
 
   it('syntax errors and unknown helpers are TemplateErrors', () => {
-    assert.throws(() => renderString('{{ name ', VARS), (e: unknown) => e instanceof TemplateError && /syntax error/.test(e.message));
+    assert.throws(
+      () => renderString('{{ name ', VARS),
+      (e: unknown) => e instanceof TemplateError && /syntax error/.test(e.message),
+    );
     assert.throws(
       () => renderString('{{ name | upper }}', VARS),
       (e: unknown) => e instanceof TemplateError && /Jinja filters/.test(e.message),
@@ -112,7 +119,12 @@ describe('helpers', () => {
     assert.equal(renderString('{{#if (or off nothing ports)}}Y{{else}}N{{/if}}', VARS), 'Y');
     assert.equal(renderString('{{#if (not off)}}Y{{else}}N{{/if}}', VARS), 'Y');
     // Lists and maps compare by content: an equal list that is another object, and ones that differ.
-    const more = { ...VARS, samePorts: [22, 2201], otherPorts: [22, 2202], sameCfg: { user: 'relay', keys: ['a', 'b'] } };
+    const more = {
+      ...VARS,
+      samePorts: [22, 2201],
+      otherPorts: [22, 2202],
+      sameCfg: { user: 'relay', keys: ['a', 'b'] },
+    };
     assert.equal(renderString('{{eq ports samePorts}}', more), true);
     assert.equal(renderString('{{ne ports samePorts}}', more), false);
     assert.equal(renderString('{{eq ports otherPorts}}', more), false);
@@ -130,7 +142,10 @@ describe('helpers', () => {
 
   it('hostvar with a literal or a variable host name', () => {
     assert.equal(renderString('port {{hostvar "rpi1" "tunnel_port"}}', VARS), 'port 2201');
-    assert.equal(renderString('{{#each groups.devices}}{{this}}={{hostvar this "tunnel_port"}} {{/each}}', VARS), 'rpi1=2201 rpi2=2202 ');
+    assert.equal(
+      renderString('{{#each groups.devices}}{{this}}={{hostvar this "tunnel_port"}} {{/each}}', VARS),
+      'rpi1=2201 rpi2=2202 ',
+    );
     assert.equal(renderString('{{#each items}}{{hostvar host "tunnel_port"}} {{/each}}', VARS), '2201 2202 ');
     const e1 = undefinedName(() => renderString('{{hostvar "rpi9" "tunnel_port"}}', VARS), 'hostvars.rpi9');
     assert.match(e1.message, /no host "rpi9"/);
@@ -165,9 +180,16 @@ describe('templateRootNames', () => {
 
   it('skips paths relative to #each/#with, but includes the block param and parent references', () => {
     assert.deepEqual(templateRootNames('{{#each groups.devices}}{{this}} {{name}} {{@index}}{{/each}}'), ['groups']);
-    assert.deepEqual(templateRootNames('{{#each items as |it|}}{{it.host}}{{../port}}{{@root.top}}{{/each}}'), ['items', 'port', 'top']);
+    assert.deepEqual(templateRootNames('{{#each items as |it|}}{{it.host}}{{../port}}{{@root.top}}{{/each}}'), [
+      'items',
+      'port',
+      'top',
+    ]);
     assert.deepEqual(templateRootNames('{{#each items}}{{x}}{{else}}{{fallback}}{{/each}}'), ['items', 'fallback']);
-    assert.deepEqual(templateRootNames('{{#with cfg}}{{user}}{{#each keys}}{{../../outer}}{{/each}}{{/with}}'), ['cfg', 'outer']);
+    assert.deepEqual(templateRootNames('{{#with cfg}}{{user}}{{#each keys}}{{../../outer}}{{/each}}{{/with}}'), [
+      'cfg',
+      'outer',
+    ]);
     assert.deepEqual(templateRootNames('{{#if on}}{{inside_if}}{{/if}}'), ['on', 'inside_if']);
   });
 

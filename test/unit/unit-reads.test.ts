@@ -38,7 +38,12 @@ describe('reads of units share one systemctl', () => {
     const c = unitsShow(['ssh.service', 'getty@tty1.service'], ['Id', 'ActiveState']);
     assert.equal(c, 'systemctl show -p Id,ActiveState -- ssh.service getty@tty1.service');
     assert.deepEqual(parseUnitsShow(c), { units: ['ssh.service', 'getty@tty1.service'], props: ['Id', 'ActiveState'] });
-    for (const other of ['systemctl show ssh.service', "systemctl show -p Id -- 'a b.service'", 'systemctl show -p Id -- x.service; rm -rf /', 'systemctl show -p Id -- *.service']) {
+    for (const other of [
+      'systemctl show ssh.service',
+      "systemctl show -p Id -- 'a b.service'",
+      'systemctl show -p Id -- x.service; rm -rf /',
+      'systemctl show -p Id -- *.service',
+    ]) {
       assert.equal(parseUnitsShow(other), undefined, other);
     }
     assert.throws(() => unitsShow(['a b.service'], ['Id']), /not a unit or property name/);
@@ -49,7 +54,13 @@ describe('reads of units share one systemctl', () => {
       { command: unitsShow(['ssh.service', 'sshd.service'], ['Id', 'LoadState', 'ActiveState']), become: false },
       { command: 'echo between', become: false },
       // InvocationID asked before ActiveState: systemctl prints them in its own order all the same.
-      { command: unitsShow(['relay-tunnel.service', 'relay-play-rollback.service'], ['InvocationID', 'ActiveState', 'UnitFileState']), become: false },
+      {
+        command: unitsShow(
+          ['relay-tunnel.service', 'relay-play-rollback.service'],
+          ['InvocationID', 'ActiveState', 'UnitFileState'],
+        ),
+        become: false,
+      },
       { command: unitsShow(['ssh.service', 'ssh.service'], ['NeedDaemonReload']), become: false },
     ];
     const conn = new LocalConnection('local');
@@ -59,9 +70,16 @@ describe('reads of units share one systemctl', () => {
     // The batch runs each command as it is: give the merged one the fake's PATH the same way.
     const { reqs, spread } = shareUnitReads(reads);
     assert.equal(reqs.length, 2, 'the three reads of units became one');
-    const results = await readBatch(conn, reqs.map((r) => ({ ...r, command: r.command.startsWith('systemctl ') ? withPath(r.command) : r.command })));
+    const results = await readBatch(
+      conn,
+      reqs.map((r) => ({ ...r, command: r.command.startsWith('systemctl ') ? withPath(r.command) : r.command })),
+    );
     assert.deepEqual(spread(results), alone);
-    assert.equal((await import('node:fs')).readFileSync(log, 'utf8').trim().split('\n').length, 1, 'one systemctl call');
+    assert.equal(
+      (await import('node:fs')).readFileSync(log, 'utf8').trim().split('\n').length,
+      1,
+      'one systemctl call',
+    );
   });
 
   it('reads as different users are not merged; a failed systemctl gives each read its failure', async () => {

@@ -29,7 +29,14 @@ export function parseFileFacts(stdout: string): FileFacts {
   const [head, body = ''] = stdout.split('\n');
   if (head === 'absent') return { exists: false };
   const [kind, mode, owner, group, size] = head.split('|');
-  const type = kind === 'directory' ? 'directory' : kind === 'symbolic link' ? 'link' : kind.startsWith('regular') ? 'file' : 'other';
+  const type =
+    kind === 'directory'
+      ? 'directory'
+      : kind === 'symbolic link'
+        ? 'link'
+        : kind.startsWith('regular')
+          ? 'file'
+          : 'other';
   const facts: FileFacts = { exists: true, type, mode: mode.padStart(4, '0'), owner, group, size: Number(size) };
   if (body) {
     facts.bytes = Buffer.from(body.trim(), 'base64');
@@ -100,7 +107,12 @@ export interface WriteOptions {
 }
 
 /** Write content (text, or bytes) atomically. */
-export function writeFileStep(path: string, content: string | Buffer, attrs: Attrs, validateOrOpts?: string | WriteOptions): Step {
+export function writeFileStep(
+  path: string,
+  content: string | Buffer,
+  attrs: Attrs,
+  validateOrOpts?: string | WriteOptions,
+): Step {
   const opts: WriteOptions = typeof validateOrOpts === 'string' ? { validate: validateOrOpts } : (validateOrOpts ?? {});
   const { validate } = opts;
   if (validate && !validate.includes('%s')) throw new Error('validate must contain %s (the temp file)');
@@ -110,7 +122,16 @@ export function writeFileStep(path: string, content: string | Buffer, attrs: Att
   return {
     describe: `write ${path}`,
     // The temp path reaches the validate command through the environment, never spliced into it.
-    command: shScript(WRITE_SCRIPT, [path, attrs.owner ?? '', attrs.group ?? '', attrs.mode ?? '', validate?.split('%s').join('"$VALIDATE_TMP"') ?? '', bytes, opts.backup ? 'backup' : '', binary ? 'base64' : '']),
+    command: shScript(WRITE_SCRIPT, [
+      path,
+      attrs.owner ?? '',
+      attrs.group ?? '',
+      attrs.mode ?? '',
+      validate?.split('%s').join('"$VALIDATE_TMP"') ?? '',
+      bytes,
+      opts.backup ? 'backup' : '',
+      binary ? 'base64' : '',
+    ]),
     stdin: binary ? content.toString('base64') : content,
   };
 }
@@ -128,7 +149,10 @@ export function attrSteps(path: string, changes: Attrs): Step[] {
     steps.push({ describe: `chown ${spec} ${path}`, command: shScript('chown -h -- "$1" "$2"', [spec, path]) });
   }
   if (changes.mode !== undefined) {
-    steps.push({ describe: `chmod ${changes.mode} ${path}`, command: shScript('chmod -- "$1" "$2"', [changes.mode, path]) });
+    steps.push({
+      describe: `chmod ${changes.mode} ${path}`,
+      command: shScript('chmod -- "$1" "$2"', [changes.mode, path]),
+    });
   }
   return steps;
 }
@@ -142,12 +166,25 @@ export function attrDiff(path: string, facts: FileFacts, changes: Attrs): FileDi
   const keys = Object.keys(changes) as (keyof Attrs)[];
   if (!keys.length) return undefined;
   const line = (src: Attrs | FileFacts) => keys.map((k) => `${k}: ${src[k] ?? '(none)'}`).join('\n') + '\n';
-  return { before_header: `${path} (attributes)`, after_header: `${path} (attributes)`, before: facts.exists ? line(facts) : '', after: line(changes) };
+  return {
+    before_header: `${path} (attributes)`,
+    after_header: `${path} (attributes)`,
+    before: facts.exists ? line(facts) : '',
+    after: line(changes),
+  };
 }
 
 /** Render a FileDiff as a unified diff (what --diff prints). */
 export function unified(d: FileDiff): string {
-  return createTwoFilesPatch(`before: ${d.before_header}`, `after: ${d.after_header}`, d.before, d.after, undefined, undefined, { context: 3 })
+  return createTwoFilesPatch(
+    `before: ${d.before_header}`,
+    `after: ${d.after_header}`,
+    d.before,
+    d.after,
+    undefined,
+    undefined,
+    { context: 3 },
+  )
     .split('\n')
     .slice(1) // drop the "====" line
     .join('\n');

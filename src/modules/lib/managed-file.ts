@@ -5,7 +5,16 @@ import { createHash } from 'node:crypto';
 import type { RunResult } from '../../connection/types.js';
 import { boolArg, modeString, toBool, type BoolArg } from './schema.js';
 import type { FileDiff, Plan, ReadContext } from '../types.js';
-import { attrChanges, attrDiff, attrSteps, backupFileOf, contentDiff, fileFacts, writeFileStep, type Attrs } from './files.js';
+import {
+  attrChanges,
+  attrDiff,
+  attrSteps,
+  backupFileOf,
+  contentDiff,
+  fileFacts,
+  writeFileStep,
+  type Attrs,
+} from './files.js';
 
 export interface ManagedFileArgs {
   dest: string;
@@ -40,11 +49,16 @@ export function textOrBytes(bytes: Buffer): string | Buffer {
  * `wanted` (the content) may be a function, called after the read: a template's read then needs none of the
  * variables its text does, so a run can send it before they are known (src/runner/early-reads.ts).
  */
-export async function planFileContent(args: ManagedFileArgs, wanted: string | Buffer | (() => string | Buffer), ctx: ReadContext): Promise<Plan> {
+export async function planFileContent(
+  args: ManagedFileArgs,
+  wanted: string | Buffer | (() => string | Buffer),
+  ctx: ReadContext,
+): Promise<Plan> {
   const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
   const facts = await fileFacts(ctx, args.dest, { content: true });
   const content = typeof wanted === 'function' ? wanted() : wanted;
-  if (facts.exists && facts.type !== 'file') return { changed: false, steps: [], failed: `${args.dest} exists and is not a regular file (${facts.type})` };
+  if (facts.exists && facts.type !== 'file')
+    return { changed: false, steps: [], failed: `${args.dest} exists and is not a regular file (${facts.type})` };
   const binary = typeof content !== 'string';
   const same = facts.exists && (binary ? Boolean(facts.bytes?.equals(content)) : facts.content === content);
   const contentChanged = !same && !(facts.exists && !toBool(args.force, true));
@@ -60,8 +74,15 @@ export async function planFileContent(args: ManagedFileArgs, wanted: string | Bu
   };
   const diff: FileDiff[] = [];
   if (contentChanged) {
-    const shown = (b: string | Buffer | undefined) => (typeof b === 'string' ? b : `(binary, ${b?.length ?? 0} bytes, sha1 ${sha1(b ?? '')})\n`);
-    diff.push(contentDiff(args.dest, binary ? (facts.exists ? shown(facts.bytes) : '') : (facts.content ?? ''), binary ? shown(content) : content));
+    const shown = (b: string | Buffer | undefined) =>
+      typeof b === 'string' ? b : `(binary, ${b?.length ?? 0} bytes, sha1 ${sha1(b ?? '')})\n`;
+    diff.push(
+      contentDiff(
+        args.dest,
+        binary ? (facts.exists ? shown(facts.bytes) : '') : (facts.content ?? ''),
+        binary ? shown(content) : content,
+      ),
+    );
   }
   const ad = facts.exists ? attrDiff(args.dest, facts, attrs) : undefined;
   if (ad) diff.push(ad);

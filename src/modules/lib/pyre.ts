@@ -28,27 +28,30 @@ export function pyRegex(pattern: string, what = 'regexp'): RegExp {
 
 /** Python's match.expand(template): \1, \g<1>, \g<name>, and \n \t \\ escapes. */
 export function pyExpand(template: string, m: RegExpExecArray): string {
-  return template.replace(/\\(g<([^>]+)>|(\d{1,2})|n|t|r|\\|.)/g, (whole, _e: string, g: string | undefined, num: string | undefined) => {
-    const group = (key: string) => {
-      const v = /^\d+$/.test(key) ? m[Number(key)] : m.groups?.[key];
-      if (/^\d+$/.test(key) && Number(key) >= m.length) throw new Error(`invalid group reference ${key} in line`);
-      return v ?? '';
-    };
-    if (g !== undefined) return group(g);
-    if (num !== undefined) return group(num);
-    switch (whole) {
-      case '\\n':
-        return '\n';
-      case '\\t':
-        return '\t';
-      case '\\r':
-        return '\r';
-      case '\\\\':
-        return '\\';
-      default:
-        return whole;
-    }
-  });
+  return template.replace(
+    /\\(g<([^>]+)>|(\d{1,2})|n|t|r|\\|.)/g,
+    (whole, _e: string, g: string | undefined, num: string | undefined) => {
+      const group = (key: string) => {
+        const v = /^\d+$/.test(key) ? m[Number(key)] : m.groups?.[key];
+        if (/^\d+$/.test(key) && Number(key) >= m.length) throw new Error(`invalid group reference ${key} in line`);
+        return v ?? '';
+      };
+      if (g !== undefined) return group(g);
+      if (num !== undefined) return group(num);
+      switch (whole) {
+        case '\\n':
+          return '\n';
+        case '\\t':
+          return '\t';
+        case '\\r':
+          return '\r';
+        case '\\\\':
+          return '\\';
+        default:
+          return whole;
+      }
+    },
+  );
 }
 
 /** Search one line as Python would search it (`$` matches before the line's newline). */

@@ -4,7 +4,10 @@
  * A boolean argument. YAML 1.2 (what the loader speaks) reads Ansible's `yes`/`no` as strings, so
  * those spellings are accepted too and turned into booleans by `toBool`.
  */
-export const boolArg = { type: ['boolean', 'string'], enum: [true, false, 'yes', 'no', 'true', 'false', 'True', 'False', 'on', 'off'] };
+export const boolArg = {
+  type: ['boolean', 'string'],
+  enum: [true, false, 'yes', 'no', 'true', 'false', 'True', 'False', 'on', 'off'],
+};
 
 export type BoolArg = boolean | string;
 
@@ -57,7 +60,9 @@ export function modeString(mode: unknown): string | undefined {
   if (mode === undefined || mode === null || mode === '') return undefined;
   const s = String(mode);
   if (!/^[0-7]{3,4}$/.test(s)) {
-    throw new Error(`mode must be octal like "0644", got ${JSON.stringify(mode)}${typeof mode === 'number' ? ' (quote it: mode: "0644")' : ''}`);
+    throw new Error(
+      `mode must be octal like "0644", got ${JSON.stringify(mode)}${typeof mode === 'number' ? ' (quote it: mode: "0644")' : ''}`,
+    );
   }
   return s.padStart(4, '0');
 }

@@ -84,5 +84,10 @@ export function formatKey(k: PublicKey): string {
 }
 
 export function sameKey(a: PublicKey, b: PublicKey): boolean {
-  return a.blob === b.blob && a.type === b.type && a.comment === b.comment && normOptions(a.options) === normOptions(b.options);
+  return (
+    a.blob === b.blob &&
+    a.type === b.type &&
+    a.comment === b.comment &&
+    normOptions(a.options) === normOptions(b.options)
+  );
 }

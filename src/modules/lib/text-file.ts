@@ -2,7 +2,18 @@
 // content, write atomically only when it differs, otherwise fix attributes in place.
 import { shScript } from '../../connection/quote.js';
 import type { FileDiff, Plan, ReadContext, Step } from '../types.js';
-import { attrChanges, attrDiff, attrSteps, backupFileOf, contentDiff, FILE_FACTS_SCRIPT, parseFileFacts, writeFileStep, type Attrs, type FileFacts } from './files.js';
+import {
+  attrChanges,
+  attrDiff,
+  attrSteps,
+  backupFileOf,
+  contentDiff,
+  FILE_FACTS_SCRIPT,
+  parseFileFacts,
+  writeFileStep,
+  type Attrs,
+  type FileFacts,
+} from './files.js';
 import type { RunResult } from '../../connection/types.js';
 
 export interface TextFile {
@@ -76,11 +87,15 @@ export function planText(o: TextPlanOpts): Plan {
     diff.push(contentDiff(o.path, facts.content ?? '', o.after!));
     const ad = facts.exists ? attrDiff(o.path, facts, attrChanges(facts, o.want)) : undefined;
     if (ad) diff.push(ad);
-    const mkParent: Step[] = o.file.parentExists ? [] : [{ describe: `mkdir -p parent of ${o.path}`, command: shScript('mkdir -p -- "$(dirname -- "$1")"', [real]) }];
+    const mkParent: Step[] = o.file.parentExists
+      ? []
+      : [{ describe: `mkdir -p parent of ${o.path}`, command: shScript('mkdir -p -- "$(dirname -- "$1")"', [real]) }];
     const backup = Boolean(o.backup) && facts.exists;
     const write = writeFileStep(real, o.after!, o.want, { validate: o.validate, backup });
     const steps = [...pre, ...mkParent, write];
-    const finish = backup ? (outputs: RunResult[]) => ({ [o.backup!]: backupFileOf(outputs[steps.indexOf(write)]?.stdout ?? '') }) : undefined;
+    const finish = backup
+      ? (outputs: RunResult[]) => ({ [o.backup!]: backupFileOf(outputs[steps.indexOf(write)]?.stdout ?? '') })
+      : undefined;
     return { changed: true, steps, diff, result, msg: o.msg, finish };
   }
   if (!facts.exists) return { changed: pre.length > 0, steps: pre, diff, result, msg: o.msg };
@@ -89,5 +104,11 @@ export function planText(o: TextPlanOpts): Plan {
   if (ad) diff.push(ad);
   const steps = [...pre, ...attrSteps(real, changes)];
   const attrMsg = Object.keys(changes).length ? 'ownership, perms or SE linux context changed' : undefined;
-  return { changed: steps.length > 0, steps, diff, result, msg: [o.msg, attrMsg].filter(Boolean).join(' and ') || undefined };
+  return {
+    changed: steps.length > 0,
+    steps,
+    diff,
+    result,
+    msg: [o.msg, attrMsg].filter(Boolean).join(' and ') || undefined,
+  };
 }

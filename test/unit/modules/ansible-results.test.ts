@@ -20,7 +20,13 @@ describe('copy: Ansible fields, backup, bytes, force', () => {
     const { first, applied, second } = await converge(copy, { content: 'hello\n', dest: sb.p('a'), mode: '0640' }, sb);
     assert.equal(first.changed, true);
     assert.deepEqual(
-      { dest: applied.result.dest, checksum: applied.result.checksum, size: applied.result.size, state: applied.result.state, mode: applied.result.mode },
+      {
+        dest: applied.result.dest,
+        checksum: applied.result.checksum,
+        size: applied.result.size,
+        state: applied.result.state,
+        mode: applied.result.mode,
+      },
       { dest: sb.p('a'), checksum: sha1('hello\n'), size: 6, state: 'file', mode: '0640' },
     );
     assert.equal(second.changed, false);
@@ -35,7 +41,10 @@ describe('copy: Ansible fields, backup, bytes, force', () => {
     assert.match(backup, new RegExp(`^${sb.p('b')}\\.\\d+\\.\\d{4}-\\d\\d-\\d\\d@\\d\\d:\\d\\d:\\d\\d~$`));
     assert.equal(readFileSync(backup, 'utf8'), 'old\n');
     assert.equal(readFileSync(sb.p('b'), 'utf8'), 'new\n');
-    const again = applyPlan(await planWith(copy, { content: 'new\n', dest: sb.p('b'), backup: true }, sandboxCtx(sb)), sb);
+    const again = applyPlan(
+      await planWith(copy, { content: 'new\n', dest: sb.p('b'), backup: true }, sandboxCtx(sb)),
+      sb,
+    );
     assert.equal(again.result.backup_file, undefined);
   });
 
@@ -76,7 +85,10 @@ describe('apt (canned reads)', () => {
   it('present: installs what is missing, one apt-get for all; diff lists versions', async () => {
     const plan = await planWith(apt, { name: ['curl', 'jq'] }, read(['pkg|curl|ii |7.88.1|', 'pkg|jq|un ||1.6-2.1']));
     assert.equal(plan.changed, true);
-    assert.deepEqual(plan.steps.map((s) => s.describe), ['apt-get install jq']);
+    assert.deepEqual(
+      plan.steps.map((s) => s.describe),
+      ['apt-get install jq'],
+    );
     assert.match(plan.steps[0].command, /^env DEBIAN_FRONTEND=noninteractive apt-get install -y -q .* -- jq$/);
     assert.equal(plan.diff?.[0].after, 'jq: 1.6-2.1\n');
   });
@@ -89,7 +101,10 @@ describe('apt (canned reads)', () => {
 
   it('latest upgrades to the candidate; absent removes (purge); unknown packages fail', async () => {
     const latest = await planWith(apt, { name: 'curl', state: 'latest' }, read(['pkg|curl|ii |7.88.1|7.88.2']));
-    assert.deepEqual(latest.steps.map((s) => s.describe), ['apt-get install curl']);
+    assert.deepEqual(
+      latest.steps.map((s) => s.describe),
+      ['apt-get install curl'],
+    );
     const absent = await planWith(apt, { name: 'curl', state: 'absent', purge: true }, read(['pkg|curl|ii |7.88.1|']));
     assert.match(absent.steps[0].command, / apt-get purge -y /);
     const gone = await planWith(apt, { name: 'nope' }, read(['pkg|nope|||']));
@@ -98,7 +113,10 @@ describe('apt (canned reads)', () => {
 
   it('deb: installs the file unless that version is installed', async () => {
     const fresh = await planWith(apt, { deb: '/tmp/t.deb' }, read(['deb|tool|1.0||']));
-    assert.deepEqual(fresh.steps.map((s) => s.describe), ['apt-get install /tmp/t.deb']);
+    assert.deepEqual(
+      fresh.steps.map((s) => s.describe),
+      ['apt-get install /tmp/t.deb'],
+    );
     const same = await planWith(apt, { deb: '/tmp/t.deb' }, read(['deb|tool|1.0|ii |1.0']));
     assert.equal(same.changed, false);
     assert.match(String((await planWith(apt, { deb: 'relative.deb' }, read([]))).failed), /absolute path/);
@@ -109,7 +127,10 @@ describe('apt (canned reads)', () => {
     const fresh = await planWith(apt, { update_cache: true, cache_valid_time: 3600 }, read([]));
     assert.deepEqual(fresh.steps, []);
     const stale = await planWith(apt, { update_cache: true, cache_valid_time: 10 }, read([]));
-    assert.deepEqual(stale.steps.map((s) => s.describe), ['apt-get update']);
+    assert.deepEqual(
+      stale.steps.map((s) => s.describe),
+      ['apt-get update'],
+    );
     assert.ok(!schemaOk(apt, { name: 'a', pkg: 'b' }));
     assert.ok(!schemaOk(apt, { name: 'a', state: 'installed-ish' }));
     assert.ok(schemaOk(apt, { name: 'a', state: 'installed' }));

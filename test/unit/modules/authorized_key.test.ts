@@ -4,7 +4,17 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { authorized_key } from '../../../src/modules/authorized_key.js';
 import { parseKeyLine, splitOptions } from '../../../src/modules/lib/ssh-keys.js';
-import { cannedCtx, schemaOk, converge, modeOf, planWith, sandbox, sandboxCtx, snapshot, type Sandbox } from './fake-host.js';
+import {
+  cannedCtx,
+  schemaOk,
+  converge,
+  modeOf,
+  planWith,
+  sandbox,
+  sandboxCtx,
+  snapshot,
+  type Sandbox,
+} from './fake-host.js';
 
 /** A well-formed key blob (type name + 32 bytes) — deterministic per seed. */
 function blob(seed: string, type = 'ssh-ed25519'): string {
@@ -28,9 +38,17 @@ describe('authorized_keys line parsing (OpenSSH rules)', () => {
     [`  ${K1}   two words  \n`, { options: '', type: 'ssh-ed25519', blob: blob('one'), comment: 'two words' }],
     [
       `restrict,command="echo a, b c",permitlisten="localhost:2222" ${K1} dev`,
-      { options: 'restrict,command="echo a, b c",permitlisten="localhost:2222"', type: 'ssh-ed25519', blob: blob('one'), comment: 'dev' },
+      {
+        options: 'restrict,command="echo a, b c",permitlisten="localhost:2222"',
+        type: 'ssh-ed25519',
+        blob: blob('one'),
+        comment: 'dev',
+      },
     ],
-    [`command="say \\"hi there\\"" ${K1}`, { options: 'command="say \\"hi there\\""', type: 'ssh-ed25519', blob: blob('one'), comment: '' }],
+    [
+      `command="say \\"hi there\\"" ${K1}`,
+      { options: 'command="say \\"hi there\\""', type: 'ssh-ed25519', blob: blob('one'), comment: '' },
+    ],
     [`ssh-rsa ${blob('r', 'ssh-rsa')} r`, { options: '', type: 'ssh-rsa', blob: blob('r', 'ssh-rsa'), comment: 'r' }],
     ['# a comment', undefined],
     ['', undefined],
@@ -38,7 +56,8 @@ describe('authorized_keys line parsing (OpenSSH rules)', () => {
     [`ssh-rsa ${blob('one')}`, undefined], // the blob says ssh-ed25519
     [`no-pty "unterminated ${K1}`, undefined],
   ];
-  for (const [line, want] of cases) it(JSON.stringify(line.slice(0, 50)), () => assert.deepEqual(parseKeyLine(line), want));
+  for (const [line, want] of cases)
+    it(JSON.stringify(line.slice(0, 50)), () => assert.deepEqual(parseKeyLine(line), want));
   it('options split at unquoted commas', () => {
     assert.deepEqual(splitOptions('a, command="x,y" ,b'), ['a', 'command="x,y"', 'b']);
     assert.throws(() => splitOptions('command="x'), /unbalanced/);
@@ -72,7 +91,10 @@ describe('authorized_key (on this machine, user root, file in a sandbox)', () =>
     writeFileSync(path, `${K1}\n`, { mode: 0o644 });
     const { first, second } = await converge(authorized_key, { user: 'root', key: K1, path }, sb);
     assert.equal(first.changed, true);
-    assert.deepEqual(first.steps.map((s) => s.describe), [`chmod 0700 ${sb.p('ssh')}`, `chmod 0600 ${path}`]);
+    assert.deepEqual(
+      first.steps.map((s) => s.describe),
+      [`chmod 0700 ${sb.p('ssh')}`, `chmod 0600 ${path}`],
+    );
     assert.equal(modeOf(sb.p('ssh')), '0700');
     assert.equal(modeOf(path), '0600');
     assert.equal(second.changed, false);
@@ -83,7 +105,11 @@ describe('authorized_key (on this machine, user root, file in a sandbox)', () =>
     const before = `# my keys\n${K2} other\n\nfrom="10.0.0.1" ${K1} old-comment\n${K3} third\n`;
     writeFileSync(path, before, { mode: 0o600 });
     const opts = 'restrict,port-forwarding,permitlisten="localhost:22221"';
-    const { first, second } = await converge(authorized_key, { user: 'root', key: `${K1} relay-device`, key_options: opts, path }, sb);
+    const { first, second } = await converge(
+      authorized_key,
+      { user: 'root', key: `${K1} relay-device`, key_options: opts, path },
+      sb,
+    );
     assert.equal(first.changed, true);
     assert.equal(readFileSync(path, 'utf8'), `# my keys\n${K2} other\n\n${opts} ${K1} relay-device\n${K3} third\n`);
     assert.equal(second.changed, false);
@@ -92,7 +118,11 @@ describe('authorized_key (on this machine, user root, file in a sandbox)', () =>
   it('the same key with equivalent options (spacing) is not rewritten', async () => {
     mkdirSync(sb.p('ssh'), { mode: 0o700 });
     writeFileSync(path, `no-pty,no-agent-forwarding  ${K1}  c\n`, { mode: 0o600 });
-    const plan = await planWith(authorized_key, { user: 'root', key: `${K1} c`, key_options: 'no-pty, no-agent-forwarding', path }, sandboxCtx(sb));
+    const plan = await planWith(
+      authorized_key,
+      { user: 'root', key: `${K1} c`, key_options: 'no-pty, no-agent-forwarding', path },
+      sandboxCtx(sb),
+    );
     assert.equal(plan.changed, false);
   });
 
@@ -106,7 +136,11 @@ describe('authorized_key (on this machine, user root, file in a sandbox)', () =>
   it('exclusive: only the given keys remain (comments and blank lines go too)', async () => {
     mkdirSync(sb.p('ssh'), { mode: 0o700 });
     writeFileSync(path, `# comment\n${K2} stale\n\n${K1} keep\n`, { mode: 0o600 });
-    const { first, second } = await converge(authorized_key, { user: 'root', key: `${K1} keep\n${K3} new\n`, exclusive: true, path }, sb);
+    const { first, second } = await converge(
+      authorized_key,
+      { user: 'root', key: `${K1} keep\n${K3} new\n`, exclusive: true, path },
+      sb,
+    );
     assert.equal(first.changed, true);
     assert.equal(readFileSync(path, 'utf8'), `${K1} keep\n${K3} new\n`);
     assert.equal(second.changed, false);
@@ -118,7 +152,11 @@ describe('authorized_key (on this machine, user root, file in a sandbox)', () =>
     const { second } = await converge(authorized_key, { user: 'root', key: K1, state: 'absent', path }, sb);
     assert.equal(readFileSync(path, 'utf8'), `${K2} b\n`);
     assert.equal(second.changed, false);
-    const none = await planWith(authorized_key, { user: 'root', key: K1, state: 'absent', path: sb.p('none', 'ak') }, sandboxCtx(sb));
+    const none = await planWith(
+      authorized_key,
+      { user: 'root', key: K1, state: 'absent', path: sb.p('none', 'ak') },
+      sandboxCtx(sb),
+    );
     assert.equal(none.changed, false);
   });
 
@@ -159,7 +197,12 @@ describe('authorized_key (canned reads)', () => {
     assert.equal(plan.steps[0].command, `sh -c 'mkdir -m 0700 -- "$1"' sh /home/relay/.ssh`);
     const write = plan.steps[2];
     assert.equal(write.stdin, `${K1} dev\n`);
-    assert.ok(write.command.includes(` /home/relay/.ssh/authorized_keys relay relay 0600 '' ${Buffer.byteLength(write.stdin!)} `), write.command);
+    assert.ok(
+      write.command.includes(
+        ` /home/relay/.ssh/authorized_keys relay relay 0600 '' ${Buffer.byteLength(write.stdin!)} `,
+      ),
+      write.command,
+    );
   });
 
   it('unknown user: fails, but in check mode it may be created by an earlier task', async () => {
@@ -173,7 +216,17 @@ describe('authorized_key (canned reads)', () => {
   it('schema', () => {
     const ok = (a: unknown) => schemaOk(authorized_key, a);
     assert.ok(ok({ user: 'relay', key: K1 }));
-    assert.ok(ok({ user: 'relay', key: K1, exclusive: true, key_options: 'restrict', manage_dir: false, state: 'absent', path: '/x' }));
+    assert.ok(
+      ok({
+        user: 'relay',
+        key: K1,
+        exclusive: true,
+        key_options: 'restrict',
+        manage_dir: false,
+        state: 'absent',
+        path: '/x',
+      }),
+    );
     assert.ok(!ok({ user: 'relay' }));
     assert.ok(!ok({ user: 'Bad;user', key: K1 }));
     assert.ok(!ok({ user: 'relay', key: K1, validate_certs: true }));

@@ -3,30 +3,110 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { blockinfile } from '../../../src/modules/blockinfile.js';
 import { argProblems } from '../../../src/modules/args.js';
-import { converge, exists, modeOf, planWith, sandboxPerTest, sandboxCtx, snapshot, textFileCases, type TextFileCase } from './fake-host.js';
+import {
+  converge,
+  exists,
+  modeOf,
+  planWith,
+  sandboxPerTest,
+  sandboxCtx,
+  snapshot,
+  textFileCases,
+  type TextFileCase,
+} from './fake-host.js';
 
 const B = '# BEGIN ANSIBLE MANAGED BLOCK';
 const E = '# END ANSIBLE MANAGED BLOCK';
 
 const cases: TextFileCase[] = [
-  { name: 'appended at EOF', before: 'user1\nuser2\n', args: { block: 'x\ny' }, after: `user1\nuser2\n${B}\nx\ny\n${E}\n` },
-  { name: 'appended to a file missing its trailing newline', before: 'user1\nuser2', args: { block: 'x' }, after: `user1\nuser2\n${B}\nx\n${E}\n` },
-  { name: 'replaced in place, lines before and after untouched', before: `head 1\nhead 2\n${B}\nold\nold2\n${E}\ntail 1\ntail 2\n`, args: { block: 'new\n' }, after: `head 1\nhead 2\n${B}\nnew\n${E}\ntail 1\ntail 2\n` },
-  { name: 'replaced in place, tail line without newline untouched', before: `head\n${B}\nold\n${E}\ntail no newline`, args: { block: 'new' }, after: `head\n${B}\nnew\n${E}\ntail no newline` },
-  { name: 'END marker is the last line without newline: kept so', before: `head\n${B}\nold\n${E}`, args: { block: 'new' }, after: `head\n${B}\nnew\n${E}` },
-  { name: 'same block, END without newline: no change', before: `head\n${B}\nsame\n${E}`, args: { block: 'same' }, after: null },
+  {
+    name: 'appended at EOF',
+    before: 'user1\nuser2\n',
+    args: { block: 'x\ny' },
+    after: `user1\nuser2\n${B}\nx\ny\n${E}\n`,
+  },
+  {
+    name: 'appended to a file missing its trailing newline',
+    before: 'user1\nuser2',
+    args: { block: 'x' },
+    after: `user1\nuser2\n${B}\nx\n${E}\n`,
+  },
+  {
+    name: 'replaced in place, lines before and after untouched',
+    before: `head 1\nhead 2\n${B}\nold\nold2\n${E}\ntail 1\ntail 2\n`,
+    args: { block: 'new\n' },
+    after: `head 1\nhead 2\n${B}\nnew\n${E}\ntail 1\ntail 2\n`,
+  },
+  {
+    name: 'replaced in place, tail line without newline untouched',
+    before: `head\n${B}\nold\n${E}\ntail no newline`,
+    args: { block: 'new' },
+    after: `head\n${B}\nnew\n${E}\ntail no newline`,
+  },
+  {
+    name: 'END marker is the last line without newline: kept so',
+    before: `head\n${B}\nold\n${E}`,
+    args: { block: 'new' },
+    after: `head\n${B}\nnew\n${E}`,
+  },
+  {
+    name: 'same block, END without newline: no change',
+    before: `head\n${B}\nsame\n${E}`,
+    args: { block: 'same' },
+    after: null,
+  },
   { name: 'same block: no change', before: `a\n${B}\nx\n${E}\nb\n`, args: { block: 'x' }, after: null },
   { name: 'absent removes only the block', before: `a\n${B}\nx\n${E}\nb`, args: { state: 'absent' }, after: 'a\nb' },
-  { name: 'absent without a block: no change (even without trailing newline)', before: 'a\nb', args: { state: 'absent' }, after: null },
+  {
+    name: 'absent without a block: no change (even without trailing newline)',
+    before: 'a\nb',
+    args: { state: 'absent' },
+    after: null,
+  },
   { name: 'empty block removes the block', before: `a\n${B}\nx\n${E}\n`, args: { block: '' }, after: 'a\n' },
   { name: 'insertbefore BOF', before: 'a\n', args: { block: 'x', insertbefore: 'BOF' }, after: `${B}\nx\n${E}\na\n` },
-  { name: 'insertafter regex (last match)', before: '[s]\na\n[s]\nb\n', args: { block: 'x', insertafter: '^\\[s\\]' }, after: `[s]\na\n[s]\n${B}\nx\n${E}\nb\n` },
-  { name: 'insertbefore regex', before: 'a\nexit 0\n', args: { block: 'x', insertbefore: '^exit' }, after: `a\n${B}\nx\n${E}\nexit 0\n` },
-  { name: 'insertafter without match: EOF', before: 'a\n', args: { block: 'x', insertafter: '^nomatch' }, after: `a\n${B}\nx\n${E}\n` },
-  { name: 'custom marker and marker_begin/end', before: 'a\n', args: { block: 'x', marker: '<!-- {mark} relay -->', marker_begin: 'start', marker_end: 'stop' }, after: 'a\n<!-- start relay -->\nx\n<!-- stop relay -->\n' },
-  { name: 'a stray BEGIN without END is left alone; a new block is added', before: `a\n${B}\nb\n`, args: { block: 'x' }, after: `a\n${B}\nb\n${B}\nx\n${E}\n` },
-  { name: 'an END before the BEGIN: user lines between them are kept', before: `${E}\nmine\n${B}\nx\n${E}\n`, args: { block: 'y' }, after: `${E}\nmine\n${B}\ny\n${E}\n` },
-  { name: 'CRLF markers are recognised', before: `a\r\n${B}\r\nold\r\n${E}\r\nb\r\n`, args: { block: 'new' }, after: `a\r\n${B}\nnew\n${E}\nb\r\n` },
+  {
+    name: 'insertafter regex (last match)',
+    before: '[s]\na\n[s]\nb\n',
+    args: { block: 'x', insertafter: '^\\[s\\]' },
+    after: `[s]\na\n[s]\n${B}\nx\n${E}\nb\n`,
+  },
+  {
+    name: 'insertbefore regex',
+    before: 'a\nexit 0\n',
+    args: { block: 'x', insertbefore: '^exit' },
+    after: `a\n${B}\nx\n${E}\nexit 0\n`,
+  },
+  {
+    name: 'insertafter without match: EOF',
+    before: 'a\n',
+    args: { block: 'x', insertafter: '^nomatch' },
+    after: `a\n${B}\nx\n${E}\n`,
+  },
+  {
+    name: 'custom marker and marker_begin/end',
+    before: 'a\n',
+    args: { block: 'x', marker: '<!-- {mark} relay -->', marker_begin: 'start', marker_end: 'stop' },
+    after: 'a\n<!-- start relay -->\nx\n<!-- stop relay -->\n',
+  },
+  {
+    name: 'a stray BEGIN without END is left alone; a new block is added',
+    before: `a\n${B}\nb\n`,
+    args: { block: 'x' },
+    after: `a\n${B}\nb\n${B}\nx\n${E}\n`,
+  },
+  {
+    name: 'an END before the BEGIN: user lines between them are kept',
+    before: `${E}\nmine\n${B}\nx\n${E}\n`,
+    args: { block: 'y' },
+    after: `${E}\nmine\n${B}\ny\n${E}\n`,
+  },
+  {
+    name: 'CRLF markers are recognised',
+    before: `a\r\n${B}\r\nold\r\n${E}\r\nb\r\n`,
+    args: { block: 'new' },
+    after: `a\r\n${B}\nnew\n${E}\nb\r\n`,
+  },
 ];
 
 describe('blockinfile', () => {
@@ -66,8 +146,16 @@ describe('blockinfile', () => {
   it('check mode writes nothing', async () => {
     writeFileSync(sb.p('f'), 'a\n');
     const before = snapshot(sb.dir);
-    const p = await planWith(blockinfile, { path: sb.p('f'), block: 'x', mode: '0600' }, sandboxCtx(sb, { check: true }));
-    const p2 = await planWith(blockinfile, { path: sb.p('g'), block: 'x', create: true }, sandboxCtx(sb, { check: true }));
+    const p = await planWith(
+      blockinfile,
+      { path: sb.p('f'), block: 'x', mode: '0600' },
+      sandboxCtx(sb, { check: true }),
+    );
+    const p2 = await planWith(
+      blockinfile,
+      { path: sb.p('g'), block: 'x', create: true },
+      sandboxCtx(sb, { check: true }),
+    );
     assert.equal(p.changed, true);
     assert.equal(p2.changed, true);
     assert.deepEqual(snapshot(sb.dir), before);

@@ -28,9 +28,18 @@ describe('shellSplit (command word splitting)', () => {
 
 describe('free-form key=value', () => {
   it('extracts Ansible inline options, leaving the rest of the text as written', () => {
-    assert.deepEqual(extractKv('make all creates=/opt/x chdir="/src dir"', ['creates', 'chdir']), { rest: 'make all', kv: { creates: '/opt/x', chdir: '/src dir' } });
-    assert.deepEqual(extractKv('creates=/x   echo  "a  b" | tr a b', ['creates']), { rest: 'echo  "a  b" | tr a b', kv: { creates: '/x' } });
-    assert.deepEqual(extractKv('echo "creates=/x" foo=bar', ['creates']), { rest: 'echo "creates=/x" foo=bar', kv: {} });
+    assert.deepEqual(extractKv('make all creates=/opt/x chdir="/src dir"', ['creates', 'chdir']), {
+      rest: 'make all',
+      kv: { creates: '/opt/x', chdir: '/src dir' },
+    });
+    assert.deepEqual(extractKv('creates=/x   echo  "a  b" | tr a b', ['creates']), {
+      rest: 'echo  "a  b" | tr a b',
+      kv: { creates: '/x' },
+    });
+    assert.deepEqual(extractKv('echo "creates=/x" foo=bar', ['creates']), {
+      rest: 'echo "creates=/x" foo=bar',
+      kv: {},
+    });
   });
   it('parses k=v maps', () => {
     assert.deepEqual(parseKv(`a=1 b="two words" c='x'`), { a: '1', b: 'two words', c: 'x' });
@@ -99,7 +108,14 @@ describe('command / shell', () => {
   it('non-zero exit: failed: true in the finish result, with rc and output', async () => {
     const { result } = await run(shell, { cmd: 'echo out; echo err >&2; exit 3' });
     assert.deepEqual(
-      { rc: result.rc, failed: result.failed, msg: result.msg, stdout: result.stdout, stderr: result.stderr, stderr_lines: result.stderr_lines },
+      {
+        rc: result.rc,
+        failed: result.failed,
+        msg: result.msg,
+        stdout: result.stdout,
+        stderr: result.stderr,
+        stderr_lines: result.stderr_lines,
+      },
       { rc: 3, failed: true, msg: 'non-zero return code', stdout: 'out', stderr: 'err', stderr_lines: ['err'] },
     );
   });
@@ -124,7 +140,11 @@ describe('command / shell', () => {
     { name: 'creates glob matches', args: { cmd: 'false', creates: '*.txt' }, skip: /since \*\.txt exists/ },
     { name: 'creates relative to chdir', args: { cmd: 'false', creates: 'inner', chdir: 'sub' }, skip: /exists/ },
     { name: 'creates absent', args: { cmd: 'true', creates: 'nope' } },
-    { name: 'removes absent', args: { cmd: 'false', removes: 'nope*' }, skip: /^skipped, since nope\* does not exist$/ },
+    {
+      name: 'removes absent',
+      args: { cmd: 'false', removes: 'nope*' },
+      skip: /^skipped, since nope\* does not exist$/,
+    },
     { name: 'removes exists', args: { cmd: 'true', removes: 'two.txt' } },
     { name: 'inline creates= in free-form', args: { _raw: 'false creates=one.txt' }, skip: /one\.txt exists/ },
   ];

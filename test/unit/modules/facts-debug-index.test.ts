@@ -35,9 +35,18 @@ describe('debug', () => {
     try {
       const ctx = sandboxCtx(sb, { vars: { port: 22221, peer: { name: 'dev1' } } });
       assert.deepEqual((await planWith(debug, { var: 'port' }, ctx)).result, { msg: 22221, port: 22221 });
-      assert.deepEqual((await planWith(debug, { var: 'peer' }, ctx)).result, { msg: { name: 'dev1' }, peer: { name: 'dev1' } });
-      assert.deepEqual((await planWith(debug, { var: 'nope' }, ctx)).result, { msg: 'VARIABLE IS NOT DEFINED!', nope: 'VARIABLE IS NOT DEFINED!' });
-      assert.deepEqual((await planWith(debug, { _raw: 'var=peer.name' }, ctx)).result, { msg: 'dev1', 'peer.name': 'dev1' });
+      assert.deepEqual((await planWith(debug, { var: 'peer' }, ctx)).result, {
+        msg: { name: 'dev1' },
+        peer: { name: 'dev1' },
+      });
+      assert.deepEqual((await planWith(debug, { var: 'nope' }, ctx)).result, {
+        msg: 'VARIABLE IS NOT DEFINED!',
+        nope: 'VARIABLE IS NOT DEFINED!',
+      });
+      assert.deepEqual((await planWith(debug, { _raw: 'var=peer.name' }, ctx)).result, {
+        msg: 'dev1',
+        'peer.name': 'dev1',
+      });
     } finally {
       sb.cleanup();
     }
@@ -55,16 +64,38 @@ describe('debug', () => {
 });
 
 describe('module index', () => {
-  const names = ['copy', 'template', 'command', 'shell', 'file', 'lineinfile', 'blockinfile', 'user', 'authorized_key', 'systemd', 'stat', 'slurp', 'openssh_keypair', 'set_fact', 'debug'];
+  const names = [
+    'copy',
+    'template',
+    'command',
+    'shell',
+    'file',
+    'lineinfile',
+    'blockinfile',
+    'user',
+    'authorized_key',
+    'systemd',
+    'stat',
+    'slurp',
+    'openssh_keypair',
+    'set_fact',
+    'debug',
+  ];
   it('every module, with its FQCN alias', () => {
     for (const n of names) {
       assert.ok(modules[n], n);
-      const fqcn = n === 'authorized_key' ? 'ansible.posix.authorized_key' : n === 'openssh_keypair' ? 'community.crypto.openssh_keypair' : `ansible.builtin.${n}`;
+      const fqcn =
+        n === 'authorized_key'
+          ? 'ansible.posix.authorized_key'
+          : n === 'openssh_keypair'
+            ? 'community.crypto.openssh_keypair'
+            : `ansible.builtin.${n}`;
       assert.equal(modules[fqcn], modules[n], fqcn);
     }
   });
   it('every FQCN strips (as the loader does) to a known module', () => {
-    for (const k of Object.keys(modules)) assert.ok(modules[k.replace(/^(ansible\.builtin|ansible\.posix|community\.crypto)\./, '')], k);
+    for (const k of Object.keys(modules))
+      assert.ok(modules[k.replace(/^(ansible\.builtin|ansible\.posix|community\.crypto)\./, '')], k);
   });
   it('every schema compiles and rejects unknown keys (except set_fact)', () => {
     for (const n of names) {

@@ -5,7 +5,16 @@
 // - cannedCtx: reads answered from fixtures, for modules that touch system state (users, units).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, lstatSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  lstatSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, it } from 'node:test';
@@ -55,7 +64,10 @@ export interface FakeCtx extends ReadContext {
   reads: string[];
 }
 
-export function sandboxCtx(sb: Sandbox, opts: { check?: boolean; host?: string; vars?: Record<string, unknown> } = {}): FakeCtx {
+export function sandboxCtx(
+  sb: Sandbox,
+  opts: { check?: boolean; host?: string; vars?: Record<string, unknown> } = {},
+): FakeCtx {
   const reads: string[] = [];
   return {
     host: opts.host ?? 'h1',
@@ -78,7 +90,10 @@ type Canned = RunResult | string;
 type Responder = (command: string) => Canned;
 
 /** A context whose reads are answered by `respond` (a fixture, or a function of the command line). */
-export function cannedCtx(respond: Canned | Canned[] | Responder, opts: { check?: boolean; host?: string } = {}): FakeCtx {
+export function cannedCtx(
+  respond: Canned | Canned[] | Responder,
+  opts: { check?: boolean; host?: string } = {},
+): FakeCtx {
   const reads: string[] = [];
   const queue = Array.isArray(respond) ? [...respond] : undefined;
   return {
@@ -88,7 +103,11 @@ export function cannedCtx(respond: Canned | Canned[] | Responder, opts: { check?
     reads,
     async read(command) {
       reads.push(command);
-      const c: Canned | undefined = queue ? queue.shift() : typeof respond === 'function' ? respond(command) : (respond as Canned);
+      const c: Canned | undefined = queue
+        ? queue.shift()
+        : typeof respond === 'function'
+          ? respond(command)
+          : (respond as Canned);
       if (c === undefined) throw new Error(`unexpected read: ${command}`);
       return typeof c === 'string' ? { code: 0, stdout: c, stderr: '' } : c;
     },
@@ -112,7 +131,8 @@ export function applyPlan(plan: Plan, sb: Sandbox): Applied {
   for (const step of plan.steps) {
     const out = runLocal(step.command, sb.dir, step.stdin);
     outputs.push(out);
-    if (out.code !== 0 && !plan.acceptNonZero) throw new Error(`step "${step.describe}" failed (${out.code}): ${out.stderr}`);
+    if (out.code !== 0 && !plan.acceptNonZero)
+      throw new Error(`step "${step.describe}" failed (${out.code}): ${out.stderr}`);
   }
   const result: Record<string, unknown> = { ...plan.result, changed: plan.changed };
   if (plan.finish) Object.assign(result, plan.finish(outputs));
@@ -127,7 +147,11 @@ export async function planWith<A>(mod: Module<A>, args: A, ctx: ReadContext): Pr
 }
 
 /** Plan, apply, then plan again: returns both plans (the second must be a no-op). */
-export async function converge<A>(mod: Module<A>, args: A, sb: Sandbox): Promise<{ first: Plan; applied: Applied; second: Plan }> {
+export async function converge<A>(
+  mod: Module<A>,
+  args: A,
+  sb: Sandbox,
+): Promise<{ first: Plan; applied: Applied; second: Plan }> {
   const first = await planWith(mod, args, sandboxCtx(sb));
   const applied = applyPlan(first, sb);
   const second = await planWith(mod, args, sandboxCtx(sb));
@@ -166,7 +190,8 @@ export const exists = (p: string) => {
 export const modeOf = (p: string) => (statSync(p).mode & 0o7777).toString(8).padStart(4, '0');
 
 /** Do the args pass the module's schema (as the runner checks them)? */
-export const schemaOk = <A>(mod: Module<A>, args: unknown) => argProblems(mod as unknown as Module, 'test', args).length === 0;
+export const schemaOk = <A>(mod: Module<A>, args: unknown) =>
+  argProblems(mod as unknown as Module, 'test', args).length === 0;
 
 /** A text-file edit (lineinfile, blockinfile): content in, arguments, content out (null = no change). */
 export interface TextFileCase {
@@ -191,7 +216,12 @@ export function textFileCases<A>(mod: Module<A>, cases: TextFileCase[], sb: () =
       assert.equal(first.changed, c.after !== null);
       if (c.msg) assert.equal(first.msg, c.msg);
       if (c.after !== null) {
-        assert.deepEqual(first.diff?.[0], { before_header: path, after_header: path, before: c.before, after: c.after });
+        assert.deepEqual(first.diff?.[0], {
+          before_header: path,
+          after_header: path,
+          before: c.before,
+          after: c.after,
+        });
         assert.equal(first.steps.length, 1, 'one atomic write');
       }
       assert.equal(second.changed, false, 'second run changes nothing');
@@ -213,7 +243,11 @@ export interface CannedCase {
 }
 
 /** One test per case: exactly one read (`readCommand` when given), then the failure or the exact commands. */
-export function cannedCases<A>(mod: Module<A>, cases: CannedCase[], opts: { baseArgs?: Record<string, unknown>; readCommand?: string } = {}): void {
+export function cannedCases<A>(
+  mod: Module<A>,
+  cases: CannedCase[],
+  opts: { baseArgs?: Record<string, unknown>; readCommand?: string } = {},
+): void {
   for (const c of cases) {
     it(c.name, async () => {
       const ctx = cannedCtx(c.read ?? [], { check: c.check });
@@ -226,7 +260,11 @@ export function cannedCases<A>(mod: Module<A>, cases: CannedCase[], opts: { base
         return;
       }
       assert.equal(plan.failed, undefined);
-      if (c.commands) assert.deepEqual(plan.steps.map((s) => s.command), c.commands);
+      if (c.commands)
+        assert.deepEqual(
+          plan.steps.map((s) => s.command),
+          c.commands,
+        );
       assert.equal(plan.changed, c.changed ?? plan.steps.length > 0);
       if (c.result) assert.deepEqual(plan.result, c.result);
     });

@@ -20,7 +20,11 @@ describe('file', () => {
 
   it('directory: creates every missing level with the mode, then is idempotent', async () => {
     mkdirSync(sb.p('base'));
-    const { first, second } = await converge(file, { path: sb.p('base', 'x', 'y'), state: 'directory', mode: '0750' }, sb);
+    const { first, second } = await converge(
+      file,
+      { path: sb.p('base', 'x', 'y'), state: 'directory', mode: '0750' },
+      sb,
+    );
     assert.equal(first.changed, true);
     assert.equal(first.steps[0].describe, `mkdir -p ${sb.p('base', 'x', 'y')}`);
     assert.equal(modeOf(sb.p('base', 'x')), '0750', 'a created parent gets the mode too');
@@ -41,7 +45,14 @@ describe('file', () => {
     mkdirSync(sb.p('d'), { mode: 0o755 });
     const { first, second } = await converge(file, { path: sb.p('d'), state: 'directory', mode: '0700' }, sb);
     assert.equal(first.changed, true);
-    assert.deepEqual(first.diff, [{ before_header: `${sb.p('d')} (attributes)`, after_header: `${sb.p('d')} (attributes)`, before: 'mode: 0755\n', after: 'mode: 0700\n' }]);
+    assert.deepEqual(first.diff, [
+      {
+        before_header: `${sb.p('d')} (attributes)`,
+        after_header: `${sb.p('d')} (attributes)`,
+        before: 'mode: 0755\n',
+        after: 'mode: 0700\n',
+      },
+    ]);
     assert.equal(modeOf(sb.p('d')), '0700');
     assert.equal(second.changed, false);
   });
@@ -62,7 +73,11 @@ describe('file', () => {
 
   it('owner/group: chown to nobody:nogroup', async () => {
     mkdirSync(sb.p('o'));
-    const { first, second } = await converge(file, { path: sb.p('o'), state: 'directory', owner: 'nobody', group: 'nogroup' }, sb);
+    const { first, second } = await converge(
+      file,
+      { path: sb.p('o'), state: 'directory', owner: 'nobody', group: 'nogroup' },
+      sb,
+    );
     assert.equal(first.steps.length, 1);
     assert.match(first.steps[0].command, /^sh -c 'chown -h -- "\$1" "\$2"' sh nobody:nogroup /);
     assert.equal(statSync(sb.p('o')).uid, 65534);

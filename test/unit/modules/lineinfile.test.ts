@@ -3,36 +3,155 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { lineinfile } from '../../../src/modules/lineinfile.js';
 import { argProblems } from '../../../src/modules/args.js';
-import { converge, exists, modeOf, planWith, sandboxPerTest, sandboxCtx, snapshot, textFileCases, type TextFileCase } from './fake-host.js';
+import {
+  converge,
+  exists,
+  modeOf,
+  planWith,
+  sandboxPerTest,
+  sandboxCtx,
+  snapshot,
+  textFileCases,
+  type TextFileCase,
+} from './fake-host.js';
 
 // Content in, arguments, content out (null = no change) — Ansible's lineinfile semantics.
 const cases: TextFileCase[] = [
-  { name: 'regexp replaces the LAST matching line', before: 'a=1\nb=2\na=3\n', args: { regexp: '^a=', line: 'a=9' }, after: 'a=1\nb=2\na=9\n', msg: 'line replaced' },
-  { name: 'firstmatch replaces the first', before: 'a=1\nb=2\na=3\n', args: { regexp: '^a=', line: 'a=9', firstmatch: true }, after: 'a=9\nb=2\na=3\n' },
+  {
+    name: 'regexp replaces the LAST matching line',
+    before: 'a=1\nb=2\na=3\n',
+    args: { regexp: '^a=', line: 'a=9' },
+    after: 'a=1\nb=2\na=9\n',
+    msg: 'line replaced',
+  },
+  {
+    name: 'firstmatch replaces the first',
+    before: 'a=1\nb=2\na=3\n',
+    args: { regexp: '^a=', line: 'a=9', firstmatch: true },
+    after: 'a=9\nb=2\na=3\n',
+  },
   { name: 'regexp already satisfied', before: 'a=1\nx=2\n', args: { regexp: '^x=', line: 'x=2' }, after: null },
-  { name: 'no match: appended at EOF', before: 'a=1\n', args: { regexp: '^x=', line: 'x=2' }, after: 'a=1\nx=2\n', msg: 'line added' },
-  { name: 'no trailing newline: one is added before appending', before: 'a=1', args: { line: 'x=2' }, after: 'a=1\nx=2\n' },
-  { name: 'exact line present anywhere: no change', before: 'x=2\na=1\n', args: { line: 'x=2', insertafter: '^a=' }, after: null },
-  { name: 'exact line as last line without newline gains one', before: 'a\nx=2', args: { line: 'x=2' }, after: 'a\nx=2\n', msg: 'line replaced' },
-  { name: 'regexp does not match but the exact line exists: no change', before: 'x=2\n', args: { regexp: '^y=', line: 'x=2' }, after: null },
-  { name: 'insertafter regex: after the last match', before: '[a]\nk=1\n[a]\nk=2\nend\n', args: { line: 'new', insertafter: '^\\[a\\]' }, after: '[a]\nk=1\n[a]\nnew\nk=2\nend\n' },
-  { name: 'insertafter with firstmatch', before: '[a]\nk=1\n[a]\n', args: { line: 'new', insertafter: '^\\[a\\]', firstmatch: true }, after: '[a]\nnew\nk=1\n[a]\n' },
-  { name: 'insertafter the last line (no newline)', before: 'a\n[s]', args: { line: 'new', insertafter: '^\\[s\\]' }, after: 'a\n[s]\nnew\n' },
-  { name: 'insertafter not matching: EOF', before: 'a\n', args: { line: 'new', insertafter: '^zzz' }, after: 'a\nnew\n' },
-  { name: 'insertbefore regex: before the last match', before: 'x\n#end\ny\n#end\n', args: { line: 'new', insertbefore: '^#end' }, after: 'x\n#end\ny\nnew\n#end\n' },
+  {
+    name: 'no match: appended at EOF',
+    before: 'a=1\n',
+    args: { regexp: '^x=', line: 'x=2' },
+    after: 'a=1\nx=2\n',
+    msg: 'line added',
+  },
+  {
+    name: 'no trailing newline: one is added before appending',
+    before: 'a=1',
+    args: { line: 'x=2' },
+    after: 'a=1\nx=2\n',
+  },
+  {
+    name: 'exact line present anywhere: no change',
+    before: 'x=2\na=1\n',
+    args: { line: 'x=2', insertafter: '^a=' },
+    after: null,
+  },
+  {
+    name: 'exact line as last line without newline gains one',
+    before: 'a\nx=2',
+    args: { line: 'x=2' },
+    after: 'a\nx=2\n',
+    msg: 'line replaced',
+  },
+  {
+    name: 'regexp does not match but the exact line exists: no change',
+    before: 'x=2\n',
+    args: { regexp: '^y=', line: 'x=2' },
+    after: null,
+  },
+  {
+    name: 'insertafter regex: after the last match',
+    before: '[a]\nk=1\n[a]\nk=2\nend\n',
+    args: { line: 'new', insertafter: '^\\[a\\]' },
+    after: '[a]\nk=1\n[a]\nnew\nk=2\nend\n',
+  },
+  {
+    name: 'insertafter with firstmatch',
+    before: '[a]\nk=1\n[a]\n',
+    args: { line: 'new', insertafter: '^\\[a\\]', firstmatch: true },
+    after: '[a]\nnew\nk=1\n[a]\n',
+  },
+  {
+    name: 'insertafter the last line (no newline)',
+    before: 'a\n[s]',
+    args: { line: 'new', insertafter: '^\\[s\\]' },
+    after: 'a\n[s]\nnew\n',
+  },
+  {
+    name: 'insertafter not matching: EOF',
+    before: 'a\n',
+    args: { line: 'new', insertafter: '^zzz' },
+    after: 'a\nnew\n',
+  },
+  {
+    name: 'insertbefore regex: before the last match',
+    before: 'x\n#end\ny\n#end\n',
+    args: { line: 'new', insertbefore: '^#end' },
+    after: 'x\n#end\ny\nnew\n#end\n',
+  },
   { name: 'insertbefore BOF', before: 'a\nb\n', args: { line: 'first', insertbefore: 'BOF' }, after: 'first\na\nb\n' },
   { name: 'insertafter BOF', before: 'a\n', args: { line: 'first', insertafter: 'BOF' }, after: 'first\na\n' },
-  { name: 'regexp wins over insertafter', before: 'PORT=1\n[x]\n', args: { regexp: '^PORT=', line: 'PORT=2', insertafter: '^\\[x\\]' }, after: 'PORT=2\n[x]\n' },
-  { name: 'search_string', before: 'listen 80;\nfoo\n', args: { search_string: 'listen ', line: 'listen 8080;' }, after: 'listen 8080;\nfoo\n' },
-  { name: 'backrefs expand groups', before: 'port = 22\n', args: { regexp: '^(\\w+) = \\d+$', line: '\\1 = 2222', backrefs: true }, after: 'port = 2222\n' },
-  { name: 'backrefs, Python named groups', before: 'user=bob\n', args: { regexp: '^(?P<k>user)=.*', line: '\\g<k>=alice', backrefs: true }, after: 'user=alice\n' },
-  { name: 'backrefs without a match: unchanged', before: 'a\n', args: { regexp: '^nomatch(.*)', line: '\\1', backrefs: true }, after: null },
-  { name: '(?i) inline flag', before: 'PermitRootLogin yes\n', args: { regexp: '(?i)^permitrootlogin', line: 'PermitRootLogin no' }, after: 'PermitRootLogin no\n' },
-  { name: '$ matches before the newline as in Python', before: 'a=1\n', args: { regexp: '^a=1$', line: 'a=2' }, after: 'a=2\n' },
-  { name: 'absent: every matching line removed', before: 'a=1\nb\na=2\n', args: { regexp: '^a=', state: 'absent' }, after: 'b\n', msg: '2 line(s) removed' },
+  {
+    name: 'regexp wins over insertafter',
+    before: 'PORT=1\n[x]\n',
+    args: { regexp: '^PORT=', line: 'PORT=2', insertafter: '^\\[x\\]' },
+    after: 'PORT=2\n[x]\n',
+  },
+  {
+    name: 'search_string',
+    before: 'listen 80;\nfoo\n',
+    args: { search_string: 'listen ', line: 'listen 8080;' },
+    after: 'listen 8080;\nfoo\n',
+  },
+  {
+    name: 'backrefs expand groups',
+    before: 'port = 22\n',
+    args: { regexp: '^(\\w+) = \\d+$', line: '\\1 = 2222', backrefs: true },
+    after: 'port = 2222\n',
+  },
+  {
+    name: 'backrefs, Python named groups',
+    before: 'user=bob\n',
+    args: { regexp: '^(?P<k>user)=.*', line: '\\g<k>=alice', backrefs: true },
+    after: 'user=alice\n',
+  },
+  {
+    name: 'backrefs without a match: unchanged',
+    before: 'a\n',
+    args: { regexp: '^nomatch(.*)', line: '\\1', backrefs: true },
+    after: null,
+  },
+  {
+    name: '(?i) inline flag',
+    before: 'PermitRootLogin yes\n',
+    args: { regexp: '(?i)^permitrootlogin', line: 'PermitRootLogin no' },
+    after: 'PermitRootLogin no\n',
+  },
+  {
+    name: '$ matches before the newline as in Python',
+    before: 'a=1\n',
+    args: { regexp: '^a=1$', line: 'a=2' },
+    after: 'a=2\n',
+  },
+  {
+    name: 'absent: every matching line removed',
+    before: 'a=1\nb\na=2\n',
+    args: { regexp: '^a=', state: 'absent' },
+    after: 'b\n',
+    msg: '2 line(s) removed',
+  },
   { name: 'absent: exact line', before: 'x\ny\nx \n', args: { line: 'x', state: 'absent' }, after: 'y\nx \n' },
   { name: 'absent: nothing matches', before: 'y\n', args: { line: 'x', state: 'absent' }, after: null },
-  { name: 'absent: search_string', before: 'keep\ndrop me\n', args: { search_string: 'drop', state: 'absent' }, after: 'keep\n' },
+  {
+    name: 'absent: search_string',
+    before: 'keep\ndrop me\n',
+    args: { search_string: 'drop', state: 'absent' },
+    after: 'keep\n',
+  },
   { name: 'empty file', before: '', args: { line: 'x' }, after: 'x\n' },
 ];
 
@@ -78,8 +197,16 @@ describe('lineinfile', () => {
     const path = sb.p('f');
     writeFileSync(path, 'a=1\n');
     const before = snapshot(sb.dir);
-    const p1 = await planWith(lineinfile, { path, regexp: '^a=', line: 'a=2', mode: '0600' }, sandboxCtx(sb, { check: true }));
-    const p2 = await planWith(lineinfile, { path: sb.p('new', 'x'), line: 'a', create: true }, sandboxCtx(sb, { check: true }));
+    const p1 = await planWith(
+      lineinfile,
+      { path, regexp: '^a=', line: 'a=2', mode: '0600' },
+      sandboxCtx(sb, { check: true }),
+    );
+    const p2 = await planWith(
+      lineinfile,
+      { path: sb.p('new', 'x'), line: 'a', create: true },
+      sandboxCtx(sb, { check: true }),
+    );
     assert.equal(p1.changed, true);
     assert.equal(p2.changed, true);
     assert.deepEqual(snapshot(sb.dir), before);
@@ -88,7 +215,10 @@ describe('lineinfile', () => {
 
   it('invalid regexp: a clear error', async () => {
     writeFileSync(sb.p('f'), '');
-    await assert.rejects(planWith(lineinfile, { path: sb.p('f'), regexp: '(', line: 'x' }, sandboxCtx(sb)), /invalid regexp "\("/);
+    await assert.rejects(
+      planWith(lineinfile, { path: sb.p('f'), regexp: '(', line: 'x' }, sandboxCtx(sb)),
+      /invalid regexp "\("/,
+    );
   });
 
   it('schema', () => {

@@ -4,7 +4,18 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { openssh_keypair } from '../../../src/modules/openssh_keypair.js';
 import type { Plan } from '../../../src/modules/types.js';
-import { applyPlan, exists, modeOf, planWith, runLocal, sandboxPerTest, sandboxCtx, schemaOk, snapshot, type Sandbox } from './fake-host.js';
+import {
+  applyPlan,
+  exists,
+  modeOf,
+  planWith,
+  runLocal,
+  sandboxPerTest,
+  sandboxCtx,
+  schemaOk,
+  snapshot,
+  type Sandbox,
+} from './fake-host.js';
 
 /** The base64 body of a private key file: must never show up anywhere. */
 const secretLines = (path: string) =>
@@ -22,7 +33,8 @@ const keygen = (path: string, comment: string, sb: Sandbox) => {
   const r = runLocal(`ssh-keygen -q -t ed25519 -N '' -C '${comment}' -f '${path}'`, sb.dir);
   assert.equal(r.code, 0, r.stderr);
 };
-const fingerprint = (pub: string, sb: Sandbox) => /SHA256:\S+/.exec(runLocal(`ssh-keygen -lf '${pub}'`, sb.dir).stdout)![0];
+const fingerprint = (pub: string, sb: Sandbox) =>
+  /SHA256:\S+/.exec(runLocal(`ssh-keygen -lf '${pub}'`, sb.dir).stdout)![0];
 
 describe('openssh_keypair', () => {
   const sb = sandboxPerTest();
@@ -33,12 +45,15 @@ describe('openssh_keypair', () => {
     const first = await planWith(openssh_keypair, { path, comment: 'relay@dev1' }, ctx);
     assert.equal(ctx.reads.length, 1);
     assert.equal(first.changed, true);
-    assert.deepEqual(first.steps.map((s) => s.describe), [
-      `mkdir -m 0700 ${sb.p('keys')}`,
-      `ssh-keygen -q -t ed25519 -N '' -C relay@dev1 -f ${path}`,
-      `chmod 0644 ${path}.pub`,
-      `read ${path}.pub`,
-    ]);
+    assert.deepEqual(
+      first.steps.map((s) => s.describe),
+      [
+        `mkdir -m 0700 ${sb.p('keys')}`,
+        `ssh-keygen -q -t ed25519 -N '' -C relay@dev1 -f ${path}`,
+        `chmod 0644 ${path}.pub`,
+        `read ${path}.pub`,
+      ],
+    );
     const { result, outputs } = applyPlan(first, sb);
     assert.equal(modeOf(sb.p('keys')), '0700');
     assert.equal(modeOf(path), '0600');
@@ -116,7 +131,10 @@ describe('openssh_keypair', () => {
     keygen(path, 'c', sb);
     chmodSync(path, 0o644);
     const plan = await planWith(openssh_keypair, { path }, sandboxCtx(sb));
-    assert.deepEqual(plan.steps.map((s) => s.describe), [`chmod 0600 ${path}`]);
+    assert.deepEqual(
+      plan.steps.map((s) => s.describe),
+      [`chmod 0600 ${path}`],
+    );
     applyPlan(plan, sb);
     assert.equal(modeOf(path), '0600');
   });
@@ -133,7 +151,11 @@ describe('openssh_keypair', () => {
   it('check mode: changed, empty public key, a message; nothing created', async () => {
     mkdirSync(sb.p('d'));
     const before = snapshot(sb.dir);
-    const plan: Plan = await planWith(openssh_keypair, { path: sb.p('d', 'sub', 'id') }, sandboxCtx(sb, { check: true }));
+    const plan: Plan = await planWith(
+      openssh_keypair,
+      { path: sb.p('d', 'sub', 'id') },
+      sandboxCtx(sb, { check: true }),
+    );
     assert.equal(plan.changed, true);
     assert.equal(plan.result?.public_key, '');
     assert.match(String(plan.msg), /would be generated/);
@@ -149,7 +171,10 @@ describe('openssh_keypair', () => {
       [`chown nobody:nogroup ${path}`, `chown nobody:nogroup ${path}.pub`],
     );
     applyPlan(plan, sb);
-    assert.equal((await planWith(openssh_keypair, { path, owner: 'nobody', group: 'nogroup' }, sandboxCtx(sb))).changed, false);
+    assert.equal(
+      (await planWith(openssh_keypair, { path, owner: 'nobody', group: 'nogroup' }, sandboxCtx(sb))).changed,
+      false,
+    );
   });
 
   it('schema: only ed25519', () => {

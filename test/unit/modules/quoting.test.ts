@@ -15,7 +15,15 @@ import { slurp } from '../../../src/modules/slurp.js';
 import { stat } from '../../../src/modules/stat.js';
 import { applyPlan, converge, planWith, sandbox, sandboxCtx, type Sandbox } from './fake-host.js';
 
-const NAMES = [`q'; touch pwned1 #`, '$(touch pwned2)', '`touch pwned3`', `"; touch pwned4; "`, '-rf pwned5', 'a\nb; touch pwned6', '*'];
+const NAMES = [
+  `q'; touch pwned1 #`,
+  '$(touch pwned2)',
+  '`touch pwned3`',
+  `"; touch pwned4; "`,
+  '-rf pwned5',
+  'a\nb; touch pwned6',
+  '*',
+];
 const TMP_MARKER = '/tmp/PWNED';
 const K = `ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]).toString('base64')} q`;
 

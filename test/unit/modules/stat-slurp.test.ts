@@ -25,27 +25,74 @@ describe('stat / slurp', () => {
     assert.deepEqual(plan.steps, []);
     const s = plan.result?.stat as Record<string, unknown>;
     assert.deepEqual(
-      { exists: s.exists, isdir: s.isdir, isreg: s.isreg, islnk: s.islnk, mode: s.mode, pw_name: s.pw_name, gr_name: s.gr_name, size: s.size, checksum: s.checksum },
-      { exists: true, isdir: false, isreg: true, islnk: false, mode: '0640', pw_name: 'root', gr_name: 'root', size: content.length, checksum: createHash('sha1').update(content).digest('hex') },
+      {
+        exists: s.exists,
+        isdir: s.isdir,
+        isreg: s.isreg,
+        islnk: s.islnk,
+        mode: s.mode,
+        pw_name: s.pw_name,
+        gr_name: s.gr_name,
+        size: s.size,
+        checksum: s.checksum,
+      },
+      {
+        exists: true,
+        isdir: false,
+        isreg: true,
+        islnk: false,
+        mode: '0640',
+        pw_name: 'root',
+        gr_name: 'root',
+        size: content.length,
+        checksum: createHash('sha1').update(content).digest('hex'),
+      },
     );
   });
 
   it("Ansible's other fields: permission bits, access, times, inode, link source; follow; another algorithm", async () => {
     const s = (await planWith(stat, { path: sb.p('f') }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
     assert.deepEqual(
-      { rusr: s.rusr, wusr: s.wusr, xusr: s.xusr, rgrp: s.rgrp, wgrp: s.wgrp, roth: s.roth, isuid: s.isuid, readable: s.readable, writeable: s.writeable, executable: s.executable, nlink: s.nlink },
-      { rusr: true, wusr: true, xusr: false, rgrp: true, wgrp: false, roth: false, isuid: false, readable: true, writeable: true, executable: false, nlink: 1 },
+      {
+        rusr: s.rusr,
+        wusr: s.wusr,
+        xusr: s.xusr,
+        rgrp: s.rgrp,
+        wgrp: s.wgrp,
+        roth: s.roth,
+        isuid: s.isuid,
+        readable: s.readable,
+        writeable: s.writeable,
+        executable: s.executable,
+        nlink: s.nlink,
+      },
+      {
+        rusr: true,
+        wusr: true,
+        xusr: false,
+        rgrp: true,
+        wgrp: false,
+        roth: false,
+        isuid: false,
+        readable: true,
+        writeable: true,
+        executable: false,
+        nlink: 1,
+      },
     );
     for (const k of ['inode', 'dev', 'atime', 'mtime', 'ctime', 'uid', 'gid']) assert.equal(typeof s[k], 'number', k);
     const l = (await planWith(stat, { path: sb.p('l') }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
     assert.equal(l.lnk_source, sb.p('f'));
-    const followed = (await planWith(stat, { path: sb.p('l'), follow: true, checksum_algorithm: 'sha256' }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
+    const followed = (
+      await planWith(stat, { path: sb.p('l'), follow: true, checksum_algorithm: 'sha256' }, sandboxCtx(sb))
+    ).result?.stat as Record<string, unknown>;
     assert.equal(followed.islnk, false);
     assert.equal(followed.checksum, createHash('sha256').update(content).digest('hex'));
   });
 
   it('get_checksum: false; directories and symlinks', async () => {
-    const noSum = (await planWith(stat, { path: sb.p('f'), get_checksum: false }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
+    const noSum = (await planWith(stat, { path: sb.p('f'), get_checksum: false }, sandboxCtx(sb))).result
+      ?.stat as Record<string, unknown>;
     assert.equal(noSum.checksum, undefined);
     const d = (await planWith(stat, { path: sb.p('d') }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
     assert.equal(d.isdir, true);
@@ -65,7 +112,11 @@ describe('stat / slurp', () => {
     const ctx = sandboxCtx(sb);
     const plan = await planWith(slurp, { src: sb.p('f') }, ctx);
     assert.equal(ctx.reads.length, 1);
-    assert.deepEqual(plan, { changed: false, steps: [], result: { content: Buffer.from(content).toString('base64'), encoding: 'base64', source: sb.p('f') } });
+    assert.deepEqual(plan, {
+      changed: false,
+      steps: [],
+      result: { content: Buffer.from(content).toString('base64'), encoding: 'base64', source: sb.p('f') },
+    });
     const alias = await planWith(slurp, { path: sb.p('f') }, sandboxCtx(sb));
     assert.equal(alias.result?.content, plan.result?.content);
   });
@@ -73,7 +124,10 @@ describe('stat / slurp', () => {
   it('slurp: an empty file, a missing file, a directory', async () => {
     writeFileSync(sb.p('empty'), '');
     assert.equal((await planWith(slurp, { src: sb.p('empty') }, sandboxCtx(sb))).result?.content, '');
-    assert.equal((await planWith(slurp, { src: sb.p('nope') }, sandboxCtx(sb))).failed, `file not found: ${sb.p('nope')}`);
+    assert.equal(
+      (await planWith(slurp, { src: sb.p('nope') }, sandboxCtx(sb))).failed,
+      `file not found: ${sb.p('nope')}`,
+    );
     assert.match(String((await planWith(slurp, { src: sb.p('d') }, sandboxCtx(sb))).failed), /is a directory/);
   });
 

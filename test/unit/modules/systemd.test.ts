@@ -21,20 +21,74 @@ const enR = (verb: 'enable' | 'disable', name = 'relay-tunnel.service') =>
   `sh -c 'systemctl ${verb} --no-reload -- "$1" && if [ "$(systemctl show -p NeedDaemonReload --value -- "$1")" = yes ]; then systemctl daemon-reload; fi' sh ${name}`;
 
 const cases: CannedCase[] = [
-  { name: 'start + enable a stopped, disabled unit', args: { state: 'started', enabled: true }, read: show('inactive', 'disabled'), commands: [en('enable'), sc('start')], changed: true },
-  { name: 'already started and enabled: nothing', args: { state: 'started', enabled: true }, read: show('active', 'enabled'), commands: [], changed: false },
-  { name: 'activating counts as started', args: { state: 'started' }, read: show('activating', 'enabled'), commands: [] },
+  {
+    name: 'start + enable a stopped, disabled unit',
+    args: { state: 'started', enabled: true },
+    read: show('inactive', 'disabled'),
+    commands: [en('enable'), sc('start')],
+    changed: true,
+  },
+  {
+    name: 'already started and enabled: nothing',
+    args: { state: 'started', enabled: true },
+    read: show('active', 'enabled'),
+    commands: [],
+    changed: false,
+  },
+  {
+    name: 'activating counts as started',
+    args: { state: 'started' },
+    read: show('activating', 'enabled'),
+    commands: [],
+  },
   { name: 'stop a running unit', args: { state: 'stopped' }, read: show('active', 'enabled'), commands: [sc('stop')] },
   { name: 'stopped already', args: { state: 'stopped' }, read: show('inactive', 'enabled'), commands: [] },
-  { name: 'restarted always changes', args: { state: 'restarted' }, read: show('active', 'enabled'), commands: [sc('restart')], changed: true },
-  { name: 'reloaded a running unit', args: { state: 'reloaded' }, read: show('active', 'enabled'), commands: [sc('reload')], changed: true },
-  { name: 'reloaded a stopped unit starts it', args: { state: 'reloaded' }, read: show('inactive', 'enabled'), commands: [sc('start')] },
-  { name: 'disable an enabled unit', args: { enabled: false }, read: show('active', 'enabled'), commands: [en('disable')] },
+  {
+    name: 'restarted always changes',
+    args: { state: 'restarted' },
+    read: show('active', 'enabled'),
+    commands: [sc('restart')],
+    changed: true,
+  },
+  {
+    name: 'reloaded a running unit',
+    args: { state: 'reloaded' },
+    read: show('active', 'enabled'),
+    commands: [sc('reload')],
+    changed: true,
+  },
+  {
+    name: 'reloaded a stopped unit starts it',
+    args: { state: 'reloaded' },
+    read: show('inactive', 'enabled'),
+    commands: [sc('start')],
+  },
+  {
+    name: 'disable an enabled unit',
+    args: { enabled: false },
+    read: show('active', 'enabled'),
+    commands: [en('disable')],
+  },
   { name: 'a static unit counts as enabled', args: { enabled: true }, read: show('inactive', 'static'), commands: [] },
-  { name: 'a static unit cannot be disabled: no change', args: { enabled: false }, read: show('inactive', 'static'), commands: [] },
+  {
+    name: 'a static unit cannot be disabled: no change',
+    args: { enabled: false },
+    read: show('inactive', 'static'),
+    commands: [],
+  },
   { name: 'mask', args: { masked: true }, read: show('inactive', 'disabled'), commands: [sc('mask')] },
-  { name: 'unmask, enable, start in that order', args: { masked: false, enabled: true, state: 'started' }, read: show('inactive', 'masked', 'masked'), commands: [sc('unmask'), en('enable'), sc('start')] },
-  { name: 'unmask reloads systemd itself: no separate daemon-reload', args: { masked: false, state: 'started', daemon_reload: true }, read: show('inactive', 'masked', 'masked', 'yes'), commands: [sc('unmask'), sc('start')] },
+  {
+    name: 'unmask, enable, start in that order',
+    args: { masked: false, enabled: true, state: 'started' },
+    read: show('inactive', 'masked', 'masked'),
+    commands: [sc('unmask'), en('enable'), sc('start')],
+  },
+  {
+    name: 'unmask reloads systemd itself: no separate daemon-reload',
+    args: { masked: false, state: 'started', daemon_reload: true },
+    read: show('inactive', 'masked', 'masked', 'yes'),
+    commands: [sc('unmask'), sc('start')],
+  },
   {
     name: 'daemon_reload comes first',
     args: { daemon_reload: true, state: 'restarted' },
@@ -49,11 +103,39 @@ const cases: CannedCase[] = [
     commands: [en('enable'), sc('restart')],
     changed: true,
   },
-  { name: 'daemon_reload with nothing else to do: a step, not a change', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled', 'loaded', 'yes'), commands: ['systemctl daemon-reload'], changed: false },
-  { name: 'daemon_reload when systemd needs none: skipped', args: { daemon_reload: true, state: 'started' }, read: show('active', 'enabled'), commands: [], changed: false },
-  { name: 'daemon_reload not needed, the unit stopped: start is a change', args: { daemon_reload: true, state: 'started' }, read: show('inactive', 'enabled'), commands: [sc('start')], changed: true },
-  { name: 'unknown unit: a clear failure', args: { state: 'started' }, read: show('inactive', '', 'not-found'), failed: /Could not find the requested service relay-tunnel\.service/ },
-  { name: 'unknown unit, enabled requested: failure', args: { enabled: true }, read: show('inactive', '', 'not-found'), failed: /Could not find/ },
+  {
+    name: 'daemon_reload with nothing else to do: a step, not a change',
+    args: { daemon_reload: true, state: 'started' },
+    read: show('active', 'enabled', 'loaded', 'yes'),
+    commands: ['systemctl daemon-reload'],
+    changed: false,
+  },
+  {
+    name: 'daemon_reload when systemd needs none: skipped',
+    args: { daemon_reload: true, state: 'started' },
+    read: show('active', 'enabled'),
+    commands: [],
+    changed: false,
+  },
+  {
+    name: 'daemon_reload not needed, the unit stopped: start is a change',
+    args: { daemon_reload: true, state: 'started' },
+    read: show('inactive', 'enabled'),
+    commands: [sc('start')],
+    changed: true,
+  },
+  {
+    name: 'unknown unit: a clear failure',
+    args: { state: 'started' },
+    read: show('inactive', '', 'not-found'),
+    failed: /Could not find the requested service relay-tunnel\.service/,
+  },
+  {
+    name: 'unknown unit, enabled requested: failure',
+    args: { enabled: true },
+    read: show('inactive', '', 'not-found'),
+    failed: /Could not find/,
+  },
   {
     name: 'unknown unit in check mode with daemon_reload: expected to appear, changed',
     args: { daemon_reload: true, enabled: true, state: 'started' },
@@ -72,28 +154,49 @@ const cases: CannedCase[] = [
 ];
 
 describe('systemd (canned facts)', () => {
-  cannedCases(systemd, cases, { baseArgs: { name: 'relay-tunnel.service' }, readCommand: 'systemctl show -p ActiveState,UnitFileState,LoadState,NeedDaemonReload -- relay-tunnel.service' });
+  cannedCases(systemd, cases, {
+    baseArgs: { name: 'relay-tunnel.service' },
+    readCommand: 'systemctl show -p ActiveState,UnitFileState,LoadState,NeedDaemonReload -- relay-tunnel.service',
+  });
 
   it('the unit name is quoted in every command', async () => {
     const name = "x';reboot;'.service";
     const ctx = cannedCtx(show('inactive', 'disabled'));
     const plan = await planWith(systemd, { name, state: 'started' }, ctx);
-    assert.equal(ctx.reads[0], `systemctl show -p ActiveState,UnitFileState,LoadState,NeedDaemonReload -- 'x'\\'';reboot;'\\''.service'`);
+    assert.equal(
+      ctx.reads[0],
+      `systemctl show -p ActiveState,UnitFileState,LoadState,NeedDaemonReload -- 'x'\\'';reboot;'\\''.service'`,
+    );
     assert.equal(plan.steps[0].command, `systemctl start -- 'x'\\'';reboot;'\\''.service'`);
   });
 
   it('enable with daemon_reload of a unit not loaded yet: reloads exactly when systemd asks afterwards (run for real with a fake systemctl)', async () => {
-    const plan = await planWith(systemd, { name: 'relay-tunnel.service', enabled: true, daemon_reload: true }, cannedCtx(show('inactive', '', 'not-found')));
+    const plan = await planWith(
+      systemd,
+      { name: 'relay-tunnel.service', enabled: true, daemon_reload: true },
+      cannedCtx(show('inactive', '', 'not-found')),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'relay-play-systemctl-'));
     try {
       // A systemctl that logs its calls and answers NeedDaemonReload from $NEED.
-      writeFileSync(join(dir, 'systemctl'), '#!/bin/sh\necho "$*" >> "$LOG"\nif [ "$1" = show ]; then echo "$NEED"; fi\n', { mode: 0o755 });
+      writeFileSync(
+        join(dir, 'systemctl'),
+        '#!/bin/sh\necho "$*" >> "$LOG"\nif [ "$1" = show ]; then echo "$NEED"; fi\n',
+        { mode: 0o755 },
+      );
       for (const need of ['yes', 'no']) {
         const log = join(dir, `log-${need}`);
-        const r = spawnSync('sh', ['-c', plan.steps[0].command], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, LOG: log, NEED: need }, encoding: 'utf8' });
+        const r = spawnSync('sh', ['-c', plan.steps[0].command], {
+          env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, LOG: log, NEED: need },
+          encoding: 'utf8',
+        });
         assert.equal(r.status, 0, r.stderr);
         const calls = readFileSync(log, 'utf8').trim().split('\n');
-        assert.deepEqual(calls, ['enable --no-reload -- relay-tunnel.service', 'show -p NeedDaemonReload --value -- relay-tunnel.service', ...(need === 'yes' ? ['daemon-reload'] : [])]);
+        assert.deepEqual(calls, [
+          'enable --no-reload -- relay-tunnel.service',
+          'show -p NeedDaemonReload --value -- relay-tunnel.service',
+          ...(need === 'yes' ? ['daemon-reload'] : []),
+        ]);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -104,18 +207,44 @@ describe('systemd (canned facts)', () => {
     const ctx = cannedCtx([]);
     const plan = await planWith(systemd, { daemon_reload: true }, ctx);
     assert.equal(ctx.reads.length, 0);
-    assert.deepEqual(plan.steps.map((s) => s.command), ['systemctl daemon-reload']);
+    assert.deepEqual(
+      plan.steps.map((s) => s.command),
+      ['systemctl daemon-reload'],
+    );
     assert.equal(plan.changed, false);
   });
 
   it('result carries the status; a diff of what changes', async () => {
-    const plan = await planWith(systemd, { name: 'ssh', state: 'started', enabled: true }, cannedCtx(show('inactive', 'disabled')));
-    assert.deepEqual(plan.result, { name: 'ssh', state: 'started', enabled: true, status: { ActiveState: 'inactive', UnitFileState: 'disabled', LoadState: 'loaded', NeedDaemonReload: 'no' } });
-    assert.deepEqual(plan.diff, [{ before_header: 'unit ssh', after_header: 'unit ssh', before: 'enabled: false\nstate: inactive\n', after: 'enabled: true\nstate: active\n' }]);
+    const plan = await planWith(
+      systemd,
+      { name: 'ssh', state: 'started', enabled: true },
+      cannedCtx(show('inactive', 'disabled')),
+    );
+    assert.deepEqual(plan.result, {
+      name: 'ssh',
+      state: 'started',
+      enabled: true,
+      status: { ActiveState: 'inactive', UnitFileState: 'disabled', LoadState: 'loaded', NeedDaemonReload: 'no' },
+    });
+    assert.deepEqual(plan.diff, [
+      {
+        before_header: 'unit ssh',
+        after_header: 'unit ssh',
+        before: 'enabled: false\nstate: inactive\n',
+        after: 'enabled: true\nstate: active\n',
+      },
+    ]);
   });
 
   it('a failing systemctl show is an error', async () => {
-    await assert.rejects(planWith(systemd, { name: 'ssh', state: 'started' }, cannedCtx({ code: 1, stdout: '', stderr: 'Failed to connect to bus' })), /Failed to connect to bus/);
+    await assert.rejects(
+      planWith(
+        systemd,
+        { name: 'ssh', state: 'started' },
+        cannedCtx({ code: 1, stdout: '', stderr: 'Failed to connect to bus' }),
+      ),
+      /Failed to connect to bus/,
+    );
   });
 
   it('schema', () => {

@@ -6,7 +6,14 @@ import { user } from '../../../src/modules/user.js';
 import { cannedCases, cannedCtx, planWith, schemaOk, type CannedCase } from './fake-host.js';
 
 const RELAY = 'relay:x:998:998:Relay user:/home/relay:/usr/sbin/nologin';
-const facts = (o: { passwd?: string; pgroup?: string; lock?: string; group?: string; namegroup?: string; home?: string }) =>
+const facts = (o: {
+  passwd?: string;
+  pgroup?: string;
+  lock?: string;
+  group?: string;
+  namegroup?: string;
+  home?: string;
+}) =>
   [
     `passwd=${o.passwd ?? ''}`,
     ...(o.passwd ? [`pgroup=${o.pgroup ?? 'relay'}`, `lock=${o.lock ?? 'locked'}`] : []),
@@ -38,7 +45,13 @@ const cases: CannedCase[] = [
   },
   {
     name: 'exists and matches: no change, no step',
-    args: { name: 'relay', shell: '/usr/sbin/nologin', home: '/home/relay', comment: 'Relay user', password_lock: true },
+    args: {
+      name: 'relay',
+      shell: '/usr/sbin/nologin',
+      home: '/home/relay',
+      comment: 'Relay user',
+      password_lock: true,
+    },
     read: facts({ passwd: RELAY, home: 'yes' }),
     commands: [],
     changed: false,
@@ -134,28 +147,52 @@ describe('user (canned facts)', () => {
     assert.ok(ctx.reads[0].endsWith(" relay g1 /srv/r ''"), ctx.reads[0]);
   });
 
-  it('the read, run by sh: looks up only what the arguments need (this machine\'s accounts, read only)', async () => {
+  it("the read, run by sh: looks up only what the arguments need (this machine's accounts, read only)", async () => {
     const readWith = async (args: Record<string, unknown>) => {
       const ctx = cannedCtx(facts({}));
       await planWith(user, args as never, ctx);
-      return spawnSync('sh', ['-c', ctx.reads[0]], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map((l) => l.slice(0, l.indexOf('=')));
+      return spawnSync('sh', ['-c', ctx.reads[0]], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(0, l.indexOf('=')));
     };
     // An existing account, nothing else asked: its passwd line (and whether its home exists) only.
     assert.deepEqual(await readWith({ name: 'root' }), ['passwd', 'home']);
     // A group and the password's lock asked for: those too.
-    assert.deepEqual(await readWith({ name: 'root', group: 'root', password_lock: true }), ['passwd', 'pgroup', 'lock', 'group', 'home']);
+    assert.deepEqual(await readWith({ name: 'root', group: 'root', password_lock: true }), [
+      'passwd',
+      'pgroup',
+      'lock',
+      'group',
+      'home',
+    ]);
     // No such account: whether a group of its name exists (useradd's -N).
     assert.deepEqual(await readWith({ name: 'no-such-user-relay-play' }), ['passwd', 'namegroup']);
   });
 
   it('finish reports the uid of a created user', async () => {
     const plan = await planWith(user, { name: 'relay', system: true }, cannedCtx(facts({})));
-    assert.deepEqual(plan.finish!([{ code: 0, stdout: `${RELAY}\n`, stderr: '' }]), { uid: 998, home: '/home/relay', shell: '/usr/sbin/nologin' });
+    assert.deepEqual(plan.finish!([{ code: 0, stdout: `${RELAY}\n`, stderr: '' }]), {
+      uid: 998,
+      home: '/home/relay',
+      shell: '/usr/sbin/nologin',
+    });
   });
 
   it('a diff of the changed fields', async () => {
-    const plan = await planWith(user, { name: 'relay', shell: '/bin/bash' }, cannedCtx(facts({ passwd: RELAY, home: 'yes' })));
-    assert.deepEqual(plan.diff, [{ before_header: 'user relay', after_header: 'user relay', before: 'shell: /usr/sbin/nologin\n', after: 'shell: /bin/bash\n' }]);
+    const plan = await planWith(
+      user,
+      { name: 'relay', shell: '/bin/bash' },
+      cannedCtx(facts({ passwd: RELAY, home: 'yes' })),
+    );
+    assert.deepEqual(plan.diff, [
+      {
+        before_header: 'user relay',
+        after_header: 'user relay',
+        before: 'shell: /usr/sbin/nologin\n',
+        after: 'shell: /bin/bash\n',
+      },
+    ]);
   });
 
   it('schema validates the name', () => {
