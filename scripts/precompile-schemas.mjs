@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Build step (after tsc): compile every schema relay-play validates with into standalone ajv code,
-// written over the placeholder dist/src/schema/precompiled.js. Saves ~150 ms of compiling per run.
+// written over the placeholder dist/src/engine/schema/precompiled.js. Saves ~150 ms of compiling per run.
 //   node scripts/precompile-schemas.mjs [DIST_DIR]   (default: dist next to this script)
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,13 +13,13 @@ const AjvMod = require('ajv');
 const Ajv = AjvMod.default ?? AjvMod;
 const standaloneCode = require('ajv/dist/standalone').default;
 
-// The modules import dist/src/schema/precompiled.js themselves: start from the placeholder, not
+// The modules import dist/src/engine/schema/precompiled.js themselves: start from the placeholder, not
 // from what an earlier run of this script left there.
-const out = join(dist, 'src', 'schema', 'precompiled.js');
+const out = join(dist, 'src', 'engine', 'schema', 'precompiled.js');
 writeFileSync(out, 'export const precompiled = {};\n');
 
-const { allSchemas } = await import(pathToFileURL(join(dist, 'src', 'schema', 'all.js')).href);
-const { AJV_OPTIONS, schemaId } = await import(pathToFileURL(join(dist, 'src', 'schema', 'validator.js')).href);
+const { allSchemas } = await import(pathToFileURL(join(dist, 'src', 'engine', 'schema', 'all.js')).href);
+const { AJV_OPTIONS, schemaId } = await import(pathToFileURL(join(dist, 'src', 'engine', 'schema', 'validator.js')).href);
 
 const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true } });
 const exports = {};

@@ -3,8 +3,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT, ExitError, InputError } from '../errors.js';
-import { trace } from '../trace.js';
+import { EXIT, ExitError, InputError } from '../engine/errors.js';
+import { trace } from '../engine/trace.js';
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -88,7 +88,7 @@ export function buildProgram(): Command {
     )
     .action(async (playbook: string, opts: CommonOptions & { inventory: string }) => {
       // Commands load on demand: --help and --version stay instant.
-      const { runCommand } = await import('./run.js');
+      const { runCommand } = await import('../engine/cli/run.js');
       throw new ExitError(await runCommand(playbook, opts.inventory, opts));
     });
 
@@ -100,7 +100,7 @@ export function buildProgram(): Command {
     [...RUN_OPTIONS, 'lockWait'],
   )
     .action(async (inventory: string, opts: CommonOptions) => {
-      const { applyCommand } = await import('./apply.js');
+      const { applyCommand } = await import('../relay/commands/apply.js');
       throw new ExitError(await applyCommand(inventory, opts));
     })
     .option(
@@ -124,7 +124,7 @@ export function buildProgram(): Command {
     )
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts')
     .action(async (inventory: string, opts: { json?: boolean; acceptNewHostKeys?: boolean; verbose?: number }) => {
-      const { statusCommand } = await import('./status.js');
+      const { statusCommand } = await import('../relay/commands/status.js');
       throw new ExitError(await statusCommand(inventory, opts));
     });
 
@@ -137,7 +137,7 @@ export function buildProgram(): Command {
     .argument('<device>', 'the device (in the inventory, or only recorded on the relay)');
   withOptions(remove, ['check', 'diff', 'forks', 'json', 'verbose', 'keys', 'lockWait']).action(
     async (inventory: string, device: string, opts: CommonOptions) => {
-      const { removeCommand } = await import('./remove.js');
+      const { removeCommand } = await import('../relay/commands/remove.js');
       throw new ExitError(await removeCommand(inventory, device, opts));
     },
   );
@@ -160,7 +160,7 @@ export function buildProgram(): Command {
     .option('--no-login-key', "don't set up relay-play's login on the device (its image has it already)");
   withOptions(enroll, ['forks', 'verbose', 'keys', 'lockWait']).action(
     async (inventory: string, device: string, opts: CommonOptions) => {
-      const { enrollCommand } = await import('./enroll.js');
+      const { enrollCommand } = await import('../relay/commands/enroll.js');
       throw new ExitError(await enrollCommand(inventory, device, opts));
     },
   );
@@ -175,7 +175,7 @@ export function buildProgram(): Command {
     .option('--all', 'every device of the inventory (NixOS devices are skipped)');
   withOptions(rotate, ['diff', 'forks', 'json', 'verbose', 'keys', 'lockWait']).action(
     async (inventory: string, device: string | undefined, opts: CommonOptions & { all?: boolean }) => {
-      const { rotateCommand } = await import('./rotate.js');
+      const { rotateCommand } = await import('../relay/commands/rotate.js');
       throw new ExitError(await rotateCommand(inventory, device, opts));
     },
   );
@@ -189,7 +189,7 @@ export function buildProgram(): Command {
     .argument('<host>', 'the relay or a device')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts')
     .action(async (inventory: string, host: string, opts: { acceptNewHostKeys?: boolean }) => {
-      const { nixosCommand } = await import('./nixos.js');
+      const { nixosCommand } = await import('../relay/commands/nixos.js');
       throw new ExitError(await nixosCommand(inventory, host, opts));
     });
 

@@ -1,8 +1,8 @@
 // What `apply` checks in an inventory before touching any host, and the defaults it fills in.
-import { InputError } from '../errors.js';
-import type { Inventory } from '../inventory/index.js';
-import { sshAddress } from '../runner/connect.js';
-import { CONNECT_VIA_VAR } from '../runner/route.js';
+import { InputError } from '../engine/errors.js';
+import type { Inventory } from '../engine/inventory/index.js';
+import { sshAddress } from '../engine/runner/connect.js';
+import { CONNECT_VIA_VAR } from '../engine/runner/route.js';
 
 export const RELAY_DEFAULTS = { relay_ssh_port: 22, tunnel_port_base: 22221, tunnel_user: 'relay-tunnel' };
 

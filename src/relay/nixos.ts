@@ -4,8 +4,8 @@
 // exactly those of a Debian host.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundledRolesDir } from '../playbook/load.js';
-import { renderHandlebars } from '../playbook/template.js';
+import { bundledRolesDir } from '../engine/playbook/load.js';
+import { renderHandlebars } from '../engine/playbook/template.js';
 
 type Vars = Record<string, unknown>;
 

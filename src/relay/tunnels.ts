@@ -1,10 +1,10 @@
 // Where each device's tunnel is, for reaching devices through the relay (src/runner/route.ts):
 // this run's fleet facts when the relay play has run (a new port, a new device), else the fleet
 // state recorded on the relay, read once per run over the relay's connection.
-import { shScript } from '../connection/quote.js';
-import type { Connection } from '../connection/types.js';
-import type { Inventory } from '../inventory/index.js';
-import type { Tunnel, Tunnels } from '../runner/route.js';
+import { shScript } from '../engine/connection/quote.js';
+import type { Connection } from '../engine/connection/types.js';
+import type { Inventory } from '../engine/inventory/index.js';
+import type { Tunnel, Tunnels } from '../engine/runner/route.js';
 import { bareKey, parseFleet, type FleetState } from './fleet.js';
 
 export const FLEET_STATE_FILE = '/var/lib/relay-play/fleet.json';

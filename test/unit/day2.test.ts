@@ -7,14 +7,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { InputError } from '../../src/errors.js';
-import { parseInventory, type Inventory } from '../../src/inventory/index.js';
-import { relay_fleet } from '../../src/modules/relay_fleet.js';
-import { relay_sessions } from '../../src/modules/relay_sessions.js';
-import { bundledRolesDir, loadPlaybook } from '../../src/playbook/load.js';
-import { renderHandlebars } from '../../src/playbook/template.js';
-import { renderString } from '../../src/playbook/jinja.js';
-import { evalExpr, parseExpr, truthy } from '../../src/playbook/expr.js';
+import { InputError } from '../../src/engine/errors.js';
+import { parseInventory, type Inventory } from '../../src/engine/inventory/index.js';
+import { relay_fleet } from '../../src/relay/modules/relay_fleet.js';
+import { relay_sessions } from '../../src/relay/modules/relay_sessions.js';
+import { bundledRolesDir, loadPlaybook } from '../../src/engine/playbook/load.js';
+import { renderHandlebars } from '../../src/engine/playbook/template.js';
+import { renderString } from '../../src/engine/playbook/jinja.js';
+import { evalExpr, parseExpr, truthy } from '../../src/engine/playbook/expr.js';
 import { emptyFleet, parseFleet, planFleet, serializeFleet } from '../../src/relay/fleet.js';
 import { NIXOS_GROUP, prepareRelayInventory } from '../../src/relay/inventory.js';
 import { deviceNix, nixLines, nixString, relayNix } from '../../src/relay/nixos.js';
@@ -26,9 +26,9 @@ import {
   statusRows,
   statusTable,
 } from '../../src/relay/status.js';
-import { preflight } from '../../src/runner/preflight.js';
-import { selectHosts } from '../../src/inventory/index.js';
-import { bundledPlaybook, TARGETS_GROUP } from '../../src/cli/relay-run.js';
+import { preflight } from '../../src/engine/runner/preflight.js';
+import { selectHosts } from '../../src/engine/inventory/index.js';
+import { bundledPlaybook, TARGETS_GROUP } from '../../src/relay/commands/relay-run.js';
 import { cannedCtx } from './modules/fake-host.js';
 
 const KEY = (n: number) => {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { bundledRolesDir } from '../../src/playbook/load.js';
-import { renderHandlebars } from '../../src/playbook/template.js';
+import { bundledRolesDir } from '../../src/engine/playbook/load.js';
+import { renderHandlebars } from '../../src/engine/playbook/template.js';
 import {
   emptyFleet,
   maxStartups,

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../src/errors.js';
-import { loadInventory, parseInventory, selectHosts, type Inventory } from '../../src/inventory/index.js';
+import { InputError } from '../../src/engine/errors.js';
+import { loadInventory, parseInventory, selectHosts, type Inventory } from '../../src/engine/inventory/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/inventory/basic.yaml', import.meta.url));
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { pendingKey } from '../../src/runner/pending.js';
-import type { PlayDef, TaskDef } from '../../src/playbook/types.js';
+import { pendingKey } from '../../src/engine/runner/pending.js';
+import type { PlayDef, TaskDef } from '../../src/engine/playbook/types.js';
 import { tripCounter } from './round-trips.js';
 
 const CLI = fileURLToPath(new URL('../../../bin/relay-play.js', import.meta.url));

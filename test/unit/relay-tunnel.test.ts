@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { RELOAD_IF_NEEDED, parseTunnelFacts, relay_tunnel, tunnelRead } from '../../src/modules/relay_tunnel.js';
+import { RELOAD_IF_NEEDED, parseTunnelFacts, relay_tunnel, tunnelRead } from '../../src/relay/modules/relay_tunnel.js';
 import { cannedCtx, planWith } from './modules/fake-host.js';
-import { parseShScript } from '../../src/connection/quote.js';
+import { parseShScript } from '../../src/engine/connection/quote.js';
 
 const TEMPLATES = join(
   dirname(fileURLToPath(import.meta.url)),

@@ -2,7 +2,7 @@
 // when the relay path starts, and that no loser's connection is left open.
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { race, type Attempt } from '../../src/runner/route.js';
+import { race, type Attempt } from '../../src/engine/runner/route.js';
 
 interface Fake {
   attempt: Attempt<string>;

@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { allSchemas } from '../../src/schema/all.js';
-import { precompiled } from '../../src/schema/precompiled.js';
-import { AJV_OPTIONS, schemaId, validatorFor } from '../../src/schema/validator.js';
-import { modules } from '../../src/modules/index.js';
-import { INVENTORY_SCHEMA } from '../../src/inventory/load.js';
-import { playSchema, taskSchema } from '../../src/playbook/schema.js';
+import { allSchemas } from '../../src/engine/schema/all.js';
+import { precompiled } from '../../src/engine/schema/precompiled.js';
+import { AJV_OPTIONS, schemaId, validatorFor } from '../../src/engine/schema/validator.js';
+import { modules } from '../../src/engine/modules/index.js';
+import { INVENTORY_SCHEMA } from '../../src/engine/inventory/load.js';
+import { playSchema, taskSchema } from '../../src/engine/playbook/schema.js';
 
 type Validate = ((data: unknown) => boolean) & { errors?: unknown[] | null };
 const Ajv = createRequire(import.meta.url)('ajv');

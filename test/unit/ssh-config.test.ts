@@ -6,11 +6,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ansibleBool, withBecome } from '../../src/connection/become.js';
-import { identityFiles, orderIdentities, publicBlobOf } from '../../src/connection/identities.js';
-import { hostFieldMatches, hostKeyAlgorithms, lookupHostKeys } from '../../src/connection/known-hosts.js';
-import { matchesPatternList } from '../../src/connection/patterns.js';
-import { clearConfigCache, sshConfigFor } from '../../src/connection/ssh-config.js';
+import { ansibleBool, withBecome } from '../../src/engine/connection/become.js';
+import { identityFiles, orderIdentities, publicBlobOf } from '../../src/engine/connection/identities.js';
+import { hostFieldMatches, hostKeyAlgorithms, lookupHostKeys } from '../../src/engine/connection/known-hosts.js';
+import { matchesPatternList } from '../../src/engine/connection/patterns.js';
+import { clearConfigCache, sshConfigFor } from '../../src/engine/connection/ssh-config.js';
 import {
   parseJumps,
   parseSshArgs,
@@ -18,7 +18,7 @@ import {
   shellWords,
   sshAddress,
   sshTarget,
-} from '../../src/runner/connect.js';
+} from '../../src/engine/runner/connect.js';
 import { createHmac, randomBytes } from 'node:crypto';
 
 describe('host patterns (ssh_config PATTERNS)', () => {

@@ -5,9 +5,9 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { readBatch, type ReadRequest } from '../../src/connection/batch.js';
-import { LocalConnection } from '../../src/connection/local.js';
-import { parseUnitsShow, shareUnitReads, unitsShow } from '../../src/connection/unit-reads.js';
+import { readBatch, type ReadRequest } from '../../src/engine/connection/batch.js';
+import { LocalConnection } from '../../src/engine/connection/local.js';
+import { parseUnitsShow, shareUnitReads, unitsShow } from '../../src/engine/connection/unit-reads.js';
 
 // A systemctl that prints what systemd does for `show -p PROPS -- UNITS` (its own property order, a
 // blank line between units) and logs each call, so the test can count them.

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { apt } from '../../../src/modules/apt.js';
-import { copy } from '../../../src/modules/copy.js';
-import { lineinfile } from '../../../src/modules/lineinfile.js';
+import { apt } from '../../../src/engine/modules/apt.js';
+import { copy } from '../../../src/engine/modules/copy.js';
+import { lineinfile } from '../../../src/engine/modules/lineinfile.js';
 import { applyPlan, cannedCtx, converge, planWith, sandbox, sandboxCtx, schemaOk, type Sandbox } from './fake-host.js';
 
 const sha1 = (d: string | Buffer) => createHash('sha1').update(d).digest('hex');

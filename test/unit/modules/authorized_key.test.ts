@@ -2,8 +2,8 @@ import { after, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { authorized_key } from '../../../src/modules/authorized_key.js';
-import { parseKeyLine, splitOptions } from '../../../src/modules/lib/ssh-keys.js';
+import { authorized_key } from '../../../src/engine/modules/authorized_key.js';
+import { parseKeyLine, splitOptions } from '../../../src/engine/modules/lib/ssh-keys.js';
 import {
   cannedCtx,
   schemaOk,

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { blockinfile } from '../../../src/modules/blockinfile.js';
-import { argProblems } from '../../../src/modules/args.js';
+import { blockinfile } from '../../../src/engine/modules/blockinfile.js';
+import { argProblems } from '../../../src/engine/modules/args.js';
 import {
   converge,
   exists,

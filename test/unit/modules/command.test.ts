@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { command, shell } from '../../../src/modules/command.js';
-import { argProblems } from '../../../src/modules/args.js';
-import { extractKv, parseKv, shellSplit } from '../../../src/modules/lib/words.js';
+import { command, shell } from '../../../src/engine/modules/command.js';
+import { argProblems } from '../../../src/engine/modules/args.js';
+import { extractKv, parseKv, shellSplit } from '../../../src/engine/modules/lib/words.js';
 import { applyPlan, exists, planWith, sandbox, sandboxCtx, type Sandbox } from './fake-host.js';
 
 describe('shellSplit (command word splitting)', () => {

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { set_fact } from '../../../src/modules/set_fact.js';
-import { debug } from '../../../src/modules/debug.js';
-import { modules } from '../../../src/modules/index.js';
+import { set_fact } from '../../../src/engine/modules/set_fact.js';
+import { debug } from '../../../src/engine/modules/debug.js';
+import { modules } from '../../../src/engine/modules/index.js';
 import { cannedCtx, planWith, sandbox, sandboxCtx, schemaOk } from './fake-host.js';
 
 describe('set_fact', () => {

@@ -18,12 +18,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, it } from 'node:test';
-import type { RunResult } from '../../../src/connection/types.js';
-import type { Module, Plan, ReadContext } from '../../../src/modules/types.js';
-import { argProblems } from '../../../src/modules/args.js';
-import { evalExpr, parseExpr } from '../../../src/playbook/expr.js';
-import { renderTemplateText } from '../../../src/playbook/jinja.js';
-import { renderHandlebars } from '../../../src/playbook/template.js';
+import type { RunResult } from '../../../src/engine/connection/types.js';
+import type { Module, Plan, ReadContext } from '../../../src/engine/modules/types.js';
+import { argProblems } from '../../../src/engine/modules/args.js';
+import { evalExpr, parseExpr } from '../../../src/engine/playbook/expr.js';
+import { renderTemplateText } from '../../../src/engine/playbook/jinja.js';
+import { renderHandlebars } from '../../../src/engine/playbook/template.js';
 
 export function runLocal(command: string, cwd: string, stdin?: string): RunResult {
   const r = spawnSync('sh', ['-c', command], { cwd, input: stdin ?? '', encoding: 'utf8' });

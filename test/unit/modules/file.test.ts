@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, statSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
-import { file, ancestors, normPath } from '../../../src/modules/file.js';
-import { argProblems } from '../../../src/modules/args.js';
+import { file, ancestors, normPath } from '../../../src/engine/modules/file.js';
+import { argProblems } from '../../../src/engine/modules/args.js';
 import { applyPlan, converge, exists, modeOf, planWith, sandboxPerTest, sandboxCtx, snapshot } from './fake-host.js';
 
 describe('file: paths', () => {

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { lineinfile } from '../../../src/modules/lineinfile.js';
-import { argProblems } from '../../../src/modules/args.js';
+import { lineinfile } from '../../../src/engine/modules/lineinfile.js';
+import { argProblems } from '../../../src/engine/modules/args.js';
 import {
   converge,
   exists,

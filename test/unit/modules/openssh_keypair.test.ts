@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { openssh_keypair } from '../../../src/modules/openssh_keypair.js';
-import type { Plan } from '../../../src/modules/types.js';
+import { openssh_keypair } from '../../../src/engine/modules/openssh_keypair.js';
+import type { Plan } from '../../../src/engine/modules/types.js';
 import {
   applyPlan,
   exists,

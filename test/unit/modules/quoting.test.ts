@@ -4,15 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { blockinfile } from '../../../src/modules/blockinfile.js';
-import { command } from '../../../src/modules/command.js';
-import { copy } from '../../../src/modules/copy.js';
-import { file } from '../../../src/modules/file.js';
-import { lineinfile } from '../../../src/modules/lineinfile.js';
-import { openssh_keypair } from '../../../src/modules/openssh_keypair.js';
-import { authorized_key } from '../../../src/modules/authorized_key.js';
-import { slurp } from '../../../src/modules/slurp.js';
-import { stat } from '../../../src/modules/stat.js';
+import { blockinfile } from '../../../src/engine/modules/blockinfile.js';
+import { command } from '../../../src/engine/modules/command.js';
+import { copy } from '../../../src/engine/modules/copy.js';
+import { file } from '../../../src/engine/modules/file.js';
+import { lineinfile } from '../../../src/engine/modules/lineinfile.js';
+import { openssh_keypair } from '../../../src/engine/modules/openssh_keypair.js';
+import { authorized_key } from '../../../src/engine/modules/authorized_key.js';
+import { slurp } from '../../../src/engine/modules/slurp.js';
+import { stat } from '../../../src/engine/modules/stat.js';
 import { applyPlan, converge, planWith, sandbox, sandboxCtx, type Sandbox } from './fake-host.js';
 
 const NAMES = [

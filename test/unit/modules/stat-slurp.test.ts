@@ -2,8 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { stat } from '../../../src/modules/stat.js';
-import { slurp } from '../../../src/modules/slurp.js';
+import { stat } from '../../../src/engine/modules/stat.js';
+import { slurp } from '../../../src/engine/modules/slurp.js';
 import { planWith, sandbox, sandboxCtx, schemaOk, type Sandbox } from './fake-host.js';
 
 describe('stat / slurp', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemd } from '../../../src/modules/systemd.js';
+import { systemd } from '../../../src/engine/modules/systemd.js';
 import { cannedCases, cannedCtx, planWith, schemaOk, type CannedCase } from './fake-host.js';
 
 const show = (active: string, file: string, load = 'loaded', needReload = 'no') =>

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { user } from '../../../src/modules/user.js';
+import { user } from '../../../src/engine/modules/user.js';
 import { cannedCases, cannedCtx, planWith, schemaOk, type CannedCase } from './fake-host.js';
 
 const RELAY = 'relay:x:998:998:Relay user:/home/relay:/usr/sbin/nologin';

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chownSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { writeFileStep } from '../../../src/modules/lib/files.js';
+import { writeFileStep } from '../../../src/engine/modules/lib/files.js';
 import { runLocal, sandboxPerTest } from './fake-host.js';
 
 const NOBODY = 65534; // nobody and nogroup on Debian

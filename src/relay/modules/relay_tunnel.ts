@@ -17,15 +17,15 @@
 // too, put in place first in the same round trip: a change relies on them, and every device reads them
 // on every run — one read for all of it costs a small host far fewer processes than a task each.
 import { randomBytes } from 'node:crypto';
-import { shScript } from '../connection/quote.js';
-import { unitBlocks, unitsShow } from '../connection/unit-reads.js';
-import { renderTemplateFile } from './lib/render.js';
-import type { Connection, RunResult } from '../connection/types.js';
-import { lastLogLine } from '../relay/status.js';
-import { trace } from '../trace.js';
-import { attrChanges, attrSteps, contentDiff, writeFileStep, type Attrs, type FileFacts } from './lib/files.js';
-import type { ConfirmContext, Confirmed, FileDiff, Module, Plan, Step } from './types.js';
-import { boolArg, toBool, type BoolArg } from './lib/schema.js';
+import { shScript } from '../../engine/connection/quote.js';
+import { unitBlocks, unitsShow } from '../../engine/connection/unit-reads.js';
+import { renderTemplateFile } from '../../engine/modules/lib/render.js';
+import type { Connection, RunResult } from '../../engine/connection/types.js';
+import { lastLogLine } from '../status.js';
+import { trace } from '../../engine/trace.js';
+import { attrChanges, attrSteps, contentDiff, writeFileStep, type Attrs, type FileFacts } from '../../engine/modules/lib/files.js';
+import type { ConfirmContext, Confirmed, FileDiff, Module, Plan, Step } from '../../engine/modules/types.js';
+import { boolArg, toBool, type BoolArg } from '../../engine/modules/lib/schema.js';
 
 interface TunnelArgs {
   /** The unit's template (role templates/). */

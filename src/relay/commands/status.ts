@@ -2,10 +2,10 @@
 // then the devices themselves are asked about their tunnel service — only those that are down
 // (directly: a down tunnel can't carry the question), or with -v every device, those that are up
 // through their tunnel if they can't be reached directly. In parallel, with a short timeout.
-import { shScript } from '../connection/quote.js';
-import { UnreachableError } from '../errors.js';
-import { loadInventory } from '../inventory/index.js';
-import { isNixos, prepareRelayInventory } from '../relay/inventory.js';
+import { shScript } from '../../engine/connection/quote.js';
+import { UnreachableError } from '../../engine/errors.js';
+import { loadInventory } from '../../engine/inventory/index.js';
+import { isNixos, prepareRelayInventory } from '../inventory.js';
 import {
   deviceError,
   lastLogLine,
@@ -14,11 +14,11 @@ import {
   statusRows,
   statusTable,
   type StatusRow,
-} from '../relay/status.js';
-import { parseFleet, type FleetState } from '../relay/fleet.js';
-import { FLEET_STATE_FILE, fleetTunnels } from '../relay/tunnels.js';
-import { Connections } from '../runner/connections.js';
-import { noteLine } from '../output/text.js';
+} from '../status.js';
+import { parseFleet, type FleetState } from '../fleet.js';
+import { FLEET_STATE_FILE, fleetTunnels } from '../tunnels.js';
+import { Connections } from '../../engine/runner/connections.js';
+import { noteLine } from '../../engine/output/text.js';
 
 const DEVICE_TIMEOUT_MS = 8_000;
 const DEVICE_SCRIPT = `printf 'state=%s\\n' "$(systemctl is-active -- "$1" 2>/dev/null)"

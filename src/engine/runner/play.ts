@@ -8,7 +8,7 @@ import { selectHosts } from '../inventory/index.js';
 import type { Reporter } from '../output/reporter.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { Connections } from './connections.js';
-import { fleetTunnels, relayOf } from '../relay/tunnels.js';
+import { fleetTunnels, relayOf } from '../../relay/tunnels.js';
 import { executeTask, firstReads, resultFromReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
 import { EarlyReads, type Fetched } from './early-reads.js';

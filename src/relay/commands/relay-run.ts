@@ -1,15 +1,15 @@
 // Running one of relay-play's bundled playbooks (site, remove, rotate) on a prepared inventory,
 // under the relay's run lock, keeping the run state so commands can report what the relay decided.
 import { join } from 'node:path';
-import type { Inventory } from '../inventory/index.js';
-import { bundledRolesDir, loadPlaybook } from '../playbook/load.js';
-import { isNixos } from '../relay/inventory.js';
-import { exitCodeFor, runPlaybook } from '../runner/play.js';
-import type { RunState } from '../runner/state.js';
-import type { CommonOptions } from './index.js';
-import { pickReporter } from './run.js';
-import type { Reporter } from '../output/reporter.js';
-import { trace } from '../trace.js';
+import type { Inventory } from '../../engine/inventory/index.js';
+import { bundledRolesDir, loadPlaybook } from '../../engine/playbook/load.js';
+import { isNixos } from '../inventory.js';
+import { exitCodeFor, runPlaybook } from '../../engine/runner/play.js';
+import type { RunState } from '../../engine/runner/state.js';
+import type { CommonOptions } from '../../cli/index.js';
+import { pickReporter } from '../../engine/cli/run.js';
+import type { Reporter } from '../../engine/output/reporter.js';
+import { trace } from '../../engine/trace.js';
 
 /** The group the remove and rotate playbooks act on. */
 export const TARGETS_GROUP = 'relay_play_targets';

@@ -1,7 +1,7 @@
 // relay_fleet (relay-play's own module, runs on the relay): read the recorded fleet state and the
 // relay's host key in one round trip, decide ports and keys (relay/fleet.ts), record the new state
 // atomically, and hand every device and client the facts its templates need.
-import { shScript } from '../connection/quote.js';
+import { shScript } from '../../engine/connection/quote.js';
 import {
   bareKey,
   deviceEntries,
@@ -12,10 +12,10 @@ import {
   serializeFleet,
   type FleetInput,
   type ForwardInput,
-} from '../relay/fleet.js';
-import { writeFileStep, contentDiff } from './lib/files.js';
-import { boolArg, toBool, type BoolArg } from './lib/schema.js';
-import type { Module } from './types.js';
+} from '../fleet.js';
+import { writeFileStep, contentDiff } from '../../engine/modules/lib/files.js';
+import { boolArg, toBool, type BoolArg } from '../../engine/modules/lib/schema.js';
+import type { Module } from '../../engine/modules/types.js';
 
 interface FleetArgs {
   devices: string[];

@@ -7,7 +7,7 @@ import { selectTags, tagList } from '../playbook/tags.js';
 import type { Playbook } from '../playbook/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { exitCodeFor, runPlaybook } from '../runner/play.js';
-import type { CommonOptions } from './index.js';
+import type { CommonOptions } from '../../cli/index.js';
 import type { LockSpec } from '../runner/lock.js';
 
 export async function pickReporter(opts: CommonOptions): Promise<Reporter> {

@@ -1,12 +1,12 @@
-import { loadInventory } from '../inventory/index.js';
-import { trace } from '../trace.js';
-import { prepareRelayInventory } from '../relay/inventory.js';
-import type { CommonOptions } from './index.js';
+import { loadInventory } from '../../engine/inventory/index.js';
+import { trace } from '../../engine/trace.js';
+import { prepareRelayInventory } from '../inventory.js';
+import type { CommonOptions } from '../../cli/index.js';
 import { nixosSections } from './nixos.js';
 import { bundledPlaybook, reportFleetChanges, runRelayPlaybook, type RelayRun } from './relay-run.js';
-import type { Inventory } from '../inventory/index.js';
-import { exitCodeFor } from '../runner/play.js';
-import { PlainReporter } from '../output/plain.js';
+import type { Inventory } from '../../engine/inventory/index.js';
+import { exitCodeFor } from '../../engine/runner/play.js';
+import { PlainReporter } from '../../engine/output/plain.js';
 
 /** The bundled site playbook, next to the bundled roles. */
 export function sitePlaybook(): string {

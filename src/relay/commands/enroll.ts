@@ -7,16 +7,16 @@ import { closeSync, existsSync, fchmodSync, fstatSync, openSync, readFileSync, w
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import { InputError, UnreachableError } from '../errors.js';
-import { loadInventory } from '../inventory/index.js';
-import { PlainReporter } from '../output/plain.js';
-import { cloudConfig, firstBootScript, type FirstBoot } from '../relay/enroll.js';
-import { bareKey } from '../relay/fleet.js';
-import { isNixos, prepareRelayInventory } from '../relay/inventory.js';
-import { roleTemplate } from '../relay/nixos.js';
-import { readFleet } from '../relay/tunnels.js';
-import { Connections } from '../runner/connections.js';
-import type { CommonOptions } from './index.js';
+import { InputError, UnreachableError } from '../../engine/errors.js';
+import { loadInventory } from '../../engine/inventory/index.js';
+import { PlainReporter } from '../../engine/output/plain.js';
+import { cloudConfig, firstBootScript, type FirstBoot } from '../enroll.js';
+import { bareKey } from '../fleet.js';
+import { isNixos, prepareRelayInventory } from '../inventory.js';
+import { roleTemplate } from '../nixos.js';
+import { readFleet } from '../tunnels.js';
+import { Connections } from '../../engine/runner/connections.js';
+import type { CommonOptions } from '../../cli/index.js';
 import { nixosCommand } from './nixos.js';
 import { runRelayPlaybook } from './relay-run.js';
 

@@ -15,13 +15,13 @@ import { systemd } from './systemd.js';
 import { template } from './template.js';
 import { user } from './user.js';
 import { getent } from './getent.js';
-import { relay_fleet } from './relay_fleet.js';
-import { relay_sessions } from './relay_sessions.js';
+import { relay_fleet } from '../../relay/modules/relay_fleet.js';
+import { relay_sessions } from '../../relay/modules/relay_sessions.js';
 import { assert, fail } from './assert.js';
 import { apt } from './apt.js';
 import { setup } from './setup.js';
-import { relay_tunnel } from './relay_tunnel.js';
-import { sshd_check } from './sshd_check.js';
+import { relay_tunnel } from '../../relay/modules/relay_tunnel.js';
+import { sshd_check } from '../../relay/modules/sshd_check.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
 const builtin: Record<string, Module<any>> = {
