@@ -3,8 +3,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT, ExitError, InputError } from '../engine/errors.js';
-import { trace } from '../engine/trace.js';
+import { EXIT, ExitError, InputError } from '../engine/util/errors.js';
+import { trace } from '../engine/util/trace.js';
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

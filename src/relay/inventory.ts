@@ -1,5 +1,5 @@
 // What `apply` checks in an inventory before touching any host, and the defaults it fills in.
-import { InputError } from '../engine/errors.js';
+import { InputError } from '../engine/util/errors.js';
 import type { Inventory } from '../engine/inventory/index.js';
 import { sshAddress } from '../engine/runner/connect.js';
 import { CONNECT_VIA_VAR } from '../engine/runner/route.js';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundledRolesDir } from '../engine/playbook/load.js';
-import { renderHandlebars } from '../engine/playbook/template.js';
+import { renderHandlebars } from '../engine/template/handlebars.js';
 
 type Vars = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 // Where each device's tunnel is, for reaching devices through the relay (src/runner/route.ts):
 // this run's fleet facts when the relay play has run (a new port, a new device), else the fleet
 // state recorded on the relay, read once per run over the relay's connection.
-import { shScript } from '../engine/connection/quote.js';
+import { shScript } from '../engine/util/quote.js';
 import type { Connection } from '../engine/connection/types.js';
 import type { Inventory } from '../engine/inventory/index.js';
 import type { Tunnel, Tunnels } from '../engine/runner/route.js';

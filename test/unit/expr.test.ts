@@ -8,7 +8,7 @@ import {
   exprRootNames,
   parseExpr,
   truthy,
-} from '../../src/engine/playbook/expr.js';
+} from '../../src/engine/template/expr.js';
 
 const ev = (text: string, vars: Record<string, unknown> = {}) => evalExpr(parseExpr(text), vars);
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { bundledRolesDir } from '../../src/engine/playbook/load.js';
-import { renderHandlebars } from '../../src/engine/playbook/template.js';
+import { renderHandlebars } from '../../src/engine/template/handlebars.js';
 import {
   emptyFleet,
   maxStartups,

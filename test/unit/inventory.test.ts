@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../src/engine/errors.js';
+import { InputError } from '../../src/engine/util/errors.js';
 import { loadInventory, parseInventory, selectHosts, type Inventory } from '../../src/engine/inventory/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/inventory/basic.yaml', import.meta.url));

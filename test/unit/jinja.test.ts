@@ -11,7 +11,7 @@ import {
   renderString,
   renderTemplateText,
   templateRootNames,
-} from '../../src/engine/playbook/jinja.js';
+} from '../../src/engine/template/jinja.js';
 import { TABLE, V } from './jinja-table.js';
 
 describe('Jinja expressions and templates, as Ansible renders them', () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { InputError } from '../../src/engine/errors.js';
+import { InputError } from '../../src/engine/util/errors.js';
 import { loadPlaybook } from '../../src/engine/playbook/load.js';
 import { tempDir } from '../integration/util.js';
 

@@ -2,7 +2,7 @@
 // the reading must give exactly the script and parameters sh would see, and nothing for any other line.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseShScript, shScript } from '../../src/engine/connection/quote.js';
+import { parseShScript, shScript } from '../../src/engine/util/quote.js';
 
 describe('parseShScript', () => {
   it('gives back the script and parameters of any shScript command', () => {

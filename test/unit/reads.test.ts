@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { parseTrip, readBatch, readKey, tripCommand, type ReadRequest } from '../../src/engine/connection/batch.js';
 import { LocalConnection } from '../../src/engine/connection/local.js';
-import { shScript } from '../../src/engine/connection/quote.js';
+import { shScript } from '../../src/engine/util/quote.js';
 import type { Connection, RunOptions, RunResult } from '../../src/engine/connection/types.js';
 import { HostReads } from '../../src/engine/runner/reads.js';
 import { tripCounter } from './round-trips.js';

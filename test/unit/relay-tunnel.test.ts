@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { RELOAD_IF_NEEDED, parseTunnelFacts, relay_tunnel, tunnelRead } from '../../src/relay/modules/relay_tunnel.js';
 import { cannedCtx, planWith } from './modules/fake-host.js';
-import { parseShScript } from '../../src/engine/connection/quote.js';
+import { parseShScript } from '../../src/engine/util/quote.js';
 
 const TEMPLATES = join(
   dirname(fileURLToPath(import.meta.url)),

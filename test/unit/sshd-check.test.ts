@@ -8,8 +8,8 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { differences, globRegExp, parseReport, sshd_check, sshdUnit } from '../../src/relay/modules/sshd_check.js';
 import { bundledRolesDir } from '../../src/engine/playbook/load.js';
-import { renderString } from '../../src/engine/playbook/jinja.js';
-import { renderHandlebars } from '../../src/engine/playbook/template.js';
+import { renderString } from '../../src/engine/template/jinja.js';
+import { renderHandlebars } from '../../src/engine/template/handlebars.js';
 import { cannedCtx, planWith, sandbox, sandboxCtx } from './modules/fake-host.js';
 
 /** systemctl show of both names, as it prints them: whether ssh.service exists, and what sshd.service is (an alias resolves to its unit's Id). */

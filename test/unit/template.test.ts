@@ -5,7 +5,7 @@ import {
   TemplateError,
   renderHandlebars as renderString,
   handlebarsRootNames as templateRootNames,
-} from '../../src/engine/playbook/template.js';
+} from '../../src/engine/template/handlebars.js';
 
 const VARS = {
   name: 'rpi1',

@@ -1,7 +1,7 @@
 import { loadInventory } from '../inventory/index.js';
 import { JsonReporter } from '../output/json.js';
 import { PlainReporter } from '../output/plain.js';
-import type { Reporter } from '../output/reporter.js';
+import type { Reporter } from '../runner/reporter.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { selectTags, tagList } from '../playbook/tags.js';
 import type { Playbook } from '../playbook/types.js';

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { runsAs, withBecome } from './become.js';
 import { shareUnitReads } from './unit-reads.js';
-import { parseShScript, shellJoin, shScript } from './quote.js';
+import { parseShScript, shellJoin, shScript } from '../util/quote.js';
 import type { Connection, RunResult } from './types.js';
 
 export interface OneCommand {

@@ -1,6 +1,6 @@
 // How a command runs as another user: through `sudo -n` (never prompts; fails if a password is
 // needed), unless the login user already is that user (a login as root runs commands as they are).
-import { parseShScript, shellJoin } from './quote.js';
+import { parseShScript, shellJoin } from '../util/quote.js';
 import type { RunOptions } from './types.js';
 
 /** Who a command runs as: its become user (root unless named), or '' for the login user. */
@@ -22,15 +22,4 @@ export function withBecome(command: string, opts: RunOptions, loginUser?: string
     '--',
     ...(s ? ['sh', '-c', s.script, 'sh', ...s.args] : ['sh', '-c', command]),
   ]);
-}
-
-const TRUE = new Set(['true', 'yes', 'on', 'y', 't', '1']);
-const FALSE = new Set(['false', 'no', 'off', 'n', 'f', '0']);
-
-/** A boolean as Ansible reads one (true/false, yes/no, on/off, 1/0, any case); undefined if it is none. */
-export function ansibleBool(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number') return value === 1 ? true : value === 0 ? false : undefined;
-  const s = String(value).trim().toLowerCase();
-  return TRUE.has(s) ? true : FALSE.has(s) ? false : undefined;
 }

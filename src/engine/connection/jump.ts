@@ -5,7 +5,7 @@
 // Hosts behind the same bastion share its connection for the run (one per chain of hops, counted
 // by its users): it closes when the last connection that rides on it does.
 import type { Duplex } from 'node:stream';
-import { UnreachableError } from '../errors.js';
+import { UnreachableError } from '../util/errors.js';
 import { HostKeyError, SshConnection, type SshTarget } from './ssh.js';
 
 interface Hop {

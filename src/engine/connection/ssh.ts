@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
-import { UnreachableError } from '../errors.js';
+import { UnreachableError } from '../util/errors.js';
 import { withBecome } from './become.js';
 import { identityFiles, Identities } from './identities.js';
 import {

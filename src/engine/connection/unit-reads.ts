@@ -4,7 +4,7 @@
 // its tunnel) and three times on the relay. Each read still gets exactly what it would have printed alone.
 import type { ReadRequest } from './batch.js';
 import { runsAs } from './become.js';
-import { shellJoin, splitJoined } from './quote.js';
+import { shellJoin, splitJoined } from '../util/quote.js';
 import type { RunResult } from './types.js';
 
 /** A unit name as systemd takes it (no globs, no spaces), and a property name. */

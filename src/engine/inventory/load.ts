@@ -1,5 +1,5 @@
 // Ansible's YAML inventory format: `all:` with nested `hosts:`, `vars:` and `children:`.
-import { InputError, type SourcePos } from '../errors.js';
+import { InputError, type SourcePos } from '../util/errors.js';
 import { loadYamlFile, parseYaml, type YamlPath, type YamlSource } from '../yaml/source.js';
 import { validateAt } from '../yaml/validate.js';
 import { isGroupName, isHostName, isVarName } from './names.js';

@@ -1,5 +1,5 @@
 // Ansible host patterns: all, *, group, host, a:b / a,b (union), a:&b (intersection), a:!b (exclusion), globs.
-import { InputError, type SourcePos } from '../errors.js';
+import { InputError, type SourcePos } from '../util/errors.js';
 import type { Inventory } from './load.js';
 
 const TERM_RE = /^[A-Za-z0-9._*?-]+$/;

@@ -2,10 +2,11 @@
 // and a local .deb installed (`deb:`, a path on the host). One read (dpkg's status of every package,
 // apt's candidate where it matters, the .deb's name and version, the cache's age); then one apt-get
 // per kind of change. Nothing changes in check mode; --diff lists the versions before and after.
-import { shellJoin, shScript } from '../connection/quote.js';
+import { shellJoin, shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan, Step } from './types.js';
-import { boolArg, toBool, type BoolArg } from './lib/schema.js';
+import { boolArg, type BoolArg } from './lib/schema.js';
+import { toBool } from '../util/bool.js';
 import { fieldsDiff } from './lib/state-diff.js';
 
 interface AptArgs {

@@ -1,6 +1,6 @@
 // assert / fail: check conditions (Ansible's expression syntax, like `when:`) and fail the task when
 // one is false. Never read the host, never change anything; the same in check mode.
-import { truthy } from '../playbook/expr.js';
+import { truthy } from '../template/expr.js';
 import type { Module, Plan } from './types.js';
 import { boolArg } from './lib/schema.js';
 

@@ -1,10 +1,11 @@
 // authorized_key: keys in a user's authorized_keys. One read: the user's passwd entry and primary
 // group, then the file's directory and the file (stat + content). Keys are identified by their blob;
 // lines this task does not manage are kept byte for byte (unless exclusive).
-import { shScript } from '../connection/quote.js';
+import { shScript } from '../util/quote.js';
 import type { FileDiff, Module, Plan, Step } from './types.js';
 import { attrChanges, attrDiff, attrSteps, FILE_FACTS_SCRIPT, parseFileFacts, type Attrs } from './lib/files.js';
-import { boolArg, toBool, type BoolArg } from './lib/schema.js';
+import { boolArg, type BoolArg } from './lib/schema.js';
+import { toBool } from '../util/bool.js';
 import { formatKey, normOptions, parseKeyLine, sameKey, type PublicKey } from './lib/ssh-keys.js';
 import { planText, splitLines, type TextFile } from './lib/text-file.js';
 import { USER_NAME } from './user.js';

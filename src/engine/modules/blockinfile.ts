@@ -3,8 +3,9 @@
 // appended after gains its missing newline).
 import type { Module, Plan } from './types.js';
 import { type Attrs } from './lib/files.js';
-import { pyRegex, searchLine } from './lib/pyre.js';
-import { modeString, onePathAlias, textEditProps, toBool, type BoolArg } from './lib/schema.js';
+import { pyRegex, searchLine } from '../util/pyre.js';
+import { modeString, onePathAlias, textEditProps, type BoolArg } from './lib/schema.js';
+import { toBool } from '../util/bool.js';
 import { planText, readTextFile, splitLines } from './lib/text-file.js';
 
 interface BlockArgs {

@@ -2,11 +2,12 @@
 // (the words are split here, each one quoted); `shell` hands its text to `sh -c`.
 // Plan: creates/removes decide (one read), check mode skips, otherwise one step whose exit code
 // the module judges itself in `finish` (a non-zero rc yields `failed: true` in the result).
-import { shellJoin, shScript, shq } from '../connection/quote.js';
+import { shellJoin, shScript, shq } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan, ReadContext, Step } from './types.js';
-import { boolArg, toBool, type BoolArg } from './lib/schema.js';
-import { extractKv, shellSplit } from './lib/words.js';
+import { boolArg, type BoolArg } from './lib/schema.js';
+import { toBool } from '../util/bool.js';
+import { extractKv, shellSplit } from '../util/words.js';
 
 interface CommandArgs {
   _raw?: string;

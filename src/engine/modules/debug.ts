@@ -1,6 +1,6 @@
 // debug: print a message or a variable's value. Never changes anything, reads nothing.
 import type { Module, Plan } from './types.js';
-import { parseKv } from './lib/words.js';
+import { parseKv } from '../util/words.js';
 
 interface DebugArgs {
   msg?: unknown;

@@ -1,7 +1,7 @@
 // file: make a path a directory, a (touched) file, or absent, with owner/group/mode.
 // One read: the path (following a symlink to its target, as Ansible's follow=yes) and, for
 // state=directory, each ancestor — so the directories mkdir will create get the attributes too.
-import { shScript } from '../connection/quote.js';
+import { shScript } from '../util/quote.js';
 import type { FileDiff, Module, Plan, Step } from './types.js';
 import { attrChanges, attrDiff, attrSteps, parseFileFacts, type Attrs, type FileFacts } from './lib/files.js';
 import { attrProps, modeString, onePathAlias, pathAliasProps } from './lib/schema.js';

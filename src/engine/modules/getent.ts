@@ -1,5 +1,5 @@
 // getent: look up an account (or any NSS database entry); read-only, works in check mode.
-import { shellJoin } from '../connection/quote.js';
+import { shellJoin } from '../util/quote.js';
 import type { Module } from './types.js';
 
 interface GetentArgs {

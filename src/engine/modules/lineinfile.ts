@@ -3,8 +3,9 @@
 // written atomically only when the content differs.
 import type { Module, Plan } from './types.js';
 import { type Attrs } from './lib/files.js';
-import { pyExpand, pyRegex, searchLine } from './lib/pyre.js';
-import { boolArg, modeString, onePathAlias, textEditProps, toBool, type BoolArg } from './lib/schema.js';
+import { pyExpand, pyRegex, searchLine } from '../util/pyre.js';
+import { boolArg, modeString, onePathAlias, textEditProps, type BoolArg } from './lib/schema.js';
+import { toBool } from '../util/bool.js';
 import { planText, readTextFile, splitLines } from './lib/text-file.js';
 
 interface LineArgs {

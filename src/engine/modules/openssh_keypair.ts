@@ -2,7 +2,7 @@
 // overwritten and never read: only its metadata (stat) and the .pub file are looked at. The private
 // key's content never reaches the runner — no step prints it, no result or diff contains it.
 import { createHash } from 'node:crypto';
-import { shellJoin, shScript } from '../connection/quote.js';
+import { shellJoin, shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan, Step } from './types.js';
 import { attrChanges, attrDiff, attrSteps, parseFileFacts, type Attrs } from './lib/files.js';

@@ -1,7 +1,7 @@
 // set_fact: host variables for the rest of the play. No read, no step, never a change.
 // Free-form `set_fact: a=1 b=two` is accepted too (values are then strings, as in Ansible).
 import type { Module, Plan } from './types.js';
-import { parseKv } from './lib/words.js';
+import { parseKv } from '../util/words.js';
 
 type SetFactArgs = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 // slurp: a file's content, base64-encoded, read in one round trip. Never changes anything.
-import { shScript } from '../connection/quote.js';
+import { shScript } from '../util/quote.js';
 import type { Module, Plan } from './types.js';
 
 interface SlurpArgs {

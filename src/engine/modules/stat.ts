@@ -2,9 +2,10 @@
 // gid, pw_name, gr_name, size, inode, dev, nlink, atime/mtime/ctime, the permission bits, readable/
 // writeable/executable for the task's user, lnk_source/lnk_target, checksum). Not following a
 // symlink unless `follow: true`, as Ansible. One read; never changes anything.
-import { shScript } from '../connection/quote.js';
+import { shScript } from '../util/quote.js';
 import type { Module, Plan } from './types.js';
-import { boolArg, toBool, type BoolArg } from './lib/schema.js';
+import { boolArg, type BoolArg } from './lib/schema.js';
+import { toBool } from '../util/bool.js';
 
 interface StatArgs {
   path: string;

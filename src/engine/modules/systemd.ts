@@ -1,8 +1,9 @@
 // systemd: a unit's state, enablement and masking. One read (`systemctl show`), then only the steps
 // for what differs, in systemd's order: daemon-reload, (un)mask, enable/disable, start/stop/...
-import { shellJoin, shScript } from '../connection/quote.js';
+import { shellJoin, shScript } from '../util/quote.js';
 import type { Module, Plan, Step } from './types.js';
-import { boolArg, toBool, type BoolArg } from './lib/schema.js';
+import { boolArg, type BoolArg } from './lib/schema.js';
+import { toBool } from '../util/bool.js';
 import { fieldsDiff } from './lib/state-diff.js';
 
 interface SystemdArgs {

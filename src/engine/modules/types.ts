@@ -1,5 +1,6 @@
 // The module contract. A module only *reads* the host and returns a plan; the runner alone applies
 // plans, and never in check mode — so no module can forget check mode.
+import type { FileDiff } from '../util/diff.js';
 import type { Connection, RunResult, Via } from '../connection/types.js';
 
 /** Read-only access to the host while planning. */
@@ -30,12 +31,6 @@ export interface Step {
   become?: boolean;
 }
 
-export interface FileDiff {
-  before_header: string;
-  after_header: string;
-  before: string;
-  after: string;
-}
 
 export interface Plan {
   changed: boolean;
@@ -94,6 +89,8 @@ export interface Module<A = Record<string, unknown>> {
   readOnly?: boolean;
   plan(args: A, ctx: ReadContext): Promise<Plan>;
 }
+
+export type { FileDiff };
 
 export const noop = (msg: string, result: Record<string, unknown> = {}): Plan => ({
   changed: false,

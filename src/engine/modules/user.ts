@@ -1,9 +1,10 @@
 // user: a local account via useradd/usermod/userdel. One read gathers the passwd entry, the primary
 // group's name, the wanted group, whether the password is locked (never the hash) and the home dir.
-import { shellJoin, shScript } from '../connection/quote.js';
+import { shellJoin, shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan, Step } from './types.js';
-import { boolArg, toBool, type BoolArg } from './lib/schema.js';
+import { boolArg, type BoolArg } from './lib/schema.js';
+import { toBool } from '../util/bool.js';
 import { fieldsDiff } from './lib/state-diff.js';
 
 interface UserArgs {

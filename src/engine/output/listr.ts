@@ -4,7 +4,7 @@ import { Listr } from 'listr2';
 import type { PlayDef, TaskDef } from '../playbook/types.js';
 import type { TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from '../runner/reporter.js';
 import { diffText, noteLine, reachedLine, recapLines, resultLine } from './text.js';
 
 interface HostView {

@@ -1,5 +1,5 @@
 // Shared text for the plain and TTY renderers.
-import { unified } from '../modules/lib/files.js';
+import { unified } from '../util/diff.js';
 import type { TaskDef } from '../playbook/types.js';
 import type { TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';

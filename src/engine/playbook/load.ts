@@ -1,9 +1,9 @@
 // Read a playbook and its roles into plain definitions; every shape error names file:line:col.
-import { toBool } from '../modules/lib/schema.js';
+import { toBool } from '../util/bool.js';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { modules } from '../modules/index.js';
 import { loadYamlFile, type YamlPath, type YamlSource } from '../yaml/source.js';
 import { validateAt } from '../yaml/validate.js';

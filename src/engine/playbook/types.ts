@@ -1,4 +1,4 @@
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../util/errors.js';
 import type { YamlPath, YamlSource } from '../yaml/source.js';
 
 export interface RoleDef {

@@ -18,7 +18,7 @@ import {
 } from '../connection/ssh-config.js';
 import type { SshTarget } from '../connection/ssh.js';
 import type { Connection } from '../connection/types.js';
-import { UnreachableError } from '../errors.js';
+import { UnreachableError } from '../util/errors.js';
 
 type Vars = Record<string, unknown>;
 

@@ -1,10 +1,10 @@
 // The one connection each host gets for a run: opened once (up front), shared by every play, and
 // opened again only when a host's own tunnel was restarted under it (src/modules/relay_tunnel.ts).
-import { UnreachableError } from '../errors.js';
+import { UnreachableError } from '../util/errors.js';
 import { unlockAhead } from '../connection/identities.js';
 import { canAsk } from '../connection/passphrase.js';
 import type { Connection, Via } from '../connection/types.js';
-import { trace } from '../trace.js';
+import { trace } from '../util/trace.js';
 import { hasDirectPath, openConnection, sshTarget, type ConnectOptions } from './connect.js';
 import { reachDevice, relayAttempt, connectVia, type Tunnels } from './route.js';
 

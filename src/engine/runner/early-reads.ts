@@ -22,7 +22,7 @@
 import { readBatch, readKey, tripSize, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import type { RunState } from './state.js';
-import { trace } from '../trace.js';
+import { trace } from '../util/trace.js';
 
 export type Fetched = Map<string, RunResult>;
 

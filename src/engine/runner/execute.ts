@@ -1,15 +1,15 @@
 // Run one task on one host: conditions, loop, plan, and (unless --check) apply.
 import { relative, isAbsolute, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { TaskFailure, UnreachableError } from '../errors.js';
+import { TaskFailure, UnreachableError } from '../util/errors.js';
 import type { Connection, RunResult } from '../connection/types.js';
-import { ansibleBool } from '../connection/become.js';
+import { ansibleBool } from '../util/bool.js';
 import { argProblems } from '../modules/args.js';
 import { modules } from '../modules/index.js';
 import type { ConfirmContext, Plan, ReadContext } from '../modules/types.js';
-import { RAW, evalExpr, markRaw, parseExpr, resolveValue, scopeOf, truthy } from '../playbook/expr.js';
-import { renderDeep, renderTemplateText } from '../playbook/jinja.js';
-import { handlebarsRootNames, renderHandlebars } from '../playbook/template.js';
+import { RAW, evalExpr, markRaw, parseExpr, resolveValue, scopeOf, truthy } from '../template/expr.js';
+import { renderDeep, renderTemplateText } from '../template/jinja.js';
+import { handlebarsRootNames, renderHandlebars } from '../template/handlebars.js';
 import type { TaskDef } from '../playbook/types.js';
 import type { TaskResult } from './result.js';
 import { readKey, runAlone, type OneCommand, type ReadRequest } from '../connection/batch.js';
@@ -21,7 +21,7 @@ import type { Fetched } from './early-reads.js';
 import type { RunState } from './state.js';
 import type { Connections } from './connections.js';
 import { taskVars, type VarsContext } from './vars.js';
-import { trace } from '../trace.js';
+import { trace } from '../util/trace.js';
 
 export interface ExecEnv extends VarsContext {
   state: RunState;

@@ -1,7 +1,7 @@
 // One run at a time per fleet: a flock on the relay, held by a command that lives as long as our
 // SSH session. If this process dies, sshd closes the session and the lock goes with it.
-import { InputError, UnreachableError } from '../errors.js';
-import { shScript } from '../connection/quote.js';
+import { InputError, UnreachableError } from '../util/errors.js';
+import { shScript } from '../util/quote.js';
 import type { Connection, Held } from '../connection/types.js';
 
 export interface LockSpec {

@@ -5,7 +5,7 @@
 // nothing changes then. (Ansible loses such a notification.)
 import { createHash } from 'node:crypto';
 import type { OneCommand, ReadRequest } from '../connection/batch.js';
-import { shScript } from '../connection/quote.js';
+import { shScript } from '../util/quote.js';
 import type { PlayDef, TaskDef } from '../playbook/types.js';
 
 const DIR = '"$HOME/.relay-play/pending"';

@@ -1,11 +1,11 @@
 // Plays run in order; in a play every host runs its tasks in order, hosts in parallel (--forks).
 // A failed or unreachable host stops; the others go on. Handlers run once per host at the play's end.
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { runAlone, type OneCommand, type ReadRequest } from '../connection/batch.js';
 import type { Connection, Held } from '../connection/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { selectHosts } from '../inventory/index.js';
-import type { Reporter } from '../output/reporter.js';
+import type { Reporter } from './reporter.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { Connections } from './connections.js';
 import { fleetTunnels, relayOf } from '../../relay/tunnels.js';
@@ -13,13 +13,13 @@ import { executeTask, firstReads, resultFromReads, type ExecEnv } from './execut
 import { HostReads } from './reads.js';
 import { EarlyReads, type Fetched } from './early-reads.js';
 import { BlockRun } from './blocks.js';
-import { markRaw } from '../playbook/expr.js';
+import { markRaw } from '../template/expr.js';
 import { clearStep, listPending, notifies, pendingKey } from './pending.js';
 import { preflight } from './preflight.js';
 import { takeLock, type LockSpec } from './lock.js';
 import { censor, type TaskResult } from './result.js';
 import { RunState, withFactsAhead } from './state.js';
-import { trace } from '../trace.js';
+import { trace } from '../util/trace.js';
 
 export interface RunnerOptions {
   check: boolean;

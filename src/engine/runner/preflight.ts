@@ -3,14 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { InputError } from '../errors.js';
-import { ansibleBool } from '../connection/become.js';
+import { InputError } from '../util/errors.js';
+import { ansibleBool } from '../util/bool.js';
 import type { Inventory } from '../inventory/index.js';
 import { argProblems } from '../modules/args.js';
 import { modules } from '../modules/index.js';
-import { exprRootNames, parseExpr, ExprError } from '../playbook/expr.js';
-import { TemplateError, templateRootNames } from '../playbook/jinja.js';
-import { handlebarsRootNames } from '../playbook/template.js';
+import { exprRootNames, parseExpr, ExprError } from '../template/expr.js';
+import { TemplateError, templateRootNames } from '../template/jinja.js';
+import { handlebarsRootNames } from '../template/handlebars.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { MAGIC_VARS, playDefaults, roleVars } from './vars.js';
 

@@ -7,7 +7,7 @@
 // trip of its steps (after them), so a run of changes costs one round trip a task, not two.
 import { readBatch, readKey, runAlone, tripSize, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
 import type { Connection, RunResult } from '../connection/types.js';
-import { trace } from '../trace.js';
+import { trace } from '../util/trace.js';
 
 /** The reads a task will make first; undefined when that can't be known before it runs. */
 export type WantedReads = (taskIndex: number) => Promise<ReadRequest[] | undefined>;

@@ -7,11 +7,11 @@
 // never answers; one at home answers in milliseconds). The first to log in wins; a direct attempt
 // that did get a TCP connection is still waited for a little, so a home device is reached directly.
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { InputError, UnreachableError } from '../errors.js';
+import { InputError, UnreachableError } from '../util/errors.js';
 import type { Duplex } from 'node:stream';
 import { streamThrough } from '../connection/jump.js';
 import { HostKeyError, SshConnection, type SshTarget } from '../connection/ssh.js';
-import { trace } from '../trace.js';
+import { trace } from '../util/trace.js';
 import type { KnownKey } from '../connection/known-hosts.js';
 import type { Connection } from '../connection/types.js';
 

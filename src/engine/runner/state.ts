@@ -1,6 +1,6 @@
 // What the runner knows about each host while a playbook runs.
 import type { Inventory } from '../inventory/index.js';
-import { OPAQUE, RAW } from '../playbook/expr.js';
+import { OPAQUE, RAW } from '../template/expr.js';
 import type { Connections } from './connections.js';
 
 export interface HostState {

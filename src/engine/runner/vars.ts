@@ -1,8 +1,8 @@
 // Variable precedence, lowest first (a subset of Ansible's):
 // role defaults < inventory (all < parent group < child group < host) < play vars < role vars
 // < registered results and set_fact < task vars < loop item.
-import { OMIT } from '../playbook/jinja.js';
-import { RAW } from '../playbook/expr.js';
+import { OMIT } from '../template/jinja.js';
+import { RAW } from '../template/expr.js';
 import type { PlayDef, TaskDef } from '../playbook/types.js';
 import type { RunState } from './state.js';
 

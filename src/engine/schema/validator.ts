@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv';
-import { trace } from '../trace.js';
+import { trace } from '../util/trace.js';
 import { precompiled } from './precompiled.js';
 
 /** verbose: errors carry their schema, so a message can list the allowed keys. */

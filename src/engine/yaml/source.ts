@@ -1,7 +1,7 @@
 // Load YAML while keeping where every value came from, so errors can name file:line:column.
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, visit, type Document, type Node } from 'yaml';
-import { InputError, type SourcePos } from '../errors.js';
+import { InputError, type SourcePos } from '../util/errors.js';
 
 export type YamlPath = ReadonlyArray<string | number>;
 

@@ -1,6 +1,6 @@
 // JSON-schema validation (ajv) whose first error is reported at its YAML position.
 import type { ErrorObject } from 'ajv';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { validatorFor } from '../schema/validator.js';
 import type { YamlPath, YamlSource } from './source.js';
 

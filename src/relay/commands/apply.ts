@@ -1,5 +1,5 @@
 import { loadInventory } from '../../engine/inventory/index.js';
-import { trace } from '../../engine/trace.js';
+import { trace } from '../../engine/util/trace.js';
 import { prepareRelayInventory } from '../inventory.js';
 import type { CommonOptions } from '../../cli/index.js';
 import { nixosSections } from './nixos.js';

@@ -7,7 +7,7 @@ import { closeSync, existsSync, fchmodSync, fstatSync, openSync, readFileSync, w
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import { InputError, UnreachableError } from '../../engine/errors.js';
+import { InputError, UnreachableError } from '../../engine/util/errors.js';
 import { loadInventory } from '../../engine/inventory/index.js';
 import { PlainReporter } from '../../engine/output/plain.js';
 import { cloudConfig, firstBootScript, type FirstBoot } from '../enroll.js';

@@ -1,5 +1,5 @@
 // `relay-play nixos INVENTORY HOST`, and the Nix that `apply` prints for hosts with `os: nixos`.
-import { InputError, UnreachableError } from '../../engine/errors.js';
+import { InputError, UnreachableError } from '../../engine/util/errors.js';
 import { loadInventory, type Inventory } from '../../engine/inventory/index.js';
 import { relay_fleet } from '../modules/relay_fleet.js';
 import type { ReadContext } from '../../engine/modules/types.js';

@@ -8,8 +8,8 @@ import { exitCodeFor, runPlaybook } from '../../engine/runner/play.js';
 import type { RunState } from '../../engine/runner/state.js';
 import type { CommonOptions } from '../../cli/index.js';
 import { pickReporter } from '../../engine/cli/run.js';
-import type { Reporter } from '../../engine/output/reporter.js';
-import { trace } from '../../engine/trace.js';
+import type { Reporter } from '../../engine/runner/reporter.js';
+import { trace } from '../../engine/util/trace.js';
 
 /** The group the remove and rotate playbooks act on. */
 export const TARGETS_GROUP = 'relay_play_targets';

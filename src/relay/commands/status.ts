@@ -2,8 +2,8 @@
 // then the devices themselves are asked about their tunnel service — only those that are down
 // (directly: a down tunnel can't carry the question), or with -v every device, those that are up
 // through their tunnel if they can't be reached directly. In parallel, with a short timeout.
-import { shScript } from '../../engine/connection/quote.js';
-import { UnreachableError } from '../../engine/errors.js';
+import { shScript } from '../../engine/util/quote.js';
+import { UnreachableError } from '../../engine/util/errors.js';
 import { loadInventory } from '../../engine/inventory/index.js';
 import { isNixos, prepareRelayInventory } from '../inventory.js';
 import {

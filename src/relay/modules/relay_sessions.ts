@@ -1,7 +1,7 @@
 // relay_sessions (relay-play's own module, runs on the relay): end the tunnel sessions that hold
 // the given relay ports — a removed device's tunnel must drop at once, not when it next reconnects.
 // Only sshd processes listening on loopback are ended; a port nobody holds is no change.
-import { shellJoin } from '../../engine/connection/quote.js';
+import { shellJoin } from '../../engine/util/quote.js';
 import { parseSs, sessionPids } from '../sessions.js';
 import type { Module, Plan } from '../../engine/modules/types.js';
 

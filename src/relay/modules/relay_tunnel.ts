@@ -17,15 +17,16 @@
 // too, put in place first in the same round trip: a change relies on them, and every device reads them
 // on every run — one read for all of it costs a small host far fewer processes than a task each.
 import { randomBytes } from 'node:crypto';
-import { shScript } from '../../engine/connection/quote.js';
+import { shScript } from '../../engine/util/quote.js';
 import { unitBlocks, unitsShow } from '../../engine/connection/unit-reads.js';
 import { renderTemplateFile } from '../../engine/modules/lib/render.js';
 import type { Connection, RunResult } from '../../engine/connection/types.js';
 import { lastLogLine } from '../status.js';
-import { trace } from '../../engine/trace.js';
+import { trace } from '../../engine/util/trace.js';
 import { attrChanges, attrSteps, contentDiff, writeFileStep, type Attrs, type FileFacts } from '../../engine/modules/lib/files.js';
 import type { ConfirmContext, Confirmed, FileDiff, Module, Plan, Step } from '../../engine/modules/types.js';
-import { boolArg, toBool, type BoolArg } from '../../engine/modules/lib/schema.js';
+import { boolArg, type BoolArg } from '../../engine/modules/lib/schema.js';
+import { toBool } from '../../engine/util/bool.js';
 
 interface TunnelArgs {
   /** The unit's template (role templates/). */

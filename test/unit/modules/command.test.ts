@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { command, shell } from '../../../src/engine/modules/command.js';
 import { argProblems } from '../../../src/engine/modules/args.js';
-import { extractKv, parseKv, shellSplit } from '../../../src/engine/modules/lib/words.js';
+import { extractKv, parseKv, shellSplit } from '../../../src/engine/util/words.js';
 import { applyPlan, exists, planWith, sandbox, sandboxCtx, type Sandbox } from './fake-host.js';
 
 describe('shellSplit (command word splitting)', () => {

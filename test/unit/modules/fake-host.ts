@@ -21,9 +21,9 @@ import { after, beforeEach, it } from 'node:test';
 import type { RunResult } from '../../../src/engine/connection/types.js';
 import type { Module, Plan, ReadContext } from '../../../src/engine/modules/types.js';
 import { argProblems } from '../../../src/engine/modules/args.js';
-import { evalExpr, parseExpr } from '../../../src/engine/playbook/expr.js';
-import { renderTemplateText } from '../../../src/engine/playbook/jinja.js';
-import { renderHandlebars } from '../../../src/engine/playbook/template.js';
+import { evalExpr, parseExpr } from '../../../src/engine/template/expr.js';
+import { renderTemplateText } from '../../../src/engine/template/jinja.js';
+import { renderHandlebars } from '../../../src/engine/template/handlebars.js';
 
 export function runLocal(command: string, cwd: string, stdin?: string): RunResult {
   const r = spawnSync('sh', ['-c', command], { cwd, input: stdin ?? '', encoding: 'utf8' });

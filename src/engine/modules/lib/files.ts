@@ -1,6 +1,5 @@
 // File facts and atomic writes, shared by every module that manages a file.
-import { createTwoFilesPatch } from 'diff';
-import { shScript } from '../../connection/quote.js';
+import { shScript } from '../../util/quote.js';
 import type { FileDiff, ReadContext, Step } from '../types.js';
 
 export interface FileFacts {
@@ -172,20 +171,4 @@ export function attrDiff(path: string, facts: FileFacts, changes: Attrs): FileDi
     before: facts.exists ? line(facts) : '',
     after: line(changes),
   };
-}
-
-/** Render a FileDiff as a unified diff (what --diff prints). */
-export function unified(d: FileDiff): string {
-  return createTwoFilesPatch(
-    `before: ${d.before_header}`,
-    `after: ${d.after_header}`,
-    d.before,
-    d.after,
-    undefined,
-    undefined,
-    { context: 3 },
-  )
-    .split('\n')
-    .slice(1) // drop the "====" line
-    .join('\n');
 }

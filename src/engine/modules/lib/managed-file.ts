@@ -3,7 +3,8 @@
 // backup_file).
 import { createHash } from 'node:crypto';
 import type { RunResult } from '../../connection/types.js';
-import { boolArg, modeString, toBool, type BoolArg } from './schema.js';
+import { boolArg, modeString, type BoolArg } from './schema.js';
+import { toBool } from '../../util/bool.js';
 import type { FileDiff, Plan, ReadContext } from '../types.js';
 import {
   attrChanges,

@@ -11,16 +11,6 @@ export const boolArg = {
 
 export type BoolArg = boolean | string;
 
-export function toBool(v: unknown, dflt: boolean): boolean;
-export function toBool(v: unknown, dflt?: boolean): boolean | undefined;
-export function toBool(v: unknown, dflt?: boolean): boolean | undefined {
-  if (v === undefined || v === null) return dflt;
-  if (typeof v === 'boolean') return v;
-  const s = String(v).toLowerCase();
-  if (['yes', 'true', 'on', '1'].includes(s)) return true;
-  if (['no', 'false', 'off', '0'].includes(s)) return false;
-  throw new Error(`expected a boolean, got ${JSON.stringify(v)}`);
-}
 
 export const modeArg = { type: ['string', 'integer'] };
 

@@ -1,6 +1,6 @@
 // Text files edited in memory (lineinfile, blockinfile, authorized_key): read once, compute the new
 // content, write atomically only when it differs, otherwise fix attributes in place.
-import { shScript } from '../../connection/quote.js';
+import { shScript } from '../../util/quote.js';
 import type { FileDiff, Plan, ReadContext, Step } from '../types.js';
 import {
   attrChanges,

@@ -1,6 +1,6 @@
 // The one place shell commands are built. Every value reaches the host as a single-quoted word,
 // so no host name, user name or var can inject a command.
-import { shellSplit } from '../modules/lib/words.js';
+import { shellSplit } from './words.js';
 
 /** Quote one word for a POSIX shell. */
 export function shq(word: string | number): string {

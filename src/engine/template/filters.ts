@@ -3,7 +3,7 @@
 // parse error, so a playbook that uses one is refused before any host is touched.
 import { createHash } from 'node:crypto';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { pyExpand, pyRegex } from '../modules/lib/pyre.js';
+import { pyExpand, pyRegex } from '../util/pyre.js';
 import {
   ExprError,
   Undef,

@@ -1,6 +1,6 @@
 import type { PlayDef, TaskDef } from '../playbook/types.js';
-import type { TaskResult } from '../runner/result.js';
-import type { HostStats } from '../runner/state.js';
+import type { TaskResult } from './result.js';
+import type { HostStats } from './state.js';
 
 /** What the runner tells the outside world. Renderers: plain lines, listr2 on a TTY, --json. */
 export interface Reporter {
