@@ -350,7 +350,7 @@ export async function tunnelBench(lab: Lab, o: TunnelBenchOptions): Promise<Tunn
     const out = await must(
       lab,
       s,
-      `sudo journalctl --since ${q(since + ' UTC')} --no-pager -o cat -u 'relay-tunnel-*' | grep -iE 'refused|timed out|timeout|failed|denied|closed|reset|error|exceeded' | sed -E 's/[0-9]+(\.[0-9]+){3}/ADDR/g; s/port [0-9]+/port N/g; s/[0-9]+/N/g' || true`,
+      `sudo journalctl --since ${q(since + ' UTC')} --no-pager -o cat -u 'relay-tunnel-*' | grep -iE 'refused|timed out|timeout|failed|denied|closed|reset|error|exceeded' | sed -E 's/[0-9]+(\\.[0-9]+){3}/ADDR/g; s/port [0-9]+/port N/g; s/[0-9]+/N/g' || true`,
     );
     for (const line of out.split('\n').filter(Boolean)) failures[line] = (failures[line] ?? 0) + 1;
   }

@@ -18,8 +18,10 @@ const standaloneCode = require('ajv/dist/standalone').default;
 const out = join(dist, 'src', 'engine', 'schema', 'precompiled.js');
 writeFileSync(out, 'export const precompiled = {};\n');
 
-const { allSchemas } = await import(pathToFileURL(join(dist, 'src', 'engine', 'schema', 'all.js')).href);
-const { AJV_OPTIONS, schemaId } = await import(pathToFileURL(join(dist, 'src', 'engine', 'schema', 'validator.js')).href);
+const { allSchemas } = await import(pathToFileURL(join(dist, 'src', 'cli', 'schemas.js')).href);
+const { AJV_OPTIONS, schemaId } = await import(
+  pathToFileURL(join(dist, 'src', 'engine', 'schema', 'validator.js')).href
+);
 
 const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true } });
 const exports = {};

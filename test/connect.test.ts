@@ -242,7 +242,7 @@ describe(
           { rpi1: { ansible_host: ip('rpi1'), ...admin, ansible_ssh_private_key_file: lab.adminKey } },
         );
         const direct = await run(
-          makeHome('no-jump', { '.ssh/config': bastionConfig().replace(/  ProxyJump bastion\n/, '') }),
+          makeHome('no-jump', { '.ssh/config': bastionConfig().replace(/ {2}ProxyJump bastion\n/, '') }),
           ['status', inv],
         );
         assert.equal(direct.code, 4, `control: without the jump host the relay must be out of reach\n${show(direct)}`);

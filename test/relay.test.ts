@@ -104,7 +104,7 @@ describe(
         await waitFor(`ssh ${d} through the relay`, 30_000, async () => (await sshFromClient(d)).stdout.trim() === d);
       }
       const cfg = await lab.exec('client', 'cat ~/.ssh/config');
-      assert.match(cfg.stdout, /^# my own settings\nHost myserver\n    HostName 198.18.0.250\n/m, 'user lines kept');
+      assert.match(cfg.stdout, /^# my own settings\nHost myserver\n {4}HostName 198.18.0.250\n/m, 'user lines kept');
       assert.match(cfg.stdout, /Host rpi2\n\s+HostName localhost\n\s+Port 22230\n/, 'explicit tunnel_port used');
       assert.match(
         cfg.stdout,

@@ -408,6 +408,7 @@ passwd -S relay`,
       const base = () => JSON.parse(JSON.stringify(relayInventory(lab, { devices: ['rpi1', 'rpi2'] })));
 
       // 1) apply: names and relay vars that end up in commands, files or ssh config are validated.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the inventory's parsed YAML, edited in place
       const cases: { what: string; edit: (inv: any) => void; expect: RegExp }[] = [
         {
           what: 'host name',

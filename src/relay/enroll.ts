@@ -3,7 +3,7 @@
 // port and unit come from src/cli/enroll.ts, which recorded and authorized them on the relay first.
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
-import { shq } from '../engine/util/quote.js';
+import { shq } from '../engine/index.js';
 
 export interface FirstBoot {
   device: string;

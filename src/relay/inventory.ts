@@ -1,8 +1,6 @@
 // What `apply` checks in an inventory before touching any host, and the defaults it fills in.
-import { InputError } from '../engine/util/errors.js';
-import type { Inventory } from '../engine/inventory/index.js';
-import { sshAddress } from '../engine/runner/connect.js';
-import { CONNECT_VIA_VAR } from '../engine/runner/route.js';
+import { InputError, type Inventory, sshAddress } from '../engine/index.js';
+import { CONNECT_VIA_VAR } from './route.js';
 
 export const RELAY_DEFAULTS = { relay_ssh_port: 22, tunnel_port_base: 22221, tunnel_user: 'relay-tunnel' };
 

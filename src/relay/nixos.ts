@@ -4,8 +4,8 @@
 // exactly those of a Debian host.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundledRolesDir } from '../engine/playbook/load.js';
-import { renderHandlebars } from '../engine/template/handlebars.js';
+import { renderHandlebars } from '../engine/index.js';
+import { bundledRolesDir } from './app.js';
 
 type Vars = Record<string, unknown>;
 

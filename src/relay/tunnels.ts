@@ -1,11 +1,6 @@
-// Where each device's tunnel is, for reaching devices through the relay (src/runner/route.ts):
-// this run's fleet facts when the relay play has run (a new port, a new device), else the fleet
-// state recorded on the relay, read once per run over the relay's connection.
-import { shScript } from '../engine/util/quote.js';
-import type { Connection } from '../engine/connection/types.js';
-import type { Inventory } from '../engine/inventory/index.js';
-import type { Tunnel, Tunnels } from '../engine/runner/route.js';
-import { bareKey, parseFleet, type FleetState } from './fleet.js';
+// The fleet state recorded on the relay, and which hosts of an inventory are the relay and its devices.
+import { type Connection, type Inventory, shScript } from '../engine/index.js';
+import { parseFleet, type FleetState } from './fleet.js';
 
 export const FLEET_STATE_FILE = '/var/lib/relay-play/fleet.json';
 
@@ -25,34 +20,4 @@ export function relayOf(inv: Inventory): { relay: string; devices: Set<string> }
   const relays = inv.groups.get('relay') ?? [];
   if (relays.length !== 1) return undefined;
   return { relay: relays[0], devices: new Set(inv.groups.get('devices') ?? []) };
-}
-
-export function fleetTunnels(
-  relay: string,
-  devices: Set<string>,
-  relayConnection: () => Promise<Connection>,
-  runFacts: (device: string) => Record<string, unknown>,
-  /** The fleet state, when the caller has already read it. */
-  known?: FleetState,
-): Tunnels & { isDevice(host: string): boolean } {
-  let fleet: Promise<FleetState> | undefined = known && Promise.resolve(known);
-  return {
-    relayName: relay,
-    isDevice: (host) => devices.has(host),
-    relay: relayConnection,
-    async lookup(device): Promise<Tunnel | undefined> {
-      const f = runFacts(device);
-      const key = bareKey(f.tunnel_host_key as string | undefined);
-      if (Number.isInteger(f.tunnel_port) && key)
-        return {
-          port: f.tunnel_port as number,
-          hostKey: key,
-          formerPorts: (f.tunnel_retiring as number[] | undefined) ?? [],
-        };
-      fleet ??= relayConnection().then(readFleet);
-      const rec = (await fleet).devices[device];
-      const recorded = bareKey(rec?.host_key);
-      return rec && recorded ? { port: rec.port, hostKey: recorded } : undefined;
-    },
-  };
 }

@@ -11,7 +11,8 @@ import { InputError } from '../../src/engine/util/errors.js';
 import { parseInventory, type Inventory } from '../../src/engine/inventory/index.js';
 import { relay_fleet } from '../../src/relay/modules/relay_fleet.js';
 import { relay_sessions } from '../../src/relay/modules/relay_sessions.js';
-import { bundledRolesDir, loadPlaybook } from '../../src/engine/playbook/load.js';
+import { loadPlaybook } from '../../src/engine/playbook/load.js';
+import { bundledPlaybook, bundledRolesDir, relayApp } from '../../src/relay/app.js';
 import { renderHandlebars } from '../../src/engine/template/handlebars.js';
 import { renderString } from '../../src/engine/template/jinja.js';
 import { evalExpr, parseExpr, truthy } from '../../src/engine/template/expr.js';
@@ -28,7 +29,7 @@ import {
 } from '../../src/relay/status.js';
 import { preflight } from '../../src/engine/runner/preflight.js';
 import { selectHosts } from '../../src/engine/inventory/index.js';
-import { bundledPlaybook, TARGETS_GROUP } from '../../src/relay/commands/relay-run.js';
+import { TARGETS_GROUP } from '../../src/relay/commands/relay-run.js';
 import { cannedCtx } from './modules/fake-host.js';
 
 const KEY = (n: number) => {
@@ -132,9 +133,9 @@ describe('day 2: playbooks pass pre-flight', () => {
     it(`${name}.yaml`, () => {
       const inv = prepared();
       inv.groups.set(TARGETS_GROUP, ['rpi1']);
-      const pb = loadPlaybook(bundledPlaybook(name));
+      const pb = loadPlaybook(bundledPlaybook(name), relayApp);
       const playHosts = pb.plays.map((p) => selectHosts(inv, p.hosts, p.hostsPos));
-      assert.doesNotThrow(() => preflight(pb, inv, playHosts));
+      assert.doesNotThrow(() => preflight(pb, inv, playHosts, relayApp.modules));
       if (name === 'site') assert.ok(!playHosts.flat().includes('nix1'), 'a NixOS device is in no play');
     });
   }
@@ -142,7 +143,7 @@ describe('day 2: playbooks pass pre-flight', () => {
     const inv = prepared(
       INVENTORY.replace('server: {ansible_host: 198.18.0.10}', 'server: {ansible_host: 198.18.0.10, os: nixos}'),
     );
-    const pb = loadPlaybook(bundledPlaybook('site'));
+    const pb = loadPlaybook(bundledPlaybook('site'), relayApp);
     const relayPlays = pb.plays.filter((p) => selectHosts(inv, p.hosts).includes('server'));
     assert.deepEqual(
       relayPlays.map((p) => p.tasks.map((t) => t.module)),
@@ -240,7 +241,7 @@ describe('day 2: relay_fleet facts and the role templates', () => {
 });
 
 function YAMLtask(): unknown {
-  const pb = loadPlaybook(bundledPlaybook('site'));
+  const pb = loadPlaybook(bundledPlaybook('site'), relayApp);
   const task = pb.plays.flatMap((p) => p.tasks).find((t) => t.module === 'blockinfile')!;
   return { blockinfile: task.args };
 }
@@ -485,7 +486,7 @@ describe('day 2: NixOS configuration', () => {
       relay_ssh_port: 2222,
       relay_sshd_port: 22,
     });
-    assert.match(nix, /\n  systemd\.services\.relay-play-reaper = \{\n/);
+    assert.match(nix, /\n {2}systemd\.services\.relay-play-reaper = \{\n/);
     assert.match(nix, /after = \[ "sshd\.service" \];/);
     assert.match(nix, /wantedBy = \[ "multi-user\.target" \];/);
     assert.match(

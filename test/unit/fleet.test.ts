@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { bundledRolesDir } from '../../src/engine/playbook/load.js';
+import { bundledRolesDir } from '../../src/relay/app.js';
 import { renderHandlebars } from '../../src/engine/template/handlebars.js';
 import {
   emptyFleet,

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/engine/util/errors.js';
 import { loadPlaybook } from '../../src/engine/playbook/load.js';
+import { relayApp } from '../../src/relay/app.js';
 import { tempDir } from '../integration/util.js';
 
 const load = (text: string) => {
   const file = join(tempDir(), 'play.yaml');
   writeFileSync(file, text);
-  return loadPlaybook(file);
+  return loadPlaybook(file, relayApp);
 };
 
 describe('keyword booleans as Ansible writes them', () => {

@@ -175,7 +175,7 @@ describe('relay_tunnel', () => {
         stdout: parseShScript(command)?.args[0] === 'abc' ? 'waiting active\n' : 'confirmed\n',
         stderr: '',
       }),
-      probeTunnel: async () => ({ close: async () => undefined }) as never,
+      probe: async () => ({ close: async () => undefined }) as never,
       adopt: async () => undefined,
       reconnect: async () => undefined,
     };

@@ -1,8 +1,8 @@
 // The path-choosing race (src/runner/route.ts) with fake attempts on a fake clock: which path wins,
-// when the relay path starts, and that no loser's connection is left open.
+// when the other path (the relay's, for relay-play) starts, and that no loser's connection is left open.
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { race, type Attempt } from '../../src/engine/runner/route.js';
+import { race, type Attempt } from '../../src/engine/connection/route.js';
 
 interface Fake {
   attempt: Attempt<string>;
@@ -70,7 +70,7 @@ describe('race: direct vs through the relay', () => {
     assert.equal(relayStarted, true);
     relay.succeed('relay-conn');
     const r = await p;
-    assert.equal(r.via, 'relay');
+    assert.equal(r.via, 'other');
     assert.equal(r.winner, 'relay-conn');
     assert.equal(direct.cancelled, true);
   });
@@ -87,7 +87,7 @@ describe('race: direct vs through the relay', () => {
     await tick();
     relay.succeed('relay-conn');
     const r = await p;
-    assert.equal(r.via, 'relay');
+    assert.equal(r.via, 'other');
     assert.match(r.directError!.message, /HOST KEY/);
   });
 
@@ -137,7 +137,7 @@ describe('race: direct vs through the relay', () => {
       await tick();
       mock.timers.tick(1500);
       const r = await p;
-      assert.equal(r.via, 'relay');
+      assert.equal(r.via, 'other');
       assert.equal(direct.cancelled, true);
     } finally {
       mock.timers.reset();
@@ -173,9 +173,9 @@ describe('race: direct vs through the relay', () => {
     direct.fail('timed out');
     await tick();
     relay.fail('tunnel not up');
-    await assert.rejects(p, (e: Error & { direct?: Error; relay?: Error }) => {
+    await assert.rejects(p, (e: Error & { direct?: Error; other?: Error }) => {
       assert.equal(e.direct?.message, 'timed out');
-      assert.equal(e.relay?.message, 'tunnel not up');
+      assert.equal(e.other?.message, 'tunnel not up');
       return true;
     });
   });

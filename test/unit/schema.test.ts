@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { allSchemas } from '../../src/engine/schema/all.js';
+import { allSchemas } from '../../src/cli/schemas.js';
 import { precompiled } from '../../src/engine/schema/precompiled.js';
 import { AJV_OPTIONS, schemaId, validatorFor } from '../../src/engine/schema/validator.js';
-import { modules } from '../../src/engine/modules/index.js';
+import { relayModules as modules } from '../../src/relay/modules/index.js';
 import { INVENTORY_SCHEMA } from '../../src/engine/inventory/load.js';
 import { playSchema, taskSchema } from '../../src/engine/playbook/schema.js';
 
@@ -37,10 +37,10 @@ describe('precompiled schema validators', () => {
     ['inventory ok', INVENTORY_SCHEMA, { all: { hosts: { a: null }, vars: { x: 1 } } }],
     ['play', playSchema, { hosts: 3, roles: [{ role: 'x', tasks_from: '../etc' }], extra: true }],
     ['task', taskSchema, { register: 'not a name', when: [1] }],
-    ['copy', modules.copy.schema, { dest: '', mode: 1.5, owner: ['x'] }],
-    ['user', modules.user.schema, { name: 'x', state: 'maybe' }],
-    ['systemd', modules.systemd.schema, { name: 'x', enabled: 'perhaps', bogus: 1 }],
-    ['lineinfile', modules.lineinfile.schema, { path: '/x', line: 'y', regexp: 3 }],
+    ['copy', modules.get('copy')!.schema, { dest: '', mode: 1.5, owner: ['x'] }],
+    ['user', modules.get('user')!.schema, { name: 'x', state: 'maybe' }],
+    ['systemd', modules.get('systemd')!.schema, { name: 'x', enabled: 'perhaps', bogus: 1 }],
+    ['lineinfile', modules.get('lineinfile')!.schema, { path: '/x', line: 'y', regexp: 3 }],
   ];
   for (const [name, schema, data] of samples) {
     it(`${name}: same verdict and errors as ajv at run time`, () => {

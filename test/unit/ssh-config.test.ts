@@ -19,7 +19,7 @@ import {
   shellWords,
   sshAddress,
   sshTarget,
-} from '../../src/engine/runner/connect.js';
+} from '../../src/engine/connection/target.js';
 import { createHmac, randomBytes } from 'node:crypto';
 
 describe('host patterns (ssh_config PATTERNS)', () => {

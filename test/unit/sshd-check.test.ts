@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { differences, globRegExp, parseReport, sshd_check, sshdUnit } from '../../src/relay/modules/sshd_check.js';
-import { bundledRolesDir } from '../../src/engine/playbook/load.js';
+import { bundledRolesDir } from '../../src/relay/app.js';
 import { renderString } from '../../src/engine/template/jinja.js';
 import { renderHandlebars } from '../../src/engine/template/handlebars.js';
 import { cannedCtx, planWith, sandbox, sandboxCtx } from './modules/fake-host.js';
@@ -391,7 +391,7 @@ describe('the relay proves what its drop-in says', () => {
     );
     const tasks = parse(readFileSync(join(bundledRolesDir(), 'relay-user/tasks/main.yaml'), 'utf8')) as Record<
       string,
-      any
+      any // eslint-disable-line @typescript-eslint/no-explicit-any
     >[];
     const proof = tasks.find((t) => t.sshd_check?.expect)!;
     assert.ok(proof, 'relay-user has an sshd_check with expect');

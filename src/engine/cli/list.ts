@@ -4,6 +4,7 @@ import { selectHosts } from '../inventory/index.js';
 import type { Playbook } from '../playbook/types.js';
 import { limitHosts } from '../runner/play.js';
 import { preflight } from '../runner/preflight.js';
+import type { ModuleRegistry } from '../modules/registry.js';
 
 const tagsOf = (tags: string[]) => `TAGS: [${[...new Set(tags)].join(', ')}]`;
 
@@ -37,7 +38,7 @@ export function listing(
 }
 
 /** Everything a run checks before it touches a host: the playbook, its roles and templates, the variables. */
-export function syntaxCheck(pb: Playbook, inv: Inventory, limit?: string): string {
-  preflight(pb, inv, playHosts(pb, inv, limit));
+export function syntaxCheck(pb: Playbook, inv: Inventory, modules: ModuleRegistry, limit?: string): string {
+  preflight(pb, inv, playHosts(pb, inv, limit), modules);
   return `\nplaybook: ${pb.file}\n`;
 }

@@ -5,17 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { runsAs, withBecome } from './become.js';
 import { shareUnitReads } from './unit-reads.js';
 import { parseShScript, shellJoin, shScript } from '../util/quote.js';
-import type { Connection, RunResult } from './types.js';
+import type { Connection, OneCommand, ReadRequest, RunResult } from './types.js';
 
-export interface OneCommand {
-  command: string;
-  become: boolean;
-  becomeUser?: string;
-  /** Sent to the command's standard input (on the exec channel's stdin, never on a command line). */
-  stdin?: string;
-}
-
-export type ReadRequest = Omit<OneCommand, 'stdin'>;
+export type { OneCommand, ReadRequest };
 
 /** Same key ⇔ same command as the same user: the identity of a cached read. */
 export function readKey(r: ReadRequest): string {

@@ -1,8 +1,8 @@
 // One SSH connection per host (node-ssh / ssh2), reused for every task; each command is one exec channel.
 // The transport is a TCP socket to the host, or any stream that reaches its sshd (a `direct-tcpip`
-// channel through the relay: src/runner/route.ts; through jump hosts: src/connection/jump.ts).
-// Keys are offered as ssh offers them (src/connection/identities.ts); host keys are checked against
-// known_hosts (src/connection/known-hosts.ts) or a key pinned by the fleet.
+// channel another connection opens: src/engine/connection/route.ts; through jump hosts: ./jump.ts).
+// Keys are offered as ssh offers them (./identities.ts); host keys are checked against
+// known_hosts (./known-hosts.ts) or keys pinned elsewhere (a route's).
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -47,14 +47,14 @@ export interface SshTarget {
   /** Called once when the connection ends or fails to open (releases the jump hosts it rode on). */
   onClose?: () => void;
   /**
-   * Host keys pinned elsewhere (the relay's fleet state): the host must present one of these, and
-   * known_hosts is neither read nor written (but a key it marks @revoked is still refused).
-   * `pinnedWhere` names the pin in messages.
+   * Host keys pinned elsewhere (by an application's route): the host must present one of these, and
+   * known_hosts is neither read nor written (but a key it marks @revoked is still refused). `where`
+   * names the pin in messages, `ifChanged` says what to do about a changed key.
    */
-  pinned?: { keys: KnownKey[]; where: string };
+  pinned?: { keys: KnownKey[]; where: string; ifChanged: string };
   /** How the host is reached, for output. */
   via?: Via;
-  /** Ends a connection attempt that lost a race (src/runner/route.ts). */
+  /** Ends a connection attempt that lost a race (./route.ts). */
   signal?: AbortSignal;
   /** Added to a failed connection's message (e.g. a ProxyCommand in ~/.ssh/config that is not run). */
   hint?: string;
@@ -140,7 +140,7 @@ export class SshConnection implements Connection {
             if (known.some((k) => k.key === blob)) return true;
             keyRefused = true;
             refusal = t.pinned
-              ? `REMOTE HOST KEY HAS CHANGED for ${t.host} ${t.pinned.where}; refusing to connect. If ${t.host} was really reinstalled, run relay-play apply with it reachable directly once, so its new key is read and pinned`
+              ? `REMOTE HOST KEY HAS CHANGED for ${t.host} ${t.pinned.where}; refusing to connect. ${t.pinned.ifChanged}`
               : `REMOTE HOST KEY HAS CHANGED for ${name} (${knownFiles[0]}); refusing to connect. If the host was really reinstalled, remove its old line with: ssh-keygen -R ${name} -f ${knownFiles[0]}`;
             return false;
           }

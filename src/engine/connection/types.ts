@@ -24,8 +24,8 @@ export interface Held {
   release(): Promise<void>;
 }
 
-/** How a host was reached: at its own address, through the relay (a device's tunnel), or this machine. */
-export type Via = 'direct' | 'relay' | 'local';
+/** How a host was reached: at its own address, this machine, or the name of an application's route (./route.ts). */
+export type Via = 'direct' | 'local' | (string & {});
 
 /** What the runner needs from a host: run a shell command line, and hang up. */
 export interface Connection {
@@ -36,7 +36,18 @@ export interface Connection {
   run(command: string, opts?: RunOptions): Promise<RunResult>;
   /** Start a command that runs until release() closes its input, or until we disconnect. */
   hold(command: string, opts?: RunOptions): Promise<Held>;
-  /** A stream to host:port as seen from this host (how the relay reaches a device's tunnel). */
+  /** A stream to host:port as seen from this host (a route's channel to another host: ./route.ts). */
   forward(host: string, port: number): Promise<Duplex>;
   close(): Promise<void>;
 }
+
+/** One command of a batch (./batch.ts): run as the login user, or as another through become. */
+export interface OneCommand {
+  command: string;
+  become: boolean;
+  becomeUser?: string;
+  /** Sent to the command's standard input (on the exec channel's stdin, never on a command line). */
+  stdin?: string;
+}
+
+export type ReadRequest = Omit<OneCommand, 'stdin'>;

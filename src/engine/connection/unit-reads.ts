@@ -2,10 +2,9 @@
 // share one systemctl per trip and user. Each call costs a process and a call into systemd (~6 ms of CPU
 // on a small host, half of it systemd's own), and a no-change run asked twice on every device (its sshd,
 // its tunnel) and three times on the relay. Each read still gets exactly what it would have printed alone.
-import type { ReadRequest } from './batch.js';
 import { runsAs } from './become.js';
 import { shellJoin, splitJoined } from '../util/quote.js';
-import type { RunResult } from './types.js';
+import type { ReadRequest, RunResult } from './types.js';
 
 /** A unit name as systemd takes it (no globs, no spaces), and a property name. */
 const UNIT = /^[A-Za-z0-9:_.@\\-]+$/;

@@ -1,5 +1,6 @@
-// Every module by name, with the Ansible FQCN aliases playbooks are often written with.
+// The engine's modules, by name, with the Ansible FQCN aliases playbooks are often written with.
 import type { Module } from './types.js';
+import { ModuleRegistry } from './registry.js';
 import { authorized_key } from './authorized_key.js';
 import { blockinfile } from './blockinfile.js';
 import { command, shell } from './command.js';
@@ -15,15 +16,12 @@ import { systemd } from './systemd.js';
 import { template } from './template.js';
 import { user } from './user.js';
 import { getent } from './getent.js';
-import { relay_fleet } from '../../relay/modules/relay_fleet.js';
-import { relay_sessions } from '../../relay/modules/relay_sessions.js';
 import { assert, fail } from './assert.js';
 import { apt } from './apt.js';
 import { setup } from './setup.js';
-import { relay_tunnel } from '../../relay/modules/relay_tunnel.js';
-import { sshd_check } from '../../relay/modules/sshd_check.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
 const builtin: Record<string, Module<any>> = {
   copy,
   template,
@@ -47,16 +45,11 @@ const builtin: Record<string, Module<any>> = {
   setup,
 };
 
-export const modules: Record<string, Module<any>> = {
+export const builtinModules = new ModuleRegistry({
   ...builtin,
   authorized_key,
   openssh_keypair,
-  // relay-play's own: the fleet's ports and keys, kept on the relay.
-  relay_fleet,
-  relay_sessions,
-  relay_tunnel,
-  sshd_check,
   ...Object.fromEntries(Object.entries(builtin).map(([name, mod]) => [`ansible.builtin.${name}`, mod])),
   'ansible.posix.authorized_key': authorized_key,
   'community.crypto.openssh_keypair': openssh_keypair,
-};
+});

@@ -9,7 +9,7 @@ export interface ReadContext {
   check: boolean;
   /** The task's become setting; reads of root-only files need it. */
   become: boolean;
-  /** How the host is connected now (a device: directly, or through its own tunnel on the relay), once known. */
+  /** How the host is connected now (`direct`, `local`, or an application's route name), once known. */
   via?: Via;
   /** Run a read-only command line (build it with shellJoin/shScript). */
   read(command: string, opts?: { stdin?: string; become?: boolean }): Promise<RunResult>;
@@ -30,7 +30,6 @@ export interface Step {
   stdin?: string;
   become?: boolean;
 }
-
 
 export interface Plan {
   changed: boolean;
@@ -64,8 +63,11 @@ export interface ConfirmContext {
   via: Via;
   /** Run a command (as the task's user) on the host's current connection. */
   run(command: string): Promise<RunResult>;
-  /** A new login through the host's tunnel on the relay (rejects if it is not up with the pinned key). */
-  probeTunnel(): Promise<Connection>;
+  /**
+   * A new login by the host's route (an application's other way to it: src/engine/connection/route.ts),
+   * leaving its connection alone; rejects when the path is not up, or the host has no route.
+   */
+  probe(): Promise<Connection>;
   /** Make `conn` the host's connection for the rest of the run (it replaces a cut one). */
   adopt(conn: Connection): Promise<void>;
   /** Reach the host again by its usual path, retrying until `deadline` (ms since the epoch). */
@@ -87,6 +89,8 @@ export interface Module<A = Record<string, unknown>> {
    * from reads fetched early, before its task runs, to know the reads that need it (src/runner/early-reads.ts).
    */
   readOnly?: boolean;
+  /** Facts its plan sets on the host (Plan.facts): names a preflight check must not call undefined. */
+  providesFacts?: string[];
   plan(args: A, ctx: ReadContext): Promise<Plan>;
 }
 

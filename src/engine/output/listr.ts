@@ -66,8 +66,8 @@ export class ListrReporter implements Reporter {
     if (r.status === 'unreachable') void this.pending.get(host)?.then((v) => v.done(`unreachable: ${r.msg ?? ''}`));
   }
 
-  reached(host: string, via: string): void {
-    if (this.opts.verbose > 0) this.after.push(reachedLine(host, via));
+  reached(host: string, how: string): void {
+    if (this.opts.verbose > 0) this.after.push(reachedLine(host, how));
   }
 
   note(host: string, text: string): void {

@@ -25,8 +25,8 @@ export class PlainReporter implements Reporter {
     this.write(out);
   }
 
-  reached(host: string, via: string): void {
-    if (this.opts.verbose > 0) this.write(reachedLine(host, via) + '\n');
+  reached(host: string, how: string): void {
+    if (this.opts.verbose > 0) this.write(reachedLine(host, how) + '\n');
   }
 
   note(host: string, text: string): void {

@@ -33,9 +33,9 @@ export function noteLine(host: string, text: string): string {
   return `note: [${host}] ${text}`;
 }
 
-/** -v: how a device of a relay inventory was reached. */
-export function reachedLine(host: string, via: string): string {
-  return `reached: [${host}] ${via === 'relay' ? 'through the relay (its own tunnel)' : via === 'direct' ? 'directly (ansible_host)' : 'on this machine'}`;
+/** -v: how a routed host was reached (`how`: "directly (ansible_host)", or its route's own words). */
+export function reachedLine(host: string, how: string): string {
+  return `reached: [${host}] ${how}`;
 }
 
 export function diffText(r: TaskResult): string {

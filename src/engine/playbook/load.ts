@@ -2,9 +2,7 @@
 import { toBool } from '../util/bool.js';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InputError } from '../util/errors.js';
-import { modules } from '../modules/index.js';
 import { loadYamlFile, type YamlPath, type YamlSource } from '../yaml/source.js';
 import { validateAt } from '../yaml/validate.js';
 import {
@@ -20,16 +18,6 @@ import {
 } from './schema.js';
 import type { BlockFrame, PlayDef, Playbook, RoleDef, TaskDef } from './types.js';
 
-/** The roles shipped with relay-play (repo root /roles), found relative to this file in src/ or dist/src/. */
-export function bundledRolesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (dir !== dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'roles'))) return join(dir, 'roles');
-    dir = dirname(dir);
-  }
-  return resolve('roles');
-}
-
 const asList = (v: unknown): string[] =>
   v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
 const conditions = (v: unknown): string[] | undefined =>
@@ -37,13 +25,27 @@ const conditions = (v: unknown): string[] | undefined =>
     ? undefined
     : (Array.isArray(v) ? v : [v]).map((c) => (typeof c === 'boolean' ? (c ? 'true' : 'false') : String(c)));
 
-export function loadPlaybook(file: string): Playbook {
+/** The modules a playbook may name (a ModuleRegistry): names, and which take free-form text. */
+export interface ModuleCatalog {
+  names(): string[];
+  get(name: string): { freeForm?: boolean } | undefined;
+}
+
+export interface LoadOptions {
+  modules: ModuleCatalog;
+  /** Role directories searched after the playbook's own roles/ (an application's bundled roles). */
+  rolesPath?: string[];
+}
+
+export function loadPlaybook(file: string, opts: LoadOptions): Playbook {
   const src = loadYamlFile(file);
   const data = src.toJS();
   validateAt(playbookSchema, data, src, [], 'playbook (a list of plays)');
   const dir = dirname(resolve(file));
-  const rolesPath = [join(dir, 'roles'), join(dir, '..', 'roles'), bundledRolesDir()];
-  const plays = (data as Record<string, unknown>[]).map((p, i) => loadPlay(p, src, [i], rolesPath));
+  const rolesPath = [join(dir, 'roles'), join(dir, '..', 'roles'), ...(opts.rolesPath ?? [])];
+  const plays = (data as Record<string, unknown>[]).map((p, i) =>
+    loadPlay(p, src, [i], new PlayLoader(rolesPath, opts.modules)),
+  );
   return { file, dir, plays };
 }
 
@@ -68,7 +70,10 @@ class PlayLoader {
   readonly extraRoles: LoadedRole[] = [];
   private nextBlock = 0;
   private depth = 0;
-  constructor(readonly rolesPath: string[]) {}
+  constructor(
+    readonly rolesPath: string[],
+    readonly modules: ModuleCatalog,
+  ) {}
   blockId(): number {
     return this.nextBlock++;
   }
@@ -100,10 +105,9 @@ const top = (role?: RoleDef, tags: string[] = [], when: string[] = []): Inherit 
 /** A keyword's boolean as Ansible reads it (`yes`, `no`, `true`, `False`, `on`...); undefined when unset. */
 const flag = (v: unknown): boolean | undefined => (v === undefined || v === null ? undefined : toBool(v));
 
-function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, rolesPath: string[]): PlayDef {
+function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, loader: PlayLoader): PlayDef {
   validateAt(playSchema, p, src, path, 'play');
   const hosts = asList(p.hosts).join(':');
-  const loader = new PlayLoader(rolesPath);
   const playTags = asList(p.tags);
   const roles: LoadedRole[] = [];
   const roleTasks: TaskDef[] = [];
@@ -129,7 +133,7 @@ function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, r
   const own = (key: string) => loadTasks(p[key], src, [...path, key], top(undefined, playTags), loader);
   // gather_facts: true starts with setup (Ansible's default is true; relay-play gathers only when asked).
   const facts = flag(p.gather_facts)
-    ? [loadTask({ name: 'Gathering Facts', setup: {}, tags: ['always'] }, src, path, top(undefined, playTags))]
+    ? [loadTask({ name: 'Gathering Facts', setup: {}, tags: ['always'] }, src, path, top(undefined, playTags), loader)]
     : [];
   const tasks = [...facts, ...own('pre_tasks'), ...roleTasks, ...own('tasks'), ...own('post_tasks')];
   // A role brought in more than once has its handlers once (they would all run on one notification).
@@ -210,7 +214,7 @@ function loadTasks(list: unknown, src: YamlSource, path: YamlPath, inherit: Inhe
     if ('block' in t) return loadBlock(t, src, at, inherit, loader);
     const include = INCLUDES.find((k) => k in t);
     if (include) return loadInclude(include, t, src, at, inherit, loader);
-    return [loadTask(t, src, at, inherit)];
+    return [loadTask(t, src, at, inherit, loader)];
   });
 }
 
@@ -318,15 +322,23 @@ function loadInclude(
   });
 }
 
-function loadTask(t: Record<string, unknown>, src: YamlSource, path: YamlPath, inherit: Inherit): TaskDef {
+function loadTask(
+  t: Record<string, unknown>,
+  src: YamlSource,
+  path: YamlPath,
+  inherit: Inherit,
+  loader: PlayLoader,
+): TaskDef {
   const role = inherit.role;
+  const modules = loader.modules;
   const moduleKeys = Object.keys(t).filter((k) => !TASK_KEY_NAMES.has(k));
   if (moduleKeys.length !== 1) {
-    const hint = `a task has exactly one module (${Object.keys(modules)
+    const hint = `a task has exactly one module (${modules
+      .names()
       .filter((m) => !m.includes('.'))
       .join(', ')})`;
     if (moduleKeys.length === 0) throw new InputError('task has no module', src.pos(path), hint);
-    const unknown = moduleKeys.find((k) => !modules[k]) ?? moduleKeys[1];
+    const unknown = moduleKeys.find((k) => !modules.get(k)) ?? moduleKeys[1];
     throw new InputError(
       `unknown module or task keyword "${unknown}"`,
       src.pos([...path, unknown], { key: true }),
@@ -334,7 +346,7 @@ function loadTask(t: Record<string, unknown>, src: YamlSource, path: YamlPath, i
     );
   }
   const mod = moduleKeys[0];
-  if (!modules[mod]) {
+  if (!modules.get(mod)) {
     const unsupported = UNSUPPORTED_KEYS[mod];
     if (unsupported)
       throw new InputError(
@@ -345,7 +357,8 @@ function loadTask(t: Record<string, unknown>, src: YamlSource, path: YamlPath, i
     throw new InputError(
       `unknown module "${mod}"`,
       src.pos([...path, mod], { key: true }),
-      `known modules: ${Object.keys(modules)
+      `known modules: ${modules
+        .names()
         .filter((m) => !m.includes('.'))
         .join(', ')}`,
     );
@@ -368,7 +381,7 @@ function loadTask(t: Record<string, unknown>, src: YamlSource, path: YamlPath, i
   }
   let args = t[mod];
   if (typeof args === 'string' || args === null) {
-    if (!modules[mod].freeForm)
+    if (!modules.get(mod)!.freeForm)
       throw new InputError(
         `module "${mod}" needs a map of arguments`,
         src.pos([...path, mod]),

@@ -1,4 +1,5 @@
 // Shapes of plays and tasks. Module arguments are checked separately against each module's own schema.
+import { INVENTORY_SCHEMA } from '../inventory/load.js';
 
 // Ansible's playbooks say `become: yes`: YAML 1.2 reads that as a string, so the words Ansible takes
 // for booleans are accepted wherever a boolean is (src/playbook/load.ts turns them into booleans).
@@ -190,3 +191,18 @@ export const playSchema = {
 export const playbookSchema = { type: 'array', minItems: 1, items: { type: 'object' } };
 
 export const varsFileSchema = { anyOf: [{ type: 'object' }, { type: 'null' }] };
+
+/** Every schema of inventories and playbooks (module schemas come from a ModuleRegistry), for precompiling. */
+export function engineSchemas(): object[] {
+  return [
+    INVENTORY_SCHEMA,
+    playbookSchema,
+    playSchema,
+    taskSchema,
+    taskListSchema,
+    varsFileSchema,
+    blockSchema,
+    includeTasksSchema,
+    includeRoleSchema,
+  ];
+}

@@ -1,12 +1,13 @@
 // The one connection each host gets for a run: opened once (up front), shared by every play, and
-// opened again only when a host's own tunnel was restarted under it (src/modules/relay_tunnel.ts).
+// opened again only when a change cut it (a plan's confirm step: ConfirmContext.reconnect, adopt).
+// A host an application routes (src/engine/connection/route.ts) is connected by its route.
 import { UnreachableError } from '../util/errors.js';
 import { unlockAhead } from '../connection/identities.js';
 import { canAsk } from '../connection/passphrase.js';
 import type { Connection, Via } from '../connection/types.js';
 import { trace } from '../util/trace.js';
-import { hasDirectPath, openConnection, sshTarget, type ConnectOptions } from './connect.js';
-import { reachDevice, relayAttempt, connectVia, type Tunnels } from './route.js';
+import { openConnection, sshTarget, type ConnectOptions } from '../connection/target.js';
+import { directAttempt, type HostRoute, type Router } from '../connection/route.js';
 
 type Vars = Record<string, unknown>;
 
@@ -17,10 +18,10 @@ export class Connections {
   constructor(
     private readonly vars: (host: string) => Vars,
     private readonly opts: ConnectOptions,
-    /** Set when the inventory has a relay and devices: devices may then be reached through it. */
-    readonly tunnels?: Tunnels & { isDevice(host: string): boolean },
-    /** Told each time a device is connected to (output: how it was reached). */
-    private readonly onDevice?: (host: string, via: Via) => void,
+    /** An application's routes: hosts reached other than only at their own address. */
+    private readonly router?: Router,
+    /** Told each time a routed host is connected to (output: how it was reached). */
+    private readonly onRouted?: (host: string, via: Via, route: HostRoute) => void,
   ) {}
 
   get(host: string): Promise<Connection> {
@@ -58,37 +59,33 @@ export class Connections {
     return this.settledVia.get(host);
   }
 
-  /** Whether host is a device reached by route (direct or through the relay). */
-  routes(host: string): boolean {
-    return Boolean(this.tunnels?.isDevice(host) && this.vars(host).ansible_connection !== 'local');
+  /** The route `host` is reached by, if an application routes it (never a local host). */
+  routeOf(host: string): HostRoute | undefined {
+    return this.vars(host).ansible_connection === 'local' ? undefined : this.router?.routeOf(host);
   }
 
-  private connect(host: string, retry?: { via: 'relay' | 'auto' }): Promise<Connection> {
+  private connect(host: string): Promise<Connection> {
     const vars = this.vars(host);
-    const tunnels = this.tunnels;
-    const routed = tunnels?.isDevice(host) && vars.ansible_connection !== 'local';
+    const route = this.routeOf(host);
     const p = (async () => {
-      if (!routed) return openConnection(host, vars, this.opts);
+      if (!route) return openConnection(host, vars, this.opts);
       const t = sshTarget(host, vars, this.opts);
-      return reachDevice(t, retry?.via ?? connectVia(vars), tunnels!, { hasAddress: hasDirectPath(t) });
+      return route.connect(t, () => directAttempt(t));
     })();
     return p.then((c) => {
       this.settledVia.set(host, c.via);
       trace(`connected ${host} (${c.via})`);
-      if (routed) this.onDevice?.(host, c.via);
+      if (route) this.onRouted?.(host, c.via, route);
       return c;
     });
   }
 
-  /**
-   * Reach `host` through its tunnel on the relay (only), once, without touching the host's current
-   * connection: proof that the tunnel is up and the device behind it is the pinned one.
-   */
-  async probeTunnel(host: string): Promise<Connection> {
-    if (!this.tunnels?.isDevice(host))
-      throw new UnreachableError(host, `${host} is not a device of a relay inventory: it has no tunnel to check`);
-    const tunnels = this.tunnels;
-    return (async () => relayAttempt(sshTarget(host, this.vars(host), this.opts), tunnels).result)();
+  /** A new login to `host` by its route's own path, leaving its connection alone (proof the path works). */
+  async probe(host: string): Promise<Connection> {
+    const route = this.routeOf(host);
+    if (!route)
+      throw new UnreachableError(host, `${host} has no route to check: it is reached only at its own address`);
+    return route.probe(sshTarget(host, this.vars(host), this.opts));
   }
 
   /** Make `conn` the host's connection (closing the one it replaces). */

@@ -5,7 +5,7 @@ import { TaskFailure, UnreachableError } from '../util/errors.js';
 import type { Connection, RunResult } from '../connection/types.js';
 import { ansibleBool } from '../util/bool.js';
 import { argProblems } from '../modules/args.js';
-import { modules } from '../modules/index.js';
+import type { ModuleRegistry } from '../modules/registry.js';
 import type { ConfirmContext, Plan, ReadContext } from '../modules/types.js';
 import { RAW, evalExpr, markRaw, parseExpr, resolveValue, scopeOf, truthy } from '../template/expr.js';
 import { renderDeep, renderTemplateText } from '../template/jinja.js';
@@ -25,6 +25,7 @@ import { trace } from '../util/trace.js';
 
 export interface ExecEnv extends VarsContext {
   state: RunState;
+  modules: ModuleRegistry;
   connection(host: string): Promise<Connection>;
   connections?: Connections;
   /** run_once tasks of this play: the first host's result, shared with the others. */
@@ -257,7 +258,7 @@ export async function firstReads(
   try {
     const vars = taskVars(env, host, task);
     const items = task.loop === undefined ? [undefined] : loopItems(task, vars);
-    const mod = modules[task.module];
+    const mod = env.modules.get(task.module)!;
     const reqs: ReadRequest[] = [];
     for (const [i, item] of items.entries()) {
       const v = task.loop === undefined ? vars : itemVars(task, vars, item, i, items);
@@ -304,7 +305,7 @@ export async function resultFromReads(
   task: TaskDef,
   known: Fetched,
 ): Promise<Record<string, unknown> | undefined> {
-  const mod = modules[task.module];
+  const mod = env0.modules.get(task.module)!;
   if (!mod.readOnly || task.loop !== undefined || task.delegateTo || task.changedWhen || task.failedWhen)
     return undefined;
   const env = withCheckMode(env0, task);
@@ -350,7 +351,7 @@ async function runOnce(
   afterSteps?: OneCommand,
   readsAfter?: () => Promise<ReadRequest[]>,
 ): Promise<TaskResult> {
-  const mod = modules[task.module];
+  const mod = env.modules.get(task.module)!;
   const args = renderDeep(task.args, vars) as Record<string, unknown>;
   const problems = argProblems(mod, task.module, args);
   if (problems.length) throw new TaskFailure(problems[0].message);
@@ -464,10 +465,7 @@ async function confirmChange(
     host,
     via,
     run: async (command) => (await env.connection(host)).run(command, { become }),
-    probeTunnel: () =>
-      conns
-        ? conns.probeTunnel(host)
-        : Promise.reject(new Error(`${host} has no tunnel to check: not a relay inventory`)),
+    probe: () => (conns ? conns.probe(host) : Promise.reject(new Error(`${host} has no route to probe`))),
     adopt: async (conn) => conns?.replace(host, conn),
     reconnect: async (deadline) => void (await conns?.reconnect(host, deadline)),
   };

@@ -8,7 +8,7 @@ import { selectHosts } from '../inventory/index.js';
 import type { Reporter } from './reporter.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { Connections } from './connections.js';
-import { fleetTunnels, relayOf } from '../../relay/tunnels.js';
+import type { Extensions } from './extensions.js';
 import { executeTask, firstReads, resultFromReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
 import { EarlyReads, type Fetched } from './early-reads.js';
@@ -30,6 +30,8 @@ export interface RunnerOptions {
   connectTimeoutMs?: number;
   /** Hold this lock (on a host of the inventory) for the whole run. */
   lock?: LockSpec;
+  /** The application's modules and routes (src/engine/runner/extensions.ts). */
+  extensions: Extensions;
 }
 
 /** Runs `items` through `fn` with at most `limit` at a time. */
@@ -61,23 +63,18 @@ export async function runPlaybook(
   const playHosts = pb.plays.map((play) =>
     selectHosts(inv, play.hosts, play.hostsPos).filter((h) => !limited || limited.has(h)),
   );
-  preflight(pb, inv, playHosts);
+  preflight(pb, inv, playHosts, opts.extensions.modules);
   trace('preflight done; connecting');
 
   const state = new RunState(inv);
-  // In a relay inventory, devices away from home are reached through their tunnels (src/runner/route.ts).
-  const fleet = relayOf(inv);
   const connections: Connections = new Connections(
     (host) => state.hostVars(host),
     { ...opts, note: (host, text) => reporter.note?.(host, text) },
-    fleet &&
-      fleetTunnels(
-        fleet.relay,
-        fleet.devices,
-        () => connections.get(fleet.relay),
-        (d) => state.host(d).facts,
-      ),
-    (host, via) => reporter.reached?.(host, via),
+    opts.extensions.routes?.(inv, {
+      connection: (host) => connections.get(host),
+      facts: (host) => state.host(host).facts,
+    }),
+    (host, via, route) => reporter.reached?.(host, via === route.name ? route.describe : 'directly (ansible_host)'),
   );
   state.connections = connections;
   const early = new EarlyReads(state);
@@ -92,7 +89,15 @@ export async function runPlaybook(
       connection(host).catch(() => undefined);
     // What each host reads first (src/runner/early-reads.ts), worked out while the handshakes run: it
     // is sent once the lock is held — before, another run may still be changing the hosts.
-    const base = { state, check: opts.check, diff: opts.diff, playbookDir: pb.dir, connection, connections };
+    const base = {
+      state,
+      modules: opts.extensions.modules,
+      check: opts.check,
+      diff: opts.diff,
+      playbookDir: pb.dir,
+      connection,
+      connections,
+    };
     const firstWanted = new Map(
       [...new Set(playHosts.flat())].map((host) => [host, readsOfRun(base, pb.plays, playHosts, host).catch(() => [])]),
     );
@@ -115,6 +120,7 @@ export async function runPlaybook(
       reporter.playStart(play, hosts);
       const env: ExecEnv = {
         state,
+        modules: opts.extensions.modules,
         play,
         playHosts: hosts,
         check: opts.check,
@@ -147,7 +153,7 @@ export async function runPlaybook(
   // Recap in inventory order, whatever order hosts finished in.
   const ran = new Set(playHosts.flat());
   const ordered = new Map([...inv.hosts.keys()].filter((h) => ran.has(h)).map((h) => [h, state.stat(h)]));
-  for (const [h, s] of ordered) if (connections.routes(h) && connections.via(h)) s.via = connections.via(h);
+  for (const [h, s] of ordered) if (connections.routeOf(h) && connections.via(h)) s.via = connections.via(h);
   state.stats.clear();
   for (const [h, s] of ordered) state.stats.set(h, s);
   await reporter.end(state.stats);

@@ -7,19 +7,19 @@ import { InputError } from '../util/errors.js';
 import { ansibleBool } from '../util/bool.js';
 import type { Inventory } from '../inventory/index.js';
 import { argProblems } from '../modules/args.js';
-import { modules } from '../modules/index.js';
+import type { ModuleRegistry } from '../modules/registry.js';
 import { exprRootNames, parseExpr, ExprError } from '../template/expr.js';
 import { TemplateError, templateRootNames } from '../template/jinja.js';
 import { handlebarsRootNames } from '../template/handlebars.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { MAGIC_VARS, playDefaults, roleVars } from './vars.js';
 
-export function preflight(pb: Playbook, inv: Inventory, playHosts: string[][]): void {
+export function preflight(pb: Playbook, inv: Inventory, playHosts: string[][], modules: ModuleRegistry): void {
   checkBecomeVars(inv, new Set(playHosts.flat()));
-  const runtimeNames = namesSetAtRunTime(pb);
+  const runtimeNames = namesSetAtRunTime(pb, modules);
   pb.plays.forEach((play, i) => {
     for (const task of [...play.tasks, ...play.handlers]) {
-      checkArgs(task);
+      checkArgs(task, modules);
       checkNotify(play, task);
       checkVariables(pb, play, task, inv, playHosts[i], runtimeNames);
     }
@@ -62,8 +62,8 @@ function checkNotify(play: PlayDef, task: TaskDef): void {
   });
 }
 
-function checkArgs(task: TaskDef): void {
-  const [problem] = argProblems(modules[task.module], task.module, task.args, true);
+function checkArgs(task: TaskDef, modules: ModuleRegistry): void {
+  const [problem] = argProblems(modules.get(task.module)!, task.module, task.args, true);
   if (problem) {
     throw new InputError(
       problem.message,
@@ -74,13 +74,13 @@ function checkArgs(task: TaskDef): void {
 }
 
 /** Registered results, set_fact keys and module-provided facts exist only once tasks have run. */
-function namesSetAtRunTime(pb: Playbook): Set<string> {
+function namesSetAtRunTime(pb: Playbook, modules: ModuleRegistry): Set<string> {
   const names = new Set<string>();
   for (const play of pb.plays) {
     for (const t of [...play.tasks, ...play.handlers]) {
       if (t.register) names.add(t.register);
       if (t.module === 'set_fact') Object.keys(t.args as object).forEach((k) => names.add(k));
-      (modules[t.module] as { providesFacts?: string[] }).providesFacts?.forEach((k) => names.add(k));
+      modules.get(t.module)?.providesFacts?.forEach((k) => names.add(k));
     }
   }
   return names;

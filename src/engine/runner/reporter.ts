@@ -11,8 +11,8 @@ export interface Reporter {
   hostDone(host: string): void;
   /** Awaited: a renderer may finish drawing the play here. */
   playEnd(play: PlayDef): void | Promise<void>;
-  /** A device of a relay inventory was connected to, directly or through its tunnel (-v). */
-  reached?(host: string, via: 'direct' | 'relay' | 'local'): void;
+  /** A host an application routes was connected to; `how` says which way, in words (-v). */
+  reached?(host: string, how: string): void;
   /** Something worth saying about how a host is reached, e.g. ssh config keywords not honoured (-v). */
   note?(host: string, text: string): void;
   /** Called once with the final stats; returns when output is flushed. */

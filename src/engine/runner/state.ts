@@ -1,4 +1,5 @@
 // What the runner knows about each host while a playbook runs.
+import type { Via } from '../connection/types.js';
 import type { Inventory } from '../inventory/index.js';
 import { OPAQUE, RAW } from '../template/expr.js';
 import type { Connections } from './connections.js';
@@ -20,8 +21,8 @@ export interface HostStats {
   /** Failures a block's rescue section caught. */
   rescued: number;
   ignored: number;
-  /** A device of a relay inventory: reached at its own address or through its tunnel on the relay. */
-  via?: 'direct' | 'relay' | 'local';
+  /** A host an application routes: how it was reached (`direct`, or the route's name). */
+  via?: Via;
 }
 
 export class RunState {

@@ -2,31 +2,21 @@
 // A small tokenizer + recursive-descent parser + tree-walking evaluator: nothing is ever eval'd, only
 // the filters, tests and methods listed in src/playbook/filters.ts can be called, and only own
 // properties of plain objects/arrays are read.
+import {
+  compare,
+  deepEqual,
+  ExprError,
+  isPlainObject,
+  need,
+  pyRepr,
+  toStr,
+  truthy,
+  typeName,
+  Undef,
+  UndefinedVarError,
+  type CompareOp,
+} from './values.js';
 import { FILTERS, GLOBALS, METHODS, TESTS, applyFilter, applyTest, callMethod, type CallArgs } from './filters.js';
-
-export class ExprError extends Error {
-  constructor(
-    message: string,
-    /** 1-based index into the text given to the parser (for a one-line `when:`, its column). */
-    readonly column: number,
-  ) {
-    super(message);
-    this.name = 'ExprError';
-  }
-}
-
-/**
- * An undefined variable was used. NOTE: as specified, `name` holds the variable's full dotted path
- * (e.g. "result.stdout"), not the class name; `varName` is the same value under a clearer name.
- */
-export class UndefinedVarError extends Error {
-  readonly varName: string;
-  constructor(path: string) {
-    super(`"${path}" is undefined`);
-    this.varName = path;
-    this.name = path;
-  }
-}
 
 type Node<K extends string, T> = { kind: K; col: number } & T;
 
@@ -52,8 +42,6 @@ export type Expr =
   | Node<'filter', { subject: Expr; filter: string } & Call>
   | Node<'method', { obj: Expr; method: string } & Call>
   | Node<'call', { fn: string } & Call>;
-
-type CompareOp = '==' | '!=' | '<' | '>' | '<=' | '>=' | 'in' | 'not in';
 
 // ---------------------------------------------------------------- tokenizer
 
@@ -597,21 +585,22 @@ function checkArity(
   }
 }
 
+export {
+  compare,
+  deepEqual,
+  ExprError,
+  isPlainObject,
+  need,
+  pyRepr,
+  toStr,
+  truthy,
+  typeName,
+  Undef,
+  UndefinedVarError,
+  type CompareOp,
+};
+
 // ---------------------------------------------------------------- evaluator
-
-/** An undefined value that remembers its path; only `is defined`/`default` may look at it. */
-export class Undef {
-  constructor(readonly path: string) {}
-}
-
-export function need<T>(v: T | Undef): T {
-  if (v instanceof Undef) throw new UndefinedVarError(v.path);
-  return v;
-}
-
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * Variables may hold templates that refer to other variables (`url: "http://{{ host }}:{{ port }}"`);
@@ -837,16 +826,6 @@ function exprPath(e: Expr): string {
   }
 }
 
-export function typeName(v: unknown): string {
-  if (v === null) return 'none';
-  if (Array.isArray(v)) return 'list';
-  if (typeof v === 'object') return 'dict';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  if (typeof v === 'string') return 'string';
-  if (typeof v === 'boolean') return 'bool';
-  return typeof v;
-}
-
 function arith(op: string, a: unknown, b: unknown, col: number): unknown {
   if (op === '~') return toStr(a) + toStr(b);
   const bad = () => new ExprError(`cannot apply "${op}" to ${typeName(a)} and ${typeName(b)}`, col);
@@ -875,87 +854,6 @@ function arith(op: string, a: unknown, b: unknown, col: number): unknown {
       return ((a % b) + b) % b;
   }
   throw bad();
-}
-
-/** Jinja-style `==` on lists and maps. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
-}
-
-export function compare(op: CompareOp, a: unknown, b: unknown, col: number): boolean {
-  switch (op) {
-    case '==':
-      return deepEqual(a, b);
-    case '!=':
-      return !deepEqual(a, b);
-    case 'in':
-      return contains(b, a, col);
-    case 'not in':
-      return !contains(b, a, col);
-  }
-  const ok = (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string');
-  if (!ok) throw new ExprError(`cannot compare ${typeName(a)} with ${typeName(b)} using "${op}"`, col);
-  const x = a as number | string;
-  const y = b as number | string;
-  switch (op) {
-    case '<':
-      return x < y;
-    case '>':
-      return x > y;
-    case '<=':
-      return x <= y;
-    default:
-      return x >= y;
-  }
-}
-
-function contains(container: unknown, item: unknown, col: number): boolean {
-  if (typeof container === 'string') {
-    if (typeof item !== 'string')
-      throw new ExprError(`"in <string>" needs a string on the left, got ${typeName(item)}`, col);
-    return container.includes(item);
-  }
-  if (Array.isArray(container)) return container.some((x) => deepEqual(x, item));
-  if (isPlainObject(container)) return typeof item === 'string' && Object.hasOwn(container, item);
-  throw new ExprError(`"in" needs a string, list or dict on the right, got ${typeName(container)}`, col);
-}
-
-/** Python's str() as Jinja prints values: True/False/None, and lists and dicts as Python writes them. */
-export function toStr(v: unknown): string {
-  if (typeof v === 'string') return v;
-  return pyRepr(v);
-}
-
-/** Python's repr(): what `{{ [1, 'a'] }}` inside text shows in Ansible. */
-export function pyRepr(v: unknown): string {
-  if (v instanceof Undef) throw new UndefinedVarError(v.path);
-  if (v === null || v === undefined) return 'None';
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'string') {
-    const q = v.includes("'") && !v.includes('"') ? '"' : "'";
-    const body = v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
-    return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
-  }
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (isPlainObject(v))
-    return `{${Object.entries(v)
-      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
-      .join(', ')}}`;
-  return String(v);
-}
-
-/** Jinja truthiness: [] {} '' 0 none false → false. */
-export function truthy(v: unknown): boolean {
-  if (v === null || v === undefined || v === false || v === 0 || v === '' || Number.isNaN(v)) return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (isPlainObject(v)) return Object.keys(v).length > 0;
-  return true;
 }
 
 // ---------------------------------------------------------------- pre-flight helpers

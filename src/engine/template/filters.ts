@@ -16,7 +16,7 @@ import {
   toStr,
   truthy,
   typeName,
-} from './expr.js';
+} from './values.js';
 
 /** Arguments as evaluated: an undefined one stays Undef until a filter uses it (as Jinja). */
 export interface CallArgs {
@@ -103,7 +103,7 @@ function dict(v: unknown, a: Args): Record<string, unknown> {
 }
 
 /** Jinja's attribute lookup for map/selectattr/sort: "a.b" and "a.0" go deeper. */
-function attrOf(item: unknown, path: string, a: Args): unknown {
+function attrOf(item: unknown, path: string, _a: Args): unknown {
   let cur: unknown = item;
   for (const part of path.split('.')) {
     if (Array.isArray(cur) && /^\d+$/.test(part)) cur = cur[Number(part)];

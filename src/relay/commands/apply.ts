@@ -1,12 +1,15 @@
-import { loadInventory } from '../../engine/inventory/index.js';
-import { trace } from '../../engine/util/trace.js';
+import {
+  exitCodeFor,
+  type Inventory,
+  loadInventory,
+  PlainReporter,
+  trace,
+  type CommonOptions,
+} from '../../engine/index.js';
 import { prepareRelayInventory } from '../inventory.js';
-import type { CommonOptions } from '../../cli/index.js';
 import { nixosSections } from './nixos.js';
-import { bundledPlaybook, reportFleetChanges, runRelayPlaybook, type RelayRun } from './relay-run.js';
-import type { Inventory } from '../../engine/inventory/index.js';
-import { exitCodeFor } from '../../engine/runner/play.js';
-import { PlainReporter } from '../../engine/output/plain.js';
+import { reportFleetChanges, runRelayPlaybook, type RelayRun } from './relay-run.js';
+import { bundledPlaybook } from '../app.js';
 
 /** The bundled site playbook, next to the bundled roles. */
 export function sitePlaybook(): string {

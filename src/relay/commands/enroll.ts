@@ -7,16 +7,19 @@ import { closeSync, existsSync, fchmodSync, fstatSync, openSync, readFileSync, w
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import { InputError, UnreachableError } from '../../engine/util/errors.js';
-import { loadInventory } from '../../engine/inventory/index.js';
-import { PlainReporter } from '../../engine/output/plain.js';
+import {
+  Connections,
+  InputError,
+  loadInventory,
+  PlainReporter,
+  UnreachableError,
+  type CommonOptions,
+} from '../../engine/index.js';
 import { cloudConfig, firstBootScript, type FirstBoot } from '../enroll.js';
 import { bareKey } from '../fleet.js';
 import { isNixos, prepareRelayInventory } from '../inventory.js';
 import { roleTemplate } from '../nixos.js';
 import { readFleet } from '../tunnels.js';
-import { Connections } from '../../engine/runner/connections.js';
-import type { CommonOptions } from '../../cli/index.js';
 import { nixosCommand } from './nixos.js';
 import { runRelayPlaybook } from './relay-run.js';
 

@@ -1,12 +1,16 @@
 // `relay-play nixos INVENTORY HOST`, and the Nix that `apply` prints for hosts with `os: nixos`.
-import { InputError, UnreachableError } from '../../engine/util/errors.js';
-import { loadInventory, type Inventory } from '../../engine/inventory/index.js';
+import {
+  InputError,
+  type Inventory,
+  loadInventory,
+  openConnection,
+  type ReadContext,
+  type RunState,
+  UnreachableError,
+} from '../../engine/index.js';
 import { relay_fleet } from '../modules/relay_fleet.js';
-import type { ReadContext } from '../../engine/modules/types.js';
 import { deviceNix, relayNix } from '../nixos.js';
 import { NIXOS_GROUP, prepareRelayInventory } from '../inventory.js';
-import { openConnection } from '../../engine/runner/connect.js';
-import type { RunState } from '../../engine/runner/state.js';
 
 type Vars = Record<string, unknown>;
 

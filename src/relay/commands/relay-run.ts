@@ -1,24 +1,21 @@
 // Running one of relay-play's bundled playbooks (site, remove, rotate) on a prepared inventory,
 // under the relay's run lock, keeping the run state so commands can report what the relay decided.
-import { join } from 'node:path';
-import type { Inventory } from '../../engine/inventory/index.js';
-import { bundledRolesDir, loadPlaybook } from '../../engine/playbook/load.js';
+import {
+  type CommonOptions,
+  exitCodeFor,
+  type Inventory,
+  loadPlaybook,
+  pickReporter,
+  type Reporter,
+  runPlaybook,
+  type RunState,
+  trace,
+} from '../../engine/index.js';
 import { isNixos } from '../inventory.js';
-import { exitCodeFor, runPlaybook } from '../../engine/runner/play.js';
-import type { RunState } from '../../engine/runner/state.js';
-import type { CommonOptions } from '../../cli/index.js';
-import { pickReporter } from '../../engine/cli/run.js';
-import type { Reporter } from '../../engine/runner/reporter.js';
-import { trace } from '../../engine/util/trace.js';
+import { bundledPlaybook, relayApp, type BundledPlaybook } from '../app.js';
 
 /** The group the remove and rotate playbooks act on. */
 export const TARGETS_GROUP = 'relay_play_targets';
-
-export type BundledPlaybook = 'site' | 'remove' | 'rotate' | 'enroll';
-
-export function bundledPlaybook(name: BundledPlaybook): string {
-  return join(bundledRolesDir(), '..', 'playbooks', `${name}.yaml`);
-}
 
 export interface RelayRun {
   state: RunState;
@@ -36,7 +33,7 @@ export async function runRelayPlaybook(
   const relay = inv.groups.get('relay')![0];
   inv.groups.set(TARGETS_GROUP, extra.targets ?? []);
   Object.assign(inv.hosts.get(relay)!.vars, extra.relayVars ?? {});
-  const pb = loadPlaybook(bundledPlaybook(name));
+  const pb = loadPlaybook(bundledPlaybook(name), relayApp);
   trace('playbook loaded');
   const state = await runPlaybook(
     pb,
@@ -49,6 +46,7 @@ export async function runRelayPlaybook(
       acceptNewHostKeys: Boolean(opts.acceptNewHostKeys),
       // Two runs on one fleet must not interleave: the second waits, then refuses.
       lock: { host: relay, path: '/run/lock/relay-play.lock', waitSeconds: opts.lockWait },
+      extensions: relayApp,
     },
     extra.reporter ?? (await pickReporter(opts)),
   );

@@ -1,11 +1,9 @@
 // `relay-play remove INVENTORY DEVICE`: the relay refuses the device's key and ends its tunnel at
 // once, frees its ports; the device's tunnel service and relay key go if it can be reached; every
 // client forgets it. A device that cannot be reached is reported, and the removal still counts.
-import { InputError } from '../../engine/util/errors.js';
-import { isHostName, loadInventory } from '../../engine/inventory/index.js';
+import { InputError, isHostName, loadInventory, type CommonOptions } from '../../engine/index.js';
 import { isNixos, prepareRelayInventory } from '../inventory.js';
 import { nixosSections } from './nixos.js';
-import type { CommonOptions } from '../../cli/index.js';
 import { reportFleetChanges, runRelayPlaybook } from './relay-run.js';
 
 export async function removeCommand(inventoryFile: string, device: string, opts: CommonOptions): Promise<number> {

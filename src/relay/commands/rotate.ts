@@ -1,10 +1,8 @@
 // `relay-play rotate INVENTORY DEVICE|--all`: new relay keys with no gap longer than a tunnel
 // restart — the relay accepts old and new, each device checks its new key works, switches and
 // restarts its tunnel, then the relay forgets the old keys.
-import { InputError } from '../../engine/util/errors.js';
-import { loadInventory } from '../../engine/inventory/index.js';
+import { InputError, loadInventory, type CommonOptions } from '../../engine/index.js';
 import { isNixos, prepareRelayInventory } from '../inventory.js';
-import type { CommonOptions } from '../../cli/index.js';
 import { reportFleetChanges, runRelayPlaybook } from './relay-run.js';
 
 export async function rotateCommand(

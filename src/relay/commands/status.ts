@@ -2,9 +2,7 @@
 // then the devices themselves are asked about their tunnel service — only those that are down
 // (directly: a down tunnel can't carry the question), or with -v every device, those that are up
 // through their tunnel if they can't be reached directly. In parallel, with a short timeout.
-import { shScript } from '../../engine/util/quote.js';
-import { UnreachableError } from '../../engine/util/errors.js';
-import { loadInventory } from '../../engine/inventory/index.js';
+import { Connections, loadInventory, noteLine, shScript, UnreachableError } from '../../engine/index.js';
 import { isNixos, prepareRelayInventory } from '../inventory.js';
 import {
   deviceError,
@@ -16,9 +14,8 @@ import {
   type StatusRow,
 } from '../status.js';
 import { parseFleet, type FleetState } from '../fleet.js';
-import { FLEET_STATE_FILE, fleetTunnels } from '../tunnels.js';
-import { Connections } from '../../engine/runner/connections.js';
-import { noteLine } from '../../engine/output/text.js';
+import { FLEET_STATE_FILE } from '../tunnels.js';
+import { fleetTunnels, relayRouter } from '../route.js';
 
 const DEVICE_TIMEOUT_MS = 8_000;
 const DEVICE_SCRIPT = `printf 'state=%s\\n' "$(systemctl is-active -- "$1" 2>/dev/null)"
@@ -88,12 +85,15 @@ export async function statusCommand(
     deviceConns = new Connections(
       vars,
       connectOpts,
-      fleetTunnels(
-        relay,
+      relayRouter(
         new Set(devices),
-        () => relayConns.get(relay),
-        () => ({}),
-        fleet,
+        vars,
+        fleetTunnels(
+          relay,
+          () => relayConns.get(relay),
+          () => ({}),
+          fleet,
+        ),
       ),
     );
     // A device awaiting first contact has not booted yet: nothing to ask.

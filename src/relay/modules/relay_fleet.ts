@@ -1,7 +1,15 @@
 // relay_fleet (relay-play's own module, runs on the relay): read the recorded fleet state and the
 // relay's host key in one round trip, decide ports and keys (relay/fleet.ts), record the new state
 // atomically, and hand every device and client the facts its templates need.
-import { shScript } from '../../engine/util/quote.js';
+import {
+  boolArg,
+  type BoolArg,
+  contentDiff,
+  type Module,
+  shScript,
+  toBool,
+  writeFileStep,
+} from '../../engine/index.js';
 import {
   bareKey,
   deviceEntries,
@@ -13,10 +21,6 @@ import {
   type FleetInput,
   type ForwardInput,
 } from '../fleet.js';
-import { writeFileStep, contentDiff } from '../../engine/modules/lib/files.js';
-import { boolArg, type BoolArg } from '../../engine/modules/lib/schema.js';
-import { toBool } from '../../engine/util/bool.js';
-import type { Module } from '../../engine/modules/types.js';
 
 interface FleetArgs {
   devices: string[];

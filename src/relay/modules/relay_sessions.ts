@@ -1,9 +1,8 @@
 // relay_sessions (relay-play's own module, runs on the relay): end the tunnel sessions that hold
 // the given relay ports — a removed device's tunnel must drop at once, not when it next reconnects.
 // Only sshd processes listening on loopback are ended; a port nobody holds is no change.
-import { shellJoin } from '../../engine/util/quote.js';
+import { type Module, type Plan, shellJoin } from '../../engine/index.js';
 import { parseSs, sessionPids } from '../sessions.js';
-import type { Module, Plan } from '../../engine/modules/types.js';
 
 interface SessionsArgs {
   close_ports: (number | string)[];

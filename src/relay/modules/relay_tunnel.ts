@@ -17,16 +17,31 @@
 // too, put in place first in the same round trip: a change relies on them, and every device reads them
 // on every run — one read for all of it costs a small host far fewer processes than a task each.
 import { randomBytes } from 'node:crypto';
-import { shScript } from '../../engine/util/quote.js';
-import { unitBlocks, unitsShow } from '../../engine/connection/unit-reads.js';
-import { renderTemplateFile } from '../../engine/modules/lib/render.js';
-import type { Connection, RunResult } from '../../engine/connection/types.js';
+import {
+  attrChanges,
+  type Attrs,
+  attrSteps,
+  boolArg,
+  type BoolArg,
+  type ConfirmContext,
+  type Confirmed,
+  type Connection,
+  contentDiff,
+  type FileDiff,
+  type FileFacts,
+  type Module,
+  type Plan,
+  renderTemplateFile,
+  type RunResult,
+  shScript,
+  type Step,
+  toBool,
+  trace,
+  unitBlocks,
+  unitsShow,
+  writeFileStep,
+} from '../../engine/index.js';
 import { lastLogLine } from '../status.js';
-import { trace } from '../../engine/util/trace.js';
-import { attrChanges, attrSteps, contentDiff, writeFileStep, type Attrs, type FileFacts } from '../../engine/modules/lib/files.js';
-import type { ConfirmContext, Confirmed, FileDiff, Module, Plan, Step } from '../../engine/modules/types.js';
-import { boolArg, type BoolArg } from '../../engine/modules/lib/schema.js';
-import { toBool } from '../../engine/util/bool.js';
 
 interface TunnelArgs {
   /** The unit's template (role templates/). */
@@ -316,7 +331,7 @@ async function confirmUp(
   const asRoot = (conn: Connection) => conn.run(shScript(CONFIRM, [before, token]), { become: true });
   while (Date.now() < deadline) {
     trace(`${ctx.host}: probe`);
-    const attempt = ctx.probeTunnel();
+    const attempt = ctx.probe();
     let adopted = false;
     try {
       // One attempt stuck on a tunnel that went away under it must not use up the whole window.

@@ -9,9 +9,7 @@
 //     else the task fails listing each one that differs;
 //   - `port`: sshd must listen on it.
 // Result: binary, unit, version, penalties (whether sshd has PerSourcePenalties, OpenSSH 9.8+), includes.
-import { shScript } from '../../engine/util/quote.js';
-import { unitBlocks, unitsShow } from '../../engine/connection/unit-reads.js';
-import type { Module, Plan } from '../../engine/modules/types.js';
+import { type Module, type Plan, shScript, unitBlocks, unitsShow } from '../../engine/index.js';
 
 interface SshdCheckArgs {
   config?: string;

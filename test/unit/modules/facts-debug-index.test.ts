@@ -2,7 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { set_fact } from '../../../src/engine/modules/set_fact.js';
 import { debug } from '../../../src/engine/modules/debug.js';
-import { modules } from '../../../src/engine/modules/index.js';
+import { builtinModules } from '../../../src/engine/modules/index.js';
+
+const modules = Object.fromEntries(builtinModules.names().map((n) => [n, builtinModules.get(n)!]));
 import { cannedCtx, planWith, sandbox, sandboxCtx, schemaOk } from './fake-host.js';
 
 describe('set_fact', () => {

@@ -11,7 +11,6 @@ export const boolArg = {
 
 export type BoolArg = boolean | string;
 
-
 export const modeArg = { type: ['string', 'integer'] };
 
 /** `path` with Ansible's aliases `dest` and `name` (a module takes exactly one of them). */

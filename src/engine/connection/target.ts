@@ -4,9 +4,9 @@
 // (ansible_host, else the inventory name); docs/inventory.md "How hosts are reached" has the table.
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { openVia } from '../connection/jump.js';
-import { identityFiles } from '../connection/identities.js';
-import { LocalConnection } from '../connection/local.js';
+import { openVia } from './jump.js';
+import { identityFiles } from './identities.js';
+import { LocalConnection } from './local.js';
 import {
   expandPath,
   expandTokens,
@@ -15,9 +15,9 @@ import {
   sshYes,
   type HostConfig,
   type Honoured,
-} from '../connection/ssh-config.js';
-import type { SshTarget } from '../connection/ssh.js';
-import type { Connection } from '../connection/types.js';
+} from './ssh-config.js';
+import type { SshTarget } from './ssh.js';
+import type { Connection } from './types.js';
 import { UnreachableError } from '../util/errors.js';
 
 type Vars = Record<string, unknown>;
@@ -133,7 +133,7 @@ const portOf = (v: unknown, what: string, host: string): number => {
 export function parseJumps(spec: string): { user?: string; host: string; port?: number }[] {
   if (!spec || spec.toLowerCase() === 'none') return [];
   return spec.split(',').map((hop) => {
-    const m = /^(?:ssh:\/\/)?(?:([^@]+)@)?(\[[^\]]+\]|[^:@\[\]]+)(?::(\d+))?$/.exec(hop.trim());
+    const m = /^(?:ssh:\/\/)?(?:([^@]+)@)?(\[[^\]]+\]|[^:@[\]]+)(?::(\d+))?$/.exec(hop.trim());
     if (!m)
       throw new Error(
         `ProxyJump ${JSON.stringify(spec)}: cannot read ${JSON.stringify(hop)} (want [user@]host[:port])`,
@@ -324,7 +324,7 @@ export function sshAddress(host: string, vars: Vars): { address: string; from: A
   return { address: name, from: vars.ansible_host !== undefined ? 'ansible_host' : 'inventory name' };
 }
 
-/** Whether a device has a way to be reached other than its tunnel (an address, or jump hosts). */
+/** Whether the host has an address of its own (ansible_host, a HostName) or jump hosts, not only its inventory name. */
 export function hasDirectPath(t: ResolvedTarget): boolean {
   return t.addressFrom !== 'inventory name' || Boolean(t.jumps?.length);
 }

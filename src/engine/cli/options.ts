@@ -1,0 +1,49 @@
+// The options commands share, defined once; each command picks the ones it supports.
+import { InvalidArgumentError, type Command } from 'commander';
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return n;
+};
+
+export interface CommonOptions {
+  check?: boolean;
+  diff?: boolean;
+  limit?: string;
+  forks: number;
+  json?: boolean;
+  verbose: number;
+  acceptNewHostKeys?: boolean;
+  lockWait: number;
+}
+
+export const OPTIONS = {
+  check: (c: Command) => c.option('-C, --check', "don't change anything; report what would change"),
+  diff: (c: Command) => c.option('-D, --diff', 'show the differences in files that change (or would change)'),
+  limit: (c: Command) =>
+    c.option('-l, --limit <pattern>', 'only run on hosts matching this pattern (e.g. "rpi1:laptop", "devices:!rpi2")'),
+  forks: (c: Command) => c.option('-f, --forks <n>', 'how many hosts run at once', positiveInt, 20),
+  json: (c: Command) =>
+    c.option(
+      '--json',
+      'print one JSON object (like ansible-playbook with the json callback) and nothing else on stdout',
+    ),
+  verbose: (c: Command) =>
+    c.option('-v, --verbose', 'more output (repeat for more)', (_v, prev: number) => prev + 1, 0),
+  keys: (c: Command) =>
+    c.option(
+      '--accept-new-host-keys',
+      'trust and record host keys not yet in ~/.ssh/known_hosts (a changed key is still refused)',
+    ),
+  lockWait: (c: Command) =>
+    c.option('--lock-wait <seconds>', 'how long to wait for another run on the same relay to finish', positiveInt, 120),
+};
+
+export const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function withOptions(cmd: Command, names: (keyof typeof OPTIONS)[]): Command {
+  return names.reduce((c, n) => OPTIONS[n](c), cmd);
+}
+
+export const RUN_OPTIONS: (keyof typeof OPTIONS)[] = ['check', 'diff', 'limit', 'forks', 'json', 'verbose', 'keys'];
