@@ -23,7 +23,7 @@ describe(
     const ALL_HOSTS = ['server', 'rpi1', 'rpi2', 'client', 'rpi3'];
     const INVENTORY_HOSTS = ['server', 'rpi1', 'rpi2', 'client'];
     /**
-     * What a check run may leave: the run's lock on the relay (src/runner/lock.ts; an empty file in
+     * What a check run may leave: the run's lock on the relay (src/engine/runner/lock.ts; an empty file in
      * /run/lock, a tmpfs), which a check takes too, so it never reads what another run is writing.
      */
     const CHECK_LEAVES = { server: ['/run/lock', '/run/lock/relay-play.lock'] };
@@ -136,7 +136,7 @@ describe(
       const stats = recap(r.stdout);
       for (const h of ['server', 'rpi1', 'rpi2', 'client']) assert.equal(stats[h]?.changed, 0, `${h}: ${show(r)}`);
       // Two plays run on a device (enrollment, tunnel): their reads go in one batch once it is connected
-      // (src/runner/early-reads.ts), and nothing changes, so all of them serve.
+      // (src/engine/runner/early-reads.ts), and nothing changes, so all of them serve.
       assert.equal(sudos, 1, `sudo on rpi1 during a no-change apply: ${sudos}`);
     });
 

@@ -6,7 +6,20 @@
 export { ENGINE_ONLY, type Extensions, type RouterFactory } from './runner/extensions.js';
 export { builtinModules } from './modules/index.js';
 export { ModuleRegistry } from './modules/registry.js';
-export type { ConfirmContext, Confirmed, FileDiff, Module, Plan, ReadContext, Step } from './modules/types.js';
+export { readOutput } from './modules/types.js';
+export type {
+  ConfirmContext,
+  Confirmed,
+  Facts,
+  FileDiff,
+  Module,
+  Plan,
+  PlanContext,
+  Read,
+  Reads,
+  Step,
+} from './modules/types.js';
+export { planOn } from './runner/plan-on.js';
 export {
   BothFailedError,
   loginThrough,

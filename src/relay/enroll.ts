@@ -1,6 +1,6 @@
 // `relay-play enroll`: what a new device runs on its first boot, as a cloud-config (`user-data`) or as
 // a plain POSIX shell script (`firstrun.sh`, or pasted by a person on site). Pure text: the keys,
-// port and unit come from src/cli/enroll.ts, which recorded and authorized them on the relay first.
+// port and unit come from src/relay/commands/enroll.ts, which recorded and authorized them on the relay first.
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { shq } from '../engine/index.js';

@@ -30,7 +30,7 @@ import {
 import { preflight } from '../../src/engine/runner/preflight.js';
 import { selectHosts } from '../../src/engine/inventory/index.js';
 import { TARGETS_GROUP } from '../../src/relay/commands/relay-run.js';
-import { cannedCtx } from './modules/fake-host.js';
+import { cannedCtx, planRaw } from './modules/fake-host.js';
 
 const KEY = (n: number) => {
   const type = Buffer.from('ssh-ed25519');
@@ -177,7 +177,8 @@ describe('day 2: relay_fleet facts and the role templates', () => {
     ...extra,
   });
   const run = async (extra = {}) =>
-    relay_fleet.plan(
+    planRaw(
+      relay_fleet,
       args(extra),
       cannedCtx(`${KEY(3)} root@server\n---relay-play---\n${serializeFleet(old)}`, { host: 'server' }),
     );
@@ -250,14 +251,14 @@ describe('day 2: relay_sessions', () => {
   const SS =
     'LISTEN 0 128 127.0.0.1:22221 0.0.0.0:* users:(("sshd",pid=1234,fd=10))\nLISTEN 0 128 [::1]:22221 [::]:* users:(("sshd",pid=1234,fd=9))\n';
   it('ends the sshd session holding a dropped port; nothing to do is no change', async () => {
-    const plan = await relay_sessions.plan({ close_ports: [22221, 22222] }, cannedCtx(SS));
+    const plan = await planRaw(relay_sessions, { close_ports: [22221, 22222] }, cannedCtx(SS));
     assert.equal(plan.changed, true);
     assert.equal(plan.steps.length, 1);
     assert.match(plan.steps[0].command, /^kill -TERM 1234 /);
     assert.deepEqual(plan.result, { closed: [22221] });
-    const none = await relay_sessions.plan({ close_ports: [22222] }, cannedCtx(SS));
+    const none = await planRaw(relay_sessions, { close_ports: [22222] }, cannedCtx(SS));
     assert.equal(none.changed, false);
-    const empty = await relay_sessions.plan({ close_ports: [] }, cannedCtx([]));
+    const empty = await planRaw(relay_sessions, { close_ports: [] }, cannedCtx([]));
     assert.equal(empty.changed, false, 'no read at all');
   });
 });
@@ -435,7 +436,8 @@ describe('day 2: NixOS configuration', () => {
 
   it('relay: users.users.relay with nologin, the authorized keys with their options, the sshd Match block', async () => {
     const hostvars = Object.fromEntries([...inv.hosts].map(([n, h]) => [n, h.vars]));
-    const plan = await relay_fleet.plan(
+    const plan = await planRaw(
+      relay_fleet,
       {
         devices: ['nix1'],
         clients: ['client'],
@@ -517,7 +519,8 @@ describe('day 2: NixOS configuration', () => {
 
   it('device: systemd.services.reverse-tunnel with the same ExecStart and restart settings', async () => {
     const hostvars = Object.fromEntries([...inv.hosts].map(([n, h]) => [n, h.vars]));
-    const plan = await relay_fleet.plan(
+    const plan = await planRaw(
+      relay_fleet,
       { devices: ['nix1'], clients: [], hostvars, port_base: 22221, state_file: 's', host_key: 'k' },
       cannedCtx(`${KEY(3)}\n---relay-play---\n`, { host: 'server' }),
     );

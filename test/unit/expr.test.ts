@@ -323,7 +323,7 @@ describe('expr: no code execution', () => {
   });
 
   it('an accessor is read as its value, once per read, and only when read (hostvars is built of them)', () => {
-    // src/runner/state.ts: hostvars computes each host's vars on access, and is marked OPAQUE so that
+    // src/engine/runner/state.ts: hostvars computes each host's vars on access, and is marked OPAQUE so that
     // naming it does not walk (and so compute) every host looking for templates to render.
     let reads = 0;
     const vars = {

@@ -1,4 +1,4 @@
-// Notified handlers survive an interrupted run (src/runner/pending.ts), on this machine through the
+// Notified handlers survive an interrupted run (src/engine/runner/pending.ts), on this machine through the
 // CLI with ansible_connection: local and a HOME of the test's own. Each test starts from nothing (no
 // config, no `handled` file, no marker), so what it sees is what its own runs did.
 import assert from 'node:assert/strict';

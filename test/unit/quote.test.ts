@@ -1,4 +1,4 @@
-// shScript's commands are read back by the batch (src/connection/batch.ts runs them in its own subshell):
+// shScript's commands are read back by the batch (src/engine/connection/batch.ts runs them in its own subshell):
 // the reading must give exactly the script and parameters sh would see, and nothing for any other line.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { parseTrip, readBatch, readKey, tripCommand, type ReadRequest } from '../../src/engine/connection/batch.js';
+import { parseTrip, readBatch, tripCommand, type ReadRequest } from '../../src/engine/connection/batch.js';
 import { LocalConnection } from '../../src/engine/connection/local.js';
 import { shScript } from '../../src/engine/util/quote.js';
 import type { Connection, RunOptions, RunResult } from '../../src/engine/connection/types.js';
 import { HostReads } from '../../src/engine/runner/reads.js';
+import { ReadCache } from '../../src/engine/runner/read-cache.js';
 import { tripCounter } from './round-trips.js';
 import { applySteps, applyStepsThenRead } from '../../src/engine/runner/steps.js';
 
@@ -196,6 +197,9 @@ describe('inputs of a trip', () => {
   });
 });
 
+/** One read through HostReads. */
+const one = async (reads: HostReads, req: ReadRequest) => (await reads.read([req]))[0];
+
 describe('HostReads', () => {
   const dir = mkdtempSync(join(tmpdir(), 'relay-play-reads-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -206,46 +210,45 @@ describe('HostReads', () => {
 
   it('fetches the reads of the tasks ahead in one round trip and serves them from there', async () => {
     const conn = new CountingConnection();
-    const reads = new HostReads(async () => conn);
+    const reads = new HostReads('local', async () => conn, new ReadCache());
     const wants = [[readFile], [readDir], [], [readDate]];
     await reads.lookAhead(0, wants.length, async (i) => wants[i]);
     assert.equal(conn.runs, 1);
-    assert.equal((await reads.read(readFile)).stdout, 'absent\n');
-    assert.equal((await reads.read(readDate)).stdout, 'static\n');
+    assert.equal((await one(reads, readFile)).stdout, 'absent\n');
+    assert.equal((await one(reads, readDate)).stdout, 'static\n');
     await reads.lookAhead(1, wants.length, async (i) => wants[i]);
-    await reads.read(readDir);
+    await one(reads, readDir);
     assert.equal(conn.runs, 1, 'no further round trip');
   });
 
   it("a read the play adds (handler markers) is not read again when the run's early reads have it", async () => {
     const conn = new CountingConnection();
-    const early = new Map([[readKey(readDate), { code: 0, stdout: 'from the early reads\n', stderr: '' }]]);
-    const reads = new HostReads(
-      async () => conn,
-      [readDate],
-      async () => early,
-    );
+    const cache = new ReadCache();
+    cache.add('local', [readDate], Promise.resolve([{ code: 0, stdout: 'from the early reads\n', stderr: '' }]));
+    const reads = new HostReads('local', async () => conn, cache, [readDate]);
     const wants = [[readFile], [readDir]];
     await reads.lookAhead(0, wants.length, async (i) => wants[i]);
     assert.equal(conn.runs, 1);
-    assert.equal((await reads.read(readDate)).stdout, 'from the early reads\n');
+    assert.equal((await one(reads, readDate)).stdout, 'from the early reads\n');
   });
 
   it('after a change, reads are live again and see the change', async () => {
     const conn = new CountingConnection();
-    const reads = new HostReads(async () => conn);
+    const cache = new ReadCache();
+    const reads = new HostReads('local', async () => conn, cache);
     const wants = [[readFile], [readDir], [readFile]];
     await reads.lookAhead(0, 3, async (i) => wants[i]);
-    assert.equal((await reads.read(readFile)).stdout, 'absent\n');
-    reads.stale(); // a step is about to run:
+    assert.equal((await one(reads, readFile)).stdout, 'absent\n');
+    cache.changed('local'); // a step is about to run:
+    reads.stale();
     writeFileSync(file, 'written\n');
-    assert.equal((await reads.read(readFile)).stdout, 'written\n');
+    assert.equal((await one(reads, readFile)).stdout, 'written\n');
     assert.equal(conn.runs, 2);
   });
 
   it('after a task reports a change, looks ahead 1, then 2, then 4 tasks', async () => {
     const conn = new CountingConnection();
-    const reads = new HostReads(async () => conn);
+    const reads = new HostReads('local', async () => conn, new ReadCache());
     const wants = Array.from({ length: 12 }, (_, i) => [plain(`echo ${i}`)]);
     const asked: number[] = [];
     const w = async (i: number) => (asked.push(i), wants[i]);
@@ -258,35 +261,35 @@ describe('HostReads', () => {
     await reads.lookAhead(2, 12, w); // covered
     await reads.lookAhead(3, 12, w); // window 4: tasks 3..6
     assert.equal(conn.runs, 2);
-    assert.equal((await reads.read(wants[6][0])).stdout, '6\n');
+    assert.equal((await one(reads, wants[6][0])).stdout, '6\n');
     assert.equal(conn.runs, 2);
-    assert.equal((await reads.read(wants[7][0])).stdout, '7\n');
+    assert.equal((await one(reads, wants[7][0])).stdout, '7\n');
     assert.equal(conn.runs, 3, 'task 7 was not looked ahead at');
     assert.deepEqual(asked, [0, 1, 2, 3, 4, 5, 6]);
   });
 
   it('a task whose read is not known yet reads for itself', async () => {
     const conn = new CountingConnection();
-    const reads = new HostReads(async () => conn);
+    const reads = new HostReads('local', async () => conn, new ReadCache());
     await reads.lookAhead(0, 2, async () => undefined);
     assert.equal(conn.runs, 0);
-    await reads.read(readDate);
+    await one(reads, readDate);
     assert.equal(conn.runs, 1);
   });
 
   it('looks again when a task whose read was not known comes (its register is set by then)', async () => {
     const conn = new CountingConnection();
-    const reads = new HostReads(async () => conn);
+    const reads = new HostReads('local', async () => conn, new ReadCache());
     let registered = false;
     const w = async (i: number) => (i === 0 ? [readDate] : registered ? [plain(`echo ${i}`)] : undefined);
     await reads.lookAhead(0, 4, w); // tasks 1..3 unknown: task 0 reads alone
     assert.equal(conn.runs, 0);
-    await reads.read(readDate);
+    await one(reads, readDate);
     registered = true;
     await reads.lookAhead(1, 4, w);
     assert.equal(conn.runs, 2, 'tasks 1..3 in one round trip');
     await reads.lookAhead(2, 4, w);
-    assert.equal((await reads.read(plain('echo 3'))).stdout, '3\n');
+    assert.equal((await one(reads, plain('echo 3'))).stdout, '3\n');
     assert.equal(conn.runs, 2);
   });
 });

@@ -1,4 +1,4 @@
-// The path-choosing race (src/runner/route.ts) with fake attempts on a fake clock: which path wins,
+// The path-choosing race (src/engine/connection/route.ts) with fake attempts on a fake clock: which path wins,
 // when the other path (the relay's, for relay-play) starts, and that no loser's connection is left open.
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';

@@ -323,8 +323,8 @@ for u in "$@"; do case "$u" in sshd.service) printf '\\nId=ssh.service\\nLoadSta
     const outputs: string[] = [];
     const p = await withFakes({ INCLUDE: '/etc/ssh/sshd_config.d/*.conf', PORT: '2222' }, (ctx) => {
       const read = ctx.read.bind(ctx);
-      ctx.read = async (command, o) => {
-        const r = await read(command, o);
+      ctx.read = (command) => {
+        const r = read(command);
         outputs.push(r.stdout);
         return r;
       };

@@ -174,7 +174,7 @@ export async function readBatch(
   asked: ReadonlyArray<ReadRequest>,
 ): Promise<(RunResult | undefined)[]> {
   if (!asked.length) return [];
-  // Reads of systemd units share one systemctl (src/connection/unit-reads.ts).
+  // Reads of systemd units share one systemctl (src/engine/connection/unit-reads.ts).
   const { reqs, spread } = shareUnitReads(asked);
   // Order doesn't matter for reads: group them by user so each user needs one sudo.
   const order = reqs.map((_, i) => i).sort((a, b) => runsAs(reqs[a]).localeCompare(runsAs(reqs[b])));

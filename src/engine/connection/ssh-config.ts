@@ -18,7 +18,7 @@ export const HONOURED = [
   'IdentitiesOnly',
   'IdentityAgent',
   'ProxyJump',
-  // Only as `ssh ... -W %h:%p gateway`, which is read as a jump host (src/runner/connect.ts).
+  // Only as `ssh ... -W %h:%p gateway`, which is read as a jump host (src/engine/connection/target.ts).
   'ProxyCommand',
   'UserKnownHostsFile',
   'GlobalKnownHostsFile',

@@ -25,7 +25,7 @@ export interface SshTarget {
   address: string;
   port: number;
   user: string;
-  /** Identity files to offer after the agent's keys (src/connection/identities.ts). */
+  /** Identity files to offer after the agent's keys (src/engine/connection/identities.ts). */
   identityFiles?: string[];
   /** Offer only the identity files (agent keys only where they are one of them). */
   identitiesOnly?: boolean;
@@ -40,7 +40,7 @@ export interface SshTarget {
   /** Accept and record the key of a host not yet in known_hosts (never a changed key). */
   acceptNewHostKeys: boolean;
   connectTimeoutMs?: number;
-  /** Jump hosts, first to last (ProxyJump); src/connection/jump.ts opens the way through them. */
+  /** Jump hosts, first to last (ProxyJump); src/engine/connection/jump.ts opens the way through them. */
   jumps?: SshTarget[];
   /** An open stream to the host's sshd, used instead of connecting to address:port. */
   sock?: Duplex;

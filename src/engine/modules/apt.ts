@@ -4,7 +4,7 @@
 // per kind of change. Nothing changes in check mode; --diff lists the versions before and after.
 import { shellJoin, shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
-import type { Module, Plan, Step } from './types.js';
+import { readOutput, type Module, type Plan, type Step } from './types.js';
 import { boolArg, type BoolArg } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
 import { fieldsDiff } from './lib/state-diff.js';
@@ -97,7 +97,18 @@ const aptGet = (verb: string, flags: string[], targets: string[], describe: stri
   ]),
 });
 
-export const apt: Module<AptArgs> = {
+/** The packages asked for, and the state wanted of them (Ansible's installed/removed are present/absent). */
+function request(args: AptArgs): { wanted: string[]; state: string } {
+  const list = args.name ?? args.pkg ?? args.package;
+  const wanted = (list === undefined ? [] : Array.isArray(list) ? list : String(list).split(','))
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const state =
+    args.state === 'installed' ? 'present' : args.state === 'removed' ? 'absent' : (args.state ?? 'present');
+  return { wanted, state };
+}
+
+export const apt: Module<AptArgs, 'packages'> = {
   schema: {
     type: 'object',
     properties: {
@@ -126,18 +137,16 @@ export const apt: Module<AptArgs> = {
     additionalProperties: false,
   },
 
-  async plan(args, ctx): Promise<Plan> {
-    const list = args.name ?? args.pkg ?? args.package;
-    const wanted = (list === undefined ? [] : Array.isArray(list) ? list : String(list).split(','))
-      .map((n) => n.trim())
-      .filter(Boolean);
-    const state =
-      args.state === 'installed' ? 'present' : args.state === 'removed' ? 'absent' : (args.state ?? 'present');
+  reads(args) {
+    const { wanted, state } = request(args);
+    return { packages: { command: shScript(READ, [state, args.deb ?? '', ...wanted]) } };
+  },
+
+  plan(args, _ctx, read): Plan {
+    const { wanted, state } = request(args);
     if (args.deb !== undefined && !args.deb.startsWith('/'))
       return { changed: false, steps: [], failed: `deb must be an absolute path on the host, got "${args.deb}"` };
-    const r = await ctx.read(shScript(READ, [state, args.deb ?? '', ...wanted]));
-    if (r.code !== 0) throw new Error(`cannot read the package state: ${r.stderr.trim() || `exit ${r.code}`}`);
-    const facts = parse(r.stdout);
+    const facts = parse(readOutput(read.packages, 'the package state'));
     const steps: Step[] = [];
     const before: Record<string, string> = {};
     const after: Record<string, string> = {};

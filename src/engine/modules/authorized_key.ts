@@ -2,7 +2,7 @@
 // group, then the file's directory and the file (stat + content). Keys are identified by their blob;
 // lines this task does not manage are kept byte for byte (unless exclusive).
 import { shScript } from '../util/quote.js';
-import type { FileDiff, Module, Plan, Step } from './types.js';
+import { readOutput, type FileDiff, type Module, type Plan, type Step } from './types.js';
 import { attrChanges, attrDiff, attrSteps, FILE_FACTS_SCRIPT, parseFileFacts, type Attrs } from './lib/files.js';
 import { boolArg, type BoolArg } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
@@ -37,7 +37,7 @@ echo --
 set -- "$p" content
 ${FILE_FACTS_SCRIPT}`;
 
-export const authorized_key: Module<AuthorizedKeyArgs> = {
+export const authorized_key: Module<AuthorizedKeyArgs, 'keys'> = {
   schema: {
     type: 'object',
     properties: {
@@ -54,7 +54,12 @@ export const authorized_key: Module<AuthorizedKeyArgs> = {
     additionalProperties: false,
   },
 
-  async plan(args, ctx): Promise<Plan> {
+  // The account, its authorized_keys (its content) and the directory holding it, in one read.
+  // A user name the plan refuses is not even read.
+  reads: (args) =>
+    new RegExp(USER_NAME).test(args.user) ? { keys: { command: shScript(SCRIPT, [args.user, args.path ?? '']) } } : {},
+
+  plan(args, ctx, read): Plan {
     const { user } = args;
     if (!new RegExp(USER_NAME).test(user))
       return { changed: false, steps: [], failed: `invalid user name ${JSON.stringify(user)}` };
@@ -84,23 +89,22 @@ export const authorized_key: Module<AuthorizedKeyArgs> = {
       exclusive,
     };
 
-    const r = await ctx.read(shScript(SCRIPT, [user, args.path ?? '']));
-    if (r.code !== 0) throw new Error(`cannot read authorized_keys of ${user}: ${r.stderr.trim() || `exit ${r.code}`}`);
-    if (r.stdout.startsWith('nouser')) {
+    const found = readOutput(read.keys, `authorized_keys of ${user}`);
+    if (found.startsWith('nouser')) {
       // In check mode an earlier task (user:) may be what creates the account.
       if (ctx.check && present)
         return { changed: true, steps: [], msg: `user ${user} does not exist yet (check mode)`, result };
       return { changed: false, steps: [], failed: `Failed to lookup user ${user}`, result };
     }
-    const sep = r.stdout.indexOf('\n--\n');
+    const sep = found.indexOf('\n--\n');
     const head: Record<string, string> = {};
-    for (const l of r.stdout.slice(0, sep).split('\n')) {
+    for (const l of found.slice(0, sep).split('\n')) {
       const i = l.indexOf('=');
       if (i > 0) head[l.slice(0, i)] = l.slice(i + 1);
     }
     const path = Buffer.from(head.path ?? '', 'base64').toString('utf8');
     const dir = path.includes('/') ? path.replace(/\/[^/]*$/, '') || '/' : '.';
-    const facts = parseFileFacts(r.stdout.slice(sep + 4));
+    const facts = parseFileFacts(found.slice(sep + 4));
     if (facts.type === 'file' && facts.content === undefined) facts.content = '';
     const group = head.group;
     const dirFacts = parseFileFacts(head.dir ?? 'absent');

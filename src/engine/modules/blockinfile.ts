@@ -6,7 +6,7 @@ import { type Attrs } from './lib/files.js';
 import { pyRegex, searchLine } from '../util/pyre.js';
 import { modeString, onePathAlias, textEditProps, type BoolArg } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
-import { planText, readTextFile, splitLines } from './lib/text-file.js';
+import { planText, textFileOf, textFileRead, splitLines } from './lib/text-file.js';
 
 interface BlockArgs {
   path?: string;
@@ -99,7 +99,7 @@ export function editBlock(
   return { text, msg };
 }
 
-export const blockinfile: Module<BlockArgs> = {
+export const blockinfile: Module<BlockArgs, 'file'> = {
   schema: {
     type: 'object',
     properties: {
@@ -115,7 +115,9 @@ export const blockinfile: Module<BlockArgs> = {
     additionalProperties: false,
   },
 
-  async plan(args, ctx): Promise<Plan> {
+  reads: (args) => ({ file: textFileRead((args.path ?? args.dest ?? args.name)!) }),
+
+  plan(args, _ctx, read): Plan {
     const path = (args.path ?? args.dest ?? args.name)!;
     const present = (args.state ?? 'present') === 'present';
     const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
@@ -130,7 +132,7 @@ export const blockinfile: Module<BlockArgs> = {
       };
     if (/[\r\n]/.test(begin + end)) return { changed: false, steps: [], failed: 'markers must be single lines' };
 
-    const file = await readTextFile(ctx, path);
+    const file = textFileOf(read.file, path);
     const { facts } = file;
     if (facts.exists && facts.type !== 'file')
       return { changed: false, steps: [], failed: `${path} is a ${facts.type}, not a regular file` };

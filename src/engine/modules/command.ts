@@ -4,7 +4,7 @@
 // the module judges itself in `finish` (a non-zero rc yields `failed: true` in the result).
 import { shellJoin, shScript, shq } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
-import type { Module, Plan, ReadContext, Step } from './types.js';
+import type { Facts, Module, Plan, PlanContext, Reads, Step } from './types.js';
 import { boolArg, type BoolArg } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
 import { extractKv, shellSplit } from '../util/words.js';
@@ -76,9 +76,16 @@ if [ -n "$2" ] && exists "$2"; then echo creates-exists; fi
 if [ -n "$3" ] && ! exists "$3"; then echo removes-absent; fi
 exit 0`;
 
-async function gate(args: CommandArgs, ctx: ReadContext): Promise<string | undefined> {
-  if (!args.creates && !args.removes) return undefined;
-  const r = await ctx.read(shScript(CREATES_SCRIPT, [args.chdir ?? '', args.creates ?? '', args.removes ?? '']));
+/** creates/removes: one read of whether those paths exist; none without them. */
+function gateReads(raw: CommandArgs): Reads<'gate'> {
+  const args = normalise(raw);
+  if (!args.creates && !args.removes) return {};
+  return { gate: { command: shScript(CREATES_SCRIPT, [args.chdir ?? '', args.creates ?? '', args.removes ?? '']) } };
+}
+
+/** Why creates/removes skip the command, if they do. */
+function gate(args: CommandArgs, r: RunResult | undefined): string | undefined {
+  if (!r) return undefined;
   if (r.code !== 0) throw new Error(`cannot check creates/removes: ${r.stderr.trim() || `exit ${r.code}`}`);
   if (r.stdout.includes('creates-exists')) return `skipped, since ${args.creates} exists`;
   if (r.stdout.includes('removes-absent')) return `skipped, since ${args.removes} does not exist`;
@@ -121,8 +128,8 @@ function shellCommand(text: string, executable: string, chdir?: string): string 
 const stripEnds = (s: string, strip: boolean) => (strip ? s.replace(/[\r\n]+$/, '') : s);
 const lines = (s: string) => (s === '' ? [] : s.split(/\r?\n/));
 
-function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: ReadContext): Promise<Plan> {
-  return (async () => {
+function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: PlanContext, read: Partial<Facts<'gate'>>): Plan {
+  {
     const args = normalise(raw);
     let cmdShown: string | string[];
     let line: string;
@@ -138,7 +145,7 @@ function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: ReadContext)
       line = shellCommand(text, args.executable ?? '/bin/sh', args.chdir);
     }
 
-    const skipMsg = await gate(args, ctx);
+    const skipMsg = gate(args, read.gate);
     if (skipMsg)
       return {
         changed: false,
@@ -196,7 +203,7 @@ function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: ReadContext)
         return res;
       },
     };
-  })();
+  }
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -207,14 +214,16 @@ const ansibleTime = (d: Date) =>
 const ansibleDelta = (ms: number) =>
   `${Math.floor(ms / 3_600_000)}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}.${pad(ms % 1000, 3)}000`;
 
-export const command: Module<CommandArgs> = {
+export const command: Module<CommandArgs, 'gate'> = {
   schema: commandSchema,
   freeForm: true,
-  plan: (args, ctx) => makePlan('command', args, ctx),
+  reads: gateReads,
+  plan: (args, ctx, read) => makePlan('command', args, ctx, read),
 };
 
-export const shell: Module<CommandArgs> = {
+export const shell: Module<CommandArgs, 'gate'> = {
   schema: shellSchema,
   freeForm: true,
-  plan: (args, ctx) => makePlan('shell', args, ctx),
+  reads: gateReads,
+  plan: (args, ctx, read) => makePlan('shell', args, ctx, read),
 };

@@ -2,14 +2,20 @@
 // atomically, with owner/group/mode; text or bytes (a .deb) alike.
 import { readFileSync } from 'node:fs';
 import type { Module } from './types.js';
-import { managedFileProps, planFileContent, textOrBytes, type ManagedFileArgs } from './lib/managed-file.js';
+import {
+  managedFileProps,
+  managedFileReads,
+  planFileContent,
+  textOrBytes,
+  type ManagedFileArgs,
+} from './lib/managed-file.js';
 
 interface CopyArgs extends ManagedFileArgs {
   content?: string;
   src?: string;
 }
 
-export const copy: Module<CopyArgs> = {
+export const copy: Module<CopyArgs, 'dest'> = {
   schema: {
     type: 'object',
     properties: { content: { type: 'string' }, src: { type: 'string' }, ...managedFileProps },
@@ -17,8 +23,9 @@ export const copy: Module<CopyArgs> = {
     oneOf: [{ required: ['content'] }, { required: ['src'] }],
     additionalProperties: false,
   },
-  async plan(args, ctx) {
+  reads: managedFileReads,
+  plan(args, ctx, facts) {
     const content = args.content ?? textOrBytes(readFileSync(ctx.resolveLocal(args.src!, 'files')));
-    return planFileContent(args, content, ctx);
+    return planFileContent(args, content, facts);
   },
 };

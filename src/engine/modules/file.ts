@@ -49,7 +49,14 @@ export function ancestors(p: string): string[] {
 const kindOf = (f: FileFacts): string => (!f.exists ? 'absent' : f.type === 'other' ? 'other' : f.type!);
 const attrLines = (a: Attrs) => ({ owner: a.owner, group: a.group, mode: a.mode });
 
-export const file: Module<FileArgs> = {
+/** The path (normalised), the state wanted, and the ancestors a directory's creation must look at. */
+function wanted(args: FileArgs): { path: string; state: State; anc: string[] } {
+  const path = normPath((args.path ?? args.dest ?? args.name)!);
+  const state: State = args.state ?? 'file';
+  return { path, state, anc: state === 'directory' ? ancestors(path) : [] };
+}
+
+export const file: Module<FileArgs, 'stat'> = {
   schema: {
     type: 'object',
     properties: {
@@ -61,13 +68,15 @@ export const file: Module<FileArgs> = {
     additionalProperties: false,
   },
 
-  async plan(args, ctx): Promise<Plan> {
-    const path = normPath((args.path ?? args.dest ?? args.name)!);
-    const state: State = args.state ?? 'file';
-    const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
-    const anc = state === 'directory' ? ancestors(path) : [];
+  reads(args) {
+    const { path, anc } = wanted(args);
+    return { stat: { command: shScript(SCRIPT, [path, ...anc]) } };
+  },
 
-    const r = await ctx.read(shScript(SCRIPT, [path, ...anc]));
+  plan(args, _ctx, read): Plan {
+    const { path, state, anc } = wanted(args);
+    const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
+    const r = read.stat;
     if (r.code !== 0) throw new Error(`cannot stat ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
     const out = r.stdout.split('\n');
     if (out[out.length - 1] === '') out.pop();

@@ -8,7 +8,7 @@ interface GetentArgs {
   fail_key?: boolean;
 }
 
-export const getent: Module<GetentArgs> = {
+export const getent: Module<GetentArgs, 'entry'> = {
   readOnly: true,
   schema: {
     type: 'object',
@@ -20,8 +20,9 @@ export const getent: Module<GetentArgs> = {
     required: ['database', 'key'],
     additionalProperties: false,
   },
-  async plan(args, ctx) {
-    const r = await ctx.read(shellJoin(['getent', args.database, args.key]));
+  reads: (args) => ({ entry: { command: shellJoin(['getent', args.database, args.key]) } }),
+  plan(args, ctx, read) {
+    const r = read.entry;
     if (r.code === 2) {
       if (args.fail_key === false) return { changed: false, steps: [], result: { found: false } };
       return { changed: false, steps: [], failed: `no ${args.database} entry "${args.key}" on ${ctx.host}` };

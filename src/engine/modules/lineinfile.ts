@@ -6,7 +6,7 @@ import { type Attrs } from './lib/files.js';
 import { pyExpand, pyRegex, searchLine } from '../util/pyre.js';
 import { boolArg, modeString, onePathAlias, textEditProps, type BoolArg } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
-import { planText, readTextFile, splitLines } from './lib/text-file.js';
+import { planText, textFileOf, textFileRead, splitLines } from './lib/text-file.js';
 
 interface LineArgs {
   path?: string;
@@ -154,7 +154,7 @@ export function lineAbsent(input: string[], o: { line?: string; regexp?: RegExp;
   return { lines, changed: found > 0, msg: found ? `${found} line(s) removed` : '', found };
 }
 
-export const lineinfile: Module<LineArgs> = {
+export const lineinfile: Module<LineArgs, 'file'> = {
   schema: {
     type: 'object',
     properties: {
@@ -178,7 +178,9 @@ export const lineinfile: Module<LineArgs> = {
     additionalProperties: false,
   },
 
-  async plan(args, ctx): Promise<Plan> {
+  reads: (args) => ({ file: textFileRead((args.path ?? args.dest ?? args.name)!) }),
+
+  plan(args, _ctx, read): Plan {
     const path = (args.path ?? args.dest ?? args.name)!;
     const present = (args.state ?? 'present') === 'present';
     const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
@@ -186,7 +188,7 @@ export const lineinfile: Module<LineArgs> = {
     const backrefs = toBool(args.backrefs, false);
     if (backrefs && !regexp) return { changed: false, steps: [], failed: 'backrefs needs regexp' };
 
-    const file = await readTextFile(ctx, path);
+    const file = textFileOf(read.file, path);
     const { facts } = file;
     if (facts.exists && facts.type !== 'file')
       return { changed: false, steps: [], failed: `${path} is a ${facts.type}, not a regular file` };

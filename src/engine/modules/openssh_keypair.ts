@@ -86,7 +86,10 @@ function readBack(outputs: RunResult[]): Record<string, unknown> {
   };
 }
 
-export const openssh_keypair: Module<KeypairArgs> = {
+/** ssh-keygen has no `--`: keep a relative path from looking like an option. */
+const keyPath = (args: KeypairArgs) => (args.path.startsWith('-') ? `./${args.path}` : args.path);
+
+export const openssh_keypair: Module<KeypairArgs, 'key'> = {
   schema: {
     type: 'object',
     properties: {
@@ -99,13 +102,14 @@ export const openssh_keypair: Module<KeypairArgs> = {
     additionalProperties: false,
   },
 
-  async plan(args, ctx): Promise<Plan> {
-    // ssh-keygen has no `--`: keep a relative path from looking like an option.
-    const path = args.path.startsWith('-') ? `./${args.path}` : args.path;
+  reads: (args) => ({ key: { command: shScript(SCRIPT, [keyPath(args)]) } }),
+
+  plan(args, ctx, read): Plan {
+    const path = keyPath(args);
     const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) ?? '0600' };
     const base = { filename: args.path, type: 'ed25519', size: 256 };
 
-    const r = await ctx.read(shScript(SCRIPT, [path]));
+    const r = read.key;
     if (r.code !== 0) throw new Error(`cannot inspect ${args.path}: ${r.stderr.trim() || `exit ${r.code}`}`);
     const h = parseHead(r.stdout);
     const key = parseFileFacts(h.key ?? 'absent');

@@ -88,9 +88,7 @@ export function parseFacts(stdout: string): Record<string, unknown> {
 
 export const FACT_NAMES = Object.keys(parseFacts('')).map((k) => `ansible_${k}`);
 
-export const setup: Module<{ gather_subset?: unknown; filter?: unknown; gather_timeout?: number }> & {
-  providesFacts: string[];
-} = {
+export const setup: Module<{ gather_subset?: unknown; filter?: unknown; gather_timeout?: number }, 'facts'> = {
   schema: {
     type: 'object',
     properties: { gather_subset: {}, filter: {}, gather_timeout: { type: 'integer' } },
@@ -98,8 +96,10 @@ export const setup: Module<{ gather_subset?: unknown; filter?: unknown; gather_t
   },
   providesFacts: ['ansible_facts', ...FACT_NAMES],
 
-  async plan(_args, ctx): Promise<Plan> {
-    const r = await ctx.read(SCRIPT);
+  reads: () => ({ facts: { command: SCRIPT } }),
+
+  plan(_args, ctx, read): Plan {
+    const r = read.facts;
     if (r.code !== 0)
       return { changed: false, steps: [], failed: `cannot gather facts: ${r.stderr.trim() || `exit ${r.code}`}` };
     const facts = parseFacts(r.stdout);

@@ -12,7 +12,7 @@ if [ -d "$1" ]; then echo directory; exit 0; fi
 echo ok
 base64 -w0 -- "$1"`;
 
-export const slurp: Module<SlurpArgs> = {
+export const slurp: Module<SlurpArgs, 'file'> = {
   readOnly: true,
   schema: {
     type: 'object',
@@ -21,9 +21,11 @@ export const slurp: Module<SlurpArgs> = {
     additionalProperties: false,
   },
 
-  async plan(args, ctx): Promise<Plan> {
+  reads: (args) => ({ file: { command: shScript(SCRIPT, [(args.src ?? args.path)!]) } }),
+
+  plan(args, _ctx, read): Plan {
     const src = (args.src ?? args.path)!;
-    const r = await ctx.read(shScript(SCRIPT, [src]));
+    const r = read.file;
     if (r.code !== 0)
       return { changed: false, steps: [], failed: `unable to slurp ${src}: ${r.stderr.trim() || `exit ${r.code}`}` };
     const nl = r.stdout.indexOf('\n');

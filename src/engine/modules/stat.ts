@@ -34,7 +34,7 @@ const KINDS: Record<string, string> = {
   socket: 'issock',
 };
 
-export const stat: Module<StatArgs> = {
+export const stat: Module<StatArgs, 'stat'> = {
   readOnly: true,
   schema: {
     type: 'object',
@@ -50,9 +50,13 @@ export const stat: Module<StatArgs> = {
     additionalProperties: false,
   },
 
-  async plan(args, ctx): Promise<Plan> {
+  reads(args) {
     const sum = toBool(args.get_checksum, true) ? (args.checksum_algorithm ?? 'sha1') : '';
-    const r = await ctx.read(shScript(SCRIPT, [args.path, sum, toBool(args.follow, false) ? 'follow' : '']));
+    return { stat: { command: shScript(SCRIPT, [args.path, sum, toBool(args.follow, false) ? 'follow' : '']) } };
+  },
+
+  plan(args, _ctx, read): Plan {
+    const r = read.stat;
     if (r.code !== 0)
       return { changed: false, steps: [], failed: `cannot stat ${args.path}: ${r.stderr.trim() || `exit ${r.code}`}` };
     const [head, ...rest] = r.stdout.split('\n');

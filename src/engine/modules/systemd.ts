@@ -61,7 +61,7 @@ const reloadsItself = (s: Step) => /^systemctl (mask|unmask|enable|disable) [^-]
 const oneReload = (steps: Step[], daemonReload: Step) =>
   steps.some(reloadsItself) ? steps.filter((s) => s !== daemonReload) : steps;
 
-export const systemd: Module<SystemdArgs> = {
+export const systemd: Module<SystemdArgs, 'unit'> = {
   schema: {
     type: 'object',
     properties: {
@@ -75,7 +75,10 @@ export const systemd: Module<SystemdArgs> = {
     additionalProperties: false,
   },
 
-  async plan(args, ctx): Promise<Plan> {
+  // daemon_reload alone reads nothing.
+  reads: (args) => (args.name ? { unit: { command: showCommand(args.name) } } : {}),
+
+  plan(args, ctx, read): Plan {
     const reload = toBool(args.daemon_reload, false);
     const enabled = toBool(args.enabled);
     const masked = toBool(args.masked);
@@ -89,7 +92,7 @@ export const systemd: Module<SystemdArgs> = {
     // daemon_reload alone: a step, but not a change (as Ansible).
     if (!name) return { changed: false, steps: reload ? [daemonReload] : [], result: {} };
 
-    const r = await ctx.read(showCommand(name));
+    const r = read.unit;
     if (r.code !== 0) throw new Error(`systemctl show ${name} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
     const status = parseShow(r.stdout);
     const active = status.ActiveState ?? '';

@@ -2,13 +2,13 @@
 // copy. A `.hbs` file is handlebars (relay-play's own roles); any other is Jinja, as in Ansible.
 import { renderTemplateFile } from './lib/render.js';
 import type { Module } from './types.js';
-import { managedFileProps, planFileContent, type ManagedFileArgs } from './lib/managed-file.js';
+import { managedFileProps, managedFileReads, planFileContent, type ManagedFileArgs } from './lib/managed-file.js';
 
 interface TemplateArgs extends ManagedFileArgs {
   src: string;
 }
 
-export const template: Module<TemplateArgs> = {
+export const template: Module<TemplateArgs, 'dest'> = {
   schema: {
     type: 'object',
     properties: {
@@ -18,8 +18,9 @@ export const template: Module<TemplateArgs> = {
     required: ['src', 'dest'],
     additionalProperties: false,
   },
-  async plan(args, ctx) {
-    // Rendered after the read (see planFileContent).
-    return planFileContent(args, () => renderTemplateFile(ctx, args.src), ctx);
+  // The read names only dest: it is known before the variables the text needs (see managedFileReads).
+  reads: managedFileReads,
+  plan(args, ctx, facts) {
+    return planFileContent(args, renderTemplateFile(ctx, args.src), facts);
   },
 };

@@ -1,18 +1,30 @@
-// The module contract. A module only *reads* the host and returns a plan; the runner alone applies
-// plans, and never in check mode — so no module can forget check mode.
+// The module contract. A module says what it must read from the host (reads: data derived from its
+// arguments, as pyinfra's facts are), and plans from what was read (plan: no I/O on the host). The
+// runner alone reads (batched, cached and invalidated in one place: src/engine/runner/read-cache.ts)
+// and applies plans, never in check mode — so no module can forget check mode.
 import type { FileDiff } from '../util/diff.js';
 import type { Connection, RunResult, Via } from '../connection/types.js';
 
-/** Read-only access to the host while planning. */
-export interface ReadContext {
+/** One thing a module reads from the host: a read-only command line (built with shellJoin/shScript). */
+export interface Read {
+  command: string;
+  /** Run as root (true) or as the login user (false) whatever the task's become; default: as the task runs. */
+  become?: boolean;
+}
+
+/** A module's reads, by the names its plan finds their results under. */
+export type Reads<K extends string = string> = Partial<Record<K, Read>>;
+/** What the reads printed, by their names. */
+export type Facts<K extends string = string> = Readonly<Record<K, RunResult>>;
+
+/** What a module knows of the task while it names its reads and plans (no access to the host). */
+export interface PlanContext {
   host: string;
   check: boolean;
   /** The task's become setting; reads of root-only files need it. */
   become: boolean;
   /** How the host is connected now (`direct`, `local`, or an application's route name), once known. */
   via?: Via;
-  /** Run a read-only command line (build it with shellJoin/shScript). */
-  read(command: string, opts?: { stdin?: string; become?: boolean }): Promise<RunResult>;
   /** Local file lookup for `src:` (role files/templates dir, then the playbook dir). */
   resolveLocal(path: string, kind: 'files' | 'templates'): string;
   /** Render a Jinja template's text with the task's variables (template module, `.j2`). */
@@ -79,19 +91,35 @@ export interface Confirmed {
   result?: Record<string, unknown>;
 }
 
-export interface Module<A = Record<string, unknown>> {
+export interface Module<A = Record<string, unknown>, K extends string = string> {
   /** JSON schema for the arguments (ajv). A string form (`command: ls -l`) arrives as {_raw: "..."}. */
   schema: object;
   /** Modules that accept `shell: text` / `command: text` free-form. */
   freeForm?: boolean;
   /**
    * Its plan only reads and never has steps (getent, stat, slurp): what it registers can be worked out
-   * from reads fetched early, before its task runs, to know the reads that need it (src/runner/early-reads.ts).
+   * from reads fetched early, before its task runs, to know the reads that need it (src/engine/runner/early-reads.ts).
    */
   readOnly?: boolean;
   /** Facts its plan sets on the host (Plan.facts): names a preflight check must not call undefined. */
   providesFacts?: string[];
-  plan(args: A, ctx: ReadContext): Promise<Plan>;
+  /**
+   * What the module must read from the host to plan, as data derived from its arguments — never
+   * reading anything itself. The runner fetches them (several tasks' reads in one round trip, each
+   * read once while it holds) and calls again with what came back (`got`) while this names reads not
+   * fetched yet: a read that depends on another's answer is named once that answer is in. Omitted:
+   * the module reads nothing.
+   */
+  reads?(args: A, ctx: PlanContext, got: Partial<Facts<K>>): Reads<K>;
+  /** The plan, from the arguments and the reads' results (`facts`, under the names reads gave). */
+  plan(args: A, ctx: PlanContext, facts: Facts<K>): Plan | Promise<Plan>;
+}
+
+/** A read's output when it must have succeeded; otherwise an error saying what could not be read. */
+export function readOutput(r: RunResult | undefined, what: string): string {
+  if (!r) throw new Error(`cannot read ${what}: not read`);
+  if (r.code !== 0) throw new Error(`cannot read ${what}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  return r.stdout;
 }
 
 export type { FileDiff };

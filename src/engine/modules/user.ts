@@ -74,7 +74,9 @@ function parseFacts(stdout: string): Record<string, string> {
   return out;
 }
 
-export const user: Module<UserArgs> = {
+const validName = (name: string) => new RegExp(USER_NAME).test(name) && name.length <= 32;
+
+export const user: Module<UserArgs, 'account'> = {
   schema: {
     type: 'object',
     properties: {
@@ -93,15 +95,26 @@ export const user: Module<UserArgs> = {
     additionalProperties: false,
   },
 
-  async plan(args, ctx): Promise<Plan> {
+  // A name the plan refuses is not even read.
+  reads: (args) => ({
+    ...(validName(args.name) && {
+      account: {
+        command: shScript(SCRIPT, [
+          args.name,
+          args.group ?? '',
+          args.home ?? '',
+          args.password_lock === undefined ? '' : 'lock',
+        ]),
+      },
+    }),
+  }),
+
+  plan(args, ctx, read): Plan {
     const { name } = args;
-    if (!new RegExp(USER_NAME).test(name) || name.length > 32)
-      return { changed: false, steps: [], failed: `invalid user name ${JSON.stringify(name)}` };
+    if (!validName(name)) return { changed: false, steps: [], failed: `invalid user name ${JSON.stringify(name)}` };
     const present = (args.state ?? 'present') === 'present';
 
-    const r = await ctx.read(
-      shScript(SCRIPT, [name, args.group ?? '', args.home ?? '', args.password_lock === undefined ? '' : 'lock']),
-    );
+    const r = read.account;
     if (r.code !== 0) throw new Error(`cannot look up user ${name}: ${r.stderr.trim() || `exit ${r.code}`}`);
     const f = parseFacts(r.stdout);
     const pw = parsePasswd(f.passwd ?? '');

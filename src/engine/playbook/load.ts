@@ -146,7 +146,7 @@ function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, l
     tags: playTags,
     gatherFacts: flag(p.gather_facts) === true,
     vars: (p.vars as Record<string, unknown>) ?? {},
-    // Unset stays unset: the host's ansible_become applies then (src/runner/execute.ts).
+    // Unset stays unset: the host's ansible_become applies then (src/engine/runner/execute.ts).
     become: flag(p.become),
     becomeUser: p.become_user as string | undefined,
     roles: [...roles, ...loader.extraRoles].map(({ tasks: _t, handlers: _h, ...role }) => role),
@@ -236,7 +236,7 @@ function inheritFrom(t: Record<string, unknown>, inherit: Inherit): Inherit {
 }
 
 // block / rescue / always: the tasks of each section, each knowing its block and section; a
-// failure in the block section runs rescue, always runs whatever happened (src/runner/blocks.ts).
+// failure in the block section runs rescue, always runs whatever happened (src/engine/runner/blocks.ts).
 function loadBlock(
   t: Record<string, unknown>,
   src: YamlSource,

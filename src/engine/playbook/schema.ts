@@ -2,7 +2,7 @@
 import { INVENTORY_SCHEMA } from '../inventory/load.js';
 
 // Ansible's playbooks say `become: yes`: YAML 1.2 reads that as a string, so the words Ansible takes
-// for booleans are accepted wherever a boolean is (src/playbook/load.ts turns them into booleans).
+// for booleans are accepted wherever a boolean is (src/engine/playbook/load.ts turns them into booleans).
 const flag = {
   type: ['boolean', 'string'],
   enum: [

@@ -6,13 +6,14 @@ import type { Connection, RunResult } from '../connection/types.js';
 import { ansibleBool } from '../util/bool.js';
 import { argProblems } from '../modules/args.js';
 import type { ModuleRegistry } from '../modules/registry.js';
-import type { ConfirmContext, Plan, ReadContext } from '../modules/types.js';
+import type { ConfirmContext, Facts, Module, Plan, PlanContext, Read } from '../modules/types.js';
 import { RAW, evalExpr, markRaw, parseExpr, resolveValue, scopeOf, truthy } from '../template/expr.js';
 import { renderDeep, renderTemplateText } from '../template/jinja.js';
 import { handlebarsRootNames, renderHandlebars } from '../template/handlebars.js';
 import type { TaskDef } from '../playbook/types.js';
 import type { TaskResult } from './result.js';
 import { readKey, runAlone, type OneCommand, type ReadRequest } from '../connection/batch.js';
+import type { ReadCache } from './read-cache.js';
 import { LocalConnection } from '../connection/local.js';
 import type { HostReads } from './reads.js';
 import { handlersFor, markStep, pendingKey } from './pending.js';
@@ -26,12 +27,12 @@ import { trace } from '../util/trace.js';
 export interface ExecEnv extends VarsContext {
   state: RunState;
   modules: ModuleRegistry;
+  /** Every read of the run, and what is still good (./read-cache.ts). */
+  cache: ReadCache;
   connection(host: string): Promise<Connection>;
   connections?: Connections;
   /** run_once tasks of this play: the first host's result, shared with the others. */
   once?: Map<TaskDef, Promise<TaskResult>>;
-  /** The reads sent when a host was connected, if they still hold in this play (src/runner/early-reads.ts). */
-  earlyReads?: (host: string) => Promise<Fetched | undefined>;
 }
 
 type Vars = Record<string, unknown>;
@@ -192,13 +193,12 @@ function failure(host: string, e: unknown): TaskResult {
   return { status: 'failed', result: { ...extra, failed: true, msg }, diff: [], msg };
 }
 
-function readContext(env: ExecEnv, host: string, task: TaskDef, vars: Vars, read: ReadContext['read']): ReadContext {
+function planContext(env: ExecEnv, host: string, task: TaskDef, vars: Vars): PlanContext {
   return {
     host,
     check: env.check,
     become: becomeOf(env, task, vars).become,
     via: env.connections?.via(host),
-    read,
     resolveLocal: (path, kind) => resolveLocal(env, task, path, kind),
     render: (text) => renderTemplateText(text, vars),
     renderHandlebars: (text) => String(renderHandlebars(text, resolvedFor(handlebarsRootNames(text), vars))),
@@ -230,21 +230,17 @@ function decided(cond: string, vars: Vars): boolean | undefined {
   }
 }
 
-/** Thrown by the look-ahead's read(): the module's plan stops at its first read (or first reads asked at once), which is all we want. */
-class FirstRead {}
-
 /**
- * The first read `task` will make on `host` (one per loop item; all of them when it asks for several at
- * once), found by planning it up to that read
- * with the variables known now. Undefined when that can't be known yet (an argument needs an
- * earlier task's result): the task then reads for itself. Never applies anything.
+ * What `task` will read first on `host` (for each loop item), as its module declares it for the
+ * arguments as the variables known now render them. Undefined when that can't be known yet (an
+ * argument needs an earlier task's result): the task then reads for itself. Never reads anything.
  *
- * `speculative` (reads sent before the plays, src/runner/early-reads.ts): an argument that can't be
- * rendered yet is left as written, since many modules read before they use such arguments. A read that
- * names such an argument (its template text shows in the command) is dropped; one that uses it unseen
- * reads something that will not be asked for — wasted, never wrong, as reads change nothing. A condition
- * that is false already is honoured all the same (a skipped task's read may be large or slow for
- * nothing), though a fact set by a later play could make it true: that task then reads for itself.
+ * `speculative` (reads sent before the plays, src/engine/runner/early-reads.ts): an argument that can't
+ * be rendered yet is left as written, since many modules' reads don't depend on every argument. A read
+ * that names such an argument (its template text shows in the command) is dropped; one that uses it
+ * unseen reads something that will not be asked for — wasted, never wrong, as reads change nothing. A
+ * condition that is false already is honoured all the same (a skipped task's read may be large or slow
+ * for nothing), though a fact set by a later play could make it true: that task then reads for itself.
  */
 export async function firstReads(
   env0: ExecEnv,
@@ -269,19 +265,9 @@ export async function firstReads(
         ? renderEach(task.args as Record<string, unknown>, v)
         : (renderDeep(task.args, v) as Record<string, unknown>);
       if (!speculative && argProblems(mod, task.module, args).length) return undefined;
-      const { become, becomeUser } = becomeOf(env, task, v);
-      // Reads a module asks for at once (Promise.all) are all made before the first one fails.
-      const asked: ReadRequest[] = [];
-      const ctx = readContext(env, host, task, v, async (command, o = {}) => {
-        asked.push({ command, become: o.become ?? become, becomeUser });
-        throw new FirstRead();
-      });
-      try {
-        await mod.plan(args, ctx);
-      } catch (e) {
-        // A read naming an argument left as written would read something nobody will ask for.
-        if (e instanceof FirstRead) reqs.push(...asked.filter((r) => !(speculative && /\{\{|\{%/.test(r.command))));
-      }
+      const named = readRequests(mod, args, planContext(env, host, task, v), becomeOf(env, task, v), {});
+      // A read naming an argument left as written would read something nobody will ask for.
+      reqs.push(...named.map(([, r]) => r).filter((r) => !(speculative && /\{\{|\{%/.test(r.command))));
     }
     return reqs;
   } catch {
@@ -289,15 +275,53 @@ export async function firstReads(
   }
 }
 
-/** Thrown by resultFromReads' read(): a read that was not fetched. */
+/** The reads `mod` names for `args`, given those already fetched (`got`), as requests run as `as` says. */
+function readRequests(
+  mod: Module,
+  args: Record<string, unknown>,
+  ctx: PlanContext,
+  as: { become: boolean; becomeUser?: string },
+  got: Partial<Facts>,
+): [string, ReadRequest][] {
+  const reads = Object.entries(mod.reads?.(args, ctx, got) ?? {}).filter(
+    (e): e is [string, Read] => e[1] !== undefined && !(e[0] in got),
+  );
+  return reads.map(([name, r]) => [
+    name,
+    { command: r.command, become: r.become ?? as.become, becomeUser: r.become === false ? undefined : as.becomeUser },
+  ]);
+}
+
+/** A module that keeps naming new reads is a bug: a bound on the rounds. */
+const MAX_READ_ROUNDS = 8;
+
+/** Everything `mod` reads for `args`, fetched by `fetch` (round after round, while it names new ones). */
+export async function gather(
+  mod: Module,
+  args: Record<string, unknown>,
+  ctx: PlanContext,
+  as: { become: boolean; becomeUser?: string },
+  fetch: (reqs: ReadRequest[]) => Promise<RunResult[]>,
+): Promise<Facts> {
+  const got: Record<string, RunResult> = {};
+  for (let round = 0; round < MAX_READ_ROUNDS; round++) {
+    const wanted = readRequests(mod, args, ctx, as, got);
+    if (!wanted.length) return got;
+    const results = await fetch(wanted.map(([, r]) => r));
+    wanted.forEach(([name], i) => (got[name] = results[i]));
+  }
+  throw new Error(`the module still names new reads after ${MAX_READ_ROUNDS} rounds`);
+}
+
+/** Thrown by resultFromReads' fetch: a read that was not fetched. */
 class NotFetched {}
 
 /**
  * What `task` will register on `host`, worked out from reads already fetched (`known`) — for a module
  * that only reads (Module.readOnly), run once (no loop, not delegated, no changed_when/failed_when),
  * whose condition is already true. Undefined otherwise, or when a read it makes is not in `known`.
- * Only for finding the reads of the tasks that need it (src/runner/early-reads.ts): the task itself
- * still runs, and registers, in its play.
+ * Only for finding the reads of the tasks that need it (src/engine/runner/early-reads.ts): the task
+ * itself still runs, and registers, in its play.
  */
 export async function resultFromReads(
   env0: ExecEnv,
@@ -314,14 +338,15 @@ export async function resultFromReads(
     if (!task.when.every((cond) => decided(cond, vars) === true)) return undefined;
     const args = renderDeep(task.args, vars) as Record<string, unknown>;
     if (argProblems(mod, task.module, args).length) return undefined;
-    const { become, becomeUser } = becomeOf(env, task, vars);
-    const ctx = readContext(env, host, task, vars, async (command, o = {}) => {
-      const hit =
-        o.stdin === undefined ? known.get(readKey({ command, become: o.become ?? become, becomeUser })) : undefined;
-      if (!hit) throw new NotFetched();
-      return hit;
-    });
-    const plan = await mod.plan(args, ctx);
+    const ctx = planContext(env, host, task, vars);
+    const facts = await gather(mod, args, ctx, becomeOf(env, task, vars), async (reqs) =>
+      reqs.map((r) => {
+        const hit = known.get(readKey(r));
+        if (!hit) throw new NotFetched();
+        return hit;
+      }),
+    );
+    const plan = await mod.plan(args, ctx, facts);
     if (plan.failed || plan.skipped || plan.steps.length) return undefined;
     return registered(plan);
   } catch {
@@ -359,16 +384,14 @@ async function runOnce(
   const { become, becomeUser } = becomeOf(env, task, vars);
   // delegate_to: localhost — this machine, with the host's variables; its reads never join the host's.
   const conn = task.delegateTo ? localConnection() : await env.connection(host);
-  const read = task.delegateTo
-    ? (command: string, o: { stdin?: string; become?: boolean } = {}) =>
-        runAlone(conn, { command, become: o.become ?? become, becomeUser, stdin: o.stdin })
-    : (command: string, o: { stdin?: string; become?: boolean } = {}) =>
-        reads.read({ command, become: o.become ?? become, becomeUser }, o.stdin);
-  const ctx = readContext(env, host, task, vars, read);
+  const fetch = task.delegateTo
+    ? (reqs: ReadRequest[]) => Promise.all(reqs.map((r) => runAlone(conn, r)))
+    : (reqs: ReadRequest[]) => reads.read(reqs);
+  const ctx = planContext(env, host, task, vars);
 
   let plan: Plan;
   try {
-    plan = await mod.plan(args, ctx);
+    plan = await mod.plan(args, ctx, await gather(mod, args, ctx, { become, becomeUser }, fetch));
   } catch (e) {
     if (e instanceof UnreachableError) throw e;
     throw new TaskFailure((e as Error).message);
@@ -385,7 +408,8 @@ async function runOnce(
   const result = registered(plan);
   let pendingCleared = false;
   if (!env.check && plan.steps.length) {
-    env.state.applied++;
+    // A delegated task changes this machine: no read of the host goes stale, but between plays it may matter.
+    env.cache.changed(task.delegateTo ? undefined : host);
     if (!task.delegateTo) reads.stale();
     // What the next tasks read, read in the same trip once these steps are done — not after a change
     // that a confirm step completes (it changes the host again).
@@ -425,7 +449,7 @@ async function runOnce(
     if (plan.finish) Object.assign(result, plan.finish(outputs));
     if (plan.confirm) await confirmChange(env, host, plan.confirm, outputs, become, result);
   } else if (!env.check && plan.confirm) {
-    env.state.applied++;
+    env.cache.changed(host);
     await confirmChange(env, host, plan.confirm, [], become, result);
   }
   if (plan.facts) applyFacts(env.state, plan.facts);

@@ -11,6 +11,7 @@ import { Connections } from './connections.js';
 import type { Extensions } from './extensions.js';
 import { executeTask, firstReads, resultFromReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
+import { ReadCache } from './read-cache.js';
 import { EarlyReads, type Fetched } from './early-reads.js';
 import { BlockRun } from './blocks.js';
 import { markRaw } from '../template/expr.js';
@@ -77,7 +78,8 @@ export async function runPlaybook(
     (host, via, route) => reporter.reached?.(host, via === route.name ? route.describe : 'directly (ansible_host)'),
   );
   state.connections = connections;
-  const early = new EarlyReads(state);
+  const cache = new ReadCache();
+  const early = new EarlyReads(cache);
   const connection = (host: string): Promise<Connection> => connections.get(host);
   let held: Held | undefined;
   try {
@@ -87,10 +89,11 @@ export async function runPlaybook(
     // A failure is not lost: the host's first task awaits the same promise and reports it.
     for (const host of new Set([...(opts.lock ? [opts.lock.host] : []), ...playHosts.flat()]))
       connection(host).catch(() => undefined);
-    // What each host reads first (src/runner/early-reads.ts), worked out while the handshakes run: it
+    // What each host reads first (src/engine/runner/early-reads.ts), worked out while the handshakes run: it
     // is sent once the lock is held — before, another run may still be changing the hosts.
     const base = {
       state,
+      cache,
       modules: opts.extensions.modules,
       check: opts.check,
       diff: opts.diff,
@@ -118,8 +121,10 @@ export async function runPlaybook(
       const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
       trace(`play ${play.name}`);
       reporter.playStart(play, hosts);
+      cache.startPlay(i);
       const env: ExecEnv = {
         state,
+        cache,
         modules: opts.extensions.modules,
         play,
         playHosts: hosts,
@@ -129,7 +134,6 @@ export async function runPlaybook(
         connection,
         connections,
         once: new Map(),
-        earlyReads: (host) => early.take(host, i),
       };
       await forEachLimited(hosts, opts.forks, async (host) => {
         await runHostPlay(env, host, reporter);
@@ -163,13 +167,9 @@ export async function runPlaybook(
 async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Promise<void> {
   const notified = new Set<string>();
   const handlers = handlersOf(env.play);
-  // Fresh for each play: between plays, other hosts act on this one (tunnels arrive, keys change).
+  // The play's look-ahead; what is still good to use is the run's cache's to say (./read-cache.ts).
   const pendingRead = listPending(env.play);
-  const reads = new HostReads(
-    () => env.connection(host),
-    handlers.length ? [pendingRead] : [],
-    env.earlyReads && (() => env.earlyReads!(host)),
-  );
+  const reads = new HostReads(host, () => env.connection(host), env.cache, handlers.length ? [pendingRead] : []);
   const tasks = env.play.tasks;
   const blocks = new BlockRun();
   const h = env.state.host(host);
@@ -193,8 +193,9 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
     }
   }
   if (!handlers.length) return;
-  // Handlers an interrupted run notified but never ran (src/runner/pending.ts).
-  const pending = new Set((await reads.read(pendingRead).catch(() => undefined))?.stdout.split('\n') ?? []);
+  // Handlers an interrupted run notified but never ran (src/engine/runner/pending.ts).
+  const [listed] = await reads.read([pendingRead]).catch(() => [undefined]);
+  const pending = new Set(listed?.stdout.split('\n') ?? []);
   for (const handler of handlers) {
     const key = pendingKey(env.play, handler);
     if (!notifies(notified, handler) && !pending.has(key)) continue;
@@ -203,13 +204,13 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
     if (env.state.host(host).failed || env.state.host(host).unreachable) return;
     // A handler with nothing to do (or that ran its steps without the marker) clears it on its own.
     if (!env.check && r.status !== 'failed' && !r.pendingCleared) {
-      env.state.applied++;
+      env.cache.changed(host);
       await runAlone(await env.connection(host), clear).catch(() => undefined);
     }
   }
 }
 
-/** The play's handlers that can run: only a task of the play that notifies can have left one pending (src/runner/pending.ts). */
+/** The play's handlers that can run: only a task of the play that notifies can have left one pending (src/engine/runner/pending.ts). */
 const handlersOf = (play: PlayDef) => (play.tasks.some((t) => t.notify.length) ? play.handlers : []);
 
 /**
@@ -289,7 +290,7 @@ async function runTask(
         stat.ignored++;
         stat.ok++;
       } else {
-        // In a block: rescued, or failing the host only after its always sections (src/runner/blocks.ts).
+        // In a block: rescued, or failing the host only after its always sections (src/engine/runner/blocks.ts).
         const caught = blocks && task.blocks.length ? blocks.failed(task) : 'fatal';
         // The rescue section sees what failed, as in Ansible.
         if (caught !== 'fatal')

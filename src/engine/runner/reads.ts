@@ -1,19 +1,19 @@
-// A host's reads during one play, batched. When a task is about to read, the first read of it and
-// of the tasks after it is fetched in one round trip (src/connection/batch.ts), and those tasks take
-// their read from there. A fetched read stays valid only while nothing on the host has changed: the
-// first step applied throws all of them away. After a task that reports a change, look-ahead starts
-// small again (1, 2, 4, … tasks) so a first run, where every task changes something, doesn't read
-// the same things over and over. A task that changes something carries the next tasks' reads in the
-// trip of its steps (after them), so a run of changes costs one round trip a task, not two.
-import { readBatch, readKey, runAlone, tripSize, MAX_TRIP_BYTES, type ReadRequest } from '../connection/batch.js';
-import type { Connection, RunResult } from '../connection/types.js';
+// A host's look-ahead during one play: when a task is about to read, the reads of it and of the tasks
+// after it that are not at hand yet go in one round trip (src/engine/connection/batch.ts), and those
+// tasks take theirs from the run's ReadCache (./read-cache.ts, which decides what is still good).
+// After a task that reports a change, look-ahead starts small again (1, 2, 4, … tasks) so a first
+// run, where every task changes something, doesn't read the same things over and over. A task that
+// changes something carries the next tasks' reads in the trip of its steps (after them), so a run of
+// changes costs one round trip a task, not two.
+import { readBatch, readKey, runAlone, tripSize, MAX_TRIP_BYTES } from '../connection/batch.js';
+import type { Connection, ReadRequest, RunResult } from '../connection/types.js';
 import { trace } from '../util/trace.js';
+import type { ReadCache } from './read-cache.js';
 
 /** The reads a task will make first; undefined when that can't be known before it runs. */
 export type WantedReads = (taskIndex: number) => Promise<ReadRequest[] | undefined>;
 
 export class HostReads {
-  private fetched = new Map<string, RunResult>();
   /** Tasks before this index have been looked ahead at since the host last changed. */
   private lookedAheadTo = 0;
   /** How many tasks the next look-ahead covers. */
@@ -24,39 +24,33 @@ export class HostReads {
    * task); `alsoRead` goes with the first batch (the play's pending handlers).
    */
   constructor(
+    private readonly host: string,
     private readonly connect: () => Promise<Connection>,
+    private readonly cache: ReadCache,
     private alsoRead: ReadRequest[] = [],
-    private early?: () => Promise<Map<string, RunResult> | undefined>,
   ) {}
 
-  /** The reads sent when the host was connected (src/runner/early-reads.ts), if still good: taken once, first. */
-  private async adoptEarly(): Promise<void> {
-    if (!this.early) return;
-    const take = this.early;
-    this.early = undefined;
-    for (const [key, res] of (await take()) ?? []) if (!this.fetched.has(key)) this.fetched.set(key, res);
-  }
-
-  /** Before task `index` (of `count`): if it will read something not fetched yet, fetch its read and those of the tasks after it. */
+  /** Before task `index` (of `count`): if it will read something not at hand, fetch its reads and those of the tasks after it. */
   async lookAhead(index: number, count: number, wants: WantedReads): Promise<void> {
-    await this.adoptEarly();
+    await this.cache.settled(this.host);
     const reqs = await this.collect(index, count, wants);
     // A lone read costs the same round trip as the task making it itself.
     if (reqs.length < 2) return;
-    let results: (RunResult | undefined)[];
+    let conn: Connection;
     try {
-      const conn = await this.connect();
-      trace(`${conn.host}: ${reqs.length} reads in one round trip`);
-      results = await readBatch(conn, reqs);
+      conn = await this.connect();
     } catch {
       return; // each task reads for itself, and reports what went wrong
     }
-    this.took(reqs, results);
+    trace(`${this.host}: ${reqs.length} reads in one round trip`);
+    const results = readBatch(conn, reqs);
+    this.cache.add(this.host, reqs, results);
+    await results.catch(() => undefined);
   }
 
   /**
-   * A task is about to apply steps (after stale()): what task `index` and the ones after it will read,
-   * to fetch in the same trip, after those steps (src/runner/steps.ts). Hand the results to took().
+   * A task is about to apply steps: what task `index` and the ones after it will read, to fetch in the
+   * same trip, after those steps (src/engine/runner/steps.ts). Hand the results to took().
    */
   async readsAfterSteps(index: number, count: number, wants: WantedReads): Promise<ReadRequest[]> {
     // Tasks that read nothing (skipped by their `when`, say) don't stop the look to the next one.
@@ -64,25 +58,19 @@ export class HostReads {
     return this.collect(index, count, wants);
   }
 
-  /** Results of reads fetched by someone else (reads that rode along with a task's steps). */
+  /** Results of reads taken after a change, in the trip of its steps. */
   took(reqs: ReadRequest[], results: (RunResult | undefined)[]): void {
-    reqs.forEach((r, k) => {
-      const res = results[k];
-      if (res) this.fetched.set(readKey(r), res);
-    });
+    this.cache.add(this.host, reqs, Promise.resolve(results));
   }
 
-  /** The first read of task `index` (if not fetched yet) and of the tasks after it, up to the window. */
+  /** The reads of task `index` not at hand yet, and of the tasks after it, up to the window. */
   private async collect(index: number, count: number, wants: WantedReads): Promise<ReadRequest[]> {
     if (index >= count || index < this.lookedAheadTo) return [];
-    const own = (await wants(index))?.filter((r) => !this.fetched.has(readKey(r)));
+    const fresh = (r: ReadRequest) => !this.cache.has(this.host, r);
+    const own = (await wants(index))?.filter(fresh);
     if (!own?.length) return []; // nothing to read, or not knowable yet: the task reads for itself
-    const reqs = [
-      ...own,
-      ...this.alsoRead.filter((r) => !own.some((o) => readKey(o) === readKey(r)) && !this.fetched.has(readKey(r))),
-    ];
+    const reqs = dedupe([...own, ...this.alsoRead.filter(fresh)]);
     this.alsoRead = [];
-    const keys = new Set(reqs.map(readKey));
     let bytes = size(reqs);
     const end = Math.min(count, index + this.window);
     let next = index + 1;
@@ -93,9 +81,8 @@ export class HostReads {
         unknown ??= next;
         continue;
       }
-      const more = wanted.filter((r) => !keys.has(readKey(r)) && !this.fetched.has(readKey(r)));
+      const more = dedupe(wanted.filter(fresh)).filter((r) => !reqs.some((q) => same(q, r)));
       if (bytes + size(more) > MAX_TRIP_BYTES) break;
-      for (const r of more) keys.add(readKey(r));
       reqs.push(...more);
       bytes += size(more);
     }
@@ -105,17 +92,32 @@ export class HostReads {
     return reqs;
   }
 
-  /** A read: the fetched result if there is one (fetched since the host last changed), else live. */
-  async read(req: ReadRequest, stdin?: string): Promise<RunResult> {
-    await this.adoptEarly();
-    const hit = stdin === undefined ? this.fetched.get(readKey(req)) : undefined;
-    if (hit) return hit;
-    return runAlone(await this.connect(), { ...req, stdin });
+  /** The reads `reqs`: those at hand from the cache, the others fetched (in one trip when several) and kept. */
+  async read(reqs: readonly ReadRequest[]): Promise<RunResult[]> {
+    await this.cache.settled(this.host);
+    const held = await Promise.all(reqs.map((r) => this.cache.get(this.host, r)));
+    const missing = dedupe(reqs.filter((_, i) => !held[i]));
+    if (missing.length) {
+      const conn = await this.connect();
+      const fetched = missing.length === 1 ? runAlone(conn, missing[0]).then((r) => [r]) : readBatch(conn, missing);
+      this.cache.add(this.host, missing, fetched);
+      const got = await fetched;
+      // A read of the batch that did not come back is read alone.
+      for (const [k, r] of missing.entries())
+        if (!got[k])
+          this.cache.add(
+            this.host,
+            [r],
+            runAlone(conn, r).then((x) => [x]),
+          );
+    }
+    return Promise.all(
+      reqs.map(async (r, i) => held[i] ?? (await this.cache.get(this.host, r)) ?? runAlone(await this.connect(), r)),
+    );
   }
 
-  /** Steps are about to run on the host: anything fetched may be stale from now on. */
+  /** Steps were applied on the host: look ahead from the next task again. */
   stale(): void {
-    this.fetched.clear();
     this.lookedAheadTo = 0;
   }
 
@@ -125,4 +127,6 @@ export class HostReads {
   }
 }
 
+const same = (a: ReadRequest, b: ReadRequest) => readKey(a) === readKey(b);
+const dedupe = (reqs: readonly ReadRequest[]) => [...new Map(reqs.map((r) => [readKey(r), r])).values()];
 const size = (reqs: ReadRequest[]) => reqs.reduce((n, r) => n + tripSize(r), 0);

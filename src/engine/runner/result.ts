@@ -10,7 +10,7 @@ export interface TaskResult {
   msg?: string;
   /** Failed, but ignore_errors: the host goes on. */
   ignored?: boolean;
-  /** A handler's pending marker went in the same round trip as its steps (src/runner/pending.ts). */
+  /** A handler's pending marker went in the same round trip as its steps (src/engine/runner/pending.ts). */
   pendingCleared?: boolean;
 }
 

@@ -30,8 +30,6 @@ export class RunState {
   readonly stats = new Map<string, HostStats>();
   /** The run's connections: how each host was reached (`via`), for output. */
   connections?: Connections;
-  /** Counts changes applied on any host (steps, confirms, handler markers cleared): reads from before one may be stale. */
-  applied = 0;
 
   constructor(readonly inventory: Inventory) {
     for (const name of inventory.hosts.keys()) {

@@ -1,5 +1,5 @@
 // Applying a plan's steps in as few round trips as possible: consecutive steps travel in one exec
-// (src/connection/batch.ts) that stops at the first failing step, exactly as running them one by
+// (src/engine/connection/batch.ts) that stops at the first failing step, exactly as running them one by
 // one would. On a first apply most tasks have several steps (mkdir, chown, ssh-keygen, …). Their
 // inputs (file contents) travel on the exec's stdin, so a big file shares the trip like any step.
 import {

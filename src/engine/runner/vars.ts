@@ -44,7 +44,7 @@ export function taskVars(ctx: VarsContext, host: string, task: TaskDef): Record<
   const inv = state.inventory.hosts.get(host)!;
   const facts = state.host(host).facts;
   return {
-    // Registered results and facts are data: never rendered again (src/playbook/expr.ts, RAW).
+    // Registered results and facts are data: never rendered again (src/engine/template/expr.ts, RAW).
     [RAW]: new Set(Object.keys(facts).filter((k) => !Object.hasOwn(task.vars, k))),
     ...playDefaults(play),
     ...inv.vars,

@@ -1,5 +1,5 @@
 // One compiled validator per JSON schema. Compiling with ajv costs ~10 ms a schema, ~150 ms a run,
-// so `npm run build` compiles every schema relay-play has ahead of time (scripts/precompile-schemas.js
+// so `npm run build` compiles every schema relay-play has ahead of time (scripts/precompile-schemas.mjs
 // writes dist/src/schema/precompiled.js). A schema without a precompiled validator — one that changed
 // since the build, or any schema when that step was skipped — is compiled here with the same options.
 import { createHash } from 'node:crypto';

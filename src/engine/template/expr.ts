@@ -1,6 +1,6 @@
 // Ansible's (Jinja's) expression language: `when:` conditions and every `{{ ... }}` of a template.
 // A small tokenizer + recursive-descent parser + tree-walking evaluator: nothing is ever eval'd, only
-// the filters, tests and methods listed in src/playbook/filters.ts can be called, and only own
+// the filters, tests and methods listed in src/engine/template/filters.ts can be called, and only own
 // properties of plain objects/arrays are read.
 import {
   compare,
@@ -605,7 +605,7 @@ export {
 /**
  * Variables may hold templates that refer to other variables (`url: "http://{{ host }}:{{ port }}"`);
  * as in Ansible, they are rendered when used, with the variables of the place that uses them. The
- * template engine (src/playbook/jinja.ts) plugs itself in here.
+ * template engine (src/engine/template/jinja.ts) plugs itself in here.
  */
 export type TemplateResolver = (text: string, scope: Scope) => unknown;
 let resolver: TemplateResolver | undefined;

@@ -1,5 +1,5 @@
 // Role templates written for handlebars (`templates/*.hbs`): own instance, strict, no HTML escaping.
-// Everything else in playbooks, roles and inventories is Jinja (src/playbook/jinja.ts).
+// Everything else in playbooks, roles and inventories is Jinja (src/engine/template/jinja.ts).
 import Handlebars from 'handlebars';
 import { deepEqual, truthy } from './expr.js';
 

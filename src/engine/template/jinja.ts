@@ -1,4 +1,4 @@
-// Jinja templates as Ansible renders them: `{{ expr }}` (expressions of src/playbook/expr.ts, the
+// Jinja templates as Ansible renders them: `{{ expr }}` (expressions of src/engine/template/expr.ts, the
 // same engine as `when:`), `{% if %}`/`{% elif %}`/`{% else %}`, `{% for %}` (with `loop.*`, `else`
 // and an `if` filter), `{% set %}`, `{% raw %}`, `{# comments #}` and whitespace control (`{%-`,
 // `-%}`). As in Ansible: trim_blocks (a newline right after a block tag is dropped), no
@@ -420,7 +420,7 @@ function renderIn(text: string, scope: Scope): unknown {
   return renderNodes(c.nodes, { current: scope }, text);
 }
 
-// Variables holding templates are rendered where they are used (src/playbook/expr.ts).
+// Variables holding templates are rendered where they are used (src/engine/template/expr.ts).
 setTemplateResolver(renderIn);
 
 /**

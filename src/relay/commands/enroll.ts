@@ -2,7 +2,7 @@
 // admin's network: relay-play allocates and records its port on the relay, makes its relay key and
 // sshd host key here, authorizes the relay key on the relay (restricted like any device's), and writes
 // what the device runs on first boot — a cloud-config, or with --script a POSIX shell script. The first
-// `apply` that reaches the device through its tunnel rotates the relay key (src/cli/apply.ts).
+// `apply` that reaches the device through its tunnel rotates the relay key (src/relay/commands/apply.ts).
 import { closeSync, existsSync, fchmodSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@ import {
   type Inventory,
   loadInventory,
   openConnection,
-  type ReadContext,
+  planOn,
   type RunState,
   UnreachableError,
 } from '../../engine/index.js';
@@ -72,19 +72,9 @@ export async function nixosCommand(
     throw e;
   }
   try {
-    const ctx: ReadContext = {
-      host: relay,
-      check: true,
-      become: true,
-      read: (command, o = {}) => conn.run(command, { stdin: o.stdin, become: o.become ?? true }),
-      resolveLocal: () => {
-        throw new Error('not available');
-      },
-      render: (t) => t,
-      renderHandlebars: (t) => t,
-      evaluate: () => undefined,
-    };
-    const plan = await relay_fleet.plan(
+    const plan = await planOn(
+      conn,
+      relay_fleet,
       {
         devices: inv.groups.get('devices') ?? [],
         clients: inv.groups.get('clients') ?? [],
@@ -93,7 +83,7 @@ export async function nixosCommand(
         state_file: '/var/lib/relay-play/fleet.json',
         host_key: '/etc/ssh/ssh_host_ed25519_key.pub',
       },
-      ctx,
+      { become: true },
     );
     if (plan.failed) {
       process.stderr.write(`relay-play nixos: ${plan.failed}\n`);

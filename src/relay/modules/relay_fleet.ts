@@ -93,7 +93,7 @@ export function fleetInput(args: FleetArgs): FleetInput {
   };
 }
 
-export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
+export const relay_fleet: Module<FleetArgs, 'state'> = {
   schema: {
     type: 'object',
     properties: {
@@ -128,8 +128,10 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
     'relay_issued',
   ],
 
-  async plan(args, ctx) {
-    const r = await ctx.read(shScript(READ, [args.host_key, args.state_file]));
+  reads: (args) => ({ state: { command: shScript(READ, [args.host_key, args.state_file]) } }),
+
+  plan(args, ctx, read) {
+    const r = read.state;
     if (r.code !== 0)
       return {
         changed: false,

@@ -8,7 +8,10 @@ interface SessionsArgs {
   close_ports: (number | string)[];
 }
 
-export const relay_sessions: Module<SessionsArgs> = {
+const ports = (args: SessionsArgs) =>
+  args.close_ports.map(Number).filter((p) => Number.isInteger(p) && p > 0 && p <= 65535);
+
+export const relay_sessions: Module<SessionsArgs, 'listeners'> = {
   schema: {
     type: 'object',
     properties: { close_ports: { type: 'array', items: { type: ['integer', 'string'], pattern: '^[0-9]+$' } } },
@@ -16,14 +19,18 @@ export const relay_sessions: Module<SessionsArgs> = {
     additionalProperties: false,
   },
 
-  async plan(args, ctx): Promise<Plan> {
-    const ports = args.close_ports.map(Number).filter((p) => Number.isInteger(p) && p > 0 && p <= 65535);
-    if (!ports.length) return { changed: false, steps: [], result: { closed: [] } };
-    const r = await ctx.read(shellJoin(['ss', '-Hltnp']));
+  // Nothing to read when no port is to be closed.
+  reads: (args) => (ports(args).length ? { listeners: { command: shellJoin(['ss', '-Hltnp']) } } : {}),
+
+  plan(args, _ctx, read): Plan {
+    if (!ports(args).length) return { changed: false, steps: [], result: { closed: [] } };
+    const r = read.listeners;
     if (r.code !== 0)
       return { changed: false, steps: [], failed: `ss -Hltnp failed: ${r.stderr.trim() || `exit ${r.code}`}` };
     const listeners = parseSs(r.stdout);
-    const held = ports.map((port) => ({ port, pids: sessionPids(listeners, port) })).filter((h) => h.pids.length);
+    const held = ports(args)
+      .map((port) => ({ port, pids: sessionPids(listeners, port) }))
+      .filter((h) => h.pids.length);
     if (!held.length) return { changed: false, steps: [], result: { closed: [] } };
     const pids = [...new Set(held.flatMap((h) => h.pids))];
     return {

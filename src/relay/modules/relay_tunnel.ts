@@ -62,7 +62,7 @@ interface TunnelArgs {
    * Whether the relay got through its plays in this run (default yes). When not, the tunnel is left as it
    * is: a changed tunnel could not come up, and each device would wait its whole confirm timeout. An
    * argument rather than a `when`, so the task's read is known before the relay's plays run
-   * (src/runner/early-reads.ts honours a condition that is false at the start).
+   * (src/engine/runner/early-reads.ts honours a condition that is false at the start).
    */
   relay_ready?: BoolArg;
 }
@@ -113,7 +113,7 @@ if [ -n "$newkey" ] && [ -e "$newkey" ]; then echo newkey=yes; else echo newkey=
 export const tunnelRead = (dir: string, unit: string, newKey: string, rollbackUnit: string, rollbackScript: string) =>
   shScript(READ, [dir, unit, newKey, rollbackUnit, rollbackScript]);
 
-/** Both units' state — is-active, is-enabled and the run's id, a block each — read with READ, at once (the systemctl is shared: src/connection/unit-reads.ts). */
+/** Both units' state — is-active, is-enabled and the run's id, a block each — read with READ, at once (the systemctl is shared: src/engine/connection/unit-reads.ts). */
 const UNITS_READ = unitsShow([TUNNEL_UNIT, ROLLBACK_UNIT], ['ActiveState', 'UnitFileState', 'InvocationID']);
 
 // Keep what runs now (unless an earlier change is still unconfirmed: then the kept copy is what ran
@@ -419,7 +419,7 @@ async function confirmTunnel(ctx: ConfirmContext, f: TunnelFacts, token: string,
   };
 }
 
-export const relay_tunnel: Module<TunnelArgs> = {
+export const relay_tunnel: Module<TunnelArgs, 'tunnel' | 'units'> = {
   schema: {
     type: 'object',
     properties: {
@@ -436,13 +436,15 @@ export const relay_tunnel: Module<TunnelArgs> = {
     additionalProperties: false,
   },
 
-  async plan(args, ctx): Promise<Plan> {
-    // The read first: it needs none of the fleet's facts, so a run reads it before the relay has decided
-    // them (src/runner/early-reads.ts).
-    const [r, units] = await Promise.all([
-      ctx.read(tunnelRead(DIR, TUNNEL_UNIT, args.switch_key ?? '', ROLLBACK_UNIT, ROLLBACK_SCRIPT_PATH)),
-      ctx.read(UNITS_READ),
-    ]);
+  // Its reads need none of the fleet's facts, so a run fetches them before the relay has decided those
+  // (src/engine/runner/early-reads.ts); the units' state shares one systemctl with other unit reads.
+  reads: (args) => ({
+    tunnel: { command: tunnelRead(DIR, TUNNEL_UNIT, args.switch_key ?? '', ROLLBACK_UNIT, ROLLBACK_SCRIPT_PATH) },
+    units: { command: UNITS_READ },
+  }),
+
+  async plan(args, ctx, read): Promise<Plan> {
+    const { tunnel: r, units } = read;
     if (!toBool(args.relay_ready, true))
       return {
         changed: false,

@@ -178,21 +178,31 @@ export function differences(settings: Record<string, string[]>, expect: Record<s
 
 const dirOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
 
-export const sshd_check: Module<SshdCheckArgs> = {
+/** The configuration file, and sshd -C's connection spec ('' for none). */
+function target(args: SshdCheckArgs): { config: string; spec: string } {
+  const config = args.config ?? '/etc/ssh/sshd_config';
+  const spec = args.match
+    ? Object.entries(args.match)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')
+    : '';
+  return { config, spec };
+}
+
+export const sshd_check: Module<SshdCheckArgs, 'sshd' | 'units'> = {
   schema,
-  async plan(args, ctx): Promise<Plan> {
-    const config = args.config ?? '/etc/ssh/sshd_config';
-    const spec = args.match
-      ? Object.entries(args.match)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(',')
-      : '';
-    // Both reads at once, so both go in the same batch; the units' systemctl is shared with the other
-    // reads of units in it (src/connection/unit-reads.ts).
-    const [out, units] = await Promise.all([
-      ctx.read(shScript(SCRIPT, [config, spec]), { become: true }),
-      ctx.read(UNITS, { become: true }),
-    ]);
+  // The units' systemctl is shared with the other reads of units in the batch (unitsShow).
+  reads(args) {
+    const { config, spec } = target(args);
+    return {
+      sshd: { command: shScript(SCRIPT, [config, spec]), become: true },
+      units: { command: UNITS, become: true },
+    };
+  },
+
+  plan(args, ctx, read): Plan {
+    const { config, spec } = target(args);
+    const { sshd: out, units } = read;
     const fail = (msg: string, result: Record<string, unknown> = {}): Plan => ({
       changed: false,
       steps: [],

@@ -1,8 +1,9 @@
 // Test hosts for modules.
 // - sandboxCtx: a "host" that is this machine, confined (by convention) to a temp directory: every
-//   read runs for real with `sh -c` in that directory, and applyPlan runs the steps the same way, so
-//   plan → apply → plan again checks idempotency for real.
+//   read a module declares runs for real with `sh -c` in that directory, and applyPlan runs the steps
+//   the same way, so plan → apply → plan again checks idempotency for real.
 // - cannedCtx: reads answered from fixtures, for modules that touch system state (users, units).
+// planWith fetches a module's reads the way the runner does (src/engine/runner/execute.ts: gather).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
@@ -19,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, it } from 'node:test';
 import type { RunResult } from '../../../src/engine/connection/types.js';
-import type { Module, Plan, ReadContext } from '../../../src/engine/modules/types.js';
+import type { Module, Plan, PlanContext } from '../../../src/engine/modules/types.js';
+import { gather } from '../../../src/engine/runner/execute.js';
 import { argProblems } from '../../../src/engine/modules/args.js';
 import { evalExpr, parseExpr } from '../../../src/engine/template/expr.js';
 import { renderTemplateText } from '../../../src/engine/template/jinja.js';
@@ -60,8 +62,10 @@ export function sandboxPerTest(): Sandbox {
   };
 }
 
-export interface FakeCtx extends ReadContext {
+export interface FakeCtx extends PlanContext {
+  /** Every command read, in order. */
   reads: string[];
+  read(command: string): RunResult;
 }
 
 export function sandboxCtx(
@@ -74,9 +78,9 @@ export function sandboxCtx(
     check: opts.check ?? false,
     become: false,
     reads,
-    async read(command, o = {}) {
+    read(command) {
       reads.push(command);
-      return runLocal(command, sb.dir, o.stdin);
+      return runLocal(command, sb.dir);
     },
     resolveLocal: (path) => path,
     // The runner's engines, with opts.vars.
@@ -101,7 +105,7 @@ export function cannedCtx(
     check: opts.check ?? false,
     become: true,
     reads,
-    async read(command) {
+    read(command) {
       reads.push(command);
       const c: Canned | undefined = queue
         ? queue.shift()
@@ -139,11 +143,20 @@ export function applyPlan(plan: Plan, sb: Sandbox): Applied {
   return { outputs, result };
 }
 
-/** Validate args against the module's schema (as the runner does), then plan. */
-export async function planWith<A>(mod: Module<A>, args: A, ctx: ReadContext): Promise<Plan> {
+/** Validate args against the module's schema (as the runner does), fetch its reads from `ctx`, then plan. */
+export async function planWith<A>(mod: Module<A>, args: A, ctx: FakeCtx): Promise<Plan> {
   const problems = argProblems(mod as unknown as Module, 'test', args);
   if (problems.length) throw new Error(`invalid args: ${problems.map((p) => p.message).join('; ')}`);
-  return mod.plan(args, ctx);
+  return planRaw(mod, args, ctx);
+}
+
+/** Fetch the module's reads from `ctx`, then plan — without checking the arguments first. */
+export async function planRaw<A>(mod: Module<A>, args: A, ctx: FakeCtx): Promise<Plan> {
+  const record = args as Record<string, unknown>;
+  const facts = await gather(mod as unknown as Module, record, ctx, { become: ctx.become }, async (reqs) =>
+    reqs.map((r) => ctx.read(r.command)),
+  );
+  return mod.plan(args, ctx, facts);
 }
 
 /** Plan, apply, then plan again: returns both plans (the second must be a no-op). */
@@ -265,7 +278,10 @@ export function cannedCases<A>(
           plan.steps.map((s) => s.command),
           c.commands,
         );
-      assert.equal(plan.changed, c.changed ?? plan.steps.length > 0);
+      // What the case says, never what the plan under test says: a case states changed, or the commands.
+      const changed = c.changed ?? (c.commands ? c.commands.length > 0 : undefined);
+      assert.notEqual(changed, undefined, 'the case must say whether it changes something (changed or commands)');
+      assert.equal(plan.changed, changed);
       if (c.result) assert.deepEqual(plan.result, c.result);
     });
   }

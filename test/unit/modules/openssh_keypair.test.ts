@@ -82,8 +82,8 @@ describe('openssh_keypair', () => {
     const ctx = sandboxCtx(sb);
     const outputs: string[] = [];
     const read = ctx.read.bind(ctx);
-    ctx.read = async (cmd, o) => {
-      const r = await read(cmd, o);
+    ctx.read = (cmd) => {
+      const r = read(cmd);
       outputs.push(r.stdout, r.stderr);
       return r;
     };

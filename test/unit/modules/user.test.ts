@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { user } from '../../../src/engine/modules/user.js';
-import { cannedCases, cannedCtx, planWith, schemaOk, type CannedCase } from './fake-host.js';
+import { cannedCases, cannedCtx, planWith, schemaOk, type CannedCase, planRaw } from './fake-host.js';
 
 const RELAY = 'relay:x:998:998:Relay user:/home/relay:/usr/sbin/nologin';
 const facts = (o: {
@@ -209,7 +209,7 @@ describe('user (canned facts)', () => {
   });
 
   it('plan refuses a bad name even without the schema', async () => {
-    const plan = await user.plan({ name: "x'; reboot #" }, cannedCtx([]));
+    const plan = await planRaw(user, { name: "x'; reboot #" }, cannedCtx([]));
     assert.match(String(plan.failed), /invalid user name/);
   });
 });

@@ -1,6 +1,7 @@
 // File facts and atomic writes, shared by every module that manages a file.
 import { shScript } from '../../util/quote.js';
-import type { FileDiff, ReadContext, Step } from '../types.js';
+import type { RunResult } from '../../connection/types.js';
+import { readOutput, type FileDiff, type Read, type Step } from '../types.js';
 
 export interface FileFacts {
   exists: boolean;
@@ -47,10 +48,14 @@ export function parseFileFacts(stdout: string): FileFacts {
   return facts;
 }
 
-export async function fileFacts(ctx: ReadContext, path: string, opts: { content?: boolean } = {}): Promise<FileFacts> {
-  const r = await ctx.read(shScript(FACT_SCRIPT, [path, opts.content ? 'content' : '']));
-  if (r.code !== 0) throw new Error(`cannot read ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
-  const facts = parseFileFacts(r.stdout);
+/** The read of one path's facts (and its content, with `content`). */
+export const fileFactsRead = (path: string, opts: { content?: boolean } = {}): Read => ({
+  command: shScript(FACT_SCRIPT, [path, opts.content ? 'content' : '']),
+});
+
+/** fileFactsRead's result as FileFacts. */
+export function fileFactsOf(r: RunResult, path: string, opts: { content?: boolean } = {}): FileFacts {
+  const facts = parseFileFacts(readOutput(r, path));
   if (opts.content && facts.type === 'file' && facts.content === undefined) facts.content = '';
   return facts;
 }

@@ -5,14 +5,15 @@ import { createHash } from 'node:crypto';
 import type { RunResult } from '../../connection/types.js';
 import { boolArg, modeString, type BoolArg } from './schema.js';
 import { toBool } from '../../util/bool.js';
-import type { FileDiff, Plan, ReadContext } from '../types.js';
+import type { Facts, FileDiff, Plan, Reads } from '../types.js';
 import {
   attrChanges,
   attrDiff,
   attrSteps,
   backupFileOf,
   contentDiff,
-  fileFacts,
+  fileFactsOf,
+  fileFactsRead,
   writeFileStep,
   type Attrs,
 } from './files.js';
@@ -47,17 +48,17 @@ export function textOrBytes(bytes: Buffer): string | Buffer {
 }
 
 /**
- * `wanted` (the content) may be a function, called after the read: a template's read then needs none of the
- * variables its text does, so a run can send it before they are known (src/runner/early-reads.ts).
+ * What copy and template read: `dest`, with its content. A template's read needs none of the variables
+ * its text does, so a run can fetch it before they are known (src/engine/runner/early-reads.ts).
  */
-export async function planFileContent(
-  args: ManagedFileArgs,
-  wanted: string | Buffer | (() => string | Buffer),
-  ctx: ReadContext,
-): Promise<Plan> {
+export const managedFileReads = (args: ManagedFileArgs): Reads<'dest'> => ({
+  dest: fileFactsRead(args.dest, { content: true }),
+});
+
+/** The plan that makes `dest` hold `content`, from managedFileReads' result. */
+export function planFileContent(args: ManagedFileArgs, content: string | Buffer, read: Facts<'dest'>): Plan {
   const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
-  const facts = await fileFacts(ctx, args.dest, { content: true });
-  const content = typeof wanted === 'function' ? wanted() : wanted;
+  const facts = fileFactsOf(read.dest, args.dest, { content: true });
   if (facts.exists && facts.type !== 'file')
     return { changed: false, steps: [], failed: `${args.dest} exists and is not a regular file (${facts.type})` };
   const binary = typeof content !== 'string';

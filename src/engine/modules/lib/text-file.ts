@@ -1,7 +1,7 @@
 // Text files edited in memory (lineinfile, blockinfile, authorized_key): read once, compute the new
 // content, write atomically only when it differs, otherwise fix attributes in place.
 import { shScript } from '../../util/quote.js';
-import type { FileDiff, Plan, ReadContext, Step } from '../types.js';
+import { readOutput, type FileDiff, type Plan, type Read, type Step } from '../types.js';
 import {
   attrChanges,
   attrDiff,
@@ -31,14 +31,17 @@ if [ -d "$(dirname -- "$p")" ]; then echo parent; else echo noparent; fi
 set -- "$p" content
 ${FILE_FACTS_SCRIPT}`;
 
-export async function readTextFile(ctx: ReadContext, path: string): Promise<TextFile> {
-  const r = await ctx.read(shScript(SCRIPT, [path]));
-  if (r.code !== 0) throw new Error(`cannot read ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
-  const nl1 = r.stdout.indexOf('\n');
-  const nl2 = r.stdout.indexOf('\n', nl1 + 1);
-  const real = Buffer.from(r.stdout.slice(0, nl1), 'base64').toString('utf8') || path;
-  const parentExists = r.stdout.slice(nl1 + 1, nl2) === 'parent';
-  const facts = parseFileFacts(r.stdout.slice(nl2 + 1));
+/** The read of a text file to edit (SCRIPT). */
+export const textFileRead = (path: string): Read => ({ command: shScript(SCRIPT, [path]) });
+
+/** textFileRead's result. */
+export function textFileOf(r: RunResult, path: string): TextFile {
+  const out = readOutput(r, path);
+  const nl1 = out.indexOf('\n');
+  const nl2 = out.indexOf('\n', nl1 + 1);
+  const real = Buffer.from(out.slice(0, nl1), 'base64').toString('utf8') || path;
+  const parentExists = out.slice(nl1 + 1, nl2) === 'parent';
+  const facts = parseFileFacts(out.slice(nl2 + 1));
   if (facts.type === 'file' && facts.content === undefined) facts.content = '';
   return { real, parentExists, facts };
 }
