@@ -138,6 +138,11 @@ describe('adjacent outputs concatenate as text, never add', () => {
     assert.equal(renderString('{{#if off}}x{{else}}{{a}}{{b}}{{/if}}', N), '12');
     assert.equal(renderString('{{#with rows.[0]}}{{x}}{{y}}{{/with}}', N), '56');
   });
+
+  it('a null item in #each stays null (renders empty), not an empty object', () => {
+    assert.equal(renderString('{{#each xs}}[{{this}}]{{.}}{{/each}}', { xs: [null, 1, undefined, 0] }), '[][1]1[][0]0');
+    assert.equal(renderString('{{#each xs}}{{#if this}}y{{else}}n{{/if}}{{/each}}', { xs: [null, 1] }), 'ny');
+  });
 });
 
 describe('helpers', () => {
