@@ -103,6 +103,48 @@ describe('renderString', () => {
   });
 });
 
+// Handlebars with noEscape joins outputs with a bare `+`: without care, outputs that meet before any text
+// are added (`{{a}}{{b}}` with 1 and 2 gives 3). Every case here is one that would add.
+describe('adjacent outputs concatenate as text, never add', () => {
+  const N = { a: 1, b: 2, p: 22, on: true, off: false, list: [3, 4], rows: [{ x: 5, y: 6 }] };
+
+  it('two variables, the same one twice, triple-stash', () => {
+    assert.equal(renderString('{{a}}{{b}}', N), '12');
+    assert.equal(renderString('{{p}}{{p}}', N), '2222');
+    assert.equal(renderString('{{{a}}}{{{b}}}', N), '12');
+    assert.equal(renderString('{{a}}{{{b}}}', N), '12');
+    assert.equal(renderString('{{on}}{{off}}', N), 'truefalse');
+  });
+
+  it('numbers then text, and whitespace control that makes them adjacent', () => {
+    assert.equal(renderString('{{a}}{{b}} ports', N), '12 ports');
+    assert.equal(renderString('{{p}}{{p}}\n', N), '2222\n');
+    assert.equal(renderString('{{a}} {{~b}}/tcp', N), '12/tcp');
+    assert.equal(renderString('{{a~}}\n  {{b}}', N), '12');
+  });
+
+  it('inside #each, with this, fields and block params', () => {
+    assert.equal(renderString('{{#each list}}{{this}}{{this}} {{/each}}', N), '33 44 ');
+    assert.equal(renderString('{{#each list}}{{this}}{{@index}}{{/each}}', N), '3041');
+    assert.equal(renderString('{{#each rows}}{{x}}{{y}}{{/each}}', N), '56');
+    assert.equal(renderString('{{#each rows as |r|}}{{r.x}}{{r.y}}{{../a}}{{/each}}', N), '561');
+    assert.equal(renderString('{{#each list}}{{this}}{{@root.a}}{{/each}}', N), '3141');
+  });
+
+  it('helper results and block outputs', () => {
+    assert.equal(renderString('{{default missing 1}}{{default missing 2}}', N), '12');
+    assert.equal(renderString('{{eq a 1}}{{eq b 2}}', N), 'truetrue');
+    assert.equal(renderString('{{#if on}}{{a}}{{/if}}{{#if on}}{{b}}{{/if}}', N), '12');
+    assert.equal(renderString('{{#if off}}x{{else}}{{a}}{{b}}{{/if}}', N), '12');
+    assert.equal(renderString('{{#with rows.[0]}}{{x}}{{y}}{{/with}}', N), '56');
+  });
+
+  it('a null item in #each stays null (renders empty), not an empty object', () => {
+    assert.equal(renderString('{{#each xs}}[{{this}}]{{.}}{{/each}}', { xs: [null, 1, undefined, 0] }), '[][1]1[][0]0');
+    assert.equal(renderString('{{#each xs}}{{#if this}}y{{else}}n{{/if}}{{/each}}', { xs: [null, 1] }), 'ny');
+  });
+});
+
 describe('helpers', () => {
   it('default', () => {
     assert.equal(renderString('{{default missing "fallback"}}', VARS), 'fallback');

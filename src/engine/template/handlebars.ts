@@ -20,21 +20,6 @@ type Options = Handlebars.HelperOptions & { ids?: unknown[]; data?: { root?: unk
 const hb = Handlebars.create();
 const COMPILE_OPTS = { strict: true, noEscape: true, trackIds: true } as CompileOptions;
 
-// With noEscape, handlebars joins adjacent outputs with a bare `+`, so `{{port}}{{port}}` gives 4402
-// (numbers added, not concatenated). Make every buffer append a string append, on our instance only,
-// through the documented JavaScriptCompiler extension point.
-type Compiler = { appendToBuffer(source: unknown, location: unknown, explicit: unknown): unknown };
-const env = hb as unknown as { JavaScriptCompiler: new (...args: unknown[]) => Compiler };
-const BaseCompiler = env.JavaScriptCompiler;
-class StringAppendCompiler extends BaseCompiler {
-  appendToBuffer(source: unknown, location: unknown, explicit: unknown): unknown {
-    const parts = Array.isArray(source) ? source : [source];
-    return super.appendToBuffer(['"" + (', ...parts, ')'], location, explicit);
-  }
-}
-(StringAppendCompiler.prototype as unknown as { compiler: unknown }).compiler = StringAppendCompiler;
-env.JavaScriptCompiler = StringAppendCompiler;
-
 // ---------------------------------------------------------------- helpers
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -170,6 +155,70 @@ function isHelper(name: string): boolean {
   return Object.hasOwn(hb.helpers, name);
 }
 
+// ---------------------------------------------------------------- outputs as text
+
+// With noEscape, handlebars joins a template's outputs with a bare `+`, so `{{port}}{{port}}` gives 44
+// (numbers added, not concatenated). So before compiling, every statement that outputs a value (a mustache,
+// `{{{triple}}}` included, or a block) is put inside a block of this helper, which renders the statement
+// and returns its output as a string: `{{a}}{{b}}` compiles as
+// `{{#__text this}}{{a}}{{/__text}}{{#__text this}}{{b}}{{/__text}}`. This uses only handlebars' documented
+// parse / AST / Visitor / compile(ast) API (its docs/compiler-api.md). The statement itself is untouched,
+// and the block keeps its context (passed as `this`, so a null context stays null), @data, ../ and block
+// params: same lookups, same strict-mode errors at the same locations.
+const TEXT_HELPER = '__text';
+hb.registerHelper(TEXT_HELPER, (context: unknown, options: Handlebars.HelperOptions) => String(options.fn(context)));
+
+/** Puts each output statement of every program (blocks' bodies and else branches too) inside a TEXT_HELPER block. */
+class TextOutputs extends Handlebars.Visitor {
+  override Program(program: hbs.AST.Program): void {
+    super.Program(program); // nested programs first; the blocks added below are not visited again
+    program.body = program.body.map((s) =>
+      s.type === 'MustacheStatement' || s.type === 'BlockStatement' ? asText(s as OutputStatement) : s,
+    );
+  }
+}
+
+type OutputStatement = hbs.AST.MustacheStatement | hbs.AST.BlockStatement;
+
+function asText(statement: OutputStatement): hbs.AST.BlockStatement {
+  const loc = statement.loc;
+  const path = (parts: string[], original: string): hbs.AST.PathExpression => ({
+    type: 'PathExpression',
+    data: false,
+    depth: 0,
+    parts,
+    original,
+    loc,
+  });
+  // No whitespace control flags: parse() already applied the statement's own to the text around it.
+  const noStrip = { open: false, close: false };
+  return {
+    type: 'BlockStatement',
+    path: path([TEXT_HELPER], TEXT_HELPER),
+    params: [path([], 'this')],
+    // As the parser leaves them for `{{#__text this}}…{{/__text}}`: no hash, no block params, no else.
+    hash: undefined as unknown as hbs.AST.Hash,
+    program: { type: 'Program', body: [statement], blockParams: undefined as unknown as string[], loc },
+    inverse: undefined as unknown as hbs.AST.Program,
+    openStrip: noStrip,
+    inverseStrip: noStrip,
+    closeStrip: noStrip,
+    loc,
+  };
+}
+
+/**
+ * Template function for `text` with every output a string. The tree is parsed here, as the rewrite changes
+ * it in place. parse() has applied whitespace control (standalone lines, `~`) to the tree as written;
+ * compile() runs it again on the tree it is given, so that second pass leaves standalone lines alone
+ * (ignoreStandalone): in the rewritten tree, statements no longer sit where they were written.
+ */
+function compileText(text: string): Handlebars.TemplateDelegate {
+  const ast = parse(text);
+  new TextOutputs().accept(ast);
+  return hb.compile(ast, { ...COMPILE_OPTS, ignoreStandalone: true, knownHelpers: { [TEXT_HELPER]: true } });
+}
+
 // ---------------------------------------------------------------- compile + cache
 
 interface Compiled {
@@ -195,9 +244,8 @@ function parse(text: string): AST {
 function compile(text: string): Compiled {
   let c = cache.get(text);
   if (c) return c;
-  parse(text); // syntax errors → TemplateError now rather than at first render
-  c = { render: hb.compile(text, COMPILE_OPTS) };
-  const ast = parse(text);
+  const ast = parse(text); // syntax errors → TemplateError now rather than at first render
+  c = { render: compileText(text) };
   // Only a template that is exactly one mustache keeps the value's type; with any text around it,
   // even whitespace ("{{ port }}\n"), the result is text, as in Ansible.
   const stmts = ast.body;
