@@ -1,12 +1,99 @@
 // What a tool left on every host of the lab, with keys masked: the relay's user, sshd rules, keys and
 // fleet record, each device's tunnel user, key, pinned relay key and unit, the client's config and
-// pinned keys. Two tools did the same work when these are equal on every host; the bench compares them
+// pinned keys, and on every host the list of files where relay-play puts its own (type, owner, group,
+// mode). Two tools did the same work when these are equal on every host; the bench compares them
 // and refuses to publish a comparison where they are not.
+//
+// What only relay-play installs (RELAY_PLAY_ONLY: the tunnel's rollback unit and script, the device's
+// loopback sshd drop-in, its run's lock, markers and status cache) has no counterpart in the Ansible
+// mirror: it is read on every host for every tool and reported, never compared. Anything else in those
+// places that one tool leaves and the other does not makes the end states differ.
 import { diffLines } from 'diff';
 import type { Lab } from '../test/lab/index.js';
 
 /** "host: item" → what it showed (a failing command's exit code and error are part of it). */
 export type EndState = Record<string, string>;
+
+export type Role = 'relay' | 'device' | 'client';
+
+/** A path (and everything under it) that only relay-play installs on hosts of `roles`, and why. */
+export interface RelayPlayOnly {
+  roles: Role[];
+  path: string;
+  what: string;
+}
+
+/** What relay-play installs and the Ansible mirror (bench/ansible/site.yml) does not: never compared. */
+export const RELAY_PLAY_ONLY: RelayPlayOnly[] = [
+  {
+    roles: ['device'],
+    path: '/etc/systemd/system/relay-play-rollback.service',
+    what: "the tunnel's rollback unit (enabled: undoes a tunnel change relay-play did not confirm, also at boot)",
+  },
+  {
+    roles: ['device'],
+    path: '/etc/systemd/system/multi-user.target.wants/relay-play-rollback.service',
+    what: "the rollback unit's enablement link",
+  },
+  {
+    roles: ['device'],
+    path: '/usr/local/lib/relay-play',
+    what: "the rollback unit's script, tunnel-rollback (on the relay this directory holds the reaper, compared)",
+  },
+  {
+    roles: ['device'],
+    path: '/etc/relay-play/.rollback.lock',
+    what: "the lock of a tunnel change and its rollback (the rollback's state, /etc/relay-play/rollback/, exists only while a change is unconfirmed)",
+  },
+  {
+    roles: ['device'],
+    path: '/etc/ssh/sshd_config.d/relay-play-loopback.conf',
+    what: "the device's sshd drop-in exempting loopback (tunnel logins) from PerSourcePenalties: OpenSSH 9.8+ only, so not on Debian 12 hosts",
+  },
+  {
+    roles: ['relay', 'device', 'client'],
+    path: '/root/.relay-play',
+    what: 'markers of notified handlers (pending/: empty once they ran), so a run killed midway still runs them',
+  },
+  { roles: ['relay'], path: '/run/lock/relay-play.lock', what: 'the run lock (one relay-play run at a time)' },
+  {
+    roles: ['relay'],
+    path: '/run/relay-play',
+    what: "`relay-play status`'s record of each tunnel session's host key (a runtime cache)",
+  },
+];
+
+/** Whether `file` (a path in a file listing of a host of `role`) is, or is under, something only relay-play installs. */
+export function relayPlayOnly(role: Role, file: string): RelayPlayOnly | undefined {
+  return RELAY_PLAY_ONLY.find((o) => o.roles.includes(role) && (file === o.path || file.startsWith(`${o.path}/`)));
+}
+
+/**
+ * The places where relay-play puts its files, per role: every file there is listed (type, owner:group,
+ * mode, path), so an extra file, or another owner or mode of any of them, shows up. The client's are
+ * under its user's home.
+ */
+const FILES: Record<Role, string> = {
+  relay:
+    'sudo find /etc/ssh/sshd_config.d /home/relay /var/lib/relay-play /usr/local/lib/relay-play /root/.relay-play /run/relay-play /run/lock/relay-play.lock',
+  device:
+    'sudo find /etc/relay-play /etc/ssh/sshd_config.d /usr/local/lib/relay-play /root/.relay-play /var/lib/relay-play',
+  client: 'sudo find ~/.ssh /root/.relay-play',
+};
+const LISTED = "-printf '%y %u:%g %m %p\\n' 2>/dev/null";
+const filesCommand = (role: Role) =>
+  `{ ${FILES[role]} ${LISTED}; sudo find /etc/systemd/system -name 'relay*' ${LISTED}; } | sort -k4`;
+
+/** A host's file listing (FILES) cut in two: what is compared, and what only relay-play installs. */
+export function splitFiles(role: Role, listing: string): { compared: string; relayPlayOnly: string } {
+  const compared: string[] = [];
+  const only: string[] = [];
+  for (const line of listing.split('\n').filter(Boolean)) {
+    const file = line.split(' ').slice(3).join(' ');
+    (relayPlayOnly(role, file) ? only : compared).push(line);
+  }
+  return { compared: compared.join('\n'), relayPlayOnly: only.join('\n') };
+}
 
 const MASK = `sed -E 's#(ssh-ed25519) [A-Za-z0-9+/=]+#\\1 KEY#g'`;
 
@@ -50,15 +137,32 @@ const CLIENT: [string, string][] = [
   ['known_hosts.relay-play', `stat -c "%U %a" ~/.ssh/known_hosts.relay-play && ${MASK} ~/.ssh/known_hosts.relay-play`],
   ['jump key', "stat -c '%U %a' ~/.ssh/id_relay_access && cut -d' ' -f1,3- ~/.ssh/id_relay_access.pub"],
 ];
+const ITEMS: Record<Role, [string, string][]> = { relay: RELAY, device: DEVICE, client: CLIENT };
+
+/** A host's end state: what is compared, and what only relay-play installs (read, reported, never compared). */
+export interface HostReading {
+  compared: EndState;
+  relayPlayOnly: EndState;
+}
+
+const FILES_ITEM = 'files';
+export const RELAY_PLAY_ONLY_ITEM = 'installed only by relay-play';
 
 /** The items of one host in one exec: each framed by `@@<n>` and `@@rc <exit code>` lines. */
-async function readHost(lab: Lab, host: string, items: [string, string][]): Promise<EndState> {
+async function readHost(lab: Lab, host: string, role: Role): Promise<HostReading> {
+  const items: [string, string][] = [
+    ...ITEMS[role],
+    [FILES_ITEM, filesCommand(role)],
+    ...(role === 'device'
+      ? ([['rollback unit enabled', 'systemctl is-enabled relay-play-rollback.service']] as [string, string][])
+      : []),
+  ];
   const script = items.map(([, cmd], i) => `echo '@@${i}'; { ${cmd}\n} 2>&1; echo "@@rc $?"`).join('\n');
   const r = await lab.exec(host, 'bash -s', { input: script, timeoutMs: 120_000 });
   const out: EndState = {};
   if (r.code !== 0 && !r.stdout.includes('@@0')) {
     for (const [name] of items) out[`${host}: ${name}`] = `[could not read: exit ${r.code}] ${r.stderr.trim()}`;
-    return out;
+    return { compared: out, relayPlayOnly: {} };
   }
   items.forEach(([name], i) => {
     const m = new RegExp(`^@@${i}\\n([\\s\\S]*?)@@rc (\\d+)$`, 'm').exec(r.stdout);
@@ -66,7 +170,16 @@ async function readHost(lab: Lab, host: string, items: [string, string][]): Prom
   });
   const fleet = `${host}: fleet state`;
   if (out[fleet] !== undefined) out[fleet] = normalizeFleet(out[fleet]);
-  return out;
+  // The listing: relay-play's own files apart (with the rollback unit's state), the rest compared.
+  const files = splitFiles(role, out[`${host}: ${FILES_ITEM}`]);
+  out[`${host}: ${FILES_ITEM}`] = files.compared;
+  const only = [files.relayPlayOnly];
+  const enabled = `${host}: rollback unit enabled`;
+  if (out[enabled] !== undefined) {
+    only.push(`relay-play-rollback.service: ${out[enabled].replace(/\n/g, ' ')}`);
+    delete out[enabled];
+  }
+  return { compared: out, relayPlayOnly: { [`${host}: ${RELAY_PLAY_ONLY_ITEM}`]: only.filter(Boolean).join('\n') } };
 }
 
 /** fleet.json as data (the tools format JSON differently): ports, which keys are recorded, clients. */
@@ -91,16 +204,19 @@ function normalizeFleet(text: string): string {
 }
 
 /** The end state of every host: the relay, each device, the client (at most 16 reads at a time). */
-export async function endState(lab: Lab, relay: string, devices: string[], client: string): Promise<EndState> {
-  const jobs: [string, [string, string][]][] = [
-    [relay, RELAY],
-    ...devices.map((d): [string, [string, string][]] => [d, DEVICE]),
-    [client, CLIENT],
+export async function endState(lab: Lab, relay: string, devices: string[], client: string): Promise<HostReading> {
+  const jobs: [string, Role][] = [
+    [relay, 'relay'],
+    ...devices.map((d): [string, Role] => [d, 'device']),
+    [client, 'client'],
   ];
-  const out: EndState = {};
+  const out: HostReading = { compared: {}, relayPlayOnly: {} };
   for (let i = 0; i < jobs.length; i += 16) {
-    const parts = await Promise.all(jobs.slice(i, i + 16).map(([h, items]) => readHost(lab, h, items)));
-    for (const p of parts) Object.assign(out, p);
+    const parts = await Promise.all(jobs.slice(i, i + 16).map(([h, role]) => readHost(lab, h, role)));
+    for (const p of parts) {
+      Object.assign(out.compared, p.compared);
+      Object.assign(out.relayPlayOnly, p.relayPlayOnly);
+    }
   }
   return out;
 }

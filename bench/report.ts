@@ -4,7 +4,7 @@
 // and machine serves as the 8-device baseline of a larger run.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { endStateDiff, type EndState } from './end-state.js';
+import { endStateDiff, RELAY_PLAY_ONLY, type EndState, type RelayPlayOnly } from './end-state.js';
 import { median, type Breakdown, type Machine, type ProfileSummary } from './lib.js';
 
 export type Tool = 'relay-play' | 'ansible' | 'ansible-pipelining';
@@ -46,8 +46,13 @@ export interface PhaseResult {
   noChangeMedian: number;
   addOne: RunRecord;
   verified: { rpi1ThroughRelay: boolean; newDeviceThroughRelay: boolean };
-  /** every host's end state after the add-one run (bench/end-state.ts) */
+  /** every host's end state after the add-one run (bench/end-state.ts): compared with relay-play's */
   endState: EndState;
+  /**
+   * what this tool left on every host of the things only relay-play installs (bench/end-state.ts,
+   * RELAY_PLAY_ONLY): never compared; for Ansible, what is there of them at all
+   */
+  relayPlayOnly?: EndState;
   /** what went wrong in this tool's runs besides the timed ones (default-forks run, profiling run) */
   problems: string[];
   /** relay-play only, when hosts > 20: a no-change run with the default --forks 20 (N+1 inventory) */
@@ -83,6 +88,13 @@ export interface Report {
   targets?: { name: string; holds: boolean; detail: string }[];
   /** per tool compared with relay-play: "host: item" → its differing lines */
   endStateDiffers?: Record<string, Record<string, string[]>>;
+  /** the end state's scope: what only relay-play installs is named here, read (PhaseResult.relayPlayOnly), not compared */
+  notCompared?: { installedOnlyByRelayPlay: RelayPlayOnly[] };
+}
+
+/** The scope note of every report: what the end-state comparison leaves out, by name. */
+export function notCompared(): NonNullable<Report['notCompared']> {
+  return { installedOnlyByRelayPlay: RELAY_PLAY_ONLY.map((o) => ({ ...o, roles: [...o.roles] })) };
 }
 
 /** Median of the runs that passed every check: a failed run's seconds never count. */

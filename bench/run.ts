@@ -27,6 +27,7 @@ import { endState } from './end-state.js';
 import {
   baseline,
   compareEndStates,
+  notCompared,
   okMedian,
   reportProblems,
   TOOL_LABEL,
@@ -477,7 +478,8 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
       noChangeMedian: okMedian(noChange),
       addOne,
       verified: { rpi1ThroughRelay: rpi1, newDeviceThroughRelay: added },
-      endState: state,
+      endState: state.compared,
+      relayPlayOnly: state.relayPlayOnly,
       problems: phaseProblems,
       noChangeDefaultForks,
       sudoPerNoChangeRun,
@@ -747,6 +749,7 @@ async function main(): Promise<void> {
     phases: [],
     problems: [],
     valid: false,
+    notCompared: notCompared(),
   };
   log(
     `machine: ${rep.machine.nproc} CPUs (${rep.machine.cpuModel}), ${rep.machine.memoryGiB} GiB; ${rep.machine.ansible ?? 'no ansible'}; ${rep.machine.openssh}`,
@@ -864,6 +867,10 @@ async function main(): Promise<void> {
     out.push(
       `end state of ${TOOL_LABEL[tool as Tool]} vs relay-play on all ${rep.hosts + 1} hosts (keys masked): identical`,
     );
+  }
+  if (Object.keys(rep.endStateDiffers).length) {
+    const paths = (rep.notCompared?.installedOnlyByRelayPlay ?? []).map((o) => `${o.path} (${o.roles.join(', ')})`);
+    out.push(`  not compared, installed only by relay-play (bench/README.md): ${paths.join(', ')}`);
   }
   out.push(`\nresults: ${path.relative(REPO, file)}`);
   process.stdout.write(out.join('\n') + '\n');

@@ -6,9 +6,10 @@
 // The 2-minute network cut of rpi3 runs in the background while the relay and device restart tests
 // (which only touch rpi1, rpi2 and the relay) go on; its recovery is measured after they are done.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { labAvailable, startLab, type ExecResult, type Lab } from './lab/index.js';
-import { recap, relayPlay, show, tempDir, writeYaml } from './integration/util.js';
+import { recap, relayPlay, show, tempDir, waitFor, writeYaml } from './integration/util.js';
 import {
   assertFleetIntact,
   diagnose,
@@ -50,6 +51,55 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
         [0, 0, 0],
         `${what}: ${h} changed, failed, unreachable\n${show(r)}`,
       );
+  };
+  /**
+   * A line of our own in the relay sshd's journal (`journalctl -u ssh` shows what a root process logs
+   * with OBJECT_SYSTEMD_UNIT=ssh.service): what a read of that journal must see, in order.
+   */
+  const sshdMark = async (what: string) => {
+    const mark = `relay-play-faults ${what} ${randomBytes(6).toString('hex')}`;
+    const r = await lab.exec(
+      'server',
+      `printf 'MESSAGE=%s\\nOBJECT_SYSTEMD_UNIT=ssh.service\\n' '${mark}' | sudo logger --journald`,
+    );
+    assert.equal(r.code, 0, show(r));
+    return mark;
+  };
+  /**
+   * The reloads in the relay sshd's journal between two marks: sshd's own line for the SIGHUP of any
+   * reload (systemctl reload or a bare kill -HUP), and systemd's for a reload through the unit. (sudo's
+   * lines quote whole command lines: never those.) Fails unless the read sees both marks, in order.
+   */
+  const sshdReloads = async (since: string, from: string, to: string) => {
+    const r = await lab.exec('server', `sudo journalctl -u ssh.service --since @${since} --no-pager -o cat`);
+    assert.equal(r.code, 0, show(r));
+    const lines = r.stdout.split('\n');
+    const a = lines.indexOf(from);
+    const b = lines.indexOf(to);
+    assert.ok(a >= 0 && b > a, `the journal read covers the window: "${from}", then "${to}"\n${show(r)}`);
+    return lines.slice(a + 1, b).filter((l) => /^(Received SIGHUP|Reloading|Reloaded)\b/.test(l));
+  };
+  /**
+   * What a reload changes: sshd re-executes itself on SIGHUP (same pid, same InvocationID and start
+   * time) and opens new listening sockets, so their inodes change; a restart changes the pid too.
+   */
+  const sshdListeners = async () => {
+    const r = await lab.exec(
+      'server',
+      `pid=$(systemctl show -p MainPID --value ssh.service) && echo "$pid" && sudo ss -Hltnpe 'sport = :22'`,
+    );
+    assert.equal(r.code, 0, show(r));
+    const [pid, ...lines] = r.stdout.trim().split('\n');
+    const sockets = lines.map((l) => {
+      const m = /users:\(\("sshd",pid=(\d+),fd=\d+\)\).* ino:(\d+) /.exec(l);
+      assert.ok(
+        m && m[1] === pid,
+        `sshd's main process (pid ${pid}) holds the listening socket on port 22: ${l}\n${show(r)}`,
+      );
+      return m[2];
+    });
+    assert.ok(sockets.length > 0, `sshd listens on port 22: ${show(r)}`);
+    return `pid ${pid}, listening socket inodes ${sockets.sort().join(' ')}`;
   };
   /** An apply SIGKILLed (its whole process group) as soon as its output matches `at`: it must get there, still running. */
   const killedAt = async (at: RegExp, what: string) => {
@@ -229,11 +279,11 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
   });
 
   it('a hand-broken sshd drop-in: apply --check and apply report sshd -t failing, no reload, sshd keeps serving; fixed, it converges', async () => {
-    const mark = (await lab.exec('server', 'date +%s.%N')).stdout.trim();
-    const before = await lab.exec(
-      'server',
-      'sudo sha256sum /etc/ssh/sshd_config.d/relay-play.conf /home/relay/.ssh/authorized_keys; systemctl show -p MainPID --value ssh',
-    );
+    const since = (await lab.exec('server', 'date +%s')).stdout.trim();
+    const from = await sshdMark('before the broken drop-in');
+    const sums = 'sudo sha256sum /etc/ssh/sshd_config.d/relay-play.conf /home/relay/.ssh/authorized_keys';
+    const before = await lab.exec('server', sums);
+    const listeners = await sshdListeners();
     const broken = await lab.exec(
       'server',
       "printf 'ThisIsNotAnSshdOption yes\\n' | sudo tee /etc/ssh/sshd_config.d/zz-broken.conf >/dev/null && ! sudo sshd -t",
@@ -264,19 +314,16 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     assert.equal(recap(r.stdout).server.failed, 1, show(r));
     console.log(`# broken sshd drop-in: apply exit 2: ${fatal[0]}`);
 
-    // Not reloaded, nothing of sshd's or the keys changed, and sshd still serves.
-    const log = await lab.exec('server', `sudo journalctl -u ssh --since @${mark} --no-pager -o cat`);
-    // sshd's and systemd's own words for a reload (sudo's lines quote whole command lines: not those).
-    assert.doesNotMatch(
-      log.stdout,
-      /^(Received SIGHUP|Reloading|Reloaded)\b/m,
-      `sshd was not reloaded:\n${log.stdout}`,
+    // Not reloaded (its journal has no reload from before the broken drop-in to now, and it listens on
+    // the same sockets), nothing of sshd's or the keys changed, and sshd still serves.
+    const to = await sshdMark('after the failed apply');
+    assert.deepEqual(
+      { reloads: await sshdReloads(since, from, to), sshd: await sshdListeners() },
+      { reloads: [], sshd: listeners },
+      'sshd was not reloaded',
     );
-    const afterSums = await lab.exec(
-      'server',
-      'sudo sha256sum /etc/ssh/sshd_config.d/relay-play.conf /home/relay/.ssh/authorized_keys; systemctl show -p MainPID --value ssh',
-    );
-    assert.equal(afterSums.stdout, before.stdout, 'drop-in, authorized_keys and sshd pid untouched');
+    const afterSums = await lab.exec('server', sums);
+    assert.equal(afterSums.stdout, before.stdout, 'drop-in and authorized_keys untouched');
     const admin = await lab.exec('server', 'echo admin-in', { timeoutMs: 15_000 });
     assert.equal(admin.stdout.trim(), 'admin-in', `admin can still ssh in: ${show(admin)}`);
     for (const d of ['rpi1', 'rpi2', 'rpi3', 'rpi4'])
@@ -285,6 +332,22 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     // Fixed by hand: apply converges, rpi5 is reachable, and a second run changes nothing.
     const fix = await lab.exec('server', 'sudo rm /etc/ssh/sshd_config.d/zz-broken.conf');
     assert.equal(fix.code, 0, show(fix));
+    // Control: a reload now shows in the same read of the same window, and in the listening sockets.
+    const reload = await lab.exec('server', 'sudo systemctl reload ssh.service');
+    assert.equal(reload.code, 0, show(reload));
+    await waitFor(
+      'sshd answering after its reload',
+      10_000,
+      async () => (await lab.exec('server', 'true')).code === 0,
+      200,
+    );
+    const control = await sshdReloads(since, from, await sshdMark('after a reload by hand'));
+    assert.deepEqual(
+      control.map((l) => /^(Received SIGHUP|Reloading|Reloaded)/.exec(l)![1]).sort(),
+      ['Received SIGHUP', 'Reloaded', 'Reloading'],
+      `control: the read sees the reload by hand, and only it:\n${control.join('\n')}`,
+    );
+    assert.notEqual(await sshdListeners(), listeners, 'control: a reload changes the listening sockets');
     const ok = await apply();
     assert.equal(ok.code, 0, show(ok));
     const secs = await waitReachable(lab, ['rpi5'], 60_000, 'rpi5 after fixing sshd');
