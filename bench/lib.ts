@@ -360,3 +360,60 @@ export async function waitQuiet(maxBusy = 0.25, maxMs = 240_000): Promise<{ busy
     if (busy < maxBusy || Date.now() - t0 > maxMs) return { busy, waitedSeconds: (Date.now() - t0) / 1000 };
   }
 }
+
+/** `git -C repo ARGS`, its output trimmed; throws when git fails. */
+export function gitIn(repo: string, ...args: string[]): string {
+  const r = spawnSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/**
+ * relay-play at `rev`, exported (git archive) to $TMPDIR/relay-play-bench-<sha> and built there as
+ * `npm run build` builds it (once per commit; the checkout's node_modules is linked). Its root.
+ */
+export function buildSnapshot(REPO: string, rev: string, log: (m: string) => void): { commit: string; root: string } {
+  const commit = gitIn(REPO, 'rev-parse', '--verify', `${rev}^{commit}`);
+  const dir = path.join(os.tmpdir(), `relay-play-bench-${commit.slice(0, 12)}`);
+  if (!fs.existsSync(path.join(dir, '.built'))) {
+    log(`building relay-play ${commit.slice(0, 12)} (${rev}) in ${dir}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    // scripts/ holds the build's later steps (absent in older commits: git archive is given only what exists).
+    const paths = ['bin', 'src', 'roles', 'playbooks', 'package.json', 'tsconfig.json', 'scripts'].filter(
+      (p) => spawnSync('git', ['-C', REPO, 'cat-file', '-e', `${commit}:${p}`]).status === 0,
+    );
+    const x = spawnSync(
+      'sh',
+      [
+        '-c',
+        'd=$1 out=$2 rev=$3; shift 3; git -C "$d" archive --format=tar "$rev" "$@" | tar -x -C "$out"',
+        'sh',
+        REPO,
+        dir,
+        commit,
+        ...paths,
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    if (x.status !== 0) throw new Error(`git archive ${rev} failed`);
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+    const tsconfig = { extends: './tsconfig.json', include: ['src/**/*.ts'] };
+    fs.writeFileSync(path.join(dir, 'tsconfig.bench.json'), JSON.stringify(tsconfig));
+    const tsc = spawnSync(
+      process.execPath,
+      [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(dir, 'tsconfig.bench.json')],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    if (tsc.status !== 0) throw new Error(`tsc of ${rev}'s src/ failed in ${dir}`);
+    // The commit's own later build steps (`npm run build` after tsc: schemas, scripts, the bundle), run in the snapshot.
+    const build = String(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).scripts?.build ?? '');
+    for (const step of build.split('&&').map((x: string) => x.trim())) {
+      if (!step || step.startsWith('tsc ')) continue;
+      const r = spawnSync('sh', ['-c', step], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+      if (r.status !== 0) throw new Error(`${step} failed in ${dir}`);
+    }
+    fs.writeFileSync(path.join(dir, '.built'), `${commit}\n`);
+  }
+  return { commit, root: dir };
+}

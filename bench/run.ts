@@ -16,7 +16,6 @@
 // --worktree, this checkout's own dist/ instead (build it first).
 // Results (valid runs only): a table on stdout, JSON in bench/results/<date>T<hhmm>-<N>.json. Needs root and the lab's packages
 // (see test/lab/index.ts); installs ansible-core and time with apt-get when missing, and says so.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -52,6 +51,8 @@ import {
   parseRecap,
   sleep,
   summarizeProfile,
+  buildSnapshot,
+  gitIn,
   timedRun,
   type HostRecap,
   type Timed,
@@ -493,71 +494,17 @@ async function phase(tool: Tool, o: Options): Promise<PhaseResult> {
   }
 }
 
-/** Export the commit to a temp dir and build its src/ there (once per commit); the checkout's node_modules is linked. */
+/** The relay-play under test: this checkout's dist/ (--worktree), or a build of --commit in a temp dir. */
 function relayPlayUnderTest(o: Options): RelayPlayUnderTest {
-  const git = (...args: string[]) => {
-    const r = spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
-  const commit = git('rev-parse', '--verify', `${o.worktree ? 'HEAD' : o.commit}^{commit}`);
   if (o.worktree) {
-    const dirty = git('status', '--porcelain', '--', 'src', 'roles', 'playbooks', 'bin', 'package.json')
+    const commit = gitIn(REPO, 'rev-parse', '--verify', 'HEAD^{commit}');
+    const dirty = gitIn(REPO, 'status', '--porcelain', '--', 'src', 'roles', 'playbooks', 'bin', 'package.json')
       .split('\n')
       .filter(Boolean);
     return { source: 'working tree', commit, dirty, root: REPO };
   }
-  const dir = path.join(os.tmpdir(), `relay-play-bench-${commit.slice(0, 12)}`);
-  if (!fs.existsSync(path.join(dir, '.built'))) {
-    log(`building relay-play ${commit.slice(0, 12)} (${o.commit}) in ${dir}`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
-    // scripts/ holds the build's later steps (absent in older commits: git archive is given only what exists).
-    const paths = ['bin', 'src', 'roles', 'playbooks', 'package.json', 'tsconfig.json', 'scripts'].filter(
-      (p) => spawnSync('git', ['-C', REPO, 'cat-file', '-e', `${commit}:${p}`]).status === 0,
-    );
-    const x = spawnSync(
-      'sh',
-      [
-        '-c',
-        'd=$1 out=$2 rev=$3; shift 3; git -C "$d" archive --format=tar "$rev" "$@" | tar -x -C "$out"',
-        'sh',
-        REPO,
-        dir,
-        commit,
-        ...paths,
-      ],
-      { stdio: ['ignore', 'inherit', 'inherit'] },
-    );
-    if (x.status !== 0) throw new Error('git archive HEAD failed');
-    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
-    const tsconfig = { extends: './tsconfig.json', include: ['src/**/*.ts'] };
-    fs.writeFileSync(path.join(dir, 'tsconfig.bench.json'), JSON.stringify(tsconfig));
-    const tsc = spawnSync(
-      process.execPath,
-      [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(dir, 'tsconfig.bench.json')],
-      { stdio: ['ignore', 'inherit', 'inherit'] },
-    );
-    if (tsc.status !== 0) throw new Error(`tsc of HEAD's src/ failed in ${dir}`);
-    // Later build steps of that commit, as `npm run build` runs them (schemas compiled ahead of time).
-    const precompile = path.join(dir, 'scripts', 'precompile-schemas.mjs');
-    if (fs.existsSync(precompile)) {
-      const pre = spawnSync(process.execPath, [precompile, path.join(dir, 'dist')], {
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
-      if (pre.status !== 0) throw new Error(`scripts/precompile-schemas.mjs failed in ${dir}`);
-    }
-    // ... and the bundle bin/relay-play.js runs when it is there (what `npm pack` ships).
-    const bundle = path.join(dir, 'scripts', 'bundle.mjs');
-    if (fs.existsSync(bundle)) {
-      const b = spawnSync(process.execPath, [bundle, path.join(dir, 'dist')], {
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
-      if (b.status !== 0) throw new Error(`scripts/bundle.mjs failed in ${dir}`);
-    }
-    fs.writeFileSync(path.join(dir, '.built'), `${commit}\n`);
-  }
-  return { source: 'commit snapshot', commit, root: dir };
+  const { commit, root } = buildSnapshot(REPO, o.commit, log);
+  return { source: 'commit snapshot', commit, root };
 }
 
 function ensureTools(o: Options): void {
