@@ -1,10 +1,24 @@
-// The shell scripts that run on hosts, as src/engine/util/sh-file.ts sends them: without comment-only and
-// blank lines, never one inside a string or a here-document (bash, which drops exactly the comments when
-// it prints a function back, says every script parses the same stripped).
+// The shell scripts that run on hosts, as src/engine/util/sh-file.ts reads them from dist/src/: without
+// comment-only and blank lines, never one inside a string or a here-document (bash, which drops exactly
+// the comments when it prints a function back, says every script parses the same stripped); sourced
+// files put in; @NAME@ replaced.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
 import { describe, it } from 'node:test';
-import { stripShell } from '../../src/engine/util/sh-file.js';
+import { fileURLToPath } from 'node:url';
+import { shFile, stripShell } from '../../src/engine/util/sh-file.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SRC = join(ROOT, 'src');
+
+/** Every .sh file under src/, relative to it. */
+const shipped = readdirSync(SRC, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.sh'))
+  .map((f) => f.split('\\').join('/'))
+  .sort();
+const raw = (path: string) => readFileSync(join(SRC, path), 'utf8');
 
 /** How bash reads `script`: a function of it, printed back (no comments, layout of bash's own; strings as written). */
 function parsed(script: string): string {
@@ -96,5 +110,34 @@ describe('stripShell: what hosts need not receive', () => {
   it('refuses a script whose quoting does not close (it would not tell comments from strings)', () => {
     for (const s of ["echo 'open\n# x", 'echo "open', 'cat <<EOF\nno end', 'echo $(open', 'echo a \\'])
       assert.throws(() => stripShell(s, 'bad.sh'), /bad\.sh:\d+: .*cannot tell which lines are comments/, s);
+  });
+});
+
+describe('the .sh files', () => {
+  it('there are some, and each loads: stripped, parsing as written, sourced files put in', () => {
+    assert.ok(shipped.length >= 20, shipped.join(' '));
+    for (const path of shipped) {
+      // The file with its sourced files put in as they are, then stripped as shFile does.
+      const expand = (p: string): string =>
+        raw(p).replace(/^\. \.\/(\S+\.sh)$/gm, (_, f: string) => expand(posix.join(dirname(p), f)));
+      const sent = stripShell(raw(path), path, (f) => stripShell(expand(posix.join(dirname(path), f))));
+      assert.equal(parsed(sent), parsed(expand(path)), `${path} parses differently stripped:\n${sent}`);
+    }
+  });
+
+  it('@NAME@: every one needs a plain word, and every value given must be used', () => {
+    const path = 'relay/modules/relay_tunnel/read-rollback.sh';
+    assert.match(shFile(path, { DIR: '/etc/relay-play' }), /cat -- \/etc\/relay-play\/rollback\/armed /);
+    assert.throws(() => shFile(path), /no value for @DIR@/);
+    assert.throws(() => shFile(path, { DIR: '/etc/relay play' }), /not a plain shell word/);
+    assert.throws(() => shFile(path, { DIR: '/etc/relay-play', UNIT: 'x' }), /no @UNIT@ in the script/);
+    assert.throws(() => shFile('relay/no-such.sh'), /cannot read .*dist\/src\/relay\/no-such\.sh/);
+  });
+
+  it('a sourced file is put in where it is sourced, as sent', () => {
+    const take = shFile('engine/connection/batch/take.sh');
+    assert.ok(shFile('engine/connection/batch/run.sh').startsWith(`${take}\none() {`));
+    const reload = shFile('relay/modules/relay_tunnel/reload-if-needed.sh');
+    assert.ok(shFile('relay/modules/relay_tunnel/switch.sh').includes(`"$rbunit"\n${reload}\nif [ -n "$stale" ]`));
   });
 });

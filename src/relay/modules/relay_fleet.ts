@@ -6,6 +6,7 @@ import {
   type BoolArg,
   contentDiff,
   type Module,
+  shFile,
   shScript,
   toBool,
   writeFileStep,
@@ -34,8 +35,6 @@ interface FleetArgs {
   /** Devices to take out of the fleet. */
   remove?: string[];
 }
-
-const READ = `cat -- "$1" || exit 1; echo '---relay-play---'; if [ -f "$2" ]; then cat -- "$2"; fi`;
 
 const decodeSlurp = (v: unknown): string | undefined => {
   const content = (v as { content?: unknown } | undefined)?.content;
@@ -129,7 +128,7 @@ export const relay_fleet: Module<FleetArgs> & { providesFacts: string[] } = {
   ],
 
   async plan(args, ctx) {
-    const r = await ctx.read(shScript(READ, [args.host_key, args.state_file]));
+    const r = await ctx.read(shScript(shFile('relay/modules/relay_fleet.sh'), [args.host_key, args.state_file]));
     if (r.code !== 0)
       return {
         changed: false,
