@@ -26,6 +26,7 @@ ss -Hltnp >"$t/ss" 2>&1
 awk '{ n = split($4, a, ":"); p = a[n]; addr = substr($4, 1, length($4) - length(p) - 1)
   if ((addr == "127.0.0.1" || addr == "[::1]") && match($0, /"sshd[^"]*",pid=[0-9]+/)) { s = substr($0, RSTART, RLENGTH); sub(/.*pid=/, "", s); print p, s } }' "$t/ss" | sort -u -k1,1 > "$t/listen"
 while read -r port pid; do
+  # shellcheck disable=SC2086 # split on purpose: field 22 is the start time (field 2, the name, is sshd's: one word)
   if read -r st < "/proc/$pid/stat"; then set -- $st; echo "$port $pid.${22}"; fi
 done < "$t/listen" > "$t/sessions" 2>/dev/null
 cat -- "$run/status-checked" > "$t/checked" 2>/dev/null
@@ -36,15 +37,17 @@ awk -v keys="$t/keys" -v scans="$t/scan" 'FILENAME == ARGV[1] { want[$1] = 1; ne
   END { for (p in want) if ((p in sid) && !(p in seen)) print p > scans }' "$t/ports" "$t/sessions" "$t/checked"
 touch "$t/keys" "$t/scan"
 if [ $scan = yes ] && [ -s "$t/scan" ]; then
+  # shellcheck disable=SC2016 # $1 and $2 are the inner sh's
   xargs -P 32 -I{} sh -c 'ssh-keyscan -T 4 -t ed25519 -p "$2" 127.0.0.1 > "$1/k$2" 2>/dev/null' sh "$t" {} < "$t/scan"
   awk -v dir="$t" 'FILENAME == dir "/sessions" { sid[$1] = $2; next } /^#/ || !NF { next }
     { p = FILENAME; sub(/.*\/k/, "", p); if (!(p in done)) { done[p] = 1; print p, sid[p], $0 } }' "$t/sessions" "$t"/k* >> "$t/keys"
 fi
+# shellcheck disable=SC2174 # /run exists: only relay-play's own directory is made, with that mode
 if mkdir -p -m 0700 -- "$run" && cp -- "$t/keys" "$run/.status-checked.tmp"; then mv -f -- "$run/.status-checked.tmp" "$run/status-checked"; fi 2>/dev/null
 echo '---ports'; cat "$t/ports"
 echo "---scan $scan"
 echo '---ss'; cat "$t/ss"
 pids=$(grep -o 'pid=[0-9]*' "$t/ss" | cut -d= -f2 | sort -u | tr '\n' ',' | sed 's/,$//')
 echo '---ps'; if [ -n "$pids" ]; then ps -o pid=,etimes= -p "$pids" 2>/dev/null; fi
-while read -r port sess line; do echo "---key $port"; echo "$line"; done < "$t/keys"
+while read -r port _ line; do echo "---key $port"; echo "$line"; done < "$t/keys"
 exit 0

@@ -4,7 +4,6 @@
 . ./take.sh
 stop=$1; shift
 while [ $# -ge 2 ]; do
-  feed "$1" sh -c "$2"
-  if [ $? -ne 0 ] && [ "$stop" = stop ]; then exit 1; fi
+  if ! feed "$1" sh -c "$2" && [ "$stop" = stop ]; then exit 1; fi
   shift 2
 done

@@ -9,7 +9,7 @@ exec 9>"$d/.rollback.lock"; flock 9
 armed=; if [ -f "$rb/armed" ]; then IFS= read -r armed < "$rb/armed"; fi
 if [ -n "$2" ] && [ "$armed" != "$2" ]; then echo rolled-back; exit 0; fi
 # One systemctl for both (every device runs this at once in a first apply).
-inv= state=
+inv='' state=''
 for kv in $(systemctl show -p InvocationID,ActiveState -- "$unit"); do
   case $kv in InvocationID=*) inv=${kv#*=} ;; ActiveState=*) state=${kv#*=} ;; esac
 done

@@ -6,10 +6,12 @@
 d=$1 unit=$2 newkey=$3
 # The four files: which exist, then one stat (owner, mode, size) and one base64 for all of them, cut
 # apart by those sizes — three processes, not two a file.
+# shellcheck disable=SC2034 # f1..f4 are read by the eval below, as $f
 f1=/etc/systemd/system/$unit f2=$d/known_hosts f3=/etc/systemd/system/$4 f4=$5
 set --
 for n in 1 2 3 4; do
   eval "f=\$f$n"
+  # shellcheck disable=SC2154 # f is set by the eval
   if [ -f "$f" ]; then set -- "$@" "$f"; echo "file$n=yes"; else echo "file$n=absent"; fi
 done
 if [ $# -gt 0 ]; then
