@@ -1,7 +1,8 @@
 // The shell scripts that run on hosts, as src/engine/util/sh-file.ts reads them from dist/src/: without
 // comment-only and blank lines, never one inside a string or a here-document (bash, which drops exactly
 // the comments when it prints a function back, says every script parses the same stripped); sourced
-// files put in; @NAME@ replaced.
+// files put in; @NAME@ replaced. And the scripts that moved out of TypeScript strings are, as sent, what
+// those strings were without their comment lines (test/fixtures/sh-files/before.json).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -123,6 +124,28 @@ describe('the .sh files', () => {
       const sent = stripShell(raw(path), path, (f) => stripShell(expand(posix.join(dirname(path), f))));
       assert.equal(parsed(sent), parsed(expand(path)), `${path} parses differently stripped:\n${sent}`);
     }
+  });
+
+  it('the text sent is the TypeScript string it was (commit 9d58577) without its comment lines, the shellcheck fixes aside', () => {
+    const before = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'sh-files', 'before.json'), 'utf8')) as {
+      scripts: Record<string, { text: string; values?: Record<string, string>; edits?: [string, string][] }>;
+    };
+    let was = 0;
+    let now = 0;
+    for (const [path, { text, values, edits = [] }] of Object.entries(before.scripts)) {
+      assert.ok(shipped.includes(path), `${path} is not in src/`);
+      let want = text;
+      for (const [from, to] of edits) {
+        assert.ok(want.includes(from), `${path}: ${from}`);
+        want = want.replace(from, to);
+      }
+      const sent = shFile(path, values);
+      assert.equal(sent, stripShell(want), path);
+      assert.ok(sent.length <= text.length, `${path}: ${sent.length} bytes, was ${text.length}`);
+      was += text.length;
+      now += sent.length;
+    }
+    assert.ok(now < was, `${now} bytes, was ${was}`);
   });
 
   it('@NAME@: every one needs a plain word, and every value given must be used', () => {
