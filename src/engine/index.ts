@@ -60,6 +60,7 @@ export type { Connection, RunResult, Via } from './connection/types.js';
 
 // Writing modules: shell commands, files, templates, systemd units.
 export { shellJoin, shq, shScript } from './util/quote.js';
+export { shFile } from './util/sh-file.js';
 export { unitBlocks, unitsShow } from './connection/unit-reads.js';
 export { attrChanges, attrSteps, contentDiff, writeFileStep, type Attrs, type FileFacts } from './modules/lib/files.js';
 export { renderTemplateFile } from './modules/lib/render.js';

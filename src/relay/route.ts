@@ -31,7 +31,7 @@ import { readFleet, relayOf } from './tunnels.js';
 export type ConnectVia = 'auto' | 'direct' | 'relay';
 /** The per-host variable that forces a path. */
 export const CONNECT_VIA_VAR = 'connect_via';
-/** The route's name: the recap's `via=relay`, and what modules see as ReadContext.via. */
+/** The route's name: the recap's `via=relay`, and what modules see as PlanContext.via. */
 export const RELAY_VIA = 'relay';
 
 export function connectVia(vars: Record<string, unknown>): ConnectVia {

@@ -23,7 +23,7 @@ import {
   deviceError,
   humanDuration,
   parseProbe,
-  STATUS_SCRIPT,
+  statusScript,
   statusRows,
   statusTable,
 } from '../../src/relay/status.js';
@@ -284,7 +284,7 @@ describe('day 2: the status script (run here, on a fleet state file)', () => {
   const file = join(dir, 'fleet.json');
   writeFileSync(file, serializeFleet(withClients));
   const script = (...ports: number[]) =>
-    spawnSync('sh', ['-c', STATUS_SCRIPT, 'sh', file, join(dir, 'run'), ...ports.map(String)], { encoding: 'utf8' });
+    spawnSync('sh', ['-c', statusScript(), 'sh', file, join(dir, 'run'), ...ports.map(String)], { encoding: 'utf8' });
 
   it("finds the device ports in the state file (not the forwards' ports on either side, not the clients), and prints the file", () => {
     const r = script();

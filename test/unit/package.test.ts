@@ -1,8 +1,19 @@
-// The installable package and its start: `npm pack` ships the bundle, the bin, the roles and playbooks;
-// bin/relay-play.js runs the bundle with V8's code cache, keyed so a changed bundle never runs old code.
+// The installable package and its start: `npm pack` ships the bundle, the bin, the roles and playbooks,
+// and the shell scripts that run on hosts (dist/src/**/*.sh), which the bundle reads from its own
+// package; bin/relay-play.js runs the bundle with V8's code cache, keyed so a changed bundle never runs old code.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -35,6 +46,53 @@ describe('npm pack', () => {
       ![...files].some((f) => f.startsWith('test/') || f.startsWith('dist/test/') || f.startsWith('src/')),
       'tests or sources in the package',
     );
+    // Every script that runs on hosts, where src/engine/util/sh-file.ts reads it.
+    const scripts = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.sh'),
+    );
+    assert.ok(scripts.length >= 20, scripts.join(' '));
+    for (const f of scripts)
+      assert.ok(files.has(`dist/src/${f.split('\\').join('/')}`), `dist/src/${f} is not in the package`);
+  });
+
+  it('the packed package, unpacked elsewhere, runs a play with the shell scripts it ships', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-play-pack-'));
+    try {
+      const r = spawnSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(spawnSync('tar', ['xzf', join(dir, r.stdout.trim()), '-C', dir]).status, 0);
+      const pkg = join(dir, 'package');
+      // Its dependencies, as npm would install them.
+      symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+      writeFileSync(join(dir, 'inventory.yaml'), 'all: {hosts: {here: {ansible_connection: local}}}\n');
+      // A task, and a handler it notifies: the trip's script, and the pending markers' three.
+      writeFileSync(
+        join(dir, 'play.yaml'),
+        '- hosts: all\n  tasks:\n    - {name: say, command: echo hi, notify: h}\n  handlers:\n    - {name: h, command: echo handled}\n',
+      );
+      const run = () =>
+        spawnSync(process.execPath, [join(pkg, 'bin', 'relay-play.js'), 'run', 'play.yaml', '-i', 'inventory.yaml'], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { ...process.env, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache') },
+        });
+      const ok = run();
+      assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, /ok=2 changed=2 .*failed=0/);
+      // The scripts come from the package itself, not from this checkout.
+      rmSync(join(pkg, 'dist', 'src', 'engine', 'connection', 'batch', 'run.sh'));
+      const missing = run();
+      assert.notEqual(missing.status, 0);
+      assert.ok(
+        (missing.stdout + missing.stderr).includes(join(pkg, 'dist', 'src', 'engine', 'connection', 'batch', 'run.sh')),
+        missing.stdout + missing.stderr,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

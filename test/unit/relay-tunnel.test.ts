@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { RELOAD_IF_NEEDED, parseTunnelFacts, relay_tunnel, tunnelRead } from '../../src/relay/modules/relay_tunnel.js';
+import { parseTunnelFacts, relay_tunnel, tunnelRead } from '../../src/relay/modules/relay_tunnel.js';
 import { cannedCtx, planWith } from './modules/fake-host.js';
 import { parseShScript } from '../../src/engine/util/quote.js';
+import { shFile } from '../../src/engine/util/sh-file.js';
 
 const TEMPLATES = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -205,10 +206,14 @@ describe('reload_if_needed (the tunnel switch and the rollback unit)', () => {
         `#!/bin/sh\necho "$*" >> "${dir}/calls"\nif [ "$1" = show ]; then printf '%s' '${answer}'; fi\n`,
         { mode: 0o755 },
       );
-      const r = spawnSync('sh', ['-c', `${RELOAD_IF_NEEDED}\nreload_if_needed "$@"`, 'sh', ...units], {
-        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
-        encoding: 'utf8',
-      });
+      const r = spawnSync(
+        'sh',
+        ['-c', `${shFile('relay/modules/relay_tunnel/reload-if-needed.sh')}\nreload_if_needed "$@"`, 'sh', ...units],
+        {
+          env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+          encoding: 'utf8',
+        },
+      );
       assert.equal(r.status, 0, r.stderr);
       return readFileSync(join(dir, 'calls'), 'utf8').includes('daemon-reload');
     } finally {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { runsAs, withBecome } from './become.js';
 import { shareUnitReads } from './unit-reads.js';
 import { parseShScript, shellJoin, shScript } from '../util/quote.js';
+import { shFile } from '../util/sh-file.js';
 import type { Connection, OneCommand, ReadRequest, RunResult } from './types.js';
 
 export type { OneCommand, ReadRequest };
@@ -16,45 +17,10 @@ export function readKey(r: ReadRequest): string {
 
 // Inputs (file contents, keys, rendered templates) never travel on a command line, where every local
 // user reads them in /proc/*/cmdline and sudo logs them: the exec channel's stdin carries the inputs
-// of the whole trip one after the other, and each level takes exactly its own bytes from it — the
-// trip's runs (one sudo each) their share, each command in a run its own. `take N` reads exactly N
-// bytes (GNU head reads no further than asked; elsewhere dd, one byte at a time), and what a command
-// leaves unread is drained, so the next one starts at its own first byte whatever the previous did.
-const TAKE = `take() { if [ "$gnu" = y ]; then head -c "$1"; else dd bs=1 count="$1" 2>/dev/null; fi; }
-feed() { n=$1; shift
-  if [ "$n" = 0 ]; then "$@" </dev/null; return; fi
-  [ -n "$gnu" ] || case $(head --version 2>/dev/null) in *GNU*) gnu=y;; *) gnu=n;; esac
-  take "$n" | { "$@"; c=$?; cat >/dev/null; exit $c; }
-}`;
-
-// The commands of one run (one user): $1 a boundary token, $2 the index below which a non-zero exit
-// ends the trip (0: none does; a trip's steps stop it, the reads that follow them don't); then triples
-// (index, command, bytes of stdin). Each command's output is framed on stdout and on stderr by
-// "<token> <index> begin" and "<token> <index> end [<exit code>]" lines, as MIME parts are: the token
-// is random per trip, so no output can fake a frame. Exits 1 when it stopped at a failure. Each
-// command runs in a subshell of this one (a fork, not a new sh: a trip holds dozens), with no
-// positional parameters and none of this script's variables or functions, as `sh -c` would give it.
-const SCRIPT = `${TAKE}
-one() { ( _c=$1; set --; unset b stopbelow code gnu n; unset -f take feed one; eval "unset _c; $_c" ); }
-b=$1 stopbelow=$2; shift 2
-while [ $# -ge 3 ]; do
-  printf '%s %s begin\\n' "$b" "$1"; printf '%s %s begin\\n' "$b" "$1" >&2
-  feed "$3" one "$2"
-  code=$?
-  printf '\\n%s %s end %s\\n' "$b" "$1" "$code"; printf '\\n%s %s end\\n' "$b" "$1" >&2
-  if [ "$code" -ne 0 ] && [ "$1" -lt "$stopbelow" ]; then exit 1; fi
-  shift 3
-done`;
-
-// The trip: $1 "stop" or "all", then pairs (bytes of the run's stdin, the run's command line). A run
-// that cannot start (sudo refused) takes its bytes all the same, so the runs after it find theirs.
-const TRIP = `${TAKE}
-stop=$1; shift
-while [ $# -ge 2 ]; do
-  feed "$1" sh -c "$2"
-  if [ $? -ne 0 ] && [ "$stop" = stop ]; then exit 1; fi
-  shift 2
-done`;
+// of the whole trip one after the other, and each level takes exactly its own bytes from it (batch/take.sh).
+// A trip is one run (batch/run.sh) per user, each a sudo of its own, and when there are several, the trip
+// (batch/trip.sh) hands each its share of stdin. What they take and print: the scripts say.
+const script = (name: 'run' | 'trip') => shFile(`engine/connection/batch/${name}.sh`);
 
 /** sshd hands the whole line to the login shell as one argument, which Linux caps at 128 KiB. */
 export const MAX_TRIP_BYTES = 96 * 1024;
@@ -109,13 +75,13 @@ export function tripCommand(
   // A run that cannot start (sudo refused) reports nothing for its commands; when stopping at a
   // failure, the runs after a failed one don't start either.
   const lines = runs.map((r) =>
-    withBecome(shScript(SCRIPT, [token, stopAtFailure ? stopBelow : 0, ...r.args]), r, loginUser),
+    withBecome(shScript(script('run'), [token, stopAtFailure ? stopBelow : 0, ...r.args]), r, loginUser),
   );
   const stdin = cmds.map((c) => c.stdin ?? '').join('');
   // One user (most trips): its run is the trip, without the two shells that hand out each run's input.
   if (runs.length === 1) return { command: lines[0], stdin };
   return {
-    command: shScript(TRIP, [stopAtFailure ? 'stop' : 'all', ...runs.flatMap((r, i) => [r.bytes, lines[i]])]),
+    command: shScript(script('trip'), [stopAtFailure ? 'stop' : 'all', ...runs.flatMap((r, i) => [r.bytes, lines[i]])]),
     stdin,
   };
 }

@@ -28,7 +28,7 @@ export function pinnedKey(hostKey: string): KnownKey {
 
 /** What an application says about reaching one host other than only at its own address. */
 export interface HostRoute {
-  /** The path's name, as runs report it (`via=NAME` in the recap) and modules see it (ReadContext.via). */
+  /** The path's name, as runs report it (`via=NAME` in the recap) and modules see it (PlanContext.via). */
   readonly name: string;
   /** How -v output says a host was reached this way, e.g. "through the relay (its own tunnel)". */
   readonly describe: string;

@@ -2,6 +2,7 @@
 // SSH session. If this process dies, sshd closes the session and the lock goes with it.
 import { InputError, UnreachableError } from '../util/errors.js';
 import { shScript } from '../util/quote.js';
+import { shFile } from '../util/sh-file.js';
 import type { Connection, Held } from '../connection/types.js';
 
 export interface LockSpec {
@@ -10,14 +11,13 @@ export interface LockSpec {
   waitSeconds: number;
 }
 
-const HOLD = `exec flock -w "$2" -E 75 "$1" sh -c 'echo locked; exec cat >/dev/null'`;
-
 export async function takeLock(
   conn: Connection,
   lock: LockSpec,
   note: (msg: string) => void,
 ): Promise<Held | undefined> {
-  const attempt = (wait: number) => conn.hold(shScript(HOLD, [lock.path, wait]), { become: true });
+  const attempt = (wait: number) =>
+    conn.hold(shScript(shFile('engine/runner/lock.sh'), [lock.path, wait]), { become: true });
   try {
     let held = await attempt(0);
     if (held.exitCode === 75) {

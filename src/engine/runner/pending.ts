@@ -6,9 +6,11 @@
 import { createHash } from 'node:crypto';
 import type { OneCommand, ReadRequest } from '../connection/batch.js';
 import { shScript } from '../util/quote.js';
+import { shFile } from '../util/sh-file.js';
 import type { PlayDef, TaskDef } from '../playbook/types.js';
 
-const DIR = '"$HOME/.relay-play/pending"';
+/** pending/NAME.sh beside this file: they all name the directory, ~/.relay-play/pending. */
+const script = (name: 'mark' | 'list' | 'clear') => shFile(`engine/runner/pending/${name}.sh`);
 
 /** A handler's marker name: stable across runs for the same play and handler. */
 export function pendingKey(play: PlayDef, handler: TaskDef): string {
@@ -34,17 +36,17 @@ export function markerUser(play: PlayDef): { become: boolean; becomeUser?: strin
 /** Leave markers for `keys` (never fails: a host where they can't be written only loses this safety). */
 export function markStep(play: PlayDef, keys: string[]): OneCommand {
   return {
-    command: shScript(`mkdir -p ${DIR} 2>/dev/null && cd ${DIR} && touch -- "$@" 2>/dev/null; exit 0`, keys),
+    command: shScript(script('mark'), keys),
     ...markerUser(play),
   };
 }
 
 /** The markers present on the host, one per line. */
 export function listPending(play: PlayDef): ReadRequest {
-  return { command: `ls -1 ${DIR} 2>/dev/null; exit 0`, ...markerUser(play) };
+  return { command: script('list'), ...markerUser(play) };
 }
 
 /** Remove the marker of a handler that has run (never fails). */
 export function clearStep(play: PlayDef, key: string): OneCommand {
-  return { command: shScript(`rm -f -- ${DIR}/"$1"; exit 0`, [key]), ...markerUser(play) };
+  return { command: shScript(script('clear'), [key]), ...markerUser(play) };
 }

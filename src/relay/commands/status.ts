@@ -2,13 +2,13 @@
 // then the devices themselves are asked about their tunnel service — only those that are down
 // (directly: a down tunnel can't carry the question), or with -v every device, those that are up
 // through their tunnel if they can't be reached directly. In parallel, with a short timeout.
-import { Connections, loadInventory, noteLine, shScript, UnreachableError } from '../../engine/index.js';
+import { Connections, loadInventory, noteLine, shFile, shScript, UnreachableError } from '../../engine/index.js';
 import { isNixos, prepareRelayInventory } from '../inventory.js';
 import {
   deviceError,
   lastLogLine,
   parseProbe,
-  STATUS_SCRIPT,
+  statusScript,
   statusRows,
   statusTable,
   type StatusRow,
@@ -18,9 +18,6 @@ import { FLEET_STATE_FILE } from '../tunnels.js';
 import { fleetTunnels, relayRouter } from '../route.js';
 
 const DEVICE_TIMEOUT_MS = 8_000;
-const DEVICE_SCRIPT = `printf 'state=%s\\n' "$(systemctl is-active -- "$1" 2>/dev/null)"
-printf 'restarts=%s\\n' "$(systemctl show -p NRestarts --value -- "$1" 2>/dev/null)"
-journalctl -u "$1" -n 30 --no-pager -o cat 2>/dev/null; exit 0`;
 
 export const EXIT_DOWN = 3;
 /** relay-play's directory on the relay for what it remembers between status runs (a tmpfs: gone at reboot). */
@@ -59,7 +56,7 @@ export async function statusCommand(
     try {
       const conn = await relayConns.get(relay);
       const check = async (ports: number[]) => {
-        const p = await conn.run(shScript(STATUS_SCRIPT, [FLEET_STATE_FILE, RUN_DIR, ...ports]), { become: true });
+        const p = await conn.run(shScript(statusScript(), [FLEET_STATE_FILE, RUN_DIR, ...ports]), { become: true });
         if (p.code !== 0) throw new UnreachableError(relay, `the status check failed on the relay: ${p.stderr.trim()}`);
         return parseProbe(p.stdout);
       };
@@ -122,7 +119,9 @@ export async function statusCommand(
 async function askDevice(r: StatusRow, conns: Connections, unit: string): Promise<void> {
   try {
     const out = await withTimeout(
-      conns.get(r.name).then((dev) => dev.run(shScript(DEVICE_SCRIPT, [unit]), { become: true })),
+      conns
+        .get(r.name)
+        .then((dev) => dev.run(shScript(shFile('relay/commands/status-device.sh'), [unit]), { become: true })),
       DEVICE_TIMEOUT_MS,
       r.name,
     );

@@ -6,6 +6,7 @@ import {
   type BoolArg,
   contentDiff,
   type Module,
+  shFile,
   shScript,
   toBool,
   writeFileStep,
@@ -34,8 +35,6 @@ interface FleetArgs {
   /** Devices to take out of the fleet. */
   remove?: string[];
 }
-
-const READ = `cat -- "$1" || exit 1; echo '---relay-play---'; if [ -f "$2" ]; then cat -- "$2"; fi`;
 
 const decodeSlurp = (v: unknown): string | undefined => {
   const content = (v as { content?: unknown } | undefined)?.content;
@@ -128,7 +127,7 @@ export const relay_fleet: Module<FleetArgs, 'state'> = {
     'relay_issued',
   ],
 
-  reads: (args) => ({ state: { command: shScript(READ, [args.host_key, args.state_file]) } }),
+  reads: (args) => ({ state: { command: shScript(shFile('relay/modules/relay_fleet.sh'), [args.host_key, args.state_file]) } }),
 
   plan(args, ctx, read) {
     const r = read.state;

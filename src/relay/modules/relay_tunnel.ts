@@ -33,6 +33,7 @@ import {
   type Plan,
   renderTemplateFile,
   type RunResult,
+  shFile,
   shScript,
   type Step,
   toBool,
@@ -90,126 +91,20 @@ const pauseMs = (via: string) => (via === 'direct' ? 50 : 500);
 /** Longest one look through the tunnel may take. */
 const PROBE_MS = 8_000;
 
-// Every device reads this on every run, all at once on a small host: it costs as few processes as it can.
-// $1 the directory, $2 the unit, $3 a key to switch to, $4 the rollback unit, $5 the rollback script.
-const READ = `d=$1 unit=$2 newkey=$3
-# The four files: which exist, then one stat (owner, mode, size) and one base64 for all of them, cut
-# apart by those sizes — three processes, not two a file.
-f1=/etc/systemd/system/$unit f2=$d/known_hosts f3=/etc/systemd/system/$4 f4=$5
-set --
-for n in 1 2 3 4; do
-  eval "f=\\$f$n"
-  if [ -f "$f" ]; then set -- "$@" "$f"; echo "file$n=yes"; else echo "file$n=absent"; fi
-done
-if [ $# -gt 0 ]; then
-  stat -L -c 'stat=%U:%G:%a %s' -- "$@"
-  printf 'content='; cat -- "$@" | base64 -w0; echo
-fi
-armed=; if [ -f "$d/rollback/armed" ]; then IFS= read -r armed < "$d/rollback/armed"; fi
-echo "armed=$armed"
-if [ -n "$newkey" ] && [ -e "$newkey" ]; then echo newkey=yes; else echo newkey=no; fi`;
-
-/** The read of a device's tunnel (READ): units are names under /etc/systemd/system, the others paths. */
-export const tunnelRead = (dir: string, unit: string, newKey: string, rollbackUnit: string, rollbackScript: string) =>
-  shScript(READ, [dir, unit, newKey, rollbackUnit, rollbackScript]);
-
-/** Both units' state — is-active, is-enabled and the run's id, a block each — read with READ, at once (the systemctl is shared: src/engine/connection/unit-reads.ts). */
-const UNITS_READ = unitsShow([TUNNEL_UNIT, ROLLBACK_UNIT], ['ActiveState', 'UnitFileState', 'InvocationID']);
-
-// Keep what runs now (unless an earlier change is still unconfirmed: then the kept copy is what ran
-// before that one, and stays). Nothing to keep when no tunnel was ever installed.
-const SNAPSHOT = `set -e
-d=$1 unit=$2 token=$3 rb=$1/rollback
-exec 9>"$d/.rollback.lock"; flock 9
-if [ ! -f "$rb/armed" ]; then
-  if [ ! -f "/etc/systemd/system/$unit" ]; then echo none; exit 0; fi
-  rm -rf -- "$rb"; mkdir -m 0700 -- "$rb"
-  cp -p -- "/etc/systemd/system/$unit" "$rb/"
-  for f in id_relay id_relay.pub known_hosts; do if [ -e "$d/$f" ]; then cp -p -- "$d/$f" "$rb/"; fi; done
-fi
-date +%s > "$rb/since"
-printf '%s\\n' "$token" > "$rb/armed.tmp"; mv -f -- "$rb/armed.tmp" "$rb/armed"
-echo armed`;
-
 /**
- * `reload_if_needed UNIT...`: daemon-reload unless systemd says, for every unit, that it has read the
- * unit's files as they are (NeedDaemonReload=no; systemctl prints a block per unit, an empty line
- * between). No answer, or any other, reloads.
+ * This module's scripts, relay_tunnel/NAME.sh beside this file (read by shFile, src/engine/util/sh-file.ts).
+ * Those that name the unit or the directory themselves (run without parameters, or polled) get them as
+ * @TUNNEL_UNIT@ and @DIR@; the others take everything as positional parameters.
  */
-export const RELOAD_IF_NEEDED = `reload_if_needed() {
-  n=0
-  for v in $(systemctl show -p NeedDaemonReload --value -- "$@"); do if [ "$v" = no ]; then n=$((n + 1)); else n=-1; break; fi; done
-  [ "$n" -eq $# ] || systemctl daemon-reload
-}`;
+const script = (name: string, values?: Record<string, string>) =>
+  shFile(`relay/modules/relay_tunnel/${name}.sh`, values);
 
-// The switch: the new key (rotate), the rollback timer, and the restart. When the runner is connected
-// through this very tunnel ($6 = delay), systemd restarts it half a second later, so this command
-// returns before the tunnel goes down; connected directly, at once. daemon-reload (~0.1 s of systemd's
-// CPU) only when systemd asks for one: a unit it never loaded is read when it is first started. The
-// rollback unit ($7) is enabled in the same calls (each systemctl costs a small device a process and a
-// call to systemd). A unit systemd had loaded while it was disabled ($8 set) needs the reload all the
-// same: systemd keeps the UnitFileState it read (see ENABLE). A rollback timer runs only while a change
-// is armed (and its unit does nothing without one), so there is none to stop when nothing is armed.
-const SWITCH = `set -e
-d=$1 unit=$2 timeout=$3 newkey=$4 comment=$5 delay=$6 rbunit=$7 stale=$8
-if [ -n "$newkey" ] && [ -e "$newkey" ]; then
-  mv -f -- "$newkey" "$d/id_relay"
-  pub=$(ssh-keygen -y -f "$d/id_relay" </dev/null | cut -d' ' -f1,2)
-  printf '%s %s\\n' "$pub" "$comment" > "$d/.id_relay.pub.tmp"
-  chmod 0644 -- "$d/.id_relay.pub.tmp"; mv -f -- "$d/.id_relay.pub.tmp" "$d/id_relay.pub"
-  rm -f -- "$newkey.pub"
-fi
-# enable before the daemon-reload: on systemd 257 (Debian 13) an enable after it leaves every unit
-# flagged NeedDaemonReload, and the next run would spend a round trip on another reload.
-systemctl enable --quiet --no-reload -- "$unit" "$rbunit"
-${RELOAD_IF_NEEDED}
-if [ -n "$stale" ]; then systemctl daemon-reload; else reload_if_needed "$unit" "$rbunit"; fi
-if [ -f "$d/rollback/armed" ]; then
-  systemctl stop relay-play-rollback-arm.timer 2>/dev/null || true
-  systemd-run --quiet --collect --unit=relay-play-rollback-arm --on-active="$timeout" \\
-    --timer-property=AccuracySec=1s --timer-property=RemainAfterElapse=no \\
-    systemctl start relay-play-rollback.service
-fi
-if [ -n "$delay" ]; then
-  systemd-run --quiet --collect --unit="relay-play-restart-$(date +%s%N)" --on-active="$delay" \\
-    --timer-property=AccuracySec=50ms --timer-property=RemainAfterElapse=no systemctl restart -- "$unit"
-else
-  systemctl restart --no-block -- "$unit"
-fi
-echo switched`;
+/** The read of a device's tunnel (read.sh): units are names under /etc/systemd/system, the others paths. */
+export const tunnelRead = (dir: string, unit: string, newKey: string, rollbackUnit: string, rollbackScript: string) =>
+  shScript(script('read'), [dir, unit, newKey, rollbackUnit, rollbackScript]);
 
-// $1 the unit's invocation before the change, $2 our rollback's token ("" when none was armed).
-// Confirmed only once the tunnel runs a new invocation (a probe through the old one proves nothing).
-const CONFIRM = `unit=${TUNNEL_UNIT} d=${DIR} rb=${DIR}/rollback
-exec 9>"$d/.rollback.lock"; flock 9
-armed=; if [ -f "$rb/armed" ]; then IFS= read -r armed < "$rb/armed"; fi
-if [ -n "$2" ] && [ "$armed" != "$2" ]; then echo rolled-back; exit 0; fi
-# One systemctl for both (every device runs this at once in a first apply).
-inv= state=
-for kv in $(systemctl show -p InvocationID,ActiveState -- "$unit"); do
-  case $kv in InvocationID=*) inv=\${kv#*=} ;; ActiveState=*) state=\${kv#*=} ;; esac
-done
-if [ "$state" != active ] || [ "$inv" = "$1" ]; then echo "waiting $state"; exit 0; fi
-if [ -n "$2" ]; then systemctl stop relay-play-rollback-arm.timer 2>/dev/null; rm -rf -- "$rb"; fi
-echo confirmed`;
-
-// $1 enabled (it also runs at boot), then, with $2 = start, started: the rollback unit, and a tunnel
-// installed as wanted but not running. Always a daemon-reload: these units are already loaded, and
-// systemd keeps the UnitFileState it read then — after `enable --no-reload` it still says "disabled"
-// (NeedDaemonReload=no; seen on Debian 12), and the next run would enable it again and again.
-const ENABLE = `set -e
-systemctl enable --quiet --no-reload -- "$1"
-systemctl daemon-reload
-if [ "$2" = start ]; then systemctl start -- "$1"; fi`;
-
-// Undo now (the runner can still reach the device directly), then say what the new tunnel logged.
-const ROLLBACK_NOW = `systemctl stop relay-play-rollback-arm.timer 2>/dev/null
-if [ -n "$1" ] && [ "$(cat -- ${DIR}/rollback/armed 2>/dev/null)" = "$1" ]; then systemctl start relay-play-rollback.service; fi
-echo '---log'
-journalctl -u ${TUNNEL_UNIT} -n 30 -o cat --no-pager 2>/dev/null; exit 0`;
-
-// Whether a rollback is still armed (its token), then what the last rollback logged.
-const READ_ROLLBACK = `printf 'armed=%s\\n' "$(cat -- ${DIR}/rollback/armed 2>/dev/null)"; cat -- ${DIR}/rollback.log 2>/dev/null; exit 0`;
+/** Both units' state — is-active, is-enabled and the run's id, a block each — read with read.sh, at once (the systemctl is shared: src/connection/unit-reads.ts). */
+const UNITS_READ = unitsShow([TUNNEL_UNIT, ROLLBACK_UNIT], ['ActiveState', 'UnitFileState', 'InvocationID']);
 
 interface TunnelFacts {
   unit: FileFacts;
@@ -249,7 +144,7 @@ function readFiles(lines: string[]): FileFacts[] {
 const keyValues = (lines: string[]) =>
   new Map(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
 
-/** READ's output and UNITS_READ's. */
+/** read.sh's output and UNITS_READ's. */
 export function parseTunnelFacts(stdout: string, unitsShown: string): TunnelFacts {
   const lines = stdout.split('\n');
   const [tunnel = new Map<string, string>(), rollback = new Map<string, string>()] = unitBlocks(unitsShown);
@@ -299,7 +194,7 @@ function rollbackSteps(
     } else steps.push(...attrSteps(path, attrChanges(facts, attrs)));
   }
   if (!enabledBySwitch && (unitWritten || f.rollbackEnabled !== 'enabled'))
-    steps.push({ describe: `enable ${ROLLBACK_UNIT}`, command: shScript(ENABLE, [ROLLBACK_UNIT]) });
+    steps.push({ describe: `enable ${ROLLBACK_UNIT}`, command: shScript(script('enable'), [ROLLBACK_UNIT]) });
   return steps;
 }
 
@@ -328,7 +223,8 @@ async function confirmUp(
   deadline: number,
 ): Promise<string | undefined> {
   let why = 'the tunnel did not come up';
-  const asRoot = (conn: Connection) => conn.run(shScript(CONFIRM, [before, token]), { become: true });
+  const confirm = shScript(script('confirm', { TUNNEL_UNIT, DIR }), [before, token]);
+  const asRoot = (conn: Connection) => conn.run(confirm, { become: true });
   while (Date.now() < deadline) {
     trace(`${ctx.host}: probe`);
     const attempt = ctx.probe();
@@ -336,10 +232,7 @@ async function confirmUp(
     try {
       // One attempt stuck on a tunnel that went away under it must not use up the whole window.
       const probe = await until(attempt, Math.min(deadline, Date.now() + PROBE_MS));
-      const r = await until(
-        ctx.via === 'relay' ? asRoot(probe) : ctx.run(shScript(CONFIRM, [before, token])),
-        deadline,
-      );
+      const r = await until(ctx.via === 'relay' ? asRoot(probe) : ctx.run(confirm), deadline);
       const out = r.stdout.trim();
       trace(`${ctx.host}: probe result ${out}`);
       if (out === 'confirmed') {
@@ -376,7 +269,7 @@ async function confirmTunnel(ctx: ConfirmContext, f: TunnelFacts, token: string,
   const head = `the tunnel did not come up through the relay within ${timeoutS} s (${why})`;
   if (ctx.via !== 'relay') {
     // Still connected directly: undo at once rather than waiting for the device's timer.
-    const r = await ctx.run(shScript(ROLLBACK_NOW, [token])).catch(() => undefined);
+    const r = await ctx.run(shScript(script('rollback-now', { TUNNEL_UNIT, DIR }), [token])).catch(() => undefined);
     const log = r?.stdout.split('---log\n')[1] ?? '';
     const undone = token ? '; the configuration that ran before was restored' : '';
     return {
@@ -395,7 +288,7 @@ async function confirmTunnel(ctx: ConfirmContext, f: TunnelFacts, token: string,
   while (Date.now() < giveUp) {
     try {
       await ctx.reconnect(giveUp);
-      const out = (await ctx.run(READ_ROLLBACK)).stdout;
+      const out = (await ctx.run(script('read-rollback', { DIR }))).stdout;
       const [armedLine, ...rest] = out.split('\n');
       const log = rest.join('\n');
       if (log.startsWith(`token=${token}\n`)) {
@@ -505,12 +398,12 @@ export const relay_tunnel: Module<TunnelArgs, 'tunnel' | 'units'> = {
         ...rollback,
         {
           describe: 'keep the running tunnel configuration for a rollback',
-          command: shScript(SNAPSHOT, [DIR, TUNNEL_UNIT, token]),
+          command: shScript(script('snapshot'), [DIR, TUNNEL_UNIT, token]),
         },
         ...writes,
         {
           describe: `restart ${TUNNEL_UNIT} with a rollback armed (${timeoutS} s)`,
-          command: shScript(SWITCH, [
+          command: shScript(script('switch'), [
             DIR,
             TUNNEL_UNIT,
             timeoutS,
@@ -535,7 +428,10 @@ export const relay_tunnel: Module<TunnelArgs, 'tunnel' | 'units'> = {
     if (!running) {
       return {
         changed: true,
-        steps: [...fixAttrs, { describe: `start ${TUNNEL_UNIT}`, command: shScript(ENABLE, [TUNNEL_UNIT, 'start']) }],
+        steps: [
+          ...fixAttrs,
+          { describe: `start ${TUNNEL_UNIT}`, command: shScript(script('enable'), [TUNNEL_UNIT, 'start']) },
+        ],
         diff,
         msg: `${TUNNEL_UNIT} was ${f.active}${f.enabled === 'enabled' ? '' : ` and ${f.enabled || 'not installed'}`}`,
         // One that was running (only disabled) keeps running, under the invocation it has: any counts.

@@ -9,7 +9,7 @@
 //     else the task fails listing each one that differs;
 //   - `port`: sshd must listen on it.
 // Result: binary, unit, version, penalties (whether sshd has PerSourcePenalties, OpenSSH 9.8+), includes.
-import { type Module, type Plan, shScript, unitBlocks, unitsShow } from '../../engine/index.js';
+import { type Module, type Plan, shFile, shScript, unitBlocks, unitsShow } from '../../engine/index.js';
 
 interface SshdCheckArgs {
   config?: string;
@@ -42,38 +42,6 @@ const schema = {
   dependencies: { expect: ['match'] },
   additionalProperties: false,
 };
-
-// $1 config, $2 the -C spec ('' for none). Every line of output is tagged: key=value facts, then
-// `I <include pattern>` (what sshd itself resolved, nested Includes too), `E <sshd -t message>`, and
-// `T <sshd -T line>`. sshd's debug output names each Include it reads and its version; its other
-// settings are dropped here. Every device runs this on every run, all at once on a small machine, so it
-// costs as few processes as it can: without a -C spec one sshd —
-// `sshd -T` tests the configuration exactly as -t does before it prints it (on stdout, lowercase
-// keywords; messages go to stderr), so its lines are told apart by their shape. Its LogLevel is -ddd's,
-// not the configuration's, so it is left out; a -C spec (whose settings are compared) gets its own -T.
-const SCRIPT = `PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-bin=$(command -v sshd) || bin=
-echo "binary=$bin"
-[ -n "$bin" ] || exit 0
-# sshd's output, tagged; $1: what to do with a line that is not debug output.
-tag() { sed -n -e '/^debug[0-9]*: .* line [0-9]*: new include /{s//I /p;d;}' -e '/^debug[0-9]*: sshd version \\([^ ,]*\\).*/{s//version=\\1/p;d;}' -e '/^debug[0-9]*: /d' -e "$1"; }
-if [ -z "$2" ]; then
-  out=$("$bin" -ddd -T -f "$1" 2>&1)
-  rc=$?
-  echo "test_rc=$rc"
-  if [ "$rc" -ne 0 ]; then printf '%s\\n' "$out" | tag '/./s/^/E /p'; exit 0; fi
-  echo "dump_rc=0"
-  printf '%s\\n' "$out" | tag '/^loglevel /d;/^[a-z0-9]* /s/^/T /p'
-  exit 0
-fi
-out=$("$bin" -ddd -t -f "$1" 2>&1)
-rc=$?
-echo "test_rc=$rc"
-printf '%s\\n' "$out" | tag '/./s/^/E /p'
-[ "$rc" -eq 0 ] || exit 0
-out=$("$bin" -T -f "$1" -C "$2" 2>&1)
-echo "dump_rc=$?"
-printf '%s\\n' "$out" | sed 's/^/T /'`;
 
 export interface SshdReport {
   binary: string;
@@ -191,11 +159,12 @@ function target(args: SshdCheckArgs): { config: string; spec: string } {
 
 export const sshd_check: Module<SshdCheckArgs, 'sshd' | 'units'> = {
   schema,
-  // The units' systemctl is shared with the other reads of units in the batch (unitsShow).
+  // The units' systemctl is shared with the other reads of units in the batch (unitsShow). sshd_check.sh
+  // (beside this file) says what the script prints: $1 the config, $2 the -C spec.
   reads(args) {
     const { config, spec } = target(args);
     return {
-      sshd: { command: shScript(SCRIPT, [config, spec]), become: true },
+      sshd: { command: shScript(shFile('relay/modules/sshd_check.sh'), [config, spec]), become: true },
       units: { command: UNITS, become: true },
     };
   },
