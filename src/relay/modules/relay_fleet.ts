@@ -127,7 +127,9 @@ export const relay_fleet: Module<FleetArgs, 'state'> = {
     'relay_issued',
   ],
 
-  reads: (args) => ({ state: { command: shScript(shFile('relay/modules/relay_fleet.sh'), [args.host_key, args.state_file]) } }),
+  reads: (args) => ({
+    state: { command: shScript(shFile('relay/modules/relay_fleet.sh'), [args.host_key, args.state_file]) },
+  }),
 
   plan(args, ctx, read) {
     const r = read.state;
