@@ -126,7 +126,7 @@ describe('the .sh files', () => {
     }
   });
 
-  it('the text sent is the TypeScript string it was (commit 9d58577) without its comment lines, the shellcheck fixes aside', () => {
+  it('the text sent is the TypeScript string it was (before the move) without its comment lines, the shellcheck fixes aside', () => {
     const before = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'sh-files', 'before.json'), 'utf8')) as {
       scripts: Record<string, { text: string; values?: Record<string, string>; edits?: [string, string][] }>;
     };

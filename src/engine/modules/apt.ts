@@ -2,6 +2,7 @@
 // and a local .deb installed (`deb:`, a path on the host). One read (dpkg's status of every package,
 // apt's candidate where it matters, the .deb's name and version, the cache's age); then one apt-get
 // per kind of change. Nothing changes in check mode; --diff lists the versions before and after.
+import { shFile } from '../util/sh-file.js';
 import { shellJoin, shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
 import { readOutput, type Module, type Plan, type Step } from './types.js';
@@ -33,22 +34,7 @@ const names = {
 // $1 state, $2 .deb path or "", then package names (name or name=version). For each package: its
 // dpkg status and version, and apt's candidate version when it may be needed (not installed, or
 // state latest). `cache <mtime of the package cache> <now>` for cache_valid_time.
-const READ = `state=$1 deb=$2; shift 2
-printf 'cache %s %s\\n' "$(stat -c %Y /var/cache/apt/pkgcache.bin 2>/dev/null || echo 0)" "$(date +%s)"
-if [ -n "$deb" ]; then
-  if [ -f "$deb" ]; then
-    p=$(dpkg-deb -f "$deb" Package)
-    printf 'deb|%s|%s|%s\\n' "$p" "$(dpkg-deb -f "$deb" Version)" "$(dpkg-query -W -f='\${db:Status-Abbrev}|\${Version}' -- "$p" 2>/dev/null)"
-  else echo 'deb-missing'; fi
-fi
-for spec; do
-  n=\${spec%%=*}
-  s=$(dpkg-query -W -f='\${db:Status-Abbrev}|\${Version}' -- "$n" 2>/dev/null) || s='|'
-  c=
-  case $s in ii*|hi*) [ "$state" = latest ] && c=$(apt-cache policy -- "$n" 2>/dev/null | sed -n 's/^ *Candidate: //p') ;;
-    *) c=$(apt-cache policy -- "$n" 2>/dev/null | sed -n 's/^ *Candidate: //p') ;; esac
-  printf 'pkg|%s|%s|%s\\n' "$n" "$s" "$c"
-done`;
+const READ = () => shFile('engine/modules/apt.sh');
 
 interface PkgFacts {
   installed?: string;
@@ -139,7 +125,7 @@ export const apt: Module<AptArgs, 'packages'> = {
 
   reads(args) {
     const { wanted, state } = request(args);
-    return { packages: { command: shScript(READ, [state, args.deb ?? '', ...wanted]) } };
+    return { packages: { command: shScript(READ(), [state, args.deb ?? '', ...wanted]) } };
   },
 
   plan(args, _ctx, read): Plan {

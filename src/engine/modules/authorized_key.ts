@@ -1,9 +1,10 @@
 // authorized_key: keys in a user's authorized_keys. One read: the user's passwd entry and primary
 // group, then the file's directory and the file (stat + content). Keys are identified by their blob;
 // lines this task does not manage are kept byte for byte (unless exclusive).
+import { shFile } from '../util/sh-file.js';
 import { shScript } from '../util/quote.js';
 import { readOutput, type FileDiff, type Module, type Plan, type Step } from './types.js';
-import { attrChanges, attrDiff, attrSteps, FILE_FACTS_SCRIPT, parseFileFacts, type Attrs } from './lib/files.js';
+import { attrChanges, attrDiff, attrSteps, parseFileFacts, type Attrs } from './lib/files.js';
 import { boolArg, type BoolArg } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
 import { formatKey, normOptions, parseKeyLine, sameKey, type PublicKey } from './lib/ssh-keys.js';
@@ -22,20 +23,7 @@ interface AuthorizedKeyArgs {
 }
 
 // $1 user, $2 path ('' = ~user/.ssh/authorized_keys; a leading ~/ is the user's home).
-const SCRIPT = `u=$1 p=$2
-pw=$(getent passwd "$u") || { echo nouser; exit 0; }
-home=$(printf '%s\\n' "$pw" | cut -d: -f6)
-gid=$(printf '%s\\n' "$pw" | cut -d: -f4)
-g=$(getent group "$gid" | cut -d: -f1)
-printf 'group=%s\\n' "\${g:-$gid}"
-[ -n "$p" ] || p=$home/.ssh/authorized_keys
-case $p in '~/'*) p=$home/\${p#'~/'} ;; esac
-printf 'path=%s\\n' "$(printf '%s' "$p" | base64 -w0)"
-d=$(dirname -- "$p")
-if [ -e "$d" ] || [ -L "$d" ]; then printf 'dir=%s\\n' "$(stat -c '%F|%a|%U|%G|%s' -- "$d")"; else echo dir=absent; fi
-echo --
-set -- "$p" content
-${FILE_FACTS_SCRIPT}`;
+const SCRIPT = () => shFile('engine/modules/authorized_key.sh');
 
 export const authorized_key: Module<AuthorizedKeyArgs, 'keys'> = {
   schema: {
@@ -57,7 +45,9 @@ export const authorized_key: Module<AuthorizedKeyArgs, 'keys'> = {
   // The account, its authorized_keys (its content) and the directory holding it, in one read.
   // A user name the plan refuses is not even read.
   reads: (args) =>
-    new RegExp(USER_NAME).test(args.user) ? { keys: { command: shScript(SCRIPT, [args.user, args.path ?? '']) } } : {},
+    new RegExp(USER_NAME).test(args.user)
+      ? { keys: { command: shScript(SCRIPT(), [args.user, args.path ?? '']) } }
+      : {},
 
   plan(args, ctx, read): Plan {
     const { user } = args;

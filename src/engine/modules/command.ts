@@ -2,6 +2,7 @@
 // (the words are split here, each one quoted); `shell` hands its text to `sh -c`.
 // Plan: creates/removes decide (one read), check mode skips, otherwise one step whose exit code
 // the module judges itself in `finish` (a non-zero rc yields `failed: true` in the result).
+import { shFile } from '../util/sh-file.js';
 import { shellJoin, shScript, shq } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
 import type { Facts, Module, Plan, PlanContext, Reads, Step } from './types.js';
@@ -69,18 +70,13 @@ function normalise(args: CommandArgs): CommandArgs {
 
 // `exists PATTERN`: glob like Ansible's creates/removes (relative to chdir). IFS= keeps the pattern
 // one word; an unquoted parameter is globbed but never re-parsed as shell code.
-const CREATES_SCRIPT = `IFS=
-if [ -n "$1" ]; then cd -- "$1" 2>/dev/null || true; fi
-exists() { for f in $1; do if [ -e "$f" ] || [ -L "$f" ]; then return 0; fi; done; return 1; }
-if [ -n "$2" ] && exists "$2"; then echo creates-exists; fi
-if [ -n "$3" ] && ! exists "$3"; then echo removes-absent; fi
-exit 0`;
+const CREATES_SCRIPT = () => shFile('engine/modules/command/creates.sh');
 
 /** creates/removes: one read of whether those paths exist; none without them. */
 function gateReads(raw: CommandArgs): Reads<'gate'> {
   const args = normalise(raw);
   if (!args.creates && !args.removes) return {};
-  return { gate: { command: shScript(CREATES_SCRIPT, [args.chdir ?? '', args.creates ?? '', args.removes ?? '']) } };
+  return { gate: { command: shScript(CREATES_SCRIPT(), [args.chdir ?? '', args.creates ?? '', args.removes ?? '']) } };
 }
 
 /** Why creates/removes skip the command, if they do. */

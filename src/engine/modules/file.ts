@@ -1,6 +1,7 @@
 // file: make a path a directory, a (touched) file, or absent, with owner/group/mode.
 // One read: the path (following a symlink to its target, as Ansible's follow=yes) and, for
 // state=directory, each ancestor — so the directories mkdir will create get the attributes too.
+import { shFile } from '../util/sh-file.js';
 import { shScript } from '../util/quote.js';
 import type { FileDiff, Module, Plan, Step } from './types.js';
 import { attrChanges, attrDiff, attrSteps, parseFileFacts, type Attrs, type FileFacts } from './lib/files.js';
@@ -19,15 +20,7 @@ interface FileArgs {
   mode?: string | number;
 }
 
-const SCRIPT = `p=$1; shift
-facts() { if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo absent; else stat -c '%F|%a|%U|%G|%s' -- "$1" || exit 1; fi; }
-facts "$p"
-if [ -L "$p" ]; then
-  r=$(readlink -f -- "$p") || r=
-  printf '%s\\n' "$(printf '%s' "$r" | base64 -w0)"
-  if [ -n "$r" ]; then facts "$r"; else echo absent; fi
-fi
-for d; do if [ -d "$d" ]; then echo d; elif [ -e "$d" ] || [ -L "$d" ]; then echo f; else echo -; fi; done`;
+const SCRIPT = () => shFile('engine/modules/file.sh');
 
 /** "/a//b/" → "/a/b" (the root stays "/"). */
 export function normPath(p: string): string {
@@ -70,7 +63,7 @@ export const file: Module<FileArgs, 'stat'> = {
 
   reads(args) {
     const { path, anc } = wanted(args);
-    return { stat: { command: shScript(SCRIPT, [path, ...anc]) } };
+    return { stat: { command: shScript(SCRIPT(), [path, ...anc]) } };
   },
 
   plan(args, _ctx, read): Plan {

@@ -1,6 +1,7 @@
 // openssh_keypair: an ed25519 key pair generated ON the host. An existing private key is never
 // overwritten and never read: only its metadata (stat) and the .pub file are looked at. The private
 // key's content never reaches the runner — no step prints it, no result or diff contains it.
+import { shFile } from '../util/sh-file.js';
 import { createHash } from 'node:crypto';
 import { shellJoin, shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
@@ -21,40 +22,16 @@ interface KeypairArgs {
 // $1 private key path. One stat for the key and its .pub when both are there (the .pub's first line is
 // read: it is public); builtins where they do (the directory by ${p%/*}, the line by read): this runs
 // on every apply.
-const SCRIPT = `p=$1 nl='
-'
-if { [ -e "$p" ] || [ -L "$p" ]; } && [ -f "$p.pub" ]; then
-  # Both (the usual case): one stat for the two.
-  s=$(stat -c '%F|%a|%U|%G|%s' -- "$p" "$p.pub")
-  printf 'key=%s\\npubstat=%s\\n' "\${s%%"$nl"*}" "\${s#*"$nl"}"
-else
-  if [ -e "$p" ] || [ -L "$p" ]; then printf 'key=%s\\n' "$(stat -c '%F|%a|%U|%G|%s' -- "$p")"; else echo key=absent; fi
-  if [ -f "$p.pub" ]; then printf 'pubstat=%s\\n' "$(stat -c '%F|%a|%U|%G|%s' -- "$p.pub")"; fi
-fi
-case $p in */*) d=\${p%/*}; d=\${d:-/} ;; *) d=. ;; esac
-if [ -d "$d" ]; then echo dir=yes; else echo dir=no; fi
-if [ -f "$p.pub" ]; then
-  IFS= read -r line < "$p.pub" || :
-  printf 'pub=%s\\n' "$line"
-fi
-exit 0`;
+const SCRIPT = () => shFile('engine/modules/openssh_keypair/read.sh');
 
 // Print the public key after a step (what finish() reads).
 const READ_BACK = 'head -n 1 -- "$1.pub"';
 
 // Refuses to run over an existing file (a second guard: the plan already saw none).
-const GENERATE = `if [ -e "$1" ] || [ -L "$1" ]; then echo "$1 already exists; not overwriting it" >&2; exit 1; fi
-umask 077
-if [ "$3" = 1 ]; then ssh-keygen -q -t ed25519 -N '' -C "$2" -f "$1" </dev/null; else ssh-keygen -q -t ed25519 -N '' -f "$1" </dev/null; fi`;
+const GENERATE = () => shFile('engine/modules/openssh_keypair/generate.sh');
 
 // The .pub of an existing key, derived on the host, written atomically.
-const DERIVE_PUB = `set -e
-tmp=$(mktemp -- "$1.pub.XXXXXX")
-trap 'rm -f -- "$tmp"' EXIT
-ssh-keygen -y -f "$1" </dev/null > "$tmp"
-chmod 0644 -- "$tmp"
-mv -f -- "$tmp" "$1.pub"
-trap - EXIT`;
+const DERIVE_PUB = () => shFile('engine/modules/openssh_keypair/derive-pub.sh');
 
 function parseHead(stdout: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -102,7 +79,7 @@ export const openssh_keypair: Module<KeypairArgs, 'key'> = {
     additionalProperties: false,
   },
 
-  reads: (args) => ({ key: { command: shScript(SCRIPT, [keyPath(args)]) } }),
+  reads: (args) => ({ key: { command: shScript(SCRIPT(), [keyPath(args)]) } }),
 
   plan(args, ctx, read): Plan {
     const path = keyPath(args);
@@ -128,7 +105,7 @@ export const openssh_keypair: Module<KeypairArgs, 'key'> = {
       const hasComment = args.comment !== undefined;
       steps.push({
         describe: `ssh-keygen -q -t ed25519 -N '' ${hasComment ? `-C ${shellJoin([args.comment!])} ` : ''}-f ${args.path}`,
-        command: shScript(GENERATE, [path, args.comment ?? '', hasComment ? '1' : '0']),
+        command: shScript(GENERATE(), [path, args.comment ?? '', hasComment ? '1' : '0']),
       });
       steps.push({ describe: `chmod 0644 ${args.path}.pub`, command: shScript('chmod 0644 -- "$1.pub"', [path]) });
       if (want.mode !== '0600') steps.push(...attrSteps(path, { mode: want.mode }));
@@ -179,7 +156,7 @@ export const openssh_keypair: Module<KeypairArgs, 'key'> = {
       // The .pub is missing: derive it on the host from the private key (never read here).
       steps.push({
         describe: `ssh-keygen -y -f ${args.path} > ${args.path}.pub`,
-        command: shScript(DERIVE_PUB, [path]),
+        command: shScript(DERIVE_PUB(), [path]),
       });
       steps.push(...chownBoth(`${path}.pub`));
       steps.push({ describe: `read ${args.path}.pub`, command: shScript(READ_BACK, [path]) });

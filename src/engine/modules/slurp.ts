@@ -1,4 +1,5 @@
 // slurp: a file's content, base64-encoded, read in one round trip. Never changes anything.
+import { shFile } from '../util/sh-file.js';
 import { shScript } from '../util/quote.js';
 import type { Module, Plan } from './types.js';
 
@@ -7,10 +8,7 @@ interface SlurpArgs {
   path?: string;
 }
 
-const SCRIPT = `if [ ! -e "$1" ]; then echo absent; exit 0; fi
-if [ -d "$1" ]; then echo directory; exit 0; fi
-echo ok
-base64 -w0 -- "$1"`;
+const SCRIPT = () => shFile('engine/modules/slurp.sh');
 
 export const slurp: Module<SlurpArgs, 'file'> = {
   readOnly: true,
@@ -21,7 +19,7 @@ export const slurp: Module<SlurpArgs, 'file'> = {
     additionalProperties: false,
   },
 
-  reads: (args) => ({ file: { command: shScript(SCRIPT, [(args.src ?? args.path)!]) } }),
+  reads: (args) => ({ file: { command: shScript(SCRIPT(), [(args.src ?? args.path)!]) } }),
 
   plan(args, _ctx, read): Plan {
     const src = (args.src ?? args.path)!;

@@ -2,6 +2,7 @@
 // gid, pw_name, gr_name, size, inode, dev, nlink, atime/mtime/ctime, the permission bits, readable/
 // writeable/executable for the task's user, lnk_source/lnk_target, checksum). Not following a
 // symlink unless `follow: true`, as Ansible. One read; never changes anything.
+import { shFile } from '../util/sh-file.js';
 import { shScript } from '../util/quote.js';
 import type { Module, Plan } from './types.js';
 import { boolArg, type BoolArg } from './lib/schema.js';
@@ -16,14 +17,7 @@ interface StatArgs {
   get_attributes?: BoolArg;
 }
 
-const SCRIPT = `p=$1 sum=$2
-if [ "$3" = follow ] && [ -L "$p" ]; then r=$(readlink -f -- "$p") && [ -e "$r" ] && p=$r; fi
-if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo absent; exit 0; fi
-stat -c '%F|%a|%U|%G|%s|%u|%g|%Y|%X|%Z|%i|%d|%h' -- "$p" || exit 1
-if [ -L "$p" ]; then printf 'link=%s\\n' "$(readlink -- "$p" | base64 -w0)"; printf 'source=%s\\n' "$(readlink -f -- "$p" | base64 -w0)"; fi
-access=; [ -r "$p" ] && access=r; [ -w "$p" ] && access=\${access}w; [ -x "$p" ] && access=\${access}x; printf 'access=%s\\n' "$access"
-if [ -n "$sum" ] && [ -f "$p" ] && [ ! -L "$p" ] && [ -r "$p" ]; then printf 'sum=%s\\n' "$("\${sum}sum" < "$p" | cut -d' ' -f1)"; fi
-exit 0`;
+const SCRIPT = () => shFile('engine/modules/stat.sh');
 
 const KINDS: Record<string, string> = {
   directory: 'isdir',
@@ -52,7 +46,7 @@ export const stat: Module<StatArgs, 'stat'> = {
 
   reads(args) {
     const sum = toBool(args.get_checksum, true) ? (args.checksum_algorithm ?? 'sha1') : '';
-    return { stat: { command: shScript(SCRIPT, [args.path, sum, toBool(args.follow, false) ? 'follow' : '']) } };
+    return { stat: { command: shScript(SCRIPT(), [args.path, sum, toBool(args.follow, false) ? 'follow' : '']) } };
   },
 
   plan(args, _ctx, read): Plan {

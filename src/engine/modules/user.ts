@@ -1,5 +1,6 @@
 // user: a local account via useradd/usermod/userdel. One read gathers the passwd entry, the primary
 // group's name, the wanted group, whether the password is locked (never the hash) and the home dir.
+import { shFile } from '../util/sh-file.js';
 import { shellJoin, shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan, Step } from './types.js';
@@ -25,30 +26,7 @@ export const USER_NAME = '^[a-z_][a-z0-9_-]*[$]?$';
 // $1 name, $2 wanted group (or ''), $3 wanted home (or ''), $4 "lock" to read the password's lock.
 // Fields are cut with \${x%%:*} and \${x#*:}, not cut(1), and only what the arguments need is looked
 // up: this runs on every apply, and each process counts on a small device.
-const SCRIPT = `n=$1 g=$2 h=$3 lock=$4
-field() { f=$1; i=1; while [ "$i" -lt "$2" ]; do f=\${f#*:}; i=$((i + 1)); done; f=\${f%%:*}; } # field LINE N → $f
-if pw=$(getent passwd "$n"); then
-  printf 'passwd=%s\\n' "$pw"
-  # The primary group's name: shown when a wanted group differs.
-  if [ -n "$g" ]; then field "$pw" 4; gr=$(getent group "$f"); printf 'pgroup=%s\\n' "\${gr%%:*}"; fi
-  if [ -z "$h" ]; then field "$pw" 6; h=$f; fi
-  if [ -z "$lock" ]; then :
-  elif s=$(getent shadow "$n" 2>/dev/null); then
-    field "$s" 2
-    case $f in '!'*) echo lock=locked ;; *) echo lock=unlocked ;; esac
-  else
-    echo lock=unknown
-  fi
-else
-  echo passwd=
-  # useradd then needs to know whether a group of the same name exists.
-  if getent group "$n" >/dev/null; then echo namegroup=yes; else echo namegroup=no; fi
-fi
-if [ -n "$g" ]; then
-  if gr=$(getent group "$g"); then field "$gr" 3; printf 'group=%s:%s\\n' "\${gr%%:*}" "$f"; else echo group=; fi
-fi
-if [ -n "$h" ]; then if [ -d "$h" ]; then echo home=yes; else echo home=no; fi; fi
-exit 0`;
+const SCRIPT = () => shFile('engine/modules/user.sh');
 
 interface PasswdEntry {
   name: string;
@@ -99,7 +77,7 @@ export const user: Module<UserArgs, 'account'> = {
   reads: (args) => ({
     ...(validName(args.name) && {
       account: {
-        command: shScript(SCRIPT, [
+        command: shScript(SCRIPT(), [
           args.name,
           args.group ?? '',
           args.home ?? '',

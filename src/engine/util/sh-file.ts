@@ -26,7 +26,7 @@ const loaded = new Map<string, string>();
 /** A plain word: what shq leaves unquoted. */
 const WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 const PLACEHOLDER = /@([A-Z][A-Z0-9_]*)@/g;
-const INCLUDE = /^\. \.\/([A-Za-z0-9_.-]+\.sh)$/;
+const INCLUDE = /^\. \.\/((?:[A-Za-z0-9_-]+\/)*[A-Za-z0-9_.-]+\.sh)$/;
 
 /**
  * The script at `path` (relative to src/, e.g. 'relay/modules/relay_tunnel/read.sh') as hosts get it:

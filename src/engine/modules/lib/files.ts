@@ -1,4 +1,5 @@
 // File facts and atomic writes, shared by every module that manages a file.
+import { shFile } from '../../util/sh-file.js';
 import { shScript } from '../../util/quote.js';
 import type { RunResult } from '../../connection/types.js';
 import { readOutput, type FileDiff, type Read, type Step } from '../types.js';
@@ -17,13 +18,7 @@ export interface FileFacts {
 }
 
 // One round trip: stat (and optionally the content, base64) of one path.
-const FACT_SCRIPT = `p=$1
-if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo absent; exit 0; fi
-stat -c '%F|%a|%U|%G|%s' -- "$p" || exit 1
-if [ "$2" = content ] && [ -f "$p" ] && [ ! -L "$p" ]; then base64 -w0 -- "$p" || exit 1; fi`;
-
-/** The one-path facts script above, for modules that batch it into a larger read: `sh -c SCRIPT sh PATH [content]`. */
-export const FILE_FACTS_SCRIPT = FACT_SCRIPT;
+const FACT_SCRIPT = () => shFile('engine/modules/lib/file-facts.sh');
 
 export function parseFileFacts(stdout: string): FileFacts {
   const [head, body = ''] = stdout.split('\n');
@@ -50,7 +45,7 @@ export function parseFileFacts(stdout: string): FileFacts {
 
 /** The read of one path's facts (and its content, with `content`). */
 export const fileFactsRead = (path: string, opts: { content?: boolean } = {}): Read => ({
-  command: shScript(FACT_SCRIPT, [path, opts.content ? 'content' : '']),
+  command: shScript(FACT_SCRIPT(), [path, opts.content ? 'content' : '']),
 });
 
 /** fileFactsRead's result as FileFacts. */
@@ -79,29 +74,7 @@ export function attrChanges(facts: FileFacts, want: Attrs): Attrs {
 // a half-written file, and the final file never exists with the wrong owner or mode. With a backup
 // ($7), the file as it was is copied aside first (Ansible's name: DEST.PID.DATE~) and its path printed.
 // Every write of a first apply runs this on a small host: no process it can do without.
-const WRITE_SCRIPT = `set -e
-dest=$1 owner=$2 group=$3 mode=$4
-case $dest in */*) dir=\${dest%/*}; dir=\${dir:-/} ;; *) dir=. ;; esac
-tmp=$(mktemp -- "$dir/.relay-play.XXXXXX")
-trap 'rm -f -- "$tmp"' EXIT
-if [ "$8" = base64 ]; then base64 -d > "$tmp"; else cat > "$tmp"; fi
-# A connection cut mid-stream ends the input early: never put a truncated file in place.
-n=$(wc -c < "$tmp"); [ $n -eq "$6" ] || { echo "the content arrived cut short ($n of $6 bytes)" >&2; exit 4; }
-# Attributes not asked for are kept from the file it replaces (a new file: 0644, the writer's owner).
-if [ -e "$dest" ]; then
-  if [ -z "$owner" ] || [ -z "$group" ]; then chown --reference="$dest" -- "$tmp"; fi
-  if [ -z "$mode" ]; then chmod --reference="$dest" -- "$tmp"; fi
-elif [ -z "$mode" ]; then chmod 0644 -- "$tmp"; fi
-if [ -n "$owner" ]; then chown -- "$owner\${group:+:$group}" "$tmp"; elif [ -n "$group" ]; then chgrp -- "$group" "$tmp"; fi
-if [ -n "$mode" ]; then chmod -- "$mode" "$tmp"; fi
-if [ -n "$5" ]; then
-  VALIDATE_TMP=$tmp sh -c "$5" >&2 || { echo "validation failed" >&2; exit 3; }
-fi
-if [ "$7" = backup ] && [ -f "$dest" ]; then
-  b="$dest.$$.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p -- "$dest" "$b"; printf 'backup_file=%s\\n' "$b"
-fi
-mv -f -- "$tmp" "$dest"
-trap - EXIT`;
+const WRITE_SCRIPT = () => shFile('engine/modules/lib/write-file.sh');
 
 export interface WriteOptions {
   /** A command with %s for the temp file (as Ansible's); the file is put in place only if it succeeds. */
@@ -126,7 +99,7 @@ export function writeFileStep(
   return {
     describe: `write ${path}`,
     // The temp path reaches the validate command through the environment, never spliced into it.
-    command: shScript(WRITE_SCRIPT, [
+    command: shScript(WRITE_SCRIPT(), [
       path,
       attrs.owner ?? '',
       attrs.group ?? '',

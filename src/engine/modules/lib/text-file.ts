@@ -1,5 +1,6 @@
 // Text files edited in memory (lineinfile, blockinfile, authorized_key): read once, compute the new
 // content, write atomically only when it differs, otherwise fix attributes in place.
+import { shFile } from '../../util/sh-file.js';
 import { shScript } from '../../util/quote.js';
 import { readOutput, type FileDiff, type Plan, type Read, type Step } from '../types.js';
 import {
@@ -8,7 +9,6 @@ import {
   attrSteps,
   backupFileOf,
   contentDiff,
-  FILE_FACTS_SCRIPT,
   parseFileFacts,
   writeFileStep,
   type Attrs,
@@ -24,15 +24,10 @@ export interface TextFile {
 }
 
 // One round trip: resolve a symlink, whether the parent directory exists, then stat + content.
-const SCRIPT = `p=$1
-if [ -L "$p" ]; then r=$(readlink -f -- "$p") && [ -n "$r" ] && p=$r; fi
-printf '%s' "$p" | base64 -w0; echo
-if [ -d "$(dirname -- "$p")" ]; then echo parent; else echo noparent; fi
-set -- "$p" content
-${FILE_FACTS_SCRIPT}`;
+const SCRIPT = () => shFile('engine/modules/lib/text-file.sh');
 
-/** The read of a text file to edit (SCRIPT). */
-export const textFileRead = (path: string): Read => ({ command: shScript(SCRIPT, [path]) });
+/** The read of a text file to edit (SCRIPT()). */
+export const textFileRead = (path: string): Read => ({ command: shScript(SCRIPT(), [path]) });
 
 /** textFileRead's result. */
 export function textFileOf(r: RunResult, path: string): TextFile {
