@@ -4,7 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { labAvailable, startLab, type Lab } from './lab/index.js';
-import { relayInventory, setupClientLogin, sshFromClient, waitReachable } from './integration/relay-lab.js';
+import {
+  relayInventory,
+  setupClientLogin,
+  sshFromClient,
+  waitReachable,
+  keepKey as keepKeyOf,
+  tryKey as tryKeyAt,
+} from './integration/relay-lab.js';
 import { CLI, recap, REPO, relayPlay, show, tempDir, writeYaml } from './integration/util.js';
 
 const avail = labAvailable();
@@ -38,25 +45,8 @@ describe(
     const directlyReachable = async (h: string) =>
       (await lab.run(['timeout', '3', 'bash', '-c', `exec 3<>/dev/tcp/${lab.hosts[h].ip}/22`])).code === 0;
     const viaOf = (out: string, h: string) => new RegExp(`^${h}\\s+: ok=.* via=(\\w+)$`, 'm').exec(out)?.[1];
-    /**
-     * Try a relay key from the device itself, as its tunnel would log in (as test/day2.test.ts does):
-     * 255 = refused by the relay, 1 = accepted (the relay's ForceCommand /bin/false ends the session).
-     */
-    const tryKey = (device: string, keyFile: string) =>
-      lab.exec(
-        device,
-        `sudo ssh -F none -T -i ${keyFile} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/root/relay-known-hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=relay-play-relay -o ConnectTimeout=5 relay@${lab.hosts.server.ip} true`,
-        { timeoutMs: 20_000 },
-      );
-    /** A root-only copy of the device's current relay key (and of its pinned relay host key, for tryKey). */
-    const keepKey = async (device: string): Promise<string> => {
-      const r = await lab.exec(
-        device,
-        'f=$(sudo mktemp /root/old-relay-key.XXXXXX) && sudo cp /etc/relay-play/id_relay "$f" && sudo chmod 0600 "$f" && sudo cp /etc/relay-play/known_hosts /root/relay-known-hosts && echo "$f"',
-      );
-      assert.equal(r.code, 0, show(r));
-      return r.stdout.trim();
-    };
+    const tryKey = (device: string, keyFile: string) => tryKeyAt(lab, device, keyFile);
+    const keepKey = (device: string) => keepKeyOf(lab, device);
     /** The relay refused the key: ssh's exit code for a failed login, and the reason. */
     const assertRefused = (r: Awaited<ReturnType<typeof tryKey>>, what: string) => {
       assert.equal(r.code, 255, `${what} is refused by the relay:\n${show(r)}`);

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { keepKey as keepKeyOf, tryKey as tryKeyAt } from './integration/relay-lab.js';
 import { labAvailable, startLab, type ExecResult, type Lab } from './lab/index.js';
 import { recap, relayPlay, show, tempDir, waitFor, writeYaml } from './integration/util.js';
 
@@ -61,22 +62,8 @@ describe(
     const tunnelPid = async (device: string) =>
       (await lab.exec(device, 'systemctl show -p MainPID --value relay-tunnel.service')).stdout.trim();
     const fleet = async () => JSON.parse((await lab.exec('server', 'sudo cat /var/lib/relay-play/fleet.json')).stdout);
-    /** Try a relay key from the device itself: 255 = refused by the relay, 1 = accepted (ForceCommand ends the session). */
-    const tryKey = (device: string, keyFile: string) =>
-      lab.exec(
-        device,
-        `sudo ssh -F none -T -i ${keyFile} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/root/relay-known-hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=relay-play-relay -o ConnectTimeout=5 relay@${lab.hosts.server.ip} true`,
-        { timeoutMs: 20_000 },
-      );
-    /** A root-only copy of the device's current relay key (and of the pinned relay host key, for tryKey). */
-    const keepKey = async (device: string): Promise<string> => {
-      const r = await lab.exec(
-        device,
-        'f=$(sudo mktemp /root/old-relay-key.XXXXXX) && sudo cp /etc/relay-play/id_relay "$f" && sudo chmod 0600 "$f" && sudo cp /etc/relay-play/known_hosts /root/relay-known-hosts && echo "$f"',
-      );
-      assert.equal(r.code, 0, show(r));
-      return r.stdout.trim();
-    };
+    const tryKey = (device: string, keyFile: string) => tryKeyAt(lab, device, keyFile);
+    const keepKey = (device: string) => keepKeyOf(lab, device);
     /** Every one of `hosts` (and no other) is in the recap, and none changed anything. */
     const assertNothingChanged = (r: ExecResult, hosts: string[], what: string) => {
       const stats = recap(r.stdout);

@@ -44,7 +44,7 @@ export type { Reporter } from './runner/reporter.js';
 export { pickReporter } from './output/pick.js';
 export { PlainReporter } from './output/plain.js';
 export { noteLine } from './output/text.js';
-export type { CommonOptions } from './cli/options.js';
+export { runnerOptions, type CommonOptions } from './cli/options.js';
 
 // Connections to hosts.
 export { Connections } from './runner/connections.js';

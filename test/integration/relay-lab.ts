@@ -235,3 +235,25 @@ export function killGroup(child: ChildProcess): void {
 }
 
 export const seconds = (ms: number) => (ms / 1000).toFixed(1);
+
+/**
+ * Try a relay key from the device itself, as its tunnel would log in: 255 = refused by the relay,
+ * 1 = accepted (the relay's ForceCommand /bin/false ends the session). keepKey copies what it needs.
+ */
+export function tryKey(lab: Lab, device: string, keyFile: string, relay = 'server'): Promise<ExecResult> {
+  return lab.exec(
+    device,
+    `sudo ssh -F none -T -i ${keyFile} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/root/relay-known-hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=relay-play-relay -o ConnectTimeout=5 relay@${lab.hosts[relay].ip} true`,
+    { timeoutMs: 20_000 },
+  );
+}
+
+/** A root-only copy of the device's current relay key (and of its pinned relay host key, for tryKey). */
+export async function keepKey(lab: Lab, device: string): Promise<string> {
+  const r = await lab.exec(
+    device,
+    'f=$(sudo mktemp /root/old-relay-key.XXXXXX) && sudo cp /etc/relay-play/id_relay "$f" && sudo chmod 0600 "$f" && sudo cp /etc/relay-play/known_hosts /root/relay-known-hosts && echo "$f"',
+  );
+  assert.equal(r.code, 0, show(r));
+  return r.stdout.trim();
+}

@@ -1,5 +1,8 @@
 // The options commands share, defined once; each command picks the ones it supports.
 import { InvalidArgumentError, type Command } from 'commander';
+import type { Extensions } from '../runner/extensions.js';
+import type { LockSpec } from '../runner/lock.js';
+import type { RunnerOptions } from '../runner/play.js';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -47,3 +50,16 @@ export function withOptions(cmd: Command, names: (keyof typeof OPTIONS)[]): Comm
 }
 
 export const RUN_OPTIONS: (keyof typeof OPTIONS)[] = ['check', 'diff', 'limit', 'forks', 'json', 'verbose', 'keys'];
+
+/** The runner's options from a command's: its extensions, and a run lock when the command takes one. */
+export function runnerOptions(opts: CommonOptions, extensions: Extensions, lock?: LockSpec): RunnerOptions {
+  return {
+    check: Boolean(opts.check),
+    diff: Boolean(opts.diff),
+    limit: opts.limit,
+    forks: opts.forks ?? 20,
+    acceptNewHostKeys: Boolean(opts.acceptNewHostKeys),
+    ...(lock ? { lock } : {}),
+    extensions,
+  };
+}

@@ -5,7 +5,7 @@ import { loadPlaybook } from '../playbook/load.js';
 import { selectTags, tagList } from '../playbook/tags.js';
 import type { Extensions } from '../runner/extensions.js';
 import { exitCodeFor, runPlaybook } from '../runner/play.js';
-import type { CommonOptions } from './options.js';
+import { runnerOptions, type CommonOptions } from './options.js';
 
 export interface RunOptions extends CommonOptions {
   tags?: string[];
@@ -34,18 +34,6 @@ export async function runCommand(
     );
     return 0;
   }
-  const state = await runPlaybook(
-    pb,
-    inv,
-    {
-      check: Boolean(opts.check),
-      diff: Boolean(opts.diff),
-      limit: opts.limit,
-      forks: opts.forks,
-      acceptNewHostKeys: Boolean(opts.acceptNewHostKeys),
-      extensions,
-    },
-    await pickReporter(opts),
-  );
+  const state = await runPlaybook(pb, inv, runnerOptions(opts, extensions), await pickReporter(opts));
   return exitCodeFor(state);
 }

@@ -6,7 +6,7 @@ import { type Attrs } from './lib/files.js';
 import { pyRegex, searchLine } from '../util/pyre.js';
 import { modeString, onePathAlias, textEditProps, type BoolArg } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
-import { planText, textFileOf, textFileRead, splitLines } from './lib/text-file.js';
+import { editedPath, planText, textEditReads, textFileOf, splitLines } from './lib/text-file.js';
 
 interface BlockArgs {
   path?: string;
@@ -115,10 +115,10 @@ export const blockinfile: Module<BlockArgs, 'file'> = {
     additionalProperties: false,
   },
 
-  reads: (args) => ({ file: textFileRead((args.path ?? args.dest ?? args.name)!) }),
+  reads: textEditReads,
 
   plan(args, _ctx, read): Plan {
-    const path = (args.path ?? args.dest ?? args.name)!;
+    const path = editedPath(args);
     const present = (args.state ?? 'present') === 'present';
     const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
     const marker = args.marker ?? '# {mark} ANSIBLE MANAGED BLOCK';

@@ -36,7 +36,8 @@ export class JsonReporter implements Reporter {
       this.taskIds.set(task, entry);
       play.tasks.push(entry);
     }
-    const out: Record<string, unknown> = { ...r.result, changed: r.status === 'changed' };
+    // As Ansible's json callback: the module the task ran.
+    const out: Record<string, unknown> = { ...r.result, action: task.module, changed: r.status === 'changed' };
     if (r.status === 'failed') out.failed = true;
     if (r.status === 'skipped') out.skipped = true;
     if (r.status === 'unreachable') out.unreachable = true;

@@ -2,20 +2,7 @@
 // A small tokenizer + recursive-descent parser + tree-walking evaluator: nothing is ever eval'd, only
 // the filters, tests and methods listed in src/engine/template/filters.ts can be called, and only own
 // properties of plain objects/arrays are read.
-import {
-  compare,
-  deepEqual,
-  ExprError,
-  isPlainObject,
-  need,
-  pyRepr,
-  toStr,
-  truthy,
-  typeName,
-  Undef,
-  UndefinedVarError,
-  type CompareOp,
-} from './values.js';
+import { compare, ExprError, isPlainObject, need, toStr, truthy, typeName, Undef, type CompareOp } from './values.js';
 import { FILTERS, GLOBALS, METHODS, TESTS, applyFilter, applyTest, callMethod, type CallArgs } from './filters.js';
 
 type Node<K extends string, T> = { kind: K; col: number } & T;
@@ -585,20 +572,8 @@ function checkArity(
   }
 }
 
-export {
-  compare,
-  deepEqual,
-  ExprError,
-  isPlainObject,
-  need,
-  pyRepr,
-  toStr,
-  truthy,
-  typeName,
-  Undef,
-  UndefinedVarError,
-  type CompareOp,
-};
+// The values' helpers, for the modules that import them from here.
+export * from './values.js';
 
 // ---------------------------------------------------------------- evaluator
 

@@ -6,6 +6,7 @@ import {
   type Inventory,
   loadPlaybook,
   pickReporter,
+  runnerOptions,
   type Reporter,
   runPlaybook,
   type RunState,
@@ -38,16 +39,8 @@ export async function runRelayPlaybook(
   const state = await runPlaybook(
     pb,
     inv,
-    {
-      check: Boolean(opts.check),
-      diff: Boolean(opts.diff),
-      limit: opts.limit,
-      forks: opts.forks ?? 20,
-      acceptNewHostKeys: Boolean(opts.acceptNewHostKeys),
-      // Two runs on one fleet must not interleave: the second waits, then refuses.
-      lock: { host: relay, path: '/run/lock/relay-play.lock', waitSeconds: opts.lockWait },
-      extensions: relayApp,
-    },
+    // Two runs on one fleet must not interleave: the second waits, then refuses.
+    runnerOptions(opts, relayApp, { host: relay, path: '/run/lock/relay-play.lock', waitSeconds: opts.lockWait }),
     extra.reporter ?? (await pickReporter(opts)),
   );
   return { state, code: exitCodeFor(state), relay };

@@ -2,7 +2,7 @@
 // content, write atomically only when it differs, otherwise fix attributes in place.
 import { shFile } from '../../util/sh-file.js';
 import { shScript } from '../../util/quote.js';
-import { readOutput, type FileDiff, type Plan, type Read, type Step } from '../types.js';
+import { readOutput, type FileDiff, type Plan, type Read, type Reads, type Step } from '../types.js';
 import {
   attrChanges,
   attrDiff,
@@ -28,6 +28,15 @@ const SCRIPT = () => shFile('engine/modules/lib/text-file.sh');
 
 /** The read of a text file to edit (SCRIPT()). */
 export const textFileRead = (path: string): Read => ({ command: shScript(SCRIPT(), [path]) });
+
+/** The path a text-file edit (lineinfile, blockinfile) names: `path`, or its aliases `dest` and `name`. */
+export const editedPath = (args: { path?: string; dest?: string; name?: string }): string =>
+  (args.path ?? args.dest ?? args.name)!;
+
+/** What a text-file edit reads: the file (see textFileRead). */
+export const textEditReads = (args: { path?: string; dest?: string; name?: string }): Reads<'file'> => ({
+  file: textFileRead(editedPath(args)),
+});
 
 /** textFileRead's result. */
 export function textFileOf(r: RunResult, path: string): TextFile {
