@@ -421,6 +421,11 @@ const INCLUDE = [
   'libnss-myhostname',
   'python3',
   'netbase',
+  // HTTP(S) from a host: the relay's tunnel watcher posts its webhooks with curl.
+  'curl',
+  'ca-certificates',
+  // Debian's node_exporter, masked below: a test unmasks it on the relay and scrapes the watcher's metrics.
+  'prometheus-node-exporter',
 ];
 /** Bump when the image fixes below change in a way the texts don't capture. */
 const RECIPE_VERSION = 4;
@@ -459,6 +464,8 @@ const MASKED_UNITS = [
   'man-db.timer',
   'dpkg-db-backup.timer',
   'console-getty.service',
+  // Installed (INCLUDE) but started only by the test that needs it.
+  'prometheus-node-exporter.service',
 ];
 
 /** What an image is built from; its hash names the cached image, so each release has its own. */
