@@ -22,6 +22,7 @@ interface Row {
   up: boolean;
   since: string | null;
   error: string | null;
+  last_seen?: string | null;
 }
 
 describe(
@@ -235,7 +236,10 @@ describe(
       assert.equal(row('rpi1')!.up, true);
       const table = await relayPlay(lab, ['status', inventory]);
       assert.equal(table.code, 3);
-      assert.match(table.stdout, /^rpi2 +\d+ +down +- +relay-tunnel\.service is inactive/m, show(table));
+      // LAST SEEN: from the relay's tunnel watcher (docs/monitoring.md), which saw it up seconds ago.
+      assert.match(table.stdout, /^DEVICE +PORT +TUNNEL +UP FOR +LAST SEEN +ERROR$/m, show(table));
+      assert.match(table.stdout, /^rpi2 +\d+ +down +- +\d+s ago +relay-tunnel\.service is inactive/m, show(table));
+      assert.ok(rpi2.last_seen && Date.now() - Date.parse(rpi2.last_seen) < 60_000, `last_seen: ${rpi2.last_seen}`);
       await lab.exec('rpi2', 'sudo systemctl start relay-tunnel.service');
       await waitFor('rpi2 up again', 30_000, async () => (await status()).row('rpi2')?.up === true);
     });

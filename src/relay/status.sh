@@ -1,8 +1,8 @@
 # shellcheck shell=sh
 # `relay-play status` on the relay (as root), in one round trip: $1 the fleet state file, $2
-# relay-play's directory under /run. Prints the fleet state, the listeners, the age of every listening
-# process, and for each device port that is listening the ed25519 host key seen through it. Sections
-# start with "---".
+# relay-play's directory under /run. Prints the fleet state, the tunnel watcher's record (watch/state
+# beside the fleet state), the listeners, the age of every listening process, and for each device port
+# that is listening the ed25519 host key seen through it. Sections start with "---".
 #
 # A tunnel is one sshd session on the relay, and what answers through it can't change while that
 # session lives: its host key is read (ssh-keyscan, 32 at a time, 4 s at most each) once per session
@@ -14,6 +14,7 @@ f=$1 run=$2; shift 2
 t=$(mktemp -d) || exit 1
 trap 'rm -rf "$t"' EXIT
 echo '---fleet'; if [ -f "$f" ]; then cat -- "$f"; fi
+echo '---watch'; if [ -f "${f%/*}/watch/state" ]; then cat -- "${f%/*}/watch/state"; fi
 if [ $# -gt 0 ]; then printf '%s\n' "$@" > "$t/ports"
 else
   awk '{ if (depth == 1 && $0 ~ /^ *"[^"]*":/) sec = ($0 ~ /^ *"devices":/) }

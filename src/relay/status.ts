@@ -18,6 +18,33 @@ export interface RelayProbe {
   etimes: Map<number, number>;
   /** port → the ed25519 host key seen through it ("ssh-ed25519 AAAA"), if any. */
   keys: Map<number, string>;
+  /** The tunnel watcher's record, by device; undefined when the relay has none (no watcher). */
+  watch?: Map<string, WatchRecord>;
+}
+
+/** What relay-play-watch keeps of a device (/var/lib/relay-play/watch/state on the relay): times in Unix seconds. */
+export interface WatchRecord {
+  port: number;
+  /** "never": the watcher has not seen its tunnel up since it started watching it. */
+  state: 'up' | 'down' | 'never';
+  /** When the state began (for "never": when the watcher started watching it). */
+  since: number;
+  /** When the watcher last saw the tunnel up; 0 never. */
+  lastSeen: number;
+  changes: number;
+}
+
+/** The watcher's state file: "device port state since last_seen changes announced" a line; "#" lines are comments. */
+export function parseWatchState(text: string): Map<string, WatchRecord> {
+  const out = new Map<string, WatchRecord>();
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (line.startsWith('#') || f.length !== 7 || !['up', 'down', 'never'].includes(f[2])) continue;
+    const [port, since, lastSeen, changes] = [f[1], f[3], f[4], f[5]].map(Number);
+    if (![port, since, lastSeen, changes].every(Number.isInteger)) continue;
+    out.set(f[0], { port, state: f[2] as WatchRecord['state'], since, lastSeen, changes });
+  }
+  return out;
 }
 
 export function parseProbe(stdout: string): RelayProbe {
@@ -35,6 +62,7 @@ export function parseProbe(stdout: string): RelayProbe {
     const head = nl < 0 ? sec : sec.slice(0, nl);
     const body = nl < 0 ? '' : sec.slice(nl + 1);
     if (head === 'fleet') probe.fleet = body;
+    else if (head === 'watch') probe.watch = body.trim() ? parseWatchState(body) : undefined;
     else if (head === 'ports') probe.ports = body.split('\n').filter(Boolean).map(Number);
     else if (head.startsWith('scan ')) probe.scanAvailable = head.slice(5).trim() === 'yes';
     else if (head === 'ss') probe.listeners = parseSs(body);
@@ -69,7 +97,16 @@ export interface StatusRow {
   awaiting_since?: string | null;
   /** The device's own account of its tunnel service, when it was asked (down devices; all with -v). */
   service?: { via: string | null; state: string; restarts: number | null; last_message: string | null };
+  /** When the relay's tunnel watcher last saw the tunnel up (ISO); null: never, or no watcher record. */
+  last_seen?: string | null;
+  /**
+   * The watcher's record: its state ("never": not seen up since it started watching the device), since
+   * when (ISO), how many times the tunnel went up or down. null when the relay has no record of the device.
+   */
+  watch?: { state: 'up' | 'down' | 'never'; since: string; changes: number } | null;
 }
+
+const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
 
 const listening = (probe: RelayProbe, port: number) =>
   probe.listeners.some((l) => l.port === port && ['127.0.0.1', '::1'].includes(l.address));
@@ -102,6 +139,8 @@ export function statusRows(
         relay_check: 'not in the fleet state',
         in_inventory,
         forwards: [],
+        last_seen: null,
+        watch: null,
       };
     const forwards = Object.entries(rec.forwards ?? {})
       .sort(([a], [b]) => a.localeCompare(b))
@@ -120,6 +159,7 @@ export function statusRows(
       check = `awaiting first contact since ${rec.issued.at} (enrolled with relay-play enroll; ${check})`;
     const pid = up ? sessionPids(probe.listeners, rec.port)[0] : undefined;
     const secs = pid !== undefined ? probe.etimes.get(pid) : undefined;
+    const w = probe.watch?.get(name);
     return {
       name,
       port: rec.port,
@@ -131,8 +171,18 @@ export function statusRows(
       in_inventory,
       forwards,
       awaiting_since: !up && rec.issued ? rec.issued.at : null,
+      last_seen: w && w.lastSeen > 0 ? iso(w.lastSeen) : null,
+      watch: w ? { state: w.state, since: iso(w.since), changes: w.changes } : null,
     };
   });
+}
+
+/** The LAST SEEN cell of a down device: how long ago the watcher last saw it up, or that it never did. */
+export function lastSeenCell(r: StatusRow, now: Date = new Date()): string {
+  if (r.up || !r.watch) return '-';
+  if (!r.last_seen) return 'never';
+  const secs = Math.max(0, Math.round((now.getTime() - Date.parse(r.last_seen)) / 1000));
+  return `${humanDuration(secs)} ago`;
 }
 
 const NOISE = /^(Started |Stopped |Stopping |Starting |Scheduled restart|Deactivated |Consumed |[\w.@-]+\.service: )/;
@@ -167,9 +217,19 @@ export function humanDuration(secs: number): string {
 }
 
 /** The table: aligned columns; colours only when asked (a terminal). */
-export function statusTable(rows: StatusRow[], opts: { color: boolean; service?: boolean }): string {
+export function statusTable(rows: StatusRow[], opts: { color: boolean; service?: boolean; now?: Date }): string {
   const paint = (code: string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const head = ['DEVICE', 'PORT', 'TUNNEL', 'UP FOR', ...(opts.service ? ['REACHED', 'RESTARTS'] : []), 'ERROR'];
+  // LAST SEEN: when a device is down and the relay's tunnel watcher has a record to tell.
+  const seen = rows.some((r) => !r.up && r.watch);
+  const head = [
+    'DEVICE',
+    'PORT',
+    'TUNNEL',
+    'UP FOR',
+    ...(seen ? ['LAST SEEN'] : []),
+    ...(opts.service ? ['REACHED', 'RESTARTS'] : []),
+    'ERROR',
+  ];
   const cells = rows.map((r) => [
     r.in_inventory ? r.name : `${r.name} (not in inventory)`,
     r.port === null
@@ -177,6 +237,7 @@ export function statusTable(rows: StatusRow[], opts: { color: boolean; service?:
       : String(r.port) + (r.forwards.length ? ` +${r.forwards.map((f) => f.relay_port).join(',')}` : ''),
     r.up ? 'up' : 'down',
     r.up_seconds !== null ? humanDuration(r.up_seconds) : '-',
+    ...(seen ? [lastSeenCell(r, opts.now)] : []),
     ...(opts.service ? [r.service?.via ?? '-', r.service?.restarts != null ? String(r.service.restarts) : '-'] : []),
     r.error ?? (opts.service && r.service?.last_message ? r.service.last_message : ''),
   ]);
