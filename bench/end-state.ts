@@ -58,6 +58,26 @@ export const RELAY_PLAY_ONLY: RelayPlayOnly[] = [
   { roles: ['relay'], path: '/run/lock/relay-play.lock', what: 'the run lock (one relay-play run at a time)' },
   {
     roles: ['relay'],
+    path: '/usr/local/lib/relay-play/watch-tunnels',
+    what: 'the tunnel watcher (last seen, Prometheus metrics, webhooks): not in the Ansible mirror',
+  },
+  {
+    roles: ['relay'],
+    path: '/etc/systemd/system/relay-play-watch.service',
+    what: "the tunnel watcher's unit",
+  },
+  {
+    roles: ['relay'],
+    path: '/etc/systemd/system/multi-user.target.wants/relay-play-watch.service',
+    what: "the tunnel watcher unit's enablement link",
+  },
+  {
+    roles: ['relay'],
+    path: '/var/lib/relay-play/watch',
+    what: "the tunnel watcher's state (each device's state, last seen) and its queue of webhook events",
+  },
+  {
+    roles: ['relay'],
     path: '/run/relay-play',
     what: "`relay-play status`'s record of each tunnel session's host key (a runtime cache)",
   },

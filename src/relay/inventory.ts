@@ -50,6 +50,8 @@ export function prepareRelayInventory(inv: Inventory): void {
       'set relay_address to the name or IP devices use to reach the relay',
     );
 
+  checkWatchVars(relayVars, where(relay));
+
   const portOwner = new Map<number, string>();
   const claimPort = (port: number, what: string, name: string) => {
     const other = portOwner.get(port);
@@ -231,4 +233,45 @@ function checkForwards(
         'default: localhost (the device itself)',
       );
   }
+}
+
+/**
+ * The relay's tunnel watcher (roles/relay-watch): its settings end up in a systemd unit and, for the
+ * webhook's URL, in a curl config file, so each is a plain value of a known shape.
+ */
+function checkWatchVars(vars: Record<string, unknown>, pos: ReturnType<Inventory['hostPos']>): void {
+  const whole = (key: string, min: number, max: number, hint: string) => {
+    const v = vars[key];
+    if (v === undefined) return;
+    const n = Number(v);
+    if (String(v).trim() === '' || !Number.isInteger(n) || n < min || n > max)
+      throw new InputError(
+        `${key} must be a whole number of seconds from ${min} to ${max}, got ${JSON.stringify(v)}`,
+        pos,
+        hint,
+      );
+  };
+  whole('alert_grace', 0, 86400 * 7, 'how long a device may be down before its webhook is sent; the default is 60');
+  whole('watch_interval', 1, 3600, 'seconds between two looks at the tunnels; the default is 5');
+  const url = vars.alert_webhook_url;
+  // One word curl takes from its config file in double quotes: printable ASCII (non-ASCII percent-encoded),
+  // no space, no quote, no backslash.
+  if (
+    url !== undefined &&
+    url !== null &&
+    url !== '' &&
+    (typeof url !== 'string' || url.length > 2000 || !/^https?:\/\/[!#-[\]-~]+$/.test(url))
+  )
+    throw new InputError(
+      'alert_webhook_url must be an http:// or https:// URL with no spaces, quotes or backslashes',
+      pos,
+      'e.g. alert_webhook_url: https://ntfy.sh/<your topic>; leave it unset for no webhooks',
+    );
+  const dir = vars.metrics_textfile_dir;
+  if (dir !== undefined && dir !== null && dir !== '' && !/^\/[A-Za-z0-9._/-]*$/.test(String(dir)))
+    throw new InputError(
+      `metrics_textfile_dir must be an absolute path of letters, digits, ".", "_", "-" and "/", got ${JSON.stringify(dir)}`,
+      pos,
+      "node_exporter's --collector.textfile.directory; Debian's is /var/lib/prometheus/node-exporter",
+    );
 }

@@ -9,7 +9,7 @@ import { show } from './util.js';
 
 /**
  * Paths that change whoever logs in, or by themselves: journald, wtmp/lastlog, logind's and sudo's state,
- * pam_motd, systemd's timer stamps and random seed. On a lab host, two snapshots around a login that ran
+ * pam_motd, systemd's timer stamps and random seed, relay-play's tunnel watcher's state and metrics. On a lab host, two snapshots around a login that ran
  * sudo differed in /run/motd.dynamic (and /run's ctime) only, once these were left out.
  */
 const LOGIN_NOISE = [
@@ -26,6 +26,9 @@ const LOGIN_NOISE = [
   '/run/motd.dynamic', // pam_motd rewrites it at each login (so /run itself is listed without its ctime)
   '/var/lib/systemd/timers',
   '/var/lib/systemd/random-seed',
+  // relay-play-watch on a relay rewrites its state and its metrics every few seconds, by itself.
+  '/var/lib/relay-play/watch',
+  '/var/lib/prometheus/node-exporter',
   '/tmp/.snapshot', // this helper's own script
 ];
 
