@@ -270,6 +270,7 @@ describe(
         `the "down" event came ${after.toFixed(1)} s after the tunnel stopped: not before ${GRACE} s`,
       );
       assert.ok(after < GRACE + 3 * INTERVAL + 5, `and not much later (${after.toFixed(1)} s)`);
+      console.log(`# the "down" event arrived ${after.toFixed(1)} s after the tunnel stopped (grace ${GRACE} s)`);
       assert.equal(down.path, `/hook/${token}`);
       assert.equal(down.type, 'application/json');
       assert.deepEqual(Object.keys(down.event), ['device', 'state', 'since', 'relay', 'last_seen']);
@@ -468,6 +469,7 @@ describe(
       // rpi2 was announced down before the reboot: not again. rpi1 was cut off by the reboot: if that
       // lasted longer than the grace, a "down" then an "up"; else nothing.
       const late = (await received()).slice(base).map((e) => [e.event.device, e.event.state].join(' '));
+      console.log(`# events after the relay's reboot, before rpi2 came back: ${late.join(', ') || 'none'}`);
       assert.ok(!late.includes('rpi2 down'), late.join(', '));
       assert.ok(late.length === 0 || late.join(', ') === 'rpi1 down, rpi1 up', late.join(', '));
 
@@ -480,6 +482,32 @@ describe(
           .map((e) => e.event.state),
         ['up'],
       );
+    });
+
+    // Last: it leaves the relay without curl.
+    it('a relay without curl: --check shows apt would install it; with no package mirror, apply fails there only, after tunnels and clients', async () => {
+      const rm = await lab.exec('server', 'sudo dpkg -r curl >/dev/null 2>&1; ! command -v curl');
+      assert.equal(rm.code, 0, show(rm));
+      const check = await relayPlay(lab, ['apply', inventory, '--check', '--diff']);
+      assert.equal(check.code, 0, show(check));
+      assert.match(
+        check.stdout,
+        /^changed: \[server\] relay-watch : curl and CA certificates installed$/m,
+        show(check),
+      );
+      assert.match(check.stdout, /^\+curl: /m, show(check));
+      assert.equal((await lab.exec('server', 'command -v curl')).code, 1, 'check mode installed nothing');
+      // The lab's hosts reach no mirror: apt fails, in the last play; every other play ran before it.
+      const r = await relayPlay(lab, ['apply', inventory]);
+      assert.equal(r.code, 2, show(r));
+      assert.match(
+        r.stdout,
+        /^fatal: \[server\] relay-watch : curl and CA certificates installed => FAILED!/m,
+        show(r),
+      );
+      assert.match(r.stdout, /PLAY \[clients\][^]*PLAY \[relay tunnel watcher\]/, show(r));
+      const st = await statusJson();
+      assert.equal(st.r.code, 0, show(st.r));
     });
   },
 );
