@@ -19,6 +19,27 @@ export const ALLOWED: Record<string, string> = {
   deprecations: "Ansible's notices of its own deprecations",
 };
 
+/**
+ * Parts of values that are random on each host, masked (in any string, at any depth) before comparing, and why.
+ * The cases name their temporary files with these prefixes only.
+ */
+export const MASKED: { pattern: RegExp; mask: string; reason: string }[] = [
+  {
+    pattern: /(?<=\/)(ansible\.|tmp-)[a-z0-9_]{8}/g,
+    mask: '$1XXXXXXXX',
+    reason: "tempfile's name: its prefix, then 8 random characters (Python's tempfile, and relay-play's)",
+  },
+  {
+    pattern: /Shared connection to \S+ closed\.(\r?\n)?/g,
+    mask: '',
+    reason:
+      "the notice of Ansible's own ssh client (a multiplexed connection, raw's terminal) on the runner: not the task's output",
+  },
+];
+
+/** A string with MASKED applied. */
+const masked = (s: string) => MASKED.reduce((t, m) => t.replace(m.pattern, m.mask), s);
+
 /** Top-level keys of a result that belong to the tool's callback, not to the task: `_ansible_*`. */
 const internal = (key: string) => key.startsWith('_ansible');
 
@@ -29,12 +50,15 @@ export interface RunJson {
 
 /** `v` without the allowed and internal fields, at every depth. */
 export function normalize(v: unknown, allowed: Record<string, string> = ALLOWED): unknown {
-  if (Array.isArray(v)) return v.map((x) => normalize(x, allowed));
+  // A line masked away entirely (a *_lines element) is dropped.
+  if (Array.isArray(v))
+    return v.filter((x) => typeof x !== 'string' || x === '' || masked(x) !== '').map((x) => normalize(x, allowed));
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) if (!internal(k) && !(k in allowed)) out[k] = normalize(x, allowed);
     return out;
   }
+  if (typeof v === 'string') return masked(v);
   return v;
 }
 

@@ -37,6 +37,22 @@ describe('differential compare', () => {
     assert.deepEqual(normalize({ mtime: 1, y: { mtime: 2, z: 3 } }), { y: { z: 3 } });
   });
 
+  it("a temporary name's random part is masked, nothing else of the value", () => {
+    assert.deepEqual(normalize({ path: '/tmp/ansible.ab_3x9qz.txt', l: ['/var/tmp/tmp-0123abcd'] }), {
+      path: '/tmp/ansible.XXXXXXXX.txt',
+      l: ['/var/tmp/tmp-XXXXXXXX'],
+    });
+    assert.deepEqual(compareRuns(run({ path: '/tmp/ansible.aaaaaaaa' }), run({ path: '/tmp/ansible.bbbbbbbb' })), []);
+    assert.equal(compareRuns(run({ path: '/tmp/ansible.aaaaaaaa' }), run({ path: '/tmp/other.bbbbbbbb' })).length, 1);
+    const ssh = 'Shared connection to 198.18.0.10 closed.';
+    assert.deepEqual(normalize({ stderr: `${ssh}\r\n`, stderr_lines: [ssh], l: ['', 'x'] }), {
+      stderr: '',
+      stderr_lines: [],
+      l: ['', 'x'],
+    });
+    assert.deepEqual(normalize({ stderr: `oops\n${ssh}\r\n` }), { stderr: 'oops\n' });
+  });
+
   it('tasks are matched by order and name; stats are compared', () => {
     const a = run({ rc: 0 });
     const b = run({ rc: 0 }, { ok: 1, changed: 1 });
