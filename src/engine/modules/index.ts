@@ -19,6 +19,11 @@ import { getent } from './getent.js';
 import { assert, fail } from './assert.js';
 import { apt } from './apt.js';
 import { setup } from './setup.js';
+import { ping } from './ping.js';
+import { raw } from './raw.js';
+import { group } from './group.js';
+import { tempfile } from './tempfile.js';
+import { replace } from './replace.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
@@ -43,6 +48,11 @@ const builtin: Record<string, Module<any>> = {
   apt,
   package: apt,
   setup,
+  ping,
+  raw,
+  group,
+  tempfile,
+  replace,
 };
 
 export const builtinModules = new ModuleRegistry({

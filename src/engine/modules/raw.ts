@@ -1,0 +1,55 @@
+// raw: a command line run as it is by a shell on the host (`/bin/sh -c TEXT`, or `executable -c TEXT`),
+// with no module machinery at all — what Ansible uses to bootstrap hosts without Python. As Ansible's,
+// it runs on a terminal (so its output ends lines with CRLF and carries stderr too), always reports
+// changed, and does not run in check mode.
+import { shFile } from '../util/sh-file.js';
+import { shScript } from '../util/quote.js';
+import type { RunResult } from '../connection/types.js';
+import type { Module, Plan } from './types.js';
+
+interface RawArgs {
+  _raw?: string;
+  executable?: string;
+}
+
+const SCRIPT = () => shFile('engine/modules/raw.sh');
+
+/** Python's str.splitlines() for what a terminal prints. */
+const lines = (s: string) =>
+  s === '' ? [] : s.split(/\r\n|\r|\n/).filter((l, i, all) => i < all.length - 1 || l !== '');
+
+export const raw: Module<RawArgs> = {
+  freeForm: true,
+  schema: {
+    type: 'object',
+    properties: {
+      _raw: { type: 'string' },
+      executable: { type: 'string', minLength: 1 },
+    },
+    required: ['_raw'],
+    additionalProperties: false,
+  },
+
+  plan(args, ctx): Plan {
+    const text = args._raw ?? '';
+    if (!text.trim()) return { changed: false, steps: [], failed: 'no command given' };
+    if (ctx.check) return { changed: false, skipped: true, steps: [], result: {} };
+    return {
+      changed: true,
+      steps: [{ describe: `raw: ${text}`, command: shScript(SCRIPT(), [text, args.executable ?? '/bin/sh']) }],
+      acceptNonZero: true,
+      finish(outputs: RunResult[]) {
+        const out = outputs[0] ?? { code: 255, stdout: '', stderr: 'the command did not run' };
+        const res: Record<string, unknown> = {
+          rc: out.code,
+          stdout: out.stdout,
+          stdout_lines: lines(out.stdout),
+          stderr: out.stderr,
+          stderr_lines: lines(out.stderr),
+        };
+        if (out.code !== 0) Object.assign(res, { failed: true, msg: 'non-zero return code' });
+        return res;
+      },
+    };
+  },
+};
