@@ -5,6 +5,9 @@
 //   # expect: cli: --limit rpi9: no host or group                     (error about an argument: no file position)
 //   # command: run                                                    (default: apply)
 //   # args: --limit rpi9                                              (extra arguments)
+//   # exit: 4                                                         (default 1: ansible-playbook's code:
+//                                                                      4 what its parser refuses, 2 a task
+//                                                                      that could only fail)
 //
 // LAB_IP and LAB_KEY in a case stand for a running lab host's address and the admin key, so a run
 // that did get past validation would really log in. The proof that none did: the lab host's sshd logs
@@ -27,6 +30,7 @@ interface Case {
   args: string[];
   line?: number;
   fragment: string;
+  exit: number;
 }
 
 function loadCase(name: string): Case {
@@ -44,6 +48,7 @@ function loadCase(name: string): Case {
     args: header('args')?.split(/\s+/).filter(Boolean) ?? [],
     line: m[1] ? Number(m[1]) : undefined,
     fragment: m[2],
+    exit: Number(header('exit') ?? 1),
   };
 }
 
@@ -53,7 +58,7 @@ const caseNames = readdirSync(CASES_DIR)
 const cases = caseNames.map(loadCase);
 
 describe(
-  'bad input: one error with file:line, exit 1, no host touched',
+  'bad input: one error with file:line, exit as ansible-playbook, no host touched',
   { skip: avail.ok ? false : avail.why, timeout: 600_000 },
   () => {
     let lab: Lab;
@@ -128,7 +133,7 @@ describe(
         for (const [i, mode] of modes.entries()) {
           const r = runs[i];
           const ctx = `${mode}: ${argv.join(' ')}\n${show(r)}`;
-          assert.equal(r.code, 1, ctx);
+          assert.equal(r.code, c.exit, ctx);
           assert.equal(r.stdout, '', `nothing on stdout: ${ctx}`);
           const lines = r.stderr.split('\n');
           const errors = lines.filter((l) => l.startsWith('error: '));

@@ -31,12 +31,13 @@ function exitCodeOf(e: unknown): number {
   if (e instanceof ExitError) return e.code;
   if (e instanceof InputError) {
     process.stderr.write(e.format() + '\n');
-    return EXIT.input;
+    return e.exit ?? EXIT.input;
   }
   if (e instanceof CommanderError) {
     // --help and --version end here too, with exit code 0.
     return e.exitCode === 0 ? 0 : EXIT.input;
   }
+  // Something relay-play did not expect: ansible-playbook's code for an unexpected error.
   process.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\n`);
-  return EXIT.input;
+  return EXIT.internal;
 }

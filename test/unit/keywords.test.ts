@@ -105,7 +105,7 @@ describe('include_tasks / import_tasks / import_role', () => {
 
   it('a missing file or a loop on an include is refused with its line', () => {
     const r = run('- hosts: h1\n  tasks:\n    - include_tasks: nope.yaml\n');
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 4);
     assert.match(r.err, /pb-.*\.yaml:3:\d+: include_tasks: file "nope.yaml" not found/);
     const l = run('- hosts: h1\n  tasks:\n    - include_tasks: inc.yaml\n      loop: [1]\n');
     assert.match(l.err, /:4:7: a loop on include_tasks is not supported/);
@@ -273,7 +273,7 @@ describe('tags and listings', () => {
 
   it('--syntax-check finds a bad filter before any host, with file:line:col', () => {
     const r = run('- hosts: h1\n  tasks:\n    - debug: {msg: "{{ x | nofilter }}"}\n', '--syntax-check');
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(r.err, /pb-\w+\.yaml:3:\d+: unknown filter "nofilter"/);
     assert.equal(run(play(tasks), '--syntax-check').code, 0);
   });
@@ -326,7 +326,7 @@ describe('run_once, delegate_to, check_mode, gather_facts, assert, fail', () => 
     );
     assert.deepEqual(said(r.out), ['h1']);
     const bad = run(play([{ name: 'd', command: 'true', delegate_to: 'h2' }]));
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 4);
     assert.match(bad.err, /delegate_to: "h2" is not supported \(only localhost\)/);
   });
 
@@ -369,7 +369,7 @@ describe('run_once, delegate_to, check_mode, gather_facts, assert, fail', () => 
     assert.equal(res.evaluated_to, false);
     assert.match(run(play([{ name: 'f', fail: { msg: 'stop here' } }])).out, /FAILED! stop here/);
     const syntax = run('- hosts: h1\n  tasks:\n    - assert:\n        that:\n          - x ==\n');
-    assert.equal(syntax.code, 1);
+    assert.equal(syntax.code, 2);
     assert.match(syntax.err, /:5:\d+: bad condition "x ==":/);
   });
 });

@@ -37,7 +37,11 @@ export class JsonReporter implements Reporter {
       play.tasks.push(entry);
     }
     // As Ansible's json callback: the module the task ran.
-    const out: Record<string, unknown> = { ...r.result, action: task.module, changed: r.status === 'changed' };
+    const out: Record<string, unknown> = {
+      ...r.result,
+      action: task.action ?? task.module,
+      changed: r.status === 'changed',
+    };
     if (r.status === 'failed') out.failed = true;
     if (r.status === 'skipped') out.skipped = true;
     if (r.status === 'unreachable') out.unreachable = true;

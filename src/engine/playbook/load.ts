@@ -2,7 +2,8 @@
 import { toBool } from '../util/bool.js';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { InputError } from '../util/errors.js';
+import { EXIT, InputError } from '../util/errors.js';
+import { KvError, parseKv } from '../util/kv.js';
 import { loadYamlFile, type YamlPath, type YamlSource } from '../yaml/source.js';
 import { validateAt } from '../yaml/validate.js';
 import {
@@ -37,7 +38,17 @@ export interface LoadOptions {
   rolesPath?: string[];
 }
 
+/** A playbook and its roles; what Ansible's parser refuses exits 4, as ansible-playbook does. */
 export function loadPlaybook(file: string, opts: LoadOptions): Playbook {
+  try {
+    return readPlaybook(file, opts);
+  } catch (e) {
+    if (e instanceof InputError && e.exit === undefined) e.exit = EXIT.parser;
+    throw e;
+  }
+}
+
+function readPlaybook(file: string, opts: LoadOptions): Playbook {
   const src = loadYamlFile(file);
   const data = src.toJS();
   validateAt(playbookSchema, data, src, [], 'playbook (a list of plays)');
@@ -171,7 +182,7 @@ function loadRole(
   const { rolesPath } = loader;
   const dir = rolesPath.map((p) => join(p, name)).find((d) => existsSync(d));
   if (!dir) {
-    throw new InputError(`role "${name}" not found`, src.pos(path), `looked in: ${rolesPath.join(', ')}`);
+    throw new InputError(`role "${name}" not found`, src.pos(path), `looked in: ${rolesPath.join(', ')}`, EXIT.input);
   }
   const role: LoadedRole = { name, dir, defaults: {}, vars: {}, tasks: [], handlers: [] };
   const file = (sub: string, base = 'main') =>
@@ -322,31 +333,84 @@ function loadInclude(
   });
 }
 
-function loadTask(
+/** Ansible's free-form modules: their text is a command, with only the command options taken from it. */
+const FREE_FORM = new Set(['command', 'shell', 'raw', 'script']);
+/** Modules that take words other than `key=value` (relay-play's free-form modules read them as `_raw`). */
+const RAW_PARAMS = new Set([...FREE_FORM, 'set_fact', 'debug']);
+
+/** `ansible.builtin.copy` and `ansible.legacy.copy` are `copy`; other collections keep their names. */
+const shortName = (k: string) => k.replace(/^ansible\.(builtin|legacy)\./, '');
+
+/** A module's schema says this argument is a number (free-form values arrive as text). */
+function numberArg(schema: unknown, key: string): boolean {
+  const prop = (schema as { properties?: Record<string, { type?: unknown }> })?.properties?.[key];
+  const types = prop ? (Array.isArray(prop.type) ? prop.type : [prop.type]) : [];
+  return (types.includes('integer') || types.includes('number')) && !types.includes('string');
+}
+
+/**
+ * The module a task names and its arguments, as Ansible's argument parser finds them: the module's
+ * own key (also as `ansible.builtin.X`), or `action:` / `local_action:` (`action: copy src=a dest=b`,
+ * or a map with `module:`); free-form `key=value` text parsed as Ansible parses it; `args:` under the
+ * arguments written with the module.
+ */
+function moduleAndArgs(
   t: Record<string, unknown>,
   src: YamlSource,
   path: YamlPath,
-  inherit: Inherit,
-  loader: PlayLoader,
-): TaskDef {
-  const role = inherit.role;
-  const modules = loader.modules;
+  modules: ModuleCatalog,
+): { key: string; mod: string; written: string; args: unknown; local: boolean } {
+  const known = (k: string) => modules.get(k) !== undefined || modules.get(shortName(k)) !== undefined;
   const moduleKeys = Object.keys(t).filter((k) => !TASK_KEY_NAMES.has(k));
-  if (moduleKeys.length !== 1) {
-    const hint = `a task has exactly one module (${modules
-      .names()
-      .filter((m) => !m.includes('.'))
-      .join(', ')})`;
-    if (moduleKeys.length === 0) throw new InputError('task has no module', src.pos(path), hint);
-    const unknown = moduleKeys.find((k) => !modules.get(k)) ?? moduleKeys[1];
+  const actionKeys = ['action', 'local_action'].filter((k) => k in t);
+  const hint = `a task has exactly one module (${modules
+    .names()
+    .filter((m) => !m.includes('.'))
+    .join(', ')})`;
+  if (actionKeys.length + moduleKeys.length > 1) {
+    const unknown = moduleKeys.find((k) => !known(k));
+    if (unknown && !UNSUPPORTED_KEYS[unknown])
+      throw new InputError(
+        `unknown module or task keyword "${unknown}"`,
+        src.pos([...path, unknown], { key: true }),
+        hint,
+      );
+    const all = [...actionKeys, ...moduleKeys];
     throw new InputError(
-      `unknown module or task keyword "${unknown}"`,
-      src.pos([...path, unknown], { key: true }),
+      `conflicting action statements: ${all.join(', ')}`,
+      src.pos([...path, all[1]], { key: true }),
       hint,
     );
   }
-  const mod = moduleKeys[0];
-  if (!modules.get(mod)) {
+  let key: string;
+  let mod: string;
+  let given: unknown;
+  if (actionKeys.length) {
+    key = actionKeys[0];
+    const v = t[key];
+    if (typeof v === 'string') {
+      const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(v);
+      if (!m) throw new InputError(`${key} names no module`, src.pos([...path, key]), hint);
+      mod = m[1];
+      given = m[2];
+    } else if (
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      typeof (v as { module?: unknown }).module === 'string'
+    ) {
+      const { module, ...rest } = v as Record<string, unknown>;
+      mod = module as string;
+      given = rest;
+    } else throw new InputError(`${key} names no module`, src.pos([...path, key]), 'write "action: MODULE ARGS"');
+  } else if (moduleKeys.length === 1) {
+    key = moduleKeys[0];
+    mod = key;
+    given = t[key];
+  } else throw new InputError('task has no module', src.pos(path), hint);
+  const name = modules.get(mod) ? mod : shortName(mod);
+  const module = modules.get(name) as { freeForm?: boolean; schema?: unknown } | undefined;
+  if (!module) {
     const unsupported = UNSUPPORTED_KEYS[mod];
     if (unsupported)
       throw new InputError(
@@ -356,13 +420,69 @@ function loadTask(
       );
     throw new InputError(
       `unknown module "${mod}"`,
-      src.pos([...path, mod], { key: true }),
+      src.pos([...path, key], { key: true }),
       `known modules: ${modules
         .names()
         .filter((m) => !m.includes('.'))
         .join(', ')}`,
     );
   }
+  const short = shortName(name);
+  let args: unknown = given;
+  if (typeof given === 'string' || typeof given === 'number' || typeof given === 'boolean') {
+    let kv: Record<string, unknown>;
+    try {
+      kv = parseKv(String(given), FREE_FORM.has(short));
+    } catch (e) {
+      if (!(e instanceof KvError)) throw e;
+      throw new InputError(
+        e.message,
+        src.pos([...path, key]),
+        'quote the whole value, or write the arguments as a map',
+      );
+    }
+    if (kv._raw_params !== undefined) {
+      if (!RAW_PARAMS.has(short))
+        throw new InputError(
+          `this task '${short}' has extra params, which is only allowed in the following modules: ${[...RAW_PARAMS].join(', ')}`,
+          src.pos([...path, key]),
+          'write the arguments as key=value words, or as a map under the module name',
+        );
+      kv._raw = kv._raw_params;
+      delete kv._raw_params;
+    }
+    for (const [k, v] of Object.entries(kv))
+      if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) && numberArg(module.schema, k)) kv[k] = Number(v);
+    args = kv;
+  } else if (given === null || given === undefined) args = {};
+  const extra = t.args;
+  if (extra !== undefined && extra !== null) {
+    if (typeof extra !== 'object' || Array.isArray(extra))
+      throw new InputError(
+        'args must be a map of arguments',
+        src.pos([...path, 'args']),
+        'write "key: value" lines under args',
+      );
+    args = { ...(extra as Record<string, unknown>), ...(args as Record<string, unknown>) };
+  }
+  if ((args === null || typeof args !== 'object') && !module.freeForm)
+    throw new InputError(
+      `module "${mod}" needs a map of arguments`,
+      src.pos([...path, key]),
+      'write it as "key: value" lines under the module name',
+    );
+  return { key, mod: name, written: mod, args, local: key === 'local_action' };
+}
+
+function loadTask(
+  t: Record<string, unknown>,
+  src: YamlSource,
+  path: YamlPath,
+  inherit: Inherit,
+  loader: PlayLoader,
+): TaskDef {
+  const role = inherit.role;
+  const { key: modKey, mod, written, args, local } = moduleAndArgs(t, src, path, loader.modules);
   validateAt(taskSchema, t, src, path, 'task');
   const loops = ['loop', 'with_items', 'with_list', 'with_dict', 'with_together'].filter((k) => k in t);
   if (loops.length > 1)
@@ -371,7 +491,7 @@ function loadTask(
       src.pos([...path, loops[1]], { key: true }),
       'keep one of them',
     );
-  const delegate = (t.delegate_to as string | undefined) ?? inherit.delegateTo;
+  const delegate = local ? 'localhost' : ((t.delegate_to as string | undefined) ?? inherit.delegateTo);
   if (delegate !== undefined && !['localhost', '127.0.0.1'].includes(delegate)) {
     throw new InputError(
       `delegate_to: "${delegate}" is not supported (only localhost)`,
@@ -379,17 +499,8 @@ function loadTask(
       'run the task in a play for that host instead',
     );
   }
-  let args = t[mod];
-  if (typeof args === 'string' || args === null) {
-    if (!modules.get(mod)!.freeForm)
-      throw new InputError(
-        `module "${mod}" needs a map of arguments`,
-        src.pos([...path, mod]),
-        'write it as "key: value" lines under the module name',
-      );
-    args = { _raw: args ?? '' };
-  }
-  const name = String(t.name ?? mod);
+  const name = String(t.name ?? written);
+  const action = written;
   const lc =
     (t.loop_control as { loop_var?: string; index_var?: string; label?: string; extended?: unknown; pause?: number }) ??
     {};
@@ -398,6 +509,7 @@ function loadTask(
     name: role ? `${role.name} : ${name}` : name,
     rawName: name,
     module: mod.replace(/^(ansible\.builtin|ansible\.posix|community\.crypto)\./, ''),
+    action,
     args,
     when: [...inherit.when, ...(conditions(t.when) ?? [])],
     loop: loopKey ? t[loopKey] : undefined,
@@ -434,7 +546,7 @@ function loadTask(
     checkMode: flag(t.check_mode) ?? inherit.checkMode,
     pos: src.pos(path),
     src,
-    path: [...path, mod],
+    path: [...path, modKey],
   };
 }
 
@@ -448,8 +560,6 @@ const UNSUPPORTED_KEYS: Record<string, string> = {
   poll: 'async tasks are not supported',
   include: 'use include_tasks or import_tasks',
   include_vars: "put the variables in vars:, the inventory or the role's vars/main.yaml",
-  args: 'write the arguments under the module itself',
-  local_action: 'use delegate_to: localhost',
   with_fileglob: 'list the files in a loop instead',
   with_sequence: 'use loop: "{{ range(1, n + 1) | list }}"',
   with_subelements: 'use loop with subelements written out',

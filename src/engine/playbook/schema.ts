@@ -66,6 +66,9 @@ export const TASK_KEYS = {
   ignore_errors: flag,
   vars: { type: 'object' },
   tags: stringOrList,
+  args: { type: ['object', 'string'] },
+  action: { type: ['object', 'string'] },
+  local_action: { type: ['object', 'string'] },
 } as const;
 
 /** Keywords a block or an include hands down to the tasks in it. */

@@ -31,6 +31,8 @@ export interface TaskDef {
   /** The name as written: what `notify` matches for handlers. */
   rawName: string;
   module: string;
+  /** The module's name as the task writes it (`ansible.builtin.copy`): Ansible's `action`. */
+  action?: string;
   args: unknown;
   when: string[];
   loop?: unknown;

@@ -295,7 +295,7 @@ async function runTask(
         // The rescue section sees what failed, as in Ansible.
         if (caught !== 'fatal')
           Object.assign(h.facts, {
-            ansible_failed_task: { name: task.name, action: task.module },
+            ansible_failed_task: { name: task.name, action: task.action ?? task.module },
             ansible_failed_result: r.result,
           });
         if (caught === 'rescued') stat.rescued++;

@@ -1,9 +1,10 @@
-// Checks that need no host: module arguments and variables every task uses. A mistake here
-// stops the run with file:line:col before any connection is opened.
+// Checks that need no host: module arguments, notify names, the syntax of templates and conditions.
+// A mistake here stops the run with file:line:col before any connection is opened (exit 2, as
+// ansible-playbook's run would end once that task failed; 1 for a notify naming no handler, as Ansible).
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { InputError } from '../util/errors.js';
+import { EXIT, InputError } from '../util/errors.js';
 import { ansibleBool } from '../util/bool.js';
 import type { Inventory } from '../inventory/index.js';
 import { argProblems } from '../modules/args.js';
@@ -12,18 +13,16 @@ import { exprRootNames, parseExpr, ExprError } from '../template/expr.js';
 import { TemplateError, templateRootNames } from '../template/jinja.js';
 import { handlebarsRootNames } from '../template/handlebars.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
-import { MAGIC_VARS, playDefaults, roleVars } from './vars.js';
 
 export function preflight(pb: Playbook, inv: Inventory, playHosts: string[][], modules: ModuleRegistry): void {
   checkBecomeVars(inv, new Set(playHosts.flat()));
-  const runtimeNames = namesSetAtRunTime(pb, modules);
-  pb.plays.forEach((play, i) => {
+  for (const play of pb.plays) {
     for (const task of [...play.tasks, ...play.handlers]) {
       checkArgs(task, modules);
       checkNotify(play, task);
-      checkVariables(pb, play, task, inv, playHosts[i], runtimeNames);
+      checkSyntax(pb, task);
     }
-  });
+  }
 }
 
 const loopKey = (task: TaskDef) =>
@@ -69,21 +68,9 @@ function checkArgs(task: TaskDef, modules: ModuleRegistry): void {
       problem.message,
       task.src.pos([...task.path, ...problem.path], { key: problem.message.startsWith('unsupported') }),
       `see the "${task.module}" module in docs/playbooks.md`,
+      EXIT.failed,
     );
   }
-}
-
-/** Registered results, set_fact keys and module-provided facts exist only once tasks have run. */
-function namesSetAtRunTime(pb: Playbook, modules: ModuleRegistry): Set<string> {
-  const names = new Set<string>();
-  for (const play of pb.plays) {
-    for (const t of [...play.tasks, ...play.handlers]) {
-      if (t.register) names.add(t.register);
-      if (t.module === 'set_fact') Object.keys(t.args as object).forEach((k) => names.add(k));
-      modules.get(t.module)?.providesFacts?.forEach((k) => names.add(k));
-    }
-  }
-  return names;
 }
 
 function strings(
@@ -97,36 +84,15 @@ function strings(
   return out;
 }
 
-function checkVariables(
-  pb: Playbook,
-  play: PlayDef,
-  task: TaskDef,
-  inv: Inventory,
-  hosts: string[],
-  runtime: Set<string>,
-): void {
-  const base = new Set([
-    ...MAGIC_VARS,
-    ...runtime,
-    ...Object.keys(play.vars),
-    ...Object.keys(playDefaults(play)),
-    ...Object.keys(roleVars(play)),
-    ...Object.keys(task.vars),
-  ]);
-  if (task.loop !== undefined) {
-    for (const n of [
-      task.loopControl.loopVar,
-      task.loopControl.indexVar,
-      'ansible_loop_var',
-      task.loopControl.extended ? 'ansible_loop' : undefined,
-    ])
-      if (n) base.add(n);
-  }
-  // Each reference keeps the YAML path it was written at, so an error points at that line.
-  const refs: { name: string; where: (string | number)[] | 'template'; file?: string }[] = [];
+/**
+ * The templates and conditions of a task must parse. Whether their variables are defined is asked only
+ * when the task runs, as Ansible does: a task that is skipped, or whose failure is expected and caught,
+ * may name a variable that is never defined.
+ */
+function checkSyntax(pb: Playbook, task: TaskDef): void {
   const collect = (text: string, where: (string | number)[]) => {
     try {
-      for (const name of templateRootNames(text)) refs.push({ name, where });
+      templateRootNames(text);
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       const pos = e.line ? task.src.posInString(where, e.line, e.col!) : task.src.pos(where);
@@ -134,6 +100,7 @@ function checkVariables(
         e.message,
         pos,
         'see docs/playbooks.md for the template language (Jinja expressions, filters and tests)',
+        EXIT.failed,
       );
     }
   };
@@ -153,13 +120,14 @@ function checkVariables(
     (list ?? []).forEach((cond, i) => {
       const where = typeof that === 'string' && at.length === task.path.length ? [...at, 'that'] : [...at, i];
       try {
-        for (const name of exprRootNames(parseExpr(cond))) refs.push({ name, where });
+        exprRootNames(parseExpr(cond));
       } catch (e) {
         if (e instanceof ExprError)
           throw new InputError(
             `bad condition "${cond}": ${e.message}`,
             task.src.posInString(where, 1, e.column),
             'use Ansible condition syntax, e.g. "x is defined and x == 1"',
+            EXIT.failed,
           );
         throw e;
       }
@@ -169,29 +137,17 @@ function checkVariables(
   if (tpl) {
     const text = readFileSync(tpl, 'utf8');
     try {
-      const names = tpl.endsWith('.hbs') ? handlebarsRootNames(text) : templateRootNames(text, 'file');
-      for (const name of names) refs.push({ name, where: 'template', file: tpl });
+      if (tpl.endsWith('.hbs')) handlebarsRootNames(text);
+      else templateRootNames(text, 'file');
     } catch (e) {
       // A template's own mistake is reported where it is, in the template file.
       if (e instanceof TemplateError && e.line)
-        throw new InputError(e.message, { file: tpl, line: e.line, col: e.col! }, 'fix the template');
+        throw new InputError(e.message, { file: tpl, line: e.line, col: e.col! }, 'fix the template', EXIT.failed);
       throw new InputError(
         `template ${tpl}: ${(e as Error).message.split('\n')[0]}`,
         task.src.pos(task.path),
         'fix the template',
-      );
-    }
-  }
-  for (const host of hosts) {
-    const known = inv.hosts.get(host)!.vars;
-    for (const ref of refs) {
-      if (base.has(ref.name) || ref.name in known) continue;
-      const pos = Array.isArray(ref.where) ? task.src.pos(ref.where) : task.pos;
-      const inFile = ref.file ? ` (in template ${ref.file})` : '';
-      throw new InputError(
-        `undefined variable "${ref.name}"${inFile} in task "${task.name}" for host ${host}`,
-        pos,
-        `define "${ref.name}" in the inventory (host or group vars), the play's vars, or the role's defaults`,
+        EXIT.failed,
       );
     }
   }

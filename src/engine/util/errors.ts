@@ -10,12 +10,17 @@ export function formatPos(pos: SourcePos): string {
   return `${pos.file}:${pos.line}:${pos.col}`;
 }
 
-/** Bad input (YAML, schema, unknown host, undefined variable...): exit 1, before any host is touched. */
+/**
+ * Bad input (YAML, schema, unknown module or host...), found before any host is touched. `exit` is
+ * ansible-playbook's code for it: 4 for what its parser refuses, 2 for a task that could only fail,
+ * 1 otherwise (unset: 1).
+ */
 export class InputError extends Error {
   constructor(
     message: string,
     readonly pos?: SourcePos,
     readonly hint?: string,
+    public exit?: number,
   ) {
     super(message);
     this.name = 'InputError';
@@ -60,4 +65,4 @@ export class UnreachableError extends Error {
   }
 }
 
-export const EXIT = { ok: 0, input: 1, failed: 2, unreachable: 4 } as const;
+export const EXIT = { ok: 0, input: 1, failed: 2, unreachable: 4, parser: 4, internal: 250 } as const;

@@ -117,6 +117,7 @@ export function loadYamlFile(file: string): YamlSource {
       `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
       undefined,
       'check the path',
+      1,
     );
   }
   return parseYaml(text, file);

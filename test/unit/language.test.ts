@@ -1,0 +1,136 @@
+// The playbook language as ansible-playbook reads it (issue 24), run by the real CLI on this machine
+// (ansible_connection: local): free-form arguments, args:, action:/local_action:, runtime conditions,
+// play and task keywords. Each expectation is what ansible-playbook 2.14 does with the same playbook.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+const CLI = fileURLToPath(new URL('../../../bin/relay-play.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'relay-play-language-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const inventory = join(dir, 'inventory.yaml');
+writeFileSync(
+  inventory,
+  stringify({
+    all: {
+      hosts: { h1: { ansible_connection: 'local' }, h2: { ansible_connection: 'local' } },
+      children: { web: { hosts: { h3: { ansible_connection: 'local' } } } },
+    },
+  }),
+);
+
+interface JsonRun {
+  plays: {
+    play: { name: string };
+    tasks: { task: { name: string }; hosts: Record<string, Record<string, unknown>> }[];
+  }[];
+  stats: Record<string, Record<string, number>>;
+}
+
+function run(plays: unknown, ...args: string[]) {
+  const pb = join(dir, `pb-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(pb, typeof plays === 'string' ? plays : stringify(plays));
+  const r = spawnSync(process.execPath, [CLI, 'run', '--json', pb, '-i', inventory, ...args], {
+    encoding: 'utf8',
+    cwd: dir,
+  });
+  let json: JsonRun | undefined;
+  try {
+    json = JSON.parse(r.stdout) as JsonRun;
+  } catch {
+    json = undefined;
+  }
+  return { code: r.status, json, all: r.stdout + r.stderr };
+}
+
+/** Each task's result on `host`, by task name, over all plays. */
+function results(json: JsonRun | undefined, host = 'h1'): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const p of json?.plays ?? []) for (const t of p.tasks) if (t.hosts[host]) out[t.task.name] = t.hosts[host];
+  return out;
+}
+
+const play = (tasks: unknown[], extra: Record<string, unknown> = {}) => [
+  { hosts: 'h1', gather_facts: false, tasks, ...extra },
+];
+
+describe('free-form arguments, args:, action:', () => {
+  it('key=value words wherever a module takes arguments, with the quoting Ansible reads', () => {
+    const f = join(dir, 'ff-dir');
+    const r = run(
+      play([
+        { name: 'file', file: `path=${f} state=directory mode=0750` },
+        { name: 'cmd', command: `pwd chdir=${f}`, register: 'c' },
+        { name: 'quoted', debug: 'msg="{{ c.stdout }} is \'here\'"' },
+        { name: 'args', command: 'pwd', args: { chdir: '/' } },
+        { name: 'action', action: 'debug msg="by action"' },
+        { name: 'action map', action: { module: 'ansible.builtin.debug', msg: 'by map' } },
+        { name: 'local', local_action: 'command echo local' },
+        { 'ansible.legacy.debug': 'msg=legacy' },
+      ]),
+    );
+    assert.equal(r.code, 0, r.all);
+    const got = results(r.json);
+    assert.ok(existsSync(f));
+    assert.equal(got.cmd.stdout, f);
+    assert.equal(got.quoted.msg, `${f} is 'here'`);
+    assert.equal(got.args.stdout, '/');
+    assert.equal(got.action.msg, 'by action');
+    assert.equal(got['action map'].msg, 'by map');
+    assert.equal(got.local.stdout, 'local');
+    assert.equal(got['ansible.legacy.debug'].msg, 'legacy');
+  });
+
+  it('words that are not key=value are refused where Ansible refuses them', () => {
+    const r = run(play([{ file: 'path=/tmp/x directory' }]));
+    assert.notEqual(r.code, 0);
+    assert.match(r.all, /this task 'file' has extra params/);
+  });
+});
+
+describe('undefined variables are asked about when the task runs', () => {
+  it('a skipped task, an ignored error and a rescued one may name an undefined variable', () => {
+    const r = run(
+      play([
+        { name: 'skipped', debug: { msg: '{{ nope }}' }, when: false },
+        { name: 'ignored', debug: { msg: 'hi' }, when: 'nope == 1', ignore_errors: true },
+        { block: [{ name: 'in block', command: 'echo {{ nope }}' }], rescue: [{ name: 'rescue', debug: 'msg=r' }] },
+        { name: 'guarded', debug: { msg: '{{ nope is defined }}' } },
+      ]),
+    );
+    assert.equal(r.code, 0, r.all);
+    const got = results(r.json);
+    assert.equal(got.skipped.skipped, true);
+    assert.equal(got.ignored.failed, true);
+    assert.equal(got['in block'].failed, true);
+    assert.equal(got.rescue.msg, 'r');
+    assert.equal(got.guarded.msg, false);
+  });
+
+  it('an undefined variable fails its task (exit 2), after the tasks before it ran', () => {
+    const r = run(
+      play([
+        { name: 'first', debug: 'msg=1' },
+        { name: 'bad', debug: { msg: '{{ nope }}' } },
+      ]),
+    );
+    assert.equal(r.code, 2, r.all);
+    assert.equal(results(r.json).first.msg, '1');
+    assert.match(String(results(r.json).bad.msg), /nope/);
+  });
+});
+
+describe('exit codes as ansible-playbook', () => {
+  it("4 for what Ansible's parser refuses, 2 for a task that could only fail", () => {
+    assert.equal(run(play([{ name: 'x', frobnicate: {} }])).code, 4);
+    assert.equal(run(play([{ command: 'true', shell: 'true' }])).code, 4);
+    assert.equal(run('- hosts: h1\n  tasks: [\n').code, 4);
+    assert.equal(run(play([{ file: { path: '/tmp/x', mod: '0644' } }])).code, 2);
+  });
+});
