@@ -456,31 +456,31 @@ describe(
         assert.ok(i >= 0, `${text} in ${file}`);
         return `${fx(`bad/${file}`)}:${i + 1}:${lines[i].indexOf(text) + 1}: `;
       };
-      const cases: { args: string[]; prefix: string; msg: RegExp }[] = [
+      // The exit code is ansible-playbook's: 4 what its parser refuses, 2 a task that could only fail, else 1.
+      const cases: { args: string[]; prefix: string; msg: RegExp; exit?: number }[] = [
         {
           args: [fx('bad/syntax.yaml')],
           prefix: at('syntax.yaml', '"no closing quote'),
           msg: /YAML syntax error: Missing closing "quote/,
+          exit: 4,
         },
         {
           args: [fx('bad/unknown-module.yaml')],
           prefix: at('unknown-module.yaml', 'copyy'),
           msg: /unknown module "copyy"/,
+          exit: 4,
         },
         {
           args: [fx('bad/unknown-arg.yaml')],
           prefix: at('unknown-arg.yaml', 'mdoe'),
           msg: /unsupported argument "mdoe" for module copy/,
+          exit: 2,
         },
         {
           args: [fx('bad/wrong-type.yaml')],
           prefix: at('wrong-type.yaml', '[/tmp/a'),
           msg: /argument "dest" must be string/,
-        },
-        {
-          args: [fx('bad/undefined-var.yaml')],
-          prefix: at('undefined-var.yaml', '"/tmp/{{ no_such_variable }}"'),
-          msg: /undefined variable "no_such_variable"/,
+          exit: 2,
         },
         {
           args: [fx('bad/unknown-hosts.yaml')],
@@ -498,7 +498,7 @@ describe(
       const results = await Promise.all(cases.map((c) => run(c.args[0], c.args.slice(1))));
       results.forEach((r, i) => {
         const c = cases[i];
-        assert.equal(r.code, 1, `${c.args.join(' ')}: ${show(r)}`);
+        assert.equal(r.code, c.exit ?? 1, `${c.args.join(' ')}: ${show(r)}`);
         assert.equal(r.stdout, '', show(r));
         const lines = r.stderr.trimEnd().split('\n');
         assert.equal(lines.filter((l) => l.startsWith('error: ')).length, 1, show(r));
