@@ -40,7 +40,7 @@ export const debug: Module<DebugArgs> = {
       } catch {
         value = 'VARIABLE IS NOT DEFINED!';
       }
-      return { changed: false, steps: [], result: { msg: value, [a.var]: value } };
+      return { changed: false, steps: [], result: { [a.var]: value } };
     }
     return { changed: false, steps: [], result: { msg: a.msg ?? 'Hello world!' } };
   },

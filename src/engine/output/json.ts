@@ -1,6 +1,6 @@
 // --json: one object on stdout shaped like Ansible's json callback; nothing else goes to stdout.
 import type { PlayDef, TaskDef } from '../playbook/types.js';
-import type { TaskResult } from '../runner/result.js';
+import { changedOf, type TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
 import type { Reporter } from '../runner/reporter.js';
 
@@ -40,12 +40,11 @@ export class JsonReporter implements Reporter {
     const out: Record<string, unknown> = {
       ...r.result,
       action: task.action ?? task.module,
-      changed: r.status === 'changed',
+      changed: changedOf(r),
     };
     if (r.status === 'failed') out.failed = true;
     if (r.status === 'skipped') out.skipped = true;
     if (r.status === 'unreachable') out.unreachable = true;
-    if (r.ignored) out.ignored = true;
     if (this.opts.diff && r.diff.length) out.diff = r.diff;
     entry.hosts[host] = out;
   }

@@ -11,7 +11,7 @@ import { RAW, evalExpr, markRaw, parseExpr, resolveValue, scopeOf, truthy } from
 import { renderDeep, renderTemplateText } from '../template/jinja.js';
 import { handlebarsRootNames, renderHandlebars } from '../template/handlebars.js';
 import type { TaskDef } from '../playbook/types.js';
-import type { TaskResult } from './result.js';
+import { changedOf, type TaskResult } from './result.js';
 import { readKey, runAlone, type OneCommand, type ReadRequest } from '../connection/batch.js';
 import type { ReadCache } from './read-cache.js';
 import { LocalConnection } from '../connection/local.js';
@@ -88,11 +88,11 @@ export async function executeTask(
         [loopVar]: item,
         ansible_loop_var: loopVar,
         ...(task.loopControl.indexVar ? { [task.loopControl.indexVar]: i } : {}),
-        changed: r.status === 'changed',
+        changed: changedOf(r),
         failed: r.status === 'failed',
       });
       diff.push(...r.diff);
-      changed ||= r.status === 'changed';
+      changed ||= changedOf(r);
       failed ||= r.status === 'failed';
       if (r.status === 'unreachable') return r;
       if (task.loopControl.pause && i < items.length - 1)
@@ -118,9 +118,10 @@ export async function executeTask(
   }
 }
 
-const skipped = (cond: string): TaskResult => ({
+// ansible-core 2.14 says which condition was false only in its text output (2.15 adds false_condition).
+const skipped = (_cond: string): TaskResult => ({
   status: 'skipped',
-  result: { skipped: true, skip_reason: 'Conditional result was False', false_condition: cond },
+  result: { skipped: true, skip_reason: 'Conditional result was False' },
   diff: [],
 });
 
@@ -460,7 +461,10 @@ async function runOnce(
   let failed = Boolean(result.failed);
   if (task.failedWhen) {
     failed = task.failedWhen.some((c) => evalCondition(c, rvars));
-    result.failed = failed;
+    // As Ansible: the condition's verdict is kept in the result too.
+    result.failed_when_result = failed;
+    if (failed) result.failed = true;
+    else delete result.failed;
   }
   // A failed_when on a clean result has no msg or stderr of its own: say which condition failed it.
   const why = task.failedWhen ? `failed_when condition is true: ${task.failedWhen.join(' or ')}` : 'failed';

@@ -18,7 +18,7 @@ import { markRaw } from '../template/expr.js';
 import { clearStep, listPending, notifies, pendingKey } from './pending.js';
 import { preflight } from './preflight.js';
 import { takeLock, type LockSpec } from './lock.js';
-import { censor, type TaskResult } from './result.js';
+import { censor, changedOf, type TaskResult } from './result.js';
 import { RunState, withFactsAhead } from './state.js';
 import { trace } from '../util/trace.js';
 
@@ -289,6 +289,7 @@ async function runTask(
         r.ignored = true;
         stat.ignored++;
         stat.ok++;
+        if (changedOf(r)) stat.changed++;
       } else {
         // In a block: rescued, or failing the host only after its always sections (src/engine/runner/blocks.ts).
         const caught = blocks && task.blocks.length ? blocks.failed(task) : 'fatal';

@@ -14,13 +14,17 @@ export interface TaskResult {
   pendingCleared?: boolean;
 }
 
+/** As Ansible: a task that failed may have changed something (a command that ran and failed did). */
+export const changedOf = (r: TaskResult): boolean =>
+  r.status === 'changed' || (r.status === 'failed' && r.result.changed === true);
+
 export const NO_LOG_MESSAGE =
   "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 export function censor(r: TaskResult): TaskResult {
   return {
     status: r.status,
-    result: { censored: NO_LOG_MESSAGE, changed: r.status === 'changed' },
+    result: { censored: NO_LOG_MESSAGE, changed: changedOf(r) },
     diff: [],
     msg: r.status === 'failed' ? NO_LOG_MESSAGE : undefined,
     ignored: r.ignored,

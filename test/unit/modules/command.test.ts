@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { command, shell } from '../../../src/engine/modules/command.js';
+import { chmodSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cleanArgs, command, shell } from '../../../src/engine/modules/command.js';
+import { parseShScript } from '../../../src/engine/util/quote.js';
 import { argProblems } from '../../../src/engine/modules/args.js';
 import { extractKv, parseKv, shellSplit } from '../../../src/engine/util/words.js';
 import { applyPlan, exists, planWith, sandbox, sandboxCtx, type Sandbox } from './fake-host.js';
@@ -63,16 +64,145 @@ describe('command / shell', () => {
     return { plan, ...applyPlan(plan, sb) };
   };
 
-  it('command runs argv without a shell: no globs, variables or pipes', async () => {
-    const { plan, result } = await run(command, { _raw: 'echo *.txt $HOME | wc -l' });
+  /** The words a step's exec.sh runs (after its directory and, when it expands, its flags). */
+  const stepWords = (plan: { steps: { command: string }[] }) => parseShScript(plan.steps[0].command)!.args;
+
+  it('command runs argv without a shell: no globs, pipes or substitutions; set $VARS expanded as Ansible does', async () => {
+    const { plan, result } = await run(command, { _raw: 'echo *.txt $HOME $NOT_SET_HERE | wc -l' });
     assert.equal(plan.steps.length, 1);
-    assert.equal(plan.steps[0].command, `echo '*.txt' '$HOME' '|' wc -l`);
+    assert.deepEqual(stepWords(plan), ['', 'a', 'echo', '*.txt', '$HOME', '$NOT_SET_HERE', '|', 'wc', '-l']);
     assert.equal(plan.changed, true);
     assert.equal(plan.acceptNonZero, true);
-    assert.deepEqual(result.cmd, ['echo', '*.txt', '$HOME', '|', 'wc', '-l']);
-    assert.equal(result.stdout, '*.txt $HOME | wc -l');
+    assert.deepEqual(result.cmd, ['echo', '*.txt', '$HOME', '$NOT_SET_HERE', '|', 'wc', '-l']);
+    assert.equal(result.stdout, `*.txt ${process.env.HOME} $NOT_SET_HERE | wc -l`);
     assert.equal(result.rc, 0);
     assert.equal(result.failed, undefined);
+  });
+
+  it('shell metacharacters in command arguments are never interpreted', async () => {
+    const words = ['a;touch meta1', '$(touch meta2)', '`touch meta3`', '&& touch meta4', '\'"', '> meta5', '\n*'];
+    const { plan, result } = await run(command, { argv: ['printf', '%s|', ...words] });
+    assert.equal(result.stdout, words.map((w) => `${w}|`).join(''));
+    // `$(` is not a variable for Python's expandvars either: the words go through the expansion unchanged.
+    assert.deepEqual(stepWords(plan), ['', 'a', 'printf', '%s|', ...words]);
+    const plain = await run(command, { argv: ['printf', '%s|', 'a;b', '`x`'] });
+    assert.deepEqual(stepWords(plain.plan), ['', 'printf', '%s|', 'a;b', '`x`'], 'no expansion without ~ or $');
+    assert.equal(plain.result.stdout, 'a;b|`x`|');
+    for (const f of ['meta1', 'meta2', 'meta3', 'meta4', 'meta5']) assert.equal(exists(sb.p(f)), false, f);
+  });
+
+  it('~ and ~user expand as Python expanduser; ~nosuchuser stays', async () => {
+    const { result } = await run(command, {
+      argv: ['echo', '~', '~/x', '~root/y', '~nosuchuser9/z', 'a~', '${HOME}x'],
+    });
+    const home = process.env.HOME!.replace(/\/+$/, '');
+    assert.equal(result.stdout, `${home} ${home}/x /root/y ~nosuchuser9/z a~ ${home}x`);
+  });
+
+  const missing = (extra: Record<string, unknown> = {}) => ({
+    changed: false,
+    failed: true,
+    stdout: '',
+    stderr: '',
+    stdout_lines: [],
+    stderr_lines: [],
+    ...extra,
+  });
+  const pick = (r: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, r[k]]));
+  const failKeys = ['changed', 'failed', 'stdout', 'stderr', 'stdout_lines', 'stderr_lines', 'rc', 'msg', 'cmd'];
+
+  it("a missing program: rc 2, no output, Python's message, the command line as Ansible prints it", async () => {
+    const { result } = await run(command, { _raw: 'nosuchprog-relay-play "a b" c$d --password=x' });
+    assert.deepEqual(
+      pick(result, failKeys),
+      missing({
+        rc: 2,
+        msg: "[Errno 2] No such file or directory: b'nosuchprog-relay-play'",
+        cmd: "nosuchprog-relay-play 'a b' 'c$d' '--password=********'",
+      }),
+    );
+    const abs = await run(command, { argv: ['/nonexistent/prog', 'x'] });
+    assert.deepEqual(
+      pick(abs.result, failKeys),
+      missing({ rc: 2, msg: "[Errno 2] No such file or directory: b'/nonexistent/prog'", cmd: '/nonexistent/prog x' }),
+    );
+  });
+
+  it('a program that may not run: rc 13 (a file without x, a directory)', async () => {
+    writeFileSync(sb.p('noexec'), '#!/bin/sh\necho ran\n');
+    chmodSync(sb.p('noexec'), 0o644);
+    const a = await run(command, { argv: ['./noexec'] });
+    assert.deepEqual(
+      pick(a.result, failKeys),
+      missing({ rc: 13, msg: "[Errno 13] Permission denied: b'./noexec'", cmd: './noexec' }),
+    );
+    const d = await run(command, { argv: [sb.p('sub')] });
+    assert.equal(d.result.rc, 13);
+  });
+
+  it('a first word that looks like an assignment or a reserved word is still the program name', async () => {
+    for (const w of ['FOO=bar', 'if', '-x']) {
+      const { result } = await run(command, { argv: [w, 'true'] });
+      assert.equal(result.rc, 2, w);
+      assert.equal(result.msg, `[Errno 2] No such file or directory: b'${w}'`);
+    }
+  });
+
+  it('cleanArgs: shlex.quote and masked passwords, as Ansible prints a command it could not run', () => {
+    const table: [string[], string][] = [
+      [['a', 'b c', "it's", ''], `a 'b c' 'it'"'"'s' ''`],
+      [['x', '--password', 'secret', 'y'], "x --password '********' y"],
+      [['x', '-p', 'secret', '--passwd=s', 'pass=1'], "x -p secret '--passwd=********' 'pass=********'"],
+      [['é', 'a@b%c+d=e:f,g./h-'], "'é' a@b%c+d=e:f,g./h-"],
+    ];
+    for (const [argv, want] of table) assert.equal(cleanArgs(argv), want, argv.join(' '));
+  });
+
+  it("chdir that cannot be entered: Ansible's message, rc null, not run", async () => {
+    writeFileSync(sb.p('afile'), '');
+    const { result } = await run(command, { cmd: 'touch chdir-ran', chdir: sb.p('nodir') });
+    assert.equal(result.failed, true);
+    assert.equal(result.rc, null);
+    assert.equal(
+      result.msg,
+      `Unable to change directory before execution: [Errno 2] No such file or directory: b'${sb.p('nodir')}'`,
+    );
+    const f = await run(shell, { cmd: 'touch chdir-ran', chdir: sb.p('afile') });
+    assert.match(String(f.result.msg), /\[Errno 20\] Not a directory: b'/);
+    assert.equal(exists(sb.p('chdir-ran')), false);
+    // In check mode too (Ansible enters the directory before it decides anything): one read tells.
+    const ctx = sandboxCtx(sb, { check: true });
+    const plan = await planWith(command, { cmd: 'true', chdir: sb.p('nodir') }, ctx);
+    assert.equal(ctx.reads.length, 1);
+    assert.match(String(plan.failed), /^Unable to change directory before execution: \[Errno 2\]/);
+  });
+
+  it('strip_empty_ends: false keeps the newlines; stdout_lines as Python splitlines', async () => {
+    const { result } = await run(command, { argv: ['printf', '\n\nx\r\ny\n\n'], strip_empty_ends: false });
+    assert.equal(result.stdout, '\n\nx\r\ny\n\n');
+    assert.deepEqual(result.stdout_lines, ['', '', 'x', 'y', '']);
+    const s = await run(command, { argv: ['printf', '\n\nx\n\n'] });
+    assert.equal(s.result.stdout, '\n\nx');
+  });
+
+  it("executable with command: ignored, with Ansible's warning", async () => {
+    const { result } = await run(command, { cmd: 'echo $0', executable: '/bin/bash' });
+    assert.equal(result.stdout, '$0');
+    assert.deepEqual(result.warnings, [
+      "As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module. Not using '/bin/bash'.",
+    ]);
+  });
+
+  it('shell with a missing executable: rc 2, and its command line', async () => {
+    const { result } = await run(shell, { cmd: 'echo hi', executable: '/nonexistent/sh' });
+    assert.deepEqual(
+      pick(result, failKeys),
+      missing({
+        rc: 2,
+        msg: "[Errno 2] No such file or directory: b'/nonexistent/sh'",
+        cmd: "/nonexistent/sh -c 'echo hi'",
+      }),
+    );
   });
 
   it('command keeps quoted words together', async () => {
@@ -85,16 +215,9 @@ describe('command / shell', () => {
     assert.equal(result.stdout, "a b|$(x)|it's|");
   });
 
-  it('a first word that looks like an assignment is still the program name', async () => {
-    const { plan, result } = await run(command, { argv: ['FOO=bar', 'true'] });
-    assert.match(plan.steps[0].command, /exec "\$@"/);
-    assert.equal(result.rc, 127);
-    assert.equal(result.failed, true);
-  });
-
   it('shell runs its text through sh -c', async () => {
     const { plan, result } = await run(shell, { _raw: 'ls *.txt | wc -l' });
-    assert.equal(plan.steps[0].command, `/bin/sh -c 'ls *.txt | wc -l'`);
+    assert.deepEqual(stepWords(plan), ['', '/bin/sh', '-c', 'ls *.txt | wc -l']);
     assert.equal(result.stdout, '2');
     assert.deepEqual(result.stdout_lines, ['2']);
     assert.equal(result.cmd, 'ls *.txt | wc -l');
@@ -126,6 +249,9 @@ describe('command / shell', () => {
     assert.match(String(result.stdout), /h\s+i\s+\\n/);
     const p2 = await planWith(command, { cmd: 'cat', stdin: 'hi', stdin_add_newline: false }, sandboxCtx(sb));
     assert.equal(p2.steps[0].stdin, 'hi');
+    // As Python's run_command: an empty stdin is no data, not a newline.
+    const p3 = await planWith(command, { cmd: 'cat', stdin: '' }, sandboxCtx(sb));
+    assert.equal(p3.steps[0].stdin, undefined);
   });
 
   it('chdir', async () => {
@@ -156,7 +282,9 @@ describe('command / shell', () => {
       if (g.skip) {
         assert.equal(plan.changed, false);
         assert.deepEqual(plan.steps, []);
-        assert.match(String(plan.msg), g.skip);
+        assert.match(String(plan.result?.stdout), g.skip);
+        assert.match(String(plan.msg), /^Did not run command since '.*' (exists|does not exist)$/);
+        assert.equal(plan.result?.msg, plan.msg);
         assert.equal(plan.result?.rc, 0);
       } else {
         assert.equal(plan.changed, true);
@@ -182,16 +310,29 @@ describe('command / shell', () => {
 
   it('check mode: skipped, no steps, unless creates/removes decide', async () => {
     const check = sandboxCtx(sb, { check: true });
+    const msg = 'Command would have run if not in check mode';
     assert.deepEqual(await planWith(shell, { cmd: 'touch check-mode-file' }, check), {
       changed: false,
       skipped: true,
       steps: [],
-      msg: 'skipped in check mode',
-      result: { cmd: 'touch check-mode-file' },
+      msg,
+      result: {
+        cmd: 'touch check-mode-file',
+        rc: 0,
+        stdout: '',
+        stderr: '',
+        start: null,
+        end: null,
+        delta: null,
+        msg,
+        stdout_lines: [],
+        stderr_lines: [],
+      },
     });
     const skip = await planWith(command, { cmd: 'false', creates: 'one.txt' }, sandboxCtx(sb, { check: true }));
     assert.equal(skip.changed, false);
     assert.equal(skip.skipped, undefined);
+    assert.equal(skip.msg, "Would not run command since 'one.txt' exists");
     const would = await planWith(command, { cmd: 'touch x', creates: 'x' }, sandboxCtx(sb, { check: true }));
     assert.equal(would.changed, true);
     assert.equal(would.skipped, undefined);

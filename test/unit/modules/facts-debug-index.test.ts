@@ -32,21 +32,18 @@ describe('debug', () => {
     const plan = await planWith(debug, { msg: 'hello' }, cannedCtx([]));
     assert.deepEqual(plan, { changed: false, steps: [], result: { msg: 'hello' } });
   });
-  it('var: rendered through the task variables', async () => {
+  it('var: rendered through the task variables, under its own name only (no msg), as Ansible', async () => {
     const sb = sandbox();
     try {
       const ctx = sandboxCtx(sb, { vars: { port: 22221, peer: { name: 'dev1' } } });
-      assert.deepEqual((await planWith(debug, { var: 'port' }, ctx)).result, { msg: 22221, port: 22221 });
+      assert.deepEqual((await planWith(debug, { var: 'port' }, ctx)).result, { port: 22221 });
       assert.deepEqual((await planWith(debug, { var: 'peer' }, ctx)).result, {
-        msg: { name: 'dev1' },
         peer: { name: 'dev1' },
       });
       assert.deepEqual((await planWith(debug, { var: 'nope' }, ctx)).result, {
-        msg: 'VARIABLE IS NOT DEFINED!',
         nope: 'VARIABLE IS NOT DEFINED!',
       });
       assert.deepEqual((await planWith(debug, { _raw: 'var=peer.name' }, ctx)).result, {
-        msg: 'dev1',
         'peer.name': 'dev1',
       });
     } finally {
@@ -57,7 +54,7 @@ describe('debug', () => {
     const sb = sandbox();
     try {
       const ctx = sandboxCtx(sb, { vars: { port: 22221 } });
-      assert.deepEqual((await planWith(debug, { var: 'port + 1' }, ctx)).result, { msg: 22222, 'port + 1': 22222 });
+      assert.deepEqual((await planWith(debug, { var: 'port + 1' }, ctx)).result, { 'port + 1': 22222 });
     } finally {
       sb.cleanup();
     }
