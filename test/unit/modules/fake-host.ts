@@ -206,6 +206,12 @@ export const modeOf = (p: string) => (statSync(p).mode & 0o7777).toString(8).pad
 export const schemaOk = <A>(mod: Module<A>, args: unknown) =>
   argProblems(mod as unknown as Module, 'test', args).length === 0;
 
+/** One test per row: the module's schema takes (true) or refuses (false) these arguments. */
+export function argTable(mod: Module<never>, rows: [Record<string, unknown>, boolean][]): void {
+  for (const [args, ok] of rows)
+    it(`${ok ? 'takes' : 'refuses'} ${JSON.stringify(args)}`, () => assert.equal(schemaOk(mod, args), ok));
+}
+
 /** A text-file edit (lineinfile, blockinfile): content in, arguments, content out (null = no change). */
 export interface TextFileCase {
   name: string;

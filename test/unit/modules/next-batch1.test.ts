@@ -11,6 +11,7 @@ import { pySubn, replace } from '../../../src/engine/modules/replace.js';
 import type { Module } from '../../../src/engine/modules/types.js';
 import {
   applyPlan,
+  argTable,
   cannedCases,
   cannedCtx,
   converge,
@@ -18,14 +19,7 @@ import {
   runLocal,
   sandboxCtx,
   sandboxPerTest,
-  schemaOk,
 } from './fake-host.js';
-
-/** One assertion per row: the schema takes (true) or refuses (false) these arguments. */
-export function argTable(mod: Module<never>, rows: [Record<string, unknown>, boolean][]): void {
-  for (const [args, ok] of rows)
-    it(`${ok ? 'takes' : 'refuses'} ${JSON.stringify(args)}`, () => assert.equal(schemaOk(mod, args), ok));
-}
 
 describe('ping', () => {
   argTable(ping as Module<never>, [
