@@ -24,6 +24,9 @@ import { raw } from './raw.js';
 import { group } from './group.js';
 import { tempfile } from './tempfile.js';
 import { replace } from './replace.js';
+import { hostname } from './hostname.js';
+import { sysctl } from './sysctl.js';
+import { known_hosts } from './known_hosts.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
@@ -53,13 +56,17 @@ const builtin: Record<string, Module<any>> = {
   group,
   tempfile,
   replace,
+  hostname,
+  known_hosts,
 };
 
 export const builtinModules = new ModuleRegistry({
   ...builtin,
   authorized_key,
   openssh_keypair,
+  sysctl,
   ...Object.fromEntries(Object.entries(builtin).map(([name, mod]) => [`ansible.builtin.${name}`, mod])),
   'ansible.posix.authorized_key': authorized_key,
   'community.crypto.openssh_keypair': openssh_keypair,
+  'ansible.posix.sysctl': sysctl,
 });
