@@ -1,19 +1,16 @@
 // ping: proves the host can be logged in to and runs a shell (Ansible's proves it runs Python; ours
 // needs none). One read, batched with the next tasks' reads; never changes anything.
 import type { Module, Plan } from './types.js';
-import { noArgsForm } from './lib/schema.js';
 
 interface PingArgs {
-  _raw?: '';
   data?: string | number;
 }
 
 export const ping: Module<PingArgs, 'ping'> = {
   readOnly: true,
-  freeForm: true,
   schema: {
     type: 'object',
-    properties: { ...noArgsForm, data: { type: ['string', 'number'] } },
+    properties: { data: { type: ['string', 'number'] } },
     additionalProperties: false,
   },
 

@@ -5,10 +5,8 @@ import { shFile } from '../util/sh-file.js';
 import { shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan } from './types.js';
-import { noArgsForm } from './lib/schema.js';
 
 interface TempfileArgs {
-  _raw?: '';
   state?: 'file' | 'directory';
   path?: string;
   prefix?: string;
@@ -18,11 +16,9 @@ interface TempfileArgs {
 const SCRIPT = () => shFile('engine/modules/tempfile.sh');
 
 export const tempfile: Module<TempfileArgs> = {
-  freeForm: true,
   schema: {
     type: 'object',
     properties: {
-      ...noArgsForm,
       state: { enum: ['file', 'directory'] },
       path: { type: 'string', minLength: 1 },
       prefix: { type: 'string', pattern: '^[^/]*$' },

@@ -55,9 +55,3 @@ export function modeString(mode: unknown): string | undefined {
   }
   return s.padStart(4, '0');
 }
-
-/**
- * A module whose arguments are all optional written bare (`ping:`, `tempfile:`) arrives as {_raw: ""}
- * (the loader's free form): accepted, and nothing else in that form (`key=value` text is refused).
- */
-export const noArgsForm = { _raw: { const: '' } };
