@@ -17,11 +17,31 @@ const valueAt = (data: unknown, path: string[]) =>
  * is expected (it is only known at run time), so this can run before any host is touched.
  */
 export function argProblems(mod: Module, name: string, args: unknown, allowTemplates = false): ArgProblem[] {
+  coerceNumbers(mod.schema, args);
   const validate = validatorFor(mod.schema);
   if (validate(args)) return [];
   const errors = (validate.errors ?? []).filter((e) => !(allowTemplates && isTemplateError(e, args)));
   const specific = errors.filter((e) => !['oneOf', 'anyOf', 'if'].includes(e.keyword));
   return (specific.length ? specific : errors).map((e) => toProblem(e, name));
+}
+
+/**
+ * A template's result is text unless it is a list, dict or boolean (as in ansible-core 2.14), so
+ * `verbosity: "{{ level | int }}"` arrives as "2": where the schema asks for a number, and not for
+ * text, numeric text becomes the number — Ansible's argument spec converts it the same way.
+ */
+function coerceNumbers(schema: unknown, args: unknown): void {
+  const props = (schema as { properties?: Record<string, { type?: unknown }> }).properties;
+  if (!props || !args || typeof args !== 'object' || Array.isArray(args)) return;
+  const a = args as Record<string, unknown>;
+  for (const [k, spec] of Object.entries(props)) {
+    const v = a[k];
+    if (typeof v !== 'string' || !Object.hasOwn(a, k)) continue;
+    const types = Array.isArray(spec?.type) ? (spec.type as unknown[]) : [spec?.type];
+    if (types.includes('string')) continue;
+    if (types.includes('integer') && /^\s*[-+]?\d+\s*$/.test(v)) a[k] = Number(v);
+    else if (types.includes('number') && v.trim() !== '' && !Number.isNaN(Number(v))) a[k] = Number(v);
+  }
 }
 
 function isTemplateError(e: ErrorObject, args: unknown): boolean {

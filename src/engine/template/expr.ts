@@ -2,7 +2,18 @@
 // A small tokenizer + recursive-descent parser + tree-walking evaluator: nothing is ever eval'd, only
 // the filters, tests and methods listed in src/engine/template/filters.ts can be called, and only own
 // properties of plain objects/arrays are read.
-import { compare, ExprError, isPlainObject, need, toStr, truthy, typeName, Undef, type CompareOp } from './values.js';
+import {
+  compare,
+  ExprError,
+  isPlainObject,
+  need,
+  toStr,
+  truthy,
+  tuple,
+  typeName,
+  Undef,
+  type CompareOp,
+} from './values.js';
 import { FILTERS, GLOBALS, METHODS, TESTS, applyFilter, applyTest, callMethod, type CallArgs } from './filters.js';
 
 type Node<K extends string, T> = { kind: K; col: number } & T;
@@ -14,7 +25,7 @@ export interface Call {
 
 export type Expr =
   | Node<'lit', { value: null | boolean | number | string }>
-  | Node<'list', { items: Expr[] }>
+  | Node<'list', { items: Expr[]; tuple?: boolean }>
   | Node<'dict', { pairs: [Expr, Expr][] }>
   | Node<'name', { name: string }>
   | Node<'attr', { obj: Expr; key: string | number }> // a.b, a.0
@@ -404,7 +415,7 @@ class Parser {
         if (t.v === '(') {
           const e = this.expression();
           if (this.isOp(',')) {
-            // A tuple: a list, as far as anything here is concerned.
+            // A tuple: a list that prints as a tuple.
             const items = [e];
             while (this.isOp(',')) {
               this.next();
@@ -412,7 +423,7 @@ class Parser {
               items.push(this.expression());
             }
             this.expectOp(')', 'to close "("');
-            return { kind: 'list', items, col: t.col };
+            return { kind: 'list', items, tuple: true, col: t.col };
           }
           this.expectOp(')', 'to close "("');
           return e;
@@ -443,6 +454,16 @@ class Parser {
       case 'eof':
         throw new ExprError('unexpected end of expression', t.col);
     }
+  }
+
+  /** A filter or test name, which may be qualified (`ansible.builtin.to_json`), as Jinja reads it. */
+  private dotted(first: string): string {
+    let name = first;
+    while (this.isOp('.') && this.peek(1).t === 'name') {
+      this.next();
+      name += `.${this.next().v}`;
+    }
+    return name;
   }
 
   /** `(a, b, key=c)`; the "(" is next. */
@@ -511,7 +532,7 @@ class Parser {
         this.next();
         const f = this.next();
         if (f.t !== 'name') throw new ExprError(`expected a filter name after "|", found ${describe(f)}`, f.col);
-        const name = f.v.replace(/^ansible\.builtin\./, '');
+        const name = pluginName(this.dotted(f.v));
         if (!Object.hasOwn(FILTERS, name)) {
           throw new ExprError(`unknown filter "${f.v}" (docs/templates.md lists the filters)`, f.col);
         }
@@ -528,7 +549,7 @@ class Parser {
         const t = this.next();
         if (t.t !== 'name' && !(t.t === 'op' && ['==', '!=', '<', '>', '<=', '>='].includes(t.v)))
           throw new ExprError(`expected a test name after "is", found ${describe(t)}`, t.col);
-        const name = String(t.v);
+        const name = t.t === 'name' ? pluginName(this.dotted(t.v)) : String(t.v);
         if (!Object.hasOwn(TESTS, name))
           throw new ExprError(`unknown test "${name}" (docs/templates.md lists the tests)`, t.col);
         let call: Call = { args: [], kwargs: [] };
@@ -542,6 +563,11 @@ class Parser {
       }
     }
   }
+}
+
+/** Ansible's collection names for the built-in plugins (and json_query's, to refuse it clearly). */
+function pluginName(name: string): string {
+  return name.replace(/^ansible\.(builtin|legacy)\./, '').replace(/^community\.general\.(json_query)$/, '$1');
 }
 
 /** Whether `t` can start a test's lone argument written without parentheses (`x is divisibleby 3`). */
@@ -695,8 +721,10 @@ export function evalIn(e: Expr, scope: Scope): unknown {
   switch (e.kind) {
     case 'lit':
       return e.value;
-    case 'list':
-      return e.items.map((i) => need(evalIn(i, scope)));
+    case 'list': {
+      const items = e.items.map((i) => need(evalIn(i, scope)));
+      return e.tuple ? tuple(items) : items;
+    }
     case 'dict': {
       const out: Record<string, unknown> = {};
       for (const [k, v] of e.pairs) {

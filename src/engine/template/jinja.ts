@@ -23,6 +23,7 @@ import {
   type Expr,
   type Scope,
 } from './expr.js';
+import { literalEval } from './pyliteral.js';
 
 export class TemplateError extends Error {
   constructor(
@@ -51,8 +52,10 @@ type Node =
 
 interface Compiled {
   nodes: Node[];
-  /** Set when the whole text is one `{{ expr }}`: its value keeps its type. */
+  /** Set when the whole text is one `{{ expr }}`. */
   whole?: Expr;
+  /** Set when the text is exactly `{{ name }}` (ansible-core's SINGLE_VAR shortcut). */
+  single?: string;
 }
 
 // ---------------------------------------------------------------- lexer
@@ -258,7 +261,8 @@ function parse(text: string, rawStrings: boolean): Compiled {
   };
   const { nodes } = body([]);
   const whole = nodes.length === 1 && nodes[0].kind === 'out' ? nodes[0].expr : undefined;
-  return { nodes, whole };
+  const single = /^\{\{\s*(\w*)\s*\}\}$/.exec(text)?.[1];
+  return { nodes, whole, single };
 }
 
 function asTemplateError(e: unknown, text: string): TemplateError {
@@ -408,16 +412,42 @@ function renderNodes(nodes: Node[], scope: { current: Scope }, text: string): st
 
 const hasTemplate = (text: string) => text.includes('{{') || text.includes('{%') || text.includes('{#');
 
+// Filters whose result ansible-core 2.14 keeps as text (C.STRING_TYPE_FILTERS: NativeJinjaText).
+const TEXT_FILTERS = new Set(['string', 'to_json', 'to_nice_json', 'to_yaml', 'to_nice_yaml', 'ppretty', 'json']);
+
+/**
+ * The type of a rendered playbook string, as ansible-core 2.14 gives it (Templar.template with
+ * jinja2_native off): `{{ name }}` of a variable holding a number or boolean is that value (None too);
+ * otherwise the result is text, read back as a Python literal when it starts with "[" or "{" or is
+ * True/False (ansible_eval_concat) — so lists, dicts and booleans keep their type, numbers become text.
+ * A lone `{{ x | to_json }}` (and the other text filters) stays text.
+ */
 function renderIn(text: string, scope: Scope): unknown {
   if (!hasTemplate(text)) return text;
   const c = compileTemplate(text);
-  if (c.whole)
-    return strict(
-      value(c.whole, scope, text, (c.nodes[0] as { at: number }).at),
-      text,
-      (c.nodes[0] as { at: number }).at,
-    );
-  return renderNodes(c.nodes, { current: scope }, text);
+  if (c.single !== undefined && Object.hasOwn(scope.vars, c.single)) {
+    const raw = scope.vars[c.single];
+    if (typeof raw === 'number' || typeof raw === 'boolean' || raw === null) return raw;
+  }
+  let out: string;
+  if (c.whole) {
+    const at = (c.nodes[0] as { at: number }).at;
+    const v = strict(value(c.whole, scope, text, at), text, at);
+    if (textFilter(c.whole)) return v === null ? '' : toStr(v);
+    // literal_eval(repr(x)) is x for a list or dict: skip the round trip.
+    if (Array.isArray(v) || isPlainObject(v) || typeof v === 'boolean') return v;
+    out = v === null ? '' : toStr(v);
+  } else out = renderNodes(c.nodes, { current: scope }, text);
+  if (out.startsWith('{') || out.startsWith('[') || out === 'True' || out === 'False') {
+    const lit = literalEval(out);
+    if (lit) return lit.value;
+  }
+  return out;
+}
+
+function textFilter(e: Expr): boolean {
+  if (e.kind === 'filter') return TEXT_FILTERS.has(e.filter);
+  return false;
 }
 
 // Variables holding templates are rendered where they are used (src/engine/template/expr.ts).

@@ -106,22 +106,51 @@ export function toStr(v: unknown): string {
   return pyRepr(v);
 }
 
-/** Python's repr(): what `{{ [1, 'a'] }}` inside text shows in Ansible. */
-export function pyRepr(v: unknown): string {
+const tuples = new WeakSet<unknown[]>();
+
+/** Mark a list as a Python tuple: it prints as `('a', 1)` (a filter's pairs, splitext's parts). */
+export function tuple<T extends unknown[]>(items: T): T {
+  tuples.add(items);
+  return items;
+}
+
+/** Python's repr(): what `{{ [1, 'a'] }}` inside text shows in Ansible; `sortKeys` as pprint does. */
+export function pyRepr(v: unknown, sortKeys = false): string {
   if (v instanceof Undef) throw new UndefinedVarError(v.path);
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'string') {
-    const q = v.includes("'") && !v.includes('"') ? '"' : "'";
-    const body = v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
-    return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
+  if (typeof v === 'string') return pyStrRepr(v);
+  if (typeof v === 'number') {
+    if (Number.isNaN(v)) return 'nan';
+    if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+    return String(v).replace(/e([+-])(\d)$/, 'e$10$2');
   }
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (isPlainObject(v))
-    return `{${Object.entries(v)
-      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
-      .join(', ')}}`;
+  if (Array.isArray(v)) {
+    const body = v.map((x) => pyRepr(x, sortKeys)).join(', ');
+    return tuples.has(v) ? `(${body}${v.length === 1 ? ',' : ''})` : `[${body}]`;
+  }
+  if (isPlainObject(v)) {
+    const keys = sortKeys ? Object.keys(v).sort() : Object.keys(v);
+    return `{${keys.map((k) => `${pyRepr(k)}: ${pyRepr(v[k], sortKeys)}`).join(', ')}}`;
+  }
   return String(v);
+}
+
+function pyStrRepr(v: string): string {
+  const q = v.includes("'") && !v.includes('"') ? '"' : "'";
+  let out = q;
+  for (const ch of v) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === q) out += `\\${q}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else if (c >= 0x80 && c < 0xa0) out += `\\x${c.toString(16)}`;
+    else out += ch;
+  }
+  return out + q;
 }
 
 /** Jinja truthiness: [] {} '' 0 none false → false. */
