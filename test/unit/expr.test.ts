@@ -290,7 +290,8 @@ describe('expr: no code execution', () => {
     syntaxError("constructor.constructor('return process')()", 24, /unknown method "constructor"/);
     syntaxError("''.constructor.constructor('return 1')()", undefined, /unknown method/);
     syntaxError('lower(s)', 6, /unknown function "lower"/);
-    syntaxError("lookup('env', 'HOME')", 7, /lookups are not supported/);
+    syntaxError("lookup('nope', 'HOME')", 8, /unknown lookup "nope"/);
+    syntaxError("query('url', 'http://x')", 7, /unknown lookup "url"/);
     syntaxError('s.upper()()', 10, /function calls are not supported/);
     assert.equal(ev('s.upper()', VARS), 'HELLO');
   });

@@ -15,6 +15,8 @@ export const V = {
   config: { b: 2, a: 1 },
   json_text: '{"a": [1, 2], "b": null}',
   path: '/etc/ssh/sshd_config',
+  // Where file lookups look (relative to the directory the tests run in, the repository's).
+  ansible_search_path: ['test/unit/fixtures/lookup'],
 };
 
 // [template, expected] — the result of renderString with V.
@@ -33,6 +35,12 @@ export const TABLE: [string, unknown][] = [
   ['{{ config | to_json | trim }}', { b: 2, a: 1 }],
   ['{{ ports | string }}', '[22, 80, 443]'],
   ['{{ 2.5 }}', '2.5'],
+  // Trailing newlines: Jinja drops one, Ansible puts back as many as the string ended with.
+  ['{{ name }}\n', 'rpi1\n'],
+  ['{{ port }}\n', 22],
+  ['{{ port + 1 }}\n\n', '23\n\n'],
+  ['{{ ports }}\n', [22, 80, 443]],
+  ['{% if on %}\nx\n{% endif %}\n', 'x\n'],
   ['{{ ports }}', [22, 80, 443]],
   ['{{ on }}', true],
   ['{{ nothing }}', null],
@@ -465,6 +473,122 @@ export const TABLE: [string, unknown][] = [
     '{{ "abc" is regex("B", ignorecase=true) }}|{{ "a\nb" is match("^b", multiline=true) }}|{{ "a\nb" is search("^b", multiline=true) }}',
     'True|False|True',
   ],
+  // ---- Python regular expressions, translated (docs: "Searching strings with regular expressions")
+  ['{{ "a\nb\n" | regex_search("b$") }}|{{ "a\nb\n" | regex_search("a$") }}', 'b|'],
+  ['{{ "a\nb" | regex_search("^b") }}|{{ "a\nb" | regex_search("^b", multiline=true) }}', '|b'],
+  [
+    '{{ "a\nb" | regex_search("(?m)^b$") }}|{{ "a\nb" | regex_search("\\Ab") }}|{{ "ab\n" | regex_search("b\\Z") }}',
+    'b||',
+  ],
+  ['{{ "ab" | regex_search("\\Aa") }}|{{ "ab" | regex_search("b\\Z") }}', 'a|b'],
+  [
+    '{{ "a\nb" | regex_search("a.b") }}|{{ "a\nb" | regex_search("(?s)a.b") }}|{{ "a\tb" | regex_search("a.b") }}',
+    '|a\nb|a\tb',
+  ],
+  ['{{ "AB" | regex_search("(?i)ab") }}|{{ "a b" | regex_search("(?x) a \\  b  # comment") }}', 'AB|a b'],
+  ['{{ "key=val" | regex_search("(?P<k>\\w+)=(?P<v>\\w+)", "\\g<v>", "\\1") }}', ['val', 'key']],
+  [
+    '{{ "abab" | regex_search("(?P<x>ab)(?P=x)") }}|{{ "aaa" | regex_search("a{,2}") }}|{{ "a{1" | regex_search("a{1") }}',
+    'abab|aa|a{1',
+  ],
+  ['{{ "été über" | regex_findall("\\w+") }}|{{ "x٣y" | regex_findall("\\d") }}', "['été', 'über']|['٣']"],
+  ['{{ "été" | regex_findall("(?a)\\w+") }}|{{ "a-b c" | regex_findall("\\b\\w") }}', "['t']|['a', 'b', 'c']"],
+  [
+    '{{ "k1=v1 k2=v2" | regex_findall("(\\w)(\\d)=") }}',
+    [
+      ['k', '1'],
+      ['k', '2'],
+    ],
+  ],
+  [
+    '{{ "ab" | regex_findall("(a)|(b)") }}',
+    [
+      ['a', ''],
+      ['', 'b'],
+    ],
+  ],
+  ['{{ "a.b-c" | regex_replace("[.\\-]", "_") }}|{{ "x(y)" | regex_replace("\\(|\\)", "") }}', 'a_b_c|xy'],
+  ['{{ "tab\there" | regex_replace("\\t", " ") }}|{{ "a1" | regex_replace("\\x61", "b") }}', 'tab here|b1'],
+  ['{{ "one two" | regex_replace("(?P<first>\\w+) (\\w+)", "\\2 \\g<first>") }}', 'two one'],
+  ['{{ "line1\nline2" | regex_replace("^", "> ", multiline=true) }}', '> line1\n> line2'],
+  ['{{ "a\nb\n" | regex_replace("$", "!") }}', 'a\nb!\n!'],
+  [
+    '{{ "x" is regex("(?P<n>x)") }}|{{ "ab" is match("(?i)A") }}|{{ "ab" is search("B\\Z", ignorecase=true) }}',
+    'True|True|True',
+  ],
+  // ---- lookups (docs: "Lookup plugins"), run on the controller
+  ['{{ lookup("file", "hello.txt") }}', 'hello from a file'],
+  ['{{ lookup("file", "hello.txt", rstrip=false) }}', 'hello from a file\n\n'],
+  ['{{ lookup("file", "hello.txt", "top.txt") }}', 'hello from a file,top-level'],
+  ['{{ query("file", "hello.txt", "top.txt") }}', ['hello from a file', 'top-level']],
+  ['{{ lookup("ansible.builtin.file", "files/a.conf") }}', 'a'],
+  ['{{ lookup("file", "nope.txt", errors="ignore") }}', ''],
+  ['{{ query("file", "nope.txt", errors="ignore") }}', []],
+  [
+    '{{ lookup("env", "RELAY_PLAY_NO_SUCH_VARIABLE") }}|{{ lookup("env", "RELAY_PLAY_NO_SUCH_VARIABLE", default="d") }}',
+    '|d',
+  ],
+  ['{{ lookup("pipe", "echo one; echo two") }}', 'one\ntwo'],
+  ['{{ query("lines", "printf \'a\\nb\\n\'") }}', ['a', 'b']],
+  ['{{ lookup("template", "greet.j2") }}', 'port=22\n22 80 443 \n'],
+  ['{{ lookup("template", "list.j2") }}', [22, 'rpi1']],
+  ['{{ lookup("vars", "name") }}|{{ lookup("vars", "nope", default="x") }}', 'rpi1|x'],
+  ['{{ query("vars", "port", "name") }}', [22, 'rpi1']],
+  ['{{ lookup("items", ports) }}', [22, 80, 443]],
+  ['{{ query("items", [1, [2, [3]]]) }}', [1, [2, [3]]]],
+  ['{{ query("list", [1, [2]]) }}', [[1, [2]]]],
+  [
+    '{{ query("indexed_items", ["a", "b"]) }}',
+    [
+      [0, 'a'],
+      [1, 'b'],
+    ],
+  ],
+  ['{{ query("sequence", "start=1 end=5 stride=2") }}', ['1', '3', '5']],
+  [
+    '{{ query("sequence", "4:host%02d") }}|{{ lookup("sequence", "2-4") }}',
+    "['host01', 'host02', 'host03', 'host04']|2,3,4",
+  ],
+  ['{{ query("sequence", "start=0x0f00 count=3 format=%04x") }}', ['0f00', '0f01', '0f02']],
+  ['{{ query("sequence", "start=10 end=1 stride=-3") }}', ['10', '7', '4', '1']],
+  [
+    '{{ query("dict", config) }}',
+    [
+      { key: 'b', value: 2 },
+      { key: 'a', value: 1 },
+    ],
+  ],
+  [
+    '{{ query("together", [1, 2, 3], ["a", "b"]) }}',
+    [
+      [1, 'a'],
+      [2, 'b'],
+      [3, null],
+    ],
+  ],
+  [
+    '{{ query("nested", [1, 2], ["a", "b"]) }}',
+    [
+      [1, 'a'],
+      [1, 'b'],
+      [2, 'a'],
+      [2, 'b'],
+    ],
+  ],
+  ['{{ query("subelements", users, "groups") | map("last") | list }}', ['wheel']],
+  ['{{ query("subelements", users, "shell", {"skip_missing": True}) }}', []],
+  ['{{ lookup("first_found", ["nope.txt", "hello.txt", "top.txt"]) | basename }}', 'hello.txt'],
+  ['{{ lookup("first_found", {"files": ["nope", "a.conf"], "paths": ["files"]}) | basename }}', 'a.conf'],
+  ['{{ query("first_found", ["nope.txt"], skip=True) }}', []],
+  ['{{ query("fileglob", "*.conf") | map("basename") | sort }}', ['a.conf', 'b.conf']],
+  ['{{ lookup("password", "test/unit/fixtures/lookup/pw.txt") }}', 'stored-Secret1'],
+  [
+    '{{ lookup("password", "test/unit/fixtures/lookup/pw.txt encrypt=sha512_crypt") }}',
+    '$6$abcdefgh$LYsnJ6NB4uTUFcW69cDSH0XWPVCsxaoy0fwctRQsGEHPm9rxzKzsfDvA2DSCbYa2Va1D1M6YNYDxPS5OtolZa/',
+  ],
+  ['{{ lookup("password", "/dev/null length=12 chars=digits") | length }}', '12'],
+  ['{{ lookup("password", "/dev/null length=30 chars=ascii_lowercase") is match("^[a-z]{30}$") }}', true],
+  ['{{ lookup("random_choice", "a", "b") in ["a", "b"] }}', true],
   // ---- Python string methods
   ['{{ "{} and {}".format("a", 1) }}|{{ "{x:>4}|{0:.2f}".format(3.14159, x="y") }}', 'a and 1|   y|3.14'],
   [

@@ -3,6 +3,9 @@
 // or from what ansible-playbook renders for it; then errors and positions, laziness, pre-flight names.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   OMIT,
@@ -164,5 +167,80 @@ describe('templateRootNames (pre-flight)', () => {
     );
     assert.deepEqual(templateRootNames('{% if h is defined %}{{ h }}{% endif %}{{ i if i is defined else 1 }}'), ['h']);
     assert.deepEqual(templateRootNames('plain text'), []);
+  });
+});
+
+describe('Python regular expressions', () => {
+  it('what JavaScript cannot match the same way is refused with a reason, bad patterns are errors', () => {
+    const refused = (p: string, why: RegExp) =>
+      assert.throws(() => renderString(`{{ "x" | regex_search('${p}') }}`, V), why);
+    refused('(?i:x)', /flags for part of a pattern, as in \(\?i:\.\.\.\), are not supported/);
+    refused('(?>x)', /atomic groups/);
+    refused('x++', /possessive quantifiers/);
+    refused('(x)?(?(1)a|b)', /conditional groups/);
+    refused('\\N{DIGIT ONE}', /named Unicode escapes/);
+    refused('\\q', /invalid pattern "\\\\q": bad escape \\q/);
+    refused('a(?i)', /global flags not at the start/);
+    refused('(a', /missing \), unterminated subpattern/);
+    refused('*a', /nothing to repeat/);
+  });
+});
+
+describe('lookups run on the controller', () => {
+  it('an unknown lookup is refused when the template is read', () => {
+    templateError(() => templateRootNames('{{ lookup("url", "https://x") }}'), /unknown lookup "url"/, 1, 11);
+    templateError(() => templateRootNames('{{ query("nope") }}'), /unknown lookup "nope"/);
+  });
+
+  it('password: a new one is stored (0600) and the same comes back; /dev/null stores nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-play-pw-'));
+    try {
+      const vars = { playbook_dir: dir };
+      const first = renderString('{{ lookup("password", "creds/db length=16 chars=ascii_letters,digits") }}', vars);
+      assert.match(String(first), /^[A-Za-z0-9]{16}$/);
+      assert.equal(readFileSync(join(dir, 'creds/db'), 'utf8'), `${String(first)}\n`);
+      assert.equal(statSync(join(dir, 'creds/db')).mode & 0o777, 0o600);
+      assert.equal(renderString('{{ lookup("password", "creds/db length=16") }}', vars), first);
+      const hashed = String(renderString('{{ lookup("password", "creds/db encrypt=sha512_crypt") }}', vars));
+      const salt = /^\$6\$([./A-Za-z0-9]{16})\$/.exec(hashed)?.[1];
+      assert.ok(salt, hashed);
+      assert.equal(readFileSync(join(dir, 'creds/db'), 'utf8'), `${String(first)} salt=${salt}\n`);
+      assert.equal(renderString('{{ lookup("password", "creds/db encrypt=sha512_crypt") }}', vars), hashed);
+      assert.notEqual(
+        renderString('{{ lookup("password", "/dev/null") }}', vars),
+        renderString('{{ lookup("password", "/dev/null") }}', vars),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('file, template and first_found look in the role, then the playbook, files/ or templates/ first', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-play-lookup-'));
+    try {
+      const put = (p: string, text: string) => {
+        mkdirSync(dirname(join(dir, p)), { recursive: true });
+        writeFileSync(join(dir, p), text);
+      };
+      put('files/a.txt', 'playbook files/');
+      put('a.txt', 'playbook');
+      put('b.txt', 'playbook b');
+      put('roles/r/files/a.txt', 'role files/');
+      put('roles/r/templates/t.j2', '{{ who }} in role');
+      const play = { playbook_dir: dir, role_path: '', who: 'me' };
+      const role = { ...play, role_path: join(dir, 'roles/r') };
+      assert.equal(renderString('{{ lookup("file", "a.txt") }}', play), 'playbook files/');
+      assert.equal(renderString('{{ lookup("file", "a.txt") }}', role), 'role files/');
+      assert.equal(renderString('{{ lookup("file", "b.txt") }}', role), 'playbook b');
+      assert.equal(renderString('{{ lookup("template", "t.j2") }}', role), 'me in role');
+      assert.equal(renderString('{{ lookup("first_found", ["nope", "b.txt"]) }}', role), join(dir, 'b.txt'));
+      templateError(
+        () => renderString('{{ lookup("file", "nope.txt") }}', role),
+        /could not locate file in lookup: nope.txt/,
+      );
+      assert.equal(renderString('{{ lookup("pipe", "pwd") }}', play), dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -14,7 +14,17 @@ import {
   Undef,
   type CompareOp,
 } from './values.js';
-import { FILTERS, GLOBALS, METHODS, TESTS, applyFilter, applyTest, callMethod, type CallArgs } from './filters.js';
+import {
+  FILTERS,
+  GLOBALS,
+  LOOKUP_NAMES,
+  METHODS,
+  TESTS,
+  applyFilter,
+  applyTest,
+  callMethod,
+  type CallArgs,
+} from './filters.js';
 
 type Node<K extends string, T> = { kind: K; col: number } & T;
 
@@ -400,14 +410,14 @@ class Parser {
         if (RESERVED.has(t.v)) throw new ExprError(`unexpected "${t.v}"`, t.col);
         if (this.isOp('(')) {
           if (!Object.hasOwn(GLOBALS, t.v)) {
-            const hint =
-              t.v === 'lookup' || t.v === 'query'
-                ? ' (lookups are not supported)'
-                : ` (functions: ${Object.keys(GLOBALS).join(', ')})`;
-            throw new ExprError(`unknown function "${t.v}"${hint}`, this.peek().col);
+            throw new ExprError(
+              `unknown function "${t.v}" (functions: ${Object.keys(GLOBALS).join(', ')})`,
+              this.peek().col,
+            );
           }
           const call = this.callArgs(`"${t.v}"`);
           checkArity(`function "${t.v}"`, GLOBALS[t.v], call, t.col);
+          if (['lookup', 'query', 'q'].includes(t.v)) checkLookupName(call);
           return { kind: 'call', fn: t.v, ...call, col: t.col };
         }
         return { kind: 'name', name: t.v, col: t.col };
@@ -563,6 +573,19 @@ class Parser {
       }
     }
   }
+}
+
+/** A lookup whose name is written as a string literal must be one relay-play has (checked before running). */
+function checkLookupName(call: Call): void {
+  const first = call.args[0];
+  if (first?.kind !== 'lit' || typeof first.value !== 'string') return;
+  const name = pluginName(first.value);
+  if (!(LOOKUP_NAMES as readonly string[]).includes(name))
+    throw new ExprError(
+      `unknown lookup "${first.value}" (docs/templates.md lists the lookups: ${LOOKUP_NAMES.join(', ')})`,
+      first.col,
+    );
+  (first as { value: string }).value = name;
 }
 
 /** Ansible's collection names for the built-in plugins (and json_query's, to refuse it clearly). */
@@ -797,7 +820,11 @@ export function evalIn(e: Expr, scope: Scope): unknown {
     case 'method':
       return callMethod(e.method, need(evalIn(e.obj, scope)), callArgs(e, scope), e.col);
     case 'call':
-      return GLOBALS[e.fn].fn(callArgs(e, scope), e.col);
+      return GLOBALS[e.fn].fn(callArgs(e, scope), e.col, {
+        vars: scope.vars,
+        variable: (name) =>
+          Object.hasOwn(scope.vars, name) ? { value: need(resolveValue(scope.vars[name], scope, name)) } : undefined,
+      });
   }
 }
 

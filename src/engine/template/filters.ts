@@ -11,6 +11,7 @@ import { md5Crypt, randomSalt, shaCrypt } from './crypt.js';
 import { FormatError, braceFormat, center, fixed, percentFormat, strftime, title, wordwrap } from './pyfmt.js';
 import { globFiles } from './glob.js';
 import { pyYamlDump } from './pyyaml.js';
+import { LOOKUP_NAMES, LookupError, lookupValue, runLookup, type LookupContext } from './lookups.js';
 import { versionCompare } from './version.js';
 import {
   ExprError,
@@ -162,14 +163,11 @@ function cmp(x: unknown, y: unknown, a: Args, caseSensitive: boolean): number {
   throw a.error(`cannot compare ${typeName(x)} with ${typeName(y)}`);
 }
 
-function regexFlags(a: Args): string {
-  return (a.bool('ignorecase') ? 'i' : '') + (a.bool('multiline') ? 'm' : '');
-}
-
-function regex(pattern: string, a: Args, extra = ''): RegExp {
+/** A Python pattern with the call's ignorecase/multiline arguments; `global` for every match. */
+function regex(pattern: string, a: Args, global = false): RegExp {
   try {
-    const re = pyRegex(pattern, 'pattern');
-    return new RegExp(re.source, [...new Set((re.flags + extra).split(''))].join(''));
+    const re = pyRegex(pattern, 'pattern', { ignorecase: a.bool('ignorecase'), multiline: a.bool('multiline') });
+    return global ? new RegExp(re.source, `${re.flags}g`) : re;
   } catch (e) {
     throw a.error((e as Error).message);
   }
@@ -317,7 +315,7 @@ const FILTER_SPECS = {
     4,
     ['pattern', 'replacement', 'ignorecase', 'multiline'],
     (v, a) => {
-      const re = regex(a.str('pattern', ''), a, `g${regexFlags(a)}`);
+      const re = regex(a.str('pattern', ''), a, true);
       const repl = a.str('replacement', '');
       const count = Number(a.get('count', 0));
       const text = toStr(v);
@@ -338,7 +336,7 @@ const FILTER_SPECS = {
     10,
     ['pattern'],
     (v, a) => {
-      const re = regex(a.str('pattern'), a, regexFlags(a));
+      const re = regex(a.str('pattern'), a);
       const m = re.exec(toStr(v));
       if (!m) return null;
       const groups = a.rest(1).map(String);
@@ -355,8 +353,11 @@ const FILTER_SPECS = {
     1,
     ['pattern'],
     (v, a) => {
-      const re = regex(a.str('pattern'), a, `g${regexFlags(a)}`);
-      return [...toStr(v).matchAll(re)].map((m) => (m.length > 2 ? m.slice(1) : m.length === 2 ? m[1] : m[0]));
+      const re = regex(a.str('pattern'), a, true);
+      // Python's findall: the match, its one group, or a tuple of its groups ('' for one that took no part).
+      return [...toStr(v).matchAll(re)].map((m) =>
+        m.length > 2 ? tuple(m.slice(1).map((g) => g ?? '')) : m.length === 2 ? (m[1] ?? '') : m[0],
+      );
     },
     ['ignorecase', 'multiline'],
   ),
@@ -1304,8 +1305,7 @@ function result(v: unknown, a: Args, what: string): Record<string, unknown> {
 }
 
 const searchTest = (anchored: boolean) => (v: unknown, a: Args) => {
-  const flags = (a.bool('ignorecase') ? 'i' : '') + (a.bool('multiline') ? 'm' : '');
-  const re = regex(a.str('pattern'), a, flags);
+  const re = regex(a.str('pattern'), a);
   const m = re.exec(toStr(v));
   return m !== null && (!anchored || m.index === 0);
 };
@@ -1610,10 +1610,61 @@ export function callMethod(name: string, self: unknown, call: CallArgs, col: num
   return spec.fn(self, new Args(call, spec.names, col, `method "${name}"`));
 }
 
+/** lookup()/query(): the plugin's name first, then its terms; wantlist and errors as Ansible takes them. */
+function lookupCall(call: CallArgs, col: number, ctx: LookupContext, wantlist: boolean): unknown {
+  const [name, ...terms] = call.args.map((x) => need(x));
+  if (typeof name !== 'string') throw new ExprError('lookup() needs a plugin name', col);
+  const kwargs = Object.fromEntries(Object.entries(call.kwargs).map(([k, v]) => [k, need(v)]));
+  const want = wantlist || truthy(kwargs.wantlist);
+  const errors = kwargs.errors === undefined ? 'strict' : toStr(kwargs.errors);
+  delete kwargs.wantlist;
+  delete kwargs.errors;
+  if (!['strict', 'warn', 'ignore'].includes(errors))
+    throw new ExprError(`lookup: errors must be "strict", "warn" or "ignore", got "${errors}"`, col);
+  let results: unknown[];
+  try {
+    results = runLookup(name, terms, kwargs, ctx);
+  } catch (e) {
+    if (!(e instanceof LookupError)) throw e;
+    if (errors === 'strict') throw new ExprError(`lookup plugin '${name}': ${e.message}`, col);
+    return want ? [] : null;
+  }
+  return want ? results : lookupValue(results);
+}
+
+export { LOOKUP_NAMES };
+
 export const GLOBALS: Record<
   string,
-  { min: number; max: number; kwargs: readonly string[] | '*'; fn: (call: CallArgs, col: number) => unknown }
+  {
+    min: number;
+    max: number;
+    kwargs: readonly string[] | '*';
+    fn: (call: CallArgs, col: number, ctx: LookupContext) => unknown;
+  }
 > = {
+  lookup: { min: 1, max: 50, kwargs: '*', fn: (call, col, ctx) => lookupCall(call, col, ctx, false) },
+  query: { min: 1, max: 50, kwargs: '*', fn: (call, col, ctx) => lookupCall(call, col, ctx, true) },
+  q: { min: 1, max: 50, kwargs: '*', fn: (call, col, ctx) => lookupCall(call, col, ctx, true) },
+  now: {
+    min: 0,
+    max: 2,
+    kwargs: ['utc', 'fmt'],
+    fn(call) {
+      const utc = truthy(need(call.args[0] ?? call.kwargs.utc ?? false));
+      const fmt = need(call.args[1] ?? call.kwargs.fmt ?? null);
+      const now = Date.now() / 1000;
+      if (fmt !== null) return strftime(toStr(fmt), now, utc);
+      return strftime('%Y-%m-%d %H:%M:%S', now, utc) + `.${String(Math.floor((now % 1) * 1e6)).padStart(6, '0')}`;
+    },
+  },
+  undef: {
+    min: 0,
+    max: 1,
+    kwargs: ['hint'],
+    fn: (call) =>
+      new Undef(toStr(need(call.args[0] ?? call.kwargs.hint ?? 'Mandatory variable has not been overridden'))),
+  },
   range: {
     min: 1,
     max: 3,

@@ -24,6 +24,7 @@ import {
   type Scope,
 } from './expr.js';
 import { literalEval } from './pyliteral.js';
+import { setLookupTemplateRenderer } from './lookups.js';
 
 export class TemplateError extends Error {
   constructor(
@@ -161,7 +162,9 @@ function lex(text: string): Tag[] {
 // ---------------------------------------------------------------- parser
 
 function parse(text: string, rawStrings: boolean): Compiled {
-  const tags = lex(text);
+  // Jinja drops one trailing newline of the source (keep_trailing_newline off); Ansible puts back
+  // as many as the source ended with (preserve_trailing_newlines, see withNewlines).
+  const tags = lex(text.replace(/(\r\n|\r|\n)$/, ''));
   let pos = 0;
   const expr = (src: string, at: number, raw = false) => {
     try {
@@ -261,7 +264,8 @@ function parse(text: string, rawStrings: boolean): Compiled {
   };
   const { nodes } = body([]);
   const whole = nodes.length === 1 && nodes[0].kind === 'out' ? nodes[0].expr : undefined;
-  const single = /^\{\{\s*(\w*)\s*\}\}$/.exec(text)?.[1];
+  // Python's "$" also matches before a final newline.
+  const single = /^\{\{\s*(\w*)\s*\}\}\n?$/.exec(text)?.[1];
   return { nodes, whole, single };
 }
 
@@ -433,16 +437,12 @@ function renderIn(text: string, scope: Scope): unknown {
   if (c.whole) {
     const at = (c.nodes[0] as { at: number }).at;
     const v = strict(value(c.whole, scope, text, at), text, at);
-    if (textFilter(c.whole)) return v === null ? '' : toStr(v);
+    if (textFilter(c.whole)) return withNewlines(text, v === null ? '' : toStr(v));
     // literal_eval(repr(x)) is x for a list or dict: skip the round trip.
     if (Array.isArray(v) || isPlainObject(v) || typeof v === 'boolean') return v;
-    out = v === null ? '' : toStr(v);
-  } else out = renderNodes(c.nodes, { current: scope }, text);
-  if (out.startsWith('{') || out.startsWith('[') || out === 'True' || out === 'False') {
-    const lit = literalEval(out);
-    if (lit) return lit.value;
-  }
-  return out;
+    out = withNewlines(text, v === null ? '' : toStr(v));
+  } else out = withNewlines(text, renderNodes(c.nodes, { current: scope }, text));
+  return typed(out);
 }
 
 function textFilter(e: Expr): boolean {
@@ -452,6 +452,17 @@ function textFilter(e: Expr): boolean {
 
 // Variables holding templates are rendered where they are used (src/engine/template/expr.ts).
 setTemplateResolver(renderIn);
+
+/** The template lookup: a template file rendered, then typed as a playbook string is (convert_data). */
+setLookupTemplateRenderer((text, vars) => typed(renderTemplateText(text, vars)));
+
+function typed(out: string): unknown {
+  if (out.startsWith('{') || out.startsWith('[') || out === 'True' || out === 'False') {
+    const lit = literalEval(out);
+    if (lit) return lit.value;
+  }
+  return out;
+}
 
 /**
  * Render a string of a playbook, role or inventory. Text without template syntax comes back
@@ -464,7 +475,15 @@ export function renderString(text: string, vars: Record<string, unknown>): unkno
 /** Render a template file's text (`.j2`): always text. */
 export function renderTemplateText(text: string, vars: Record<string, unknown>): string {
   if (!hasTemplate(text)) return text;
-  return renderNodes(compileTemplate(text, 'file').nodes, { current: scopeOf(vars) }, text);
+  return withNewlines(text, renderNodes(compileTemplate(text, 'file').nodes, { current: scopeOf(vars) }, text));
+}
+
+const trailingNewlines = (s: string) => /\n*$/.exec(s)![0].length;
+
+/** ansible-core's preserve_trailing_newlines: the result ends with at least as many newlines as the source. */
+function withNewlines(source: string, out: string): string {
+  const missing = trailingNewlines(source) - trailingNewlines(out);
+  return missing > 0 ? out + '\n'.repeat(missing) : out;
 }
 
 /** Render every string inside objects/arrays (keys are left alone); a value that renders to `omit` is left out. */
