@@ -28,9 +28,8 @@ const pathOf = (a: ReplaceArgs) => (a.path ?? a.dest ?? a.destfile ?? a.name)!;
 
 /** Python's re.subn(pattern, repl, text) with `re` compiled MULTILINE: the new text and the count. */
 export function pySubn(pattern: string, repl: string, text: string): { text: string; count: number } {
-  const re = pyRegex(pattern);
-  const flags = new Set([...re.flags, 'g', 'm']);
-  const g = new RegExp(re.source, [...flags].join(''));
+  const re = pyRegex(pattern, 'regexp', { multiline: true });
+  const g = new RegExp(re.source, `${re.flags}g`);
   let out = '';
   let last = 0;
   let count = 0;
@@ -84,8 +83,8 @@ export const replace: Module<ReplaceArgs, 'file'> = {
     else if (args.after) pattern = `${args.after}(?P<subsection>.*)`;
     else if (args.before) pattern = `(?P<subsection>.*)${args.before}`;
     if (pattern) {
-      const re = pyRegex(pattern, 'after/before');
-      const dotall = new RegExp(re.source, [...new Set([...re.flags, 's', 'd'])].join(''));
+      const re = pyRegex(pattern, 'after/before', { dotall: true });
+      const dotall = new RegExp(re.source, `${re.flags}d`);
       const m = dotall.exec(contents);
       if (!m)
         return {
