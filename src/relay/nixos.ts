@@ -50,29 +50,63 @@ function serviceSettings(unit: string, pad: string): string[] {
 }
 
 /**
- * The stale-tunnel reaper as a NixOS service: the same script as relay-play-reaper.service on other
- * relays, with the programs it calls on its PATH, and the unit's [Service] settings.
+ * A relay-user role script as a NixOS service: the same script relay-play installs on other relays
+ * (`script`, run as `name`), with the programs it calls on its PATH and the unit's [Service] settings.
  */
-function reaperNix(vars: Vars): string[] {
+function scriptServiceNix(
+  vars: Vars,
+  name: string,
+  [script, scriptName]: [string, string],
+  unitFile: string,
+  path: string,
+  comment: string[],
+): string[] {
   const nixVars = { ...vars, sshd: { unit: 'sshd.service' } };
-  const script = roleTemplate('relay-user', 'reap-stale-tunnels.sh.hbs', nixVars)
+  const text = roleTemplate('relay-user', script, nixVars)
     .replace(/^#!.*\n/, '')
     .replace(/^# Managed by relay-play.*\n/m, '');
-  const unit = roleTemplate('relay-user', 'relay-play-reaper.service.hbs', nixVars);
-  const description = /^Description=(.*)$/m.exec(unit)?.[1] ?? 'relay-play tunnel reaper';
+  const unit = roleTemplate('relay-user', unitFile, nixVars);
+  const description = /^Description=(.*)$/m.exec(unit)?.[1] ?? name;
   return [
-    '  # A device that changed address gets its port back within ~15 s: this ends the relay-side session',
-    '  # its old address left behind (the same script relay-play runs as relay-play-reaper.service elsewhere).',
-    '  systemd.services.relay-play-reaper = {',
+    ...comment.map((l) => `  # ${l}`),
+    `  systemd.services.${name} = {`,
     `    description = ${nixString(description)};`,
     '    after = [ "sshd.service" ];',
     '    wantedBy = [ "multi-user.target" ];',
-    '    path = [ pkgs.iproute2 pkgs.gawk pkgs.gnugrep pkgs.coreutils pkgs.procps pkgs.util-linux ];',
+    `    path = [ ${path} ];`,
     '    serviceConfig = {',
-    `      ExecStart = pkgs.writeShellScript "relay-play-reap-stale-tunnels" ${nixLines(script.trimEnd(), '      ')};`,
+    `      ExecStart = pkgs.writeShellScript ${nixString(scriptName)} ${nixLines(text.trimEnd(), '      ')};`,
     ...serviceSettings(unit, '      '),
     '    };',
     '  };',
+  ];
+}
+
+/** The stale-tunnel reaper and the port handover, as on other relays. */
+function reaperNix(vars: Vars): string[] {
+  return [
+    ...scriptServiceNix(
+      vars,
+      'relay-play-reaper',
+      ['reap-stale-tunnels.sh.hbs', 'relay-play-reap-stale-tunnels'],
+      'relay-play-reaper.service.hbs',
+      'pkgs.iproute2 pkgs.gawk pkgs.gnugrep pkgs.coreutils pkgs.procps pkgs.util-linux',
+      [
+        'A device that changed address gets its port back within ~15 s: this ends the relay-side session',
+        'its old address left behind (the same script relay-play runs as relay-play-reaper.service elsewhere).',
+      ],
+    ),
+    ...scriptServiceNix(
+      vars,
+      'relay-play-handover',
+      ['hand-over-ports.sh.hbs', 'relay-play-hand-over-ports'],
+      'relay-play-handover.service.hbs',
+      'pkgs.iproute2 pkgs.gawk pkgs.coreutils pkgs.util-linux pkgs.systemd',
+      [
+        '...and at once when its new tunnel is refused the port: this ends the old session of the same key',
+        '(the same script relay-play runs as relay-play-handover.service elsewhere).',
+      ],
+    ),
   ];
 }
 
