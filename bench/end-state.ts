@@ -38,7 +38,7 @@ export const RELAY_PLAY_ONLY: RelayPlayOnly[] = [
   {
     roles: ['device'],
     path: '/usr/local/lib/relay-play',
-    what: "the rollback unit's script, tunnel-rollback (on the relay this directory holds the reaper, compared)",
+    what: "the rollback unit's script, tunnel-rollback, and the network watcher's, tunnel-netwatch (on the relay this directory holds the reaper, compared)",
   },
   {
     roles: ['device'],
@@ -75,6 +75,31 @@ export const RELAY_PLAY_ONLY: RelayPlayOnly[] = [
     roles: ['relay'],
     path: '/var/lib/relay-play/watch',
     what: "the tunnel watcher's state (each device's state, last seen) and its queue of webhook events",
+  },
+  {
+    roles: ['relay'],
+    path: '/usr/local/lib/relay-play/hand-over-ports',
+    what: "the port handover (ends a device's old session when its new one of the same key is refused the port): not in the Ansible mirror",
+  },
+  {
+    roles: ['relay'],
+    path: '/etc/systemd/system/relay-play-handover.service',
+    what: "the port handover's unit",
+  },
+  {
+    roles: ['relay'],
+    path: '/etc/systemd/system/multi-user.target.wants/relay-play-handover.service',
+    what: "the port handover unit's enablement link",
+  },
+  {
+    roles: ['device'],
+    path: '/etc/systemd/system/relay-play-netwatch.service',
+    what: "the tunnel's network watcher (restarts it at once on a network change; its script is in /usr/local/lib/relay-play): not in the Ansible mirror",
+  },
+  {
+    roles: ['device'],
+    path: '/etc/systemd/system/multi-user.target.wants/relay-play-netwatch.service',
+    what: "the network watcher unit's enablement link",
   },
   {
     roles: ['relay'],

@@ -14,9 +14,10 @@ import { bundledRolesDir } from '../../src/relay/app.js';
 import { firstBootScript, type FirstBoot } from '../../src/relay/enroll.js';
 import { prepareRelayInventory } from '../../src/relay/inventory.js';
 
-/** shellcheck's findings on `script` (sh), '' when none. */
+/** shellcheck's findings on `script` (sh, or bash when its #! line says so), '' when none. */
 function shellcheck(script: string): string {
-  const r = spawnSync('shellcheck', ['--shell=sh', '--norc', '-'], { input: script, encoding: 'utf8' });
+  const shell = script.startsWith('#!/bin/bash\n') ? 'bash' : 'sh';
+  const r = spawnSync('shellcheck', [`--shell=${shell}`, '--norc', '-'], { input: script, encoding: 'utf8' });
   assert.ok(!r.error, `shellcheck: ${r.error?.message} (scripts/install-deps installs it: apt-get install shellcheck)`);
   assert.ok(r.status === 0 || r.status === 1, `shellcheck exited ${r.status}: ${r.stderr}`);
   return r.status === 0 ? '' : r.stdout;
@@ -28,6 +29,10 @@ describe('shellcheck', () => {
   it('finds what it should (a check that it runs at all)', () => {
     assert.match(shellcheck('echo $1\n'), /SC2086/);
     assert.equal(shellcheck('echo "$1"\n'), '');
+    // A bash script (#!/bin/bash) is checked as bash: bash's own syntax passes, the rest as for sh.
+    assert.equal(shellcheck('#!/bin/bash\na=(1); echo "${a[0]}"\n'), '');
+    assert.match(shellcheck('#!/bin/sh\na=(1); echo "${a[0]}"\n'), /SC3030/);
+    assert.match(shellcheck('#!/bin/bash\necho $1\n'), /SC2086/);
   });
 
   it('every role template that renders to a shell script, rendered as a run renders it (relay behind a port forward or not)', () => {
