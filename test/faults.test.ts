@@ -25,6 +25,8 @@ import {
 
 const avail = labAvailable();
 const BOUND_S = 30;
+/** An address change: the device restarts its tunnel at once, the relay hands the port over at once. */
+const ADDRESS_BOUND_S = 5;
 const CUT_MS = 120_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -191,12 +193,12 @@ describe('relay fleet under faults', { skip: avail.ok ? false : avail.why, timeo
     assert.ok(secs <= BOUND_S, `tunnels back after ${secs} s`);
   });
 
-  it(`device changes IP address (link down/up): ssh rpi1 works again within ${BOUND_S} s`, async () => {
+  it(`device changes IP address (link down/up): ssh rpi1 works again within ${ADDRESS_BOUND_S} s`, async () => {
     await lab.changeIp('rpi1', '198.18.0.60');
     writeInventory(); // later applies reach rpi1 at its new address
-    const secs = await waitReachable(lab, ['rpi1'], 90_000, 'after IP change');
+    const secs = await waitReachable(lab, ['rpi1'], 90_000, 'after IP change', 500);
     console.log(`# device IP change: ssh rpi1 back ${secs.toFixed(1)} s after its new address was up`);
-    assert.ok(secs <= BOUND_S, `rpi1 back after ${secs} s\n${await diagnose(lab, ['rpi1'])}`);
+    assert.ok(secs <= ADDRESS_BOUND_S, `rpi1 back after ${secs} s\n${await diagnose(lab, ['rpi1'])}`);
   });
 
   it(`device rebooted: its tunnel back within ${BOUND_S} s of boot`, async () => {

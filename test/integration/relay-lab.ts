@@ -56,11 +56,18 @@ export async function reachable(lab: Lab, device: string, timeoutMs = 8_000): Pr
 /**
  * Poll until every device answers `ssh DEVICE hostname` from the client; the seconds that took.
  * Gives up (throws, with the tunnel and sshd logs) after `giveUpMs`: the caller asserts its bound
- * on the returned number, so a slow recovery still reports how slow it was.
+ * on the returned number, so a slow recovery still reports how slow it was. A new attempt every
+ * `everyMs` (a second; recoveries of a few seconds are timed finer).
  */
-export async function waitReachable(lab: Lab, devices: string[], giveUpMs: number, what: string): Promise<number> {
+export async function waitReachable(
+  lab: Lab,
+  devices: string[],
+  giveUpMs: number,
+  what: string,
+  everyMs = 1_000,
+): Promise<number> {
   const start = Date.now();
-  // A new attempt every second, without waiting for earlier ones: an attempt that went to a stale
+  // A new attempt every everyMs, without waiting for earlier ones: an attempt that went to a stale
   // listener hangs until its timeout, and must not hide a tunnel that came back meanwhile.
   const one = (d: string) =>
     new Promise<number>((resolve, reject) => {
@@ -85,7 +92,7 @@ export async function waitReachable(lab: Lab, devices: string[], giveUpMs: numbe
           }
         });
       };
-      const timer = setInterval(tick, 1_000);
+      const timer = setInterval(tick, everyMs);
       tick();
     });
   const results = await Promise.allSettled(devices.map(one));
@@ -104,17 +111,21 @@ export async function waitReachable(lab: Lab, devices: string[], giveUpMs: numbe
 export async function diagnose(lab: Lab, devices: string[], relay = 'server'): Promise<string> {
   const parts: string[] = [];
   for (const d of devices) {
-    const j = await lab.exec(d, 'sudo journalctl -u relay-tunnel --no-pager -n 25 -o short-precise', {
-      timeoutMs: 10_000,
-    });
-    parts.push(`--- ${d}: journalctl -u relay-tunnel\n${j.stdout}${j.stderr}`);
+    const j = await lab.exec(
+      d,
+      'sudo journalctl -u relay-tunnel -u relay-play-netwatch --no-pager -n 30 -o short-precise',
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    parts.push(`--- ${d}: journalctl -u relay-tunnel -u relay-play-netwatch\n${j.stdout}${j.stderr}`);
   }
   const s = await lab.exec(
     relay,
-    "sudo journalctl -u ssh --no-pager -n 40 -o short-precise; sudo ss -ltnp | grep -v ':22 '",
+    "sudo journalctl -u ssh --no-pager -n 40 -o short-precise; sudo journalctl -t relay-play --no-pager -n 10 -o short-precise; sudo ss -ltnp | grep -v ':22 '",
     { timeoutMs: 10_000 },
   );
-  parts.push(`--- ${relay}: journalctl -u ssh; listeners\n${s.stdout}${s.stderr}`);
+  parts.push(`--- ${relay}: journalctl -u ssh, the port handover; listeners\n${s.stdout}${s.stderr}`);
   return parts.join('\n');
 }
 
