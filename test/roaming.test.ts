@@ -104,6 +104,8 @@ describe(
         const runsBefore = Object.fromEntries(await Promise.all(others.map(async (d) => [d, await tunnelRun(d)])));
         const holdersBefore = await holders();
         const times: number[] = [];
+        // All of them are timed (and reported) before the bound is asserted.
+        const slow: string[] = [];
         for (let k = 0; k < CHANGES; k++) {
           const since = await now(device);
           // Link down, the old address flushed, a new one in 198.18.0.0/24, link up.
@@ -113,10 +115,7 @@ describe(
           console.log(
             `# ${device} (${release}) address change ${k + 1} to 198.18.0.${octet + k}: back in ${secs.toFixed(1)} s (load ${loadavg()[0].toFixed(1)})`,
           );
-          assert.ok(
-            secs <= BOUND_S,
-            `${device} back after ${secs} s (change ${k + 1})\n${await diagnose(lab, [device])}`,
-          );
+          if (secs > BOUND_S) slow.push(`change ${k + 1}: ${secs} s\n${await diagnose(lab, [device])}`);
           // The burst of events (link down, address gone, address added, link up) made one restart.
           const said = (await watcherSaid(device, since)).filter((l) => / network changed: tunnel restarted$/.test(l));
           assert.equal(said.length, 1, `${device}: one restart for the change\n${said.join('\n')}`);
@@ -125,6 +124,7 @@ describe(
         console.log(
           `# ${device} (${release}, Debian 13 relay): ${CHANGES} address changes, back in median ${median(times).toFixed(1)} s, worst ${sorted.at(-1)!.toFixed(1)} s (all: ${times.map((t) => t.toFixed(1)).join(' ')})`,
         );
+        assert.deepEqual(slow, [], `${device} back within ${BOUND_S} s after every change`);
         // The other devices' tunnels never restarted, and the relay kept their sessions.
         const runsAfter = Object.fromEntries(await Promise.all(others.map(async (d) => [d, await tunnelRun(d)])));
         assert.deepEqual(runsAfter, runsBefore, 'the other tunnels did not restart');
