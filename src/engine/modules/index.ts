@@ -27,6 +27,8 @@ import { replace } from './replace.js';
 import { hostname } from './hostname.js';
 import { sysctl } from './sysctl.js';
 import { known_hosts } from './known_hosts.js';
+import { find } from './find.js';
+import { fetch } from './fetch.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
@@ -58,6 +60,8 @@ const builtin: Record<string, Module<any>> = {
   replace,
   hostname,
   known_hosts,
+  find,
+  fetch,
 };
 
 export const builtinModules = new ModuleRegistry({
