@@ -40,6 +40,17 @@ export const MASKED: { pattern: RegExp; mask: string; reason: string }[] = [
 /** A string with MASKED applied. */
 const masked = (s: string) => MASKED.reduce((t, m) => t.replace(m.pattern, m.mask), s);
 
+/**
+ * Fields not compared when ansible-playbook's value is one relay-play cannot have, and why: the test
+ * says which values. Keys are field names at any depth.
+ */
+export const ALLOWED_VALUES: Record<string, { test: (v: unknown) => boolean; why: string }> = {
+  src: {
+    test: (v) => typeof v === 'string' && /\/\.ansible\/tmp\//.test(v),
+    why: "the temporary file Ansible uploaded copy's content to on that host (relay-play sends it on stdin)",
+  },
+};
+
 /** Top-level keys of a result that belong to the tool's callback, not to the task: `_ansible_*`. */
 const internal = (key: string) => key.startsWith('_ansible');
 
@@ -71,7 +82,9 @@ export function differences(a: unknown, b: unknown, path = ''): string[] {
     return Array.from({ length: n }, (_, i) => differences(a[i], b[i], `${path}[${i}]`)).flat();
   }
   if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+      .filter((k) => !ALLOWED_VALUES[k]?.test((a as Record<string, unknown>)[k]))
+      .sort();
     return keys.flatMap((k) =>
       differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`),
     );

@@ -53,6 +53,14 @@ describe('differential compare', () => {
     assert.deepEqual(normalize({ stderr: `oops\n${ssh}\r\n` }), { stderr: 'oops\n' });
   });
 
+  it("a field allowed by its value: only when ansible-playbook's value is of that kind", () => {
+    const tmp = '/home/admin/.ansible/tmp/ansible-tmp-1-2-3/source';
+    assert.deepEqual(compareRuns(run({ src: tmp, dest: '/x' }), run({ dest: '/x' })), []);
+    assert.deepEqual(compareRuns(run({ src: '/etc/a' }), run({})), [
+      'play 0 task 0 (t) .target.src: "/etc/a" vs (absent)',
+    ]);
+  });
+
   it('tasks are matched by order and name; stats are compared', () => {
     const a = run({ rc: 0 });
     const b = run({ rc: 0 }, { ok: 1, changed: 1 });

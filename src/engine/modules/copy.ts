@@ -1,31 +1,212 @@
-// copy: put `content` (or a local `src` file, found in the role's files/ first) at `dest`,
-// atomically, with owner/group/mode; text or bytes (a .deb) alike.
-import { readFileSync } from 'node:fs';
-import type { Module } from './types.js';
+// copy: put `content`, a local `src` file (found in the role's files/ first) or, with `remote_src`, a
+// file on the host at `dest`, atomically, with owner/group/mode; text or bytes (a .deb) alike. As
+// Ansible's copy: a `dest` that is a directory, or ends in "/", gets the file inside it (created
+// first when it ends in "/"); a local `src` directory is copied recursively — itself with its name,
+// or only what is in it when `src` ends in "/".
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, posix } from 'node:path';
+import { shFile } from '../util/sh-file.js';
+import { shScript } from '../util/quote.js';
+import type { RunResult } from '../connection/types.js';
+import type { FileDiff, Module, Plan, Reads, Step } from './types.js';
+import { boolArg, modeString, type BoolArg } from './lib/schema.js';
+import { toBool } from '../util/bool.js';
+import {
+  attrChanges,
+  attrSteps,
+  contentDiff,
+  fileFactsOf,
+  fileFactsRead,
+  parseFileFacts,
+  writeFileStep,
+  type Attrs,
+} from './lib/files.js';
 import {
   managedFileProps,
-  managedFileReads,
   planFileContent,
+  sha1,
   textOrBytes,
   type ManagedFileArgs,
+  type Target,
 } from './lib/managed-file.js';
 
 interface CopyArgs extends ManagedFileArgs {
   content?: string;
   src?: string;
+  remote_src?: BoolArg;
+  directory_mode?: string | number;
+  local_follow?: BoolArg;
+  follow?: BoolArg;
+  checksum?: string;
+  decrypt?: BoolArg;
+  unsafe_writes?: BoolArg;
 }
 
-export const copy: Module<CopyArgs, 'dest'> = {
+type Names = 'dest' | 'inside' | 'tree' | 'src';
+
+const TREE_SCRIPT = () => shFile('engine/modules/copy/tree.sh');
+
+/** The file name a copy into a directory gets: the source's own. */
+const inside = (dest: string, src: string) => posix.join(dest, basename(src.replace(/\/+$/, '')));
+
+/** A local directory's entries, recursively: directories and files by path relative to it (links followed, as local_follow). */
+function walk(dir: string, rel = ''): { dirs: string[]; files: string[] } {
+  const out = { dirs: [] as string[], files: [] as string[] };
+  for (const name of readdirSync(join(dir, rel)).sort()) {
+    const r = rel ? `${rel}/${name}` : name;
+    if (statSync(join(dir, r)).isDirectory()) {
+      out.dirs.push(r);
+      const sub = walk(dir, r);
+      out.dirs.push(...sub.dirs);
+      out.files.push(...sub.files);
+    } else out.files.push(r);
+  }
+  return out;
+}
+
+const isLocalDir = (path: string) => statSync(path).isDirectory();
+
+interface Entry {
+  type: string;
+  mode: string;
+  owner: string;
+  group: string;
+  sha1?: string;
+}
+
+/** tree.sh's output: the destination's own facts and what is below it, by relative path. */
+function parseTree(stdout: string): { own: ReturnType<typeof parseFileFacts>; entries: Map<string, Entry> } {
+  const nl = stdout.indexOf('\n');
+  const own = parseFileFacts(nl < 0 ? stdout : stdout.slice(0, nl));
+  const entries = new Map<string, Entry>();
+  if (nl < 0) return { own, entries };
+  const sums = new Map<string, string>();
+  for (const rec of stdout.slice(nl + 1).split('\0')) {
+    const sum = /^([0-9a-f]{40}) {2}\.\/([\s\S]*)$/.exec(rec);
+    if (sum) sums.set(sum[2], sum[1]);
+    else if (rec) {
+      const [type, mode, owner, group, ...path] = rec.split('|');
+      entries.set(path.join('|'), { type, mode: mode.padStart(4, '0'), owner, group });
+    }
+  }
+  for (const [p, s] of sums) {
+    const e = entries.get(p);
+    if (e) e.sha1 = s;
+  }
+  return { own, entries };
+}
+
+/** A local directory copied to `base` on the host: the directories and files that differ, nothing else. */
+function planTree(args: CopyArgs, localDir: string, base: string, r: RunResult): Plan {
+  if (r.code !== 0) throw new Error(`cannot read ${base}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  const { own, entries } = parseTree(r.stdout);
+  const result = { dest: args.dest.endsWith('/') ? args.dest : `${args.dest}/`, src: localDir };
+  if (own.exists && own.type !== 'directory')
+    return { changed: false, steps: [], failed: `${base} exists and is not a directory`, result };
+  const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
+  const dirWant: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.directory_mode) };
+  const force = toBool(args.force, true);
+  const steps: Step[] = [];
+  const diff: FileDiff[] = [];
+  const mkdir = (path: string) => {
+    steps.push({ describe: `mkdir -p ${path}`, command: shScript('mkdir -p -- "$1"', [path]) });
+    steps.push(...attrSteps(path, dirWant));
+    diff.push({ before_header: path, after_header: path, before: '', after: '(directory)\n' });
+  };
+  if (!own.exists) mkdir(base);
+  const { dirs, files } = walk(localDir);
+  for (const d of dirs) {
+    const e = entries.get(d);
+    const path = posix.join(base, d);
+    if (!e) mkdir(path);
+    else if (e.type !== 'd')
+      return { changed: false, steps: [], failed: `${path} exists and is not a directory`, result };
+  }
+  for (const f of files) {
+    const e = entries.get(f);
+    const path = posix.join(base, f);
+    if (e && e.type !== 'f')
+      return { changed: false, steps: [], failed: `${path} exists and is not a regular file`, result };
+    const content = textOrBytes(readFileSync(join(localDir, f)));
+    if (!e || (e.sha1 !== sha1(content) && force)) {
+      steps.push(writeFileStep(path, content, want));
+      diff.push(contentDiff(path, e ? '(changed)\n' : '', typeof content === 'string' ? content : '(binary)\n'));
+    } else
+      steps.push(...attrSteps(path, attrChanges({ exists: true, mode: e.mode, owner: e.owner, group: e.group }, want)));
+  }
+  return { changed: steps.length > 0, steps, diff, result };
+}
+
+/** remote_src: the host's file `src`, compared as read, written by write-file.sh from the file itself on the host. */
+function planRemote(args: CopyArgs, target: Target, srcRead: RunResult, destRead: RunResult): Plan {
+  const src = fileFactsOf(srcRead, args.src!);
+  if (!src.exists) return { changed: false, steps: [], failed: `Source ${args.src} not found` };
+  if (src.type === 'directory')
+    return { changed: false, steps: [], failed: 'remote_src with a directory src is not supported by relay-play' };
+  return planFileContent(
+    args,
+    textOrBytes(src.bytes ?? Buffer.alloc(0)),
+    { dest: destRead },
+    { ...target, fromFile: args.src },
+  );
+}
+
+export const copy: Module<CopyArgs, Names> = {
   schema: {
     type: 'object',
-    properties: { content: { type: 'string' }, src: { type: 'string' }, ...managedFileProps },
+    properties: {
+      content: { type: 'string' },
+      src: { type: 'string', minLength: 1 },
+      remote_src: boolArg,
+      directory_mode: { type: ['string', 'integer'] },
+      local_follow: boolArg,
+      follow: boolArg,
+      checksum: { type: 'string' },
+      decrypt: boolArg,
+      unsafe_writes: boolArg,
+      ...managedFileProps,
+    },
     required: ['dest'],
     oneOf: [{ required: ['content'] }, { required: ['src'] }],
     additionalProperties: false,
   },
-  reads: managedFileReads,
+
+  reads(args, ctx, got) {
+    const remote = toBool(args.remote_src, false);
+    if (args.src !== undefined && !remote && isLocalDir(ctx.resolveLocal(args.src, 'files'))) {
+      const base = args.src.endsWith('/') ? args.dest : inside(args.dest, args.src);
+      return { tree: { command: shScript(TREE_SCRIPT(), [base]) } };
+    }
+    const reads: Reads<Names> = { dest: fileFactsRead(args.dest, { content: true }) };
+    if (remote) reads.src = fileFactsRead(args.src!, { content: true });
+    // Into a directory: the file inside it, once the first read says dest is one (or it ends in "/").
+    const d = got.dest && got.dest.code === 0 ? parseFileFacts(got.dest.stdout) : undefined;
+    if (args.src !== undefined && (args.dest.endsWith('/') || d?.type === 'directory'))
+      reads.inside = fileFactsRead(inside(args.dest, args.src), { content: true });
+    return reads;
+  },
+
   plan(args, ctx, facts) {
-    const content = args.content ?? textOrBytes(readFileSync(ctx.resolveLocal(args.src!, 'files')));
-    return planFileContent(args, content, facts);
+    const remote = toBool(args.remote_src, false);
+    const dest = fileFactsOf(facts.dest ?? { code: 0, stdout: 'absent', stderr: '' }, args.dest);
+    if (args.content !== undefined) {
+      if (args.dest.endsWith('/') || dest.type === 'directory')
+        return { changed: false, steps: [], failed: 'can not use content with a dir as dest', result: { diff: [] } };
+      return planFileContent(args, args.content, { dest: facts.dest });
+    }
+    const srcPath = remote ? args.src! : ctx.resolveLocal(args.src!, 'files');
+    if (facts.tree) {
+      const base = args.src!.endsWith('/') ? args.dest : inside(args.dest, args.src!);
+      return planTree(args, srcPath, base, facts.tree);
+    }
+    let target: Target = { path: args.dest };
+    let read = facts.dest;
+    if (args.dest.endsWith('/') || dest.type === 'directory') {
+      const path = inside(args.dest, args.src!);
+      read = facts.inside;
+      target = dest.exists ? { path } : { path, mkdir: { path: args.dest, mode: modeString(args.directory_mode) } };
+    }
+    if (remote) return planRemote(args, target, facts.src, read);
+    return planFileContent(args, textOrBytes(readFileSync(srcPath)), { dest: read }, target);
   },
 };

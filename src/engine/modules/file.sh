@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 p=$1; shift
-facts() { if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo absent; else stat -c '%F|%a|%U|%G|%s' -- "$1" || exit 1; fi; }
+facts() { if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo absent; else stat -c '%F|%a|%U|%G|%s|%u|%g' -- "$1" || exit 1; fi; }
 facts "$p"
 if [ -L "$p" ]; then
   r=$(readlink -f -- "$p") || r=

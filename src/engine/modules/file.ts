@@ -4,6 +4,7 @@
 import { shFile } from '../util/sh-file.js';
 import { shScript } from '../util/quote.js';
 import type { FileDiff, Module, Plan, Step } from './types.js';
+import type { RunResult } from '../connection/types.js';
 import { attrChanges, attrDiff, attrSteps, parseFileFacts, type Attrs, type FileFacts } from './lib/files.js';
 import { attrProps, modeString, onePathAlias, pathAliasProps } from './lib/schema.js';
 import { fieldsDiff } from './lib/state-diff.js';
@@ -85,44 +86,91 @@ export const file: Module<FileArgs, 'stat'> = {
     const ancState = out.slice(out.length - anc.length);
 
     const before = kindOf(target);
-    const result = (after: Record<string, unknown>) => ({ path, state, ...after });
-    const fail = (msg: string): Plan => ({ changed: false, steps: [], failed: msg, result: { path, state } });
+    const fail = (msg: string): Plan => ({
+      changed: false,
+      steps: [],
+      failed: msg,
+      result: { path, state: before === 'file' || before === 'directory' ? before : 'absent' },
+    });
 
     if (state === 'absent') {
       if (path === '/') return fail('refusing to remove /');
-      if (!own.exists) return { changed: false, steps: [], result: result({}) };
+      if (!own.exists) return { changed: false, steps: [], result: { path, state: 'absent' } };
+      const was = { path, state: kindOf(own) };
       return {
         changed: true,
         steps: [{ describe: `remove ${path}`, command: shScript('rm -rf -- "$1"', [path]) }],
-        diff: [fieldsDiff(path, { path, state: kindOf(own) }, { path, state: 'absent' })!],
-        result: result({}),
+        diff: [fieldsDiff(path, was, { path, state: 'absent' })!],
+        result: { path, state: 'absent', diff: { before: was, after: { path, state: 'absent' } } },
       };
     }
 
     if (dangling) return fail(`${path} is a symlink to a missing target (${real})`);
 
-    const attrsAfter = (f: FileFacts): Attrs => ({
-      owner: want.owner ?? f.owner,
-      group: want.group ?? f.group,
-      mode: want.mode ?? f.mode,
+    // As Ansible's file module: the path's owner, group, mode and size as they end up, under `path`
+    // (`dest` for touch), with its diff of what it changed. Known from the read when nothing changes;
+    // otherwise from a stat after the steps, in their round trip.
+    const key = state === 'touch' ? 'dest' : 'path';
+    const factsOf = (f: FileFacts) => ({
+      uid: f.uid,
+      gid: f.gid,
+      owner: f.owner,
+      group: f.group,
+      mode: f.mode,
+      size: f.size,
     });
+    const statAfter: Step = {
+      describe: `stat ${path}`,
+      command: shScript(`stat -c 'after=%u|%g|%U|%G|%a|%s' -- "$1"`, [real]),
+    };
+    const finish = (outputs: RunResult[]) => {
+      const m = /^after=(\d+)\|(\d+)\|([^|]*)\|([^|]*)\|([0-7]+)\|(\d+)$/m.exec(
+        outputs[outputs.length - 1]?.stdout ?? '',
+      );
+      if (!m) return {};
+      return { uid: +m[1], gid: +m[2], owner: m[3], group: m[4], mode: m[5].padStart(4, '0'), size: +m[6] };
+    };
     const fixAttrs = (kind: string): Plan => {
       const changes = attrChanges(target, want);
       const steps = attrSteps(real, changes);
       const d = attrDiff(path, target, changes);
+      const modeDiff = changes.mode ? { mode: target.mode } : {};
+      const result = {
+        [key]: path,
+        ...factsOf(target),
+        ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)),
+        state: kind,
+        diff: {
+          before: { path, ...modeDiff, ...(state === 'touch' ? { state: before } : {}) },
+          after: {
+            path,
+            ...(changes.mode ? { mode: changes.mode } : {}),
+            ...(state === 'touch' ? { state: 'touch' } : {}),
+          },
+        },
+      };
+      return { changed: steps.length > 0, steps, diff: d ? [d] : [], result };
+    };
+    const created = (kind: string, steps: Step[]): Plan => {
+      // Ansible shows the mode a new path had before its chmod: the default's.
+      const fresh = kind === 'directory' ? '0755' : '0644';
+      const m = want.mode ? { mode: fresh } : {};
       return {
-        changed: steps.length > 0,
-        steps,
-        diff: d ? [d] : [],
-        result: result({ ...attrsAfter(target), state: kind }),
+        changed: true,
+        steps: [...steps, statAfter],
+        diff: [fieldsDiff(path, { path, state: 'absent' }, { path, state: kind, ...attrLines(want) }) as FileDiff],
+        result: {
+          [key]: path,
+          state: kind === 'touch' ? 'file' : kind,
+          ...attrLines(want),
+          diff: {
+            before: { path, state: 'absent', ...m },
+            after: { path, state: kind, ...(want.mode ? { mode: want.mode } : {}) },
+          },
+        },
+        finish,
       };
     };
-    const created = (kind: string, steps: Step[]): Plan => ({
-      changed: true,
-      steps,
-      diff: [fieldsDiff(path, { path, state: 'absent' }, { path, state: kind, ...attrLines(want) }) as FileDiff],
-      result: result({ ...attrLines(want) }),
-    });
 
     switch (state) {
       case 'file':
@@ -132,7 +180,7 @@ export const file: Module<FileArgs, 'stat'> = {
 
       case 'touch':
         if (target.exists) return fixAttrs(before === 'directory' ? 'directory' : 'file');
-        return created('file', [
+        return created('touch', [
           { describe: `touch ${path}`, command: shScript('touch -- "$1"', [real]) },
           ...attrSteps(real, want),
         ]);

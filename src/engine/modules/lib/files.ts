@@ -1,6 +1,6 @@
 // File facts and atomic writes, shared by every module that manages a file.
 import { shFile } from '../../util/sh-file.js';
-import { shScript } from '../../util/quote.js';
+import { shq, shScript } from '../../util/quote.js';
 import type { RunResult } from '../../connection/types.js';
 import { readOutput, type FileDiff, type Read, type Step } from '../types.js';
 
@@ -11,6 +11,9 @@ export interface FileFacts {
   owner?: string;
   group?: string;
   size?: number;
+  /** Numeric owner and group, when the read gave them. */
+  uid?: number;
+  gid?: number;
   /** Text content, when asked for and the path is a regular file. */
   content?: string;
   /** The same content as bytes (for files that are not text). */
@@ -23,7 +26,7 @@ const FACT_SCRIPT = () => shFile('engine/modules/lib/file-facts.sh');
 export function parseFileFacts(stdout: string): FileFacts {
   const [head, body = ''] = stdout.split('\n');
   if (head === 'absent') return { exists: false };
-  const [kind, mode, owner, group, size] = head.split('|');
+  const [kind, mode, owner, group, size, uid, gid] = head.split('|');
   const type =
     kind === 'directory'
       ? 'directory'
@@ -33,6 +36,7 @@ export function parseFileFacts(stdout: string): FileFacts {
           ? 'file'
           : 'other';
   const facts: FileFacts = { exists: true, type, mode: mode.padStart(4, '0'), owner, group, size: Number(size) };
+  if (uid !== undefined) Object.assign(facts, { uid: Number(uid), gid: Number(gid) });
   if (body) {
     facts.bytes = Buffer.from(body.trim(), 'base64');
     facts.content = facts.bytes.toString('utf8');
@@ -81,6 +85,8 @@ export interface WriteOptions {
   validate?: string;
   /** Keep the old file as DEST.PID.DATE~ (its path comes back as backup_file=...). */
   backup?: boolean;
+  /** The content is this file on the host (copy's remote_src), read there: `content` only gives its size. */
+  fromFile?: string;
 }
 
 /** Write content (text, or bytes) atomically. */
@@ -96,7 +102,7 @@ export function writeFileStep(
   // Bytes that are not UTF-8 text travel base64-encoded (stdin is text) and are decoded on the host.
   const binary = typeof content !== 'string';
   const bytes = binary ? content.length : Buffer.byteLength(content, 'utf8');
-  return {
+  const step: Step = {
     describe: `write ${path}`,
     // The temp path reaches the validate command through the environment, never spliced into it.
     command: shScript(WRITE_SCRIPT(), [
@@ -107,10 +113,22 @@ export function writeFileStep(
       validate?.split('%s').join('"$VALIDATE_TMP"') ?? '',
       bytes,
       opts.backup ? 'backup' : '',
-      binary ? 'base64' : '',
+      binary && !opts.fromFile ? 'base64' : '',
     ]),
     stdin: binary ? content.toString('base64') : content,
   };
+  if (opts.fromFile === undefined) return step;
+  return { describe: step.describe, command: `${step.command} < ${shq(opts.fromFile)}` };
+}
+
+/** The numeric and named owner and group, and the mode, a write step printed for the file it wrote. */
+export function writtenOf(
+  stdout: string,
+): { uid: number; gid: number; owner: string; group: string; mode: string } | undefined {
+  const m = /^written=(\d+)\|(\d+)\|([^|]*)\|([^|]*)\|([0-7]+)$/m.exec(stdout);
+  return m
+    ? { uid: Number(m[1]), gid: Number(m[2]), owner: m[3], group: m[4], mode: m[5].padStart(4, '0') }
+    : undefined;
 }
 
 /** The backup_file a write step printed, if any. */

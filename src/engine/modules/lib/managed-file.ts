@@ -6,11 +6,13 @@ import type { RunResult } from '../../connection/types.js';
 import { boolArg, modeString, type BoolArg } from './schema.js';
 import { toBool } from '../../util/bool.js';
 import type { Facts, FileDiff, Plan, Reads } from '../types.js';
+import { shScript } from '../../util/quote.js';
 import {
   attrChanges,
   attrDiff,
   attrSteps,
   backupFileOf,
+  writtenOf,
   contentDiff,
   fileFactsOf,
   fileFactsRead,
@@ -55,53 +57,119 @@ export const managedFileReads = (args: ManagedFileArgs): Reads<'dest'> => ({
   dest: fileFactsRead(args.dest, { content: true }),
 });
 
-/** The plan that makes `dest` hold `content`, from managedFileReads' result. */
-export function planFileContent(args: ManagedFileArgs, content: string | Buffer, read: Facts<'dest'>): Plan {
+export const md5 = (data: string | Buffer) => createHash('md5').update(data).digest('hex');
+
+/** Where to put the file, when it is not `args.dest` itself (copy into a directory), and what to make first. */
+export interface Target {
+  path: string;
+  /** A directory to create first (a dest ending in "/" that is not there yet), with this mode. */
+  mkdir?: { path: string; mode?: string };
+  /** The content is this file on the host (remote_src): the write reads it there. */
+  fromFile?: string;
+}
+
+/**
+ * The plan that makes `dest` (or `target.path`) hold `content`, from the read of that path's facts with
+ * its content. Results as Ansible's copy and template return them: the copy module's fields when the
+ * content is written (checksum, md5sum, the owner, group and mode the file got), the file module's when
+ * it is not (path, and its diff of the attributes).
+ */
+export function planFileContent(
+  args: ManagedFileArgs,
+  content: string | Buffer,
+  read: Facts<'dest'>,
+  target: Target = { path: args.dest },
+): Plan {
+  const dest = target.path;
   const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
-  const facts = fileFactsOf(read.dest, args.dest, { content: true });
+  const facts = fileFactsOf(read.dest, dest, { content: true });
   if (facts.exists && facts.type !== 'file')
-    return { changed: false, steps: [], failed: `${args.dest} exists and is not a regular file (${facts.type})` };
+    return { changed: false, steps: [], failed: `${dest} exists and is not a regular file (${facts.type})` };
   const binary = typeof content !== 'string';
   const same = facts.exists && (binary ? Boolean(facts.bytes?.equals(content)) : facts.content === content);
-  const contentChanged = !same && !(facts.exists && !toBool(args.force, true));
+  // force: false leaves a file that is there alone, attributes too (as Ansible's copy action).
+  if (facts.exists && !same && !toBool(args.force, true)) return { changed: false, steps: [], result: { dest } };
+  const contentChanged = !same;
   const attrs = facts.exists ? attrChanges(facts, want) : want;
-  const result: Record<string, unknown> = {
-    dest: args.dest,
-    checksum: sha1(contentChanged || !facts.exists ? content : (facts.bytes ?? facts.content ?? '')),
-    size: contentChanged ? (binary ? content.length : Buffer.byteLength(content)) : facts.size,
-    state: 'file',
-    mode: want.mode ?? facts.mode ?? '0644',
-    owner: want.owner ?? facts.owner,
-    group: want.group ?? facts.group,
-  };
   const diff: FileDiff[] = [];
   if (contentChanged) {
     const shown = (b: string | Buffer | undefined) =>
       typeof b === 'string' ? b : `(binary, ${b?.length ?? 0} bytes, sha1 ${sha1(b ?? '')})\n`;
     diff.push(
       contentDiff(
-        args.dest,
+        dest,
         binary ? (facts.exists ? shown(facts.bytes) : '') : (facts.content ?? ''),
         binary ? shown(content) : content,
       ),
     );
   }
-  const ad = facts.exists ? attrDiff(args.dest, facts, attrs) : undefined;
+  const ad = facts.exists ? attrDiff(dest, facts, attrs) : undefined;
   if (ad) diff.push(ad);
 
+  const mkdir = target.mkdir
+    ? [
+        {
+          describe: `mkdir -p ${target.mkdir.path}`,
+          command: shScript('mkdir -p -- "$1"', [target.mkdir.path]),
+        },
+        ...(target.mkdir.mode ? attrSteps(target.mkdir.path, { mode: target.mkdir.mode }) : []),
+      ]
+    : [];
   if (contentChanged) {
     const backup = toBool(args.backup, false) && facts.exists;
+    const size = binary ? content.length : Buffer.byteLength(content);
+    const result: Record<string, unknown> = {
+      dest,
+      checksum: sha1(content),
+      md5sum: md5(content),
+      size,
+      state: 'file',
+      mode: want.mode ?? facts.mode ?? '0644',
+      owner: want.owner ?? facts.owner,
+      group: want.group ?? facts.group,
+      ...(facts.uid !== undefined && !want.owner ? { uid: facts.uid } : {}),
+      ...(facts.gid !== undefined && !want.group ? { gid: facts.gid } : {}),
+      // Ansible's copy module returns an empty diff, but not for a remote_src copy.
+      ...(target.fromFile === undefined ? { diff: [] } : {}),
+    };
     return {
       changed: true,
-      steps: [writeFileStep(args.dest, content, want, { validate: args.validate, backup })],
+      steps: [
+        ...mkdir,
+        writeFileStep(dest, content, want, { validate: args.validate, backup, fromFile: target.fromFile }),
+      ],
       diff,
       result,
       finish: (outputs: RunResult[]) => {
-        const b = backup ? backupFileOf(outputs[0]?.stdout ?? '') : undefined;
-        return b ? { backup_file: b } : {};
+        const out = outputs[outputs.length - 1]?.stdout ?? '';
+        const b = backup ? backupFileOf(out) : undefined;
+        return {
+          ...writtenOf(out),
+          ...(b ? { backup_file: b } : {}),
+          ...(target.fromFile ? { src: target.fromFile } : {}),
+        };
       },
     };
   }
-  const steps = attrSteps(args.dest, attrs);
+  const steps = attrSteps(dest, attrs);
+  // As Ansible's file module (which copy hands an unchanged file to): the attributes it changed, before and after.
+  const changedKeys = Object.keys(attrs) as (keyof Attrs)[];
+  const fileDiff = {
+    before: { path: dest, ...(attrs.mode ? { mode: facts.mode } : {}) },
+    after: { path: dest, ...(attrs.mode ? { mode: attrs.mode } : {}) },
+  };
+  const result: Record<string, unknown> = {
+    dest,
+    path: dest,
+    checksum: sha1(facts.bytes ?? facts.content ?? ''),
+    size: facts.size,
+    state: 'file',
+    mode: want.mode ?? facts.mode,
+    owner: want.owner ?? facts.owner,
+    group: want.group ?? facts.group,
+    ...(facts.uid !== undefined && !changedKeys.includes('owner') ? { uid: facts.uid } : {}),
+    ...(facts.gid !== undefined && !changedKeys.includes('group') ? { gid: facts.gid } : {}),
+    diff: fileDiff,
+  };
   return { changed: steps.length > 0, steps, diff, result };
 }

@@ -22,3 +22,4 @@ if [ "$7" = backup ] && [ -f "$dest" ]; then
 fi
 mv -f -- "$tmp" "$dest"
 trap - EXIT
+stat -c 'written=%u|%g|%U|%G|%a' -- "$dest"
