@@ -1,6 +1,7 @@
 // The fleet's state, kept on the relay (the source of truth, so any machine can run apply with
 // no local state): each device's tunnel port, extra forwarded ports, relay key(s) and host key;
 // each client's jump key. Pure functions: the relay_fleet module reads and writes, this only decides.
+import { RELAY_NAME, relaysOf } from './relays.js';
 
 /** An extra service of a device, reachable through the relay: relay port → the device's host:port. */
 export interface ForwardRecord {
@@ -27,12 +28,25 @@ export interface DeviceRecord {
    * Kept while the device still uses that relay key; the first apply that reaches it rotates the key.
    */
   issued?: { at: string; relay_key: string };
+  /** With several relays: the relays the device keeps a tunnel to (inventory order). */
+  relays?: string[];
+  /**
+   * With several relays: the relay whose tunnel is the device's relay-tunnel.service (the others run as
+   * relay-tunnel-<relay>.service). Kept once set, so no relay's tunnel is ever renamed on the device.
+   */
+  first_relay?: string;
 }
 
 export interface FleetState {
   version: 1;
+  /** Raised by every write that changes the state: the newest of the relays' copies wins (relays.ts). */
+  serial?: number;
   devices: Record<string, DeviceRecord>;
   clients: Record<string, { jump_key?: string }>;
+  /** Devices and clients taken out, with the serial that took them out (so an older copy cannot bring them back). */
+  removed?: Record<string, number>;
+  /** With several relays: each relay's host key, so a device can pin a relay that is down during a run. */
+  relays?: Record<string, { host_key: string }>;
 }
 
 export interface ForwardInput {
@@ -67,6 +81,16 @@ export interface FleetInput {
   prune?: boolean;
   /** Devices to take out of the fleet even though they may be in the inventory. */
   remove?: string[];
+  /** Every relay of the inventory, in its order (one: the single-relay layout, nothing recorded per relay). */
+  relays?: string[];
+  /** relays_per_device: each device tunnels to this many relays (default: all). */
+  perDevice?: number;
+  /** The host key of each relay read this run. */
+  relayHostKeys?: Record<string, string>;
+  /** The copy on the relay being written, when `old` merges several: the ports whose sessions end there follow from it. */
+  here?: FleetState;
+  /** The relay being written (several relays): a device that no longer tunnels to it has its sessions ended there. */
+  hereRelay?: string;
 }
 
 export interface FleetPlan {
@@ -101,7 +125,26 @@ export function parseFleet(text: string): FleetState {
         throw new Error(`device ${name}, forward ${fw}: bad port`);
     }
   }
-  return { version: 1, devices: data.devices ?? {}, clients: data.clients ?? {} };
+  if (data.serial !== undefined && !(Number.isInteger(data.serial) && data.serial >= 0))
+    throw new Error(`bad serial ${JSON.stringify(data.serial)}`);
+  // Relay names from this file name units and files on devices.
+  const names = [
+    ...Object.values(data.devices ?? {}).flatMap((d) => [
+      ...(d.relays ?? []),
+      ...(d.first_relay ? [d.first_relay] : []),
+    ]),
+    ...Object.keys(data.relays ?? {}),
+  ];
+  const bad = names.find((n) => typeof n !== 'string' || !RELAY_NAME.test(n));
+  if (bad !== undefined) throw new Error(`bad relay name ${JSON.stringify(bad)}`);
+  return {
+    version: 1,
+    ...(data.serial ? { serial: data.serial } : {}),
+    devices: data.devices ?? {},
+    clients: data.clients ?? {},
+    ...(data.removed && Object.keys(data.removed).length ? { removed: data.removed } : {}),
+    ...(data.relays && Object.keys(data.relays).length ? { relays: data.relays } : {}),
+  };
 }
 
 /** "ssh-ed25519 AAAA... comment" → "ssh-ed25519 AAAA..." (comments are ours to set). */
@@ -143,6 +186,8 @@ const label = (key: string) => (key.includes('/') ? `forward ${key.replace('/', 
  */
 export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan {
   const remove = new Set(input.remove ?? []);
+  const relays = input.relays ?? [];
+  const multi = relays.length > 1;
   const inInventory = new Set(input.devices.map((d) => d.name));
   for (const r of remove) {
     if (!inInventory.has(r) && !old.devices[r]) throw new Error(`no device ${r} in the fleet or the inventory`);
@@ -252,6 +297,11 @@ export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan 
     if (d.issuedAt && was.relay_key && was.relay_key !== relayKey) reissued.push(d.name);
     if (hostKey) rec.host_key = hostKey;
     if (loginUser) rec.login_user = loginUser;
+    if (multi) {
+      rec.relays = relaysOf(d.name, relays, input.perDevice);
+      // Set once: the tunnel the device already runs as relay-tunnel.service stays that unit.
+      rec.first_relay = was.first_relay ?? rec.relays[0];
+    }
     const fws = [...(d.forwards ?? [])].sort((a, b) => byName(a.name, b.name));
     if (fws.length) {
       rec.forwards = {};
@@ -280,14 +330,19 @@ export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan 
     ...Object.keys(old.devices).filter((n) => !next.devices[n]),
     ...Object.keys(old.clients).filter((n) => !next.clients[n]),
   ];
+  stampRelayState(old, next, dropped, input);
   const nextOwner = new Map<number, string>();
   for (const [name, rec] of Object.entries(next.devices))
     for (const { port } of recordPorts(name, rec)) nextOwner.set(port, name);
   const droppedPorts = new Set<number>();
-  for (const [name, rec] of Object.entries(old.devices)) {
+  // Sessions end on the relay being written: what its own copy holds that the next state does not.
+  const here = input.here ?? old;
+  for (const [name, rec] of Object.entries(here.devices)) {
     for (const { port } of recordPorts(name, rec)) {
       const owner = nextOwner.get(port);
-      if (!next.devices[name] || (owner !== undefined && owner !== name) || reissued.includes(name))
+      const movedAway =
+        input.hereRelay !== undefined && next.devices[name]?.relays?.includes(input.hereRelay) === false;
+      if (!next.devices[name] || (owner !== undefined && owner !== name) || reissued.includes(name) || movedAway)
         droppedPorts.add(port);
     }
   }
@@ -308,13 +363,45 @@ export function planFleetChanges(old: FleetState, input: FleetInput): FleetPlan 
   };
 }
 
+/**
+ * The bookkeeping that lets several relays' copies be merged (fleet-merge.ts): removals remembered with
+ * the serial that made them, each relay's host key (several relays only), and the serial raised when
+ * anything changed — by every relay alike, as each plans from the same merged state.
+ */
+function stampRelayState(old: FleetState, next: FleetState, dropped: string[], input: FleetInput): void {
+  const serial = (old.serial ?? 0) + 1;
+  const removed = { ...(old.removed ?? {}) };
+  for (const name of dropped) removed[name] = serial;
+  for (const name of [...Object.keys(next.devices), ...Object.keys(next.clients)]) delete removed[name];
+  if (Object.keys(removed).length) next.removed = removed;
+  if ((input.relays ?? []).length > 1) {
+    const keys: NonNullable<FleetState['relays']> = {};
+    for (const r of input.relays!) {
+      const key = input.relayHostKeys?.[r] ?? old.relays?.[r]?.host_key;
+      if (key) keys[r] = { host_key: key };
+    }
+    next.relays = keys;
+  }
+  const same = serializeFleet({ ...next, serial: undefined }) === serializeFleet({ ...old, serial: undefined });
+  if (old.serial || !same) next.serial = same ? old.serial : serial;
+}
+
 /** The next state only (see planFleetChanges). */
 export function planFleet(old: FleetState, input: FleetInput): FleetState {
   return planFleetChanges(old, input).state;
 }
 
 export function serializeFleet(state: FleetState): string {
-  return JSON.stringify(state, null, 2) + '\n';
+  const { version, serial, devices, clients, removed, relays } = state;
+  const out = {
+    version,
+    ...(serial ? { serial } : {}),
+    devices,
+    clients,
+    ...(removed && Object.keys(removed).length ? { removed } : {}),
+    ...(relays && Object.keys(relays).length ? { relays } : {}),
+  };
+  return JSON.stringify(out, null, 2) + '\n';
 }
 
 export interface DeviceEntry extends DeviceRecord {
@@ -369,8 +456,9 @@ export function maxStartups(devices: number): string {
   return `${start}:30:${Math.max(100, 2 * start)}`;
 }
 
-export function relayTemplateFacts(state: FleetState, retiring: Record<string, number[]> = {}) {
-  const devices = deviceEntries(state);
+export function relayTemplateFacts(state: FleetState, retiring: Record<string, number[]> = {}, relay?: string) {
+  // With several relays, each holds the tunnels (and lets in the keys) of its own devices only.
+  const devices = deviceEntries(state).filter((d) => !relay || !d.relays || d.relays.includes(relay));
   const ports = devices.flatMap((d) => recordPorts(d.name, d).map((p) => p.port));
   // A device key may listen on its own ports only (and on those its running tunnel still holds, see
   // FleetPlan.retiring). During a rotation the device has two keys.

@@ -1,6 +1,7 @@
 // What `apply` checks in an inventory before touching any host, and the defaults it fills in.
 import { InputError, type Inventory, sshAddress } from '../engine/index.js';
 import { CONNECT_VIA_VAR } from './route.js';
+import { RELAY_NAME, relaysOf } from './relays.js';
 
 export const RELAY_DEFAULTS = { relay_ssh_port: 22, tunnel_port_base: 22221, tunnel_user: 'relay-tunnel' };
 
@@ -21,36 +22,38 @@ export function prepareRelayInventory(inv: Inventory): void {
   const group = (name: string) => inv.groups.get(name) ?? [];
   const relays = group('relay');
   const where = (host?: string) => (host ? inv.hostPos(host) : inv.source.pos([]));
-  if (relays.length !== 1) {
+  if (!relays.length)
     throw new InputError(
-      relays.length
-        ? `the "relay" group has ${relays.length} hosts (${relays.join(', ')}); it must have exactly one`
-        : 'the inventory has no host in group "relay"',
-      where(relays[1]),
-      'put your one static-IP server under all.children.relay.hosts',
+      'the inventory has no host in group "relay"',
+      where(),
+      'put your static-IP server under all.children.relay.hosts',
     );
-  }
-  const relay = relays[0];
-  for (const role of ['devices', 'clients']) {
-    if (group(role).includes(relay)) {
-      throw new InputError(
-        `host ${relay} is both the relay and in "${role}"`,
-        where(relay),
-        'the relay cannot tunnel to itself; list it only under "relay"',
-      );
+  for (const relay of relays)
+    for (const role of ['devices', 'clients']) {
+      if (group(role).includes(relay)) {
+        throw new InputError(
+          `host ${relay} is both a relay and in "${role}"`,
+          where(relay),
+          'a relay cannot tunnel to itself; list it only under "relay"',
+        );
+      }
     }
+  const endpoints = new Map(relays.map((r) => [r, relayEndpoint(inv, r, relays.length > 1, where(r))]));
+  const seen = new Map<string, string>();
+  for (const [r, e] of endpoints) {
+    const other = seen.get(`${e.address}:${e.sshPort}`);
+    if (other)
+      throw new InputError(
+        `relays ${other} and ${r} are both reached at ${e.address} port ${e.sshPort}`,
+        where(r),
+        'give each relay its own relay_address (or relay_ssh_port)',
+      );
+    seen.set(`${e.address}:${e.sshPort}`, r);
   }
-  const relayVars = inv.hosts.get(relay)!.vars;
-  // Devices dial the relay where the runner does: its ansible_host, or the HostName ~/.ssh/config gives it.
-  const relayAddress = String(relayVars.relay_address ?? sshAddress(relay, relayVars).address);
-  if (!ADDRESS.test(relayAddress))
-    throw new InputError(
-      `relay_address "${relayAddress}" is not a host name or IP address`,
-      where(relay),
-      'set relay_address to the name or IP devices use to reach the relay',
-    );
-
-  checkWatchVars(relayVars, where(relay));
+  const perDevice = relaysPerDevice(inv.hosts.get(relays[0])!.vars, where(relays[0]));
+  // A host's own relay: a relay itself, a device its first relay, a client the inventory's first.
+  const relayOfHost = (name: string) =>
+    endpoints.has(name) ? name : group('devices').includes(name) ? relaysOf(name, relays, perDevice)[0] : relays[0];
 
   const portOwner = new Map<number, string>();
   const claimPort = (port: number, what: string, name: string) => {
@@ -141,12 +144,14 @@ export function prepareRelayInventory(inv: Inventory): void {
     const fill = (key: string, value: unknown) => {
       if (vars[key] === undefined) vars[key] = value;
     };
-    fill('relay_address', relayAddress);
-    fill('relay_host', relay);
+    const own = relayOfHost(name);
+    const e = endpoints.get(own)!;
+    fill('relay_address', e.address);
+    fill('relay_host', own);
     // The relay's own ports reach every host (before the defaults, which would shadow them).
-    fill('relay_ssh_port', relayVars.relay_ssh_port ?? RELAY_DEFAULTS.relay_ssh_port);
+    fill('relay_ssh_port', e.sshPort);
     // The port the relay's sshd listens on: the one devices dial unless a port forward sits between.
-    fill('relay_sshd_port', relayVars.relay_sshd_port ?? relayVars.relay_ssh_port ?? RELAY_DEFAULTS.relay_ssh_port);
+    fill('relay_sshd_port', e.sshdPort);
     for (const [k, v] of Object.entries(RELAY_DEFAULTS)) fill(k, v);
     fill('login_user', vars.ansible_user ?? 'root');
     fill('client_user', vars.ansible_user ?? 'root');
@@ -274,4 +279,39 @@ function checkWatchVars(vars: Record<string, unknown>, pos: ReturnType<Inventory
       pos,
       "node_exporter's --collector.textfile.directory; Debian's is /var/lib/prometheus/node-exporter",
     );
+}
+
+/** Where devices dial a relay: its relay_address (default: where the runner reaches it) and ports. */
+function relayEndpoint(inv: Inventory, relay: string, several: boolean, pos: ReturnType<Inventory['hostPos']>) {
+  const vars = inv.hosts.get(relay)!.vars;
+  if (several && !RELAY_NAME.test(relay))
+    throw new InputError(
+      `relay name ${JSON.stringify(relay)} cannot name a tunnel unit on the devices`,
+      pos,
+      'with several relays, name each with letters, digits, ".", "_" and "-" (set its address in ansible_host)',
+    );
+  // Devices dial the relay where the runner does: its ansible_host, or the HostName ~/.ssh/config gives it.
+  const address = String(vars.relay_address ?? sshAddress(relay, vars).address);
+  if (!ADDRESS.test(address))
+    throw new InputError(
+      `relay_address "${address}" of ${relay} is not a host name or IP address`,
+      pos,
+      'set relay_address to the name or IP devices use to reach the relay',
+    );
+  checkWatchVars(vars, pos);
+  const sshPort = vars.relay_ssh_port ?? RELAY_DEFAULTS.relay_ssh_port;
+  return { address, sshPort, sshdPort: vars.relay_sshd_port ?? sshPort };
+}
+
+/** relays_per_device (an inventory var, e.g. under all.vars): how many relays each device tunnels to. */
+function relaysPerDevice(vars: Record<string, unknown>, pos: ReturnType<Inventory['hostPos']>): number | undefined {
+  const v = vars.relays_per_device;
+  if (v === undefined || v === null) return undefined;
+  if (!(Number.isInteger(Number(v)) && Number(v) >= 1 && String(v).trim() !== ''))
+    throw new InputError(
+      `relays_per_device must be a whole number, at least 1, got ${JSON.stringify(v)}`,
+      pos,
+      'leave it unset for a tunnel from every device to every relay',
+    );
+  return Number(v);
 }

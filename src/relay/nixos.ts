@@ -155,7 +155,7 @@ export function deviceNix(
   vars: Vars,
   info: DeviceNixInfo = { missingKey: false, missingHostKey: false },
 ): string {
-  const unit = roleTemplate('reverse-tunnel-service', 'relay-tunnel.service.hbs', vars);
+  const unit = roleTemplate('reverse-tunnel-service', 'relay-tunnel.service.hbs', { tunnel_suffix: '', ...vars });
   const field = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(unit)?.[1]?.trim();
   const execStart = field('ExecStart') ?? '';
   const user = field('User') ?? String(vars.tunnel_user);

@@ -42,19 +42,22 @@ export function connectVia(vars: Record<string, unknown>): ConnectVia {
   );
 }
 
-/** A device's tunnel on the relay: the relay port it holds and the device's pinned host key. */
+/** A device's tunnel: the relay port it holds (the same on each of its relays) and its pinned host key. */
 export interface Tunnel {
   port: number;
   hostKey: string; // "ssh-ed25519 AAAA..."
   /** Ports the device's tunnel held before a change this run: where it is if the change was rolled back. */
   formerPorts?: number[];
+  /** The relays it keeps a tunnel to (with one relay: that one). */
+  relays: string[];
 }
 
-/** What the relay path needs: the relay's connection, and where each device's tunnel is. */
+/** What the relay path needs: each relay's connection, and where each device's tunnel is. */
 export interface Tunnels {
-  relayName: string;
-  relay(): Promise<Connection>;
-  /** The device's tunnel as recorded (this run's fleet facts first, then the relay's fleet state); undefined if not enrolled. */
+  /** Every relay of the inventory, in its order. */
+  relays: string[];
+  relay(name: string): Promise<Connection>;
+  /** The device's tunnel as recorded (this run's fleet facts first, then the relays' fleet state); undefined if not enrolled. */
   lookup(device: string): Promise<Tunnel | undefined>;
 }
 
@@ -62,66 +65,88 @@ export interface Tunnels {
 export class NotEnrolledError extends UnreachableError {}
 
 /**
- * Where each device's tunnel is: `runFacts` when the relay's play has decided it this run (a new port,
- * a new device), else the fleet state recorded on the relay, read once (or `known`, already read).
+ * Where each device's tunnel is: `runFacts` when the relays' play has decided it this run (a new port,
+ * a new device), else the fleet state recorded on the relays, read once from the first that answers
+ * (or `known`, already read).
  */
 export function fleetTunnels(
-  relay: string,
-  relayConnection: () => Promise<Connection>,
+  relays: string[],
+  relayConnection: (relay: string) => Promise<Connection>,
   runFacts: (device: string) => Record<string, unknown>,
   known?: FleetState,
 ): Tunnels {
   let fleet: Promise<FleetState> | undefined = known && Promise.resolve(known);
   return {
-    relayName: relay,
+    relays,
     relay: relayConnection,
     async lookup(device): Promise<Tunnel | undefined> {
       const f = runFacts(device);
       const key = bareKey(f.tunnel_host_key as string | undefined);
+      const relaysOfRun = (f.tunnel_relays as { name: string }[] | undefined)?.map((r) => r.name);
       if (Number.isInteger(f.tunnel_port) && key)
         return {
           port: f.tunnel_port as number,
           hostKey: key,
           formerPorts: (f.tunnel_retiring as number[] | undefined) ?? [],
+          relays: relaysOfRun ?? relays,
         };
-      fleet ??= relayConnection().then(readFleet);
-      const rec = (await fleet).devices[device];
+      fleet ??= Promise.any(relays.map((r) => relayConnection(r).then(readFleet)));
+      const rec = (await fleet.catch((e: AggregateError) => Promise.reject(e.errors[0] as Error))).devices[device];
       const recorded = bareKey(rec?.host_key);
-      return rec && recorded ? { port: rec.port, hostKey: recorded } : undefined;
+      return rec && recorded ? { port: rec.port, hostKey: recorded, relays: rec.relays ?? relays } : undefined;
     },
   };
 }
 
-/** A channel through the relay to the device's tunnel, then an SSH login over it, checked against the pinned key. */
-export function relayAttempt(t: SshTarget, tunnels: Tunnels): Attempt<SshConnection> {
+/** A channel through one relay to the device's tunnel, then an SSH login over it, checked against the pinned key. */
+async function throughRelay(t: SshTarget, tun: Tunnel, tunnels: Tunnels, relayName: string, abort: AbortSignal) {
+  const relay = await tunnels.relay(relayName);
+  trace(`relay path for ${t.host}: tunnel port ${tun.port} on ${relayName}`);
+  if (abort.aborted) throw new UnreachableError(t.host, 'connection attempt cancelled');
+  const { conn, reason } = await loginThrough(
+    t,
+    {
+      carrier: relay,
+      address: 'localhost',
+      ports: [tun.port, ...(tun.formerPorts ?? [])],
+      pinned: {
+        keys: [pinnedKey(tun.hostKey)],
+        where: (port) => `through the relay (its tunnel, port ${port} on ${relayName})`,
+        ifChanged: `If ${t.host} was really reinstalled, run relay-play apply with it reachable directly once, so its new key is read and pinned`,
+      },
+      via: RELAY_VIA,
+    },
+    abort,
+  );
+  if (conn) return conn;
+  throw new UnreachableError(
+    t.host,
+    `its tunnel is not up on ${relayName} (port ${tun.port}): ${reason?.message.replace(/^.*: /, '')}`,
+  );
+}
+
+/**
+ * Through the device's relays at once (or only `through`): the first login wins, the others are given
+ * up — a relay that is down (its connection timing out) costs nothing while another answers.
+ */
+export function relayAttempt(t: SshTarget, tunnels: Tunnels, through?: string): Attempt<SshConnection> {
   const abort = new AbortController();
   const result = (async () => {
     trace(`relay path for ${t.host}: started`);
     const tun = await tunnels.lookup(t.host);
     if (!tun) throw new NotEnrolledError(t.host, `${t.host} has no tunnel on the relay yet`);
-    const relay = await tunnels.relay();
-    trace(`relay path for ${t.host}: tunnel port ${tun.port}`);
-    if (abort.signal.aborted) throw new UnreachableError(t.host, 'connection attempt cancelled');
-    const { conn, reason } = await loginThrough(
-      t,
-      {
-        carrier: relay,
-        address: 'localhost',
-        ports: [tun.port, ...(tun.formerPorts ?? [])],
-        pinned: {
-          keys: [pinnedKey(tun.hostKey)],
-          where: (port) => `through the relay (its tunnel, port ${port} on ${tunnels.relayName})`,
-          ifChanged: `If ${t.host} was really reinstalled, run relay-play apply with it reachable directly once, so its new key is read and pinned`,
-        },
-        via: RELAY_VIA,
-      },
-      abort.signal,
-    );
-    if (conn) return conn;
-    throw new UnreachableError(
-      t.host,
-      `its tunnel is not up on the relay (port ${tun.port}): ${reason?.message.replace(/^.*: /, '')}`,
-    );
+    const names = through ? [through] : tun.relays;
+    const tries = names.map((r) => throughRelay(t, tun, tunnels, r, abort.signal));
+    try {
+      const conn = await Promise.any(tries);
+      abort.abort();
+      for (const other of tries) void other.then((c) => c !== conn && quietly(c)).catch(() => undefined);
+      return conn;
+    } catch (e) {
+      const errors = (e as AggregateError).errors as Error[];
+      if (errors.length === 1) throw errors[0];
+      throw new UnreachableError(t.host, errors.map((x) => x.message.replace(/^[^:]*: /, '')).join('; '));
+    }
   })();
   return { result, answering: () => false, slow: Promise.resolve(), cancel: () => abort.abort() };
 }
@@ -182,7 +207,7 @@ export function relayRouter(
     name: RELAY_VIA,
     describe: 'through the relay (its own tunnel)',
     connect: (t, direct) => reachDevice(t, connectVia(vars(t.host)), tunnels, { hasAddress: hasDirectPath(t), direct }),
-    probe: (t) => relayAttempt(t, tunnels).result,
+    probe: (t, through) => relayAttempt(t, tunnels, through).result,
   };
   return { routeOf: (host) => (devices.has(host) ? route : undefined) };
 }
@@ -195,6 +220,6 @@ export function relayRoutes(inv: Inventory, run: RouteContext): Router | undefin
   return relayRouter(
     fleet.devices,
     vars,
-    fleetTunnels(fleet.relay, () => run.connection(fleet.relay), run.facts),
+    fleetTunnels(fleet.relays, (r) => run.connection(r), run.facts),
   );
 }

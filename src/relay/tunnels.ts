@@ -16,9 +16,9 @@ export async function readFleet(relay: Connection): Promise<FleetState> {
   return parseFleet(r.stdout);
 }
 
-/** A relay inventory: exactly one host in `relay`, and the hosts in `devices`. */
-export function relayOf(inv: Inventory): { relay: string; devices: Set<string> } | undefined {
+/** A relay inventory: its hosts in `relay` (one or more, in the inventory's order), and the hosts in `devices`. */
+export function relayOf(inv: Inventory): { relays: string[]; devices: Set<string> } | undefined {
   const relays = inv.groups.get('relay') ?? [];
-  if (relays.length !== 1) return undefined;
-  return { relay: relays[0], devices: new Set(inv.groups.get('devices') ?? []) };
+  if (!relays.length) return undefined;
+  return { relays, devices: new Set(inv.groups.get('devices') ?? []) };
 }

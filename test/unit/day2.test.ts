@@ -147,11 +147,11 @@ describe('day 2: playbooks pass pre-flight', () => {
     const relayPlays = pb.plays.filter((p) => selectHosts(inv, p.hosts).includes('server'));
     assert.deepEqual(
       relayPlays.map((p) => p.tasks.map((t) => t.module)),
-      [['file', 'relay_fleet', 'sshd_check'], ['set_fact']],
+      [['relay_fleet_read'], ['file', 'relay_fleet', 'sshd_check'], ['set_fact']],
     );
     // The sshd check (it looks for a drop-in directory NixOS does not use) is skipped there.
     const runs = (i: Inventory) =>
-      relayPlays[0].tasks[2].when.every((c) =>
+      relayPlays[1].tasks[2].when.every((c) =>
         truthy(evalExpr(parseExpr(c), { inventory_hostname: 'server', groups: Object.fromEntries(i.groups) })),
       );
     assert.equal(runs(inv), false);
@@ -215,14 +215,22 @@ describe('day 2: relay_fleet facts and the role templates', () => {
       `restrict,port-forwarding,permitlisten="localhost:1",permitopen="localhost:22221",permitopen="localhost:22222",permitopen="localhost:22223",permitopen="localhost:22224",permitopen="localhost:22230" ${KEY(9)} relay-play client client`,
     ]);
     const unit = String(
-      renderHandlebars(tpl('reverse-tunnel-service', 'relay-tunnel.service.hbs'), { ...hostvars.rpi1, ...f.rpi1 }),
+      renderHandlebars(tpl('reverse-tunnel-service', 'relay-tunnel.service.hbs'), {
+        tunnel_suffix: '',
+        ...hostvars.rpi1,
+        ...f.rpi1,
+      }),
     );
     assert.match(
       unit,
       / -R localhost:22222:localhost:22 -R localhost:22223:localhost:554 -R localhost:22224:localhost:80 relay@198\.18\.0\.10$/m,
     );
     const plain = String(
-      renderHandlebars(tpl('reverse-tunnel-service', 'relay-tunnel.service.hbs'), { ...hostvars.rpi2, ...f.rpi2 }),
+      renderHandlebars(tpl('reverse-tunnel-service', 'relay-tunnel.service.hbs'), {
+        tunnel_suffix: '',
+        ...hostvars.rpi2,
+        ...f.rpi2,
+      }),
     );
     assert.match(
       plain,

@@ -52,14 +52,14 @@ export function withOptions(cmd: Command, names: (keyof typeof OPTIONS)[]): Comm
 export const RUN_OPTIONS: (keyof typeof OPTIONS)[] = ['check', 'diff', 'limit', 'forks', 'json', 'verbose', 'keys'];
 
 /** The runner's options from a command's: its extensions, and a run lock when the command takes one. */
-export function runnerOptions(opts: CommonOptions, extensions: Extensions, lock?: LockSpec): RunnerOptions {
+export function runnerOptions(opts: CommonOptions, extensions: Extensions, locks?: LockSpec[]): RunnerOptions {
   return {
     check: Boolean(opts.check),
     diff: Boolean(opts.diff),
     limit: opts.limit,
     forks: opts.forks ?? 20,
     acceptNewHostKeys: Boolean(opts.acceptNewHostKeys),
-    ...(lock ? { lock } : {}),
+    ...(locks?.length ? { locks } : {}),
     extensions,
   };
 }

@@ -34,8 +34,11 @@ export interface HostRoute {
   readonly describe: string;
   /** Reach the host: `direct()` starts a login at its own address, which the route may race against its path. */
   connect(target: ResolvedTarget, direct: () => Attempt<SshConnection>): Promise<SshConnection>;
-  /** A new login by the route's own path only, leaving the host's connection alone (proof the path works). */
-  probe(target: SshTarget): Promise<SshConnection>;
+  /**
+   * A new login by the route's own path only, leaving the host's connection alone (proof the path works).
+   * `through` names one of the route's ways when it has several (its meaning is the application's).
+   */
+  probe(target: SshTarget, through?: string): Promise<SshConnection>;
 }
 
 /** Each host's route, or none: reached at its own address (or on this machine), as without a router. */

@@ -77,9 +77,10 @@ export interface ConfirmContext {
   run(command: string): Promise<RunResult>;
   /**
    * A new login by the host's route (an application's other way to it: src/engine/connection/route.ts),
-   * leaving its connection alone; rejects when the path is not up, or the host has no route.
+   * leaving its connection alone; rejects when the path is not up, or the host has no route. `through`
+   * names one of the route's ways, when it has several (see HostRoute.probe).
    */
-  probe(): Promise<Connection>;
+  probe(through?: string): Promise<Connection>;
   /** Make `conn` the host's connection for the rest of the run (it replaces a cut one). */
   adopt(conn: Connection): Promise<void>;
   /** Reach the host again by its usual path, retrying until `deadline` (ms since the epoch). */

@@ -81,11 +81,11 @@ export class Connections {
   }
 
   /** A new login to `host` by its route's own path, leaving its connection alone (proof the path works). */
-  async probe(host: string): Promise<Connection> {
+  async probe(host: string, through?: string): Promise<Connection> {
     const route = this.routeOf(host);
     if (!route)
       throw new UnreachableError(host, `${host} has no route to check: it is reached only at its own address`);
-    return route.probe(sshTarget(host, this.vars(host), this.opts));
+    return route.probe(sshTarget(host, this.vars(host), this.opts), through);
   }
 
   /** Make `conn` the host's connection (closing the one it replaces). */

@@ -493,7 +493,8 @@ async function confirmChange(
     host,
     via,
     run: async (command) => (await env.connection(host)).run(command, { become }),
-    probe: () => (conns ? conns.probe(host) : Promise.reject(new Error(`${host} has no route to probe`))),
+    probe: (through) =>
+      conns ? conns.probe(host, through) : Promise.reject(new Error(`${host} has no route to probe`)),
     adopt: async (conn) => conns?.replace(host, conn),
     reconnect: async (deadline) => void (await conns?.reconnect(host, deadline)),
   };

@@ -29,8 +29,11 @@ export interface RunnerOptions {
   forks: number;
   acceptNewHostKeys: boolean;
   connectTimeoutMs?: number;
-  /** Hold this lock (on a host of the inventory) for the whole run. */
-  lock?: LockSpec;
+  /**
+   * Hold these locks (each on a host of the inventory) for the whole run, taken one after the other in
+   * this order (so two runs wanting the same locks never hold one each and wait for the other).
+   */
+  locks?: LockSpec[];
   /** The application's modules and routes (src/engine/runner/extensions.ts). */
   extensions: Extensions;
 }
@@ -81,13 +84,13 @@ export async function runPlaybook(
   const cache = new ReadCache();
   const early = new EarlyReads(cache);
   const connection = (host: string): Promise<Connection> => connections.get(host);
-  let held: Held | undefined;
+  const held: Held[] = [];
   try {
     await connections.unlockKeys(new Set(playHosts.flat()));
     // Connect to every host of the run at once, so later plays don't wait for their handshakes — the
     // lock's host first: every host's first reads wait for the lock.
     // A failure is not lost: the host's first task awaits the same promise and reports it.
-    for (const host of new Set([...(opts.lock ? [opts.lock.host] : []), ...playHosts.flat()]))
+    for (const host of new Set([...(opts.locks ?? []).map((l) => l.host), ...playHosts.flat()]))
       connection(host).catch(() => undefined);
     // What each host reads first (src/engine/runner/early-reads.ts), worked out while the handshakes run: it
     // is sent once the lock is held — before, another run may still be changing the hosts.
@@ -104,11 +107,12 @@ export async function runPlaybook(
     const firstWanted = new Map(
       [...new Set(playHosts.flat())].map((host) => [host, readsOfRun(base, pb.plays, playHosts, host).catch(() => [])]),
     );
-    if (opts.lock) {
+    for (const lock of opts.locks ?? []) {
       // An unreachable lock host is left for its play to report.
-      const conn = await connection(opts.lock.host).catch(() => undefined);
-      if (conn) held = await takeLock(conn, opts.lock, (m) => process.stderr.write(m + '\n'));
-      trace('lock taken');
+      const conn = await connection(lock.host).catch(() => undefined);
+      const h = conn && (await takeLock(conn, lock, (m) => process.stderr.write(m + '\n')));
+      if (h) held.push(h);
+      trace(`lock taken on ${lock.host}`);
     }
     // Read each host for all its plays as soon as it is connected.
     for (const [host, wanted] of firstWanted)
@@ -150,7 +154,7 @@ export async function runPlaybook(
       await reporter.playEnd(play);
     }
   } finally {
-    await held?.release();
+    for (const h of held.reverse()) await h.release();
     await connections.closeAll();
   }
   trace('plays done');

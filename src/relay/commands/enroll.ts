@@ -162,7 +162,7 @@ export async function enrollCommand(inventoryFile: string, device: string, opts:
     relayKey,
     hostKey,
     relayPin: `relay-play-relay ${facts.relay_host_key}`,
-    unit: roleTemplate('reverse-tunnel-service', 'relay-tunnel.service.hbs', facts),
+    unit: roleTemplate('reverse-tunnel-service', 'relay-tunnel.service.hbs', { tunnel_suffix: '', ...facts }),
     login,
   };
   writeSecret(dest, opts.script ? firstBootScript(boot, { withHostKey: true }) : cloudConfig(boot));

@@ -31,16 +31,22 @@ export async function runRelayPlaybook(
   opts: CommonOptions,
   extra: { relayVars?: Record<string, unknown>; targets?: string[]; reporter?: Reporter } = {},
 ): Promise<RelayRun> {
-  const relay = inv.groups.get('relay')![0];
+  const relays = inv.groups.get('relay')!;
+  const relay = relays[0];
   inv.groups.set(TARGETS_GROUP, extra.targets ?? []);
-  Object.assign(inv.hosts.get(relay)!.vars, extra.relayVars ?? {});
+  for (const r of relays) Object.assign(inv.hosts.get(r)!.vars, extra.relayVars ?? {});
   const pb = loadPlaybook(bundledPlaybook(name), relayApp);
   trace('playbook loaded');
   const state = await runPlaybook(
     pb,
     inv,
-    // Two runs on one fleet must not interleave: the second waits, then refuses.
-    runnerOptions(opts, relayApp, { host: relay, path: '/run/lock/relay-play.lock', waitSeconds: opts.lockWait }),
+    // Two runs on one fleet must not interleave: the second waits, then refuses. Every relay's lock, in
+    // name order: runs with different inventories of the same relays take them in the same order.
+    runnerOptions(
+      opts,
+      relayApp,
+      [...relays].sort().map((host) => ({ host, path: '/run/lock/relay-play.lock', waitSeconds: opts.lockWait })),
+    ),
     extra.reporter ?? (await pickReporter(opts)),
   );
   return { state, code: exitCodeFor(state), relay };

@@ -86,7 +86,7 @@ export async function statusCommand(
         new Set(devices),
         vars,
         fleetTunnels(
-          relay,
+          [relay],
           () => relayConns.get(relay),
           () => ({}),
           fleet,

@@ -11,8 +11,12 @@ import {
   toBool,
   writeFileStep,
 } from '../../engine/index.js';
+import { mergeFleets, type FleetCopy } from '../fleet-merge.js';
+import { tunnelUnitName } from '../relays.js';
 import {
   bareKey,
+  type DeviceEntry,
+  type FleetState,
   deviceEntries,
   forwardEntries,
   parseFleet,
@@ -34,6 +38,16 @@ interface FleetArgs {
   prune?: BoolArg;
   /** Devices to take out of the fleet. */
   remove?: string[];
+  /** Every relay of the inventory, in its order (default: this one alone). */
+  relays?: string[];
+  /** relays_per_device: how many relays each device tunnels to (default: all). */
+  relays_per_device?: number | string;
+}
+
+/** What relay_fleet_read left in a relay's facts: its copy of the fleet state and its host key. */
+export interface RelayCopy {
+  state: string;
+  host_key: string;
 }
 
 const decodeSlurp = (v: unknown): string | undefined => {
@@ -73,6 +87,10 @@ export function forwardsInput(v: unknown): ForwardInput[] {
 export function fleetInput(args: FleetArgs): FleetInput {
   const hv = (h: string) => args.hostvars[h] ?? {};
   return {
+    relays: args.relays ?? [],
+    ...(args.relays_per_device !== undefined && args.relays_per_device !== null && args.relays_per_device !== ''
+      ? { perDevice: Number(args.relays_per_device) }
+      : {}),
     portBase: Number(args.port_base),
     prune: toBool(args.prune, false),
     remove: args.remove ?? [],
@@ -104,6 +122,8 @@ export const relay_fleet: Module<FleetArgs, 'state'> = {
       host_key: { type: 'string' },
       prune: boolArg,
       remove: { type: 'array', items: { type: 'string' } },
+      relays: { type: 'array', items: { type: 'string' } },
+      relays_per_device: { type: ['integer', 'string', 'null'] },
     },
     required: ['devices', 'clients', 'hostvars', 'port_base', 'state_file', 'host_key'],
     additionalProperties: false,
@@ -113,7 +133,9 @@ export const relay_fleet: Module<FleetArgs, 'state'> = {
     'tunnel_forwards',
     'tunnel_host_key',
     'tunnel_retiring',
+    'tunnel_relays',
     'relay_host_key',
+    'relay_endpoints',
     'relay_devices',
     'relay_forwards',
     'relay_device_keys',
@@ -145,9 +167,17 @@ export const relay_fleet: Module<FleetArgs, 'state'> = {
 
     let before;
     let plan;
+    let copies;
     try {
       before = parseFleet(stateText);
-      plan = planFleetChanges(before, fleetInput(args));
+      copies = readCopies(args, ctx.host, before, relayHostKey);
+      const input = fleetInput(args);
+      plan = planFleetChanges(mergeFleets(copies.copies), {
+        ...input,
+        relayHostKeys: copies.hostKeys,
+        here: before,
+        ...(input.relays!.length > 1 ? { hereRelay: ctx.host } : {}),
+      });
     } catch (e) {
       return { changed: false, steps: [], failed: `${args.state_file}: ${(e as Error).message}` };
     }
@@ -160,7 +190,7 @@ export const relay_fleet: Module<FleetArgs, 'state'> = {
     const facts: Record<string, Record<string, unknown>> = {
       [ctx.host]: {
         relay_host_key: relayHostKey,
-        ...relayTemplateFacts(next, plan.retiring),
+        ...relayTemplateFacts(next, plan.retiring, (args.relays ?? []).length > 1 ? ctx.host : undefined),
         relay_dropped_ports: plan.droppedPorts,
         relay_kept: plan.kept,
         relay_dropped: plan.dropped,
@@ -170,20 +200,37 @@ export const relay_fleet: Module<FleetArgs, 'state'> = {
     };
     // tunnel_host_key: the key pinned for the device, checked when it is reached through its tunnel.
     // tunnel_retiring: ports its running tunnel holds until it is changed (a way in if the change is rolled back).
+    // Every relay sets the same device and client facts: each plans from the same merged state.
+    const endpoints = relayEndpoints(args, ctx.host, next, relayHostKey);
     for (const d of devices) {
+      const relays = tunnelRelays(d, endpoints);
       facts[d.name] = {
         tunnel_port: d.port,
         tunnel_forwards: forwardEntries(d.name, d),
-        relay_host_key: relayHostKey,
+        relay_host_key: relays[0]?.host_key ?? relayHostKey,
+        tunnel_relays: relays,
         tunnel_host_key: d.host_key,
         tunnel_retiring: plan.retiring[d.name] ?? [],
       };
     }
-    const forwards = devices.flatMap((d) => forwardEntries(d.name, d));
+    // A forward is served through the device's first relay (with one relay, the relay).
+    const forwards = devices.flatMap((d) => {
+      const via = tunnelRelays(d, endpoints)[0];
+      const several = endpoints.length > 1;
+      return forwardEntries(d.name, d).map((f) => ({
+        ...f,
+        relay_address: via?.address,
+        relay_ssh_port: via?.ssh_port,
+        relay_key_alias: several && via ? `relay-play-${via.name}` : 'relay-play-relay',
+      }));
+    });
     for (const c of args.clients)
       facts[c] = {
-        relay_host_key: relayHostKey,
-        relay_devices: devices.filter((d) => d.host_key),
+        relay_host_key: endpoints[0]?.host_key ?? relayHostKey,
+        relay_endpoints: endpoints.length > 1 ? endpoints : [],
+        relay_devices: devices
+          .filter((d) => d.host_key)
+          .map((d) => ({ ...d, relay_aliases: tunnelRelays(d, endpoints).map((r) => `relay-play-${r.name}`) })),
         relay_forwards: forwards,
       };
 
@@ -205,3 +252,62 @@ export const relay_fleet: Module<FleetArgs, 'state'> = {
     };
   },
 };
+
+/**
+ * The copies of the fleet state: this relay's, and those relay_fleet_read left in the other relays' facts
+ * this run (a relay that was not reached has none). Each relay's host key comes with its copy.
+ */
+function readCopies(args: FleetArgs, me: string, mine: FleetState, myKey: string) {
+  const copies: FleetCopy[] = [];
+  const hostKeys: Record<string, string> = {};
+  for (const relay of args.relays?.length ? args.relays : [me]) {
+    if (relay === me) {
+      copies.push({ relay, state: mine });
+      hostKeys[relay] = myKey;
+      continue;
+    }
+    const copy = args.hostvars[relay]?.relay_copy as RelayCopy | undefined;
+    const key = bareKey(copy?.host_key);
+    if (!copy || !key) continue;
+    copies.push({ relay, state: parseFleet(copy.state) });
+    hostKeys[relay] = key;
+  }
+  return { copies, hostKeys };
+}
+
+/** Where a device's or a client's ssh finds each relay, with its host key (this run's, else the recorded one). */
+export interface RelayEndpoint {
+  name: string;
+  address: string;
+  ssh_port: number;
+  host_key?: string;
+}
+
+function relayEndpoints(args: FleetArgs, me: string, next: FleetState, myKey: string): RelayEndpoint[] {
+  const names = args.relays?.length ? args.relays : [me];
+  return names.map((name) => {
+    const hv = args.hostvars[name] ?? {};
+    const key =
+      name === me ? myKey : (next.relays?.[name]?.host_key ?? bareKey((hv.relay_copy as RelayCopy)?.host_key));
+    return {
+      name,
+      address: String(hv.relay_address),
+      ssh_port: Number(hv.relay_ssh_port),
+      ...(key ? { host_key: key } : {}),
+    };
+  });
+}
+
+/**
+ * A device's tunnels, one per relay it holds a tunnel to (inventory order): the relay, and its unit on the
+ * device (relays.ts) with the suffix that names that unit's files (pinned key, rollback).
+ */
+export function tunnelRelays(d: DeviceEntry, endpoints: RelayEndpoint[]) {
+  const mine = d.relays ?? endpoints.map((e) => e.name);
+  return endpoints
+    .filter((e) => mine.includes(e.name))
+    .map((e) => {
+      const unit = tunnelUnitName(e.name, d.first_relay);
+      return { ...e, unit, suffix: unit === 'relay-tunnel.service' ? '' : `-${e.name}` };
+    });
+}

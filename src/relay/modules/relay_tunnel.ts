@@ -29,8 +29,10 @@ import {
   contentDiff,
   type FileDiff,
   type FileFacts,
+  type Facts,
   type Module,
   type Plan,
+  type PlanContext,
   renderTemplateFile,
   type RunResult,
   shFile,
@@ -53,6 +55,15 @@ interface TunnelArgs {
   rollback_unit_src: string;
   /** The relay's host key, pinned for the tunnel ("ssh-ed25519 AAAA..."). */
   relay_host_key: string;
+  /**
+   * With several relays, the tunnel to one of them: its unit (default relay-tunnel.service), and the
+   * relay, through which the change is confirmed. The unit's files (pinned key, rollback) carry its
+   * suffix: relay-tunnel-RELAY.service pins in known_hosts-RELAY and keeps rollback-RELAY/.
+   */
+  unit?: string;
+  relay?: string;
+  /** Every tunnel unit the device should have: the others installed are reported as stale_units. */
+  keep_units?: string[];
   /** rotate: a new private key to switch to as part of the change (moved over id_relay). */
   switch_key?: string;
   /** Comment of the public key written beside a switched key. */
@@ -70,8 +81,6 @@ interface TunnelArgs {
 
 export const TUNNEL_UNIT = 'relay-tunnel.service';
 const DIR = '/etc/relay-play';
-const UNIT_PATH = `/etc/systemd/system/${TUNNEL_UNIT}`;
-const PIN_PATH = `${DIR}/known_hosts`;
 const ATTRS: Attrs = { owner: 'root', group: 'root', mode: '0644' };
 const ROLLBACK_UNIT = 'relay-play-rollback.service';
 const ROLLBACK_UNIT_PATH = `/etc/systemd/system/${ROLLBACK_UNIT}`;
@@ -100,11 +109,29 @@ const script = (name: string, values?: Record<string, string>) =>
   shFile(`relay/modules/relay_tunnel/${name}.sh`, values);
 
 /** The read of a device's tunnel (read.sh): units are names under /etc/systemd/system, the others paths. */
-export const tunnelRead = (dir: string, unit: string, newKey: string, rollbackUnit: string, rollbackScript: string) =>
-  shScript(script('read'), [dir, unit, newKey, rollbackUnit, rollbackScript]);
+export const tunnelRead = (
+  dir: string,
+  unit: string,
+  newKey: string,
+  rollbackUnit: string,
+  rollbackScript: string,
+  sfx = '',
+) => shScript(script('read'), [dir, unit, newKey, rollbackUnit, rollbackScript, sfx]);
 
 /** Both units' state — is-active, is-enabled and the run's id, a block each — read with read.sh, at once (the systemctl is shared: src/connection/unit-reads.ts). */
-const UNITS_READ = unitsShow([TUNNEL_UNIT, ROLLBACK_UNIT], ['ActiveState', 'UnitFileState', 'InvocationID']);
+const unitsRead = (unit: string) => unitsShow([unit, ROLLBACK_UNIT], ['ActiveState', 'UnitFileState', 'InvocationID']);
+
+/** A tunnel's rollback directory (under DIR) and the timer that runs it. */
+const rollbackNames = (sfx: string) => ({ RB: `rollback${sfx}`, TIMER: `relay-play-rollback-arm${sfx}` });
+
+/** One tunnel's names: its unit, the suffix of its files, and where they are. */
+function tunnelNames(args: TunnelArgs) {
+  const unit = args.unit ?? TUNNEL_UNIT;
+  const m = /^relay-tunnel(-[A-Za-z0-9][A-Za-z0-9._-]*)?\.service$/.exec(unit);
+  if (!m) throw new Error(`unit ${JSON.stringify(unit)} is not relay-tunnel.service or relay-tunnel-RELAY.service`);
+  const sfx = m[1] ?? '';
+  return { unit, sfx, unitPath: `/etc/systemd/system/${unit}`, pinPath: `${DIR}/known_hosts${sfx}` };
+}
 
 interface TunnelFacts {
   unit: FileFacts;
@@ -118,6 +145,8 @@ interface TunnelFacts {
   rollbackEnabled: string;
   armed: string;
   newKey: boolean;
+  /** Every relay-tunnel*.service installed on the device. */
+  installedUnits: string[];
 }
 
 /** The four files of the read, in its order (file1…file4): their stat lines cut the one content apart. */
@@ -161,6 +190,7 @@ export function parseTunnelFacts(stdout: string, unitsShown: string): TunnelFact
     rollbackEnabled: rollback.get('UnitFileState') ?? '',
     armed: kv.get('armed') ?? '',
     newKey: kv.get('newkey') === 'yes',
+    installedUnits: (kv.get('units') ?? '').split(' ').filter(Boolean),
   };
 }
 
@@ -216,18 +246,29 @@ const lastWords = (log: string) => lastLogLine(log.replace(/^token=.*$/m, '')) ?
  * Wait for the restarted tunnel to come up through the relay, then confirm on the device. Returns
  * undefined once confirmed, or why not.
  */
+/** The tunnel a change is confirmed for: its unit, its files' suffix, and the relay to look through. */
+interface Which {
+  unit: string;
+  sfx: string;
+  relay?: string;
+}
+
 async function confirmUp(
   ctx: ConfirmContext,
+  which: Which,
   before: string,
   token: string,
   deadline: number,
 ): Promise<string | undefined> {
   let why = 'the tunnel did not come up';
-  const confirm = shScript(script('confirm', { TUNNEL_UNIT, DIR }), [before, token]);
+  const confirm = shScript(script('confirm', { TUNNEL_UNIT: which.unit, DIR, ...rollbackNames(which.sfx) }), [
+    before,
+    token,
+  ]);
   const asRoot = (conn: Connection) => conn.run(confirm, { become: true });
   while (Date.now() < deadline) {
     trace(`${ctx.host}: probe`);
-    const attempt = ctx.probe();
+    const attempt = ctx.probe(which.relay);
     let adopted = false;
     try {
       // One attempt stuck on a tunnel that went away under it must not use up the whole window.
@@ -261,19 +302,29 @@ async function confirmUp(
   return why;
 }
 
-async function confirmTunnel(ctx: ConfirmContext, f: TunnelFacts, token: string, timeoutS: number): Promise<Confirmed> {
+async function confirmTunnel(
+  ctx: ConfirmContext,
+  which: Which,
+  f: TunnelFacts,
+  token: string,
+  timeoutS: number,
+): Promise<Confirmed> {
   const armedAt = Date.now();
-  const why = await confirmUp(ctx, f.invocation, token, armedAt + timeoutS * 1000 - (token ? MARGIN_MS : 0));
+  const why = await confirmUp(ctx, which, f.invocation, token, armedAt + timeoutS * 1000 - (token ? MARGIN_MS : 0));
+  const { unit } = which;
+  const through = which.relay ? ` through ${which.relay}` : ' through the relay';
   if (why === undefined) return { result: { tunnel: 'confirmed' } };
 
-  const head = `the tunnel did not come up through the relay within ${timeoutS} s (${why})`;
+  const head = `the tunnel did not come up${through} within ${timeoutS} s (${why})`;
   if (ctx.via !== 'relay') {
     // Still connected directly: undo at once rather than waiting for the device's timer.
-    const r = await ctx.run(shScript(script('rollback-now', { TUNNEL_UNIT, DIR }), [token])).catch(() => undefined);
+    const r = await ctx
+      .run(shScript(script('rollback-now', { TUNNEL_UNIT: unit, DIR, ...rollbackNames(which.sfx) }), [token]))
+      .catch(() => undefined);
     const log = r?.stdout.split('---log\n')[1] ?? '';
     const undone = token ? '; the configuration that ran before was restored' : '';
     return {
-      failed: `${head}${undone}. ${TUNNEL_UNIT}'s last message: ${lastWords(log)}`,
+      failed: `${head}${undone}. ${unit}'s last message: ${lastWords(log)}`,
       result: { tunnel: token ? 'rolled back' : 'down' },
     };
   }
@@ -288,12 +339,12 @@ async function confirmTunnel(ctx: ConfirmContext, f: TunnelFacts, token: string,
   while (Date.now() < giveUp) {
     try {
       await ctx.reconnect(giveUp);
-      const out = (await ctx.run(script('read-rollback', { DIR }))).stdout;
+      const out = (await ctx.run(script('read-rollback', { DIR, RB: rollbackNames(which.sfx).RB }))).stdout;
       const [armedLine, ...rest] = out.split('\n');
       const log = rest.join('\n');
       if (log.startsWith(`token=${token}\n`)) {
         return {
-          failed: `${head}; the device restored the configuration that ran before and is reachable again. ${TUNNEL_UNIT}'s last message: ${lastWords(log)}`,
+          failed: `${head}; the device restored the configuration that ran before and is reachable again. ${unit}'s last message: ${lastWords(log)}`,
           result: { tunnel: 'rolled back' },
         };
       }
@@ -324,6 +375,9 @@ export const relay_tunnel: Module<TunnelArgs, 'tunnel' | 'units'> = {
       key_comment: { type: 'string' },
       confirm_timeout: { type: ['integer', 'string'], pattern: '^[0-9]+$' },
       relay_ready: boolArg,
+      unit: { type: 'string', pattern: '^relay-tunnel(-[A-Za-z0-9][A-Za-z0-9._-]*)?\\.service$' },
+      relay: { type: 'string', minLength: 1 },
+      keep_units: { type: 'array', items: { type: 'string' } },
     },
     required: ['src', 'rollback_src', 'rollback_unit_src', 'relay_host_key'],
     additionalProperties: false,
@@ -332,129 +386,147 @@ export const relay_tunnel: Module<TunnelArgs, 'tunnel' | 'units'> = {
   // Its reads need none of the fleet's facts, so a run fetches them before the relay has decided those
   // (src/engine/runner/early-reads.ts); the units' state shares one systemctl with other unit reads.
   reads: (args) => ({
-    tunnel: { command: tunnelRead(DIR, TUNNEL_UNIT, args.switch_key ?? '', ROLLBACK_UNIT, ROLLBACK_SCRIPT_PATH) },
-    units: { command: UNITS_READ },
+    tunnel: {
+      command: tunnelRead(
+        DIR,
+        tunnelNames(args).unit,
+        args.switch_key ?? '',
+        ROLLBACK_UNIT,
+        ROLLBACK_SCRIPT_PATH,
+        tunnelNames(args).sfx,
+      ),
+    },
+    units: { command: unitsRead(tunnelNames(args).unit) },
   }),
 
   async plan(args, ctx, read): Promise<Plan> {
-    const { tunnel: r, units } = read;
-    if (!toBool(args.relay_ready, true))
-      return {
-        changed: false,
-        steps: [],
-        skipped: true,
-        msg: 'the relay failed in this run (see its errors): the tunnel is left as it is',
-      };
-    const unitText = renderTemplateFile(ctx, args.src);
-    const pinText = `relay-play-relay ${args.relay_host_key}\n`;
-    const timeoutS = Number(args.confirm_timeout ?? 60);
-    if (!(timeoutS >= 10))
-      return {
-        changed: false,
-        steps: [],
-        failed: `confirm_timeout must be at least 10 seconds, got ${args.confirm_timeout}`,
-      };
-    for (const x of [r, units])
-      if (x.code !== 0)
-        return {
-          changed: false,
-          steps: [],
-          failed: `cannot read the tunnel's state: ${x.stderr.trim() || `exit ${x.code}`}`,
-        };
-    const f = parseTunnelFacts(r.stdout, units.stdout);
-
-    const tunnelDiff: FileDiff[] = [];
-    const writes: Step[] = [];
-    for (const [path, facts, want] of [
-      [UNIT_PATH, f.unit, unitText],
-      [PIN_PATH, f.pin, pinText],
-    ] as const) {
-      if (facts.content !== want) {
-        tunnelDiff.push(contentDiff(path, facts.content ?? '', want));
-        writes.push(writeFileStep(path, want, ATTRS));
-      }
-    }
-    const contentChanged = writes.length > 0 || f.newKey;
-    const diff: FileDiff[] = [];
-    const rollback = rollbackSteps(
-      f,
-      renderTemplateFile(ctx, args.rollback_src),
-      renderTemplateFile(ctx, args.rollback_unit_src),
-      diff,
-      contentChanged,
+    const p = await planTunnel(args, ctx, read);
+    if (!args.keep_units || p.failed || p.skipped) return p;
+    const stale = parseTunnelFacts(read.tunnel.stdout, read.units.stdout).installedUnits.filter(
+      (u) => !args.keep_units!.includes(u),
     );
-    diff.push(...tunnelDiff);
-    const running = f.active === 'active' && f.enabled === 'enabled';
-    const fixAttrs = [
-      ...rollback,
-      ...(contentChanged
-        ? []
-        : [...attrSteps(UNIT_PATH, attrChanges(f.unit, ATTRS)), ...attrSteps(PIN_PATH, attrChanges(f.pin, ATTRS))]),
-    ];
-
-    if (contentChanged) {
-      const token = randomBytes(8).toString('hex');
-      const steps: Step[] = [
-        ...rollback,
-        {
-          describe: 'keep the running tunnel configuration for a rollback',
-          command: shScript(script('snapshot'), [DIR, TUNNEL_UNIT, token]),
-        },
-        ...writes,
-        {
-          describe: `restart ${TUNNEL_UNIT} with a rollback armed (${timeoutS} s)`,
-          command: shScript(script('switch'), [
-            DIR,
-            TUNNEL_UNIT,
-            timeoutS,
-            args.switch_key ?? '',
-            args.key_comment ?? '',
-            ctx.via === 'direct' ? '' : '500ms',
-            ROLLBACK_UNIT,
-            wasDisabled(f) ? 'stale' : '',
-          ]),
-        },
-      ];
-      return {
-        changed: true,
-        steps,
-        diff,
-        msg: f.newKey ? 'switching to the new relay key' : 'tunnel configuration changed',
-        // The snapshot step says whether there was anything to roll back to.
-        confirm: (c, outputs) =>
-          confirmTunnel(c, f, outputs[rollback.length]?.stdout.trim() === 'armed' ? token : '', timeoutS),
-      };
-    }
-    if (!running) {
-      return {
-        changed: true,
-        steps: [
-          ...fixAttrs,
-          { describe: `start ${TUNNEL_UNIT}`, command: shScript(script('enable'), [TUNNEL_UNIT, 'start']) },
-        ],
-        diff,
-        msg: `${TUNNEL_UNIT} was ${f.active}${f.enabled === 'enabled' ? '' : ` and ${f.enabled || 'not installed'}`}`,
-        // One that was running (only disabled) keeps running, under the invocation it has: any counts.
-        confirm: (c) => confirmTunnel(c, f.active === 'active' ? { ...f, invocation: '' } : f, '', timeoutS),
-      };
-    }
-    if (f.armed) {
-      // An earlier run changed the tunnel and never confirmed it: the change is running; confirm it now.
-      return {
-        changed: true,
-        steps: fixAttrs,
-        diff,
-        msg: 'confirming an earlier unconfirmed change',
-        confirm: (c) => confirmTunnel(c, { ...f, invocation: '' }, f.armed, timeoutS),
-      };
-    }
-    return {
-      changed: fixAttrs.length > 0,
-      steps: fixAttrs,
-      diff,
-      ...(rollback.length ? { msg: "the tunnel's rollback files put back in place" } : {}),
-    };
+    return { ...p, result: { ...p.result, stale_units: stale } };
   },
 };
+
+async function planTunnel(args: TunnelArgs, ctx: PlanContext, read: Facts<'tunnel' | 'units'>): Promise<Plan> {
+  const { tunnel: r, units } = read;
+  if (!toBool(args.relay_ready, true))
+    return {
+      changed: false,
+      steps: [],
+      skipped: true,
+      msg: 'the relay failed in this run (see its errors): the tunnel is left as it is',
+    };
+  const unitText = renderTemplateFile(ctx, args.src);
+  const pinText = `relay-play-relay ${args.relay_host_key}\n`;
+  const timeoutS = Number(args.confirm_timeout ?? 60);
+  if (!(timeoutS >= 10))
+    return {
+      changed: false,
+      steps: [],
+      failed: `confirm_timeout must be at least 10 seconds, got ${args.confirm_timeout}`,
+    };
+  for (const x of [r, units])
+    if (x.code !== 0)
+      return {
+        changed: false,
+        steps: [],
+        failed: `cannot read the tunnel's state: ${x.stderr.trim() || `exit ${x.code}`}`,
+      };
+  const f = parseTunnelFacts(r.stdout, units.stdout);
+  const { unit, sfx, unitPath, pinPath } = tunnelNames(args);
+  const which: Which = { unit, sfx, ...(args.relay ? { relay: args.relay } : {}) };
+
+  const tunnelDiff: FileDiff[] = [];
+  const writes: Step[] = [];
+  for (const [path, facts, want] of [
+    [unitPath, f.unit, unitText],
+    [pinPath, f.pin, pinText],
+  ] as const) {
+    if (facts.content !== want) {
+      tunnelDiff.push(contentDiff(path, facts.content ?? '', want));
+      writes.push(writeFileStep(path, want, ATTRS));
+    }
+  }
+  const contentChanged = writes.length > 0 || f.newKey;
+  const diff: FileDiff[] = [];
+  const rollback = rollbackSteps(
+    f,
+    renderTemplateFile(ctx, args.rollback_src),
+    renderTemplateFile(ctx, args.rollback_unit_src),
+    diff,
+    contentChanged,
+  );
+  diff.push(...tunnelDiff);
+  const running = f.active === 'active' && f.enabled === 'enabled';
+  const fixAttrs = [
+    ...rollback,
+    ...(contentChanged
+      ? []
+      : [...attrSteps(unitPath, attrChanges(f.unit, ATTRS)), ...attrSteps(pinPath, attrChanges(f.pin, ATTRS))]),
+  ];
+
+  if (contentChanged) {
+    const token = randomBytes(8).toString('hex');
+    const steps: Step[] = [
+      ...rollback,
+      {
+        describe: 'keep the running tunnel configuration for a rollback',
+        command: shScript(script('snapshot'), [DIR, unit, token, sfx]),
+      },
+      ...writes,
+      {
+        describe: `restart ${unit} with a rollback armed (${timeoutS} s)`,
+        command: shScript(script('switch'), [
+          DIR,
+          unit,
+          timeoutS,
+          args.switch_key ?? '',
+          args.key_comment ?? '',
+          ctx.via === 'direct' ? '' : '500ms',
+          ROLLBACK_UNIT,
+          wasDisabled(f) ? 'stale' : '',
+          sfx,
+        ]),
+      },
+    ];
+    return {
+      changed: true,
+      steps,
+      diff,
+      msg: f.newKey ? 'switching to the new relay key' : 'tunnel configuration changed',
+      // The snapshot step says whether there was anything to roll back to.
+      confirm: (c, outputs) =>
+        confirmTunnel(c, which, f, outputs[rollback.length]?.stdout.trim() === 'armed' ? token : '', timeoutS),
+    };
+  }
+  if (!running) {
+    return {
+      changed: true,
+      steps: [...fixAttrs, { describe: `start ${unit}`, command: shScript(script('enable'), [unit, 'start']) }],
+      diff,
+      msg: `${unit} was ${f.active}${f.enabled === 'enabled' ? '' : ` and ${f.enabled || 'not installed'}`}`,
+      // One that was running (only disabled) keeps running, under the invocation it has: any counts.
+      confirm: (c) => confirmTunnel(c, which, f.active === 'active' ? { ...f, invocation: '' } : f, '', timeoutS),
+    };
+  }
+  if (f.armed) {
+    // An earlier run changed the tunnel and never confirmed it: the change is running; confirm it now.
+    return {
+      changed: true,
+      steps: fixAttrs,
+      diff,
+      msg: 'confirming an earlier unconfirmed change',
+      confirm: (c) => confirmTunnel(c, which, { ...f, invocation: '' }, f.armed, timeoutS),
+    };
+  }
+  return {
+    changed: fixAttrs.length > 0,
+    steps: fixAttrs,
+    diff,
+    ...(rollback.length ? { msg: "the tunnel's rollback files put back in place" } : {}),
+  };
+}
 
 export type { RunResult };
