@@ -121,7 +121,7 @@ async function throughRelay(t: SshTarget, tun: Tunnel, tunnels: Tunnels, relayNa
   if (conn) return conn;
   throw new UnreachableError(
     t.host,
-    `its tunnel is not up on ${relayName} (port ${tun.port}): ${reason?.message.replace(/^.*: /, '')}`,
+    `its tunnel is not up on the relay ${relayName} (port ${tun.port}): ${reason?.message.replace(/^.*: /, '')}`,
   );
 }
 
@@ -136,12 +136,19 @@ export function relayAttempt(t: SshTarget, tunnels: Tunnels, through?: string): 
     const tun = await tunnels.lookup(t.host);
     if (!tun) throw new NotEnrolledError(t.host, `${t.host} has no tunnel on the relay yet`);
     const names = through ? [through] : tun.relays;
-    const tries = names.map((r) => throughRelay(t, tun, tunnels, r, abort.signal));
+    // Each relay's login has its own signal: the winner's connection lives on (the SSH session keeps
+    // the signal), only the others are given up.
+    const own = names.map(() => new AbortController());
+    abort.signal.addEventListener('abort', () => own.forEach((a) => a.abort()), { once: true });
+    const tries = names.map((r, i) => throughRelay(t, tun, tunnels, r, own[i].signal));
     try {
-      const conn = await Promise.any(tries);
-      abort.abort();
-      for (const other of tries) void other.then((c) => c !== conn && quietly(c)).catch(() => undefined);
-      return conn;
+      const winner = await Promise.any(tries.map((p, i) => p.then((conn) => ({ conn, i }))));
+      tries.forEach((other, i) => {
+        if (i === winner.i) return;
+        own[i].abort();
+        void other.then(quietly, () => undefined);
+      });
+      return winner.conn;
     } catch (e) {
       const errors = (e as AggregateError).errors as Error[];
       if (errors.length === 1) throw errors[0];

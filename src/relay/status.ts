@@ -104,6 +104,8 @@ export interface StatusRow {
    * when (ISO), how many times the tunnel went up or down. null when the relay has no record of the device.
    */
   watch?: { state: 'up' | 'down' | 'never'; since: string; changes: number } | null;
+  /** With several relays: the tunnel on each relay that holds one for the device. */
+  relays?: Record<string, 'up' | 'down' | 'unreachable'>;
 }
 
 const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
@@ -177,6 +179,34 @@ export function statusRows(
   });
 }
 
+/**
+ * Several relays: one row per device from each reachable relay's rows. A device is up when its tunnel is up
+ * on any of its relays (the row of the first such relay); `relays` says how it is on each relay that holds
+ * one of its tunnels, a relay that could not be checked being "unreachable".
+ */
+export function mergeRelayRows(perRelay: { relay: string; rows?: StatusRow[]; fleet?: FleetState }[]): StatusRow[] {
+  const checked = perRelay.filter((p) => p.rows);
+  if (!checked.length) return [];
+  const names = [...new Set(checked.flatMap((p) => p.rows!.map((r) => r.name)))];
+  return names.map((name) => {
+    const holds = (relay: string) =>
+      checked.some((p) => {
+        const rec = p.fleet?.devices[name];
+        return rec ? !rec.relays || rec.relays.includes(relay) : false;
+      }) || !checked.some((p) => p.fleet?.devices[name]);
+    const rows = checked
+      .filter((p) => holds(p.relay))
+      .map((p) => ({ relay: p.relay, row: p.rows!.find((r) => r.name === name)! }))
+      .filter((x) => x.row);
+    const best = rows.find((x) => x.row.up) ?? rows[0] ?? { row: checked[0].rows!.find((r) => r.name === name)! };
+    const relays: Record<string, 'up' | 'down' | 'unreachable'> = {};
+    for (const p of perRelay)
+      if (holds(p.relay))
+        relays[p.relay] = !p.rows ? 'unreachable' : rows.find((x) => x.relay === p.relay)?.row.up ? 'up' : 'down';
+    return { ...best.row, relays };
+  });
+}
+
 /** The LAST SEEN cell of a down device: how long ago the watcher last saw it up, or that it never did. */
 export function lastSeenCell(r: StatusRow, now: Date = new Date()): string {
   if (r.up || !r.watch) return '-';
@@ -221,10 +251,12 @@ export function statusTable(rows: StatusRow[], opts: { color: boolean; service?:
   const paint = (code: string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   // LAST SEEN: when a device is down and the relay's tunnel watcher has a record to tell.
   const seen = rows.some((r) => !r.up && r.watch);
+  const several = rows.some((r) => r.relays && Object.keys(r.relays).length > 1);
   const head = [
     'DEVICE',
     'PORT',
     'TUNNEL',
+    ...(several ? ['RELAYS'] : []),
     'UP FOR',
     ...(seen ? ['LAST SEEN'] : []),
     ...(opts.service ? ['REACHED', 'RESTARTS'] : []),
@@ -236,6 +268,13 @@ export function statusTable(rows: StatusRow[], opts: { color: boolean; service?:
       ? '-'
       : String(r.port) + (r.forwards.length ? ` +${r.forwards.map((f) => f.relay_port).join(',')}` : ''),
     r.up ? 'up' : 'down',
+    ...(several
+      ? [
+          Object.entries(r.relays ?? {})
+            .map(([relay, st]) => `${relay}:${st}`)
+            .join(' ') || '-',
+        ]
+      : []),
     r.up_seconds !== null ? humanDuration(r.up_seconds) : '-',
     ...(seen ? [lastSeenCell(r, opts.now)] : []),
     ...(opts.service ? [r.service?.via ?? '-', r.service?.restarts != null ? String(r.service.restarts) : '-'] : []),

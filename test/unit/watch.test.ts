@@ -384,6 +384,31 @@ describe('relay-play-watch: one sample at a time', () => {
     assert.equal(parseWatchState(readFileSync(f('state/watch/state'), 'utf8')).get('rpi1')!.port, 22230);
   });
 
+  it('several relays: each watches only the devices that keep a tunnel to it', () => {
+    writeFileSync(
+      f('state/fleet.json'),
+      serializeFleet(
+        planFleetChanges(emptyFleet(), {
+          devices: Array.from({ length: 8 }, (_, i) => ({ name: `rpi${i + 1}`, explicitPort: 22221 + i })),
+          clients: [],
+          portBase: 22221,
+          relays: ['server', 'other'],
+          perDevice: 1,
+        }).state,
+      ),
+    );
+    const held = JSON.parse(readFileSync(f('state/fleet.json'), 'utf8')) as {
+      devices: Record<string, { relays: string[] }>;
+    };
+    const mine = Object.keys(held.devices).filter((d) => held.devices[d].relays.includes('server'));
+    const theirs = Object.keys(held.devices).filter((d) => !mine.includes(d));
+    assert.ok(mine.length && theirs.length, JSON.stringify(held));
+    sample(1000, []);
+    for (const d of mine) assert.equal(metric('relay_play_tunnel_up', d), 0, d);
+    for (const d of theirs) assert.equal(metric('relay_play_tunnel_up', d), undefined, `${d} is the other relay's`);
+    assert.equal(metric('relay_play_devices'), mine.length);
+  });
+
   it('no fleet state yet: nothing written, nothing fails', () => {
     rmSync(f('state/fleet.json'));
     assert.equal(sample(1000, []), '');

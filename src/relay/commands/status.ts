@@ -1,4 +1,4 @@
-// `relay-play status INVENTORY [--json] [-v]`: one connection to the relay, one check script (one round trip);
+// `relay-play status INVENTORY [--json] [-v]`: one connection to each relay, one check script (one round trip);
 // then the devices themselves are asked about their tunnel service — only those that are down
 // (directly: a down tunnel can't carry the question), or with -v every device, those that are up
 // through their tunnel if they can't be reached directly. In parallel, with a short timeout.
@@ -9,6 +9,7 @@ import {
   lastLogLine,
   parseProbe,
   statusScript,
+  mergeRelayRows,
   statusRows,
   statusTable,
   type StatusRow,
@@ -39,7 +40,7 @@ export async function statusCommand(
 ): Promise<number> {
   const inv = loadInventory(inventoryFile);
   prepareRelayInventory(inv);
-  const relay = inv.groups.get('relay')![0];
+  const relays = inv.groups.get('relay')!;
   const devices = inv.groups.get('devices') ?? [];
   const vars = (h: string) => inv.hosts.get(h)!.vars;
   const note = opts.verbose
@@ -48,36 +49,28 @@ export async function statusCommand(
   const connectOpts = { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys), connectTimeoutMs: 5_000, note };
   const relayConns = new Connections(vars, { ...connectOpts, connectTimeoutMs: 10_000 });
   // On a terminal, passphrases first: the devices' questions below run under a short deadline.
-  await relayConns.unlockKeys([relay, ...devices]);
+  await relayConns.unlockKeys([...relays, ...devices]);
   let deviceConns: Connections | undefined;
   let rows: StatusRow[];
+  let relayDown = false;
   try {
-    let fleet: FleetState;
-    try {
-      const conn = await relayConns.get(relay);
-      const check = async (ports: number[]) => {
-        const p = await conn.run(shScript(statusScript(), [FLEET_STATE_FILE, RUN_DIR, ...ports]), { become: true });
-        if (p.code !== 0) throw new UnreachableError(relay, `the status check failed on the relay: ${p.stderr.trim()}`);
-        return parseProbe(p.stdout);
-      };
-      // One round trip: the script reads the fleet state itself. Should it not find the device ports
-      // this finds in it (a state file written differently), ask again with the ports.
-      let probe = await check([]);
-      try {
-        fleet = parseFleet(probe.fleet);
-      } catch (e) {
-        throw new UnreachableError(relay, `cannot read ${FLEET_STATE_FILE} on the relay: ${(e as Error).message}`);
-      }
-      const ports = Object.values(fleet.devices)
-        .map((d) => d.port)
-        .sort((a, b) => a - b);
-      if (ports.join() !== [...probe.ports].sort((a, b) => a - b).join()) probe = await check(ports);
-      rows = statusRows(devices, fleet, probe);
-    } catch (e) {
-      if (!(e instanceof UnreachableError)) throw e;
-      process.stderr.write(`relay-play status: the relay ${relay}: ${e.message}\n`);
-      return 4;
-    }
+    // Every relay at once; with several, a relay that cannot be checked is said and the others answer.
+    const perRelay = await Promise.all(
+      relays.map(async (relay): Promise<{ relay: string; fleet?: FleetState; rows?: StatusRow[] }> => {
+        try {
+          return { relay, ...(await checkRelay(relayConns, relay, devices)) };
+        } catch (e) {
+          if (!(e instanceof UnreachableError)) throw e;
+          process.stderr.write(`relay-play status: the relay ${relay}: ${e.message}\n`);
+          return { relay };
+        }
+      }),
+    );
+    const reached = perRelay.filter((p) => p.rows);
+    if (!reached.length) return 4;
+    relayDown = reached.length < relays.length;
+    rows = relays.length > 1 ? mergeRelayRows(perRelay) : reached[0].rows!;
+    const fleet = reached[0].fleet!;
     // Down devices (and with -v all of them) that the inventory says how to reach: their own account.
     deviceConns = new Connections(
       vars,
@@ -86,8 +79,8 @@ export async function statusCommand(
         new Set(devices),
         vars,
         fleetTunnels(
-          [relay],
-          () => relayConns.get(relay),
+          reached.map((p) => p.relay),
+          (r) => relayConns.get(r),
           () => ({}),
           fleet,
         ),
@@ -113,7 +106,37 @@ export async function statusCommand(
         service: Boolean(opts.verbose),
       }),
     );
+  // A relay that could not be checked is news too: the same exit as a run that cannot reach a host.
+  if (relayDown) return 4;
   return rows.every((r) => r.up) ? 0 : EXIT_DOWN;
+}
+
+/** One relay's check: its fleet state, and a row per device as that relay sees its tunnel. */
+async function checkRelay(
+  relayConns: Connections,
+  relay: string,
+  devices: string[],
+): Promise<{ fleet: FleetState; rows: StatusRow[] }> {
+  const conn = await relayConns.get(relay);
+  const check = async (ports: number[]) => {
+    const p = await conn.run(shScript(statusScript(), [FLEET_STATE_FILE, RUN_DIR, ...ports]), { become: true });
+    if (p.code !== 0) throw new UnreachableError(relay, `the status check failed on the relay: ${p.stderr.trim()}`);
+    return parseProbe(p.stdout);
+  };
+  // One round trip: the script reads the fleet state itself. Should it not find the device ports
+  // this finds in it (a state file written differently), ask again with the ports.
+  let probe = await check([]);
+  let fleet: FleetState;
+  try {
+    fleet = parseFleet(probe.fleet);
+  } catch (e) {
+    throw new UnreachableError(relay, `cannot read ${FLEET_STATE_FILE} on the relay: ${(e as Error).message}`);
+  }
+  const ports = Object.values(fleet.devices)
+    .map((d) => d.port)
+    .sort((a, b) => a - b);
+  if (ports.join() !== [...probe.ports].sort((a, b) => a - b).join()) probe = await check(ports);
+  return { fleet, rows: statusRows(devices, fleet, probe) };
 }
 
 async function askDevice(r: StatusRow, conns: Connections, unit: string): Promise<void> {

@@ -312,7 +312,7 @@ async function confirmTunnel(
   const armedAt = Date.now();
   const why = await confirmUp(ctx, which, f.invocation, token, armedAt + timeoutS * 1000 - (token ? MARGIN_MS : 0));
   const { unit } = which;
-  const through = which.relay ? ` through ${which.relay}` : ' through the relay';
+  const through = ` through the relay${which.relay ? ` ${which.relay}` : ''}`;
   if (why === undefined) return { result: { tunnel: 'confirmed' } };
 
   const head = `the tunnel did not come up${through} within ${timeoutS} s (${why})`;
