@@ -203,7 +203,7 @@ export const relay_fleet: Module<FleetArgs, 'state'> = {
     // Every relay sets the same device and client facts: each plans from the same merged state.
     const endpoints = relayEndpoints(args, ctx.host, next, relayHostKey);
     for (const d of devices) {
-      const relays = tunnelRelays(d, endpoints);
+      const relays = tunnelRelays(d, endpoints, args.hostvars[d.name]);
       facts[d.name] = {
         tunnel_port: d.port,
         tunnel_forwards: forwardEntries(d.name, d),
@@ -302,12 +302,17 @@ function relayEndpoints(args: FleetArgs, me: string, next: FleetState, myKey: st
  * A device's tunnels, one per relay it holds a tunnel to (inventory order): the relay, and its unit on the
  * device (relays.ts) with the suffix that names that unit's files (pinned key, rollback).
  */
-export function tunnelRelays(d: DeviceEntry, endpoints: RelayEndpoint[]) {
+export function tunnelRelays(d: DeviceEntry, endpoints: RelayEndpoint[], own: Record<string, unknown> = {}) {
   const mine = d.relays ?? endpoints.map((e) => e.name);
   return endpoints
     .filter((e) => mine.includes(e.name))
-    .map((e) => {
+    .map((e, i) => {
       const unit = tunnelUnitName(e.name, d.first_relay);
-      return { ...e, unit, suffix: unit === 'relay-tunnel.service' ? '' : `-${e.name}` };
+      // The device's own relay_address / relay_ssh_port (the inventory's, or its first relay's) for its first relay.
+      const where =
+        i === 0 && own.relay_address !== undefined
+          ? { address: String(own.relay_address), ssh_port: Number(own.relay_ssh_port ?? e.ssh_port) }
+          : {};
+      return { ...e, ...where, unit, suffix: unit === 'relay-tunnel.service' ? '' : `-${e.name}` };
     });
 }
