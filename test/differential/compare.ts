@@ -59,6 +59,13 @@ export interface RunJson {
   stats: Record<string, Record<string, number>>;
 }
 
+/**
+ * Ansible's pointer at the YAML source that it appends to a message ("The error appears to be in
+ * 'FILE': line N, column M ..." and the offending lines): where relay-play gives file:line in its own
+ * words. The message before it is compared.
+ */
+const SOURCE_POINTER = /\n\nThe error appears to be in '[\s\S]*$/;
+
 /** `v` without the allowed and internal fields, at every depth. */
 export function normalize(v: unknown, allowed: Record<string, string> = ALLOWED): unknown {
   // A line masked away entirely (a *_lines element) is dropped.
@@ -69,7 +76,7 @@ export function normalize(v: unknown, allowed: Record<string, string> = ALLOWED)
     for (const [k, x] of Object.entries(v)) if (!internal(k) && !(k in allowed)) out[k] = normalize(x, allowed);
     return out;
   }
-  if (typeof v === 'string') return masked(v);
+  if (typeof v === 'string') return masked(v.replace(SOURCE_POINTER, ''));
   return v;
 }
 

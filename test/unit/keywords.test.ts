@@ -34,7 +34,9 @@ const said = (out: string, host = 'h1') =>
     .map((m) => JSON.parse(m[1]).msg)
     .filter((m) => m !== undefined);
 
-const play = (tasks: unknown[], extra: Record<string, unknown> = {}) => [{ hosts: 'h1', tasks, ...extra }];
+const play = (tasks: unknown[], extra: Record<string, unknown> = {}) => [
+  { hosts: 'h1', gather_facts: false, tasks, ...extra },
+];
 
 describe('include_tasks / import_tasks / import_role', () => {
   it("brings the file's tasks in, with the include's when, vars and tags", () => {
@@ -316,7 +318,7 @@ describe('run_once, delegate_to, check_mode, gather_facts, assert, fail', () => 
     assert.equal(existsSync(b), false);
   });
 
-  it("delegate_to: localhost runs here with the host's variables; only localhost is accepted", () => {
+  it("delegate_to: localhost runs here, another host through its connection, with the host's variables", () => {
     const r = run(
       play([
         { name: 'd', command: 'echo {{ inventory_hostname }}', delegate_to: 'localhost', register: 'd' },
@@ -325,9 +327,19 @@ describe('run_once, delegate_to, check_mode, gather_facts, assert, fail', () => 
       '-v',
     );
     assert.deepEqual(said(r.out), ['h1']);
-    const bad = run(play([{ name: 'd', command: 'true', delegate_to: 'h2' }]));
-    assert.equal(bad.code, 4);
-    assert.match(bad.err, /delegate_to: "h2" is not supported \(only localhost\)/);
+    // Any inventory host: its connection, this host's variables.
+    const other = run(
+      play([
+        { name: 'd', command: 'echo {{ inventory_hostname }}', delegate_to: 'h2', register: 'd' },
+        { name: 's', debug: { msg: '{{ d.stdout }}' } },
+      ]),
+      '-v',
+    );
+    assert.equal(other.code, 0, other.all);
+    assert.deepEqual(said(other.out), ['h1']);
+    const bad = run(play([{ name: 'd', command: 'true', delegate_to: 'nosuchhost' }]));
+    assert.equal(bad.code, 2);
+    assert.match(bad.all, /delegate_to: "nosuchhost" is not a host of the inventory/);
   });
 
   it('gather_facts: true gives the common ansible_* facts', () => {

@@ -3,7 +3,7 @@
 // play and task keywords. Each expectation is what ansible-playbook 2.14 does with the same playbook.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -132,5 +132,122 @@ describe('exit codes as ansible-playbook', () => {
     assert.equal(run(play([{ command: 'true', shell: 'true' }])).code, 4);
     assert.equal(run('- hosts: h1\n  tasks: [\n').code, 4);
     assert.equal(run(play([{ file: { path: '/tmp/x', mod: '0644' } }])).code, 2);
+  });
+});
+
+describe('plays', () => {
+  it('vars as a list, vars_files (first found), import_playbook with its vars', () => {
+    writeFileSync(join(dir, 'v1.yml'), 'from_file: one\n');
+    writeFileSync(join(dir, 'imp.yml'), stringify(play([{ name: 'imported', debug: { msg: '{{ marker }}' } }])));
+    const r = run([
+      {
+        hosts: 'h1',
+        gather_facts: false,
+        vars: [{ a: 1 }, { b: '{{ a + 1 }}' }],
+        vars_files: [['missing.yml', 'v1.yml']],
+        tasks: [{ name: 'v', debug: { msg: '{{ a }} {{ b }} {{ from_file }}' } }],
+      },
+      { import_playbook: 'imp.yml', vars: { marker: 'm' } },
+    ]);
+    assert.equal(r.code, 0, r.all);
+    assert.equal(results(r.json).v.msg, '1 2 one');
+    assert.equal(results(r.json).imported.msg, 'm');
+  });
+
+  it('gather_facts defaults to true, as in Ansible; vars_prompt is refused', () => {
+    const r = run([{ hosts: 'h1', tasks: [{ name: 'f', debug: { msg: '{{ ansible_facts.hostname is defined }}' } }] }]);
+    assert.equal(r.code, 0, r.all);
+    assert.equal(results(r.json)['Gathering Facts'].action, 'gather_facts');
+    assert.equal(results(r.json).f.msg, true);
+    const p = run([{ hosts: 'h1', vars_prompt: [{ name: 'x' }], tasks: [] }]);
+    assert.equal(p.code, 4);
+    assert.match(p.all, /vars_prompt is not supported/);
+  });
+
+  it('serial makes batches; any_errors_fatal stops every host; meta end_play ends the play for all', () => {
+    const r = run([
+      {
+        hosts: 'all',
+        gather_facts: false,
+        serial: 1,
+        tasks: [{ name: 'b', debug: { msg: '{{ ansible_play_batch | default(play_hosts) | length }}' } }],
+      },
+    ]);
+    assert.equal(r.code, 0, r.all);
+    assert.equal(results(r.json, 'h2').b.msg, 1);
+    const f = run([
+      {
+        hosts: 'all',
+        gather_facts: false,
+        any_errors_fatal: true,
+        tasks: [
+          { name: 'fail on h1', fail: { msg: 'x' }, when: "inventory_hostname == 'h1'" },
+          { name: 'after', debug: { msg: 'after' } },
+        ],
+      },
+    ]);
+    assert.equal(f.code, 2, f.all);
+    assert.equal(results(f.json, 'h2').after, undefined);
+    const e = run([
+      {
+        hosts: 'all',
+        gather_facts: false,
+        tasks: [
+          { meta: 'end_play', when: "inventory_hostname == 'h1'" },
+          { name: 'after', debug: { msg: 'x' } },
+        ],
+      },
+    ]);
+    assert.equal(e.code, 0, e.all);
+    assert.equal(results(e.json, 'h2').after, undefined);
+  });
+});
+
+describe('tasks', () => {
+  it('until/retries, environment, meta flush_handlers, group_by into a later play', () => {
+    const f = join(dir, 'until-count');
+    const r = run([
+      {
+        hosts: 'h1',
+        gather_facts: false,
+        tasks: [
+          { name: 'u', shell: `echo x >> ${f}; wc -l < ${f}`, register: 'c', until: 'c.stdout | int >= 3', delay: 0 },
+          { name: 'e', shell: 'echo $X', environment: { X: 'set' } },
+          { name: 'n', command: 'true', notify: 'h' },
+          { meta: 'flush_handlers' },
+          { name: 'after flush', debug: { msg: 'a' } },
+          { name: 'g', group_by: { key: 'made' } },
+        ],
+        handlers: [{ name: 'h', debug: { msg: 'handled' } }],
+      },
+      { hosts: 'made', gather_facts: false, tasks: [{ name: 'in made', debug: { msg: 'yes' } }] },
+    ]);
+    assert.equal(r.code, 0, r.all);
+    const got = results(r.json);
+    assert.equal(got.u.attempts, 3);
+    assert.equal(got.e.stdout, 'set');
+    const names = r.json!.plays[0].tasks.map((t) => t.task.name);
+    assert.ok(names.indexOf('h') < names.indexOf('after flush'), names.join(', '));
+    assert.equal(got['in made'].msg, 'yes');
+  });
+
+  it("a role's meta/main.yml dependencies run first, once per play", () => {
+    const roles = join(dir, 'roles');
+    for (const [name, deps] of [
+      ['base', []],
+      ['app', ['base']],
+      ['web', ['base', { role: 'app' }]],
+    ] as const) {
+      mkdirSync(join(roles, name, 'tasks'), { recursive: true });
+      mkdirSync(join(roles, name, 'meta'), { recursive: true });
+      writeFileSync(join(roles, name, 'tasks', 'main.yml'), stringify([{ name, debug: { msg: name } }]));
+      writeFileSync(join(roles, name, 'meta', 'main.yml'), stringify({ dependencies: deps }));
+    }
+    const r = run([{ hosts: 'h1', gather_facts: false, roles: ['web'] }]);
+    assert.equal(r.code, 0, r.all);
+    assert.deepEqual(
+      r.json!.plays[0].tasks.map((t) => t.task.name),
+      ['base : base', 'app : app', 'web : web'],
+    );
   });
 });

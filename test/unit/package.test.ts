@@ -71,7 +71,7 @@ describe('npm pack', () => {
       // A task, and a handler it notifies: the trip's script, and the pending markers' three.
       writeFileSync(
         join(dir, 'play.yaml'),
-        '- hosts: all\n  tasks:\n    - {name: say, command: echo hi, notify: h}\n  handlers:\n    - {name: h, command: echo handled}\n',
+        '- hosts: all\n  gather_facts: false\n  tasks:\n    - {name: say, command: echo hi, notify: h}\n  handlers:\n    - {name: h, command: echo handled}\n',
       );
       const run = () =>
         spawnSync(process.execPath, [join(pkg, 'bin', 'relay-play.js'), 'run', 'play.yaml', '-i', 'inventory.yaml'], {

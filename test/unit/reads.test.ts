@@ -306,7 +306,7 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
     const inv = join(dir, 'inventory.yaml');
     writeFileSync(inv, stringify({ all: { hosts: { here: { ansible_connection: 'local' } } } }));
     const pb = join(dir, 'pb.yaml');
-    writeFileSync(pb, stringify([tasks, ...laterPlays].map((t) => ({ hosts: 'all', tasks: t }))));
+    writeFileSync(pb, stringify([tasks, ...laterPlays].map((t) => ({ hosts: 'all', gather_facts: false, tasks: t }))));
     const r = spawnSync(process.execPath, [CLI, 'run', pb, '-i', inv, '-v'], {
       encoding: 'utf8',
       env: { ...process.env, RELAY_PLAY_TRACE: '1', ...counter.env },
@@ -426,11 +426,13 @@ describe('a playbook on this machine (ansible_connection: local)', () => {
         {
           name: 'first',
           hosts: 'slow',
+          gather_facts: false,
           tasks: [{ name: 'wait', debug: { msg: '{{ item }}' }, loop: [1, 2], loop_control: { pause: 0.4 } }],
         },
         {
           name: 'second',
           hosts: 'here',
+          gather_facts: false,
           tasks: [
             { name: 'find a', stat: { path: a }, register: 'found' },
             { name: 'read what was found', slurp: { src: '{{ found.stat.path }}' }, register: 'c' },

@@ -31,7 +31,10 @@ export function listing(
       );
     }
     if (what.tasks) {
-      lines.push('    tasks:', ...play.tasks.map((t) => `      ${t.name}\t${tagsOf(t.tags)}`));
+      lines.push(
+        '    tasks:',
+        ...play.tasks.filter((t) => !t.implicit).map((t) => `      ${t.name}\t${tagsOf(t.tags)}`),
+      );
     }
   });
   return lines.join('\n') + '\n';

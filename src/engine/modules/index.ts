@@ -29,6 +29,7 @@ import { sysctl } from './sysctl.js';
 import { known_hosts } from './known_hosts.js';
 import { find } from './find.js';
 import { fetch } from './fetch.js';
+import { add_host, group_by, include_vars, meta, set_stats } from './language.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
@@ -62,6 +63,11 @@ const builtin: Record<string, Module<any>> = {
   known_hosts,
   find,
   fetch,
+  meta,
+  group_by,
+  add_host,
+  include_vars,
+  set_stats,
 };
 
 export const builtinModules = new ModuleRegistry({

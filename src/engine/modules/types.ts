@@ -26,7 +26,7 @@ export interface PlanContext {
   /** How the host is connected now (`direct`, `local`, or an application's route name), once known. */
   via?: Via;
   /** Local file lookup for `src:` (role files/templates dir, then the playbook dir). */
-  resolveLocal(path: string, kind: 'files' | 'templates'): string;
+  resolveLocal(path: string, kind: 'files' | 'templates' | 'vars'): string;
   /** Render a Jinja template's text with the task's variables (template module, `.j2`). */
   render(text: string): string;
   /** Render a handlebars template's text (role templates `*.hbs`). */

@@ -26,9 +26,12 @@ export class JsonReporter implements Reporter {
     this.plays.push({ play: { name: play.name, id: `play-${this.plays.length}` }, tasks: [] });
   }
 
-  taskStart(): void {}
+  /** A task is listed once a host starts it (a meta task, as in Ansible's callback, with no host result). */
+  taskStart(_host: string, task: TaskDef): void {
+    this.entry(task);
+  }
 
-  taskResult(host: string, task: TaskDef, r: TaskResult): void {
+  private entry(task: TaskDef): JsonTask {
     const play = this.plays[this.plays.length - 1];
     let entry = this.taskIds.get(task);
     if (!entry) {
@@ -36,16 +39,24 @@ export class JsonReporter implements Reporter {
       this.taskIds.set(task, entry);
       play.tasks.push(entry);
     }
+    return entry;
+  }
+
+  taskResult(host: string, task: TaskDef, r: TaskResult): void {
+    const entry = this.entry(task);
     // As Ansible's json callback: the module the task ran.
     const out: Record<string, unknown> = {
       ...r.result,
       action: task.action ?? task.module,
       changed: changedOf(r),
     };
+    // A failure says whether it changed anything only when its result does; a meta task never does.
+    if (r.status === 'failed' || task.module === 'meta') delete out.changed;
+    if (r.status === 'failed' && r.result.changed !== undefined) out.changed = Boolean(r.result.changed);
     if (r.status === 'failed') out.failed = true;
     if (r.status === 'skipped') out.skipped = true;
     if (r.status === 'unreachable') out.unreachable = true;
-    if (this.opts.diff && r.diff.length) out.diff = r.diff;
+    if ((r.showDiff ?? this.opts.diff) && r.diff.length) out.diff = r.diff;
     entry.hosts[host] = out;
   }
 

@@ -57,7 +57,7 @@ export class ListrReporter implements Reporter {
     });
     if (r.status === 'changed' || r.status === 'failed' || r.status === 'unreachable' || this.opts.verbose > 0) {
       let text = resultLine(host, task, r);
-      if (this.opts.diff && r.diff.length) text += '\n' + diffText(r);
+      if ((r.showDiff ?? this.opts.diff) && r.diff.length) text += '\n' + diffText(r);
       if (this.opts.verbose > 0) text += '\n' + JSON.stringify(r.result);
       this.after.push(text);
     }

@@ -20,7 +20,7 @@ export class PlainReporter implements Reporter {
 
   taskResult(host: string, task: TaskDef, r: TaskResult): void {
     let out = resultLine(host, task, r) + '\n';
-    if (this.opts.diff && r.diff.length && r.status !== 'skipped') out += diffText(r) + '\n';
+    if ((r.showDiff ?? this.opts.diff) && r.diff.length && r.status !== 'skipped') out += diffText(r) + '\n';
     if (this.opts.verbose > 0) out += JSON.stringify(r.result) + '\n';
     this.write(out);
   }

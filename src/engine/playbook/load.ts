@@ -9,8 +9,10 @@ import { validateAt } from '../yaml/validate.js';
 import {
   blockSchema,
   includeRoleSchema,
+  importPlaybookSchema,
   includeTasksSchema,
   playbookSchema,
+  roleMetaSchema,
   playSchema,
   TASK_KEYS,
   taskListSchema,
@@ -49,15 +51,47 @@ export function loadPlaybook(file: string, opts: LoadOptions): Playbook {
 }
 
 function readPlaybook(file: string, opts: LoadOptions): Playbook {
+  const dir = dirname(resolve(file));
+  return { file, dir, plays: readPlays(file, opts, 0) };
+}
+
+/** What `import_playbook` hands the plays it brings in. */
+interface Imported {
+  vars: Record<string, unknown>;
+  tags: string[];
+  when: string[];
+}
+
+/** The plays of `file`, with those of the playbooks it imports (`import_playbook`) in their place. */
+function readPlays(file: string, opts: LoadOptions, depth: number, outer?: Imported): PlayDef[] {
   const src = loadYamlFile(file);
   const data = src.toJS();
   validateAt(playbookSchema, data, src, [], 'playbook (a list of plays)');
   const dir = dirname(resolve(file));
-  const rolesPath = [join(dir, 'roles'), join(dir, '..', 'roles'), ...(opts.rolesPath ?? [])];
-  const plays = (data as Record<string, unknown>[]).map((p, i) =>
-    loadPlay(p, src, [i], new PlayLoader(rolesPath, opts.modules)),
-  );
-  return { file, dir, plays };
+  const rolesPath = [join(dir, 'roles'), join(dir, '..', 'roles'), dir, ...(opts.rolesPath ?? [])];
+  return (data as Record<string, unknown>[]).flatMap((p, i) => {
+    const key = ['import_playbook', 'ansible.builtin.import_playbook'].find((k) => k in p);
+    if (!key) return [loadPlay(p, src, [i], new PlayLoader(rolesPath, opts.modules), outer)];
+    validateAt(importPlaybookSchema, p, src, [i], 'import_playbook');
+    if (depth >= 20)
+      throw new InputError('import_playbook nested more than 20 deep (does a playbook import itself?)', src.pos([i]));
+    const name = String(p[key]);
+    if (name.includes('{{'))
+      throw new InputError(
+        'import_playbook with a template in the file name is not supported',
+        src.pos([i, key]),
+        'name the playbook itself',
+      );
+    const target = isAbsolute(name) ? name : join(dir, name);
+    if (!existsSync(target))
+      throw new InputError(`import_playbook: playbook "${name}" not found`, src.pos([i, key]), `looked for ${target}`);
+    const here: Imported = {
+      vars: { ...(outer?.vars ?? {}), ...((p.vars as Record<string, unknown>) ?? {}) },
+      tags: [...(outer?.tags ?? []), ...asList(p.tags)],
+      when: [...(outer?.when ?? []), ...(conditions(p.when) ?? [])],
+    };
+    return readPlays(target, opts, depth + 1, here);
+  });
 }
 
 /** What a task list's tasks inherit from where they are written (block, include, role, play). */
@@ -73,12 +107,21 @@ interface Inherit {
   delegateTo?: string;
   runOnce?: boolean;
   checkMode?: boolean;
+  diff?: boolean;
+  ignoreUnreachable?: boolean;
+  /** Each level's `environment:`, outermost first. */
+  environment?: unknown[];
+  moduleDefaults?: Record<string, Record<string, unknown>>;
+  anyErrorsFatal?: boolean;
+  throttle?: number;
   blocks: BlockFrame[];
 }
 
 /** One play's loading: where roles are, the roles include_role/import_role brought in, block ids. */
 class PlayLoader {
   readonly extraRoles: LoadedRole[] = [];
+  /** Roles (with their parameters) already in the play: `roles:` and dependencies run once. */
+  readonly rolesRun = new Set<string>();
   private nextBlock = 0;
   private depth = 0;
   constructor(
@@ -116,61 +159,140 @@ const top = (role?: RoleDef, tags: string[] = [], when: string[] = []): Inherit 
 /** A keyword's boolean as Ansible reads it (`yes`, `no`, `true`, `False`, `on`...); undefined when unset. */
 const flag = (v: unknown): boolean | undefined => (v === undefined || v === null ? undefined : toBool(v));
 
-function loadPlay(p: Record<string, unknown>, src: YamlSource, path: YamlPath, loader: PlayLoader): PlayDef {
+/** `vars:` of a play, as a map or a list of maps (merged in order). */
+function varsOf(v: unknown): Record<string, unknown> {
+  if (Array.isArray(v)) return Object.assign({}, ...v.map((m) => (m ?? {}) as Record<string, unknown>));
+  return (v as Record<string, unknown>) ?? {};
+}
+
+/** `environment:` as a list of maps (a block's, then a task's, later winning), or a template text. */
+const environmentOf = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
+
+function loadPlay(
+  p: Record<string, unknown>,
+  src: YamlSource,
+  path: YamlPath,
+  loader: PlayLoader,
+  outer?: Imported,
+): PlayDef {
+  if ('vars_prompt' in p)
+    throw new InputError(
+      'vars_prompt is not supported: relay-play never stops to ask',
+      src.pos([...path, 'vars_prompt'], { key: true }),
+      "give the values in the play's vars, a vars_files file or the inventory",
+    );
   validateAt(playSchema, p, src, path, 'play');
   const hosts = asList(p.hosts).join(':');
-  const playTags = asList(p.tags);
+  const playTags = [...(outer?.tags ?? []), ...asList(p.tags)];
+  const base: Inherit = {
+    ...top(undefined, playTags, outer?.when ?? []),
+    become: flag(p.become),
+    becomeUser: p.become_user as string | undefined,
+    ignoreErrors: flag(p.ignore_errors),
+    ignoreUnreachable: flag(p.ignore_unreachable),
+    noLog: flag(p.no_log),
+    checkMode: flag(p.check_mode),
+    diff: flag(p.diff),
+    environment: environmentOf(p.environment),
+    moduleDefaults: moduleDefaultsOf(p.module_defaults),
+  };
+  // Unset stays unset: the host's ansible_become applies then (src/engine/runner/execute.ts).
+  delete base.become;
+  delete base.becomeUser;
   const roles: LoadedRole[] = [];
   const roleTasks: TaskDef[] = [];
   const roleHandlers: TaskDef[] = [];
   ((p.roles as unknown[]) ?? []).forEach((r, i) => {
-    const entry =
-      typeof r === 'string'
-        ? { role: r }
-        : (r as { role: string; tasks_from?: string; vars?: Record<string, unknown>; tags?: unknown; when?: unknown });
+    const { role: name, vars, tags, when, tasks_from: from, become, become_user: becomeUser, ...rest } = roleEntry(r);
     const role = loadRole(
-      entry.role,
-      entry.tasks_from ?? 'main',
+      name,
+      from ?? 'main',
       loader,
       src,
       [...path, 'roles', i],
-      top(undefined, [...playTags, ...asList(entry.tags)], conditions(entry.when) ?? []),
+      {
+        ...base,
+        tags: [...playTags, ...asList(tags)],
+        when: [...base.when, ...(conditions(when) ?? [])],
+        become: flag(become),
+        becomeUser: becomeUser as string | undefined,
+      },
+      { ...rest, ...varsOf(vars) },
     );
-    Object.assign(role.vars, entry.vars ?? {});
-    roles.push(role);
+    roles.push(...role.deps, role);
     roleTasks.push(...role.tasks);
-    roleHandlers.push(...role.handlers);
+    roleHandlers.push(...role.deps.flatMap((d) => d.handlers), ...role.handlers);
   });
-  const own = (key: string) => loadTasks(p[key], src, [...path, key], top(undefined, playTags), loader);
-  // gather_facts: true starts with setup (Ansible's default is true; relay-play gathers only when asked).
-  const facts = flag(p.gather_facts)
-    ? [loadTask({ name: 'Gathering Facts', setup: {}, tags: ['always'] }, src, path, top(undefined, playTags), loader)]
+  const own = (key: string) => loadTasks(p[key], src, [...path, key], base, loader);
+  // gather_facts (Ansible's default: yes) starts the play with setup: one round trip per host.
+  const gather = flag(p.gather_facts) ?? true;
+  const facts = gather
+    ? [
+        {
+          ...loadTask({ name: 'Gathering Facts', setup: {}, tags: ['always'] }, src, path, base, loader),
+          implicit: true,
+          action: 'gather_facts',
+        },
+      ]
     : [];
   const tasks = [...facts, ...own('pre_tasks'), ...roleTasks, ...own('tasks'), ...own('post_tasks')];
   // A role brought in more than once has its handlers once (they would all run on one notification).
   const seen = new Set(roles.map((r) => r.dir));
   const extraHandlers = loader.extraRoles.filter((r) => !seen.has(r.dir) && seen.add(r.dir)).flatMap((r) => r.handlers);
   const handlers = [...roleHandlers, ...extraHandlers, ...own('handlers')];
+  const serial = p.serial === undefined || p.serial === null ? [] : Array.isArray(p.serial) ? p.serial : [p.serial];
   return {
     name: String(p.name ?? hosts),
     hosts,
     tags: playTags,
-    gatherFacts: flag(p.gather_facts) === true,
-    vars: (p.vars as Record<string, unknown>) ?? {},
-    // Unset stays unset: the host's ansible_become applies then (src/engine/runner/execute.ts).
+    gatherFacts: gather,
+    vars: { ...(outer?.vars ?? {}), ...varsOf(p.vars) },
+    varsFiles: (p.vars_files as unknown[] | undefined) ?? [],
     become: flag(p.become),
     becomeUser: p.become_user as string | undefined,
-    roles: [...roles, ...loader.extraRoles].map(({ tasks: _t, handlers: _h, ...role }) => role),
+    roles: [...roles, ...loader.extraRoles].map(({ tasks: _t, handlers: _h, deps: _d, ...role }) => role),
     // Ansible's order: pre_tasks, roles, tasks, post_tasks.
     tasks,
     handlers,
+    strategy: (p.strategy as 'linear' | 'free' | undefined) ?? 'linear',
+    serial: serial.map((x) => (typeof x === 'number' ? x : String(x))),
+    maxFailPercentage: p.max_fail_percentage === undefined ? undefined : Number(p.max_fail_percentage),
+    anyErrorsFatal: flag(p.any_errors_fatal) === true,
+    order: (p.order as PlayDef['order'] | undefined) ?? 'inventory',
+    forceHandlers: flag(p.force_handlers) === true,
+    dir: dirname(resolve(src.file)),
     pos: src.pos(path),
     hostsPos: src.pos([...path, 'hosts']),
   };
 }
 
-type LoadedRole = RoleDef & { tasks: TaskDef[]; handlers: TaskDef[] };
+/** A `roles:` entry: a name, or a map with `role:` (or `name:`) and its keywords. */
+function roleEntry(r: unknown): Record<string, unknown> & { role: string; tasks_from?: string } {
+  if (typeof r === 'string') return { role: r };
+  const m = r as Record<string, unknown>;
+  return { ...m, role: String(m.role ?? m.name) };
+}
 
+/** `module_defaults:` — a map of module names (also `ansible.builtin.X`) to their default arguments. */
+function moduleDefaultsOf(v: unknown): Record<string, Record<string, unknown>> {
+  if (!v) return {};
+  const list = Array.isArray(v) ? v : [v];
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const m of list)
+    for (const [k, args] of Object.entries((m ?? {}) as Record<string, unknown>))
+      out[shortName(k)] = { ...(out[shortName(k)] ?? {}), ...((args ?? {}) as Record<string, unknown>) };
+  return out;
+}
+
+type LoadedRole = RoleDef & { tasks: TaskDef[]; handlers: TaskDef[]; deps: LoadedRole[] };
+
+/**
+ * A role: its defaults, vars, tasks (from `tasksFrom`) and handlers, and before it the roles its
+ * `meta/main.yml` lists under `dependencies` (each with the keywords and parameters written there, and
+ * what the role inherits). `params` (an entry's `vars:` and other keys) are its tasks' variables. Within
+ * a play, a role listed (or depended on) twice with the same parameters runs once, as in Ansible, unless
+ * its meta says `allow_duplicates: true`.
+ */
 function loadRole(
   name: string,
   tasksFrom: string,
@@ -178,13 +300,17 @@ function loadRole(
   src: YamlSource,
   path: YamlPath,
   inherit: Inherit,
+  params: Record<string, unknown> = {},
+  dedupe = true,
 ): LoadedRole {
   const { rolesPath } = loader;
-  const dir = rolesPath.map((p) => join(p, name)).find((d) => existsSync(d));
+  const dir = [...(inherit.role ? [join(inherit.role.dir, '..')] : []), ...rolesPath]
+    .map((p) => join(p, name))
+    .find((d) => existsSync(d));
   if (!dir) {
     throw new InputError(`role "${name}" not found`, src.pos(path), `looked in: ${rolesPath.join(', ')}`, EXIT.input);
   }
-  const role: LoadedRole = { name, dir, defaults: {}, vars: {}, tasks: [], handlers: [] };
+  const role: LoadedRole = { name, dir, defaults: {}, vars: {}, tasks: [], handlers: [], deps: [] };
   const file = (sub: string, base = 'main') =>
     [`${base}.yaml`, `${base}.yml`, base].map((f) => join(dir, sub, f)).find((f) => existsSync(f));
   for (const sub of ['defaults', 'vars'] as const) {
@@ -195,19 +321,71 @@ function loadRole(
     validateAt(varsFileSchema, v, vs, [], `role ${name} ${sub}`);
     role[sub] = (v as Record<string, unknown>) ?? {};
   }
+  const metaFile = file('meta');
+  const meta = metaFile ? loadYamlFile(metaFile) : undefined;
+  const metaData = (meta?.toJS() ?? {}) as { dependencies?: unknown[]; allow_duplicates?: unknown };
+  if (meta) validateAt(roleMetaSchema, metaData, meta, [], `role ${name} meta`);
+  const key = `${dir}\0${tasksFrom}\0${JSON.stringify(params)}`;
+  const duplicate = dedupe && flag(metaData.allow_duplicates) !== true && loader.rolesRun.has(key);
+  loader.rolesRun.add(key);
+  const mine: Inherit = { ...inherit, role, vars: { ...inherit.vars, ...params } };
+  if (meta && !duplicate)
+    (metaData.dependencies ?? []).forEach((d, i) => {
+      const entry = roleEntry(d);
+      const { role: depName, vars, tags, when, tasks_from: from, become, become_user: becomeUser, ...rest } = entry;
+      const dep = loadRole(
+        depName,
+        from ?? 'main',
+        loader,
+        meta,
+        ['dependencies', i],
+        {
+          ...inherit,
+          role,
+          tags: [...inherit.tags, ...asList(tags)],
+          when: [...inherit.when, ...(conditions(when) ?? [])],
+          become: flag(become) ?? inherit.become,
+          becomeUser: (becomeUser as string | undefined) ?? inherit.becomeUser,
+        },
+        { ...rest, ...varsOf(vars) },
+        dedupe,
+      );
+      role.deps.push(...dep.deps, dep);
+      role.tasks.push(...dep.tasks);
+    });
   for (const sub of ['tasks', 'handlers'] as const) {
     const f = file(sub, sub === 'tasks' ? tasksFrom : 'main');
     if (!f && sub === 'tasks' && tasksFrom !== 'main')
       throw new InputError(`role "${name}" has no tasks/${tasksFrom}.yaml`, src.pos(path), 'check tasks_from');
     if (!f) continue;
+    if (sub === 'tasks' && duplicate) continue;
     const ts = loadYamlFile(f);
     const list = ts.toJS() ?? [];
-    role[sub] = loadTasks(list, ts, [], sub === 'tasks' ? { ...inherit, role } : top(role), loader);
+    role[sub].push(...loadTasks(list, ts, [], sub === 'tasks' ? mine : top(role), loader));
   }
   return role;
 }
 
 const TASK_KEY_NAMES = new Set(Object.keys(TASK_KEYS));
+/** The `with_*` loops (Ansible's lookups of the same names): src/engine/runner/loops.ts. */
+export const WITH_LOOPS = new Set(
+  [
+    'items',
+    'list',
+    'dict',
+    'together',
+    'sequence',
+    'nested',
+    'cartesian',
+    'subelements',
+    'indexed_items',
+    'flattened',
+    'fileglob',
+    'first_found',
+    'random_choice',
+    'lines',
+  ].map((k) => `with_${k}`),
+);
 const INCLUDES = ['include_tasks', 'import_tasks', 'include_role', 'import_role'];
 
 function loadTasks(list: unknown, src: YamlSource, path: YamlPath, inherit: Inherit, loader: PlayLoader): TaskDef[] {
@@ -243,6 +421,12 @@ function inheritFrom(t: Record<string, unknown>, inherit: Inherit): Inherit {
     delegateTo: (t.delegate_to as string | undefined) ?? inherit.delegateTo,
     runOnce: flag(t.run_once) ?? inherit.runOnce,
     checkMode: flag(t.check_mode) ?? inherit.checkMode,
+    diff: flag(t.diff) ?? inherit.diff,
+    ignoreUnreachable: flag(t.ignore_unreachable) ?? inherit.ignoreUnreachable,
+    environment: [...(inherit.environment ?? []), ...environmentOf(t.environment)],
+    moduleDefaults: { ...(inherit.moduleDefaults ?? {}), ...moduleDefaultsOf(t.module_defaults) },
+    anyErrorsFatal: flag(t.any_errors_fatal) ?? inherit.anyErrorsFatal,
+    throttle: t.throttle === undefined ? inherit.throttle : Number(t.throttle),
   };
 }
 
@@ -308,8 +492,16 @@ function loadInclude(
           src.pos(at),
           'name the role itself',
         );
-      const role = loadRole(spec.name, (spec.tasks_from ?? 'main').replace(/\.ya?ml$/, ''), loader, src, at, base);
-      Object.assign(role.vars, spec.vars ?? {});
+      const role = loadRole(
+        spec.name,
+        (spec.tasks_from ?? 'main').replace(/\.ya?ml$/, ''),
+        loader,
+        src,
+        at,
+        base,
+        spec.vars ?? {},
+        false,
+      );
       loader.extraRoles.push(role);
       return role.tasks;
     }
@@ -336,7 +528,7 @@ function loadInclude(
 /** Ansible's free-form modules: their text is a command, with only the command options taken from it. */
 const FREE_FORM = new Set(['command', 'shell', 'raw', 'script']);
 /** Modules that take words other than `key=value` (relay-play's free-form modules read them as `_raw`). */
-const RAW_PARAMS = new Set([...FREE_FORM, 'set_fact', 'debug']);
+const RAW_PARAMS = new Set([...FREE_FORM, 'set_fact', 'debug', 'meta', 'include_vars', 'group_by', 'add_host']);
 
 /** `ansible.builtin.copy` and `ansible.legacy.copy` are `copy`; other collections keep their names. */
 const shortName = (k: string) => k.replace(/^ansible\.(builtin|legacy)\./, '');
@@ -482,9 +674,13 @@ function loadTask(
   loader: PlayLoader,
 ): TaskDef {
   const role = inherit.role;
-  const { key: modKey, mod, written, args, local } = moduleAndArgs(t, src, path, loader.modules);
+  const { key: modKey, mod, written, args: given, local } = moduleAndArgs(t, src, path, loader.modules);
+  // module_defaults of the play, block or task: under the arguments the task writes.
+  const defaults = inherit.moduleDefaults?.[shortName(mod)];
+  const args =
+    defaults && given && typeof given === 'object' && !Array.isArray(given) ? { ...defaults, ...given } : given;
   validateAt(taskSchema, t, src, path, 'task');
-  const loops = ['loop', 'with_items', 'with_list', 'with_dict', 'with_together'].filter((k) => k in t);
+  const loops = Object.keys(t).filter((k) => k === 'loop' || WITH_LOOPS.has(k));
   if (loops.length > 1)
     throw new InputError(
       `a task has one loop, not ${loops.join(' and ')}`,
@@ -492,13 +688,6 @@ function loadTask(
       'keep one of them',
     );
   const delegate = local ? 'localhost' : ((t.delegate_to as string | undefined) ?? inherit.delegateTo);
-  if (delegate !== undefined && !['localhost', '127.0.0.1'].includes(delegate)) {
-    throw new InputError(
-      `delegate_to: "${delegate}" is not supported (only localhost)`,
-      src.pos([...path, 'delegate_to']),
-      'run the task in a play for that host instead',
-    );
-  }
   const name = String(t.name ?? written);
   const action = written;
   const lc =
@@ -513,14 +702,7 @@ function loadTask(
     args,
     when: [...inherit.when, ...(conditions(t.when) ?? [])],
     loop: loopKey ? t[loopKey] : undefined,
-    loopWith:
-      loopKey === 'with_items'
-        ? 'items'
-        : loopKey === 'with_dict'
-          ? 'dict'
-          : loopKey === 'with_together'
-            ? 'together'
-            : 'loop',
+    loopWith: loopKey && loopKey !== 'loop' ? loopKey.slice('with_'.length) : 'loop',
     loopControl: {
       loopVar: lc.loop_var ?? 'item',
       indexVar: lc.index_var,
@@ -541,9 +723,18 @@ function loadTask(
     role,
     tags: [...new Set([...inherit.tags, ...asList(t.tags)])],
     blocks: inherit.blocks,
-    delegateTo: delegate === undefined ? undefined : 'localhost',
+    delegateTo: delegate === undefined || delegate === null ? undefined : String(delegate),
+    delegateFacts: flag(t.delegate_facts) === true,
     runOnce: flag(t.run_once) ?? Boolean(inherit.runOnce),
     checkMode: flag(t.check_mode) ?? inherit.checkMode,
+    diff: flag(t.diff) ?? inherit.diff,
+    until: conditions(t.until),
+    retries: t.retries === undefined ? undefined : Number(t.retries),
+    delay: t.delay === undefined ? undefined : Number(t.delay),
+    environment: [...(inherit.environment ?? []), ...environmentOf(t.environment)],
+    ignoreUnreachable: flag(t.ignore_unreachable) ?? Boolean(inherit.ignoreUnreachable),
+    anyErrorsFatal: flag(t.any_errors_fatal) ?? inherit.anyErrorsFatal,
+    throttle: t.throttle === undefined ? inherit.throttle : Number(t.throttle),
     pos: src.pos(path),
     src,
     path: [...path, modKey],
@@ -552,16 +743,7 @@ function loadTask(
 
 /** Ansible task keywords relay-play does not have, and what to do instead. */
 const UNSUPPORTED_KEYS: Record<string, string> = {
-  until: 'retries are not supported: make the task idempotent, or use a command with its own retry loop',
-  retries: 'retries are not supported',
-  delay: 'retries are not supported',
-  environment: 'set variables in the command itself (shell: "FOO=1 cmd")',
   async: 'async tasks are not supported',
   poll: 'async tasks are not supported',
   include: 'use include_tasks or import_tasks',
-  include_vars: "put the variables in vars:, the inventory or the role's vars/main.yaml",
-  with_fileglob: 'list the files in a loop instead',
-  with_sequence: 'use loop: "{{ range(1, n + 1) | list }}"',
-  with_subelements: 'use loop with subelements written out',
-  with_nested: 'use loop with product() written out as a list',
 };

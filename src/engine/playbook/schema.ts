@@ -32,15 +32,46 @@ const condition = {
   anyOf: [{ type: ['string', 'boolean'] }, { type: 'array', items: { type: ['string', 'boolean'] } }],
 };
 
+const intOrTemplate = {
+  anyOf: [
+    { type: 'integer', minimum: 0 },
+    { type: 'string', pattern: '^(\\d+|.*\\{\\{.*)$' },
+  ],
+};
+
+/** Keywords of a play, a block, an include or a task alike (each level's own, inherited below it). */
+const commonKeys = {
+  environment: { anyOf: [{ type: 'object' }, { type: 'string' }, { type: 'array' }] },
+  diff: flag,
+  ignore_unreachable: flag,
+  module_defaults: { anyOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] },
+  any_errors_fatal: flag,
+  throttle: intOrTemplate,
+};
+
 /** Keys a task may carry besides its one module. */
 export const TASK_KEYS = {
   name: { type: 'string' },
   when: condition,
   loop: { anyOf: [{ type: 'array' }, { type: 'string' }] },
-  with_items: { anyOf: [{ type: 'array' }, { type: 'string' }] },
-  with_list: { anyOf: [{ type: 'array' }, { type: 'string' }] },
-  with_dict: { anyOf: [{ type: 'object' }, { type: 'string' }] },
-  with_together: { anyOf: [{ type: 'array' }, { type: 'string' }] },
+  ...Object.fromEntries(
+    [
+      'items',
+      'list',
+      'dict',
+      'together',
+      'sequence',
+      'nested',
+      'cartesian',
+      'subelements',
+      'indexed_items',
+      'flattened',
+      'fileglob',
+      'first_found',
+      'random_choice',
+      'lines',
+    ].map((k) => [`with_${k}`, {}]),
+  ),
   loop_control: {
     type: 'object',
     properties: {
@@ -69,6 +100,11 @@ export const TASK_KEYS = {
   args: { type: ['object', 'string'] },
   action: { type: ['object', 'string'] },
   local_action: { type: ['object', 'string'] },
+  until: condition,
+  retries: intOrTemplate,
+  delay: intOrTemplate,
+  delegate_facts: flag,
+  ...commonKeys,
 } as const;
 
 /** Keywords a block or an include hands down to the tasks in it. */
@@ -83,6 +119,7 @@ const inheritedKeys = {
   delegate_to: { type: 'string' },
   run_once: flag,
   check_mode: flag,
+  ...commonKeys,
 };
 
 /** Keys of a block (`block:` with `rescue:`/`always:`): its tasks, and what they inherit. */
@@ -152,43 +189,98 @@ export const taskSchema = { type: 'object', properties: TASK_KEYS };
 
 export const taskListSchema = { type: 'array', items: { type: 'object' } };
 
+const roleEntrySchema = {
+  anyOf: [
+    { type: 'string' },
+    {
+      type: 'object',
+      properties: {
+        role: { type: 'string' },
+        name: { type: 'string' },
+        vars: { type: ['object', 'array'] },
+        tasks_from: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+        tags: stringOrList,
+        when: condition,
+        become: flag,
+        become_user: { type: 'string' },
+      },
+      anyOf: [{ required: ['role'] }, { required: ['name'] }],
+    },
+  ],
+};
+
 export const playSchema = {
   type: 'object',
   properties: {
     name: { type: 'string' },
     hosts: stringOrList,
-    vars: { type: 'object' },
+    vars: { anyOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }, { type: 'null' }] },
+    vars_files: { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } },
     become: flag,
     become_user: { type: 'string' },
     gather_facts: flag,
     tags: stringOrList,
-    roles: {
-      type: 'array',
-      items: {
-        anyOf: [
-          { type: 'string' },
-          {
-            type: 'object',
-            properties: {
-              role: { type: 'string' },
-              vars: { type: 'object' },
-              tasks_from: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
-              tags: stringOrList,
-              when: condition,
-            },
-            required: ['role'],
-            additionalProperties: false,
-          },
-        ],
-      },
-    },
+    roles: { type: 'array', items: roleEntrySchema },
     pre_tasks: taskListSchema,
     tasks: taskListSchema,
     post_tasks: taskListSchema,
     handlers: taskListSchema,
+    strategy: { enum: ['linear', 'free'] },
+    serial: {
+      anyOf: [
+        { type: 'integer', minimum: 0 },
+        { type: 'string', pattern: '^\\d+%?$' },
+        {
+          type: 'array',
+          items: {
+            anyOf: [
+              { type: 'integer', minimum: 0 },
+              { type: 'string', pattern: '^\\d+%?$' },
+            ],
+          },
+        },
+      ],
+    },
+    max_fail_percentage: {
+      anyOf: [
+        { type: 'number', minimum: 0, maximum: 100 },
+        { type: 'string', pattern: '^\\d+(\\.\\d+)?$' },
+      ],
+    },
+    order: { enum: ['inventory', 'reverse_inventory', 'sorted', 'reverse_sorted', 'shuffle'] },
+    ignore_errors: flag,
+    no_log: flag,
+    check_mode: flag,
+    force_handlers: flag,
+    ...commonKeys,
   },
   required: ['hosts'],
   additionalProperties: false,
+};
+
+/** `- import_playbook: other.yml` in a playbook's list of plays. */
+export const importPlaybookSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    import_playbook: { type: 'string', minLength: 1 },
+    'ansible.builtin.import_playbook': { type: 'string', minLength: 1 },
+    vars: { type: 'object' },
+    tags: stringOrList,
+    when: condition,
+  },
+  additionalProperties: false,
+};
+
+/** A role's `meta/main.yml`. */
+export const roleMetaSchema = {
+  anyOf: [
+    { type: 'null' },
+    {
+      type: 'object',
+      properties: { dependencies: { type: 'array', items: roleEntrySchema }, allow_duplicates: flag },
+    },
+  ],
 };
 
 export const playbookSchema = { type: 'array', minItems: 1, items: { type: 'object' } };
@@ -207,5 +299,7 @@ export function engineSchemas(): object[] {
     blockSchema,
     includeTasksSchema,
     includeRoleSchema,
+    importPlaybookSchema,
+    roleMetaSchema,
   ];
 }

@@ -36,8 +36,8 @@ export interface TaskDef {
   args: unknown;
   when: string[];
   loop?: unknown;
-  /** How `loop` is turned into items: as it is (loop, with_list), flattened (with_items), a dict's items, zipped lists. */
-  loopWith: 'loop' | 'items' | 'dict' | 'together';
+  /** How `loop` is turned into items: `loop` as it is, or the `with_*` lookup of that name (src/engine/runner/loops.ts). */
+  loopWith: string;
   loopControl: LoopControl;
   register?: string;
   notify: string[];
@@ -54,8 +54,21 @@ export interface TaskDef {
   tags: string[];
   /** Enclosing blocks, outermost first. */
   blocks: BlockFrame[];
-  /** Only "localhost": the task runs on this machine, with the host's variables. */
+  /** The host the task runs on instead (a template), with the host's variables; localhost is this machine. */
   delegateTo?: string;
+  /** Facts the delegated task sets go to the host it ran on. */
+  delegateFacts?: boolean;
+  diff?: boolean;
+  until?: string[];
+  retries?: number;
+  delay?: number;
+  /** Each level's `environment:` (play, blocks, task), outermost first: merged, later winning. */
+  environment: unknown[];
+  ignoreUnreachable: boolean;
+  anyErrorsFatal?: boolean;
+  throttle?: number;
+  /** The play's implicit fact gathering (never listed by --list-tasks). */
+  implicit?: boolean;
   runOnce: boolean;
   /** check_mode: false runs the task for real under --check (true: as in check mode always). */
   checkMode?: boolean;
@@ -71,6 +84,17 @@ export interface PlayDef {
   tags: string[];
   gatherFacts: boolean;
   vars: Record<string, unknown>;
+  /** `vars_files`: file names (templates), or lists of them of which the first found is read. */
+  varsFiles: unknown[];
+  strategy: 'linear' | 'free';
+  /** Batches: numbers, or percentages ("30%"); the last repeats. Empty: one batch. */
+  serial: (number | string)[];
+  maxFailPercentage?: number;
+  anyErrorsFatal: boolean;
+  order: 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_sorted' | 'shuffle';
+  forceHandlers: boolean;
+  /** The directory of the playbook file the play is written in. */
+  dir: string;
   /** Unset when the play does not say: the host's ansible_become decides. */
   become?: boolean;
   becomeUser?: string;

@@ -8,7 +8,8 @@ import { argProblems } from '../modules/args.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { ConfirmContext, Facts, Module, Plan, PlanContext, Read } from '../modules/types.js';
 import { RAW, evalExpr, markRaw, parseExpr, resolveValue, scopeOf, truthy } from '../template/expr.js';
-import { renderDeep, renderTemplateText } from '../template/jinja.js';
+import { TemplateError, renderDeep, renderTemplateText } from '../template/jinja.js';
+import { UndefinedVarError } from '../template/values.js';
 import { handlebarsRootNames, renderHandlebars } from '../template/handlebars.js';
 import type { TaskDef } from '../playbook/types.js';
 import { changedOf, type TaskResult } from './result.js';
@@ -23,6 +24,9 @@ import type { RunState } from './state.js';
 import type { Connections } from './connections.js';
 import { taskVars, type VarsContext } from './vars.js';
 import { trace } from '../util/trace.js';
+import { loopItemsOf } from './loops.js';
+import type { Lockstep, PlayControl } from './control.js';
+import { shq } from '../util/quote.js';
 
 export interface ExecEnv extends VarsContext {
   state: RunState;
@@ -33,6 +37,12 @@ export interface ExecEnv extends VarsContext {
   connections?: Connections;
   /** run_once tasks of this play: the first host's result, shared with the others. */
   once?: Map<TaskDef, Promise<TaskResult>>;
+  /** What ends the play early for every host (./play.ts). */
+  control?: PlayControl;
+  /** strategy: linear (./play.ts). */
+  lockstep?: Lockstep;
+  /** Every host of the play (all batches). */
+  allHosts?: string[];
 }
 
 type Vars = Record<string, unknown>;
@@ -70,26 +80,30 @@ export async function executeTask(
     if (task.loop === undefined) {
       const skip = falseCondition(task, vars);
       if (skip) return skipped(skip);
-      return await runOnce(env, host, task, vars, reads, afterSteps, readsAfter);
+      return await runRetried(env, host, task, vars, reads, afterSteps, readsAfter);
     }
     // As Ansible: the condition is asked for each item, a failed item does not stop the others.
     const results: Record<string, unknown>[] = [];
     const diff = [];
     let changed = false;
     let failed = false;
-    const items = loopItems(task, vars);
+    const items = loopItems(task, vars, env.playbookDir);
     for (const [i, item] of items.entries()) {
       const v = itemVars(task, vars, item, i, items);
       const cond = falseCondition(task, v);
-      const r = cond ? skipped(cond) : await runOnce(env, host, task, v, reads);
+      const r = cond ? skipped(cond) : await runRetried(env, host, task, v, reads);
       const { loopVar } = task.loopControl;
       results.push({
         ...r.result,
         [loopVar]: item,
         ansible_loop_var: loopVar,
-        ...(task.loopControl.indexVar ? { [task.loopControl.indexVar]: i } : {}),
+        ...(task.loopControl.indexVar
+          ? { [task.loopControl.indexVar]: i, ansible_index_var: task.loopControl.indexVar }
+          : {}),
+        ...(task.loopControl.extended ? { ansible_loop: loopInfo(i, items) } : {}),
         changed: changedOf(r),
-        failed: r.status === 'failed',
+        // A skipped item's result says only that it was skipped, as Ansible's.
+        ...(r.status === 'skipped' ? {} : { failed: r.status === 'failed' }),
       });
       diff.push(...r.diff);
       changed ||= changedOf(r);
@@ -127,32 +141,70 @@ const skipped = (_cond: string): TaskResult => ({
 
 /** The first `when` condition that is false, if any. */
 function falseCondition(task: TaskDef, vars: Vars): string | undefined {
-  return task.when.find((cond) => !evalCondition(cond, vars));
+  return task.when.find((cond) => !checkCondition(cond, vars));
 }
 
-/** A loop's items: the list as rendered, flattened for with_items, a dict's items for with_dict, zipped for with_together. */
-export function loopItems(task: TaskDef, vars: Vars): unknown[] {
-  const v = renderDeep(task.loop, vars);
-  switch (task.loopWith) {
-    case 'items':
-      if (!Array.isArray(v)) return [v];
-      return v.flatMap((x) => (Array.isArray(x) ? x : [x]));
-    case 'dict':
-      if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new TaskFailure(`with_dict needs a dict, got ${Array.isArray(v) ? 'a list' : typeof v}`);
-      return Object.entries(v).map(([key, value]) => ({ key, value }));
-    case 'together': {
-      if (!Array.isArray(v) || !v.every(Array.isArray)) throw new TaskFailure('with_together needs a list of lists');
-      const n = Math.max(0, ...v.map((l: unknown[]) => l.length));
-      return Array.from({ length: n }, (_, i) => v.map((l: unknown[]) => (i < l.length ? l[i] : null)));
-    }
-    default:
-      if (!Array.isArray(v))
-        throw new TaskFailure(
-          `loop must be a list, got ${v === null ? 'none' : typeof v}${typeof v === 'string' ? ` ("${v}")` : ''}`,
-        );
-      return v;
+/** Where an undefined variable stopped a template: its path ("x", "x.y"), when that is what went wrong. */
+function undefinedPath(e: unknown): string | undefined {
+  if (e instanceof UndefinedVarError) return e.varName;
+  if (e instanceof TemplateError) return e.undefinedName;
+  return undefined;
+}
+
+/** Jinja's words for an undefined variable (`'x' is undefined`) or attribute (`'dict object' has no attribute 'y'`). */
+function undefinedWords(path: string, vars?: Vars): string {
+  // `x.y` with no `x` at all: Jinja stops at `x`.
+  const root = /^[A-Za-z_][A-Za-z0-9_]*/.exec(path)?.[0];
+  if (root && root !== path && vars && !(root in vars)) path = root;
+  const m = /^(.*?)(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[['"]?([^'"\]]*)['"]?\])$/.exec(path);
+  const e = m ? `'dict object' has no attribute '${m[2] ?? m[3]}'` : `'${path}' is undefined`;
+  return `${e}. ${e}`;
+}
+
+/** A condition, evaluated; a failure to evaluate it is Ansible's "conditional check failed". */
+function checkCondition(cond: string, vars: Vars): boolean {
+  try {
+    return evalCondition(cond, vars);
+  } catch (e) {
+    throw new TaskFailure(conditionError(cond, e, vars));
   }
+}
+
+function conditionError(cond: string, e: unknown, vars?: Vars): string {
+  const path = undefinedPath(e);
+  const why = path ? undefinedWords(path, vars) : (e as Error).message;
+  return `The conditional check '${cond}' failed. The error was: error while evaluating conditional (${cond}): ${why}`;
+}
+
+/** A task's arguments rendered; an undefined variable in them is Ansible's "option with an undefined variable". */
+function renderArgs(args: unknown, vars: Vars): Record<string, unknown> {
+  try {
+    return renderDeep(args, vars) as Record<string, unknown>;
+  } catch (e) {
+    const path = undefinedPath(e);
+    if (path)
+      throw new TaskFailure(
+        `The task includes an option with an undefined variable. The error was: ${undefinedWords(path, vars)}`,
+      );
+    throw e;
+  }
+}
+
+/** A loop's items: `loop` as rendered, or the `with_*` lookup's items (./loops.ts). */
+export function loopItems(task: TaskDef, vars: Vars, playbookDir = ''): unknown[] {
+  let v: unknown;
+  try {
+    v = renderDeep(task.loop, vars);
+  } catch (e) {
+    const path = undefinedPath(e);
+    if (path) throw new TaskFailure(undefinedWords(path, vars));
+    throw e;
+  }
+  const dirs = [
+    ...(task.role ? [join(task.role.dir, 'files'), task.role.dir] : []),
+    ...(playbookDir ? [join(playbookDir, 'files'), playbookDir] : []),
+  ];
+  return loopItemsOf(task.loopWith, v, dirs);
 }
 
 /** Variables of one loop item: the loop variable (loop_control.loop_var), index_var, ansible_loop (extended). */
@@ -166,21 +218,24 @@ function itemVars(task: TaskDef, vars: Vars, item: unknown, i: number, items: un
   ]);
   const v: Vars = { ...vars, [RAW]: raw, [lc.loopVar]: item, ansible_loop_var: lc.loopVar };
   if (lc.indexVar) v[lc.indexVar] = i;
-  if (lc.extended) {
-    v.ansible_loop = {
-      index: i + 1,
-      index0: i,
-      revindex: items.length - i,
-      revindex0: items.length - i - 1,
-      first: i === 0,
-      last: i === items.length - 1,
-      length: items.length,
-      allitems: items,
-      previtem: items[i - 1],
-      nextitem: items[i + 1],
-    };
-  }
+  if (lc.extended) v.ansible_loop = loopInfo(i, items);
   return v;
+}
+
+/** `ansible_loop` (loop_control.extended): where item `i` is in the loop. */
+function loopInfo(i: number, items: unknown[]): Record<string, unknown> {
+  return {
+    allitems: items,
+    first: i === 0,
+    index: i + 1,
+    index0: i,
+    last: i === items.length - 1,
+    length: items.length,
+    revindex: items.length - i,
+    revindex0: items.length - i - 1,
+    ...(i > 0 ? { previtem: items[i - 1] } : {}),
+    ...(i < items.length - 1 ? { nextitem: items[i + 1] } : {}),
+  };
 }
 
 let local: LocalConnection | undefined;
@@ -249,12 +304,12 @@ export async function firstReads(
   task: TaskDef,
   speculative = false,
 ): Promise<ReadRequest[] | undefined> {
-  // A task delegated to this machine reads here, not on the host.
-  if (task.delegateTo) return [];
+  // A delegated task reads where it runs, not on the host; one with an environment reads with it.
+  if (task.delegateTo !== undefined || task.environment.length) return [];
   const env = withCheckMode(env0, task);
   try {
     const vars = taskVars(env, host, task);
-    const items = task.loop === undefined ? [undefined] : loopItems(task, vars);
+    const items = task.loop === undefined ? [undefined] : loopItems(task, vars, env.playbookDir);
     const mod = env.modules.get(task.module)!;
     const reqs: ReadRequest[] = [];
     for (const [i, item] of items.entries()) {
@@ -331,7 +386,15 @@ export async function resultFromReads(
   known: Fetched,
 ): Promise<Record<string, unknown> | undefined> {
   const mod = env0.modules.get(task.module)!;
-  if (!mod.readOnly || task.loop !== undefined || task.delegateTo || task.changedWhen || task.failedWhen)
+  if (
+    !mod.readOnly ||
+    task.loop !== undefined ||
+    task.delegateTo !== undefined ||
+    task.environment.length ||
+    task.until ||
+    task.changedWhen ||
+    task.failedWhen
+  )
     return undefined;
   const env = withCheckMode(env0, task);
   try {
@@ -368,6 +431,78 @@ function renderEach(args: Record<string, unknown>, vars: Vars): Record<string, u
   return out;
 }
 
+/** `until`: the task again (after `delay` seconds) until the condition holds, at most `retries` times (3). */
+async function runRetried(
+  env: ExecEnv,
+  host: string,
+  task: TaskDef,
+  vars: Vars,
+  reads: HostReads,
+  afterSteps?: OneCommand,
+  readsAfter?: () => Promise<ReadRequest[]>,
+): Promise<TaskResult> {
+  if (!task.until) return runOnce(env, host, task, vars, reads, afterSteps, readsAfter);
+  const attempts = Math.max(1, task.retries ?? 3);
+  let r: TaskResult | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    r = await runOnce(env, host, task, vars, reads, attempt === attempts ? afterSteps : undefined);
+    if (r.status === 'unreachable') return r;
+    r.result.attempts = attempt;
+    const rvars = { ...vars, ...(task.register ? { [task.register]: r.result } : {}) };
+    const done = task.until.every((c) => evalCondition(c, rvars));
+    if (done) return r;
+    if (attempt === attempts) {
+      r.result.failed = true;
+      return { ...r, status: 'failed', msg: String(r.result.msg ?? '') || 'Retried until the condition held, in vain' };
+    }
+    if (task.delay ?? 5) await new Promise((res) => setTimeout(res, (task.delay ?? 5) * 1000));
+  }
+  return r!;
+}
+
+/** `environment:` of the play, blocks and task, rendered and merged (later levels win). */
+function environmentOf(task: TaskDef, vars: Vars): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const level of task.environment) {
+    const v = renderDeep(level, vars);
+    if (v === undefined || v === null || v === '') continue;
+    if (typeof v !== 'object' || Array.isArray(v))
+      throw new TaskFailure("The field 'environment' has an invalid value, which includes an undefined variable.");
+    for (const [k, x] of Object.entries(v)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new TaskFailure(`invalid environment variable name "${k}"`);
+      out[k] = x === null || x === undefined ? '' : typeof x === 'boolean' ? (x ? 'True' : 'False') : String(x);
+    }
+  }
+  return out;
+}
+
+/** A command run with `environment:` set: exported in its own shell first. */
+const withEnvironment = (env: Record<string, string>, command: string): string =>
+  Object.keys(env).length
+    ? `${Object.entries(env)
+        .map(([k, v]) => `export ${k}=${shq(v)}`)
+        .join('; ')}; ${command}`
+    : command;
+
+/** Names this machine goes by: `delegate_to` one of these (not in the inventory) runs the task here. */
+const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+
+/**
+ * Where `task` runs for `host`: the host itself, or the host `delegate_to` names (rendered with the
+ * host's variables): another inventory host through its own connection, or this machine.
+ */
+function delegationOf(env: ExecEnv, host: string, task: TaskDef, vars: Vars): { to?: string; local: boolean } {
+  if (task.delegateTo === undefined) return { local: false };
+  const to = String(renderDeep(task.delegateTo, vars));
+  if (to === host) return { local: false };
+  if (env.state.inventory.hosts.has(to)) {
+    const c = env.state.inventory.hosts.get(to)!.vars.ansible_connection;
+    return { to, local: c === 'local' };
+  }
+  if (LOCAL_NAMES.has(to)) return { to, local: true };
+  throw new TaskFailure(`delegate_to: "${to}" is not a host of the inventory`);
+}
+
 async function runOnce(
   env: ExecEnv,
   host: string,
@@ -378,16 +513,23 @@ async function runOnce(
   readsAfter?: () => Promise<ReadRequest[]>,
 ): Promise<TaskResult> {
   const mod = env.modules.get(task.module)!;
-  const args = renderDeep(task.args, vars) as Record<string, unknown>;
+  const args = renderArgs(task.args, vars);
   const problems = argProblems(mod, task.module, args);
   if (problems.length) throw new TaskFailure(problems[0].message);
 
   const { become, becomeUser } = becomeOf(env, task, vars);
-  // delegate_to: localhost — this machine, with the host's variables; its reads never join the host's.
-  const conn = task.delegateTo ? localConnection() : await env.connection(host);
-  const fetch = task.delegateTo
-    ? (reqs: ReadRequest[]) => Promise.all(reqs.map((r) => runAlone(conn, r)))
-    : (reqs: ReadRequest[]) => reads.read(reqs);
+  const environment = environmentOf(task, vars);
+  // delegate_to: another host (its connection) or this machine, with this host's variables; the
+  // reads of a delegated task never join this host's.
+  const delegation = delegationOf(env, host, task, vars);
+  const delegated = delegation.to !== undefined;
+  const conn = delegation.local ? localConnection() : await env.connection(delegation.to ?? host);
+  const changes = delegation.local ? undefined : (delegation.to ?? host);
+  const plainFetch = !delegated && !Object.keys(environment).length;
+  const fetch = plainFetch
+    ? (reqs: ReadRequest[]) => reads.read(reqs)
+    : (reqs: ReadRequest[]) =>
+        Promise.all(reqs.map((r) => runAlone(conn, { ...r, command: withEnvironment(environment, r.command) })));
   const ctx = planContext(env, host, task, vars);
 
   let plan: Plan;
@@ -409,24 +551,24 @@ async function runOnce(
   const result = registered(plan);
   let pendingCleared = false;
   if (!env.check && plan.steps.length) {
-    // A delegated task changes this machine: no read of the host goes stale, but between plays it may matter.
-    env.cache.changed(task.delegateTo ? undefined : host);
-    if (!task.delegateTo) reads.stale();
+    // A task delegated to this machine changes no host's reads; one delegated to another host, that host's.
+    env.cache.changed(changes);
+    if (!delegated) reads.stale();
     // What the next tasks read, read in the same trip once these steps are done — not after a change
     // that a confirm step completes (it changes the host again).
-    const follow = !task.delegateTo && !plan.confirm && readsAfter ? await readsAfter() : [];
+    const follow = !delegated && !plan.confirm && readsAfter ? await readsAfter() : [];
     const commands = plan.steps.map((s) => ({
-      command: s.command,
+      command: withEnvironment(environment, s.command),
       stdin: s.stdin,
       become: s.become ?? become,
       becomeUser,
     }));
     // Handlers this change will notify: marked on the host first, in the same round trip (not from
-    // a task delegated to this machine: its steps run here).
+    // a delegated task: its steps run elsewhere).
     const notified =
-      plan.changed && !task.delegateTo ? handlersFor(env.play, task.notify).map((h) => pendingKey(env.play, h)) : [];
+      plan.changed && !delegated ? handlersFor(env.play, task.notify).map((h) => pendingKey(env.play, h)) : [];
     // After the steps only when a failing step stops the trip and nothing else decides failure later.
-    const after = afterSteps && !plan.acceptNonZero && !task.failedWhen && !task.delegateTo ? [afterSteps] : [];
+    const after = afterSteps && !plan.acceptNonZero && !task.failedWhen && !delegated ? [afterSteps] : [];
     const { outputs, read } = await applyStepsThenRead(
       conn,
       [...(notified.length ? [markStep(env.play, notified)] : []), ...commands, ...after],
@@ -453,16 +595,36 @@ async function runOnce(
     env.cache.changed(host);
     await confirmChange(env, host, plan.confirm, [], become, result);
   }
-  if (plan.facts) applyFacts(env.state, plan.facts);
+  // delegate_facts: what the task gathers or sets belongs to the host it was delegated to.
+  if (plan.facts)
+    applyFacts(
+      env.state,
+      task.delegateFacts && delegation.to && plan.facts[host] ? { [delegation.to]: plan.facts[host] } : plan.facts,
+    );
 
   // changed_when / failed_when see the result under its register name and as `result`.
   const rvars = { ...vars, result, ...(task.register ? { [task.register]: result } : {}) };
-  if (task.changedWhen) result.changed = task.changedWhen.every((c) => evalCondition(c, rvars));
+  // A list of conditions holds when every one does, as Ansible reads `when`, changed_when and failed_when.
+  if (task.changedWhen) result.changed = task.changedWhen.every((c) => checkCondition(c, rvars));
   let failed = Boolean(result.failed);
   if (task.failedWhen) {
-    failed = task.failedWhen.some((c) => evalCondition(c, rvars));
-    // As Ansible: the condition's verdict is kept in the result too.
-    result.failed_when_result = failed;
+    // As Ansible: the result says what failed_when made of it (or why it could not be evaluated).
+    let verdict: boolean | string;
+    try {
+      verdict = task.failedWhen.every((c) => evalCondition(c, rvars));
+    } catch (e) {
+      const bad = task.failedWhen.find((c) => {
+        try {
+          evalCondition(c, rvars);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      verdict = conditionError(bad ?? task.failedWhen[0], e, rvars);
+    }
+    failed = verdict !== false;
+    result.failed_when_result = verdict;
     if (failed) result.failed = true;
     else delete result.failed;
   }
@@ -509,7 +671,7 @@ function applyFacts(state: RunState, facts: Record<string, Record<string, unknow
   }
 }
 
-function resolveLocal(env: ExecEnv, task: TaskDef, path: string, kind: 'files' | 'templates'): string {
+function resolveLocal(env: ExecEnv, task: TaskDef, path: string, kind: 'files' | 'templates' | 'vars'): string {
   if (isAbsolute(path)) return path;
   const candidates = [
     ...(task.role ? [join(task.role.dir, kind, path), join(task.role.dir, path)] : []),

@@ -1,6 +1,11 @@
 // Plays run in order; in a play every host runs its tasks in order, hosts in parallel (--forks).
 // A failed or unreachable host stops; the others go on. Handlers run once per host at the play's end.
-import { InputError } from '../util/errors.js';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { EXIT, InputError } from '../util/errors.js';
+import { loadYamlFile } from '../yaml/source.js';
+import { renderDeep } from '../template/jinja.js';
+import { taskVars } from './vars.js';
 import { runAlone, type OneCommand, type ReadRequest } from '../connection/batch.js';
 import type { Connection, Held } from '../connection/types.js';
 import type { Inventory } from '../inventory/index.js';
@@ -9,7 +14,8 @@ import type { Reporter } from './reporter.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { Connections } from './connections.js';
 import type { Extensions } from './extensions.js';
-import { executeTask, firstReads, resultFromReads, type ExecEnv } from './execute.js';
+import { Lockstep, type PlayControl } from './control.js';
+import { evalCondition, executeTask, firstReads, resultFromReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
 import { ReadCache } from './read-cache.js';
 import { EarlyReads, type Fetched } from './early-reads.js';
@@ -64,9 +70,17 @@ export async function runPlaybook(
   reporter: Reporter,
 ): Promise<RunState> {
   const limited = limitHosts(inv, opts.limit);
-  const playHosts = pb.plays.map((play) =>
-    selectHosts(inv, play.hosts, play.hostsPos).filter((h) => !limited || limited.has(h)),
-  );
+  // group_by and add_host make groups (and hosts) a later play may name: its hosts are known when it starts.
+  const dynamic = pb.plays.some((p) => p.tasks.some((t) => t.module === 'group_by' || t.module === 'add_host'));
+  const select = (play: PlayDef) => {
+    try {
+      return selectHosts(inv, play.hosts, play.hostsPos).filter((h) => !limited || limited.has(h));
+    } catch (e) {
+      if (dynamic && e instanceof InputError) return [];
+      throw e;
+    }
+  };
+  const playHosts = pb.plays.map(select);
   preflight(pb, inv, playHosts, opts.extensions.modules);
   trace('preflight done; connecting');
 
@@ -122,36 +136,64 @@ export async function runPlaybook(
         (known) => (known ? readsOfRun(base, pb.plays, playHosts, host, 0, known) : wanted),
       );
     for (const [i, play] of pb.plays.entries()) {
-      const hosts = playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable);
+      // The inventory as the plays before left it (add_host, group_by).
+      if (dynamic) playHosts[i] = select(play);
+      const hosts = orderHosts(
+        playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable),
+        play.order,
+      );
       trace(`play ${play.name}`);
       reporter.playStart(play, hosts);
       cache.startPlay(i);
-      const env: ExecEnv = {
-        state,
-        cache,
-        modules: opts.extensions.modules,
-        play,
-        playHosts: hosts,
-        check: opts.check,
-        diff: opts.diff,
-        playbookDir: pb.dir,
-        connection,
-        connections,
-        once: new Map(),
-      };
-      await forEachLimited(hosts, opts.forks, async (host) => {
-        await runHostPlay(env, host, reporter);
-        reporter.hostDone(host);
-        const h = state.host(host);
-        if (!h.failed && !h.unreachable && playHosts.slice(i + 1).some((later) => later.includes(host))) {
-          early.sendLater(
-            host,
-            () => connection(host),
-            () => readsOfRun(base, pb.plays, playHosts, host, i + 1),
-          );
-        }
-      });
+      const control: PlayControl = { ended: false, fatal: false };
+      for (const batch of serialBatches(hosts, play.serial)) {
+        const env: ExecEnv = {
+          state,
+          cache,
+          modules: opts.extensions.modules,
+          play,
+          playHosts: batch,
+          check: opts.check,
+          diff: opts.diff,
+          playbookDir: pb.dir,
+          connection,
+          connections,
+          once: new Map(),
+          control,
+          lockstep: play.strategy === 'linear' ? new Lockstep() : undefined,
+          allHosts: hosts,
+        };
+        await forEachLimited(batch, opts.forks, async (host) => {
+          try {
+            await runHostPlay(env, host, reporter);
+          } finally {
+            env.lockstep?.leave(host);
+          }
+          reporter.hostDone(host);
+          const h = state.host(host);
+          if (!h.failed && !h.unreachable && playHosts.slice(i + 1).some((later) => later.includes(host))) {
+            early.sendLater(
+              host,
+              () => connection(host),
+              () => readsOfRun(base, pb.plays, playHosts, host, i + 1),
+            );
+          }
+        });
+        // max_fail_percentage: more of the batch failed than allowed ends the play for every host.
+        const failed = batch.filter((h) => state.host(h).failed || state.host(h).unreachable).length;
+        if (
+          play.maxFailPercentage !== undefined &&
+          batch.length &&
+          (failed / batch.length) * 100 > play.maxFailPercentage
+        )
+          control.fatal = true;
+        // With serial, a batch where every host failed ends the play, as in Ansible.
+        if (play.serial.length && failed === batch.length && batch.length) control.fatal = true;
+        if (control.ended || control.fatal) break;
+      }
       await reporter.playEnd(play);
+      // any_errors_fatal / max_fail_percentage: the run stops after this play.
+      if (control.fatal) break;
     }
   } finally {
     for (const h of held.reverse()) await h.release();
@@ -168,6 +210,75 @@ export async function runPlaybook(
   return state;
 }
 
+/** Hosts in the play's `order`. */
+function orderHosts(hosts: string[], order: PlayDef['order']): string[] {
+  switch (order) {
+    case 'reverse_inventory':
+      return [...hosts].reverse();
+    case 'sorted':
+      return [...hosts].sort();
+    case 'reverse_sorted':
+      return [...hosts].sort().reverse();
+    case 'shuffle':
+      return [...hosts]
+        .map((h) => [Math.random(), h] as const)
+        .sort((a, b) => a[0] - b[0])
+        .map(([, h]) => h);
+    default:
+      return hosts;
+  }
+}
+
+/** `serial`: the batches hosts run in (numbers or percentages, the last size repeating). */
+export function serialBatches(hosts: string[], serial: (number | string)[]): string[][] {
+  if (!serial.length) return [hosts];
+  const sizes = serial.map((x) => {
+    const pct = /^(\d+)%$/.exec(String(x));
+    const n = pct ? Math.floor((hosts.length * Number(pct[1])) / 100) : Number(x);
+    return Math.max(1, n || hosts.length);
+  });
+  const out: string[][] = [];
+  let i = 0;
+  let k = 0;
+  while (i < hosts.length) {
+    const size = sizes[Math.min(k++, sizes.length - 1)];
+    out.push(hosts.slice(i, i + size));
+    i += size;
+  }
+  return out;
+}
+
+/** `vars_files` of the play for `host`: each name rendered, a list giving the first file that exists. */
+function loadVarsFiles(env: ExecEnv, host: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!env.play.varsFiles.length) return out;
+  const vars = taskVars(env, host, { vars: {}, role: undefined } as unknown as TaskDef);
+  for (const entry of env.play.varsFiles) {
+    const names = (Array.isArray(entry) ? entry : [entry]).map((n) => String(renderDeep(n, vars)));
+    const paths = names.map((n) => (isAbsolute(n) ? n : join(env.play.dir, n)));
+    const file = paths.find((f) => existsSync(f));
+    if (!file)
+      throw new InputError(
+        `vars_files: ${names.length > 1 ? `none of ${names.join(', ')} found` : `could not find or access "${names[0]}"`}`,
+        env.play.pos,
+        'give a file that exists, relative to the playbook',
+        EXIT.input,
+      );
+    const data = loadYamlFile(file).toJS();
+    if (data !== null && data !== undefined) {
+      if (typeof data !== 'object' || Array.isArray(data))
+        throw new InputError(
+          `vars_files: ${file} must be stored as a dictionary/hash`,
+          env.play.pos,
+          undefined,
+          EXIT.input,
+        );
+      Object.assign(out, data);
+    }
+  }
+  return out;
+}
+
 async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Promise<void> {
   const notified = new Set<string>();
   const handlers = handlersOf(env.play);
@@ -177,8 +288,30 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
   const tasks = env.play.tasks;
   const blocks = new BlockRun();
   const h = env.state.host(host);
+  h.playVars = loadVarsFiles(env, host);
+  const control = env.control ?? { ended: false, fatal: false };
+  let flushed = false;
+  const flush = async () => {
+    if (!handlers.length) return;
+    await runHandlers(env, host, reporter, reads, notified, pendingRead, flushed);
+    flushed = true;
+  };
   for (const [i, task] of tasks.entries()) {
+    if (env.lockstep) await env.lockstep.arrive(host, i);
+    if (control.ended || control.fatal) return;
     if (blocks.runs(task)) {
+      if (task.module === 'meta') {
+        const what = await runMeta(env, host, task, reporter);
+        if (what === 'flush_handlers') await flush();
+        if (what === 'end_host') break;
+        if (what === 'end_play' || (what === 'end_batch' && !env.play.serial.length)) {
+          control.ended = true;
+          return;
+        }
+        if (what === 'end_batch') return;
+        if (h.failed || h.unreachable) return;
+        continue;
+      }
       const wants = (k: number) => firstReads(env, host, tasks[k]);
       await reads.lookAhead(i, tasks.length, wants);
       // A task that changes the host reads for the next ones after its steps, in the same trip.
@@ -188,21 +321,44 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
         task.notify.forEach((n) => notified.add(n));
         reads.slowDown();
       }
-      if (h.failed || h.unreachable) return;
+      if (r.status === 'ok' || r.status === 'changed') applyInventoryChanges(env, host, task, r.result, reporter);
+      if (h.failed && (task.anyErrorsFatal ?? env.play.anyErrorsFatal)) control.fatal = true;
+      if (h.failed || h.unreachable) {
+        if (env.play.forceHandlers) await flush();
+        return;
+      }
     }
     // A failure no rescue caught fails the host once the always sections it is in have run.
     if (blocks.due(tasks[i + 1])) {
       h.failed = true;
+      if (task.anyErrorsFatal ?? env.play.anyErrorsFatal) control.fatal = true;
+      if (env.play.forceHandlers) await flush();
       return;
     }
   }
-  if (!handlers.length) return;
+  if (control.fatal) return;
+  await flush();
+}
+
+/** Runs the handlers notified so far (and, the first time, those an interrupted run left pending). */
+async function runHandlers(
+  env: ExecEnv,
+  host: string,
+  reporter: Reporter,
+  reads: HostReads,
+  notified: Set<string>,
+  pendingRead: ReadRequest,
+  flushedBefore: boolean,
+): Promise<void> {
+  const handlers = handlersOf(env.play);
   // Handlers an interrupted run notified but never ran (src/engine/runner/pending.ts).
-  const [listed] = await reads.read([pendingRead]).catch(() => [undefined]);
+  const [listed] = flushedBefore ? [undefined] : await reads.read([pendingRead]).catch(() => [undefined]);
   const pending = new Set(listed?.stdout.split('\n') ?? []);
+  const now = new Set(notified);
+  notified.clear();
   for (const handler of handlers) {
     const key = pendingKey(env.play, handler);
-    if (!notifies(notified, handler) && !pending.has(key)) continue;
+    if (!notifies(now, handler) && !pending.has(key)) continue;
     const clear = clearStep(env.play, key);
     const r = await runTask(env, host, handler, reporter, reads, clear);
     if (env.state.host(host).failed || env.state.host(host).unreachable) return;
@@ -210,6 +366,71 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
     if (!env.check && r.status !== 'failed' && !r.pendingCleared) {
       env.cache.changed(host);
       await runAlone(await env.connection(host), clear).catch(() => undefined);
+    }
+  }
+}
+
+/** A `meta` task: its condition, then what it asks the runner to do (the runner does it). */
+async function runMeta(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter): Promise<string | undefined> {
+  const what = String(
+    (task.args as { _raw?: string; free_form?: string })._raw ?? (task.args as { free_form?: string }).free_form,
+  );
+  reporter.taskStart(host, task);
+  const vars = taskVars(env, host, task);
+  let holds = true;
+  try {
+    holds = task.when.every((c) => evalCondition(c, vars));
+  } catch (e) {
+    const r: TaskResult = {
+      status: 'failed',
+      result: { failed: true, msg: (e as Error).message },
+      diff: [],
+      msg: (e as Error).message,
+    };
+    env.state.host(host).failed = true;
+    env.state.stat(host).failures++;
+    reporter.taskResult(host, task, r);
+    return undefined;
+  }
+  if (!holds) {
+    if (['end_host', 'end_play', 'end_batch', 'clear_host_errors', 'clear_facts', 'reset_connection'].includes(what))
+      reporter.taskResult(host, task, {
+        status: 'skipped',
+        result: {
+          msg: `${what} conditional evaluated to false, continuing execution for ${host}`,
+          skip_reason: `${what} conditional evaluated to False, continuing execution for ${host}`,
+        },
+        diff: [],
+      });
+    return undefined;
+  }
+  const h = env.state.host(host);
+  if (what === 'clear_facts') for (const k of Object.keys(h.facts)) if (k.startsWith('ansible_')) delete h.facts[k];
+  if (what === 'clear_host_errors')
+    for (const other of env.allHosts ?? []) {
+      const o = env.state.host(other);
+      if (o.failed && !o.unreachable) o.failed = false;
+    }
+  return what;
+}
+
+/** group_by and add_host: their results change the run's inventory (the groups later plays select). */
+function applyInventoryChanges(
+  env: ExecEnv,
+  host: string,
+  task: TaskDef,
+  result: Record<string, unknown>,
+  _reporter: Reporter,
+): void {
+  if (task.module !== 'group_by' && task.module !== 'add_host') return;
+  const each = Array.isArray(result.results) ? (result.results as Record<string, unknown>[]) : [result];
+  for (const r of each) {
+    if (r.skipped || r.failed) continue;
+    if (task.module === 'group_by' && typeof r.add_group === 'string')
+      env.state.addToGroup(host, r.add_group, (r.parent_groups as string[]) ?? ['all']);
+    if (task.module === 'add_host' && r.add_host) {
+      const a = r.add_host as { host_name: string; groups: string[]; host_vars: Record<string, unknown> };
+      env.state.addHost(a.host_name, a.groups, a.host_vars);
     }
   }
 }
@@ -280,6 +501,7 @@ async function runTask(
 ): Promise<TaskResult> {
   reporter.taskStart(host, task);
   const r = await executeTask(env, host, task, reads, afterSteps, readsAfter);
+  if (task.diff !== undefined) r.showDiff = task.diff;
   const h = env.state.host(host);
   const stat = env.state.stat(host);
   if (task.register) h.facts[task.register] = markRaw(r.result);

@@ -25,8 +25,7 @@ export function preflight(pb: Playbook, inv: Inventory, playHosts: string[][], m
   }
 }
 
-const loopKey = (task: TaskDef) =>
-  ({ loop: 'loop', items: 'with_items', dict: 'with_dict', together: 'with_together' })[task.loopWith];
+const loopKey = (task: TaskDef) => (task.loopWith === 'loop' ? 'loop' : `with_${task.loopWith}`);
 
 /** ansible_become must read as a boolean, as Ansible requires ("no" is false, "maybe" is an error). */
 function checkBecomeVars(inv: Inventory, hosts: Set<string>): void {

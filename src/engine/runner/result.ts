@@ -12,6 +12,8 @@ export interface TaskResult {
   ignored?: boolean;
   /** A handler's pending marker went in the same round trip as its steps (src/engine/runner/pending.ts). */
   pendingCleared?: boolean;
+  /** The task's own `diff:` keyword: show (or hide) its diff whatever --diff says. */
+  showDiff?: boolean;
 }
 
 /** As Ansible: a task that failed may have changed something (a command that ran and failed did). */
@@ -28,5 +30,6 @@ export function censor(r: TaskResult): TaskResult {
     diff: [],
     msg: r.status === 'failed' ? NO_LOG_MESSAGE : undefined,
     ignored: r.ignored,
+    showDiff: r.showDiff,
   };
 }

@@ -10,6 +10,8 @@ export interface HostState {
   facts: Record<string, unknown>;
   failed: boolean;
   unreachable: boolean;
+  /** The running play's `vars_files`, as this host read them. */
+  playVars: Record<string, unknown>;
 }
 
 export interface HostStats {
@@ -33,7 +35,7 @@ export class RunState {
 
   constructor(readonly inventory: Inventory) {
     for (const name of inventory.hosts.keys()) {
-      this.hosts.set(name, { name, facts: {}, failed: false, unreachable: false });
+      this.hosts.set(name, { name, facts: {}, failed: false, unreachable: false, playVars: {} });
     }
   }
 
@@ -59,7 +61,7 @@ export class RunState {
       ...h.vars,
       ...facts,
       inventory_hostname: name,
-      group_names: h.groups.filter((g) => g !== 'all' && g !== 'ungrouped'),
+      group_names: h.groups.filter((g) => g !== 'all' && g !== 'ungrouped').sort(),
     };
   }
 
@@ -79,6 +81,53 @@ export class RunState {
       this.hostvars = view;
     }
     return this.hostvars;
+  }
+
+  /** group_by: `host` joins `group` (made, under `parents`, if new). */
+  addToGroup(host: string, group: string, parents: string[]): void {
+    const inv = this.inventory;
+    if (!inv.groups.has(group)) inv.groups.set(group, []);
+    const members = inv.groups.get(group)!;
+    if (!members.includes(host)) members.push(host);
+    const h = inv.hosts.get(host);
+    this.leaveUngrouped(host);
+    if (h && !h.groups.includes(group)) h.groups.push(group);
+    for (const p of parents) if (p !== 'all' && !inv.groups.has(p)) inv.groups.set(p, []);
+    for (const p of parents) {
+      const m = inv.groups.get(p)!;
+      if (!m.includes(host)) m.push(host);
+      if (h && !h.groups.includes(p)) h.groups.push(p);
+    }
+  }
+
+  /** A host in a group of its own is no longer `ungrouped`. */
+  private leaveUngrouped(host: string): void {
+    const u = this.inventory.groups.get('ungrouped');
+    if (u?.includes(host)) u.splice(u.indexOf(host), 1);
+    const h = this.inventory.hosts.get(host);
+    if (h?.groups.includes('ungrouped')) h.groups.splice(h.groups.indexOf('ungrouped'), 1);
+  }
+
+  /** add_host: a host (new, or one already known) in `groups`, with `vars` over its own. */
+  addHost(name: string, groups: string[], vars: Record<string, unknown>): void {
+    const inv = this.inventory;
+    let h = inv.hosts.get(name);
+    if (!h) {
+      h = { name, vars: { ...(inv.groupVars.get('all') ?? {}) }, groups: ['all'] };
+      inv.hosts.set(name, h);
+      inv.groups.get('all')?.push(name);
+      this.hosts.set(name, { name, facts: {}, failed: false, unreachable: false, playVars: {} });
+      this.hostvars = undefined;
+    }
+    Object.assign(h.vars, vars);
+    for (const g of groups) {
+      if (!inv.groups.has(g)) inv.groups.set(g, []);
+      const members = inv.groups.get(g)!;
+      if (!members.includes(name)) members.push(name);
+      if (!h.groups.includes(g)) h.groups.push(g);
+      this.leaveUngrouped(name);
+      Object.assign(h.vars, { ...(inv.groupVars.get(g) ?? {}), ...vars });
+    }
   }
 
   groupsView(): Record<string, string[]> {
