@@ -174,7 +174,7 @@ describe('plays', () => {
       },
     ]);
     assert.equal(r.code, 0, r.all);
-    assert.equal(results(r.json, 'h2').b.msg, 1);
+    assert.equal(String(results(r.json, 'h2').b.msg), '1');
     const f = run([
       {
         hosts: 'all',
