@@ -95,7 +95,7 @@ describe(
         });
         assert.equal(auth.code, 0, show(auth));
         const pb = writeYaml(dir, 'rsa-user.yaml', [
-          { name: 'hello', hosts: 'all', tasks: [{ name: 'who', command: 'true' }] },
+          { name: 'hello', hosts: 'all', gather_facts: false, tasks: [{ name: 'who', command: 'true' }] },
         ]);
         const inv = writeYaml(dir, 'rsa-user-inv.yaml', {
           all: { hosts: { rpi1: { ansible_host: ip('rpi1'), ...admin } } },
@@ -142,7 +142,7 @@ describe(
           all: { vars: admin, hosts: { server: { ansible_host: ip('server') }, rpi1: { ansible_host: ip('rpi1') } } },
         });
         const pb = writeYaml(dir, 'tty.yaml', [
-          { name: 'hello', hosts: 'all', tasks: [{ name: 'who', command: 'true' }] },
+          { name: 'hello', hosts: 'all', gather_facts: false, tasks: [{ name: 'who', command: 'true' }] },
         ]);
         // script(1) gives relay-play a terminal (so the listr2 progress display too: the question must come
         // before it takes the screen); the answer is typed only once the question is on it.
@@ -307,7 +307,9 @@ describe(
 
     describe('host keys', () => {
       const pb = () =>
-        writeYaml(dir, 'hello.yaml', [{ name: 'hello', hosts: 'all', tasks: [{ name: 'who', command: 'true' }] }]);
+        writeYaml(dir, 'hello.yaml', [
+          { name: 'hello', hosts: 'all', gather_facts: false, tasks: [{ name: 'who', command: 'true' }] },
+        ]);
       const target = () =>
         writeYaml(dir, 'one.yaml', {
           all: { hosts: { rpi1: { ansible_host: ip('rpi1'), ...admin, ansible_ssh_private_key_file: lab.adminKey } } },

@@ -49,6 +49,7 @@ describe('plain Ansible playbooks on lab hosts', { skip: avail.ok ? false : avai
     const pb = writeYaml(dir, 'secret.yaml', [
       {
         hosts: 'web1',
+        gather_facts: false,
         become: true,
         tasks: [
           // Notifying makes the write travel with the handler's marker in one batch; validate keeps
@@ -99,6 +100,7 @@ describe('plain Ansible playbooks on lab hosts', { skip: avail.ok ? false : avai
     const pb = writeYaml(tdir, 'pb.yml', [
       {
         hosts: 'web1',
+        gather_facts: false,
         vars: { ports: [80] },
         tasks: [{ name: 't', template: { src: 'bad.conf.j2', dest: '/tmp/bad.conf' } }],
       },
