@@ -32,7 +32,7 @@ export function prepareRelayInventory(inv: Inventory): void {
     for (const role of ['devices', 'clients']) {
       if (group(role).includes(relay)) {
         throw new InputError(
-          `host ${relay} is both a relay and in "${role}"`,
+          `host ${relay} is both the relay and in "${role}"`,
           where(relay),
           'a relay cannot tunnel to itself; list it only under "relay"',
         );
@@ -294,7 +294,7 @@ function relayEndpoint(inv: Inventory, relay: string, several: boolean, pos: Ret
   const address = String(vars.relay_address ?? sshAddress(relay, vars).address);
   if (!ADDRESS.test(address))
     throw new InputError(
-      `relay_address "${address}" of ${relay} is not a host name or IP address`,
+      `relay_address "${address}" is not a host name or IP address`,
       pos,
       'set relay_address to the name or IP devices use to reach the relay',
     );
