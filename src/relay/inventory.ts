@@ -1,7 +1,7 @@
 // What `apply` checks in an inventory before touching any host, and the defaults it fills in.
 import { InputError, type Inventory, sshAddress } from '../engine/index.js';
 import { CONNECT_VIA_VAR } from './route.js';
-import { RELAY_NAME, relaysOf } from './relays.js';
+import { RELAY_NAME, relaysOf, tunnelUnitName } from './relays.js';
 
 export const RELAY_DEFAULTS = { relay_ssh_port: 22, tunnel_port_base: 22221, tunnel_user: 'relay-tunnel' };
 
@@ -146,6 +146,20 @@ export function prepareRelayInventory(inv: Inventory): void {
     };
     const own = relayOfHost(name);
     const e = endpoints.get(own)!;
+    // The tunnels as the relays will hand them out (relay_fleet's tunnel_relays fact replaces this): known
+    // before the run, so a device's tunnel reads go in its first round trip.
+    if (isDevice && vars.tunnel_relays === undefined)
+      vars.tunnel_relays = relaysOf(name, relays, perDevice).map((r, i, mine) => {
+        const unit = tunnelUnitName(r, mine[0]);
+        const at = endpoints.get(r)!;
+        return {
+          name: r,
+          address: at.address,
+          ssh_port: at.sshPort,
+          unit,
+          suffix: i === 0 && unit === 'relay-tunnel.service' ? '' : `-${r}`,
+        };
+      });
     fill('relay_address', e.address);
     fill('relay_host', own);
     // The relay's own ports reach every host (before the defaults, which would shadow them).
