@@ -18,6 +18,7 @@ import {
   taskListSchema,
   taskSchema,
   varsFileSchema,
+  WITH_LOOPS,
 } from './schema.js';
 import type { BlockFrame, PlayDef, Playbook, RoleDef, TaskDef } from './types.js';
 
@@ -367,25 +368,6 @@ function loadRole(
 }
 
 const TASK_KEY_NAMES = new Set(Object.keys(TASK_KEYS));
-/** The `with_*` loops (Ansible's lookups of the same names): src/engine/runner/loops.ts. */
-export const WITH_LOOPS = new Set(
-  [
-    'items',
-    'list',
-    'dict',
-    'together',
-    'sequence',
-    'nested',
-    'cartesian',
-    'subelements',
-    'indexed_items',
-    'flattened',
-    'fileglob',
-    'first_found',
-    'random_choice',
-    'lines',
-  ].map((k) => `with_${k}`),
-);
 const INCLUDES = ['include_tasks', 'import_tasks', 'include_role', 'import_role'];
 
 function loadTasks(list: unknown, src: YamlSource, path: YamlPath, inherit: Inherit, loader: PlayLoader): TaskDef[] {

@@ -1,6 +1,26 @@
 // Shapes of plays and tasks. Module arguments are checked separately against each module's own schema.
 import { INVENTORY_SCHEMA } from '../inventory/load.js';
 
+/** The `with_*` loops (Ansible's lookups of the same names): src/engine/runner/loops.ts. */
+export const WITH_LOOPS = new Set(
+  [
+    'items',
+    'list',
+    'dict',
+    'together',
+    'sequence',
+    'nested',
+    'cartesian',
+    'subelements',
+    'indexed_items',
+    'flattened',
+    'fileglob',
+    'first_found',
+    'random_choice',
+    'lines',
+  ].map((k) => `with_${k}`),
+);
+
 // Ansible's playbooks say `become: yes`: YAML 1.2 reads that as a string, so the words Ansible takes
 // for booleans are accepted wherever a boolean is (src/engine/playbook/load.ts turns them into booleans).
 const flag = {
@@ -54,24 +74,7 @@ export const TASK_KEYS = {
   name: { type: 'string' },
   when: condition,
   loop: { anyOf: [{ type: 'array' }, { type: 'string' }] },
-  ...Object.fromEntries(
-    [
-      'items',
-      'list',
-      'dict',
-      'together',
-      'sequence',
-      'nested',
-      'cartesian',
-      'subelements',
-      'indexed_items',
-      'flattened',
-      'fileglob',
-      'first_found',
-      'random_choice',
-      'lines',
-    ].map((k) => [`with_${k}`, {}]),
-  ),
+  ...Object.fromEntries([...WITH_LOOPS].map((k) => [k, {}])),
   loop_control: {
     type: 'object',
     properties: {
