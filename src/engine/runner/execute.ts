@@ -542,7 +542,8 @@ async function runOnce(
   if (plan.failed)
     return {
       status: 'failed',
-      result: { ...plan.result, failed: true, msg: plan.failed },
+      // As Ansible's task executor: a module's result that does not say it changed something did not.
+      result: { changed: false, ...plan.result, failed: true, msg: plan.failed },
       diff: plan.diff ?? [],
       msg: plan.failed,
     };
