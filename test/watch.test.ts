@@ -226,7 +226,8 @@ describe(
       const now = Date.now() / 1000;
       for (const d of devices) {
         const seen = metric(text, 'relay_play_tunnel_last_seen_timestamp_seconds', d)!;
-        assert.ok(Math.abs(seen - now) < 5, `${d} last seen ${seen}, now ${now}`);
+        // Sampled every second; a loaded CI machine may run the watcher late by several seconds.
+        assert.ok(Math.abs(seen - now) < 15, `${d} last seen ${seen}, now ${now}:\n${text}`);
       }
       const ls = await lab.exec('server', 'ls -A /var/lib/prometheus/node-exporter');
       assert.deepEqual(ls.stdout.split('\n').filter(Boolean), ['relay-play.prom'], 'no temp file lying around');
@@ -237,10 +238,15 @@ describe(
       );
       assert.equal(ne.code, 0, show(ne));
       let scraped = '';
-      await waitFor('node_exporter answering on :9100', 30_000, async () => {
+      let curl = '';
+      await waitFor('node_exporter answering on :9100', 60_000, async () => {
         const r = await lab.exec('client', `curl -sS --max-time 5 http://${lab.hosts.server.ip}:9100/metrics`);
         scraped = r.stdout;
+        curl = `curl exit ${r.code}: ${r.stderr}`;
         return r.code === 0 && scraped.includes('relay_play_tunnel_up{');
+      }).catch(async (e: Error) => {
+        const journal = await lab.exec('server', 'sudo journalctl -u prometheus-node-exporter --no-pager -n 30');
+        throw new Error(`${e.message}\n${curl}\n${journal.stdout}`);
       });
       assert.match(scraped, /^relay_play_tunnel_up\{device="rpi1"\} 1$/m);
       assert.match(scraped, /^relay_play_tunnel_up\{device="rpi2"\} 1$/m);
