@@ -37,6 +37,7 @@ import {
   type RunRecord,
   type Tool,
 } from './report.js';
+import { benchDevices, relayNames, relaysBench, relaysTargets, type RelaysReport } from './relays.js';
 import { tunnelBench, tunnelTargets, type TunnelReport } from './tunnels.js';
 import {
   aptInstall,
@@ -79,12 +80,13 @@ interface Options {
   sims: number;
   deviceKex: 'default' | 'curve25519';
   release?: Release;
+  relays?: number;
 }
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`${msg}\n`);
   process.stderr.write(
-    'usage: node dist/bench/run.js [--devices N] [--repeat R] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree | --commit REV] | --tunnels N [--sims K] [--devices-curve25519] [--release bookworm|trixie]\n',
+    'usage: node dist/bench/run.js [--devices N] [--repeat R] [--tools relay-play,ansible,ansible-pipelining] [--no-profile] [--worktree | --commit REV] | --tunnels N [--sims K] [--devices-curve25519] [--release bookworm|trixie] | --relays K [--devices N] [--repeat R]\n',
   );
   process.exit(2);
 }
@@ -113,6 +115,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--sims') o.sims = Number(val());
     else if (a === '--devices-curve25519') o.deviceKex = 'curve25519';
     else if (a === '--release') o.release = val() as Release;
+    else if (a === '--relays') o.relays = Number(val());
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument ${a}`);
   }
@@ -124,6 +127,9 @@ function parseOptions(argv: string[]): Options {
   if (!Number.isInteger(o.sims) || o.sims < 1 || o.sims > 16) usage('--sims: 1 to 16');
   if (o.release !== undefined && !RELEASES.includes(o.release)) usage(`--release: one of ${RELEASES.join(', ')}`);
   if (o.release !== undefined && o.tunnels === undefined) usage('--release goes with --tunnels');
+  if (o.relays !== undefined && (!Number.isInteger(o.relays) || o.relays < 2 || o.relays > 8))
+    usage('--relays: 2 to 8');
+  if (o.relays !== undefined && o.tunnels !== undefined) usage('--relays and --tunnels are separate benches');
   return o;
 }
 
@@ -702,6 +708,7 @@ async function main(): Promise<void> {
     `machine: ${rep.machine.nproc} CPUs (${rep.machine.cpuModel}), ${rep.machine.memoryGiB} GiB; ${rep.machine.ansible ?? 'no ansible'}; ${rep.machine.openssh}`,
   );
   if (o.tunnels !== undefined) return runTunnels(o, rep);
+  if (o.relays !== undefined) return runRelays(o, rep);
   for (const tool of o.tools) {
     let p: PhaseResult;
     try {
@@ -879,6 +886,64 @@ async function runTunnels(o: Options, rep: Report): Promise<void> {
     `\nresults: ${path.relative(REPO, file)}`,
   ];
   process.stdout.write(out.join('\n') + '\n');
+  process.exitCode = targets.every((t) => t.holds) ? 0 : 1;
+}
+
+/** --relays K: the cost of K relays over one on a no-change apply (bench/relays.ts). */
+async function runRelays(o: Options, rep: Report): Promise<void> {
+  const names = [...relayNames(o.relays!), ...benchDevices(o.devices), 'client'];
+  log(`relays: booting a lab of ${names.length} hosts (${o.relays} relays, ${o.devices} devices, client)`);
+  const lab = await startLab(names, { bootTimeoutMs: Math.max(180_000, names.length * 6_000) });
+  const quiet = await waitQuiet();
+  const loadBefore = os.loadavg();
+  let result: RelaysReport;
+  try {
+    result = await relaysBench(lab, {
+      relays: o.relays!,
+      devices: o.devices,
+      repeat: o.repeat,
+      cli: CLI,
+      rpRoot: RP_ROOT,
+      log,
+    });
+  } finally {
+    await lab.teardown();
+  }
+  if (result.problems.length) {
+    process.stdout.write(`\nNOT VALID: no figures saved.\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const targets = relaysTargets(result);
+  const file = path.join(RESULTS, `${rep.date.slice(0, 16).replace(/:/g, '')}-relays-${o.relays}-${o.devices}.json`);
+  const loadAfter = os.loadavg();
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        ...rep,
+        relays: result,
+        targets,
+        machineBusyBefore: quiet.busy,
+        loadavg: { before: loadBefore, after: loadAfter },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  const m = rep.machine;
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  process.stdout.write(
+    [
+      `\nrelay-play ${rep.relayPlay.commit.slice(0, 12)}: ${o.devices} devices, a client, 1 relay then ${o.relays}`,
+      `${rep.date.slice(0, 16).replace('T', ' ')} UTC, ${m.nproc} CPUs (${m.cpuModel}), node ${m.node}; loadavg ${load(loadBefore)} → ${load(loadAfter)}`,
+      `first apply (1 relay) ${f2(result.firstApplySeconds)} s; apply adding ${result.relays.slice(1).join(', ')} ${f2(result.addRelaysSeconds)} s`,
+      `no-change runs: 1 relay ${result.noChangeOne.map(f2).join(', ')} s; ${o.relays} relays ${result.noChangeAll.map(f2).join(', ')} s`,
+      '\ntargets:',
+      ...targets.map((t) => `  ${t.holds ? 'HOLDS' : 'MISSES'}  ${t.name}: ${t.detail}`),
+      `\nresults: ${path.relative(REPO, file)}`,
+    ].join('\n') + '\n',
+  );
   process.exitCode = targets.every((t) => t.holds) ? 0 : 1;
 }
 
