@@ -2,6 +2,10 @@
 // with "{" or "[" or is "True"/"False" (with JSON's true/false/null read as Python's too). Strings,
 // numbers, True/False/None, lists, tuples (as lists), dicts and sets (as lists); anything else — a
 // name, a call, an operator other than a sign — is "not a literal" and the text stays text.
+import { SIMPLE_ESCAPES } from '../util/kv.js';
+
+/** A backslash before a newline joins the lines; the others as Python reads them. */
+const ESCAPES: Record<string, string> = { '\n': '', ...SIMPLE_ESCAPES };
 
 class NotLiteral extends Error {}
 
@@ -174,21 +178,8 @@ class LitParser {
         continue;
       }
       this.i += 2;
-      const simple: Record<string, string> = {
-        '\n': '',
-        '\\': '\\',
-        "'": "'",
-        '"': '"',
-        a: '\x07',
-        b: '\b',
-        f: '\f',
-        n: '\n',
-        r: '\r',
-        t: '\t',
-        v: '\v',
-      };
-      if (Object.hasOwn(simple, e)) {
-        out += simple[e];
+      if (Object.hasOwn(ESCAPES, e)) {
+        out += ESCAPES[e];
         continue;
       }
       if (/[0-7]/.test(e)) {

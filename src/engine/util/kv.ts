@@ -99,7 +99,8 @@ export function unquote(s: string): string {
     : s;
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = {
+/** Python's one-character string escapes (`\\n` → newline), for every reader of Python literals. */
+export const SIMPLE_ESCAPES: Record<string, string> = {
   '\\': '\\',
   "'": "'",
   '"': '"',

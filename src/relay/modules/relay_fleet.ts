@@ -227,7 +227,9 @@ export const relay_fleet: Module<FleetArgs, 'state'> = {
     for (const c of args.clients)
       facts[c] = {
         relay_host_key: endpoints[0]?.host_key ?? relayHostKey,
-        relay_endpoints: endpoints.length > 1 ? endpoints : [],
+        // Every relay, even a lone one: its pin (relay-play-<relay>) then outlives the config that names
+        // it, so going from two relays to one never leaves an `ssh rpi1` without the key it checks.
+        relay_endpoints: endpoints,
         relay_devices: devices
           .filter((d) => d.host_key)
           .map((d) => ({ ...d, relay_aliases: tunnelRelays(d, endpoints).map((r) => `relay-play-${r.name}`) })),
