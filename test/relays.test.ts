@@ -3,7 +3,8 @@
 // throughout); one relay black-holed (its link down: connections time out, as when a server dies) —
 // `ssh rpi1` from the client still works within the target, an apply adding a device exits 4 naming
 // it and the new device is reachable through the other; once it is back, the next apply brings it up
-// to date; each relay refuses a device key on another device's port; back to one relay.
+// to date; `status` says which relay is down and where each device is up; each relay refuses a device
+// key on another device's port; back to one relay.
 // Relays on Debian 13 and 12 (ra, rb), devices and client on Debian 13.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -140,6 +141,18 @@ describe(
       const rc = recap(r.stdout);
       assert.equal(rc.rpi3?.failed ?? 0, 0, show(r));
       await waitReachable(lab, ['rpi3'], 30_000, 'rpi3 through rb');
+    });
+
+    it('status while ra is down: exit 4 naming ra, each device up on rb and unreachable on ra', async () => {
+      const r = await relayPlay(lab, ['status', inventory, '--json'], 120_000);
+      assert.equal(r.code, 4, show(r));
+      assert.match(r.stderr, /the relay ra\b/, show(r));
+      const rows = JSON.parse(r.stdout) as { name: string; up: boolean; relays?: Record<string, string> }[];
+      for (const d of ['rpi1', 'rpi2']) {
+        const row = rows.find((x) => x.name === d);
+        assert.ok(row?.up, `${d} is up (through rb)\n${r.stdout}`);
+        assert.deepEqual(row.relays, { ra: 'unreachable', rb: 'up' }, r.stdout);
+      }
     });
 
     it('ra back: the next apply brings it up to date, rpi3 tunnels to both', async () => {
