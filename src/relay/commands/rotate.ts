@@ -1,6 +1,6 @@
 // `relay-play rotate INVENTORY DEVICE|--all`: new relay keys with no gap longer than a tunnel
-// restart — the relay accepts old and new, each device checks its new key works, switches and
-// restarts its tunnel, then the relay forgets the old keys.
+// restart — every relay accepts old and new, each device checks its new key works on each of its
+// relays, switches and restarts its tunnels (one per relay), then the relays forget the old keys.
 import { InputError, loadInventory, type CommonOptions } from '../../engine/index.js';
 import { isNixos, prepareRelayInventory } from '../inventory.js';
 import { reportFleetChanges, runRelayPlaybook } from './relay-run.js';
@@ -12,7 +12,7 @@ export async function rotateCommand(
 ): Promise<number> {
   const inv = loadInventory(inventoryFile);
   prepareRelayInventory(inv);
-  const relay = inv.groups.get('relay')![0];
+  const relays = inv.groups.get('relay')!;
   const devices = inv.groups.get('devices') ?? [];
   const vars = (h: string) => inv.hosts.get(h)!.vars;
   if (Boolean(device) === Boolean(opts.all))
@@ -21,9 +21,10 @@ export async function rotateCommand(
       undefined,
       'relay-play rotate INVENTORY rpi1   |   relay-play rotate INVENTORY --all',
     );
-  if (isNixos(vars(relay))) {
+  const nixosRelay = relays.find((r) => isNixos(vars(r)));
+  if (nixosRelay) {
     throw new InputError(
-      `the relay ${relay} runs NixOS: its authorized keys are in its configuration`,
+      `the relay ${nixosRelay} runs NixOS: its authorized keys are in its configuration`,
       undefined,
       'rotate by hand: new key on the device, relay_public_key in the inventory, apply, relay-play nixos, nixos-rebuild',
     );
@@ -56,14 +57,23 @@ export async function rotateCommand(
     { targets },
   );
   reportFleetChanges(run, inventoryFile, {});
+  // A relay not reached (or failed) still accepts the old key, and may not know the new one yet.
+  const behind = relays.filter((r) => run.state.host(r).failed || run.state.host(r).unreachable);
   for (const t of targets) {
     const h = run.state.host(t);
     const switched = (h.facts.key_switch as { tunnel?: string } | undefined)?.tunnel === 'confirmed';
-    if (switched && !run.state.host(relay).failed)
+    const mine = ((h.facts.tunnel_relays as { name: string }[] | undefined) ?? []).map((r) => r.name);
+    const late = behind.filter((r) => !mine.length || mine.includes(r));
+    if (switched && !h.failed && !h.unreachable && !late.length)
       process.stderr.write(`${t}: new relay key in use; the old one is refused.\n`);
+    else if (switched && !h.failed && !h.unreachable)
+      process.stderr.write(
+        `${t}: new relay key in use; ${late.join(', ')} ${late.length > 1 ? 'were' : 'was'} not brought up to date: ` +
+          `the next apply or rotate that reaches ${late.length > 1 ? 'them' : 'it'} lets the new key in and refuses the old one.\n`,
+      );
     else if (switched)
       process.stderr.write(
-        `${t}: switched to its new key, but the relay still accepts the old one too: run rotate again.\n`,
+        `${t}: switched to its new key, but the relays still accept the old one too: run rotate again.\n`,
       );
     else process.stderr.write(`${t}: not rotated (see above); its old key still works.\n`);
   }

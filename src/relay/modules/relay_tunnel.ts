@@ -66,6 +66,11 @@ interface TunnelArgs {
   keep_units?: string[];
   /** rotate: a new private key to switch to as part of the change (moved over id_relay). */
   switch_key?: string;
+  /**
+   * rotate, with several relays: restart the tunnel (a change like any other: rollback armed, confirmed
+   * through its relay) though nothing of it changed, so it logs in with the key an earlier task switched to.
+   */
+  restart?: BoolArg;
   /** Comment of the public key written beside a switched key. */
   key_comment?: string;
   /** Seconds the device waits for the runner to confirm before it undoes the change. */
@@ -372,6 +377,7 @@ export const relay_tunnel: Module<TunnelArgs, 'tunnel' | 'units'> = {
       rollback_unit_src: { type: 'string', minLength: 1 },
       relay_host_key: { type: 'string', pattern: '^ssh-[a-z0-9-]+ [A-Za-z0-9+/=]+$' },
       switch_key: { type: 'string', minLength: 1 },
+      restart: boolArg,
       key_comment: { type: 'string' },
       confirm_timeout: { type: ['integer', 'string'], pattern: '^[0-9]+$' },
       relay_ready: boolArg,
@@ -449,7 +455,8 @@ async function planTunnel(args: TunnelArgs, ctx: PlanContext, read: Facts<'tunne
       writes.push(writeFileStep(path, want, ATTRS));
     }
   }
-  const contentChanged = writes.length > 0 || f.newKey;
+  const restart = toBool(args.restart, false);
+  const contentChanged = writes.length > 0 || f.newKey || restart;
   const diff: FileDiff[] = [];
   const rollback = rollbackSteps(
     f,
@@ -495,7 +502,11 @@ async function planTunnel(args: TunnelArgs, ctx: PlanContext, read: Facts<'tunne
       changed: true,
       steps,
       diff,
-      msg: f.newKey ? 'switching to the new relay key' : 'tunnel configuration changed',
+      msg: f.newKey
+        ? 'switching to the new relay key'
+        : restart && !writes.length
+          ? 'restarting with the new relay key'
+          : 'tunnel configuration changed',
       // The snapshot step says whether there was anything to roll back to.
       confirm: (c, outputs) =>
         confirmTunnel(c, which, f, outputs[rollback.length]?.stdout.trim() === 'armed' ? token : '', timeoutS),
