@@ -1,6 +1,7 @@
-// `relay-play remove INVENTORY DEVICE`: the relay refuses the device's key and ends its tunnel at
-// once, frees its ports; the device's tunnel service and relay key go if it can be reached; every
-// client forgets it. A device that cannot be reached is reported, and the removal still counts.
+// `relay-play remove INVENTORY DEVICE`: every relay refuses the device's key and ends its tunnel at
+// once, frees its ports; the device's tunnel services (one per relay) and relay key go if it can be
+// reached; every client forgets it. A device that cannot be reached is reported, and the removal still
+// counts. A relay that cannot be reached refuses the device from the next run that reaches it on.
 import { InputError, isHostName, loadInventory, type CommonOptions } from '../../engine/index.js';
 import { isNixos, prepareRelayInventory } from '../inventory.js';
 import { nixosSections } from './nixos.js';
@@ -9,7 +10,7 @@ import { reportFleetChanges, runRelayPlaybook } from './relay-run.js';
 export async function removeCommand(inventoryFile: string, device: string, opts: CommonOptions): Promise<number> {
   const inv = loadInventory(inventoryFile);
   prepareRelayInventory(inv);
-  const relay = inv.groups.get('relay')![0];
+  const relays = inv.groups.get('relay')!;
   const devices = inv.groups.get('devices') ?? [];
   if (!isHostName(device))
     throw new InputError(
@@ -17,9 +18,9 @@ export async function removeCommand(inventoryFile: string, device: string, opts:
       undefined,
       'name a device of the inventory, or one recorded on the relay',
     );
-  if (device === relay || (inv.groups.get('clients') ?? []).includes(device)) {
+  if (relays.includes(device) || (inv.groups.get('clients') ?? []).includes(device)) {
     throw new InputError(
-      `${device} is not a device (it is the ${device === relay ? 'relay' : 'a client'})`,
+      `${device} is not a device (it is ${relays.includes(device) ? (relays.length > 1 ? 'a relay' : 'the relay') : 'a client'})`,
       undefined,
       'remove a client by deleting it from the inventory and running apply --prune',
     );
@@ -34,7 +35,7 @@ export async function removeCommand(inventoryFile: string, device: string, opts:
   );
   reportFleetChanges(run, inventoryFile, opts);
   // A NixOS relay keeps authorizing the key until its configuration changes: print it.
-  if (isNixos(inv.hosts.get(relay)!.vars)) {
+  if (relays.some((r) => isNixos(inv.hosts.get(r)!.vars))) {
     const nix = nixosSections(run.state, inv, inventoryFile);
     (opts.json ? process.stderr : process.stdout).write(nix);
   }
@@ -42,6 +43,12 @@ export async function removeCommand(inventoryFile: string, device: string, opts:
   const stats = [...run.state.stats.entries()];
   const failed = stats.some(([, s]) => s.failures > 0);
   const othersUnreachable = stats.some(([h, s]) => h !== device && s.unreachable > 0);
+  // A relay not reached still lets the device in: its copy of the fleet state is older than the removal,
+  // so the next run that reaches it takes the device out there too (src/relay/fleet-merge.ts).
+  for (const r of relays.filter((r) => run.state.host(r).unreachable))
+    process.stderr.write(
+      `${r} could not be reached: it still accepts ${device}'s key; the next apply or remove that reaches it refuses it there too.\n`,
+    );
   if (!failed && !othersUnreachable && inInventory) {
     const vars = inv.hosts.get(device)!.vars;
     if (isNixos(vars)) {
@@ -49,9 +56,10 @@ export async function removeCommand(inventoryFile: string, device: string, opts:
         `${device} runs NixOS: delete systemd.services.reverse-tunnel (relay-play's module) from its configuration.\n`,
       );
     } else if (run.state.host(device).unreachable) {
+      const several = relays.length > 1;
       process.stderr.write(
-        `${device} could not be reached: its relay-tunnel service is still installed there (it can no longer connect). ` +
-          `When it is back: relay-play remove ${inventoryFile} ${device} again, or systemctl disable --now relay-tunnel on it.\n`,
+        `${device} could not be reached: its relay-tunnel ${several ? 'services are' : 'service is'} still installed there (${several ? 'they' : 'it'} can no longer connect). ` +
+          `When it is back: relay-play remove ${inventoryFile} ${device} again, or systemctl disable --now relay-tunnel${several ? " 'relay-tunnel-*'" : ''} on it.\n`,
       );
     }
     if (!opts.check)
