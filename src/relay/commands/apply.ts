@@ -8,7 +8,7 @@ import {
 } from '../../engine/index.js';
 import { prepareRelayInventory } from '../inventory.js';
 import { nixosSections } from './nixos.js';
-import { reportFleetChanges, runRelayPlaybook, type RelayRun } from './relay-run.js';
+import { reportFleetChanges, rotationOf, runRelayPlaybook, type RelayRun } from './relay-run.js';
 import { bundledPlaybook } from '../app.js';
 
 /** The bundled site playbook, next to the bundled roles. */
@@ -60,13 +60,13 @@ async function settleEnrolled(run: RelayRun, inv: Inventory, opts: CommonOptions
     { targets: firstContact, reporter },
   );
   for (const d of firstContact) {
-    const ok =
-      (rotated.state.host(d).facts.key_switch as { tunnel?: string } | undefined)?.tunnel === 'confirmed' &&
-      !rotated.state.host(rotated.relay).failed;
+    const { done, late } = rotationOf(rotated, d);
     process.stderr.write(
-      ok
+      done && !late.length
         ? `${d}: new relay key in use; the one from its user-data is refused.\n`
-        : `${d}: its relay key was not replaced (see above); the next apply tries again.\n`,
+        : done
+          ? `${d}: new relay key in use; ${late.join(', ')} still accept${late.length > 1 ? '' : 's'} the one from its user-data until the next apply that reaches ${late.length > 1 ? 'them' : 'it'}.\n`
+          : `${d}: its relay key was not replaced (see above); the next apply tries again.\n`,
     );
   }
   return rotated.code;

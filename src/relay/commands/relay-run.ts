@@ -52,6 +52,21 @@ export async function runRelayPlaybook(
   return { state, code: exitCodeFor(state), relay };
 }
 
+/**
+ * How a device's key rotation (the rotate playbook) ended: `switched`, its tunnels use the new key;
+ * `done`, and every relay reached dropped the old one; `late`, its relays not reached (or failed), which
+ * still accept the old key until the next run that reaches them.
+ */
+export function rotationOf(run: RelayRun, device: string): { switched: boolean; done: boolean; late: string[] } {
+  const h = run.state.host(device);
+  const switched = (h.facts.key_switch as { tunnel?: string } | undefined)?.tunnel === 'confirmed';
+  const mine = ((h.facts.tunnel_relays as { name: string }[] | undefined) ?? []).map((r) => r.name);
+  const late = (run.state.inventory.groups.get('relay') ?? []).filter(
+    (r) => (run.state.host(r).failed || run.state.host(r).unreachable) && (!mine.length || mine.includes(r)),
+  );
+  return { switched, done: switched && !h.failed && !h.unreachable, late };
+}
+
 /** What the relay decided about devices and clients missing from the inventory, on stderr. */
 export function reportFleetChanges(run: RelayRun, inventoryFile: string, opts: { check?: boolean }): void {
   const facts = run.state.host(run.relay).facts;

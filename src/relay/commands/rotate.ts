@@ -3,7 +3,7 @@
 // relays, switches and restarts its tunnels (one per relay), then the relays forget the old keys.
 import { InputError, loadInventory, type CommonOptions } from '../../engine/index.js';
 import { isNixos, prepareRelayInventory } from '../inventory.js';
-import { reportFleetChanges, runRelayPlaybook } from './relay-run.js';
+import { reportFleetChanges, rotationOf, runRelayPlaybook } from './relay-run.js';
 
 export async function rotateCommand(
   inventoryFile: string,
@@ -57,16 +57,10 @@ export async function rotateCommand(
     { targets },
   );
   reportFleetChanges(run, inventoryFile, {});
-  // A relay not reached (or failed) still accepts the old key, and may not know the new one yet.
-  const behind = relays.filter((r) => run.state.host(r).failed || run.state.host(r).unreachable);
   for (const t of targets) {
-    const h = run.state.host(t);
-    const switched = (h.facts.key_switch as { tunnel?: string } | undefined)?.tunnel === 'confirmed';
-    const mine = ((h.facts.tunnel_relays as { name: string }[] | undefined) ?? []).map((r) => r.name);
-    const late = behind.filter((r) => !mine.length || mine.includes(r));
-    if (switched && !h.failed && !h.unreachable && !late.length)
-      process.stderr.write(`${t}: new relay key in use; the old one is refused.\n`);
-    else if (switched && !h.failed && !h.unreachable)
+    const { switched, done, late } = rotationOf(run, t);
+    if (done && !late.length) process.stderr.write(`${t}: new relay key in use; the old one is refused.\n`);
+    else if (done)
       process.stderr.write(
         `${t}: new relay key in use; ${late.join(', ')} ${late.length > 1 ? 'were' : 'was'} not brought up to date: ` +
           `the next apply or rotate that reaches ${late.length > 1 ? 'them' : 'it'} lets the new key in and refuses the old one.\n`,
