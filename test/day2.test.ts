@@ -430,7 +430,7 @@ describe(
       const relayHostKey = (
         await lab.exec('server', 'cut -d" " -f1,2 /etc/ssh/ssh_host_ed25519_key.pub')
       ).stdout.trim();
-      assert.match(dev.stdout, /systemd\.services\.reverse-tunnel = \{/);
+      assert.match(dev.stdout, /systemd\.services\.relay-tunnel = \{/);
       assert.ok(
         dev.stdout.includes(
           `-R localhost:${port}:localhost:22 -R localhost:${fwPort}:localhost:8080 relay@${lab.hosts.server.ip}";`,
@@ -477,7 +477,7 @@ describe(
       // Taking it out again: the relay forgets it; relay-play still never touches the host.
       const rm: ExecResult = await relayPlay(lab, ['remove', withNix, 'nix1']);
       assert.equal(rm.code, 0, show(rm));
-      assert.match(rm.stderr, /nix1 runs NixOS: delete systemd\.services\.reverse-tunnel/);
+      assert.match(rm.stderr, /nix1 runs NixOS: delete systemd\.services\.relay-tunnel/);
       assert.equal((await fleet()).devices.nix1, undefined);
       const { r: st } = await status();
       assert.equal(st.code, 0, show(st));

@@ -252,7 +252,7 @@ describe(
       ]);
       assert.equal(nix.code, 1, show(nix));
       assert.match(nix.stderr, /rpi8 runs NixOS/, show(nix));
-      assert.match(nix.stdout, /systemd\.services\.reverse-tunnel/, show(nix));
+      assert.match(nix.stdout, /systemd\.services\.relay-tunnel/, show(nix));
       assert.equal(await relayFiles(), before, 'the relay changed');
     });
   },

@@ -149,22 +149,64 @@ export interface DeviceNixInfo {
   missingHostKey: boolean;
 }
 
-/** A device's configuration. `vars`: the device's vars with relay_fleet's facts (tunnel_port, tunnel_forwards, relay_host_key). */
+/** One of a device's tunnels, as relay_fleet's tunnel_relays fact gives it. */
+interface TunnelRelay {
+  name: string;
+  address: string;
+  ssh_port: number | string;
+  host_key?: string;
+  unit: string;
+  suffix: string;
+}
+
+/** The device's tunnels: tunnel_relays, or (facts from before several relays) the one relay's. */
+function tunnelRelaysOf(vars: Vars): TunnelRelay[] {
+  const list = vars.tunnel_relays;
+  if (Array.isArray(list) && list.length) return list as TunnelRelay[];
+  return [
+    {
+      name: String(vars.relay_host ?? 'relay'),
+      address: String(vars.relay_address),
+      ssh_port: vars.relay_ssh_port as number,
+      host_key: vars.relay_host_key as string | undefined,
+      unit: 'relay-tunnel.service',
+      suffix: '',
+    },
+  ];
+}
+
+/**
+ * A device's configuration: a service per relay it keeps a tunnel to, named and pinned as on other
+ * devices (relay-tunnel.service and known_hosts for its first relay, relay-tunnel-RELAY.service and
+ * known_hosts-RELAY for the others). `vars`: the device's vars with relay_fleet's facts (tunnel_port,
+ * tunnel_forwards, tunnel_relays).
+ */
 export function deviceNix(
   name: string,
   vars: Vars,
   info: DeviceNixInfo = { missingKey: false, missingHostKey: false },
 ): string {
-  const unit = roleTemplate('reverse-tunnel-service', 'relay-tunnel.service.hbs', { tunnel_suffix: '', ...vars });
-  const field = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(unit)?.[1]?.trim();
-  const execStart = field('ExecStart') ?? '';
+  const tunnels = tunnelRelaysOf(vars).map((t) => {
+    const unit = roleTemplate('reverse-tunnel-service', 'relay-tunnel.service.hbs', {
+      ...vars,
+      relay_address: t.address,
+      relay_ssh_port: t.ssh_port,
+      tunnel_suffix: t.suffix,
+    });
+    const field = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(unit)?.[1]?.trim();
+    return { ...t, field };
+  });
+  const field = tunnels[0].field;
   const user = field('User') ?? String(vars.tunnel_user);
-  const restartSec = Number(field('RestartSec') ?? 5);
   const ownUser = user === 'relay-tunnel';
   const lines = [
     `# relay-play: NixOS configuration of the device ${name} (what \`relay-play apply\` does on other hosts).`,
     '# Add it to imports (or paste it) in configuration.nix, then nixos-rebuild switch.',
   ];
+  if (tunnels.length > 1)
+    lines.push(
+      `# A tunnel to each of its relays (${tunnels.map((t) => t.name).join(', ')}), on the same port: ssh reaches it while any is up.`,
+    );
   if (info.missingKey || info.missingHostKey) {
     lines.push(
       '# The relay accepts this device once the inventory has its keys. On the device, after nixos-rebuild:',
@@ -186,27 +228,38 @@ export function deviceNix(
       `  users.groups.${nixAttr(user)} = { };`,
     );
   }
-  lines.push(
-    "  # The relay's host key, pinned: no prompt, no trust on first use.",
-    `  environment.etc."relay-play/known_hosts".text = ${nixString(`relay-play-relay ${String(vars.relay_host_key)}\n`)};`,
-    '  systemd.services.reverse-tunnel = {',
-    `    description = ${nixString(field('Description') ?? 'relay-play reverse SSH tunnel')};`,
-    '    wants = [ "network-online.target" ];',
-    '    after = [ "network-online.target" ];',
-    '    wantedBy = [ "multi-user.target" ];',
-    '    # Never give up: a device may be offline for days.',
-    '    startLimitIntervalSec = 0;',
-    '    serviceConfig = {',
-    `      User = ${nixString(user)};`,
-    `      ExecStart = ${nixPaths(nixString(execStart))};`,
-    `      Restart = ${nixString(field('Restart') ?? 'always')};`,
-    `      RestartSec = ${Number.isFinite(restartSec) ? restartSec : 5};`,
-    // The random wait after a failure (spreads a fleet's reconnects), as the unit writes it.
-    ...(field('ExecStopPost') ? [`      ExecStopPost = ${nixString(field('ExecStopPost')!)};`] : []),
-    '    };',
-    '  };',
-    '}',
-    '',
-  );
+  for (const t of tunnels) {
+    const service = t.unit.replace(/\.service$/, '');
+    // A relay relay-play has never reached: its host key is unknown, and a tunnel must not trust on first use.
+    if (!t.host_key) {
+      lines.push(
+        `  # No tunnel to the relay ${t.name} yet: relay-play has not read its host key. Once it has`,
+        `  # (relay-play apply with ${t.name} up), print this again for systemd.services.${nixAttr(service)}.`,
+      );
+      continue;
+    }
+    const restartSec = Number(t.field('RestartSec') ?? 5);
+    lines.push(
+      `  # The relay ${t.name}'s host key, pinned: no prompt, no trust on first use.`,
+      `  environment.etc.${nixString(`relay-play/known_hosts${t.suffix}`)}.text = ${nixString(`relay-play-relay ${t.host_key}\n`)};`,
+      `  systemd.services.${nixAttr(service)} = {`,
+      `    description = ${nixString(t.field('Description') ?? 'relay-play reverse SSH tunnel')};`,
+      '    wants = [ "network-online.target" ];',
+      '    after = [ "network-online.target" ];',
+      '    wantedBy = [ "multi-user.target" ];',
+      '    # Never give up: a device may be offline for days.',
+      '    startLimitIntervalSec = 0;',
+      '    serviceConfig = {',
+      `      User = ${nixString(user)};`,
+      `      ExecStart = ${nixPaths(nixString(t.field('ExecStart') ?? ''))};`,
+      `      Restart = ${nixString(t.field('Restart') ?? 'always')};`,
+      `      RestartSec = ${Number.isFinite(restartSec) ? restartSec : 5};`,
+      // The random wait after a failure (spreads a fleet's reconnects), as the unit writes it.
+      ...(t.field('ExecStopPost') ? [`      ExecStopPost = ${nixString(t.field('ExecStopPost')!)};`] : []),
+      '    };',
+      '  };',
+    );
+  }
+  lines.push('}', '');
   return lines.join('\n');
 }

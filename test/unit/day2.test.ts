@@ -525,7 +525,7 @@ describe('day 2: NixOS configuration', () => {
     parsesAsNix(nix);
   });
 
-  it('device: systemd.services.reverse-tunnel with the same ExecStart and restart settings', async () => {
+  it('device: systemd.services.relay-tunnel with the same ExecStart and restart settings', async () => {
     const hostvars = Object.fromEntries([...inv.hosts].map(([n, h]) => [n, h.vars]));
     const plan = await planRaw(
       relay_fleet,
@@ -537,7 +537,7 @@ describe('day 2: NixOS configuration', () => {
       { ...vars('nix1'), ...plan.facts!.nix1 },
       { missingKey: false, missingHostKey: true },
     );
-    assert.match(nix, /systemd\.services\.reverse-tunnel = \{/);
+    assert.match(nix, /systemd\.services\.relay-tunnel = \{/);
     assert.match(
       nix,
       /ExecStart = "\$\{pkgs\.openssh\}\/bin\/ssh -F none -NT -i \/etc\/relay-play\/id_relay .* -p 22 -R localhost:22221:localhost:22 relay@198\.18\.0\.10";/,

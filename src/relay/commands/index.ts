@@ -95,10 +95,10 @@ export function addRelayCommands(program: Command): void {
   program
     .command('nixos')
     .description(
-      'print the NixOS configuration of a host with os: nixos (the relay or a device), with the real keys and ports',
+      'print the NixOS configuration of a host with os: nixos (a relay or a device), with the real keys and ports',
     )
     .argument('<inventory>', 'inventory YAML file')
-    .argument('<host>', 'the relay or a device')
+    .argument('<host>', 'a relay or a device')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in ~/.ssh/known_hosts')
     .action(async (inventory: string, host: string, opts: { acceptNewHostKeys?: boolean }) => {
       const { nixosCommand } = await import('./nixos.js');

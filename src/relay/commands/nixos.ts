@@ -1,14 +1,15 @@
 // `relay-play nixos INVENTORY HOST`, and the Nix that `apply` prints for hosts with `os: nixos`.
 import {
+  Connections,
   InputError,
   type Inventory,
   loadInventory,
-  openConnection,
   planOn,
   type RunState,
   UnreachableError,
 } from '../../engine/index.js';
 import { relay_fleet } from '../modules/relay_fleet.js';
+import { relay_fleet_read } from '../modules/relay_fleet_read.js';
 import { deviceNix, relayNix } from '../nixos.js';
 import { NIXOS_GROUP, prepareRelayInventory } from '../inventory.js';
 
@@ -16,8 +17,7 @@ type Vars = Record<string, unknown>;
 
 /** The Nix of one host, from its vars merged with relay_fleet's facts (undefined: not a relay or device). */
 export function hostNix(inv: Inventory, host: string, vars: Vars): string | undefined {
-  const relay = inv.groups.get('relay')![0];
-  if (host === relay) return relayNix(host, vars);
+  if ((inv.groups.get('relay') ?? []).includes(host)) return relayNix(host, vars);
   if ((inv.groups.get('devices') ?? []).includes(host)) {
     return deviceNix(host, vars, { missingKey: !vars.relay_public_key, missingHostKey: !vars.ssh_host_key });
   }
@@ -40,7 +40,15 @@ export function nixosSections(state: RunState, inv: Inventory, inventoryFile: st
   return out.join('');
 }
 
-/** `relay-play nixos`: read the fleet on the relay (changing nothing) and print HOST's Nix. */
+const STATE_FILE = '/var/lib/relay-play/fleet.json';
+const HOST_KEY = '/etc/ssh/ssh_host_ed25519_key.pub';
+
+/**
+ * `relay-play nixos`: read the fleet on the relays (changing nothing) and print HOST's Nix. With several
+ * relays, every relay's copy of the fleet state is read and merged as apply does; a relay's Nix is planned
+ * on that relay (its own devices' keys), a device's on the first relay that answers. A relay that cannot be
+ * read is named and the exit is 4, after the Nix when it could still be made.
+ */
 export async function nixosCommand(
   inventoryFile: string,
   host: string,
@@ -48,30 +56,55 @@ export async function nixosCommand(
 ): Promise<number> {
   const inv = loadInventory(inventoryFile);
   prepareRelayInventory(inv);
-  const relay = inv.groups.get('relay')![0];
-  if (!inv.hosts.has(host) || (host !== relay && !(inv.groups.get('devices') ?? []).includes(host))) {
+  const relays = inv.groups.get('relay')!;
+  if (!inv.hosts.has(host) || (!relays.includes(host) && !(inv.groups.get('devices') ?? []).includes(host))) {
     throw new InputError(
-      `${host} is not the relay or a device of ${inventoryFile}`,
+      `${host} is not ${relays.length > 1 ? 'a relay' : 'the relay'} or a device of ${inventoryFile}`,
       undefined,
-      `relay-play nixos prints the configuration of the relay (${relay}) or of a device`,
+      `relay-play nixos prints the configuration of ${relays.length > 1 ? 'a relay' : 'the relay'} (${relays.join(', ')}) or of a device`,
     );
   }
-  const hostVars = Object.fromEntries([...inv.hosts].map(([n, h]) => [n, h.vars]));
-  const relayVars = hostVars[relay];
-  let conn;
+  const hostVars: Record<string, Vars> = Object.fromEntries([...inv.hosts].map(([n, h]) => [n, { ...h.vars }]));
+  const conns = new Connections((h) => hostVars[h], {
+    acceptNewHostKeys: Boolean(opts.acceptNewHostKeys),
+    connectTimeoutMs: 10_000,
+  });
+  await conns.unlockKeys(relays);
+  const down: string[] = [];
   try {
-    conn = await openConnection(relay, relayVars, {
-      acceptNewHostKeys: Boolean(opts.acceptNewHostKeys),
-      connectTimeoutMs: 10_000,
-    });
-  } catch (e) {
-    if (e instanceof UnreachableError) {
-      process.stderr.write(`relay-play nixos: the relay ${relay} is unreachable: ${e.message}\n`);
-      return 4;
-    }
-    throw e;
-  }
-  try {
+    // Every relay at once: its copy of the fleet state (and host key) for the merge, as apply reads them.
+    const reached = await Promise.all(
+      relays.map(async (relay) => {
+        try {
+          const conn = await conns.get(relay);
+          if (relays.length > 1) {
+            const read = await planOn(
+              conn,
+              relay_fleet_read,
+              { state_file: STATE_FILE, host_key: HOST_KEY },
+              { become: true },
+            );
+            if (read.failed) {
+              process.stderr.write(`relay-play nixos: the relay ${relay}: ${read.failed}\n`);
+              down.push(relay);
+              return undefined;
+            }
+            hostVars[relay].relay_copy = read.facts?.[relay]?.relay_copy;
+          }
+          return conn;
+        } catch (e) {
+          if (!(e instanceof UnreachableError)) throw e;
+          process.stderr.write(`relay-play nixos: the relay ${relay} is unreachable: ${e.message}\n`);
+          down.push(relay);
+          return undefined;
+        }
+      }),
+    );
+    // A relay's own facts come from planning on it; a device's are the same on every relay.
+    const on = relays.includes(host) ? relays.indexOf(host) : reached.findIndex(Boolean);
+    const conn = reached[on];
+    if (!conn) return 4;
+    const relay = relays[on];
     const plan = await planOn(
       conn,
       relay_fleet,
@@ -79,9 +112,11 @@ export async function nixosCommand(
         devices: inv.groups.get('devices') ?? [],
         clients: inv.groups.get('clients') ?? [],
         hostvars: hostVars,
-        port_base: Number(relayVars.tunnel_port_base),
-        state_file: '/var/lib/relay-play/fleet.json',
-        host_key: '/etc/ssh/ssh_host_ed25519_key.pub',
+        port_base: Number(hostVars[relay].tunnel_port_base),
+        state_file: STATE_FILE,
+        host_key: HOST_KEY,
+        relays,
+        relays_per_device: (hostVars[relay].relays_per_device as number | string | undefined) ?? '',
       },
       { become: true },
     );
@@ -89,9 +124,11 @@ export async function nixosCommand(
       process.stderr.write(`relay-play nixos: ${plan.failed}\n`);
       return 2;
     }
-    process.stdout.write(hostNix(inv, host, { ...hostVars[host], ...(plan.facts?.[host] ?? {}) })!);
-    return 0;
+    const own = { ...hostVars[host] };
+    delete own.relay_copy;
+    process.stdout.write(hostNix(inv, host, { ...own, ...(plan.facts?.[host] ?? {}) })!);
+    return down.length ? 4 : 0;
   } finally {
-    await conn.close();
+    await conns.closeAll();
   }
 }

@@ -53,7 +53,7 @@ export async function removeCommand(inventoryFile: string, device: string, opts:
     const vars = inv.hosts.get(device)!.vars;
     if (isNixos(vars)) {
       process.stderr.write(
-        `${device} runs NixOS: delete systemd.services.reverse-tunnel (relay-play's module) from its configuration.\n`,
+        `${device} runs NixOS: delete systemd.services.relay-tunnel (and relay-tunnel-<relay>: relay-play's module) from its configuration.\n`,
       );
     } else if (run.state.host(device).unreachable) {
       const several = relays.length > 1;

@@ -3,7 +3,7 @@
 // (directly: a down tunnel can't carry the question), or with -v every device, those that are up
 // through their tunnel if they can't be reached directly. In parallel, with a short timeout.
 import { Connections, loadInventory, noteLine, shFile, shScript, UnreachableError } from '../../engine/index.js';
-import { isNixos, prepareRelayInventory } from '../inventory.js';
+import { prepareRelayInventory } from '../inventory.js';
 import {
   deviceError,
   lastLogLine,
@@ -88,11 +88,8 @@ export async function statusCommand(
     );
     // A device awaiting first contact has not booted yet: nothing to ask.
     const ask = rows.filter((r) => r.in_inventory && !r.awaiting_since && (!r.up || opts.verbose));
-    await Promise.all(
-      ask.map((r) =>
-        askDevice(r, deviceConns!, isNixos(vars(r.name)) ? 'reverse-tunnel.service' : 'relay-tunnel.service'),
-      ),
-    );
+    // A NixOS device's first tunnel has the same unit name (the printed Nix says so).
+    await Promise.all(ask.map((r) => askDevice(r, deviceConns!, 'relay-tunnel.service')));
   } finally {
     await deviceConns?.closeAll();
     await relayConns.closeAll();
