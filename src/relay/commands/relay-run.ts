@@ -79,16 +79,20 @@ export function reportFleetChanges(run: RelayRun, inventoryFile: string, opts: {
         `  To revoke it: relay-play remove ${inventoryFile} ${name}   (or apply --prune to remove every host missing from the inventory)\n`,
     );
   }
-  const nixosRelay = isNixos(run.state.inventory.hosts.get(run.relay)!.vars);
+  const relays = run.state.inventory.groups.get('relay') ?? [run.relay];
+  const nixosRelays = relays.filter((r) => isNixos(run.state.inventory.hosts.get(r)!.vars));
   for (const name of dropped) {
     const inInventory = run.state.inventory.hosts.has(name);
-    if (nixosRelay)
+    if (nixosRelays.length === relays.length)
       process.stderr.write(
-        `${name} ${would}removed from the fleet state; the relay runs NixOS: its key goes with the configuration printed below (nixos-rebuild switch).\n`,
+        `${name} ${would}removed from the fleet state; the relay${relays.length > 1 ? 's run' : ' runs'} NixOS: its key goes with the configuration printed below (nixos-rebuild switch).\n`,
       );
     else
       process.stderr.write(
-        `${name} ${would}removed from the relay: its key ${opts.check ? 'would be' : 'is'} refused and its tunnel ended.\n`,
+        `${name} ${would}removed from the relay${relays.length > 1 ? 's' : ''}: its key ${opts.check ? 'would be' : 'is'} refused and its tunnel ended.\n` +
+          (nixosRelays.length
+            ? `  ${nixosRelays.join(', ')} run${nixosRelays.length > 1 ? '' : 's'} NixOS: there its key goes with the configuration printed below (nixos-rebuild switch).\n`
+            : ''),
       );
     if (!inInventory)
       process.stderr.write(
