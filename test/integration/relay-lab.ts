@@ -7,13 +7,15 @@ import { CLI, REPO, show } from './util.js';
 
 export interface FleetLayout {
   relay?: string;
+  /** Several relays, in order (the first is each device's relay-tunnel.service); instead of `relay`. */
+  relays?: string[];
   devices: string[];
   clients?: string[];
   /** extra host vars by host name */
   vars?: Record<string, Record<string, unknown>>;
 }
 
-/** An Ansible YAML inventory object for lab hosts: one relay, devices, clients. */
+/** An Ansible YAML inventory object for lab hosts: the relay (or relays), devices, clients. */
 export function relayInventory(lab: Lab, layout: FleetLayout): Record<string, unknown> {
   const hosts = lab.inventoryHosts();
   const pick = (names: string[]) =>
@@ -21,7 +23,7 @@ export function relayInventory(lab: Lab, layout: FleetLayout): Record<string, un
   return {
     all: {
       children: {
-        relay: { hosts: pick([layout.relay ?? 'server']) },
+        relay: { hosts: pick(layout.relays ?? [layout.relay ?? 'server']) },
         devices: { hosts: pick(layout.devices) },
         clients: { hosts: pick(layout.clients ?? ['client']) },
       },
@@ -157,11 +159,13 @@ const count = <T>(list: T[], x: T) => list.filter((y) => y === x).length;
 /**
  * The relay's fleet.json, authorized_keys, the client's ssh config and pinned known_hosts: exactly
  * one entry per device and client, no duplicates, and every file agrees on each device's port.
+ * `relays`: the inventory's relays (the client pins each as relay-play-<relay>, even a lone one).
  */
 export function assertFleetIntact(
   m: ManagedFiles,
   devices: string[],
   clients: string[] = ['client'],
+  relays: string[] = ['server'],
 ): Record<string, number> {
   const ctx = `\n--- fleet.json\n${JSON.stringify(m.fleet, null, 2)}\n--- authorized_keys\n${m.authorizedKeys}\n--- ssh config\n${m.sshConfig}\n--- known_hosts.relay-play\n${m.knownHosts}`;
   // fleet.json: exactly these devices and clients, distinct ports.
@@ -205,12 +209,16 @@ export function assertFleetIntact(
     );
   }
 
-  // Pinned known_hosts: the relay and each device exactly once.
+  // Pinned known_hosts: the first relay as relay-play-relay, each relay by name, each device, exactly once.
   const khNames = m.knownHosts
     .split('\n')
     .filter(Boolean)
     .map((l) => l.split(' ')[0]);
-  assert.deepEqual(khNames.sort(), ['relay-play-relay', ...devices].sort(), `known_hosts.relay-play entries${ctx}`);
+  assert.deepEqual(
+    khNames.sort(),
+    ['relay-play-relay', ...relays.map((r) => `relay-play-${r}`), ...devices].sort(),
+    `known_hosts.relay-play entries${ctx}`,
+  );
   return ports;
 }
 
