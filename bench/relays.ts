@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { stringify } from 'yaml';
 import type { Lab } from '../test/lab/index.js';
-import { median, parseRecap, timedRun, type Timed } from './lib.js';
+import { breakdown, median, parseRecap, timedRun, type Breakdown, type Timed } from './lib.js';
 
 export interface RelaysBenchOptions {
   relays: number;
@@ -27,6 +27,9 @@ export interface RelaysReport {
   noChangeOne: number[];
   noChangeAll: number[];
   ratio: number;
+  /** where the slowest no-change run of each went, play by play */
+  breakdownOne?: Breakdown;
+  breakdownAll?: Breakdown;
   problems: string[];
 }
 
@@ -67,19 +70,21 @@ export async function relaysBench(lab: Lab, o: RelaysBenchOptions): Promise<Rela
   fs.writeFileSync(all, stringify(inventory(lab, relays, devices)));
   const forks = String(relays.length + devices.length + 1);
   const problems: string[] = [];
-  const apply = async (inv: string, label: string, converge: boolean): Promise<number> => {
+  const apply = async (inv: string, label: string, converge: boolean): Promise<Timed> => {
     const r = await timedRun(lab, ['node', o.cli, 'apply', inv, '--forks', forks], {
       cwd: o.rpRoot,
       timeoutMs: 1_800_000,
     });
     o.log(`relays: ${label}: ${r.seconds.toFixed(2)} s, exit ${r.code}`);
     problems.push(...problemsOf(label, r, converge));
-    return r.seconds;
+    return r;
   };
-  const noChange = async (inv: string, label: string): Promise<number[]> => {
-    const out: number[] = [];
-    for (let i = 1; i <= o.repeat; i++) out.push(await apply(inv, `${label} no-change ${i}`, true));
-    return out;
+  /** The no-change runs' seconds, and the breakdown of the slowest. */
+  const noChange = async (inv: string, label: string): Promise<{ seconds: number[]; slowest: Breakdown }> => {
+    const runs: Timed[] = [];
+    for (let i = 1; i <= o.repeat; i++) runs.push(await apply(inv, `${label} no-change ${i}`, true));
+    const slowest = runs.reduce((a, b) => (b.seconds > a.seconds ? b : a));
+    return { seconds: runs.map((r) => r.seconds), slowest: breakdown(slowest, 'relay-play') };
   };
   const reachable = async (label: string) => {
     const r = await lab.exec('client', 'ssh -o BatchMode=yes -o ConnectTimeout=10 rpi1 hostname', {
@@ -99,26 +104,32 @@ export async function relaysBench(lab: Lab, o: RelaysBenchOptions): Promise<Rela
     if (r.code !== 0) throw new Error(`authorize the client's key on ${d}: ${r.stderr}`);
   }
 
-  const firstApplySeconds = await apply(one, 'one relay: first apply', false);
+  const firstApplySeconds = (await apply(one, 'one relay: first apply', false)).seconds;
   await reachable('one relay');
-  const noChangeOne = await noChange(one, 'one relay');
-  const addRelaysSeconds = await apply(
-    all,
-    `${relays.length} relays: apply adding ${relays.slice(1).join(', ')}`,
-    false,
-  );
+  const withOne = await noChange(one, 'one relay');
+  const adding = `${relays.length} relays: apply adding ${relays.slice(1).join(', ')}`;
+  const addRelaysSeconds = (await apply(all, adding, false)).seconds;
   await reachable(`${relays.length} relays`);
-  const noChangeAll = await noChange(all, `${relays.length} relays`);
+  const withAll = await noChange(all, `${relays.length} relays`);
   return {
     relays,
     devices: devices.length,
     firstApplySeconds,
     addRelaysSeconds,
-    noChangeOne,
-    noChangeAll,
-    ratio: median(noChangeAll) / median(noChangeOne),
+    noChangeOne: withOne.seconds,
+    noChangeAll: withAll.seconds,
+    ratio: median(withAll.seconds) / median(withOne.seconds),
+    breakdownOne: withOne.slowest,
+    breakdownAll: withAll.slowest,
     problems,
   };
+}
+
+/** `start-up 0.4 s, relay 0.6 s, …`: a run's plays and their seconds. */
+export function playsLine(b: Breakdown): string {
+  return [`start-up ${b.startup.toFixed(2)} s`, ...b.plays.map((p) => `${p.name} ${p.seconds.toFixed(2)} s`)].join(
+    ', ',
+  );
 }
 
 /** The issue's aim: K relays cost ≤ 1.3× one relay on a no-change run. */

@@ -37,7 +37,7 @@ import {
   type RunRecord,
   type Tool,
 } from './report.js';
-import { benchDevices, relayNames, relaysBench, relaysTargets, type RelaysReport } from './relays.js';
+import { benchDevices, playsLine, relayNames, relaysBench, relaysTargets, type RelaysReport } from './relays.js';
 import { tunnelBench, tunnelTargets, type TunnelReport } from './tunnels.js';
 import {
   aptInstall,
@@ -939,6 +939,8 @@ async function runRelays(o: Options, rep: Report): Promise<void> {
       `${rep.date.slice(0, 16).replace('T', ' ')} UTC, ${m.nproc} CPUs (${m.cpuModel}), node ${m.node}; loadavg ${load(loadBefore)} → ${load(loadAfter)}`,
       `first apply (1 relay) ${f2(result.firstApplySeconds)} s; apply adding ${result.relays.slice(1).join(', ')} ${f2(result.addRelaysSeconds)} s`,
       `no-change runs: 1 relay ${result.noChangeOne.map(f2).join(', ')} s; ${o.relays} relays ${result.noChangeAll.map(f2).join(', ')} s`,
+      `slowest no-change run, 1 relay: ${result.breakdownOne ? playsLine(result.breakdownOne) : '—'}`,
+      `slowest no-change run, ${o.relays} relays: ${result.breakdownAll ? playsLine(result.breakdownAll) : '—'}`,
       '\ntargets:',
       ...targets.map((t) => `  ${t.holds ? 'HOLDS' : 'MISSES'}  ${t.name}: ${t.detail}`),
       `\nresults: ${path.relative(REPO, file)}`,
