@@ -16,8 +16,7 @@ export async function takeLock(
   lock: LockSpec,
   note: (msg: string) => void,
 ): Promise<Held | undefined> {
-  const attempt = (wait: number) =>
-    conn.hold(shScript(shFile('engine/runner/lock.sh'), [lock.path, wait]), { become: true });
+  const attempt = (wait: number) => holdLock(conn, lock, wait);
   try {
     let held = await attempt(0);
     if (held.exitCode === 75) {
@@ -43,3 +42,46 @@ export async function takeLock(
     throw e;
   }
 }
+
+/**
+ * Every lock of a run. First all at once without waiting (one round trip, however many hosts): when no
+ * other run holds any, that is all. If one is busy, those taken are let go and the locks are taken one
+ * after the other in the given order, waiting for each — so two runs never hold one each and wait for
+ * the other. A lock host that can't be reached is skipped (its play reports it).
+ */
+export async function takeLocks(
+  locks: LockSpec[],
+  connect: (host: string) => Promise<Connection>,
+  note: (msg: string) => void,
+): Promise<Held[]> {
+  const reach = (lock: LockSpec) => connect(lock.host).catch(() => undefined);
+  const tries = await Promise.all(
+    locks.map(async (lock) => {
+      const conn = await reach(lock);
+      return conn && tryLock(conn, lock, 0);
+    }),
+  );
+  const got = tries.filter((h): h is Held => h?.firstLine === 'locked');
+  if (tries.every((h) => h === undefined || h.firstLine === 'locked')) return got;
+  for (const h of got.reverse()) await h.release();
+  const held: Held[] = [];
+  for (const lock of locks) {
+    const conn = await reach(lock);
+    const h = conn && (await takeLock(conn, lock, note));
+    if (h) held.push(h);
+  }
+  return held;
+}
+
+/** One try at `lock`, waiting up to `wait` seconds; undefined when its host is unreachable. */
+async function tryLock(conn: Connection, lock: LockSpec, wait: number): Promise<Held | undefined> {
+  try {
+    return await holdLock(conn, lock, wait);
+  } catch (e) {
+    if (e instanceof UnreachableError) return undefined;
+    throw e;
+  }
+}
+
+const holdLock = (conn: Connection, lock: LockSpec, wait: number) =>
+  conn.hold(shScript(shFile('engine/runner/lock.sh'), [lock.path, wait]), { become: true });

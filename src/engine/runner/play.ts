@@ -23,7 +23,7 @@ import { BlockRun } from './blocks.js';
 import { markRaw } from '../template/expr.js';
 import { clearStep, listPending, notifies, pendingKey } from './pending.js';
 import { preflight } from './preflight.js';
-import { takeLock, type LockSpec } from './lock.js';
+import { takeLocks, type LockSpec } from './lock.js';
 import { censor, changedOf, type TaskResult } from './result.js';
 import { RunState, withFactsAhead } from './state.js';
 import { trace } from '../util/trace.js';
@@ -121,13 +121,8 @@ export async function runPlaybook(
     const firstWanted = new Map(
       [...new Set(playHosts.flat())].map((host) => [host, readsOfRun(base, pb.plays, playHosts, host).catch(() => [])]),
     );
-    for (const lock of opts.locks ?? []) {
-      // An unreachable lock host is left for its play to report.
-      const conn = await connection(lock.host).catch(() => undefined);
-      const h = conn && (await takeLock(conn, lock, (m) => process.stderr.write(m + '\n')));
-      if (h) held.push(h);
-      trace(`lock taken on ${lock.host}`);
-    }
+    held.push(...(await takeLocks(opts.locks ?? [], connection, (m) => process.stderr.write(m + '\n'))));
+    if (opts.locks?.length) trace(`locks taken on ${opts.locks.map((l) => l.host).join(', ')}`);
     // Read each host for all its plays as soon as it is connected.
     for (const [host, wanted] of firstWanted)
       early.send(
