@@ -73,7 +73,6 @@ describe('shellcheck', () => {
   it("relay-play enroll's first-boot script, with and without the host key and the admin's login", () => {
     const boot: FirstBoot = {
       device: 'rpi9',
-      relay: 'server',
       port: 22229,
       tunnelUser: 'relay-tunnel',
       relayKey: {
@@ -84,8 +83,15 @@ describe('shellcheck', () => {
         private: '-----BEGIN OPENSSH PRIVATE KEY-----\nBBBB\n-----END OPENSSH PRIVATE KEY-----\n',
         public: KEY,
       },
-      relayPin: `relay-play-relay ${KEY}`,
-      unit: "[Service]\nExecStart=/usr/bin/ssh -R localhost:22229:localhost:22 relay@203.0.113.5\n# 'quotes' $HOME\n",
+      tunnels: [
+        {
+          relay: 'server',
+          unit: 'relay-tunnel.service',
+          suffix: '',
+          pin: `relay-play-relay ${KEY}`,
+          text: "[Service]\nExecStart=/usr/bin/ssh -R localhost:22229:localhost:22 relay@203.0.113.5\n# 'quotes' $HOME\n",
+        },
+      ],
       login: { user: 'admin', key: KEY },
     };
     for (const login of [boot.login, undefined])
