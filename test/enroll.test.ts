@@ -1,12 +1,13 @@
 // Zero-touch enrolment (issue 16): `relay-play enroll` for a device the runner never reaches directly.
-// Here the --script form, run by hand on a fresh lab host that is "away" from the start.
+// Here the --script form, run by hand on a fresh lab host that is "away" from the start. Then with two
+// relays (issue 26): user-data with a tunnel to each, the device reachable through either alone.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { labAvailable, startLab, type Lab } from './lab/index.js';
-import { relayInventory, setupClientLogin, sshFromClient } from './integration/relay-lab.js';
+import { relayInventory, seconds, setupClientLogin, sshFromClient } from './integration/relay-lab.js';
 import { CLI, recap, relayPlay, show, tempDir, waitFor, writeYaml } from './integration/util.js';
 
 const avail = labAvailable();
@@ -254,6 +255,152 @@ describe(
       assert.match(nix.stderr, /rpi8 runs NixOS/, show(nix));
       assert.match(nix.stdout, /systemd\.services\.relay-tunnel/, show(nix));
       assert.equal(await relayFiles(), before, 'the relay changed');
+    });
+  },
+);
+
+describe(
+  'zero-touch enrolment with two relays: a tunnel to each, reachable through either',
+  { skip: avail.ok ? false : avail.why, timeout: 600_000 },
+  () => {
+    let lab: Lab;
+    let dir: string;
+    let inventory: string;
+    const fleetOn = async (relay: string) =>
+      JSON.parse((await lab.exec(relay, 'cat /var/lib/relay-play/fleet.json')).stdout) as {
+        devices: Record<string, { port: number; relay_key?: string; relays?: string[]; first_relay?: string }>;
+      };
+    const listening = async (relay: string, port: number) =>
+      /127\.0\.0\.1|\[::1\]/.test((await lab.exec(relay, `ss -Hltn 'sport = :${port}'`)).stdout);
+    const timedSsh = async () => {
+      const t0 = Date.now();
+      const r = await lab.exec('client', 'ssh -o BatchMode=yes rpi6 hostname', { timeoutMs: 30_000 });
+      return { r, s: (Date.now() - t0) / 1000 };
+    };
+
+    before(async () => {
+      // rpi6: first booted (later) from its user-data; rpi5 is never booted.
+      lab = await startLab(['ra', 'rb', 'rpi6', 'client'], { release: 'trixie', cloudInit: ['rpi6'] });
+      dir = tempDir();
+      const hosts = lab.inventoryHosts();
+      const { ansible_host: _, ...rpi6 } = hosts.rpi6;
+      inventory = writeYaml(dir, 'inventory.yaml', {
+        all: {
+          children: {
+            relay: { hosts: { ra: hosts.ra, rb: hosts.rb } },
+            devices: { hosts: { rpi6, rpi5: rpi6 } },
+            clients: { hosts: { client: hosts.client } },
+          },
+        },
+      });
+      await lab.setAway('rpi6', true);
+      const first = await relayPlay(lab, ['apply', inventory, '--limit', 'relay:clients']);
+      assert.equal(first.code, 0, show(first));
+    });
+
+    after(async () => {
+      await lab?.teardown();
+    });
+
+    it('enroll: recorded and authorized on both relays; the user-data has a unit and a pin for each', async () => {
+      const out = join(dir, 'user-data');
+      const r = await relayPlay(lab, ['enroll', inventory, 'rpi6', '--output', out]);
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stderr, /rpi6 is enrolled on ra and rb \(relay port \d+\)/, show(r));
+      const [fa, fb] = [await fleetOn('ra'), await fleetOn('rb')];
+      assert.deepEqual(fa, fb, 'both relays hold the same fleet state');
+      const rec = fa.devices.rpi6;
+      assert.deepEqual([rec.relays, rec.first_relay], [['ra', 'rb'], 'ra']);
+      for (const relay of ['ra', 'rb']) {
+        const keys = (await lab.exec(relay, 'sudo cat /home/relay/.ssh/authorized_keys')).stdout;
+        assert.ok(keys.includes(`permitlisten="localhost:${rec.port}"`) && keys.includes(rec.relay_key!), relay);
+      }
+      const firstBoot = (parse(readFileSync(out, 'utf8')) as { write_files: { content: string }[] }).write_files[0]
+        .content;
+      for (const f of ['relay-tunnel.service', 'relay-tunnel-rb.service', 'known_hosts ', 'known_hosts-rb '])
+        assert.ok(firstBoot.includes(f), f);
+      assert.match(firstBoot, /^systemctl enable --now relay-tunnel\.service relay-tunnel-rb\.service$/m);
+    });
+
+    it('first boot from the user-data: a tunnel to each relay comes up by itself, the next apply would change neither and replaces the relay key; ssh rpi6 through each relay with the other black-holed', async (t) => {
+      const t0 = Date.now();
+      await lab.bootFromCloudInit('rpi6', readFileSync(join(dir, 'user-data'), 'utf8'));
+      const { port } = (await fleetOn('ra')).devices.rpi6;
+      await waitFor(
+        "rpi6's tunnels up on ra and rb",
+        90_000,
+        async () => (await listening('ra', port)) && (await listening('rb', port)),
+        1_000,
+      );
+      t.diagnostic(`rpi6: both tunnels up ${seconds(Date.now() - t0)} s after its boot started`);
+      await setupClientLogin(lab, ['rpi6']);
+
+      // The tunnel task finds its units and pins as it would write them (only its rollback files, which
+      // the user-data does not carry, are new). --check: a run that reaches rpi6 also replaces its relay key.
+      const check = await relayPlay(lab, ['apply', inventory, '--limit', 'all:!rpi5', '--check', '--diff'], 240_000);
+      assert.equal(check.code, 0, show(check));
+      assert.match(check.stdout, /^rpi6\s+: ok=.* via=relay$/m, show(check));
+      assert.match(check.stdout, /^\+\+\+ after: \/usr\/local\/lib\/relay-play\/tunnel-rollback/m, show(check));
+      assert.doesNotMatch(
+        check.stdout,
+        /^[-+]{3} (before|after): \/etc\/(systemd\/system\/relay-tunnel|relay-play\/known_hosts)/m,
+        show(check),
+      );
+      // The first apply that reaches rpi6 replaces its relay key, on both tunnels; clients learn rpi6.
+      const apply = await relayPlay(lab, ['apply', inventory, '--limit', 'all:!rpi5'], 240_000);
+      assert.equal(apply.code, 0, show(apply));
+      assert.match(apply.stderr, /rpi6: new relay key in use; the one from its user-data is refused/, show(apply));
+
+      for (const [down, through] of [
+        ['ra', 'rb'],
+        ['rb', 'ra'],
+      ]) {
+        // The tunnel to a relay that was black-holed a moment ago may be coming back (its unit restarts).
+        const back = await waitFor(`rpi6's tunnel up on ${through}`, 60_000, () => listening(through, port), 500);
+        if (back >= 1) t.diagnostic(`rpi6's tunnel to ${through}: up again ${back.toFixed(1)} s after its link`);
+        await lab.setLink(down, false);
+        try {
+          const s = await timedSsh();
+          const held = (await listening(through, port)) ? 'holds' : 'does not hold';
+          assert.equal(
+            s.r.stdout.trim(),
+            'rpi6',
+            `through ${through} (it ${held} the tunnel), ${down} black-holed\n${show(s.r)}`,
+          );
+          t.diagnostic(`ssh rpi6 through ${through} with ${down} black-holed: ${seconds(s.s * 1000)} s`);
+        } finally {
+          await lab.setLink(down, true);
+        }
+      }
+    });
+
+    it('a relay black-holed: enrolled on the other, exit 4 naming it; none reached: refused, nothing written', async () => {
+      await lab.setLink('ra', false);
+      try {
+        const out = join(dir, 'rpi5.yaml');
+        const r = await relayPlay(lab, ['enroll', inventory, 'rpi5', '--output', out]);
+        assert.equal(r.code, 4, show(r));
+        assert.match(r.stderr, /rpi5 is enrolled on rb /, show(r));
+        assert.match(r.stderr, /ra was not reached: rpi5 is recorded there by the next apply that reaches it/, show(r));
+        assert.ok((await fleetOn('rb')).devices.rpi5?.relay_key, 'rb recorded rpi5');
+        // ra's host key is recorded: its tunnel is in the user-data already.
+        const firstBoot = (parse(readFileSync(out, 'utf8')) as { write_files: { content: string }[] }).write_files[0]
+          .content;
+        assert.match(firstBoot, /^systemctl enable --now relay-tunnel\.service relay-tunnel-rb\.service$/m);
+
+        await lab.setLink('rb', false);
+        const none = join(dir, 'none.yaml');
+        const refused = await relayPlay(lab, ['enroll', inventory, 'rpi5', '--reissue', '--output', none]);
+        assert.equal(refused.code, 4, show(refused));
+        assert.match(
+          refused.stderr,
+          /none of rpi5's relays \(ra and rb\) was reached: nothing was recorded or written/,
+        );
+        assert.equal(existsSync(none), false, 'no file written');
+      } finally {
+        await lab.setLink('ra', true);
+        await lab.setLink('rb', true);
+      }
     });
   },
 );
