@@ -276,7 +276,7 @@ describe('NixOS with two relays', () => {
     assert.match(
       cfg,
       re(
-        `Host nix1\n    HostName localhost\n    Port ${f.facts.rb.nix1.tunnel_port as number}\n    User admin\n    ProxyCommand sh -c 'ssh -o ConnectTimeout=2 -W %h:%p relay-play-ra 2>/dev/null || exec ssh -W %h:%p relay-play-rb'\n`,
+        `Host nix1\n    HostName localhost\n    Port ${f.facts.rb.nix1.tunnel_port as number}\n    User admin\n    ProxyCommand sh -c 'ssh -o ConnectTimeout=2 -W %h:%p relay-play-ra 2>/dev/null || exec ssh -o ConnectTimeout=10 -W %h:%p relay-play-rb'\n`,
       ),
     );
     const known = String(renderHandlebars(tpl('client-ssh-config', 'known_hosts.hbs'), varsOf(inv, f, 'laptop', 'rb')));

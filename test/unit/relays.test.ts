@@ -289,7 +289,7 @@ describe('relays: relay_fleet with two relays', () => {
     assert.match(cfg, /^Host relay-play-rb\n {4}HostName 198\.18\.0\.20\n {4}Port 2222\n/m);
     assert.match(
       cfg,
-      /^Host rpi1\n {4}HostName localhost\n {4}Port 22230\n {4}User admin\n {4}ProxyCommand sh -c 'ssh -o ConnectTimeout=2 -W %h:%p relay-play-ra 2>\/dev\/null \|\| exec ssh -W %h:%p relay-play-rb'\n/m,
+      /^Host rpi1\n {4}HostName localhost\n {4}Port 22230\n {4}User admin\n {4}ProxyCommand sh -c 'ssh -o ConnectTimeout=2 -W %h:%p relay-play-ra 2>\/dev\/null \|\| exec ssh -o ConnectTimeout=10 -W %h:%p relay-play-rb'\n/m,
     );
     const known = String(
       renderHandlebars(
