@@ -31,12 +31,9 @@ import { preflight } from '../../src/engine/runner/preflight.js';
 import { selectHosts } from '../../src/engine/inventory/index.js';
 import { TARGETS_GROUP } from '../../src/relay/commands/relay-run.js';
 import { cannedCtx, planRaw } from './modules/fake-host.js';
+import { fakeKey } from './keys.js';
 
-const KEY = (n: number) => {
-  const type = Buffer.from('ssh-ed25519');
-  const len = (k: number) => Buffer.from([0, 0, 0, k]);
-  return `ssh-ed25519 ${Buffer.concat([len(type.length), type, len(32), Buffer.alloc(32, n)]).toString('base64')}`;
-};
+const KEY = fakeKey;
 
 const INVENTORY = `all:
   vars: {ansible_user: admin}

@@ -15,6 +15,7 @@ import { prepareRelayInventory } from '../../src/relay/inventory.js';
 import { relay_fleet } from '../../src/relay/modules/relay_fleet.js';
 import { relay_tunnel } from '../../src/relay/modules/relay_tunnel.js';
 import { cannedCtx, planRaw, planWith } from './modules/fake-host.js';
+import { fakeKey } from './keys.js';
 
 const pair = (comment: string) => {
   const k = ssh2.utils.generateKeyPairSync('ed25519', { comment });
@@ -87,11 +88,7 @@ describe('enroll output', () => {
 // Several relays: the user-data of a device enrolled with two relays in the inventory, from the facts
 // relay_fleet hands it, carries a unit and a pinned host key per relay — the files the role's tunnel task
 // would write, so the first apply finds nothing to change in them.
-const KEY = (n: number) => {
-  const type = Buffer.from('ssh-ed25519');
-  const len = (k: number) => Buffer.from([0, 0, 0, k]);
-  return `ssh-ed25519 ${Buffer.concat([len(type.length), type, len(32), Buffer.alloc(32, n)]).toString('base64')}`;
-};
+const KEY = fakeKey;
 
 const TWO_RELAYS = `all:
   vars: {ansible_user: admin}

@@ -12,12 +12,9 @@ import {
   type FleetInput,
 } from '../../src/relay/fleet.js';
 import { parseEtimes, parseSs, sessionPids } from '../../src/relay/sessions.js';
+import { fakeKey } from './keys.js';
 
-const KEY = (n: number) => {
-  const type = Buffer.from('ssh-ed25519');
-  const len = (k: number) => Buffer.from([0, 0, 0, k]);
-  return `ssh-ed25519 ${Buffer.concat([len(type.length), type, len(32), Buffer.alloc(32, n)]).toString('base64')}`;
-};
+const KEY = fakeKey;
 const input = (devices: FleetInput['devices'], more: Partial<FleetInput> = {}): FleetInput => ({
   devices,
   clients: [],

@@ -15,13 +15,9 @@ import {
   serializeFleet,
   type FleetInput,
 } from '../../src/relay/fleet.js';
+import { fakeKey } from './keys.js';
 
-/** A well-formed ed25519 public key whose 32 key bytes are all `n`. */
-const KEY = (n: number) => {
-  const type = Buffer.from('ssh-ed25519');
-  const len = (k: number) => Buffer.from([0, 0, 0, k]);
-  return `ssh-ed25519 ${Buffer.concat([len(type.length), type, len(32), Buffer.alloc(32, n)]).toString('base64')}`;
-};
+const KEY = fakeKey;
 const input = (devices: FleetInput['devices'], clients: FleetInput['clients'] = []): FleetInput => ({
   devices,
   clients,

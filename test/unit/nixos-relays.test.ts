@@ -18,12 +18,9 @@ import { NIXOS_GROUP, prepareRelayInventory } from '../../src/relay/inventory.js
 import { relay_fleet } from '../../src/relay/modules/relay_fleet.js';
 import { deviceNix, relayNix } from '../../src/relay/nixos.js';
 import { cannedCtx, planRaw } from './modules/fake-host.js';
+import { fakeKey } from './keys.js';
 
-const KEY = (n: number) => {
-  const type = Buffer.from('ssh-ed25519');
-  const len = (k: number) => Buffer.from([0, 0, 0, k]);
-  return `ssh-ed25519 ${Buffer.concat([len(type.length), type, len(32), Buffer.alloc(32, n)]).toString('base64')}`;
-};
+const KEY = fakeKey;
 const re = (s: string) => new RegExp(s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
 
 // rb runs NixOS, and so do the device nix1 and the client laptop.

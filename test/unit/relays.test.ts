@@ -16,12 +16,9 @@ import { prepareRelayInventory } from '../../src/relay/inventory.js';
 import { relay_fleet } from '../../src/relay/modules/relay_fleet.js';
 import { relaysOf, tunnelUnitName } from '../../src/relay/relays.js';
 import { cannedCtx, planRaw } from './modules/fake-host.js';
+import { fakeKey } from './keys.js';
 
-const KEY = (n: number) => {
-  const type = Buffer.from('ssh-ed25519');
-  const len = (k: number) => Buffer.from([0, 0, 0, k]);
-  return `ssh-ed25519 ${Buffer.concat([len(type.length), type, len(32), Buffer.alloc(32, n)]).toString('base64')}`;
-};
+const KEY = fakeKey;
 
 describe('relays: which relays a device tunnels to', () => {
   const devices = Array.from({ length: 400 }, (_, i) => `dev${i}`);

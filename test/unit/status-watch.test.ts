@@ -4,12 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { emptyFleet, planFleetChanges, serializeFleet } from '../../src/relay/fleet.js';
 import { lastSeenCell, parseProbe, parseWatchState, statusRows, statusTable } from '../../src/relay/status.js';
+import { fakeKey } from './keys.js';
 
-const KEY = (n: number) => {
-  const type = Buffer.from('ssh-ed25519');
-  const len = (k: number) => Buffer.from([0, 0, 0, k]);
-  return `ssh-ed25519 ${Buffer.concat([len(type.length), type, len(32), Buffer.alloc(32, n)]).toString('base64')}`;
-};
+const KEY = fakeKey;
 
 describe('status: the watcher record', () => {
   const fleet = planFleetChanges(emptyFleet(), {
