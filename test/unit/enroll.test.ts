@@ -16,6 +16,7 @@ import { relay_fleet } from '../../src/relay/modules/relay_fleet.js';
 import { relay_tunnel } from '../../src/relay/modules/relay_tunnel.js';
 import { cannedCtx, planRaw, planWith } from './modules/fake-host.js';
 import { fakeKey } from './keys.js';
+import { relayTunnelRead } from './relay-tunnel-read.js';
 
 const pair = (comment: string) => {
   const k = ssh2.utils.generateKeyPairSync('ed25519', { comment });
@@ -173,15 +174,7 @@ async function tunnelTaskPlan(
     { content: render('relay-play-rollback.service.hbs'), attrs: 'root:root:644' },
     { content: render('tunnel-rollback.sh.hbs'), attrs: 'root:root:755' },
   ];
-  const read = [
-    ...files.map((_, i) => `file${i + 1}=yes`),
-    ...files.map((f) => `stat=${f.attrs} ${Buffer.byteLength(f.content)}`),
-    `content=${Buffer.from(files.map((f) => f.content).join('')).toString('base64')}`,
-    'armed=',
-    'newkey=no',
-    `units=${String(item.unit)}`,
-    '',
-  ].join('\n');
+  const read = relayTunnelRead(files, String(item.unit));
   const shown =
     'ActiveState=active\nUnitFileState=enabled\nInvocationID=abc\n\nActiveState=inactive\nUnitFileState=enabled\nInvocationID=\n';
   const ctx = {

@@ -13,6 +13,7 @@ import { renderDeep } from '../../src/engine/template/jinja.js';
 import { relay_tunnel } from '../../src/relay/modules/relay_tunnel.js';
 import { parseShScript } from '../../src/engine/util/quote.js';
 import { cannedCtx, planWith } from './modules/fake-host.js';
+import { relayTunnelRead } from './relay-tunnel-read.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
 const role = join(bundledRolesDir(), 'reverse-tunnel-service');
@@ -127,15 +128,7 @@ describe('rotate with several relays: relay_tunnel restarts a tunnel for the key
       fileLine(readFileSync(tpl('relay-play-rollback.service.hbs'), 'utf8')),
       fileLine(readFileSync(tpl('tunnel-rollback.sh.hbs'), 'utf8'), 'root:root:755'),
     ];
-    const read = [
-      ...files.map((_, i) => `file${i + 1}=yes`),
-      ...files.map((f) => `stat=${f.attrs} ${Buffer.byteLength(f.content)}`),
-      `content=${Buffer.from(files.map((f) => f.content).join('')).toString('base64')}`,
-      'armed=',
-      'newkey=no',
-      'units=relay-tunnel.service relay-tunnel-rb.service ',
-      '',
-    ].join('\n');
+    const read = relayTunnelRead(files, 'relay-tunnel.service relay-tunnel-rb.service ');
     const shown =
       'ActiveState=active\nUnitFileState=enabled\nInvocationID=abc\n\nActiveState=inactive\nUnitFileState=enabled\nInvocationID=\n';
     const args = {
