@@ -58,7 +58,7 @@ export async function takeLocks(
   const tries = await Promise.all(
     locks.map(async (lock) => {
       const conn = await reach(lock);
-      return conn && tryLock(conn, lock, 0);
+      return conn && tryLock(conn, lock);
     }),
   );
   const got = tries.filter((h): h is Held => h?.firstLine === 'locked');
@@ -73,10 +73,10 @@ export async function takeLocks(
   return held;
 }
 
-/** One try at `lock`, waiting up to `wait` seconds; undefined when its host is unreachable. */
-async function tryLock(conn: Connection, lock: LockSpec, wait: number): Promise<Held | undefined> {
+/** One try at `lock`, not waiting; undefined when its host is unreachable. */
+async function tryLock(conn: Connection, lock: LockSpec): Promise<Held | undefined> {
   try {
-    return await holdLock(conn, lock, wait);
+    return await holdLock(conn, lock, 0);
   } catch (e) {
     if (e instanceof UnreachableError) return undefined;
     throw e;
