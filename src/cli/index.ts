@@ -10,7 +10,7 @@ export function buildProgram(): Command {
     .description('Agentless, Ansible-style playbooks over SSH; sets up a reverse-SSH relay for your devices.')
     .version(packageVersion())
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError('(add --help to the command for its options)');
   addRunCommand(program, async () => (await import('../relay/app.js')).relayApp);
   addRelayCommands(program);
   return program;
@@ -34,8 +34,9 @@ function exitCodeOf(e: unknown): number {
     return e.exit ?? EXIT.input;
   }
   if (e instanceof CommanderError) {
-    // --help and --version end here too, with exit code 0.
-    return e.exitCode === 0 ? 0 : EXIT.input;
+    // --help and --version end here too, with exit code 0; a command line that does not parse exits as
+    // ansible-playbook's does.
+    return e.exitCode === 0 ? 0 : EXIT.usage;
   }
   // Something relay-play did not expect: ansible-playbook's code for an unexpected error.
   process.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\n`);

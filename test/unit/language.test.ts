@@ -133,6 +133,13 @@ describe('exit codes as ansible-playbook', () => {
     assert.equal(run('- hosts: h1\n  tasks: [\n').code, 4);
     assert.equal(run(play([{ file: { path: '/tmp/x', mod: '0644' } }])).code, 2);
   });
+
+  it('2 for a command line that does not parse (an unknown option), with what to do', () => {
+    const r = run(play([{ debug: 'msg=x' }]), '--frobnicate');
+    assert.equal(r.code, 2, r.all);
+    assert.match(r.all, /unknown option '--frobnicate'/);
+    assert.equal(run(play([{ debug: 'msg=x' }])).code, 0);
+  });
 });
 
 describe('plays', () => {

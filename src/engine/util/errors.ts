@@ -65,4 +65,4 @@ export class UnreachableError extends Error {
   }
 }
 
-export const EXIT = { ok: 0, input: 1, failed: 2, unreachable: 4, parser: 4, internal: 250 } as const;
+export const EXIT = { ok: 0, input: 1, failed: 2, usage: 2, unreachable: 4, parser: 4, internal: 250 } as const;
