@@ -63,10 +63,14 @@ describe('quoting: hostile paths never execute', () => {
       await converge(file, { path: dir, state: 'directory' }, sb);
       const p = join(dir, name);
 
-      // file: touch, attributes, absent
-      const t = await converge(file, { path: p, state: 'touch', mode: '0600' }, sb);
+      // file: touch (times kept: unchanged the second time), attributes, a link to it, absent
+      const keep = { access_time: 'preserve', modification_time: 'preserve' };
+      const t = await converge(file, { path: p, state: 'touch', mode: 'u=rw,go=', ...keep }, sb);
       assert.equal(t.second.changed, false);
       assert.deepEqual(readdirSync(dir), [name]);
+      const l = await converge(file, { path: `${p}.l`, state: 'link', src: name }, sb);
+      assert.equal(l.second.changed, false);
+      await converge(file, { path: `${p}.l`, state: 'absent' }, sb);
       await converge(file, { path: p, state: 'absent' }, sb);
       assert.deepEqual(readdirSync(dir), []);
 
