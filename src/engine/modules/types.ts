@@ -57,6 +57,11 @@ export interface Plan {
   /** Plan-time failure: report it, apply nothing. */
   failed?: string;
   msg?: string;
+  /**
+   * Its steps change nothing on the host (a get_url's HEAD request, made as Ansible's module makes it
+   * in check mode): they run in check mode too, and mark no handler.
+   */
+  runInCheck?: boolean;
   /** Steps' non-zero exit is a failure unless the module handles codes itself in finish. */
   acceptNonZero?: boolean;
   /** The module did not run (check mode for command-like modules). */

@@ -551,13 +551,15 @@ async function runOnce(
 
   const result = registered(plan);
   let pendingCleared = false;
-  if (!env.check && plan.steps.length) {
+  // In check mode, only steps that change nothing run (Plan.runInCheck).
+  const probing = env.check && plan.runInCheck === true;
+  if ((!env.check || probing) && plan.steps.length) {
     // A task delegated to this machine changes no host's reads; one delegated to another host, that host's.
-    env.cache.changed(changes);
-    if (!delegated) reads.stale();
+    if (!probing) env.cache.changed(changes);
+    if (!delegated && !probing) reads.stale();
     // What the next tasks read, read in the same trip once these steps are done — not after a change
     // that a confirm step completes (it changes the host again).
-    const follow = !delegated && !plan.confirm && readsAfter ? await readsAfter() : [];
+    const follow = !delegated && !probing && !plan.confirm && readsAfter ? await readsAfter() : [];
     const commands = plan.steps.map((s) => ({
       command: withEnvironment(environment, s.command),
       stdin: s.stdin,
@@ -567,9 +569,11 @@ async function runOnce(
     // Handlers this change will notify: marked on the host first, in the same round trip (not from
     // a delegated task: its steps run elsewhere).
     const notified =
-      plan.changed && !delegated ? handlersFor(env.play, task.notify).map((h) => pendingKey(env.play, h)) : [];
+      plan.changed && !delegated && !probing
+        ? handlersFor(env.play, task.notify).map((h) => pendingKey(env.play, h))
+        : [];
     // After the steps only when a failing step stops the trip and nothing else decides failure later.
-    const after = afterSteps && !plan.acceptNonZero && !task.failedWhen && !delegated ? [afterSteps] : [];
+    const after = afterSteps && !probing && !plan.acceptNonZero && !task.failedWhen && !delegated ? [afterSteps] : [];
     const { outputs, read } = await applyStepsThenRead(
       conn,
       [...(notified.length ? [markStep(env.play, notified)] : []), ...commands, ...after],
