@@ -29,6 +29,7 @@ import { sysctl } from './sysctl.js';
 import { known_hosts } from './known_hosts.js';
 import { find } from './find.js';
 import { fetch } from './fetch.js';
+import { get_url } from './get_url.js';
 import { add_host, group_by, include_vars, meta, set_stats } from './language.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
@@ -63,6 +64,7 @@ const builtin: Record<string, Module<any>> = {
   known_hosts,
   find,
   fetch,
+  get_url,
   meta,
   group_by,
   add_host,
