@@ -17,6 +17,7 @@ export const ALLOWED: Record<string, string> = {
   backup: 'a backup is named after the time and the process that made it (lineinfile)',
   warnings: "Ansible's advice to the playbook's author (e.g. to prefer a module to a command)",
   deprecations: "Ansible's notices of its own deprecations",
+  date: "an HTTP reply's Date header (uri): the server's clock when it answered",
 };
 
 /**

@@ -30,6 +30,7 @@ import { known_hosts } from './known_hosts.js';
 import { find } from './find.js';
 import { fetch } from './fetch.js';
 import { get_url } from './get_url.js';
+import { uri } from './uri.js';
 import { add_host, group_by, include_vars, meta, set_stats } from './language.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
@@ -65,6 +66,7 @@ const builtin: Record<string, Module<any>> = {
   find,
   fetch,
   get_url,
+  uri,
   meta,
   group_by,
   add_host,
