@@ -31,6 +31,11 @@ export const MASKED: { pattern: RegExp; mask: string; reason: string }[] = [
     reason: "tempfile's name: its prefix, then 8 random characters (Python's tempfile, and relay-play's)",
   },
   {
+    pattern: /(?<=\/\.ansible\/tmp\/)ansible-tmp-[^/\s"]+/g,
+    mask: 'ansible-tmp-X',
+    reason: "where a file sent from here lands on the host (unarchive's archive): named after a clock and a process",
+  },
+  {
     pattern: /Shared connection to \S+ closed\.(\r?\n)?/g,
     mask: '',
     reason:

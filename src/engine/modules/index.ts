@@ -31,6 +31,7 @@ import { find } from './find.js';
 import { fetch } from './fetch.js';
 import { get_url } from './get_url.js';
 import { uri } from './uri.js';
+import { unarchive } from './unarchive.js';
 import { add_host, group_by, include_vars, meta, set_stats } from './language.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
@@ -67,6 +68,7 @@ const builtin: Record<string, Module<any>> = {
   fetch,
   get_url,
   uri,
+  unarchive,
   meta,
   group_by,
   add_host,
