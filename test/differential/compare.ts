@@ -7,6 +7,7 @@ export const ALLOWED: Record<string, string> = {
   invocation: "Ansible's echo of the module's arguments, every default filled in: not an outcome of the task",
   start: 'the clock time the command started on that host',
   end: 'the clock time the command ended on that host',
+  stop: 'the clock time the pause ended (pause)',
   delta: 'how long the command ran',
   atime: "the file's access time on that host",
   mtime: "the file's modification time on that host (written at another moment)",
@@ -34,6 +35,11 @@ export const MASKED: { pattern: RegExp; mask: string; reason: string }[] = [
     pattern: /(?<=\/\.ansible\/tmp\/)ansible-tmp-[^/\s"]+/g,
     mask: 'ansible-tmp-X',
     reason: "where a file sent from here lands on the host (unarchive's archive): named after a clock and a process",
+  },
+  {
+    pattern: /(?<=^Paused for \d+\.)\d+(?= (seconds|minutes)$)/g,
+    mask: 'NN',
+    reason: "pause's measured duration: its hundredths of a second are the controller's timing",
   },
   {
     pattern: /Shared connection to \S+ closed\.(\r?\n)?/g,

@@ -32,6 +32,7 @@ import { fetch } from './fetch.js';
 import { get_url } from './get_url.js';
 import { uri } from './uri.js';
 import { unarchive } from './unarchive.js';
+import { pause } from './pause.js';
 import { add_host, group_by, include_vars, meta, set_stats } from './language.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
@@ -69,6 +70,7 @@ const builtin: Record<string, Module<any>> = {
   get_url,
   uri,
   unarchive,
+  pause,
   meta,
   group_by,
   add_host,
