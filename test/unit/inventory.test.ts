@@ -2,7 +2,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../src/engine/util/errors.js';
-import { loadInventory, parseInventory, selectHosts, type Inventory } from '../../src/engine/inventory/index.js';
+import {
+  loadInventory,
+  parseInventory,
+  matchHosts,
+  selectHosts,
+  type Inventory,
+} from '../../src/engine/inventory/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/inventory/basic.yaml', import.meta.url));
 
@@ -353,6 +359,15 @@ describe('selectHosts', () => {
       () => sel('all:!nope'),
       (e: unknown) => e instanceof InputError && e.pos === undefined,
     );
+  });
+
+  it('matchHosts: names that match nothing are returned beside the hosts, not thrown', () => {
+    assert.deepEqual(matchHosts(i, 'rpi:webservers:!nope'), {
+      hosts: selectHosts(i, 'rpi'),
+      unmatched: ['webservers', 'nope'],
+    });
+    assert.deepEqual(matchHosts(i, 'nomatch*').unmatched, []);
+    assert.throws(() => matchHosts(i, 'rpi;reboot'), /invalid host pattern/);
   });
 
   it('invalid or empty patterns', () => {

@@ -134,6 +134,28 @@ describe('exit codes as ansible-playbook', () => {
     assert.equal(run(play([{ file: { path: '/tmp/x', mod: '0644' } }])).code, 2);
   });
 
+  it('a host pattern naming nothing is warned of (file:line) and ignored, as ansible-playbook', () => {
+    const r = run([
+      { hosts: 'webservers', gather_facts: false, tasks: [{ name: 'none', debug: 'msg=x' }] },
+      { hosts: 'h1:nosuch', gather_facts: false, tasks: [{ name: 'one', debug: 'msg=y' }] },
+    ]);
+    assert.equal(r.code, 0, r.all);
+    assert.match(
+      r.all,
+      /\[WARNING\]: \S+pb-\w+\.yaml:1:\d+: could not match supplied host pattern, ignoring: webservers/,
+    );
+    assert.match(r.all, /ignoring: nosuch/);
+    assert.equal(results(r.json).none, undefined);
+    assert.equal(results(r.json).one.msg, 'y');
+    const limited = run(play([{ name: 'l', debug: 'msg=z' }]), '--limit', 'h1:h9');
+    assert.equal(limited.code, 0, limited.all);
+    assert.match(limited.all, /--limit: could not match supplied host pattern, ignoring: h9/);
+    assert.equal(results(limited.json).l.msg, 'z');
+    const none = run(play([{ name: 'l', debug: 'msg=z' }]), '--limit', 'h9');
+    assert.equal(none.code, 1, none.all);
+    assert.match(none.all, /--limit h9: no host or group named "h9"/);
+  });
+
   it('2 for a command line that does not parse (an unknown option), with what to do', () => {
     const r = run(play([{ debug: 'msg=x' }]), '--frobnicate');
     assert.equal(r.code, 2, r.all);

@@ -1,6 +1,6 @@
 // --list-tasks, --list-hosts and --syntax-check of `relay-play run`, printed as ansible-playbook does.
 import type { Inventory } from '../inventory/index.js';
-import { selectHosts } from '../inventory/index.js';
+import { matchHosts } from '../inventory/index.js';
 import type { Playbook } from '../playbook/types.js';
 import { limitHosts } from '../runner/play.js';
 import { preflight } from '../runner/preflight.js';
@@ -10,7 +10,9 @@ const tagsOf = (tags: string[]) => `TAGS: [${[...new Set(tags)].join(', ')}]`;
 
 function playHosts(pb: Playbook, inv: Inventory, limit?: string): string[][] {
   const limited = limitHosts(inv, limit);
-  return pb.plays.map((play) => selectHosts(inv, play.hosts, play.hostsPos).filter((h) => !limited || limited.has(h)));
+  return pb.plays.map((play) =>
+    matchHosts(inv, play.hosts, play.hostsPos).hosts.filter((h) => !limited || limited.has(h)),
+  );
 }
 
 export function listing(

@@ -7,6 +7,22 @@ const PATTERN_HINT = 'patterns look like: all, web, rpi1, rpi*, web:db, web:&pro
 
 /** Host names matching `pattern`, in inventory order. Unknown names (outside globs) → InputError at `where`. */
 export function selectHosts(inv: Inventory, pattern: string, where?: SourcePos): string[] {
+  const { hosts, unmatched } = matchHosts(inv, pattern, where);
+  if (unmatched.length) {
+    throw new InputError(`no host or group named "${unmatched[0]}" in inventory ${inv.file}`, where, knownNames(inv));
+  }
+  return hosts;
+}
+
+/**
+ * Host names matching `pattern`, in inventory order, and the names in it that match no host or group —
+ * which ansible-playbook warns of and ignores. A pattern that does not parse → InputError at `where`.
+ */
+export function matchHosts(
+  inv: Inventory,
+  pattern: string,
+  where?: SourcePos,
+): { hosts: string[]; unmatched: string[] } {
   const terms = pattern
     .split(/[,:]/)
     .map((t) => t.trim())
@@ -28,18 +44,25 @@ export function selectHosts(inv: Inventory, pattern: string, where?: SourcePos):
   // As Ansible: unions first, then intersections, then exclusions; only &/! terms start from all.
   if (regular.length === 0) regular.push('all');
 
+  const unmatched: string[] = [];
+  const resolve = (term: string): string[] => {
+    const hosts = resolveTerm(inv, term);
+    if (!hosts) unmatched.push(term);
+    return hosts ?? [];
+  };
   const selected = new Set<string>();
-  for (const t of regular) for (const h of resolveTerm(inv, t, where)) selected.add(h);
+  for (const t of regular) for (const h of resolve(t)) selected.add(h);
   for (const t of intersect) {
-    const keep = new Set(resolveTerm(inv, t, where));
+    const keep = new Set(resolve(t));
     for (const h of [...selected]) if (!keep.has(h)) selected.delete(h);
   }
-  for (const t of exclude) for (const h of resolveTerm(inv, t, where)) selected.delete(h);
+  for (const t of exclude) for (const h of resolve(t)) selected.delete(h);
 
-  return [...inv.hosts.keys()].filter((h) => selected.has(h));
+  return { hosts: [...inv.hosts.keys()].filter((h) => selected.has(h)), unmatched };
 }
 
-function resolveTerm(inv: Inventory, term: string, where: SourcePos | undefined): string[] {
+/** The hosts a term names; undefined for a name that is no host or group (a glob may match none). */
+function resolveTerm(inv: Inventory, term: string): string[] | undefined {
   if (/[*?]/.test(term)) {
     const re = globToRegExp(term);
     const out: string[] = [];
@@ -50,7 +73,7 @@ function resolveTerm(inv: Inventory, term: string, where: SourcePos | undefined)
   const group = inv.groups.get(term);
   if (group) return group;
   if (inv.hosts.has(term)) return [term];
-  throw new InputError(`no host or group named "${term}" in inventory ${inv.file}`, where, knownNames(inv));
+  return undefined;
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -58,7 +81,8 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-function knownNames(inv: Inventory): string {
+/** The inventory's groups and (the first 20) hosts, as a hint after an unknown name. */
+export function knownNames(inv: Inventory): string {
   const groups = [...inv.groups.keys()].join(', ');
   const hosts = [...inv.hosts.keys()];
   const shown = hosts.slice(0, 20).join(', ') + (hosts.length > 20 ? `, … (${hosts.length} hosts)` : '');

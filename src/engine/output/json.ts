@@ -3,6 +3,7 @@ import type { PlayDef, TaskDef } from '../playbook/types.js';
 import { changedOf, type TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
 import type { Reporter } from '../runner/reporter.js';
+import { writeWarning } from './text.js';
 
 interface JsonTask {
   task: { name: string; id: string };
@@ -62,6 +63,10 @@ export class JsonReporter implements Reporter {
 
   hostDone(): void {}
   playEnd(): void {}
+
+  warn(text: string): void {
+    writeWarning(text);
+  }
 
   async end(stats: Map<string, HostStats>): Promise<void> {
     this.write(JSON.stringify({ plays: this.plays, stats: Object.fromEntries(stats) }, null, 2) + '\n');

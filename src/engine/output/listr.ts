@@ -5,7 +5,7 @@ import type { PlayDef, TaskDef } from '../playbook/types.js';
 import type { TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
 import type { Reporter } from '../runner/reporter.js';
-import { diffText, noteLine, reachedLine, recapLines, resultLine } from './text.js';
+import { diffText, noteLine, reachedLine, recapLines, resultLine, writeWarning } from './text.js';
 
 interface HostView {
   setTitle(title: string): void;
@@ -89,6 +89,10 @@ export class ListrReporter implements Reporter {
     await this.running;
     if (this.after.length) process.stdout.write(this.after.join('\n') + '\n');
     this.after = [];
+  }
+
+  warn(text: string): void {
+    writeWarning(text);
   }
 
   async end(stats: Map<string, HostStats>): Promise<void> {

@@ -3,7 +3,7 @@ import type { PlayDef, TaskDef } from '../playbook/types.js';
 import type { TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
 import type { Reporter } from '../runner/reporter.js';
-import { diffText, noteLine, reachedLine, recapLines, resultLine } from './text.js';
+import { diffText, noteLine, reachedLine, recapLines, resultLine, writeWarning } from './text.js';
 
 export class PlainReporter implements Reporter {
   constructor(
@@ -35,6 +35,10 @@ export class PlainReporter implements Reporter {
 
   hostDone(): void {}
   playEnd(): void {}
+
+  warn(text: string): void {
+    writeWarning(text);
+  }
 
   async end(stats: Map<string, HostStats>): Promise<void> {
     this.write(`\nPLAY RECAP ${'*'.repeat(60)}\n${recapLines(stats).join('\n')}\n`);

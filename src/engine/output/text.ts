@@ -28,6 +28,11 @@ function failureDetail(r: TaskResult): string {
   return `: ${lines.slice(0, 5).join(' / ')}${lines.length > 5 ? ' / ...' : ''}`;
 }
 
+/** A warning, on stderr as ansible-playbook's (it happens between plays, never under a live view). */
+export function writeWarning(text: string): void {
+  process.stderr.write(`[WARNING]: ${text}\n`);
+}
+
 /** -v: a note on how a host is reached (e.g. ssh config keywords relay-play ignores). */
 export function noteLine(host: string, text: string): string {
   return `note: [${host}] ${text}`;

@@ -2,14 +2,14 @@
 // A failed or unreachable host stops; the others go on. Handlers run once per host at the play's end.
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { EXIT, InputError } from '../util/errors.js';
+import { EXIT, formatPos, InputError } from '../util/errors.js';
 import { loadYamlFile } from '../yaml/source.js';
 import { renderDeep } from '../template/jinja.js';
 import { taskVars } from './vars.js';
 import { runAlone, type OneCommand, type ReadRequest } from '../connection/batch.js';
 import type { Connection, Held } from '../connection/types.js';
 import type { Inventory } from '../inventory/index.js';
-import { selectHosts } from '../inventory/index.js';
+import { knownNames, matchHosts } from '../inventory/index.js';
 import type { Reporter } from './reporter.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { Connections } from './connections.js';
@@ -53,14 +53,36 @@ export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T)
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
-export function limitHosts(inv: Inventory, limit: string | undefined): Set<string> | undefined {
+/**
+ * The hosts --limit leaves, as ansible-playbook: a name that matches nothing is warned of and ignored,
+ * but a limit that leaves no host at all is an error (naming the first unknown name, if any).
+ */
+export function limitHosts(
+  inv: Inventory,
+  limit: string | undefined,
+  warn: (text: string) => void = () => undefined,
+): Set<string> | undefined {
   if (!limit) return undefined;
+  let matched: ReturnType<typeof matchHosts>;
   try {
-    return new Set(selectHosts(inv, limit));
+    matched = matchHosts(inv, limit);
   } catch (e) {
     if (e instanceof InputError) throw new InputError(`--limit ${limit}: ${e.message}`, undefined, e.hint);
     throw e;
   }
+  if (!matched.hosts.length) {
+    const why = matched.unmatched.length
+      ? `no host or group named "${matched.unmatched[0]}" in inventory ${inv.file}`
+      : 'leaves no host to run on';
+    throw new InputError(`--limit ${limit}: ${why}`, undefined, knownNames(inv));
+  }
+  for (const name of matched.unmatched) warn(`--limit: could not match supplied host pattern, ignoring: ${name}`);
+  return new Set(matched.hosts);
+}
+
+/** ansible-playbook's warning for a name in a play's `hosts` that matches no host or group. */
+export function unmatchedWarning(play: PlayDef, name: string): string {
+  return `${formatPos(play.hostsPos)}: could not match supplied host pattern, ignoring: ${name}`;
 }
 
 export async function runPlaybook(
@@ -69,18 +91,15 @@ export async function runPlaybook(
   opts: RunnerOptions,
   reporter: Reporter,
 ): Promise<RunState> {
-  const limited = limitHosts(inv, opts.limit);
+  const warn = (text: string) => reporter.warn?.(text);
+  const limited = limitHosts(inv, opts.limit, warn);
   // group_by and add_host make groups (and hosts) a later play may name: its hosts are known when it starts.
   const dynamic = pb.plays.some((p) => p.tasks.some((t) => t.module === 'group_by' || t.module === 'add_host'));
   const select = (play: PlayDef) => {
-    try {
-      return selectHosts(inv, play.hosts, play.hostsPos).filter((h) => !limited || limited.has(h));
-    } catch (e) {
-      if (dynamic && e instanceof InputError) return [];
-      throw e;
-    }
+    const matched = matchHosts(inv, play.hosts, play.hostsPos);
+    return { ...matched, hosts: matched.hosts.filter((h) => !limited || limited.has(h)) };
   };
-  const playHosts = pb.plays.map(select);
+  const playHosts = pb.plays.map((play) => select(play).hosts);
   preflight(pb, inv, playHosts, opts.extensions.modules);
   trace('preflight done; connecting');
 
@@ -132,7 +151,9 @@ export async function runPlaybook(
       );
     for (const [i, play] of pb.plays.entries()) {
       // The inventory as the plays before left it (add_host, group_by).
-      if (dynamic) playHosts[i] = select(play);
+      const selected = select(play);
+      if (dynamic) playHosts[i] = selected.hosts;
+      for (const name of selected.unmatched) warn(unmatchedWarning(play, name));
       const hosts = orderHosts(
         playHosts[i].filter((h) => !state.host(h).failed && !state.host(h).unreachable),
         play.order,

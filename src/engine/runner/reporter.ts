@@ -15,6 +15,8 @@ export interface Reporter {
   reached?(host: string, how: string): void;
   /** Something worth saying about how a host is reached, e.g. ssh config keywords not honoured (-v). */
   note?(host: string, text: string): void;
+  /** A warning about the playbook or the command line, as ansible-playbook's [WARNING] lines. */
+  warn?(text: string): void;
   /** Called once with the final stats; returns when output is flushed. */
   end(stats: Map<string, HostStats>): Promise<void>;
 }
