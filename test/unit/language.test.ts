@@ -260,6 +260,25 @@ describe('tasks', () => {
     assert.equal(got['in made'].msg, 'yes');
   });
 
+  it('a handler that changes something notifies others (once each per flush, in handler order)', () => {
+    const r = run(
+      play([{ name: 't', command: 'true', notify: 'first' }], {
+        // Its own play name: a notification left pending is keyed by play and handler (pending.ts).
+        name: `handler chain ${process.pid}`,
+        handlers: [
+          { name: 'second', debug: 'msg=second' },
+          { name: 'first', command: 'true', notify: ['second', 'first'] },
+          { name: 'third', debug: 'msg=third', listen: 'second' },
+          { name: 'unchanged', debug: 'msg=u', notify: 'never' },
+          { name: 'never', debug: 'msg=n' },
+        ],
+      }),
+    );
+    assert.equal(r.code, 0, r.all);
+    const names = r.json!.plays.flatMap((p) => p.tasks.map((t) => t.task.name));
+    assert.deepEqual(names, ['t', 'first', 'second', 'third']);
+  });
+
   it("a role's meta/main.yml dependencies run first, once per play", () => {
     const roles = join(dir, 'roles');
     for (const [name, deps] of [

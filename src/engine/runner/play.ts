@@ -372,11 +372,16 @@ async function runHandlers(
   const pending = new Set(listed?.stdout.split('\n') ?? []);
   const now = new Set(notified);
   notified.clear();
-  for (const handler of handlers) {
-    const key = pendingKey(env.play, handler);
-    if (!notifies(now, handler) && !pending.has(key)) continue;
-    const clear = clearStep(env.play, key);
+  // A handler may notify others, as in Ansible: each runs once per flush, the next being the first
+  // notified one (in the order of the handlers section) that has not run yet.
+  const ran = new Set<TaskDef>();
+  const due = (handler: TaskDef) =>
+    !ran.has(handler) && (notifies(now, handler) || pending.has(pendingKey(env.play, handler)));
+  for (let handler = handlers.find(due); handler; handler = handlers.find(due)) {
+    ran.add(handler);
+    const clear = clearStep(env.play, pendingKey(env.play, handler));
     const r = await runTask(env, host, handler, reporter, reads, clear);
+    if (r.status === 'changed') handler.notify.forEach((n) => now.add(n));
     if (env.state.host(host).failed || env.state.host(host).unreachable) return;
     // A handler with nothing to do (or that ran its steps without the marker) clears it on its own.
     if (!env.check && r.status !== 'failed' && !r.pendingCleared) {
