@@ -534,6 +534,41 @@ export const TABLE: [string, unknown][] = [
   ['{{ lookup("template", "list.j2") }}', [22, 'rpi1']],
   ['{{ lookup("vars", "name") }}|{{ lookup("vars", "nope", default="x") }}', 'rpi1|x'],
   ['{{ query("vars", "port", "name") }}', [22, 'rpi1']],
+  // ini: configparser's reading (`=` or `:`, comments, continued lines, %(name)s), inline or keyword options
+  [
+    '{{ lookup("ini", "user section=integration file=users.ini") }}|{{ lookup("ini", "pass section=integration file=users.ini") }}',
+    'yannig|secret',
+  ],
+  ['{{ lookup("ini", "home section=integration file=users.ini") }}', '/home/yannig'],
+  ['{{ lookup("ini", "multi section=integration file=users.ini") }}', 'first\nsecond line'],
+  [
+    '{{ lookup("ini", "nope section=integration file=users.ini default=dflt") }}|{{ lookup("ini", "nope section=integration file=users.ini") }}',
+    'dflt|',
+  ],
+  ['{{ lookup("ini", "user.* section=production file=users.ini re=true") }}', 'bob,carol'],
+  ['{{ query("ini", "user_\\d section=production file=users.ini re=true") }}', ['carol']],
+  [
+    '{{ lookup("ini", "KEY section=production file=users.ini") }}|{{ lookup("ini", "Key section=production file=users.ini case_sensitive=true") }}',
+    'Mixed|Mixed',
+  ],
+  ['{{ lookup("ini", "user", "pass", section="integration", file="users.ini") }}', 'yannig,secret'],
+  [
+    '{{ lookup("ini", "java.version type=properties file=app.properties") }}|{{ lookup("ini", "name", type="properties", file="app.properties") }}',
+    '17|relay play',
+  ],
+  // csvfile: the first row whose first field is the key; TAB-separated unless told
+  [
+    '{{ lookup("csvfile", "Li file=elements.csv delimiter=,") }}|{{ lookup("csvfile", "Li file=elements.csv delimiter=, col=2") }}',
+    'lithium|6.94',
+  ],
+  ['{{ lookup("csvfile", "Na, x file=elements.csv delimiter=,") }}', 'sodium'],
+  [
+    '{{ lookup("csvfile", "He file=elements.tsv") }}|{{ lookup("csvfile", "He file=elements.tsv delimiter=TAB col=0") }}',
+    'helium|He',
+  ],
+  ['{{ lookup("csvfile", "Xx file=elements.csv delimiter=, default=none") }}', 'none'],
+  ['{{ query("csvfile", "Xx file=elements.csv delimiter=,") }}', []],
+  ['{{ lookup("csvfile", "He", file="elements.csv", delimiter=",", col="2") }}', '4.0'],
   ['{{ lookup("items", ports) }}', [22, 80, 443]],
   ['{{ query("items", [1, [2, [3]]]) }}', [1, [2, [3]]]],
   ['{{ query("list", [1, [2]]) }}', [[1, [2]]]],

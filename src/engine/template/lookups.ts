@@ -10,8 +10,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { homedir } from 'node:os';
 import { posix } from 'node:path';
 import { md5Crypt, randomSalt, shaCrypt } from './crypt.js';
+import { csvRows } from './csv.js';
 import { glob } from './glob.js';
+import { IniError, iniItems, parseIni } from './ini.js';
 import { percentFormat } from './pyfmt.js';
+import { pyRegex } from '../util/pyre.js';
 import { isPlainObject, pyRepr, toStr, tuple, typeName } from './values.js';
 
 export class LookupError extends Error {}
@@ -52,6 +55,8 @@ export const LOOKUP_NAMES = [
   'fileglob',
   'password',
   'random_choice',
+  'ini',
+  'csvfile',
 ] as const;
 
 const basedir = (ctx: LookupContext): string => {
@@ -285,6 +290,107 @@ function firstFound(terms: unknown[], kwargs: Record<string, unknown>, ctx: Look
   throw new LookupError('No file was found when using first_found.');
 }
 
+/** A file's text for a lookup that names it in an option: an error naming the option's value when missing. */
+function readOption(ctx: LookupContext, file: unknown, what: string): string {
+  const path = findFile(ctx, 'files', String(file));
+  if (!path || statSync(path).isDirectory()) throw new LookupError(`${what}: could not locate file ${String(file)}`);
+  return readFileSync(path, 'utf8');
+}
+
+/**
+ * The ini lookup's terms: `key`, or ansible-core's inline form `key section=s file=f` (an option's value
+ * runs on over the words after it that are no option); options given so persist for the later terms.
+ */
+function iniTerm(term: string, options: Record<string, unknown>): string {
+  if (!term.includes('=') && !term.trim().includes(' ')) return term;
+  const params: [string, string][] = [];
+  let current = 'key';
+  term
+    .split(/\s+/)
+    .filter(Boolean)
+    .forEach((word, i) => {
+      if (word.includes('=')) current = Object.keys(options).find((k) => word.includes(`${k}=`)) ?? current;
+      const at = params.find(([k]) => k === current);
+      if (i === 0 || !at) params.push([current, word]);
+      else at[1] += ` ${word}`;
+    });
+  let key: string | undefined;
+  for (const [, param] of params) {
+    if (param.includes('=')) {
+      const [name, ...value] = param.split('=');
+      if (value.length > 1) throw new LookupError(`Could not use '${param}': too many values to unpack`);
+      if (!(name in options)) throw new LookupError(`${name} is not a valid option.`);
+      options[name] = value[0];
+    } else key ??= param;
+  }
+  if (key === undefined)
+    throw new LookupError(`No key to lookup was provided as first term with in string inline options: ${term}`);
+  return key;
+}
+
+function ini(terms: unknown[], kw: Record<string, unknown>, ctx: LookupContext): unknown[] {
+  const options: Record<string, unknown> = {
+    allow_no_value: false,
+    case_sensitive: false,
+    default: '',
+    encoding: 'utf-8',
+    file: 'ansible.ini',
+    re: false,
+    section: 'global',
+    type: 'ini',
+    ...kw,
+  };
+  return terms.flatMap((t) => {
+    const key = iniTerm(str(t, 'ini key'), options);
+    const properties = options.type === 'properties';
+    const text = (properties ? '[java_properties]\n' : '') + readOption(ctx, options.file, 'ini');
+    const section = properties ? 'java_properties' : String(options.section);
+    const caseSensitive = Boolean(options.case_sensitive);
+    let items: [string, string | null][];
+    try {
+      items = iniItems(parseIni(text, { caseSensitive, allowNoValue: Boolean(options.allow_no_value) }), section);
+    } catch (e) {
+      if (!(e instanceof IniError)) throw e;
+      if (e.message.startsWith('No section'))
+        throw new LookupError(`No section '${section}' in ${String(options.file)}`);
+      throw new LookupError(`Duplicate option in '${String(options.file)}': ${e.message}`);
+    }
+    if (options.re) {
+      // Python's re.match: the key's pattern, anchored at the start of each option's name.
+      const re = pyRegex(key, 'ini key');
+      const atStart = new RegExp(re.source, `${re.flags}y`);
+      return items.filter(([k]) => ((atStart.lastIndex = 0), atStart.test(k))).map(([, v]) => v);
+    }
+    const name = caseSensitive ? key : key.toLowerCase();
+    const found = items.find(([k]) => k === name);
+    return [found ? found[1] : options.default];
+  });
+}
+
+function csvfile(terms: unknown[], kw: Record<string, unknown>, ctx: LookupContext): unknown[] {
+  const base: Record<string, unknown> = {
+    col: '1',
+    default: null,
+    delimiter: 'TAB',
+    file: 'ansible.csv',
+    encoding: 'utf-8',
+    ...kw,
+  };
+  return terms.flatMap((t) => {
+    const { params, raw } = parseKv(str(t, 'csvfile key'));
+    if (!raw.length) throw new LookupError('Search key is required but was not found');
+    for (const name of Object.keys(params)) if (!(name in base)) throw new LookupError(`${name} is not a valid option`);
+    // As ansible-core: an inline option stays set for the terms after it.
+    const options = Object.assign(base, params);
+    const delimiter = options.delimiter === 'TAB' || options.delimiter === '\\t' ? '\t' : String(options.delimiter);
+    const key = raw.join(' ');
+    const row = csvRows(readOption(ctx, options.file, 'csvfile'), delimiter).find((r) => r.length && r[0] === key);
+    const value = row ? row[Number(options.col)] : options.default;
+    if (row && value === undefined) throw new LookupError(`csvfile: list index out of range`);
+    return value === null || value === undefined ? [] : [value];
+  });
+}
+
 const PLUGINS: Record<string, Plugin> = {
   file: (terms, kw, ctx) =>
     terms.map((t) => {
@@ -406,6 +512,8 @@ const PLUGINS: Record<string, Plugin> = {
     }),
   password: (terms, kw, ctx) => terms.map((t) => password(str(t, 'password path'), kw, ctx)),
   random_choice: (terms) => (terms.length ? [terms[randomInt(terms.length)]] : []),
+  ini,
+  csvfile,
 };
 
 /**
