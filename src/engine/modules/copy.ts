@@ -29,6 +29,7 @@ import {
   type ManagedFileArgs,
   type Target,
 } from './lib/managed-file.js';
+import { planRemoteDir, remoteDirRead } from './copy/remote-dir.js';
 
 interface CopyArgs extends ManagedFileArgs {
   content?: string;
@@ -42,9 +43,10 @@ interface CopyArgs extends ManagedFileArgs {
   unsafe_writes?: BoolArg;
 }
 
-type Names = 'dest' | 'inside' | 'tree' | 'src';
+type Names = 'dest' | 'inside' | 'tree' | 'src' | 'rdir';
 
 const TREE_SCRIPT = () => shFile('engine/modules/copy/tree.sh');
+const srcIsDir = (r: RunResult | undefined) => r?.code === 0 && parseFileFacts(r.stdout).type === 'directory';
 
 /** The file name a copy into a directory gets: the source's own. */
 const inside = (dest: string, src: string) => posix.join(dest, basename(src.replace(/\/+$/, '')));
@@ -141,8 +143,6 @@ function planTree(args: CopyArgs, localDir: string, base: string, r: RunResult):
 function planRemote(args: CopyArgs, target: Target, srcRead: RunResult, destRead: RunResult): Plan {
   const src = fileFactsOf(srcRead, args.src!);
   if (!src.exists) return { changed: false, steps: [], failed: `Source ${args.src} not found` };
-  if (src.type === 'directory')
-    return { changed: false, steps: [], failed: 'remote_src with a directory src is not supported by relay-play' };
   return planFileContent(
     args,
     textOrBytes(src.bytes ?? Buffer.alloc(0)),
@@ -179,6 +179,8 @@ export const copy: Module<CopyArgs, Names> = {
     }
     const reads: Reads<Names> = { dest: fileFactsRead(args.dest, { content: true }) };
     if (remote) reads.src = fileFactsRead(args.src!, { content: true });
+    // A directory on the host: its tree and where it goes, read once the first read says it is one.
+    if (remote && srcIsDir(got.src)) reads.rdir = remoteDirRead(args.src!, args.dest, args.owner, args.group);
     // Into a directory: the file inside it, once the first read says dest is one (or it ends in "/").
     const d = got.dest && got.dest.code === 0 ? parseFileFacts(got.dest.stdout) : undefined;
     if (args.src !== undefined && (args.dest.endsWith('/') || d?.type === 'directory'))
@@ -206,6 +208,7 @@ export const copy: Module<CopyArgs, Names> = {
       read = facts.inside;
       target = dest.exists ? { path } : { path, mkdir: { path: args.dest, mode: modeString(args.directory_mode) } };
     }
+    if (remote && srcIsDir(facts.src)) return planRemoteDir(args, facts.rdir, ctx.check);
     if (remote) return planRemote(args, target, facts.src, read);
     return planFileContent(args, textOrBytes(readFileSync(srcPath)), { dest: read }, target);
   },
