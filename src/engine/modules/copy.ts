@@ -3,7 +3,7 @@
 // Ansible's copy: a `dest` that is a directory, or ends in "/", gets the file inside it (created
 // first when it ends in "/"); a local `src` directory is copied recursively — itself with its name,
 // or only what is in it when `src` ends in "/".
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import { shFile } from '../util/sh-file.js';
 import { shScript } from '../util/quote.js';
@@ -51,16 +51,21 @@ const srcIsDir = (r: RunResult | undefined) => r?.code === 0 && parseFileFacts(r
 /** The file name a copy into a directory gets: the source's own. */
 const inside = (dest: string, src: string) => posix.join(dest, basename(src.replace(/\/+$/, '')));
 
-/** A local directory's entries, recursively: directories and files by path relative to it (links followed, as local_follow). */
-function walk(dir: string, rel = ''): { dirs: string[]; files: string[] } {
-  const out = { dirs: [] as string[], files: [] as string[] };
+/**
+ * A local directory's entries, recursively: directories and files by path relative to it, links
+ * followed (local_follow) or, with `follow` false, kept as links: their paths and what they point to.
+ */
+function walk(dir: string, follow = true, rel = ''): { dirs: string[]; files: string[]; links: [string, string][] } {
+  const out = { dirs: [] as string[], files: [] as string[], links: [] as [string, string][] };
   for (const name of readdirSync(join(dir, rel)).sort()) {
     const r = rel ? `${rel}/${name}` : name;
-    if (statSync(join(dir, r)).isDirectory()) {
+    if (!follow && lstatSync(join(dir, r)).isSymbolicLink()) out.links.push([r, readlinkSync(join(dir, r))]);
+    else if (statSync(join(dir, r)).isDirectory()) {
       out.dirs.push(r);
-      const sub = walk(dir, r);
+      const sub = walk(dir, follow, r);
       out.dirs.push(...sub.dirs);
       out.files.push(...sub.files);
+      out.links.push(...sub.links);
     } else out.files.push(r);
   }
   return out;
@@ -74,6 +79,8 @@ interface Entry {
   owner: string;
   group: string;
   sha1?: string;
+  /** A link's text. */
+  link?: string;
 }
 
 /** tree.sh's output: the destination's own facts and what is below it, by relative path. */
@@ -83,12 +90,15 @@ function parseTree(stdout: string): { own: ReturnType<typeof parseFileFacts>; en
   const entries = new Map<string, Entry>();
   if (nl < 0) return { own, entries };
   const sums = new Map<string, string>();
+  let last: Entry | undefined;
   for (const rec of stdout.slice(nl + 1).split('\0')) {
     const sum = /^([0-9a-f]{40}) {2}\.\/([\s\S]*)$/.exec(rec);
     if (sum) sums.set(sum[2], sum[1]);
+    else if (rec.startsWith('link|') && last) last.link = rec.slice(5);
     else if (rec) {
       const [type, mode, owner, group, ...path] = rec.split('|');
-      entries.set(path.join('|'), { type, mode: mode.padStart(4, '0'), owner, group });
+      last = { type, mode: mode.padStart(4, '0'), owner, group };
+      entries.set(path.join('|'), last);
     }
   }
   for (const [p, s] of sums) {
@@ -116,7 +126,7 @@ function planTree(args: CopyArgs, localDir: string, base: string, r: RunResult):
     diff.push({ before_header: path, after_header: path, before: '', after: '(directory)\n' });
   };
   if (!own.exists) mkdir(base);
-  const { dirs, files } = walk(localDir);
+  const { dirs, files, links } = walk(localDir, toBool(args.local_follow, true));
   for (const d of dirs) {
     const e = entries.get(d);
     const path = posix.join(base, d);
@@ -135,6 +145,27 @@ function planTree(args: CopyArgs, localDir: string, base: string, r: RunResult):
       diff.push(contentDiff(path, e ? '(changed)\n' : '', typeof content === 'string' ? content : '(binary)\n'));
     } else
       steps.push(...attrSteps(path, attrChanges({ exists: true, mode: e.mode, owner: e.owner, group: e.group }, want)));
+  }
+  // local_follow: false — a link stays a link (Ansible's file module, state=link, force=true).
+  for (const [l, text] of links) {
+    const e = entries.get(l);
+    const path = posix.join(base, l);
+    if (e?.type === 'l' && e.link === text) continue;
+    if (e?.type === 'd' && [...entries.keys()].some((k) => k.startsWith(`${l}/`)))
+      return {
+        changed: false,
+        steps: [],
+        failed: `the directory ${path} is not empty, refusing to convert it`,
+        result,
+      };
+    steps.push({
+      describe: `ln -s ${text} ${path}`,
+      command: shScript('if [ -d "$2" ] && [ ! -L "$2" ]; then rmdir -- "$2" || exit 1; fi; ln -sfn -- "$1" "$2"', [
+        text,
+        path,
+      ]),
+    });
+    diff.push({ before_header: path, after_header: path, before: e ? `(${e.type})\n` : '', after: `-> ${text}\n` });
   }
   return { changed: steps.length > 0, steps, diff, result };
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { copy } from '../../../src/engine/modules/copy.js';
 import { converge, exists, modeOf, planWith, sandboxCtx, sandboxPerTest, snapshot } from './fake-host.js';
 
@@ -70,5 +70,27 @@ describe('copy: remote_src with a directory src', () => {
       assert.equal(plan.changed, true);
     }
     assert.deepEqual(snapshot(sb.dir), before);
+  });
+});
+
+describe('copy: a local directory with local_follow: false', () => {
+  const sb = sandboxPerTest();
+  it('keeps its links as links, then is unchanged; followed by default', async () => {
+    mkdirSync(sb.p('local', 'sub'), { recursive: true });
+    writeFileSync(sb.p('local', 'a'), 'a\n');
+    symlinkSync('a', sb.p('local', 'l'));
+    symlinkSync('sub', sb.p('local', 'ls'));
+    const { first, second } = await converge(
+      copy,
+      { src: `${sb.p('local')}/`, dest: sb.p('kept'), local_follow: false },
+      sb,
+    );
+    assert.equal(first.changed, true);
+    assert.equal(readlinkSync(sb.p('kept', 'l')), 'a');
+    assert.equal(readlinkSync(sb.p('kept', 'ls')), 'sub');
+    assert.equal(second.changed, false);
+    await converge(copy, { src: `${sb.p('local')}/`, dest: sb.p('followed') }, sb);
+    assert.equal(lstatSync(sb.p('followed', 'l')).isFile(), true);
+    assert.equal(lstatSync(sb.p('followed', 'ls')).isDirectory(), true);
   });
 });
