@@ -1,10 +1,10 @@
 # shellcheck shell=sh
 # get_url, the whole of it on the host in one trip, as Ansible's module decides:
 # $1 check|apply, $2 dest, $3 force (yes or empty), $4 the checksum's algorithm, $5 the checksum (hex,
-# empty: none, or `url`: read from the checksum file whose curl config comes first on stdin, ended by a
-# line #next), $6 backup (yes or empty), $7 tmp_dest, $8 owner, $9 group, ${10} mode, ${11} the URL's file
-# name. Stdin: the curl config(s). Prints key=value lines (step=... says where it stopped), then the
-# stat of the destination (path info, as Ansible adds it to every result).
+# empty: none, or `url`: read from the checksum file whose request comes first on stdin), $6 backup (yes
+# or empty), $7 tmp_dest, $8 owner, $9 group, ${10} mode, ${11} the URL's file name. Stdin: the requests,
+# as http_req reads them. Prints key=value lines (step=... says where it stopped), then the stat of the
+# destination (path info, as Ansible adds it to every result).
 set -u
 . ./lib/http.sh
 run=$1 dest=$2 force=$3 algo=$4 sum=$5 backup=$6 tmpd=$7 own=$8 grp=$9 perm=${10} urlname=${11}
@@ -28,10 +28,7 @@ attrs() {
   set_attrs "$1" "$own" "$grp" "$perm" "$run"
 }
 
-if ! command -v curl >/dev/null 2>&1; then
-  if command -v wget >/dev/null 2>&1; then echo tool=wget; else echo tool=none; fi
-  exit 0
-fi
+if ! command -v curl >/dev/null 2>&1 && ! command -v wget >/dev/null 2>&1; then echo tool=none; exit 0; fi
 if [ -n "$tmpd" ] && [ ! -d "$tmpd" ]; then
   if [ -e "$tmpd" ]; then echo step=tmp_dest_file; else echo step=tmp_dest_absent; fi
   exit 0
@@ -40,10 +37,7 @@ t=$(mktemp -d "${tmpd:-${TMPDIR:-/tmp}}/get_url.XXXXXXXX") || exit 1
 trap 'rm -rf -- "$t"' EXIT
 
 if [ "$sum" = url ]; then
-  c=
-  while IFS= read -r l && [ "$l" != '#next' ]; do c="$c$l
-"; done
-  printf '%s' "$c" | http_req "$t/sums" "$t/sh" "$t/si"
+  http_req "$t/sums" "$t/sh" "$t/si" "" ""
   { read -r code; read -r _; read -r rc; } < "$t/si"
   if [ "$rc" != 0 ] || [ "$code" != 200 ]; then
     echo step=sums_request; http_report "$t/si" "$t/sh"; finish
@@ -82,10 +76,10 @@ fi
 
 start=$(now)
 if [ "$run" = check ]; then
-  http_req "$t/body" "$t/h" "$t/i" -I ${since_arg:+-H "If-Modified-Since: $since_arg"}
+  http_req "$t/body" "$t/h" "$t/i" yes "$since_arg"
   : > "$t/body"
 else
-  http_req "$t/body" "$t/h" "$t/i" ${since_arg:+-H "If-Modified-Since: $since_arg"}
+  http_req "$t/body" "$t/h" "$t/i" "" "$since_arg"
 fi
 printf 'elapsed=%s\n' "$((($(now) - start) / 1000000000))"
 http_report "$t/i" "$t/h"
@@ -96,6 +90,11 @@ if [ -d "$dest" ]; then
   # The name the server gives (Content-Disposition), else the last part of the URL it ended at.
   name=$(tr -d '\r' < "$t/h" | sed -n 's/^[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Dd][Ii][Ss][Pp][Oo][Ss][Ii][Tt][Ii][Oo][Nn]: *attachment; \{0,1\}filename="\{0,1\}\([^"]*\).*/\1/p' | tail -n 1)
   name=${name##*/}
+  if [ -z "$name" ] && [ -z "$eff" ]; then
+    # wget does not say where it ended: the last Location, else the URL asked for.
+    eff=$(tr -d '\r' < "$t/h" | sed -n 's/^[Ll][Oo][Cc][Aa][Tt][Ii][Oo][Nn]: *//p' | tail -n 1)
+    [ -n "$eff" ] || name=$urlname
+  fi
   if [ -z "$name" ]; then
     name=${eff#*://}; name=${name%%[?#]*}
     case $name in */*) name=${name##*/} ;; *) name= ;; esac

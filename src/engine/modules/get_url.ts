@@ -1,4 +1,4 @@
-// get_url: a file downloaded on the host by curl, as Ansible's module does it — into dest (or a
+// get_url: a file downloaded on the host by curl (or wget), as Ansible's module does it — into dest (or a
 // directory, named by the server or the URL), only when it differs (If-Modified-Since for an existing
 // file, unless force), checked against a checksum (sha256:HEX, or a URL to a checksum file), owner,
 // group and mode set. One trip: the whole decision runs on the host (get_url.sh); URL, headers and
@@ -11,7 +11,7 @@ import type { Module, Plan } from './types.js';
 import { attrProps, boolArg, modeString, type BoolArg } from './lib/schema.js';
 import {
   answerMessage,
-  curlConfig,
+  requestConfig,
   failureMessage,
   keyValues,
   noTool,
@@ -128,9 +128,9 @@ export const get_url: Module<GetUrlArgs> = {
       }
     }
 
-    const main = curlConfig({ args, defaultTimeout: 10, follow: 'all' });
+    const main = requestConfig({ args, defaultTimeout: 10, follow: 'all' });
     const stdin = sumUrl
-      ? `${curlConfig({ args: { ...args, url: sumUrl }, defaultTimeout: 10, follow: 'all' })}#next\n${main}`
+      ? `${requestConfig({ args: { ...args, url: sumUrl }, defaultTimeout: 10, follow: 'all' })}${main}`
       : main;
     return {
       changed: false,
@@ -171,7 +171,7 @@ export function getUrlResult(
     return { failed: true, changed: false, msg: out?.stderr.trim() || 'get_url did not run on the host' };
   const kv = keyValues(out.stdout);
   const info = pathInfo(/^pathinfo=(.*)$/m.exec(out.stdout)?.[1]);
-  if (kv.tool) return { failed: true, changed: false, msg: noTool('get_url', kv.tool) };
+  if (kv.tool) return { failed: true, changed: false, msg: noTool('get_url') };
   const given = kv.dest ?? args.dest;
   const result: Record<string, unknown> = {
     changed: false,
@@ -256,7 +256,7 @@ export function getUrlResult(
 
 /** url_get's ending when the answer is no file: not modified (ok), or a failure. */
 function requestFailure(res: ReturnType<typeof responseOf>, url: string, dest: string, elapsed: number, info: object) {
-  if (res.rc !== 0) return { changed: false, failed: true, msg: failureMessage(res), url, dest, elapsed, ...info };
+  if (res.status === 0) return { changed: false, failed: true, msg: failureMessage(res), url, dest, elapsed, ...info };
   if (res.status === 304)
     return { changed: false, url, dest, msg: answerMessage(res), status_code: 304, elapsed, ...info };
   return {

@@ -1,8 +1,8 @@
 # shellcheck shell=sh
 # uri, on the host in one trip: $1 dest (empty: none), $2 creates, $3 removes, $4 yes to print the body
 # whatever its size, $5 the accepted statuses (space-separated), $6 owner, $7 group, $8 mode. Stdin: the
-# curl config. Prints key=value lines (values that may hold anything in base64), then the path info of
-# the file written.
+# request, as http_req reads it. Prints key=value lines (values that may hold anything in base64), then
+# the path info of the file written.
 set -u
 . ./lib/http.sh
 dest=$1 creates=$2 removes=$3 want=$4 accept=$5 own=$6 grp=$7 perm=$8
@@ -17,10 +17,7 @@ fi
 if [ -n "$removes" ] && [ ! -e "$removes" ] && [ ! -L "$removes" ]; then
   printf 'step=removes\npath=%s\n' "$removes"; exit 0
 fi
-if ! command -v curl >/dev/null 2>&1; then
-  if command -v wget >/dev/null 2>&1; then echo tool=wget; else echo tool=none; fi
-  exit 0
-fi
+if ! command -v curl >/dev/null 2>&1 && ! command -v wget >/dev/null 2>&1; then echo tool=none; exit 0; fi
 um=$(umask)
 umask 077
 t=$(mktemp -d "${TMPDIR:-/tmp}/uri.XXXXXXXX") || exit 1
@@ -29,7 +26,7 @@ trap 'rm -rf -- "$t"' EXIT
 since_arg=
 if [ -n "$dest" ] && [ -f "$dest" ]; then since_arg=$(since "$dest"); fi
 start=$(date +%s%N)
-http_req "$t/body" "$t/h" "$t/i" ${since_arg:+-H "If-Modified-Since: $since_arg"}
+http_req "$t/body" "$t/h" "$t/i" "" "$since_arg"
 printf 'elapsed=%s\n' "$((($(date +%s%N) - start) / 1000000000))"
 http_report "$t/i" "$t/h"
 { read -r code; read -r eff; read -r rc; } < "$t/i"

@@ -1,8 +1,8 @@
-// uri: an HTTP request made on the host by curl, answered as Ansible's module answers: status, msg, url,
-// redirected, the response's headers (lower-cased, dashes as underscores), cookies, content (with
-// return_content), json (a JSON reply), and the reply written to dest. A body (raw, json,
-// form-urlencoded) travels in the curl config on stdin with the URL, headers and credentials. As
-// Ansible's, the module does not run in check mode.
+// uri: an HTTP request made on the host by curl (or wget), answered as Ansible's module answers:
+// status, msg, url, redirected, the response's headers (lower-cased, dashes as underscores), cookies,
+// content (with return_content), json (a JSON reply), and the reply written to dest. A body (raw,
+// json, form-urlencoded) travels on stdin with the URL, headers and credentials. As Ansible's, the
+// module does not run in check mode.
 import { shFile } from '../util/sh-file.js';
 import { shScript } from '../util/quote.js';
 import { toBool } from '../util/bool.js';
@@ -11,8 +11,7 @@ import type { Module, Plan } from './types.js';
 import { attrProps, boolArg, modeString, type BoolArg } from './lib/schema.js';
 import {
   answerMessage,
-  curlConfig,
-  curlQuote,
+  requestConfig,
   failureMessage,
   keyValues,
   noTool,
@@ -177,23 +176,16 @@ export const uri: Module<UriArgs> = {
     else if (format === 'form-urlencoded' && !hasType) headers['Content-Type'] = 'application/x-www-form-urlencoded';
 
     const follow = args.follow_redirects ?? 'safe';
-    let config = curlConfig({
+    if (body?.includes('\0')) return fail('body must not contain NUL bytes');
+    const config = requestConfig({
       args: { ...args, headers: headers as Record<string, string> },
       defaultTimeout: 30,
       method,
       follow: follow === 'none' || follow === 'no' ? 'none' : follow === 'safe' ? 'safe' : 'all',
+      ...(body !== undefined ? { body } : {}),
+      ...(args.unix_socket ? { unixSocket: args.unix_socket } : {}),
+      ...(args.ca_path ? { caPath: args.ca_path } : {}),
     });
-    // A body rides in the config too, escaped (curl reads \n, \r and \t in a quoted value); a GET with a
-    // body stays a GET.
-    if (body !== undefined) {
-      if (body.includes('\0')) return fail('body must not contain NUL bytes');
-      const escaped = curlQuote(body).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
-      config += `data-raw = ${escaped}\n`;
-      if (method === 'GET' || method === 'HEAD') config += `request = "${method}"\n`;
-    }
-    if (method === 'HEAD') config += 'head\n';
-    if (args.unix_socket) config += `unix-socket = ${curlQuote(args.unix_socket)}\n`;
-    if (args.ca_path) config += `cacert = ${curlQuote(args.ca_path)}\n`;
     const returnContent = toBool(args.return_content, false);
     return {
       changed: false,
@@ -229,7 +221,7 @@ export function uriResult(
   if (!out || out.code !== 0)
     return { failed: true, changed: false, msg: out?.stderr.trim() || 'uri did not run on the host' };
   const kv = keyValues(out.stdout);
-  if (kv.tool) return { failed: true, changed: false, msg: noTool('uri', kv.tool) };
+  if (kv.tool) return { failed: true, changed: false, msg: noTool('uri') };
   const skipped = (stdout: string) => ({ changed: false, stdout, stdout_lines: [stdout] });
   if (kv.step === 'creates') return skipped(`skipped, since '${kv.path}' exists`);
   if (kv.step === 'removes') return skipped(`skipped, since '${kv.path}' does not exist`);

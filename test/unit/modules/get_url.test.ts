@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { get_url } from '../../../src/engine/modules/get_url.js';
-import { curlConfig, responseOf, urlFilename } from '../../../src/engine/modules/lib/http.js';
+import { curlConfig, responseOf, urlFilename, wgetConfig } from '../../../src/engine/modules/lib/http.js';
 import type { Module } from '../../../src/engine/modules/types.js';
 import { applyPlan, argTable, cannedCtx, planWith, sandboxPerTest } from './fake-host.js';
 
@@ -69,7 +69,7 @@ describe('get_url: arguments', () => {
     assert.match(step.stdin!, /^header = "Authorization: Bearer TOKEN"$/m);
     assert.match(
       step.stdin!,
-      /^url = "https:\/\/example.org\/SUMS"\n[\s\S]*#next\nurl = "https:\/\/example.org\/\$\(reboot\)`x`"$/m,
+      /^url = "https:\/\/example.org\/SUMS"\n[\s\S]*#end\nurl = "https:\/\/example.org\/\$\(reboot\)`x`"$/m,
     );
     assert.equal(p.runInCheck, true);
   });
@@ -88,6 +88,32 @@ describe('get_url: arguments', () => {
     assert.match(curlConfig({ args: { url: 'http://e/' }, defaultTimeout: 10 }), /^location$/m);
   });
 
+  it('wget settings for a host without curl: secrets in its config, what it cannot do said', () => {
+    const w = wgetConfig({
+      args: { url: 'http://e/a', url_username: 'u', url_password: 'p w', force_basic_auth: true, headers: { A: 'b' } },
+      defaultTimeout: 10,
+      method: 'POST',
+      body: 'x\ny',
+    });
+    assert.match(w, /^#url http:\/\/e\/a\n/);
+    assert.match(w, /^http_password = p w$/m);
+    assert.match(w, /^auth_no_challenge = on$/m);
+    assert.match(w, /^header = A: b$/m);
+    assert.match(w, /^method = POST$/m);
+    assert.match(w, /^max_redirect = 0$/m);
+    assert.match(w, /^#unsupported a body of several lines/m);
+  });
+
+  it('the URL a redirect ended at, from the Locations (wget does not say)', () => {
+    const headers = Buffer.from('HTTP/1.0 301 Moved\nLocation: /sub/\n\nHTTP/1.0 200 OK\nContent-Length: 1\n').toString(
+      'base64',
+    );
+    assert.equal(
+      responseOf({ status: '200', final_url: '', http_rc: '0', headers }, 'http://e/sub').url,
+      'http://e/sub/',
+    );
+  });
+
   it('file names and responses as Ansible reads them', () => {
     assert.equal(urlFilename('http://e/a/b.tar.gz?x=1#f'), 'b.tar.gz');
     assert.equal(urlFilename('http://e'), 'index.html');
@@ -95,7 +121,7 @@ describe('get_url: arguments', () => {
     const headers = Buffer.from(
       'HTTP/1.1 301 Moved\r\nLocation: /b\r\n\r\nHTTP/1.0 404 File not found\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n',
     ).toString('base64');
-    const r = responseOf({ status: '404', final_url: 'http://e/b', curl_rc: '0', headers }, 'http://e/a');
+    const r = responseOf({ status: '404', final_url: 'http://e/b', http_rc: '0', headers }, 'http://e/a');
     assert.equal(r.reason, 'File not found');
     assert.deepEqual(r.headers, { 'set-cookie': 'a=1, b=2' });
     assert.equal(r.url, 'http://e/b');

@@ -7,7 +7,7 @@ import type { Module } from '../../../src/engine/modules/types.js';
 import { argTable, cannedCtx, planWith } from './fake-host.js';
 
 const report = (headers: string, extra = '') =>
-  `elapsed=0\nstatus=${/^HTTP\/\S+ (\d+)/m.exec(headers)?.[1] ?? '000'}\nfinal_url=http://e/a\ncurl_rc=0\ncurl_err=\n` +
+  `elapsed=0\nstatus=${/^HTTP\/\S+ (\d+)/m.exec(headers)?.[1] ?? '000'}\nfinal_url=http://e/a\nhttp_rc=0\nhttp_err=\n` +
   `headers=${Buffer.from(headers).toString('base64')}\n${extra}`;
 
 describe('uri: arguments', () => {
@@ -95,7 +95,7 @@ describe('uri: results', () => {
     assert.equal(r.content, 'no');
     const refused = uriResult({ url: 'http://e/a' }, [200], false, {
       code: 0,
-      stdout: 'elapsed=0\nstatus=000\nfinal_url=\ncurl_rc=7\ncurl_err=curl: (7) Failed to connect\nheaders=\n',
+      stdout: 'elapsed=0\nstatus=000\nfinal_url=\nhttp_rc=7\nhttp_err=curl: (7) Failed to connect\nheaders=\n',
       stderr: '',
     });
     assert.deepEqual(refused, {

@@ -1,19 +1,57 @@
 # shellcheck shell=sh
-# http_req OUT HDRS INFO [CURL OPTION...]: one request by curl, its URL, headers and credentials read as
-# a curl config on stdin (never on a command line: they may hold secrets). The body goes to OUT, the
-# headers of every response to HDRS; INFO gets the status of the last response (000 without one), the
-# URL it ended at, curl's exit status and its error message, one a line.
+# http_req OUT HDRS INFO HEAD SINCE: one request, by curl, else by GNU wget. Its URL, headers and
+# credentials (secrets, maybe) come on stdin, never on a command line: curl's config, a line #wget, wget's
+# (its first line "#url URL"), a line #end. HEAD: yes for a HEAD request; SINCE: an If-Modified-Since date
+# or empty. The body goes to OUT, the headers of every response to HDRS (curl -D's form); INFO gets the
+# last response's status (000 without one), the URL it ended at (empty: worked out from the Locations),
+# the tool's exit status and its error message, one a line.
 http_req() {
-  _o=$1 _h=$2 _i=$3; shift 3
-  _w=$(curl -q -sS -K - -D "$_h" -o "$_o" -w '%{http_code}\n%{url_effective}\n' "$@" 2>"$_i.err")
-  _rc=$?
-  _code=${_w%%"
+  _o=$1 _h=$2 _i=$3 _head=$4 _since=$5
+  _cc='' _wc='' _u='' _s=c
+  while IFS= read -r _l; do
+    case $_l in
+      '#wget') _s=w; continue ;;
+      '#end') break ;;
+      '#url '*) _u=${_l#'#url '}; continue ;;
+    esac
+    if [ "$_s" = c ]; then _cc="$_cc$_l
+"; else _wc="$_wc$_l
+"; fi
+  done
+  if command -v curl >/dev/null 2>&1; then
+    set -- -q -sS -K - -D "$_h" -o "$_o" -w '%{http_code}\n%{url_effective}\n'
+    [ -z "$_head" ] || set -- "$@" -I
+    [ -z "$_since" ] || set -- "$@" -H "If-Modified-Since: $_since"
+    _w=$(printf '%s' "$_cc" | curl "$@" 2>"$_i.err")
+    _rc=$?
+    _code=${_w%%"
 "*} _url=${_w#*"
 "}
-  # A file: URL has no status; Ansible takes what it read.
-  case $_url in file:*) [ "$_rc" != 0 ] || _code=200 ;; esac
-  printf '%s\n%s\n%s\n' "$_code" "$_url" "$_rc" > "$_i"
-  tr '\n' ' ' < "$_i.err" >> "$_i"
+    # A file: URL has no status; Ansible takes what it read.
+    case $_url in file:*) [ "$_rc" != 0 ] || _code=200 ;; esac
+    printf '%s\n%s\n%s\n' "$_code" "$_url" "$_rc" > "$_i"
+    tr '\n' ' ' < "$_i.err" >> "$_i"
+  else
+    case $_wc in *'#unsupported '*)
+      printf '000\n\n99\n%s\n' "$(printf '%s' "$_wc" | grep '^#unsupported ' | head -n 1)" > "$_i"
+      return ;;
+    esac
+    # wget reads its settings from a regular file only: one in this script's private directory.
+    printf '%s' "$_wc" > "$_i.rc"
+    set -- --config="$_i.rc" -O "$_o"
+    [ -z "$_head" ] || set -- "$@" --method=HEAD
+    [ -z "$_since" ] || set -- "$@" "--header=If-Modified-Since: $_since"
+    LC_ALL=C wget "$@" -i /dev/fd/3 2>"$_i.err" 3<<URL
+$_u
+URL
+    _rc=$?
+    rm -f -- "$_i.rc"
+    # Its -S lines (two spaces in) as curl -D writes them: one block per response.
+    awk '/^  HTTP\//{ if (n++) print "" } /^  /{ sub(/^  /, ""); print }' "$_i.err" > "$_h"
+    _code=$(awk '/^HTTP\//{ c = $2 } END { print c ? c : "000" }' "$_h")
+    printf '%s\n\n%s\n' "$_code" "$_rc" > "$_i"
+    grep -E 'failed: |ERROR|unable to|Unable to' "$_i.err" | tail -n 1 | tr '\n' ' ' >> "$_i"
+  fi
   echo >> "$_i"
 }
 
@@ -21,7 +59,7 @@ http_req() {
 # newlines or anything else in base64).
 http_report() {
   { read -r _code; read -r _url; read -r _rc; read -r _err; } < "$1"
-  printf 'status=%s\nfinal_url=%s\ncurl_rc=%s\ncurl_err=%s\n' "$_code" "$_url" "$_rc" "$_err"
+  printf 'status=%s\nfinal_url=%s\nhttp_rc=%s\nhttp_err=%s\n' "$_code" "$_url" "$_rc" "$_err"
   printf 'headers=%s\n' "$(base64 -w0 < "$2")"
 }
 

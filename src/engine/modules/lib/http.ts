@@ -1,7 +1,7 @@
-// HTTP requests from a host, for get_url and uri: curl there does them (the host has no Python), told
-// what to do by a config on its stdin (lib/http.sh) — URL, headers and credentials never reach a
-// command line, where every local user reads them. What curl reports is turned into what Ansible's
-// fetch_url reports (status, msg, headers, url).
+// HTTP requests from a host, for get_url and uri: curl there does them (the host has no Python), else
+// GNU wget, told what to do on stdin (lib/http.sh: both tools' settings travel, the host picks) — URL,
+// headers and credentials never reach a command line, where every local user reads them. What the tool
+// reports is turned into what Ansible's fetch_url reports (status, msg, headers, url).
 import type { BoolArg } from './schema.js';
 import { boolArg } from './schema.js';
 import { toBool } from '../../util/bool.js';
@@ -60,8 +60,11 @@ export interface Request {
   follow?: 'all' | 'safe' | 'none';
   /** Extra headers the module adds (Content-Type of a body) after the user's. */
   extraHeaders?: Record<string, string>;
-  /** curl reads the body from this file of the host (uri's src), or from stdin after the config: never. */
-  bodyFile?: string;
+  /** The request's body (text). */
+  body?: string;
+  /** uri's unix_socket and ca_path. */
+  unixSocket?: string;
+  caPath?: string;
 }
 
 /**
@@ -95,9 +98,56 @@ export function curlConfig(r: Request): string {
   if (a.client_cert) lines.push(`cert = ${curlQuote(a.client_cert)}`);
   if (a.client_key) lines.push(`key = ${curlQuote(a.client_key)}`);
   if (toBool(a.use_netrc, true)) lines.push('netrc-optional');
-  if (r.bodyFile !== undefined) lines.push(`data-binary = ${curlQuote(`@${r.bodyFile}`)}`);
+  if (r.body !== undefined) {
+    // curl reads \n, \r and \t in a quoted value; a GET with a body stays a GET.
+    lines.push(`data-raw = ${curlQuote(r.body).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}`);
+    if (method === 'GET' || method === 'HEAD') lines.push(`request = ${curlQuote(method)}`);
+  }
+  if (method === 'HEAD') lines.push('head');
+  if (r.unixSocket) lines.push(`unix-socket = ${curlQuote(r.unixSocket)}`);
+  if (r.caPath) lines.push(`cacert = ${curlQuote(r.caPath)}`);
   return lines.join('\n') + '\n';
 }
+
+/**
+ * The same request as a wgetrc (GNU wget, where the host has no curl); its first line "#url URL" is
+ * http_req's. What wget cannot do is said in a line "#unsupported WHY".
+ */
+export function wgetConfig(r: Request): string {
+  const a = r.args;
+  const method = (r.method ?? 'GET').toUpperCase();
+  const follow = r.follow ?? 'safe';
+  const lines = [`#url ${a.url}`, 'tries = 1', 'server_response = on', 'content_on_error = on', 'robots = off'];
+  if (method !== 'GET') lines.push(`method = ${method}`);
+  const follows = follow === 'all' || (follow === 'safe' && (method === 'GET' || method === 'HEAD'));
+  lines.push(`max_redirect = ${follows ? 10 : 0}`);
+  lines.push(`user_agent = ${a.http_agent ?? 'ansible-httpget'}`);
+  for (const [k, v] of Object.entries({ ...(a.headers ?? {}), ...(r.extraHeaders ?? {}) }))
+    lines.push(`header = ${k}: ${String(v)}`);
+  if (toBool(a.force, false)) lines.push('header = Cache-Control: no-cache');
+  if (a.url_username !== undefined && a.url_username !== '') {
+    lines.push(`http_user = ${a.url_username}`, `http_password = ${a.url_password ?? ''}`);
+    if (toBool(a.force_basic_auth, false)) lines.push('auth_no_challenge = on');
+  }
+  if (!toBool(a.validate_certs, true)) lines.push('check_certificate = off');
+  lines.push(`timeout = ${a.timeout ?? r.defaultTimeout}`);
+  if (!toBool(a.use_proxy, true)) lines.push('use_proxy = off');
+  if (a.client_cert) lines.push(`certificate = ${a.client_cert}`);
+  if (a.client_key) lines.push(`private_key = ${a.client_key}`);
+  lines.push(`netrc = ${toBool(a.use_netrc, true) ? 'on' : 'off'}`);
+  if (r.caPath) lines.push(`ca_certificate = ${r.caPath}`);
+  if (r.unixSocket) lines.push('#unsupported unix_socket needs curl');
+  if (r.body !== undefined) {
+    if (/[\r\n]/.test(r.body) || /^\s|\s$/.test(r.body))
+      lines.push('#unsupported a body of several lines, or with spaces at an end, needs curl');
+    else lines.push(`body_data = ${r.body}`);
+  }
+  // Values are the rest of the line: one with a line break would be another setting.
+  return lines.filter((l) => !/[\r\n]/.test(l)).join('\n') + '\n';
+}
+
+/** A request as http_req reads it from stdin: curl's config, then wget's. */
+export const requestConfig = (r: Request): string => `${curlConfig(r)}#wget\n${wgetConfig(r)}#end\n`;
 
 /** The problem with a request's URL or headers, if any. */
 export function requestProblem(a: UrlArgs): string | undefined {
@@ -146,22 +196,39 @@ export function responseOf(kv: Record<string, string>, requested: string): Respo
     status: Number(kv.status) || 0,
     reason: m?.[2] ?? '',
     headers,
-    url: kv.final_url || requested,
-    rc: Number(kv.curl_rc ?? 0),
-    error: (kv.curl_err ?? '').trim(),
+    url: kv.final_url || followed(blocks, requested),
+    rc: Number(kv.http_rc ?? 0),
+    error: (kv.http_err ?? '').trim(),
   };
+}
+
+/** The URL a chain of responses ended at, from their Locations (wget does not say it). */
+function followed(blocks: string[], url: string): string {
+  for (const b of blocks.slice(0, -1)) {
+    const loc = /^location:\s*(.*?)\s*$/im.exec(b)?.[1];
+    if (!loc) break;
+    try {
+      url = new URL(loc, url).href;
+    } catch {
+      break;
+    }
+  }
+  return url;
 }
 
 /** What Python's urllib would have said of a request curl could not make (Ansible's "Request failed: ..."). */
 export function failureMessage(r: Response): string {
   const e = r.error.replace(/^curl: \(\d+\)\s*/, '');
-  if (r.rc === 7 && /no route/i.test(e)) return 'Request failed: <urlopen error [Errno 113] No route to host>';
-  if (r.rc === 7) return 'Request failed: <urlopen error [Errno 111] Connection refused>';
-  if (r.rc === 6) return 'Request failed: <urlopen error [Errno -2] Name or service not known>';
-  if (r.rc === 28) return 'Request failed: <urlopen error timed out>';
-  if (r.rc === 60)
-    return `Request failed: <urlopen error [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (${e})>`;
-  return `Request failed: <urlopen error ${e || `curl exit ${r.rc}`}>`;
+  const failed = (why: string) => `Request failed: <urlopen error ${why}>`;
+  if (/^#unsupported /.test(e)) return `relay-play's request needs curl on the host: ${e.slice(13)}`;
+  if (/no route/i.test(e)) return failed('[Errno 113] No route to host');
+  if (r.rc === 28 || /timed out/i.test(e)) return failed('timed out');
+  if (r.rc === 6 || /unable to resolve|could not resolve/i.test(e))
+    return failed('[Errno -2] Name or service not known');
+  if (r.rc === 7 || /refused/i.test(e)) return failed('[Errno 111] Connection refused');
+  if (r.rc === 60 || /certificate/i.test(e))
+    return failed(`[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (${e})`);
+  return failed(e || `exit ${r.rc}`);
 }
 
 /** Ansible's msg for an answer: "OK (N bytes)", or the HTTPError's "HTTP Error N: reason". */
@@ -204,9 +271,6 @@ export function pathInfo(line: string | undefined): Record<string, unknown> {
   };
 }
 
-/** Where the host has no curl: what to say. */
-export function noTool(module: string, tool: string): string {
-  return tool === 'wget'
-    ? `${module} needs curl on the host: it has only wget, which relay-play does not drive yet`
-    : `${module} needs curl or wget on the host (relay-play runs no Python there): it has neither`;
-}
+/** Where the host has neither curl nor wget: what to say. */
+export const noTool = (module: string): string =>
+  `${module} needs curl or wget on the host (relay-play runs no Python there): it has neither`;
