@@ -33,10 +33,10 @@ import { get_url } from './get_url.js';
 import { uri } from './uri.js';
 import { unarchive } from './unarchive.js';
 import { pause } from './pause.js';
+import { wait_for } from './wait_for.js';
 import { add_host, group_by, include_vars, meta, set_stats } from './language.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
 const builtin: Record<string, Module<any>> = {
   copy,
   template,
@@ -71,6 +71,7 @@ const builtin: Record<string, Module<any>> = {
   uri,
   unarchive,
   pause,
+  wait_for,
   meta,
   group_by,
   add_host,
