@@ -34,9 +34,11 @@ import { uri } from './uri.js';
 import { unarchive } from './unarchive.js';
 import { pause } from './pause.js';
 import { wait_for } from './wait_for.js';
+import { script } from './script.js';
 import { add_host, group_by, include_vars, meta, set_stats } from './language.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
 const builtin: Record<string, Module<any>> = {
   copy,
   template,
@@ -72,6 +74,7 @@ const builtin: Record<string, Module<any>> = {
   unarchive,
   pause,
   wait_for,
+  script,
   meta,
   group_by,
   add_host,
