@@ -35,6 +35,7 @@ import { unarchive } from './unarchive.js';
 import { pause } from './pause.js';
 import { wait_for } from './wait_for.js';
 import { script } from './script.js';
+import { cron } from './cron.js';
 import { add_host, group_by, include_vars, meta, set_stats } from './language.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
@@ -75,6 +76,7 @@ const builtin: Record<string, Module<any>> = {
   pause,
   wait_for,
   script,
+  cron,
   meta,
   group_by,
   add_host,
