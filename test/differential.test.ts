@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { labAvailable, startLab, type ExecResult, type Lab } from './lab/index.js';
 import { relayPlay, REPO, show, tempDir, writeYaml } from './integration/util.js';
-import { compareRuns, type RunJson } from './differential/compare.js';
+import { ALLOWED, compareRuns, type RunJson } from './differential/compare.js';
 
 const CASES = join(REPO, 'test', 'differential', process.env.RELAY_PLAY_DIFF_DIR ?? 'cases');
 const avail = labAvailable();
@@ -20,10 +20,14 @@ const ansible = spawnSync('ansible-playbook', ['--version'], { encoding: 'utf8' 
 const required = process.env.CI === 'true' || process.env.RELAY_PLAY_LAB_REQUIRED === '1';
 const only = process.env.RELAY_PLAY_DIFF_CASES?.split(',');
 
-/** A case's settings, from its `# state: PATH...` and `# twins: N` comment lines. */
-function settings(text: string): { state: string[] } {
+/**
+ * A case's settings, from its comment lines: `# state: PATH...`, and `# allow: FIELD: WHY` for a field
+ * not compared in that case only (as compare.ts's ALLOWED, with the reason).
+ */
+function settings(text: string): { state: string[]; allow: Record<string, string> } {
   const state = [...text.matchAll(/^# state: (.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/));
-  return { state };
+  const allow = Object.fromEntries([...text.matchAll(/^# allow: (\w+): (.+)$/gm)].map((m) => [m[1], m[2].trim()]));
+  return { state, allow };
 }
 
 /** Every file and directory under `paths` on `host`: type, mode, owner, group, size and content hash. */
@@ -82,7 +86,7 @@ describe(
     for (const file of cases) {
       it(file, async () => {
         const playbook = join(CASES, file);
-        const { state } = settings(readFileSync(playbook, 'utf8'));
+        const { state, allow } = settings(readFileSync(playbook, 'utf8'));
         const env = {
           LC_ALL: 'C.UTF-8',
           ANSIBLE_STDOUT_CALLBACK: 'ansible.posix.json',
@@ -95,7 +99,10 @@ describe(
           lab.run(['ansible-playbook', '-i', inventory.a, playbook], { env, cwd: CASES, timeoutMs: 300_000 }),
           relayPlay(lab, ['run', '--json', playbook, '-i', inventory.b], 300_000),
         ]);
-        const diffs = compareRuns(parseJson('ansible-playbook', a), parseJson('relay-play', b));
+        const diffs = compareRuns(parseJson('ansible-playbook', a), parseJson('relay-play', b), {
+          ...ALLOWED,
+          ...allow,
+        });
         if (a.code !== b.code) diffs.unshift(`exit code: ${a.code} vs ${b.code}`);
         const [sa, sb] = await Promise.all([endState(lab, 'twin-a', state), endState(lab, 'twin-b', state)]);
         if (sa !== sb) diffs.push(`end state differs:\n--- ansible-playbook\n${sa}--- relay-play\n${sb}`);
