@@ -62,7 +62,8 @@ export const group: Module<GroupArgs, 'group'> = {
     const have = gidOf(read.group, name);
     const fail = (outputs: RunResult[]) => {
       const out = outputs[outputs.length - 1];
-      return out && out.code !== 0 ? { failed: true, msg: out.stderr } : {};
+      // As Ansible's module: its fail_json says nothing of changed, so the task changed nothing.
+      return out && out.code !== 0 ? { failed: true, changed: false, msg: out.stderr } : {};
     };
     // The group's entry after the change, for its gid.
     const after = (outputs: RunResult[]) => {

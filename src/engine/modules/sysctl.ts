@@ -153,7 +153,9 @@ export const sysctl: Module<SysctlArgs, 'proc' | 'file'> = {
       acceptNonZero: true,
       finish(outputs: RunResult[]) {
         const out = outputs[0];
-        return out && out.code !== 0 ? { failed: true, msg: out.stdout || out.stderr } : {};
+        // As Ansible's module: its fail_json says nothing of changed, so the task changed nothing,
+        // even when the file was written before the reload was refused.
+        return out && out.code !== 0 ? { failed: true, changed: false, msg: out.stdout || out.stderr } : {};
       },
     };
   },

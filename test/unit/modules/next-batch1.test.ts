@@ -179,7 +179,11 @@ describe('group', () => {
     const out = plan.finish!([
       { code: 8, stdout: '', stderr: "groupdel: cannot remove the primary group of user 'x'\n" },
     ]);
-    assert.deepEqual(out, { failed: true, msg: "groupdel: cannot remove the primary group of user 'x'\n" });
+    assert.deepEqual(out, {
+      failed: true,
+      changed: false,
+      msg: "groupdel: cannot remove the primary group of user 'x'\n",
+    });
   });
 });
 

@@ -118,6 +118,7 @@ describe('sysctl', () => {
     assert.equal(gone.steps[0].stdin, 'j=2\n');
     assert.deepEqual(gone.finish!([{ code: 1, stdout: 'Failed to reload sysctl: bad', stderr: '' }]), {
       failed: true,
+      changed: false,
       msg: 'Failed to reload sysctl: bad',
     });
     const notThere = await planOf({ name: 'k', state: 'absent' }, read(undefined, undefined));
