@@ -249,7 +249,7 @@ describe('tasks', () => {
         ],
         handlers: [{ name: 'h', debug: { msg: 'handled' } }],
       },
-      { hosts: 'made', gather_facts: false, tasks: [{ name: 'in made', debug: { msg: 'yes' } }] },
+      { hosts: 'made', gather_facts: false, tasks: [{ name: 'in made', debug: { msg: 'made' } }] },
     ]);
     assert.equal(r.code, 0, r.all);
     const got = results(r.json);
@@ -257,7 +257,7 @@ describe('tasks', () => {
     assert.equal(got.e.stdout, 'set');
     const names = r.json!.plays[0].tasks.map((t) => t.task.name);
     assert.ok(names.indexOf('h') < names.indexOf('after flush'), names.join(', '));
-    assert.equal(got['in made'].msg, 'yes');
+    assert.equal(got['in made'].msg, 'made');
   });
 
   it('a handler that changes something notifies others (once each per flush, in handler order)', () => {

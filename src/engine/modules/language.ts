@@ -5,6 +5,7 @@
 import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join, isAbsolute } from 'node:path';
 import { parse } from 'yaml';
+import { PYYAML } from '../yaml/pyyaml.js';
 import type { Module, Plan } from './types.js';
 
 const META_ACTIONS = [
@@ -93,7 +94,7 @@ interface IncludeVarsArgs {
 }
 
 function readVars(file: string): Record<string, unknown> {
-  const data = parse(readFileSync(file, 'utf8')) as unknown;
+  const data = parse(readFileSync(file, 'utf8'), PYYAML) as unknown;
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new Error(`${file} must be stored as a dictionary/hash`);
   return data as Record<string, unknown>;

@@ -21,7 +21,7 @@ export const WITH_LOOPS = new Set(
   ].map((k) => `with_${k}`),
 );
 
-// Ansible's playbooks say `become: yes`: YAML 1.2 reads that as a string, so the words Ansible takes
+// Quoted or templated, Ansible's `become: "yes"` is a string, so the words Ansible takes
 // for booleans are accepted wherever a boolean is (src/engine/playbook/load.ts turns them into booleans).
 const flag = {
   type: ['boolean', 'string'],

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { posix, win32 } from 'node:path';
 import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { PYYAML } from '../yaml/pyyaml.js';
 import { pyExpand, pyRegex } from '../util/pyre.js';
 import { md5Crypt, randomSalt, shaCrypt } from './crypt.js';
 import { FormatError, braceFormat, center, fixed, percentFormat, strftime, title, wordwrap } from './pyfmt.js';
@@ -417,7 +418,7 @@ const FILTER_SPECS = {
   ]),
   from_yaml: f(0, 0, [], (v, a) => {
     try {
-      return parseYaml(toStr(v));
+      return parseYaml(toStr(v), PYYAML);
     } catch (e) {
       throw a.error(`not YAML: ${(e as Error).message}`);
     }
@@ -825,7 +826,7 @@ const FILTER_SPECS = {
   from_yaml_all: f(0, 0, [], (v, a) => {
     if (typeof v !== 'string') return v;
     try {
-      return parseAllDocuments(v).map((d) => {
+      return parseAllDocuments(v, PYYAML).map((d) => {
         if (d.errors.length) throw d.errors[0];
         return d.toJS();
       });

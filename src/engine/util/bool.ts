@@ -12,8 +12,8 @@ export function ansibleBool(value: unknown): boolean | undefined {
 }
 
 /**
- * A boolean argument or keyword: `dflt` when unset, else as ansibleBool reads it. YAML 1.2 (what the
- * loader speaks) reads Ansible's `yes`/`no` as strings, so those spellings arrive here as text.
+ * A boolean argument or keyword: `dflt` when unset, else as ansibleBool reads it. Quoted or
+ * templated, Ansible's `yes`/`no` arrive as text.
  */
 export function toBool(v: unknown, dflt: boolean): boolean;
 export function toBool(v: unknown, dflt?: boolean): boolean | undefined;

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, visit, type Document, type Node } from 'yaml';
 import { InputError, type SourcePos } from '../util/errors.js';
+import { PYYAML } from './pyyaml.js';
 
 export type YamlPath = ReadonlyArray<string | number>;
 
@@ -74,7 +75,7 @@ function keyText(key: unknown): string {
 /** Parse YAML text; a syntax error becomes an InputError at its position. */
 export function parseYaml(text: string, file: string): YamlSource {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { ...PYYAML, lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {
     let offset = err.pos?.[0] ?? 0;

@@ -140,8 +140,8 @@ describe('file', () => {
     assert.equal(second.changed, false);
   });
 
-  it('directory: an integer mode from YAML 1.2 (0755 read as 755) means 0755', async () => {
-    const { second } = await converge(file, { path: sb.p('n'), state: 'directory', mode: 755 }, sb);
+  it('directory: an integer mode is its value, as YAML 1.1 reads 0755 (493)', async () => {
+    const { second } = await converge(file, { path: sb.p('n'), state: 'directory', mode: 0o755 }, sb);
     assert.equal(modeOf(sb.p('n')), '0755');
     assert.equal(second.changed, false);
   });

@@ -1,8 +1,8 @@
 // Schema fragments and argument coercions shared by the modules.
 
 /**
- * A boolean argument. YAML 1.2 (what the loader speaks) reads Ansible's `yes`/`no` as strings, so
- * those spellings are accepted too and turned into booleans by `toBool`.
+ * A boolean argument. Quoted or templated, Ansible's `yes`/`no` arrive as strings, so those
+ * spellings are accepted too and turned into booleans by `toBool`.
  */
 export const boolArg = {
   type: ['boolean', 'string'],
@@ -41,13 +41,13 @@ export const textEditProps = {
 };
 
 /**
- * Normalise a mode argument to 4 octal digits. Strings as written ("644", "0644"). Integers: the YAML
- * 1.2 loader reads Ansible's unquoted `mode: 0644` as the decimal number 644, so an integer whose
- * digits are all octal is read as those digits (644 → "0644"). Symbolic modes are not supported.
+ * Normalise a mode argument to 4 octal digits. Strings as written ("644", "0644"). An integer is the
+ * mode's value, as Ansible takes it: YAML 1.1 reads `mode: 0644` as 420 ("0644"), and `mode: 644` as
+ * 644 ("1204"). Symbolic modes are not supported.
  */
 export function modeString(mode: unknown): string | undefined {
   if (mode === undefined || mode === null || mode === '') return undefined;
-  const s = String(mode);
+  const s = typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 ? mode.toString(8) : String(mode);
   if (!/^[0-7]{3,4}$/.test(s)) {
     throw new Error(
       `mode must be octal like "0644", got ${JSON.stringify(mode)}${typeof mode === 'number' ? ' (quote it: mode: "0644")' : ''}`,

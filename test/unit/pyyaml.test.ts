@@ -1,0 +1,62 @@
+// Plain scalars as Ansible's loader (PyYAML, YAML 1.1) reads them, in playbooks, vars files and from_yaml.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { PYYAML } from '../../src/engine/yaml/pyyaml.js';
+import { parseYaml } from '../../src/engine/yaml/source.js';
+
+// [plain scalar, what PyYAML's safe_load makes of it]
+const TABLE: [string, unknown][] = [
+  ['yes', true],
+  ['Yes', true],
+  ['YES', true],
+  ['on', true],
+  ['ON', true],
+  ['true', true],
+  ['no', false],
+  ['Off', false],
+  ['FALSE', false],
+  ['y', 'y'],
+  ['n', 'n'],
+  ['yEs', 'yEs'],
+  ['0644', 420],
+  ['0755', 493],
+  ['09', '09'],
+  ['00', 0],
+  ['0', 0],
+  ['-3', -3],
+  ['1_000', 1000],
+  ['1:30', 90],
+  ['1:30.5', 90.5],
+  ['0x1F', 31],
+  ['0b101', 5],
+  ['1.5', 1.5],
+  ['.5', 0.5],
+  ['1.0e+3', 1000],
+  ['1e3', '1e3'],
+  ['1.0e3', '1.0e3'],
+  ['.', '.'],
+  ['.inf', Infinity],
+  ['-.Inf', -Infinity],
+  ['~', null],
+  ['null', null],
+  ['2001-12-14', '2001-12-14'],
+];
+
+describe('YAML 1.1 as PyYAML reads it', () => {
+  for (const [text, want] of TABLE)
+    it(`${text} → ${JSON.stringify(want)}`, () => {
+      assert.deepEqual(parse(`v: ${text}`, PYYAML), { v: want });
+    });
+
+  it('a quoted scalar stays text; merge keys work; playbooks load the same way', () => {
+    assert.deepEqual(parse(`a: "yes"\nb: '0644'\nc: {<<: {x: 1}, y: 2}`, PYYAML), {
+      a: 'yes',
+      b: '0644',
+      c: { x: 1, y: 2 },
+    });
+    assert.deepEqual(parseYaml('- debug: {msg: yes}\n  become: on\n', 'p.yml').toJS(), [
+      { debug: { msg: true }, become: true },
+    ]);
+  });
+});
