@@ -38,12 +38,13 @@ export const assert: Module<AssertArgs> = {
     );
     for (const assertion of conditions) {
       if (!truthy(ctx.evaluate(assertion))) {
+        // The message as given (a list or a dict stays one), as Ansible's result has it.
         const msg = args.fail_msg ?? args.msg ?? 'Assertion failed';
         return {
           changed: false,
           steps: [],
           failed: typeof msg === 'string' ? msg : JSON.stringify(msg),
-          result: { assertion, evaluated_to: false },
+          result: { assertion, evaluated_to: false, msg },
         };
       }
     }
@@ -55,6 +56,6 @@ export const fail: Module<{ msg?: unknown }> = {
   schema: { type: 'object', properties: { msg: {} }, additionalProperties: false },
   async plan(args): Promise<Plan> {
     const msg = args.msg ?? 'Failed as requested from task';
-    return { changed: false, steps: [], failed: typeof msg === 'string' ? msg : JSON.stringify(msg) };
+    return { changed: false, steps: [], failed: typeof msg === 'string' ? msg : JSON.stringify(msg), result: { msg } };
   },
 };

@@ -412,7 +412,7 @@ export async function resultFromReads(
     );
     const plan = await mod.plan(args, ctx, facts);
     if (plan.failed || plan.skipped || plan.steps.length) return undefined;
-    return registered(plan);
+    return { ...registered(plan), failed: false };
   } catch {
     return undefined;
   }
@@ -543,7 +543,8 @@ async function runOnce(
     return {
       status: 'failed',
       // As Ansible's task executor: a module's result that does not say it changed something did not.
-      result: { changed: false, ...plan.result, failed: true, msg: plan.failed },
+      // A msg the result has (assert's or fail's, as given: a list stays one) is the result's msg.
+      result: { changed: false, msg: plan.failed, ...plan.result, failed: true },
       diff: plan.diff ?? [],
       msg: plan.failed,
     };

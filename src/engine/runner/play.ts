@@ -24,7 +24,7 @@ import { markRaw } from '../template/expr.js';
 import { clearStep, listPending, notifies, pendingKey } from './pending.js';
 import { preflight } from './preflight.js';
 import { takeLocks, type LockSpec } from './lock.js';
-import { censor, changedOf, type TaskResult } from './result.js';
+import { censor, changedOf, registeredResult, type TaskResult } from './result.js';
 import { RunState, withFactsAhead } from './state.js';
 import { trace } from '../util/trace.js';
 
@@ -506,7 +506,7 @@ async function runTaskOnce(
     return r;
   }
   const r = await first;
-  if (task.register) env.state.host(host).facts[task.register] = markRaw(r.result);
+  if (task.register) env.state.host(host).facts[task.register] = markRaw(registeredResult(r, task.loop !== undefined));
   return { ...r, status: r.status === 'changed' ? 'ok' : r.status };
 }
 
@@ -525,7 +525,7 @@ async function runTask(
   if (task.diff !== undefined) r.showDiff = task.diff;
   const h = env.state.host(host);
   const stat = env.state.stat(host);
-  if (task.register) h.facts[task.register] = markRaw(r.result);
+  if (task.register) h.facts[task.register] = markRaw(registeredResult(r, task.loop !== undefined));
   switch (r.status) {
     case 'unreachable':
       h.unreachable = true;

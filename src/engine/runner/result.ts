@@ -20,6 +20,18 @@ export interface TaskResult {
 export const changedOf = (r: TaskResult): boolean =>
   r.status === 'changed' || (r.status === 'failed' && r.result.changed === true);
 
+/**
+ * What `register` keeps of a result, as Ansible's task executor completes it: `failed: false` on a
+ * task that did not fail, `skipped: false` on a loop's whole result, `changed: false` on a skipped
+ * task. Its callback leaves these out of what it prints (--json does too).
+ */
+export function registeredResult(r: TaskResult, loop: boolean): Record<string, unknown> {
+  if (r.status === 'unreachable' || 'censored' in r.result) return r.result;
+  if (r.status === 'skipped') return { changed: false, ...r.result };
+  if (loop) return 'skipped' in r.result ? r.result : { ...r.result, skipped: false };
+  return 'failed' in r.result ? r.result : { ...r.result, failed: false };
+}
+
 export const NO_LOG_MESSAGE =
   "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
