@@ -236,7 +236,7 @@ describe('day 2: relay_fleet facts and the role templates', () => {
     );
     const block = (YAMLtask() as { blockinfile: { block: string } }).blockinfile.block;
     const cfg = String(
-      renderString(block, { ...hostvars.client, ...f.client, client_account: { home: '/home/admin' } }),
+      renderString(block, { ...hostvars.client, ...f.client, client_home: '/home/admin' }),
     );
     assert.match(
       cfg,

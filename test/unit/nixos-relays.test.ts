@@ -265,7 +265,7 @@ describe('NixOS with two relays', () => {
     const cfg = String(
       renderString((task.args as { block: string }).block, {
         ...varsOf(inv, f, 'laptop', 'rb'),
-        client_account: { home: '/home/admin' },
+        client_home: '/home/admin',
       }),
     );
     assert.match(cfg, /^Host relay-play-ra\n {4}HostName 198\.18\.0\.10\n {4}Port 22\n/m);
