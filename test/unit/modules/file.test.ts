@@ -54,10 +54,11 @@ describe('file: symbolic modes as Ansible reads them', () => {
     ])
       assert.throws(() => parseModeArg(bad), { message: `bad symbolic permission for mode: ${clause}` });
   });
-  it('octal strings and YAML 1.2 integers', () => {
+  it('octal strings, and integers as their value (YAML 1.1)', () => {
     assert.deepEqual(parseModeArg('0644'), { octal: 0o644 });
     assert.deepEqual(parseModeArg('755'), { octal: 0o755 });
-    assert.deepEqual(parseModeArg(644), { octal: 0o644 });
+    assert.deepEqual(parseModeArg(420), { octal: 0o644 });
+    assert.deepEqual(parseModeArg(644), { octal: 0o1204 });
     assert.deepEqual(parseModeArg('u+x'), { symbolic: 'u+x' });
     assert.throws(() => parseModeArg(420.5), /quote it/);
     assert.equal(modeText(0o4755), '04755');

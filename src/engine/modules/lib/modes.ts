@@ -72,16 +72,15 @@ export function symbolicMode(spec: string, prev: number, isDir: boolean, umask: 
 export type ModeArg = { octal: number } | { symbolic: string };
 
 /**
- * Read a mode argument as Ansible does: a string of octal digits, else a symbolic mode. Integers: the
- * YAML 1.2 loader reads Ansible's unquoted `mode: 0644` as the decimal number 644, so an integer whose
- * digits are all octal is read as those digits.
+ * Read a mode argument as Ansible does: a string of octal digits, else a symbolic mode. An integer is
+ * the mode's value: YAML 1.1 reads an unquoted `mode: 0644` as 420 (and `mode: 644` as 644, 01204).
  */
 export function parseModeArg(mode: unknown): ModeArg | undefined {
   if (mode === undefined || mode === null || mode === '') return undefined;
   if (typeof mode === 'number') {
-    if (!/^[0-7]{1,5}$/.test(String(mode)))
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)
       throw new Error(`mode must be octal like "0644", got ${mode} (quote it: mode: "0644")`);
-    return { octal: parseInt(String(mode), 8) };
+    return { octal: mode };
   }
   const s = String(mode);
   // Python's int(s, 8) takes "0o644" and "644" alike.
