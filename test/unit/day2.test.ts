@@ -235,9 +235,7 @@ describe('day 2: relay_fleet facts and the role templates', () => {
       'no forwards: the unit is as before',
     );
     const block = (YAMLtask() as { blockinfile: { block: string } }).blockinfile.block;
-    const cfg = String(
-      renderString(block, { ...hostvars.client, ...f.client, client_home: '/home/admin' }),
-    );
+    const cfg = String(renderString(block, { ...hostvars.client, ...f.client, client_home: '/home/admin' }));
     assert.match(
       cfg,
       /^Host rpi1-web\n {4}HostName 198\.18\.0\.10\n {4}Port 22\n {4}User relay\n {4}IdentityFile \/home\/admin\/\.ssh\/id_relay_access\n(.*\n)*? {4}LocalForward localhost:22224 localhost:22224\n {4}ExitOnForwardFailure yes\n/m,

@@ -280,9 +280,7 @@ describe('relays: relay_fleet with two relays', () => {
     const pb = loadPlaybook(bundledPlaybook('site'), relayApp);
     const task = pb.plays.flatMap((p) => p.tasks).find((t) => t.module === 'blockinfile')!;
     const block = (task.args as { block: string }).block;
-    const cfg = String(
-      renderString(block, { ...hostvars.client, ...f.client, client_home: '/home/admin' }),
-    );
+    const cfg = String(renderString(block, { ...hostvars.client, ...f.client, client_home: '/home/admin' }));
     assert.match(cfg, /^Host relay-play-rb\n {4}HostName 198\.18\.0\.20\n {4}Port 2222\n/m);
     assert.match(
       cfg,
