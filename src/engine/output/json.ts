@@ -54,8 +54,10 @@ export class JsonReporter implements Reporter {
     // A failure says whether it changed anything only when its result does; a meta task never does.
     if (r.status === 'failed' || task.module === 'meta') delete out.changed;
     if (r.status === 'failed' && r.result.changed !== undefined) out.changed = Boolean(r.result.changed);
+    // As Ansible's callbacks: the status says failed and skipped (a loop registers `skipped: false`).
     if (r.status === 'failed') out.failed = true;
     if (r.status === 'skipped') out.skipped = true;
+    else delete out.skipped;
     if (r.status === 'unreachable') out.unreachable = true;
     if ((r.showDiff ?? this.opts.diff) && r.diff.length) out.diff = r.diff;
     entry.hosts[host] = out;

@@ -117,9 +117,9 @@ export async function executeTask(
       results,
       changed,
       msg: failed ? 'One or more items failed' : all ? 'All items skipped' : 'All items completed',
-      skipped: all || undefined,
+      // Ansible registers whether every item was skipped (its callbacks show it only then).
+      skipped: all,
     };
-    if (!all) delete result.skipped;
     if (failed) result.failed = true;
     return {
       status: failed ? 'failed' : all ? 'skipped' : changed ? 'changed' : 'ok',
