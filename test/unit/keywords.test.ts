@@ -70,47 +70,221 @@ describe('include_tasks / import_tasks / import_role', () => {
       said(run(play([{ include_tasks: 'inc.yaml', vars: { word: 'one' }, tags: ['t'] }]), '-v', '--tags', 't').out),
       [],
     );
-    assert.deepEqual(
+    const applied = (extra: Record<string, unknown>) =>
       said(
-        run(play([{ include_tasks: 'inc.yaml', vars: { word: 'one' }, apply: { tags: ['t'] } }]), '-v', '--tags', 't')
-          .out,
-      ),
-      ['one'],
+        run(
+          play([{ include_tasks: { file: 'inc.yaml', apply: { tags: ['t'] } }, vars: { word: 'one' }, ...extra }]),
+          '-v',
+          '--tags',
+          't',
+        ).out,
+      );
+    // As Ansible: the include itself must be selected too.
+    assert.deepEqual(applied({ tags: ['t'] }), ['one']);
+    assert.deepEqual(applied({}), []);
+  });
+
+  it('is run when reached: its when asked once, its file name a template, its vars and loop variables', () => {
+    writeFileSync(
+      join(dir, 'step.yaml'),
+      stringify([
+        { name: 'first', debug: { msg: 'first {{ x }}' } },
+        { name: 'change x', set_fact: { x: 2 } },
+        { name: 'second', debug: { msg: 'second {{ x }}' } },
+      ]),
     );
+    writeFileSync(
+      join(dir, 'each.yaml'),
+      stringify([{ name: 'each', debug: { msg: '{{ idx }}:{{ fruit }}:{{ word }}:{{ item | default("-") }}' } }]),
+    );
+    const r = run(
+      play(
+        [
+          { name: 'once', include_tasks: 'step.yaml', when: 'x == 1', register: 'inc' },
+          { name: 'what it registered', debug: { msg: '{{ inc }}' } },
+          { name: 'which file', set_fact: { which: 'each' } },
+          {
+            name: 'a loop',
+            include_tasks: '{{ which }}.yaml',
+            loop: ['apple', 'pear'],
+            loop_control: { loop_var: 'fruit', index_var: 'idx' },
+            vars: { word: 'w' },
+            register: 'looped',
+          },
+          { name: 'loop registered', debug: { msg: '{{ looped.results | map(attribute="include") | list }}' } },
+          { name: 'skipped', include_tasks: 'missing.yaml', when: 'x == 1' },
+        ],
+        { vars: { x: 1 } },
+      ),
+      '-v',
+    );
+    assert.equal(r.code, 0, r.all);
+    assert.deepEqual(said(r.out), [
+      'first 1',
+      'second 2',
+      { changed: false, include: 'step.yaml', include_args: {} },
+      'All items completed',
+      '0:apple:w:-',
+      '1:pear:w:-',
+      ['each.yaml', 'each.yaml'],
+    ]);
+    // Each file an include_tasks reads counts as one ok, as in Ansible.
+    assert.match(r.out, /h1 +: ok=11 changed=0 unreachable=0 failed=0 skipped=1/);
+  });
+
+  it('nests: an included file includes others, relative to itself', () => {
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'sub', 'outer.yaml'), stringify([{ include_tasks: 'inner.yaml', loop: [1, 2] }]));
+    writeFileSync(join(dir, 'sub', 'inner.yaml'), stringify([{ debug: { msg: '{{ word }} {{ item }}' } }]));
+    const r = run(play([{ include_tasks: 'sub/outer.yaml', vars: { word: 'w' } }]), '-v');
+    assert.equal(r.code, 0, r.all);
+    assert.deepEqual(said(r.out), ['All items completed', 'w 1', 'w 2']);
   });
 
   it("import_role / include_role: tasks_from, the role's defaults and vars, its handlers", () => {
     const role = join(dir, 'roles', 'greeter');
-    for (const d of ['tasks', 'defaults', 'handlers']) mkdirSync(join(role, d), { recursive: true });
+    for (const d of ['tasks', 'defaults', 'handlers', 'vars']) mkdirSync(join(role, d), { recursive: true });
     writeFileSync(join(role, 'defaults', 'main.yml'), 'greeting: hello\n');
+    writeFileSync(join(role, 'defaults', 'other.yml'), 'greeting: hi\n');
+    writeFileSync(join(role, 'vars', 'main.yml'), 'own: mine\n');
     writeFileSync(
       join(role, 'tasks', 'main.yml'),
       stringify([{ name: 'greet', debug: { msg: '{{ greeting }} {{ who }}' }, changed_when: true, notify: 'said' }]),
     );
     writeFileSync(
       join(role, 'tasks', 'other.yml'),
-      stringify([{ name: 'other', debug: { msg: 'other {{ greeting }}' } }]),
+      stringify([{ name: 'other', debug: { msg: 'other {{ greeting }} {{ n | default("") }}' } }]),
+    );
+    writeFileSync(
+      join(role, 'tasks', 'loud.yml'),
+      stringify([{ name: 'loud', debug: { msg: 'loud' }, changed_when: true, notify: 'shout' }]),
     );
     writeFileSync(join(role, 'handlers', 'main.yml'), stringify([{ name: 'said', debug: { msg: 'handler ran' } }]));
+    writeFileSync(join(role, 'handlers', 'more.yml'), stringify([{ name: 'shout', debug: { msg: 'shouted' } }]));
     const r = run(
       play([
         { import_role: { name: 'greeter' }, vars: { who: 'world' } },
         { include_role: { name: 'greeter', tasks_from: 'other' } },
+        {
+          include_role: { name: 'greeter', tasks_from: 'other', defaults_from: 'other' },
+          loop: [1, 2],
+          loop_control: { loop_var: 'n' },
+        },
+        { include_role: { name: 'greeter', tasks_from: 'loud.yml', handlers_from: 'more' } },
       ]),
       '-v',
     );
     assert.equal(r.code, 0, r.all);
-    assert.deepEqual(said(r.out), ['other hello', 'handler ran']);
+    assert.deepEqual(said(r.out), [
+      'other hello ',
+      'All items completed',
+      'other hi 1',
+      'other hi 2',
+      'handler ran',
+      'shouted',
+    ]);
     assert.match(r.out, /^changed: \[h1\] greeter : greet\n\{"msg":"hello world"/m);
-    assert.match(run(play([{ include_role: { name: 'nobody' } }])).err, /role "nobody" not found/);
   });
 
-  it('a missing file or a loop on an include is refused with its line', () => {
-    const r = run('- hosts: h1\n  tasks:\n    - include_tasks: nope.yaml\n');
-    assert.equal(r.code, 4);
-    assert.match(r.err, /pb-.*\.yaml:3:\d+: include_tasks: file "nope.yaml" not found/);
-    const l = run('- hosts: h1\n  tasks:\n    - include_tasks: inc.yaml\n      loop: [1]\n');
-    assert.match(l.err, /:4:7: a loop on include_tasks is not supported/);
+  it("include_role: the role's vars are its own tasks' unless public", () => {
+    const role = join(dir, 'roles', 'private');
+    for (const d of ['tasks', 'defaults', 'vars']) mkdirSync(join(role, d), { recursive: true });
+    writeFileSync(join(role, 'defaults', 'main.yml'), 'pdef: d\n');
+    writeFileSync(join(role, 'vars', 'main.yml'), 'pvar: v\n');
+    writeFileSync(join(role, 'tasks', 'main.yml'), stringify([{ debug: { msg: 'in {{ pdef }} {{ pvar }}' } }]));
+    const after = { name: 'after', debug: { msg: '{{ pdef | default("-") }} {{ pvar | default("-") }}' } };
+    const r = run(
+      play([{ include_role: { name: 'private' } }, after, { include_role: { name: 'private', public: true } }, after]),
+      '-v',
+    );
+    assert.equal(r.code, 0, r.all);
+    assert.deepEqual(said(r.out), ['in d v', '- -', 'in d v', 'd v']);
+  });
+
+  it('a file or role that is not there fails the host when reached, not before', () => {
+    const r = run('- hosts: h1\n  gather_facts: false\n  tasks:\n    - include_tasks: nope.yaml\n', '-v');
+    assert.equal(r.code, 2, r.all);
+    assert.match(r.out, /Could not find or access '.*nope\.yaml' on the Ansible Controller/);
+    const skipped = run(
+      play([
+        { include_tasks: 'nope.yaml', when: false },
+        { include_role: { name: 'nobody' }, when: false },
+      ]),
+    );
+    assert.equal(skipped.code, 0, skipped.all);
+    const role = run(play([{ include_role: { name: 'nobody' } }]), '-v');
+    assert.equal(role.code, 2, role.all);
+    assert.match(role.out, /role \\?"nobody\\?" not found/);
+  });
+
+  it('preflight: a file named without a template is checked before anything runs; one with a template when reached', () => {
+    writeFileSync(join(dir, 'bad.yaml'), stringify([{ name: 'bad', no_such_module: {} }]));
+    const r = run(
+      play([
+        { name: 'first', debug: { msg: 'ran' } },
+        { include_tasks: 'bad.yaml', when: false },
+      ]),
+      '-v',
+    );
+    assert.equal(r.code, 4, r.all);
+    assert.match(
+      r.err,
+      /bad\.yaml:1:\d+: unknown module or task keyword "no_such_module"|unknown module "no_such_module"/,
+    );
+    assert.deepEqual(said(r.out), []);
+    const later = run(play([{ name: 'first', debug: { msg: 'ran' } }, { include_tasks: '{{ "bad" }}.yaml' }]), '-v');
+    assert.equal(later.code, 2, later.all);
+    assert.deepEqual(said(later.out), ['ran']);
+    assert.match(later.out, /no_such_module/);
+    // A name that only a later task can give is not refused.
+    const unknown = run(
+      play([{ include_tasks: '{{ nothing_yet | default("inc") }}.yaml', vars: { word: 'w' } }]),
+      '-v',
+    );
+    assert.equal(unknown.code, 0, unknown.all);
+  });
+
+  it("refuses what Ansible refuses: a keyword include_* doesn't take, a loop on an import", () => {
+    const b = run('- hosts: h1\n  tasks:\n    - include_tasks: inc.yaml\n      become: true\n');
+    assert.equal(b.code, 4);
+    assert.match(b.err, /:4:7: 'become' is not a valid attribute for a TaskInclude/);
+    const l = run('- hosts: h1\n  tasks:\n    - import_tasks: inc.yaml\n      loop: [1]\n');
+    assert.equal(l.code, 4);
+    assert.match(l.err, /:4:7: You cannot use loops on 'import_tasks' statements/);
+  });
+
+  it('hosts in step (linear) wait after an include for the host it gave tasks to', () => {
+    writeFileSync(join(dir, 'slow.yaml'), stringify([{ name: 'slow', command: 'sleep 0.3' }]));
+    const r = run(
+      [
+        {
+          hosts: 'h1:h2',
+          gather_facts: false,
+          tasks: [
+            { include_tasks: 'slow.yaml', when: 'inventory_hostname == "h1"' },
+            { name: 'after', debug: { msg: 'after' } },
+          ],
+        },
+      ],
+      '-v',
+    );
+    assert.equal(r.code, 0, r.all);
+    const lines = r.out.split('\n');
+    const slow = lines.findIndex((l) => /\[h1\] slow/.test(l));
+    const after = lines.findIndex((l) => /\[h2\] after/.test(l));
+    assert.ok(slow >= 0 && after > slow, r.out);
+  });
+
+  it('a handler may be an include', () => {
+    writeFileSync(join(dir, 'handler.yaml'), stringify([{ name: 'in handler', debug: { msg: 'handled' } }]));
+    const r = run(
+      play([{ name: 'change', debug: { msg: 'x' }, changed_when: true, notify: 'h' }], {
+        handlers: [{ name: 'h', include_tasks: 'handler.yaml' }],
+      }),
+      '-v',
+    );
+    assert.equal(r.code, 0, r.all);
+    assert.deepEqual(said(r.out), ['handled']);
   });
 });
 

@@ -8,8 +8,11 @@ import { loadYamlFile, type YamlPath, type YamlSource } from '../yaml/source.js'
 import { validateAt } from '../yaml/validate.js';
 import {
   blockSchema,
+  INCLUDE_KEYWORDS,
   includeRoleSchema,
   importPlaybookSchema,
+  importRoleSchema,
+  importTasksSchema,
   includeTasksSchema,
   playbookSchema,
   roleMetaSchema,
@@ -20,7 +23,16 @@ import {
   varsFileSchema,
   WITH_LOOPS,
 } from './schema.js';
-import type { BlockFrame, PlayDef, Playbook, RoleDef, TaskDef } from './types.js';
+import {
+  IncludeNotFound,
+  type BlockFrame,
+  type IncludeDef,
+  type Included,
+  type PlayDef,
+  type Playbook,
+  type RoleDef,
+  type TaskDef,
+} from './types.js';
 
 const asList = (v: unknown): string[] =>
   v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
@@ -72,7 +84,7 @@ function readPlays(file: string, opts: LoadOptions, depth: number, outer?: Impor
   const rolesPath = [join(dir, 'roles'), join(dir, '..', 'roles'), dir, ...(opts.rolesPath ?? [])];
   return (data as Record<string, unknown>[]).flatMap((p, i) => {
     const key = ['import_playbook', 'ansible.builtin.import_playbook'].find((k) => k in p);
-    if (!key) return [loadPlay(p, src, [i], new PlayLoader(rolesPath, opts.modules), outer)];
+    if (!key) return [loadPlay(p, src, [i], new PlayLoader(rolesPath, opts.modules, dir), outer)];
     validateAt(importPlaybookSchema, p, src, [i], 'import_playbook');
     if (depth >= 20)
       throw new InputError('import_playbook nested more than 20 deep (does a playbook import itself?)', src.pos([i]));
@@ -116,11 +128,19 @@ interface Inherit {
   anyErrorsFatal?: boolean;
   throttle?: number;
   blocks: BlockFrame[];
+  /** Variables that hold data, not templates (an include's loop variables). */
+  data?: string[];
 }
 
-/** One play's loading: where roles are, the roles include_role/import_role brought in, block ids. */
+/** One play's loading: where roles are, the roles import_role brought in, block ids. */
 class PlayLoader {
   readonly extraRoles: LoadedRole[] = [];
+  /** Handlers of roles include_role brought in while the play was loaded, by role directory and handlers file. */
+  readonly includedHandlers: [string, TaskDef[]][] = [];
+  /** Once the play is loaded: its handlers, which include_role grows at run time. */
+  playHandlers?: TaskDef[];
+  /** Whose handlers are the play's already: role directory and handlers file. */
+  readonly handlerKeys = new Set<string>();
   /** Roles (with their parameters) already in the play: `roles:` and dependencies run once. */
   readonly rolesRun = new Set<string>();
   private nextBlock = 0;
@@ -128,7 +148,26 @@ class PlayLoader {
   constructor(
     readonly rolesPath: string[],
     readonly modules: ModuleCatalog,
+    /** The playbook's directory: included files are looked for there last. */
+    readonly baseDir: string,
   ) {}
+  /**
+   * The handlers of a role include_role brought in: once per role and what it was included with (its
+   * *_from and vars), as Ansible keeps one copy of a role per such set (each copy's handler runs when notified).
+   */
+  addHandlers(role: LoadedRole, includedWith: string): void {
+    for (const r of [...role.deps, role]) {
+      const key = `${r.dir}\0${r === role ? includedWith : 'main'}`;
+      if (this.handlerKeys.has(key)) continue;
+      this.handlerKeys.add(key);
+      if (this.playHandlers) this.playHandlers.push(...r.handlers);
+      else this.includedHandlers.push([key, r.handlers]);
+    }
+  }
+  /** Whether loading may go one include deeper (a file including itself stops here). */
+  get deep(): boolean {
+    return this.depth >= 20;
+  }
   blockId(): number {
     return this.nextBlock++;
   }
@@ -207,7 +246,7 @@ function loadPlay(
     const { role: name, vars, tags, when, tasks_from: from, become, become_user: becomeUser, ...rest } = roleEntry(r);
     const role = loadRole(
       name,
-      from ?? 'main',
+      { tasks: from },
       loader,
       src,
       [...path, 'roles', i],
@@ -240,7 +279,12 @@ function loadPlay(
   // A role brought in more than once has its handlers once (they would all run on one notification).
   const seen = new Set(roles.map((r) => r.dir));
   const extraHandlers = loader.extraRoles.filter((r) => !seen.has(r.dir) && seen.add(r.dir)).flatMap((r) => r.handlers);
-  const handlers = [...roleHandlers, ...extraHandlers, ...own('handlers')];
+  const mainKeys = new Set([...seen].map((d) => `${d}\0main`));
+  const included = loader.includedHandlers.filter(([k]) => !mainKeys.has(k)).flatMap(([, hs]) => hs);
+  const handlers = [...roleHandlers, ...extraHandlers, ...included, ...own('handlers')];
+  // include_role adds the handlers of roles it reads when the play runs to this list.
+  for (const k of mainKeys) loader.handlerKeys.add(k);
+  loader.playHandlers = handlers;
   const serial = p.serial === undefined || p.serial === null ? [] : Array.isArray(p.serial) ? p.serial : [p.serial];
   return {
     name: String(p.name ?? hosts),
@@ -287,6 +331,14 @@ function moduleDefaultsOf(v: unknown): Record<string, Record<string, unknown>> {
 
 type LoadedRole = RoleDef & { tasks: TaskDef[]; handlers: TaskDef[]; deps: LoadedRole[] };
 
+/** Which files of a role to read (tasks_from, vars_from, defaults_from, handlers_from); main by default. */
+interface RoleFrom {
+  tasks?: string;
+  vars?: string;
+  defaults?: string;
+  handlers?: string;
+}
+
 /**
  * A role: its defaults, vars, tasks (from `tasksFrom`) and handlers, and before it the roles its
  * `meta/main.yml` lists under `dependencies` (each with the keywords and parameters written there, and
@@ -296,26 +348,45 @@ type LoadedRole = RoleDef & { tasks: TaskDef[]; handlers: TaskDef[]; deps: Loade
  */
 function loadRole(
   name: string,
-  tasksFrom: string,
+  from: RoleFrom,
   loader: PlayLoader,
   src: YamlSource,
   path: YamlPath,
   inherit: Inherit,
   params: Record<string, unknown> = {},
   dedupe = true,
+  included = false,
 ): LoadedRole {
   const { rolesPath } = loader;
   const dir = [...(inherit.role ? [join(inherit.role.dir, '..')] : []), ...rolesPath]
     .map((p) => join(p, name))
     .find((d) => existsSync(d));
   if (!dir) {
-    throw new InputError(`role "${name}" not found`, src.pos(path), `looked in: ${rolesPath.join(', ')}`, EXIT.input);
+    const where = `looked in: ${rolesPath.join(', ')}`;
+    if (included) throw new IncludeNotFound(`role "${name}" not found (${where})`);
+    throw new InputError(`role "${name}" not found`, src.pos(path), where, EXIT.input);
   }
-  const role: LoadedRole = { name, dir, defaults: {}, vars: {}, tasks: [], handlers: [], deps: [] };
+  const role: LoadedRole = {
+    name,
+    dir,
+    defaults: {},
+    vars: {},
+    tasks: [],
+    handlers: [],
+    deps: [],
+    ...(included ? { included } : {}),
+  };
+  const tasksFrom = (from.tasks ?? 'main').replace(/\.ya?ml$/, '');
   const file = (sub: string, base = 'main') =>
     [`${base}.yaml`, `${base}.yml`, base].map((f) => join(dir, sub, f)).find((f) => existsSync(f));
   for (const sub of ['defaults', 'vars'] as const) {
-    const f = file(sub);
+    const base = (from[sub] ?? 'main').replace(/\.ya?ml$/, '');
+    const f = file(sub, base);
+    if (!f && base !== 'main') {
+      const msg = `role "${name}" has no ${sub}/${base}.yaml`;
+      if (included) throw new IncludeNotFound(msg);
+      throw new InputError(msg, src.pos(path), `check ${sub}_from`);
+    }
     if (!f) continue;
     const vs = loadYamlFile(f);
     const v = vs.toJS();
@@ -326,7 +397,7 @@ function loadRole(
   const meta = metaFile ? loadYamlFile(metaFile) : undefined;
   const metaData = (meta?.toJS() ?? {}) as { dependencies?: unknown[]; allow_duplicates?: unknown };
   if (meta) validateAt(roleMetaSchema, metaData, meta, [], `role ${name} meta`);
-  const key = `${dir}\0${tasksFrom}\0${JSON.stringify(params)}`;
+  const key = `${dir}\0${JSON.stringify(from)}\0${JSON.stringify(params)}`;
   const duplicate = dedupe && flag(metaData.allow_duplicates) !== true && loader.rolesRun.has(key);
   loader.rolesRun.add(key);
   const mine: Inherit = { ...inherit, role, vars: { ...inherit.vars, ...params } };
@@ -336,7 +407,7 @@ function loadRole(
       const { role: depName, vars, tags, when, tasks_from: from, become, become_user: becomeUser, ...rest } = entry;
       const dep = loadRole(
         depName,
-        from ?? 'main',
+        { tasks: from },
         loader,
         meta,
         ['dependencies', i],
@@ -350,14 +421,19 @@ function loadRole(
         },
         { ...rest, ...varsOf(vars) },
         dedupe,
+        included,
       );
       role.deps.push(...dep.deps, dep);
       role.tasks.push(...dep.tasks);
     });
   for (const sub of ['tasks', 'handlers'] as const) {
-    const f = file(sub, sub === 'tasks' ? tasksFrom : 'main');
-    if (!f && sub === 'tasks' && tasksFrom !== 'main')
-      throw new InputError(`role "${name}" has no tasks/${tasksFrom}.yaml`, src.pos(path), 'check tasks_from');
+    const base = sub === 'tasks' ? tasksFrom : (from.handlers ?? 'main').replace(/\.ya?ml$/, '');
+    const f = file(sub, base);
+    if (!f && base !== 'main') {
+      const msg = `role "${name}" has no ${sub}/${base}.yaml`;
+      if (included) throw new IncludeNotFound(msg);
+      throw new InputError(msg, src.pos(path), `check ${sub}_from`);
+    }
     if (!f) continue;
     if (sub === 'tasks' && duplicate) continue;
     const ts = loadYamlFile(f);
@@ -384,7 +460,8 @@ function loadTasks(list: unknown, src: YamlSource, path: YamlPath, inherit: Inhe
     );
     if ('block' in t) return loadBlock(t, src, at, inherit, loader);
     const include = INCLUDES.find((k) => k in t);
-    if (include) return loadInclude(include, t, src, at, inherit, loader);
+    if (include?.startsWith('import_')) return loadImport(include, t, src, at, inherit, loader);
+    if (include) return [loadDynamicInclude(include, t, src, at, inherit, loader)];
     return [loadTask(t, src, at, inherit, loader)];
   });
 }
@@ -436,9 +513,33 @@ function loadBlock(
   );
 }
 
-// include_tasks / import_tasks / include_role / import_role are read when the playbook is loaded
-// (static, as import_*): their `when`, tags and vars apply to every task they bring in.
-function loadInclude(
+/** Where include_tasks / import_tasks look for `name`: the role's tasks/, beside the including file, the playbook's directory. */
+function taskFiles(name: string, src: YamlSource, inherit: Inherit, loader: PlayLoader): string[] {
+  if (isAbsolute(name)) return [name];
+  const here = dirname(resolve(src.file));
+  return [
+    ...new Set([
+      ...(inherit.role ? [join(inherit.role.dir, 'tasks', name)] : []),
+      join(here, name),
+      join(loader.baseDir, name),
+    ]),
+  ];
+}
+
+/** A loop on an import: Ansible refuses it too. */
+function refuseLoop(key: string, t: Record<string, unknown>, src: YamlSource, path: YamlPath): void {
+  const k = Object.keys(t).find((x) => x === 'loop' || x.startsWith('with_'));
+  if (k)
+    throw new InputError(
+      `You cannot use loops on '${key}' statements. You should use '${key.replace('import_', 'include_')}' instead.`,
+      src.pos([...path, k], { key: true }),
+      `${key.replace('import_', 'include_')} reads the ${key.endsWith('_role') ? 'role' : 'file'} once per item`,
+    );
+}
+
+// import_tasks / import_role are read when the playbook is loaded (static): their `when`, tags and
+// vars apply to every task they bring in.
+function loadImport(
   key: string,
   t: Record<string, unknown>,
   src: YamlSource,
@@ -447,23 +548,9 @@ function loadInclude(
   loader: PlayLoader,
 ): TaskDef[] {
   const isRole = key.endsWith('_role');
-  if ('loop' in t || Object.keys(t).some((k) => k.startsWith('with_'))) {
-    const k = Object.keys(t).find((x) => x === 'loop' || x.startsWith('with_'))!;
-    throw new InputError(
-      `a loop on ${key} is not supported`,
-      src.pos([...path, k], { key: true }),
-      `write the loop on the tasks of the included ${isRole ? 'role' : 'file'}`,
-    );
-  }
-  validateAt(isRole ? includeRoleSchema : includeTasksSchema, t, src, path, key);
-  // As Ansible: an import's tags are its tasks' tags; an include's tags select the include itself
-  // only (its tasks get tags through `apply:`).
-  const dynamic = key.startsWith('include_');
-  const apply = (t.apply as { tags?: unknown; become?: unknown; become_user?: string } | undefined) ?? {};
-  const own = inheritFrom(dynamic ? { ...t, tags: apply.tags } : t, inherit);
-  const base = dynamic
-    ? { ...own, become: flag(apply.become) ?? own.become, becomeUser: apply.become_user ?? own.becomeUser }
-    : own;
+  refuseLoop(key, t, src, path);
+  validateAt(isRole ? importRoleSchema : importTasksSchema, t, src, path, key);
+  const base = inheritFrom(t, inherit);
   const at = [...path, key];
   return loader.nested(src, at, () => {
     if (isRole) {
@@ -474,36 +561,141 @@ function loadInclude(
           src.pos(at),
           'name the role itself',
         );
-      const role = loadRole(
-        spec.name,
-        (spec.tasks_from ?? 'main').replace(/\.ya?ml$/, ''),
-        loader,
-        src,
-        at,
-        base,
-        spec.vars ?? {},
-        false,
-      );
+      const role = loadRole(spec.name, { tasks: spec.tasks_from }, loader, src, at, base, spec.vars ?? {}, false);
       loader.extraRoles.push(role);
       return role.tasks;
     }
-    const raw = t[key];
-    const name = typeof raw === 'string' ? raw : (raw as { file: string }).file;
+    const name = String(t[key]);
     if (name.includes('{{'))
       throw new InputError(
         `${key} with a template in the file name is not supported`,
         src.pos(at),
         'name the file itself',
       );
-    const here = dirname(resolve(src.file));
-    const candidates = isAbsolute(name)
-      ? [name]
-      : [...(inherit.role ? [join(inherit.role.dir, 'tasks', name)] : []), join(here, name)];
+    const candidates = taskFiles(name, src, inherit, loader);
     const file = candidates.find((c) => existsSync(c));
     if (!file)
       throw new InputError(`${key}: file "${name}" not found`, src.pos(at), `looked in: ${candidates.join(', ')}`);
     const included = loadYamlFile(file);
     return loadTasks(included.toJS() ?? [], included, [], base, loader);
+  });
+}
+
+/**
+ * include_tasks / include_role: one task, run when a host reaches it (src/engine/runner/includes.ts):
+ * its `when` is asked once, its loop includes once per item, its file or role name may be a template.
+ * The tasks it brings in inherit what is around the include (blocks, role, play) and its `vars`, but
+ * not its own keywords (tags, when, ignore_errors...): those are the include's, as in Ansible; `apply:`
+ * gives keywords to them. A name without a template is read now too, so that what can never run in
+ * it is refused before anything runs.
+ */
+function loadDynamicInclude(
+  key: string,
+  t: Record<string, unknown>,
+  src: YamlSource,
+  path: YamlPath,
+  inherit: Inherit,
+  loader: PlayLoader,
+): TaskDef {
+  const isRole = key === 'include_role';
+  const bad = Object.keys(t).find((k) => k !== key && !INCLUDE_KEYWORDS.includes(k));
+  if (bad)
+    throw new InputError(
+      `'${bad}' is not a valid attribute for a ${isRole ? 'IncludeRole' : 'TaskInclude'}`,
+      src.pos([...path, bad], { key: true }),
+      `to give it to the included tasks, write it under "apply:" in the ${key} arguments`,
+    );
+  validateAt(isRole ? includeRoleSchema : includeTasksSchema, t, src, path, key);
+  const raw = t[key];
+  const spec = (typeof raw === 'string' ? { file: raw } : raw) as Record<string, unknown>;
+  const applied = { ...((t.apply as object) ?? {}), ...((spec.apply as object) ?? {}) } as {
+    tags?: unknown;
+    become?: unknown;
+    become_user?: string;
+  };
+  const child: Inherit = {
+    ...inherit,
+    tags: [...inherit.tags, ...asList(applied.tags)],
+    vars: { ...inherit.vars, ...((t.vars as Record<string, unknown>) ?? {}) },
+    become: flag(applied.become) ?? inherit.become,
+    becomeUser: applied.become_user ?? inherit.becomeUser,
+    noLog: flag(t.no_log) ?? inherit.noLog,
+  };
+  const at = [...path, key];
+  const target = String(isRole ? spec.name : spec.file);
+  const cache = new Map<string, Included>();
+  const read = (name: string, from: Record<string, string>, vars: Record<string, unknown>): Included => {
+    const cacheKey = JSON.stringify([name, from, vars]);
+    const hit = cache.get(cacheKey);
+    if (hit) return hit;
+    const names = Object.keys(vars);
+    const base: Inherit = {
+      ...child,
+      vars: { ...child.vars, ...vars },
+      data: [...(child.data ?? []).filter((n) => !names.includes(n)), ...names],
+    };
+    let out: Included;
+    if (isRole) {
+      const role = loadRole(
+        name,
+        { tasks: from.tasks_from, vars: from.vars_from, defaults: from.defaults_from, handlers: from.handlers_from },
+        loader,
+        src,
+        at,
+        base,
+        (spec.vars as Record<string, unknown>) ?? {},
+        false,
+        true,
+      );
+      const plain = !Object.keys(from).length && !spec.vars;
+      loader.addHandlers(role, plain ? 'main' : JSON.stringify([from, spec.vars ?? {}]));
+      out = { tasks: role.tasks, role };
+    } else {
+      const candidates = taskFiles(name, src, inherit, loader);
+      const file = candidates.find((c) => existsSync(c));
+      if (!file)
+        throw new IncludeNotFound(
+          `Could not find or access '${candidates[candidates.length - 1]}' on the Ansible Controller.`,
+        );
+      const included = loadYamlFile(file);
+      out = { tasks: loadTasks(included.toJS() ?? [], included, [], base, loader) };
+    }
+    cache.set(cacheKey, out);
+    return out;
+  };
+  const from = Object.fromEntries(
+    ['tasks_from', 'vars_from', 'defaults_from', 'handlers_from']
+      .filter((k) => isRole && typeof spec[k] === 'string')
+      .map((k) => [k, String(spec[k])]),
+  );
+  const { file: _file, ...args } = spec;
+  const include: IncludeDef = {
+    kind: isRole ? 'role' : 'tasks',
+    target,
+    from,
+    public: flag(spec.public) === true,
+    args: isRole ? spec : args,
+    read,
+  };
+  // Read now what needs no variables, so preflight sees its tasks; a file or role not there fails
+  // only when a host reaches the include, as in Ansible (a skipped include never reads it).
+  const templated = [target, ...Object.values(from)].some((v) => v.includes('{{'));
+  if (!templated && !loader.deep)
+    loader.nested(src, at, () => {
+      try {
+        include.known = read(target, from, {}).tasks;
+      } catch (e) {
+        if (!(e instanceof IncludeNotFound)) throw e;
+      }
+    });
+  const name = typeof t.name === 'string' ? t.name : isRole ? `${key} : ${target}` : key;
+  return loadTask({ ...t, name }, src, path, inherit, loader, {
+    key,
+    mod: key,
+    written: Object.keys(t).find((k) => k === key) ?? key,
+    args: raw,
+    local: false,
+    include,
   });
 }
 
@@ -654,9 +846,10 @@ function loadTask(
   path: YamlPath,
   inherit: Inherit,
   loader: PlayLoader,
+  preset?: ReturnType<typeof moduleAndArgs> & { include: IncludeDef },
 ): TaskDef {
   const role = inherit.role;
-  const { key: modKey, mod, written, args: given, local } = moduleAndArgs(t, src, path, loader.modules);
+  const { key: modKey, mod, written, args: given, local } = preset ?? moduleAndArgs(t, src, path, loader.modules);
   // module_defaults of the play, block or task: under the arguments the task writes.
   const defaults = inherit.moduleDefaults?.[shortName(mod)];
   const args =
@@ -717,6 +910,8 @@ function loadTask(
     ignoreUnreachable: flag(t.ignore_unreachable) ?? Boolean(inherit.ignoreUnreachable),
     anyErrorsFatal: flag(t.any_errors_fatal) ?? inherit.anyErrorsFatal,
     throttle: t.throttle === undefined ? inherit.throttle : Number(t.throttle),
+    ...(preset ? { include: preset.include } : {}),
+    ...(inherit.data?.length ? { dataVars: inherit.data } : {}),
     pos: src.pos(path),
     src,
     path: [...path, modKey],

@@ -139,17 +139,56 @@ export const blockSchema = {
   additionalProperties: false,
 };
 
-const includeKeys = {
-  name: { type: 'string' },
-  apply: {
-    type: 'object',
-    properties: { tags: stringOrList, become: flag, become_user: { type: 'string' } },
-    additionalProperties: false,
-  },
-  ...inheritedKeys,
+const apply = {
+  type: 'object',
+  properties: { tags: stringOrList, become: flag, become_user: { type: 'string' } },
+  additionalProperties: false,
 };
 
-/** `include_tasks: FILE` / `import_tasks: FILE` (or `{file: FILE}`), static. */
+const importKeys = { name: { type: 'string' }, ...inheritedKeys };
+
+/** `import_tasks: FILE`, read when the playbook is loaded. */
+export const importTasksSchema = {
+  type: 'object',
+  properties: { ...importKeys, import_tasks: { type: 'string', minLength: 1 } },
+  additionalProperties: false,
+};
+
+/**
+ * The keywords Ansible takes on include_tasks / include_role (others are the included tasks' business:
+ * `apply:`). `apply` beside them is relay-play's older spelling of the argument, still taken.
+ */
+export const INCLUDE_KEYWORDS = [
+  'name',
+  'when',
+  'loop',
+  ...WITH_LOOPS,
+  'loop_control',
+  'register',
+  'ignore_errors',
+  'no_log',
+  'run_once',
+  'tags',
+  'vars',
+  'apply',
+];
+
+const includeKeys = {
+  name: { type: 'string' },
+  when: condition,
+  loop: TASK_KEYS.loop,
+  ...Object.fromEntries([...WITH_LOOPS].map((k) => [k, {}])),
+  loop_control: TASK_KEYS.loop_control,
+  register: TASK_KEYS.register,
+  ignore_errors: flag,
+  no_log: flag,
+  run_once: flag,
+  tags: stringOrList,
+  vars: { type: 'object' },
+  apply,
+};
+
+/** `include_tasks: FILE` (or `{file: FILE, apply: {...}}`), read when a host reaches it. */
 export const includeTasksSchema = {
   type: 'object',
   properties: {
@@ -159,32 +198,59 @@ export const includeTasksSchema = {
         { type: 'string', minLength: 1 },
         {
           type: 'object',
-          properties: { file: { type: 'string', minLength: 1 } },
+          properties: { file: { type: 'string', minLength: 1 }, apply },
           required: ['file'],
           additionalProperties: false,
         },
       ],
     },
-    import_tasks: { type: 'string', minLength: 1 },
   },
   additionalProperties: false,
 };
+
+const fromFile = { type: 'string', pattern: '^([A-Za-z0-9_./-]+|.*\\{\\{.*)$' };
 
 const roleRef = {
   type: 'object',
   properties: {
     name: { type: 'string', minLength: 1 },
-    tasks_from: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+    tasks_from: fromFile,
     vars: { type: 'object' },
   },
   required: ['name'],
   additionalProperties: false,
 };
 
-/** `include_role` / `import_role`: {name, tasks_from, vars}. */
+/** `import_role`: {name, tasks_from, vars}. */
+export const importRoleSchema = {
+  type: 'object',
+  properties: { ...importKeys, import_role: roleRef },
+  additionalProperties: false,
+};
+
+/** `include_role`: {name, tasks_from, vars_from, defaults_from, handlers_from, public, apply, ...}. */
 export const includeRoleSchema = {
   type: 'object',
-  properties: { ...includeKeys, include_role: roleRef, import_role: roleRef },
+  properties: {
+    ...includeKeys,
+    include_role: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        tasks_from: fromFile,
+        vars_from: fromFile,
+        defaults_from: fromFile,
+        handlers_from: fromFile,
+        public: flag,
+        allow_duplicates: flag,
+        rolespec_validate: flag,
+        apply,
+        vars: { type: 'object' },
+      },
+      required: ['name'],
+      additionalProperties: false,
+    },
+  },
   additionalProperties: false,
 };
 
@@ -301,7 +367,9 @@ export function engineSchemas(): object[] {
     varsFileSchema,
     blockSchema,
     includeTasksSchema,
+    importTasksSchema,
     includeRoleSchema,
+    importRoleSchema,
     importPlaybookSchema,
     roleMetaSchema,
   ];

@@ -24,13 +24,10 @@ export function taskSelected(task: TaskDef, only: string[], skip: string[]): boo
   return only.length === 0 || matches(tags, only);
 }
 
-/** The playbook with only the tasks the selection runs. */
+/** The playbook with only the tasks the selection runs (and the selection, for what includes bring in). */
 export function selectTags(pb: Playbook, only: string[], skip: string[]): Playbook {
-  if (!only.length && !skip.length) {
-    // Without --tags, `never` tasks still do not run.
-    if (!pb.plays.some((p) => p.tasks.some((t) => t.tags.includes('never')))) return pb;
-  }
-  return { ...pb, plays: pb.plays.map((p) => ({ ...p, tasks: p.tasks.filter((t) => taskSelected(t, only, skip)) })) };
+  const select = (t: TaskDef) => taskSelected(t, only, skip);
+  return { ...pb, plays: pb.plays.map((p) => ({ ...p, tasks: p.tasks.filter(select), select })) };
 }
 
 /** `--tags a,b --tags c` → [a, b, c]. */

@@ -6,6 +6,8 @@ export interface RoleDef {
   dir: string;
   defaults: Record<string, unknown>;
   vars: Record<string, unknown>;
+  /** Brought in by include_role: its defaults and vars are its own tasks' only (unless `public`). */
+  included?: boolean;
 }
 
 /** A task's place in a block: which block (by id), and in which of its sections. */
@@ -24,6 +26,36 @@ export interface LoopControl {
   extended: boolean;
   pause?: number;
 }
+
+/** What include_tasks / include_role bring in, read when a host reaches them (src/engine/runner/includes.ts). */
+export interface Included {
+  tasks: TaskDef[];
+  /** include_role: the role (its defaults and vars, for `public`). */
+  role?: RoleDef;
+}
+
+/** An include_tasks / include_role task: what it names, and how to read that when it runs. */
+export interface IncludeDef {
+  kind: 'tasks' | 'role';
+  /** The file (include_tasks) or role name (include_role) as written: a template. */
+  target: string;
+  /** include_role's tasks_from, vars_from, defaults_from, handlers_from, as written. */
+  from: Record<string, string>;
+  /** include_role `public`: the role's defaults and vars stay visible to the host's later tasks. */
+  public: boolean;
+  /** What Ansible registers as `include_args` (the include's arguments but the file). */
+  args: Record<string, unknown>;
+  /**
+   * The tasks it brings in for the rendered target and froms, with `vars` (the loop variables) as
+   * variables of them. Shared by every host asking the same. Throws IncludeNotFound.
+   */
+  read(target: string, from: Record<string, string>, vars: Record<string, unknown>): Included;
+  /** The tasks read when the playbook was loaded (a target without a template), for preflight. */
+  known?: TaskDef[];
+}
+
+/** An include's file or role that is not there (Ansible's message). */
+export class IncludeNotFound extends Error {}
 
 export interface TaskDef {
   /** Display name ("role : name" for role tasks). */
@@ -72,6 +104,10 @@ export interface TaskDef {
   runOnce: boolean;
   /** check_mode: false runs the task for real under --check (true: as in check mode always). */
   checkMode?: boolean;
+  /** include_tasks / include_role: read when reached, not when the playbook is loaded. */
+  include?: IncludeDef;
+  /** Variables holding data (loop variables of an include), never rendered again. */
+  dataVars?: string[];
   /** Where the task is written, and the YAML path of its args (for error positions). */
   pos: SourcePos;
   src: YamlSource;
@@ -100,7 +136,10 @@ export interface PlayDef {
   becomeUser?: string;
   roles: RoleDef[];
   tasks: TaskDef[];
+  /** Grows when include_role brings in a role whose name is a template. */
   handlers: TaskDef[];
+  /** --tags / --skip-tags, for the tasks includes bring in (src/engine/playbook/tags.ts). */
+  select?: (task: TaskDef) => boolean;
   pos: SourcePos;
   hostsPos: SourcePos;
 }

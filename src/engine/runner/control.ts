@@ -8,17 +8,29 @@ export interface PlayControl {
   fatal: boolean;
 }
 
+/** Where a host is in a play: its task's index, then (for a task an include brought in) its index there, and so on. */
+export type Position = number | number[];
+
+/** Positions in play order: an included task comes after its include and before the task after it. */
+function compare(a: Position, b: Position): number {
+  const x = typeof a === 'number' ? [a] : a;
+  const y = typeof b === 'number' ? [b] : b;
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+}
+
 /**
  * strategy: linear — no host starts a task before every host of the batch still running has reached it
  * (hosts waiting for a fork join as they start, so a batch wider than --forks never waits on them).
+ * Hosts that an include gave more tasks than others run them while the others wait after it.
  */
 export class Lockstep {
-  private readonly at = new Map<string, number>();
-  private waiting: { index: number; resolve: () => void }[] = [];
+  private readonly at = new Map<string, Position>();
+  private waiting: { at: Position; resolve: () => void }[] = [];
 
-  arrive(host: string, index: number): Promise<void> {
-    this.at.set(host, index);
-    const p = new Promise<void>((resolve) => this.waiting.push({ index, resolve }));
+  arrive(host: string, at: Position): Promise<void> {
+    this.at.set(host, at);
+    const p = new Promise<void>((resolve) => this.waiting.push({ at, resolve }));
     this.release();
     return p;
   }
@@ -29,9 +41,15 @@ export class Lockstep {
   }
 
   private release(): void {
-    const low = Math.min(...this.at.values());
-    const ready = this.waiting.filter((w) => w.index <= low);
-    this.waiting = this.waiting.filter((w) => w.index > low);
-    ready.forEach((w) => w.resolve());
+    let low: Position | undefined;
+    for (const p of this.at.values()) if (low === undefined || compare(p, low) < 0) low = p;
+    const ready: (() => void)[] = [];
+    const still: typeof this.waiting = [];
+    for (const w of this.waiting) {
+      if (low === undefined || compare(w.at, low) <= 0) ready.push(w.resolve);
+      else still.push(w);
+    }
+    this.waiting = still;
+    ready.forEach((resolve) => resolve());
   }
 }

@@ -140,7 +140,7 @@ const skipped = (_cond: string): TaskResult => ({
 });
 
 /** The first `when` condition that is false, if any. */
-function falseCondition(task: TaskDef, vars: Vars): string | undefined {
+export function falseCondition(task: TaskDef, vars: Vars): string | undefined {
   return task.when.find((cond) => !checkCondition(cond, vars));
 }
 
@@ -177,7 +177,7 @@ function conditionError(cond: string, e: unknown, vars?: Vars): string {
 }
 
 /** A task's arguments rendered; an undefined variable in them is Ansible's "option with an undefined variable". */
-function renderArgs(args: unknown, vars: Vars): Record<string, unknown> {
+export function renderArgs(args: unknown, vars: Vars): Record<string, unknown> {
   try {
     return renderDeep(args, vars) as Record<string, unknown>;
   } catch (e) {
@@ -208,7 +208,7 @@ export function loopItems(task: TaskDef, vars: Vars, playbookDir = ''): unknown[
 }
 
 /** Variables of one loop item: the loop variable (loop_control.loop_var), index_var, ansible_loop (extended). */
-function itemVars(task: TaskDef, vars: Vars, item: unknown, i: number, items: unknown[]): Vars {
+export function itemVars(task: TaskDef, vars: Vars, item: unknown, i: number, items: unknown[]): Vars {
   const lc = task.loopControl;
   // A loop item was rendered with the loop: it is data from then on.
   const raw = new Set([
@@ -223,7 +223,7 @@ function itemVars(task: TaskDef, vars: Vars, item: unknown, i: number, items: un
 }
 
 /** `ansible_loop` (loop_control.extended): where item `i` is in the loop. */
-function loopInfo(i: number, items: unknown[]): Record<string, unknown> {
+export function loopInfo(i: number, items: unknown[]): Record<string, unknown> {
   return {
     allitems: items,
     first: i === 0,
@@ -241,7 +241,7 @@ function loopInfo(i: number, items: unknown[]): Record<string, unknown> {
 let local: LocalConnection | undefined;
 const localConnection = () => (local ??= new LocalConnection('localhost'));
 
-function failure(host: string, e: unknown): TaskResult {
+export function failure(host: string, e: unknown): TaskResult {
   if (e instanceof UnreachableError)
     return { status: 'unreachable', result: { unreachable: true, msg: e.message }, diff: [], msg: e.message };
   const msg = e instanceof Error ? e.message : String(e);
@@ -304,8 +304,9 @@ export async function firstReads(
   task: TaskDef,
   speculative = false,
 ): Promise<ReadRequest[] | undefined> {
-  // A delegated task reads where it runs, not on the host; one with an environment reads with it.
-  if (task.delegateTo !== undefined || task.environment.length) return [];
+  // A delegated task reads where it runs, not on the host; one with an environment reads with it. An
+  // include reads nothing: the tasks it brings in are looked at once it has run.
+  if (task.delegateTo !== undefined || task.environment.length || task.include) return [];
   const env = withCheckMode(env0, task);
   try {
     const vars = taskVars(env, host, task);
@@ -385,9 +386,9 @@ export async function resultFromReads(
   task: TaskDef,
   known: Fetched,
 ): Promise<Record<string, unknown> | undefined> {
-  const mod = env0.modules.get(task.module)!;
+  const mod = env0.modules.get(task.module);
   if (
-    !mod.readOnly ||
+    !mod?.readOnly ||
     task.loop !== undefined ||
     task.delegateTo !== undefined ||
     task.environment.length ||

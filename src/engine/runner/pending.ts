@@ -17,9 +17,9 @@ export function pendingKey(play: PlayDef, handler: TaskDef): string {
   return createHash('sha256').update(`${play.name}\0${handler.rawName}`).digest('hex').slice(0, 24);
 }
 
-/** Whether `names` (notifications) reach `handler`, by its name or one it listens to. */
-export function notifies(names: ReadonlySet<string>, handler: TaskDef): boolean {
-  return names.has(handler.rawName) || handler.listen.some((l) => names.has(l));
+/** Whether `names` (notifications: names, or handlers themselves) reach `handler`, by its name or one it listens to. */
+export function notifies(names: ReadonlySet<unknown>, handler: TaskDef): boolean {
+  return names.has(handler) || names.has(handler.rawName) || handler.listen.some((l) => names.has(l));
 }
 
 /** The handlers of `play` that `names` (a task's notify list) reach. */

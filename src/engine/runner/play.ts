@@ -14,7 +14,8 @@ import type { Reporter } from './reporter.js';
 import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 import { Connections } from './connections.js';
 import type { Extensions } from './extensions.js';
-import { Lockstep, type PlayControl } from './control.js';
+import { Lockstep, type PlayControl, type Position } from './control.js';
+import { runInclude } from './includes.js';
 import { evalCondition, executeTask, firstReads, resultFromReads, type ExecEnv } from './execute.js';
 import { HostReads } from './reads.js';
 import { ReadCache } from './read-cache.js';
@@ -94,7 +95,9 @@ export async function runPlaybook(
   const warn = (text: string) => reporter.warn?.(text);
   const limited = limitHosts(inv, opts.limit, warn);
   // group_by and add_host make groups (and hosts) a later play may name: its hosts are known when it starts.
-  const dynamic = pb.plays.some((p) => p.tasks.some((t) => t.module === 'group_by' || t.module === 'add_host'));
+  const dynamic = pb.plays.some((p) =>
+    everyTask(p.tasks).some((t) => t === undefined || t.module === 'group_by' || t.module === 'add_host'),
+  );
   const select = (play: PlayDef) => {
     const matched = matchHosts(inv, play.hosts, play.hostsPos);
     return { ...matched, hosts: matched.hosts.filter((h) => !limited || limited.has(h)) };
@@ -296,15 +299,18 @@ function loadVarsFiles(env: ExecEnv, host: string): Record<string, unknown> {
 }
 
 async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Promise<void> {
-  const notified = new Set<string>();
+  const notified = new Set<string | TaskDef>();
   const handlers = handlersOf(env.play);
   // The play's look-ahead; what is still good to use is the run's cache's to say (./read-cache.ts).
   const pendingRead = listPending(env.play);
   const reads = new HostReads(host, () => env.connection(host), env.cache, handlers.length ? [pendingRead] : []);
-  const tasks = env.play.tasks;
+  // The host's own list: what its includes bring in goes after them (./includes.ts).
+  const tasks = [...env.play.tasks];
+  let positions: Position[] | undefined;
   const blocks = new BlockRun();
   const h = env.state.host(host);
   h.playVars = loadVarsFiles(env, host);
+  h.publicRoles = [];
   const control = env.control ?? { ended: false, fatal: false };
   let flushed = false;
   const flush = async () => {
@@ -312,8 +318,9 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
     await runHandlers(env, host, reporter, reads, notified, pendingRead, flushed);
     flushed = true;
   };
-  for (const [i, task] of tasks.entries()) {
-    if (env.lockstep) await env.lockstep.arrive(host, i);
+  for (let i = 0; i < tasks.length; i++) {
+    const task = tasks[i];
+    if (env.lockstep) await env.lockstep.arrive(host, positions?.[i] ?? i);
     if (control.ended || control.fatal) return;
     if (blocks.runs(task)) {
       if (task.module === 'meta') {
@@ -328,20 +335,39 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
         if (h.failed || h.unreachable) return;
         continue;
       }
-      const wants = (k: number) => firstReads(env, host, tasks[k]);
-      await reads.lookAhead(i, tasks.length, wants);
-      // A task that changes the host reads for the next ones after its steps, in the same trip.
-      const readsAfter = task.loop === undefined ? () => reads.readsAfterSteps(i + 1, tasks.length, wants) : undefined;
-      const r = await runTaskOnce(env, host, task, reporter, reads, blocks, readsAfter);
-      if (r.status === 'changed') {
-        task.notify.forEach((n) => notified.add(n));
-        reads.slowDown();
-      }
-      if (r.status === 'ok' || r.status === 'changed') applyInventoryChanges(env, host, task, r.result, reporter);
-      if (h.failed && (task.anyErrorsFatal ?? env.play.anyErrorsFatal)) control.fatal = true;
-      if (h.failed || h.unreachable) {
-        if (env.play.forceHandlers) await flush();
-        return;
+      if (task.include) {
+        const brought = includeOn(env, host, task, reporter, blocks);
+        if (brought.length) {
+          // Included tasks sit between the include and the task after it, for every host alike.
+          positions ??= tasks.map((_, k) => k);
+          const at = positions[i];
+          const base = typeof at === 'number' ? [at] : at;
+          tasks.splice(i + 1, 0, ...brought);
+          positions.splice(i + 1, 0, ...brought.map((_, k) => [...base, k]));
+          reads.stale();
+        }
+        if (h.failed && (task.anyErrorsFatal ?? env.play.anyErrorsFatal)) control.fatal = true;
+        if (h.failed || h.unreachable) {
+          if (env.play.forceHandlers) await flush();
+          return;
+        }
+      } else {
+        const wants = (k: number) => firstReads(env, host, tasks[k]);
+        await reads.lookAhead(i, tasks.length, wants);
+        // A task that changes the host reads for the next ones after its steps, in the same trip.
+        const readsAfter =
+          task.loop === undefined ? () => reads.readsAfterSteps(i + 1, tasks.length, wants) : undefined;
+        const r = await runTaskOnce(env, host, task, reporter, reads, blocks, readsAfter);
+        if (r.status === 'changed') {
+          notify(env.play, task, notified);
+          reads.slowDown();
+        }
+        if (r.status === 'ok' || r.status === 'changed') applyInventoryChanges(env, host, task, r.result, reporter);
+        if (h.failed && (task.anyErrorsFatal ?? env.play.anyErrorsFatal)) control.fatal = true;
+        if (h.failed || h.unreachable) {
+          if (env.play.forceHandlers) await flush();
+          return;
+        }
       }
     }
     // A failure no rescue caught fails the host once the always sections it is in have run.
@@ -356,13 +382,64 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
   await flush();
 }
 
+/**
+ * An include_tasks / include_role on `host`: reported and counted as Ansible does (include_tasks is one
+ * `ok` per file it read, include_role none), registered; returns the tasks it brings in that --tags
+ * selects.
+ */
+function includeOn(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter, blocks?: BlockRun): TaskDef[] {
+  reporter.taskStart(host, task);
+  const run = runInclude(env, host, task);
+  const r = run.result;
+  const h = env.state.host(host);
+  const stat = env.state.stat(host);
+  if (task.register) h.facts[task.register] = markRaw(r.result);
+  if (r.status === 'failed') {
+    if (task.ignoreErrors && !run.notFound) {
+      r.ignored = true;
+      stat.ignored++;
+      stat.ok++;
+    } else {
+      const caught = blocks && task.blocks.length ? blocks.failed(task) : 'fatal';
+      if (caught !== 'fatal')
+        Object.assign(h.facts, {
+          ansible_failed_task: { name: task.name, action: task.action ?? task.module },
+          ansible_failed_result: r.result,
+        });
+      if (caught === 'rescued') stat.rescued++;
+      else stat.failures++;
+      if (caught === 'fatal') h.failed = true;
+    }
+  } else if (r.status === 'skipped') stat.skipped++;
+  else if (task.include!.kind === 'tasks') stat.ok += run.files;
+  reporter.taskResult(host, task, task.noLog ? censor(r) : r);
+  return env.play.select ? run.tasks.filter(env.play.select) : run.tasks;
+}
+
+/**
+ * What `task`'s change notifies, as Ansible: from a role include_role brought in, that copy of the role's
+ * own handler when it has one (a role included with other arguments is another copy, with its own
+ * handlers); else the first handler of that name, or the handlers listening to it.
+ */
+function notify(play: PlayDef, task: TaskDef, notified: Set<string | TaskDef>): void {
+  for (const n of task.notify) {
+    const own = task.role?.included
+      ? play.handlers.filter((h) => h.role === task.role && (h.rawName === n || h.listen.includes(n)))
+      : [];
+    const first = own.length ? undefined : play.handlers.find((h) => h.rawName === n);
+    if (own.length) own.forEach((h) => notified.add(h));
+    else if (first) notified.add(first);
+    else notified.add(n);
+  }
+}
+
 /** Runs the handlers notified so far (and, the first time, those an interrupted run left pending). */
 async function runHandlers(
   env: ExecEnv,
   host: string,
   reporter: Reporter,
   reads: HostReads,
-  notified: Set<string>,
+  notified: Set<string | TaskDef>,
   pendingRead: ReadRequest,
   flushedBefore: boolean,
 ): Promise<void> {
@@ -373,21 +450,50 @@ async function runHandlers(
   const now = new Set(notified);
   notified.clear();
   // A handler may notify others, as in Ansible: each runs once per flush, the next being the first
-  // notified one (in the order of the handlers section) that has not run yet.
+  // notified one (in the order of the handlers section) that has not run yet. Copies of a role's
+  // handler share a name and marker: a marker this run's notifications cover runs only those notified.
+  const covered = new Set(handlers.filter((h) => notifies(now, h)).map((h) => pendingKey(env.play, h)));
   const ran = new Set<TaskDef>();
-  const due = (handler: TaskDef) =>
-    !ran.has(handler) && (notifies(now, handler) || pending.has(pendingKey(env.play, handler)));
+  const due = (handler: TaskDef) => {
+    if (ran.has(handler)) return false;
+    const key = pendingKey(env.play, handler);
+    return notifies(now, handler) || (pending.has(key) && !covered.has(key));
+  };
   for (let handler = handlers.find(due); handler; handler = handlers.find(due)) {
     ran.add(handler);
     const clear = clearStep(env.play, pendingKey(env.play, handler));
+    if (handler.include) {
+      await includedHandler(env, host, handler, reporter, reads);
+      if (env.state.host(host).failed || env.state.host(host).unreachable) return;
+      if (!env.check) {
+        env.cache.changed(host);
+        await runAlone(await env.connection(host), clear).catch(() => undefined);
+      }
+      continue;
+    }
     const r = await runTask(env, host, handler, reporter, reads, clear);
-    if (r.status === 'changed') handler.notify.forEach((n) => now.add(n));
+    if (r.status === 'changed') notify(env.play, handler, now);
     if (env.state.host(host).failed || env.state.host(host).unreachable) return;
     // A handler with nothing to do (or that ran its steps without the marker) clears it on its own.
     if (!env.check && r.status !== 'failed' && !r.pendingCleared) {
       env.cache.changed(host);
       await runAlone(await env.connection(host), clear).catch(() => undefined);
     }
+  }
+}
+
+/** A handler that is an include: the tasks it brings in run in its place, one after the other. */
+async function includedHandler(
+  env: ExecEnv,
+  host: string,
+  handler: TaskDef,
+  reporter: Reporter,
+  reads: HostReads,
+): Promise<void> {
+  for (const task of includeOn(env, host, handler, reporter)) {
+    if (env.state.host(host).failed || env.state.host(host).unreachable) return;
+    if (task.include) await includedHandler(env, host, task, reporter, reads);
+    else if (task.module !== 'meta') await runTask(env, host, task, reporter, reads);
   }
 }
 
@@ -456,8 +562,19 @@ function applyInventoryChanges(
   }
 }
 
-/** The play's handlers that can run: only a task of the play that notifies can have left one pending (src/engine/runner/pending.ts). */
-const handlersOf = (play: PlayDef) => (play.tasks.some((t) => t.notify.length) ? play.handlers : []);
+/**
+ * The play's handlers that can run: only a task of the play that notifies can have left one pending
+ * (src/engine/runner/pending.ts), or one an include may bring in.
+ */
+const handlersOf = (play: PlayDef) =>
+  play.handlers.length && everyTask(play.tasks).some((t) => t === undefined || t.notify.length) ? play.handlers : [];
+
+/** `tasks` and those their includes were seen to bring in when loaded; undefined for an include not known until it runs. */
+function everyTask(tasks: TaskDef[]): (TaskDef | undefined)[] {
+  return tasks.flatMap((t) =>
+    t.include ? (t.include.known ? [t, ...everyTask(t.include.known)] : [t, undefined]) : [t],
+  );
+}
 
 /**
  * The first reads of every task of every play `host` is in, as far as the variables known now say —

@@ -17,12 +17,17 @@ import type { Playbook, PlayDef, TaskDef } from '../playbook/types.js';
 export function preflight(pb: Playbook, inv: Inventory, playHosts: string[][], modules: ModuleRegistry): void {
   checkBecomeVars(inv, new Set(playHosts.flat()));
   for (const play of pb.plays) {
-    for (const task of [...play.tasks, ...play.handlers]) {
-      checkArgs(task, modules);
+    for (const task of withIncluded([...play.tasks, ...play.handlers])) {
+      if (!task.include) checkArgs(task, modules);
       checkNotify(play, task);
       checkSyntax(pb, task);
     }
   }
+}
+
+/** `tasks` and what their includes bring in, as far as it was read with the playbook (a name without a template). */
+function withIncluded(tasks: TaskDef[]): TaskDef[] {
+  return tasks.flatMap((t) => [t, ...withIncluded(t.include?.known ?? [])]);
 }
 
 const loopKey = (task: TaskDef) => (task.loopWith === 'loop' ? 'loop' : `with_${task.loopWith}`);

@@ -1,6 +1,7 @@
 // What the runner knows about each host while a playbook runs.
 import type { Via } from '../connection/types.js';
 import type { Inventory } from '../inventory/index.js';
+import type { RoleDef } from '../playbook/types.js';
 import { OPAQUE, RAW } from '../template/expr.js';
 import type { Connections } from './connections.js';
 
@@ -12,6 +13,8 @@ export interface HostState {
   unreachable: boolean;
   /** The running play's `vars_files`, as this host read them. */
   playVars: Record<string, unknown>;
+  /** Roles include_role brought in with `public: true` in the running play: their defaults and vars are the host's. */
+  publicRoles: RoleDef[];
 }
 
 export interface HostStats {
@@ -35,7 +38,7 @@ export class RunState {
 
   constructor(readonly inventory: Inventory) {
     for (const name of inventory.hosts.keys()) {
-      this.hosts.set(name, { name, facts: {}, failed: false, unreachable: false, playVars: {} });
+      this.hosts.set(name, { name, facts: {}, failed: false, unreachable: false, playVars: {}, publicRoles: [] });
     }
   }
 
@@ -116,7 +119,7 @@ export class RunState {
       h = { name, vars: { ...(inv.groupVars.get('all') ?? {}) }, groups: ['all'] };
       inv.hosts.set(name, h);
       inv.groups.get('all')?.push(name);
-      this.hosts.set(name, { name, facts: {}, failed: false, unreachable: false, playVars: {} });
+      this.hosts.set(name, { name, facts: {}, failed: false, unreachable: false, playVars: {}, publicRoles: [] });
       this.hostvars = undefined;
     }
     Object.assign(h.vars, vars);

@@ -42,15 +42,24 @@ export function roleVars(play: PlayDef): Record<string, unknown> {
 export function taskVars(ctx: VarsContext, host: string, task: TaskDef): Record<string, unknown> {
   const { state, play } = ctx;
   const inv = state.inventory.hosts.get(host)!;
-  const facts = state.host(host).facts;
+  const h = state.host(host);
+  const facts = h.facts;
+  // A role include_role brought in: its defaults and vars are its tasks' (and, if public, the host's later tasks').
+  const own = task.role?.included ? task.role : undefined;
+  const raw = new Set(Object.keys(facts).filter((k) => !Object.hasOwn(task.vars, k)));
+  for (const n of task.dataVars ?? []) raw.add(n);
   return {
     // Registered results and facts are data: never rendered again (src/engine/template/expr.ts, RAW).
-    [RAW]: new Set(Object.keys(facts).filter((k) => !Object.hasOwn(task.vars, k))),
+    [RAW]: raw,
     ...playDefaults(play),
+    ...(h.publicRoles.length ? Object.assign({}, ...h.publicRoles.map((r) => r.defaults)) : {}),
+    ...own?.defaults,
     ...inv.vars,
     ...play.vars,
-    ...state.host(host).playVars,
+    ...h.playVars,
     ...roleVars(play),
+    ...(h.publicRoles.length ? Object.assign({}, ...h.publicRoles.map((r) => r.vars)) : {}),
+    ...own?.vars,
     ...facts,
     ...task.vars,
     inventory_hostname: host,
