@@ -461,7 +461,18 @@ function loadTasks(list: unknown, src: YamlSource, path: YamlPath, inherit: Inhe
     if ('block' in t) return loadBlock(t, src, at, inherit, loader);
     const include = INCLUDES.find((k) => k in t);
     if (include?.startsWith('import_')) return loadImport(include, t, src, at, inherit, loader);
-    if (include) return [loadDynamicInclude(include, t, src, at, inherit, loader)];
+    if (include)
+      return [
+        loadDynamicInclude(
+          include,
+          t,
+          src,
+          at,
+          inherit,
+          loader,
+          Object.keys(raw).find((k) => k.endsWith(include)),
+        ),
+      ];
     return [loadTask(t, src, at, inherit, loader)];
   });
 }
@@ -596,6 +607,7 @@ function loadDynamicInclude(
   path: YamlPath,
   inherit: Inherit,
   loader: PlayLoader,
+  written = key,
 ): TaskDef {
   const isRole = key === 'include_role';
   const bad = Object.keys(t).find((k) => k !== key && !INCLUDE_KEYWORDS.includes(k));
@@ -692,7 +704,7 @@ function loadDynamicInclude(
   return loadTask({ ...t, name }, src, path, inherit, loader, {
     key,
     mod: key,
-    written: Object.keys(t).find((k) => k === key) ?? key,
+    written,
     args: raw,
     local: false,
     include,
