@@ -700,7 +700,7 @@ function loadDynamicInclude(
         if (!(e instanceof IncludeNotFound)) throw e;
       }
     });
-  const name = typeof t.name === 'string' ? t.name : isRole ? `${key} : ${target}` : key;
+  const name = typeof t.name === 'string' ? t.name : isRole ? `${written} : ${target}` : written;
   return loadTask({ ...t, name }, src, path, inherit, loader, {
     key,
     mod: key,
