@@ -13,6 +13,7 @@ export type Position = number | number[];
 
 /** Positions in play order: an included task comes after its include and before the task after it. */
 function compare(a: Position, b: Position): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
   const x = typeof a === 'number' ? [a] : a;
   const y = typeof b === 'number' ? [b] : b;
   for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
