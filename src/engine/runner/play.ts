@@ -426,9 +426,10 @@ function notify(play: PlayDef, task: TaskDef, notified: Set<string | TaskDef>): 
     const own = task.role?.included
       ? play.handlers.filter((h) => h.role === task.role && (h.rawName === n || h.listen.includes(n)))
       : [];
-    const first = own.length ? undefined : play.handlers.find((h) => h.rawName === n);
-    if (own.length) own.forEach((h) => notified.add(h));
-    else if (first) notified.add(first);
+    const first = play.handlers.find((h) => h.rawName === n);
+    const listening = play.handlers.filter((h) => h.listen.includes(n));
+    const reached = own.length ? own : [...(first ? [first] : []), ...listening];
+    if (reached.length) reached.forEach((h) => notified.add(h));
     else notified.add(n);
   }
 }
