@@ -520,9 +520,11 @@ export const file: Module<FileArgs, 'stat'> = {
       host,
       check,
     );
-    if (args.owner !== undefined && uid === undefined)
+    // In check mode an earlier task of the run may be the one that makes the user or group (relay-play's
+    // `apply --check` on fresh hosts): the path would be chowned to it, not a failure.
+    if (args.owner !== undefined && uid === undefined && !check)
       return failWith(`chown failed: failed to look up user ${args.owner}`, { path }, self);
-    if (args.group !== undefined && gid === undefined)
+    if (args.group !== undefined && gid === undefined && !check)
       return failWith(`chgrp failed: failed to look up group ${args.group}`, { path }, self);
 
     /** The result: the module's fields, then the facts of the path it names (after the steps, once applied). */
