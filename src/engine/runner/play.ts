@@ -394,23 +394,8 @@ function includeOn(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter
   const h = env.state.host(host);
   const stat = env.state.stat(host);
   if (task.register) h.facts[task.register] = markRaw(r.result);
-  if (r.status === 'failed') {
-    if (task.ignoreErrors && !run.notFound) {
-      r.ignored = true;
-      stat.ignored++;
-      stat.ok++;
-    } else {
-      const caught = blocks && task.blocks.length ? blocks.failed(task) : 'fatal';
-      if (caught !== 'fatal')
-        Object.assign(h.facts, {
-          ansible_failed_task: { name: task.name, action: task.action ?? task.module },
-          ansible_failed_result: r.result,
-        });
-      if (caught === 'rescued') stat.rescued++;
-      else stat.failures++;
-      if (caught === 'fatal') h.failed = true;
-    }
-  } else if (r.status === 'skipped') stat.skipped++;
+  if (r.status === 'failed') countFailure(env, host, task, r, blocks, task.ignoreErrors && !run.notFound);
+  else if (r.status === 'skipped') stat.skipped++;
   else if (task.include!.kind === 'tasks') stat.ok += run.files;
   reporter.taskResult(host, task, task.noLog ? censor(r) : r);
   return env.play.select ? run.tasks.filter(env.play.select) : run.tasks;
@@ -628,6 +613,37 @@ async function runTaskOnce(
   return { ...r, status: r.status === 'changed' ? 'ok' : r.status };
 }
 
+/** A failed task counted as Ansible counts it: its failure ignored, rescued by a block, or failing the host. */
+function countFailure(
+  env: ExecEnv,
+  host: string,
+  task: TaskDef,
+  r: TaskResult,
+  blocks: BlockRun | undefined,
+  ignore: boolean,
+): void {
+  const h = env.state.host(host);
+  const stat = env.state.stat(host);
+  if (ignore) {
+    r.ignored = true;
+    stat.ignored++;
+    stat.ok++;
+    if (changedOf(r)) stat.changed++;
+    return;
+  }
+  // In a block: rescued, or failing the host only after its always sections (src/engine/runner/blocks.ts).
+  const caught = blocks && task.blocks.length ? blocks.failed(task) : 'fatal';
+  // The rescue section sees what failed, as in Ansible.
+  if (caught !== 'fatal')
+    Object.assign(h.facts, {
+      ansible_failed_task: { name: task.name, action: task.action ?? task.module },
+      ansible_failed_result: r.result,
+    });
+  if (caught === 'rescued') stat.rescued++;
+  else stat.failures++;
+  if (caught === 'fatal') h.failed = true;
+}
+
 async function runTask(
   env: ExecEnv,
   host: string,
@@ -650,24 +666,7 @@ async function runTask(
       stat.unreachable++;
       break;
     case 'failed':
-      if (task.ignoreErrors) {
-        r.ignored = true;
-        stat.ignored++;
-        stat.ok++;
-        if (changedOf(r)) stat.changed++;
-      } else {
-        // In a block: rescued, or failing the host only after its always sections (src/engine/runner/blocks.ts).
-        const caught = blocks && task.blocks.length ? blocks.failed(task) : 'fatal';
-        // The rescue section sees what failed, as in Ansible.
-        if (caught !== 'fatal')
-          Object.assign(h.facts, {
-            ansible_failed_task: { name: task.name, action: task.action ?? task.module },
-            ansible_failed_result: r.result,
-          });
-        if (caught === 'rescued') stat.rescued++;
-        else stat.failures++;
-        if (caught === 'fatal') h.failed = true;
-      }
+      countFailure(env, host, task, r, blocks, Boolean(task.ignoreErrors));
       break;
     case 'skipped':
       stat.skipped++;
