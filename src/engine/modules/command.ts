@@ -164,6 +164,14 @@ const base = (cmd: unknown): Record<string, unknown> => ({
   stderr_lines: [],
 });
 
+/** A plan that fails before running anything; its result's msg is the failure, as Ansible's fail_json. */
+const failing = (msg: string, result: Record<string, unknown>): Plan => ({
+  changed: false,
+  steps: [],
+  failed: msg,
+  result: { ...result, msg },
+});
+
 function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: PlanContext, read: Partial<Facts<'gate'>>): Plan {
   const args = normalise(raw);
   let cmdShown: string | string[];
@@ -171,15 +179,9 @@ function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: PlanContext,
   const warnings: string[] = [];
   if (kind === 'command') {
     if (args.argv && args.cmd !== undefined)
-      return {
-        changed: false,
-        steps: [],
-        failed: 'only command or argv can be given, not both',
-        result: { ...base(null), rc: 256 },
-      };
+      return failing('only command or argv can be given, not both', { ...base(null), rc: 256 });
     argv = args.argv ? args.argv.map(String) : shellSplit(args.cmd ?? '');
-    if (!argv.length)
-      return { changed: false, steps: [], failed: 'no command given', result: { ...base(null), rc: 256 } };
+    if (!argv.length) return failing('no command given', { ...base(null), rc: 256 });
     cmdShown = argv;
     if (args.executable)
       warnings.push(
@@ -187,8 +189,7 @@ function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: PlanContext,
       );
   } else {
     const text = args.cmd ?? '';
-    if (!text.trim())
-      return { changed: false, steps: [], failed: 'no command given', result: { ...base(null), rc: 256 } };
+    if (!text.trim()) return failing('no command given', { ...base(null), rc: 256 });
     cmdShown = text;
     argv = [args.executable ?? '/bin/sh', '-c', text];
   }
@@ -197,12 +198,10 @@ function makePlan(kind: 'command' | 'shell', raw: CommandArgs, ctx: PlanContext,
 
   const g = gate(read.gate);
   if (g && 'chdirFailed' in g)
-    return {
-      changed: false,
-      steps: [],
-      failed: `Unable to change directory before execution: ${pyOSError(g.chdirFailed, g.dir)}`,
-      result: { ...base(cmdShown), ...extra },
-    };
+    return failing(`Unable to change directory before execution: ${pyOSError(g.chdirFailed, g.dir)}`, {
+      ...base(cmdShown),
+      ...extra,
+    });
   if (g) {
     const path = g.skip === 'creates' ? args.creates : args.removes;
     const what = g.skip === 'creates' ? 'exists' : 'does not exist';
