@@ -1,5 +1,7 @@
 // The table of test/unit/jinja.test.ts: templates and the results Ansible's documentation gives
 // for them (and that ansible-core's own templating gives: the test checks that too where it is installed).
+import { PyFloat } from '../../src/engine/util/pyfloat.js';
+
 export const V = {
   port: 22,
   name: 'rpi1',
@@ -15,6 +17,7 @@ export const V = {
   config: { b: 2, a: 1 },
   json_text: '{"a": [1, 2], "b": null}',
   path: '/etc/ssh/sshd_config',
+  whole: new PyFloat(2), // YAML's `whole: 2.0`
   // Where file lookups look (relative to the directory the tests run in, the repository's).
   ansible_search_path: ['test/unit/fixtures/lookup'],
 };
@@ -35,6 +38,38 @@ export const TABLE: [string, unknown][] = [
   ['{{ config | to_json | trim }}', { b: 2, a: 1 }],
   ['{{ ports | string }}', '[22, 80, 443]'],
   ['{{ 2.5 }}', '2.5'],
+  // Python's int and float: a float prints as repr() does, whole or not; arithmetic keeps the kinds apart.
+  ['{{ 1.0 }}|{{ 3 / 2 }}|{{ 4 / 2 }}|{{ 7 // 2 }}|{{ 7.0 // 2 }}|{{ 5 / 2.5 }}', '1.0|1.5|2.0|3|3.0|2.0'],
+  ['{{ 2 ** 0.5 }}|{{ 2 ** 10 }}|{{ 2 ** -1 }}|{{ -2 ** 2 }}|{{ 2 ** 3 ** 2 }}', '1.4142135623730951|1024|0.5|4|64'],
+  ['{{ 7 % 3.0 }}|{{ -7 % 3 }}|{{ 1.5 + 1.5 }}|{{ 0.1 + 0.2 }}|{{ 3 * 1.0 }}', '1.0|2|3.0|0.30000000000000004|3.0'],
+  [
+    '{{ 1e3 }}|{{ 1e16 }}|{{ 0.0001 }}|{{ 0.00001 }}|{{ 12345678901234567890.0 }}',
+    '1000.0|1e+16|0.0001|1e-05|1.2345678901234567e+19',
+  ],
+  ['{{ 1 / 3 }}|{{ 1e300 * 1e10 }}|{{ "inf" | float }}', '0.3333333333333333|inf|inf'],
+  ['{{ 3 | float }}|{{ "2" | float }}|{{ "x" | float }}|{{ 2.7 | int }}|{{ 2.0 | int }}', '3.0|2.0|0.0|2|2'],
+  [
+    '{{ 3 | round }}|{{ 3.7 | round }}|{{ 2.5 | round }}|{{ 3 | round(1) }}|{{ 3.2 | round(0, "ceil") }}',
+    '3|4.0|2.0|3|4.0',
+  ],
+  ['{{ 10 | log(10) }}|{{ 4 | root }}|{{ 2 | pow(3) }}|{{ "1.5" | float * 2 }}', '1.0|2.0|8.0|3.0'],
+  ['{{ [1.0, 2] }}', [new PyFloat(1), 2]],
+  ['{{ "[1.0]" }}', [new PyFloat(1)]],
+  ["{{ {'a': 1.0} }}", { a: new PyFloat(1) }],
+  ['{{ whole }}', new PyFloat(2)],
+  ['{{ [whole] }}', [new PyFloat(2)]],
+  ['{{ whole }} x|{{ whole + 1 }}|{{ -whole }}|{{ whole | abs }}|{{ whole ~ "" }}', '2.0 x|3.0|-2.0|2.0|2.0'],
+  ['{{ whole | string }}', '2.0'],
+  ['{{ whole is float }}', true],
+  ['{{ whole is integer }}|{{ whole == 2 }}|{{ whole | type_debug }}', 'False|True|float'],
+  ['{{ {"a": whole} | to_json }}', '{"a": 2.0}'],
+  ['{{ whole | to_nice_json }}', '2.0'],
+  ['{{ [1.0, 1e20, 1.5e-7] | to_yaml }}', '[1.0, 1.0e+20, 1.5e-07]\n'],
+  ['{{ [whole] | sum }}|{{ [1, 2.5] | sum }}|{{ 0.0 or "x" }}', '2.0|3.5|x'],
+  ['{{ "%d %s %.1f" | format(whole, whole, whole) }}|{{ "{}".format(whole) }}', '2 2.0 2.0|2.0'],
+  ['{{ [1, 2] * 2 }}', [1, 2, 1, 2]],
+  ['{{ \'{"a": 1.0, "b": [2e0, 3, 1.5]}\' | from_json }}', { a: new PyFloat(1), b: [new PyFloat(2), 3, 1.5] }],
+  ['{{ "a: 1.0" | from_yaml }}', { a: new PyFloat(1) }],
   // Trailing newlines: Jinja drops one, Ansible puts back as many as the string ended with.
   ['{{ name }}\n', 'rpi1\n'],
   ['{{ port }}\n', 22],
@@ -245,7 +280,7 @@ export const TABLE: [string, unknown][] = [
   ['{{ users | unique(attribute="admin") | map(attribute="name") | list }}', ['alice', 'bob']],
   ['{{ ["b", "A", "c"] | max }}|{{ ["b", "A", "c"] | min }}', 'c|A'],
   ['{{ users | max(attribute="uid") | attr("x") | default("") }}{{ (users | max(attribute="uid")).name }}', 'bob'],
-  // Python rounds the exact binary value, halves to even (integral floats aside: relay-play prints 2.0 as 2).
+  // Python rounds the exact binary value, halves to even.
   [
     '{{ 2.567 | round(2) }}|{{ 2.675 | round(2) }}|{{ 0.125 | round(2) }}|{{ 0.375 | round(2) }}|{{ 2.11 | round(1, "ceil") }}',
     '2.57|2.67|0.12|0.38|2.2',

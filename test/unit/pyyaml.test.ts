@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { PYYAML } from '../../src/engine/yaml/pyyaml.js';
 import { parseYaml } from '../../src/engine/yaml/source.js';
+import { PyFloat } from '../../src/engine/util/pyfloat.js';
 
 // [plain scalar, what PyYAML's safe_load makes of it]
 const TABLE: [string, unknown][] = [
@@ -32,7 +33,9 @@ const TABLE: [string, unknown][] = [
   ['0b101', 5],
   ['1.5', 1.5],
   ['.5', 0.5],
-  ['1.0e+3', 1000],
+  ['1.0e+3', new PyFloat(1000)], // a float, whole or not
+  ['2.0', new PyFloat(2)],
+  ['-0.0', new PyFloat(-0)],
   ['1e3', '1e3'],
   ['1.0e3', '1.0e3'],
   ['.', '.'],

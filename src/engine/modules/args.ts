@@ -1,6 +1,7 @@
 // Check a task's module arguments against the module's schema, giving one readable message.
 import type { ErrorObject } from 'ajv';
 import { validatorFor } from '../schema/validator.js';
+import { PyFloat } from '../util/pyfloat.js';
 import type { Module } from './types.js';
 
 export interface ArgProblem {
@@ -36,8 +37,10 @@ function coerceNumbers(schema: unknown, args: unknown): void {
   const a = args as Record<string, unknown>;
   for (const [k, spec] of Object.entries(props)) {
     const v = a[k];
-    if (typeof v !== 'string' || !Object.hasOwn(a, k)) continue;
     const types = Array.isArray(spec?.type) ? (spec.type as unknown[]) : [spec?.type];
+    // A whole float (YAML's `2.0`) is a number object: to a module, a number.
+    if (v instanceof PyFloat && (types.includes('number') || types.includes('integer'))) a[k] = v.valueOf();
+    if (typeof v !== 'string' || !Object.hasOwn(a, k)) continue;
     if (types.includes('string')) continue;
     if (types.includes('integer') && /^\s*[-+]?\d+\s*$/.test(v)) a[k] = Number(v);
     else if (types.includes('number') && v.trim() !== '' && !Number.isNaN(Number(v))) a[k] = Number(v);

@@ -6,6 +6,7 @@
 import { shFile } from '../util/sh-file.js';
 import { shScript } from '../util/quote.js';
 import { toBool } from '../util/bool.js';
+import { isNumber, numberRepr } from '../util/pyfloat.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan } from './types.js';
 import { attrProps, boolArg, modeString, type BoolArg } from './lib/schema.js';
@@ -48,7 +49,7 @@ const SCRIPT = () => shFile('engine/modules/uri.sh');
 export function pyJsonDumps(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : pyFloat(v);
+  if (isNumber(v)) return Number.isFinite(v.valueOf()) ? numberRepr(v) : 'NaN';
   if (typeof v === 'string')
     return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (Array.isArray(v)) return `[${v.map(pyJsonDumps).join(', ')}]`;
@@ -56,8 +57,6 @@ export function pyJsonDumps(v: unknown): string {
     .map(([k, x]) => `${pyJsonDumps(k)}: ${pyJsonDumps(x)}`)
     .join(', ')}}`;
 }
-
-const pyFloat = (n: number) => (Number.isFinite(n) ? (/[.e]/.test(String(n)) ? String(n) : `${n}.0`) : 'NaN');
 
 /** Python's str() of a scalar, as urlencode and the headers see it. */
 const pyStr = (v: unknown) => (v === true ? 'True' : v === false ? 'False' : v === null ? 'None' : String(v));

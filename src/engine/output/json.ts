@@ -4,6 +4,7 @@ import { changedOf, type TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
 import type { Reporter } from '../runner/reporter.js';
 import { writeWarning } from './text.js';
+import { jsonText } from '../util/pyfloat.js';
 
 interface JsonTask {
   task: { name: string; id: string };
@@ -71,6 +72,6 @@ export class JsonReporter implements Reporter {
   }
 
   async end(stats: Map<string, HostStats>): Promise<void> {
-    this.write(JSON.stringify({ plays: this.plays, stats: Object.fromEntries(stats) }, null, 2) + '\n');
+    this.write(jsonText({ plays: this.plays, stats: Object.fromEntries(stats) }, 2) + '\n');
   }
 }

@@ -6,6 +6,7 @@ import type { TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
 import type { Reporter } from '../runner/reporter.js';
 import { diffText, noteLine, reachedLine, recapLines, resultLine, writeWarning } from './text.js';
+import { jsonText } from '../util/pyfloat.js';
 
 interface HostView {
   setTitle(title: string): void;
@@ -58,7 +59,7 @@ export class ListrReporter implements Reporter {
     if (r.status === 'changed' || r.status === 'failed' || r.status === 'unreachable' || this.opts.verbose > 0) {
       let text = resultLine(host, task, r);
       if ((r.showDiff ?? this.opts.diff) && r.diff.length) text += '\n' + diffText(r);
-      if (this.opts.verbose > 0) text += '\n' + JSON.stringify(r.result);
+      if (this.opts.verbose > 0) text += '\n' + jsonText(r.result);
       this.after.push(text);
     }
     if (r.status === 'failed' && !r.ignored)

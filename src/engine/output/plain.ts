@@ -4,6 +4,7 @@ import type { TaskResult } from '../runner/result.js';
 import type { HostStats } from '../runner/state.js';
 import type { Reporter } from '../runner/reporter.js';
 import { diffText, noteLine, reachedLine, recapLines, resultLine, writeWarning } from './text.js';
+import { jsonText } from '../util/pyfloat.js';
 
 export class PlainReporter implements Reporter {
   constructor(
@@ -21,7 +22,7 @@ export class PlainReporter implements Reporter {
   taskResult(host: string, task: TaskDef, r: TaskResult): void {
     let out = resultLine(host, task, r) + '\n';
     if ((r.showDiff ?? this.opts.diff) && r.diff.length && r.status !== 'skipped') out += diffText(r) + '\n';
-    if (this.opts.verbose > 0) out += JSON.stringify(r.result) + '\n';
+    if (this.opts.verbose > 0) out += jsonText(r.result) + '\n';
     this.write(out);
   }
 

@@ -5,6 +5,10 @@
 import {
   compare,
   ExprError,
+  float,
+  isFloat,
+  isNumber,
+  PyFloat,
   isPlainObject,
   need,
   toStr,
@@ -34,7 +38,7 @@ export interface Call {
 }
 
 export type Expr =
-  | Node<'lit', { value: null | boolean | number | string }>
+  | Node<'lit', { value: null | boolean | number | PyFloat | string }>
   | Node<'list', { items: Expr[]; tuple?: boolean }>
   | Node<'dict', { pairs: [Expr, Expr][] }>
   | Node<'name', { name: string }>
@@ -42,7 +46,7 @@ export type Expr =
   | Node<'index', { obj: Expr; index: Expr }> // a['b'], a[0], a[i]
   | Node<'slice', { obj: Expr; start?: Expr; stop?: Expr }> // a[1:], a[:-1]
   | Node<'unary', { op: 'not' | '-' | '+'; arg: Expr }>
-  | Node<'binary', { op: '+' | '-' | '*' | '/' | '//' | '%' | '~'; left: Expr; right: Expr }>
+  | Node<'binary', { op: '+' | '-' | '*' | '/' | '//' | '%' | '**' | '~'; left: Expr; right: Expr }>
   | Node<'logic', { op: 'and' | 'or'; left: Expr; right: Expr }>
   | Node<'cond', { test: Expr; yes: Expr; no?: Expr }> // a if c else b
   | Node<'compare', { first: Expr; rest: Array<{ op: CompareOp; expr: Expr; col: number }> }>
@@ -54,13 +58,14 @@ export type Expr =
 // ---------------------------------------------------------------- tokenizer
 
 type Tok =
-  | { t: 'num'; v: number; col: number }
+  | { t: 'num'; v: number | PyFloat; col: number }
   | { t: 'str'; v: string; col: number }
   | { t: 'name'; v: string; col: number }
   | { t: 'op'; v: string; col: number }
   | { t: 'eof'; v: ''; col: number };
 
 const OPS = [
+  '**',
   '==',
   '!=',
   '<=',
@@ -108,7 +113,8 @@ function tokenize(src: string, offset: number, rawStrings = false): Tok[] {
       // After a '.', only an integer (a.0.b); otherwise ints and floats.
       const re = prev?.t === 'op' && prev.v === '.' ? /^[0-9]+/ : /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/;
       const m = re.exec(src.slice(i))!;
-      toks.push({ t: 'num', v: Number(m[0]), col: col(i) });
+      // A literal with a "." or an exponent is a float, as in Python: `1.0` is not `1`.
+      toks.push({ t: 'num', v: /[.eE]/.test(m[0]) ? float(Number(m[0])) : Number(m[0]), col: col(i) });
       i += m[0].length;
       continue;
     }
@@ -370,10 +376,20 @@ class Parser {
   }
 
   private math2(): Expr {
-    let left = this.unary(true);
+    let left = this.pow();
     while (this.isOp('*') || this.isOp('/') || this.isOp('//') || this.isOp('%')) {
       const t = this.next();
-      left = { kind: 'binary', op: t.v as '*' | '/' | '//' | '%', left, right: this.unary(true), col: t.col };
+      left = { kind: 'binary', op: t.v as '*' | '/' | '//' | '%', left, right: this.pow(), col: t.col };
+    }
+    return left;
+  }
+
+  // As Jinja: `**` groups to the left and binds looser than unary minus (`-2 ** 2` is 4).
+  private pow(): Expr {
+    let left = this.unary(true);
+    while (this.isOp('**')) {
+      const t = this.next();
+      left = { kind: 'binary', op: '**', left, right: this.unary(true), col: t.col };
     }
     return left;
   }
@@ -513,7 +529,8 @@ class Parser {
           const call = this.callArgs(`"${k.v}()"`);
           checkArity(`method "${k.v}"`, METHODS[k.v], call, k.col);
           node = { kind: 'method', obj: node, method: k.v, ...call, col: k.col };
-        } else if (k.t === 'name' || k.t === 'num') node = { kind: 'attr', obj: node, key: k.v, col: k.col };
+        } else if (k.t === 'name' || k.t === 'num')
+          node = { kind: 'attr', obj: node, key: typeof k.v === 'string' ? k.v : Number(k.v), col: k.col };
         else throw new ExprError(`expected an attribute name after ".", found ${describe(k)}`, k.col);
       } else if (this.isOp('[')) {
         const col = this.next().col;
@@ -791,8 +808,8 @@ export function evalIn(e: Expr, scope: Scope): unknown {
     case 'unary': {
       const v = need(evalIn(e.arg, scope));
       if (e.op === 'not') return !truthy(v);
-      if (typeof v !== 'number') throw new ExprError(`unary "${e.op}" needs a number, got ${typeName(v)}`, e.col);
-      return e.op === '-' ? -v : v;
+      if (!isNumber(v)) throw new ExprError(`unary "${e.op}" needs a number, got ${typeName(v)}`, e.col);
+      return e.op === '-' ? (isFloat(v) ? float(-v) : -v) : v;
     }
     case 'logic': {
       const l = need(evalIn(e.left, scope));
@@ -860,28 +877,42 @@ function arith(op: string, a: unknown, b: unknown, col: number): unknown {
   if (op === '~') return toStr(a) + toStr(b);
   const bad = () => new ExprError(`cannot apply "${op}" to ${typeName(a)} and ${typeName(b)}`, col);
   if (op === '+') {
-    if (typeof a === 'number' && typeof b === 'number') return a + b;
     if (typeof a === 'string' && typeof b === 'string') return a + b;
     if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
-    throw bad();
   }
   if (op === '*' && typeof a === 'string' && typeof b === 'number' && Number.isInteger(b))
     return a.repeat(Math.max(0, b));
-  if (typeof a !== 'number' || typeof b !== 'number') throw bad();
+  if (op === '*' && Array.isArray(a) && typeof b === 'number' && Number.isInteger(b))
+    return Array.from({ length: Math.max(0, b) }, () => a).flat(1);
+  if (!isNumber(a) || !isNumber(b)) throw bad();
+  const [x, y] = [a.valueOf(), b.valueOf()];
+  // Python's numbers: an int result stays an int, anything a float touches (and true division) is a float.
+  const floats = isFloat(a) || isFloat(b);
+  const num = (n: number) => (floats ? float(n) : n);
+  const nonzero = () => {
+    if (y === 0) throw new ExprError(floats ? 'float division by zero' : 'division by zero', col);
+  };
   switch (op) {
+    case '+':
+      return num(x + y);
     case '-':
-      return a - b;
+      return num(x - y);
     case '*':
-      return a * b;
+      return num(x * y);
     case '/':
-      if (b === 0) throw new ExprError('division by zero', col);
-      return a / b;
+      nonzero();
+      return float(x / y);
     case '//':
-      if (b === 0) throw new ExprError('division by zero', col);
-      return Math.floor(a / b);
-    case '%':
-      if (b === 0) throw new ExprError('division by zero', col);
-      return ((a % b) + b) % b;
+      nonzero();
+      return num(Math.floor(x / y));
+    case '%': {
+      nonzero();
+      const r = x % y;
+      return num(r !== 0 && r < 0 !== y < 0 ? r + y : r);
+    }
+    case '**':
+      if (x === 0 && y < 0) throw new ExprError('0.0 cannot be raised to a negative power', col);
+      return floats || y < 0 ? float(x ** y) : x ** y;
   }
   throw bad();
 }

@@ -12,6 +12,7 @@ import { md5Crypt, randomSalt, shaCrypt } from './crypt.js';
 import { FormatError, braceFormat, center, fixed, percentFormat, strftime, title, wordwrap } from './pyfmt.js';
 import { globFiles } from './glob.js';
 import { pyYamlDump } from './pyyaml.js';
+import { jsonParse, numberRepr } from '../util/pyfloat.js';
 import { LOOKUP_NAMES, LookupError, lookupValue, runLookup, type LookupContext } from './lookups.js';
 import { versionCompare } from './version.js';
 import {
@@ -20,6 +21,10 @@ import {
   UndefinedVarError,
   compare,
   deepEqual,
+  float,
+  isFloat,
+  isInt,
+  isNumber,
   isPlainObject,
   need,
   pyRepr,
@@ -131,7 +136,7 @@ function attrOf(item: unknown, path: string, _a: Args): unknown {
 }
 
 function toInt(v: unknown, dflt: unknown, base = 10): unknown {
-  if (typeof v === 'number') return Math.trunc(v);
+  if (isNumber(v)) return Math.trunc(v.valueOf());
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'string') {
     const s = v.trim();
@@ -148,7 +153,7 @@ const BOOL_TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
 
 function toBool(v: unknown): boolean {
   if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v === 1;
+  if (isNumber(v)) return v.valueOf() === 1;
   if (typeof v === 'string') return BOOL_TRUE.has(v.trim().toLowerCase());
   return false;
 }
@@ -158,7 +163,7 @@ function cmp(x: unknown, y: unknown, a: Args, caseSensitive: boolean): number {
   const norm = (v: unknown) => (typeof v === 'string' && !caseSensitive ? v.toLowerCase() : v);
   const p = norm(x);
   const q = norm(y);
-  if (typeof p === 'number' && typeof q === 'number') return p - q;
+  if (isNumber(p) && isNumber(q)) return p.valueOf() - q.valueOf();
   if (typeof p === 'string' && typeof q === 'string') return p < q ? -1 : p > q ? 1 : 0;
   if (typeof p === 'boolean' && typeof q === 'boolean') return Number(p) - Number(q);
   throw a.error(`cannot compare ${typeName(x)} with ${typeName(y)}`);
@@ -185,8 +190,10 @@ function jsonOf(v: unknown, indent?: number, sortKeys = false, ascii = true, sep
     if (x instanceof Undef) throw new UndefinedVarError(x.path);
     if (x === null || x === undefined) return 'null';
     if (typeof x === 'boolean') return x ? 'true' : 'false';
-    if (typeof x === 'number')
-      return Number.isNaN(x) ? 'NaN' : !Number.isFinite(x) ? (x > 0 ? 'Infinity' : '-Infinity') : String(x);
+    if (isNumber(x)) {
+      const n = x.valueOf();
+      return Number.isNaN(n) ? 'NaN' : !Number.isFinite(n) ? (n > 0 ? 'Infinity' : '-Infinity') : numberRepr(x);
+    }
     if (typeof x === 'string') return str(x);
     const pad = indent !== undefined ? `\n${' '.repeat(indent * (depth + 1))}` : '';
     const end = indent !== undefined ? `\n${' '.repeat(indent * depth)}` : '';
@@ -273,9 +280,9 @@ const FILTER_SPECS = {
   bool: f(0, 0, [], (v) => toBool(v)),
   int: f(0, 2, ['default', 'base'], (v, a) => toInt(v, a.get('default', 0), Number(a.get('base', 10)))),
   float: f(0, 1, ['default'], (v, a) => {
-    if (typeof v === 'number') return v;
-    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-    return Number.isNaN(n) ? a.get('default', 0) : n;
+    if (isNumber(v) || typeof v === 'boolean') return float(Number(v));
+    const n = typeof v === 'string' ? pyFloatOf(v) : undefined;
+    return n === undefined ? a.get('default', float(0)) : float(n);
   }),
   string: f(0, 0, [], (v) => toStr(v)),
   lower: f(0, 0, [], (v) => toStr(v).toLowerCase()),
@@ -400,7 +407,7 @@ const FILTER_SPECS = {
   ),
   from_json: f(0, 10, [], (v, a) => {
     try {
-      return JSON.parse(toStr(v));
+      return jsonParse(toStr(v));
     } catch (e) {
       throw a.error(`not JSON: ${(e as Error).message}`);
     }
@@ -510,8 +517,12 @@ const FILTER_SPECS = {
   max: f(0, 2, ['case_sensitive', 'attribute'], (v, a) => extreme(list(v, a), a, 1)),
   sum: f(0, 1, ['attribute', 'start'], (v, a) =>
     list(v, a).reduce(
-      (x: number, y) => x + Number(a.has('attribute') ? need(attrOf(y, String(a.get('attribute')), a)) : y),
-      Number(a.get('start', 0)),
+      (x: unknown, y) => {
+        const item = a.has('attribute') ? need(attrOf(y, String(a.get('attribute')), a)) : y;
+        const n = Number(x) + Number(item);
+        return isFloat(x) || isFloat(item) ? float(n) : n;
+      },
+      a.get('start', 0),
     ),
   ),
   flatten: f(0, 2, ['levels', 'skip_nulls'], (v, a) => {
@@ -569,17 +580,18 @@ const FILTER_SPECS = {
     v === null && a.has('none_val') ? a.get('none_val') : truthy(v) ? a.get('true_val') : a.get('false_val'),
   ),
   abs: f(0, 0, [], (v, a) => {
-    if (typeof v !== 'number') throw a.error(`needs a number, got ${typeName(v)}`);
-    return Math.abs(v);
+    if (!isNumber(v)) throw a.error(`needs a number, got ${typeName(v)}`);
+    return isFloat(v) ? float(Math.abs(v.valueOf())) : Math.abs(v.valueOf());
   }),
   round: f(0, 2, ['precision', 'method'], (v, a) => {
     const n = Number(a.get('precision', 0));
     const m = String(a.get('method', 'common'));
     if (!['common', 'ceil', 'floor'].includes(m)) throw a.error('method must be common, ceil or floor');
     const x = number(v, a);
-    if (m === 'common') return pyRound(x, n);
+    // Python's round() of an int is an int; of a float, and Jinja's ceil/floor, a float.
+    if (m === 'common') return isInt(v) && isInt(n) && n >= 0 ? x : float(pyRound(x, n));
     const p = 10 ** n;
-    return (m === 'ceil' ? Math.ceil(x * p) : Math.floor(x * p)) / p;
+    return float((m === 'ceil' ? Math.ceil(x * p) : Math.floor(x * p)) / p);
   }),
   split: f(0, 2, ['sep', 'maxsplit'], (v, a) =>
     pySplit(toStr(v), a.has('sep') ? a.get('sep') : null, Number(a.get('maxsplit', -1))),
@@ -594,7 +606,7 @@ const FILTER_SPECS = {
   ),
   items: f(0, 0, [], (v, a) => Object.entries(dict(v, a)).map((p) => tuple(p))),
   random: f(0, 3, ['start', 'step', 'seed'], (v, a) => {
-    if (typeof v === 'number') {
+    if (isInt(v)) {
       const start = Number(a.get('start', 0) ?? 0) || 0;
       const step = Number(a.get('step', 1) ?? 1) || 1;
       const n = Math.ceil((v - start) / step);
@@ -880,12 +892,12 @@ const FILTER_SPECS = {
   log: f(0, 1, ['base'], (v, a) => {
     const x = number(v, a);
     const base = a.has('base') ? number(a.get('base'), a) : Math.E;
-    return base === 10 ? Math.log10(x) : Math.log(x) / Math.log(base);
+    return float(base === 10 ? Math.log10(x) : Math.log(x) / Math.log(base));
   }),
-  pow: f(1, 1, ['y'], (v, a) => number(v, a) ** number(a.get('y'), a)),
+  pow: f(1, 1, ['y'], (v, a) => float(number(v, a) ** number(a.get('y'), a))),
   root: f(0, 1, ['base'], (v, a) => {
     const base = a.has('base') ? number(a.get('base'), a) : 2;
-    return base === 2 ? Math.sqrt(number(v, a)) : number(v, a) ** (1 / base);
+    return float(base === 2 ? Math.sqrt(number(v, a)) : number(v, a) ** (1 / base));
   }),
   path_join: f(0, 0, [], (v, a) => {
     if (typeof v === 'string') return v;
@@ -1071,12 +1083,21 @@ export function pyRound(x: number, n: number): number {
   return Number(fixed(x / p, 0)) * p;
 }
 
+/** Python's float() of a string: decimal, exponent, inf and nan, with spaces and underscores between digits. */
+function pyFloatOf(s: string): number | undefined {
+  const t = s.trim().toLowerCase();
+  const special = /^([+-]?)(inf|infinity|nan)$/.exec(t);
+  if (special) return special[2] === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity;
+  if (!/^[+-]?(\d(_?\d)*(\.(\d(_?\d)*)?)?|\.\d(_?\d)*)(e[+-]?\d(_?\d)*)?$/.test(t)) return undefined;
+  return Number(t.replace(/_/g, ''));
+}
+
 function uniq(items: unknown[]): unknown[] {
   return items.filter((x, i) => items.findIndex((y) => deepEqual(x, y)) === i);
 }
 
 function number(v: unknown, a: Args): number {
-  if (typeof v === 'number') return v;
+  if (isNumber(v)) return v.valueOf();
   if (typeof v === 'boolean') return Number(v);
   throw a.error(`needs a number, got ${typeName(v)}`);
 }
@@ -1215,9 +1236,9 @@ export function subelementsOf(v: unknown, sub: unknown, skipMissing: boolean, a:
 
 function pyTypeName(v: unknown): string {
   if (v === null) return 'NoneType';
+  if (isNumber(v)) return isFloat(v) ? 'float' : 'int';
   if (Array.isArray(v)) return 'list';
   if (typeof v === 'object') return 'dict';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
   if (typeof v === 'string') return 'str';
   if (typeof v === 'boolean') return 'bool';
   return typeof v;
@@ -1344,8 +1365,8 @@ const TEST_SPECS = {
   skipped: t(0, 0, [], (v, a) => truthy(result(v, a, 'skipped').skipped)),
   string: t(0, 0, [], (v) => typeof v === 'string'),
   // As in Python, a boolean is a number (but not an integer, for Jinja's test).
-  number: t(0, 0, [], (v) => typeof v === 'number' || typeof v === 'boolean'),
-  integer: t(0, 0, [], (v) => typeof v === 'number' && Number.isInteger(v)),
+  number: t(0, 0, [], (v) => isNumber(v) || typeof v === 'boolean'),
+  integer: t(0, 0, [], (v) => isInt(v)),
   true: t(0, 0, [], (v) => v === true),
   false: t(0, 0, [], (v) => v === false),
   callable: t(0, 0, [], () => false),
@@ -1395,7 +1416,7 @@ const TEST_SPECS = {
   }),
   urn: t(0, 0, [], (v) => /^urn:[a-z0-9][a-z0-9-]{0,31}:[a-z0-9()+,\-.:=@;$_!*'%/?#]+$/i.test(toStr(v))),
   vault_encrypted: t(0, 0, [], () => false),
-  float: t(0, 0, [], (v) => typeof v === 'number' && !Number.isInteger(v)),
+  float: t(0, 0, [], (v) => isFloat(v)),
   boolean: t(0, 0, [], (v) => typeof v === 'boolean'),
   mapping: t(0, 0, [], (v) => isPlainObject(v)),
   sequence: t(0, 0, [], (v) => Array.isArray(v) || typeof v === 'string' || isPlainObject(v)),

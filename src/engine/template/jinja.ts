@@ -12,6 +12,7 @@ import {
   UndefinedVarError,
   evalIn,
   exprRootNames,
+  isNumber,
   isPlainObject,
   parseExprAt,
   parseForHead,
@@ -20,6 +21,7 @@ import {
   setTemplateResolver,
   toStr,
   truthy,
+  typeName,
   type Expr,
   type Scope,
 } from './expr.js';
@@ -327,7 +329,7 @@ function iterable(v: unknown, text: string, at: number): unknown[] {
   if (typeof v === 'string') return [...v];
   if (isPlainObject(v)) return Object.keys(v);
   const { line, col } = lineCol(text, at);
-  throw new TemplateError(`cannot loop over ${v === null ? 'none' : typeof v}`, line, col);
+  throw new TemplateError(`cannot loop over ${typeName(v)}`, line, col);
 }
 
 function assign(scope: Scope, targets: string[], v: unknown, text: string, at: number): Scope {
@@ -431,7 +433,7 @@ function renderIn(text: string, scope: Scope): unknown {
   const c = compileTemplate(text);
   if (c.single !== undefined && Object.hasOwn(scope.vars, c.single)) {
     const raw = scope.vars[c.single];
-    if (typeof raw === 'number' || typeof raw === 'boolean' || raw === null) return raw;
+    if (isNumber(raw) || typeof raw === 'boolean' || raw === null) return raw;
   }
   let out: string;
   if (c.whole) {

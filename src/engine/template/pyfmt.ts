@@ -1,7 +1,8 @@
 // Python's text conventions that templates show: `'%s' % args` (Jinja's `format` filter), `str.format`,
 // `time.strftime`, `str.center`/`title`, `textwrap`-style wrapping, `pprint`. Each follows Python 3's
 // documented behaviour for the cases playbooks use; what cannot be done is an error, never a guess.
-import { isPlainObject, pyRepr, toStr, typeName } from './values.js';
+import { isFloat, isNumber, isPlainObject, pyRepr, toStr, typeName } from './values.js';
+import { floatRepr } from '../util/pyfloat.js';
 
 export class FormatError extends Error {}
 
@@ -33,7 +34,7 @@ export function percentFormat(fmt: string, args: unknown[] | Record<string, unkn
 }
 
 function num(v: unknown, conv: string): number {
-  if (typeof v === 'number') return v;
+  if (isNumber(v)) return v.valueOf();
   if (typeof v === 'boolean') return Number(v);
   throw new FormatError(`%${conv} format: a real number is required, not ${typeName(v)}`);
 }
@@ -53,7 +54,7 @@ function convert(conv: string, v: unknown, flags: string, prec: number | undefin
     case 'a':
       return pyRepr(v);
     case 'c':
-      return typeof v === 'number' ? String.fromCodePoint(v) : toStr(v);
+      return isNumber(v) ? String.fromCodePoint(v.valueOf()) : toStr(v);
     case 'd':
     case 'i':
     case 'u': {
@@ -132,24 +133,6 @@ function pad(s: string, width: number, flags: string, numeric: boolean): string 
   return s.padStart(width);
 }
 
-/** Python's str(float)/repr(float): shortest round-trip digits, always with a "." or exponent. */
-export function pyFloat(n: number): string {
-  if (Number.isNaN(n)) return 'nan';
-  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
-  const s = String(n);
-  if (/e/.test(s)) {
-    const [m, e] = s.split('e');
-    const exp = Number(e);
-    return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  }
-  if (Math.abs(n) >= 1e16) {
-    return pyFloat(Number(n.toExponential())) // Python switches to exponent notation at 1e16
-      .replace(/^(\d+)e/, '$1.0e')
-      .replace(/\.0(\d)/, '.$1');
-  }
-  return s.includes('.') ? s : `${s}.0`;
-}
-
 /** Python's str.center. */
 export function center(s: string, width: number, fill = ' '): string {
   const total = width - s.length;
@@ -204,7 +187,7 @@ function formatSpec(v: unknown, spec: string): string {
   if (!m) throw new FormatError(`invalid format specifier "${spec}"`);
   const [, fillc, align, sgn, alt, zero, w, group, p, type] = m;
   let body: string;
-  const n = typeof v === 'number' ? v : undefined;
+  const n = isNumber(v) ? v.valueOf() : undefined;
   if (type && type !== 's') {
     if (n === undefined) throw new FormatError(`unknown format code '${type}' for ${typeName(v)}`);
     const flags = (sgn ?? '') + (alt ? '#' : '');
@@ -213,7 +196,8 @@ function formatSpec(v: unknown, spec: string): string {
     else if (type === 'n') body = convert('g', n, flags, p !== undefined ? Number(p) : 6);
     else body = convert(type, n, flags, p !== undefined ? Number(p) : undefined);
   } else if (n !== undefined && !type) {
-    body = p !== undefined ? convert('g', n, sgn ?? '', Number(p)) : sign(n, sgn ?? '', String(Math.abs(n)));
+    const digits = isFloat(v) ? floatRepr(Math.abs(n)) : String(Math.abs(n));
+    body = p !== undefined ? convert('g', n, sgn ?? '', Number(p)) : sign(n, sgn ?? '', digits);
   } else {
     body = toStr(v);
     if (p !== undefined) body = body.slice(0, Number(p));

@@ -3,6 +3,7 @@
 // numbers, True/False/None, lists, tuples (as lists), dicts and sets (as lists); anything else — a
 // name, a call, an operator other than a sign — is "not a literal" and the text stays text.
 import { SIMPLE_ESCAPES } from '../util/kv.js';
+import { PyFloat, float, isFloat, isNumber, numberRepr } from '../util/pyfloat.js';
 
 /** A backslash before a newline joins the lines; the others as Python reads them. */
 const ESCAPES: Record<string, string> = { '\n': '', ...SIMPLE_ESCAPES };
@@ -91,8 +92,8 @@ class LitParser {
     if (c === '-' || c === '+') {
       this.i++;
       const v = this.value();
-      if (typeof v !== 'number') this.fail();
-      return c === '-' ? -v : v;
+      if (!isNumber(v)) this.fail();
+      return c === '-' ? (isFloat(v) ? float(-v) : -v) : v;
     }
     if (c === '"' || c === "'") return this.strings('');
     const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.s.slice(this.i));
@@ -121,7 +122,7 @@ class LitParser {
     }
   }
 
-  private number(): number {
+  private number(): number | PyFloat {
     const rest = this.s.slice(this.i);
     const m =
       /^0[xX](?:_?[0-9a-fA-F])+|^0[oO](?:_?[0-7])+|^0[bB](?:_?[01])+|^(?:\d(?:_?\d)*)?\.?(?:\d(?:_?\d)*)?(?:[eE][+-]?\d(?:_?\d)*)?/.exec(
@@ -137,7 +138,7 @@ class LitParser {
     if (/^0[xX]/.test(clean)) return parseInt(clean.slice(2), 16);
     if (/^0[oO]/.test(clean)) return parseInt(clean.slice(2), 8);
     if (/^0[bB]/.test(clean)) return parseInt(clean.slice(2), 2);
-    return Number(clean);
+    return /[.eE]/.test(clean) ? float(Number(clean)) : Number(clean);
   }
 
   /** One or more adjacent string literals (they concatenate); `prefix` was already consumed for the first. */
@@ -204,7 +205,7 @@ class LitParser {
 
 function keyOf(k: unknown): string {
   if (typeof k === 'string') return k;
-  if (typeof k === 'number') return String(k);
+  if (isNumber(k)) return numberRepr(k);
   if (k === true) return 'True';
   if (k === false) return 'False';
   if (k === null) return 'None';

@@ -2,7 +2,8 @@
 // YAML 1.1 would read them back as the same string, single quotes otherwise (double quotes for text
 // with line breaks or control characters); `flow` (to_yaml's default) writes a collection of scalars
 // inline as `[1, 2]` / `{a: 1}`. Long lines are not folded (PyYAML folds at 80 columns).
-import { isPlainObject } from './values.js';
+import { isFloat, isNumber, isPlainObject } from './values.js';
+import { numberRepr } from '../util/pyfloat.js';
 
 const RESOLVES =
   /^(?:~|null|Null|NULL|yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|[-+]?(?:0b[01_]+|0[0-7_]+|(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)|[-+]?(?:[0-9][0-9_]*)?\.[0-9.]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|\d{4}-\d\d?-\d\d?(?:(?:[Tt]|[ \t]+)\d\d?:\d\d:\d\d(?:\.\d*)?(?:[ \t]*(?:Z|[-+]\d\d?(?::\d\d)?))?)?|=|<<)$/;
@@ -10,10 +11,13 @@ const RESOLVES =
 function scalar(v: unknown, inFlow: boolean): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') {
-    if (Number.isNaN(v)) return '.nan';
-    if (!Number.isFinite(v)) return v > 0 ? '.inf' : '-.inf';
-    return String(v);
+  if (isNumber(v)) {
+    const n = v.valueOf();
+    if (Number.isNaN(n)) return '.nan';
+    if (!Number.isFinite(n)) return n > 0 ? '.inf' : '-.inf';
+    // PyYAML writes repr(float), with ".0" put before an exponent that has no "." (1.0e+16).
+    const r = numberRepr(v);
+    return isFloat(v) && !r.includes('.') ? r.replace('e', '.0e') : r;
   }
   const s = String(v);
   // eslint-disable-next-line no-control-regex

@@ -1,6 +1,10 @@
 // Values as Jinja sees them: Python-like truth, equality, comparison, str() and repr(), and the errors
 // of evaluating an expression. Shared by the evaluator (./expr.ts) and the filters and tests (./filters.ts).
 
+import { PyFloat, isFloat, isNumber, numberRepr } from '../util/pyfloat.js';
+
+export { PyFloat, float, isFloat, isInt, isNumber, plain } from '../util/pyfloat.js';
+
 export type CompareOp = '==' | '!=' | '<' | '>' | '<=' | '>=' | 'in' | 'not in';
 
 export class ExprError extends Error {
@@ -38,14 +42,14 @@ export function need<T>(v: T | Undef): T {
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyFloat);
 }
 
 export function typeName(v: unknown): string {
   if (v === null) return 'none';
+  if (isNumber(v)) return isFloat(v) ? 'float' : 'int';
   if (Array.isArray(v)) return 'list';
   if (typeof v === 'object') return 'dict';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
   return typeof v;
@@ -54,6 +58,7 @@ export function typeName(v: unknown): string {
 /** Jinja-style `==` on lists and maps. */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if (isNumber(a) && isNumber(b)) return a.valueOf() === b.valueOf();
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a);
@@ -73,10 +78,10 @@ export function compare(op: CompareOp, a: unknown, b: unknown, col: number): boo
     case 'not in':
       return !contains(b, a, col);
   }
-  const ok = (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string');
+  const ok = (isNumber(a) && isNumber(b)) || (typeof a === 'string' && typeof b === 'string');
   if (!ok) throw new ExprError(`cannot compare ${typeName(a)} with ${typeName(b)} using "${op}"`, col);
-  const x = a as number | string;
-  const y = b as number | string;
+  const x = (a as number | string).valueOf();
+  const y = (b as number | string).valueOf();
   switch (op) {
     case '<':
       return x < y;
@@ -120,11 +125,7 @@ export function pyRepr(v: unknown, sortKeys = false): string {
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'string') return pyStrRepr(v);
-  if (typeof v === 'number') {
-    if (Number.isNaN(v)) return 'nan';
-    if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-    return String(v).replace(/e([+-])(\d)$/, 'e$10$2');
-  }
+  if (isNumber(v)) return numberRepr(v);
   if (Array.isArray(v)) {
     const body = v.map((x) => pyRepr(x, sortKeys)).join(', ');
     return tuples.has(v) ? `(${body}${v.length === 1 ? ',' : ''})` : `[${body}]`;
@@ -156,6 +157,7 @@ function pyStrRepr(v: string): string {
 /** Jinja truthiness: [] {} '' 0 none false → false. */
 export function truthy(v: unknown): boolean {
   if (v === null || v === undefined || v === false || v === 0 || v === '' || Number.isNaN(v)) return false;
+  if (v instanceof PyFloat) return v.valueOf() !== 0;
   if (Array.isArray(v)) return v.length > 0;
   if (isPlainObject(v)) return Object.keys(v).length > 0;
   return true;

@@ -1,6 +1,8 @@
 // YAML as Ansible reads it: PyYAML's YAML 1.1 resolver, not YAML 1.2's. Plain yes/no/on/off are
 // booleans, 0644 is octal, 1:30 is sexagesimal (90), 1_000 is 1000; a float needs a dot (1e3 is text)
-// and a dated scalar stays text (PyYAML makes a date object, which Ansible prints as that text).
+// and a dated scalar stays text (PyYAML makes a date object, which Ansible prints as that text). A
+// float stays a float when it is whole (`1.0` is a PyFloat, ../util/pyfloat.ts).
+import { float } from '../util/pyfloat.js';
 import type { ParseOptions, DocumentOptions, SchemaOptions, ScalarTag } from 'yaml';
 
 const TAG = 'tag:yaml.org,2002:';
@@ -21,7 +23,8 @@ function pyyamlTags(tags: TagList): TagList {
     if (s.tag === `${TAG}bool`) return [{ ...s, test: s.identify?.(true) ? TRUE : FALSE }];
     if (s.tag === `${TAG}int` && s.format === undefined) return [{ ...s, test: INT }];
     if (s.tag === `${TAG}float` && s.format === 'EXP') return [];
-    if (s.tag === `${TAG}float` && s.format === undefined && !s.test.test('.nan')) return [{ ...s, test: FLOAT }];
+    if (s.tag === `${TAG}float` && s.format === undefined && !s.test.test('.nan'))
+      return [{ ...s, test: FLOAT, resolve: (str: string) => float(Number(str.replace(/_/g, ''))) }];
     return [t];
   });
 }

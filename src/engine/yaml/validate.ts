@@ -2,12 +2,14 @@
 import type { ErrorObject } from 'ajv';
 import { InputError } from '../util/errors.js';
 import { validatorFor } from '../schema/validator.js';
+import { plainDeep } from '../util/pyfloat.js';
 import type { YamlPath, YamlSource } from './source.js';
 
 /** Throws an InputError naming file:line:col and what to fix; returns silently when valid. */
 export function validateAt(schema: object, value: unknown, src: YamlSource, base: YamlPath, what: string): void {
   const validate = validatorFor(schema);
-  if (validate(value)) return;
+  // A whole float (`pause: 1.0`) is a number object; the schema asks for numbers.
+  if (validate(plainDeep(value))) return;
   const err = pickError(validate.errors ?? []);
   const path = [...base, ...pointerToPath(err.instancePath)];
   if (err.keyword === 'additionalProperties') {
