@@ -88,8 +88,11 @@ export interface ConfirmContext {
   probe(through?: string): Promise<Connection>;
   /** Make `conn` the host's connection for the rest of the run (it replaces a cut one). */
   adopt(conn: Connection): Promise<void>;
-  /** Reach the host again by its usual path, retrying until `deadline` (ms since the epoch). */
-  reconnect(deadline: number): Promise<void>;
+  /**
+   * Reach the host again by its usual path (a new connection, the old one closed), retrying until
+   * `deadline` (ms since the epoch); each login given `connectTimeoutMs` when set.
+   */
+  reconnect(deadline: number, connectTimeoutMs?: number): Promise<void>;
 }
 
 export interface Confirmed {

@@ -64,12 +64,12 @@ export class Connections {
     return this.vars(host).ansible_connection === 'local' ? undefined : this.router?.routeOf(host);
   }
 
-  private connect(host: string): Promise<Connection> {
+  private connect(host: string, opts = this.opts): Promise<Connection> {
     const vars = this.vars(host);
     const route = this.routeOf(host);
     const p = (async () => {
-      if (!route) return openConnection(host, vars, this.opts);
-      const t = sshTarget(host, vars, this.opts);
+      if (!route) return openConnection(host, vars, opts);
+      const t = sshTarget(host, vars, opts);
       return route.connect(t, () => directAttempt(t));
     })();
     return p.then((c) => {
@@ -96,12 +96,16 @@ export class Connections {
     if (old && old !== conn) await old.close().catch(() => undefined);
   }
 
-  /** Reach the host again by its usual path, trying until `deadline` (ms since epoch). */
-  async reconnect(host: string, deadline: number, pauseMs = 1000): Promise<Connection> {
+  /**
+   * Reach the host again by its usual path, trying until `deadline` (ms since epoch); each login given
+   * `connectTimeoutMs` when set (a module's own connect_timeout), else the run's.
+   */
+  async reconnect(host: string, deadline: number, pauseMs = 1000, connectTimeoutMs?: number): Promise<Connection> {
     const old = await this.open.get(host)?.catch(() => undefined);
     await old?.close().catch(() => undefined);
+    const opts = connectTimeoutMs ? { ...this.opts, connectTimeoutMs } : this.opts;
     for (;;) {
-      const attempt = this.connect(host);
+      const attempt = this.connect(host, opts);
       this.open.set(host, attempt);
       try {
         return await attempt;

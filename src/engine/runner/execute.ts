@@ -665,7 +665,8 @@ async function confirmChange(
     probe: (through) =>
       conns ? conns.probe(host, through) : Promise.reject(new Error(`${host} has no route to probe`)),
     adopt: async (conn) => conns?.replace(host, conn),
-    reconnect: async (deadline) => void (await conns?.reconnect(host, deadline)),
+    reconnect: async (deadline, connectTimeoutMs) =>
+      void (await conns?.reconnect(host, deadline, undefined, connectTimeoutMs)),
   };
   const done = await confirm(ctx, outputs);
   Object.assign(result, done.result ?? {});
