@@ -37,6 +37,7 @@ import { wait_for } from './wait_for.js';
 import { script } from './script.js';
 import { cron } from './cron.js';
 import { wait_for_connection } from './wait_for_connection.js';
+import { reboot } from './reboot.js';
 import { add_host, group_by, include_vars, meta, set_stats } from './language.js';
 
 // service and package are Ansible's generic modules; on these hosts they are systemd and apt.
@@ -79,6 +80,7 @@ const builtin: Record<string, Module<any>> = {
   script,
   cron,
   wait_for_connection,
+  reboot,
   meta,
   group_by,
   add_host,
