@@ -163,6 +163,8 @@ export const ADMIN_USER = 'admin';
 /** Image cache (outside the checkout); RELAY_PLAY_LAB_CACHE overrides it. */
 export const CACHE_ROOT = process.env.RELAY_PLAY_LAB_CACHE || '/var/cache/relay-play-lab';
 export const STATE_DIR = '/run/relay-play-lab';
+/** systemd-nspawn's exit status when the container's init rebooted (systemd-nspawn@.service restarts on it). */
+const NSPAWN_REBOOTED = 133;
 
 const DEBUG = !!process.env.RELAY_PLAY_LAB_DEBUG;
 function debug(msg: string): void {
@@ -921,6 +923,8 @@ interface HostRt {
   proc?: ChildProcess;
   pid?: number;
   exited?: Promise<void>;
+  /** lab.stop is powering it off: its nspawn's exit is no reboot to follow. */
+  stopping?: boolean;
 }
 
 const liveLabs = new Set<LabImpl>();
@@ -1106,11 +1110,27 @@ class LabImpl implements Lab {
     h.proc = proc;
     h.pid = proc.pid;
     h.exited = new Promise((resolve) => {
-      proc.once('exit', () => resolve());
+      proc.once('exit', (code, signal) => {
+        debug(`${h.name}: systemd-nspawn exited (${code ?? signal})`);
+        resolve();
+        if (code === NSPAWN_REBOOTED) this.rebooted(h);
+      });
       proc.once('error', () => resolve());
     });
     this.state.machines = [...new Set([...this.state.machines, h.machine])];
     this.saveState();
+  }
+
+  /**
+   * The host rebooted itself (its init asked for it, so nspawn exited with 133): boot it again, from its
+   * own overlay, as a machine comes back up after `reboot`. Nobody waits for it; the lab only pins its
+   * host key again once it is up (unchanged: it persists in the overlay).
+   */
+  private rebooted(h: HostRt): void {
+    if (this.tornDown || h.stopping) return;
+    debug(`${h.name}: rebooted itself; booting it again`);
+    this.bootHost(h);
+    this.waitReady(h, 120_000).catch((e: Error) => debug(`${h.name}: after its reboot: ${e.message}`));
   }
 
   private running(h: HostRt): boolean {
@@ -1320,6 +1340,7 @@ class LabImpl implements Lab {
 
   async stop(host: string): Promise<void> {
     const h = this.host(host);
+    h.stopping = true;
     if (h.proc && this.running(h)) {
       debug(`${h.name}: stopping (SIGTERM → poweroff)`);
       kill(h.pid!, 'SIGTERM');
@@ -1341,6 +1362,7 @@ class LabImpl implements Lab {
   async start(host: string, timeoutMs = 120_000): Promise<void> {
     const h = this.host(host);
     if (this.running(h)) return;
+    h.stopping = false;
     this.bootHost(h);
     await this.waitReady(h, timeoutMs);
   }
