@@ -151,14 +151,11 @@ export const reboot: Module<RebootArgs, 'boot' | 'binary'> = {
     const before = boot.stdout.trim();
     const bin = binaryOf(args);
     const binary = bin.absolute ? bin.name : facts.binary.stdout.trim();
-    if (!binary) {
-      const paths = asList(args.search_paths) ?? DEFAULT_SEARCH_PATHS;
-      return {
-        changed: false,
-        steps: [],
-        failed: `Unable to find command "${bin.name}" in search paths: ${pyRepr(paths)}`,
-      };
-    }
+    // Raised in Ansible's action, not returned: its result has no `changed`.
+    if (!binary)
+      throw new Error(
+        `Unable to find command "${bin.name}" in search paths: ${pyRepr(asList(args.search_paths) ?? DEFAULT_SEARCH_PATHS)}`,
+      );
     const timeout = args.reboot_timeout ?? 600;
     const connectTimeoutMs = args.connect_timeout ? args.connect_timeout * 1000 : undefined;
     const bootCommand = args.boot_time_command || DEFAULT_BOOT_TIME_COMMAND;

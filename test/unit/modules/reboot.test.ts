@@ -121,12 +121,14 @@ describe('reboot', () => {
   });
 
   it('fails before rebooting when the command is in no search path', async () => {
-    const p = await planWith(
-      reboot,
-      { reboot_command: 'restart now', search_paths: '/opt/bin,/sbin' },
-      cannedCtx(facts(ok('abc\n'), '')),
+    await assert.rejects(
+      planWith(
+        reboot,
+        { reboot_command: 'restart now', search_paths: '/opt/bin,/sbin' },
+        cannedCtx(facts(ok('abc\n'), '')),
+      ),
+      { message: `Unable to find command "restart" in search paths: ['/opt/bin', '/sbin']` },
     );
-    assert.equal(p.failed, `Unable to find command "restart" in search paths: ['/opt/bin', '/sbin']`);
   });
 
   it('waits through refused logins and an unchanged boot id, then runs the test command until it succeeds', async () => {
