@@ -13,6 +13,7 @@ export const ALLOWED: Record<string, string> = {
   mtime: "the file's modification time on that host (written at another moment)",
   ctime: "the file's change time on that host",
   inode: 'the inode number the file got on that host',
+  version: "the inode's generation number (stat's version, from lsattr -v) the file got on that host",
   dev: "the device number of the host's filesystem",
   backup_file: 'a backup is named after the time and the process that made it',
   backup: 'a backup is named after the time and the process that made it (lineinfile)',

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { stat } from '../../../src/engine/modules/stat.js';
+import { attributesOf, mimeOf, stat } from '../../../src/engine/modules/stat.js';
 import { slurp } from '../../../src/engine/modules/slurp.js';
 import { planWith, sandbox, sandboxCtx, schemaOk, type Sandbox } from './fake-host.js';
 
@@ -100,6 +100,40 @@ describe('stat / slurp', () => {
     const l = (await planWith(stat, { path: sb.p('l') }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
     assert.equal(l.islnk, true);
     assert.equal(l.lnk_target, 'f');
+  });
+
+  it("file's and lsattr's answers read as Ansible reads them; their defaults when there is none", () => {
+    assert.deepEqual(mimeOf('/etc/x: text/plain; charset=us-ascii\n'), { mimetype: 'text/plain', charset: 'us-ascii' });
+    assert.deepEqual(mimeOf('/a:b:    inode/directory; charset=binary'), {
+      mimetype: 'inode/directory',
+      charset: 'binary',
+    });
+    assert.deepEqual(mimeOf('/x: odd'), { mimetype: 'unknown', charset: 'unknown' });
+    assert.deepEqual(mimeOf('/x: a/b; nocharset'), { mimetype: 'a/b', charset: 'unknown' });
+    assert.deepEqual(mimeOf(undefined), { mimetype: 'unknown', charset: 'unknown' });
+    assert.deepEqual(attributesOf('12          ----i---------e------- /x\n'), {
+      version: '12',
+      attr_flags: 'ie',
+      attributes: ['immutable', 'extents'],
+    });
+    assert.deepEqual(attributesOf(undefined), { version: null, attributes: [], attr_flags: '' });
+  });
+
+  it('blocks, block_size, device_type; aliases of path, checksum and get_mime', async () => {
+    const s = (
+      await planWith(
+        stat,
+        { dest: sb.p('f'), checksum: 'md5', mime: false, attr: false, get_md5: true },
+        sandboxCtx(sb),
+      )
+    ).result?.stat as Record<string, unknown>;
+    assert.equal(s.checksum, s.md5);
+    assert.equal(typeof s.blocks, 'number');
+    assert.equal(typeof s.block_size, 'number');
+    assert.equal(s.device_type, 0);
+    assert.equal(s.mimetype, undefined);
+    const dev = (await planWith(stat, { path: '/dev/null' }, sandboxCtx(sb))).result?.stat as Record<string, unknown>;
+    assert.equal(dev.device_type, 259);
   });
 
   it('stat of a missing path', async () => {
