@@ -18,9 +18,9 @@ if [ -f "$p" ] && [ ! -L "$p" ] && [ -r "$p" ]; then
 fi
 # As Ansible: `file` and `lsattr` on the path as given; a failure leaves their fields at their defaults.
 if [ "$5" = mime ] && command -v file > /dev/null; then
-  if out=$(file --mime-type --mime-encoding "$1" 2> /dev/null); then printf 'mime=%s\n' "$(printf '%s' "$out" | b64)"; fi
+  if out=$(file --mime-type --mime-encoding -- "$1" 2> /dev/null); then printf 'mime=%s\n' "$(printf '%s' "$out" | b64)"; fi
 fi
 if [ "$6" = attr ] && command -v lsattr > /dev/null; then
-  if out=$(lsattr -vd "$1" 2> /dev/null); then printf 'attr=%s\n' "$(printf '%s' "$out" | b64)"; fi
+  if out=$(lsattr -vd -- "$1" 2> /dev/null); then printf 'attr=%s\n' "$(printf '%s' "$out" | b64)"; fi
 fi
 exit 0
