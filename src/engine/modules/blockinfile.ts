@@ -2,11 +2,10 @@
 // insertafter/insertbefore. Lines outside the markers are never changed (at most the line the block is
 // appended after gains its missing newline).
 import type { Module, Plan } from './types.js';
-import { type Attrs } from './lib/files.js';
 import { pyRegex, searchLine } from '../util/pyre.js';
-import { modeString, onePathAlias, textEditProps, type BoolArg } from './lib/schema.js';
+import { onePathAlias, textEditProps, type BoolArg } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
-import { editedPath, planText, textEditReads, textFileOf, splitLines } from './lib/text-file.js';
+import { editAttrs, editedPath, planText, textEditReads, textFileOf, splitLines } from './lib/text-file.js';
 
 interface BlockArgs {
   path?: string;
@@ -117,10 +116,9 @@ export const blockinfile: Module<BlockArgs, 'file'> = {
 
   reads: textEditReads,
 
-  plan(args, _ctx, read): Plan {
+  plan(args, ctx, read): Plan {
     const path = editedPath(args);
     const present = (args.state ?? 'present') === 'present';
-    const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
     const marker = args.marker ?? '# {mark} ANSIBLE MANAGED BLOCK';
     const begin = marker.split('{mark}').join(args.marker_begin ?? 'BEGIN');
     const end = marker.split('{mark}').join(args.marker_end ?? 'END');
@@ -134,12 +132,16 @@ export const blockinfile: Module<BlockArgs, 'file'> = {
 
     const file = textFileOf(read.file, path);
     const { facts } = file;
+    // Ansible's checks, in its order (a missing file without create fails, whatever the state), with its rc.
+    if (facts.type === 'directory')
+      return { changed: false, steps: [], failed: `Path ${path} is a directory !`, result: { rc: 256 } };
     if (facts.exists && facts.type !== 'file')
       return { changed: false, steps: [], failed: `${path} is a ${facts.type}, not a regular file` };
     if (!facts.exists) {
-      if (!present) return { changed: false, steps: [], msg: `File ${path} not present`, result: { path } };
       if (!toBool(args.create, false))
-        return { changed: false, steps: [], failed: `Path ${path} does not exist !`, result: { path } };
+        return { changed: false, steps: [], failed: `Path ${path} does not exist !`, result: { rc: 257 } };
+      const msg = `File ${path} not present`;
+      if (!present) return { changed: false, steps: [], msg, result: { msg } };
     }
 
     const edit = editBlock(facts.exists ? (facts.content ?? '') : undefined, {
@@ -155,11 +157,11 @@ export const blockinfile: Module<BlockArgs, 'file'> = {
       path,
       file,
       after: unchanged ? undefined : edit.text,
-      want,
+      want: editAttrs(args, file),
       validate: args.validate,
       backup: toBool(args.backup, false) ? 'backup_file' : undefined,
-      msg: edit.msg || undefined,
-      result: { path },
+      msg: edit.msg,
+      edit: { diffMode: Boolean(ctx.diff), check: ctx.check },
     });
   },
 };

@@ -2,11 +2,10 @@
 // like Ansible's module (regexp replaces the last match; else insertafter/insertbefore; else EOF),
 // written atomically only when the content differs.
 import type { Module, Plan } from './types.js';
-import { type Attrs } from './lib/files.js';
 import { pyExpand, pyRegex, searchLine } from '../util/pyre.js';
-import { boolArg, modeString, onePathAlias, textEditProps, type BoolArg } from './lib/schema.js';
+import { boolArg, onePathAlias, textEditProps, type BoolArg } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
-import { editedPath, planText, textEditReads, textFileOf, splitLines } from './lib/text-file.js';
+import { editAttrs, editedPath, planText, textEditReads, textFileOf, splitLines } from './lib/text-file.js';
 
 interface LineArgs {
   path?: string;
@@ -180,24 +179,24 @@ export const lineinfile: Module<LineArgs, 'file'> = {
 
   reads: textEditReads,
 
-  plan(args, _ctx, read): Plan {
+  plan(args, ctx, read): Plan {
     const path = editedPath(args);
     const present = (args.state ?? 'present') === 'present';
-    const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
     const regexp = args.regexp !== undefined ? pyRegex(args.regexp) : undefined;
     const backrefs = toBool(args.backrefs, false);
-    if (backrefs && !regexp) return { changed: false, steps: [], failed: 'backrefs needs regexp' };
-
     const file = textFileOf(read.file, path);
     const { facts } = file;
+    // Ansible's checks, in its order, with its rc and msg.
+    if (facts.type === 'directory')
+      return { changed: false, steps: [], failed: `Path ${path} is a directory !`, result: { rc: 256 } };
+    if (present && backrefs && !regexp)
+      return { changed: false, steps: [], failed: 'regexp is required with backrefs=true' };
     if (facts.exists && facts.type !== 'file')
       return { changed: false, steps: [], failed: `${path} is a ${facts.type}, not a regular file` };
-
     if (!facts.exists) {
-      if (!present) return { changed: false, steps: [], msg: 'file not present', result: { path } };
+      if (!present) return { changed: false, steps: [], msg: 'file not present', result: { msg: 'file not present' } };
       if (!toBool(args.create, false))
-        return { changed: false, steps: [], failed: `Destination ${path} does not exist !`, result: { path } };
-      if (backrefs) return { changed: false, steps: [], msg: '', result: { path } }; // no line can match an absent file
+        return { changed: false, steps: [], failed: `Destination ${path} does not exist !`, result: { rc: 257 } };
     }
 
     const before = facts.content ?? '';
@@ -214,17 +213,19 @@ export const lineinfile: Module<LineArgs, 'file'> = {
         })
       : lineAbsent(lines, { line: args.line, regexp, search: args.search_string });
     const after = edit.lines.join('');
-    const result: Record<string, unknown> = { path };
+    // Ansible's lineinfile says `backup` ("" when none was made), and `found` when removing.
+    const result: Record<string, unknown> = { backup: '' };
     if (edit.found !== undefined) result.found = edit.found;
     return planText({
       path,
       file,
-      after: facts.exists && after === before ? undefined : after,
-      want,
+      after: edit.changed ? after : undefined,
+      want: editAttrs(args, file),
       validate: args.validate,
       backup: toBool(args.backup, false) ? 'backup' : undefined,
-      msg: edit.msg || undefined,
+      msg: edit.msg,
       result,
+      edit: { diffMode: Boolean(ctx.diff), check: ctx.check },
     });
   },
 };

@@ -21,6 +21,8 @@ export type Facts<K extends string = string> = Readonly<Record<K, RunResult>>;
 export interface PlanContext {
   host: string;
   check: boolean;
+  /** Diff mode (--diff, or the task's `diff:`): some results carry the contents then, as Ansible's. */
+  diff?: boolean;
   /** The task's become setting; reads of root-only files need it. */
   become: boolean;
   /** How the host is connected now (`direct`, `local`, or an application's route name), once known. */

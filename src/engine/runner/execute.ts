@@ -253,6 +253,7 @@ function planContext(env: ExecEnv, host: string, task: TaskDef, vars: Vars): Pla
   return {
     host,
     check: env.check,
+    diff: task.diff ?? env.diff,
     become: becomeOf(env, task, vars).become,
     via: env.connections?.via(host),
     resolveLocal: (path, kind) => resolveLocal(env, task, path, kind),

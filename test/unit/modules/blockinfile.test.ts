@@ -137,7 +137,7 @@ describe('blockinfile', () => {
     const fail = await planWith(blockinfile, { path, block: 'x' }, sandboxCtx(sb));
     assert.equal(fail.failed, `Path ${path} does not exist !`);
     const { first, second } = await converge(blockinfile, { path, block: 'x', create: true, mode: '0600' }, sb);
-    assert.equal(first.msg, 'File created');
+    assert.equal(first.msg, 'File created and ownership, perms or SE linux context changed'); // Ansible: made 0644, then chmod
     assert.equal(readFileSync(path, 'utf8'), `${B}\nx\n${E}\n`);
     assert.equal(modeOf(path), '0600');
     assert.equal(second.changed, false);

@@ -70,12 +70,13 @@ export interface FakeCtx extends PlanContext {
 
 export function sandboxCtx(
   sb: Sandbox,
-  opts: { check?: boolean; host?: string; vars?: Record<string, unknown> } = {},
+  opts: { check?: boolean; diff?: boolean; host?: string; vars?: Record<string, unknown> } = {},
 ): FakeCtx {
   const reads: string[] = [];
   return {
     host: opts.host ?? 'h1',
     check: opts.check ?? false,
+    diff: opts.diff ?? false,
     become: false,
     reads,
     read(command) {

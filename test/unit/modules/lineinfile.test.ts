@@ -173,6 +173,53 @@ describe('lineinfile', () => {
     assert.equal(absent.changed, false);
   });
 
+  it("results as Ansible's: msg always, backup, its two-part diff (contents in diff mode only), rc", async () => {
+    const path = sb.p('f');
+    writeFileSync(path, 'a=1\n', { mode: 0o644 });
+    const header = (kind: string) => ({ before_header: `${path} (${kind})`, after_header: `${path} (${kind})` });
+    const changed = await planWith(lineinfile, { path, line: 'b=2', mode: '0600' }, sandboxCtx(sb));
+    assert.deepEqual(changed.result, {
+      backup: '',
+      msg: 'line added and ownership, perms or SE linux context changed',
+      diff: [
+        { before: '', after: '', ...header('content') },
+        { before: { mode: '0644' }, after: { mode: '0600' }, ...header('file attributes') },
+      ],
+    });
+    const shown = await planWith(lineinfile, { path, line: 'b=2' }, sandboxCtx(sb, { diff: true }));
+    assert.deepEqual((shown.result!.diff as unknown[])[0], {
+      before: 'a=1\n',
+      after: 'a=1\nb=2\n',
+      ...header('content'),
+    });
+    const same = await planWith(lineinfile, { path, line: 'a=1' }, sandboxCtx(sb));
+    assert.equal(same.result!.msg, '');
+    const gone = await planWith(lineinfile, { path, line: 'a=1', state: 'absent' }, sandboxCtx(sb));
+    assert.equal(gone.result!.found, 1);
+    assert.equal(gone.result!.msg, '1 line(s) removed');
+    // In check mode a file not there yet: only the content part, as Ansible stops before its attributes.
+    const newPath = sb.p('n');
+    const p = await planWith(lineinfile, { path: newPath, line: 'x', create: true }, sandboxCtx(sb, { check: true }));
+    assert.deepEqual(p.result!.diff, {
+      before: '',
+      after: '',
+      before_header: `${newPath} (content)`,
+      after_header: `${newPath} (content)`,
+    });
+    const missing = await planWith(lineinfile, { path: newPath, line: 'x' }, sandboxCtx(sb));
+    assert.deepEqual(missing.result, { rc: 257 });
+    const dir = await planWith(lineinfile, { path: sb.dir, line: 'x' }, sandboxCtx(sb));
+    assert.deepEqual([dir.failed, dir.result], [`Path ${sb.dir} is a directory !`, { rc: 256 }]);
+  });
+
+  it('a symbolic mode, as the file module takes it', async () => {
+    const path = sb.p('f');
+    writeFileSync(path, 'x\n', { mode: 0o600 });
+    const { second } = await converge(lineinfile, { path, line: 'x', mode: 'g+r,o+r' }, sb);
+    assert.equal(modeOf(path), '0644');
+    assert.equal(second.changed, false);
+  });
+
   it('only attributes differ: chmod in place, no rewrite', async () => {
     const path = sb.p('f');
     writeFileSync(path, 'x\n', { mode: 0o644 });
