@@ -8,7 +8,7 @@ import { basename, join, posix } from 'node:path';
 import { shFile } from '../util/sh-file.js';
 import { shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
-import type { FileDiff, Module, Plan, Reads, Step } from './types.js';
+import type { Facts, FileDiff, Module, Plan, Reads, Step } from './types.js';
 import { boolArg, modeString, type BoolArg } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
 import {
@@ -24,6 +24,9 @@ import {
 import {
   managedFileProps,
   planFileContent,
+  umaskOf,
+  umaskRead,
+  wantedMode,
   sha1,
   textOrBytes,
   type ManagedFileArgs,
@@ -43,7 +46,7 @@ interface CopyArgs extends ManagedFileArgs {
   unsafe_writes?: BoolArg;
 }
 
-type Names = 'dest' | 'inside' | 'tree' | 'src' | 'rdir';
+type Names = 'dest' | 'inside' | 'tree' | 'src' | 'rdir' | 'umask';
 
 const TREE_SCRIPT = () => shFile('engine/modules/copy/tree.sh');
 const srcIsDir = (r: RunResult | undefined) => r?.code === 0 && parseFileFacts(r.stdout).type === 'directory';
@@ -109,13 +112,18 @@ function parseTree(stdout: string): { own: ReturnType<typeof parseFileFacts>; en
 }
 
 /** A local directory copied to `base` on the host: the directories and files that differ, nothing else. */
-function planTree(args: CopyArgs, localDir: string, base: string, r: RunResult): Plan {
+function planTree(args: CopyArgs, localDir: string, base: string, r: RunResult, umask: number): Plan {
   if (r.code !== 0) throw new Error(`cannot read ${base}: ${r.stderr.trim() || `exit ${r.code}`}`);
   const { own, entries } = parseTree(r.stdout);
   const result = { dest: args.dest.endsWith('/') ? args.dest : `${args.dest}/`, src: localDir };
   if (own.exists && own.type !== 'directory')
     return { changed: false, steps: [], failed: `${base} exists and is not a directory`, result };
-  const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
+  // A file's wanted attributes: a symbolic mode is worked out from its mode now (a new file's: none).
+  const want = (prev?: string): Attrs => ({
+    owner: args.owner,
+    group: args.group,
+    mode: wantedMode(args.mode, prev, umask),
+  });
   const dirWant: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.directory_mode) };
   const force = toBool(args.force, true);
   const steps: Step[] = [];
@@ -141,10 +149,12 @@ function planTree(args: CopyArgs, localDir: string, base: string, r: RunResult):
       return { changed: false, steps: [], failed: `${path} exists and is not a regular file`, result };
     const content = textOrBytes(readFileSync(join(localDir, f)));
     if (!e || (e.sha1 !== sha1(content) && force)) {
-      steps.push(writeFileStep(path, content, want));
+      steps.push(writeFileStep(path, content, want(e?.mode)));
       diff.push(contentDiff(path, e ? '(changed)\n' : '', typeof content === 'string' ? content : '(binary)\n'));
     } else
-      steps.push(...attrSteps(path, attrChanges({ exists: true, mode: e.mode, owner: e.owner, group: e.group }, want)));
+      steps.push(
+        ...attrSteps(path, attrChanges({ exists: true, mode: e.mode, owner: e.owner, group: e.group }, want(e.mode))),
+      );
   }
   // local_follow: false — a link stays a link (Ansible's file module, state=link, force=true).
   for (const [l, text] of links) {
@@ -171,15 +181,15 @@ function planTree(args: CopyArgs, localDir: string, base: string, r: RunResult):
 }
 
 /** remote_src: the host's file `src`, compared as read, written by write-file.sh from the file itself on the host. */
-function planRemote(args: CopyArgs, target: Target, srcRead: RunResult, destRead: RunResult): Plan {
+function planRemote(
+  args: CopyArgs,
+  target: Target,
+  srcRead: RunResult,
+  read: Facts<'dest'> & { umask?: RunResult },
+): Plan {
   const src = fileFactsOf(srcRead, args.src!);
   if (!src.exists) return { changed: false, steps: [], failed: `Source ${args.src} not found` };
-  return planFileContent(
-    args,
-    textOrBytes(src.bytes ?? Buffer.alloc(0)),
-    { dest: destRead },
-    { ...target, fromFile: args.src },
-  );
+  return planFileContent(args, textOrBytes(src.bytes ?? Buffer.alloc(0)), read, { ...target, fromFile: args.src });
 }
 
 export const copy: Module<CopyArgs, Names> = {
@@ -206,9 +216,9 @@ export const copy: Module<CopyArgs, Names> = {
     const remote = toBool(args.remote_src, false);
     if (args.src !== undefined && !remote && isLocalDir(ctx.resolveLocal(args.src, 'files'))) {
       const base = args.src.endsWith('/') ? args.dest : inside(args.dest, args.src);
-      return { tree: { command: shScript(TREE_SCRIPT(), [base]) } };
+      return { tree: { command: shScript(TREE_SCRIPT(), [base]) }, ...umaskRead(args.mode) };
     }
-    const reads: Reads<Names> = { dest: fileFactsRead(args.dest, { content: true }) };
+    const reads: Reads<Names> = { dest: fileFactsRead(args.dest, { content: true }), ...umaskRead(args.mode) };
     if (remote) reads.src = fileFactsRead(args.src!, { content: true });
     // A directory on the host: its tree and where it goes, read once the first read says it is one.
     if (remote && srcIsDir(got.src)) reads.rdir = remoteDirRead(args.src!, args.dest, args.owner, args.group);
@@ -225,22 +235,29 @@ export const copy: Module<CopyArgs, Names> = {
     if (args.content !== undefined) {
       if (args.dest.endsWith('/') || dest.type === 'directory')
         return { changed: false, steps: [], failed: 'can not use content with a dir as dest', result: { diff: [] } };
-      return planFileContent(args, args.content, { dest: facts.dest });
+      return planFileContent(
+        args,
+        args.content,
+        { dest: facts.dest, umask: facts.umask },
+        { path: args.dest, check: ctx.check },
+      );
     }
     const srcPath = remote ? args.src! : ctx.resolveLocal(args.src!, 'files');
     if (facts.tree) {
       const base = args.src!.endsWith('/') ? args.dest : inside(args.dest, args.src!);
-      return planTree(args, srcPath, base, facts.tree);
+      return planTree(args, srcPath, base, facts.tree, umaskOf(facts.umask));
     }
-    let target: Target = { path: args.dest };
+    let target: Target = { path: args.dest, check: ctx.check };
     let read = facts.dest;
     if (args.dest.endsWith('/') || dest.type === 'directory') {
       const path = inside(args.dest, args.src!);
       read = facts.inside;
-      target = dest.exists ? { path } : { path, mkdir: { path: args.dest, mode: modeString(args.directory_mode) } };
+      target = dest.exists
+        ? { path, check: ctx.check }
+        : { path, check: ctx.check, mkdir: { path: args.dest, mode: modeString(args.directory_mode) } };
     }
     if (remote && srcIsDir(facts.src)) return planRemoteDir(args, facts.rdir, ctx.check);
-    if (remote) return planRemote(args, target, facts.src, read);
-    return planFileContent(args, textOrBytes(readFileSync(srcPath)), { dest: read }, target);
+    if (remote) return planRemote(args, target, facts.src, { dest: read, umask: facts.umask });
+    return planFileContent(args, textOrBytes(readFileSync(srcPath)), { dest: read, umask: facts.umask }, target);
   },
 };

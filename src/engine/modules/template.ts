@@ -8,7 +8,7 @@ interface TemplateArgs extends ManagedFileArgs {
   src: string;
 }
 
-export const template: Module<TemplateArgs, 'dest'> = {
+export const template: Module<TemplateArgs, 'dest' | 'umask'> = {
   schema: {
     type: 'object',
     properties: {
@@ -21,6 +21,6 @@ export const template: Module<TemplateArgs, 'dest'> = {
   // The read names only dest: it is known before the variables the text needs (see managedFileReads).
   reads: managedFileReads,
   plan(args, ctx, facts) {
-    return planFileContent(args, renderTemplateFile(ctx, args.src), facts);
+    return planFileContent(args, renderTemplateFile(ctx, args.src), facts, { path: args.dest, check: ctx.check });
   },
 };

@@ -3,6 +3,7 @@ import { shFile } from '../../util/sh-file.js';
 import { shq, shScript } from '../../util/quote.js';
 import type { RunResult } from '../../connection/types.js';
 import { readOutput, type FileDiff, type Read, type Step } from '../types.js';
+import { modeText } from './modes.js';
 
 export interface FileFacts {
   exists: boolean;
@@ -121,13 +122,13 @@ export function writeFileStep(
   return { describe: step.describe, command: `${step.command} < ${shq(opts.fromFile)}` };
 }
 
-/** The numeric and named owner and group, and the mode, a write step printed for the file it wrote. */
+/** The numeric and named owner and group, and the mode (as Ansible shows it), a write step printed for the file it wrote. */
 export function writtenOf(
   stdout: string,
 ): { uid: number; gid: number; owner: string; group: string; mode: string } | undefined {
   const m = /^written=(\d+)\|(\d+)\|([^|]*)\|([^|]*)\|([0-7]+)$/m.exec(stdout);
   return m
-    ? { uid: Number(m[1]), gid: Number(m[2]), owner: m[3], group: m[4], mode: m[5].padStart(4, '0') }
+    ? { uid: Number(m[1]), gid: Number(m[2]), owner: m[3], group: m[4], mode: modeText(parseInt(m[5], 8)) }
     : undefined;
 }
 

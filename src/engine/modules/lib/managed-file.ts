@@ -3,7 +3,8 @@
 // backup_file).
 import { createHash } from 'node:crypto';
 import type { RunResult } from '../../connection/types.js';
-import { boolArg, modeString, type BoolArg } from './schema.js';
+import { boolArg, type BoolArg } from './schema.js';
+import { modeFor, modeText, parseModeArg } from './modes.js';
 import { toBool } from '../../util/bool.js';
 import type { Facts, FileDiff, Plan, Reads } from '../types.js';
 import { shScript } from '../../util/quote.js';
@@ -49,12 +50,39 @@ export function textOrBytes(bytes: Buffer): string | Buffer {
   return Buffer.from(text, 'utf8').equals(bytes) ? text : bytes;
 }
 
+/** The host's umask, read beside a file when a symbolic mode may need it (umaskOf). */
+export const umaskRead = (mode: unknown): Reads<'umask'> => {
+  const arg = parseModeArg(mode);
+  return arg && 'symbolic' in arg ? { umask: { command: 'umask' } } : {};
+};
+
+/** umaskRead's answer (Debian's 022 when there was none). */
+export const umaskOf = (r: RunResult | undefined): number =>
+  r?.code === 0 && /^[0-7]+$/.test(r.stdout.trim()) ? parseInt(r.stdout.trim(), 8) : 0o022;
+
 /**
- * What copy and template read: `dest`, with its content. A template's read needs none of the variables
- * its text does, so a run can fetch it before they are known (src/engine/runner/early-reads.ts).
+ * The mode (4 octal digits) a file gets from a mode argument, octal or symbolic: a symbolic mode is
+ * worked out from the file's mode `prev` ("0644"), or for a new file from the 0666 less the umask that
+ * Ansible's atomic_move gives it first.
  */
-export const managedFileReads = (args: ManagedFileArgs): Reads<'dest'> => ({
+export function wantedMode(mode: unknown, prev: string | undefined, umask: number): string | undefined {
+  const arg = parseModeArg(mode);
+  if (!arg) return undefined;
+  const before = prev === undefined ? 0o666 & ~umask : parseInt(prev, 8);
+  return modeFor(arg, before, false, umask).toString(8).padStart(4, '0');
+}
+
+/** A mode as Ansible's results show a file's ("0%03o": 0644, 01777). */
+export const shownMode = (mode: string): string => modeText(parseInt(mode, 8));
+
+/**
+ * What copy and template read: `dest`, with its content (and the umask for a symbolic mode). A
+ * template's read needs none of the variables its text does, so a run can fetch it before they are
+ * known (src/engine/runner/early-reads.ts).
+ */
+export const managedFileReads = (args: ManagedFileArgs): Reads<'dest' | 'umask'> => ({
   dest: fileFactsRead(args.dest, { content: true }),
+  ...umaskRead(args.mode),
 });
 
 export const md5 = (data: string | Buffer) => createHash('md5').update(data).digest('hex');
@@ -66,6 +94,8 @@ export interface Target {
   mkdir?: { path: string; mode?: string };
   /** The content is this file on the host (remote_src): the write reads it there. */
   fromFile?: string;
+  /** Check mode: a content sent from here that would change says only that (as Ansible's copy action). */
+  check?: boolean;
 }
 
 /**
@@ -77,12 +107,13 @@ export interface Target {
 export function planFileContent(
   args: ManagedFileArgs,
   content: string | Buffer,
-  read: Facts<'dest'>,
+  read: Facts<'dest'> & { umask?: RunResult },
   target: Target = { path: args.dest },
 ): Plan {
   const dest = target.path;
-  const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) };
   const facts = fileFactsOf(read.dest, dest, { content: true });
+  const mode = wantedMode(args.mode, facts.exists ? facts.mode : undefined, umaskOf(read.umask));
+  const want: Attrs = { owner: args.owner, group: args.group, mode };
   if (facts.exists && facts.type !== 'file')
     return { changed: false, steps: [], failed: `${dest} exists and is not a regular file (${facts.type})` };
   const binary = typeof content !== 'string';
@@ -115,6 +146,9 @@ export function planFileContent(
         ...(target.mkdir.mode ? attrSteps(target.mkdir.path, { mode: target.mkdir.mode }) : []),
       ]
     : [];
+  // Ansible's copy action (template's too) stops there, before sending the content.
+  if (contentChanged && target.check && target.fromFile === undefined)
+    return { changed: true, steps: [], diff, result: { diff: [] } };
   if (contentChanged) {
     const backup = toBool(args.backup, false) && facts.exists;
     const size = binary ? content.length : Buffer.byteLength(content);
@@ -124,7 +158,7 @@ export function planFileContent(
       md5sum: md5(content),
       size,
       state: 'file',
-      mode: want.mode ?? facts.mode ?? '0644',
+      mode: shownMode(want.mode ?? facts.mode ?? (0o666 & ~umaskOf(read.umask)).toString(8)),
       owner: want.owner ?? facts.owner,
       group: want.group ?? facts.group,
       ...(facts.uid !== undefined && !want.owner ? { uid: facts.uid } : {}),
@@ -155,20 +189,23 @@ export function planFileContent(
   // As Ansible's file module (which copy hands an unchanged file to): the attributes it changed, before and after.
   const changedKeys = Object.keys(attrs) as (keyof Attrs)[];
   const fileDiff = {
-    before: { path: dest, ...(attrs.mode ? { mode: facts.mode } : {}) },
-    after: { path: dest, ...(attrs.mode ? { mode: attrs.mode } : {}) },
+    before: { path: dest, ...(attrs.mode ? { mode: shownMode(facts.mode!) } : {}) },
+    after: { path: dest, ...(attrs.mode ? { mode: shownMode(attrs.mode) } : {}) },
   };
+  // The file as it is then: in check mode, as it is now.
+  const now: Attrs = target.check ? {} : want;
+  const changing = target.check ? [] : changedKeys;
   const result: Record<string, unknown> = {
     dest,
     path: dest,
     checksum: sha1(facts.bytes ?? facts.content ?? ''),
     size: facts.size,
     state: 'file',
-    mode: want.mode ?? facts.mode,
-    owner: want.owner ?? facts.owner,
-    group: want.group ?? facts.group,
-    ...(facts.uid !== undefined && !changedKeys.includes('owner') ? { uid: facts.uid } : {}),
-    ...(facts.gid !== undefined && !changedKeys.includes('group') ? { gid: facts.gid } : {}),
+    mode: shownMode(now.mode ?? facts.mode!),
+    owner: now.owner ?? facts.owner,
+    group: now.group ?? facts.group,
+    ...(facts.uid !== undefined && !changing.includes('owner') ? { uid: facts.uid } : {}),
+    ...(facts.gid !== undefined && !changing.includes('group') ? { gid: facts.gid } : {}),
     diff: fileDiff,
   };
   return { changed: steps.length > 0, steps, diff, result };

@@ -121,7 +121,11 @@ export function editAttrs(args: { owner?: string; group?: string; mode?: string 
   const arg = parseModeArg(args.mode);
   const had = file.facts.exists ? file.facts : file.created;
   const prev = parseInt(had?.mode ?? '0', 8);
-  const mode = arg && modeFor(arg, prev, false, file.umask ?? 0o022).toString(8).padStart(4, '0');
+  const mode =
+    arg &&
+    modeFor(arg, prev, false, file.umask ?? 0o022)
+      .toString(8)
+      .padStart(4, '0');
   return { owner: args.owner, group: args.group, mode };
 }
 
