@@ -88,6 +88,7 @@ export async function executeTask(
     let changed = false;
     let failed = false;
     const items = loopItems(task, vars, env.playbookDir);
+    if (!items.length) return noItems();
     for (const [i, item] of items.entries()) {
       const v = itemVars(task, vars, item, i, items);
       const cond = falseCondition(task, v);
@@ -112,7 +113,7 @@ export async function executeTask(
       if (task.loopControl.pause && i < items.length - 1)
         await new Promise((res) => setTimeout(res, task.loopControl.pause! * 1000));
     }
-    const all = results.length > 0 && results.every((r) => r.skipped);
+    const all = results.every((r) => r.skipped);
     const result: Record<string, unknown> = {
       results,
       changed,
@@ -188,6 +189,15 @@ export function renderArgs(args: unknown, vars: Vars): Record<string, unknown> {
       );
     throw e;
   }
+}
+
+/** A loop over no items, as Ansible's task executor reports it: skipped, the condition never asked. */
+export function noItems(): TaskResult {
+  return {
+    status: 'skipped',
+    result: { changed: false, skipped: true, skipped_reason: 'No items in the list', results: [] },
+    diff: [],
+  };
 }
 
 /** A loop's items: `loop` as rendered, or the `with_*` lookup's items (./loops.ts). */

@@ -6,7 +6,7 @@
 // the same, and run after it in the host's own list of tasks (./play.ts).
 import { IncludeNotFound, type TaskDef } from '../playbook/types.js';
 import { InputError, formatPos } from '../util/errors.js';
-import { failure, falseCondition, itemVars, loopInfo, loopItems, renderArgs, type ExecEnv } from './execute.js';
+import { failure, falseCondition, itemVars, loopInfo, loopItems, noItems, renderArgs, type ExecEnv } from './execute.js';
 import type { TaskResult } from './result.js';
 import { taskVars } from './vars.js';
 
@@ -44,16 +44,7 @@ export function runInclude(env: ExecEnv, host: string, task: TaskDef): IncludeRu
       return { result: { status: 'ok', result: { changed: false, ...result }, diff: [] }, tasks, files: 1 };
     }
     const items = loopItems(task, vars, env.playbookDir);
-    if (!items.length)
-      return {
-        result: {
-          status: 'skipped',
-          result: { changed: false, skipped: true, skipped_reason: 'No items in the list', results: [] },
-          diff: [],
-        },
-        tasks: [],
-        files: 0,
-      };
+    if (!items.length) return { result: noItems(), tasks: [], files: 0 };
     const lc = task.loopControl;
     const results: Vars[] = [];
     const tasks: TaskDef[] = [];
