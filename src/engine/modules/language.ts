@@ -100,7 +100,7 @@ function readVars(file: string): Record<string, unknown> {
   return data as Record<string, unknown>;
 }
 
-/** `include_vars: FILE` (or `file:`, or `dir:`): a YAML or JSON file of this machine's, as the host's facts. */
+/** `include_vars: FILE` (or `file:`, or `dir:`): a YAML or JSON file of this machine's, as the host's variables. */
 export const include_vars: Module<IncludeVarsArgs> = {
   schema: {
     type: 'object',
@@ -166,7 +166,7 @@ export const include_vars: Module<IncludeVarsArgs> = {
     return {
       changed: false,
       steps: [],
-      facts: { [ctx.host]: facts },
+      includedVars: facts,
       result: { ansible_facts: facts, ansible_included_var_files: files },
     };
   },

@@ -56,6 +56,8 @@ export interface Plan {
   finish?: (outputs: RunResult[]) => Record<string, unknown>;
   /** Set host facts (like Ansible's ansible_facts / delegate_facts). Keyed by host name. */
   facts?: Record<string, Record<string, unknown>>;
+  /** Variables include_vars gives the task's host: under set_fact and registered results, as Ansible's. */
+  includedVars?: Record<string, unknown>;
   /** Plan-time failure: report it, apply nothing. */
   failed?: string;
   msg?: string;

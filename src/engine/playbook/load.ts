@@ -112,7 +112,10 @@ interface Inherit {
   role?: RoleDef;
   when: string[];
   tags: string[];
+  /** Block, task and import vars. */
   vars: Record<string, unknown>;
+  /** Role params and include params (an include's vars and loop variables): above facts, as in Ansible. */
+  params: Record<string, unknown>;
   become?: boolean;
   becomeUser?: string;
   ignoreErrors?: boolean;
@@ -193,6 +196,7 @@ const top = (role?: RoleDef, tags: string[] = [], when: string[] = []): Inherit 
   when,
   tags,
   vars: {},
+  params: {},
   blocks: [],
 });
 
@@ -257,7 +261,10 @@ function loadPlay(
         become: flag(become),
         becomeUser: becomeUser as string | undefined,
       },
-      { ...rest, ...varsOf(vars) },
+      rest,
+      true,
+      false,
+      varsOf(vars),
     );
     roles.push(...role.deps, role);
     roleTasks.push(...role.tasks);
@@ -342,7 +349,8 @@ interface RoleFrom {
 /**
  * A role: its defaults, vars, tasks (from `tasksFrom`) and handlers, and before it the roles its
  * `meta/main.yml` lists under `dependencies` (each with the keywords and parameters written there, and
- * what the role inherits). `params` (an entry's `vars:` and other keys) are its tasks' variables. Within
+ * what the role inherits). `params` (an entry's keys but `vars:`) are its tasks' role params; the entry's
+ * `vars:` (`entryVars`) come before the role's own vars/main, as Ansible layers them. Within
  * a play, a role listed (or depended on) twice with the same parameters runs once, as in Ansible, unless
  * its meta says `allow_duplicates: true`.
  */
@@ -356,6 +364,7 @@ function loadRole(
   params: Record<string, unknown> = {},
   dedupe = true,
   included = false,
+  entryVars: Record<string, unknown> = {},
 ): LoadedRole {
   const { rolesPath } = loader;
   const dir = [...(inherit.role ? [join(inherit.role.dir, '..')] : []), ...rolesPath]
@@ -393,14 +402,15 @@ function loadRole(
     validateAt(varsFileSchema, v, vs, [], `role ${name} ${sub}`);
     role[sub] = (v as Record<string, unknown>) ?? {};
   }
+  role.vars = { ...entryVars, ...role.vars };
   const metaFile = file('meta');
   const meta = metaFile ? loadYamlFile(metaFile) : undefined;
   const metaData = (meta?.toJS() ?? {}) as { dependencies?: unknown[]; allow_duplicates?: unknown };
   if (meta) validateAt(roleMetaSchema, metaData, meta, [], `role ${name} meta`);
-  const key = `${dir}\0${JSON.stringify(from)}\0${JSON.stringify(params)}`;
+  const key = `${dir}\0${JSON.stringify(from)}\0${JSON.stringify([params, entryVars])}`;
   const duplicate = dedupe && flag(metaData.allow_duplicates) !== true && loader.rolesRun.has(key);
   loader.rolesRun.add(key);
-  const mine: Inherit = { ...inherit, role, vars: { ...inherit.vars, ...params } };
+  const mine: Inherit = { ...inherit, role, params: { ...inherit.params, ...params } };
   if (meta && !duplicate)
     (metaData.dependencies ?? []).forEach((d, i) => {
       const entry = roleEntry(d);
@@ -419,9 +429,10 @@ function loadRole(
           become: flag(become) ?? inherit.become,
           becomeUser: (becomeUser as string | undefined) ?? inherit.becomeUser,
         },
-        { ...rest, ...varsOf(vars) },
+        rest,
         dedupe,
         included,
+        varsOf(vars),
       );
       role.deps.push(...dep.deps, dep);
       role.tasks.push(...dep.tasks);
@@ -628,7 +639,7 @@ function loadDynamicInclude(
   const child: Inherit = {
     ...inherit,
     tags: [...inherit.tags, ...asList(applied.tags)],
-    vars: { ...inherit.vars, ...((t.vars as Record<string, unknown>) ?? {}) },
+    params: { ...inherit.params, ...((t.vars as Record<string, unknown>) ?? {}) },
     become: flag(applied.become) ?? inherit.become,
     becomeUser: applied.become_user ?? inherit.becomeUser,
     noLog: flag(t.no_log) ?? inherit.noLog,
@@ -643,7 +654,7 @@ function loadDynamicInclude(
     const names = Object.keys(vars);
     const base: Inherit = {
       ...child,
-      vars: { ...child.vars, ...vars },
+      params: { ...child.params, ...vars },
       data: [...(child.data ?? []).filter((n) => !names.includes(n)), ...names],
     };
     let out: Included;
@@ -907,6 +918,7 @@ function loadTask(
     noLog: flag(t.no_log) ?? Boolean(inherit.noLog),
     ignoreErrors: flag(t.ignore_errors) ?? Boolean(inherit.ignoreErrors),
     vars: { ...inherit.vars, ...((t.vars as Record<string, unknown>) ?? {}) },
+    ...(Object.keys(inherit.params).length ? { params: inherit.params } : {}),
     role,
     tags: [...new Set([...inherit.tags, ...asList(t.tags)])],
     blocks: inherit.blocks,

@@ -108,6 +108,8 @@ export interface TaskDef {
   include?: IncludeDef;
   /** Variables holding data (loop variables of an include), never rendered again. */
   dataVars?: string[];
+  /** Role params and include params: above set_fact and registered results, as in Ansible. */
+  params?: Record<string, unknown>;
   /** Where the task is written, and the YAML path of its args (for error positions). */
   pos: SourcePos;
   src: YamlSource;

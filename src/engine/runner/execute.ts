@@ -620,6 +620,8 @@ async function runOnce(
       task.delegateFacts && delegation.to && plan.facts[host] ? { [delegation.to]: plan.facts[host] } : plan.facts,
     );
 
+  if (plan.includedVars) Object.assign(env.state.host(host).includedVars, plan.includedVars);
+
   // changed_when / failed_when see the result under its register name and as `result`.
   const rvars = { ...vars, result, ...(task.register ? { [task.register]: result } : {}) };
   // A list of conditions holds when every one does, as Ansible reads `when`, changed_when and failed_when.

@@ -6,7 +6,16 @@
 // the same, and run after it in the host's own list of tasks (./play.ts).
 import { IncludeNotFound, type TaskDef } from '../playbook/types.js';
 import { InputError, formatPos } from '../util/errors.js';
-import { failure, falseCondition, itemVars, loopInfo, loopItems, noItems, renderArgs, type ExecEnv } from './execute.js';
+import {
+  failure,
+  falseCondition,
+  itemVars,
+  loopInfo,
+  loopItems,
+  noItems,
+  renderArgs,
+  type ExecEnv,
+} from './execute.js';
 import type { TaskResult } from './result.js';
 import { taskVars } from './vars.js';
 

@@ -9,6 +9,8 @@ export interface HostState {
   name: string;
   /** Registered results and set_fact values: they outlive the play, as in Ansible. */
   facts: Record<string, unknown>;
+  /** What include_vars read: under facts and above task vars, as Ansible layers them; they outlive the play. */
+  includedVars: Record<string, unknown>;
   failed: boolean;
   unreachable: boolean;
   /** The running play's `vars_files`, as this host read them. */
@@ -38,7 +40,15 @@ export class RunState {
 
   constructor(readonly inventory: Inventory) {
     for (const name of inventory.hosts.keys()) {
-      this.hosts.set(name, { name, facts: {}, failed: false, unreachable: false, playVars: {}, publicRoles: [] });
+      this.hosts.set(name, {
+        name,
+        facts: {},
+        includedVars: {},
+        failed: false,
+        unreachable: false,
+        playVars: {},
+        publicRoles: [],
+      });
     }
   }
 
@@ -62,6 +72,7 @@ export class RunState {
     return {
       [RAW]: new Set(Object.keys(facts)),
       ...h.vars,
+      ...this.host(name).includedVars,
       ...facts,
       inventory_hostname: name,
       group_names: h.groups.filter((g) => g !== 'all' && g !== 'ungrouped').sort(),
@@ -119,7 +130,15 @@ export class RunState {
       h = { name, vars: { ...(inv.groupVars.get('all') ?? {}) }, groups: ['all'] };
       inv.hosts.set(name, h);
       inv.groups.get('all')?.push(name);
-      this.hosts.set(name, { name, facts: {}, failed: false, unreachable: false, playVars: {}, publicRoles: [] });
+      this.hosts.set(name, {
+        name,
+        facts: {},
+        includedVars: {},
+        failed: false,
+        unreachable: false,
+        playVars: {},
+        publicRoles: [],
+      });
       this.hostvars = undefined;
     }
     Object.assign(h.vars, vars);

@@ -1,6 +1,7 @@
-// Variable precedence, lowest first (a subset of Ansible's):
-// role defaults < inventory (all < parent group < child group < host) < play vars < role vars
-// < registered results and set_fact < task vars < loop item.
+// Variable precedence, lowest first, as Ansible documents it (but gathered facts, which sit with set_fact):
+// role defaults < inventory (src/engine/inventory) < play vars < vars_files < role vars (a role entry's
+// `vars:`, then its vars/main) < block and task vars < include_vars < set_fact and registered results
+// < role params and include params (with an include's loop variables) < loop item.
 import { OMIT } from '../template/jinja.js';
 import { RAW } from '../template/expr.js';
 import type { PlayDef, TaskDef } from '../playbook/types.js';
@@ -46,7 +47,8 @@ export function taskVars(ctx: VarsContext, host: string, task: TaskDef): Record<
   const facts = h.facts;
   // A role include_role brought in: its defaults and vars are its tasks' (and, if public, the host's later tasks').
   const own = task.role?.included ? task.role : undefined;
-  const raw = new Set(Object.keys(facts).filter((k) => !Object.hasOwn(task.vars, k)));
+  const params = task.params ?? {};
+  const raw = new Set(Object.keys(facts).filter((k) => !Object.hasOwn(params, k)));
   for (const n of task.dataVars ?? []) raw.add(n);
   return {
     // Registered results and facts are data: never rendered again (src/engine/template/expr.ts, RAW).
@@ -60,8 +62,10 @@ export function taskVars(ctx: VarsContext, host: string, task: TaskDef): Record<
     ...roleVars(play),
     ...(h.publicRoles.length ? Object.assign({}, ...h.publicRoles.map((r) => r.vars)) : {}),
     ...own?.vars,
-    ...facts,
     ...task.vars,
+    ...h.includedVars,
+    ...facts,
+    ...params,
     inventory_hostname: host,
     group_names: inv.groups.filter((g) => g !== 'all' && g !== 'ungrouped').sort(),
     hostvars: state.hostvarsView(),
