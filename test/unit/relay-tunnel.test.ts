@@ -272,3 +272,54 @@ describe('reload_if_needed (the tunnel switch and the rollback unit)', () => {
     }
   });
 });
+
+describe('confirm.sh: a confirm whose answer was lost is answered the same when asked again', () => {
+  // systemctl faked on PATH: the tunnel runs a new invocation; the rollback files are real, in a temp dir.
+  const confirm = (dir: string, before: string, token: string) => {
+    const cmd = shFile('relay/modules/relay_tunnel/confirm.sh', {
+      TUNNEL_UNIT: 'relay-tunnel.service',
+      DIR: dir,
+      RB: 'rollback',
+      TIMER: 'relay-play-rollback-arm',
+    });
+    const r = spawnSync('sh', ['-c', cmd, 'sh', before, token], {
+      env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const device = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-play-confirm-'));
+    spawnSync('mkdir', ['-p', join(dir, 'bin'), join(dir, 'rollback')]);
+    writeFileSync(
+      join(dir, 'bin', 'systemctl'),
+      `#!/bin/sh\nif [ "$1" = show ]; then printf 'InvocationID=new\\nActiveState=active\\n'; fi\n`,
+      { mode: 0o755 },
+    );
+    writeFileSync(join(dir, 'rollback', 'armed'), 'T1\n');
+    return dir;
+  };
+
+  it('confirmed once: the rollback disarmed; asked again with the same token: confirmed, not rolled back', () => {
+    const dir = device();
+    try {
+      assert.equal(confirm(dir, 'old', 'T1'), 'confirmed');
+      assert.equal(spawnSync('test', ['-e', join(dir, 'rollback')]).status, 1, 'the rollback is disarmed');
+      assert.equal(confirm(dir, 'old', 'T1'), 'confirmed');
+      assert.equal(confirm(dir, 'old', 'T2'), 'rolled-back', 'another change, never confirmed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the same invocation as before the change: waiting, nothing disarmed', () => {
+    const dir = device();
+    try {
+      assert.equal(confirm(dir, 'new', 'T1'), 'waiting active');
+      assert.equal(readFileSync(join(dir, 'rollback', 'armed'), 'utf8'), 'T1\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -278,7 +278,12 @@ async function confirmUp(
     try {
       // One attempt stuck on a tunnel that went away under it must not use up the whole window.
       const probe = await until(attempt, Math.min(deadline, Date.now() + PROBE_MS));
-      const r = await until(ctx.via === 'relay' ? asRoot(probe) : ctx.run(confirm), deadline);
+      // Bounded too: a look that got in through the old tunnel just before its restart can lose its
+      // connection without noticing; the next look asks again (confirm.sh answers a repeat the same).
+      const r = await until(
+        ctx.via === 'relay' ? asRoot(probe) : ctx.run(confirm),
+        Math.min(deadline, Date.now() + PROBE_MS),
+      );
       const out = r.stdout.trim();
       trace(`${ctx.host}: probe result ${out}`);
       if (out === 'confirmed') {
@@ -345,8 +350,10 @@ async function confirmTunnel(
     try {
       await ctx.reconnect(giveUp);
       const out = (await ctx.run(script('read-rollback', { DIR, RB: rollbackNames(which.sfx).RB }))).stdout;
-      const [armedLine, ...rest] = out.split('\n');
+      const [armedLine, confirmedLine, ...rest] = out.split('\n');
       const log = rest.join('\n');
+      // Confirmed on the device after all (its answer was lost with the connection that asked).
+      if (token && confirmedLine === `confirmed=${token}`) return { result: { tunnel: 'confirmed' } };
       if (log.startsWith(`token=${token}\n`)) {
         return {
           failed: `${head}; the device restored the configuration that ran before and is reachable again. ${unit}'s last message: ${lastWords(log)}`,
