@@ -18,6 +18,7 @@ export const V = {
   json_text: '{"a": [1, 2], "b": null}',
   path: '/etc/ssh/sshd_config',
   whole: new PyFloat(2), // YAML's `whole: 2.0`
+  groups: { all: ['rpi1', 'rpi2', 'web1', 'db1'], ungrouped: ['rpi1', 'rpi2'], web: ['web1'], db: ['db1', 'web1'] },
   // Where file lookups look (relative to the directory the tests run in, the repository's).
   ansible_search_path: ['test/unit/fixtures/lookup'],
 };
@@ -68,6 +69,79 @@ export const TABLE: [string, unknown][] = [
   ['{{ [whole] | sum }}|{{ [1, 2.5] | sum }}|{{ 0.0 or "x" }}', '2.0|3.5|x'],
   ['{{ "%d %s %.1f" | format(whole, whole, whole) }}|{{ "{}".format(whole) }}', '2 2.0 2.0|2.0'],
   ['{{ [1, 2] * 2 }}', [1, 2, 1, 2]],
+  // Macros (defaults, varargs/kwargs, caller), filter blocks, include and import (found as the template
+  // module finds them: here under the lookup fixtures' directory).
+  ['{% macro m(a, b=a) %}{{ a }}{{ b }}{% endmacro %}{{ m(1) }}|{{ m(1, 2) }}|{{ m(b=3, a=4) }}', '11|12|43'],
+  ['{% macro m() %}{{ port }}{% endmacro %}{% set port = 1 %}{{ m() }}', '1'],
+  ['{% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1, 2, k=3) }}', "1(2,){'k': 3}"],
+  ['{% macro m(a="d") %}[{{ a }}]{% endmacro %}{{ m() }}', '[d]'],
+  ['{% macro m() %}<{{ caller() }}>{% endmacro %}{% call m() %}in {{ name }}{% endcall %}', '<in rpi1>'],
+  [
+    '{% macro list(items) %}{% for i in items %}{{ caller(i) }};{% endfor %}{% endmacro %}{% call(x) list(ports) %}p{{ x }}{% endcall %}',
+    'p22;p80;p443;',
+  ],
+  ['{% filter upper %}abc{{ name }}{% endfilter %}', 'ABCRPI1'],
+  ['{% filter replace("a", "b") | upper %}abc{% endfilter %}!', 'BBC!'],
+  ['{% macro m() %}[1, 2]{% endmacro %}{{ m() }}', [1, 2]],
+  ['{% macro m() %}a{% endmacro %}{{ m }}', "<Macro 'm'>"],
+  ['{% macro m() %}a{% endmacro %}{{ m is callable }}', true],
+  ['{% for i in [1,2] %}{% macro m() %}{{ i }}{% endmacro %}{{ m() }}{% endfor %}', '12'],
+  [
+    '{% macro m(a) %}{{ a }}{% endmacro %}{{ users | map(attribute="name") | join(",") }} {{ m("x") ~ m("y") }}',
+    'alice,bob xy',
+  ],
+  [
+    '{% macro fact(n) %}{% if n <= 1 %}1{% else %}{{ n * (fact(n - 1) | int) }}{% endif %}{% endmacro %}{{ fact(5) }}',
+    '120',
+  ],
+  ["{% include 'test/unit/fixtures/lookup/templates/part.j2' %}|", 'part 22 nolocal|'],
+  ["{% set local = 1 %}{% include 'test/unit/fixtures/lookup/templates/part.j2' %}|", 'part 22 1|'],
+  ["{% include 'test/unit/fixtures/lookup/templates/nope.j2' ignore missing %}|", '|'],
+  [
+    "{% include ['test/unit/fixtures/lookup/templates/nope.j2', 'test/unit/fixtures/lookup/templates/part.j2'] %}|",
+    'part 22 nolocal|',
+  ],
+  ['{% import \'test/unit/fixtures/lookup/templates/macros.j2\' as m %}{{ m.field("a") }} {{ m.answer }}', 'a=- 42'],
+  ['{% import \'test/unit/fixtures/lookup/templates/macros.j2\' as m with context %}{{ m.field("a", 1) }}', 'a=122'],
+  [
+    '{% from \'test/unit/fixtures/lookup/templates/macros.j2\' import field as f, answer %}{{ f("b") }}{{ answer }}',
+    'b=-42',
+  ],
+  // inventory_hostnames: the `groups` variable's hosts a pattern matches, each term's in turn.
+  [
+    '{{ lookup("inventory_hostnames", "all") }}|{{ lookup("inventory_hostnames", "db") }}',
+    'rpi1,rpi2,web1,db1|db1,web1',
+  ],
+  ['{{ query("inventory_hostnames", "web:db") }}', ['web1', 'db1']],
+  ['{{ query("inventory_hostnames", "all:!web") }}', ['rpi1', 'rpi2', 'db1']],
+  [
+    '{{ query("inventory_hostnames", "web:&db") }}|{{ query("inventory_hostnames", "r*") }}',
+    "['web1']|['rpi1', 'rpi2']",
+  ],
+  ['{{ query("inventory_hostnames", "nope") }}|{{ query("inventory_hostnames", "web", "db") }}', "[]|['web1', 'db1']"],
+  // config: ansible-core's defaults of the settings relay-play reports.
+  [
+    '{{ lookup("config", "DEFAULT_BECOME_USER") }}|{{ lookup("config", "HOST_KEY_CHECKING") }}|{{ query("config", "DEFAULT_REMOTE_USER", "DEFAULT_STRATEGY") }}',
+    "root|True|[None, 'linear']",
+  ],
+  ['{{ lookup("config", "DEFAULT_MANAGED_STR", on_missing="skip") }}', 'Ansible managed'],
+  // to_yaml / to_nice_yaml fold long lines as Ansible's dumper (libyaml) does: 80 columns, or width=.
+  [
+    '{{ {"k": (["alpha"] * 20) | join(" ")} | to_yaml }}',
+    '{k: alpha alpha alpha alpha alpha alpha alpha alpha alpha alpha alpha alpha alpha\n    alpha alpha alpha alpha alpha alpha alpha}\n',
+  ],
+  [
+    '{{ range(40) | list | to_yaml }}',
+    '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,\n  23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]\n',
+  ],
+  [
+    '{{ {"k": (["beta"] * 12) | join(" ")} | to_nice_yaml(width=40) }}',
+    'k: beta beta beta beta beta beta beta beta\n    beta beta beta beta\n',
+  ],
+  [
+    '{{ {"k": ["x" * 30, "y" * 30, "z" * 30]} | to_yaml(width=50) }}',
+    'k: [xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx, yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy,\n  zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz]\n',
+  ],
   ['{{ \'{"a": 1.0, "b": [2e0, 3, 1.5]}\' | from_json }}', { a: new PyFloat(1), b: [new PyFloat(2), 3, 1.5] }],
   ['{{ "a: 1.0" | from_yaml }}', { a: new PyFloat(1) }],
   // Trailing newlines: Jinja drops one, Ansible puts back as many as the string ended with.

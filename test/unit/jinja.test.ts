@@ -16,6 +16,7 @@ import {
   templateRootNames,
 } from '../../src/engine/template/jinja.js';
 import { TABLE, V } from './jinja-table.js';
+import { pyYamlDump } from '../../src/engine/template/pyyaml.js';
 import { isPlainObject } from '../../src/engine/template/values.js';
 import { floatRepr, isFloat, jsonText } from '../../src/engine/util/pyfloat.js';
 
@@ -76,6 +77,64 @@ describe('the table agrees with ansible-core', { skip: skipAnsible }, () => {
   });
 });
 
+// Ansible's to_yaml/to_nice_yaml: yaml.dump with its AnsibleDumper (libyaml's emitter when it is there).
+const DUMP = `
+import json, sys, yaml
+from ansible.parsing.yaml.dumper import AnsibleDumper
+out = []
+for c in json.load(sys.stdin):
+    o = c['opts']
+    kw = dict(Dumper=AnsibleDumper, allow_unicode=True, default_flow_style=None if o['flow'] else False, indent=o['indent'])
+    if o.get('width'): kw['width'] = o['width']
+    out.append(yaml.dump(c['v'], **kw))
+print(json.dumps(out))
+`;
+
+describe('to_yaml folds lines as ansible-core does', { skip: skipAnsible }, () => {
+  it('generated documents dump to the same text, byte for byte', () => {
+    const words = [
+      'alpha',
+      "it's",
+      'x',
+      'yes',
+      'key: value',
+      '#hash',
+      'ünï',
+      'tab\there',
+      'new\nline',
+      ' two  spaces ',
+      'a-long-word-without-spaces-that-goes-on-and-on',
+      '- dash',
+      ':colon',
+      'q"uote',
+      'http://x.y/z?a=b#c',
+      'e😀',
+    ];
+    let seed = 11;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    const sentence = () => Array.from({ length: 1 + rnd(30) }, () => words[rnd(words.length)]).join(' ');
+    const value = (d: number): unknown => {
+      const k = rnd(d > 2 ? 3 : 6);
+      if (k === 0) return sentence();
+      if (k === 1) return rnd(100);
+      if (k === 2) return rnd(2) ? sentence().slice(0, 10) : null;
+      if (k === 3) return Array.from({ length: rnd(15) }, () => value(d + 1));
+      return Object.fromEntries(
+        Array.from({ length: rnd(6) }, (_, i) => [`k${i}${rnd(2) ? ' long' : ''}`, value(d + 1)]),
+      );
+    };
+    const cases = Array.from({ length: 200 }, () => ({
+      v: value(0),
+      opts: { indent: [2, 4, 3][rnd(3)], flow: rnd(2) === 0, width: [undefined, 40, 120][rnd(3)] },
+    }));
+    const r = spawnSync(python!, ['-c', DUMP], { input: JSON.stringify(cases), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const theirs = (JSON.parse(r.stdout) as string[]).map((t) => t.replace(/\n\.\.\.\n$/, '\n'));
+    const differ = cases.filter((c, i) => pyYamlDump(c.v, c.opts) !== theirs[i]);
+    assert.deepEqual(differ.slice(0, 1), []);
+  });
+});
+
 function templateError(fn: () => unknown, message: RegExp, line?: number, col?: number): TemplateError {
   let caught: unknown;
   try {
@@ -108,7 +167,10 @@ describe('mistakes are found where they are written', () => {
     templateError(() => templateRootNames('a\n{% if on %}\nb'), /"\{% if %\}" is never closed/, 2, 1);
     templateError(() => templateRootNames('{% for x in ports %}{% endif %}'), /never closed|without a matching/);
     templateError(() => templateRootNames('{% endfor %}'), /without a matching opening tag/, 1, 1);
-    templateError(() => templateRootNames('{% macro m() %}{% endmacro %}'), /unsupported statement "\{% macro %\}"/);
+    templateError(() => templateRootNames('{% extends "a.j2" %}'), /unsupported statement "\{% extends %\}"/);
+    templateError(() => templateRootNames('{% macro m() %}x'), /"\{% macro %\}" is never closed/, 1, 1);
+    templateError(() => templateRootNames('{% call m() %}x{% endcall %}'), /unknown function "m"/);
+    templateError(() => templateRootNames('{{ nomacro() }}'), /unknown function "nomacro"/);
     templateError(() => templateRootNames('{{ port '), /never closed/, 1, 1);
     templateError(() => templateRootNames('{% for in ports %}{% endfor %}'), /expected a loop variable/);
   });
@@ -123,6 +185,48 @@ describe('mistakes are found where they are written', () => {
     assert.equal(e.undefinedName, 'nope.deeper');
     templateError(() => renderString('{{ config.nope }}', V), /"config.nope"/);
     templateError(() => renderString('{% for x in nope %}{% endfor %}', V), /"nope"/);
+  });
+});
+
+describe('lookups that refuse what they cannot give', () => {
+  it('config: a setting relay-play does not report, or an option it does not take, is an error saying so', () => {
+    templateError(
+      () => renderString('{{ lookup("config", "DEFAULT_FORKS") }}', V),
+      /does not report the setting DEFAULT_FORKS/,
+    );
+    templateError(
+      () => renderString('{{ lookup("config", "X", plugin_type="become") }}', V),
+      /"plugin_type" is not supported/,
+    );
+  });
+});
+
+describe('macros, as Jinja calls them', () => {
+  it('too many arguments, an unknown keyword, a missing template: errors as Jinja words them', () => {
+    templateError(
+      () => renderString('{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, 2) }}', V),
+      /macro 'm' takes not more than 1 argument/,
+    );
+    templateError(
+      () => renderString('{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, k=3) }}', V),
+      /macro 'm' takes no keyword argument 'k'/,
+    );
+    templateError(
+      () => renderString('{% macro m(a) %}{{ a }}{% endmacro %}{{ m() }}', V),
+      /parameter 'a' was not provided/,
+    );
+    templateError(() => renderString("x\n{% include 'nope.j2' %}", V), /template not found: nope.j2/, 2, 12);
+  });
+
+  it('pre-flight: names a macro, a call block or an import binds are not variables the template needs', () => {
+    assert.deepEqual(
+      templateRootNames(
+        '{% macro m(a, b=dflt) %}{{ a }}{{ b }}{{ caller() }}{{ varargs }}{{ other }}{% endmacro %}' +
+          '{% call(x) m(1) %}{{ x }}{{ inside }}{% endcall %}{% from "f.j2" import g as h %}{{ h() }}' +
+          '{% import "f.j2" as ns %}{{ ns.k(1) }}{% filter upper %}{{ lower }}{% endfilter %}',
+      ),
+      ['dflt', 'other', 'inside', 'lower'],
+    );
   });
 });
 

@@ -29,8 +29,8 @@ export interface PlanContext {
   via?: Via;
   /** Local file lookup for `src:` (role files/templates dir, then the playbook dir). */
   resolveLocal(path: string, kind: 'files' | 'templates' | 'vars'): string;
-  /** Render a Jinja template's text with the task's variables (template module, `.j2`). */
-  render(text: string): string;
+  /** Render a Jinja template's text with the task's variables (template module, `.j2`; `file` for its includes). */
+  render(text: string, file?: string): string;
   /** Render a handlebars template's text (role templates `*.hbs`). */
   renderHandlebars(text: string): string;
   /** Evaluate an expression with the task's variables (`debug: var=`). Throws if undefined. */

@@ -267,7 +267,7 @@ function planContext(env: ExecEnv, host: string, task: TaskDef, vars: Vars): Pla
     become: becomeOf(env, task, vars).become,
     via: env.connections?.via(host),
     resolveLocal: (path, kind) => resolveLocal(env, task, path, kind),
-    render: (text) => renderTemplateText(text, vars),
+    render: (text, file) => renderTemplateText(text, vars, file),
     renderHandlebars: (text) => String(renderHandlebars(text, resolvedFor(handlebarsRootNames(text), vars))),
     evaluate: (expr) => evalExpr(parseExpr(expr), vars),
   };

@@ -3,6 +3,7 @@
 // the filters, tests and methods listed in src/engine/template/filters.ts can be called, and only own
 // properties of plain objects/arrays are read.
 import {
+  Callable,
   compare,
   ExprError,
   float,
@@ -53,7 +54,8 @@ export type Expr =
   | Node<'test', { subject: Expr; test: string; negated: boolean } & Call>
   | Node<'filter', { subject: Expr; filter: string } & Call>
   | Node<'method', { obj: Expr; method: string } & Call>
-  | Node<'call', { fn: string } & Call>;
+  | Node<'call', { fn: string } & Call>
+  | Node<'mcall', { callee: Expr } & Call>; // a macro (or caller) of the template
 
 // ---------------------------------------------------------------- tokenizer
 
@@ -195,8 +197,12 @@ export function parseExpr(text: string): Expr {
 }
 
 /** Parse `src`, which starts at `offset` (0-based) of a larger text: columns count from there. */
-export function parseExprAt(src: string, offset: number, opts: { rawStrings?: boolean } = {}): Expr {
-  const p = new Parser(tokenize(src, offset, opts.rawStrings));
+export function parseExprAt(
+  src: string,
+  offset: number,
+  opts: { rawStrings?: boolean; callables?: ReadonlySet<string> } = {},
+): Expr {
+  const p = new Parser(tokenize(src, offset, opts.rawStrings), opts.callables);
   if (p.peek().t === 'eof') throw new ExprError('empty expression', p.peek().col);
   const e = p.expression();
   p.end();
@@ -204,8 +210,12 @@ export function parseExprAt(src: string, offset: number, opts: { rawStrings?: bo
 }
 
 /** The parts of `{% for a, b in expr if cond %}` after "for", parsed with the expression grammar. */
-export function parseForHead(src: string, offset: number): { targets: string[]; iter: Expr; filter?: Expr } {
-  const p = new Parser(tokenize(src, offset));
+export function parseForHead(
+  src: string,
+  offset: number,
+  callables?: ReadonlySet<string>,
+): { targets: string[]; iter: Expr; filter?: Expr } {
+  const p = new Parser(tokenize(src, offset), callables);
   const targets = [p.identifier('a loop variable')];
   while (p.isOp(',')) {
     p.next();
@@ -223,8 +233,12 @@ export function parseForHead(src: string, offset: number): { targets: string[]; 
 }
 
 /** `{% set a = expr %}` / `{% set a, b = expr %}` after "set". */
-export function parseSetHead(src: string, offset: number): { targets: string[]; value: Expr } {
-  const p = new Parser(tokenize(src, offset));
+export function parseSetHead(
+  src: string,
+  offset: number,
+  callables?: ReadonlySet<string>,
+): { targets: string[]; value: Expr } {
+  const p = new Parser(tokenize(src, offset), callables);
   const targets = [p.identifier('a variable name')];
   while (p.isOp(',')) {
     p.next();
@@ -242,9 +256,77 @@ function describe(t: Tok): string {
   return `"${t.v}"`;
 }
 
+/** `{% macro m(a, b=1) %}`'s name and parameters, after "macro". */
+export function parseMacroHead(
+  src: string,
+  offset: number,
+  callables?: ReadonlySet<string>,
+): { name: string; params: { name: string; dflt?: Expr }[] } {
+  const p = new Parser(tokenize(src, offset), callables);
+  const name = p.identifier('a macro name');
+  const params = p.params();
+  p.end();
+  return { name, params };
+}
+
+/** `{% call(a) m(x) %}` after "call": the caller's parameters (optional) and the call. */
+export function parseCallHead(
+  src: string,
+  offset: number,
+  callables?: ReadonlySet<string>,
+): { params: { name: string; dflt?: Expr }[]; call: Expr } {
+  const p = new Parser(tokenize(src, offset), callables);
+  const params = p.isOp('(') ? p.params() : [];
+  const call = p.expression();
+  p.end();
+  if (call.kind !== 'mcall') throw new ExprError('"{% call %}" needs a macro call', call.col);
+  return { params, call };
+}
+
+/** `{% filter upper | replace("a", "b") %}` after "filter": the filters, applied to `subject`. */
+export function parseFilterHead(src: string, offset: number, subject: string, callables?: ReadonlySet<string>): Expr {
+  const p = new Parser(tokenize(src, offset), callables);
+  const e = p.filterChain({ kind: 'name', name: subject, col: offset + 1 });
+  p.end();
+  if (e.kind !== 'filter') throw new ExprError('expected a filter name', offset + 1);
+  return e;
+}
+
 class Parser {
   private i = 0;
-  constructor(private readonly toks: Tok[]) {}
+  constructor(
+    private readonly toks: Tok[],
+    private readonly callables: ReadonlySet<string> = new Set(),
+  ) {}
+
+  /** `(a, b=1)`: a macro's parameters; the "(" is next. */
+  params(): { name: string; dflt?: Expr }[] {
+    this.expectOp('(', 'after the macro name');
+    const out: { name: string; dflt?: Expr }[] = [];
+    while (!this.isOp(')')) {
+      const name = this.identifier('a parameter name');
+      let dflt: Expr | undefined;
+      if (this.isOp('=')) {
+        this.next();
+        dflt = this.expression();
+      } else if (out.some((x) => x.dflt))
+        throw new ExprError('a parameter without a default after one with a default', this.peek().col);
+      out.push({ name, dflt });
+      if (!this.isOp(',')) break;
+      this.next();
+    }
+    this.expectOp(')', 'to close the parameters');
+    return out;
+  }
+
+  /** A `|`-chain of filters after `node` (the whole of a `{% filter %}`'s head). */
+  filterChain(node: Expr): Expr {
+    if (!this.isOp('|')) {
+      // The first filter is written without a "|".
+      this.toks.splice(this.i, 0, { t: 'op', v: '|', col: this.peek().col });
+    }
+    return this.filters(node);
+  }
 
   peek(k = 0): Tok {
     return this.toks[Math.min(this.i + k, this.toks.length - 1)];
@@ -424,6 +506,10 @@ class Parser {
           return { kind: 'lit', value: KEYWORD_LITERALS[t.v], col: t.col };
         }
         if (RESERVED.has(t.v)) throw new ExprError(`unexpected "${t.v}"`, t.col);
+        if (this.isOp('(') && this.callables.has(t.v)) {
+          const call = this.callArgs(`"${t.v}"`);
+          return { kind: 'mcall', callee: { kind: 'name', name: t.v, col: t.col }, ...call, col: t.col };
+        }
         if (this.isOp('(')) {
           if (!Object.hasOwn(GLOBALS, t.v)) {
             throw new ExprError(
@@ -519,7 +605,12 @@ class Parser {
       if (this.isOp('.')) {
         this.next();
         const k = this.next();
-        if (k.t === 'name' && this.isOp('(')) {
+        if (k.t === 'name' && this.isOp('(') && node.kind === 'name' && this.callables.has(node.name)) {
+          // An imported template's macro: `forms.input(...)`.
+          const call = this.callArgs(`"${node.name}.${k.v}"`);
+          const callee: Expr = { kind: 'attr', obj: node, key: k.v, col: k.col };
+          node = { kind: 'mcall', callee, ...call, col: k.col };
+        } else if (k.t === 'name' && this.isOp('(')) {
           if (!Object.hasOwn(METHODS, k.v)) {
             throw new ExprError(
               `unknown method "${k.v}" (function calls are not supported; methods: ${Object.keys(METHODS).join(', ')})`,
@@ -553,7 +644,7 @@ class Parser {
     }
   }
 
-  private filters(node: Expr): Expr {
+  filters(node: Expr): Expr {
     for (;;) {
       if (this.isOp('|')) {
         this.next();
@@ -836,6 +927,12 @@ export function evalIn(e: Expr, scope: Scope): unknown {
       return applyFilter(e.filter, evalIn(e.subject, scope), callArgs(e, scope), e.col);
     case 'method':
       return callMethod(e.method, need(evalIn(e.obj, scope)), callArgs(e, scope), e.col);
+    case 'mcall': {
+      const fn = need(evalIn(e.callee, scope));
+      if (!(fn instanceof Callable)) throw new ExprError(`"${exprPath(e.callee)}" is not a macro`, e.col);
+      const a = callArgs(e, scope);
+      return fn.call(a.args, a.kwargs);
+    }
     case 'call':
       return GLOBALS[e.fn].fn(callArgs(e, scope), e.col, {
         vars: scope.vars,
@@ -984,6 +1081,9 @@ export function exprRootNames(expr: Expr, bound: ReadonlySet<string> = new Set()
         walk(e.obj, guarded);
         return walkCall(e, guarded);
       case 'call':
+        return walkCall(e, guarded);
+      case 'mcall':
+        walk(e.callee, guarded);
         return walkCall(e, guarded);
     }
   };

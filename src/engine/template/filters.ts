@@ -19,6 +19,7 @@ import {
   ExprError,
   Undef,
   UndefinedVarError,
+  Callable,
   compare,
   deepEqual,
   float,
@@ -416,13 +417,22 @@ const FILTER_SPECS = {
     0,
     0,
     [],
-    (v, a) => pyYamlDump(v, { indent: Number(a.get('indent', 2)), flow: a.get('default_flow_style', null) !== false }),
+    (v, a) =>
+      pyYamlDump(v, {
+        indent: Number(a.get('indent', 2)),
+        flow: a.get('default_flow_style', null) !== false,
+        width: a.has('width') ? Number(a.get('width')) : undefined,
+      }),
     ['indent', 'default_flow_style', 'width', 'sort_keys', 'explicit_start'],
   ),
-  to_nice_yaml: f(0, 1, ['indent'], (v, a) => pyYamlDump(v, { indent: Number(a.get('indent', 4)) }), [
-    'width',
-    'sort_keys',
-  ]),
+  to_nice_yaml: f(
+    0,
+    1,
+    ['indent'],
+    (v, a) =>
+      pyYamlDump(v, { indent: Number(a.get('indent', 4)), width: a.has('width') ? Number(a.get('width')) : undefined }),
+    ['width', 'sort_keys'],
+  ),
   from_yaml: f(0, 0, [], (v, a) => {
     try {
       return parseYaml(toStr(v), PYYAML);
@@ -1369,7 +1379,7 @@ const TEST_SPECS = {
   integer: t(0, 0, [], (v) => isInt(v)),
   true: t(0, 0, [], (v) => v === true),
   false: t(0, 0, [], (v) => v === false),
-  callable: t(0, 0, [], () => false),
+  callable: t(0, 0, [], (v) => v instanceof Callable),
   escaped: t(0, 0, [], () => false),
   filter: t(0, 0, [], (v) => typeof v === 'string' && Object.hasOwn(FILTERS, v)),
   test: t(0, 0, [], (v) => typeof v === 'string' && Object.hasOwn(TESTS, v)),

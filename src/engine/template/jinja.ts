@@ -6,6 +6,7 @@
 // exactly one `{{ expr }}` keeps the value's type. Task arguments, loops, variables and `.j2`
 // template files all go through here.
 import {
+  Callable,
   ExprError,
   OPAQUE,
   Undef,
@@ -15,18 +16,24 @@ import {
   isNumber,
   isPlainObject,
   parseExprAt,
+  parseCallHead,
+  parseFilterHead,
   parseForHead,
+  parseMacroHead,
   parseSetHead,
   scopeOf,
   setTemplateResolver,
   toStr,
   truthy,
+  tuple,
   typeName,
   type Expr,
   type Scope,
 } from './expr.js';
 import { literalEval } from './pyliteral.js';
-import { setLookupTemplateRenderer } from './lookups.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { findFile, setLookupTemplateRenderer } from './lookups.js';
 
 export class TemplateError extends Error {
   constructor(
@@ -45,8 +52,22 @@ export class TemplateError extends Error {
 /** What `omit` renders to: a task argument whose value is exactly this is left out (as Ansible's). */
 export const OMIT = '__omit_place_holder__relay_play__';
 
+type Param = { name: string; dflt?: Expr };
+interface MacroDef {
+  name: string;
+  params: Param[];
+  body: Node[];
+  /** The body uses `varargs` / `kwargs`: extra arguments land there instead of being an error. */
+  varargs: boolean;
+  kwargs: boolean;
+}
 type Node =
   | { kind: 'text'; text: string }
+  | ({ kind: 'macro'; at: number } & MacroDef)
+  | { kind: 'callblock'; call: Extract<Expr, { kind: 'mcall' }>; caller: MacroDef; at: number }
+  | { kind: 'filterblock'; filter: Expr; body: Node[]; at: number }
+  | { kind: 'include'; names: Expr; ignoreMissing: boolean; context: boolean; at: number }
+  | { kind: 'import'; file: Expr; as?: string; names?: [string, string][]; context: boolean; at: number }
   | { kind: 'out'; expr: Expr; at: number }
   | { kind: 'if'; branches: { cond: Expr; body: Node[]; at: number }[]; otherwise: Node[] }
   | { kind: 'for'; targets: string[]; iter: Expr; filter?: Expr; body: Node[]; otherwise: Node[]; at: number }
@@ -163,24 +184,58 @@ function lex(text: string): Tag[] {
 
 // ---------------------------------------------------------------- parser
 
+/** The body of a `{% filter %}` block, as the filters' subject. */
+const FILTER_BODY = '__filter_body__';
+
+/**
+ * Names the template can call: its macros, what it imports, and `caller` (the parser must know them,
+ * as any other call is one of the functions relay-play has).
+ */
+function callableNames(text: string): Set<string> {
+  const out = new Set(['caller']);
+  for (const m of text.matchAll(/\{%[-+]?\s*macro\s+([A-Za-z_]\w*)/g)) out.add(m[1]);
+  for (const m of text.matchAll(/\{%[-+]?\s*import\s[\s\S]*?\sas\s+([A-Za-z_]\w*)/g)) out.add(m[1]);
+  for (const m of text.matchAll(/\{%[-+]?\s*from\s[\s\S]*?\simport\s+([^%]*?)\s*[-+]?%\}/g))
+    for (const part of m[1].replace(/\s+(with|without)\s+context$/, '').split(','))
+      out.add(
+        part
+          .trim()
+          .split(/\s+as\s+/)
+          .pop()!,
+      );
+  return out;
+}
+
+const CONTEXT = /\s+(with|without)\s+context\s*$/;
+
 function parse(text: string, rawStrings: boolean): Compiled {
   // Jinja drops one trailing newline of the source (keep_trailing_newline off); Ansible puts back
   // as many as the source ended with (preserve_trailing_newlines, see withNewlines).
   const tags = lex(text.replace(/(\r\n|\r|\n)$/, ''));
   let pos = 0;
+  const callables = /\{%[-+]?\s*(macro|import|from|call)\s/.test(text) ? callableNames(text) : undefined;
   const expr = (src: string, at: number, raw = false) => {
     try {
-      return parseExprAt(src, at, { rawStrings: raw });
+      return parseExprAt(src, at, { rawStrings: raw, callables });
     } catch (e) {
       throw asTemplateError(e, text);
     }
   };
-  const head = <T>(fn: (src: string, at: number) => T, src: string, at: number): T => {
+  const head = <T>(fn: (src: string, at: number, c?: ReadonlySet<string>) => T, src: string, at: number): T => {
     try {
-      return fn(src, at);
+      return fn(src, at, callables);
     } catch (e) {
       throw asTemplateError(e, text);
     }
+  };
+  const macroDef = (name: string, params: Param[], nodes: Node[]): MacroDef => {
+    const used = nodeRootNames(nodes, new Set(params.map((p) => p.name)));
+    return { name, params, body: nodes, varargs: used.includes('varargs'), kwargs: used.includes('kwargs') };
+  };
+  /** `X [with|without] context`: the expression X and whether the context goes with it. */
+  const withContext = (src: string, dflt: boolean): [string, boolean] => {
+    const m = CONTEXT.exec(src);
+    return m ? [src.slice(0, m.index), m[1] === 'with'] : [src, dflt];
   };
 
   /** Nodes until one of `stops` (a block tag's first word), which is left for the caller. */
@@ -245,13 +300,59 @@ function parse(text: string, rawStrings: boolean): Compiled {
           nodes.push({ kind: 'set', ...head(parseSetHead, rest, restAt), at: tag.at });
           break;
         }
+        case 'macro': {
+          const h = head(parseMacroHead, rest, restAt);
+          const b = body(['endmacro'], { word: 'macro', at: tag.open });
+          nodes.push({ kind: 'macro', ...macroDef(h.name, h.params, b.nodes), at: tag.at });
+          break;
+        }
+        case 'call': {
+          const h = head(parseCallHead, rest, restAt);
+          const b = body(['endcall'], { word: 'call', at: tag.open });
+          const call = h.call as Extract<Expr, { kind: 'mcall' }>;
+          nodes.push({ kind: 'callblock', call, caller: macroDef('caller', h.params, b.nodes), at: restAt });
+          break;
+        }
+        case 'filter': {
+          const filter = head((src, at, c) => parseFilterHead(src, at, FILTER_BODY, c), rest, restAt);
+          const b = body(['endfilter'], { word: 'filter', at: tag.open });
+          nodes.push({ kind: 'filterblock', filter, body: b.nodes, at: restAt });
+          break;
+        }
+        case 'include': {
+          const [src0, context] = withContext(rest, true);
+          const missing = /\s+ignore\s+missing\s*$/.exec(src0);
+          const src = missing ? src0.slice(0, missing.index) : src0;
+          const at = restAt + /^\s*/.exec(rest)![0].length;
+          nodes.push({ kind: 'include', names: expr(src, restAt), ignoreMissing: !!missing, context, at });
+          break;
+        }
+        case 'import': {
+          const [src, context] = withContext(rest, false);
+          const m = /^([\s\S]*)\sas\s+([A-Za-z_]\w*)\s*$/.exec(src);
+          if (!m) throw syntax(text, restAt, 'expected "{% import \'file\' as name %}"');
+          nodes.push({ kind: 'import', file: expr(m[1], restAt), as: m[2], context, at: restAt });
+          break;
+        }
+        case 'from': {
+          const [src, context] = withContext(rest, false);
+          const m = /^([\s\S]*?)\simport\s+([\s\S]*)$/.exec(src);
+          const names = m?.[2].split(',').map((part) => {
+            const n = /^\s*([A-Za-z_]\w*)(?:\s+as\s+([A-Za-z_]\w*))?\s*$/.exec(part);
+            if (!n) throw syntax(text, restAt, `expected a name to import, found "${part.trim()}"`);
+            return [n[1], n[2] ?? n[1]] as [string, string];
+          });
+          if (!m || !names) throw syntax(text, restAt, 'expected "{% from \'file\' import name %}"');
+          nodes.push({ kind: 'import', file: expr(m[1], restAt), names, context, at: restAt });
+          break;
+        }
         default: {
-          const closers = ['endif', 'endfor', 'elif', 'else', 'endset'];
+          const closers = ['endif', 'endfor', 'elif', 'else', 'endset', 'endmacro', 'endcall', 'endfilter'];
           if (closers.includes(word)) throw syntax(text, tag.open, `"{% ${word} %}" without a matching opening tag`);
           throw syntax(
             text,
             tag.open,
-            `unsupported statement "{% ${word} %}" (supported: if/elif/else/endif, for/else/endfor, set, raw)`,
+            `unsupported statement "{% ${word} %}" (supported: if, for, set, raw, macro, call, filter, include, import, from)`,
           );
         }
       }
@@ -411,9 +512,160 @@ function renderNodes(nodes: Node[], scope: { current: Scope }, text: string): st
           0,
         );
         break;
+      case 'macro': {
+        // A macro sees the variables of where it is defined as they are when it is called.
+        const m = new Callable(n.name, (args, kwargs) => callMacro(n, scope, args, kwargs, text));
+        scope.current = assign(scope.current, [n.name], m, text, n.at);
+        break;
+      }
+      case 'callblock': {
+        const fn = strict(value(n.call.callee, scope.current, text, n.at), text, n.at);
+        if (!(fn instanceof Callable)) throw located(text, n.at, `"{% call %}" of something that is not a macro`);
+        const args = n.call.args.map((a) => strict(value(a, scope.current, text, n.at), text, n.at));
+        const kwargs: Record<string, unknown> = {};
+        for (const [k, a] of n.call.kwargs) kwargs[k] = strict(value(a, scope.current, text, n.at), text, n.at);
+        kwargs.caller = new Callable('caller', (a, kw) => callMacro(n.caller, scope, a, kw, text));
+        const v = strict(
+          guarded(() => fn.call(args, kwargs), text, n.at),
+          text,
+          n.at,
+        );
+        out += v === null ? '' : toStr(v);
+        break;
+      }
+      case 'filterblock': {
+        const body = renderNodes(n.body, { current: scope.current }, text);
+        const inner = { vars: { ...scope.current.vars, [FILTER_BODY]: body }, resolving: scope.current.resolving };
+        out += toStr(strict(value(n.filter, inner, text, n.at), text, n.at));
+        break;
+      }
+      case 'include': {
+        const names = strict(value(n.names, scope.current, text, n.at), text, n.at);
+        const found = findTemplate(names, scope.current, text, n.at, n.ignoreMissing);
+        if (!found) break;
+        const inner = n.context ? scope.current : scopeOf({});
+        out += fileScoped(found.file, () => renderNodes(found.nodes, { current: inner }, found.text));
+        break;
+      }
+      case 'import': {
+        const file = strict(value(n.file, scope.current, text, n.at), text, n.at);
+        const found = findTemplate(file, scope.current, text, n.at, false)!;
+        const holder = { current: n.context ? scope.current : scopeOf({}) };
+        fileScoped(found.file, () => renderNodes(found.nodes, holder, found.text));
+        // What a template exports: its top-level macros and variables.
+        const exported: Record<string, unknown> = {};
+        for (const x of found.nodes) {
+          const names =
+            x.kind === 'macro' ? [x.name] : x.kind === 'set' ? x.targets : x.kind === 'setblock' ? [x.target] : [];
+          for (const k of names) if (!k.startsWith('_')) exported[k] = holder.current.vars[k];
+        }
+        if (n.as !== undefined) {
+          scope.current = assign(scope.current, [n.as], exported, text, n.at);
+          break;
+        }
+        for (const [name, as] of n.names ?? []) {
+          if (!Object.hasOwn(exported, name))
+            throw located(text, n.at, `the template ${toStr(file)} does not export the requested name '${name}'`);
+          scope.current = assign(scope.current, [as], exported[name], text, n.at);
+        }
+        break;
+      }
     }
   }
   return out;
+}
+
+function located(text: string, at: number, message: string): TemplateError {
+  const { line, col } = lineCol(text, at);
+  return new TemplateError(message, line, col);
+}
+
+/** Run `fn` (a macro's body, evaluated at a call): errors keep their place, others get this one. */
+function guarded<T>(fn: () => T, text: string, at: number): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof TemplateError) throw e;
+    throw asTemplateError(e instanceof ExprError ? new ExprError(e.message, at + 1) : e, text);
+  }
+}
+
+/** A macro called: its parameters bound as Jinja binds them, its body rendered to text. */
+function callMacro(
+  m: MacroDef,
+  where: { current: Scope },
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  text: string,
+): string {
+  const vars: Record<string, unknown> = { ...where.current.vars };
+  const scope = { vars, resolving: where.current.resolving };
+  const fail = (msg: string) => new TemplateError(msg);
+  if (args.length > m.params.length && !m.varargs)
+    throw fail(`macro '${m.name}' takes not more than ${m.params.length} argument(s)`);
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(kwargs)) {
+    if (k === 'caller') vars.caller = v;
+    else if (m.params.some((p) => p.name === k)) continue;
+    else if (m.kwargs) extra[k] = v;
+    else throw fail(`macro '${m.name}' takes no keyword argument '${k}'`);
+  }
+  m.params.forEach((p, i) => {
+    if (i < args.length) {
+      if (Object.hasOwn(kwargs, p.name)) throw fail(`macro '${m.name}' got multiple values for argument '${p.name}'`);
+      vars[p.name] = args[i];
+    } else if (Object.hasOwn(kwargs, p.name)) vars[p.name] = kwargs[p.name];
+    else if (p.dflt) vars[p.name] = evalIn(p.dflt, scope);
+    else vars[p.name] = new Undef(`parameter '${p.name}' was not provided`);
+  });
+  if (m.varargs) vars.varargs = tuple(args.slice(m.params.length));
+  if (m.kwargs) vars.kwargs = extra;
+  return renderNodes(m.body, { current: scope }, text);
+}
+
+/** The directory of the template file being rendered: `{% include %}` looks there last, as Ansible's. */
+let templateDir: string | undefined;
+
+function fileScoped<T>(file: string, fn: () => T): T {
+  const before = templateDir;
+  templateDir = dirname(file);
+  try {
+    return fn();
+  } finally {
+    templateDir = before;
+  }
+}
+
+/**
+ * The template `names` (one, or the first of a list that is there) in Ansible's search path for the
+ * template module: the role's and the playbook's `templates/` and themselves, then the including
+ * template's own directory.
+ */
+function findTemplate(
+  names: unknown,
+  scope: Scope,
+  text: string,
+  at: number,
+  ignoreMissing: boolean,
+): { file: string; text: string; nodes: Node[] } | undefined {
+  const list = (Array.isArray(names) ? names : [names]).map(toStr);
+  for (const name of list) {
+    const file =
+      findFile({ vars: scope.vars, variable: () => undefined }, 'templates', name) ??
+      (templateDir === undefined || isAbsolute(name)
+        ? undefined
+        : [join(templateDir, 'templates', name), join(templateDir, name)].find((f) => existsSync(f)));
+    if (file) {
+      const body = readFileSync(file, 'utf8');
+      return { file, text: body, nodes: compileTemplate(body, 'file').nodes };
+    }
+  }
+  if (ignoreMissing) return undefined;
+  throw located(
+    text,
+    at,
+    list.length > 1 ? `none of the templates given were found: ${list.join(', ')}` : `template not found: ${list[0]}`,
+  );
 }
 
 const hasTemplate = (text: string) => text.includes('{{') || text.includes('{%') || text.includes('{#');
@@ -456,7 +708,7 @@ function textFilter(e: Expr): boolean {
 setTemplateResolver(renderIn);
 
 /** The template lookup: a template file rendered, then typed as a playbook string is (convert_data). */
-setLookupTemplateRenderer((text, vars) => typed(renderTemplateText(text, vars)));
+setLookupTemplateRenderer((text, vars, file) => typed(renderTemplateText(text, vars, file)));
 
 function typed(out: string): unknown {
   if (out.startsWith('{') || out.startsWith('[') || out === 'True' || out === 'False') {
@@ -474,10 +726,11 @@ export function renderString(text: string, vars: Record<string, unknown>): unkno
   return renderIn(text, scopeOf(vars));
 }
 
-/** Render a template file's text (`.j2`): always text. */
-export function renderTemplateText(text: string, vars: Record<string, unknown>): string {
+/** Render a template file's text (`.j2`; `file`, where it is, for its includes): always text. */
+export function renderTemplateText(text: string, vars: Record<string, unknown>, file?: string): string {
   if (!hasTemplate(text)) return text;
-  return withNewlines(text, renderNodes(compileTemplate(text, 'file').nodes, { current: scopeOf(vars) }, text));
+  const render = () => renderNodes(compileTemplate(text, 'file').nodes, { current: scopeOf(vars) }, text);
+  return withNewlines(text, file === undefined ? render() : fileScoped(file, render));
 }
 
 const trailingNewlines = (s: string) => /\n*$/.exec(s)![0].length;
@@ -509,13 +762,25 @@ export function renderDeep<T>(value: T, vars: Record<string, unknown>): T {
 }
 
 /**
- * Root variable names a template needs (for pre-flight checks), leaving out names a `for` or `set`
- * binds and names used only under `is defined` or `| default`. Throws TemplateError on bad syntax.
+ * Root variable names a template needs (for pre-flight checks), leaving out names a `for`, `set`,
+ * `macro` or import binds and names used only under `is defined` or `| default`. Throws TemplateError on bad syntax.
  */
 export function templateRootNames(text: string, kind: 'playbook' | 'file' = 'playbook'): string[] {
   if (!hasTemplate(text)) return [];
+  return nodeRootNames(compileTemplate(text, kind).nodes, new Set());
+}
+
+function nodeRootNames(nodes: Node[], bound0: ReadonlySet<string>): string[] {
   const out: string[] = [];
   const add = (names: string[]) => names.forEach((n) => out.includes(n) || out.push(n));
+  const macro = (m: MacroDef, bound: Set<string>) => {
+    const inner = new Set([...bound, 'varargs', 'kwargs', 'caller']);
+    for (const p of m.params) {
+      if (p.dflt) add(exprRootNames(p.dflt, inner));
+      inner.add(p.name);
+    }
+    visit(m.body, inner);
+  };
   const visit = (nodes: Node[], bound: Set<string>) => {
     for (const n of nodes) {
       switch (n.kind) {
@@ -545,9 +810,29 @@ export function templateRootNames(text: string, kind: 'playbook' | 'file' = 'pla
           visit(n.body, bound);
           bound.add(n.target);
           break;
+        case 'macro':
+          bound.add(n.name);
+          macro(n, bound);
+          break;
+        case 'callblock':
+          add(exprRootNames(n.call, bound));
+          macro(n.caller, bound);
+          break;
+        case 'filterblock':
+          visit(n.body, bound);
+          add(exprRootNames(n.filter, new Set([...bound, FILTER_BODY])));
+          break;
+        case 'include':
+          add(exprRootNames(n.names, bound));
+          break;
+        case 'import':
+          add(exprRootNames(n.file, bound));
+          if (n.as !== undefined) bound.add(n.as);
+          n.names?.forEach(([, as]) => bound.add(as));
+          break;
       }
     }
   };
-  visit(compileTemplate(text, kind).nodes, new Set());
+  visit(nodes, new Set(bound0));
   return out;
 }

@@ -15,6 +15,7 @@ import { glob } from './glob.js';
 import { IniError, iniItems, parseIni } from './ini.js';
 import { percentFormat } from './pyfmt.js';
 import { pyRegex } from '../util/pyre.js';
+import { PatternError, matchPattern } from '../util/host-pattern.js';
 import { isPlainObject, pyRepr, toStr, tuple, typeName } from './values.js';
 
 export class LookupError extends Error {}
@@ -27,8 +28,9 @@ export interface LookupContext {
 }
 
 /** Renders a template file's text with variables (set by src/engine/template/jinja.ts). */
-let renderFile: ((text: string, vars: Record<string, unknown>) => unknown) | undefined;
-export function setLookupTemplateRenderer(fn: (text: string, vars: Record<string, unknown>) => unknown): void {
+type FileRenderer = (text: string, vars: Record<string, unknown>, file: string) => unknown;
+let renderFile: FileRenderer | undefined;
+export function setLookupTemplateRenderer(fn: FileRenderer): void {
   renderFile = fn;
 }
 
@@ -57,6 +59,8 @@ export const LOOKUP_NAMES = [
   'random_choice',
   'ini',
   'csvfile',
+  'inventory_hostnames',
+  'config',
 ] as const;
 
 const basedir = (ctx: LookupContext): string => {
@@ -420,7 +424,7 @@ const PLUGINS: Record<string, Plugin> = {
       if (!path) throw new LookupError(`the template file ${name} could not be found for the lookup`);
       if (!renderFile) throw new LookupError('templates cannot be rendered here');
       const extra = isPlainObject(kw.template_vars) ? kw.template_vars : {};
-      return renderFile(readFileSync(path, 'utf8'), { ...ctx.vars, ...extra });
+      return renderFile(readFileSync(path, 'utf8'), { ...ctx.vars, ...extra }, path);
     }),
   vars: (terms, kw, ctx) =>
     terms.map((t) => {
@@ -512,6 +516,34 @@ const PLUGINS: Record<string, Plugin> = {
     }),
   password: (terms, kw, ctx) => terms.map((t) => password(str(t, 'password path'), kw, ctx)),
   random_choice: (terms) => (terms.length ? [terms[randomInt(terms.length)]] : []),
+  // As Ansible's: the hosts of the `groups` variable that the pattern(s) match, in inventory order.
+  inventory_hostnames: (terms, _kw, ctx) => {
+    const g = isPlainObject(ctx.vars.groups) ? ctx.vars.groups : {};
+    const groups = new Map(Object.entries(g).map(([k, v]) => [k, Array.isArray(v) ? v.map(toStr) : []]));
+    const hosts = [...new Set([...groups.values()].flat())];
+    try {
+      return matchPattern(flatten1(terms).map(toStr).join(','), groups, hosts).inPatternOrder;
+    } catch (e) {
+      if (e instanceof PatternError) return [];
+      throw e;
+    }
+  },
+  config: (terms, kw) => {
+    for (const k of Object.keys(kw))
+      if (k !== 'on_missing') throw new LookupError(`the config lookup's "${k}" is not supported (only on_missing)`);
+    const missing = kw.on_missing ?? 'error';
+    if (missing !== 'error' && missing !== 'warn' && missing !== 'skip')
+      throw new LookupError(
+        `"on_missing" must be a string and one of "error", "warn" or "skip", not ${toStr(missing)}`,
+      );
+    return terms.flatMap((t) => {
+      const name = str(t, 'setting name');
+      if (Object.hasOwn(CONFIG, name)) return [CONFIG[name]];
+      throw new LookupError(
+        `relay-play does not report the setting ${name} (it reports ansible-core's defaults of ${Object.keys(CONFIG).join(', ')})`,
+      );
+    });
+  },
   ini,
   csvfile,
 };
@@ -520,6 +552,29 @@ const PLUGINS: Record<string, Plugin> = {
  * Run lookup `name` on `terms` (the positional arguments of lookup()/query(), or a `with_<name>` loop's
  * value as a list) and give its list of results. Throws LookupError.
  */
+/**
+ * The settings the config lookup reports: ansible-core 2.14's defaults (as ansible-config reports them with no
+ * ansible.cfg and no ANSIBLE_* variables), for what relay-play does the same way.
+ */
+const CONFIG: Record<string, unknown> = {
+  ANY_ERRORS_FATAL: false,
+  DEFAULT_BECOME: false,
+  DEFAULT_BECOME_METHOD: 'sudo',
+  DEFAULT_BECOME_USER: 'root',
+  DEFAULT_HASH_BEHAVIOUR: 'replace',
+  DEFAULT_JINJA2_NATIVE: false,
+  DEFAULT_KEEP_REMOTE_FILES: false,
+  DEFAULT_MANAGED_STR: 'Ansible managed',
+  DEFAULT_NULL_REPRESENTATION: null,
+  DEFAULT_PRIVATE_ROLE_VARS: false,
+  DEFAULT_REMOTE_PORT: null,
+  DEFAULT_REMOTE_USER: null,
+  DEFAULT_STRATEGY: 'linear',
+  DEFAULT_UNDEFINED_VAR_BEHAVIOR: true,
+  HOST_KEY_CHECKING: true,
+  RETRY_FILES_ENABLED: false,
+};
+
 export function runLookup(
   name: string,
   terms: unknown[],

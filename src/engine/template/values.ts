@@ -42,7 +42,20 @@ export function need<T>(v: T | Undef): T {
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyFloat);
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyFloat) && !(v instanceof Callable)
+  );
+}
+
+/** A value a template can call: a `{% macro %}` (or a `{% call %}` block's `caller`). */
+export class Callable {
+  constructor(
+    readonly name: string,
+    readonly call: (args: unknown[], kwargs: Record<string, unknown>) => unknown,
+  ) {}
+  toString(): string {
+    return `<Macro '${this.name}'>`;
+  }
 }
 
 export function typeName(v: unknown): string {

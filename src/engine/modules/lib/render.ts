@@ -6,5 +6,5 @@ import type { PlanContext } from '../types.js';
 export function renderTemplateFile(ctx: PlanContext, src: string): string {
   const file = ctx.resolveLocal(src, 'templates');
   const text = readFileSync(file, 'utf8');
-  return file.endsWith('.hbs') ? ctx.renderHandlebars(text) : ctx.render(text);
+  return file.endsWith('.hbs') ? ctx.renderHandlebars(text) : ctx.render(text, file);
 }
