@@ -1,4 +1,5 @@
 // `run PLAYBOOK -i INVENTORY`, and its listings (--list-tasks, --list-hosts, --syntax-check).
+import { dirname } from 'node:path';
 import { loadInventory } from '../inventory/index.js';
 import { pickReporter } from '../output/pick.js';
 import { loadPlaybook } from '../playbook/load.js';
@@ -21,7 +22,8 @@ export async function runCommand(
   opts: RunOptions,
   extensions: Extensions,
 ): Promise<number> {
-  const inv = loadInventory(inventoryFile);
+  // Like ansible-playbook: group_vars/ and host_vars/ beside the playbook count too.
+  const inv = loadInventory(inventoryFile, { playbookDir: dirname(playbookFile) });
   const loaded = loadPlaybook(playbookFile, { modules: extensions.modules, rolesPath: extensions.rolesPath });
   const pb = selectTags(loaded, tagList(opts.tags), tagList(opts.skipTags));
   if (opts.listTasks || opts.listHosts || opts.syntaxCheck) {

@@ -1,8 +1,10 @@
 // Ansible's YAML inventory format: `all:` with nested `hosts:`, `vars:` and `children:`.
+import { dirname, resolve } from 'node:path';
 import { InputError, type SourcePos } from '../util/errors.js';
 import { loadYamlFile, parseYaml, type YamlPath, type YamlSource } from '../yaml/source.js';
 import { validateAt } from '../yaml/validate.js';
 import { isGroupName, isHostName, isVarName } from './names.js';
+import { VarsDirs } from './vars-dirs.js';
 
 export interface Host {
   name: string;
@@ -65,15 +67,23 @@ interface Edge {
   pos: SourcePos;
 }
 
-export function loadInventory(file: string): Inventory {
-  return build(loadYamlFile(file));
+export interface InventoryOptions {
+  /** The playbook's directory: its group_vars/ and host_vars/ count too, above the inventory's. */
+  playbookDir?: string;
 }
 
-export function parseInventory(text: string, file: string): Inventory {
-  return build(parseYaml(text, file));
+/** The inventory in `file`, with the group_vars/ and host_vars/ beside it (and beside the playbook). */
+export function loadInventory(file: string, opts: InventoryOptions = {}): Inventory {
+  const bases = [dirname(resolve(file)), ...(opts.playbookDir ? [resolve(opts.playbookDir)] : [])];
+  return build(loadYamlFile(file), bases);
 }
 
-function build(src: YamlSource): Inventory {
+/** An inventory from text: no group_vars/ or host_vars/ unless `bases` names where to look. */
+export function parseInventory(text: string, file: string, bases: string[] = []): Inventory {
+  return build(parseYaml(text, file), bases);
+}
+
+function build(src: YamlSource, bases: string[]): Inventory {
   const file = src.file;
   const data = src.toJS();
   if (data === null || data === undefined) {
@@ -112,7 +122,7 @@ function build(src: YamlSource): Inventory {
     }
     throw e;
   }
-  const b = new Builder(src);
+  const b = new Builder(src, new VarsDirs(bases));
   for (const [name, value] of Object.entries(data as Record<string, RawGroup | null>)) {
     b.checkGroupName(name, [name]);
     b.walkGroup(name, value, [name]);
@@ -148,7 +158,10 @@ class Builder {
   readonly hostFirstPos = new Map<string, SourcePos>();
   readonly edges: Edge[] = [];
 
-  constructor(readonly src: YamlSource) {
+  constructor(
+    readonly src: YamlSource,
+    readonly varsDirs: VarsDirs,
+  ) {
     this.group('all');
     this.group('ungrouped');
   }
@@ -324,10 +337,7 @@ class Builder {
     for (const name of this.hostOrder) {
       const member = [...groups.keys()].filter((g) => resolved.get(g)!.has(name));
       const byPrecedence = [...member].sort((a, b) => depthOf(a) - depthOf(b) || (a < b ? -1 : a > b ? 1 : 0));
-      const vars: Vars = {};
-      for (const g of byPrecedence) Object.assign(vars, this.groups.get(g)!.vars);
-      Object.assign(vars, this.hostOwnVars.get(name));
-      hosts.set(name, { name, vars, groups: member });
+      hosts.set(name, { name, vars: this.hostVars(name, byPrecedence), groups: member });
     }
 
     const firstPos = this.hostFirstPos;
@@ -339,5 +349,22 @@ class Builder {
       groupVars,
       hostPos: (name: string) => firstPos.get(name) ?? { file: src.file, line: 1, col: 1 },
     };
+  }
+
+  /**
+   * A host's variables in Ansible's default order, lowest first: the inventory's `all` vars, its other
+   * groups' (shallow before deep, then by name); group_vars/all beside the inventory, then beside the
+   * playbook; the other groups' group_vars, likewise; the host's own vars; its host_vars, likewise.
+   */
+  private hostVars(name: string, groups: string[]): Vars {
+    const vars: Vars = {};
+    const { bases } = this.varsDirs;
+    for (const g of groups) Object.assign(vars, this.groups.get(g)!.vars);
+    for (const base of bases) Object.assign(vars, this.varsDirs.of(base, 'group_vars', 'all'));
+    for (const base of bases)
+      for (const g of groups) if (g !== 'all') Object.assign(vars, this.varsDirs.of(base, 'group_vars', g));
+    Object.assign(vars, this.hostOwnVars.get(name));
+    for (const base of bases) Object.assign(vars, this.varsDirs.of(base, 'host_vars', name));
+    return vars;
   }
 }
