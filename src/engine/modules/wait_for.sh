@@ -6,11 +6,18 @@
 # FAMILY:HEX as /proc/net/tcp* write them), $14 the port in /proc's hex.
 # Prints "ok|timeout|stat-error NANOSECONDS [STRERROR]"; once ok, what Ansible's add_path_info adds of an
 # existing path (uid|gid|owner|group|mode|size|kind, "-" if none), then a file the regex matched, base64.
+# $15 "expand": the path as Ansible's type=path has it (~ and $VARS, see pyexpand), printed first as
+# "expanded BASE64".
 # TCP through bash's /dev/tcp (Debian's bash is essential), the regex through grep -P (PCRE).
 set -u
+. ./command/expand.sh
 what=$1 state=$2 timeout=$3 delay=$4 pause=$5 ct=$6 host=$7 port=$8 path=$9
 shift 9
 re=$1 states=$2 ips=$3 excl=$4 porthex=$5
+if [ "${6:-}" = expand ]; then
+  eval "path=$(pyexpand "$path")"
+  printf 'expanded %s\n' "$(printf '%s' "$path" | base64 -w0)"
+fi
 now() { date +%s%N; }
 start=$(now)
 end=$((start + timeout * 1000000000))

@@ -204,21 +204,25 @@ export const wait_for: Module<WaitForArgs, 'addrs'> = {
       ips.join(' '),
       excl.join(' '),
       port ? port.toString(16).toUpperCase().padStart(4, '0') : '',
+      // Ansible's type=path: ~ and $VARS expanded on the host.
+      path && (path.startsWith('~') || path.includes('$')) ? 'expand' : '',
     ]);
+    // The path as the host expanded it (the script's first line then).
+    let expanded = path;
     const timedOut = (): string => {
       if (args.msg) return args.msg;
       if (what === 'drained') return `Timeout when waiting for ${host}:${port} to drain`;
       if (state === 'absent' || state === 'stopped')
         return port
           ? `Timeout when waiting for ${host}:${port} to stop.`
-          : `Timeout when waiting for ${path} to be absent.`;
+          : `Timeout when waiting for ${expanded} to be absent.`;
       if (port)
         return args.search_regex
           ? `Timeout when waiting for search string ${args.search_regex} in ${host}:${port}`
           : `Timeout when waiting for ${host}:${port}`;
       return args.search_regex
-        ? `Timeout when waiting for search string ${args.search_regex} in ${path}`
-        : `Timeout when waiting for file ${path}`;
+        ? `Timeout when waiting for search string ${args.search_regex} in ${expanded}`
+        : `Timeout when waiting for file ${expanded}`;
     };
     return {
       changed: false,
@@ -226,13 +230,20 @@ export const wait_for: Module<WaitForArgs, 'addrs'> = {
       acceptNonZero: true,
       finish(outputs: RunResult[]) {
         const out = outputs[0];
-        const [head, info = '-', body = ''] = (out?.stdout ?? '').split('\n');
+        let stdout = out?.stdout ?? '';
+        const x = /^expanded (\S*)\n/.exec(stdout);
+        if (x) {
+          expanded = Buffer.from(x[1], 'base64').toString('utf8');
+          stdout = stdout.slice(x[0].length);
+        }
+        const [head, info = '-', body = ''] = stdout.split('\n');
         const m = /^(ok|timeout|stat-error) (\d+)(?: (.*))?$/.exec(head);
         if (!out || !m)
           return { failed: true, msg: `wait_for did not finish: ${out?.stderr.trim() || `exit ${out?.code}`}` };
         const elapsed = Math.floor(Number(m[2]) / 1e9);
         if (m[1] === 'timeout') return { failed: true, msg: timedOut(), elapsed };
-        if (m[1] === 'stat-error') return { failed: true, msg: args.msg || `Failed to stat ${path}, ${m[3]}`, elapsed };
+        if (m[1] === 'stat-error')
+          return { failed: true, msg: args.msg || `Failed to stat ${expanded}, ${m[3]}`, elapsed };
         let groups: (string | null)[] = [];
         let groupdict: Record<string, string | null> = {};
         if (re && path && body) {
@@ -263,7 +274,7 @@ export const wait_for: Module<WaitForArgs, 'addrs'> = {
           search_regex: args.search_regex ?? null,
           match_groups: groups,
           match_groupdict: groupdict,
-          path: args.path ?? null,
+          path: args.path === undefined ? null : (expanded ?? args.path),
           elapsed,
           ...pathInfo,
         };

@@ -91,6 +91,14 @@ describe('wait_for', () => {
     assert.deepEqual(r.match_groups, ['8080', null]);
     assert.deepEqual(r.match_groupdict, { port: '8080' });
   });
+  it('~ and $VARS in path are expanded on the host, as Ansible expands a path', async () => {
+    const r = await run({ path: '$WF_DIR/f', timeout: 2 }, `export WF_DIR=${sb.dir}; : > ${sb.p('f')}; `);
+    assert.deepEqual([r.failed, r.path, r.state], [undefined, sb.p('f'), 'file']);
+    const home = await run({ path: '~/f', timeout: 2 }, `export HOME=${sb.dir}; `);
+    assert.deepEqual([home.failed, home.path], [undefined, sb.p('f')]);
+    const unset = await run({ path: '~/${WF_UNSET}', timeout: 1 }, `export HOME=${sb.dir}; `);
+    assert.equal(unset.msg, `Timeout when waiting for file ${sb.dir}/\${WF_UNSET}`);
+  });
   it("timeouts and a file that cannot be stat'ed fail with Ansible's messages", async () => {
     const r = await run({ path: sb.p('none'), timeout: 1 });
     assert.deepEqual([r.failed, r.msg, r.elapsed], [true, `Timeout when waiting for file ${sb.p('none')}`, 1]);
