@@ -27,9 +27,33 @@ printf 'src=%s\n' "$src"
 if [ ! -e "$src" ]; then echo step=src_absent; exit 0; fi
 if [ ! -r "$src" ]; then echo step=src_unreadable; exit 0; fi
 if [ ! -s "$src" ]; then echo step=src_empty; exit 0; fi
-if command -v unzip >/dev/null 2>&1 && unzip -Z -1 "$src" >/dev/null 2>&1; then echo step=zip; exit 0; fi
+t=$(mktemp -d) || exit 1
+trap 'rm -rf -- "$t" ${up:+"$up"}' EXIT
+# Ansible's handlers in its order: ZipArchive (unzip and zipinfo), ZipZArchive (unzip -Z), then GNU
+# tar's. Each that cannot take the archive says why (base64 words; a command's stderr as it is);
+# with none, the failure lists the reasons.
+reasons=
+because() { reasons="$reasons$(base64 -w0 < "$t/why") "; }
+for bins in 'unzip zipinfo' 'unzip unzip'; do
+  missing=
+  for b in $bins; do command -v "$b" > /dev/null 2>&1 || missing="${missing:+$missing' or '}$b"; done
+  if [ -n "$missing" ]; then
+    printf "Unable to find required '%s' binary in the path." "$missing" > "$t/why"
+  elif ! unzip -l "$src" > /dev/null 2> "$t/err"; then
+    { printf 'Command "%s" could not handle archive: ' "$(command -v unzip)"; cat "$t/err"; } > "$t/why"
+  else
+    echo step=zip
+    exit 0
+  fi
+  because
+done
 
-tar=$(command -v gtar || command -v tar) || { echo step=no_tar; exit 0; }
+tar=$(command -v gtar || command -v tar) || {
+  printf "Unable to find required 'gtar' or 'tar' binary in the path" > "$t/why"
+  because
+  printf 'step=no_handler\nreasons=%s\n' "$reasons"
+  exit 0
+}
 case $("$tar" --version 2>/dev/null) in tar*GNU*) ;; *) echo step=not_gnu; exit 0 ;; esac
 printf 'tar=%s\n' "$tar"
 
@@ -53,14 +77,20 @@ run_tar() {
   (cd "$dest" && LANG=C.UTF-8 LC_ALL=C.UTF-8 LC_MESSAGES=C.UTF-8 LANGUAGE=C.UTF-8 "$@")
 }
 
-t=$(mktemp -d) || exit 1
-trap 'rm -rf -- "$t" ${up:+"$up"}' EXIT
 handler=
 for h in TgzArchive:-z TarArchive: TarBzipArchive:-j TarXzArchive:-J TarZstdArchive:--use-compress-program=zstd; do
   z=${h#*:}
-  if run_tar list "$z" > "$t/list" 2>/dev/null && [ -s "$t/list" ]; then handler=${h%%:*}; break; fi
+  if ! run_tar list "$z" > "$t/list" 2> "$t/err"; then
+    { printf 'Command "%s" could not handle archive: Unable to list files in the archive: ' "$tar"; cat "$t/err"; } > "$t/why"
+  elif [ ! -s "$t/list" ]; then
+    printf 'Command "%s" found no files in archive. Empty archive files are not supported.' "$tar" > "$t/why"
+  else
+    handler=${h%%:*}
+    break
+  fi
+  because
 done
-if [ -z "$handler" ]; then echo step=no_handler; exit 0; fi
+if [ -z "$handler" ]; then printf 'step=no_handler\nreasons=%s\n' "$reasons"; exit 0; fi
 printf 'handler=%s\n' "$handler"
 
 # The archive's files as Ansible lists them: no leading /, the excluded ones (fnmatch) left out.

@@ -154,12 +154,14 @@ export function unarchiveResult(args: UnarchiveArgs, out: RunResult | undefined)
       return failed(`Invalid archive '${src}', the file is 0 bytes`);
     case 'zip':
       return failed(`${src} is a zip archive: relay-play unpacks tar archives only, not yet zip`);
-    case 'no_tar':
     case 'not_gnu':
-    case 'no_handler':
+    case 'no_handler': {
+      // Each handler's reason once, in the handlers' order (Ansible's come from a set: any order).
+      const reasons = [...new Set((kv.reasons ?? '').split(' ').filter(Boolean).map(fromB64))];
       return failed(
-        `Failed to find handler for "${src}". Make sure the required command to extract the file is installed.`,
+        `Failed to find handler for "${src}". Make sure the required command to extract the file is installed.\n${reasons.join('\n')}`,
       );
+    }
   }
   const info = pathInfo(/^pathinfo=(.*)$/m.exec(out.stdout)?.[1]);
   const result: Record<string, unknown> = { handler: kv.handler, dest: args.dest, src, ...info };
