@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { labAvailable, startLab, type Lab } from './lab/index.js';
 import { relayInventory, setupClientLogin, sshFromClient } from './integration/relay-lab.js';
-import { relayPlay, show, tempDir, writeYaml } from './integration/util.js';
+import { CLI, relayPlay, REPO, show, tempDir, writeYaml } from './integration/util.js';
 import type { RunJson } from './differential/compare.js';
 
 const avail = labAvailable();
@@ -64,7 +64,12 @@ describe(
     const resultOf = (json: RunJson, name: string, host: string) =>
       json.plays.flatMap((p) => p.tasks).find((t) => t.task.name === name)?.hosts[host] as Record<string, unknown>;
     const runJson = async (playbook: string, ...extra: string[]) => {
-      const r = await relayPlay(lab, ['run', '--json', playbook, '-i', inventory, ...extra], 600_000);
+      // Traced: a failure shows where the run was (stderr).
+      const r = await lab.run(['node', CLI, 'run', '--json', playbook, '-i', inventory, ...extra], {
+        env: { RELAY_PLAY_TRACE: '1' },
+        cwd: REPO,
+        timeoutMs: 480_000,
+      });
       let json: RunJson | undefined;
       try {
         json = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as RunJson;
@@ -91,17 +96,34 @@ describe(
       await lab?.teardown();
     });
 
-    it('check mode: changed and rebooted reported, nothing rebooted', async () => {
+    it('check mode: changed and rebooted reported, nothing rebooted; delegated to this machine: refused', async () => {
       const [id, pid] = [await bootId('web'), lab.nspawnPid('web')];
-      const playbook = writeYaml(
-        dir,
-        'check.yaml',
-        '- hosts: web\n  gather_facts: false\n  tasks:\n    - name: reboot\n      reboot:\n',
-      );
+      const playbook = writeYaml(dir, 'check.yaml', [
+        {
+          hosts: 'web',
+          gather_facts: false,
+          tasks: [
+            { name: 'reboot', reboot: null },
+            // As Ansible: never the control node, check mode or not (a harmless command all the same).
+            {
+              name: 'here',
+              reboot: { reboot_command: '/bin/true', reboot_timeout: 1 },
+              delegate_to: 'localhost',
+              ignore_errors: true,
+            },
+          ],
+        },
+      ]);
       const { r, json } = await runJson(playbook, '--check');
       assert.equal(r.code, 0, show(r));
       const res = resultOf(json, 'reboot', 'web');
       assert.deepEqual([res.changed, res.rebooted, res.elapsed], [true, true, 0], show(r));
+      const here = resultOf(json, 'here', 'web');
+      assert.deepEqual(
+        [here.failed, here.msg],
+        [true, 'Running reboot with local connection would reboot the control node.'],
+        show(r),
+      );
       assert.equal(await bootId('web'), id, 'check mode rebooted the host');
       assert.equal(lab.nspawnPid('web'), pid);
     });

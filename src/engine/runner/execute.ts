@@ -542,7 +542,10 @@ async function runOnce(
     ? (reqs: ReadRequest[]) => reads.read(reqs)
     : (reqs: ReadRequest[]) =>
         Promise.all(reqs.map((r) => runAlone(conn, { ...r, command: withEnvironment(environment, r.command) })));
-  const ctx = planContext(env, host, task, vars);
+  // The module sees how the task's own connection goes (a delegated task's: this machine, or that host's).
+  const ctx = { ...planContext(env, host, task, vars), via: conn.via };
+  // A confirm step reaches the host the steps ran on again (a delegated reboot waits for that host).
+  const confirmOn = delegation.local ? host : (delegation.to ?? host);
 
   let plan: Plan;
   try {
@@ -608,10 +611,10 @@ async function runOnce(
       throw new TaskFailure(`${step.describe} failed (exit ${last.code}): ${last.stderr.trim() || last.stdout.trim()}`);
     }
     if (plan.finish) Object.assign(result, plan.finish(outputs));
-    if (plan.confirm) await confirmChange(env, host, plan.confirm, outputs, become, result);
+    if (plan.confirm) await confirmChange(env, confirmOn, plan.confirm, outputs, become, result);
   } else if (!env.check && plan.confirm) {
-    env.cache.changed(host);
-    await confirmChange(env, host, plan.confirm, [], become, result);
+    env.cache.changed(confirmOn);
+    await confirmChange(env, confirmOn, plan.confirm, [], become, result);
   }
   // delegate_facts: what the task gathers or sets belongs to the host it was delegated to.
   if (plan.facts)
