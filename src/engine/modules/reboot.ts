@@ -10,6 +10,7 @@ import { shq, shScript } from '../util/quote.js';
 import { pyRepr } from '../template/values.js';
 import { UnreachableError } from '../util/errors.js';
 import type { ConfirmContext, Confirmed, Module, Plan } from './types.js';
+import { sleep, within } from './lib/wait.js';
 
 interface RebootArgs {
   pre_reboot_delay?: number;
@@ -41,7 +42,6 @@ export const statusCommand = (dir: string) =>
 const asList = (v: string | string[] | undefined): string[] | undefined =>
   v === undefined ? undefined : Array.isArray(v) ? v.map(String) : String(v).split(',');
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Ansible's delays: a negative one is none. */
 const delay = (v: number | undefined) => Math.max(0, v ?? 0);
 
@@ -90,7 +90,8 @@ async function untilSuccess<T>(seconds: number, what: string, attempt: (n: numbe
   const end = Date.now() + seconds * 1000;
   for (let n = 0; Date.now() < end; n++) {
     try {
-      return await attempt(n);
+      // A try on a host that went quiet (a login, a command) ends with the stage.
+      return await within(attempt(n), Math.max(1, (end - Date.now()) / 1000), what);
     } catch (e) {
       if (e instanceof Stop) throw e;
       await sleep(Math.min(2 ** n, 12) * 1000);
@@ -198,7 +199,7 @@ export const reboot: Module<RebootArgs, 'boot' | 'binary'> = {
           throw e;
         }
         // The reboot command's notes, where the host kept them (a /tmp that is not a tmpfs).
-        if (status) await cctx.run(`rm -rf -- ${shq(status)}`).catch(() => undefined);
+        if (status) await within(cctx.run(`rm -rf -- ${shq(status)}`), 30, 'the cleanup').catch(() => undefined);
         return { result: { rebooted: true, elapsed: elapsed() } };
       },
     };

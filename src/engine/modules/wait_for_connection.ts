@@ -4,23 +4,13 @@
 // login given `connect_timeout`. Returns `elapsed` (whole seconds, from before the delay). Skipped in
 // check mode, as Ansible's.
 import type { ConfirmContext, Module, Plan } from './types.js';
+import { sleep as sleepMs, within } from './lib/wait.js';
 
 interface WaitForConnectionArgs {
   delay?: number;
   sleep?: number;
   timeout?: number;
   connect_timeout?: number;
-}
-
-const sleepMs = (ms: number) => new Promise((res) => setTimeout(res, ms));
-
-/** `p`, or a rejection after `seconds`. */
-function within<T>(p: Promise<T>, seconds: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, rej) => {
-    timer = setTimeout(() => rej(new Error(`${what} timed out after ${seconds} seconds`)), seconds * 1000);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** One try: a new login by the host's usual path, then a shell that answers. */

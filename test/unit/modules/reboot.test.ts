@@ -2,7 +2,10 @@
 // rebooting, and the wait on a fake host: boot id unchanged, logins refused, a new boot id, a test command
 // that fails first; a reboot command that fails; timeouts. The host-side scripts run here for real.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
 import { describe, it } from 'node:test';
 import { commandFailure, reboot, rebootCommandLine, statusCommand } from '../../../src/engine/modules/reboot.js';
 import type { ConfirmContext, Module } from '../../../src/engine/modules/types.js';
@@ -166,6 +169,13 @@ describe('reboot', () => {
     assert.equal(late.failed, 'Timed out waiting for post-reboot test command (timeout=1)');
   });
 
+  it('a try that never ends (a host gone quiet) ends with the stage', async () => {
+    const p = await planWith(reboot, { reboot_timeout: 1 }, cannedCtx(facts(ok('old\n'))));
+    const h = { ...fakeHost({ boots: ['old'] }), reconnect: () => new Promise<void>(() => undefined) };
+    const done = await p.confirm!(h, [ok('/tmp/tmp.X\n')]);
+    assert.equal(done.failed, 'Timed out waiting for last boot time check (timeout=1)');
+  });
+
   it("reads the detached command's status: nothing until it ends, nothing when it succeeded", () => {
     assert.equal(commandFailure(''), undefined);
     assert.equal(commandFailure('0\n'), undefined);
@@ -178,6 +188,23 @@ describe('reboot', () => {
 
   describe('on this machine', () => {
     const sb = sandboxPerTest();
+    it('a local host is refused by the runner, delegated to localhost too, in check mode too', () => {
+      // A harmless reboot_command, should the refusal ever fail.
+      writeFileSync(sb.p('inventory.yaml'), stringify({ all: { hosts: { h1: { ansible_connection: 'local' } } } }));
+      const task = { reboot: { reboot_command: '/bin/true', reboot_timeout: 1 }, register: 'r', ignore_errors: true };
+      const tasks = [task, { ...task, delegate_to: 'localhost' }, { ...task, check_mode: true }];
+      writeFileSync(sb.p('pb.yaml'), stringify([{ hosts: 'h1', gather_facts: false, tasks }]));
+      const cli = fileURLToPath(new URL('../../../../bin/relay-play.js', import.meta.url));
+      const r = spawnSync(process.execPath, [cli, 'run', '--json', sb.p('pb.yaml'), '-i', sb.p('inventory.yaml')], {
+        encoding: 'utf8',
+      });
+      const json = JSON.parse(r.stdout) as { plays: { tasks: { hosts: Record<string, Record<string, unknown>> }[] }[] };
+      for (const t of json.plays[0].tasks)
+        assert.deepEqual(
+          [t.hosts.h1.failed, t.hosts.h1.msg, t.hosts.h1.rebooted],
+          [true, 'Running reboot with local connection would reboot the control node.', false],
+        );
+    });
     it('finds the command in the first search path holding it, a link too', async () => {
       for (const d of ['a', 'b', 'c']) mkdirSync(sb.p(d));
       writeFileSync(sb.p('b', 'shutdown'), '');
