@@ -32,6 +32,17 @@ export interface HostStats {
   via?: Via;
 }
 
+/** A host as a run first knows it: nothing registered, read or failed yet. */
+const freshHost = (name: string): HostState => ({
+  name,
+  facts: {},
+  includedVars: {},
+  failed: false,
+  unreachable: false,
+  playVars: {},
+  publicRoles: [],
+});
+
 export class RunState {
   readonly hosts = new Map<string, HostState>();
   readonly stats = new Map<string, HostStats>();
@@ -40,15 +51,7 @@ export class RunState {
 
   constructor(readonly inventory: Inventory) {
     for (const name of inventory.hosts.keys()) {
-      this.hosts.set(name, {
-        name,
-        facts: {},
-        includedVars: {},
-        failed: false,
-        unreachable: false,
-        playVars: {},
-        publicRoles: [],
-      });
+      this.hosts.set(name, freshHost(name));
     }
   }
 
@@ -130,15 +133,7 @@ export class RunState {
       h = { name, vars: { ...(inv.groupVars.get('all') ?? {}) }, groups: ['all'] };
       inv.hosts.set(name, h);
       inv.groups.get('all')?.push(name);
-      this.hosts.set(name, {
-        name,
-        facts: {},
-        includedVars: {},
-        failed: false,
-        unreachable: false,
-        playVars: {},
-        publicRoles: [],
-      });
+      this.hosts.set(name, freshHost(name));
       this.hostvars = undefined;
     }
     Object.assign(h.vars, vars);
