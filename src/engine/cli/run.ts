@@ -2,6 +2,7 @@
 import { dirname } from 'node:path';
 import { loadInventory } from '../inventory/index.js';
 import { pickReporter } from '../output/pick.js';
+import { extraVars, renderPlayHosts } from './extra-vars.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { selectTags, tagList } from '../playbook/tags.js';
 import type { Extensions } from '../runner/extensions.js';
@@ -14,6 +15,7 @@ export interface RunOptions extends CommonOptions {
   listTasks?: boolean;
   listHosts?: boolean;
   syntaxCheck?: boolean;
+  extraVars?: string[];
 }
 
 export async function runCommand(
@@ -25,7 +27,8 @@ export async function runCommand(
   // Like ansible-playbook: group_vars/ and host_vars/ beside the playbook count too.
   const inv = loadInventory(inventoryFile, { playbookDir: dirname(playbookFile) });
   const loaded = loadPlaybook(playbookFile, { modules: extensions.modules, rolesPath: extensions.rolesPath });
-  const pb = selectTags(loaded, tagList(opts.tags), tagList(opts.skipTags));
+  const extra = extraVars(opts.extraVars ?? []);
+  const pb = renderPlayHosts(selectTags(loaded, tagList(opts.tags), tagList(opts.skipTags)), extra);
   if (opts.listTasks || opts.listHosts || opts.syntaxCheck) {
     const { listing, syntaxCheck } = await import('./list.js');
     // Like ansible-playbook: these only read; a syntax check also runs every check a run does first.
@@ -36,6 +39,11 @@ export async function runCommand(
     );
     return 0;
   }
-  const state = await runPlaybook(pb, inv, runnerOptions(opts, extensions), await pickReporter(opts));
+  const state = await runPlaybook(
+    pb,
+    inv,
+    { ...runnerOptions(opts, extensions), extraVars: extra },
+    await pickReporter(opts),
+  );
   return exitCodeFor(state);
 }

@@ -43,6 +43,8 @@ export interface RunnerOptions {
   locks?: LockSpec[];
   /** The application's modules and routes (src/engine/runner/extensions.ts). */
   extensions: Extensions;
+  /** `-e`: above every other variable. */
+  extraVars?: Record<string, unknown>;
 }
 
 /** Runs `items` through `fn` with at most `limit` at a time. */
@@ -106,7 +108,7 @@ export async function runPlaybook(
   preflight(pb, inv, playHosts, opts.extensions.modules);
   trace('preflight done; connecting');
 
-  const state = new RunState(inv);
+  const state = new RunState(inv, opts.extraVars);
   const connections: Connections = new Connections(
     (host) => state.hostVars(host),
     { ...opts, note: (host, text) => reporter.note?.(host, text) },

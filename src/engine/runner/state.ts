@@ -49,7 +49,11 @@ export class RunState {
   /** The run's connections: how each host was reached (`via`), for output. */
   connections?: Connections;
 
-  constructor(readonly inventory: Inventory) {
+  constructor(
+    readonly inventory: Inventory,
+    /** `-e`: above every other variable, for every host. */
+    readonly extraVars: Record<string, unknown> = {},
+  ) {
     for (const name of inventory.hosts.keys()) {
       this.hosts.set(name, freshHost(name));
     }
@@ -73,10 +77,11 @@ export class RunState {
     const h = this.inventory.hosts.get(name)!;
     const facts = this.host(name).facts;
     return {
-      [RAW]: new Set(Object.keys(facts)),
+      [RAW]: new Set(Object.keys(facts).filter((k) => !Object.hasOwn(this.extraVars, k))),
       ...h.vars,
       ...this.host(name).includedVars,
       ...facts,
+      ...this.extraVars,
       inventory_hostname: name,
       group_names: h.groups.filter((g) => g !== 'all' && g !== 'ungrouped').sort(),
     };

@@ -1,7 +1,7 @@
 // Variable precedence, lowest first, as Ansible documents it (but gathered facts, which sit with set_fact):
 // role defaults < inventory (src/engine/inventory) < play vars < vars_files < role vars (a role entry's
 // `vars:`, then its vars/main) < block and task vars < include_vars < set_fact and registered results
-// < role params and include params (with an include's loop variables) < loop item.
+// < role params and include params (with an include's loop variables) < extra vars (-e) < loop item.
 import { OMIT } from '../template/jinja.js';
 import { RAW } from '../template/expr.js';
 import type { PlayDef, TaskDef } from '../playbook/types.js';
@@ -48,7 +48,9 @@ export function taskVars(ctx: VarsContext, host: string, task: TaskDef): Record<
   // A role include_role brought in: its defaults and vars are its tasks' (and, if public, the host's later tasks').
   const own = task.role?.included ? task.role : undefined;
   const params = task.params ?? {};
-  const raw = new Set(Object.keys(facts).filter((k) => !Object.hasOwn(params, k)));
+  const raw = new Set(
+    Object.keys(facts).filter((k) => !Object.hasOwn(params, k) && !Object.hasOwn(state.extraVars, k)),
+  );
   for (const n of task.dataVars ?? []) raw.add(n);
   return {
     // Registered results and facts are data: never rendered again (src/engine/template/expr.ts, RAW).
@@ -66,6 +68,7 @@ export function taskVars(ctx: VarsContext, host: string, task: TaskDef): Record<
     ...h.includedVars,
     ...facts,
     ...params,
+    ...state.extraVars,
     inventory_hostname: host,
     group_names: inv.groups.filter((g) => g !== 'all' && g !== 'ungrouped').sort(),
     hostvars: state.hostvarsView(),
