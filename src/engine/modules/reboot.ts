@@ -8,7 +8,6 @@
 import { shFile } from '../util/sh-file.js';
 import { shq, shScript } from '../util/quote.js';
 import { pyRepr } from '../template/values.js';
-import { UnreachableError } from '../util/errors.js';
 import type { ConfirmContext, Confirmed, Module, Plan } from './types.js';
 import { sleep, within } from './lib/wait.js';
 
@@ -181,14 +180,15 @@ export const reboot: Module<RebootArgs, 'boot' | 'binary'> = {
             if (failed) throw new Stop(failed);
             throw new Error('boot time has not changed');
           });
+          // After a try whose command did not come back (the connection lost, or the try ran out): log in anew.
           let lost = false;
-          await untilSuccess(timeout, 'post-reboot test command', async () => {
+          let latest = 0;
+          await untilSuccess(timeout, 'post-reboot test command', async (n) => {
+            latest = n;
             if (lost) await cctx.reconnect(Date.now(), connectTimeoutMs);
-            lost = false;
-            const r = await cctx.run(test).catch((e: unknown) => {
-              lost = e instanceof UnreachableError;
-              throw e;
-            });
+            lost = true;
+            const r = await cctx.run(test);
+            if (n === latest) lost = false;
             if (r.code !== 0) throw new Error(`Test command failed: ${r.stderr} ${r.stdout}`);
           });
         } catch (e) {

@@ -169,6 +169,20 @@ describe('reboot', () => {
     assert.equal(late.failed, 'Timed out waiting for post-reboot test command (timeout=1)');
   });
 
+  it('a test command whose connection was lost is tried again on a new login', async () => {
+    const p = await planWith(reboot, { reboot_timeout: 30 }, cannedCtx(facts(ok('old\n'))));
+    const h = fakeHost({ boots: ['new'] });
+    let drops = 1;
+    const run = h.run;
+    h.run = async (c: string) => {
+      if (c === 'whoami' && drops-- > 0) throw new Error('connection lost');
+      return run(c);
+    };
+    const done = await p.confirm!(h, [ok('/tmp/tmp.X\n')]);
+    assert.equal(done.result?.rebooted, true);
+    assert.equal(h.logins, 2, 'one login for the boot id, one after the lost test command');
+  });
+
   it('a try that never ends (a host gone quiet) ends with the stage', async () => {
     const p = await planWith(reboot, { reboot_timeout: 1 }, cannedCtx(facts(ok('old\n'))));
     const h = { ...fakeHost({ boots: ['old'] }), reconnect: () => new Promise<void>(() => undefined) };
