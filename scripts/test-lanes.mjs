@@ -3,16 +3,16 @@
 // - shared: the unit tests and the lab suites whose checks hold whatever else the machine does, two
 //   files at a time (a lab suite waits on its hosts much of the time);
 // - alone: the lab suites that measure time (tunnels back within seconds, a watcher's sampling) and those
-//   that restart the tunnel their own connection runs through (away, enroll: each restart must be confirmed
-//   within a minute), one at a time with nothing else running, so their bounds measure relay-play and not
-//   a busy machine.
+//   that restart the tunnel their own connection runs through or reboot a device behind it (away, enroll,
+//   reboot: each must be confirmed within a minute), one at a time with nothing else running, so their
+//   bounds measure relay-play and not a busy machine.
 // Each lane prints node --test's own summary; the exit code is the worse of the two.
 //   node scripts/test-lanes.mjs
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const ALONE = ['faults', 'roaming', 'watch', 'relays', 'away', 'enroll'].map((s) => `dist/test/${s}.test.js`);
+const ALONE = ['faults', 'roaming', 'watch', 'relays', 'away', 'enroll', 'reboot'].map((s) => `dist/test/${s}.test.js`);
 
 /** The compiled test files in dir (relative to the repository). */
 function tests(dir) {
