@@ -47,6 +47,11 @@ export const RELAY_PLAY_ONLY: RelayPlayOnly[] = [
   },
   {
     roles: ['device'],
+    path: '/etc/relay-play/rollback.confirmed',
+    what: 'the token of the last tunnel change confirmed, so a confirm whose answer was lost is answered the same again',
+  },
+  {
+    roles: ['device'],
     path: '/etc/ssh/sshd_config.d/relay-play-loopback.conf',
     what: "the device's sshd drop-in exempting loopback (tunnel logins) from PerSourcePenalties: OpenSSH 9.8+ only, so not on Debian 12 hosts",
   },
