@@ -5,6 +5,7 @@
 import { shFile } from '../util/sh-file.js';
 import { shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
+import { terminalResult } from './lib/terminal.js';
 import type { Module, Plan } from './types.js';
 
 interface RawArgs {
@@ -13,10 +14,6 @@ interface RawArgs {
 }
 
 const SCRIPT = () => shFile('engine/modules/raw.sh');
-
-/** Python's str.splitlines() for what a terminal prints. */
-const lines = (s: string) =>
-  s === '' ? [] : s.split(/\r\n|\r|\n/).filter((l, i, all) => i < all.length - 1 || l !== '');
 
 export const raw: Module<RawArgs> = {
   freeForm: true,
@@ -39,16 +36,7 @@ export const raw: Module<RawArgs> = {
       steps: [{ describe: `raw: ${text}`, command: shScript(SCRIPT(), [text, args.executable ?? '/bin/sh']) }],
       acceptNonZero: true,
       finish(outputs: RunResult[]) {
-        const out = outputs[0] ?? { code: 255, stdout: '', stderr: 'the command did not run' };
-        const res: Record<string, unknown> = {
-          rc: out.code,
-          stdout: out.stdout,
-          stdout_lines: lines(out.stdout),
-          stderr: out.stderr,
-          stderr_lines: lines(out.stderr),
-        };
-        if (out.code !== 0) Object.assign(res, { failed: true, msg: 'non-zero return code' });
-        return res;
+        return terminalResult(outputs[0] ?? { code: 255, stdout: '', stderr: 'the command did not run' });
       },
     };
   },

@@ -9,6 +9,7 @@ import { shFile } from '../util/sh-file.js';
 import { shq, shScript } from '../util/quote.js';
 import { extractKv, shellSplit } from '../util/words.js';
 import type { RunResult } from '../connection/types.js';
+import { terminalResult } from './lib/terminal.js';
 import { readOutput, type Module, type Plan } from './types.js';
 import { boolArg, type BoolArg } from './lib/schema.js';
 
@@ -27,10 +28,6 @@ const SCRIPT = () => shFile('engine/modules/script.sh');
 const NO_EXCEPTION = 'NoneType: None\n';
 const GATE =
   '[ -n "$1" ] && [ -e "$1" ] && echo creates-exists; [ -n "$2" ] && ! [ -e "$2" ] && echo removes-absent; :';
-
-/** Python's str.splitlines() for what a terminal prints. */
-const lines = (s: string) =>
-  s === '' ? [] : s.split(/\r\n|\r|\n/).filter((l, i, all) => i < all.length - 1 || l !== '');
 
 /** Free-form text may carry chdir=, creates=, removes=, executable=; explicit arguments win. */
 function normalise(args: ScriptArgs): ScriptArgs & { text: string } {
@@ -111,16 +108,9 @@ export const script: Module<ScriptArgs, 'gate'> = {
       ],
       acceptNonZero: true,
       finish(outputs: RunResult[]) {
-        const out = outputs[0] ?? { code: 255, stdout: '', stderr: 'the script did not run' };
-        const res: Record<string, unknown> = {
-          rc: out.code,
-          stdout: out.stdout,
-          stdout_lines: lines(out.stdout),
-          stderr: out.stderr,
-          stderr_lines: lines(out.stderr),
-        };
+        const res = terminalResult(outputs[0] ?? { code: 255, stdout: '', stderr: 'the script did not run' });
         // Ansible's action failures carry the traceback of no exception.
-        if (out.code !== 0) Object.assign(res, { failed: true, msg: 'non-zero return code', exception: NO_EXCEPTION });
+        if (res.failed) res.exception = NO_EXCEPTION;
         return res;
       },
     };
