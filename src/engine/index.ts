@@ -45,6 +45,7 @@ export { pickReporter } from './output/pick.js';
 export { PlainReporter } from './output/plain.js';
 export { noteLine } from './output/text.js';
 export { runnerOptions, type CommonOptions } from './cli/options.js';
+export { extraVars, renderPlayHosts } from './cli/extra-vars.js';
 
 // Connections to hosts.
 export { Connections } from './runner/connections.js';

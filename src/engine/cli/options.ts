@@ -4,6 +4,8 @@ import type { Extensions } from '../runner/extensions.js';
 import type { LockSpec } from '../runner/lock.js';
 import type { RunnerOptions } from '../runner/play.js';
 
+export const collect = (v: string, prev: string[]) => [...prev, v];
+
 const positiveInt = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
@@ -19,6 +21,8 @@ export interface CommonOptions {
   verbose: number;
   acceptNewHostKeys?: boolean;
   lockWait: number;
+  /** `-e` / `--extra-vars` as given, read by ./extra-vars.ts. */
+  extraVars?: string[];
 }
 
 export const OPTIONS = {
@@ -39,11 +43,16 @@ export const OPTIONS = {
       '--accept-new-host-keys',
       'trust and record host keys not yet in ~/.ssh/known_hosts (a changed key is still refused)',
     ),
+  extraVars: (c: Command) =>
+    c.option(
+      '-e, --extra-vars <vars>',
+      'variables over all others: key=value words, {...} YAML/JSON, or @FILE (repeatable)',
+      collect,
+      [],
+    ),
   lockWait: (c: Command) =>
     c.option('--lock-wait <seconds>', 'how long to wait for another run on the same relay to finish', positiveInt, 120),
 };
-
-export const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function withOptions(cmd: Command, names: (keyof typeof OPTIONS)[]): Command {
   return names.reduce((c, n) => OPTIONS[n](c), cmd);

@@ -6,18 +6,12 @@ import { collect, RUN_OPTIONS, withOptions, type CommonOptions } from './options
 
 /** Adds `run` to `program`; `extensions` is loaded only when it runs (--help stays instant). */
 export function addRunCommand(program: Command, extensions: () => Promise<Extensions>): void {
-  withOptions(
-    program.command('run').description('run a playbook').argument('<playbook>', 'playbook YAML file'),
-    RUN_OPTIONS,
-  )
+  withOptions(program.command('run').description('run a playbook').argument('<playbook>', 'playbook YAML file'), [
+    ...RUN_OPTIONS,
+    'extraVars',
+  ])
     .requiredOption('-i, --inventory <file>', 'inventory YAML file (Ansible format)')
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated; repeatable)', collect, [])
-    .option(
-      '-e, --extra-vars <vars>',
-      'variables over all others: key=value words, {...} YAML/JSON, or @FILE (repeatable)',
-      collect,
-      [],
-    )
     .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated; repeatable)', collect, [])
     .option('--list-tasks', 'list the tasks that would run, and exit')
     .option('--list-hosts', 'list the hosts each play would run on, and exit')

@@ -15,7 +15,6 @@ export interface RunOptions extends CommonOptions {
   listTasks?: boolean;
   listHosts?: boolean;
   syntaxCheck?: boolean;
-  extraVars?: string[];
 }
 
 export async function runCommand(

@@ -9,7 +9,7 @@ export function addRelayCommands(program: Command): void {
       .command('apply')
       .description('set up the reverse-SSH relay for the inventory (the bundled site playbook)')
       .argument('<inventory>', 'inventory YAML file'),
-    [...RUN_OPTIONS, 'lockWait'],
+    [...RUN_OPTIONS, 'extraVars', 'lockWait'],
   )
     .action(async (inventory: string, opts: CommonOptions) => {
       const { applyCommand } = await import('./apply.js');

@@ -3,9 +3,11 @@
 import {
   type CommonOptions,
   exitCodeFor,
+  extraVars,
   type Inventory,
   loadPlaybook,
   pickReporter,
+  renderPlayHosts,
   runnerOptions,
   type Reporter,
   runPlaybook,
@@ -35,18 +37,23 @@ export async function runRelayPlaybook(
   const relay = relays[0];
   inv.groups.set(TARGETS_GROUP, extra.targets ?? []);
   for (const r of relays) Object.assign(inv.hosts.get(r)!.vars, extra.relayVars ?? {});
-  const pb = loadPlaybook(bundledPlaybook(name), relayApp);
+  // -e as `run` takes it: over every other variable of the bundled playbook's tasks.
+  const extraGiven = extraVars(opts.extraVars ?? []);
+  const pb = renderPlayHosts(loadPlaybook(bundledPlaybook(name), relayApp), extraGiven);
   trace('playbook loaded');
   const state = await runPlaybook(
     pb,
     inv,
-    // Two runs on one fleet must not interleave: the second waits, then refuses. Every relay's lock, in
-    // name order: runs with different inventories of the same relays take them in the same order.
-    runnerOptions(
-      opts,
-      relayApp,
-      [...relays].sort().map((host) => ({ host, path: '/run/lock/relay-play.lock', waitSeconds: opts.lockWait })),
-    ),
+    {
+      // Two runs on one fleet must not interleave: the second waits, then refuses. Every relay's lock, in
+      // name order: runs with different inventories of the same relays take them in the same order.
+      ...runnerOptions(
+        opts,
+        relayApp,
+        [...relays].sort().map((host) => ({ host, path: '/run/lock/relay-play.lock', waitSeconds: opts.lockWait })),
+      ),
+      extraVars: extraGiven,
+    },
     extra.reporter ?? (await pickReporter(opts)),
   );
   return { state, code: exitCodeFor(state), relay };
