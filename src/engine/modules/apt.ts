@@ -6,7 +6,7 @@ import { shFile } from '../util/sh-file.js';
 import { shellJoin, shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
 import { readOutput, type Module, type Plan, type Step } from './types.js';
-import { boolArg, type BoolArg } from './lib/schema.js';
+import { boolArg, type BoolArg, aliasRefused } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
 import { fieldsDiff } from './lib/state-diff.js';
 
@@ -14,7 +14,7 @@ interface AptArgs {
   name?: string | string[];
   pkg?: string | string[];
   package?: string | string[];
-  state?: 'present' | 'installed' | 'absent' | 'removed' | 'latest';
+  state?: 'present' | 'absent' | 'latest';
   update_cache?: BoolArg;
   cache_valid_time?: number;
   deb?: string;
@@ -83,25 +83,54 @@ const aptGet = (verb: string, flags: string[], targets: string[], describe: stri
   ]),
 });
 
-/** The packages asked for, and the state wanted of them (Ansible's installed/removed are present/absent). */
+/** The packages asked for, and the state wanted of them. */
 function request(args: AptArgs): { wanted: string[]; state: string } {
   const list = args.name ?? args.pkg ?? args.package;
   const wanted = (list === undefined ? [] : Array.isArray(list) ? list : String(list).split(','))
     .map((n) => n.trim())
     .filter(Boolean);
-  const state =
-    args.state === 'installed' ? 'present' : args.state === 'removed' ? 'absent' : (args.state ?? 'present');
-  return { wanted, state };
+  return { wanted, state: args.state ?? 'present' };
 }
 
 export const apt: Module<AptArgs, 'packages'> = {
+  refused: {
+    ...Object.fromEntries(
+      [
+        'allow_change_held_packages',
+        'allow_downgrade',
+        'allow-downgrade',
+        'allow_downgrades',
+        'allow-downgrades',
+        'allow_unauthenticated',
+        'allow-unauthenticated',
+        'autoclean',
+        'clean',
+        'default_release',
+        'default-release',
+        'dpkg_options',
+        'fail_on_autoremove',
+        'force',
+        'lock_timeout',
+        'only_upgrade',
+        'policy_rc_d',
+        'update_cache_retries',
+        'update_cache_retry_max_delay',
+        'upgrade',
+      ].map((k) => [k, 'not yet supported']),
+    ),
+    'install-recommends': aliasRefused('install_recommends'),
+    'update-cache': aliasRefused('update_cache'),
+    use: 'the package manager is always apt',
+    'state=build-dep': 'not yet supported',
+    'state=fixed': 'not yet supported',
+  },
   schema: {
     type: 'object',
     properties: {
       name: names,
       pkg: names,
       package: names,
-      state: { enum: ['present', 'installed', 'absent', 'removed', 'latest'] },
+      state: { enum: ['present', 'absent', 'latest'] },
       update_cache: boolArg,
       cache_valid_time: { type: 'integer', minimum: 0 },
       deb: { type: 'string', minLength: 1 },

@@ -18,12 +18,31 @@ const valueAt = (data: unknown, path: string[]) =>
  * is expected (it is only known at run time), so this can run before any host is touched.
  */
 export function argProblems(mod: Module, name: string, args: unknown, allowTemplates = false): ArgProblem[] {
+  const refusal = refusedArg(mod, name, args);
+  if (refusal) return [refusal];
   coerceNumbers(mod.schema, args);
   const validate = validatorFor(mod.schema);
   if (validate(args)) return [];
   const errors = (validate.errors ?? []).filter((e) => !(allowTemplates && isTemplateError(e, args)));
   const specific = errors.filter((e) => !['oneOf', 'anyOf', 'if'].includes(e.keyword));
   return (specific.length ? specific : errors).map((e) => toProblem(e, name));
+}
+
+/** The first argument (or argument's value) of `args` the module refuses, with its reason. */
+function refusedArg(mod: Module, name: string, args: unknown): ArgProblem | undefined {
+  if (!mod.refused || !args || typeof args !== 'object' || Array.isArray(args)) return undefined;
+  for (const [k, v] of Object.entries(args)) {
+    const reason = mod.refused[k];
+    if (reason !== undefined)
+      return { message: `unsupported argument "${k}" for module ${name}: ${reason}`, path: [k] };
+    const choice = typeof v === 'string' || typeof v === 'number' ? mod.refused[`${k}=${v}`] : undefined;
+    if (choice !== undefined)
+      return {
+        message: `unsupported value ${JSON.stringify(v)} of argument "${k}" for module ${name}: ${choice}`,
+        path: [k],
+      };
+  }
+  return undefined;
 }
 
 /**

@@ -26,6 +26,10 @@ interface AuthorizedKeyArgs {
 const SCRIPT = () => shFile('engine/modules/authorized_key.sh');
 
 export const authorized_key: Module<AuthorizedKeyArgs, 'keys'> = {
+  refused: {
+    follow: 'not yet supported',
+    validate_certs: 'for a key from a URL, not yet supported',
+  },
   schema: {
     type: 'object',
     properties: {

@@ -3,7 +3,7 @@
 // appended after gains its missing newline).
 import type { Module, Plan } from './types.js';
 import { pyRegex, searchLine } from '../util/pyre.js';
-import { onePathAlias, textEditProps, type BoolArg } from './lib/schema.js';
+import { onePathAlias, textEditProps, type BoolArg, aliasRefused, fileWriteRefused } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
 import { editAttrs, editedPath, planText, textEditReads, textFileOf, splitLines } from './lib/text-file.js';
 
@@ -99,6 +99,10 @@ export function editBlock(
 }
 
 export const blockinfile: Module<BlockArgs, 'file'> = {
+  refused: {
+    ...fileWriteRefused,
+    destfile: aliasRefused('path'),
+  },
   schema: {
     type: 'object',
     properties: {

@@ -9,7 +9,7 @@ import { shFile } from '../util/sh-file.js';
 import { shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
 import type { Facts, FileDiff, Module, Plan, Reads, Step } from './types.js';
-import { boolArg, modeString, type BoolArg } from './lib/schema.js';
+import { boolArg, modeString, type BoolArg, fileWriteRefused } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
 import {
   attrChanges,
@@ -193,6 +193,9 @@ function planRemote(
 }
 
 export const copy: Module<CopyArgs, Names> = {
+  refused: {
+    ...fileWriteRefused,
+  },
   schema: {
     type: 'object',
     properties: {

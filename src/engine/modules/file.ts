@@ -7,7 +7,7 @@ import { shScript } from '../util/quote.js';
 import { toBool } from '../util/bool.js';
 import type { FileDiff, Module, Plan, Step } from './types.js';
 import type { RunResult } from '../connection/types.js';
-import { boolArg, modeArg, pathAliasProps, onePathAlias, type BoolArg } from './lib/schema.js';
+import { boolArg, modeArg, pathAliasProps, onePathAlias, type BoolArg, selinuxRefused } from './lib/schema.js';
 import { modeFor, modeText, parseModeArg, type ModeArg } from './lib/modes.js';
 import { strptime } from './lib/strptime.js';
 
@@ -379,6 +379,9 @@ function stampArg(v: string | undefined, format: string | undefined, state: Stat
 }
 
 export const file: Module<FileArgs, 'stat'> = {
+  refused: {
+    ...selinuxRefused,
+  },
   schema: {
     type: 'object',
     properties: {

@@ -8,7 +8,7 @@ import { shScript } from '../util/quote.js';
 import { toBool } from '../util/bool.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan } from './types.js';
-import { attrProps, boolArg, modeString, type BoolArg } from './lib/schema.js';
+import { attrProps, boolArg, modeString, type BoolArg, unsafeWritesArg, fileWriteRefused } from './lib/schema.js';
 import {
   answerMessage,
   requestConfig,
@@ -63,10 +63,17 @@ export function urlArgsOf<T extends UrlArgs & { username?: string; password?: st
 }
 
 export const get_url: Module<GetUrlArgs> = {
+  refused: {
+    ...fileWriteRefused,
+    ciphers: 'not yet supported',
+    unredirected_headers: 'not yet supported',
+    use_gssapi: 'not yet supported',
+  },
   schema: {
     type: 'object',
     properties: {
       ...urlArgProps,
+      unsafe_writes: unsafeWritesArg,
       dest: { type: 'string', minLength: 1 },
       backup: boolArg,
       checksum: { type: 'string' },

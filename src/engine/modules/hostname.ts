@@ -30,6 +30,23 @@ const facts = (name: string, fqdn: string) => ({
 });
 
 export const hostname: Module<HostnameArgs, 'names'> = {
+  refused: {
+    ...Object.fromEntries(
+      [
+        'alpine',
+        'freebsd',
+        'generic',
+        'macos',
+        'macosx',
+        'darwin',
+        'openbsd',
+        'openrc',
+        'redhat',
+        'sles',
+        'solaris',
+      ].map((s) => [`use=${s}`, 'the strategies of Linux with systemd only (systemd, debian)']),
+    ),
+  },
   providesFacts: ['ansible_hostname', 'ansible_nodename', 'ansible_fqdn', 'ansible_domain'],
   schema: {
     type: 'object',

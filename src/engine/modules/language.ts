@@ -57,10 +57,20 @@ export const group_by: Module<{ key: string; parents?: unknown }> = {
   },
 };
 
+const groupsArg = { type: ['string', 'array'] };
+
 export const add_host: Module<Record<string, unknown>> = {
   schema: {
     type: 'object',
-    properties: { name: { type: 'string', minLength: 1 }, hostname: { type: 'string' }, host: { type: 'string' } },
+    // Any other argument is a variable of the host.
+    properties: {
+      name: { type: 'string', minLength: 1 },
+      hostname: { type: 'string' },
+      host: { type: 'string' },
+      groups: groupsArg,
+      group: groupsArg,
+      groupname: groupsArg,
+    },
     anyOf: [{ required: ['name'] }, { required: ['hostname'] }, { required: ['host'] }],
   },
   plan: (args): Plan => {

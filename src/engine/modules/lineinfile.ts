@@ -3,7 +3,15 @@
 // written atomically only when the content differs.
 import type { Module, Plan } from './types.js';
 import { pyExpand, pyRegex, searchLine } from '../util/pyre.js';
-import { boolArg, onePathAlias, textEditProps, type BoolArg } from './lib/schema.js';
+import {
+  boolArg,
+  onePathAlias,
+  textEditProps,
+  type BoolArg,
+  othersRefused,
+  aliasRefused,
+  fileWriteRefused,
+} from './lib/schema.js';
 import { toBool } from '../util/bool.js';
 import { editAttrs, editedPath, planText, textEditReads, textFileOf, splitLines } from './lib/text-file.js';
 
@@ -154,6 +162,13 @@ export function lineAbsent(input: string[], o: { line?: string; regexp?: RegExp;
 }
 
 export const lineinfile: Module<LineArgs, 'file'> = {
+  refused: {
+    ...fileWriteRefused,
+    ...othersRefused,
+    regex: aliasRefused('regexp'),
+    value: aliasRefused('line'),
+    destfile: aliasRefused('path'),
+  },
   schema: {
     type: 'object',
     properties: {

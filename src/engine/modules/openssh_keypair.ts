@@ -7,7 +7,7 @@ import { shellJoin, shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan, Step } from './types.js';
 import { attrChanges, attrDiff, attrSteps, parseFileFacts, type Attrs } from './lib/files.js';
-import { attrProps, modeString } from './lib/schema.js';
+import { attrProps, modeString, unsafeWritesArg, fileWriteRefused } from './lib/schema.js';
 import { fieldsDiff } from './lib/state-diff.js';
 
 interface KeypairArgs {
@@ -67,12 +67,23 @@ function readBack(outputs: RunResult[]): Record<string, unknown> {
 const keyPath = (args: KeypairArgs) => (args.path.startsWith('-') ? `./${args.path}` : args.path);
 
 export const openssh_keypair: Module<KeypairArgs, 'key'> = {
+  refused: {
+    ...fileWriteRefused,
+    ...Object.fromEntries(
+      ['backend', 'force', 'passphrase', 'private_key_format', 'regenerate', 'size', 'state'].map((k) => [
+        k,
+        'not yet supported',
+      ]),
+    ),
+    ...Object.fromEntries(['rsa', 'dsa', 'rsa1', 'ecdsa'].map((t) => [`type=${t}`, 'ed25519 keys only'])),
+  },
   schema: {
     type: 'object',
     properties: {
       path: { type: 'string', minLength: 1 },
       type: { enum: ['ed25519'] },
       comment: { type: 'string', pattern: '^[^\\n]*$' },
+      unsafe_writes: unsafeWritesArg,
       ...attrProps,
     },
     required: ['path'],

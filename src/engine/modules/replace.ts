@@ -3,7 +3,15 @@
 // only when the content differs. One read (the file, through a symlink), one write.
 import type { Module, Plan } from './types.js';
 import { pyExpand, pyRegex } from '../util/pyre.js';
-import { attrProps, boolArg, modeString, type BoolArg } from './lib/schema.js';
+import {
+  attrProps,
+  boolArg,
+  modeString,
+  type BoolArg,
+  othersRefused,
+  unsafeWritesArg,
+  fileWriteRefused,
+} from './lib/schema.js';
 import { toBool } from '../util/bool.js';
 import { planText, textFileRead, textFileOf } from './lib/text-file.js';
 
@@ -42,10 +50,15 @@ export function pySubn(pattern: string, repl: string, text: string): { text: str
 }
 
 export const replace: Module<ReplaceArgs, 'file'> = {
+  refused: {
+    ...fileWriteRefused,
+    ...othersRefused,
+  },
   schema: {
     type: 'object',
     properties: {
       path: { type: 'string', minLength: 1 },
+      unsafe_writes: unsafeWritesArg,
       dest: { type: 'string', minLength: 1 },
       destfile: { type: 'string', minLength: 1 },
       name: { type: 'string', minLength: 1 },

@@ -2,13 +2,20 @@
 // Free-form `set_fact: a=1 b=two` is accepted too (values are then strings, as in Ansible).
 import type { Module, Plan } from './types.js';
 import { parseKv } from '../util/words.js';
+import { boolArg } from './lib/schema.js';
 
 type SetFactArgs = Record<string, unknown>;
 
 const NAME = '^[A-Za-z_][A-Za-z0-9_]*$';
 
 export const set_fact: Module<SetFactArgs> = {
-  schema: { type: 'object', propertyNames: { pattern: NAME }, minProperties: 1 },
+  schema: {
+    type: 'object',
+    // cacheable is taken as Ansible takes it, and makes no difference: relay-play keeps no fact cache.
+    properties: { cacheable: boolArg },
+    propertyNames: { pattern: NAME },
+    minProperties: 1,
+  },
   freeForm: true,
 
   async plan(args, ctx): Promise<Plan> {

@@ -75,6 +75,9 @@ export function parseFacts(stdout: string): Record<string, unknown> {
 export const FACT_NAMES = Object.keys(parseFacts('')).map((k) => `ansible_${k}`);
 
 export const setup: Module<{ gather_subset?: unknown; filter?: unknown; gather_timeout?: number }, 'facts'> = {
+  refused: {
+    fact_path: 'not yet supported',
+  },
   schema: {
     type: 'object',
     properties: { gather_subset: {}, filter: {}, gather_timeout: { type: 'integer' } },

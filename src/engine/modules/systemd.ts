@@ -2,7 +2,7 @@
 // for what differs, in systemd's order: daemon-reload, (un)mask, enable/disable, start/stop/...
 import { shellJoin, shScript } from '../util/quote.js';
 import type { Module, Plan, Step } from './types.js';
-import { boolArg, type BoolArg } from './lib/schema.js';
+import { boolArg, type BoolArg, aliasRefused } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
 import { fieldsDiff } from './lib/state-diff.js';
 
@@ -62,6 +62,24 @@ const oneReload = (steps: Step[], daemonReload: Step) =>
   steps.some(reloadsItself) ? steps.filter((s) => s !== daemonReload) : steps;
 
 export const systemd: Module<SystemdArgs, 'unit'> = {
+  refused: {
+    daemon_reexec: 'not yet supported',
+    'daemon-reexec': 'not yet supported',
+    'daemon-reload': aliasRefused('daemon_reload'),
+    service: aliasRefused('name'),
+    unit: aliasRefused('name'),
+    force: 'not yet supported',
+    no_block: 'not yet supported',
+    scope: 'not yet: system units only',
+    // service's own arguments, which Ansible's service ignores (with a warning) on a systemd host.
+    ...Object.fromEntries(
+      ['arguments', 'args', 'pattern', 'runlevel', 'sleep'].map((k) => [
+        k,
+        'not used with systemd (Ansible ignores it)',
+      ]),
+    ),
+    use: 'the service manager is always systemd',
+  },
   schema: {
     type: 'object',
     properties: {

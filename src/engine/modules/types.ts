@@ -107,6 +107,12 @@ export interface Confirmed {
 export interface Module<A = Record<string, unknown>, K extends string = string> {
   /** JSON schema for the arguments (ajv). A string form (`command: ls -l`) arrives as {_raw: "..."}. */
   schema: object;
+  /**
+   * Arguments (or `arg=value` choices) Ansible documents that relay-play refuses, each with why: the
+   * refusal names the argument and gives the reason (test/unit/modules/ansible-args.test.ts holds
+   * every documented argument to being taken or listed here).
+   */
+  refused?: Readonly<Record<string, string>>;
   /** Modules that accept `shell: text` / `command: text` free-form. */
   freeForm?: boolean;
   /**

@@ -9,7 +9,7 @@ import { shScript } from '../util/quote.js';
 import { toBool } from '../util/bool.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan } from './types.js';
-import { attrProps, boolArg, modeString, type BoolArg } from './lib/schema.js';
+import { attrProps, boolArg, modeString, type BoolArg, unsafeWritesArg, fileWriteRefused } from './lib/schema.js';
 import { keyValues, pathInfo } from './lib/http.js';
 
 export interface UnarchiveArgs {
@@ -37,12 +37,20 @@ const list = (v: string | string[] | undefined): string[] =>
 const fromB64 = (v: string | undefined) => Buffer.from(v ?? '', 'base64').toString('utf8');
 
 export const unarchive: Module<UnarchiveArgs, 'creates'> = {
+  refused: {
+    ...fileWriteRefused,
+    validate_certs: 'for a URL src, not yet supported',
+  },
   schema: {
     type: 'object',
     properties: {
       src: { type: 'string', minLength: 1 },
       dest: { type: 'string', minLength: 1 },
       remote_src: boolArg,
+      unsafe_writes: unsafeWritesArg,
+      // Taken and ignored: relay-play has no vault; the host's tar needs no Python buffer size.
+      decrypt: boolArg,
+      io_buffer_size: { type: 'integer' },
       copy: boolArg,
       creates: { type: 'string', minLength: 1 },
       list_files: boolArg,

@@ -9,7 +9,7 @@ import { toBool } from '../util/bool.js';
 import { isNumber, numberRepr } from '../util/pyfloat.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan } from './types.js';
-import { attrProps, boolArg, modeString, type BoolArg } from './lib/schema.js';
+import { attrProps, boolArg, modeString, type BoolArg, unsafeWritesArg, fileWriteRefused } from './lib/schema.js';
 import {
   answerMessage,
   requestConfig,
@@ -102,10 +102,20 @@ function absoluteLocation(url: string, location: string): string {
 }
 
 export const uri: Module<UriArgs> = {
+  refused: {
+    ...fileWriteRefused,
+    ciphers: 'not yet supported',
+    unredirected_headers: 'not yet supported',
+    use_gssapi: 'not yet supported',
+    src: 'not yet supported',
+    remote_src: 'not yet supported',
+    'body_format=form-multipart': 'not yet supported',
+  },
   schema: {
     type: 'object',
     properties: {
       ...urlArgProps,
+      unsafe_writes: unsafeWritesArg,
       method: { type: 'string', minLength: 1 },
       body: {},
       body_format: { enum: ['raw', 'json', 'form-urlencoded'] },

@@ -4,7 +4,7 @@ import { shFile } from '../util/sh-file.js';
 import { shellJoin, shScript } from '../util/quote.js';
 import type { RunResult } from '../connection/types.js';
 import type { Module, Plan, Step } from './types.js';
-import { boolArg, type BoolArg } from './lib/schema.js';
+import { boolArg, type BoolArg, aliasRefused, selinuxRefused } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
 import { fieldsDiff } from './lib/state-diff.js';
 
@@ -55,6 +55,38 @@ function parseFacts(stdout: string): Record<string, string> {
 const validName = (name: string) => new RegExp(USER_NAME).test(name) && name.length <= 32;
 
 export const user: Module<UserArgs, 'account'> = {
+  refused: {
+    ...Object.fromEntries(
+      [
+        'uid',
+        'groups',
+        'append',
+        'password',
+        'update_password',
+        'expires',
+        'password_expire_max',
+        'password_expire_min',
+        'non_unique',
+        'skeleton',
+        'move_home',
+        'force',
+        'umask',
+        'generate_ssh_key',
+        'ssh_key_bits',
+        'ssh_key_comment',
+        'ssh_key_file',
+        'ssh_key_passphrase',
+        'ssh_key_type',
+      ].map((k) => [k, 'not yet supported']),
+    ),
+    local: 'Debian has no luseradd',
+    hidden: 'macOS only (a hidden account)',
+    login_class: 'BSD only',
+    ...Object.fromEntries(['authorization', 'profile', 'role'].map((k) => [k, 'Solaris only'])),
+    seuser: selinuxRefused.seuser,
+    user: aliasRefused('name'),
+    createhome: aliasRefused('create_home'),
+  },
   schema: {
     type: 'object',
     properties: {

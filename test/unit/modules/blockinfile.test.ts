@@ -176,6 +176,7 @@ describe('blockinfile', () => {
     assert.ok(!ok({ path: '/x', block: 'a', insertafter: 'EOF', insertbefore: 'BOF' }));
     assert.ok(ok({ path: '/x', block: 'a', backup: true }));
     assert.ok(!ok({ path: '/x', block: 'a', backup: 'maybe' }));
-    assert.ok(!ok({ path: '/x', block: 'a', unsafe_writes: true }));
+    assert.ok(ok({ path: '/x', block: 'a', unsafe_writes: true }));
+    assert.ok(!ok({ path: '/x', block: 'a', seuser: 'x' }));
   });
 });

@@ -11,6 +11,9 @@ export const boolArg = {
 
 export type BoolArg = boolean | string;
 
+/** unsafe_writes: taken and ignored, as Ansible ignores it wherever an atomic rename works. */
+export const unsafeWritesArg = boolArg;
+
 export const modeArg = { type: ['string', 'integer'] };
 
 /** `path` with Ansible's aliases `dest` and `name` (a module takes exactly one of them). */
@@ -38,6 +41,7 @@ export const textEditProps = {
   ...attrProps,
   validate: { type: 'string' },
   backup: boolArg,
+  unsafe_writes: unsafeWritesArg,
 };
 
 /**
@@ -55,3 +59,22 @@ export function modeString(mode: unknown): string | undefined {
   }
   return s.padStart(4, '0');
 }
+
+/** SELinux contexts, which every file-writing module of Ansible documents. */
+export const selinuxRefused = Object.fromEntries(
+  ['seuser', 'serole', 'setype', 'selevel'].map((k) => [k, 'SELinux contexts are not set (refused, not ignored)']),
+);
+
+/** File attributes (chattr), which the file module sets and the others do not yet. */
+export const attributesRefused = Object.fromEntries(
+  ['attributes', 'attr'].map((k) => [k, 'not yet: set file attributes with the file module']),
+);
+
+/** What a module writing a file but not its attributes or SELinux context refuses. */
+export const fileWriteRefused = { ...attributesRefused, ...selinuxRefused };
+
+/** What the file modules' documentation lists for "the file module's arguments": not an argument. */
+export const othersRefused = { others: "a placeholder in Ansible's documentation, refused by Ansible too" };
+
+/** An alias relay-play does not take yet, and the name to write instead. */
+export const aliasRefused = (name: string) => `an alias not taken yet: write "${name}"`;
