@@ -3,13 +3,14 @@
 // appended after gains its missing newline).
 import type { Module, Plan } from './types.js';
 import { pyRegex, searchLine } from '../util/pyre.js';
-import { onePathAlias, textEditProps, type BoolArg, aliasRefused, fileWriteRefused } from './lib/schema.js';
+import { onePathOrDestfile, destfileProp, textEditProps, type BoolArg, fileWriteRefused } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
 import { editAttrs, editedPath, planText, textEditReads, textFileOf, splitLines } from './lib/text-file.js';
 
 interface BlockArgs {
   path?: string;
   dest?: string;
+  destfile?: string;
   name?: string;
   block?: string;
   content?: string;
@@ -101,19 +102,19 @@ export function editBlock(
 export const blockinfile: Module<BlockArgs, 'file'> = {
   refused: {
     ...fileWriteRefused,
-    destfile: aliasRefused('path'),
   },
   schema: {
     type: 'object',
     properties: {
       ...textEditProps,
+      ...destfileProp,
       block: { type: 'string' },
       content: { type: 'string' },
       marker: { type: 'string', minLength: 1 },
       marker_begin: { type: 'string', minLength: 1 },
       marker_end: { type: 'string', minLength: 1 },
     },
-    oneOf: onePathAlias,
+    oneOf: onePathOrDestfile,
     allOf: [{ not: { required: ['insertafter', 'insertbefore'] } }, { not: { required: ['block', 'content'] } }],
     additionalProperties: false,
   },

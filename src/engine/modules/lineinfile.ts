@@ -5,11 +5,12 @@ import type { Module, Plan } from './types.js';
 import { pyExpand, pyRegex, searchLine } from '../util/pyre.js';
 import {
   boolArg,
-  onePathAlias,
+  onePathOrDestfile,
+  destfileProp,
+  foldAliases,
   textEditProps,
   type BoolArg,
   othersRefused,
-  aliasRefused,
   fileWriteRefused,
 } from './lib/schema.js';
 import { toBool } from '../util/bool.js';
@@ -18,9 +19,12 @@ import { editAttrs, editedPath, planText, textEditReads, textFileOf, splitLines 
 interface LineArgs {
   path?: string;
   dest?: string;
+  destfile?: string;
   name?: string;
   line?: string;
+  value?: string;
   regexp?: string;
+  regex?: string;
   search_string?: string;
   state?: 'present' | 'absent';
   insertafter?: string;
@@ -165,28 +169,31 @@ export const lineinfile: Module<LineArgs, 'file'> = {
   refused: {
     ...fileWriteRefused,
     ...othersRefused,
-    regex: aliasRefused('regexp'),
-    value: aliasRefused('line'),
-    destfile: aliasRefused('path'),
   },
   schema: {
     type: 'object',
     properties: {
       ...textEditProps,
+      ...destfileProp,
       line: { type: 'string' },
+      value: { type: 'string' },
       regexp: { type: 'string', minLength: 1 },
+      regex: { type: 'string', minLength: 1 },
       search_string: { type: 'string', minLength: 1 },
       backrefs: boolArg,
       firstmatch: boolArg,
     },
-    oneOf: onePathAlias,
+    oneOf: onePathOrDestfile,
     allOf: [
       { not: { required: ['insertafter', 'insertbefore'] } },
       { not: { required: ['regexp', 'search_string'] } },
+      { not: { required: ['regex', 'search_string'] } },
       {
         if: { properties: { state: { const: 'absent' } }, required: ['state'] },
-        then: { anyOf: [{ required: ['line'] }, { required: ['regexp'] }, { required: ['search_string'] }] },
-        else: { required: ['line'] },
+        then: {
+          anyOf: ['line', 'value', 'regexp', 'regex', 'search_string'].map((k) => ({ required: [k] })),
+        },
+        else: { anyOf: [{ required: ['line'] }, { required: ['value'] }] },
       },
     ],
     additionalProperties: false,
@@ -194,7 +201,8 @@ export const lineinfile: Module<LineArgs, 'file'> = {
 
   reads: textEditReads,
 
-  plan(args, ctx, read): Plan {
+  plan(given, ctx, read): Plan {
+    const { args, warnings } = foldAliases(given, { regex: 'regexp', value: 'line' });
     const path = editedPath(args);
     const present = (args.state ?? 'present') === 'present';
     const regexp = args.regexp !== undefined ? pyRegex(args.regexp) : undefined;
@@ -231,6 +239,7 @@ export const lineinfile: Module<LineArgs, 'file'> = {
     // Ansible's lineinfile says `backup` ("" when none was made), and `found` when removing.
     const result: Record<string, unknown> = { backup: '' };
     if (edit.found !== undefined) result.found = edit.found;
+    if (warnings.length) result.warnings = warnings;
     return planText({
       path,
       file,

@@ -153,12 +153,31 @@ const cases: TextFileCase[] = [
     after: 'keep\n',
   },
   { name: 'empty file', before: '', args: { line: 'x' }, after: 'x\n' },
+  // Ansible's aliases (test/differential/cases/edit-aliases.yml).
+  { name: 'regex and value', before: 'a=1\n', args: { regex: '^a=', value: 'a=2' }, after: 'a=2\n' },
+  {
+    name: 'regex wins over regexp',
+    before: 'a=1\nb=2\n',
+    args: { regexp: '^a=', regex: '^b=', line: 'b=3' },
+    after: 'a=1\nb=3\n',
+  },
+  { name: 'absent: value', before: 'a=1\nb=2\n', args: { value: 'a=1', state: 'absent' }, after: 'b=2\n' },
 ];
 
 describe('lineinfile', () => {
   const sb = sandboxPerTest();
 
   textFileCases(lineinfile, cases, () => sb, 'f.conf');
+
+  it("an alias given with its option wins, with Ansible's warning", async () => {
+    const path = sb.p('f');
+    writeFileSync(path, 'a=1\n');
+    const both = await planWith(lineinfile, { destfile: path, line: 'x', value: 'y' }, sandboxCtx(sb));
+    assert.deepEqual(both.result!.warnings, ['Both option line and its alias value are set.']);
+    const one = await planWith(lineinfile, { path, value: 'y' }, sandboxCtx(sb));
+    assert.equal(one.result!.warnings, undefined);
+    assert.equal(argProblems(lineinfile, 'lineinfile', { path, regex: 'a', search_string: 'a', line: 'x' }).length, 1);
+  });
 
   it('missing file: fails without create, creates with it (parents too, with mode)', async () => {
     const path = sb.p('sub', 'dir', 'new.conf');

@@ -24,6 +24,29 @@ export const pathAliasProps = {
 };
 export const onePathAlias = [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }];
 
+/** lineinfile's and blockinfile's path also as `destfile`. */
+export const destfileProp = { destfile: pathAliasProps.path };
+export const onePathOrDestfile = [...onePathAlias, { required: ['destfile'] }];
+
+/**
+ * Ansible's aliases folded into their options (alias → option): as Ansible's argument spec does it,
+ * the alias's value wins when both are given, with its warning.
+ */
+export function foldAliases<A extends object>(
+  args: A,
+  aliases: Record<string, string>,
+): { args: A; warnings: string[] } {
+  const out = { ...args } as Record<string, unknown>;
+  const warnings: string[] = [];
+  for (const [alias, option] of Object.entries(aliases)) {
+    if (!Object.hasOwn(out, alias)) continue;
+    if (Object.hasOwn(out, option)) warnings.push(`Both option ${option} and its alias ${alias} are set.`);
+    out[option] = out[alias];
+    delete out[alias];
+  }
+  return { args: out as A, warnings };
+}
+
 /** owner/group/mode, as every file-managing module takes them. */
 export const attrProps = {
   owner: { type: 'string', minLength: 1 },

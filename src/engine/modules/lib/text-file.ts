@@ -36,11 +36,16 @@ const SCRIPT = () => shFile('engine/modules/lib/text-file.sh');
 export const textFileRead = (path: string): Read => ({ command: shScript(SCRIPT(), [path]) });
 
 /** The path a text-file edit (lineinfile, blockinfile) names: `path`, or its aliases `dest` and `name`. */
-export const editedPath = (args: { path?: string; dest?: string; name?: string }): string =>
-  (args.path ?? args.dest ?? args.name)!;
+export const editedPath = (args: { path?: string; dest?: string; destfile?: string; name?: string }): string =>
+  (args.path ?? args.dest ?? args.destfile ?? args.name)!;
 
 /** What a text-file edit reads: the file (see textFileRead). */
-export const textEditReads = (args: { path?: string; dest?: string; name?: string }): Reads<'file'> => ({
+export const textEditReads = (args: {
+  path?: string;
+  dest?: string;
+  destfile?: string;
+  name?: string;
+}): Reads<'file'> => ({
   file: textFileRead(editedPath(args)),
 });
 
