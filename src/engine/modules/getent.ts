@@ -92,6 +92,7 @@ export const getent: Module<GetentArgs, 'entry'> = {
       changed: false,
       steps: [],
       facts: { [ctx.host]: { [db]: tree } },
+      factsFound: true,
       result: { ansible_facts: { [db]: tree }, ...extra },
     });
     if (r.code === 0) return done(getentTree(r.stdout, split));

@@ -84,7 +84,7 @@ export const hostname: Module<HostnameArgs, 'names'> = {
       ? [{ before_header: 'hostname', after_header: 'hostname', before: `${before}\n`, after: `${name}\n` }]
       : [];
     if (!changed || ctx.check)
-      return { changed, steps: [], diff, result, facts: { [ctx.host]: facts(name, had.fqdn) } };
+      return { changed, steps: [], diff, result, facts: { [ctx.host]: facts(name, had.fqdn) }, factsFound: true };
     return {
       changed: true,
       steps: [
@@ -100,6 +100,7 @@ export const hostname: Module<HostnameArgs, 'names'> = {
         return { ansible_facts: facts(name, fqdn) };
       },
       facts: { [ctx.host]: facts(name, had.fqdn) },
+      factsFound: true,
     };
   },
 };

@@ -97,6 +97,12 @@ export const setup: Module<{ gather_subset?: unknown; filter?: unknown; gather_t
       ansible_facts: facts,
       ...Object.fromEntries(Object.entries(facts).map(([k, v]) => [`ansible_${k}`, v])),
     };
-    return { changed: false, steps: [], facts: { [ctx.host]: vars }, result: { ansible_facts: facts } };
+    return {
+      changed: false,
+      steps: [],
+      facts: { [ctx.host]: vars },
+      factsFound: true,
+      result: { ansible_facts: facts },
+    };
   },
 };

@@ -56,6 +56,11 @@ export interface Plan {
   finish?: (outputs: RunResult[]) => Record<string, unknown>;
   /** Set host facts (like Ansible's ansible_facts / delegate_facts). Keyed by host name. */
   facts?: Record<string, Record<string, unknown>>;
+  /**
+   * Its `facts` are what the module found on the host (Ansible's fact cache: under play vars, also in
+   * `ansible_facts`, cleared by `meta: clear_facts`); without it they are set_fact's, over task vars.
+   */
+  factsFound?: boolean;
   /** Variables include_vars gives the task's host: under set_fact and registered results, as Ansible's. */
   includedVars?: Record<string, unknown>;
   /** Plan-time failure: report it, apply nothing. */

@@ -621,6 +621,7 @@ async function runOnce(
     applyFacts(
       env.state,
       task.delegateFacts && delegation.to && plan.facts[host] ? { [delegation.to]: plan.facts[host] } : plan.facts,
+      plan.factsFound,
     );
 
   if (plan.includedVars) Object.assign(env.state.host(host).includedVars, plan.includedVars);
@@ -689,9 +690,20 @@ async function confirmChange(
   if (done.failed) throw new TaskFailure(done.failed, result);
 }
 
-function applyFacts(state: RunState, facts: Record<string, Record<string, unknown>>): void {
+function applyFacts(state: RunState, facts: Record<string, Record<string, unknown>>, cached?: boolean): void {
   for (const [h, values] of Object.entries(facts)) {
-    if (state.hosts.has(h)) Object.assign(state.host(h).facts, markRaw(values));
+    if (!state.hosts.has(h)) continue;
+    if (!cached) {
+      Object.assign(state.host(h).facts, markRaw(values));
+      continue;
+    }
+    // As Ansible's fact cache: each fact a variable of its own, and in ansible_facts without `ansible_`.
+    const found = state.host(h).found;
+    const { ansible_facts: all, ...each } = values as { ansible_facts?: Record<string, unknown> };
+    const named = Object.fromEntries(Object.entries(each).map(([k, v]) => [k.replace(/^ansible_/, ''), v]));
+    Object.assign(found, markRaw(each), {
+      ansible_facts: markRaw({ ...(found.ansible_facts as object), ...all, ...named }),
+    });
   }
 }
 

@@ -520,7 +520,8 @@ async function runMeta(env: ExecEnv, host: string, task: TaskDef, reporter: Repo
     return undefined;
   }
   const h = env.state.host(host);
-  if (what === 'clear_facts') for (const k of Object.keys(h.facts)) if (k.startsWith('ansible_')) delete h.facts[k];
+  // As Ansible: the fact cache goes, set_fact's values stay.
+  if (what === 'clear_facts') h.found = { ansible_facts: {} };
   if (what === 'clear_host_errors')
     for (const other of env.allHosts ?? []) {
       const o = env.state.host(other);

@@ -9,6 +9,8 @@ export interface HostState {
   name: string;
   /** Registered results and set_fact values: they outlive the play, as in Ansible. */
   facts: Record<string, unknown>;
+  /** Facts a module found (setup, getent, ...): Ansible's fact cache, under play vars; `ansible_facts` among them. */
+  found: Record<string, unknown>;
   /** What include_vars read: under facts and above task vars, as Ansible layers them; they outlive the play. */
   includedVars: Record<string, unknown>;
   failed: boolean;
@@ -36,6 +38,7 @@ export interface HostStats {
 const freshHost = (name: string): HostState => ({
   name,
   facts: {},
+  found: { ansible_facts: {} },
   includedVars: {},
   failed: false,
   unreachable: false,
@@ -75,11 +78,16 @@ export class RunState {
   /** Inventory vars overlaid with facts: what `hostvars[name]` shows. */
   hostVars(name: string): Record<string, unknown> {
     const h = this.inventory.hosts.get(name)!;
-    const facts = this.host(name).facts;
+    const { facts, found, includedVars } = this.host(name);
+    const over = [includedVars, facts, this.extraVars];
     return {
-      [RAW]: new Set(Object.keys(facts).filter((k) => !Object.hasOwn(this.extraVars, k))),
+      [RAW]: new Set([
+        ...Object.keys(facts).filter((k) => !Object.hasOwn(this.extraVars, k)),
+        ...Object.keys(found).filter((k) => !over.some((o) => Object.hasOwn(o, k))),
+      ]),
       ...h.vars,
-      ...this.host(name).includedVars,
+      ...found,
+      ...includedVars,
       ...facts,
       ...this.extraVars,
       inventory_hostname: name,

@@ -1,5 +1,5 @@
-// Variable precedence, lowest first, as Ansible documents it (but gathered facts, which sit with set_fact):
-// role defaults < inventory (src/engine/inventory) < play vars < vars_files < role vars (a role entry's
+// Variable precedence, lowest first, as Ansible documents it:
+// role defaults < inventory (src/engine/inventory) < facts modules found (setup, getent) < play vars < vars_files < role vars (a role entry's
 // `vars:`, then its vars/main) < block and task vars < include_vars < set_fact and registered results
 // < role params and include params (with an include's loop variables) < extra vars (-e) < loop item.
 import { OMIT } from '../template/jinja.js';
@@ -48,9 +48,24 @@ export function taskVars(ctx: VarsContext, host: string, task: TaskDef): Record<
   // A role include_role brought in: its defaults and vars are its tasks' (and, if public, the host's later tasks').
   const own = task.role?.included ? task.role : undefined;
   const params = task.params ?? {};
+  const publicVars = h.publicRoles.length ? Object.assign({}, ...h.publicRoles.map((r) => r.vars)) : {};
+  // What is over the facts modules found, lowest first.
+  const over = [
+    play.vars,
+    h.playVars,
+    roleVars(play),
+    publicVars,
+    own?.vars ?? {},
+    task.vars ?? {},
+    h.includedVars,
+    facts,
+    params,
+    state.extraVars,
+  ];
   const raw = new Set(
     Object.keys(facts).filter((k) => !Object.hasOwn(params, k) && !Object.hasOwn(state.extraVars, k)),
   );
+  for (const k of Object.keys(h.found)) if (!over.some((o) => Object.hasOwn(o, k))) raw.add(k);
   for (const n of task.dataVars ?? []) raw.add(n);
   return {
     // Registered results and facts are data: never rendered again (src/engine/template/expr.ts, RAW).
@@ -59,16 +74,8 @@ export function taskVars(ctx: VarsContext, host: string, task: TaskDef): Record<
     ...(h.publicRoles.length ? Object.assign({}, ...h.publicRoles.map((r) => r.defaults)) : {}),
     ...own?.defaults,
     ...inv.vars,
-    ...play.vars,
-    ...h.playVars,
-    ...roleVars(play),
-    ...(h.publicRoles.length ? Object.assign({}, ...h.publicRoles.map((r) => r.vars)) : {}),
-    ...own?.vars,
-    ...task.vars,
-    ...h.includedVars,
-    ...facts,
-    ...params,
-    ...state.extraVars,
+    ...h.found,
+    ...Object.assign({}, ...over),
     inventory_hostname: host,
     group_names: inv.groups.filter((g) => g !== 'all' && g !== 'ungrouped').sort(),
     hostvars: state.hostvarsView(),
