@@ -134,6 +134,28 @@ describe('exit codes as ansible-playbook', () => {
     assert.equal(run(play([{ file: { path: '/tmp/x', mod: '0644' } }])).code, 2);
   });
 
+  it('4 for a mistake in a file an include reads when reached: the run stops there, as ansible-playbook', () => {
+    writeFileSync(join(dir, 'two-modules.yml'), stringify([{ name: 'two', debug: 'msg=x', command: 'echo y' }]));
+    const r = run([
+      {
+        hosts: 'h1:h2',
+        gather_facts: false,
+        vars: { which: 'two-modules' },
+        tasks: [
+          // Neither ignore_errors nor a rescue keeps the run going.
+          { block: [{ name: 'inc', include_tasks: '{{ which }}.yml', ignore_errors: true }], rescue: [] },
+          { name: 'after', debug: 'msg=after' },
+        ],
+      },
+      { hosts: 'h1', gather_facts: false, tasks: [{ name: 'next play', debug: 'msg=x' }] },
+    ]);
+    assert.equal(r.code, 4, r.all);
+    assert.match(r.all, /two-modules\.yml:\d+:\d+: conflicting action statements: debug, command/);
+    // Nothing after it ran, and no recap: --json prints nothing, as Ansible's json callback.
+    assert.equal(r.json, undefined, r.all);
+    assert.doesNotMatch(r.all, /"after"|next play/);
+  });
+
   it('a host pattern naming nothing is warned of (file:line) and ignored, as ansible-playbook', () => {
     const r = run([
       { hosts: 'webservers', gather_facts: false, tasks: [{ name: 'none', debug: 'msg=x' }] },

@@ -6,6 +6,8 @@ export interface PlayControl {
   ended: boolean;
   /** A failure any_errors_fatal (or max_fail_percentage) makes fatal: the play and the run stop. */
   fatal: boolean;
+  /** What stops the run as ansible-playbook's parser would (a mistake in a file an include read when reached). */
+  abort?: Error;
 }
 
 /** Where a host is in a play: its task's index, then (for a task an include brought in) its index there, and so on. */

@@ -5,7 +5,7 @@
 // in are read from the playbook's files here (src/engine/playbook/load.ts), shared by the hosts asking
 // the same, and run after it in the host's own list of tasks (./play.ts).
 import { IncludeNotFound, type TaskDef } from '../playbook/types.js';
-import { InputError, formatPos } from '../util/errors.js';
+import { EXIT, InputError } from '../util/errors.js';
 import {
   failure,
   falseCondition,
@@ -99,15 +99,11 @@ export function runInclude(env: ExecEnv, host: string, task: TaskDef): IncludeRu
         files: 0,
         notFound: true,
       };
-    // A mistake in a file named by a template shows only now: the host fails on it, with where it is.
+    // A mistake in a file named by a template shows only now: it stops the run, as ansible-playbook's parser
+    // does (exit 4), whatever ignore_errors or a rescue say.
     if (e instanceof InputError) {
-      const msg = `${e.pos ? `${formatPos(e.pos)}: ` : ''}${e.message}${e.hint ? ` (${e.hint})` : ''}`;
-      return {
-        result: { status: 'failed', result: { failed: true, reason: msg }, diff: [], msg },
-        tasks: [],
-        files: 0,
-        notFound: true,
-      };
+      e.exit ??= EXIT.parser;
+      throw e;
     }
     return { result: failure(host, e), tasks: [], files: 0 };
   }

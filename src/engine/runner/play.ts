@@ -190,6 +190,7 @@ export async function runPlaybook(
           } finally {
             env.lockstep?.leave(host);
           }
+          if (control.abort) return;
           reporter.hostDone(host);
           const h = state.host(host);
           if (!h.failed && !h.unreachable && playHosts.slice(i + 1).some((later) => later.includes(host))) {
@@ -210,6 +211,7 @@ export async function runPlaybook(
           control.fatal = true;
         // With serial, a batch where every host failed ends the play, as in Ansible.
         if (play.serial.length && failed === batch.length && batch.length) control.fatal = true;
+        if (control.abort) throw control.abort;
         if (control.ended || control.fatal) break;
       }
       await reporter.playEnd(play);
@@ -338,7 +340,16 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
         continue;
       }
       if (task.include) {
-        const brought = includeOn(env, host, task, reporter, blocks);
+        let brought: TaskDef[];
+        try {
+          brought = includeOn(env, host, task, reporter, blocks);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          // The other hosts stop before their next task; the run ends with the error once they have.
+          control.abort ??= e;
+          control.fatal = true;
+          return;
+        }
         if (brought.length) {
           // Included tasks sit between the include and the task after it, for every host alike.
           positions ??= tasks.map((_, k) => k);
