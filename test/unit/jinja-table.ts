@@ -107,6 +107,32 @@ export const TABLE: [string, unknown][] = [
     '{% from \'test/unit/fixtures/lookup/templates/macros.j2\' import field as f, answer %}{{ f("b") }}{{ answer }}',
     'b=-42',
   ],
+  // Template inheritance: the parent renders with the child's blocks (super() the one replaced), sees the
+  // child's top-level sets; a block that is not `scoped` does not see a loop's variable.
+  [
+    "{% include 'test/unit/fixtures/lookup/templates/layout-child.j2' %}",
+    'before\n<child head + base head rpi1>\nbase bodyCHILD-inner-[no i][no i]1020top=set by the child',
+  ],
+  [
+    "{% include 'test/unit/fixtures/lookup/templates/layout-grand.j2' %}",
+    'before\n<grand(child head + base head rpi1, CHILD-inner-)>\nbase bodyCHILD-inner-eacheach1020top=set by the child',
+  ],
+  ['{% block a %}A{{ name }}{% endblock a %}|{{ self.a() }}', 'Arpi1|Arpi1'],
+  ['{% for x in [1] %}{% block b scoped %}{{ x }}{% endblock %}{% endfor %}', '1'],
+  // with: values taken where it stands, what is set inside stays inside.
+  ['{% with a = 1, b = port %}{{ a + b }}{% endwith %}', '23'],
+  ['{% set a = 5 %}{% with a = 1, b = a %}{{ a }}{{ b }}{% endwith %}{{ a }}', '155'],
+  ["{% with %}{% set c = 2 %}{{ c }}{% endwith %}{{ c | default('gone') }}", '2gone'],
+  // namespace(): what a loop sets on it outlives the loop.
+  [
+    '{% set ns = namespace(found=false, total=0) %}{% for p in ports %}{% if p > 50 %}{% set ns.found = true %}{% endif %}{% set ns.total = ns.total + p %}{% endfor %}{{ ns.found }} {{ ns.total }}',
+    'True 545',
+  ],
+  [
+    "{% set ns = namespace({'a': 1}, b=2) %}{{ ns }} {{ ns | type_debug }} {{ ns.a }}",
+    "<Namespace {'a': 1, 'b': 2}> Namespace 1",
+  ],
+  ["{% set out | upper | replace('A', '4') %}a {{ name }}{% endset %}{{ out }}", '4 RPI1'],
   // inventory_hostnames: the `groups` variable's hosts a pattern matches, each term's in turn.
   [
     '{{ lookup("inventory_hostnames", "all") }}|{{ lookup("inventory_hostnames", "db") }}',

@@ -11,6 +11,7 @@ import {
   isNumber,
   PyFloat,
   isPlainObject,
+  NAMESPACE,
   need,
   toStr,
   truthy,
@@ -248,6 +249,21 @@ export function parseSetHead(
   const value = p.expression();
   p.end();
   return { targets, value };
+}
+
+/** `{% with a = 1, b = x %}` after "with": the names and their values (none: `{% with %}`). */
+export function parseWithHead(src: string, offset: number, callables?: ReadonlySet<string>): [string, Expr][] {
+  const p = new Parser(tokenize(src, offset), callables);
+  const out: [string, Expr][] = [];
+  while (p.peek().t !== 'eof') {
+    const name = p.identifier('a variable name');
+    p.expectOp('=', 'after the variable name');
+    out.push([name, p.expression()]);
+    if (!p.isOp(',')) break;
+    p.next();
+  }
+  p.end();
+  return out;
 }
 
 function describe(t: Tok): string {
@@ -781,7 +797,8 @@ const isTemplate = (v: unknown): v is string => typeof v === 'string' && (v.incl
 
 /** Render the templates inside a variable's value (a copy; the value itself is untouched). */
 export function resolveValue(v: unknown, scope: Scope, name: string): unknown {
-  if (v && typeof v === 'object' && rawObjects.has(v)) return v;
+  // A namespace() is changed in place by `{% set ns.x %}`: never a copy.
+  if (v && typeof v === 'object' && (rawObjects.has(v) || NAMESPACE in v)) return v;
   if (isTemplate(v)) {
     if (!resolver) return v;
     if (scope.resolving.includes(name)) {

@@ -26,7 +26,9 @@ import {
   isFloat,
   isInt,
   isNumber,
+  isNamespace,
   isPlainObject,
+  namespace,
   need,
   pyRepr,
   toStr,
@@ -1246,6 +1248,7 @@ export function subelementsOf(v: unknown, sub: unknown, skipMissing: boolean, a:
 
 function pyTypeName(v: unknown): string {
   if (v === null) return 'NoneType';
+  if (isNamespace(v)) return 'Namespace';
   if (isNumber(v)) return isFloat(v) ? 'float' : 'int';
   if (Array.isArray(v)) return 'list';
   if (typeof v === 'object') return 'dict';
@@ -1717,6 +1720,16 @@ export const GLOBALS: Record<
     },
   },
   dict: { min: 0, max: 0, kwargs: '*', fn: (call) => ({ ...call.kwargs }) },
+  namespace: {
+    min: 0,
+    max: 1,
+    kwargs: '*',
+    fn(call, col) {
+      const init = call.args.length ? need(call.args[0]) : {};
+      if (!isPlainObject(init)) throw new ExprError('namespace() takes a dict and keyword arguments', col);
+      return namespace({ ...init, ...Object.fromEntries(Object.entries(call.kwargs).map(([k, v]) => [k, need(v)])) });
+    },
+  },
 };
 
 export { pyRepr };

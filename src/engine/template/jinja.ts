@@ -13,6 +13,7 @@ import {
   UndefinedVarError,
   evalIn,
   exprRootNames,
+  isNamespace,
   isNumber,
   isPlainObject,
   parseExprAt,
@@ -21,6 +22,7 @@ import {
   parseForHead,
   parseMacroHead,
   parseSetHead,
+  parseWithHead,
   scopeOf,
   setTemplateResolver,
   toStr,
@@ -72,7 +74,12 @@ type Node =
   | { kind: 'if'; branches: { cond: Expr; body: Node[]; at: number }[]; otherwise: Node[] }
   | { kind: 'for'; targets: string[]; iter: Expr; filter?: Expr; body: Node[]; otherwise: Node[]; at: number }
   | { kind: 'set'; targets: string[]; value: Expr; at: number }
-  | { kind: 'setblock'; target: string; body: Node[] };
+  | { kind: 'setattr'; target: string; attr: string; value: Expr; at: number }
+  | { kind: 'setblock'; target: string; body: Node[]; filter?: Expr; at: number }
+  | { kind: 'with'; assigns: [string, Expr][]; body: Node[] }
+  | BlockNode
+  | { kind: 'extends'; parent: Expr; at: number };
+type BlockNode = { kind: 'block'; name: string; scoped: boolean; required: boolean; body: Node[]; at: number };
 
 interface Compiled {
   nodes: Node[];
@@ -80,6 +87,8 @@ interface Compiled {
   whole?: Expr;
   /** Set when the text is exactly `{{ name }}` (ansible-core's SINGLE_VAR shortcut). */
   single?: string;
+  /** The template has `{% block %}`s or `{% extends %}`: rendered by renderLayout. */
+  layout: boolean;
 }
 
 // ---------------------------------------------------------------- lexer
@@ -193,6 +202,7 @@ const FILTER_BODY = '__filter_body__';
  */
 function callableNames(text: string): Set<string> {
   const out = new Set(['caller']);
+  if (/\{%[-+]?\s*block\s/.test(text)) out.add('super').add('self');
   for (const m of text.matchAll(/\{%[-+]?\s*macro\s+([A-Za-z_]\w*)/g)) out.add(m[1]);
   for (const m of text.matchAll(/\{%[-+]?\s*import\s[\s\S]*?\sas\s+([A-Za-z_]\w*)/g)) out.add(m[1]);
   for (const m of text.matchAll(/\{%[-+]?\s*from\s[\s\S]*?\simport\s+([^%]*?)\s*[-+]?%\}/g))
@@ -206,6 +216,12 @@ function callableNames(text: string): Set<string> {
   return out;
 }
 
+const EXTENSIONS: Record<string, string> = {
+  do: 'jinja2.ext.do',
+  break: 'jinja2.ext.loopcontrols',
+  continue: 'jinja2.ext.loopcontrols',
+};
+
 const CONTEXT = /\s+(with|without)\s+context\s*$/;
 
 function parse(text: string, rawStrings: boolean): Compiled {
@@ -213,7 +229,9 @@ function parse(text: string, rawStrings: boolean): Compiled {
   // as many as the source ended with (preserve_trailing_newlines, see withNewlines).
   const tags = lex(text.replace(/(\r\n|\r|\n)$/, ''));
   let pos = 0;
-  const callables = /\{%[-+]?\s*(macro|import|from|call)\s/.test(text) ? callableNames(text) : undefined;
+  const callables = /\{%[-+]?\s*(macro|import|from|call|block)\s/.test(text) ? callableNames(text) : undefined;
+  const blockNames = new Set<string>();
+  let layout = false;
   const expr = (src: string, at: number, raw = false) => {
     try {
       return parseExprAt(src, at, { rawStrings: raw, callables });
@@ -283,23 +301,57 @@ function parse(text: string, rawStrings: boolean): Compiled {
         }
         case 'for': {
           const h = head(parseForHead, rest, restAt);
-          const b = body(['else', 'endfor'], { word: 'for', at: tag.open });
+          const b = body(['endfor', 'else'], { word: 'for', at: tag.open });
           const otherwise = b.stop!.word === 'else' ? body(['endfor'], { word: 'for', at: tag.open }).nodes : [];
           nodes.push({ kind: 'for', ...h, body: b.nodes, otherwise, at: tag.at });
           break;
         }
         case 'set': {
-          if (!rest.includes('=')) {
-            const name = rest.trim();
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-              throw syntax(text, restAt, `expected "{% set name = value %}" or "{% set name %}…{% endset %}"`);
+          // {% set x %}…{% endset %}, also with filters: {% set x | upper %}
+          const blockForm = /^\s*([A-Za-z_]\w*)\s*(?:\|([\s\S]*))?$/.exec(rest);
+          if (blockForm) {
+            const bar = restAt + rest.indexOf('|') + 1;
+            const filter =
+              blockForm[2] === undefined
+                ? undefined
+                : head((src, at, c) => parseFilterHead(src, at, FILTER_BODY, c), blockForm[2], bar);
             const b = body(['endset'], { word: 'set', at: tag.open });
-            nodes.push({ kind: 'setblock', target: name, body: b.nodes });
+            nodes.push({ kind: 'setblock', target: blockForm[1], body: b.nodes, filter, at: tag.at });
+            break;
+          }
+          // {% set ns.attr = value %}: a namespace()'s attribute
+          const attr = /^\s*([A-Za-z_]\w*)\s*\.\s*([A-Za-z_]\w*)\s*=(?!=)/.exec(rest);
+          if (attr) {
+            const value = expr(rest.slice(attr[0].length), restAt + attr[0].length);
+            nodes.push({ kind: 'setattr', target: attr[1], attr: attr[2], value, at: tag.at });
             break;
           }
           nodes.push({ kind: 'set', ...head(parseSetHead, rest, restAt), at: tag.at });
           break;
         }
+        case 'with': {
+          const assigns = head(parseWithHead, rest, restAt);
+          nodes.push({ kind: 'with', assigns, body: body(['endwith'], { word: 'with', at: tag.open }).nodes });
+          break;
+        }
+        case 'block': {
+          const h = /^\s*([A-Za-z_]\w*)((?:\s+(?:scoped|required))*)\s*$/.exec(rest);
+          if (!h) throw syntax(text, restAt, 'expected "{% block name %}"');
+          if (blockNames.has(h[1])) throw syntax(text, tag.open, `block '${h[1]}' defined twice`);
+          blockNames.add(h[1]);
+          const b = body(['endblock'], { word: 'block', at: tag.open });
+          const endName = b.stop!.rest.trim();
+          if (endName && endName !== h[1])
+            throw syntax(text, b.stop!.at, `expected token 'end of statement block', got '${endName}'`);
+          const [scoped, required] = [/scoped/.test(h[2]), /required/.test(h[2])];
+          nodes.push({ kind: 'block', name: h[1], scoped, required, body: b.nodes, at: tag.at });
+          layout = true;
+          break;
+        }
+        case 'extends':
+          nodes.push({ kind: 'extends', parent: expr(rest, restAt), at: restAt });
+          layout = true;
+          break;
         case 'macro': {
           const h = head(parseMacroHead, rest, restAt);
           const b = body(['endmacro'], { word: 'macro', at: tag.open });
@@ -348,12 +400,17 @@ function parse(text: string, rawStrings: boolean): Compiled {
         }
         default: {
           const closers = ['endif', 'endfor', 'elif', 'else', 'endset', 'endmacro', 'endcall', 'endfilter'];
-          if (closers.includes(word)) throw syntax(text, tag.open, `"{% ${word} %}" without a matching opening tag`);
-          throw syntax(
-            text,
-            tag.open,
-            `unsupported statement "{% ${word} %}" (supported: if, for, set, raw, macro, call, filter, include, import, from)`,
-          );
+          if ([...closers, 'endwith', 'endblock'].includes(word))
+            throw syntax(text, tag.open, `"{% ${word} %}" without a matching opening tag`);
+          // Jinja's words. ansible-core 2.14 loads no Jinja extension (DEFAULT_JINJA2_EXTENSIONS is empty),
+          // so `do`, `break` and `continue` are unknown there too.
+          const looking = opener
+            ? ` Jinja was looking for the following tags: ${stops.map((w) => `'${w}'`).join(' or ')}.` +
+              ` The innermost block that needs to be closed is '${opener.word}'.`
+            : '';
+          const ext = EXTENSIONS[word];
+          const hint = ext ? ` (Ansible enables no Jinja extension: "${word}" needs ${ext})` : '';
+          throw syntax(text, tag.open, `Encountered unknown tag '${word}'.${looking}${hint}`);
         }
       }
     }
@@ -369,7 +426,7 @@ function parse(text: string, rawStrings: boolean): Compiled {
   const whole = nodes.length === 1 && nodes[0].kind === 'out' ? nodes[0].expr : undefined;
   // Python's "$" also matches before a final newline.
   const single = /^\{\{\s*(\w*)\s*\}\}\n?$/.exec(text)?.[1];
-  return { nodes, whole, single };
+  return { nodes, whole, single, layout };
 }
 
 function asTemplateError(e: unknown, text: string): TemplateError {
@@ -454,12 +511,15 @@ function assign(scope: Scope, targets: string[], v: unknown, text: string, at: n
 function renderNodes(nodes: Node[], scope: { current: Scope }, text: string): string {
   let out = '';
   for (const n of nodes) {
+    if (blockCall && n.kind !== 'text' && n.kind !== 'out') blockCall.open = false;
     switch (n.kind) {
       case 'text':
+        if (blockCall && !blockCall.open) [blockCall.items, blockCall.open] = [blockCall.items + 1, true];
         out += n.text;
         break;
       case 'out': {
         const v = strict(value(n.expr, scope.current, text, n.at), text, n.at);
+        if (blockCall) blockItem(blockCall, n.expr, v, text, n.at);
         out += v === null ? '' : toStr(v); // Ansible prints None as nothing
         break;
       }
@@ -503,15 +563,37 @@ function renderNodes(nodes: Node[], scope: { current: Scope }, text: string): st
           n.at,
         );
         break;
-      case 'setblock':
-        scope.current = assign(
-          scope.current,
-          [n.target],
-          renderNodes(n.body, { current: scope.current }, text),
-          text,
-          0,
-        );
+      case 'setblock': {
+        let v: unknown = renderNodes(n.body, { current: scope.current }, text);
+        if (n.filter) v = filtered(n.filter, v as string, scope.current, text, n.at);
+        scope.current = assign(scope.current, [n.target], v, text, n.at);
         break;
+      }
+      case 'setattr': {
+        const ns = strict(
+          value({ kind: 'name', name: n.target, col: n.at + 1 }, scope.current, text, n.at),
+          text,
+          n.at,
+        );
+        if (!isNamespace(ns)) throw located(text, n.at, 'cannot assign attribute on non-namespace object');
+        ns[n.attr] = strict(value(n.value, scope.current, text, n.at), text, n.at);
+        break;
+      }
+      case 'with': {
+        // The values are taken where the with stands; what is set inside stays inside.
+        const values = n.assigns.map(([, e]) => strict(value(e, scope.current, text, e.col - 1), text, e.col - 1));
+        const vars = { ...scope.current.vars };
+        n.assigns.forEach(([k], i) => (vars[k] = values[i]));
+        out += renderNodes(n.body, { current: { vars, resolving: scope.current.resolving } }, text);
+        break;
+      }
+      case 'block': {
+        const chain = layout?.blocks.get(n.name) ?? [{ node: n, text }];
+        out += renderBlock(n.name, chain, 0, n.scoped || !layout ? scope.current : layout.root.current);
+        break;
+      }
+      case 'extends':
+        throw located(text, n.at, '"{% extends %}" is supported at the top level of a template only');
       case 'macro': {
         // A macro sees the variables of where it is defined as they are when it is called.
         const m = new Callable(n.name, (args, kwargs) => callMacro(n, scope, args, kwargs, text));
@@ -533,25 +615,24 @@ function renderNodes(nodes: Node[], scope: { current: Scope }, text: string): st
         out += v === null ? '' : toStr(v);
         break;
       }
-      case 'filterblock': {
-        const body = renderNodes(n.body, { current: scope.current }, text);
-        const inner = { vars: { ...scope.current.vars, [FILTER_BODY]: body }, resolving: scope.current.resolving };
-        out += toStr(strict(value(n.filter, inner, text, n.at), text, n.at));
+      case 'filterblock':
+        out += toStr(
+          filtered(n.filter, renderNodes(n.body, { current: scope.current }, text), scope.current, text, n.at),
+        );
         break;
-      }
       case 'include': {
         const names = strict(value(n.names, scope.current, text, n.at), text, n.at);
         const found = findTemplate(names, scope.current, text, n.at, n.ignoreMissing);
         if (!found) break;
         const inner = n.context ? scope.current : scopeOf({});
-        out += fileScoped(found.file, () => renderNodes(found.nodes, { current: inner }, found.text));
+        out += fileScoped(found.file, () => renderRoot(found, { current: inner }));
         break;
       }
       case 'import': {
         const file = strict(value(n.file, scope.current, text, n.at), text, n.at);
         const found = findTemplate(file, scope.current, text, n.at, false)!;
         const holder = { current: n.context ? scope.current : scopeOf({}) };
-        fileScoped(found.file, () => renderNodes(found.nodes, holder, found.text));
+        fileScoped(found.file, () => renderRoot(found, holder));
         // What a template exports: its top-level macros and variables.
         const exported: Record<string, unknown> = {};
         for (const x of found.nodes) {
@@ -573,6 +654,157 @@ function renderNodes(nodes: Node[], scope: { current: Scope }, text: string): st
     }
   }
   return out;
+}
+
+/** A `{% filter %}` block's or `{% set x | f %}`'s filters applied to the text of its body. */
+function filtered(filter: Expr, body: string, scope: Scope, text: string, at: number): unknown {
+  const inner = { vars: { ...scope.vars, [FILTER_BODY]: body }, resolving: scope.resolving };
+  return strict(value(filter, inner, text, at), text, at);
+}
+
+// ---------------------------------------------------------------- template inheritance
+
+interface BlockRef {
+  node: BlockNode;
+  text: string;
+  file?: string;
+}
+/** A template being rendered with its blocks: each name's definitions, the most derived first. */
+interface Layout {
+  blocks: Map<string, BlockRef[]>;
+  /** The template's own scope (its top-level sets), which a block that is not `scoped` sees. */
+  root: { current: Scope };
+}
+let layout: Layout | undefined;
+
+function collectBlocks(into: Layout, nodes: Node[], text: string, file?: string): void {
+  for (const n of nodes) {
+    if (n.kind === 'block') {
+      const refs = into.blocks.get(n.name) ?? [];
+      refs.push({ node: n, text, file });
+      into.blocks.set(n.name, refs);
+    }
+    for (const inner of childLists(n)) collectBlocks(into, inner, text, file);
+  }
+}
+
+function childLists(n: Node): Node[][] {
+  switch (n.kind) {
+    case 'if':
+      return [...n.branches.map((b) => b.body), n.otherwise];
+    case 'for':
+      return [n.body, n.otherwise];
+    case 'block':
+    case 'with':
+    case 'setblock':
+    case 'filterblock':
+    case 'macro':
+      return [n.body];
+    case 'callblock':
+      return [n.caller.body];
+    default:
+      return [];
+  }
+}
+
+/**
+ * A block called as `super()` or `self.name()` is joined by Jinja's own "".join, not Ansible's concat:
+ * in ansible-core 2.14 an output there that is not text (a number, a boolean, a list, ...) fails with
+ * Python's TypeError, unless Jinja folded it into text when compiling (literals, operators on them).
+ */
+let blockCall: { items: number; open: boolean } | undefined;
+
+function blockItem(run: { items: number; open: boolean }, e: Expr, v: unknown, text: string, at: number): void {
+  if (constant(e)) {
+    if (!run.open) [run.items, run.open] = [run.items + 1, true];
+    return;
+  }
+  const index = run.items++;
+  run.open = false;
+  if (v !== null && typeof v !== 'string')
+    throw located(text, at, `sequence item ${index}: expected str instance, ${typeName(v)} found`);
+}
+
+/** Whether Jinja computes `e` when compiling: nothing in it depends on a variable or a call. */
+function constant(e: Expr): boolean {
+  if (e.kind === 'name' || e.kind === 'call' || e.kind === 'mcall') return false;
+  const inner: Expr[] = [];
+  const visit = (x: unknown): void => {
+    if (isExpr(x)) inner.push(x);
+    else if (Array.isArray(x)) x.forEach(visit);
+    else if (isPlainObject(x)) Object.values(x).forEach(visit);
+  };
+  Object.values(e).forEach(visit);
+  return inner.every(constant);
+}
+const isExpr = (x: unknown): x is Expr => isPlainObject(x) && typeof x.kind === 'string' && typeof x.col === 'number';
+
+/** The block `name` as `chain[i]` defines it; its `super()` is `chain[i + 1]`. */
+function blockCalled(name: string, chain: BlockRef[], i: number, base: Scope): string {
+  const before = blockCall;
+  blockCall = { items: 0, open: false };
+  try {
+    return renderBlock(name, chain, i, base);
+  } finally {
+    blockCall = before;
+  }
+}
+
+function renderBlock(name: string, chain: BlockRef[], i: number, base: Scope): string {
+  const ref = chain[i];
+  if (i === 0 && ref.node.required) throw new TemplateError(`Required block '${name}' not found`);
+  const parent = new Callable('super', () => {
+    if (i + 1 >= chain.length) throw new TemplateError(`there is no parent block called '${name}'.`);
+    return blockCalled(name, chain, i + 1, base);
+  });
+  const scope = { vars: { ...base.vars, super: parent }, resolving: base.resolving };
+  const render = () => renderNodes(ref.node.body, { current: scope }, ref.text);
+  return ref.file === undefined ? render() : fileScoped(ref.file, render);
+}
+
+// What a template that extends another still runs after its `{% extends %}` (Jinja prints nothing more).
+const AFTER_EXTENDS = new Set<Node['kind']>(['set', 'setattr', 'setblock', 'macro', 'import']);
+
+/**
+ * A whole template: with `{% extends %}`, the parent renders with the child's blocks in place of its
+ * own (`super()` the one it replaces), and sees the child's top-level sets, as Jinja renders it.
+ */
+function renderRoot(t: { nodes: Node[]; text: string; file?: string; layout: boolean }, holder: { current: Scope }) {
+  if (!t.layout) return renderNodes(t.nodes, holder, t.text);
+  const before = layout;
+  const here: Layout = { blocks: new Map(), root: holder };
+  layout = here;
+  try {
+    collectBlocks(here, t.nodes, t.text, t.file);
+    const self: Record<string, unknown> = {};
+    for (const name of here.blocks.keys())
+      self[name] = new Callable(name, () => blockCalled(name, here.blocks.get(name)!, 0, holder.current));
+    holder.current = assign(holder.current, ['self'], self, t.text, 0);
+    const run = (cur: typeof t): string => {
+      let out = '';
+      let parent: ReturnType<typeof findTemplate>;
+      for (const n of cur.nodes) {
+        if (n.kind === 'extends') {
+          if (parent) throw located(cur.text, n.at, 'extended multiple times');
+          const name = strict(value(n.parent, holder.current, cur.text, n.at), cur.text, n.at);
+          parent = findTemplate(name, holder.current, cur.text, n.at, false)!;
+          continue;
+        }
+        if (parent && !AFTER_EXTENDS.has(n.kind)) continue;
+        const s = renderNodes([n], holder, cur.text);
+        if (!parent) out += s;
+      }
+      if (!parent) return out;
+      const p = parent;
+      collectBlocks(here, p.nodes, p.text, p.file);
+      for (const name of here.blocks.keys())
+        self[name] ??= new Callable(name, () => blockCalled(name, here.blocks.get(name)!, 0, holder.current));
+      return out + fileScoped(p.file, () => run(p));
+    };
+    return run(t);
+  } finally {
+    layout = before;
+  }
 }
 
 function located(text: string, at: number, message: string): TemplateError {
@@ -620,7 +852,13 @@ function callMacro(
   });
   if (m.varargs) vars.varargs = tuple(args.slice(m.params.length));
   if (m.kwargs) vars.kwargs = extra;
-  return renderNodes(m.body, { current: scope }, text);
+  const before = blockCall;
+  blockCall = undefined; // a macro's output is joined by Ansible's concat
+  try {
+    return renderNodes(m.body, { current: scope }, text);
+  } finally {
+    blockCall = before;
+  }
 }
 
 /** The directory of the template file being rendered: `{% include %}` looks there last, as Ansible's. */
@@ -647,7 +885,7 @@ function findTemplate(
   text: string,
   at: number,
   ignoreMissing: boolean,
-): { file: string; text: string; nodes: Node[] } | undefined {
+): { file: string; text: string; nodes: Node[]; layout: boolean } | undefined {
   const list = (Array.isArray(names) ? names : [names]).map(toStr);
   for (const name of list) {
     const file =
@@ -657,7 +895,8 @@ function findTemplate(
         : [join(templateDir, 'templates', name), join(templateDir, name)].find((f) => existsSync(f)));
     if (file) {
       const body = readFileSync(file, 'utf8');
-      return { file, text: body, nodes: compileTemplate(body, 'file').nodes };
+      const c = compileTemplate(body, 'file');
+      return { file, text: body, nodes: c.nodes, layout: c.layout };
     }
   }
   if (ignoreMissing) return undefined;
@@ -695,7 +934,7 @@ function renderIn(text: string, scope: Scope): unknown {
     // literal_eval(repr(x)) is x for a list or dict: skip the round trip.
     if (Array.isArray(v) || isPlainObject(v) || typeof v === 'boolean') return v;
     out = withNewlines(text, v === null ? '' : toStr(v));
-  } else out = withNewlines(text, renderNodes(c.nodes, { current: scope }, text));
+  } else out = withNewlines(text, renderRoot({ ...c, text }, { current: scope }));
   return typed(out);
 }
 
@@ -729,7 +968,7 @@ export function renderString(text: string, vars: Record<string, unknown>): unkno
 /** Render a template file's text (`.j2`; `file`, where it is, for its includes): always text. */
 export function renderTemplateText(text: string, vars: Record<string, unknown>, file?: string): string {
   if (!hasTemplate(text)) return text;
-  const render = () => renderNodes(compileTemplate(text, 'file').nodes, { current: scopeOf(vars) }, text);
+  const render = () => renderRoot({ ...compileTemplate(text, 'file'), text, file }, { current: scopeOf(vars) });
   return withNewlines(text, file === undefined ? render() : fileScoped(file, render));
 }
 
@@ -767,7 +1006,8 @@ export function renderDeep<T>(value: T, vars: Record<string, unknown>): T {
  */
 export function templateRootNames(text: string, kind: 'playbook' | 'file' = 'playbook'): string[] {
   if (!hasTemplate(text)) return [];
-  return nodeRootNames(compileTemplate(text, kind).nodes, new Set());
+  const c = compileTemplate(text, kind);
+  return nodeRootNames(c.nodes, new Set(c.layout ? ['self'] : []));
 }
 
 function nodeRootNames(nodes: Node[], bound0: ReadonlySet<string>): string[] {
@@ -808,7 +1048,22 @@ function nodeRootNames(nodes: Node[], bound0: ReadonlySet<string>): string[] {
           break;
         case 'setblock':
           visit(n.body, bound);
+          if (n.filter) add(exprRootNames(n.filter, new Set([...bound, FILTER_BODY])));
           bound.add(n.target);
+          break;
+        case 'setattr':
+          if (!bound.has(n.target)) add([n.target]);
+          add(exprRootNames(n.value, bound));
+          break;
+        case 'with':
+          n.assigns.forEach(([, e]) => add(exprRootNames(e, bound)));
+          visit(n.body, new Set([...bound, ...n.assigns.map(([k]) => k)]));
+          break;
+        case 'block':
+          visit(n.body, new Set([...bound, 'super', 'self']));
+          break;
+        case 'extends':
+          add(exprRootNames(n.parent, bound));
           break;
         case 'macro':
           bound.add(n.name);

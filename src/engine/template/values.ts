@@ -58,6 +58,19 @@ export class Callable {
   }
 }
 
+/** Marks what namespace() makes: a dict whose attributes `{% set ns.x = … %}` may change. */
+export const NAMESPACE = Symbol('relay-play.namespace');
+
+export function namespace(init: Record<string, unknown>): Record<string, unknown> {
+  const ns = { ...init };
+  Object.defineProperty(ns, NAMESPACE, { value: true });
+  return ns;
+}
+
+export function isNamespace(v: unknown): v is Record<string, unknown> {
+  return isPlainObject(v) && NAMESPACE in v;
+}
+
 export function typeName(v: unknown): string {
   if (v === null) return 'none';
   if (isNumber(v)) return isFloat(v) ? 'float' : 'int';
@@ -143,6 +156,7 @@ export function pyRepr(v: unknown, sortKeys = false): string {
     const body = v.map((x) => pyRepr(x, sortKeys)).join(', ');
     return tuples.has(v) ? `(${body}${v.length === 1 ? ',' : ''})` : `[${body}]`;
   }
+  if (isNamespace(v)) return `<Namespace ${pyRepr({ ...v }, sortKeys)}>`;
   if (isPlainObject(v)) {
     const keys = sortKeys ? Object.keys(v).sort() : Object.keys(v);
     return `{${keys.map((k) => `${pyRepr(k)}: ${pyRepr(v[k], sortKeys)}`).join(', ')}}`;
