@@ -19,6 +19,22 @@ export const V = {
   path: '/etc/ssh/sshd_config',
   whole: new PyFloat(2), // YAML's `whole: 2.0`
   groups: { all: ['rpi1', 'rpi2', 'web1', 'db1'], ungrouped: ['rpi1', 'rpi2'], web: ['web1'], db: ['db1', 'web1'] },
+  // What roles' templates use (the rows after "Templates as roles write them").
+  fqdn: 'web01.prod.example.com',
+  csv_line: 'a, b ,c,,d',
+  ver: '1.2.10',
+  mixed: [3, 1, 2],
+  deploy_env: 'prod',
+  pkgs: { nginx: { state: 'present', version: '1.24' }, curl: { state: 'absent' } },
+  ifaces: [
+    { name: 'eth0', ipv4: { address: '10.0.0.5', netmask: '255.255.255.0' } },
+    { name: 'lo', ipv4: { address: '127.0.0.1' } },
+  ],
+  kv_item: { key: 'k1', value: 'v1' },
+  para: 'Line one\nline two\n\nline four',
+  num_s: '42',
+  float_s: '3.14',
+  neg: -5,
   // Where file lookups look (relative to the directory the tests run in, the repository's).
   ansible_search_path: ['test/unit/fixtures/lookup'],
 };
@@ -785,4 +801,375 @@ export const TABLE: [string, unknown][] = [
   ['{% if on %}\nyes\n{% endif %}\nend', 'yes\nend'],
   ['a  {%- if on -%}  b  {%- endif %}', 'ab'],
   ['{{ name -}}   !', 'rpi1!'],
+  // Templates as roles write them: string methods, filters with keyword arguments, tests, slicing, loop.*,
+  // whitespace control, raw and comments, namespace(), % and format (each checked against ansible-core).
+  [
+    "{{ fqdn.split('.')[0] }}|{{ fqdn.split('.', 1)[1] }}|{{ fqdn.split('.')[-2:] | join('.') }}",
+    'web01|prod.example.com|example.com',
+  ],
+  ["{{ csv_line.split(',') | map('trim') | reject('equalto', '') | list }}", ['a', 'b', 'c', 'd']],
+  [
+    "{{ name.startswith('rpi') }} {{ name.endswith(('1', '2')) }} {{ path.startswith('/etc') and path.endswith('_config') }}",
+    'True True True',
+  ],
+  [
+    "{{ '{}:{}'.format(name, port) }} {{ '{0}-{0}'.format(name) }} {{ '{:05d}'.format(port) }} {{ '{:>8}|{:<6}|{:^7}'.format('a', 'b', 'c') }}",
+    'rpi1:22 rpi1-rpi1 00022        a|b     |   c   ',
+  ],
+  [
+    "{{ '%s has %d ports' % (name, ports | length) }} {{ '%-6s|%5.2f' % ('ab', 3.14159) }}",
+    'rpi1 has 3 ports ab    | 3.14',
+  ],
+  [
+    "{{ config.items() | list }} {{ config.get('a') }} {{ config.get('z', 'dflt') }} {{ config.get('z') }}",
+    "[('b', 2), ('a', 1)] 1 dflt ",
+  ],
+  ['{% for k, v in config.items() | sort %}{{ k }}={{ v }};{% endfor %}', 'a=1;b=2;'],
+  [
+    '{{ ports[1:] }} {{ ports[:-1] }} {{ ports[::2] }} {{ ports[::-1] }} {{ name[::-1] }} {{ name[1:3] }}',
+    '[80, 443] [22, 80] [22, 443] [443, 80, 22] 1ipr pi',
+  ],
+  [
+    "{% for p in ports %}{{ loop.index }}/{{ loop.length }}:{{ p }}{{ ',' if not loop.last }}{% endfor %}",
+    '1/3:22,2/3:80,3/3:443',
+  ],
+  [
+    '{% for p in ports %}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{% endfor %}',
+    '032True121False210False',
+  ],
+  ["{% for p in ports %}{{ loop.cycle('odd', 'even') }} {% endfor %}", 'odd even odd '],
+  [
+    '{% for u in users %}{% for g in u.groups %}{{ loop.depth }}{{ loop.depth0 }}{{ g }}{% endfor %}{% endfor %}',
+    '10wheel',
+  ],
+  ['{% for p in ports %}{% if loop.changed(p > 50) %}[{{ p }}]{% endif %}{% endfor %}', '[22][80]'],
+  [
+    "{% for p in ports %}{{ loop.previtem | default('none') }}>{{ p }}>{{ loop.nextitem | default('none') }} {% endfor %}",
+    'none>22>80 22>80>443 80>443>none ',
+  ],
+  [
+    "{{ users | selectattr('admin') | map(attribute='name') | first }} {{ users | rejectattr('admin') | map(attribute='uid') | list }}",
+    'alice [1002]',
+  ],
+  [
+    "{{ users | selectattr('uid', 'gt', 1001) | map(attribute='name') | list }} {{ users | selectattr('name', 'in', ['bob', 'x']) | list | length }}",
+    "['bob'] 1",
+  ],
+  [
+    "{{ users | map(attribute='groups') | flatten | list }} {{ users | sum(attribute='uid') }} {{ users | map(attribute='uid') | max }}",
+    "['wheel'] 2003 1002",
+  ],
+  ["{{ users | items2dict(key_name='name', value_name='uid') }}", { alice: 1001, bob: 1002 }],
+  [
+    "{{ pkgs | dict2items | selectattr('value.state', 'equalto', 'present') | map(attribute='key') | list }}",
+    ['nginx'],
+  ],
+  [
+    "{{ ifaces | map(attribute='ipv4.address') | list }} {{ ifaces | selectattr('ipv4.netmask', 'defined') | map(attribute='name') | list }}",
+    "['10.0.0.5', '127.0.0.1'] ['eth0']",
+  ],
+  [
+    "{{ ports | map('string') | join(',') }} {{ ports | map('int') | sum }} {{ ['1', '2'] | map('int') | list }}",
+    '22,80,443 545 [1, 2]',
+  ],
+  [
+    '{{ words | unique | sort | join }} {{ words | sort(reverse=true) | first }} {{ mixed | sort | last }} {{ words | length }}',
+    'abc c 3 4',
+  ],
+  [
+    "{{ (ports | min) }} {{ ports | max }} {{ [1, 2, 3] | sum(start=10) }} {{ ports | map('abs') | list }}",
+    '22 443 16 [22, 80, 443]',
+  ],
+  [
+    "{{ words | select('match', '^[ab]$') | list }} {{ words | reject('search', 'a') | list }}",
+    "['b', 'a', 'a'] ['b', 'c']",
+  ],
+  [
+    "{{ para.splitlines() }} {{ para.splitlines() | length }} {{ para | regex_replace('\\n+', ' ') }}",
+    "['Line one', 'line two', '', 'line four'] 4 Line one line two line four",
+  ],
+  [
+    "{{ para.split('\\n') | select | list | length }} {{ para | lower | regex_findall('line \\w+') }}",
+    "1 ['line one', 'line two', 'line four']",
+  ],
+  [
+    "{{ ver is version('1.2.9', '>') }} {{ ver is version('1.10', '<') }} {{ ver.split('.') | map('int') | list }}",
+    'True True [1, 2, 10]',
+  ],
+  [
+    '{{ num_s | int + 1 }} {{ float_s | float * 2 }} {{ num_s is number }} {{ num_s | int is number }} {{ neg | abs }}',
+    '43 6.28 False True 5',
+  ],
+  [
+    "{{ deploy_env == 'prod' | ternary('yes', 'no') }} {{ (deploy_env == 'prod') | ternary('yes', 'no') }}",
+    'False yes',
+  ],
+  [
+    "{{ 'a' ~ port ~ 'b' }} {{ name | upper }} {{ name | capitalize }} {{ 'hello world' | title }} {{ name | replace('rpi', 'pi') }}",
+    'a22b RPI1 Rpi1 Hello World pi1',
+  ],
+  [
+    "{{ missing | default({}) | combine({'a': 1}) }} {{ config | combine({'a': 5, 'c': 3}) }}",
+    "{'a': 1} {'b': 2, 'a': 5, 'c': 3}",
+  ],
+  [
+    "{{ {'a': {'x': 1}} | combine({'a': {'y': 2}}, recursive=true) }} {{ [config, {'z': 0}] | combine }}",
+    "{'a': {'x': 1, 'y': 2}} {'b': 2, 'a': 1, 'z': 0}",
+  ],
+  ["{{ port | string | length }} {{ 'x' * 3 }} {{ [0] * 3 }} {{ ports | length > 2 }}", '2 xxx [0, 0, 0] True'],
+  [
+    "{{ (port | string).zfill(5) }} {{ name.upper().lower() }} {{ '  x  '.strip() }}|{{ ' x '.lstrip() }}|{{ ' x '.rstrip() }}|",
+    '00022 rpi1 x|x | x|',
+  ],
+  [
+    "{{ 'a-b-c'.replace('-', '_') }} {{ 'a,b'.split(',') | list }} {{ 'abc'.find('z') }} {{ 'Hello'.lower().count('l') }}",
+    "a_b_c ['a', 'b'] -1 2",
+  ],
+  [
+    "{{ path | basename }} {{ path | dirname }} {{ path | splitext }} {{ 'a/b' | path_join }} {{ ['/etc', 'ssh', 'x'] | path_join }}",
+    "sshd_config /etc/ssh ('/etc/ssh/sshd_config', '') a/b /etc/ssh/x",
+  ],
+  [
+    "{{ 'secret' | hash('sha1') }} {{ 'secret' | checksum }} {{ 'hi' | b64encode }} {{ 'aGk=' | b64decode }}",
+    'e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 aGk= hi',
+  ],
+  [
+    '{{ ports | to_json }} {{ config | to_nice_json(indent=2) }} {{ \'{"a": 1}\' | from_json }}',
+    '[22, 80, 443] {\n  "a": 1,\n  "b": 2\n} {\'a\': 1}',
+  ],
+  ['{{ ports | to_yaml }}{{ config | to_nice_yaml }}', '[22, 80, 443]\na: 1\nb: 2\n'],
+  [
+    "{{ range(3) | list }} {{ range(1, 10, 3) | list }} {{ range(5) | map('pow', 2) | map('int') | list }}",
+    '[0, 1, 2] [1, 4, 7] [0, 1, 4, 9, 16]',
+  ],
+  [
+    "{{ ports | zip(['a', 'b', 'c']) | list }} {{ ports | batch(2) | list }} {{ ports | slice(2) | list }}",
+    "[(22, 'a'), (80, 'b'), (443, 'c')] [[22, 80], [443]] [[22, 80], [443]]",
+  ],
+  [
+    "{{ dict(a=1, b=2) }} {{ dict([['a', 1]]) if false else 'x' }} {{ {'a': 1}.keys() | list }} {{ {'a': 1}.values() | list }}",
+    "{'a': 1, 'b': 2} x ['a'] [1]",
+  ],
+  [
+    "{{ config | dictsort }} {{ config | dictsort(by='value', reverse=true) }}",
+    "[('a', 1), ('b', 2)] [('b', 2), ('a', 1)]",
+  ],
+  [
+    "{{ 'abc' in name }} {{ 'rpi' in name }} {{ 22 in ports }} {{ 'a' in config }} {{ 'x' not in words }}",
+    'False True True True True',
+  ],
+  [
+    '{{ port is divisibleby 11 }} {{ port is even }} {{ port is odd }} {{ name is lower }} {{ name is string }} {{ ports is iterable }}',
+    'True True False True True True',
+  ],
+  [
+    '{{ users[0] is mapping }} {{ ports is sequence }} {{ none is none }} {{ config is not none }} {{ on is boolean }} {{ port is integer }}',
+    'True True True True True True',
+  ],
+  [
+    '{{ ports is contains 80 }} {{ [1, 2] is subset([1, 2, 3]) }} {{ ports is all }} {{ [0, 1] is any }}',
+    'True True True True',
+  ],
+  [
+    "{{ 'http://x.com/a?b=1' | urlsplit('hostname') }} {{ 'a b&c' | urlencode }} {{ {'a': 'b c', 'd': 1} | urlencode }}",
+    'x.com a%20b%26c a=b+c&d=1',
+  ],
+  [
+    "{{ name | regex_search('\\d+') }} {{ 'abc123def' | regex_replace('(\\d+)', '<\\1>') }} {{ fqdn | regex_search('^(\\w+)\\.', '\\1') }}",
+    "1 abc<123>def ['web01']",
+  ],
+  ["{{ 'foo=1;bar=2' | split(';') | map('split', '=') | map('first') | list }}", ['foo', 'bar']],
+  [
+    "{{ '  padded  ' | trim }} {{ 'abcdef' | truncate(5, true, '...', 0) }} {{ 'x' | center(5) }}|{{ 'word ' * 2 | wordcount }}",
+    'padded ab...   x  |word ',
+  ],
+  [
+    "{{ lookup('vars', 'name') }} {{ query('vars', 'name', 'port') }} {{ lookup('items', ports) }} {{ lookup('list', ports) }}",
+    "rpi1 ['rpi1', 22] [22, 80, 443] [22, 80, 443]",
+  ],
+  ['{% raw %}{{ untouched }}{% endraw %} {# comment #}x{#- trimmed -#}  y', '{{ untouched }} xy'],
+  ['a\n  {%- if on %}\n  b\n  {%+ endif %}\nc', 'a  b\n  c'],
+  ['{% for i in range(3) -%}\n  {{ i }}\n{%- endfor %}', '012'],
+  ['{% set x = [] %}{% for i in ports %}{% set x = x + [i] %}{% endfor %}{{ x }}', []],
+  [
+    '{% set ns = namespace(items=[]) %}{% for i in ports %}{% set ns.items = ns.items + [i * 2] %}{% endfor %}{{ ns.items }}',
+    [44, 160, 886],
+  ],
+  ["{% if port is defined and port > 20 and name is match('rpi') %}ok{% endif %}", 'ok'],
+  ["{{ users | map(attribute='name') | map('regex_replace', '^(.)', 'u_\\1') | list }}", ['u_alice', 'u_bob']],
+  [
+    "{{ ['a', 'b'] | product(['1', '2']) | map('join') | list }} {{ [1, 2, 3] | combinations(2) | list | length }}",
+    "['a1', 'a2', 'b1', 'b2'] 3",
+  ],
+  [
+    '{{ ports | difference([80]) }} {{ ports | intersect([80, 8080]) }} {{ ports | union([22, 1]) }} {{ [1, 2] | symmetric_difference([2, 3]) }}',
+    '[22, 443] [80] [22, 80, 443, 1] [1, 3]',
+  ],
+  [
+    "{{ 1024 | filesizeformat }} {{ 1048576 | human_readable }} {{ '1K' | human_to_bytes }} {{ 3.7 | round | int }} {{ 10 / 3 | round(2) }}",
+    '1.0 kB 1.00 MB 1024 4 3.3333333333333335',
+  ],
+  ['{{ (10 / 3) | round(2) }} {{ 7 // 2 }} {{ 7 % 3 }} {{ 2 ** 8 }} {{ -7 // 2 }}', '3.33 3 1 256 -4'],
+  [
+    "{{ name ~ '-' ~ port if on else 'off' }} {{ 'yes' if nothing else 'no' }} {{ (port > 10) and 'big' or 'small' }}",
+    'rpi1-22 no big',
+  ],
+  [
+    "{{ users | selectattr('groups') | list | length }} {{ users | map(attribute='missing', default='d') | list }}",
+    "1 ['d', 'd']",
+  ],
+  [
+    "{{ kv_item.key }}={{ kv_item.value }} {{ kv_item['key'] }} {{ ifaces[0].ipv4['address'] }} {{ ifaces[-1].name }}",
+    'k1=v1 k1 10.0.0.5 lo',
+  ],
+  [
+    "{{ config.b + config['a'] }} {{ pkgs.nginx.version | default('latest') }} {{ pkgs.curl.version | default('latest') }}",
+    '3 1.24 latest',
+  ],
+  [
+    '{{ name | list }} {{ config | list }} {{ ports | join }} {{ name | length }} {{ config | length }}',
+    "['r', 'p', 'i', '1'] ['b', 'a'] 2280443 4 2",
+  ],
+  [
+    "{{ 'a' < 'b' }} {{ [1, 2] == [1, 2] }} {{ config == {'a': 1, 'b': 2} }} {{ 1 == 1.0 }} {{ '1' == 1 }}",
+    'True True True True False',
+  ],
+  [
+    "{{ ports | select('>', 50) | list }} {{ ports | select('lt', 100) | list }} {{ ports | reject('==', 22) | list }}",
+    '[80, 443] [22, 80] [80, 443]',
+  ],
+  [
+    "{{ 'ABC' | lower is lower }} {{ name.isalnum() }} {{ 'a1'.isalpha() }} {{ '  '.isspace() }} {{ 'Title Case'.istitle() if false else '' }}",
+    'True True False True ',
+  ],
+  [
+    "{{ '%.2f' | format(3.14159) }} {{ '%s=%s' | format('a', 1) }} {{ '%05.1f' | format(2.5) }} {{ '%x %o %e' | format(255, 8, 12345.678) }}",
+    '3.14 a=1 002.5 ff 10 1.234568e+04',
+  ],
+  [
+    "{{ \"it's\" | quote }} {{ 'a b' | quote }} {{ 'x' | to_uuid }} {{ '[1, 2]' | from_yaml }} {{ 'a: 1' | from_yaml }}",
+    "'it'\"'\"'s' 'a b' 66b2f013-1baa-5313-9c8c-e6f1182e0e90 [1, 2] {'a': 1}",
+  ],
+  [
+    "{{ ports | map('string') | map('regex_replace', '$', '/tcp') | list }} {{ ports | map('quote') | join(' ') }}",
+    "['22/tcp', '80/tcp', '443/tcp'] 22 80 443",
+  ],
+  [
+    "{{ {'b': 1, 'a': 2} | dict2items | sort(attribute='key') | items2dict }} {{ users | sort(attribute='uid', reverse=true) | map(attribute='name') | first }}",
+    "{'a': 2, 'b': 1} bob",
+  ],
+  [
+    "{{ ['b', 'A', 'c'] | sort }} {{ ['b', 'A', 'c'] | sort(case_sensitive=true) }} {{ ['b', 'A', 'c'] | max }} {{ ['B', 'a'] | unique(case_sensitive=false) }}",
+    "['A', 'b', 'c'] ['A', 'b', 'c'] c ['B', 'a']",
+  ],
+  [
+    '{{ [3, [1, [2]]] | flatten }} {{ [3, [1, [2]]] | flatten(levels=1) }} {{ [[1, 2], [3]] | sum(start=[]) }}',
+    '[3, 1, 2] [3, 1, [2]] [1, 2, 3]',
+  ],
+  [
+    "{{ 'x' if 'y' in name else 'z' }} {{ not on }} {{ not nothing }} {{ on and not nothing }} {{ port != 22 or name }}",
+    'z False True True rpi1',
+  ],
+  [
+    "{{ ((ports | length) * 2) | string + 'x' }} {{ (port | string) + (port | string) }} {{ ports | join(', ') | upper }}",
+    '6x 2222 22, 80, 443',
+  ],
+  ["{{ users | map(attribute='name') | map('upper') | map('truncate', 3, true, '') | list }}", ['ALICE', 'BOB']],
+  ['{{ "{{ nested }}" if false else "lit" }} {{ \'{% raw %}\' if false else \'r\' }}', 'lit r'],
+  [
+    "{{ port | int(default=5) }} {{ 'x' | int(default=5) }} {{ '0x1F' | int(base=16) }} {{ '0b101' | int(0) }} {{ '12' | int(base=8) }}",
+    '22 5 31 0 10',
+  ],
+  [
+    "{{ 'a.b.c' | split('.') }} {{ 'abc' | regex_escape }} {{ 'a.c' | regex_escape }} {{ ports | string | b64encode | b64decode }}",
+    "['a', 'b', 'c'] abc a\\.c [22, 80, 443]",
+  ],
+  [
+    "{{ config | dict2items(key_name='k', value_name='v') }} {{ [{'k': 'x', 'v': 1}] | items2dict(key_name='k', value_name='v') }}",
+    "[{'k': 'b', 'v': 2}, {'k': 'a', 'v': 1}] {'x': 1}",
+  ],
+  [
+    '{{ ports | length is divisibleby(3) }} {{ ports is not string }} {{ (ports | first) is number }} {{ port is gt 10 }} {{ port is ge(22) }}',
+    'True True True True True',
+  ],
+  [
+    "{{ users | map('dict2items') | map('length') | list }} {{ users | map(attribute='groups') | map('length') | list }}",
+    '[4, 4] [1, 0]',
+  ],
+  [
+    "{{ ports | map('min') | list if false else ports | map('float') | list }}",
+    [new PyFloat(22), new PyFloat(80), new PyFloat(443)],
+  ],
+  [
+    "{{ name.split() }} {{ ' a  b '.split() }} {{ 'a  b'.split(' ') }} {{ 'a,b,,c'.split(',', 2) }} {{ 'k=v=w'.rpartition('=') if false else 'k=v=w'.partition('=') }}",
+    "['rpi1'] ['a', 'b'] ['a', '', 'b'] ['a', 'b', ',c'] ('k', '=', 'v=w')",
+  ],
+  [
+    "{{ '%s' % port }} {{ '%s' % (ports,) }} {{ '%(a)s-%(b)s' % {'a': 1, 'b': 2} }} {{ 'x%%y' % () }}",
+    '22 [22, 80, 443] 1-2 x%y',
+  ],
+  [
+    "{{ '{:,}'.format(1234567) }} {{ '{:.1%}'.format(0.256) }} {{ '{:x}'.format(255) }} {{ '{!r}'.format('a') }} {{ '{a[0]}'.format(a=ports) }}\n",
+    "1,234,567 25.6% ff 'a' 22\n",
+  ],
+];
+
+// YAML's dates, as PyYAML reads them (a date, a datetime), through templates: [template, expected].
+export const DATE_VARS = `
+d: 2001-12-14
+later: 2002-12-14
+ts: 2001-12-14t21:59:43.10-05:00
+spaced: 2001-12-14 21:59:43.10 -5
+naive: 2001-12-14 21:59:43.10
+utc: 2001-12-15T02:59:43.1Z
+whole: 2001-12-14 21:59:43
+india: 2001-12-14 21:59:43.10 +5:30
+zero: 2001-12-14 21:59:00 +00:00
+listed: [2001-12-14, x]
+nested: {when: 2001-12-14, n: 1}
+quoted: "2001-12-14"
+short: 2001-1-4
+`;
+export const DATE_TABLE: [string, unknown][] = [
+  ['{{ d }}', '2001-12-14'],
+  ['{{ listed }}', "[datetime.date(2001, 12, 14), 'x']"],
+  ['{{ nested }}', "{'when': datetime.date(2001, 12, 14), 'n': 1}"],
+  ['{{ [d] | length }}|{{ nested.when }}|{{ short }}', '1|2001-12-14|2001-1-4'],
+  ['{{ d | type_debug }} {{ ts | type_debug }} {{ short is string }}', 'date datetime True'],
+  [
+    '{{ ts }}|{{ spaced }}|{{ naive }}|{{ utc }}|{{ whole }}|{{ india }}',
+    '2001-12-14 21:59:43.100000-05:00|2001-12-14 21:59:43.100000-05:00|2001-12-14 21:59:43.100000|2001-12-15 02:59:43.100000+00:00|2001-12-14 21:59:43|2001-12-14 21:59:43.100000+05:30',
+  ],
+  [
+    '{{ [ts, utc, india, naive, whole, zero] }}',
+    '[datetime.datetime(2001, 12, 14, 21, 59, 43, 100000, tzinfo=datetime.timezone(datetime.timedelta(days=-1, seconds=68400))), datetime.datetime(2001, 12, 15, 2, 59, 43, 100000, tzinfo=datetime.timezone.utc), datetime.datetime(2001, 12, 14, 21, 59, 43, 100000, tzinfo=datetime.timezone(datetime.timedelta(seconds=19800))), datetime.datetime(2001, 12, 14, 21, 59, 43, 100000), datetime.datetime(2001, 12, 14, 21, 59, 43), datetime.datetime(2001, 12, 14, 21, 59, tzinfo=datetime.timezone.utc)]',
+  ],
+  [
+    '{{ d == quoted }} {{ d < later }} {{ d | string == quoted }} {{ ts == utc }} {{ ts < utc }} {{ naive == ts }} {{ d == naive }} {{ d > later }}',
+    'False True True True False False False False',
+  ],
+  [
+    '{{ d | to_json }} {{ ts | to_json }} {{ listed | to_json }} {{ nested | to_json }}',
+    '"2001-12-14" "2001-12-14T21:59:43.100000-05:00" ["2001-12-14", "x"] {"when": "2001-12-14", "n": 1}',
+  ],
+  [
+    '{{ d | to_yaml }}|{{ ts | to_yaml }}|{{ listed | to_yaml }}|{{ nested | to_nice_yaml }}',
+    '2001-12-14\n|2001-12-14 21:59:43.100000-05:00\n|[2001-12-14, x]\n|n: 1\nwhen: 2001-12-14\n',
+  ],
+  [
+    '{{ d.year }} {{ d.month }} {{ d.day }} {{ ts.hour }} {{ ts.minute }} {{ ts.microsecond }}',
+    '2001 12 14 21 59 100000',
+  ],
+  [
+    "{{ ts.isoformat() }} {{ naive.isoformat(' ') }} {{ d.isoformat() }} {{ d.strftime('%d/%m/%Y') }} {{ ts.strftime('%H:%M') }}",
+    '2001-12-14T21:59:43.100000-05:00 2001-12-14 21:59:43.100000 2001-12-14 14/12/2001 21:59',
+  ],
+  [
+    '{{ [later, d] | sort | first }} {{ [d, d] | unique | length }} {{ d in [later, d] }} {{ [later, d] | max }}',
+    '2001-12-14 1 True 2002-12-14',
+  ],
+  [
+    '{{ d is string }} {{ d is number }} {{ d is mapping }} {{ d is iterable }} {{ d | bool }}',
+    'False False False False False',
+  ],
 ];

@@ -15,7 +15,9 @@ import {
   renderTemplateText,
   templateRootNames,
 } from '../../src/engine/template/jinja.js';
-import { TABLE, V } from './jinja-table.js';
+import { DATE_TABLE, DATE_VARS, TABLE, V } from './jinja-table.js';
+import { parse as parseYaml } from 'yaml';
+import { PYYAML } from '../../src/engine/yaml/pyyaml.js';
 import { pyYamlDump } from '../../src/engine/template/pyyaml.js';
 import { isPlainObject } from '../../src/engine/template/values.js';
 import { floatRepr, isFloat, jsonText } from '../../src/engine/util/pyfloat.js';
@@ -74,6 +76,49 @@ describe('the table agrees with ansible-core', { skip: skipAnsible }, () => {
         `${tpl} → ours ${JSON.stringify(ours)}, ansible ${JSON.stringify(theirs[TABLE.findIndex((t) => t[0] === tpl)])}`,
     );
     assert.deepEqual(differ, []);
+  });
+});
+
+// YAML's dates: the variables read by PyYAML (Ansible's loader) there, by relay-play's reader here.
+const DATES = `
+import json, sys
+from ansible.template import Templar
+from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.yaml.loader import AnsibleLoader
+d = json.load(sys.stdin)
+t = Templar(loader=DataLoader(), variables=AnsibleLoader(d['vars']).get_single_data())
+out = []
+for tpl, _ in d['table']:
+    try:
+        out.append(t.template(tpl))
+    except Exception as e:
+        out.append({'error': str(e)})
+print(json.dumps(out))
+`;
+
+describe('YAML dates, as PyYAML makes them and Ansible prints them', () => {
+  const vars = parseYaml(DATE_VARS, PYYAML) as Record<string, unknown>;
+  for (const [tpl, want] of DATE_TABLE) it(tpl, () => assert.deepEqual(renderString(tpl, vars), want));
+
+  it('every row renders the same under ansible-core', { skip: skipAnsible }, () => {
+    const r = spawnSync(python!, ['-c', DATES], {
+      input: JSON.stringify({ vars: DATE_VARS, table: DATE_TABLE }),
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const theirs = JSON.parse(r.stdout) as unknown[];
+    assert.deepEqual(
+      DATE_TABLE.filter(([, ours], i) => JSON.stringify(theirs[i]) !== JSON.stringify(ours)).map(
+        ([tpl]) => `${tpl} → ansible ${JSON.stringify(theirs[DATE_TABLE.findIndex((t) => t[0] === tpl)])}`,
+      ),
+      [],
+    );
+  });
+
+  it('a date and a datetime compare as Python compares them; a string or a naive datetime is refused', () => {
+    templateError(() => renderString("{{ d < '2002' }}", vars), /cannot compare date with string/);
+    templateError(() => renderString('{{ naive < ts }}', vars), /cannot compare datetime with datetime/);
+    templateError(() => renderString('{{ d | length }}', vars), /got date/);
   });
 });
 

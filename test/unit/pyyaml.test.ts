@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { PYYAML } from '../../src/engine/yaml/pyyaml.js';
 import { parseYaml } from '../../src/engine/yaml/source.js';
 import { PyFloat } from '../../src/engine/util/pyfloat.js';
+import { PyDate } from '../../src/engine/util/pydate.js';
 
 // [plain scalar, what PyYAML's safe_load makes of it]
 const TABLE: [string, unknown][] = [
@@ -43,7 +44,11 @@ const TABLE: [string, unknown][] = [
   ['-.Inf', -Infinity],
   ['~', null],
   ['null', null],
-  ['2001-12-14', '2001-12-14'],
+  ['2001-12-14', new PyDate('date', 2001, 12, 14)],
+  ['2001-12-14 21:59:43.10 -5', new PyDate('datetime', 2001, 12, 14, 21, 59, 43, 100000, -300)],
+  ['2001-12-14T21:59:43Z', new PyDate('datetime', 2001, 12, 14, 21, 59, 43, 0, 0)],
+  ['2001-1-4', '2001-1-4'], // a date alone needs both digits
+  ['2001-02-30', '2001-02-30'], // no such day: PyYAML fails, relay-play keeps the text
 ];
 
 describe('YAML 1.1 as PyYAML reads it', () => {

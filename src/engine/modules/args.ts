@@ -2,6 +2,7 @@
 import type { ErrorObject } from 'ajv';
 import { validatorFor } from '../schema/validator.js';
 import { PyFloat } from '../util/pyfloat.js';
+import { PyDate } from '../util/pydate.js';
 import type { Module } from './types.js';
 
 export interface ArgProblem {
@@ -55,7 +56,9 @@ function coerceNumbers(schema: unknown, args: unknown): void {
   if (!props || !args || typeof args !== 'object' || Array.isArray(args)) return;
   const a = args as Record<string, unknown>;
   for (const [k, spec] of Object.entries(props)) {
-    const v = a[k];
+    let v = a[k];
+    // A date reaches Ansible's module as its JSON: isoformat() text.
+    if (v instanceof PyDate) v = a[k] = v.isoformat();
     const types = Array.isArray(spec?.type) ? (spec.type as unknown[]) : [spec?.type];
     // A whole float (YAML's `2.0`) is a number object: to a module, a number.
     if (v instanceof PyFloat && (types.includes('number') || types.includes('integer'))) a[k] = v.valueOf();

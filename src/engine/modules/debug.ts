@@ -1,6 +1,7 @@
 // debug: print a message or a variable's value. Never changes anything, reads nothing.
 import type { Module, Plan } from './types.js';
 import { parseKv } from '../util/words.js';
+import { asTemplated } from '../template/values.js';
 
 interface DebugArgs {
   msg?: unknown;
@@ -36,7 +37,8 @@ export const debug: Module<DebugArgs> = {
     if (a.var !== undefined) {
       let value: unknown;
       try {
-        value = ctx.evaluate(a.var);
+        // Ansible templates "{{ var }}": a date (or a list holding one) is shown as that text.
+        value = asTemplated(ctx.evaluate(a.var));
       } catch {
         value = 'VARIABLE IS NOT DEFINED!';
       }

@@ -10,8 +10,11 @@ import {
   isFloat,
   isNumber,
   PyFloat,
+  isInt,
   isPlainObject,
+  isTuple,
   NAMESPACE,
+  PyDate,
   need,
   toStr,
   truthy,
@@ -31,6 +34,7 @@ import {
   callMethod,
   type CallArgs,
 } from './filters.js';
+import { percentFormat } from './pyfmt.js';
 
 type Node<K extends string, T> = { kind: K; col: number } & T;
 
@@ -46,7 +50,7 @@ export type Expr =
   | Node<'name', { name: string }>
   | Node<'attr', { obj: Expr; key: string | number }> // a.b, a.0
   | Node<'index', { obj: Expr; index: Expr }> // a['b'], a[0], a[i]
-  | Node<'slice', { obj: Expr; start?: Expr; stop?: Expr }> // a[1:], a[:-1]
+  | Node<'slice', { obj: Expr; start?: Expr; stop?: Expr; step?: Expr }> // a[1:], a[:-1], a[::-1]
   | Node<'unary', { op: 'not' | '-' | '+'; arg: Expr }>
   | Node<'binary', { op: '+' | '-' | '*' | '/' | '//' | '%' | '**' | '~'; left: Expr; right: Expr }>
   | Node<'logic', { op: 'and' | 'or'; left: Expr; right: Expr }>
@@ -541,6 +545,10 @@ class Parser {
         return { kind: 'name', name: t.v, col: t.col };
       case 'op':
         if (t.v === '(') {
+          if (this.isOp(')')) {
+            this.next();
+            return { kind: 'list', items: [], tuple: true, col: t.col }; // ()
+          }
           const e = this.expression();
           if (this.isOp(',')) {
             // A tuple: a list that prints as a tuple.
@@ -645,9 +653,14 @@ class Parser {
         if (!this.isOp(':')) start = this.expression();
         if (this.isOp(':')) {
           this.next();
-          const stop = this.isOp(']') ? undefined : this.expression();
+          const stop = this.isOp(']') || this.isOp(':') ? undefined : this.expression();
+          let step: Expr | undefined;
+          if (this.isOp(':')) {
+            this.next();
+            if (!this.isOp(']')) step = this.expression();
+          }
           this.expectOp(']', 'to close "["');
-          node = { kind: 'slice', obj: node, start, stop, col };
+          node = { kind: 'slice', obj: node, start, stop, step, col };
           continue;
         }
         this.expectOp(']', 'to close "["');
@@ -840,7 +853,12 @@ function pathOf(base: string, key: string | number): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
 }
 
-/** Own-property lookup only: no prototype, no methods, no getters on non-plain values. */
+const DATE_FIELDS = {
+  date: ['year', 'month', 'day'],
+  datetime: ['year', 'month', 'day', 'hour', 'minute', 'second', 'microsecond'],
+} as const;
+
+/** Own-property lookup only: no prototype, no methods, no getters on non-plain values (a date's fields). */
 function getItem(obj: unknown, key: unknown, path: string): unknown {
   if (typeof key !== 'string' && typeof key !== 'number') {
     return new Undef(`${path}[${typeName(key)}]`);
@@ -856,6 +874,8 @@ function getItem(obj: unknown, key: unknown, path: string): unknown {
     const k = String(key);
     return Object.hasOwn(obj, k) ? obj[k] : new Undef(sub);
   }
+  if (obj instanceof PyDate && (DATE_FIELDS[obj.kind] as readonly unknown[]).includes(key))
+    return obj[key as (typeof DATE_FIELDS)['datetime'][number]];
   return new Undef(sub);
 }
 
@@ -908,10 +928,12 @@ export function evalIn(e: Expr, scope: Scope): unknown {
       const obj = need(evalIn(e.obj, scope));
       if (typeof obj !== 'string' && !Array.isArray(obj)) throw new ExprError(`cannot slice ${typeName(obj)}`, e.col);
       const num = (x?: Expr) => (x ? need(evalIn(x, scope)) : undefined);
-      const [a, b] = [num(e.start), num(e.stop)];
-      if ((a !== undefined && typeof a !== 'number') || (b !== undefined && typeof b !== 'number'))
-        throw new ExprError('slice bounds must be numbers', e.col);
-      return obj.slice(a as number | undefined, b as number | undefined);
+      const [a, b, c] = [num(e.start), num(e.stop), num(e.step)];
+      if ([a, b, c].some((x) => x !== undefined && x !== null && !isInt(x)))
+        throw new ExprError('slice indices must be integers or None', e.col);
+      const items = typeof obj === 'string' ? [...obj] : obj;
+      const picked = pySlice(items, a as number | undefined, b as number | undefined, c as number | undefined, e.col);
+      return typeof obj === 'string' ? picked.join('') : picked;
     }
     case 'unary': {
       const v = need(evalIn(e.arg, scope));
@@ -926,7 +948,7 @@ export function evalIn(e: Expr, scope: Scope): unknown {
     }
     case 'cond':
       if (truthy(need(evalIn(e.test, scope)))) return evalIn(e.yes, scope);
-      return e.no ? evalIn(e.no, scope) : new Undef('(if without else)');
+      return e.no ? evalIn(e.no, scope) : new Undef('(if without else)', true);
     case 'binary':
       return arith(e.op, need(evalIn(e.left, scope)), need(evalIn(e.right, scope)), e.col);
     case 'compare': {
@@ -959,6 +981,18 @@ export function evalIn(e: Expr, scope: Scope): unknown {
   }
 }
 
+/** Python's items[start:stop:step]. */
+function pySlice<T>(items: T[], start: number | undefined, stop: number | undefined, step = 1, col: number): T[] {
+  if (step === 0) throw new ExprError('slice step cannot be zero', col);
+  const n = items.length;
+  const norm = (i: number | undefined, dflt: number, lo: number, hi: number) =>
+    i === undefined || i === null ? dflt : Math.min(Math.max(i < 0 ? i + n : i, lo), hi);
+  const out: T[] = [];
+  if (step > 0) for (let i = norm(start, 0, 0, n); i < norm(stop, n, 0, n); i += step) out.push(items[i]);
+  else for (let i = norm(start, n - 1, -1, n - 1); i > norm(stop, -1, -1, n - 1); i += step) out.push(items[i]);
+  return out;
+}
+
 function callArgs(c: Call, scope: Scope): CallArgs {
   return {
     args: c.args.map((a) => need(evalIn(a, scope))),
@@ -989,6 +1023,14 @@ function exprPath(e: Expr): string {
 
 function arith(op: string, a: unknown, b: unknown, col: number): unknown {
   if (op === '~') return toStr(a) + toStr(b);
+  // Python's printf-style formatting: a tuple gives the values, a dict the names, anything else is one value.
+  if (op === '%' && typeof a === 'string') {
+    try {
+      return percentFormat(a, isTuple(b) ? b : isPlainObject(b) ? b : [b]);
+    } catch (e) {
+      throw new ExprError((e as Error).message, col);
+    }
+  }
   const bad = () => new ExprError(`cannot apply "${op}" to ${typeName(a)} and ${typeName(b)}`, col);
   if (op === '+') {
     if (typeof a === 'string' && typeof b === 'string') return a + b;
@@ -1067,6 +1109,7 @@ export function exprRootNames(expr: Expr, bound: ReadonlySet<string> = new Set()
         walk(e.obj, guarded);
         if (e.start) walk(e.start, guarded);
         if (e.stop) walk(e.stop, guarded);
+        if (e.step) walk(e.step, guarded);
         return;
       case 'unary':
         return walk(e.arg, guarded);

@@ -29,6 +29,7 @@ import {
   isNamespace,
   isPlainObject,
   namespace,
+  PyDate,
   need,
   pyRepr,
   toStr,
@@ -169,6 +170,15 @@ function cmp(x: unknown, y: unknown, a: Args, caseSensitive: boolean): number {
   if (isNumber(p) && isNumber(q)) return p.valueOf() - q.valueOf();
   if (typeof p === 'string' && typeof q === 'string') return p < q ? -1 : p > q ? 1 : 0;
   if (typeof p === 'boolean' && typeof q === 'boolean') return Number(p) - Number(q);
+  if (p instanceof PyDate && q instanceof PyDate && p.comparable(q)) return p.time() - q.time();
+  if (Array.isArray(p) && Array.isArray(q)) {
+    // Lists and tuples element-wise, then the shorter first, as Python orders them.
+    for (let i = 0; i < Math.min(p.length, q.length); i++) {
+      const c = cmp(p[i], q[i], a, caseSensitive);
+      if (c) return c;
+    }
+    return p.length - q.length;
+  }
   throw a.error(`cannot compare ${typeName(x)} with ${typeName(y)}`);
 }
 
@@ -198,6 +208,7 @@ function jsonOf(v: unknown, indent?: number, sortKeys = false, ascii = true, sep
       return Number.isNaN(n) ? 'NaN' : !Number.isFinite(n) ? (n > 0 ? 'Infinity' : '-Infinity') : numberRepr(x);
     }
     if (typeof x === 'string') return str(x);
+    if (x instanceof PyDate) return str(x.isoformat()); // Ansible's JSON encoder
     const pad = indent !== undefined ? `\n${' '.repeat(indent * (depth + 1))}` : '';
     const end = indent !== undefined ? `\n${' '.repeat(indent * depth)}` : '';
     if (Array.isArray(x))
@@ -531,6 +542,7 @@ const FILTER_SPECS = {
     list(v, a).reduce(
       (x: unknown, y) => {
         const item = a.has('attribute') ? need(attrOf(y, String(a.get('attribute')), a)) : y;
+        if (Array.isArray(x) && Array.isArray(item)) return [...x, ...item]; // sum(start=[]) of lists
         const n = Number(x) + Number(item);
         return isFloat(x) || isFloat(item) ? float(n) : n;
       },
@@ -1059,7 +1071,7 @@ const FILTER_SPECS = {
     '*',
   ),
   to_datetime: f(0, 1, ['format'], (_v, a) => {
-    throw a.error('datetime objects are not supported (use strftime with epoch seconds)');
+    throw a.error('datetime arithmetic is not supported (use strftime with epoch seconds)');
   }),
   json_query: f(1, 1, ['expr'], (_v, a) => {
     throw a.error(
@@ -1249,6 +1261,7 @@ export function subelementsOf(v: unknown, sub: unknown, skipMissing: boolean, a:
 function pyTypeName(v: unknown): string {
   if (v === null) return 'NoneType';
   if (isNamespace(v)) return 'Namespace';
+  if (v instanceof PyDate) return v.kind;
   if (isNumber(v)) return isFloat(v) ? 'float' : 'int';
   if (Array.isArray(v)) return 'list';
   if (typeof v === 'object') return 'dict';
@@ -1542,8 +1555,27 @@ export const METHODS: Record<
       .split(/\r?\n/)
       .filter((l, i, all) => i < all.length - 1 || l !== ''),
   ),
-  startswith: m(1, 1, ['prefix'], (self, a) => str(self, a).startsWith(toStr(a.get('prefix')))),
-  endswith: m(1, 1, ['suffix'], (self, a) => str(self, a).endsWith(toStr(a.get('suffix')))),
+  // A tuple of prefixes (suffixes) matches if any does, as Python's.
+  startswith: m(1, 1, ['prefix'], (self, a) => affixes(a.get('prefix')).some((p) => str(self, a).startsWith(p))),
+  endswith: m(1, 1, ['suffix'], (self, a) => affixes(a.get('suffix')).some((p) => str(self, a).endsWith(p))),
+  rfind: m(1, 1, ['sub'], (self, a) => str(self, a).lastIndexOf(toStr(a.get('sub')))),
+  rindex: m(1, 1, ['sub'], (self, a) => {
+    const i = str(self, a).lastIndexOf(toStr(a.get('sub')));
+    if (i < 0) throw a.error('substring not found');
+    return i;
+  }),
+  rpartition: m(1, 1, ['sep'], (self, a) => {
+    const s = str(self, a);
+    const sep = toStr(a.get('sep'));
+    const i = s.lastIndexOf(sep);
+    return tuple(i < 0 ? ['', '', s] : [s.slice(0, i), sep, s.slice(i + sep.length)]);
+  }),
+  istitle: m(0, 0, [], (self, a) => {
+    const s = str(self, a);
+    return /\p{L}/u.test(s) && title(s) === s && s !== s.toLowerCase();
+  }),
+  isnumeric: m(0, 0, [], (self, a) => /^\p{N}+$/u.test(str(self, a))),
+  isdecimal: m(0, 0, [], (self, a) => /^\p{Nd}+$/u.test(str(self, a))),
   strip: m(0, 1, ['chars'], (self, a) => pyStrip(str(self, a), a.get('chars', null), 'both')),
   lstrip: m(0, 1, ['chars'], (self, a) => pyStrip(str(self, a), a.get('chars', null), 'left')),
   rstrip: m(0, 1, ['chars'], (self, a) => pyStrip(str(self, a), a.get('chars', null), 'right')),
@@ -1638,7 +1670,21 @@ export const METHODS: Record<
       .join(toStr(a.get('new'))),
   ),
   join: m(1, 1, ['iterable'], (self, a) => list(a.get('iterable'), a).map(toStr).join(str(self, a))),
+  isoformat: m(0, 1, ['sep'], (self, a) => pyDate(self, a, 'isoformat').isoformat(toStr(a.get('sep', 'T')))),
+  strftime: m(1, 1, ['format'], (self, a) => {
+    const d = pyDate(self, a, 'strftime');
+    return strftime(toStr(a.get('format')), (d.time() + (d.offset ?? 0) * 60_000) / 1000, true);
+  }),
 };
+
+function affixes(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(toStr) : [toStr(v)];
+}
+
+function pyDate(self: unknown, a: Args, method: string): PyDate {
+  if (!(self instanceof PyDate)) throw a.error(`'${pyTypeName(self)}' object has no attribute '${method}'`);
+  return self;
+}
 
 export function callMethod(name: string, self: unknown, call: CallArgs, col: number): unknown {
   const spec = METHODS[name];
@@ -1690,7 +1736,9 @@ export const GLOBALS: Record<
       const fmt = need(call.args[1] ?? call.kwargs.fmt ?? null);
       const now = Date.now() / 1000;
       if (fmt !== null) return strftime(toStr(fmt), now, utc);
-      return strftime('%Y-%m-%d %H:%M:%S', now, utc) + `.${String(Math.floor((now % 1) * 1e6)).padStart(6, '0')}`;
+      // Python's naive datetime: now() local, now(utc=True) UTC.
+      const [Y, m, d, H, M, S] = strftime('%Y %m %d %H %M %S', now, utc).split(' ').map(Number);
+      return new PyDate('datetime', Y, m, d, H, M, S, Math.floor((now % 1) * 1e6));
     },
   },
   undef: {
@@ -1719,7 +1767,26 @@ export const GLOBALS: Record<
       return out;
     },
   },
-  dict: { min: 0, max: 0, kwargs: '*', fn: (call) => ({ ...call.kwargs }) },
+  // dict(mapping or pairs, **kwargs), as Python's.
+  dict: {
+    min: 0,
+    max: 1,
+    kwargs: '*',
+    fn(call, col) {
+      const init = call.args.length ? need(call.args[0]) : {};
+      const out: Record<string, unknown> = {};
+      if (isPlainObject(init)) Object.assign(out, init);
+      else if (Array.isArray(init))
+        for (const pair of init) {
+          if (!Array.isArray(pair) || pair.length !== 2)
+            throw new ExprError('dict() needs a mapping or a list of (key, value) pairs', col);
+          out[toStr(pair[0])] = pair[1];
+        }
+      else throw new ExprError(`dict() needs a mapping or a list of pairs, got ${typeName(init)}`, col);
+      for (const [k, v] of Object.entries(call.kwargs)) out[k] = need(v);
+      return out;
+    },
+  },
   namespace: {
     min: 0,
     max: 1,

@@ -7,6 +7,7 @@
 // template files all go through here.
 import {
   Callable,
+  deepEqual,
   ExprError,
   OPAQUE,
   Undef,
@@ -29,6 +30,7 @@ import {
   truthy,
   tuple,
   typeName,
+  unliteral,
   type Expr,
   type Scope,
 } from './expr.js';
@@ -203,6 +205,7 @@ const FILTER_BODY = '__filter_body__';
 function callableNames(text: string): Set<string> {
   const out = new Set(['caller']);
   if (/\{%[-+]?\s*block\s/.test(text)) out.add('super').add('self');
+  if (/\bloop\.(cycle|changed)\s*\(/.test(text)) out.add('loop');
   for (const m of text.matchAll(/\{%[-+]?\s*macro\s+([A-Za-z_]\w*)/g)) out.add(m[1]);
   for (const m of text.matchAll(/\{%[-+]?\s*import\s[\s\S]*?\sas\s+([A-Za-z_]\w*)/g)) out.add(m[1]);
   for (const m of text.matchAll(/\{%[-+]?\s*from\s[\s\S]*?\simport\s+([^%]*?)\s*[-+]?%\}/g))
@@ -229,7 +232,9 @@ function parse(text: string, rawStrings: boolean): Compiled {
   // as many as the source ended with (preserve_trailing_newlines, see withNewlines).
   const tags = lex(text.replace(/(\r\n|\r|\n)$/, ''));
   let pos = 0;
-  const callables = /\{%[-+]?\s*(macro|import|from|call|block)\s/.test(text) ? callableNames(text) : undefined;
+  const callables = /\{%[-+]?\s*(macro|import|from|call|block)\s|\bloop\.(cycle|changed)\s*\(/.test(text)
+    ? callableNames(text)
+    : undefined;
   const blockNames = new Set<string>();
   let layout = false;
   const expr = (src: string, at: number, raw = false) => {
@@ -475,7 +480,8 @@ function value(e: Expr, scope: Scope, text: string, at: number): unknown {
 function strict(v: unknown, text: string, at: number): unknown {
   // An undefined value, or one inside a list (a map(attribute=) over items lacking it), is an error here.
   const u = v instanceof Undef ? v : Array.isArray(v) ? v.find((x) => x instanceof Undef) : undefined;
-  if (u instanceof Undef) {
+  if (v instanceof Undef && v.silent) return '';
+  if (u instanceof Undef && !u.silent) {
     const { line, col } = lineCol(text, at);
     throw new TemplateError(`undefined variable "${u.path}"`, line, col, u.path);
   }
@@ -535,6 +541,7 @@ function renderNodes(nodes: Node[], scope: { current: Scope }, text: string): st
               truthy(value(n.filter!, assign(scope.current, n.targets, item, text, n.at), text, n.at)),
             )
           : all;
+        let last: unknown[] | undefined; // what loop.changed() was last given
         items.forEach((item, i) => {
           const inner = assign(scope.current, n.targets, item, text, n.at);
           inner.vars.loop = {
@@ -545,8 +552,19 @@ function renderNodes(nodes: Node[], scope: { current: Scope }, text: string): st
             first: i === 0,
             last: i === items.length - 1,
             length: items.length,
-            previtem: i > 0 ? items[i - 1] : undefined,
-            nextitem: i < items.length - 1 ? items[i + 1] : undefined,
+            depth: 1, // `recursive` loops are not supported: always the first level
+            depth0: 0,
+            previtem: i > 0 ? items[i - 1] : new Undef('loop.previtem'),
+            nextitem: i < items.length - 1 ? items[i + 1] : new Undef('loop.nextitem'),
+            cycle: new Callable('cycle', (args) => {
+              if (!args.length) throw located(text, n.at, 'no items for cycling given');
+              return args[i % args.length];
+            }),
+            changed: new Callable('changed', (args) => {
+              const changed = last === undefined || !deepEqual(last, args);
+              last = args;
+              return changed;
+            }),
           };
           // A set inside the loop stays inside this iteration, as in Jinja.
           out += renderNodes(n.body, { current: inner }, text);
@@ -931,8 +949,9 @@ function renderIn(text: string, scope: Scope): unknown {
     const at = (c.nodes[0] as { at: number }).at;
     const v = strict(value(c.whole, scope, text, at), text, at);
     if (textFilter(c.whole)) return withNewlines(text, v === null ? '' : toStr(v));
-    // literal_eval(repr(x)) is x for a list or dict: skip the round trip.
-    if (Array.isArray(v) || isPlainObject(v) || typeof v === 'boolean') return v;
+    // literal_eval(repr(x)) is x for a list or dict (skip the round trip), unless repr wrote something
+    // that is no literal (a date's `datetime.date(2001, 12, 14)`): then it is that text.
+    if (typeof v === 'boolean' || ((Array.isArray(v) || isPlainObject(v)) && !unliteral(v))) return v;
     out = withNewlines(text, v === null ? '' : toStr(v));
   } else out = withNewlines(text, renderRoot({ ...c, text }, { current: scope }));
   return typed(out);

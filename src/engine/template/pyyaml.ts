@@ -2,7 +2,7 @@
 // YAML 1.1 would read them back as the same string, single quotes otherwise (double quotes for text
 // with line breaks or control characters); `flow` (to_yaml's default) writes a collection of scalars
 // inline as `[1, 2]` / `{a: 1}`. Long lines fold as PyYAML folds them (at 80 columns, or `width`).
-import { isFloat, isNumber, isPlainObject } from './values.js';
+import { PyDate, isFloat, isNumber, isPlainObject } from './values.js';
 import { numberRepr } from '../util/pyfloat.js';
 
 const RESOLVES =
@@ -19,6 +19,7 @@ function scalar(v: unknown, inFlow: boolean): string {
     const r = numberRepr(v);
     return isFloat(v) && !r.includes('.') ? r.replace('e', '.0e') : r;
   }
+  if (v instanceof PyDate) return v.toString(); // PyYAML's timestamp, plain
   const s = String(v);
   // Line breaks alone (no space next to one, no other control character) are single-quoted, the breaks
   // written as lines; anything else unprintable is double-quoted.

@@ -2,8 +2,10 @@
 // of evaluating an expression. Shared by the evaluator (./expr.ts) and the filters and tests (./filters.ts).
 
 import { PyFloat, isFloat, isNumber, numberRepr } from '../util/pyfloat.js';
+import { PyDate } from '../util/pydate.js';
 
 export { PyFloat, float, isFloat, isInt, isNumber, plain } from '../util/pyfloat.js';
+export { PyDate } from '../util/pydate.js';
 
 export type CompareOp = '==' | '!=' | '<' | '>' | '<=' | '>=' | 'in' | 'not in';
 
@@ -31,19 +33,33 @@ export class UndefinedVarError extends Error {
   }
 }
 
-/** An undefined value that remembers its path; only `is defined`/`default` may look at it. */
+/**
+ * An undefined value that remembers its path; only `is defined`/`default` may look at it. A `silent`
+ * one (an inline `if` without `else` that was false) is empty text to anything else, as in Ansible.
+ */
 export class Undef {
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    readonly silent = false,
+  ) {}
 }
 
 export function need<T>(v: T | Undef): T {
-  if (v instanceof Undef) throw new UndefinedVarError(v.path);
+  if (v instanceof Undef) {
+    if (v.silent) return '' as T;
+    throw new UndefinedVarError(v.path);
+  }
   return v;
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return (
-    typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyFloat) && !(v instanceof Callable)
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof PyFloat) &&
+    !(v instanceof Callable) &&
+    !(v instanceof PyDate)
   );
 }
 
@@ -75,6 +91,7 @@ export function typeName(v: unknown): string {
   if (v === null) return 'none';
   if (isNumber(v)) return isFloat(v) ? 'float' : 'int';
   if (Array.isArray(v)) return 'list';
+  if (v instanceof PyDate) return v.kind;
   if (typeof v === 'object') return 'dict';
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
@@ -85,6 +102,7 @@ export function typeName(v: unknown): string {
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (isNumber(a) && isNumber(b)) return a.valueOf() === b.valueOf();
+  if (a instanceof PyDate && b instanceof PyDate) return a.equals(b);
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a);
@@ -104,10 +122,11 @@ export function compare(op: CompareOp, a: unknown, b: unknown, col: number): boo
     case 'not in':
       return !contains(b, a, col);
   }
-  const ok = (isNumber(a) && isNumber(b)) || (typeof a === 'string' && typeof b === 'string');
+  const dates = a instanceof PyDate && b instanceof PyDate && a.comparable(b);
+  const ok = (isNumber(a) && isNumber(b)) || (typeof a === 'string' && typeof b === 'string') || dates;
   if (!ok) throw new ExprError(`cannot compare ${typeName(a)} with ${typeName(b)} using "${op}"`, col);
-  const x = (a as number | string).valueOf();
-  const y = (b as number | string).valueOf();
+  const x = dates ? (a as PyDate).time() : (a as number | string).valueOf();
+  const y = dates ? (b as PyDate).time() : (b as number | string).valueOf();
   switch (op) {
     case '<':
       return x < y;
@@ -134,10 +153,13 @@ function contains(container: unknown, item: unknown, col: number): boolean {
 /** Python's str() as Jinja prints values: True/False/None, and lists and dicts as Python writes them. */
 export function toStr(v: unknown): string {
   if (typeof v === 'string') return v;
+  if (v instanceof PyDate) return v.toString();
   return pyRepr(v);
 }
 
 const tuples = new WeakSet<unknown[]>();
+
+export const isTuple = (v: unknown): v is unknown[] => Array.isArray(v) && tuples.has(v);
 
 /** Mark a list as a Python tuple: it prints as `('a', 1)` (a filter's pairs, splitext's parts). */
 export function tuple<T extends unknown[]>(items: T): T {
@@ -147,11 +169,12 @@ export function tuple<T extends unknown[]>(items: T): T {
 
 /** Python's repr(): what `{{ [1, 'a'] }}` inside text shows in Ansible; `sortKeys` as pprint does. */
 export function pyRepr(v: unknown, sortKeys = false): string {
-  if (v instanceof Undef) throw new UndefinedVarError(v.path);
+  if (v instanceof Undef) return `${need(v)}`;
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (typeof v === 'string') return pyStrRepr(v);
   if (isNumber(v)) return numberRepr(v);
+  if (v instanceof PyDate) return v.repr();
   if (Array.isArray(v)) {
     const body = v.map((x) => pyRepr(x, sortKeys)).join(', ');
     return tuples.has(v) ? `(${body}${v.length === 1 ? ',' : ''})` : `[${body}]`;
@@ -179,6 +202,21 @@ function pyStrRepr(v: string): string {
     else out += ch;
   }
   return out + q;
+}
+
+/** Whether Python's repr() of `v` is no literal (a date's `datetime.date(…)`, a namespace, a macro). */
+export function unliteral(v: unknown, depth = 0): boolean {
+  if (v instanceof PyDate || v instanceof Callable || isNamespace(v)) return true;
+  if (depth > 50 || !v || typeof v !== 'object') return false;
+  return Object.values(v).some((x) => unliteral(x, depth + 1));
+}
+
+/**
+ * What `"{{ x }}"` of a value makes in ansible-core 2.14 where the value is no literal: text (a date's
+ * str(), a list holding one as its repr, which literal_eval cannot read back); any other value as it is.
+ */
+export function asTemplated(v: unknown): unknown {
+  return unliteral(v) ? toStr(v) : v;
 }
 
 /** Jinja truthiness: [] {} '' 0 none false → false. */
