@@ -412,8 +412,24 @@ describe('Python regular expressions', () => {
 
 describe('lookups run on the controller', () => {
   it('an unknown lookup is refused when the template is read', () => {
-    templateError(() => templateRootNames('{{ lookup("url", "https://x") }}'), /unknown lookup "url"/, 1, 11);
+    templateError(() => templateRootNames('{{ lookup("unvault", "x") }}'), /unknown lookup "unvault"/, 1, 11);
     templateError(() => templateRootNames('{{ query("nope") }}'), /unknown lookup "nope"/);
+  });
+
+  it('url: options as Ansible names them; what it cannot do is refused, an unknown scheme fails as urllib', () => {
+    templateError(
+      () => renderString('{{ lookup("url", "http://198.18.0.1/", nope=1) }}', V),
+      /Requested option nope was not defined in configuration/,
+    );
+    templateError(
+      () => renderString('{{ lookup("url", "http://198.18.0.1/", unix_socket="/s") }}', V),
+      /option "unix_socket" is not supported/,
+    );
+    templateError(
+      () => renderString('{{ lookup("url", "ftp://198.18.0.1/x") }}', V),
+      /Failed lookup url for ftp:\/\/198\.18\.0\.1\/x : <urlopen error unknown url type: ftp>/,
+    );
+    assert.equal(renderString('{{ lookup("url", "ftp://198.18.0.1/x", errors="ignore") is none }}', V), true);
   });
 
   it('password: a new one is stored (0600) and the same comes back; /dev/null stores nothing', () => {

@@ -17,6 +17,7 @@ import { percentFormat } from './pyfmt.js';
 import { pyRegex } from '../util/pyre.js';
 import { PatternError, matchPattern } from '../util/host-pattern.js';
 import { isPlainObject, pyRepr, toStr, tuple, typeName } from './values.js';
+import { UrlLookupError, urlLookup } from './url-lookup.js';
 
 export class LookupError extends Error {}
 
@@ -61,6 +62,7 @@ export const LOOKUP_NAMES = [
   'csvfile',
   'inventory_hostnames',
   'config',
+  'url',
 ] as const;
 
 const basedir = (ctx: LookupContext): string => {
@@ -515,6 +517,13 @@ const PLUGINS: Record<string, Plugin> = {
       });
     }),
   password: (terms, kw, ctx) => terms.map((t) => password(str(t, 'password path'), kw, ctx)),
+  url: (terms, kw) => {
+    try {
+      return urlLookup(terms, kw);
+    } catch (e) {
+      throw e instanceof UrlLookupError ? new LookupError(e.message) : e;
+    }
+  },
   random_choice: (terms) => (terms.length ? [terms[randomInt(terms.length)]] : []),
   // As Ansible's: the hosts of the `groups` variable that the pattern(s) match, in inventory order.
   inventory_hostnames: (terms, _kw, ctx) => {
