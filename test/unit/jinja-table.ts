@@ -801,6 +801,12 @@ export const TABLE: [string, unknown][] = [
   ['{% if on %}\nyes\n{% endif %}\nend', 'yes\nend'],
   ['a  {%- if on -%}  b  {%- endif %}', 'ab'],
   ['{{ name -}}   !', 'rpi1!'],
+  // Python's bool is an int in arithmetic; Ansible's bool filter keeps None.
+  [
+    "{{ true + 1 }} {{ true * 3 }} {{ 2 - false }} {{ true / 2 }} {{ [true, true, false] | sum }} {{ 'a' * true }}",
+    '2 3 2 0.5 2 a',
+  ],
+  ["{{ (nothing | bool) is none }} {{ 'off' | bool }}", 'True False'],
   // Templates as roles write them: string methods, filters with keyword arguments, tests, slicing, loop.*,
   // whitespace control, raw and comments, namespace(), % and format (each checked against ansible-core).
   [

@@ -1036,6 +1036,10 @@ function arith(op: string, a: unknown, b: unknown, col: number): unknown {
     if (typeof a === 'string' && typeof b === 'string') return a + b;
     if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
   }
+  // Python's bool is an int: True + 1 is 2.
+  if (typeof a === 'boolean' && (isNumber(b) || typeof b === 'boolean')) return arith(op, Number(a), b, col);
+  if (typeof b === 'boolean' && (isNumber(a) || (op === '*' && (typeof a === 'string' || Array.isArray(a)))))
+    return arith(op, a, Number(b), col);
   if (op === '*' && typeof a === 'string' && typeof b === 'number' && Number.isInteger(b))
     return a.repeat(Math.max(0, b));
   if (op === '*' && Array.isArray(a) && typeof b === 'number' && Number.isInteger(b))

@@ -291,7 +291,7 @@ const FILTER_SPECS = {
     if (v instanceof Undef) throw a.has('msg') ? a.error(String(a.get('msg'))) : new UndefinedVarError(v.path);
     return v;
   }),
-  bool: f(0, 0, [], (v) => toBool(v)),
+  bool: f(0, 0, [], (v) => (v === null ? null : toBool(v))), // Ansible's: None stays None
   int: f(0, 2, ['default', 'base'], (v, a) => toInt(v, a.get('default', 0), Number(a.get('base', 10)))),
   float: f(0, 1, ['default'], (v, a) => {
     if (isNumber(v) || typeof v === 'boolean') return float(Number(v));
