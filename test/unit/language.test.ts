@@ -255,6 +255,42 @@ describe('plays', () => {
 });
 
 describe('tasks', () => {
+  it('run_once on include_tasks / include_role: the first host includes, the others register its result', () => {
+    writeFileSync(join(dir, 'once.yml'), stringify([{ name: 'included', command: 'echo {{ inventory_hostname }}' }]));
+    mkdirSync(join(dir, 'roles', 'once_role', 'tasks'), { recursive: true });
+    writeFileSync(
+      join(dir, 'roles', 'once_role', 'tasks', 'main.yml'),
+      stringify([{ name: 'role task', debug: 'msg=r' }]),
+    );
+    const r = run([
+      {
+        hosts: 'h1:h2',
+        gather_facts: false,
+        tasks: [
+          { name: 'inc', include_tasks: 'once.yml', run_once: true, register: 'inc' },
+          { name: 'after', debug: { msg: '{{ inc.include }}' } },
+          { name: 'role', include_role: { name: 'once_role' }, run_once: true },
+          { name: 'apply', include_tasks: { file: 'once.yml', apply: { run_once: true } } },
+        ],
+      },
+    ]);
+    assert.equal(r.code, 0, r.all);
+    // As ansible-playbook 2.14 with the same playbook: which hosts report each task, and the recap.
+    const hostsOf = (name: string) =>
+      r.json!.plays[0].tasks.filter((t) => t.task.name === name).map((t) => Object.keys(t.hosts).sort());
+    assert.deepEqual(hostsOf('inc'), [['h1']]);
+    assert.deepEqual(hostsOf('included'), [['h1'], ['h1']]);
+    assert.deepEqual(hostsOf('after'), [['h1', 'h2']]);
+    assert.equal(results(r.json, 'h2').after.msg, 'once.yml');
+    assert.deepEqual(hostsOf('role'), [['h1']]);
+    assert.deepEqual(hostsOf('once_role : role task'), [['h1']]);
+    assert.deepEqual(hostsOf('apply'), [['h1', 'h2']]);
+    assert.deepEqual(
+      [r.json!.stats.h1.ok, r.json!.stats.h1.changed, r.json!.stats.h2.ok, r.json!.stats.h2.changed],
+      [6, 2, 2, 0],
+    );
+  });
+
   it('until/retries, environment, meta flush_handlers, group_by into a later play', () => {
     const f = join(dir, 'until-count');
     const r = run([

@@ -635,6 +635,7 @@ function loadDynamicInclude(
     tags?: unknown;
     become?: unknown;
     become_user?: string;
+    run_once?: unknown;
   };
   const child: Inherit = {
     ...inherit,
@@ -642,6 +643,7 @@ function loadDynamicInclude(
     params: { ...inherit.params, ...((t.vars as Record<string, unknown>) ?? {}) },
     become: flag(applied.become) ?? inherit.become,
     becomeUser: applied.become_user ?? inherit.becomeUser,
+    runOnce: flag(applied.run_once) ?? inherit.runOnce,
     noLog: flag(t.no_log) ?? inherit.noLog,
   };
   const at = [...path, key];

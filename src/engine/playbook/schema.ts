@@ -141,7 +141,7 @@ export const blockSchema = {
 
 const apply = {
   type: 'object',
-  properties: { tags: stringOrList, become: flag, become_user: { type: 'string' } },
+  properties: { tags: stringOrList, become: flag, become_user: { type: 'string' }, run_once: flag },
   additionalProperties: false,
 };
 

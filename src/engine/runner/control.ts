@@ -25,16 +25,20 @@ function compare(a: Position, b: Position): number {
 /**
  * strategy: linear — no host starts a task before every host of the batch still running has reached it
  * (hosts waiting for a fork join as they start, so a batch wider than --forks never waits on them).
- * Hosts that an include gave more tasks than others run them while the others wait after it.
+ * Hosts that an include gave more tasks than others run them while the others wait after it. Hosts go on
+ * in `order` (the batch's), so the first of them is the one a run_once task or include runs on, as in Ansible.
  */
 export class Lockstep {
   private readonly at = new Map<string, Position>();
-  private waiting: { at: Position; resolve: () => void }[] = [];
+  private waiting: { host: string; at: Position; resolve: () => void }[] = [];
+
+  constructor(private readonly order: string[] = []) {}
 
   arrive(host: string, at: Position): Promise<void> {
     this.at.set(host, at);
-    const p = new Promise<void>((resolve) => this.waiting.push({ at, resolve }));
-    this.release();
+    const p = new Promise<void>((resolve) => this.waiting.push({ host, at, resolve }));
+    // Released once the caller awaits: it then goes on in its turn, not after the others.
+    queueMicrotask(() => this.release());
     return p;
   }
 
@@ -46,13 +50,14 @@ export class Lockstep {
   private release(): void {
     let low: Position | undefined;
     for (const p of this.at.values()) if (low === undefined || compare(p, low) < 0) low = p;
-    const ready: (() => void)[] = [];
+    const ready: typeof this.waiting = [];
     const still: typeof this.waiting = [];
     for (const w of this.waiting) {
-      if (low === undefined || compare(w.at, low) <= 0) ready.push(w.resolve);
+      if (low === undefined || compare(w.at, low) <= 0) ready.push(w);
       else still.push(w);
     }
     this.waiting = still;
-    ready.forEach((resolve) => resolve());
+    const rank = (h: string) => (this.order.includes(h) ? this.order.indexOf(h) : this.order.length);
+    ready.sort((a, b) => rank(a.host) - rank(b.host)).forEach((w) => w.resolve());
   }
 }

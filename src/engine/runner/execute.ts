@@ -28,6 +28,13 @@ import { loopItemsOf } from './loops.js';
 import type { Lockstep, PlayControl } from './control.js';
 import { shq } from '../util/quote.js';
 
+/** A run_once task: the host that runs it, and its result once it has. */
+export interface Once {
+  host: string;
+  result: Promise<TaskResult>;
+  settle(r: Promise<TaskResult>): void;
+}
+
 export interface ExecEnv extends VarsContext {
   state: RunState;
   modules: ModuleRegistry;
@@ -35,8 +42,8 @@ export interface ExecEnv extends VarsContext {
   cache: ReadCache;
   connection(host: string): Promise<Connection>;
   connections?: Connections;
-  /** run_once tasks of this play: the first host's result, shared with the others. */
-  once?: Map<TaskDef, Promise<TaskResult>>;
+  /** run_once tasks of this play: the host that runs each, and its result, shared with the others. */
+  once?: Map<TaskDef, Once>;
   /** What ends the play early for every host (./play.ts). */
   control?: PlayControl;
   /** strategy: linear (./play.ts). */

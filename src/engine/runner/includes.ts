@@ -50,7 +50,7 @@ export function runInclude(env: ExecEnv, host: string, task: TaskDef): IncludeRu
       if (falseCondition(task, vars))
         return { result: { status: 'skipped', result: skippedResult(), diff: [] }, tasks: [], files: 0 };
       const { result, tasks } = one(vars, {});
-      return { result: { status: 'ok', result: { changed: false, ...result }, diff: [] }, tasks, files: 1 };
+      return { result: { status: 'ok', result: { ...result, changed: false }, diff: [] }, tasks, files: 1 };
     }
     const items = loopItems(task, vars, env.playbookDir);
     if (!items.length) return { result: noItems(), tasks: [], files: 0 };

@@ -16,7 +16,7 @@ import { Connections } from './connections.js';
 import type { Extensions } from './extensions.js';
 import { Lockstep, type PlayControl, type Position } from './control.js';
 import { runInclude } from './includes.js';
-import { evalCondition, executeTask, firstReads, resultFromReads, type ExecEnv } from './execute.js';
+import { evalCondition, executeTask, firstReads, resultFromReads, type ExecEnv, type Once } from './execute.js';
 import { HostReads } from './reads.js';
 import { ReadCache } from './read-cache.js';
 import { EarlyReads, type Fetched } from './early-reads.js';
@@ -26,7 +26,7 @@ import { clearStep, listPending, notifies, pendingKey } from './pending.js';
 import { preflight } from './preflight.js';
 import { takeLocks, type LockSpec } from './lock.js';
 import { censor, changedOf, registeredResult, type TaskResult } from './result.js';
-import { RunState, withFactsAhead } from './state.js';
+import { type HostState, RunState, withFactsAhead } from './state.js';
 import { trace } from '../util/trace.js';
 
 export interface RunnerOptions {
@@ -181,7 +181,7 @@ export async function runPlaybook(
           connections,
           once: new Map(),
           control,
-          lockstep: play.strategy === 'linear' ? new Lockstep() : undefined,
+          lockstep: play.strategy === 'linear' ? new Lockstep(batch) : undefined,
           allHosts: hosts,
         };
         await forEachLimited(batch, opts.forks, async (host) => {
@@ -327,6 +327,8 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
     if (env.lockstep) await env.lockstep.arrive(host, positions?.[i] ?? i);
     if (control.ended || control.fatal) return;
     if (blocks.runs(task)) {
+      // Asked as soon as the host may go on: in linear, hosts go on in batch order, so the first runs it.
+      const once = onceOf(env, task, host);
       if (task.module === 'meta') {
         const what = await runMeta(env, host, task, reporter);
         if (what === 'flush_handlers') await flush();
@@ -340,10 +342,13 @@ async function runHostPlay(env: ExecEnv, host: string, reporter: Reporter): Prom
         continue;
       }
       if (task.include) {
-        let brought: TaskDef[];
+        let brought: TaskDef[] = [];
         try {
-          brought = includeOn(env, host, task, reporter, blocks);
+          // run_once: one host includes; the others only register its result, as in Ansible.
+          if (once && once.host !== host) registerInclude(h, task, (await once.result).result);
+          else brought = includeOn(env, host, task, reporter, blocks);
         } catch (e) {
+          if (once?.host === host) once.settle(Promise.reject(e));
           if (!(e instanceof InputError)) throw e;
           // The other hosts stop before their next task; the run ends with the error once they have.
           control.abort ??= e;
@@ -406,12 +411,18 @@ function includeOn(env: ExecEnv, host: string, task: TaskDef, reporter: Reporter
   const r = run.result;
   const h = env.state.host(host);
   const stat = env.state.stat(host);
-  if (task.register) h.facts[task.register] = markRaw(r.result);
+  registerInclude(h, task, r.result);
+  env.once?.get(task)?.settle(Promise.resolve(r));
   if (r.status === 'failed') countFailure(env, host, task, r, blocks, task.ignoreErrors && !run.notFound);
   else if (r.status === 'skipped') stat.skipped++;
   else if (task.include!.kind === 'tasks') stat.ok += run.files;
   reporter.taskResult(host, task, task.noLog ? censor(r) : r);
   return env.play.select ? run.tasks.filter(env.play.select) : run.tasks;
+}
+
+/** What an include registers. */
+function registerInclude(h: HostState, task: TaskDef, result: Record<string, unknown>): void {
+  if (task.register) h.facts[task.register] = markRaw(result);
 }
 
 /**
@@ -605,7 +616,20 @@ async function readsOfRun(
   return out;
 }
 
-/** run_once: the first host to reach the task runs it; the others take its result (and register it). */
+/** run_once: which host runs `task` — the first to ask — and its result. */
+function onceOf(env: ExecEnv, task: TaskDef, host: string): Once | undefined {
+  if (!task.runOnce || !env.once) return undefined;
+  let o = env.once.get(task);
+  if (!o) {
+    let settle!: Once['settle'];
+    const result = new Promise<TaskResult>((resolve) => (settle = resolve));
+    o = { host, result, settle };
+    env.once.set(task, o);
+  }
+  return o;
+}
+
+/** run_once: one host runs the task; the others take its result (and register it). */
 async function runTaskOnce(
   env: ExecEnv,
   host: string,
@@ -616,13 +640,13 @@ async function runTaskOnce(
   readsAfter?: () => Promise<ReadRequest[]>,
 ): Promise<TaskResult> {
   if (!task.runOnce) return runTask(env, host, task, reporter, reads, undefined, blocks, readsAfter);
-  const first = env.once?.get(task);
-  if (!first) {
+  const once = onceOf(env, task, host);
+  if (!once || once.host === host) {
     const r = runTask(env, host, task, reporter, reads, undefined, blocks, readsAfter);
-    env.once?.set(task, r);
+    once?.settle(r);
     return r;
   }
-  const r = await first;
+  const r = await once.result;
   if (task.register) env.state.host(host).facts[task.register] = markRaw(registeredResult(r, task.loop !== undefined));
   return { ...r, status: r.status === 'changed' ? 'ok' : r.status };
 }
