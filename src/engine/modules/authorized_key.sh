@@ -5,6 +5,8 @@ home=$(printf '%s\n' "$pw" | cut -d: -f6)
 gid=$(printf '%s\n' "$pw" | cut -d: -f4)
 g=$(getent group "$gid" | cut -d: -f1)
 printf 'group=%s\n' "${g:-$gid}"
+uid=${pw#*:*:}
+printf 'ids=%s:%s\n' "${uid%%:*}" "$gid"
 [ -n "$p" ] || p=$home/.ssh/authorized_keys
 # A literal ~/ at the start of the path argument, as Ansible accepts it (not the shell's tilde).
 # shellcheck disable=SC2088

@@ -75,12 +75,18 @@ export const authorized_key: Module<AuthorizedKeyArgs, 'keys'> = {
       if (dup >= 0) wanted[dup] = want;
       else wanted.push(want);
     }
-    const result = {
+    // As Ansible's: every argument, defaults filled in.
+    const result: Record<string, unknown> = {
       user,
       key: args.key,
       key_options: args.key_options ?? null,
       state: present ? 'present' : 'absent',
       exclusive,
+      comment: args.comment ?? null,
+      path: args.path ?? null,
+      manage_dir: manageDir,
+      follow: false,
+      validate_certs: true,
     };
 
     const found = readOutput(read.keys, `authorized_keys of ${user}`);
@@ -88,7 +94,12 @@ export const authorized_key: Module<AuthorizedKeyArgs, 'keys'> = {
       // In check mode an earlier task (user:) may be what creates the account.
       if (ctx.check && present)
         return { changed: true, steps: [], msg: `user ${user} does not exist yet (check mode)`, result };
-      return { changed: false, steps: [], failed: `Failed to lookup user ${user}`, result };
+      return {
+        changed: false,
+        steps: [],
+        failed: `Failed to lookup user ${user}: "getpwnam(): name not found: '${user}'"`,
+        result: {},
+      };
     }
     const sep = found.indexOf('\n--\n');
     const head: Record<string, string> = {};
@@ -157,6 +168,12 @@ export const authorized_key: Module<AuthorizedKeyArgs, 'keys'> = {
       out.push(...missing.map((w) => `${formatKey(w)}\n`));
     }
     const after = out.join('');
+    // A `path` given: Ansible reports the file as it is left (its path info, with `state: file`).
+    if (args.path !== undefined) {
+      const [uid, gid] = (head.ids ?? '').split(':').map(Number);
+      const size = Buffer.byteLength(facts.exists && after === facts.content ? facts.content : after);
+      Object.assign(result, { owner: user, group, uid, gid, mode: '0600', size, state: 'file' });
+    }
     const file: TextFile = { real: path, parentExists: true, facts };
     const want: Attrs = { owner: user, group, mode: '0600' };
     return planText({

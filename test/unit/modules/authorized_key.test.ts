@@ -207,7 +207,8 @@ describe('authorized_key (canned reads)', () => {
 
   it('unknown user: fails, but in check mode it may be created by an earlier task', async () => {
     const fail = await planWith(authorized_key, { user: 'ghost', key: K1 }, cannedCtx('nouser\n'));
-    assert.equal(fail.failed, 'Failed to lookup user ghost');
+    assert.equal(fail.failed, `Failed to lookup user ghost: "getpwnam(): name not found: 'ghost'"`);
+    assert.deepEqual(fail.result, {}, "as Ansible's: the message only");
     const check = await planWith(authorized_key, { user: 'ghost', key: K1 }, cannedCtx('nouser\n', { check: true }));
     assert.equal(check.failed, undefined);
     assert.equal(check.changed, true);
