@@ -29,6 +29,38 @@ describe('copy: modes as Ansible takes and shows them', () => {
     assert.equal(sticky.applied.result.mode, '01640');
   });
 
+  it("a mode neither octal nor symbolic: Ansible's failure, with the file's facts", async () => {
+    const dest = sb.p('f');
+    writeFileSync(dest, 'a\n', { mode: 0o644 });
+    const p = await planWith(copy, { content: 'a\n', dest, mode: 'u+q' }, sandboxCtx(sb));
+    assert.equal(p.failed, 'mode must be in octal or symbolic form');
+    assert.equal(p.steps.length, 0);
+    assert.deepEqual(
+      { ...p.result, uid: 0, gid: 0, owner: '', group: '' },
+      {
+        changed: false,
+        failed: true,
+        msg: 'mode must be in octal or symbolic form',
+        details: 'bad symbolic permission for mode: u+q',
+        path: dest,
+        checksum: '3f786850e387550fdab836ed7e6dc881de23001b',
+        size: 2,
+        state: 'file',
+        diff: [],
+        mode: '0644',
+        uid: 0,
+        gid: 0,
+        owner: '',
+        group: '',
+      },
+    );
+    // Other content is written first (with no mode of its own), then fails the same way.
+    const w = await planWith(copy, { content: 'b\n', dest, mode: 'bogus' }, sandboxCtx(sb));
+    assert.equal(w.changed, false);
+    assert.equal(w.steps.length, 1);
+    assert.equal(w.finish!([{ code: 0, stdout: '', stderr: '' }]).failed, true);
+  });
+
   it('check mode: a content change says only changed; an unchanged one, the file as it is', async () => {
     const dest = sb.p('f');
     writeFileSync(dest, 'x\n', { mode: 0o644 });

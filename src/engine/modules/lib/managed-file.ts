@@ -52,9 +52,22 @@ export function textOrBytes(bytes: Buffer): string | Buffer {
 
 /** The host's umask, read beside a file when a symbolic mode may need it (umaskOf). */
 export const umaskRead = (mode: unknown): Reads<'umask'> => {
-  const arg = parseModeArg(mode);
+  const arg = badSymbolicMode(mode) === undefined ? parseModeArg(mode) : undefined;
   return arg && 'symbolic' in arg ? { umask: { command: 'umask' } } : {};
 };
+
+/** Why a text mode is neither octal nor symbolic (the file module's `details`), if it is not. */
+export function badSymbolicMode(mode: unknown): string | undefined {
+  if (typeof mode !== 'string') return undefined;
+  try {
+    parseModeArg(mode);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+const BAD_MODE = 'mode must be in octal or symbolic form';
 
 /** umaskRead's answer (Debian's 022 when there was none). */
 export const umaskOf = (r: RunResult | undefined): number =>
@@ -112,7 +125,9 @@ export function planFileContent(
 ): Plan {
   const dest = target.path;
   const facts = fileFactsOf(read.dest, dest, { content: true });
-  const mode = wantedMode(args.mode, facts.exists ? facts.mode : undefined, umaskOf(read.umask));
+  // As Ansible's: a mode that is not one is found only once the content is in place (file module's stage).
+  const badMode = badSymbolicMode(args.mode);
+  const mode = badMode ? undefined : wantedMode(args.mode, facts.exists ? facts.mode : undefined, umaskOf(read.umask));
   const want: Attrs = { owner: args.owner, group: args.group, mode };
   if (facts.exists && facts.type !== 'file')
     return { changed: false, steps: [], failed: `${dest} exists and is not a regular file (${facts.type})` };
@@ -149,9 +164,40 @@ export function planFileContent(
   // Ansible's copy action (template's too) stops there, before sending the content.
   if (contentChanged && target.check && target.fromFile === undefined)
     return { changed: true, steps: [], diff, result: { diff: [] } };
+  const size = binary ? content.length : Buffer.byteLength(content);
+  // Ansible's failure then: the file's facts, its checksum and why, with nothing said changed.
+  const badModeResult = (stat: Record<string, unknown>) => ({
+    changed: false,
+    failed: true,
+    msg: BAD_MODE,
+    details: badMode,
+    path: dest,
+    checksum: sha1(content),
+    size,
+    state: 'file',
+    diff: [],
+    ...stat,
+  });
+  if (badMode && !contentChanged) {
+    const { uid, gid, owner, group } = facts;
+    return {
+      changed: false,
+      steps: [],
+      failed: BAD_MODE,
+      result: badModeResult({ uid, gid, owner, group, mode: shownMode(facts.mode!) }),
+    };
+  }
+  if (contentChanged && badMode) {
+    return {
+      changed: false,
+      steps: [...mkdir, writeFileStep(dest, content, want, { validate: args.validate, fromFile: target.fromFile })],
+      diff,
+      result: {},
+      finish: (outputs: RunResult[]) => badModeResult({ ...writtenOf(outputs[outputs.length - 1]?.stdout ?? '') }),
+    };
+  }
   if (contentChanged) {
     const backup = toBool(args.backup, false) && facts.exists;
-    const size = binary ? content.length : Buffer.byteLength(content);
     const result: Record<string, unknown> = {
       dest,
       checksum: sha1(content),
