@@ -117,6 +117,26 @@ describe('reboot', () => {
     assert.equal(rebootCommandLine({ reboot_command: 'reboot' }, '/usr/sbin/reboot'), '/usr/sbin/reboot ');
   });
 
+  it('msg: the words Ansible\'s "{message}" gives, where its double quotes keep the text as it is', () => {
+    // What sh makes of a command line's words after the binary.
+    const words = (line: string) =>
+      spawnSync('sh', ['-c', `printf '%s\\0' ${line}`], {
+        encoding: 'utf8',
+        env: { HOME: '/home/x', PATH: process.env.PATH },
+      })
+        .stdout.split('\0')
+        .slice(0, -1);
+    const ours = (msg: string) => words(rebootCommandLine({ msg }, '').trim());
+    // Ansible's action: '-r {delay_min} "{message}"', the message put in as it is.
+    const ansibles = (msg: string) => words(`-r 0 "${msg}"`);
+    for (const msg of ['Rebooting now', "it's {late}; #1 & done!", 'a  b\ttab', '*'])
+      assert.deepEqual(ours(msg), ansibles(msg), msg);
+    // $, `, \ and " Ansible's leaves to the host's shell (expanded, run, or a broken line): relay-play
+    // passes the text as written, never run.
+    for (const msg of ['$HOME', '`id`', '$(id)', 'a\\b', 'say "hi"'])
+      assert.deepEqual(ours(msg), ['-r', '0', msg], msg);
+  });
+
   it("fails before rebooting when the boot id can't be read (Ansible's words, its `reboot` key)", async () => {
     const p = await planWith(reboot, {}, cannedCtx(facts({ code: 1, stdout: '', stderr: 'no such file' })));
     assert.equal(p.failed, 'reboot: failed to get host boot time info, rc: 1, stdout: , stderr: no such file');
