@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadInventory } from '../../src/engine/inventory/index.js';
 import { InputError } from '../../src/engine/util/errors.js';
+import { RunState } from '../../src/engine/runner/state.js';
 
 const INVENTORY = `all:
   vars:
@@ -92,5 +93,33 @@ describe('inventory: group_vars/ and host_vars/ beside the inventory and the pla
       () => loadInventory(join(bad, 'hosts.yaml')),
       (e: unknown) => e instanceof InputError && e.message.includes(join(bad, 'group_vars', 'all.yml')),
     );
+  });
+});
+
+describe('a host add_host makes', () => {
+  it('gets its group_vars/ and host_vars/ files, beside the inventory and the playbook, over its add_host vars', () => {
+    const d = mkdtempSync(join(tmpdir(), 'relay-play-addhost-'));
+    try {
+      const put = (path: string, text: string) => {
+        mkdirSync(dirname(join(d, path)), { recursive: true });
+        writeFileSync(join(d, path), text);
+      };
+      put('inv.yaml', 'all:\n  vars: {v_all: inv_all}\n  hosts:\n    h1: {}\n');
+      put('group_vars/all.yml', 'v_all: gv_all_inv\n');
+      put('group_vars/newgrp.yml', 'v_grp: gv_newgrp_inv\nv_order: group\n');
+      put('host_vars/newhost.yml', 'v_host: hv_inv\nv_order: hostvars_file\n');
+      put('pb/host_vars/newhost.yml', 'v_pbh: hv_pb\n');
+      put('pb/group_vars/newgrp.yml', 'v_pbg: gv_pb\n');
+      const state = new RunState(loadInventory(join(d, 'inv.yaml'), { playbookDir: join(d, 'pb') }));
+      state.addHost('newhost', ['newgrp'], { v_order: 'add_host', v_mine: 'add_host' });
+      const v = state.inventory.hosts.get('newhost')!.vars;
+      // What ansible-playbook 2.14 printed for the same files: the host_vars file over add_host's vars.
+      assert.deepEqual(
+        [v.v_all, v.v_grp, v.v_host, v.v_pbh, v.v_pbg, v.v_order, v.v_mine],
+        ['gv_all_inv', 'gv_newgrp_inv', 'hv_inv', 'hv_pb', 'gv_pb', 'hostvars_file', 'add_host'],
+      );
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });

@@ -25,6 +25,11 @@ export interface Inventory {
   groupVars: Map<string, Record<string, unknown>>;
   /** Where the host is first defined (its key); the top of the file for an unknown host. */
   hostPos(name: string): SourcePos;
+  /**
+   * A host's variables as the inventory gives them, for a host add_host makes or puts in groups: `own`
+   * as its inventory vars, with its groups' vars and the group_vars/ and host_vars/ files, in Ansible's order.
+   */
+  varsFor?(name: string, groups: string[], own: Record<string, unknown>): Record<string, unknown>;
 }
 
 type Vars = Record<string, unknown>;
@@ -348,6 +353,12 @@ class Builder {
       groups,
       groupVars,
       hostPos: (name: string) => firstPos.get(name) ?? { file: src.file, line: 1, col: 1 },
+      varsFor: (name, member, own) => {
+        // A group add_host made is a child of all.
+        const depthIn = (g: string) => (this.groups.has(g) ? depthOf(g) : 1);
+        const byPrecedence = [...member].sort((a, b) => depthIn(a) - depthIn(b) || (a < b ? -1 : a > b ? 1 : 0));
+        return this.hostVars(name, byPrecedence, own, groupVars);
+      },
     };
   }
 
@@ -356,14 +367,14 @@ class Builder {
    * groups' (shallow before deep, then by name); group_vars/all beside the inventory, then beside the
    * playbook; the other groups' group_vars, likewise; the host's own vars; its host_vars, likewise.
    */
-  private hostVars(name: string, groups: string[]): Vars {
+  private hostVars(name: string, groups: string[], own?: Vars, groupVars?: Map<string, Vars>): Vars {
     const vars: Vars = {};
     const { bases } = this.varsDirs;
-    for (const g of groups) Object.assign(vars, this.groups.get(g)!.vars);
+    for (const g of groups) Object.assign(vars, groupVars ? groupVars.get(g) : this.groups.get(g)!.vars);
     for (const base of bases) Object.assign(vars, this.varsDirs.of(base, 'group_vars', 'all'));
     for (const base of bases)
       for (const g of groups) if (g !== 'all') Object.assign(vars, this.varsDirs.of(base, 'group_vars', g));
-    Object.assign(vars, this.hostOwnVars.get(name));
+    Object.assign(vars, this.hostOwnVars.get(name), own);
     for (const base of bases) Object.assign(vars, this.varsDirs.of(base, 'host_vars', name));
     return vars;
   }

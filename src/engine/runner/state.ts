@@ -49,6 +49,8 @@ const freshHost = (name: string): HostState => ({
 export class RunState {
   readonly hosts = new Map<string, HostState>();
   readonly stats = new Map<string, HostStats>();
+  /** What add_host gave each host. */
+  private readonly addedVars: Record<string, Record<string, unknown>> = {};
   /** The run's connections: how each host was reached (`via`), for output. */
   connections?: Connections;
 
@@ -158,6 +160,9 @@ export class RunState {
       this.leaveUngrouped(name);
       Object.assign(h.vars, { ...(inv.groupVars.get(g) ?? {}), ...vars });
     }
+    // As Ansible: add_host's vars are the host's inventory vars, under its group_vars/ and host_vars/ files.
+    const added = (this.addedVars[name] = { ...this.addedVars[name], ...vars });
+    if (inv.varsFor) h.vars = inv.varsFor(name, h.groups, added);
   }
 
   groupsView(): Record<string, string[]> {
