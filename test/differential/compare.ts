@@ -43,6 +43,12 @@ export const MASKED: { pattern: RegExp; mask: string; reason: string }[] = [
     reason: "pause's measured duration: its hundredths of a second are the controller's timing",
   },
   {
+    pattern: /(?<=(?:start|stop)_time=\[)\w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+(?=\])|(?<=; pid=)[1-9]\d*(?= ;)/g,
+    mask: 'X',
+    reason:
+      "a systemd unit's command status (systemctl show's Exec*): when that host ran it, and the process id it got",
+  },
+  {
     pattern: /Shared connection to \S+ closed\.(\r?\n)?/g,
     mask: '',
     reason:
