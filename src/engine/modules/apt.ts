@@ -22,6 +22,7 @@ interface AptArgs {
   install_recommends?: BoolArg;
   autoremove?: BoolArg;
   force_apt_get?: BoolArg;
+  dpkg_options?: string;
 }
 
 const names = {
@@ -64,19 +65,33 @@ function parse(stdout: string): { cacheAge: number; deb?: Deb | 'missing'; pkgs:
   return { cacheAge, deb, pkgs };
 }
 
-const aptGet = (verb: string, flags: string[], targets: string[], describe: string): Step => ({
+// As Ansible's module runs apt-get and dpkg: in the C locale, never asking.
+const ENV = [
+  'env',
+  'DEBIAN_FRONTEND=noninteractive',
+  'DEBIAN_PRIORITY=critical',
+  'LANG=C',
+  'LC_ALL=C',
+  'LC_MESSAGES=C',
+  'LC_CTYPE=C',
+];
+
+/** dpkg's options (`dpkg_options`: comma-separated, without their `--`), Ansible's default. */
+const dpkgOptions = (a: AptArgs) =>
+  String(a.dpkg_options ?? 'force-confdef,force-confold')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+
+const aptGet = (verb: string, flags: string[], targets: string[], describe: string, dpkg: string[]): Step => ({
   describe,
   command: shellJoin([
-    'env',
-    'DEBIAN_FRONTEND=noninteractive',
+    ...ENV,
     'apt-get',
     verb,
     '-y',
     '-q',
-    '-o',
-    'Dpkg::Options::=--force-confdef',
-    '-o',
-    'Dpkg::Options::=--force-confold',
+    ...dpkg.flatMap((o) => ['-o', `Dpkg::Options::=--${o}`]),
     ...flags,
     '--',
     ...targets,
@@ -107,7 +122,6 @@ export const apt: Module<AptArgs, 'packages'> = {
         'clean',
         'default_release',
         'default-release',
-        'dpkg_options',
         'fail_on_autoremove',
         'force',
         'lock_timeout',
@@ -138,6 +152,7 @@ export const apt: Module<AptArgs, 'packages'> = {
       install_recommends: boolArg,
       autoremove: boolArg,
       force_apt_get: boolArg,
+      dpkg_options: { type: 'string' },
     },
     not: {
       anyOf: [{ required: ['name', 'pkg'] }, { required: ['name', 'package'] }, { required: ['pkg', 'package'] }],
@@ -184,7 +199,7 @@ export const apt: Module<AptArgs, 'packages'> = {
         return { changed: false, steps: [], failed: `deb file not found on the host: ${args.deb}` };
       const current = facts.deb.installed;
       if (current !== facts.deb.version) {
-        steps.push(aptGet('install', recommends, [args.deb], `apt-get install ${args.deb}`));
+        steps.push(aptGet('install', recommends, [args.deb], `apt-get install ${args.deb}`, dpkgOptions(args)));
         before[facts.deb.name] = current ?? '(absent)';
         after[facts.deb.name] = facts.deb.version;
       }
@@ -216,7 +231,9 @@ export const apt: Module<AptArgs, 'packages'> = {
     }
     if (missing.length)
       return { changed: false, steps: [], failed: `No package matching '${missing.join("', '")}' is available` };
-    if (install.length) steps.push(aptGet('install', recommends, install, `apt-get install ${install.join(' ')}`));
+    const dpkg = dpkgOptions(args);
+    if (install.length)
+      steps.push(aptGet('install', recommends, install, `apt-get install ${install.join(' ')}`, dpkg));
     if (remove.length)
       steps.push(
         aptGet(
@@ -224,6 +241,7 @@ export const apt: Module<AptArgs, 'packages'> = {
           toBool(args.autoremove, false) ? ['--auto-remove'] : [],
           remove,
           `apt-get remove ${remove.join(' ')}`,
+          dpkg,
         ),
       );
 

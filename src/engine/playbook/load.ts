@@ -276,7 +276,22 @@ function loadPlay(
   const facts = gather
     ? [
         {
-          ...loadTask({ name: 'Gathering Facts', setup: {}, tags: ['always'] }, src, path, base, loader),
+          ...loadTask(
+            {
+              name: 'Gathering Facts',
+              // The play's keywords for it, as Ansible passes them to setup.
+              setup: Object.fromEntries(
+                ['gather_subset', 'gather_timeout', 'fact_path']
+                  .filter((k) => p[k] !== undefined)
+                  .map((k) => [k, p[k]]),
+              ),
+              tags: ['always'],
+            },
+            src,
+            path,
+            base,
+            loader,
+          ),
           implicit: true,
           action: 'gather_facts',
         },
