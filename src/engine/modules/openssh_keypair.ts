@@ -92,10 +92,24 @@ export const openssh_keypair: Module<KeypairArgs, 'key'> = {
 
   reads: (args) => ({ key: { command: shScript(SCRIPT(), [keyPath(args)]) } }),
 
-  plan(args, ctx, read): Plan {
+  plan(args, _ctx, read): Plan {
     const path = keyPath(args);
     const want: Attrs = { owner: args.owner, group: args.group, mode: modeString(args.mode) ?? '0600' };
     const base = { filename: args.path, type: 'ed25519', size: 256 };
+    // Ansible's default type is rsa; silently making another kind of key would differ from it.
+    if (args.type === undefined)
+      return {
+        changed: false,
+        steps: [],
+        failed:
+          "type not given: Ansible's default is rsa (4096 bits), and relay-play makes ed25519 keys only: write type: ed25519",
+      };
+    // A mode given applies to the public key too, as Ansible's; without one it stays ssh-keygen's 0644.
+    const pubWant: Attrs = {
+      owner: want.owner,
+      group: want.group,
+      ...(args.mode !== undefined && { mode: want.mode }),
+    };
 
     const r = read.key;
     if (r.code !== 0) throw new Error(`cannot inspect ${args.path}: ${r.stderr.trim() || `exit ${r.code}`}`);
@@ -113,26 +127,24 @@ export const openssh_keypair: Module<KeypairArgs, 'key'> = {
           ...chownBoth(dir),
         );
       }
-      const hasComment = args.comment !== undefined;
+      // No comment given: an empty one, as Ansible's (not ssh-keygen's user@host).
+      const comment = args.comment ?? '';
       steps.push({
-        describe: `ssh-keygen -q -t ed25519 -N '' ${hasComment ? `-C ${shellJoin([args.comment!])} ` : ''}-f ${args.path}`,
-        command: shScript(GENERATE(), [path, args.comment ?? '', hasComment ? '1' : '0']),
+        describe: `ssh-keygen -q -t ed25519 -N '' -C ${shellJoin([comment])} -f ${args.path}`,
+        command: shScript(GENERATE(), [path, comment, '1']),
       });
-      steps.push({ describe: `chmod 0644 ${args.path}.pub`, command: shScript('chmod 0644 -- "$1.pub"', [path]) });
+      const pubMode = pubWant.mode ?? '0644';
+      steps.push({
+        describe: `chmod ${pubMode} ${args.path}.pub`,
+        command: shScript('chmod "$2" -- "$1.pub"', [path, pubMode]),
+      });
       if (want.mode !== '0600') steps.push(...attrSteps(path, { mode: want.mode }));
       steps.push(...chownBoth(path), ...chownBoth(`${path}.pub`));
       steps.push({ describe: `read ${args.path}.pub`, command: shScript(READ_BACK, [path]) });
       return {
         changed: true,
         steps,
-        diff: [
-          fieldsDiff(
-            args.path,
-            { state: 'absent' },
-            { state: 'present', type: 'ed25519', ...(hasComment ? { comment: args.comment } : {}) },
-          )!,
-        ],
-        msg: ctx.check ? `an ed25519 key pair would be generated at ${args.path}` : undefined,
+        diff: [fieldsDiff(args.path, { state: 'absent' }, { state: 'present', type: 'ed25519', comment })!],
         result: { ...base, public_key: '', fingerprint: '', comment: args.comment ?? '' },
         finish: (outputs) => readBack(outputs),
       };
@@ -176,14 +188,13 @@ export const openssh_keypair: Module<KeypairArgs, 'key'> = {
         changed: true,
         steps,
         diff,
-        msg: ctx.check ? `${args.path}.pub would be derived from the existing private key` : undefined,
         result: { ...base, public_key: '', fingerprint: '', comment: '' },
         finish: (outputs) => readBack(outputs),
       };
     }
 
     const pubFacts = parseFileFacts(h.pubstat ?? 'absent');
-    const pubChanges = attrChanges(pubFacts, owners);
+    const pubChanges = attrChanges(pubFacts, pubWant);
     steps.push(...attrSteps(`${path}.pub`, pubChanges));
     const pd = attrDiff(`${args.path}.pub`, pubFacts, pubChanges);
     if (pd) diff.push(pd);

@@ -6,6 +6,7 @@ import { openssh_keypair } from '../../../src/engine/modules/openssh_keypair.js'
 import type { Plan } from '../../../src/engine/modules/types.js';
 import {
   applyPlan,
+  cannedCtx,
   exists,
   modeOf,
   planWith,
@@ -42,7 +43,7 @@ describe('openssh_keypair', () => {
   it('generates a key (parent dir 0700), reports it, and is idempotent', async () => {
     const path = sb.p('keys', 'id_ed25519');
     const ctx = sandboxCtx(sb);
-    const first = await planWith(openssh_keypair, { path, comment: 'relay@dev1' }, ctx);
+    const first = await planWith(openssh_keypair, { path, type: 'ed25519', comment: 'relay@dev1' }, ctx);
     assert.equal(ctx.reads.length, 1);
     assert.equal(first.changed, true);
     assert.deepEqual(
@@ -67,7 +68,7 @@ describe('openssh_keypair', () => {
     assert.equal(result.filename, path);
     assertNoSecret(path, first, result, outputs);
 
-    const second = await planWith(openssh_keypair, { path, comment: 'relay@dev1' }, sandboxCtx(sb));
+    const second = await planWith(openssh_keypair, { path, type: 'ed25519', comment: 'relay@dev1' }, sandboxCtx(sb));
     assert.equal(second.changed, false);
     assert.deepEqual(second.steps, []);
     assert.equal(second.result?.public_key, result.public_key);
@@ -87,7 +88,7 @@ describe('openssh_keypair', () => {
       outputs.push(r.stdout, r.stderr);
       return r;
     };
-    const plan = await planWith(openssh_keypair, { path, comment: 'another comment' }, ctx);
+    const plan = await planWith(openssh_keypair, { path, type: 'ed25519', comment: 'another comment' }, ctx);
     assert.equal(plan.changed, false);
     assert.ok(!plan.steps.some((s) => s.command.includes('ssh-keygen -q')));
     const pub = readFileSync(`${path}.pub`, 'utf8').trim().split(' ');
@@ -102,7 +103,7 @@ describe('openssh_keypair', () => {
 
   it('a key appearing between plan and apply is not overwritten (the step refuses)', async () => {
     const path = sb.p('race');
-    const plan = await planWith(openssh_keypair, { path }, sandboxCtx(sb));
+    const plan = await planWith(openssh_keypair, { path, type: 'ed25519' }, sandboxCtx(sb));
     keygen(path, 'raced', sb);
     const before = readFileSync(path, 'utf8');
     assert.throws(() => applyPlan(plan, sb), /already exists; not overwriting/);
@@ -115,7 +116,7 @@ describe('openssh_keypair', () => {
     const pubBefore = readFileSync(`${path}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
     const privBefore = readFileSync(path, 'utf8');
     rmSync(`${path}.pub`);
-    const plan = await planWith(openssh_keypair, { path }, sandboxCtx(sb));
+    const plan = await planWith(openssh_keypair, { path, type: 'ed25519' }, sandboxCtx(sb));
     assert.equal(plan.changed, true);
     assert.ok(plan.steps.some((s) => s.describe === `ssh-keygen -y -f ${path} > ${path}.pub`));
     const { result, outputs } = applyPlan(plan, sb);
@@ -123,14 +124,14 @@ describe('openssh_keypair', () => {
     assert.equal(modeOf(`${path}.pub`), '0644');
     assert.equal(readFileSync(path, 'utf8'), privBefore);
     assertNoSecret(path, plan, result, outputs);
-    assert.equal((await planWith(openssh_keypair, { path }, sandboxCtx(sb))).changed, false);
+    assert.equal((await planWith(openssh_keypair, { path, type: 'ed25519' }, sandboxCtx(sb))).changed, false);
   });
 
   it('fixes the mode of an existing private key without touching its content', async () => {
     const path = sb.p('k');
     keygen(path, 'c', sb);
     chmodSync(path, 0o644);
-    const plan = await planWith(openssh_keypair, { path }, sandboxCtx(sb));
+    const plan = await planWith(openssh_keypair, { path, type: 'ed25519' }, sandboxCtx(sb));
     assert.deepEqual(
       plan.steps.map((s) => s.describe),
       [`chmod 0600 ${path}`],
@@ -143,36 +144,41 @@ describe('openssh_keypair', () => {
     const path = sb.p('rsa');
     writeFileSync(path, 'opaque', { mode: 0o600 });
     writeFileSync(`${path}.pub`, 'ssh-rsa AAAAB3NzaC1yc2E= old\n');
-    const plan = await planWith(openssh_keypair, { path }, sandboxCtx(sb));
+    const plan = await planWith(openssh_keypair, { path, type: 'ed25519' }, sandboxCtx(sb));
     assert.match(String(plan.failed), /holds a ssh-rsa key, not ed25519; refusing/);
     assert.deepEqual(plan.steps, []);
   });
 
-  it('check mode: changed, empty public key, a message; nothing created', async () => {
+  it('check mode: changed, an empty public key and no message (as Ansible); nothing created', async () => {
     mkdirSync(sb.p('d'));
     const before = snapshot(sb.dir);
     const plan: Plan = await planWith(
       openssh_keypair,
-      { path: sb.p('d', 'sub', 'id') },
+      { path: sb.p('d', 'sub', 'id'), type: 'ed25519' },
       sandboxCtx(sb, { check: true }),
     );
     assert.equal(plan.changed, true);
     assert.equal(plan.result?.public_key, '');
-    assert.match(String(plan.msg), /would be generated/);
+    assert.equal(plan.msg, undefined);
     assert.deepEqual(snapshot(sb.dir), before);
     assert.equal(exists(sb.p('d', 'sub')), false);
   });
 
   it('owner/group are applied to both files', async () => {
     const path = sb.p('owned');
-    const plan = await planWith(openssh_keypair, { path, owner: 'nobody', group: 'nogroup' }, sandboxCtx(sb));
+    const plan = await planWith(
+      openssh_keypair,
+      { path, type: 'ed25519', owner: 'nobody', group: 'nogroup' },
+      sandboxCtx(sb),
+    );
     assert.deepEqual(
       plan.steps.map((s) => s.describe).filter((d) => d.startsWith('chown')),
       [`chown nobody:nogroup ${path}`, `chown nobody:nogroup ${path}.pub`],
     );
     applyPlan(plan, sb);
     assert.equal(
-      (await planWith(openssh_keypair, { path, owner: 'nobody', group: 'nogroup' }, sandboxCtx(sb))).changed,
+      (await planWith(openssh_keypair, { path, type: 'ed25519', owner: 'nobody', group: 'nogroup' }, sandboxCtx(sb)))
+        .changed,
       false,
     );
   });
@@ -180,6 +186,11 @@ describe('openssh_keypair', () => {
   it('schema: only ed25519', () => {
     assert.ok(schemaOk(openssh_keypair, { path: '/k', type: 'ed25519', comment: 'c', mode: '0600' }));
     assert.ok(!schemaOk(openssh_keypair, { path: '/k', type: 'rsa' }));
+  });
+
+  it("no type: refused, as Ansible's default (rsa) is not made here", async () => {
+    const plan = await planWith(openssh_keypair, { path: '/k' }, cannedCtx('key=absent\n'));
+    assert.match(String(plan.failed), /default is rsa/);
     assert.ok(!schemaOk(openssh_keypair, { path: '/k', force: true }));
     assert.ok(!schemaOk(openssh_keypair, {}));
   });
