@@ -95,7 +95,7 @@ describe('quoting: hostile paths never execute', () => {
       assert.equal((await planWith(command, { argv: ['false'], creates: `${p}.cmd` }, sandboxCtx(sb))).changed, false);
 
       // openssh_keypair and authorized_key
-      const kp = await converge(openssh_keypair, { path: `${p}.key` }, sb);
+      const kp = await converge(openssh_keypair, { path: `${p}.key`, type: 'ed25519' }, sb);
       assert.equal(kp.second.changed, false);
       assert.ok(existsSync(`${p}.key.pub`));
       await converge(authorized_key, { user: 'root', key: K, path: join(dir, 'ssh', name) }, sb);
