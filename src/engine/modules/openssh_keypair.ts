@@ -131,7 +131,7 @@ export const openssh_keypair: Module<KeypairArgs, 'key'> = {
       const comment = args.comment ?? '';
       steps.push({
         describe: `ssh-keygen -q -t ed25519 -N '' -C ${shellJoin([comment])} -f ${args.path}`,
-        command: shScript(GENERATE(), [path, comment, '1']),
+        command: shScript(GENERATE(), [path, comment]),
       });
       const pubMode = pubWant.mode ?? '0644';
       steps.push({

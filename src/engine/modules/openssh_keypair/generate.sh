@@ -1,4 +1,4 @@
 # shellcheck shell=sh
 if [ -e "$1" ] || [ -L "$1" ]; then echo "$1 already exists; not overwriting it" >&2; exit 1; fi
 umask 077
-if [ "$3" = 1 ]; then ssh-keygen -q -t ed25519 -N '' -C "$2" -f "$1" </dev/null; else ssh-keygen -q -t ed25519 -N '' -f "$1" </dev/null; fi
+ssh-keygen -q -t ed25519 -N '' -C "$2" -f "$1" </dev/null
